@@ -1,0 +1,90 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// SpasmWatch: separate executables for ingestion, detection, storage and notification,
+/// talking over one ZeroMQ broker with one shared Codable schema. See docs/architecture.md.
+let package = Package(
+    name: "SpasmWatch",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "spasmwatch-bus", targets: ["spasmwatch-bus"]),
+        .executable(name: "spasmwatch-sensor", targets: ["spasmwatch-sensor"]),
+        .executable(name: "spasmwatch-manual", targets: ["spasmwatch-manual"]),
+        .executable(name: "spasmwatch-detect", targets: ["spasmwatch-detect"]),
+        .executable(name: "spasmwatch-store", targets: ["spasmwatch-store"]),
+        .executable(name: "spasmwatch-notify", targets: ["spasmwatch-notify"]),
+        .executable(name: "spasmwatch", targets: ["spasmwatch"]),
+        .library(name: "SpasmBus", targets: ["SpasmBus"]),
+        .library(name: "SpasmSchema", targets: ["SpasmSchema"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    ],
+    targets: [
+        // MARK: Shared libraries, split by concern
+        .systemLibrary(name: "CZeroMQ", path: "Shared/CZeroMQ"),
+        .target(name: "ZeroMQ", dependencies: ["CZeroMQ"], path: "Shared/ZeroMQ"),
+        .target(name: "SpasmSchema", path: "Shared/Schema"),
+        .target(name: "SpasmConfig", dependencies: ["SpasmSchema"], path: "Shared/Config"),
+        .target(
+            name: "SpasmBus",
+            dependencies: ["ZeroMQ", "SpasmSchema", "SpasmConfig", .product(name: "Logging", package: "swift-log")],
+            path: "Shared/Bus"),
+        .target(
+            name: "SpasmReliability",
+            dependencies: ["SpasmBus", "SpasmSchema", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            path: "Shared/Reliability"),
+        .target(
+            name: "SpasmRuntime",
+            dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema",
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Shared/Runtime"),
+        .target(name: "SpasmDetection", path: "Shared/Detection"),
+        .target(name: "SpasmSimulation", path: "Shared/Simulation"),
+
+        // MARK: Services, one executable each
+        .executableTarget(name: "spasmwatch-bus", dependencies: ["SpasmRuntime"], path: "Services/Bus"),
+        .executableTarget(
+            name: "spasmwatch-sensor",
+            dependencies: ["SpasmRuntime", "SpasmSimulation", .product(name: "Hummingbird", package: "hummingbird")],
+            path: "Services/Sensor"),
+        .executableTarget(
+            name: "spasmwatch-manual",
+            dependencies: ["SpasmRuntime", "SpasmReliability", .product(name: "Hummingbird", package: "hummingbird")],
+            path: "Services/Manual"),
+        .executableTarget(
+            name: "spasmwatch-detect",
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDetection"],
+            path: "Services/Detect"),
+        .executableTarget(
+            name: "spasmwatch-store",
+            dependencies: ["SpasmRuntime", "SpasmReliability", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Services/Store"),
+        .executableTarget(
+            name: "spasmwatch-notify",
+            dependencies: ["SpasmRuntime", "SpasmReliability"],
+            path: "Services/Notify"),
+        .executableTarget(
+            name: "spasmwatch",
+            dependencies: ["SpasmRuntime", "SpasmReliability"],
+            path: "Services/CLI"),
+
+        // MARK: Tests
+        .testTarget(name: "SchemaTests", dependencies: ["SpasmSchema"], path: "Tests/SchemaTests",
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "SpasmBus"], path: "Tests/ZeroMQTests"),
+        .testTarget(name: "ReliabilityTests", dependencies: ["SpasmReliability", "SpasmBus"], path: "Tests/ReliabilityTests"),
+        .testTarget(name: "DetectionTests", dependencies: ["SpasmDetection"], path: "Tests/DetectionTests"),
+        .testTarget(name: "SimulationTests", dependencies: ["SpasmSimulation"], path: "Tests/SimulationTests"),
+        .testTarget(name: "IntegrationTests", dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema"], path: "Tests/IntegrationTests"),
+    ],
+    swiftLanguageModes: [.v6]
+)

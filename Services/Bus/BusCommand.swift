@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SpasmBus
+import SpasmConfig
+import SpasmRuntime
+import ZeroMQ
+
+/// `spasmwatch-bus`: the broker. An XSUB/XPUB proxy at two well-known endpoints: publishers
+/// connect to one, subscribers to the other. Only one bus may run per data home.
+@main
+struct BusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "spasmwatch-bus",
+        abstract: "The SpasmWatch message broker (ZeroMQ XSUB/XPUB proxy).")
+
+    @OptionGroup var options: CommonOptions
+
+    func run() async throws {
+        LoggingSetup.bootstrap(level: options.level)
+        let (home, configuration) = try options.load()
+        try home.prepare()
+        var logger = Logger(label: "spasmwatch-bus")
+        logger[metadataKey: "home"] = "\(home.root.path)"
+
+        let lock = try BusLock.acquire(home: home)
+        let endpoints = Endpoints(home: home, configuration: configuration)
+        let context = ZMQContext()
+        let security = endpoints.usesCurve ? try BusSecurity.load(home: home) : nil
+        let broker = try Broker.start(context: context, endpoints: endpoints, configuration: configuration,
+                                      security: security, home: home, logger: logger)
+
+        // The bus heartbeats like every service, through itself.
+        let environment = try ServiceEnvironment(service: ServiceName.bus, instance: "bus", options: options)
+        environment.counters.set("bus.high_water_mark", Int64(configuration.bus.highWaterMark))
+        let heartbeat = environment.heartbeat {
+            (["publish": endpoints.busPublish, "subscribe": endpoints.busSubscribe], nil)
+        }
+        try await environment.run([heartbeat])
+        // Services ended: stop the proxy by ending its context, then release the lock.
+        await offPool {
+            context.shutdown()
+            broker.join()
+            context.terminate()
+        }
+        lock.release()
+    }
+}

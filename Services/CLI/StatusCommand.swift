@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import SpasmBus
+import SpasmConfig
+import SpasmRuntime
+import SpasmSchema
+import ZeroMQ
+
+/// `spasmwatch status`: which services are alive, with their counters, and the sensors seen.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the services and sensors seen on the bus; exits 1 when an expected service is missing.")
+
+    @OptionGroup var options: CommonOptions
+
+    @Option(help: "Seconds to listen for heartbeats.")
+    var listen: Double = 2.5
+
+    @Flag(help: "Print every counter of every service.")
+    var verbose = false
+
+    func run() async throws {
+        let (home, configuration) = try options.load()
+        let address = try BusAddress.resolve(home: home, configuration: configuration)
+        let context = ZMQContext()
+        let subscriber = try BusSubscriber(context: context, address: address, prefixes: [Topic.heartbeatPrefix])
+        let listen = self.listen
+        let beats: [String: Envelope<Heartbeat>] = await offPool {
+            var latest: [String: Envelope<Heartbeat>] = [:]
+            let deadline = Date().addingTimeInterval(listen)
+            while Date() < deadline {
+                for message in subscriber.next(timeout: 0.1) ?? [] {
+                    if let beat = try? message.decode(Heartbeat.self) { latest[beat.body.instance] = beat }
+                }
+            }
+            subscriber.close()
+            context.terminate()
+            return latest
+        }
+        let now = Date().timeIntervalSince1970
+        print("SpasmWatch status — home \(home.root.path)")
+        print("")
+        var rows: [[String]] = [["SERVICE", "INSTANCE", "STATE", "PID", "UPTIME", "LAST SEEN", "COUNTERS"]]
+        var missing: [String] = []
+        var seenServices = Set<String>()
+        for beat in beats.values.sorted(by: { ($0.body.service, $0.body.instance) < ($1.body.service, $1.body.instance) }) {
+            let body = beat.body
+            seenServices.insert(body.service)
+            let age = now - beat.header.time
+            let counters = body.counters.sorted { $0.key < $1.key }
+                .filter { verbose || !$0.key.hasPrefix("bus.") || $0.key == "bus.gap_messages" }
+                .map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            rows.append([body.service, body.instance, age < 3 ? "alive" : "silent", "\(body.pid)",
+                         Format.duration(body.uptimeSeconds), String(format: "%.1fs ago", age), counters])
+        }
+        for service in configuration.expectedServices where !seenServices.contains(service) {
+            rows.append([service, "-", "MISSING", "-", "-", "-", ""])
+            missing.append(service)
+        }
+        Format.printTable(rows)
+        let info = beats.values.flatMap { beat in beat.body.info.map { ("\(beat.body.instance): \($0.key)", $0.value) } }
+        if !info.isEmpty {
+            print("")
+            for (key, value) in info.sorted(by: { $0.0 < $1.0 }) where !["publish", "subscribe"].contains(key.split(separator: " ").last.map(String.init) ?? "") {
+                print("  \(key): \(value)")
+            }
+        }
+        let sensors = beats.values.flatMap { $0.body.sensors ?? [] }
+        if !sensors.isEmpty {
+            print("")
+            var sensorRows: [[String]] = [["SENSOR", "KIND", "PLACEMENT", "RATE", "LAST FRAME", "FRAMES", "REJECTED", "SAMPLES LOST", "MAX JITTER"]]
+            for s in sensors.sorted(by: { $0.sensorId < $1.sensorId }) {
+                sensorRows.append([s.sensorId, s.kind.rawValue, s.placement.rawValue, String(format: "%.0f Hz", s.sampleRate),
+                                   String(format: "%.1fs ago", now - s.lastFrameTime), "\(s.framesAccepted)",
+                                   "\(s.framesRejected)", "\(s.samplesLost)", String(format: "%.1f ms", s.maxJitterMs)])
+            }
+            Format.printTable(sensorRows)
+        }
+        if beats.isEmpty {
+            print("")
+            print("No heartbeats: is the stack running? Start it with `deploy/stack up` (or `deploy/stack up --demo`).")
+        }
+        if !missing.isEmpty {
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// Small text-formatting helpers for terminal output.
+enum Format {
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds)
+        if s < 120 { return "\(s)s" }
+        if s < 7200 { return "\(s / 60)m" }
+        if s < 172_800 { return "\(s / 3600)h\((s % 3600) / 60)m" }
+        return "\(s / 86400)d"
+    }
+
+    static func printTable(_ rows: [[String]]) {
+        guard let first = rows.first else { return }
+        var widths = Array(repeating: 0, count: first.count)
+        for row in rows { for (i, cell) in row.enumerated() where i < widths.count - 1 { widths[i] = max(widths[i], cell.count) } }
+        for row in rows {
+            let line = row.enumerated().map { i, cell in
+                i < widths.count - 1 ? cell.padding(toLength: widths[i] + 2, withPad: " ", startingAt: 0) : cell
+            }.joined()
+            print(line)
+        }
+    }
+}

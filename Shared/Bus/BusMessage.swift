@@ -1,0 +1,42 @@
+import Foundation
+import SpasmSchema
+
+/// One message as it travels: `[topic][envelope JSON][optional binary payload]`.
+public struct BusMessage: Sendable {
+    public let topic: String
+    public let header: EnvelopeHeader
+    public let envelope: Data
+    public let payload: Data?
+
+    public init(topic: String, header: EnvelopeHeader, envelope: Data, payload: Data?) {
+        self.topic = topic
+        self.header = header
+        self.envelope = envelope
+        self.payload = payload
+    }
+
+    /// Parses received frames; throws a clear error for anything that is not our format.
+    public init(frames: [Data]) throws(SchemaError) {
+        guard frames.count == 2 || frames.count == 3 else {
+            throw SchemaError.malformed("expected 2 or 3 frames [topic][envelope JSON][payload], got \(frames.count)")
+        }
+        guard let topic = String(data: frames[0], encoding: .utf8) else {
+            throw SchemaError.malformed("topic frame is not UTF-8 text")
+        }
+        self.topic = topic
+        self.envelope = frames[1]
+        self.header = try WireCodec.decodeHeader(frames[1])
+        self.payload = frames.count == 3 ? frames[2] : nil
+    }
+
+    /// Decodes the typed envelope.
+    public func decode<Body: MessageBody>(_ type: Body.Type) throws(SchemaError) -> Envelope<Body> {
+        try WireCodec.decode(type, from: envelope)
+    }
+
+    var frames: [Data] {
+        var parts = [Data(topic.utf8), envelope]
+        if let payload { parts.append(payload) }
+        return parts
+    }
+}

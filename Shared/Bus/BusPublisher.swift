@@ -1,0 +1,107 @@
+import Foundation
+import Logging
+import SpasmSchema
+import Synchronization
+import ZeroMQ
+
+/// Publishes on the bus. Async code calls `publish`, which never blocks: messages are stamped
+/// (source, epoch, sequence number) and handed to a dedicated thread that owns the PUB socket.
+public final class BusPublisher: Sendable {
+    public let source: String
+    public let epoch: UInt32
+    public let person: String
+    private let nextSeq = Mutex<UInt64>(0)
+    private let queue: HandoffQueue<[Data]>
+    private let counters: CounterSet
+    private let thread: SocketThread
+
+    /// Connects a publisher to the bus's publish endpoint.
+    public init(context: ZMQContext, address: BusAddress, source: String, person: String = Person.defaultId,
+                counters: CounterSet = CounterSet(), queueCapacity: Int = 100_000, logger: Logger? = nil) throws {
+        self.source = source
+        self.epoch = UInt32.random(in: 1...UInt32.max)
+        self.person = person
+        self.counters = counters
+        let queue = HandoffQueue<[Data]>(capacity: queueCapacity)
+        self.queue = queue
+        let ready = SocketThread.Handshake()
+        thread = SocketThread(name: "pub-\(source)") {
+            let socket: ZMQSocket
+            do {
+                socket = try ZMQSocket(context: context, type: .pub)
+                try socket.setSendHighWaterMark(Int32(clamping: address.highWaterMark))
+                // Let queued messages out for a moment at close; never hang.
+                try socket.setLinger(milliseconds: 500)
+                try socket.setReconnectInterval(milliseconds: 100, max: 1000)
+                if let security = address.security { try security.secureClient(socket) }
+                try socket.connect(address.publish)
+                ready.succeed()
+            } catch {
+                ready.fail(error)
+                return
+            }
+            defer { socket.close() }
+            while let batch = queue.takeBatch(timeout: 0.2) {
+                for frames in batch {
+                    do {
+                        try socket.send(frames)
+                    } catch let error as ZMQError where error.isTerminated {
+                        return
+                    } catch {
+                        counters.add("bus.send_failed")
+                        logger?.warning("publish failed", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
+        }
+        try ready.wait()
+    }
+
+    /// Stamps a header for a new message of this sender.
+    public func makeHeader(type: String, id: UUID = UUID(), person: String? = nil, time: Double = Date().timeIntervalSince1970) -> EnvelopeHeader {
+        let seq = nextSeq.withLock { value in
+            defer { value += 1 }
+            return value
+        }
+        return EnvelopeHeader(type: type, id: id, source: source, epoch: epoch, seq: seq, time: time,
+                              person: person ?? self.person)
+    }
+
+    /// Publishes a typed message; returns its message id.
+    @discardableResult
+    public func publish<Body: MessageBody>(_ body: Body, topic: String, id: UUID = UUID(), person: String? = nil,
+                                           payload: Data? = nil) throws -> UUID {
+        try publishEncoded(topic: topic, type: Body.messageType, id: id, person: person,
+                           bodyJSON: WireCodec.encode(body), payload: payload)
+        return id
+    }
+
+    /// Publishes an already-encoded body (outbox re-sends keep id and body, get a new sequence number).
+    public func publishEncoded(topic: String, type: String, id: UUID, person: String?, bodyJSON: Data,
+                               payload: Data? = nil) throws {
+        let header = makeHeader(type: type, id: id, person: person)
+        let envelope = try WireCodec.assemble(header: header, bodyJSON: bodyJSON)
+        var frames = [Data(topic.utf8), envelope]
+        if let payload { frames.append(payload) }
+        if queue.offer(frames) {
+            counters.add("bus.published")
+        } else {
+            counters.add("bus.dropped_queue_full")
+        }
+    }
+
+    /// Messages waiting for the socket thread.
+    public var pending: Int { queue.count }
+
+    /// Sends what is queued, then closes the socket (linger 500 ms). Blocks the calling thread.
+    public func close() {
+        queue.close()
+        thread.join()
+    }
+
+    /// The same, off the cooperative pool.
+    public func closeAsync() async {
+        queue.close()
+        await thread.joinAsync()
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+
+/// A bounded queue that hands elements between a dedicated socket thread and async code
+/// without blocking Swift's cooperative pool: threads may block (`put`, `takeBatch`),
+/// async code awaits (`nextBatch`). Elements move in batches to keep hand-offs cheap.
+public final class HandoffQueue<Element: Sendable>: @unchecked Sendable {
+    // Safe: every stored property below is read and written only while `condition` is locked.
+    private let condition = NSCondition()
+    private var buffer: [Element] = []
+    private var waiter: CheckedContinuation<[Element]?, Never>?
+    private var closed = false
+    public let capacity: Int
+
+    public init(capacity: Int) {
+        self.capacity = capacity
+        buffer.reserveCapacity(min(capacity, 4096))
+    }
+
+    /// Adds an element, blocking the calling thread while the queue is full. Call only from
+    /// a dedicated thread. Returns false once the queue is closed.
+    @discardableResult
+    public func put(_ element: Element) -> Bool {
+        condition.lock()
+        if let w = waiter {
+            waiter = nil
+            condition.unlock()
+            w.resume(returning: [element])
+            return true
+        }
+        while buffer.count >= capacity && !closed { condition.wait() }
+        if closed { condition.unlock(); return false }
+        buffer.append(element)
+        condition.broadcast()
+        condition.unlock()
+        return true
+    }
+
+    /// Adds an element without blocking; returns false when full or closed.
+    public func offer(_ element: Element) -> Bool {
+        condition.lock()
+        if let w = waiter {
+            waiter = nil
+            condition.unlock()
+            w.resume(returning: [element])
+            return true
+        }
+        guard !closed, buffer.count < capacity else { condition.unlock(); return false }
+        buffer.append(element)
+        condition.broadcast()
+        condition.unlock()
+        return true
+    }
+
+    /// Async consumers: everything queued, waiting (without blocking a thread) when empty.
+    /// Returns nil once closed and drained.
+    public func nextBatch() async -> [Element]? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<[Element]?, Never>) in
+            condition.lock()
+            if !buffer.isEmpty {
+                let batch = buffer
+                buffer.removeAll(keepingCapacity: true)
+                condition.broadcast()
+                condition.unlock()
+                continuation.resume(returning: batch)
+            } else if closed {
+                condition.unlock()
+                continuation.resume(returning: nil)
+            } else {
+                precondition(waiter == nil, "HandoffQueue has one async consumer")
+                waiter = continuation
+                condition.unlock()
+            }
+        }
+    }
+
+    /// Thread consumers: everything queued, blocking up to `timeout` seconds when empty.
+    /// Returns [] on timeout, nil once closed and drained.
+    public func takeBatch(timeout: TimeInterval) -> [Element]? {
+        condition.lock()
+        defer { condition.unlock() }
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while buffer.isEmpty && !closed {
+            if !condition.wait(until: deadline) { return [] }
+        }
+        if buffer.isEmpty { return nil }
+        let batch = buffer
+        buffer.removeAll(keepingCapacity: true)
+        condition.broadcast()
+        return batch
+    }
+
+    public var count: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return buffer.count
+    }
+
+    /// Wakes every waiter; later puts fail, takes drain what is left and then return nil.
+    public func close() {
+        condition.lock()
+        closed = true
+        let w = waiter
+        waiter = nil
+        condition.broadcast()
+        condition.unlock()
+        w?.resume(returning: nil)
+    }
+}

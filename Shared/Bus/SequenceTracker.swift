@@ -1,0 +1,55 @@
+import SpasmSchema
+
+/// Subscriber-side loss accounting: per sender, sequence numbers must rise by one within an
+/// epoch; a jump is a gap (messages lost between sender and here), a new epoch is a restart.
+public struct SequenceTracker: Sendable {
+    /// What one message told us.
+    public enum Verdict: Equatable, Sendable {
+        case inOrder
+        case firstFromSender
+        case restarted
+        case gap(missing: UInt64)
+        case duplicateOrOld
+    }
+
+    private struct SenderState: Sendable {
+        var epoch: UInt32
+        var lastSeq: UInt64
+    }
+
+    private var senders: [String: SenderState] = [:]
+    /// Messages missing in total, by sender.
+    public private(set) var missingBySource: [String: UInt64] = [:]
+    public private(set) var totalMissing: UInt64 = 0
+    public private(set) var duplicates: UInt64 = 0
+
+    public init() {}
+
+    public mutating func observe(source: String, epoch: UInt32, seq: UInt64) -> Verdict {
+        guard let state = senders[source] else {
+            senders[source] = SenderState(epoch: epoch, lastSeq: seq)
+            return .firstFromSender
+        }
+        if state.epoch != epoch {
+            senders[source] = SenderState(epoch: epoch, lastSeq: seq)
+            return .restarted
+        }
+        if seq == state.lastSeq &+ 1 {
+            senders[source]!.lastSeq = seq
+            return .inOrder
+        }
+        if seq > state.lastSeq {
+            let missing = seq - state.lastSeq - 1
+            senders[source]!.lastSeq = seq
+            missingBySource[source, default: 0] += missing
+            totalMissing += missing
+            return .gap(missing: missing)
+        }
+        duplicates += 1
+        return .duplicateOrOld
+    }
+
+    public mutating func observe(_ header: EnvelopeHeader) -> Verdict {
+        observe(source: header.source, epoch: header.epoch, seq: header.seq)
+    }
+}

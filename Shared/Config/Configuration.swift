@@ -1,0 +1,108 @@
+import Foundation
+import SpasmSchema
+
+/// Every setting SpasmWatch has, each with a default, so every executable starts with no
+/// config file. Sources, later ones winning: defaults, the JSON file
+/// (`$SPASMWATCH_CONFIG`, else `<home>/config.json`), environment variables
+/// (`SPASMWATCH_BUS_HIGH_WATER_MARK=50000` for `bus.highWaterMark`), then `--set bus.highWaterMark=50000`.
+public struct Configuration: Codable, Sendable, Equatable {
+    /// Whose data a single-person home records.
+    public var person: String = Person.defaultId
+    /// IANA time zone for day boundaries, quiet hours and reports; empty = the system's.
+    public var timeZone: String = ""
+    /// Services `spasmwatch status` expects to see alive.
+    public var expectedServices: [String] = ServiceName.all
+    public var bus = BusSettings()
+    public var sensor = SensorSettings()
+    public var manual = ManualSettings()
+    public var detect = DetectSettings()
+    public var store = StoreSettings()
+    public var notify = NotifySettings()
+
+    public init() {}
+}
+
+/// The broker and every connection to it.
+public struct BusSettings: Codable, Sendable, Equatable {
+    /// "ipc" (a private run directory, the default) or "tcp" (CURVE-secured).
+    public var transport: String = "ipc"
+    /// tcp only: the address the bus binds and clients connect to.
+    public var tcpHost: String = "127.0.0.1"
+    public var tcpPublishPort: Int = 5560
+    public var tcpSubscribePort: Int = 5561
+    /// Queue limit per connection, in messages (libzmq's default of 1000 drops silently at bursts).
+    public var highWaterMark: Int = 200_000
+    /// Largest message accepted from a peer, bytes.
+    public var maxMessageBytes: Int = 4 << 20
+    /// Heartbeat interval, seconds.
+    public var heartbeatSeconds: Double = 1
+    public init() {}
+}
+
+/// Sensor ingestion (spasmwatch-sensor).
+public struct SensorSettings: Codable, Sendable, Equatable {
+    /// tcp port of the producer endpoint when the bus transport is tcp.
+    public var producerTcpPort: Int = 5570
+    public var httpHost: String = "127.0.0.1"
+    public var httpPort: Int = 8470
+    /// Required as `Authorization: Bearer …` when httpHost is not loopback.
+    public var httpToken: String = ""
+    /// Largest frame accepted, bytes (checked in code, so the sender still gets an error reply).
+    public var maxFrameBytes: Int = 256 << 10
+    /// Frames per second one producer may send before being told to slow down.
+    public var maxFramesPerSecondPerProducer: Double = 2000
+    /// A sensor silent this long is reported (seconds).
+    public var silentAfterSeconds: Double = 30
+    public init() {}
+}
+
+/// Manual ingestion: the diary (spasmwatch-manual).
+public struct ManualSettings: Codable, Sendable, Equatable {
+    public var httpHost: String = "127.0.0.1"
+    public var httpPort: Int = 8471
+    /// Required for the phone page and API when httpHost is not loopback.
+    public var httpToken: String = ""
+    public init() {}
+}
+
+/// Detection (spasmwatch-detect).
+public struct DetectSettings: Codable, Sendable, Equatable {
+    /// How many detector instances deploy/stack starts; sensors are split between them by hash.
+    public var instances: Int = 1
+    /// A tonic spasm longer than this raises a warning alert (seconds).
+    public var tonicAlertSeconds: Double = 60
+    /// Kinds whose every episode raises an alert, with severity.
+    public var alertOnFall: String = "critical"
+    public var alertOnPhasic: String = "info"
+    public var alertOnClonus: String = "info"
+    public init() {}
+}
+
+/// Storage (spasmwatch-store).
+public struct StoreSettings: Codable, Sendable, Equatable {
+    public var rawRetentionDays: Double = 7
+    public var diskBudgetBytes: Int64 = 5_000_000_000
+    public var backupKeepDays: Int = 7
+    /// Group commit: at most this long between commits (ms) or this many messages.
+    public var commitIntervalMs: Int = 50
+    public var commitBatch: Int = 1000
+    public init() {}
+}
+
+/// Notification (spasmwatch-notify).
+public struct NotifySettings: Codable, Sendable, Equatable {
+    /// Path of the rules file (JSON); empty = `<home>/notify.json`, else console only.
+    public var rulesFile: String = ""
+    public init() {}
+}
+
+/// The executables' names, fixed: users and scripts call them.
+public enum ServiceName {
+    public static let bus = "spasmwatch-bus"
+    public static let sensor = "spasmwatch-sensor"
+    public static let manual = "spasmwatch-manual"
+    public static let detect = "spasmwatch-detect"
+    public static let store = "spasmwatch-store"
+    public static let notify = "spasmwatch-notify"
+    public static let all = [bus, sensor, manual, detect, store, notify]
+}

@@ -1,0 +1,170 @@
+import Foundation
+
+/// Second-order IIR section (transposed direct form II), RBJ-cookbook designs.
+/// Value type; O(1) per sample.
+struct Biquad: Sendable {
+    var b0 = 1.0, b1 = 0.0, b2 = 0.0, a1 = 0.0, a2 = 0.0
+    var z1 = 0.0, z2 = 0.0
+
+    @inline(__always) mutating func step(_ x: Double) -> Double {
+        let y = b0 * x + z1
+        z1 = b1 * x - a1 * y + z2
+        z2 = b2 * x - a2 * y
+        return y
+    }
+
+    mutating func reset() { z1 = 0; z2 = 0 }
+
+    /// Set the state as if `x` had been the input forever (no start-up step).
+    mutating func settle(at x: Double) {
+        // Steady-state output for constant input = DC gain * x.
+        let dc = (b0 + b1 + b2) / (1 + a1 + a2)
+        let y = dc * x
+        z2 = b2 * x - a2 * y
+        z1 = b1 * x - a1 * y + z2
+    }
+
+    private init(_ b0: Double, _ b1: Double, _ b2: Double, _ a0: Double, _ a1: Double, _ a2: Double) {
+        self.b0 = b0 / a0; self.b1 = b1 / a0; self.b2 = b2 / a0; self.a1 = a1 / a0; self.a2 = a2 / a0
+    }
+
+    init() {}
+
+    private static func w(_ f: Double, _ fs: Double) -> (cos: Double, sin: Double) {
+        let f = min(f, 0.49 * fs)
+        let w0 = 2 * Double.pi * f / fs
+        return (cos(w0), sin(w0))
+    }
+
+    static func lowPass(_ f: Double, fs: Double, q: Double = 0.7071) -> Biquad {
+        let (c, s) = w(f, fs); let al = s / (2 * q)
+        return Biquad((1 - c) / 2, 1 - c, (1 - c) / 2, 1 + al, -2 * c, 1 - al)
+    }
+
+    static func highPass(_ f: Double, fs: Double, q: Double = 0.7071) -> Biquad {
+        let (c, s) = w(f, fs); let al = s / (2 * q)
+        return Biquad((1 + c) / 2, -(1 + c), (1 + c) / 2, 1 + al, -2 * c, 1 - al)
+    }
+
+    static func notch(_ f: Double, fs: Double, q: Double = 20) -> Biquad {
+        let (c, s) = w(f, fs); let al = s / (2 * q)
+        return Biquad(1, -2 * c, 1, 1 + al, -2 * c, 1 - al)
+    }
+
+    /// Magnitude response at `f` (for tests and gain compensation).
+    func gain(at f: Double, fs: Double) -> Double {
+        let w = 2 * Double.pi * f / fs
+        let (c1, s1, c2, s2) = (cos(w), sin(w), cos(2 * w), sin(2 * w))
+        let nr = b0 + b1 * c1 + b2 * c2, ni = -(b1 * s1 + b2 * s2)
+        let dr = 1 + a1 * c1 + a2 * c2, di = -(a1 * s1 + a2 * s2)
+        return ((nr * nr + ni * ni) / (dr * dr + di * di)).squareRoot()
+    }
+}
+
+/// One-pole low-pass (exponential smoother) with time constant `tau` seconds.
+struct OnePole: Sendable {
+    var alpha: Double
+    var y: Double = 0
+
+    init(tau: Double, fs: Double) { alpha = 1 - exp(-1 / (max(tau, 1e-9) * fs)) }
+
+    @inline(__always) mutating func step(_ x: Double) -> Double {
+        y += alpha * (x - y); return y
+    }
+}
+
+/// Exponentially windowed autocorrelation of up to three channels over lags 0...maxLag,
+/// O(maxLag) per sample, no allocation after init. `rhythm(...)` finds the strongest
+/// period within a lag range and checks the half-period anti-correlation that a true
+/// oscillation has (and a harmonic of a faster vibration lacks).
+struct RhythmTracker: Sendable {
+    let channels: Int
+    let maxLag: Int
+    let alpha: Double
+    private var history: [Double]      // ring of (maxLag + 1) × channels
+    private var acc: [Double]          // acc[L] = weighted mean of Σc x[n] x[n−L]
+    private var pos = 0
+    private(set) var count = 0
+
+    init(channels: Int, maxLag: Int, tau: Double, fs: Double) {
+        self.channels = channels; self.maxLag = maxLag
+        alpha = 1 - exp(-1 / (tau * fs))
+        history = Array(repeating: 0, count: (maxLag + 1) * channels)
+        acc = Array(repeating: 0, count: maxLag + 1)
+    }
+
+    mutating func reset() {
+        for i in history.indices { history[i] = 0 }
+        for i in acc.indices { acc[i] = 0 }
+        pos = 0; count = 0
+    }
+
+    /// Push one sample (channels values in `x0, x1, x2`).
+    @inline(__always) mutating func push(_ x0: Double, _ x1: Double = 0, _ x2: Double = 0) {
+        let cap = maxLag + 1
+        let ch = channels
+        let a = alpha, k = 1 - alpha
+        history.withUnsafeMutableBufferPointer { h in
+            h[pos * ch] = x0
+            if ch > 1 { h[pos * ch + 1] = x1; h[pos * ch + 2] = x2 }
+            acc.withUnsafeMutableBufferPointer { s in
+                var j = pos
+                for L in 0..<cap {
+                    let p: Double
+                    if ch == 1 { p = x0 * h[j] } else {
+                        let b = j * 3
+                        p = x0 * h[b] + x1 * h[b + 1] + x2 * h[b + 2]
+                    }
+                    s[L] = k * s[L] + a * p
+                    j = j == 0 ? cap - 1 : j - 1
+                }
+            }
+        }
+        pos = pos + 1 == cap ? 0 : pos + 1
+        count += 1
+    }
+
+    /// Weighted mean power (Σ over channels of x²).
+    var power: Double { acc[0] }
+
+    @inline(__always) func r(_ lag: Int) -> Double {
+        let p = acc[0]
+        return p > 1e-30 ? acc[lag] / p : 0
+    }
+
+    /// Best normalised autocorrelation for lags in `minLag...maxLag` (parabolic
+    /// interpolation around the best integer lag), its fractional lag, and the
+    /// correlation at half that lag.
+    func rhythm(minLag: Int, maxLag hi: Int) -> (r: Double, lag: Double, halfR: Double) {
+        let lo = max(1, minLag), hi = min(hi, maxLag)
+        guard lo <= hi, acc[0] > 1e-30 else { return (0, Double(lo), 0) }
+        var maxR = r(lo)
+        if lo < hi { for L in (lo + 1)...hi { maxR = max(maxR, r(L)) } }
+        // The shortest period whose peak is close to the best one: a pure rhythm
+        // correlates as well at twice its period, which must not halve the frequency.
+        var best = lo
+        var bestR = r(lo)
+        for L in lo...hi {
+            let v = r(L)
+            let left = r(L - 1), right = L < maxLag ? r(L + 1) : -1
+            if v >= left && v >= right && v >= 0.85 * maxR { best = L; bestR = v; break }
+        }
+        var lag = Double(best)
+        var peak = bestR
+        if best > 1 && best < maxLag {
+            let ym = r(best - 1), yp = r(best + 1)
+            let den = ym - 2 * bestR + yp
+            if den < 0 {
+                let d = max(-0.5, min(0.5, 0.5 * (ym - yp) / den))
+                lag += d
+                peak = bestR - 0.25 * (ym - yp) * d
+            }
+        }
+        let half = lag / 2
+        let hl = Int(half.rounded(.down))
+        let frac = half - Double(hl)
+        let h0 = hl >= 0 ? r(hl) : 1, h1 = r(min(hl + 1, maxLag))
+        let halfR = h0 + (h1 - h0) * frac
+        return (min(peak, 1), lag, halfR)
+    }
+}

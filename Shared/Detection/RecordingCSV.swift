@@ -1,0 +1,142 @@
+import Foundation
+
+/// A recording in the project's CSV format: header `t,ax,ay,az` (IMU, g) or `t,emg` (EMG, mV),
+/// `t` in seconds.
+public struct Recording: Sendable {
+    public var kind: SensorKind
+    /// Sample times (s) as written in the file.
+    public var times: [Double]
+    /// Samples interleaved, `kind.channels` per time.
+    public var values: [Float]
+    /// Nominal rate: the median of the time steps.
+    public var sampleRate: Double
+
+    public var count: Int { times.count }
+    public var duration: Double { times.isEmpty ? 0 : times[times.count - 1] - times[0] }
+
+    public init(kind: SensorKind, times: [Double], values: [Float], sampleRate: Double) {
+        self.kind = kind; self.times = times; self.values = values; self.sampleRate = sampleRate
+    }
+
+    public enum ParseError: Error, CustomStringConvertible {
+        case unknownHeader(String), badRow(Int), tooShort
+        public var description: String {
+            switch self {
+            case .unknownHeader(let h): "unknown CSV header '\(h)' (expected t,ax,ay,az or t,emg)"
+            case .badRow(let n): "malformed CSV row \(n)"
+            case .tooShort: "recording has fewer than 2 samples"
+            }
+        }
+    }
+
+    public init(contentsOf url: URL, kind: SensorKind? = nil, rate: Double? = nil) throws {
+        try self.init(csvData: Data(contentsOf: url), kind: kind, rate: rate)
+    }
+
+    public init(csvText: String, kind: SensorKind? = nil, rate: Double? = nil) throws {
+        try self.init(csvData: Data(csvText.utf8), kind: kind, rate: rate)
+    }
+
+    /// Parses the CSV; `kind` is taken from the header unless given, `rate` from the
+    /// median time step unless given.
+    public init(csvData: Data, kind: SensorKind? = nil, rate: Double? = nil) throws {
+        var bytes = [UInt8](csvData)
+        bytes.append(0)
+        let headerEnd = bytes.firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count - 1
+        let header = String(decoding: bytes[0..<headerEnd], as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let cols = header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let detected: SensorKind
+        if cols.count >= 4, cols[0] == "t", cols[1] == "ax", cols[2] == "ay", cols[3] == "az" { detected = .imu }
+        else if cols.count >= 2, cols[0] == "t", cols[1] == "emg" { detected = .emg }
+        else if let k = kind { detected = k }
+        else { throw ParseError.unknownHeader(header) }
+        let k = kind ?? detected
+        let ch = k.channels
+        var times: [Double] = []
+        var values: [Float] = []
+        let estimate = max(16, bytes.count / (ch == 3 ? 28 : 16))
+        times.reserveCapacity(estimate); values.reserveCapacity(estimate * ch)
+        var row = 0
+        try bytes.withUnsafeMutableBufferPointer { buf in
+            let base = UnsafeMutableRawPointer(buf.baseAddress!).assumingMemoryBound(to: CChar.self)
+            var p = base + headerEnd + 1
+            let end = base + buf.count - 1
+            var endp: UnsafeMutablePointer<CChar>? = nil
+            while p < end {
+                // skip blank lines
+                while p < end, p.pointee == 10 || p.pointee == 13 || p.pointee == 32 { p += 1 }
+                if p >= end { break }
+                row += 1
+                let tv = strtod(p, &endp)
+                guard let e0 = endp, e0 != p else { throw ParseError.badRow(row) }
+                p = e0
+                times.append(tv)
+                for _ in 0..<ch {
+                    guard p.pointee == 44 else { throw ParseError.badRow(row) }   // ','
+                    p += 1
+                    let v = strtod(p, &endp)
+                    guard let e = endp, e != p else { throw ParseError.badRow(row) }
+                    p = e
+                    values.append(Float(v))
+                }
+                // ignore extra columns to end of line
+                while p < end, p.pointee != 10 { p += 1 }
+            }
+        }
+        guard times.count >= 2 else { throw ParseError.tooShort }
+        self.kind = k; self.times = times; self.values = values
+        self.sampleRate = rate ?? Recording.medianRate(times)
+    }
+
+    static func medianRate(_ t: [Double]) -> Double {
+        var d: [Double] = []
+        let step = max(1, t.count / 20000)
+        var i = 1
+        while i < t.count { d.append(t[i] - t[i - 1]); i += step }
+        d.sort()
+        let m = d[d.count / 2]
+        return m > 0 ? 1 / m : 1
+    }
+}
+
+/// Episode rows `start,end,kind[,detected_at]` as in labels and detections files.
+public struct EpisodeRow: Sendable, Equatable {
+    public var start: Double
+    public var end: Double
+    public var kind: String
+    public var detectedAt: Double?
+
+    public init(start: Double, end: Double, kind: String, detectedAt: Double? = nil) {
+        self.start = start; self.end = end; self.kind = kind; self.detectedAt = detectedAt
+    }
+
+    /// Reads a labels or detections CSV (header names the columns; rows that do not
+    /// parse are skipped, as score.py does).
+    public static func read(csvText: String) -> [EpisodeRow] {
+        var lines = csvText.split(whereSeparator: \.isNewline).makeIterator()
+        guard let h = lines.next() else { return [] }
+        let cols = h.split(separator: ",", omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        guard let si = cols.firstIndex(of: "start"), let ei = cols.firstIndex(of: "end"),
+              let ki = cols.firstIndex(of: "kind") else { return [] }
+        let di = cols.firstIndex(of: "detected_at")
+        var rows: [EpisodeRow] = []
+        while let l = lines.next() {
+            let f = l.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard f.count > max(si, ei, ki), let s = Double(f[si]), let e = Double(f[ei]) else { continue }
+            var d: Double? = nil
+            if let di, di < f.count, !f[di].isEmpty {
+                guard let v = Double(f[di]) else { continue }
+                d = v
+            }
+            rows.append(EpisodeRow(start: s, end: e, kind: f[ki].lowercased(), detectedAt: d))
+        }
+        return rows
+    }
+
+    public static func read(contentsOf url: URL) -> [EpisodeRow]? {
+        guard let s = try? String(contentsOf: url, encoding: .utf8) else { return nil }
+        return read(csvText: s)
+    }
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SpasmConfig
+
+/// Flags every SpasmWatch executable accepts.
+public struct CommonOptions: ParsableArguments, Sendable {
+    @Option(name: .long, help: "Data home (default: $SPASMWATCH_HOME, else ./.spasmwatch).")
+    public var home: String?
+
+    @Option(name: .customLong("set"), help: "Override a setting, e.g. --set bus.highWaterMark=50000 (repeatable).")
+    public var overrides: [String] = []
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    public var logLevel: String = "info"
+
+    public init() {}
+
+    /// The data home these options point at.
+    public func dataHome() -> DataHome {
+        if let home { return DataHome(root: URL(fileURLWithPath: home)) }
+        return DataHome.resolve()
+    }
+
+    /// Home and configuration, with a readable error on a bad setting.
+    public func load() throws -> (DataHome, Configuration) {
+        let home = dataHome()
+        do {
+            return (home, try ConfigurationLoader.load(home: home, overrides: overrides))
+        } catch let error as ConfigurationError {
+            throw ValidationError(error.description)
+        }
+    }
+
+    public var level: Logger.Level { Logger.Level(rawValue: logLevel.lowercased()) ?? .info }
+}
+
+/// Logging for executables (libraries never bootstrap logging): one line per event on
+/// stderr with structured metadata, which deploy/stack redirects into `<home>/logs/`.
+public enum LoggingSetup {
+    public static func bootstrap(level: Logger.Level) {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}
+
+/// The version every service reports in its heartbeat.
+public enum SpasmWatchVersion {
+    public static let string = "0.1.0"
+}

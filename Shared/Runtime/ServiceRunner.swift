@@ -1,0 +1,99 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import SpasmBus
+import SpasmConfig
+import SpasmSchema
+import ZeroMQ
+
+/// What every service process shares: its home, configuration, ZeroMQ context, bus
+/// address, a publisher stamped with its instance name, and its counters.
+public final class ServiceEnvironment: Sendable {
+    public let service: String
+    public let instance: String
+    public let home: DataHome
+    public let configuration: Configuration
+    public let context: ZMQContext
+    public let address: BusAddress
+    public let endpoints: Endpoints
+    public let publisher: BusPublisher
+    public let counters = CounterSet()
+    public let logger: Logger
+
+    public init(service: String, instance: String, options: CommonOptions) throws {
+        let (home, configuration) = try options.load()
+        try home.prepare()
+        self.service = service
+        self.instance = instance
+        self.home = home
+        self.configuration = configuration
+        var logger = Logger(label: service)
+        logger[metadataKey: "instance"] = "\(instance)"
+        self.logger = logger
+        context = ZMQContext()
+        address = try BusAddress.resolve(home: home, configuration: configuration)
+        endpoints = Endpoints(home: home, configuration: configuration)
+        publisher = try BusPublisher(context: context, address: address, source: instance,
+                                     person: configuration.person, counters: counters, logger: logger)
+    }
+
+    /// A subscriber on this service's context, counting into its counters.
+    public func subscribe(_ prefixes: [String], queueCapacity: Int = 50_000) throws -> BusSubscriber {
+        try BusSubscriber(context: context, address: address, prefixes: prefixes, counters: counters,
+                          queueCapacity: queueCapacity, logger: logger)
+    }
+
+    /// The heartbeat for this service.
+    public func heartbeat(details: @escaping @Sendable () -> (info: [String: String], sensors: [SensorStatus]?) = { ([:], nil) }) -> HeartbeatService {
+        HeartbeatService(service: service, publisher: publisher, counters: counters,
+                         intervalSeconds: configuration.bus.heartbeatSeconds, details: details)
+    }
+
+    /// Runs services until SIGTERM or SIGINT, then shuts down in order: services end,
+    /// sockets close (linger bounded), the context terminates. No hang on exit.
+    public func run(_ services: [any Service], closing subscribers: [BusSubscriber] = []) async throws {
+        let group = ServiceGroup(configuration: .init(
+            services: services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        logger.info("started", metadata: ["pid": "\(getpid())", "home": "\(home.root.path)", "bus": "\(address.publish)"])
+        do {
+            try await group.run()
+        } catch {
+            logger.error("service failed", metadata: ["error": "\(error)"])
+            await shutdown(subscribers)
+            throw error
+        }
+        await shutdown(subscribers)
+    }
+
+    /// Closes sockets (each on its own thread), then terminates the context.
+    public func shutdown(_ subscribers: [BusSubscriber]) async {
+        for subscriber in subscribers { await subscriber.closeAsync() }
+        await publisher.closeAsync()
+        let context = self.context
+        await offPool { context.terminate() }
+        logger.info("stopped")
+    }
+}
+
+/// A service that runs an async loop over a subscriber's messages until shutdown.
+public struct MessageLoopService: Service {
+    let subscriber: BusSubscriber
+    let handle: @Sendable (BusMessage) async -> Void
+
+    public init(subscriber: BusSubscriber, handle: @escaping @Sendable (BusMessage) async -> Void) {
+        self.subscriber = subscriber
+        self.handle = handle
+    }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            for await message in subscriber.messages {
+                await handle(message)
+            }
+        } onGracefulShutdown: {
+            subscriber.stop()
+        }
+    }
+}

@@ -1,0 +1,50 @@
+/// Where on the body a sensor sits, a spasm was felt, or an alert is about (BRIEF §4):
+/// one shared list for sensor placement, the diary and alert routing.
+/// On the wire as kebab-case text: "left-calf", "right-upper-arm", "back", "both-legs".
+public enum BodySite: String, Codable, Sendable, CaseIterable, Hashable {
+    case leftFoot = "left-foot", rightFoot = "right-foot"
+    case leftAnkle = "left-ankle", rightAnkle = "right-ankle"
+    case leftCalf = "left-calf", rightCalf = "right-calf"
+    case leftShin = "left-shin", rightShin = "right-shin"
+    case leftThigh = "left-thigh", rightThigh = "right-thigh"
+    case leftQuadriceps = "left-quadriceps", rightQuadriceps = "right-quadriceps"
+    case leftHamstring = "left-hamstring", rightHamstring = "right-hamstring"
+    case leftHip = "left-hip", rightHip = "right-hip"
+    case leftHand = "left-hand", rightHand = "right-hand"
+    case leftWrist = "left-wrist", rightWrist = "right-wrist"
+    case leftForearm = "left-forearm", rightForearm = "right-forearm"
+    case leftUpperArm = "left-upper-arm", rightUpperArm = "right-upper-arm"
+    case leftShoulder = "left-shoulder", rightShoulder = "right-shoulder"
+    case back, abdomen, neck
+    case leftLeg = "left-leg", rightLeg = "right-leg"
+    case leftArm = "left-arm", rightArm = "right-arm"
+    case bothLegs = "both-legs"
+
+    /// Words a person reads: "left calf".
+    public var displayName: String { rawValue.replacingOccurrences(of: "-", with: " ") }
+
+    /// The whole limb this site belongs to ("left-leg" for "left-calf"), for grouping alerts.
+    public var limb: BodySite? {
+        let name = rawValue
+        let legParts = ["foot", "ankle", "calf", "shin", "thigh", "quadriceps", "hamstring", "hip", "leg"]
+        let armParts = ["hand", "wrist", "forearm", "upper-arm", "shoulder", "arm"]
+        for side in ["left", "right"] where name.hasPrefix(side + "-") {
+            let part = String(name.dropFirst(side.count + 1))
+            if legParts.contains(part) { return BodySite(rawValue: side + "-leg") }
+            if armParts.contains(part) { return BodySite(rawValue: side + "-arm") }
+        }
+        return self == .bothLegs ? .bothLegs : nil
+    }
+
+    /// Accepts "left-calf", "left calf", "Left_Calf", "left_calf".
+    public init?(parsing text: String) {
+        let normalized = text.trimmingCharacters(in: .whitespaces).lowercased()
+            .replacingOccurrences(of: " ", with: "-").replacingOccurrences(of: "_", with: "-")
+        self.init(rawValue: normalized)
+    }
+
+    /// All values, for error messages: "left-foot, right-foot, …".
+    public static var allowedList: String { allCases.map(\.rawValue).joined(separator: ", ") }
+}
+
+import Foundation

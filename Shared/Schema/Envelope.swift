@@ -1,0 +1,196 @@
+import Foundation
+
+/// The schema version this build speaks. A message with another version is rejected.
+public enum SchemaVersion {
+    public static let current = 1
+}
+
+/// A typed message body: knows its `type` name on the wire.
+public protocol MessageBody: Codable, Sendable, Equatable {
+    /// The `type` field of the envelope, e.g. "heartbeat".
+    static var messageType: String { get }
+}
+
+/// The fields every message carries, readable without knowing the body's type.
+public struct EnvelopeHeader: Codable, Sendable, Equatable {
+    /// Schema version (`v` on the wire).
+    public var version: Int
+    /// What the body is, e.g. "heartbeat", "sensor.frame", "manual.entry".
+    public var type: String
+    /// Message id: a UUID kept on every re-send of the same message.
+    public var id: UUID
+    /// The sender's stable name, e.g. "manual", "detect-0".
+    public var source: String
+    /// Random per start of the sender; sequence numbers restart at 0 with a new epoch.
+    public var epoch: UInt32
+    /// Per-sender sequence number (per epoch), for gap counting.
+    public var seq: UInt64
+    /// Sent time: Unix epoch seconds, UTC.
+    public var time: Double
+    /// Whose data this is (default "me").
+    public var person: String
+
+    enum CodingKeys: String, CodingKey {
+        case version = "v", type, id, source, epoch, seq, time, person
+    }
+
+    public init(version: Int = SchemaVersion.current, type: String, id: UUID = UUID(), source: String,
+                epoch: UInt32, seq: UInt64, time: Double, person: String = Person.defaultId) {
+        self.version = version
+        self.type = type
+        self.id = id
+        self.source = source
+        self.epoch = epoch
+        self.seq = seq
+        self.time = time
+        self.person = person
+    }
+}
+
+/// People are identified by a short id; a single-person home uses "me".
+public enum Person {
+    public static let defaultId = "me"
+}
+
+/// A whole message: header fields plus a typed `body`, flat on the wire:
+/// `{"v":1,"type":"heartbeat","id":"…","source":"bus","epoch":7,"seq":3,"time":…,"person":"me","body":{…}}`.
+public struct Envelope<Body: MessageBody>: Codable, Sendable, Equatable {
+    public var header: EnvelopeHeader
+    public var body: Body
+
+    public init(header: EnvelopeHeader, body: Body) {
+        precondition(header.type == Body.messageType, "envelope type must match body")
+        self.header = header
+        self.body = body
+    }
+
+    enum CodingKeys: String, CodingKey { case body }
+
+    public init(from decoder: Decoder) throws {
+        header = try EnvelopeHeader(from: decoder)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        body = try container.decode(Body.self, forKey: .body)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        try header.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(body, forKey: .body)
+    }
+}
+
+/// JSON encoding and decoding with the settings the wire format fixes (sorted keys, numbers
+/// for time, UUIDs as strings), plus version checks with clear errors.
+public enum WireCodec {
+    public static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    public static func encode<T: Encodable>(_ value: T) throws -> Data {
+        try encoder().encode(value)
+    }
+
+    /// Reads only the header, checking the schema version.
+    public static func decodeHeader(_ data: Data) throws(SchemaError) -> EnvelopeHeader {
+        let header: EnvelopeHeader
+        do {
+            header = try JSONDecoder().decode(EnvelopeHeader.self, from: data)
+        } catch {
+            throw SchemaError.malformed(describe(error))
+        }
+        guard header.version == SchemaVersion.current else {
+            throw SchemaError.unsupportedVersion(header.version)
+        }
+        return header
+    }
+
+    /// Decodes a whole envelope, checking version and type.
+    public static func decode<Body: MessageBody>(_ type: Body.Type, from data: Data) throws(SchemaError) -> Envelope<Body> {
+        let header = try decodeHeader(data)
+        guard header.type == Body.messageType else {
+            throw SchemaError.wrongType(expected: Body.messageType, got: header.type)
+        }
+        do {
+            return try JSONDecoder().decode(Envelope<Body>.self, from: data)
+        } catch {
+            throw SchemaError.malformed(describe(error))
+        }
+    }
+
+    /// A readable sentence for a DecodingError: which field, and what was wrong.
+    public static func describe(_ error: Error) -> String {
+        guard let decodingError = error as? DecodingError else { return "\(error)" }
+        func path(_ keys: [CodingKey]) -> String {
+            keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+                .replacingOccurrences(of: ".[", with: "[")
+        }
+        switch decodingError {
+        case .keyNotFound(let key, let context):
+            let at = path(context.codingPath + [key])
+            return "missing required field '\(at)'"
+        case .typeMismatch(let type, let context):
+            return "field '\(path(context.codingPath))' has the wrong type: expected \(typeName(type))"
+        case .valueNotFound(let type, let context):
+            return "field '\(path(context.codingPath))' is null: expected \(typeName(type))"
+        case .dataCorrupted(let context):
+            let at = path(context.codingPath)
+            if at.isEmpty { return "not valid JSON" }
+            return "field '\(at)': \(context.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+
+    private static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Double.Type, is Float.Type: "a number"
+        case is Int.Type, is Int64.Type, is UInt64.Type, is UInt32.Type, is Int32.Type: "an integer"
+        case is Bool.Type: "true or false"
+        default: "\(type)"
+        }
+    }
+}
+
+/// Why a message could not be read.
+public enum SchemaError: Error, Equatable, Sendable, CustomStringConvertible {
+    case unsupportedVersion(Int)
+    case wrongType(expected: String, got: String)
+    case malformed(String)
+    case missingPayload(String)
+
+    public var description: String {
+        switch self {
+        case .unsupportedVersion(let v):
+            "schema version \(v) is not supported (this build speaks version \(SchemaVersion.current))"
+        case .wrongType(let expected, let got):
+            "message type '\(got)' where '\(expected)' was expected"
+        case .malformed(let why):
+            why
+        case .missingPayload(let why):
+            why
+        }
+    }
+}
+
+extension WireCodec {
+    /// Builds an envelope from a header and an already-encoded body:
+    /// the header's fields (sorted), then `"body"` last. Used for every publish, so a
+    /// re-sent message keeps its id and body bytes but gets a fresh sequence number.
+    public static func assemble(header: EnvelopeHeader, bodyJSON: Data) throws -> Data {
+        var data = try encoder().encode(header)
+        precondition(data.last == UInt8(ascii: "}"))
+        data.removeLast()
+        data.append(contentsOf: Array(",\"body\":".utf8))
+        data.append(bodyJSON)
+        data.append(UInt8(ascii: "}"))
+        return data
+    }
+
+    /// Encodes a typed envelope the same way `assemble` does.
+    public static func encodeEnvelope<Body: MessageBody>(_ envelope: Envelope<Body>) throws -> Data {
+        try assemble(header: envelope.header, bodyJSON: try encode(envelope.body))
+    }
+}

@@ -1,0 +1,75 @@
+/// Published every second on `heartbeat.<service>` by every service.
+public struct Heartbeat: MessageBody {
+    public static let messageType = "heartbeat"
+
+    /// Service name, e.g. "spasmwatch-store".
+    public var service: String
+    /// This running instance (the envelope's source), e.g. "store" or "detect-1".
+    public var instance: String
+    public var pid: Int32
+    public var version: String
+    public var uptimeSeconds: Double
+    /// Named counters: accepted, rejected by reason, gaps, dropped, ...
+    public var counters: [String: Int64]
+    /// Short facts a status table shows (database size, baseline learning, ...).
+    public var info: [String: String]
+    /// Sensors this service has seen (sensor ingestion fills it in).
+    public var sensors: [SensorStatus]?
+
+    public init(service: String, instance: String, pid: Int32, version: String, uptimeSeconds: Double,
+                counters: [String: Int64] = [:], info: [String: String] = [:], sensors: [SensorStatus]? = nil) {
+        self.service = service
+        self.instance = instance
+        self.pid = pid
+        self.version = version
+        self.uptimeSeconds = uptimeSeconds
+        self.counters = counters
+        self.info = info
+        self.sensors = sensors
+    }
+}
+
+/// One sensor's health as sensor ingestion sees it.
+public struct SensorStatus: Codable, Sendable, Equatable {
+    public var sensorId: String
+    public var kind: SensorSignal
+    public var placement: BodySite
+    public var sampleRate: Double
+    /// Unix time of the last accepted frame.
+    public var lastFrameTime: Double
+    public var framesAccepted: Int64
+    public var framesRejected: Int64
+    /// Samples missing from time gaps between frames.
+    public var samplesLost: Int64
+    /// Largest deviation of a frame's start from where it was expected, in ms.
+    public var maxJitterMs: Double
+
+    public init(sensorId: String, kind: SensorSignal, placement: BodySite, sampleRate: Double, lastFrameTime: Double,
+                framesAccepted: Int64, framesRejected: Int64, samplesLost: Int64, maxJitterMs: Double) {
+        self.sensorId = sensorId
+        self.kind = kind
+        self.placement = placement
+        self.sampleRate = sampleRate
+        self.lastFrameTime = lastFrameTime
+        self.framesAccepted = framesAccepted
+        self.framesRejected = framesRejected
+        self.samplesLost = samplesLost
+        self.maxJitterMs = maxJitterMs
+    }
+}
+
+/// Storage's receipt, on `stored.<source>`: the listed message ids from that source are
+/// committed to disk. A sender's outbox stops re-sending them.
+public struct StoredReceipt: MessageBody {
+    public static let messageType = "stored"
+    /// The sender whose messages were stored.
+    public var forSource: String
+    public var ids: [UUID]
+
+    public init(forSource: String, ids: [UUID]) {
+        self.forSource = forSource
+        self.ids = ids
+    }
+}
+
+import Foundation

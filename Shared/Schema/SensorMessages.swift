@@ -1,0 +1,101 @@
+import Foundation
+
+/// A wearable's signal type: 3-axis accelerometer (g) or 1-channel surface EMG (mV).
+public enum SensorSignal: String, Codable, Sendable, CaseIterable {
+    case imu, emg
+}
+
+/// Units a producer may send; ingestion converts to g and mV before publishing.
+public enum SampleUnit: String, Codable, Sendable, CaseIterable {
+    case g
+    case metersPerSecondSquared = "m/s2"
+    case millivolts = "mV"
+    case microvolts = "uV"
+}
+
+/// The JSON header of a sensor frame on the bus (`type` "sensor.frame", topic
+/// `sensor.frame.<sensorId>`). The samples follow in the binary frame as little-endian
+/// Float32, channels interleaved (ax ay az ax ay az …), already in g or mV.
+public struct SensorFrame: MessageBody {
+    public static let messageType = "sensor.frame"
+
+    public var sensorId: String
+    public var kind: SensorSignal
+    public var placement: BodySite
+    /// Samples per second per channel.
+    public var sampleRate: Double
+    public var channels: Int
+    /// Always "g" for imu and "mV" for emg on the bus.
+    public var unit: SampleUnit
+    /// Unix time of the first sample.
+    public var firstSampleTime: Double
+    /// Samples per channel in this frame.
+    public var sampleCount: Int
+    /// Producer's own frame counter when it sends one (for loss counting at the producer).
+    public var producerSeq: UInt64?
+
+    public init(sensorId: String, kind: SensorSignal, placement: BodySite, sampleRate: Double, channels: Int,
+                unit: SampleUnit, firstSampleTime: Double, sampleCount: Int, producerSeq: UInt64? = nil) {
+        self.sensorId = sensorId
+        self.kind = kind
+        self.placement = placement
+        self.sampleRate = sampleRate
+        self.channels = channels
+        self.unit = unit
+        self.firstSampleTime = firstSampleTime
+        self.sampleCount = sampleCount
+        self.producerSeq = producerSeq
+    }
+
+    /// Bytes the binary frame must have.
+    public var payloadByteCount: Int { sampleCount * channels * MemoryLayout<Float32>.size }
+}
+
+/// Published once on `sensor.registered` when a sensor sends its first frame (and again
+/// when its metadata changes).
+public struct SensorRegistration: MessageBody {
+    public static let messageType = "sensor.registered"
+    public var sensorId: String
+    public var kind: SensorSignal
+    public var placement: BodySite
+    public var sampleRate: Double
+    public var channels: Int
+    /// Who sent it: "zmq" or "http", plus the producer's name when it gives one.
+    public var via: String
+    public var producer: String?
+
+    public init(sensorId: String, kind: SensorSignal, placement: BodySite, sampleRate: Double, channels: Int,
+                via: String, producer: String? = nil) {
+        self.sensorId = sensorId
+        self.kind = kind
+        self.placement = placement
+        self.sampleRate = sampleRate
+        self.channels = channels
+        self.via = via
+        self.producer = producer
+    }
+}
+
+/// Little-endian Float32 packing for sensor payloads.
+public enum SamplePacking {
+    public static func pack(_ samples: [Float]) -> Data {
+        var data = Data(count: samples.count * 4)
+        data.withUnsafeMutableBytes { raw in
+            let out = raw.bindMemory(to: UInt32.self)
+            for i in samples.indices { out[i] = samples[i].bitPattern.littleEndian }
+        }
+        return data
+    }
+
+    public static func unpack(_ data: Data) -> [Float] {
+        let count = data.count / 4
+        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            data.withUnsafeBytes { raw in
+                for i in 0..<count {
+                    buffer[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
+                }
+            }
+            initialized = count
+        }
+    }
+}
