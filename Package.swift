@@ -78,13 +78,14 @@ let package = Package(
             path: "Services/CLI"),
 
         // MARK: Tests
+        .target(name: "SpasmTestSupport", dependencies: ["SpasmBus", "ZeroMQ"], path: "Tests/Support"),
         .testTarget(name: "SchemaTests", dependencies: ["SpasmSchema"], path: "Tests/SchemaTests",
-                    resources: [.copy("Fixtures")]),
-        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "SpasmBus"], path: "Tests/ZeroMQTests"),
-        .testTarget(name: "ReliabilityTests", dependencies: ["SpasmReliability", "SpasmBus"], path: "Tests/ReliabilityTests"),
+                    exclude: ["Fixtures"]),
+        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "SpasmBus", "SpasmConfig", "SpasmTestSupport"], path: "Tests/ZeroMQTests"),
+        .testTarget(name: "ReliabilityTests", dependencies: ["SpasmReliability", "SpasmBus", "SpasmTestSupport"], path: "Tests/ReliabilityTests"),
         .testTarget(name: "DetectionTests", dependencies: ["SpasmDetection"], path: "Tests/DetectionTests"),
         .testTarget(name: "SimulationTests", dependencies: ["SpasmSimulation"], path: "Tests/SimulationTests"),
-        .testTarget(name: "IntegrationTests", dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema"], path: "Tests/IntegrationTests"),
+        .testTarget(name: "IntegrationTests", dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema", "SpasmTestSupport"], path: "Tests/IntegrationTests"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -19,7 +19,7 @@ struct BusCommand: AsyncParsableCommand {
     func run() async throws {
         LoggingSetup.bootstrap(level: options.level)
         let (home, configuration) = try options.load()
-        try home.prepare()
+        try home.prepare(groupAccess: configuration.bus.groupAccess)
         var logger = Logger(label: "spasmwatch-bus")
         logger[metadataKey: "home"] = "\(home.root.path)"
 

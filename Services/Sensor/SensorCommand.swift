@@ -11,6 +11,9 @@ struct SensorCommand: AsyncParsableCommand {
 
     @OptionGroup var options: CommonOptions
 
+    @Flag(help: "Also run simulated sensors (deploy/stack up --demo).")
+    var demo = false
+
     func run() async throws {
         LoggingSetup.bootstrap(level: options.level)
         let environment = try ServiceEnvironment(service: ServiceName.sensor, instance: "sensor", options: options)

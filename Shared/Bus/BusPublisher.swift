@@ -10,7 +10,9 @@ public final class BusPublisher: Sendable {
     public let source: String
     public let epoch: UInt32
     public let person: String
-    private let nextSeq = Mutex<UInt64>(0)
+    /// Next sequence number per topic: a subscriber filtering by prefix still sees an
+    /// unbroken run on each topic, so any jump is real loss.
+    private let nextSeq = Mutex<[String: UInt64]>([:])
     private let queue: HandoffQueue<[Data]>
     private let counters: CounterSet
     private let thread: SocketThread
@@ -58,10 +60,11 @@ public final class BusPublisher: Sendable {
     }
 
     /// Stamps a header for a new message of this sender.
-    public func makeHeader(type: String, id: UUID = UUID(), person: String? = nil, time: Double = Date().timeIntervalSince1970) -> EnvelopeHeader {
-        let seq = nextSeq.withLock { value in
-            defer { value += 1 }
-            return value
+    public func makeHeader(topic: String, type: String, id: UUID = UUID(), person: String? = nil,
+                           time: Double = Date().timeIntervalSince1970) -> EnvelopeHeader {
+        let seq = nextSeq.withLock { counters in
+            defer { counters[topic, default: 0] += 1 }
+            return counters[topic, default: 0]
         }
         return EnvelopeHeader(type: type, id: id, source: source, epoch: epoch, seq: seq, time: time,
                               person: person ?? self.person)
@@ -79,7 +82,7 @@ public final class BusPublisher: Sendable {
     /// Publishes an already-encoded body (outbox re-sends keep id and body, get a new sequence number).
     public func publishEncoded(topic: String, type: String, id: UUID, person: String?, bodyJSON: Data,
                                payload: Data? = nil) throws {
-        let header = makeHeader(type: type, id: id, person: person)
+        let header = makeHeader(topic: topic, type: type, id: id, person: person)
         let envelope = try WireCodec.assemble(header: header, bodyJSON: bodyJSON)
         var frames = [Data(topic.utf8), envelope]
         if let payload { frames.append(payload) }

@@ -72,7 +72,7 @@ public final class BusSubscriber: Sendable {
                     logger?.warning("malformed message on the bus", metadata: ["error": "\(error)"])
                     continue
                 }
-                let verdict = shared.tracker.withLock { $0.observe(message.header) }
+                let verdict = shared.tracker.withLock { $0.observe(message.header, topic: message.topic) }
                 switch verdict {
                 case .gap(let missing):
                     counters.add("bus.gap_messages", Int64(missing))

@@ -1,7 +1,8 @@
 import SpasmSchema
 
-/// Subscriber-side loss accounting: per sender, sequence numbers must rise by one within an
-/// epoch; a jump is a gap (messages lost between sender and here), a new epoch is a restart.
+/// Subscriber-side loss accounting: per sender and topic, sequence numbers rise by one within
+/// an epoch; a jump is a gap (messages lost between sender and here), a new epoch is a
+/// restart. (Senders number each topic separately, so prefix filtering causes no false gaps.)
 public struct SequenceTracker: Sendable {
     /// What one message told us.
     public enum Verdict: Equatable, Sendable {
@@ -25,22 +26,23 @@ public struct SequenceTracker: Sendable {
 
     public init() {}
 
-    public mutating func observe(source: String, epoch: UInt32, seq: UInt64) -> Verdict {
-        guard let state = senders[source] else {
-            senders[source] = SenderState(epoch: epoch, lastSeq: seq)
+    public mutating func observe(source: String, topic: String = "", epoch: UInt32, seq: UInt64) -> Verdict {
+        let key = topic.isEmpty ? source : source + "\u{0}" + topic
+        guard let state = senders[key] else {
+            senders[key] = SenderState(epoch: epoch, lastSeq: seq)
             return .firstFromSender
         }
         if state.epoch != epoch {
-            senders[source] = SenderState(epoch: epoch, lastSeq: seq)
+            senders[key] = SenderState(epoch: epoch, lastSeq: seq)
             return .restarted
         }
         if seq == state.lastSeq &+ 1 {
-            senders[source]!.lastSeq = seq
+            senders[key]!.lastSeq = seq
             return .inOrder
         }
         if seq > state.lastSeq {
             let missing = seq - state.lastSeq - 1
-            senders[source]!.lastSeq = seq
+            senders[key]!.lastSeq = seq
             missingBySource[source, default: 0] += missing
             totalMissing += missing
             return .gap(missing: missing)
@@ -49,7 +51,7 @@ public struct SequenceTracker: Sendable {
         return .duplicateOrOld
     }
 
-    public mutating func observe(_ header: EnvelopeHeader) -> Verdict {
-        observe(source: header.source, epoch: header.epoch, seq: header.seq)
+    public mutating func observe(_ header: EnvelopeHeader, topic: String) -> Verdict {
+        observe(source: header.source, topic: topic, epoch: header.epoch, seq: header.seq)
     }
 }

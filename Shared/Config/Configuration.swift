@@ -34,6 +34,9 @@ public struct BusSettings: Codable, Sendable, Equatable {
     public var highWaterMark: Int = 200_000
     /// Largest message accepted from a peer, bytes.
     public var maxMessageBytes: Int = 4 << 20
+    /// Let the home's group use the sockets (run directory 0770 instead of 0700): the
+    /// systemd install sets it so the owner's CLI can reach services running as `spasmwatch`.
+    public var groupAccess: Bool = false
     /// Heartbeat interval, seconds.
     public var heartbeatSeconds: Double = 1
     public init() {}

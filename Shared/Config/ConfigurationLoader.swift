@@ -90,7 +90,9 @@ public enum ConfigurationLoader {
             switch current {
             case is String: value = text
             case is NSNumber:
-                if let i = Int(text) {
+                if let b = Bool(text.lowercased()) {
+                    value = b
+                } else if let i = Int(text) {
                     value = i
                 } else if let d = Double(text) {
                     value = d

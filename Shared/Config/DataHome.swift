@@ -34,15 +34,17 @@ public struct DataHome: Sendable, Equatable {
         return URL(fileURLWithPath: "/tmp/spasmwatch-\(getuid())-\(String(hash, radix: 36))")
     }
 
-    /// Creates the home's folders; the run and key folders are private (0700).
-    public func prepare() throws {
+    /// Creates the home's folders; the run and key folders are private (0700), or shared
+    /// with the home's group (0770) when `groupAccess` is set (the systemd install).
+    public func prepare(groupAccess: Bool = false) throws {
         let fm = FileManager.default
         for dir in [root, dataDirectory, logDirectory] {
             try fm.createDirectory(at: dir, withIntermediateDirectories: true)
         }
+        let mode = groupAccess ? 0o770 : 0o700
         for dir in [runDirectory, keyDirectory] {
-            try fm.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: dir.path)
+            try fm.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: mode])
+            try fm.setAttributes([.posixPermissions: mode], ofItemAtPath: dir.path)
         }
     }
 }

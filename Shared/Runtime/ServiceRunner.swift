@@ -22,7 +22,7 @@ public final class ServiceEnvironment: Sendable {
 
     public init(service: String, instance: String, options: CommonOptions) throws {
         let (home, configuration) = try options.load()
-        try home.prepare()
+        try home.prepare(groupAccess: configuration.bus.groupAccess)
         self.service = service
         self.instance = instance
         self.home = home
