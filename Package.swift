@@ -65,7 +65,8 @@ let package = Package(
             path: "Services/Manual"),
         .executableTarget(
             name: "spasmwatch-detect",
-            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDetection"],
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDetection", "SpasmSimulation",
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             path: "Services/Detect"),
         .executableTarget(
             name: "spasmwatch-store",
@@ -88,6 +89,7 @@ let package = Package(
         .testTarget(name: "ReliabilityTests", dependencies: ["SpasmReliability", "SpasmBus", "SpasmTestSupport"], path: "Tests/ReliabilityTests"),
         .testTarget(name: "SensorTests", dependencies: ["spasmwatch-sensor", "SpasmBus", "SpasmConfig", "SpasmTestSupport"],
                     path: "Tests/SensorTests"),
+        .testTarget(name: "DetectServiceTests", dependencies: ["spasmwatch-detect", "SpasmSchema"], path: "Tests/DetectServiceTests"),
         .testTarget(name: "DetectionTests", dependencies: ["SpasmDetection"], path: "Tests/DetectionTests"),
         .testTarget(name: "SimulationTests", dependencies: ["SpasmSimulation"], path: "Tests/SimulationTests"),
         .testTarget(name: "IntegrationTests",
