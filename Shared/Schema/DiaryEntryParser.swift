@@ -149,7 +149,7 @@ public enum DiaryEntryParser {
 
         func int(_ key: String) throws(DiaryValidationError) -> Int? {
             guard let d = try double(key) else { return nil }
-            guard d == d.rounded(), abs(d) < 1e9 else { throw wrong(key, "a whole number", DiaryRules.number(d)) }
+            guard d == d.rounded(), abs(d) < 1e9 else { throw wrong(key, "a whole number", d) }
             return Int(d)
         }
 
