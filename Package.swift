@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(name: "DetectionTests", dependencies: ["SpasmDetection"], path: "Tests/DetectionTests"),
         .testTarget(name: "SimulationTests", dependencies: ["SpasmSimulation"], path: "Tests/SimulationTests"),
         .testTarget(name: "DiaryTests", dependencies: ["SpasmDiary", "SpasmSchema", "SpasmConfig", "SpasmReliability"], path: "Tests/DiaryTests"),
-        .testTarget(name: "IntegrationTests", dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema", "SpasmReliability", "SpasmTestSupport"], path: "Tests/IntegrationTests"),
+        .testTarget(name: "IntegrationTests", dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema", "SpasmReliability", "SpasmTestSupport", "ZeroMQ"], path: "Tests/IntegrationTests"),
     ],
     swiftLanguageModes: [.v6]
 )
