@@ -34,7 +34,7 @@ enum PhonePage {
     body { margin:0; font: 18px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color:var(--ink); background:var(--bg); }
     header { background:var(--blue); color:#fff; padding:14px 16px; display:flex; justify-content:space-between; align-items:center; position:sticky; top:0; z-index:2; }
     header h1 { font-size:20px; margin:0; }
-    #status { font-size:14px; padding:4px 10px; border-radius:999px; background:rgba(255,255,255,.2); }
+    #status { font-size:14px; white-space:nowrap; padding:4px 10px; border-radius:999px; background:rgba(255,255,255,.2); }
     #status.offline { background:#f6c343; color:#3a2a00; }
     main { max-width:560px; margin:0 auto; padding:12px; }
     section { background:var(--card); border-radius:14px; padding:14px; margin-bottom:14px; box-shadow:0 1px 3px rgba(0,0,0,.08); }

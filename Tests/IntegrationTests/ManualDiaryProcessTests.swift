@@ -80,6 +80,11 @@ struct ManualDiaryProcessTests {
         let manualOutageShort = try #require(savedShortId(duringManualOutage.stdout))
         manual = try await ManualProcess.start(home: home)
         let manualOutageId = try #require(await waitForEntry(storage, shortId: manualOutageShort))
+        // The restarted service took over its request socket (left behind by the kill).
+        let afterRestart = try ChildProcess("spasmwatch", ["recent"], home: home)
+        #expect(await afterRestart.wait(timeout: 30) == 0)
+        #expect(!afterRestart.stdout.contains("is not running"))
+        #expect(afterRestart.stdout.contains(manualOutageShort))
         // The phone re-sends an entry it already sent (it never saw the answer): one entry still.
         let resend = try await http("POST", "\(manual.base)/api/entries", body: """
             {"entryId":"\(pageId.uuidString)","kind":"spasm","spasm":{"site":"right-foot","type":"phasic","severity":3}}

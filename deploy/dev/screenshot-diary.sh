@@ -40,15 +40,23 @@ trap cleanup EXIT
 
 "$BIN/spasmwatch-bus" >"$SPASMWATCH_HOME/bus.log" 2>&1 & PIDS+=($!)
 sleep 1
-"$BIN/spasmwatch-manual" --set manual.httpPort=0 >"$SPASMWATCH_HOME/manual.log" 2>&1 & PIDS+=($!)
-PORT=""
-for _ in $(seq 1 100); do
-    PORT=$(grep -o 'diary page at http://127.0.0.1:[0-9]*' "$SPASMWATCH_HOME/manual.log" | grep -o '[0-9]*$' || true)
-    [[ -n "$PORT" ]] && break
-    sleep 0.1
-done
-[[ -n "$PORT" ]] || { cat "$SPASMWATCH_HOME/manual.log" >&2; echo "spasmwatch-manual did not start" >&2; exit 1; }
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+PORT=$(free_port)
 URL="http://127.0.0.1:$PORT/"
+MANUAL_PID=""
+start_manual() {
+    "$BIN/spasmwatch-manual" --set manual.httpPort="$PORT" >>"$SPASMWATCH_HOME/manual.log" 2>&1 &
+    MANUAL_PID=$!
+    PIDS+=("$MANUAL_PID")
+    for _ in $(seq 1 100); do
+        curl -fsS -o /dev/null "$URL" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    cat "$SPASMWATCH_HOME/manual.log" >&2
+    echo "spasmwatch-manual did not start" >&2
+    exit 1
+}
+start_manual
 
 "$BIN/spasmwatch" log spasm --site left-calf --type tonic --severity 2 --pain 6 --duration 45s >/dev/null
 "$BIN/spasmwatch" log med baclofen 10mg >/dev/null
@@ -76,5 +84,35 @@ check 'id="status" class="">online' "the page says it is online"
 
 run_chromium --window-size=412,915 --screenshot="$OUT/diary-phone.png" "$URL" >/dev/null
 run_chromium --window-size=412,2200 --screenshot="$OUT/diary-phone-full.png" "$URL" >/dev/null
-echo "screenshots: $OUT/diary-phone.png, $OUT/diary-phone-full.png"
+
+# Taps, as a person would: "spasm now" in three taps; then the same with the server
+# stopped (the page keeps it on the phone); the server back, the page sends it, once.
+DEVTOOLS=$(free_port)
+DRIVE="$ROOT/deploy/dev/drive-diary-page.py"
+"$CHROMIUM" --headless=new "${SANDBOX[@]}" --disable-gpu --hide-scrollbars --no-first-run \
+    --user-data-dir="$SPASMWATCH_HOME/chromium-live" --remote-debugging-port="$DEVTOOLS" \
+    --window-size=412,915 "$URL" >/dev/null 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$DEVTOOLS/json/version" 2>/dev/null && break; sleep 0.1; done
+entries_with() { curl -fsS "${URL}api/entries?limit=100" | grep -o "\"entryId\":\"$1\"" | wc -l; }
+if ONLINE_ID=$(python3 "$DRIVE" "$DEVTOOLS" "$URL" spasm-now); then
+    n=$(entries_with "$(tr a-z A-Z <<<"$ONLINE_ID")")
+    [[ $n -eq 1 ]] && echo "ok    spasm now in three taps: saved ${ONLINE_ID:0:8}" || { echo "FAIL  three-tap entry listed $n times"; fail=1; }
+else
+    echo "FAIL  spasm now in three taps"; fail=1
+fi
+kill "$MANUAL_PID"; wait "$MANUAL_PID" 2>/dev/null || true
+if OFFLINE_ID=$(python3 "$DRIVE" "$DEVTOOLS" "$URL" spasm-offline "$OUT/diary-offline.png"); then
+    echo "ok    server stopped: the page kept ${OFFLINE_ID:0:8} on the phone"
+    start_manual
+    if python3 "$DRIVE" "$DEVTOOLS" "$URL" wait-sent "$OUT/diary-back-online.png"; then
+        n=$(entries_with "$(tr a-z A-Z <<<"$OFFLINE_ID")")
+        [[ $n -eq 1 ]] && echo "ok    server back: the page sent it, and it is there once" || { echo "FAIL  offline entry listed $n times"; fail=1; }
+    else
+        echo "FAIL  the page did not send the kept entry"; fail=1
+    fi
+else
+    echo "FAIL  offline entry not kept on the phone"; fail=1
+fi
+echo "screenshots: $OUT/diary-phone.png, diary-phone-full.png, diary-offline.png, diary-back-online.png"
 exit $fail
