@@ -42,7 +42,7 @@ struct DiaryConnection: Sendable {
                 let socket = try ZMQSocket(context: context, type: .req)
                 defer { socket.close() }
                 try socket.setImmediate(true)  // fail the send instead of queueing for a dead peer
-                try socket.setSendTimeout(milliseconds: 1000)
+                try socket.setSendTimeout(milliseconds: 500)  // a live local service connects in far less
                 try socket.setReceiveTimeout(milliseconds: Int32(timeout * 1000))
                 try socket.connect(endpoint)
                 try socket.send(data)

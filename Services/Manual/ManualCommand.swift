@@ -6,6 +6,7 @@ import SpasmDiary
 import SpasmReliability
 import SpasmRuntime
 import SpasmSchema
+import Synchronization
 
 /// `spasmwatch-manual`: the spasm diary. Takes entries from the CLI (ZeroMQ REQ/REP on
 /// `Endpoints.manualRequests`) and from the phone page and JSON API (HTTP), validates them,
@@ -58,12 +59,19 @@ struct ManualCommand: AsyncParsableCommand {
             return encoded ?? Data(#"{"ok":false,"error":"could not encode the reply"}"#.utf8)
         }
         let outboxWatch = EveryFewSeconds(seconds: 2) { _ = try? await desk.importFromOutbox() }
+        let pageURL = PageAddress()
         let web = try WebServer.make(desk: desk, board: board, settings: settings, page: PhonePage.html,
-                                     logger: environment.logger)
-        let pageURL = "http://\(settings.httpHost):\(settings.httpPort)/"
-        let heartbeat = environment.heartbeat { (["diary page": pageURL], nil) }
+                                     logger: environment.logger) { url in pageURL.set(url) }
+        let heartbeat = environment.heartbeat { (["diary page": pageURL.get()], nil) }
         try await environment.run([heartbeat, sender, feedLoop, requests, outboxWatch, web], closing: [receipts, feed])
     }
+}
+
+/// Where the phone page listens, once it does (for the heartbeat and `spasmwatch status`).
+final class PageAddress: Sendable {
+    private let value = Mutex("not listening yet")
+    func set(_ url: String) { value.withLock { $0 = url } }
+    func get() -> String { value.withLock { $0 } }
 }
 
 /// Runs a small job every few seconds until shutdown.

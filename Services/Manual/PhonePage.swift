@@ -222,7 +222,9 @@ enum PhonePage {
           const entry = q[0];
           let response, answer;
           try {
-            response = await fetch("api/entries", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(entry), credentials: "same-origin" });
+            // sentAt: this phone's clock now, so the server can correct a clock that is off.
+            const body = JSON.stringify(Object.assign({}, entry, { sentAt: now() }));
+            response = await fetch("api/entries", { method: "POST", headers: { "Content-Type": "application/json" }, body, credentials: "same-origin" });
             answer = await response.json().catch(() => ({}));
           } catch (e) {
             setOnline(false);

@@ -31,8 +31,9 @@ enum WebServer {
         }
     }
 
+    /// `onRunning` gets the page's address once the server listens (the real port when 0 was asked).
     static func make(desk: DiaryDesk, board: EpisodeBoard, settings: ManualSettings, page: String,
-                     logger: Logger) throws -> some Service {
+                     logger: Logger, onRunning: @escaping @Sendable (String) -> Void = { _ in }) throws -> some Service {
         try checkSettings(settings)
         let router = Router()
         if !settings.httpToken.isEmpty { router.add(middleware: TokenCheck(token: settings.httpToken)) }
@@ -96,7 +97,9 @@ enum WebServer {
             configuration: .init(address: .hostname(host, port: settings.httpPort), serverName: "spasmwatch-manual"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? settings.httpPort
-                logger.info("diary page at http://\(host.contains(":") ? "[\(host)]" : host):\(port)/")
+                let url = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)/"
+                onRunning(url)
+                logger.info("diary page at \(url)")
             },
             logger: logger)
     }

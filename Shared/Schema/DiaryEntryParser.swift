@@ -6,8 +6,13 @@ import Foundation
 ///
 /// The accepted JSON is the `manual.entry` body (docs/wire-format.md) with conveniences:
 /// `entryId` (send one so a re-send is recognised), `recordedAt` and each record's `at`
-/// default to now, `via` to the caller's channel, lists default to empty.
+/// default to now, `via` to the caller's channel, lists default to empty. A device may send
+/// `sentAt`, its own clock when it sent the entry: when that clock is more than
+/// `trustedClockSkew` seconds off, the entry's times are moved by the difference, so a
+/// phone with a wrong clock (or an entry kept offline for hours) still lands at the right time.
 public enum DiaryEntryParser {
+    /// Clock differences up to this are left alone (seconds).
+    public static let trustedClockSkew: Double = 30
     public static func parse(_ data: Data, via defaultVia: String,
                              now: Double = Date().timeIntervalSince1970) throws(DiaryValidationError) -> DiaryEntry {
         let object: Any
@@ -29,10 +34,12 @@ public enum DiaryEntryParser {
             throw DiaryValidationError(field: "kind", message: "kind is required; allowed: \(DiaryRules.list(DiaryEntry.Kind.self))")
         }
         let kind = try DiaryRules.kind(kindText)
+        var shift = 0.0
+        if let sentAt = try top.double("sentAt"), abs(now - sentAt) > trustedClockSkew { shift = now - sentAt }
         let entryId = try top.string("entryId").map { (text) throws(DiaryValidationError) in
             try DiaryRules.uuid(text, field: "entryId", what: "an entry id")
         } ?? UUID()
-        var entry = DiaryEntry(entryId: entryId, recordedAt: try top.double("recordedAt") ?? now,
+        var entry = DiaryEntry(entryId: entryId, recordedAt: try top.double("recordedAt").map { $0 + shift } ?? now,
                                via: try top.string("via") ?? defaultVia, kind: kind)
         for other in DiaryEntry.Kind.allCases where other != kind && json[other.rawValue] != nil && !(json[other.rawValue] is NSNull) {
             throw DiaryValidationError(field: other.rawValue,
@@ -51,7 +58,7 @@ public enum DiaryEntryParser {
                 throw r.missing("severity", "1 mild, 2 moderate, 3 severe")
             }
             entry.spasm = SpasmRecord(
-                at: try r.double("at") ?? now,
+                at: try r.double("at").map { $0 + shift } ?? now,
                 durationSeconds: try r.double("durationSeconds"),
                 site: try r.string("site").map { (t) throws(DiaryValidationError) in try DiaryRules.site(t) },
                 type: try DiaryRules.spasmType(typeText),
@@ -63,12 +70,12 @@ public enum DiaryEntryParser {
                 note: try r.string("note"))
         case .checkin:
             guard let nrs = try r.int("nrs") else { throw r.missing("nrs", "0–10, spasticity over the last 24 hours") }
-            entry.checkin = CheckIn(at: try r.double("at") ?? now, nrs: nrs, psfs: try r.int("psfs"),
+            entry.checkin = CheckIn(at: try r.double("at").map { $0 + shift } ?? now, nrs: nrs, psfs: try r.int("psfs"),
                                     sleepQuality: try r.int("sleepQuality"))
         case .medication:
             guard let name = try r.string("name") else { throw r.missing("name", "e.g. baclofen") }
             entry.medication = MedicationRecord(
-                at: try r.double("at") ?? now, name: try DiaryRules.medicationName(name), dose: try r.double("dose"),
+                at: try r.double("at").map { $0 + shift } ?? now, name: try DiaryRules.medicationName(name), dose: try r.double("dose"),
                 unit: try r.string("unit").map { (t) throws(DiaryValidationError) in try DiaryRules.doseUnit(t) },
                 action: try r.string("action").map { (t) throws(DiaryValidationError) in try DiaryRules.medicationAction(t) } ?? .taken,
                 regimen: try r.string("regimen").map { (t) throws(DiaryValidationError) in try DiaryRules.regimen(t) } ?? .regular,
@@ -76,11 +83,11 @@ public enum DiaryEntryParser {
         case .exercise:
             guard let activity = try r.string("activity") else { throw r.missing("activity", "e.g. stretching, walking, physio") }
             guard let minutes = try r.double("minutes") else { throw r.missing("minutes", "1–600") }
-            entry.exercise = ExerciseRecord(at: try r.double("at") ?? now, activity: try DiaryRules.activity(activity), minutes: minutes)
+            entry.exercise = ExerciseRecord(at: try r.double("at").map { $0 + shift } ?? now, activity: try DiaryRules.activity(activity), minutes: minutes)
         case .relapse:
             guard let phase = try r.string("phase") else { throw r.missing("phase", "allowed: start, end") }
             entry.relapse = RelapseRecord(
-                at: try r.double("at") ?? now, phase: try DiaryRules.relapsePhase(phase),
+                at: try r.double("at").map { $0 + shift } ?? now, phase: try DiaryRules.relapsePhase(phase),
                 markedBy: try r.string("markedBy").map { (t) throws(DiaryValidationError) in try DiaryRules.markedBy(t) } ?? .person,
                 note: try r.string("note"))
         case .correction:

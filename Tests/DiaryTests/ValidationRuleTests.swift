@@ -141,6 +141,19 @@ struct ValidationRuleTests {
         }
     }
 
+    /// A phone whose clock is an hour ahead: its times are moved back by the difference
+    /// its `sentAt` shows, instead of the entry being refused as "in the future".
+    @Test func aDeviceClockThatIsOffIsCorrected() throws {
+        let phoneNow = Self.now + 3600
+        let json = #"{"kind":"spasm","sentAt":\#(phoneNow),"recordedAt":\#(phoneNow - 60),"spasm":{"at":\#(phoneNow - 120),"type":"tonic","severity":1}}"#
+        let entry = try DiaryEntryParser.parse(Data(json.utf8), via: "web", now: Self.now)
+        #expect(entry.recordedAt == Self.now - 60)
+        #expect(entry.spasm?.at == Self.now - 120)
+        // Within the trusted skew, times are kept as sent.
+        let close = #"{"kind":"checkin","sentAt":\#(Self.now + 5),"checkin":{"at":\#(Self.now - 300),"nrs":3}}"#
+        #expect(try DiaryEntryParser.parse(Data(close.utf8), via: "web", now: Self.now).checkin?.at == Self.now - 300)
+    }
+
     /// Friendly spellings are read, and written back in the wire's form.
     @Test func lenientSpellingsAreNormalised() throws {
         let entry = try DiaryEntryParser.parse(Data(#"""
