@@ -283,7 +283,6 @@ final class Child: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
         try? await Task.sleep(for: .milliseconds(50))
-        // withLock: NSLock.lock() is unavailable in async code once GRDB is loaded in this module.
         return lock.withLock { String(decoding: output, as: UTF8.self) }
     }
 

@@ -52,8 +52,9 @@ public struct SensorSettings: Codable, Sendable, Equatable {
     public var httpToken: String = ""
     /// Largest frame accepted, bytes (checked in code, so the sender still gets an error reply).
     public var maxFrameBytes: Int = 256 << 10
-    /// Frames per second one producer may send before being told to slow down.
-    public var maxFramesPerSecondPerProducer: Double = 2000
+    /// Frames per second one producer may send before being told to slow down (a wearable
+    /// sends 4–40; this is a backstop against a runaway producer).
+    public var maxFramesPerSecondPerProducer: Double = 10_000
     /// A sensor silent this long is reported (seconds).
     public var silentAfterSeconds: Double = 30
     public init() {}
