@@ -125,7 +125,10 @@ actor DiaryDesk {
     @discardableResult
     func importFromOutbox() async throws -> Int {
         var imported = 0
-        for entry in try await DiaryOutbox.pendingEntries(in: sender.outbox) where try await journal.record(entry) {
+        let pending = try await DiaryOutbox.pendingEntries(in: sender.outbox)
+        let unknown = try await journal.unknown(pending.map(\.entryId))
+        for entry in pending where unknown.contains(entry.entryId) {
+            guard try await journal.record(entry) else { continue }
             imported += 1
             if let c = entry.confirmation { await board.answer(c.episodeId, wasSpasm: c.wasSpasm) }
         }

@@ -67,6 +67,15 @@ public final class DiaryJournal: Sendable {
         }
     }
 
+    /// Which of `ids` are not recorded yet (one read, however many ids).
+    public func unknown(_ ids: [UUID]) async throws -> Set<UUID> {
+        guard !ids.isEmpty else { return [] }
+        let known = try await database.read { db in
+            try String.fetchSet(db, Row.select(Column("id")).filter(keys: ids.map(Self.key)))
+        }
+        return Set(ids.filter { !known.contains(Self.key($0)) })
+    }
+
     public func contains(_ id: UUID) async throws -> Bool {
         try await database.read { db in try Row.exists(db, key: Self.key(id)) }
     }

@@ -25,6 +25,8 @@ struct DiaryJournalTests {
         #expect(try await journal.record(second))
         #expect(try await journal.record(first) == false)  // the same id again: kept once
         #expect(try await journal.count() == 2)
+        let stranger = UUID()
+        #expect(try await journal.unknown([first.entryId, stranger, second.entryId]) == [stranger])
         #expect(try await journal.lastUndoable()?.entryId == second.entryId)
 
         let undo = DiaryEntry(recordedAt: 1_764_000_200, via: "web", kind: .correction,
