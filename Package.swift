@@ -49,6 +49,10 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Shared/Runtime"),
         .target(name: "SpasmProducer", dependencies: ["SpasmBus", "SpasmSchema", "ZeroMQ"], path: "Shared/Producer"),
+        .target(
+            name: "SpasmDiary",
+            dependencies: ["SpasmSchema", "SpasmConfig", "SpasmReliability", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Shared/Diary"),
         .target(name: "SpasmDetection", path: "Shared/Detection"),
         .target(name: "SpasmSimulation", path: "Shared/Simulation"),
 
@@ -61,7 +65,7 @@ let package = Package(
             path: "Services/Sensor"),
         .executableTarget(
             name: "spasmwatch-manual",
-            dependencies: ["SpasmRuntime", "SpasmReliability", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", .product(name: "Hummingbird", package: "hummingbird")],
             path: "Services/Manual"),
         .executableTarget(
             name: "spasmwatch-detect",
@@ -78,7 +82,7 @@ let package = Package(
             path: "Services/Notify"),
         .executableTarget(
             name: "spasmwatch",
-            dependencies: ["SpasmRuntime", "SpasmReliability"],
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary"],
             path: "Services/CLI"),
 
         // MARK: Tests
@@ -92,8 +96,9 @@ let package = Package(
         .testTarget(name: "DetectServiceTests", dependencies: ["spasmwatch-detect", "SpasmSchema"], path: "Tests/DetectServiceTests"),
         .testTarget(name: "DetectionTests", dependencies: ["SpasmDetection"], path: "Tests/DetectionTests"),
         .testTarget(name: "SimulationTests", dependencies: ["SpasmSimulation"], path: "Tests/SimulationTests"),
+        .testTarget(name: "DiaryTests", dependencies: ["SpasmDiary", "SpasmSchema", "SpasmConfig", "SpasmReliability"], path: "Tests/DiaryTests"),
         .testTarget(name: "IntegrationTests",
-                    dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema", "SpasmProducer", "SpasmTestSupport", "ZeroMQ"],
+                    dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema", "SpasmProducer", "SpasmReliability", "SpasmTestSupport", "ZeroMQ"],
                     path: "Tests/IntegrationTests"),
     ],
     swiftLanguageModes: [.v6]
