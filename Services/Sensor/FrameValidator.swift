@@ -47,7 +47,9 @@ enum FrameValidator {
         // Fast path: a well-typed frame decodes straight into ProducerFrame. Anything else
         // goes through the generic JSON path, which can say exactly which field is wrong.
         let fields: [String: JSONValue]
-        if let typed = try? JSONDecoder().decode(ProducerFrame.self, from: json) {
+        if let fast = FastFrameParser.parse(json) {
+            fields = fast
+        } else if let typed = try? JSONDecoder().decode(ProducerFrame.self, from: json) {
             fields = typed.jsonFields
         } else if let generic = try? JSONDecoder().decode([String: JSONValue].self, from: json) {
             fields = generic

@@ -33,6 +33,7 @@ struct SensorBenchCommand: AsyncParsableCommand {
         let endpoints = Endpoints(home: dataHome, configuration: try ConfigurationLoader.load(home: dataHome))
         let seconds = self.seconds
 
+        await offPool { Self.perFrameCosts(endpoints: endpoints) }
         print("Sensor ingestion: producers → spasmwatch-sensor (validate, convert, republish) → bus → a subscriber; 50×3 IMU frames; \(Int(seconds)) s per case")
         print("")
         let raw = await offPool { Self.rawBus(endpoints: endpoints, seconds: seconds) }
@@ -64,6 +65,34 @@ struct SensorBenchCommand: AsyncParsableCommand {
         p.standardError = FileHandle.nullDevice
         try p.run()
         return p
+    }
+
+    /// What one frame costs inside ingestion, without sockets: validation, then validation
+    /// plus publication (encode and hand to the bus thread).
+    static func perFrameCosts(endpoints: Endpoints) {
+        let header = ProducerFrame(sensorId: "cost", kind: "imu", placement: "left-wrist", sampleRate: 200, channels: 3, unit: "g",
+                                   firstSampleTime: 1_764_072_000, sampleCount: 50, producer: "bench", seq: 1)
+        let json = try! JSONEncoder().encode(header)
+        let binary = SamplePacking.pack([Float](repeating: 0.01, count: 150))
+        let n = 20_000
+        var t = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<n { _ = try? FrameValidator.validate(json: json, binary: binary, maxBytes: 1 << 20) }
+        let validate = Double(DispatchTime.now().uptimeNanoseconds - t) / Double(n) / 1000
+        let context = ZMQContext()
+        let publisher = try! BusPublisher(context: context, address: BusAddress(publish: endpoints.busPublish, subscribe: ""),
+                                          source: "cost", queueCapacity: 1_000_000)
+        let core = IngestionCore(publisher: publisher, counters: CounterSet(), settings: {
+            var s = SensorSettings(); s.maxFramesPerSecondPerProducer = 1e9; return s }(), logger: .init(label: "bench"))
+        t = DispatchTime.now().uptimeNanoseconds
+        for i in 0..<n {
+            var h = header
+            h.firstSampleTime = 1_764_072_000 + Double(i) * 0.25
+            _ = core.ingest(json: try! JSONEncoder().encode(h), binary: binary, via: "bench", producerKey: "p")
+        }
+        let ingest = Double(DispatchTime.now().uptimeNanoseconds - t) / Double(n) / 1000
+        publisher.close()
+        context.terminate()
+        print(String(format: "per frame, no sockets: validate %.1f µs; encode test header + validate + publish %.1f µs", validate, ingest))
     }
 
     /// Producers as threads, each with its own SensorProducer; returns accepted and
