@@ -36,7 +36,7 @@ let package = Package(
             path: "Shared/Bus"),
         .target(
             name: "SpasmReliability",
-            dependencies: ["SpasmBus", "SpasmSchema", .product(name: "GRDB", package: "GRDB.swift"),
+            dependencies: ["SpasmBus", "SpasmSchema", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             path: "Shared/Reliability"),
@@ -47,6 +47,11 @@ let package = Package(
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Shared/Runtime"),
+        .target(
+            name: "SpasmStore",
+            dependencies: ["SpasmBus", "SpasmSchema", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "Logging", package: "swift-log")],
+            path: "Shared/Store"),
         .target(name: "SpasmDetection", path: "Shared/Detection"),
         .target(name: "SpasmSimulation", path: "Shared/Simulation"),
 
@@ -66,7 +71,8 @@ let package = Package(
             path: "Services/Detect"),
         .executableTarget(
             name: "spasmwatch-store",
-            dependencies: ["SpasmRuntime", "SpasmReliability", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmStore", "ZeroMQ",
+                           .product(name: "GRDB", package: "GRDB.swift")],
             path: "Services/Store"),
         .executableTarget(
             name: "spasmwatch-notify",
@@ -74,7 +80,7 @@ let package = Package(
             path: "Services/Notify"),
         .executableTarget(
             name: "spasmwatch",
-            dependencies: ["SpasmRuntime", "SpasmReliability"],
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmStore", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Services/CLI"),
 
         // MARK: Tests
@@ -85,7 +91,12 @@ let package = Package(
         .testTarget(name: "ReliabilityTests", dependencies: ["SpasmReliability", "SpasmBus", "SpasmTestSupport"], path: "Tests/ReliabilityTests"),
         .testTarget(name: "DetectionTests", dependencies: ["SpasmDetection"], path: "Tests/DetectionTests"),
         .testTarget(name: "SimulationTests", dependencies: ["SpasmSimulation"], path: "Tests/SimulationTests"),
-        .testTarget(name: "IntegrationTests", dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema", "SpasmTestSupport"], path: "Tests/IntegrationTests"),
+        .testTarget(name: "StoreTests", dependencies: ["SpasmStore", "SpasmBus", "SpasmSchema", "SpasmTestSupport"],
+                    path: "Tests/StoreTests"),
+        .testTarget(name: "IntegrationTests",
+                    dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema", "SpasmTestSupport", "SpasmReliability", "SpasmStore",
+                                   .product(name: "GRDB", package: "GRDB.swift")],
+                    path: "Tests/IntegrationTests"),
     ],
     swiftLanguageModes: [.v6]
 )
