@@ -80,7 +80,8 @@ let package = Package(
             path: "Services/Notify"),
         .executableTarget(
             name: "spasmwatch",
-            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmStore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmStore", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "GRDBSQLite", package: "GRDB.swift")],
             path: "Services/CLI"),
 
         // MARK: Tests

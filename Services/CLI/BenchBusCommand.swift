@@ -283,6 +283,10 @@ final class Child: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
         try? await Task.sleep(for: .milliseconds(50))
+        return collected()
+    }
+
+    private func collected() -> String {
         lock.lock(); defer { lock.unlock() }
         return String(decoding: output, as: UTF8.self)
     }
