@@ -17,8 +17,19 @@ public struct RawRetention: Sendable {
         self.budgetBytes = budgetBytes
     }
 
-    /// Bytes both databases take on disk.
-    public var usedBytes: Int64 { database.databaseBytes + database.rawBytes }
+    /// Bytes of live data in both databases (pages in use; freed pages are reused or given
+    /// back to the file system by `compact`).
+    public var usedBytes: Int64 {
+        func live(_ pool: DatabasePool) -> Int64 {
+            (try? pool.read { db -> Int64 in
+                let pages = try Int64.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+                let free = try Int64.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0
+                let size = try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
+                return (pages - free) * size
+            }) ?? 0
+        }
+        return live(database.pool) + live(database.raw)
+    }
 
     /// Purges what is too old, then the oldest frames while over budget (down to 95%).
     /// Returns the number of frames deleted.
@@ -37,11 +48,8 @@ public struct RawRetention: Sendable {
             deleted += n
             if n == 0 { break }
         }
-        if deleted > 0 { compact() }
-        var rounds = 0
-        while usedBytes > budgetBytes, rounds < 10_000 {
+        if usedBytes > budgetBytes {
             let target = Int64(Double(budgetBytes) * 0.95)
-            var removedThisRound = 0
             while usedBytes > target {
                 let n = try database.raw.write { db -> Int in
                     try db.execute(sql: "DELETE FROM sensor_frame WHERE id IN (SELECT id FROM sensor_frame ORDER BY id LIMIT ?)",
@@ -49,13 +57,10 @@ public struct RawRetention: Sendable {
                     return db.changesCount
                 }
                 if n == 0 { break }
-                removedThisRound += n
-                compact()
+                deleted += n
             }
-            deleted += removedThisRound
-            rounds += 1
-            if removedThisRound == 0 { break }
         }
+        if deleted > 0 { compact() }
         return deleted
     }
 
