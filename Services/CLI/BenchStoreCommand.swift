@@ -23,15 +23,62 @@ struct BenchStoreCommand: AsyncParsableCommand {
     @Option(help: "Messages per transaction (the store's commitBatch).")
     var batch: Int = 1000
 
+    @Option(help: "Rounds; the best of each is shown (store and raw alternate, so a busy machine hurts both alike).")
+    var rounds: Int = 3
+
     func run() async throws {
-        let (frames, events, batch) = (self.frames, self.events, self.batch)
+        let (frames, events, batch, rounds) = (self.frames, self.events, self.batch, max(1, self.rounds))
         let output: Result<String, Error> = await offPool {
-            Result { try BenchStoreCommand.measure(frames: frames, events: events, batch: batch) }
+            Result {
+                var best: Round?
+                for _ in 0..<rounds {
+                    let round = try BenchStoreCommand.measure(frames: frames, events: events, batch: batch)
+                    best = best.map { $0.best(round) } ?? round
+                }
+                return best!.report(frames: frames, events: events, batch: batch, rounds: rounds)
+            }
         }
         print(try output.get())
     }
 
-    static func measure(frames frameCount: Int, events eventCount: Int, batch: Int) throws -> String {
+    /// Seconds taken by each of the four runs of one round.
+    struct Round {
+        var frameSeconds: Double, eventSeconds: Double, rawFrameSeconds: Double, rawEventSeconds: Double
+        var summaries: Int, receipted: Int, databaseBytes: Int64, rawBytes: Int64
+
+        func best(_ other: Round) -> Round {
+            var r = self
+            r.frameSeconds = min(frameSeconds, other.frameSeconds)
+            r.eventSeconds = min(eventSeconds, other.eventSeconds)
+            r.rawFrameSeconds = min(rawFrameSeconds, other.rawFrameSeconds)
+            r.rawEventSeconds = min(rawEventSeconds, other.rawEventSeconds)
+            return r
+        }
+
+        func report(frames frameCount: Int, events eventCount: Int, batch: Int, rounds: Int) -> String {
+            func rate(_ n: Int, _ s: Double) -> Double { Double(n) / max(s, 1e-9) }
+            func k(_ r: Double) -> String { String(format: "%.0f k/s", r / 1000) }
+            let rows: [[String]] = [
+                ["WHAT", "SPASMWATCH-STORE PATH", "RAW SQLITE (C API)", "% OF RAW", "GOAL"],
+                ["sensor frames, 50×3 Float32 (600 B)", k(rate(frameCount, frameSeconds)), k(rate(frameCount, rawFrameSeconds)),
+                 String(format: "%.0f%%", 100 * rawFrameSeconds / frameSeconds), "≥ 100 k/s"],
+                ["events (episode onsets, receipted)", k(rate(eventCount, eventSeconds)), k(rate(eventCount, rawEventSeconds)),
+                 String(format: "%.0f%%", 100 * rawEventSeconds / eventSeconds), "≥ 50 k/s"],
+            ]
+            var text = "Store write path: \(frameCount) frames from 4 sensors and \(eventCount) events, \(batch) per transaction, WAL, synchronous=NORMAL, 32 MB cache; best of \(rounds) rounds\n\n"
+            text += Format.table(rows) + "\n\n"
+            text += "SPASMWATCH-STORE PATH: StoreIngestor.store on messages as the subscriber hands them over — decode the body,\n"
+            text += "idempotency (frame: sensor + first sample time; event: envelope id), group commit, per-minute summaries\n"
+            text += "(\(summaries) written), receipts listed (\(receipted)). RAW SQLITE: the same rows into the same tables through\n"
+            text += "the C API with prepared statements, nothing decoded. Database after a round: \(AppDatabase.formatBytes(databaseBytes)) + raw frames \(AppDatabase.formatBytes(rawBytes)).\n"
+            #if DEBUG
+            text += "\nThis is a debug build: build with `swift build -c release` for real figures.\n"
+            #endif
+            return text
+        }
+    }
+
+    static func measure(frames frameCount: Int, events eventCount: Int, batch: Int) throws -> Round {
         let dir = URL(fileURLWithPath: "/tmp").appendingPathComponent("sw-bench-store-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -87,7 +134,7 @@ struct BenchStoreCommand: AsyncParsableCommand {
                 storedAt REAL NOT NULL) WITHOUT ROWID;
             CREATE TABLE episode (episodeId TEXT PRIMARY KEY NOT NULL, person TEXT NOT NULL, kind TEXT NOT NULL,
                 sensorId TEXT NOT NULL, site TEXT, start REAL NOT NULL, "end" REAL, detectedAt REAL NOT NULL,
-                confidence REAL NOT NULL, peak REAL, dominantFrequencyHz REAL);
+                confidence REAL NOT NULL, peak REAL, dominantFrequencyHz REAL) WITHOUT ROWID;
             CREATE INDEX episode_start ON episode(person, start);
             """)
         let rawFrameSeconds = try time {
@@ -138,25 +185,9 @@ struct BenchStoreCommand: AsyncParsableCommand {
         raw.close()
 
         let info = StoreQueryEngine(database: database, timeZone: .current).answer(StoreRequest(query: .info)).info
-        func rate(_ n: Int, _ s: Double) -> Double { Double(n) / max(s, 1e-9) }
-        func k(_ r: Double) -> String { String(format: "%.0f k/s", r / 1000) }
-        let rows: [[String]] = [
-            ["WHAT", "SPASMWATCH-STORE PATH", "RAW SQLITE (C API)", "% OF RAW", "GOAL"],
-            ["sensor frames, 50×3 Float32 (600 B)", k(rate(frameCount, frameSeconds)), k(rate(frameCount, rawFrameSeconds)),
-             String(format: "%.0f%%", 100 * rawFrameSeconds / frameSeconds), "≥ 100 k/s"],
-            ["events (episode onsets, receipted)", k(rate(eventCount, eventSeconds)), k(rate(eventCount, rawEventSeconds)),
-             String(format: "%.0f%%", 100 * rawEventSeconds / eventSeconds), "≥ 50 k/s"],
-        ]
-        var text = "Store write path: \(frameCount) frames from \(sensors.count) sensors and \(eventCount) events, \(batch) per transaction, WAL, synchronous=NORMAL\n\n"
-        text += Format.table(rows) + "\n\n"
-        text += "SPASMWATCH-STORE PATH: StoreIngestor.store on messages as the subscriber hands them over — decode the body,\n"
-        text += "idempotency (frame: sensor + first sample time; event: envelope id), group commit, per-minute summaries\n"
-        text += "(\(info?.rows["sensor_minute"] ?? 0) written), receipts listed (\(receipted)). RAW SQLITE: the same rows into the same tables through\n"
-        text += "the C API with prepared statements, nothing decoded. Database after the run: \(AppDatabase.formatBytes(info?.databaseBytes ?? 0)) + raw frames \(AppDatabase.formatBytes(info?.rawBytes ?? 0)).\n"
-        #if DEBUG
-        text += "\nThis is a debug build: build with `swift build -c release` for real figures.\n"
-        #endif
-        return text
+        return Round(frameSeconds: frameSeconds, eventSeconds: eventSeconds, rawFrameSeconds: rawFrameSeconds,
+                     rawEventSeconds: rawEventSeconds, summaries: info?.rows["sensor_minute"] ?? 0, receipted: receipted,
+                     databaseBytes: info?.databaseBytes ?? 0, rawBytes: info?.rawBytes ?? 0)
     }
 
     static func message<Body: MessageBody>(topic: String, body: Body, seq: UInt64, payload: Data?) throws -> BusMessage {
@@ -181,7 +212,7 @@ final class RawSQLite {
 
     init(path: String) throws {
         guard sqlite3_open(path, &db) == SQLITE_OK else { throw ValidationError("cannot open \(path)") }
-        try exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+        try exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32000;")
     }
 
     func exec(_ sql: String) throws {

@@ -48,6 +48,8 @@ public final class AppDatabase: Sendable {
                 // WAL + NORMAL: a commit survives a crash of the process (kill -9); FULL adds
                 // safety against power loss, checkpoints are fsync'd either way.
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                // 32 MB of page cache: index pages of random ids (UUIDs) stay in memory.
+                try db.execute(sql: "PRAGMA cache_size = -32000")
             }
         }
         return configuration

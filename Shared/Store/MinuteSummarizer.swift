@@ -67,6 +67,9 @@ public struct MinuteSummarizer {
         var window: [Float] = []
         var spectrum: [Double]
         var windows = 0
+        /// FFT work buffers, reused for every window.
+        var re: [Double]
+        var im: [Double]
 
         init(frame: SensorFrame, minute: Double) {
             sensorId = frame.sensorId
@@ -81,20 +84,34 @@ public struct MinuteSummarizer {
             sum = Array(repeating: 0, count: channels)
             sumSquares = Array(repeating: 0, count: channels)
             spectrum = Array(repeating: 0, count: n / 2 + 1)
+            re = Array(repeating: 0, count: n)
+            im = Array(repeating: 0, count: n)
             window.reserveCapacity(n * channels)
         }
 
         mutating func add(_ samples: UnsafeBufferPointer<Float>) {
-            let frames = samples.count / channels
-            for i in 0..<frames {
-                for c in 0..<channels {
-                    let v = Double(samples[i * channels + c])
-                    sum[c] += v
-                    sumSquares[c] += v * v
-                    window.append(samples[i * channels + c])
+            let total = (samples.count / channels) * channels
+            guard total > 0 else { return }
+            sum.withUnsafeMutableBufferPointer { sum in
+                sumSquares.withUnsafeMutableBufferPointer { squares in
+                    var c = 0
+                    for j in 0..<total {
+                        let v = Double(samples[j])
+                        sum[c] += v
+                        squares[c] += v * v
+                        c += 1
+                        if c == channels { c = 0 }
+                    }
                 }
-                count += 1
-                if window.count == windowLength * channels { processWindow(spectral: true) }
+            }
+            count += total / channels
+            let full = windowLength * channels
+            var offset = 0
+            while offset < total {
+                let take = min(full - window.count, total - offset)
+                window.append(contentsOf: UnsafeBufferPointer(rebasing: samples[offset..<(offset + take)]))
+                offset += take
+                if window.count == full { processWindow(spectral: true) }
             }
         }
 
@@ -114,28 +131,33 @@ public struct MinuteSummarizer {
                 peak = max(peak, squared.squareRoot())
             }
             if spectral {
-                var re = Array(repeating: 0.0, count: windowLength)
                 if kind == .emg {
                     // EMG: the rhythm of bursts lives in the rectified envelope, not the raw signal.
                     var meanAbs = 0.0
                     for i in 0..<n { meanAbs += abs(Double(window[i]) - means[0]) }
                     meanAbs /= Double(n)
-                    for i in 0..<n { re[i] = abs(Double(window[i]) - means[0]) - meanAbs }
-                    addPower(&re)
+                    for i in 0..<windowLength { re[i] = i < n ? abs(Double(window[i]) - means[0]) - meanAbs : 0 }
+                    addPower()
                 } else {
+                    // The axis that moves most carries the rhythm (one FFT instead of one per axis).
+                    var axis = 0, largest = -1.0
                     for c in 0..<channels {
-                        for i in 0..<n { re[i] = Double(window[i * channels + c]) - means[c] }
-                        for i in n..<windowLength { re[i] = 0 }
-                        addPower(&re)
+                        var energy = 0.0
+                        for i in 0..<n { let d = Double(window[i * channels + c]) - means[c]; energy += d * d }
+                        if energy > largest { largest = energy; axis = c }
                     }
+                    for i in 0..<n { re[i] = Double(window[i * channels + axis]) - means[axis] }
+                    for i in n..<windowLength { re[i] = 0 }
+                    addPower()
                 }
                 windows += 1
             }
             window.removeAll(keepingCapacity: true)
         }
 
-        mutating func addPower(_ re: inout [Double]) {
-            var im = Array(repeating: 0.0, count: re.count)
+        /// Adds the power spectrum of `re` (the window, imaginary part zero) to `spectrum`.
+        mutating func addPower() {
+            for k in 0..<im.count { im[k] = 0 }
             FFT.transform(&re, &im)
             for k in 0..<spectrum.count { spectrum[k] += re[k] * re[k] + im[k] * im[k] }
         }

@@ -14,7 +14,7 @@ public final class StoreIngestor {
     let counters: CounterSet
     let logger: Logger
     var summarizer = MinuteSummarizer()
-    let frameDecoder = FrameHeaderDecoder()
+    let bodies = BodyDecoder()
     /// Message types that get a stored receipt.
     public static let reliableTypes: Set<String> = [DiaryEntry.messageType, EpisodeEvent.messageType, Alert.messageType,
                                                     Acknowledgement.messageType, Delivery.messageType]
@@ -47,26 +47,26 @@ public final class StoreIngestor {
             do {
                 switch message.header.type {
                 case SensorFrame.messageType:
-                    let frame = try frameDecoder.decode(message.envelope)
+                    let frame = try bodies.frame(message.envelope)
                     guard let payload = message.payload, payload.count == frame.payloadByteCount, frame.channels > 0 else {
                         throw SchemaError.missingPayload("frame payload has \(message.payload?.count ?? 0) bytes, expected \(frame.payloadByteCount)")
                     }
                     frames.append((frame, payload))
                 case DiaryEntry.messageType:
-                    let e = try message.decode(DiaryEntry.self); items.append(.entry(e.header, e.body))
+                    items.append(.entry(message.header, try bodies.decode(DiaryEntry.self, message.envelope)))
                 case EpisodeEvent.messageType:
-                    let e = try message.decode(EpisodeEvent.self); items.append(.episode(e.header, e.body))
+                    items.append(.episode(message.header, try bodies.decode(EpisodeEvent.self, message.envelope)))
                 case Alert.messageType:
-                    let e = try message.decode(Alert.self); items.append(.alert(e.header, e.body))
+                    items.append(.alert(message.header, try bodies.decode(Alert.self, message.envelope)))
                 case Acknowledgement.messageType:
-                    let e = try message.decode(Acknowledgement.self); items.append(.acknowledgement(e.header, e.body))
+                    items.append(.acknowledgement(message.header, try bodies.decode(Acknowledgement.self, message.envelope)))
                 case Delivery.messageType:
-                    let e = try message.decode(Delivery.self); items.append(.delivery(e.header, e.body))
+                    items.append(.delivery(message.header, try bodies.decode(Delivery.self, message.envelope)))
                 case Heartbeat.messageType:
-                    let e = try message.decode(Heartbeat.self)
-                    items.append(.heartbeat(e.header, e.body, try WireCodec.encode(e.body)))
+                    let beat = try bodies.decode(Heartbeat.self, message.envelope)
+                    items.append(.heartbeat(message.header, beat, try WireCodec.encode(beat)))
                 case SensorRegistration.messageType:
-                    let e = try message.decode(SensorRegistration.self); items.append(.sensor(e.header, e.body))
+                    items.append(.sensor(message.header, try bodies.decode(SensorRegistration.self, message.envelope)))
                 default:
                     counters.add("store.ignored")
                 }
@@ -129,8 +129,16 @@ public final class StoreIngestor {
             }
         }
         for (frame, payload) in frames {
-            let samples = SamplePacking.unpack(payload)
-            samples.withUnsafeBufferPointer { summarizer.add(frame: frame, samples: $0, now: now) }
+            // Little-endian Float32 on the wire: read in place when the host agrees and the bytes are aligned.
+            let inPlace = payload.withUnsafeBytes { raw -> Bool in
+                guard Int(bitPattern: raw.baseAddress) % MemoryLayout<Float>.alignment == 0,
+                      1.littleEndian == 1 else { return false }
+                summarizer.add(frame: frame, samples: raw.bindMemory(to: Float.self), now: now)
+                return true
+            }
+            if !inPlace {
+                SamplePacking.unpack(payload).withUnsafeBufferPointer { summarizer.add(frame: frame, samples: $0, now: now) }
+            }
         }
         counters.add("store.frames", Int64(inserted))
         if inserted < frames.count { counters.add("store.frame_duplicates", Int64(frames.count - inserted)) }
@@ -238,30 +246,3 @@ public final class StoreIngestor {
     }
 }
 
-/// Reads a sensor frame's header from its envelope. Frames come by the hundred thousand
-/// per second, so the `body` object alone is decoded (the envelope header was already read
-/// by the subscriber).
-struct FrameHeaderDecoder {
-    let decoder = JSONDecoder()
-    static let marker = Array("\"body\":".utf8)
-
-    func decode(_ envelope: Data) throws -> SensorFrame {
-        // WireCodec.assemble puts "body" last: `…,"body":{…}}`.
-        let bytes = [UInt8](envelope)
-        if let start = Self.lastIndex(of: Self.marker, in: bytes) {
-            let body = Data(bytes[(start + Self.marker.count)..<(bytes.count - 1)])
-            if let frame = try? decoder.decode(SensorFrame.self, from: body) { return frame }
-        }
-        return try WireCodec.decode(SensorFrame.self, from: envelope).body
-    }
-
-    static func lastIndex(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        var i = haystack.count - needle.count
-        while i >= 0 {
-            if haystack[i] == needle[0] && haystack[i..<(i + needle.count)].elementsEqual(needle) { return i }
-            i -= 1
-        }
-        return nil
-    }
-}

@@ -70,7 +70,7 @@ enum StoreMigrations {
                     confidence REAL NOT NULL,
                     peak REAL,
                     dominantFrequencyHz REAL
-                );
+                ) WITHOUT ROWID;
                 CREATE INDEX episode_start ON episode(person, start);
 
                 -- Episodes with the person's answer to "was this a spasm?" (the latest one).
