@@ -8,5 +8,5 @@ struct SpasmWatchCLI: AsyncParsableCommand {
         commandName: "spasmwatch",
         abstract: "SpasmWatch: record, watch and understand spasms in MS.",
         subcommands: [StatusCommand.self, TailCommand.self, HistoryCommand.self, StatsCommand.self, ExportCommand.self,
-                      ReportCommand.self, BackupCommand.self, BenchCommand.self])
+                      ReportCommand.self, BackupCommand.self, BenchCommand.self, SeedDemoCommand.self])
 }
