@@ -65,7 +65,8 @@ struct StatsCommand: AsyncParsableCommand {
             .map { "\($0.key.replacingOccurrences(of: "-", with: " ")) \($0.value)" }
         lines.append("body sites".padding(toLength: labelWidth, withPad: " ", startingAt: 0) + (sites.isEmpty ? "none recorded" : sites.joined(separator: ", ")))
         lines.append("")
-        lines.append("Days are local (\(stats.timeZone)). Detected: episodes from the sensors, falls and episodes marked \"not a spasm\" left out.")
+        lines.append("Days are local (\(stats.timeZone)). TONIC, PHASIC, CLONUS: diary and detected together. Detected: episodes")
+        lines.append("from the sensors; falls and episodes marked \"not a spasm\" are not counted as spasms.")
         return lines.joined(separator: "\n")
     }
 }

@@ -109,6 +109,23 @@ struct StoreProcessTests {
         await bus.stop()
     }
 
+    @Test func aQueryWithNoStoreRunningFailsWithAClearError() async throws {
+        let home = try TestSupport.temporaryHome("store-none")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let context = ZMQContext()
+        do {
+            _ = try await StoreClient.query(StoreRequest(query: .info), context: context,
+                                            endpoint: "ipc://\(home.path)/nobody.sock", timeoutSeconds: 0.5)
+            Issue.record("no store: the query must fail")
+        } catch let error as StoreClientError {
+            #expect(error.description.contains("no answer from spasmwatch-store"))
+        }
+        await offPool { context.terminate() }
+        let history = try ChildProcess("spasmwatch", ["history"], home: home)
+        #expect(await history.wait(timeout: 30) == 64, "a usage-style error exit, not a crash")
+        #expect(history.stderr.contains("is it running?"))
+    }
+
     /// kill -9 in the middle of a write burst: the database is intact, every receipted message
     /// is in it, and after a restart the outbox's re-sends fill in the rest.
     @Test func killDuringABurstLosesNothingThatWasReceipted() async throws {

@@ -4,7 +4,7 @@ import SpasmSchema
 /// A plausible, deterministic 90-day history for demos and the report screenshot: daily
 /// spasms and check-ins, vitamin D from day 20, a relapse on days 30–34, baclofen from
 /// day 45 (spasms and NRS fall by about half), stretching from day 60, detected episodes
-/// and a fall alert.
+/// and a fall alert. A shorter history keeps the same shape, scaled to its length.
 public struct DemoHistory: Sendable {
     public var entries: [DiaryEntry] = []
     public var episodes: [EpisodeEvent] = []
@@ -17,13 +17,15 @@ public struct DemoHistory: Sendable {
             return Double(seed >> 11) / Double(1 << 53)
         }
         let start = (end / 86_400).rounded(.down) * 86_400 - Double(days - 1) * 86_400
+        /// Day `d` of the 90-day plan, scaled to `days`.
+        func plan(_ d: Int) -> Int { d * days / 90 }
         let types: [SpasmType] = [.phasic, .phasic, .tonic, .clonus, .cramp]
         let sites: [BodySite] = [.leftCalf, .leftCalf, .rightCalf, .leftThigh, .rightAnkle, .back]
         let triggers: [SpasmTrigger] = [.tiredness, .heat, .posture, .stress, .inactivity]
         for day in 0..<days {
             let midnight = start + Double(day) * 86_400
-            let relapse = (30...34).contains(day)
-            let treated = day >= 45
+            let relapse = (plan(30)...plan(34)).contains(day)
+            let treated = day >= plan(45)
             var mean = treated ? 3.0 : 7.0
             if relapse { mean += 6 }
             let count = max(0, Int((mean + (random() - 0.5) * 4).rounded()))
@@ -60,12 +62,12 @@ public struct DemoHistory: Sendable {
                     at: checkinAt, nrs: min(10, Int((nrsBase + (relapse ? 3 : 0) + random() * 2).rounded())),
                     psfs: count > 10 ? 4 : (count > 3 ? 3 : 2), sleepQuality: Int(4 + random() * 5))))
             }
-            if day >= 60 && day % 2 == 0 {
+            if day >= plan(60) && day % 2 == 0 {
                 let at = midnight + 10 * 3600
                 if at < end { entries.append(DiaryEntry(recordedAt: at, via: "demo", kind: .exercise, exercise: ExerciseRecord(at: at, activity: "stretching", minutes: 20))) }
             }
         }
-        func day(_ n: Int, _ hour: Double) -> Double { start + Double(n) * 86_400 + hour * 3600 }
+        func day(_ n: Int, _ hour: Double) -> Double { start + Double(plan(n)) * 86_400 + hour * 3600 }
         entries.append(DiaryEntry(recordedAt: day(20, 9), via: "demo", kind: .medication, medication: MedicationRecord(
             at: day(20, 9), name: "vitamin D", dose: 1000, unit: "IU", action: .started, regimen: .regular, supplement: true)))
         entries.append(DiaryEntry(recordedAt: day(30, 8), via: "demo", kind: .relapse, relapse: RelapseRecord(at: day(30, 8), phase: .start)))
@@ -77,5 +79,6 @@ public struct DemoHistory: Sendable {
         alerts.append(Alert(kind: "flare-up", severity: .warning, groupKey: "flare-up", title: "Possible flare-up",
                             message: "Spasms are well above the usual for two days.", at: day(31, 21)))
         entries.removeAll { $0.recordedAt > end }
+        alerts.removeAll { $0.at > end }
     }
 }
