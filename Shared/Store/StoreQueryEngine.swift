@@ -145,24 +145,14 @@ public struct StoreQueryEngine: Sendable {
         if let sensor = request.sensorId { filter.add("sensorId = ?", [sensor]) }
         let limit = request.limit ?? Self.defaultLimit
         let episodes = try database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM episode_confirmed \(filter.whereClause) ORDER BY start DESC LIMIT \(limit + 1)",
-                             arguments: filter.statementArguments).map(Self.episode)
+            try EpisodeRecord.fetchAll(db, sql: "SELECT * FROM episode_confirmed \(filter.whereClause) ORDER BY start DESC LIMIT \(limit + 1)",
+                                       arguments: filter.statementArguments).map(\.stored)
         }
         let (page, truncated) = limited(episodes, request)
         var response = StoreResponse()
         response.episodes = page
         response.truncated = truncated
         return response
-    }
-
-    static func episode(_ row: Row) -> StoredEpisode {
-        let site: String? = row["site"]
-        let confirmed: Bool? = row["confirmed"]
-        return StoredEpisode(person: row["person"], episodeId: UUID(uuidString: row["episodeId"]) ?? UUID(),
-                             kind: EpisodeKind(rawValue: row["kind"]) ?? .phasic, sensorId: row["sensorId"],
-                             site: site.flatMap(BodySite.init(rawValue:)), start: row["start"], end: row["end"],
-                             detectedAt: row["detectedAt"], confidence: row["confidence"], peak: row["peak"],
-                             dominantFrequencyHz: row["dominantFrequencyHz"], confirmed: confirmed)
     }
 
     func alerts(_ request: StoreRequest) throws -> StoreResponse {
@@ -220,13 +210,9 @@ public struct StoreQueryEngine: Sendable {
         if let sensor = request.sensorId { filter.add("sensorId = ?", [sensor]) }
         let limit = request.limit ?? Self.defaultLimit
         let rows = try database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM sensor_minute \(filter.whereClause) ORDER BY minute DESC, sensorId LIMIT \(limit + 1)",
-                             arguments: filter.statementArguments)
-        }.map { row in
-            SensorMinuteSummary(sensorId: row["sensorId"], minute: row["minute"], kind: SensorSignal(rawValue: row["kind"]) ?? .imu,
-                                samples: row["samples"], rms: row["rms"], peak: row["peak"],
-                                dominantFrequencyHz: row["dominantFrequencyHz"])
-        }
+            try SensorMinuteRecord.fetchAll(db, sql: "SELECT * FROM sensor_minute \(filter.whereClause) ORDER BY minute DESC, sensorId LIMIT \(limit + 1)",
+                                            arguments: filter.statementArguments)
+        }.map(\.summary)
         let (page, truncated) = limited(rows, request)
         var response = StoreResponse()
         response.sensorSummaries = page
@@ -237,11 +223,7 @@ public struct StoreQueryEngine: Sendable {
     func sensors() throws -> StoreResponse {
         var response = StoreResponse()
         response.sensors = try database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM sensor ORDER BY sensorId").map { row in
-                SensorRegistration(sensorId: row["sensorId"], kind: SensorSignal(rawValue: row["kind"]) ?? .imu,
-                                   placement: BodySite(rawValue: row["placement"]) ?? .back, sampleRate: row["sampleRate"],
-                                   channels: row["channels"], via: row["via"], producer: row["producer"])
-            }
+            try SensorRecord.order(Column("sensorId")).fetchAll(db).map(\.registration)
         }
         return response
     }
@@ -250,8 +232,8 @@ public struct StoreQueryEngine: Sendable {
         let decoder = JSONDecoder()
         var response = StoreResponse()
         response.health = try database.pool.read { db in
-            try Data.fetchAll(db, sql: "SELECT json FROM service_health ORDER BY service, instance")
-        }.map { try decoder.decode(Heartbeat.self, from: $0) }
+            try ServiceHealthRecord.order(Column("service"), Column("instance")).fetchAll(db)
+        }.map { try decoder.decode(Heartbeat.self, from: $0.json) }
         return response
     }
 
