@@ -6,6 +6,7 @@ import SpasmConfig
 import SpasmReliability
 import SpasmSchema
 import SpasmTestSupport
+import Synchronization
 import Testing
 import ZeroMQ
 
@@ -35,6 +36,10 @@ struct StoreProcessTests {
             await publisher.closeAsync()
             context.terminate()
         }
+    }
+
+    final class Flag: Sendable {
+        let value = Atomic<Bool>(false)
     }
 
     func waitUntil(_ timeout: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
@@ -139,21 +144,27 @@ struct StoreProcessTests {
         let running = Task { try await sender.sender.run() }
         try await Task.sleep(for: .milliseconds(500))
 
-        let total = 1500
+        // Send until 200 messages after the kill, so the kill lands mid-burst however fast the disk is.
+        let killed = Flag()
         let burst = Task {
             var ids: [UUID] = []
+            var afterKill = 0
             let now = Date().timeIntervalSince1970
-            for n in 0..<total {
+            while afterKill < 200 && ids.count < 50_000 {
+                let n = ids.count
                 let episode = EpisodeEvent(episodeId: UUID(), phase: .onset, kind: .clonus, sensorId: "ankle-r", site: .rightAnkle,
                                            start: now + Double(n), detectedAt: now + Double(n) + 2, confidence: 0.9)
                 ids.append(try await sender.sender.send(episode, topic: Topic.episode("clonus")))
+                if killed.value.load(ordering: .relaxed) { afterKill += 1 }
             }
             return ids
         }
         #expect(await waitUntil(30) { sender.counters["outbox.confirmed"] >= 100 }, "receipts arrive during the burst")
         store.signal(SIGKILL)
         _ = await store.wait(timeout: 10)
+        killed.value.store(true, ordering: .relaxed)
         let ids = try await burst.value
+        let total = ids.count
         try await Task.sleep(for: .seconds(1))  // receipts in flight before the kill are applied
         let pending = Set(try await sender.sender.outbox.all().map(\.id))
         let receipted = ids.filter { !pending.contains($0) }
