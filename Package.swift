@@ -37,7 +37,7 @@ let package = Package(
             path: "Shared/Bus"),
         .target(
             name: "SpasmReliability",
-            dependencies: ["SpasmBus", "SpasmSchema", .product(name: "GRDB", package: "GRDB.swift"),
+            dependencies: ["SpasmBus", "SpasmSchema", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             path: "Shared/Reliability"),
@@ -53,6 +53,11 @@ let package = Package(
             name: "SpasmDiary",
             dependencies: ["SpasmSchema", "SpasmConfig", "SpasmReliability", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Shared/Diary"),
+        .target(
+            name: "SpasmStore",
+            dependencies: ["SpasmBus", "SpasmSchema", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "Logging", package: "swift-log")],
+            path: "Shared/Store"),
         .target(name: "SpasmDetection", path: "Shared/Detection"),
         .target(name: "SpasmSimulation", path: "Shared/Simulation"),
 
@@ -74,7 +79,8 @@ let package = Package(
             path: "Services/Detect"),
         .executableTarget(
             name: "spasmwatch-store",
-            dependencies: ["SpasmRuntime", "SpasmReliability", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmStore", "ZeroMQ",
+                           .product(name: "GRDB", package: "GRDB.swift")],
             path: "Services/Store"),
         .executableTarget(
             name: "spasmwatch-notify",
@@ -82,7 +88,8 @@ let package = Package(
             path: "Services/Notify"),
         .executableTarget(
             name: "spasmwatch",
-            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary"],
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmStore", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "GRDBSQLite", package: "GRDB.swift")],
             path: "Services/CLI"),
 
         // MARK: Tests
@@ -97,8 +104,12 @@ let package = Package(
         .testTarget(name: "DetectionTests", dependencies: ["SpasmDetection"], path: "Tests/DetectionTests"),
         .testTarget(name: "SimulationTests", dependencies: ["SpasmSimulation"], path: "Tests/SimulationTests"),
         .testTarget(name: "DiaryTests", dependencies: ["SpasmDiary", "SpasmSchema", "SpasmConfig", "SpasmReliability"], path: "Tests/DiaryTests"),
+        .testTarget(name: "StoreTests", dependencies: ["SpasmStore", "SpasmBus", "SpasmSchema", "SpasmTestSupport",
+                                                     .product(name: "GRDB", package: "GRDB.swift")],
+                    path: "Tests/StoreTests"),
         .testTarget(name: "IntegrationTests",
-                    dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema", "SpasmProducer", "SpasmReliability", "SpasmTestSupport", "ZeroMQ"],
+                    dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema", "SpasmProducer", "SpasmReliability", "SpasmStore",
+                                   "SpasmTestSupport", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift")],
                     path: "Tests/IntegrationTests"),
     ],
     swiftLanguageModes: [.v6]

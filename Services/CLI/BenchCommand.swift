@@ -5,5 +5,5 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (printed, never asserted).",
-        subcommands: [BenchBusCommand.self])
+        subcommands: [BenchBusCommand.self, BenchStoreCommand.self])
 }

@@ -8,5 +8,6 @@ struct SpasmWatchCLI: AsyncParsableCommand {
         commandName: "spasmwatch",
         abstract: "SpasmWatch: record, watch and understand spasms in MS.",
         subcommands: [StatusCommand.self, TailCommand.self, LogCommand.self, RecentCommand.self, UndoCommand.self,
-                      ConfirmCommand.self, EpisodesCommand.self, BenchCommand.self])
+                      ConfirmCommand.self, EpisodesCommand.self, HistoryCommand.self, StatsCommand.self, ExportCommand.self,
+                      ReportCommand.self, BackupCommand.self, BenchCommand.self, SeedDemoCommand.self])
 }

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import SpasmConfig
+import SpasmReliability
+import SpasmRuntime
+import SpasmSchema
+import ZeroMQ
+
+/// What the store commands share: the home, its configuration and time zone, and queries
+/// to spasmwatch-store through `StoreClient`.
+struct StoreAccess {
+    let home: DataHome
+    let configuration: Configuration
+    let endpoints: Endpoints
+    let timeZone: TimeZone
+
+    init(options: CommonOptions) throws {
+        (home, configuration) = try options.load()
+        endpoints = Endpoints(home: home, configuration: configuration)
+        if configuration.timeZone.isEmpty {
+            timeZone = .current
+        } else if let zone = TimeZone(identifier: configuration.timeZone) {
+            timeZone = zone
+        } else {
+            throw ValidationError("timeZone '\(configuration.timeZone)' is not an IANA time zone name")
+        }
+    }
+
+    /// One query; a refusal or a store that does not answer becomes a readable error.
+    func query(_ request: StoreRequest) async throws -> StoreResponse {
+        let context = ZMQContext()
+        defer { context.terminate() }
+        do {
+            return try await StoreClient.query(request, context: context, endpoint: endpoints.storeQuery)
+        } catch let error as StoreClientError {
+            throw ValidationError(error.description)
+        }
+    }
+
+    var calendar: Calendar {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        return calendar
+    }
+
+    /// "2026-11-25 14:03", local.
+    func localTime(_ time: Double, format: String = "yyyy-MM-dd HH:mm") -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = timeZone
+        formatter.dateFormat = format
+        return formatter.string(from: Date(timeIntervalSince1970: time))
+    }
+
+    /// "7d", "12h", "30m", "2w" back from now, or a local date "2026-11-01".
+    func parseSince(_ text: String, now: Double = Date().timeIntervalSince1970) throws -> Double {
+        let units: [Character: Double] = ["m": 60, "h": 3600, "d": 86_400, "w": 7 * 86_400]
+        if let unit = text.last, let seconds = units[unit], let n = Double(text.dropLast()), n >= 0 {
+            return now - n * seconds
+        }
+        return try parseDate(text)
+    }
+
+    /// A local date "2026-11-01" (its midnight), or "2026-11-01 08:30".
+    func parseDate(_ text: String) throws -> Double {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = timeZone
+        for format in ["yyyy-MM-dd", "yyyy-MM-dd HH:mm", "yyyy-MM-dd'T'HH:mm"] {
+            formatter.dateFormat = format
+            if let date = formatter.date(from: text) { return date.timeIntervalSince1970 }
+        }
+        throw ValidationError("'\(text)' is neither a duration (30m, 12h, 7d, 2w) nor a date (2026-11-01)")
+    }
+
+    /// Local midnight `days - 1` days before today: the start of a `days`-day window ending today.
+    func startOfWindow(days: Int, now: Date = Date()) -> Double {
+        let today = calendar.startOfDay(for: now)
+        return (calendar.date(byAdding: .day, value: -(max(days, 1) - 1), to: today) ?? today).timeIntervalSince1970
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import SpasmSchema
+
+/// Everything the neurologist's report shows, fetched from the store.
+public struct ReportInput: Sendable {
+    public var person: String
+    /// The period: local days from the one holding `from` to the one holding `to`.
+    public var from: Double
+    public var to: Double
+    public var timeZone: TimeZone
+    public var generatedAt: Double
+    public var statistics: StoreStatistics
+    /// Diary entries in the period (corrections applied).
+    public var entries: [StoredEntry]
+    /// Every medication entry up to the period's end (for the current medications).
+    public var medicationHistory: [StoredEntry]
+    public var episodes: [StoredEpisode]
+    public var alerts: [StoredAlert]
+
+    public init(person: String, from: Double, to: Double, timeZone: TimeZone, generatedAt: Double,
+                statistics: StoreStatistics, entries: [StoredEntry], medicationHistory: [StoredEntry],
+                episodes: [StoredEpisode], alerts: [StoredAlert]) {
+        self.person = person
+        self.from = from
+        self.to = to
+        self.timeZone = timeZone
+        self.generatedAt = generatedAt
+        self.statistics = statistics
+        self.entries = entries
+        self.medicationHistory = medicationHistory
+        self.episodes = episodes
+        self.alerts = alerts
+    }
+}
+
+/// A medication, supplement or exercise change marked on the time axis.
+public struct TreatmentChange: Sendable, Equatable {
+    public enum Kind: String, Sendable { case medication, supplement, exercise }
+    public var at: Double
+    public var kind: Kind
+    public var label: String
+}
+
+/// Before/after a treatment change: daily means over up to `window` days on each side.
+public struct BeforeAfter: Sendable, Equatable {
+    public var change: TreatmentChange
+    public var daysBefore: Int
+    public var daysAfter: Int
+    public var spasmsBefore: Double?
+    public var spasmsAfter: Double?
+    public var nrsBefore: Double?
+    public var nrsAfter: Double?
+
+    /// % change, negative = fewer / lower.
+    public var spasmChangePercent: Double? { Self.percent(spasmsBefore, spasmsAfter) }
+    public var nrsChangePercent: Double? { Self.percent(nrsBefore, nrsAfter) }
+    /// A drop of at least 30% (the usual responder threshold).
+    public var spasmResponder: Bool { (spasmChangePercent ?? 0) <= -ReportAnalysis.responderThresholdPercent }
+    public var nrsResponder: Bool { (nrsChangePercent ?? 0) <= -ReportAnalysis.responderThresholdPercent }
+
+    static func percent(_ before: Double?, _ after: Double?) -> Double? {
+        guard let before, let after, before > 0 else { return nil }
+        return (after - before) / before * 100
+    }
+}
+
+/// A shaded period: a relapse (diary) or a flare-up (detection's alert).
+public struct ShadedPeriod: Sendable, Equatable {
+    public var start: Double
+    public var end: Double
+    public var label: String
+}
+
+/// The report's arithmetic, kept apart from the drawing so tests can check the numbers.
+public enum ReportAnalysis {
+    public static let responderThresholdPercent = 30.0
+    /// Days compared on each side of a change.
+    public static let window = 14
+    /// Fewer days than this on a side: no comparison.
+    public static let minimumDays = 5
+
+    /// Medication starts, stops and dose changes (regular, short courses, supplements) and
+    /// the first session of each exercise in the period.
+    public static func treatmentChanges(_ entries: [StoredEntry]) -> [TreatmentChange] {
+        var changes: [TreatmentChange] = []
+        var activities = Set<String>()
+        for stored in entries.sorted(by: { $0.at < $1.at }) {
+            if let m = stored.entry.medication, m.action != .taken {
+                changes.append(TreatmentChange(at: m.at, kind: m.supplement ? .supplement : .medication, label: Describe.medication(m)))
+            } else if let e = stored.entry.exercise, !activities.contains(e.activity.lowercased()) {
+                activities.insert(e.activity.lowercased())
+                changes.append(TreatmentChange(at: e.at, kind: .exercise, label: "\(e.activity) began"))
+            }
+        }
+        return changes
+    }
+
+    /// Daily means before (the days ending the day before the change) and after (the days
+    /// starting the day after), spasms = diary + detected per day.
+    public static func compare(_ change: TreatmentChange, days: [DailyStatistics], localDays: LocalDays) -> BeforeAfter {
+        var result = BeforeAfter(change: change, daysBefore: 0, daysAfter: 0)
+        guard let i = localDays.index(of: change.at) else { return result }
+        let before = days[max(0, i - window)..<i]
+        let after = days[min(days.count, i + 1)..<min(days.count, i + 1 + window)]
+        result.daysBefore = before.count
+        result.daysAfter = after.count
+        func spasms(_ slice: ArraySlice<DailyStatistics>) -> Double? {
+            slice.count < minimumDays ? nil : Double(slice.map { $0.diarySpasms + $0.detectedSpasms }.reduce(0, +)) / Double(slice.count)
+        }
+        func nrs(_ slice: ArraySlice<DailyStatistics>) -> Double? {
+            let values = slice.compactMap(\.nrs)
+            return values.count < minimumDays ? nil : values.reduce(0, +) / Double(values.count)
+        }
+        result.spasmsBefore = spasms(before)
+        result.spasmsAfter = spasms(after)
+        result.nrsBefore = nrs(before)
+        result.nrsAfter = nrs(after)
+        return result
+    }
+
+    /// Regular treatment and supplements in use at `time`: started or changed, not stopped.
+    public static func currentMedications(_ history: [StoredEntry], at time: Double) -> [MedicationRecord] {
+        var current: [String: MedicationRecord] = [:]
+        for stored in history.sorted(by: { $0.at < $1.at }) where stored.at <= time {
+            guard let m = stored.entry.medication, m.regimen != .asNeeded else { continue }
+            let key = m.name.lowercased()
+            switch m.action {
+            case .started, .changed: current[key] = m
+            case .stopped: current[key] = nil
+            case .taken: if current[key] == nil && m.regimen == .regular { current[key] = m }
+            }
+        }
+        return current.values.sorted { $0.name.lowercased() < $1.name.lowercased() }
+    }
+
+    /// Relapses from the diary (start to end, or to the period's end) and flare-up alerts (a day each).
+    public static func shadedPeriods(entries: [StoredEntry], alerts: [StoredAlert], end: Double) -> [ShadedPeriod] {
+        var periods: [ShadedPeriod] = []
+        var open: Double?
+        for stored in entries.sorted(by: { $0.at < $1.at }) {
+            guard let r = stored.entry.relapse else { continue }
+            if r.phase == .start { if open == nil { open = r.at } } else if let start = open {
+                periods.append(ShadedPeriod(start: start, end: r.at, label: "relapse"))
+                open = nil
+            }
+        }
+        if let start = open { periods.append(ShadedPeriod(start: start, end: end, label: "relapse")) }
+        for a in alerts where a.alert.kind == "flare-up" {
+            periods.append(ShadedPeriod(start: a.alert.at, end: a.alert.at + 86_400, label: "flare-up"))
+        }
+        return periods
+    }
+}

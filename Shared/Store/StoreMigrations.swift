@@ -1,0 +1,165 @@
+import GRDB
+
+/// The store's schema, as migrations. A migration that has shipped is never edited: change
+/// the schema by appending a new one (`AppDatabase` backs the file up before it runs).
+enum StoreMigrations {
+    static var main: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1 diary, sensors, episodes, alerts, deliveries, health, summaries") { db in
+            // Every reliable message stored, by envelope id: the same message twice is one row.
+            try db.execute(sql: """
+                CREATE TABLE received_message (
+                    messageId BLOB PRIMARY KEY NOT NULL,
+                    source TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    storedAt REAL NOT NULL
+                ) WITHOUT ROWID;
+
+                CREATE TABLE diary_entry (
+                    entryId TEXT PRIMARY KEY NOT NULL,
+                    person TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    at REAL NOT NULL,
+                    recordedAt REAL NOT NULL,
+                    via TEXT NOT NULL,
+                    messageId BLOB NOT NULL,
+                    site TEXT,
+                    spasmType TEXT,
+                    severity INTEGER,
+                    pain INTEGER,
+                    nrs INTEGER,
+                    psfs INTEGER,
+                    targetEntryId TEXT,
+                    episodeId TEXT,
+                    wasSpasm INTEGER,
+                    json BLOB NOT NULL
+                );
+                CREATE INDEX diary_entry_at ON diary_entry(person, at);
+                CREATE INDEX diary_entry_target ON diary_entry(targetEntryId) WHERE targetEntryId IS NOT NULL;
+                CREATE INDEX diary_entry_episode ON diary_entry(episodeId) WHERE episodeId IS NOT NULL;
+
+                -- Corrections applied: what a person's diary says now. Originals stay in diary_entry.
+                CREATE VIEW diary_entry_effective AS
+                SELECT e.* FROM diary_entry e
+                WHERE e.kind <> 'correction'
+                  AND NOT EXISTS (SELECT 1 FROM diary_entry c
+                                  WHERE c.kind = 'correction' AND c.targetEntryId = e.entryId);
+
+                CREATE TABLE sensor (
+                    sensorId TEXT PRIMARY KEY NOT NULL,
+                    person TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    placement TEXT NOT NULL,
+                    sampleRate REAL NOT NULL,
+                    channels INTEGER NOT NULL,
+                    via TEXT NOT NULL,
+                    producer TEXT,
+                    firstSeen REAL NOT NULL,
+                    lastSeen REAL NOT NULL
+                );
+
+                CREATE TABLE episode (
+                    episodeId TEXT PRIMARY KEY NOT NULL,
+                    person TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    sensorId TEXT NOT NULL,
+                    site TEXT,
+                    start REAL NOT NULL,
+                    "end" REAL,
+                    detectedAt REAL NOT NULL,
+                    confidence REAL NOT NULL,
+                    peak REAL,
+                    dominantFrequencyHz REAL
+                ) WITHOUT ROWID;
+                CREATE INDEX episode_start ON episode(person, start);
+
+                -- Episodes with the person's answer to "was this a spasm?" (the latest one).
+                CREATE VIEW episode_confirmed AS
+                SELECT ep.*,
+                       (SELECT d.wasSpasm FROM diary_entry_effective d
+                        WHERE d.kind = 'confirmation' AND d.episodeId = ep.episodeId
+                        ORDER BY d.recordedAt DESC LIMIT 1) AS confirmed
+                FROM episode ep;
+
+                CREATE TABLE alert (
+                    alertId TEXT PRIMARY KEY NOT NULL,
+                    person TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    severity TEXT NOT NULL,
+                    at REAL NOT NULL,
+                    site TEXT,
+                    json BLOB NOT NULL
+                );
+                CREATE INDEX alert_at ON alert(person, at);
+
+                CREATE TABLE acknowledgement (
+                    messageId BLOB PRIMARY KEY NOT NULL,
+                    person TEXT NOT NULL,
+                    alertId TEXT NOT NULL,
+                    at REAL NOT NULL,
+                    json BLOB NOT NULL
+                );
+                CREATE INDEX acknowledgement_alert ON acknowledgement(alertId);
+
+                CREATE TABLE delivery (
+                    deliveryId TEXT PRIMARY KEY NOT NULL,
+                    person TEXT NOT NULL,
+                    channel TEXT NOT NULL,
+                    outcome TEXT NOT NULL,
+                    at REAL NOT NULL,
+                    json BLOB NOT NULL
+                );
+                CREATE INDEX delivery_at ON delivery(at);
+                CREATE TABLE delivery_alert (
+                    deliveryId TEXT NOT NULL,
+                    alertId TEXT NOT NULL,
+                    outcome TEXT NOT NULL,
+                    PRIMARY KEY (alertId, deliveryId)
+                ) WITHOUT ROWID;
+
+                -- The latest heartbeat of each service instance.
+                CREATE TABLE service_health (
+                    instance TEXT PRIMARY KEY NOT NULL,
+                    service TEXT NOT NULL,
+                    lastSeen REAL NOT NULL,
+                    json BLOB NOT NULL
+                );
+
+                -- Per-minute, per-sensor summaries, kept for good.
+                CREATE TABLE sensor_minute (
+                    sensorId TEXT NOT NULL,
+                    minute REAL NOT NULL,
+                    kind TEXT NOT NULL,
+                    samples INTEGER NOT NULL,
+                    rms REAL NOT NULL,
+                    peak REAL NOT NULL,
+                    dominantFrequencyHz REAL,
+                    PRIMARY KEY (sensorId, minute)
+                ) WITHOUT ROWID;
+                """)
+        }
+        return migrator
+    }
+
+    static var raw: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1 raw frames") { db in
+            // One row per frame, samples as the bus carries them (little-endian Float32,
+            // channels interleaved). Rowid order is arrival order: purges take the oldest first.
+            // Idempotent by (sensor, first sample time): the same frame twice is one row.
+            try db.execute(sql: """
+                CREATE TABLE sensor_frame (
+                    id INTEGER PRIMARY KEY,
+                    sensorId TEXT NOT NULL,
+                    firstSampleTime REAL NOT NULL,
+                    sampleRate REAL NOT NULL,
+                    channels INTEGER NOT NULL,
+                    sampleCount INTEGER NOT NULL,
+                    samples BLOB NOT NULL,
+                    UNIQUE (sensorId, firstSampleTime)
+                );
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,199 @@
+import Foundation
+import GRDB
+import Logging
+import SpasmBus
+import SpasmConfig
+import SpasmReliability
+import SpasmSchema
+import SpasmTestSupport
+import Synchronization
+import Testing
+import ZeroMQ
+
+/// The real `spasmwatch-bus` and `spasmwatch-store` processes, each test in its own home.
+@Suite("Store processes", .serialized)
+struct StoreProcessTests {
+    /// A sender in this test process: outbox + publisher + receipt subscriber on the real bus.
+    final class Sender: Sendable {
+        let context = ZMQContext()
+        let publisher: BusPublisher
+        let receipts: BusSubscriber
+        let sender: ReliableSender
+        let counters = CounterSet()
+
+        init(home: URL, source: String) throws {
+            let address = try BusAddress.resolve(home: DataHome(root: home), configuration: Configuration())
+            publisher = try BusPublisher(context: context, address: address, source: source, counters: counters)
+            receipts = try BusSubscriber(context: context, address: address, prefixes: [Topic.stored(source)])
+            let outbox = try Outbox(url: home.appendingPathComponent("data/outbox-\(source).sqlite"))
+            sender = ReliableSender(outbox: outbox, publisher: publisher, receipts: receipts, counters: counters,
+                                    resendInterval: 1, logger: Logger(label: "test-sender"))
+        }
+
+        func close() async {
+            receipts.stop()
+            await receipts.closeAsync()
+            await publisher.closeAsync()
+            context.terminate()
+        }
+    }
+
+    final class Flag: Sendable {
+        let value = Atomic<Bool>(false)
+    }
+
+    func waitUntil(_ timeout: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return try await condition()
+    }
+
+    @Test func reliableMessagesAreStoredReceiptedAndQueryable() async throws {
+        let home = try TestSupport.temporaryHome("store")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let bus = try ChildProcess("spasmwatch-bus", home: home)
+        #expect(await bus.waitForOutput("bus running"))
+        let store = try ChildProcess("spasmwatch-store", home: home)
+        #expect(await store.waitForOutput("started"))
+
+        let sender = try Sender(home: home, source: "manual-itest")
+        let running = Task { try await sender.sender.run() }
+        try await Task.sleep(for: .milliseconds(500))
+        let now = Date().timeIntervalSince1970
+        var ids: [UUID] = []
+        for n in 0..<200 {
+            let entry = DiaryEntry(recordedAt: now, via: "test", kind: .spasm,
+                                   spasm: SpasmRecord(at: now - Double(n) * 60, site: .leftCalf, type: .phasic, severity: 1 + n % 3))
+            ids.append(entry.entryId)
+            try await sender.sender.send(entry, topic: Topic.manualEntry)
+        }
+        #expect(try await waitUntil(30) { try await sender.sender.outbox.pendingCount() == 0 }, "every entry receipted")
+
+        let endpoint = Endpoints(home: DataHome(root: home), configuration: Configuration()).storeQuery
+        let response = try await StoreClient.query(StoreRequest(query: .entries, kinds: ["spasm"]), context: sender.context,
+                                                   endpoint: endpoint)
+        #expect(Set(response.entries?.map(\.entry.entryId) ?? []) == Set(ids))
+        do {
+            _ = try await StoreClient.query(StoreRequest(query: .entries, kinds: ["sneeze"]), context: sender.context, endpoint: endpoint)
+            Issue.record("a bad request must be refused")
+        } catch let error as StoreClientError {
+            #expect(error.description.contains("unknown entry kind"))
+        }
+
+        let history = try ChildProcess("spasmwatch", ["history", "--since", "1d", "--kind", "spasm"], home: home)
+        #expect(await history.wait(timeout: 20) == 0)
+        #expect(history.stdout.contains(String(ids[0].uuidString.lowercased().prefix(8))))
+        let stats = try ChildProcess("spasmwatch", ["stats", "--days", "3"], home: home)
+        #expect(await stats.wait(timeout: 20) == 0)
+        #expect(stats.stdout.contains("total 200"))
+        let csv = try ChildProcess("spasmwatch", ["export", "--format", "csv"], home: home)
+        #expect(await csv.wait(timeout: 20) == 0)
+        #expect(csv.stdout.split(separator: "\n").count == 201)
+        let reportFile = home.appendingPathComponent("report.html")
+        let report = try ChildProcess("spasmwatch", ["report", "--out", reportFile.path], home: home)
+        #expect(await report.wait(timeout: 20) == 0)
+        #expect(try String(contentsOf: reportFile, encoding: .utf8).contains("<b id=\"total-diary\">200</b>"))
+        let backupFile = home.appendingPathComponent("backup.sqlite")
+        let backup = try ChildProcess("spasmwatch", ["backup", backupFile.path], home: home)
+        #expect(await backup.wait(timeout: 20) == 0)
+        let copy = try DatabaseQueue(path: backupFile.path)
+        #expect(try await copy.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM diary_entry") } == 200)
+        let status = try ChildProcess("spasmwatch", ["status", "--set", "expectedServices=spasmwatch-bus,spasmwatch-store"], home: home)
+        #expect(await status.wait(timeout: 20) == 0)
+        #expect(status.stdout.contains("store: database:"))
+        #expect(status.stdout.contains("store: disk budget: 5.0 GB"))
+
+        running.cancel()
+        _ = try? await running.value
+        await sender.close()
+        await store.stop()
+        #expect(store.process.terminationStatus == 0)
+        await bus.stop()
+    }
+
+    @Test func aQueryWithNoStoreRunningFailsWithAClearError() async throws {
+        let home = try TestSupport.temporaryHome("store-none")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let context = ZMQContext()
+        do {
+            _ = try await StoreClient.query(StoreRequest(query: .info), context: context,
+                                            endpoint: "ipc://\(home.path)/nobody.sock", timeoutSeconds: 0.5)
+            Issue.record("no store: the query must fail")
+        } catch let error as StoreClientError {
+            #expect(error.description.contains("no answer from spasmwatch-store"))
+        }
+        await offPool { context.terminate() }
+        let history = try ChildProcess("spasmwatch", ["history"], home: home)
+        #expect(await history.wait(timeout: 30) == 64, "a usage-style error exit, not a crash")
+        #expect(history.stderr.contains("is it running?"))
+    }
+
+    /// kill -9 in the middle of a write burst: the database is intact, every receipted message
+    /// is in it, and after a restart the outbox's re-sends fill in the rest.
+    @Test func killDuringABurstLosesNothingThatWasReceipted() async throws {
+        let home = try TestSupport.temporaryHome("store-kill")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let bus = try ChildProcess("spasmwatch-bus", home: home)
+        #expect(await bus.waitForOutput("bus running"))
+        var store = try ChildProcess("spasmwatch-store", home: home)
+        #expect(await store.waitForOutput("started"))
+        let sender = try Sender(home: home, source: "detect-itest")
+        let running = Task { try await sender.sender.run() }
+        try await Task.sleep(for: .milliseconds(500))
+
+        // Send until 200 messages after the kill, so the kill lands mid-burst however fast the disk is.
+        let killed = Flag()
+        let burst = Task {
+            var ids: [UUID] = []
+            var afterKill = 0
+            let now = Date().timeIntervalSince1970
+            while afterKill < 200 && ids.count < 50_000 {
+                let n = ids.count
+                let episode = EpisodeEvent(episodeId: UUID(), phase: .onset, kind: .clonus, sensorId: "ankle-r", site: .rightAnkle,
+                                           start: now + Double(n), detectedAt: now + Double(n) + 2, confidence: 0.9)
+                ids.append(try await sender.sender.send(episode, topic: Topic.episode("clonus")))
+                if killed.value.load(ordering: .relaxed) { afterKill += 1 }
+            }
+            return ids
+        }
+        #expect(await waitUntil(30) { sender.counters["outbox.confirmed"] >= 100 }, "receipts arrive during the burst")
+        store.signal(SIGKILL)
+        _ = await store.wait(timeout: 10)
+        killed.value.store(true, ordering: .relaxed)
+        let ids = try await burst.value
+        let total = ids.count
+        try await Task.sleep(for: .seconds(1))  // receipts in flight before the kill are applied
+        let pending = Set(try await sender.sender.outbox.all().map(\.id))
+        let receipted = ids.filter { !pending.contains($0) }
+        #expect(!receipted.isEmpty && !pending.isEmpty, "the kill landed mid-burst (\(receipted.count) receipted, \(pending.count) pending)")
+
+        let database = home.appendingPathComponent("data/spasmwatch.sqlite")
+        do {
+            let db = try DatabaseQueue(path: database.path)
+            #expect(try await db.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") } == "ok")
+            let stored = Set(try await db.read { try UUID.fetchAll($0, sql: "SELECT messageId FROM received_message") })
+            #expect(receipted.allSatisfy(stored.contains), "every receipted message is on disk")
+            let episodes = try await db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM episode") } ?? 0
+            #expect(episodes >= receipted.count)
+            try db.close()
+            let raw = try DatabaseQueue(path: home.appendingPathComponent("data/spasmwatch-raw.sqlite").path)
+            #expect(try await raw.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") } == "ok")
+            try raw.close()
+        }
+
+        // Restarted, the store takes the re-sends: nothing is missing in the end.
+        store = try ChildProcess("spasmwatch-store", home: home)
+        #expect(await store.waitForOutput("started"))
+        #expect(try await waitUntil(40) { try await sender.sender.outbox.pendingCount() == 0 }, "the rest arrives after the restart")
+        running.cancel()
+        _ = try? await running.value
+        await sender.close()
+        await store.stop()
+        let db = try DatabaseQueue(path: database.path)
+        #expect(try await db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM episode") } == total)
+        await bus.stop()
+    }
+}

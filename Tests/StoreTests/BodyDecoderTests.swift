@@ -1,0 +1,41 @@
+import Foundation
+import SpasmSchema
+import Testing
+@testable import SpasmStore
+
+@Suite("Store: fast body decoding")
+struct BodyDecoderTests {
+    func envelope<Body: MessageBody>(_ body: Body) throws -> Data {
+        try WireCodec.encodeEnvelope(Envelope(header: EnvelopeHeader(type: Body.messageType, source: "s", epoch: 1, seq: 2, time: 3),
+                                              body: body))
+    }
+
+    @Test func theFrameScannerAgreesWithJSONDecoder() throws {
+        let frames = [
+            SensorFrame(sensorId: "ankle-r", kind: .imu, placement: .rightAnkle, sampleRate: 100, channels: 3, unit: .g,
+                        firstSampleTime: 1_764_072_000.25, sampleCount: 50, producerSeq: 9_007_199_254_740_993),
+            SensorFrame(sensorId: "calf-emg", kind: .emg, placement: .leftCalf, sampleRate: 1000, channels: 1, unit: .millivolts,
+                        firstSampleTime: 1e9 + 1.0 / 3.0, sampleCount: 100),
+        ]
+        for frame in frames {
+            let data = try envelope(frame)
+            let range = try #require(BodyDecoder.bodyRange(data))
+            let scanned = data.withUnsafeBytes { FlatFrameScanner.scan($0, range.lowerBound, range.upperBound) }
+            #expect(scanned == frame)
+            #expect(try BodyDecoder().frame(data) == frame)
+        }
+        // An escaped sensor id is left to JSONDecoder, with the same result.
+        let odd = SensorFrame(sensorId: "a\"b", kind: .imu, placement: .back, sampleRate: 50, channels: 3, unit: .g,
+                              firstSampleTime: 1, sampleCount: 1)
+        let data = try envelope(odd)
+        let range = try #require(BodyDecoder.bodyRange(data))
+        #expect(data.withUnsafeBytes { FlatFrameScanner.scan($0, range.lowerBound, range.upperBound) } == nil)
+        #expect(try BodyDecoder().frame(data) == odd)
+    }
+
+    @Test func bodiesDecodeFromTheirSlice() throws {
+        let alert = Alert(kind: "fall", severity: .critical, groupKey: "g", title: "t \"quoted\" body", message: "m", at: 5)
+        #expect(try BodyDecoder().decode(Alert.self, envelope(alert)) == alert)
+        #expect(throws: (any Error).self) { try BodyDecoder().decode(Alert.self, Data("{}".utf8)) }
+    }
+}
