@@ -68,14 +68,25 @@ let package = Package(
             name: "spasmwatch-store",
             dependencies: ["SpasmRuntime", "SpasmReliability", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Services/Store"),
+        .target(
+            name: "SpasmNotify",
+            dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema", "ZeroMQ",
+                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")],
+            path: "Services/Notify/Core"),
         .executableTarget(
             name: "spasmwatch-notify",
-            dependencies: ["SpasmRuntime", "SpasmReliability"],
-            path: "Services/Notify"),
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmNotify"],
+            path: "Services/Notify/Service"),
         .executableTarget(
             name: "spasmwatch",
-            dependencies: ["SpasmRuntime", "SpasmReliability"],
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmNotify"],
             path: "Services/CLI"),
+
+        // MARK: Examples (docs/custom-alert-consumer.md)
+        .executableTarget(
+            name: "alert-consumer-example",
+            dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema", "ZeroMQ"],
+            path: "examples/swift/AlertConsumer"),
 
         // MARK: Tests
         .target(name: "SpasmTestSupport", dependencies: ["SpasmBus", "ZeroMQ"], path: "Tests/Support"),
@@ -85,7 +96,8 @@ let package = Package(
         .testTarget(name: "ReliabilityTests", dependencies: ["SpasmReliability", "SpasmBus", "SpasmTestSupport"], path: "Tests/ReliabilityTests"),
         .testTarget(name: "DetectionTests", dependencies: ["SpasmDetection"], path: "Tests/DetectionTests"),
         .testTarget(name: "SimulationTests", dependencies: ["SpasmSimulation"], path: "Tests/SimulationTests"),
-        .testTarget(name: "IntegrationTests", dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema", "SpasmTestSupport"], path: "Tests/IntegrationTests"),
+        .testTarget(name: "NotifyTests", dependencies: ["SpasmNotify", "SpasmSchema", "SpasmConfig", "SpasmTestSupport"], path: "Tests/NotifyTests"),
+        .testTarget(name: "IntegrationTests", dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema", "SpasmTestSupport", "ZeroMQ"], path: "Tests/IntegrationTests"),
     ],
     swiftLanguageModes: [.v6]
 )

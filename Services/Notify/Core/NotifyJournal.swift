@@ -1,0 +1,105 @@
+import Foundation
+import GRDB
+import SpasmSchema
+
+/// Notify's own memory (`<data>/notify.sqlite`): every alert it took in, whether any
+/// notification about it got through, and whether someone acknowledged it. Used to
+/// resume after a restart without storage, to ignore re-sent alerts, and by
+/// `spasmwatch ack` to find an alert by a short id prefix.
+public final class NotifyJournal: Sendable {
+    let database: DatabaseQueue
+
+    /// One alert as the journal keeps it.
+    public struct Entry: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+        public static let databaseTableName = "alert"
+        public var id: String
+        public var person: String
+        public var severity: String
+        public var kind: String
+        public var body: Data
+        public var receivedAt: Double
+        public var deliveredAt: Double?
+        public var acknowledgedAt: Double?
+        public var falseAlarm: Bool
+
+        public var alert: Alert? { try? JSONDecoder().decode(Alert.self, from: body) }
+    }
+
+    public init(url: URL, readOnly: Bool = false) throws {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        var configuration = GRDB.Configuration()
+        configuration.busyMode = .timeout(5)
+        database = try DatabaseQueue(path: url.path, configuration: configuration)
+        try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1 alerts") { db in
+            try db.create(table: "alert") { t in
+                t.primaryKey("id", .text)
+                t.column("person", .text).notNull()
+                t.column("severity", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("body", .blob).notNull()
+                t.column("receivedAt", .double).notNull().indexed()
+                t.column("deliveredAt", .double)
+                t.column("acknowledgedAt", .double)
+                t.column("falseAlarm", .boolean).notNull().defaults(to: false)
+            }
+        }
+        try migrator.migrate(database)
+    }
+
+    /// Records an alert; false when it was already there (a re-send).
+    @discardableResult
+    public func record(_ alert: Alert, person: String, at time: Double) async throws -> Bool {
+        let entry = Entry(id: alert.alertId.uuidString, person: person, severity: alert.severity.rawValue, kind: alert.kind,
+                          body: try WireCodec.encode(alert), receivedAt: time, deliveredAt: nil, acknowledgedAt: nil,
+                          falseAlarm: false)
+        return try await database.write { db in
+            let before = db.totalChangesCount
+            try entry.insert(db, onConflict: .ignore)
+            return db.totalChangesCount > before
+        }
+    }
+
+    public func markDelivered(_ ids: [UUID], at time: Double) async throws {
+        guard !ids.isEmpty else { return }
+        _ = try await database.write { db in
+            try Entry.filter(keys: ids.map(\.uuidString)).filter(Column("deliveredAt") == nil)
+                .updateAll(db, Column("deliveredAt").set(to: time))
+        }
+    }
+
+    public func markAcknowledged(_ ack: Acknowledgement) async throws {
+        _ = try await database.write { db in
+            try Entry.filter(key: ack.alertId.uuidString)
+                .updateAll(db, Column("acknowledgedAt").set(to: ack.at), Column("falseAlarm").set(to: ack.falseAlarm))
+        }
+    }
+
+    /// Alerts since `since` that nobody acknowledged and that were never delivered — or
+    /// are critical (their escalation must go on after a restart).
+    public func unfinished(since: Double) async throws -> [Entry] {
+        try await database.read { db in
+            try Entry.filter(Column("receivedAt") >= since && Column("acknowledgedAt") == nil)
+                .filter(Column("deliveredAt") == nil || Column("severity") == AlertSeverity.critical.rawValue)
+                .order(Column("receivedAt")).fetchAll(db)
+        }
+    }
+
+    public func entry(_ id: UUID) async throws -> Entry? {
+        try await database.read { db in try Entry.fetchOne(db, key: id.uuidString) }
+    }
+
+    /// Alerts whose id starts with `prefix` (case-insensitive), newest first.
+    public func find(prefix: String, limit: Int = 20) async throws -> [Entry] {
+        let pattern = prefix.uppercased().filter { $0.isHexDigit || $0 == "-" } + "%"
+        return try await database.read { db in
+            try Entry.filter(Column("id").like(pattern)).order(Column("receivedAt").desc).limit(limit).fetchAll(db)
+        }
+    }
+
+    /// The newest alerts, for listings.
+    public func recent(limit: Int = 20) async throws -> [Entry] {
+        try await database.read { db in try Entry.order(Column("receivedAt").desc).limit(limit).fetchAll(db) }
+    }
+}
