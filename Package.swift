@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "spasmwatch", targets: ["spasmwatch"]),
         .library(name: "SpasmBus", targets: ["SpasmBus"]),
         .library(name: "SpasmSchema", targets: ["SpasmSchema"]),
+        .library(name: "SpasmProducer", targets: ["SpasmProducer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -47,6 +48,7 @@ let package = Package(
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Shared/Runtime"),
+        .target(name: "SpasmProducer", dependencies: ["SpasmBus", "SpasmSchema", "ZeroMQ"], path: "Shared/Producer"),
         .target(name: "SpasmDetection", path: "Shared/Detection"),
         .target(name: "SpasmSimulation", path: "Shared/Simulation"),
 
@@ -54,7 +56,8 @@ let package = Package(
         .executableTarget(name: "spasmwatch-bus", dependencies: ["SpasmRuntime"], path: "Services/Bus"),
         .executableTarget(
             name: "spasmwatch-sensor",
-            dependencies: ["SpasmRuntime", "SpasmSimulation", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["SpasmRuntime", "SpasmSimulation", "SpasmProducer", .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             path: "Services/Sensor"),
         .executableTarget(
             name: "spasmwatch-manual",
@@ -94,10 +97,14 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "SpasmBus", "SpasmConfig", "SpasmTestSupport"], path: "Tests/ZeroMQTests"),
         .testTarget(name: "ReliabilityTests", dependencies: ["SpasmReliability", "SpasmBus", "SpasmTestSupport"], path: "Tests/ReliabilityTests"),
+        .testTarget(name: "SensorTests", dependencies: ["spasmwatch-sensor", "SpasmBus", "SpasmConfig", "SpasmTestSupport"],
+                    path: "Tests/SensorTests"),
         .testTarget(name: "DetectionTests", dependencies: ["SpasmDetection"], path: "Tests/DetectionTests"),
         .testTarget(name: "SimulationTests", dependencies: ["SpasmSimulation"], path: "Tests/SimulationTests"),
         .testTarget(name: "NotifyTests", dependencies: ["SpasmNotify", "SpasmSchema", "SpasmConfig", "SpasmTestSupport"], path: "Tests/NotifyTests"),
-        .testTarget(name: "IntegrationTests", dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema", "SpasmTestSupport", "ZeroMQ"], path: "Tests/IntegrationTests"),
+        .testTarget(name: "IntegrationTests",
+                    dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema", "SpasmProducer", "SpasmTestSupport", "ZeroMQ"],
+                    path: "Tests/IntegrationTests"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -283,8 +283,7 @@ final class Child: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
         try? await Task.sleep(for: .milliseconds(50))
-        lock.lock(); defer { lock.unlock() }
-        return String(decoding: output, as: UTF8.self)
+        return lock.withLock { String(decoding: output, as: UTF8.self) }
     }
 
     func terminate() {

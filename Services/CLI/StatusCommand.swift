@@ -77,6 +77,13 @@ struct StatusCommand: AsyncParsableCommand {
             }
             Format.printTable(sensorRows)
         }
+        do {
+            print("")
+            print("Endpoints:")
+            for (name, value) in Endpoints(home: home, configuration: configuration).table {
+                print("  \(name.padding(toLength: 38, withPad: " ", startingAt: 0)) \(value)")
+            }
+        }
         if beats.isEmpty {
             print("")
             print("No heartbeats: is the stack running? Start it with `deploy/stack up` (or `deploy/stack up --demo`).")

@@ -1,22 +1,80 @@
 import ArgumentParser
+import Foundation
+import Hummingbird
+import ServiceLifecycle
+import SpasmBus
 import SpasmConfig
 import SpasmRuntime
+import SpasmSchema
 
-/// `spasmwatch-sensor`: Sensor ingestion: external producers' frames, validated, onto the bus.
+/// `spasmwatch-sensor`: sensor ingestion. Serves external producers (ZeroMQ and HTTP),
+/// validates every frame, and republishes accepted frames on the bus. Subcommands check a
+/// frame offline, simulate sensors, and replay recordings.
 @main
 struct SensorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spasmwatch-sensor",
-        abstract: "Sensor ingestion: external producers' frames, validated, onto the bus.")
+        abstract: "Sensor ingestion: external producers' frames, validated, onto the bus.",
+        subcommands: [ServeCommand.self, CheckCommand.self, SimulateCommand.self, ReplayCommand.self],
+        defaultSubcommand: ServeCommand.self)
+}
+
+/// Runs the service (the default subcommand).
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run sensor ingestion (default).")
 
     @OptionGroup var options: CommonOptions
 
-    @Flag(help: "Also run simulated sensors (deploy/stack up --demo).")
+    @Flag(help: "Also run simulated sensors (deploy/stack up --demo): an ankle IMU, a wrist IMU and a calf EMG.")
     var demo = false
 
     func run() async throws {
         LoggingSetup.bootstrap(level: options.level)
         let environment = try ServiceEnvironment(service: ServiceName.sensor, instance: "sensor", options: options)
-        try await environment.run([environment.heartbeat()])
+        let settings = environment.configuration.sensor
+        let core = IngestionCore(publisher: environment.publisher, counters: environment.counters, settings: settings,
+                                 logger: environment.logger)
+        let security = environment.endpoints.usesCurve ? try BusSecurity.load(home: environment.home) : nil
+        let zap = try security.map { _ in try ZAPHandler.start(context: environment.context, home: environment.home, logger: environment.logger) }
+        _ = zap
+        let producers = ProducerEndpoint(core: core, endpoint: environment.endpoints.sensorProducers, security: security,
+                                         context: environment.context, maxFrameBytes: settings.maxFrameBytes,
+                                         logger: environment.logger)
+        let http = try HTTPEndpoint.makeApplication(core: core, settings: settings, logger: environment.logger)
+        var services: [any Service] = [environment.heartbeat { ([:], core.sensorStatuses) }, producers, http]
+        if demo {
+            services.append(DemoSensors(endpoint: environment.endpoints.sensorProducers, security: security,
+                                        logger: environment.logger))
+        }
+        environment.logger.info("sensor ingestion ready", metadata: [
+            "producers": "\(environment.endpoints.sensorProducers)", "http": "\(environment.endpoints.sensorHTTP)"])
+        try await environment.run(services)
+    }
+}
+
+/// `spasmwatch-sensor check FRAME.json [--binary FILE]`: validates a frame offline and prints
+/// the verdict the service would give.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "check", abstract: "Validate a frame offline and print the verdict.")
+
+    @Argument(help: "The frame's JSON file ('-' for standard input).")
+    var frame: String
+
+    @Option(help: "A file of little-endian Float32 samples sent as the binary frame.")
+    var binary: String?
+
+    @OptionGroup var options: CommonOptions
+
+    func run() throws {
+        let (_, configuration) = try options.load()
+        let json = frame == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: frame))
+        let payload = try binary.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+        do {
+            let valid = try FrameValidator.validate(json: json, binary: payload, maxBytes: configuration.sensor.maxFrameBytes)
+            print("accepted: \(valid.kind.rawValue) frame from \(valid.sensorId) at \(valid.placement.rawValue), \(valid.sampleCount) samples × \(valid.channels) channel(s) at \(FrameValidator.format(valid.sampleRate)) Hz")
+        } catch {
+            print("rejected: \(error.message)")
+            throw ExitCode(1)
+        }
     }
 }

@@ -1,12 +1,12 @@
 import Foundation
 
-/// Surface-EMG model: band-limited (≈ 20–450 Hz) Gaussian noise whose RMS is
+/// Surface-EMG model: band-limited (20–420 Hz Butterworth) Gaussian noise whose RMS is
 /// `floor(t) × (1 + activation(t))`, plus 50 Hz mains hum and low-frequency motion artefacts.
 ///
 /// - The floor (default ≈ 6 µV RMS × noise level) drifts slowly (periods of minutes).
 /// - Hum amplitude ≤ 3 × floor, level changing every 30–300 s.
-/// - Voluntary contractions: 0.15–0.8 s, peak 5–50 × quiet RMS, ≥ 1.2 s apart.
-/// - Motion artefacts: one Hann-windowed cycle at 1–8 Hz, 3–40 × quiet RMS, ≤ 1 s.
+/// - Voluntary contractions: 0.15–0.8 s, peak 5–50 × quiet RMS, ≥ 1.2 s apart (also from artefacts).
+/// - Motion artefacts: one Hann-windowed cycle at 1–5 Hz (energy < 10 Hz), 3–40 × quiet RMS, 0.2–1 s.
 /// - Tonic events: plateau 7–30 × the *quiet* RMS (floor and hum together), 2.5–40 s.
 /// - Clonus events: bursts at 3–8 Hz (4–7 Hz on leg sites), duty 30–50 %, 8–30 × quiet RMS, 2.6–25 s.
 /// Quiet RMS = sqrt(floor² + hum²/2); confounders never keep ≥ 5 × quiet RMS for ≥ 2 s.
@@ -20,9 +20,8 @@ struct EMGEngine: Sendable {
     var planner: EventPlanner
     var index: Int64 = 0
 
-    // Band-pass filter (two one-pole low-passes minus a 20 Hz one-pole), normalised to unit RMS.
-    let aLow: Float, aHigh: Float, norm: Float
-    var lp1: Float = 0, lp2: Float = 0, hp: Float = 0
+    // Band-limited (20–420 Hz) unit-RMS noise source.
+    var band: EMGBandFilter
 
     // Slow state, refreshed every `slowStep` samples.
     let slowStep: Int64 = 32
@@ -33,6 +32,8 @@ struct EMGEngine: Sendable {
     let driftAmt: Double
     let driftP1: Double, driftP2: Double, driftPh1: Double, driftPh2: Double
     var quietRMS: Float
+    var gCache: (Float, Float, Float, Float) = (0, 0, 0, 0)
+    var gIndex = 4
     // 50 Hz phasor.
     var hc: Float = 1, hs: Float = 0
     let hcInc: Float, hsInc: Float
@@ -51,7 +52,8 @@ struct EMGEngine: Sendable {
     var burstPhase: Float = 0, burstInc: Float = 0, burstDuty: Float = 0.4, burstGain: Float = 1, burstBase: Float = 0
 
     // Test-only ground truth per sample (off by default).
-    var truthLog: TruthLog? = nil
+    var truthLog = TruthLog()
+    var truthEnabled = false
 
     init(scenario: SimulationScenario, rate: Double, rng: SimRandom, limitIndex: Int64) {
         var r = rng
@@ -66,19 +68,7 @@ struct EMGEngine: Sendable {
         driftAmt = min(max(mix.drift, 0), 0.6)
         driftP1 = r.uniform(120...600); driftP2 = r.uniform(600...2400)
         driftPh1 = r.uniform(0...6.28); driftPh2 = r.uniform(0...6.28)
-        let fcLow = min(450, 0.38 * rate)
-        aLow = Float(1 - exp(-2 * Double.pi * fcLow / rate))
-        aHigh = Float(1 - exp(-2 * Double.pi * 20 / rate))
-        // Calibrate the filter gain on a fixed stream so the output has unit RMS.
-        var cal = SimRandom(seed: 0x5EED)
-        var l1: Float = 0, l2: Float = 0, h: Float = 0, ss: Double = 0
-        let n = 40_000
-        for k in 0..<n {
-            let x = cal.gaussian4().0
-            l1 += aLow * (x - l1); l2 += aLow * (l1 - l2); h += aHigh * (l2 - h)
-            if k >= 2000 { ss += Double((l2 - h) * (l2 - h)) }
-        }
-        norm = Float(1 / (ss / Double(n - 2000)).squareRoot())
+        band = EMGBandFilter(rate: rate)
         let w = 2 * Double.pi * 50 / rate
         hcInc = Float(cos(w)); hsInc = Float(sin(w))
         planner = EventPlanner(rate: rate, rates: scenario.eventsPerHour, allowed: [.clonus, .tonic],
@@ -143,9 +133,12 @@ struct EMGEngine: Sendable {
 
     mutating func generate(into out: UnsafeMutablePointer<Float>, count: Int, events: inout [TruthEvent]) {
         var o = out
-        var g0: Float = 0, g1: Float = 0, g2: Float = 0, g3: Float = 0
-        var gi = 4
+        // The Gaussian cache lives in the state, so chunk boundaries never change the stream.
+        var (g0, g1, g2, g3) = gCache
+        var gi = gIndex
+        defer { gCache = (g0, g1, g2, g3); gIndex = gi }
         let guardLen = Int64(2.5 * rate)
+        let sepLen = Int64(1.2 * rate)
         for _ in 0..<count {
             let i = index
             if i % slowStep == 0 { updateSlow(at: i) }
@@ -154,7 +147,9 @@ struct EMGEngine: Sendable {
             }
             // Confounders stay ≥ 2.5 s away from events.
             if i >= nextContraction {
-                if eventKind == nil && planner.nextIndex - i > guardLen && i - evEnd > guardLen {
+                if i < artEnd + sepLen {
+                    nextContraction = artEnd + sepLen          // never merge with an artefact
+                } else if eventKind == nil && planner.nextIndex - i > guardLen && i - evEnd > guardLen {
                     conStart = i
                     let len = Int64(rng.uniform(0.15...0.8) * rate)
                     conEnd = i + len
@@ -165,8 +160,10 @@ struct EMGEngine: Sendable {
                 }
             }
             if i >= nextArtefact {
-                if eventKind == nil && planner.nextIndex - i > guardLen && i - evEnd > guardLen {
-                    let f = rng.uniform(1...8)
+                if i < conEnd + sepLen {
+                    nextArtefact = conEnd + sepLen             // never merge with a contraction
+                } else if eventKind == nil && planner.nextIndex - i > guardLen && i - evEnd > guardLen {
+                    let f = rng.uniform(1...5)
                     artStart = i; artEnd = i + max(Int64(rate / f), 2)
                     artAmp = Float(rng.uniform(3...40)) * (rng.uniform() < 0.5 ? -1 : 1)
                     nextArtefact = max(scheduleAfter(i, perHour: mix.artefactsPerHour), artEnd + Int64(0.5 * rate))
@@ -210,21 +207,20 @@ struct EMGEngine: Sendable {
             let x: Float
             switch gi { case 0: x = g0; case 1: x = g1; case 2: x = g2; default: x = g3 }
             gi += 1
-            lp1 += aLow * (x - lp1); lp2 += aLow * (lp1 - lp2); hp += aHigh * (lp2 - hp)
-            let band = (lp2 - hp) * norm
+            let noise = band.process(x)
 
             // Hum phasor rotation.
             let nc = hc * hcInc - hs * hsInc
             hs = hs * hcInc + hc * hsInc
             hc = nc
 
-            if truthLog != nil {
+            if truthEnabled {
                 // Activation RMS as a multiple of the quiet RMS (floor and hum together).
-                truthLog!.dynamic.append((floorRMS + act * quietRMS) / quietRMS)
-                truthLog!.activity.append(eventKind.map { TruthLog.code($0) } ?? (i < conEnd ? 20 : (i < artEnd ? 21 : 0)))
-                truthLog!.omega.append(0)
+                truthLog.dynamic.append((floorRMS + act * quietRMS) / quietRMS)
+                truthLog.activity.append(eventKind.map { TruthLog.code($0) } ?? (i < conEnd ? 20 : (i < artEnd ? 21 : 0)))
+                truthLog.omega.append(0)
             }
-            var v = band * (floorRMS + act * quietRMS) + humAmp * hs
+            var v = noise * (floorRMS + act * quietRMS) + humAmp * hs
             if i < artEnd {
                 let tau = Float(i - artStart) / Float(artEnd - artStart)
                 let w = 0.5 - 0.5 * _cos(2 * .pi * tau)

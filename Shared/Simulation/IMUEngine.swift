@@ -54,7 +54,8 @@ struct IMUEngine: Sendable {
     var fallPeak: Float = 3, fallAxis = Vec3.zero, fallOmega: Float = 0
 
     // Test-only ground truth per sample (off by default; see `SignalSimulator.enableTruthLog`).
-    var truthLog: TruthLog? = nil
+    var truthLog = TruthLog()
+    var truthEnabled = false
 
     init(scenario: SimulationScenario, rate: Double, rng: SimRandom, limitIndex: Int64) {
         var r = rng
@@ -317,10 +318,10 @@ struct IMUEngine: Sendable {
                 }
             }
 
-            if truthLog != nil {
-                truthLog!.dynamic.append(dyn.length)
-                truthLog!.activity.append(eventKind.map { TruthLog.code($0) } ?? TruthLog.code(activity))
-                truthLog!.omega.append((omega - driftOmega).length)
+            if truthEnabled {
+                truthLog.dynamic.append(dyn.length)
+                truthLog.activity.append(eventKind.map { TruthLog.code($0) } ?? TruthLog.code(activity))
+                truthLog.omega.append((omega - driftOmega).length)
             }
             // Rotate the orientation: up += (omega × up)·dt.
             up = (up + omega.cross(up) * dt).normalized

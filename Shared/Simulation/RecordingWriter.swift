@@ -51,11 +51,14 @@ public enum RecordingWriter {
         var out = CSVBuffer()
         out.append(ch == 3 ? "t,ax,ay,az\n" : "t,emg\n")
         var events: [TruthEvent] = []
-        let chunkInstants = max(16, Int(rate / 2))
-        var buffer = [Float](repeating: 0, count: chunkInstants * ch)
+        // Packets of 0.1–0.6 s (gaps fall between packets), sizes drawn from the seed.
+        let maxInstants = max(8, Int(rate * 0.6))
+        var buffer = [Float](repeating: 0, count: maxInstants * ch)
+        var packetRng = SimRandom(seed: sc.seed &+ 0x9ACE7)
         while !sim.isFinished {
-            let c = buffer.withUnsafeMutableBufferPointer { sim.fill($0) }
-            let n = Int(sim.nextSampleIndex - c.firstSampleIndex)
+            let size = max(4, Int(rate * packetRng.uniform(0.1...0.6)))
+            let c = buffer.withUnsafeMutableBufferPointer { sim.fill(UnsafeMutableBufferPointer(rebasing: $0[0..<(size * ch)])) }
+            let n = c.count
             events += c.newEvents
             for k in 0..<n {
                 out.appendFixed(Double(c.firstSampleIndex + Int64(k)) / rate, decimals: tDecimals)

@@ -83,10 +83,8 @@ public struct SignalSimulator: Sendable {
         if n > 0, let base = buffer.baseAddress { generate(into: base, count: n) }
         let ev = pendingEvents
         pendingEvents.removeAll(keepingCapacity: true)
-        var c = SimulatedChunk(startTime: Double(start) / sampleRate, samples: [], channelCount: channelCount,
-                               newEvents: ev, gapBefore: gap, firstSampleIndex: start)
-        c.samples = []
-        return c
+        return SimulatedChunk(startTime: Double(start) / sampleRate, samples: [], channelCount: channelCount,
+                              newEvents: ev, gapBefore: gap, firstSampleIndex: start, count: n)
     }
 
     private func clampCount(_ count: Int) -> Int {
@@ -134,8 +132,12 @@ public struct SignalSimulator: Sendable {
 extension SignalSimulator {
     /// Test hook: start recording per-sample ground truth (costs memory; not for production).
     mutating func enableTruthLog() {
-        if imu != nil { imu!.truthLog = TruthLog() } else { emg!.truthLog = TruthLog() }
+        if imu != nil { imu!.truthEnabled = true } else { emg!.truthEnabled = true }
     }
     /// The recorded ground truth (emitted and dropped instants alike).
-    var truthLog: TruthLog? { imu?.truthLog ?? emg?.truthLog }
+    var truthLog: TruthLog? {
+        if let imu, imu.truthEnabled { return imu.truthLog }
+        if let emg, emg.truthEnabled { return emg.truthLog }
+        return nil
+    }
 }

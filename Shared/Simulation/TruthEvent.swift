@@ -37,7 +37,13 @@ public struct SimulatedChunk: Sendable, Equatable {
     public var gapBefore: Bool
     /// Index of the first sample instant on the undropped timeline (`startTime * rate`).
     public var firstSampleIndex: Int64
+    /// Number of sample instants (also set by `SignalSimulator.fill(_:)`, whose `samples` stay empty).
+    public var count: Int
 
-    /// Number of sample instants.
-    public var count: Int { channelCount == 0 ? 0 : samples.count / channelCount }
+    public init(startTime: Double, samples: [Float], channelCount: Int, newEvents: [TruthEvent],
+                gapBefore: Bool, firstSampleIndex: Int64, count: Int? = nil) {
+        self.startTime = startTime; self.samples = samples; self.channelCount = channelCount
+        self.newEvents = newEvents; self.gapBefore = gapBefore; self.firstSampleIndex = firstSampleIndex
+        self.count = count ?? (channelCount == 0 ? 0 : samples.count / channelCount)
+    }
 }

@@ -9,13 +9,15 @@ struct DeterminismTests {
         var s = SimulationScenario.demo(kind: kind, seed: 42)
         s.durationSeconds = 300
         let a = Collected(s, seconds: 300), b = Collected(s, seconds: 300)
-        #expect(a.samples == b.samples)
-        #expect(a.times == b.times)
+        let sameSamples = a.samples == b.samples, sameTimes = a.times == b.times
+        #expect(sameSamples)
+        #expect(sameTimes)
         #expect(a.events == b.events)
         #expect(!a.events.isEmpty)
         s.seed = 43
         let c = Collected(s, seconds: 300)
-        #expect(c.samples != a.samples)
+        let differs = c.samples != a.samples
+        #expect(differs)
     }
 
     @Test(arguments: SimulatedSensorKind.allCases)
@@ -24,7 +26,8 @@ struct DeterminismTests {
         s.gapsPerHour = 0
         s.durationSeconds = 120
         let a = Collected(s, seconds: 120, chunk: 17), b = Collected(s, seconds: 120, chunk: 500)
-        #expect(a.samples == b.samples)
+        let same = a.samples == b.samples
+        #expect(same)
         #expect(a.events == b.events)
     }
 
@@ -35,8 +38,10 @@ struct DeterminismTests {
         for _ in 0..<200 {
             let ca = a.nextChunk(count: 64)
             let cb = buf.withUnsafeMutableBufferPointer { b.fill($0) }
-            #expect(ca.samples == buf)
+            let same = ca.samples == buf
+            #expect(same)
             #expect(ca.startTime == cb.startTime && ca.gapBefore == cb.gapBefore && ca.newEvents == cb.newEvents)
+            #expect(ca.count == 64 && cb.count == 64 && cb.samples.isEmpty)
         }
     }
 

@@ -10,10 +10,10 @@ struct EventDefinitionTests {
     @Test(arguments: imuCases)
     func imuLabelsMatchInjectedSignal(rate: Double, placement: SimulatedPlacement, seed: UInt64) throws {
         var s = SimulationScenario.demo(kind: .imu, seed: seed)
-        s.sampleRate = rate; s.placement = placement; s.durationSeconds = 1800
+        s.sampleRate = rate; s.placement = placement; s.durationSeconds = 900
         s.eventsPerHour = EventRates(phasic: 40, clonus: 30, fall: 20)
         s.noiseLevel = 2
-        let r = Collected(s, seconds: 1800, truth: true)
+        let r = Collected(s, seconds: 900, truth: true)
         let truth = try #require(r.truth)
         let mags = r.magnitudes
         let kinds = Set(r.events.map(\.kind))
@@ -48,8 +48,8 @@ struct EventDefinitionTests {
     @Test(arguments: [(SimulatedPlacement.wrist, 25.0, UInt64(31)), (.ankle, 100, 32), (.calf, 200, 33)])
     func imuConfoundersNeverMeetADefinition(placement: SimulatedPlacement, rate: Double, seed: UInt64) throws {
         var s = SimulationScenario.confounders(kind: .imu, seed: seed)
-        s.placement = placement; s.sampleRate = rate; s.durationSeconds = 3600; s.amplitudeScale = 1.5; s.noiseLevel = 3
-        let r = Collected(s, seconds: 3600, truth: true)
+        s.placement = placement; s.sampleRate = rate; s.durationSeconds = 1800; s.amplitudeScale = 1.5; s.noiseLevel = 3
+        let r = Collected(s, seconds: 1800, truth: true)
         let truth = try #require(r.truth)
         #expect(r.events.isEmpty)
         #expect(fallPatterns(times: r.times, magnitudes: r.magnitudes).isEmpty)
@@ -68,11 +68,11 @@ struct EventDefinitionTests {
         }
     }
 
-    @Test(arguments: [(500.0, SimulatedPlacement.calf, UInt64(41)), (2000, .quadriceps, 42)])
+    @Test(arguments: [(500.0, SimulatedPlacement.calf, UInt64(41)), (1000, .quadriceps, 42)])
     func emgLabelsMatchInjectedSignal(rate: Double, placement: SimulatedPlacement, seed: UInt64) throws {
         var s = SimulationScenario.demo(kind: .emg, seed: seed)
-        s.sampleRate = rate; s.placement = placement; s.durationSeconds = 1200
-        let r = Collected(s, seconds: 1200, chunk: 500, truth: true)
+        s.sampleRate = rate; s.placement = placement; s.durationSeconds = 900
+        let r = Collected(s, seconds: 900, chunk: 500, truth: true)
         let truth = try #require(r.truth)
         #expect(Set(r.events.map(\.kind)) == [.tonic, .clonus])
         for e in r.events {

@@ -45,7 +45,8 @@ public final class ChildProcess: @unchecked Sendable {
     public init(_ executable: String, _ arguments: [String] = [], home: URL, environment: [String: String] = [:],
                 stdin: Data? = nil) throws {
         name = executable
-        process.executableURL = TestSupport.executable(executable)
+        // A bare name is one of our executables; an absolute path is a system tool.
+        process.executableURL = executable.hasPrefix("/") ? URL(fileURLWithPath: executable) : TestSupport.executable(executable)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["SPASMWATCH_HOME"] = home.path

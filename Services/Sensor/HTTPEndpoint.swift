@@ -1,0 +1,74 @@
+import Foundation
+import Hummingbird
+import Logging
+import SpasmConfig
+import SpasmSchema
+
+/// HTTP for devices that cannot speak ZeroMQ (a shell script with curl, an ESP32):
+/// `POST /api/frames` with the same JSON, the same validation and the same error text;
+/// `GET /api/sensors` lists the sensors seen. A bearer token is required when the server is
+/// bound beyond localhost.
+enum HTTPEndpoint {
+    struct Refusal: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static func makeApplication(core: IngestionCore, settings: SensorSettings, logger: Logger) throws -> some ApplicationProtocol {
+        let loopback = ["127.0.0.1", "localhost", "::1"].contains(settings.httpHost)
+        if !loopback && settings.httpToken.isEmpty {
+            throw Refusal(description: "sensor.httpHost \(settings.httpHost) is beyond localhost: set sensor.httpToken too (producers then send 'Authorization: Bearer TOKEN')")
+        }
+        let token = settings.httpToken
+        let maxBytes = settings.maxFrameBytes
+        let router = Router(context: PeerRequestContext.self)
+        router.post("/api/frames") { request, context -> Response in
+            if !token.isEmpty, request.headers[.authorization] != "Bearer \(token)" {
+                core.counters.add("frames.rejected")
+                core.counters.add("rejected.auth")
+                return json(ProducerReply(ok: false, error: "missing or wrong token: send 'Authorization: Bearer TOKEN' (sensor.httpToken)",
+                                          reason: "auth"), status: .unauthorized)
+            }
+            var request = request
+            let body: ByteBuffer
+            do {
+                body = try await request.collectBody(upTo: maxBytes)
+            } catch {
+                core.counters.add("frames.rejected")
+                core.counters.add("rejected.size")
+                return json(ProducerReply(ok: false, error: "frame is larger than \(maxBytes) bytes, the most allowed (send shorter frames)",
+                                          reason: "size"), status: .contentTooLarge)
+            }
+            let peer = context.peer
+            let reply = core.ingest(json: Data(buffer: body), binary: nil, via: "http", producerKey: "http:" + peer)
+            let status: HTTPResponse.Status = reply.ok ? .ok : reply.reason == "rate-limit" ? .tooManyRequests : .badRequest
+            return json(reply, status: status)
+        }
+        router.get("/api/sensors") { _, _ -> Response in
+            json(core.sensorStatuses, status: .ok)
+        }
+        return Application(router: router,
+                           configuration: .init(address: .hostname(settings.httpHost, port: settings.httpPort),
+                                                serverName: "spasmwatch-sensor"),
+                           logger: logger)
+    }
+
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(value)) ?? Data()
+        return Response(status: status, headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// A request context that remembers the peer's address (the rate limit is per producer).
+struct PeerRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    /// "ip:port" of the connecting device, without the port (one device, one bucket).
+    let peer: String
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        peer = source.channel.remoteAddress?.ipAddress ?? "unknown"
+    }
+}

@@ -1,0 +1,159 @@
+import ArgumentParser
+import Foundation
+import SpasmBus
+import SpasmConfig
+import SpasmProducer
+import SpasmRuntime
+import SpasmSchema
+
+/// `spasmwatch-sensor replay FILE.csv`: sends a recording in the format of
+/// `../shared/eval/dev/` (`t,ax,ay,az` in g, or `t,emg` in mV) to spasmwatch-sensor.
+struct ReplayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Replay a recording (t,ax,ay,az or t,emg CSV) into spasmwatch-sensor.")
+
+    @OptionGroup var options: CommonOptions
+
+    @Argument(help: "The CSV file.")
+    var file: String
+
+    @Option(help: "1 = real time, 10 = ten times faster, max = as fast as ingestion takes.")
+    var speed: String = "max"
+
+    @Option(help: "Sensor id (default: the file's name).")
+    var sensorId: String?
+
+    @Option(help: "Body site (default: right-ankle for imu, left-calf for emg).")
+    var placement: String?
+
+    @Option(help: "Samples per frame (default: 0.25 s of samples).")
+    var frameSamples: Int?
+
+    func run() async throws {
+        let (home, configuration) = try options.load()
+        let endpoints = Endpoints(home: home, configuration: configuration)
+        let recording = try Recording.load(URL(fileURLWithPath: file))
+        let site: BodySite
+        if let placement {
+            guard let parsed = BodySite(parsing: placement) else {
+                throw ValidationError("placement '\(placement)' is not a body site; allowed: \(BodySite.allowedList)")
+            }
+            site = parsed
+        } else {
+            site = recording.kind == .imu ? .rightAnkle : .leftCalf
+        }
+        let speedValue: Double? = speed == "max" ? nil : Double(speed)
+        if speed != "max" && (speedValue ?? 0) <= 0 { throw ValidationError("--speed must be a positive number or 'max'") }
+        let id = sensorId ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+            .replacingOccurrences(of: " ", with: "-")
+        let perFrame = frameSamples ?? max(1, Int(recording.sampleRate / 4))
+        let security = endpoints.usesCurve ? try BusSecurity.load(home: home) : nil
+        let sensor = SensorProducer.Sensor(sensorId: id, kind: recording.kind, placement: site, sampleRate: recording.sampleRate,
+                                           producerName: "replay")
+        let endpoint = endpoints.sensorProducers
+        print("replaying \(file): \(recording.kind.rawValue), \(recording.count) samples at \(FrameValidatorFormat.rate(recording.sampleRate)) Hz, \(recording.gaps) gap(s), as sensor \(id)")
+        let result: (frames: Int, rejected: Int, errors: [String]) = await offPool {
+            var frames = 0, rejected = 0
+            var errors: [String] = []
+            do {
+                let producer = try SensorProducer(endpoint: endpoint, sensor: sensor, security: security)
+                defer { producer.close() }
+                let base = Date().timeIntervalSince1970
+                for frame in recording.frames(maxSamples: perFrame) {
+                    if let speedValue {
+                        let wait = base + (frame.start - recording.times[0]) / speedValue - Date().timeIntervalSince1970
+                        if wait > 0 { Thread.sleep(forTimeInterval: wait) }
+                    }
+                    let reply = try producer.send(samples: frame.samples, firstSampleTime: base + frame.start - recording.times[0])
+                    frames += 1
+                    if !reply.ok {
+                        rejected += 1
+                        if errors.count < 5 { errors.append(reply.error ?? "?") }
+                    }
+                }
+            } catch {
+                errors.append("\(error)")
+            }
+            return (frames, rejected, errors)
+        }
+        print("sent \(result.frames) frames, \(result.rejected) rejected")
+        for e in result.errors { print("  error: \(e)") }
+        if result.rejected > 0 || result.frames == 0 { throw ExitCode(1) }
+    }
+}
+
+enum FrameValidatorFormat {
+    static func rate(_ r: Double) -> String { FrameValidator.format(r) }
+}
+
+/// A recording in the eval format: a `t` column (seconds) and 3 (imu) or 1 (emg) channels.
+struct Recording {
+    var kind: SensorSignal
+    var times: [Double]
+    /// Interleaved channels.
+    var values: [Float]
+    var channels: Int
+    var sampleRate: Double
+    var count: Int { times.count }
+    /// Places where the `t` column jumps by more than 1.5 sample periods.
+    var gaps: Int {
+        let limit = 1.5 / sampleRate
+        return zip(times, times.dropFirst()).filter { $1 - $0 > limit }.count
+    }
+
+    struct Frame {
+        var start: Double
+        var samples: [Float]
+    }
+
+    static func load(_ url: URL) throws -> Recording {
+        let text = try String(contentsOf: url, encoding: .utf8)
+        var lines = text.split(whereSeparator: \.isNewline).makeIterator()
+        guard let header = lines.next()?.lowercased().split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) else {
+            throw ValidationError("\(url.path) is empty")
+        }
+        let kind: SensorSignal
+        if header == ["t", "ax", "ay", "az"] { kind = .imu } else if header == ["t", "emg"] { kind = .emg } else {
+            throw ValidationError("\(url.path): header must be t,ax,ay,az (imu, g) or t,emg (emg, mV); got \(header.joined(separator: ","))")
+        }
+        let channels = kind == .imu ? 3 : 1
+        var times: [Double] = [], values: [Float] = []
+        var row = 1
+        while let line = lines.next() {
+            row += 1
+            let fields = line.split(separator: ",")
+            guard fields.count == channels + 1, let t = Double(fields[0].trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("\(url.path) line \(row): expected \(channels + 1) numbers")
+            }
+            times.append(t)
+            for f in fields.dropFirst() {
+                guard let v = Float(f.trimmingCharacters(in: .whitespaces)) else {
+                    throw ValidationError("\(url.path) line \(row): '\(f)' is not a number")
+                }
+                values.append(v)
+            }
+        }
+        guard times.count >= 2 else { throw ValidationError("\(url.path) has fewer than 2 samples") }
+        let steps = zip(times, times.dropFirst()).map { $1 - $0 }.sorted()
+        let median = steps[steps.count / 2]
+        guard median > 0 else { throw ValidationError("\(url.path): the t column does not increase") }
+        let rate = (1 / median * 1000).rounded() / 1000
+        return Recording(kind: kind, times: times, values: values, channels: channels, sampleRate: rate)
+    }
+
+    /// Frames of at most `maxSamples`, split where the data has a gap so each frame's samples
+    /// are evenly spaced from its first sample's time.
+    func frames(maxSamples: Int) -> [Frame] {
+        var frames: [Frame] = []
+        let limit = 1.5 / sampleRate
+        var start = 0
+        while start < count {
+            var end = start + 1
+            while end < count && end - start < maxSamples && times[end] - times[end - 1] <= limit { end += 1 }
+            frames.append(Frame(start: times[start], samples: Array(values[(start * channels)..<(end * channels)])))
+            start = end
+        }
+        return frames
+    }
+}

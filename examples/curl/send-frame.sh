@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Send one EMG frame to spasmwatch-sensor over HTTP (for devices that cannot speak ZeroMQ).
+#   examples/curl/send-frame.sh [http://127.0.0.1:8470]
+# With sensor.httpToken set, add: -H "Authorization: Bearer $TOKEN"
+set -euo pipefail
+URL=${1:-http://127.0.0.1:8470}
+now=$(date +%s.%N)
+curl -sS -X POST "$URL/api/frames" -H 'Content-Type: application/json' --data-binary @- <<JSON
+{"v": 1, "sensorId": "curl-calf", "kind": "emg", "placement": "left-calf", "sampleRate": 1000,
+ "unit": "mV", "firstSampleTime": $now, "producer": "curl-example",
+ "samples": [0.01, -0.02, 0.015, -0.005, 0.0, 0.012, -0.01, 0.004, -0.003, 0.002]}
+JSON
+echo
