@@ -19,7 +19,7 @@ public struct PlannerSettings: Sendable, Equatable {
 
 /// Decides who is told what, and when: routing, grouping and de-duplication (as
 /// Alertmanager does), quiet hours, escalation and acknowledgement. Pure logic: it reads
-/// time from a `NotifyClock` and returns `Notification`s; it sends nothing itself.
+/// time from a `NotifyClock` and returns `AlertNotification`s; it sends nothing itself.
 ///
 /// - A critical alert is sent at once. On an escalating route it goes to the first
 ///   receiver (the person, with "I'm OK"); unacknowledged after `escalateAfterSeconds` it
@@ -127,16 +127,16 @@ public struct NotificationPlanner: Sendable {
     // MARK: Inputs
 
     /// Takes in an alert; returns what must be sent now (critical and test alerts).
-    public mutating func receive(_ alert: Alert, person: String) -> [Notification] {
+    public mutating func receive(_ alert: Alert, person: String) -> [AlertNotification] {
         let now = clock.now
         guard seen[alert.alertId] == nil, !acknowledged.contains(alert.alertId) else { return [] }
         seen[alert.alertId] = now
         let routing = route(alert, person: person)
-        var out: [Notification] = []
+        var out: [AlertNotification] = []
         if alert.kind == "test" {
             for receiver in routing.immediate {
                 let words = text.alert([alert], person: person, toPerson: isPerson(receiver, person: person), now: now)
-                out.append(Notification(receiver: receiver, purpose: .test, person: person, alerts: [alert],
+                out.append(AlertNotification(receiver: receiver, purpose: .test, person: person, alerts: [alert],
                                         title: words.title, text: words.text, createdAt: now))
             }
             return out
@@ -145,7 +145,7 @@ public struct NotificationPlanner: Sendable {
             let next = routing.escalation.dropFirst().first
             let words = text.alert([alert], person: person, toPerson: isPerson(first, person: person), now: now,
                                    escalateTo: next, escalateAfter: next == nil ? nil : routing.escalateAfter)
-            out.append(Notification(receiver: first, purpose: .alert, person: person, alerts: [alert], title: words.title,
+            out.append(AlertNotification(receiver: first, purpose: .alert, person: person, alerts: [alert], title: words.title,
                                     text: words.text, actions: [text.okAction(alert)], escalationStep: 0, createdAt: now))
             escalations[alert.alertId] = Escalation(
                 alert: alert, person: person, steps: routing.escalation, nextStep: 1,
@@ -155,7 +155,7 @@ public struct NotificationPlanner: Sendable {
         for receiver in routing.immediate {
             if alert.severity == .critical {
                 let words = text.alert([alert], person: person, toPerson: isPerson(receiver, person: person), now: now)
-                out.append(Notification(receiver: receiver, purpose: .alert, person: person, alerts: [alert],
+                out.append(AlertNotification(receiver: receiver, purpose: .alert, person: person, alerts: [alert],
                                         title: words.title, text: words.text, actions: [text.okAction(alert)], createdAt: now))
             } else {
                 enqueue(alert, person: person, receiver: receiver, now: now)
@@ -181,7 +181,7 @@ public struct NotificationPlanner: Sendable {
 
     /// A person or caregiver acknowledged an alert: escalation stops, waiting copies are
     /// dropped, and whoever was told hears that it is dealt with (or was a false alarm).
-    public mutating func acknowledge(_ ack: Acknowledgement) -> [Notification] {
+    public mutating func acknowledge(_ ack: Acknowledgement) -> [AlertNotification] {
         let now = clock.now
         guard acknowledged.insert(ack.alertId).inserted else { return [] }
         escalations[ack.alertId] = nil
@@ -193,7 +193,7 @@ public struct NotificationPlanner: Sendable {
         let out = audience.map { receiver in
             let words = text.acknowledged(record.alert, person: record.person, ack: ack,
                                           toPerson: isPerson(receiver, person: record.person), now: now)
-            return Notification(receiver: receiver, purpose: ack.falseAlarm ? .falseAlarm : .acknowledged,
+            return AlertNotification(receiver: receiver, purpose: ack.falseAlarm ? .falseAlarm : .acknowledged,
                                 person: record.person, alerts: [record.alert], title: words.title, text: words.text,
                                 createdAt: now)
         }
@@ -209,9 +209,9 @@ public struct NotificationPlanner: Sendable {
     // MARK: Time passing
 
     /// What is due now: grouped notifications whose wait is over, escalation steps.
-    public mutating func due() -> [Notification] {
+    public mutating func due() -> [AlertNotification] {
         let now = clock.now
-        var out: [Notification] = []
+        var out: [AlertNotification] = []
         for key in groups.keys.sorted() {
             guard var group = groups[key], let flushAt = group.flushAt, flushAt <= now else { continue }
             if group.pending.isEmpty {
@@ -221,7 +221,7 @@ public struct NotificationPlanner: Sendable {
             } else {
                 let alerts = group.pending.sorted { $0.at < $1.at }
                 let words = text.alert(alerts, person: group.person, toPerson: isPerson(group.receiver, person: group.person), now: now)
-                out.append(Notification(receiver: group.receiver, purpose: .alert, person: group.person, alerts: alerts,
+                out.append(AlertNotification(receiver: group.receiver, purpose: .alert, person: group.person, alerts: alerts,
                                         title: words.title, text: words.text, createdAt: now))
                 group.pending = []
                 group.flushAt = nil
@@ -235,7 +235,7 @@ public struct NotificationPlanner: Sendable {
             let notified = Array(escalation.steps.prefix(escalation.nextStep))
             let words = text.escalation(escalation.alert, person: escalation.person, waited: now - escalation.startedAt,
                                         notified: notified, now: now)
-            out.append(Notification(receiver: receiver, purpose: .escalation, person: escalation.person,
+            out.append(AlertNotification(receiver: receiver, purpose: .escalation, person: escalation.person,
                                     alerts: [escalation.alert], title: words.title, text: words.text,
                                     actions: [text.okAction(escalation.alert)], escalationStep: escalation.nextStep,
                                     createdAt: now))
@@ -248,7 +248,7 @@ public struct NotificationPlanner: Sendable {
         return out
     }
 
-    private mutating func remember(_ notifications: [Notification]) {
+    private mutating func remember(_ notifications: [AlertNotification]) {
         for note in notifications where note.purpose == .alert || note.purpose == .escalation {
             for alert in note.alerts {
                 var record = told[alert.alertId] ?? Told(alert: alert, person: note.person, receivers: [], at: note.createdAt)

@@ -24,8 +24,8 @@ public struct NotificationText: Sendable {
     }
 
     /// The "I'm OK" action for an alert.
-    public func okAction(_ alert: Alert) -> Notification.Action {
-        Notification.Action(label: "I'm OK", url: diaryPage.map { "\($0)/api/alerts/\(alert.alertId.uuidString)/acknowledge" },
+    public func okAction(_ alert: Alert) -> AlertNotification.Action {
+        AlertNotification.Action(label: "I'm OK", url: diaryPage.map { "\($0)/api/alerts/\(alert.alertId.uuidString)/acknowledge" },
                             command: "spasmwatch ack \(Self.shortId(alert.alertId))")
     }
 

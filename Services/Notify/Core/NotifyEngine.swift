@@ -76,7 +76,7 @@ public actor NotifyEngine {
         }
     }
 
-    private func dispatch(_ notes: [Notification]) {
+    private func dispatch(_ notes: [AlertNotification]) {
         for note in notes {
             let receiverChannels = channels[note.receiver] ?? []
             if receiverChannels.isEmpty { logger.warning("receiver has no channels", metadata: ["receiver": "\(note.receiver)"]) }
@@ -94,7 +94,7 @@ public actor NotifyEngine {
 
     /// One notification through one channel: attempts with back-off until one gets through
     /// or the channel's attempts are used up. Every attempt is reported.
-    static func deliver(_ note: Notification, through channel: any NotificationChannel, recorder: any DeliveryRecorder,
+    static func deliver(_ note: AlertNotification, through channel: any NotificationChannel, recorder: any DeliveryRecorder,
                         journal: NotifyJournal?, clock: any NotifyClock, logger: Logger) async {
         let policy = channel.retry
         for attempt in 1...policy.maxAttempts {

@@ -7,7 +7,7 @@ public protocol NotificationChannel: Sendable {
     /// "console", "file", "webhook", "command": the `delivery.<channel>` topic.
     var name: String { get }
     var retry: RetryPolicy { get }
-    func send(_ notification: Notification) async throws
+    func send(_ notification: AlertNotification) async throws
 }
 
 /// How often and how patiently a channel is retried.

@@ -19,7 +19,7 @@ public struct CommandChannel: NotificationChannel {
         self.retry = retry
     }
 
-    public func send(_ notification: Notification) async throws {
+    public func send(_ notification: AlertNotification) async throws {
         let input = try WireCodec.encode(notification)
         let (command, directory, timeout) = (self.command, workingDirectory, timeoutSeconds)
         // Process start and the wait block: keep them off the cooperative pool.
@@ -30,7 +30,7 @@ public struct CommandChannel: NotificationChannel {
     }
 
     static func run(command: [String], directory: URL, timeout: Double, input: Data,
-                    notification: Notification) -> Result<Void, ChannelError> {
+                    notification: AlertNotification) -> Result<Void, ChannelError> {
         let process = Process()
         let program = command[0]
         if program.contains("/") {

@@ -8,7 +8,7 @@ public struct ConsoleChannel: NotificationChannel {
 
     public init() {}
 
-    public func send(_ notification: Notification) async throws {
+    public func send(_ notification: AlertNotification) async throws {
         var line = "NOTIFY \(notification.receiver): \(notification.line)"
         if let action = notification.actions.first { line += " [\(action.label): \(action.command)]" }
         FileHandle.standardOutput.write(Data((line + "\n").utf8))

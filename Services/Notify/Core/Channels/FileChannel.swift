@@ -13,7 +13,7 @@ public final class FileChannel: NotificationChannel {
 
     public init(url: URL) { self.url = url }
 
-    public func send(_ notification: Notification) async throws {
+    public func send(_ notification: AlertNotification) async throws {
         var line = try WireCodec.encode(notification)
         line.append(UInt8(ascii: "\n"))
         try lock.withLock { _ in

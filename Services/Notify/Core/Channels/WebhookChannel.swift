@@ -25,7 +25,7 @@ public struct WebhookChannel: NotificationChannel {
     }
 
     /// The HTTP request for a notification in this channel's format.
-    public func request(for notification: Notification) throws -> URLRequest {
+    public func request(for notification: AlertNotification) throws -> URLRequest {
         var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeoutSeconds)
         request.httpMethod = "POST"
         switch format {
@@ -50,7 +50,7 @@ public struct WebhookChannel: NotificationChannel {
         return request
     }
 
-    public func send(_ notification: Notification) async throws {
+    public func send(_ notification: AlertNotification) async throws {
         let request = try request(for: notification)
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeoutSeconds
@@ -74,7 +74,7 @@ public struct WebhookChannel: NotificationChannel {
     }
 
     /// ntfy priorities: 5 urgent (critical), 4 high (warning), 3 default.
-    static func ntfyPriority(_ notification: Notification) -> String {
+    static func ntfyPriority(_ notification: AlertNotification) -> String {
         switch notification.purpose {
         case .acknowledged, .falseAlarm, .test: return "3"
         default: break
@@ -87,7 +87,7 @@ public struct WebhookChannel: NotificationChannel {
     }
 
     /// ntfy tags: an emoji short code for the severity, then kind and purpose.
-    static func ntfyTags(_ notification: Notification) -> String {
+    static func ntfyTags(_ notification: AlertNotification) -> String {
         let icon: String
         switch (notification.purpose, notification.severity) {
         case (.acknowledged, _), (.falseAlarm, _): icon = "white_check_mark"
@@ -126,7 +126,7 @@ public struct HomeAssistantPayload: Codable, Sendable, Equatable {
     public var alert_ids: [String]
     public var actions: [Action]
 
-    public init(_ n: Notification) {
+    public init(_ n: AlertNotification) {
         title = n.title
         message = n.text
         severity = n.severity.rawValue

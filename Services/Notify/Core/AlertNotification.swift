@@ -3,7 +3,7 @@ import SpasmSchema
 
 /// One message to one receiver, about one alert or a group of alerts. This is what
 /// channels send (the JSON-lines file, the generic webhook and commands get it as JSON).
-public struct Notification: Codable, Sendable, Equatable {
+public struct AlertNotification: Codable, Sendable, Equatable {
     /// Why it is sent.
     public enum Purpose: String, Codable, Sendable {
         /// New alert(s), possibly grouped.
