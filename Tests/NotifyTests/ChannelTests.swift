@@ -3,6 +3,7 @@ import Logging
 import SpasmNotify
 import SpasmSchema
 import Synchronization
+import SpasmTestSupport
 import Testing
 
 /// Channels against real endpoints: a local HTTP server, a real program, a real file.

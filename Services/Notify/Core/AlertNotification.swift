@@ -67,5 +67,8 @@ public struct AlertNotification: Codable, Sendable, Equatable {
     }
 
     /// One line for a console or log: "[critical] Possible fall — …".
-    public var line: String { "[\(severity.rawValue)] \(title) — \(text)" }
+    public var line: String {
+        let tag = purpose == .acknowledged || purpose == .falseAlarm ? "resolved" : severity.rawValue
+        return "[\(tag)] \(title) — \(text)"
+    }
 }

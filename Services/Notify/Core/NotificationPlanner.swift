@@ -187,9 +187,9 @@ public struct NotificationPlanner: Sendable {
         escalations[ack.alertId] = nil
         for key in groups.keys { groups[key]!.pending.removeAll { $0.alertId == ack.alertId } }
         guard let record = told[ack.alertId] else { return [] }
-        // A plain "I'm OK" matters to others only when they were told; a false alarm goes to everyone told.
-        let audience = record.receivers.filter { $0 != ack.by }
-        if !ack.falseAlarm && record.receivers.count < 2 { return [] }
+        // A false alarm goes to everyone who was told (the one who said so gets it as a
+        // confirmation); a plain "I'm OK" to the others who were told.
+        let audience = ack.falseAlarm ? record.receivers : record.receivers.filter { $0 != ack.by }
         let out = audience.map { receiver in
             let words = text.acknowledged(record.alert, person: record.person, ack: ack,
                                           toPerson: isPerson(receiver, person: record.person), now: now)

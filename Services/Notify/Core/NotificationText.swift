@@ -109,13 +109,14 @@ public struct NotificationText: Sendable {
     /// Someone answered: the alert needs no more attention.
     public func acknowledged(_ alert: Alert, person: String, ack: Acknowledgement, toPerson: Bool, now: Double) -> (title: String, text: String) {
         let when = home.describe(alert.at, now: now), at = home.describe(ack.at, now: now)
-        let what = alert.kind == "fall" ? "fall" : alert.kind
+        let what = alert.kind
+        let by = ack.by == person ? (toPerson ? "you" : name(of: person)) : ack.by
         if ack.falseAlarm {
             return ("False alarm: \(what) at \(when)",
-                    "The \(what) alert \(toPerson ? "" : "for \(name(of: person)) ")from \(when) was a false alarm (\(ack.by) said so at \(at)). Nothing happened; no action is needed.")
+                    "The \(what) alert \(toPerson ? "" : "for \(name(of: person)) ")from \(when) was a false alarm (\(by) said so at \(at)). Nothing happened; no action is needed.")
         }
         return ("\(toPerson ? "Acknowledged" : "\(capitalized(name(of: person))) is OK"): \(what) at \(when)",
-                "\(ack.by) acknowledged the \(what) alert from \(when) at \(at). No need to check further.")
+                "\(capitalized(by)) answered the \(what) alert from \(when) at \(at) (via \(ack.via)). No need to check further.")
     }
 
     static func spasmWords(_ kind: String, count: Int, short: Bool = false) -> String {

@@ -57,6 +57,7 @@ public actor NotifyEngine {
                 logger.error("journal write failed", metadata: ["error": "\(error)"])
             }
         }
+        guard !planner.isAcknowledged(ack.alertId) else { return }  // a re-sent copy
         let notes = planner.acknowledge(ack)
         logger.info("acknowledged", metadata: ["alert": "\(ack.alertId)", "by": "\(ack.by)", "falseAlarm": "\(ack.falseAlarm)"])
         dispatch(notes)

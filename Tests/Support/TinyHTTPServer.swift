@@ -6,23 +6,24 @@ import Glibc
 
 /// A minimal HTTP/1.1 server on 127.0.0.1 (a free port) for webhook tests: it records each
 /// request and answers with the status `respond` picks for the n-th request (0-based).
-final class TinyHTTPServer: Sendable {
-    struct Request: Sendable {
-        var method: String
-        var path: String
-        var headers: [String: String]
-        var body: Data
+public final class TinyHTTPServer: Sendable {
+    public struct Request: Sendable {
+        public var method: String
+        public var path: String
+        /// Header names in lower case.
+        public var headers: [String: String]
+        public var body: Data
     }
 
-    let port: UInt16
+    public let port: UInt16
     private let listener: Int32
     private let requests = Mutex<[Request]>([])
     private let respond: @Sendable (Int) -> Int
 
-    var url: URL { URL(string: "http://127.0.0.1:\(port)/hook")! }
-    var received: [Request] { requests.withLock { $0 } }
+    public var url: URL { URL(string: "http://127.0.0.1:\(port)/hook")! }
+    public var received: [Request] { requests.withLock { $0 } }
 
-    init(respond: @escaping @Sendable (Int) -> Int = { _ in 200 }) throws {
+    public init(respond: @escaping @Sendable (Int) -> Int = { _ in 200 }) throws {
         self.respond = respond
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var yes: Int32 = 1
@@ -94,7 +95,7 @@ final class TinyHTTPServer: Sendable {
         _ = response.withCString { send(client, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
     }
 
-    func stop() {
+    public func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
     }
