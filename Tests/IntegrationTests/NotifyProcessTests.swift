@@ -243,6 +243,27 @@ struct NotifyProcessTests {
         await bus.stop()
     }
 
+    /// `spasmwatch notify test` tries every receiver's every channel and says which failed.
+    @Test func notifyTestReportsEachChannel() async throws {
+        let home = try TestSupport.temporaryHome("notify-test")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let good = try TinyHTTPServer(), bad = try TinyHTTPServer { _ in 500 }
+        defer { good.stop(); bad.stop() }
+        try Self.write("""
+            {"receivers": [{"name": "me", "channels": [{"type": "console"}, {"type": "webhook", "url": "\(good.url)", "format": "ntfy"}]},
+                           {"name": "anna", "channels": [{"type": "webhook", "url": "\(bad.url)"}]}],
+             "routes": [{"receivers": ["me"]}]}
+            """, to: home)
+        let test = try ChildProcess("spasmwatch", ["notify", "test"], home: home)
+        #expect(await test.wait(timeout: 30) == 1, "a failed channel is exit status 1")
+        #expect(test.stdout.contains("ok      me via console"))
+        #expect(test.stdout.contains("ok      me via webhook (ntfy)"))
+        #expect(test.stdout.contains("FAILED  anna via webhook (json)"))
+        #expect(test.stdout.contains("HTTP 500"))
+        #expect(good.received.first?.headers["title"] == "SpasmWatch test")
+        #expect(bad.received.count == 1, "the CLI's test tries each channel once")
+    }
+
     /// The custom consumers from docs/custom-alert-consumer.md print a real alert: notify's
     /// watchdog raises one when a running service stops.
     @Test func exampleConsumersPrintARealAlert() async throws {

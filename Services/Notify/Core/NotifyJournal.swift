@@ -76,12 +76,14 @@ public final class NotifyJournal: Sendable {
         }
     }
 
-    /// Alerts since `since` that nobody acknowledged and that were never delivered — or
-    /// are critical (their escalation must go on after a restart).
-    public func unfinished(since: Double) async throws -> [Entry] {
+    /// Alerts nobody acknowledged that were never delivered (since `since`), or that are
+    /// critical and recent enough that their escalation would still be running
+    /// (since `criticalSince`): after a restart it starts again from the first receiver.
+    public func unfinished(since: Double, criticalSince: Double) async throws -> [Entry] {
         try await database.read { db in
-            try Entry.filter(Column("receivedAt") >= since && Column("acknowledgedAt") == nil)
-                .filter(Column("deliveredAt") == nil || Column("severity") == AlertSeverity.critical.rawValue)
+            try Entry.filter(Column("acknowledgedAt") == nil)
+                .filter((Column("deliveredAt") == nil && Column("receivedAt") >= since)
+                        || (Column("severity") == AlertSeverity.critical.rawValue && Column("receivedAt") >= criticalSince))
                 .order(Column("receivedAt")).fetchAll(db)
         }
     }

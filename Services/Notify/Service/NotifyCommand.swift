@@ -44,10 +44,15 @@ struct NotifyCommand: AsyncParsableCommand {
             watchdog: Watchdog(sensorSilentAfter: environment.configuration.sensor.silentAfterSeconds,
                                serviceSilentAfter: environment.configuration.notify.serviceSilentAfterSeconds,
                                ignoring: [environment.instance]),
-            clock: clock)
+            clock: clock,
+            escalationSpan: setup.rules.routes.map {
+                Double($0.receivers.count) * ($0.escalateAfterSeconds ?? setup.planner.escalateAfterSeconds)
+            }.max() ?? 0)
         environment.logger.info("routing", metadata: [
             "receivers": "\(setup.rules.receivers.map(\.name).joined(separator: ","))",
             "routes": "\(setup.rules.routes.count)", "rules": "\(setup.origin)"])
-        try await environment.run([environment.heartbeat(), sender, service], closing: [inbox, receipts])
+        let rulesInfo = ["rules": setup.origin, "receivers": setup.rules.receivers.map(\.name).joined(separator: ", ")]
+        let heartbeat = environment.heartbeat { (rulesInfo, nil) }
+        try await environment.run([heartbeat, sender, service], closing: [inbox, receipts])
     }
 }

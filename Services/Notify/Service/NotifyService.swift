@@ -19,9 +19,13 @@ final class NotifyService: Service, Sendable {
     let storage: any PendingAlertSource
     let watchdog: Mutex<Watchdog>
     let clock: any NotifyClock
+    /// The longest an escalation can run, seconds.
+    let escalationSpan: Double
 
     init(environment: ServiceEnvironment, engine: NotifyEngine, inbox: BusSubscriber, sender: ReliableSender,
-         journal: NotifyJournal, storage: any PendingAlertSource, watchdog: Watchdog, clock: any NotifyClock) {
+         journal: NotifyJournal, storage: any PendingAlertSource, watchdog: Watchdog, clock: any NotifyClock,
+         escalationSpan: Double) {
+        self.escalationSpan = escalationSpan
         self.environment = environment
         self.engine = engine
         self.inbox = inbox
@@ -101,8 +105,11 @@ final class NotifyService: Service, Sendable {
     /// few tries.
     func resume() async {
         let since = clock.now - environment.configuration.notify.resumeWindowSeconds
+        // An escalation runs at most (receivers × escalateAfter); older unanswered critical
+        // alerts have reached everyone already.
+        let criticalSince = clock.now - max(600, escalationSpan)
         do {
-            let unfinished = try await journal.unfinished(since: since).compactMap { entry in
+            let unfinished = try await journal.unfinished(since: since, criticalSince: criticalSince).compactMap { entry in
                 entry.alert.map { PendingAlert(alert: $0, person: entry.person) }
             }
             if !unfinished.isEmpty {
