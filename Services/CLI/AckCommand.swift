@@ -4,6 +4,7 @@ import SpasmConfig
 import SpasmNotify
 import SpasmRuntime
 import SpasmSchema
+import ZeroMQ
 
 /// `spasmwatch ack ALERT [--false-alarm]`: "I'm OK" from the command line.
 struct AckCommand: AsyncParsableCommand {
@@ -34,10 +35,10 @@ struct AckCommand: AsyncParsableCommand {
         let (home, configuration) = try options.load()
         try home.prepare(groupAccess: configuration.bus.groupAccess)
         let journal = try NotifyJournal(url: home.dataDirectory.appendingPathComponent("notify.sqlite"))
-        let entry = try await Self.resolve(alert, in: journal)
-        let alertId = UUID(uuidString: entry?.id ?? alert)!
-        let known = entry?.alert
-        let person = entry?.person ?? configuration.person
+        let found = try await Self.find(alert, journal: journal, home: home, configuration: configuration)
+        let alertId = found.id
+        let known = found.alert
+        let person = found.person ?? configuration.person
         let now = Date().timeIntervalSince1970
 
         let sender = try ReliableCLISender(home: home, configuration: configuration)
@@ -69,6 +70,37 @@ struct AckCommand: AsyncParsableCommand {
             print("Storage has not confirmed it yet (is spasmwatch-store running?); it stays in the outbox and is re-sent the next time you run spasmwatch ack.")
         }
     }
+
+    /// The alert an id or prefix names: notify's journal first, then storage (alerts notify
+    /// never saw, e.g. while it was down).
+    static func find(_ text: String, journal: NotifyJournal, home: DataHome,
+                     configuration: Configuration) async throws -> (id: UUID, alert: Alert?, person: String?) {
+        do {
+            if let entry = try await resolve(text, in: journal) {
+                return (UUID(uuidString: entry.id)!, entry.alert, entry.person)
+            }
+            if let id = UUID(uuidString: text) {
+                let stored = try? await storage(home: home, configuration: configuration).alerts(idPrefix: id.uuidString)
+                let match = stored?.first { $0.alert.alertId == id }
+                return (id, match?.alert, match?.person)
+            }
+        } catch let notInJournal as ValidationError where UUID(uuidString: text) == nil {
+            // Not in the journal: storage may know it.
+            let stored = (try? await storage(home: home, configuration: configuration)
+                .alerts(idPrefix: text.trimmingCharacters(in: .whitespaces))) ?? []
+            if stored.count == 1 { return (stored[0].alert.alertId, stored[0].alert, stored[0].person) }
+            throw notInJournal
+        }
+        throw ValidationError("no alert '\(text)'")
+    }
+
+    static func storage(home: DataHome, configuration: Configuration) -> StoreQueryAlertSource {
+        StoreQueryAlertSource(context: sharedContext, endpoint: Endpoints(home: home, configuration: configuration).storeQuery,
+                              timeoutSeconds: 2)
+    }
+
+    /// For the one storage query `ack` may make; lives as long as the process.
+    static let sharedContext = ZMQContext()
 
     /// A full id, or the one journal entry whose id starts with the prefix.
     static func resolve(_ text: String, in journal: NotifyJournal) async throws -> NotifyJournal.Entry? {

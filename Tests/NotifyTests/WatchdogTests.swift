@@ -40,4 +40,16 @@ struct WatchdogTests {
         #expect(alerts.first?.severity == .warning)
         #expect(watchdog.check(now: 200).isEmpty)
     }
+
+    @Test func anExpectedServiceNeverHeardFromRaisesAnAlertAfterTheGrace() {
+        var watchdog = Watchdog(sensorSilentAfter: 30, serviceSilentAfter: 10,
+                                expected: ["spasmwatch-detect", "spasmwatch-store"], startedAt: 0, startGrace: 30)
+        watchdog.observe(Self.beat("store"), at: 1)
+        #expect(watchdog.check(now: 30).isEmpty, "still within the grace")
+        watchdog.observe(Self.beat("store"), at: 31)
+        let alerts = watchdog.check(now: 31)
+        #expect(alerts.map(\.groupKey) == ["service-down:spasmwatch-detect"])
+        #expect(alerts.first?.title == "spasmwatch-detect is not running")
+        #expect(watchdog.check(now: 35).isEmpty, "said once")
+    }
 }

@@ -39,8 +39,9 @@ public struct StoreQueryAlertSource: PendingAlertSource {
     /// The request, wire-compatible with storage's `StoreRequest`.
     struct Request: Codable {
         var query = "alerts"
-        var undeliveredOnly = true
-        var from: Double
+        var undeliveredOnly: Bool?
+        var from: Double?
+        var idPrefix: String?
         var limit = 1000
     }
 
@@ -57,7 +58,17 @@ public struct StoreQueryAlertSource: PendingAlertSource {
     }
 
     public func undeliveredAlerts(since: Double) async throws -> [PendingAlert] {
-        let request = try JSONEncoder().encode(Request(from: since))
+        try await ask(Request(undeliveredOnly: true, from: since))
+    }
+
+    /// Alerts whose id starts with `prefix` (for `spasmwatch ack` when notify's journal
+    /// does not know the alert).
+    public func alerts(idPrefix prefix: String) async throws -> [PendingAlert] {
+        try await ask(Request(idPrefix: prefix, limit: 20))
+    }
+
+    func ask(_ query: Request) async throws -> [PendingAlert] {
+        let request = try JSONEncoder().encode(query)
         let (context, endpoint, timeout) = (self.context, self.endpoint, Int32(timeoutSeconds * 1000))
         let reply: Result<Data, Error> = await offPool {
             do {

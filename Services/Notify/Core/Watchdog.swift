@@ -16,10 +16,21 @@ public struct Watchdog: Sendable {
     private var silentSensors: Set<String> = []
     private var downInstances: Set<String> = []
 
-    public init(sensorSilentAfter: Double, serviceSilentAfter: Double, ignoring: Set<String> = []) {
+    /// Services that should be running (`expectedServices`): one never heard from by
+    /// `startedAt + startGrace` raises a service-down alert too.
+    public let expected: Set<String>
+    public let startedAt: Double
+    public let startGrace: Double
+    private var neverSeenReported: Set<String> = []
+
+    public init(sensorSilentAfter: Double, serviceSilentAfter: Double, ignoring: Set<String> = [],
+                expected: Set<String> = [], startedAt: Double = 0, startGrace: Double = 60) {
         self.sensorSilentAfter = sensorSilentAfter
         self.serviceSilentAfter = serviceSilentAfter
         self.ignoring = ignoring
+        self.expected = expected
+        self.startedAt = startedAt
+        self.startGrace = startGrace
     }
 
     /// Takes in one heartbeat received at `time`.
@@ -46,6 +57,16 @@ public struct Watchdog: Sendable {
                                 title: "\(name) has stopped",
                                 message: "\(name) has not sent a heartbeat for \(Int(now - beat.time)) seconds.",
                                 at: beat.time))
+        }
+        if now - startedAt > startGrace {
+            let heard = Set(lastBeat.values.map(\.service))
+            for service in expected.subtracting(heard).subtracting(neverSeenReported).sorted() {
+                neverSeenReported.insert(service)
+                alerts.append(Alert(kind: "service-down", severity: .warning, groupKey: "service-down:\(service)",
+                                    title: "\(service) is not running",
+                                    message: "\(service) has not sent a heartbeat since notification started \(Int(now - startedAt)) seconds ago.",
+                                    at: startedAt))
+            }
         }
         for (id, sensor) in sensors.sorted(by: { $0.key < $1.key })
         where now - sensor.lastFrameTime > sensorSilentAfter && !silentSensors.contains(id) {

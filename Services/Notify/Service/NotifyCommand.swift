@@ -43,7 +43,10 @@ struct NotifyCommand: AsyncParsableCommand {
             storage: StoreQueryAlertSource(context: environment.context, endpoint: environment.endpoints.storeQuery),
             watchdog: Watchdog(sensorSilentAfter: environment.configuration.sensor.silentAfterSeconds,
                                serviceSilentAfter: environment.configuration.notify.serviceSilentAfterSeconds,
-                               ignoring: [environment.instance]),
+                               ignoring: [environment.instance],
+                               expected: Set(environment.configuration.expectedServices).subtracting([ServiceName.notify]),
+                               startedAt: clock.now,
+                               startGrace: max(30, 3 * environment.configuration.notify.serviceSilentAfterSeconds)),
             clock: clock,
             escalationSpan: setup.rules.routes.map {
                 Double($0.receivers.count) * ($0.escalateAfterSeconds ?? setup.planner.escalateAfterSeconds)
