@@ -86,11 +86,10 @@ struct ChannelTests {
     }
 
     @Test func aWebhookWithNobodyListeningFails() async throws {
-        let server = try TinyHTTPServer()
-        let url = server.url
-        server.stop()
+        let refused = TinyHTTPServer.RefusedPort()
+        defer { refused.close() }
         await #expect(throws: (any Error).self) {
-            try await WebhookChannel(url: url, format: .json, timeoutSeconds: 2, retry: .once).send(Self.note())
+            try await WebhookChannel(url: refused.url, format: .json, timeoutSeconds: 2, retry: .once).send(Self.note())
         }
     }
 

@@ -99,4 +99,31 @@ public final class TinyHTTPServer: Sendable {
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
     }
+
+    /// A port on 127.0.0.1 that is bound but not listening, so connecting is refused; held
+    /// until `close()` so a parallel test cannot get the same port.
+    public final class RefusedPort: Sendable {
+        public let port: UInt16
+        private let fd: Int32
+
+        public init() {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            self.fd = fd
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            _ = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+            }
+            self.port = UInt16(bigEndian: address.sin_port)
+        }
+
+        public var url: URL { URL(string: "http://127.0.0.1:\(port)/hook")! }
+
+        public func close() { _ = Glibc.close(fd) }
+    }
 }

@@ -42,6 +42,7 @@ public struct NotificationPlanner: Sendable {
     /// Who was told about each alert, in order (for acknowledgements and false alarms).
     private var told: [UUID: Told] = [:]
     private var acknowledged: Set<UUID> = []
+    private var lastCleanup = 0.0
 
     struct Group: Sendable {
         var receiver: String
@@ -261,7 +262,8 @@ public struct NotificationPlanner: Sendable {
     /// Keeps memory bounded: state older than two days is dropped.
     private mutating func forgetOld(now: Double) {
         let horizon = now - 2 * 86_400
-        guard seen.count > 10_000 || told.count > 10_000 || Int(now) % 600 == 0 else { return }
+        guard now - lastCleanup > 600 else { return }
+        lastCleanup = now
         seen = seen.filter { $0.value > horizon }
         told = told.filter { $0.value.at > horizon }
         escalations = escalations.filter { $0.value.startedAt > horizon }

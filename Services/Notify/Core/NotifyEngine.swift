@@ -70,6 +70,13 @@ public actor NotifyEngine {
 
     public var openEscalations: [UUID] { planner.openEscalations }
 
+    /// At shutdown: stops waiting retries (an attempt under way ends within its timeout).
+    /// What did not get through is resumed on the next start.
+    public func cancelDeliveries() async {
+        for task in inFlight.values { task.cancel() }
+        await idle()
+    }
+
     /// Waits until every delivery in flight has finished (tests, shutdown).
     public func idle() async {
         while let task = inFlight.values.first {
@@ -118,6 +125,7 @@ public actor NotifyEngine {
                 "receiver": "\(note.receiver)", "channel": "\(channel.name)", "attempt": "\(attempt)",
                 "outcome": "\(outcome.rawValue)", "error": "\(error ?? "")"])
             if last { return }
+            if Task.isCancelled { return }
             try? await Task.sleep(for: .milliseconds(Int64(policy.delay(after: attempt) * 1000)))
             if Task.isCancelled { return }
         }

@@ -60,7 +60,7 @@ final class NotifyService: Service, Sendable {
         } onGracefulShutdown: {
             self.inbox.stop()
         }
-        await engine.idle()
+        await engine.cancelDeliveries()
     }
 
     func handle(_ message: BusMessage) async {
