@@ -194,7 +194,8 @@ struct NotifyProcessTests {
         let server = try TinyHTTPServer { _ in down.value.load(ordering: .relaxed) ? 503 : 200 }
         defer { server.stop() }
         try Self.write("""
-            {"receivers": [{"name": "me", "channels": [{"type": "webhook", "url": "\(server.url)", "maxAttempts": 1}]}],
+            {"receivers": [{"name": "me", "channels": [{"type": "console"},
+                                                       {"type": "webhook", "url": "\(server.url)", "maxAttempts": 5, "backoffSeconds": 60}]}],
              "routes": [{"receivers": ["me"]}], "groupWaitSeconds": 0}
             """, to: home)
         let bus = try ChildProcess("spasmwatch-bus", home: home)
@@ -202,15 +203,21 @@ struct NotifyProcessTests {
         let client = try TestBus(home: home, prefixes: [Topic.deliveryPrefix])
         defer { client.close() }
 
-        // Run 1: the webhook is down; the attempt fails and is reported; then notify crashes.
-        var notify = try ChildProcess("spasmwatch-notify", home: home)
+        // Run 1: the console gets the alert, the webhook is down: its first attempt fails and
+        // is reported, the next waits a minute — and notify crashes.
+        var notify = try ChildProcess("spasmwatch-notify", ["--set", "expectedServices=spasmwatch-bus"], home: home)
         #expect(await notify.waitForOutput("started"))
         let seenByRun1 = Alert(kind: "tonic", severity: .warning, groupKey: "tonic:left-leg", title: "Long tonic spasm",
                                message: "A tonic spasm lasted 90 s.", at: Date().timeIntervalSince1970, site: .leftCalf)
-        #expect(await Self.eventually { try? client.publish(seenByRun1); return !client.messages("delivery.").isEmpty })
-        let failed = try #require(client.messages("delivery.").first)
-        #expect(try failed.decode(Delivery.self).body.outcome == .gaveUp)
+        #expect(await Self.eventually {
+            try? client.publish(seenByRun1)
+            return !client.messages("delivery.webhook").isEmpty
+        })
+        let failed = try #require(client.messages("delivery.webhook").first)
+        #expect(try failed.decode(Delivery.self).body.outcome == .failed)
+        #expect(await notify.waitForOutput("NOTIFY me: [warning]"), "the console got it")
         notify.signal(SIGKILL)
+        let requestsInRun1 = server.received.count
         _ = await notify.wait(timeout: 10)
 
         // Meanwhile an alert was published that notify never saw; storage has it.
@@ -223,15 +230,19 @@ struct NotifyProcessTests {
         down.value.store(false, ordering: .relaxed)
         let receipts = try TestBus(home: home, prefixes: [Topic.deliveryPrefix], storeReceipts: true)
         defer { receipts.close() }
-        notify = try ChildProcess("spasmwatch-notify", home: home)
+        notify = try ChildProcess("spasmwatch-notify", ["--set", "expectedServices=spasmwatch-bus"], home: home)
         #expect(await notify.waitForOutput("started"))
         #expect(await Self.eventually {
             let ok = Self.notifications(server).flatMap { ($0["alertIds"] as? [String]) ?? [] }
             return ok.contains(seenByRun1.alertId.uuidString) && ok.contains(missed.alertId.uuidString)
-        }, "both the journal's and storage's undelivered alerts were delivered after the restart")
+        }, "the interrupted webhook send and storage's undelivered alert were delivered after the restart")
+        #expect(Self.notifications(server).dropFirst(requestsInRun1)
+                    .filter { ($0["alertIds"] as? [String]) == [seenByRun1.alertId.uuidString] }.count == 1,
+                "the interrupted send is taken up once")
+        #expect(!notify.stdout.contains("NOTIFY me: [warning]"), "the console, which had it, is not told again")
         #expect(storage.state.queries.load(ordering: .relaxed) >= 1)
         #expect(await Self.eventually {
-            client.messages("delivery.").filter { $0.header.id == failed.header.id }.count >= 2
+            client.messages("delivery.webhook").filter { $0.header.id == failed.header.id }.count >= 2
         }, "the first run's delivery report was re-sent with the same id")
         // With storage's receipts the outbox empties (heartbeat counter).
         let beats = try TestBus(home: home, prefixes: [Topic.heartbeat("spasmwatch-notify")])

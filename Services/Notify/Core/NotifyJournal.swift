@@ -45,7 +45,41 @@ public final class NotifyJournal: Sendable {
                 t.column("falseAlarm", .boolean).notNull().defaults(to: false)
             }
         }
+        migrator.registerMigration("v2 pending sends") { db in
+            try db.create(table: "job") { t in
+                t.primaryKey("id", .text)
+                t.column("receiver", .text).notNull()
+                t.column("channelIndex", .integer).notNull()
+                t.column("notification", .blob).notNull()
+                t.column("createdAt", .double).notNull()
+            }
+        }
         try migrator.migrate(database)
+    }
+
+    /// One notification still to be brought through one channel: written before the first
+    /// attempt, removed after the last (sent or given up). What a crash interrupts is
+    /// taken up again on the next start — the webhook's durable outbox.
+    public struct Job: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+        public static let databaseTableName = "job"
+        public var id: String
+        public var receiver: String
+        /// Position of the channel in the receiver's `channels`.
+        public var channelIndex: Int
+        public var notification: Data
+        public var createdAt: Double
+    }
+
+    public func addJob(_ job: Job) async throws {
+        try await database.write { db in try job.insert(db, onConflict: .ignore) }
+    }
+
+    public func removeJob(_ id: String) async throws {
+        _ = try await database.write { db in try Job.deleteOne(db, key: id) }
+    }
+
+    public func pendingJobs() async throws -> [Job] {
+        try await database.read { db in try Job.order(Column("createdAt")).fetchAll(db) }
     }
 
     /// Records an alert; false when it was already there (a re-send).

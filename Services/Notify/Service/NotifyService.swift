@@ -104,6 +104,11 @@ final class NotifyService: Service, Sendable {
     /// storage (alerts published while notify was down). Storage may start after us: a
     /// few tries.
     func resume() async {
+        let jobs = await engine.resumeJobs()
+        if jobs > 0 {
+            environment.logger.info("resuming interrupted sends", metadata: ["sends": "\(jobs)"])
+            environment.counters.add("resumed.sends", Int64(jobs))
+        }
         let since = clock.now - environment.configuration.notify.resumeWindowSeconds
         // An escalation runs at most (receivers × escalateAfter); older unanswered critical
         // alerts have reached everyone already.
