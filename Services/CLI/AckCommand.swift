@@ -34,7 +34,7 @@ struct AckCommand: AsyncParsableCommand {
     func run() async throws {
         let (home, configuration) = try options.load()
         try home.prepare(groupAccess: configuration.bus.groupAccess)
-        let journal = try NotifyJournal(url: home.dataDirectory.appendingPathComponent("notify.sqlite"))
+        let journal = NotifyJournal(readingFrom: home.dataDirectory.appendingPathComponent("notify.sqlite"))
         let found = try await Self.find(alert, journal: journal, home: home, configuration: configuration)
         let alertId = found.id
         let known = found.alert
@@ -72,54 +72,40 @@ struct AckCommand: AsyncParsableCommand {
     }
 
     /// The alert an id or prefix names: notify's journal first, then storage (alerts notify
-    /// never saw, e.g. while it was down).
-    static func find(_ text: String, journal: NotifyJournal, home: DataHome,
+    /// never saw, e.g. while it was down). A full id is accepted even when neither knows it.
+    static func find(_ text: String, journal: NotifyJournal?, home: DataHome,
                      configuration: Configuration) async throws -> (id: UUID, alert: Alert?, person: String?) {
-        do {
-            if let entry = try await resolve(text, in: journal) {
-                return (UUID(uuidString: entry.id)!, entry.alert, entry.person)
-            }
-            if let id = UUID(uuidString: text) {
-                let stored = try? await storage(home: home, configuration: configuration).alerts(idPrefix: id.uuidString)
-                let match = stored?.first { $0.alert.alertId == id }
-                return (id, match?.alert, match?.person)
-            }
-        } catch let notInJournal as ValidationError where UUID(uuidString: text) == nil {
-            // Not in the journal: storage may know it.
-            let stored = (try? await storage(home: home, configuration: configuration)
-                .alerts(idPrefix: text.trimmingCharacters(in: .whitespaces))) ?? []
-            if stored.count == 1 { return (stored[0].alert.alertId, stored[0].alert, stored[0].person) }
-            throw notInJournal
+        let text = text.trimmingCharacters(in: .whitespaces)
+        let storage = StoreQueryAlertSource(context: sharedContext,
+                                            endpoint: Endpoints(home: home, configuration: configuration).storeQuery,
+                                            timeoutSeconds: 2)
+        if let id = UUID(uuidString: text) {
+            if let entry = try await journal?.entry(id) { return (id, entry.alert, entry.person) }
+            let match = (try? await storage.alerts(idPrefix: id.uuidString))?.first { $0.alert.alertId == id }
+            return (id, match?.alert, match?.person)
         }
-        throw ValidationError("no alert '\(text)'")
-    }
-
-    static func storage(home: DataHome, configuration: Configuration) -> StoreQueryAlertSource {
-        StoreQueryAlertSource(context: sharedContext, endpoint: Endpoints(home: home, configuration: configuration).storeQuery,
-                              timeoutSeconds: 2)
+        guard text.count >= 4, text.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
+            throw ValidationError("'\(text)' is not an alert id; give the id or at least its first 4 characters (e.g. 1a2b3c4d)")
+        }
+        let inJournal = try await journal?.find(prefix: text) ?? []
+        if inJournal.count == 1, let id = UUID(uuidString: inJournal[0].id) {
+            return (id, inJournal[0].alert, inJournal[0].person)
+        }
+        if inJournal.count > 1 {
+            throw ValidationError("'\(text)' matches \(inJournal.count) alerts; give more characters:\n  \(inJournal.map(describe).joined(separator: "\n  "))")
+        }
+        let stored = (try? await storage.alerts(idPrefix: text)) ?? []
+        if stored.count == 1 { return (stored[0].alert.alertId, stored[0].alert, stored[0].person) }
+        if stored.count > 1 {
+            throw ValidationError("'\(text)' matches \(stored.count) alerts; give more characters:\n  "
+                                  + stored.map { "\(NotificationText.shortId($0.alert.alertId))  \(clock($0.alert.at))  \($0.alert.kind)" }.joined(separator: "\n  "))
+        }
+        let recent = (try await journal?.recent(limit: 5) ?? []).map(describe).joined(separator: "\n  ")
+        throw ValidationError("no alert id starts with '\(text)'." + (recent.isEmpty ? "" : " Recent alerts:\n  \(recent)"))
     }
 
     /// For the one storage query `ack` may make; lives as long as the process.
     static let sharedContext = ZMQContext()
-
-    /// A full id, or the one journal entry whose id starts with the prefix.
-    static func resolve(_ text: String, in journal: NotifyJournal) async throws -> NotifyJournal.Entry? {
-        if let id = UUID(uuidString: text) { return try await journal.entry(id) }
-        let cleaned = text.trimmingCharacters(in: .whitespaces)
-        guard cleaned.count >= 4, cleaned.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
-            throw ValidationError("'\(text)' is not an alert id; give the id or at least its first 4 characters (e.g. 1a2b3c4d)")
-        }
-        let matches = try await journal.find(prefix: cleaned)
-        switch matches.count {
-        case 1:
-            return matches[0]
-        case 0:
-            let recent = try await journal.recent(limit: 5).map(describe).joined(separator: "\n  ")
-            throw ValidationError("no alert id starts with '\(cleaned)'." + (recent.isEmpty ? "" : " Recent alerts:\n  \(recent)"))
-        default:
-            throw ValidationError("'\(cleaned)' matches \(matches.count) alerts; give more characters:\n  \(matches.map(describe).joined(separator: "\n  "))")
-        }
-    }
 
     static func describe(_ entry: NotifyJournal.Entry) -> String {
         "\(entry.id.lowercased().prefix(8))  \(clock(entry.alert?.at ?? entry.receivedAt))  \(entry.severity)  \(entry.kind)"

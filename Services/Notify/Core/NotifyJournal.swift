@@ -25,7 +25,8 @@ public final class NotifyJournal: Sendable {
         public var alert: Alert? { try? JSONDecoder().decode(Alert.self, from: body) }
     }
 
-    public init(url: URL, readOnly: Bool = false) throws {
+    /// Opens (creating when needed) the journal for the notify service.
+    public init(url: URL) throws {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         var configuration = GRDB.Configuration()
         configuration.busyMode = .timeout(5)
@@ -55,6 +56,17 @@ public final class NotifyJournal: Sendable {
             }
         }
         try migrator.migrate(database)
+    }
+
+    /// Opens an existing journal for reading only (the CLI: it must never create the
+    /// service's file with its own owner and mode); nil when there is none yet.
+    public init?(readingFrom url: URL) {
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        var configuration = GRDB.Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(5)
+        guard let database = try? DatabaseQueue(path: url.path, configuration: configuration) else { return nil }
+        self.database = database
     }
 
     /// One notification still to be brought through one channel: written before the first
