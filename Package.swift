@@ -49,6 +49,10 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Shared/Runtime"),
         .target(name: "SpasmProducer", dependencies: ["SpasmBus", "SpasmSchema", "ZeroMQ"], path: "Shared/Producer"),
+        .target(
+            name: "SpasmDiary",
+            dependencies: ["SpasmSchema", "SpasmConfig", "SpasmReliability", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Shared/Diary"),
         .target(name: "SpasmDetection", path: "Shared/Detection"),
         .target(name: "SpasmSimulation", path: "Shared/Simulation"),
 
@@ -61,11 +65,12 @@ let package = Package(
             path: "Services/Sensor"),
         .executableTarget(
             name: "spasmwatch-manual",
-            dependencies: ["SpasmRuntime", "SpasmReliability", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", .product(name: "Hummingbird", package: "hummingbird")],
             path: "Services/Manual"),
         .executableTarget(
             name: "spasmwatch-detect",
-            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDetection"],
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDetection", "SpasmSimulation",
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             path: "Services/Detect"),
         .executableTarget(
             name: "spasmwatch-store",
@@ -82,7 +87,7 @@ let package = Package(
             path: "Services/Notify/Service"),
         .executableTarget(
             name: "spasmwatch",
-            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmNotify"],
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmNotify"],
             path: "Services/CLI"),
 
         // MARK: Examples (docs/custom-alert-consumer.md)
@@ -99,11 +104,13 @@ let package = Package(
         .testTarget(name: "ReliabilityTests", dependencies: ["SpasmReliability", "SpasmBus", "SpasmTestSupport"], path: "Tests/ReliabilityTests"),
         .testTarget(name: "SensorTests", dependencies: ["spasmwatch-sensor", "SpasmBus", "SpasmConfig", "SpasmTestSupport"],
                     path: "Tests/SensorTests"),
+        .testTarget(name: "DetectServiceTests", dependencies: ["spasmwatch-detect", "SpasmSchema"], path: "Tests/DetectServiceTests"),
         .testTarget(name: "DetectionTests", dependencies: ["SpasmDetection"], path: "Tests/DetectionTests"),
         .testTarget(name: "SimulationTests", dependencies: ["SpasmSimulation"], path: "Tests/SimulationTests"),
+        .testTarget(name: "DiaryTests", dependencies: ["SpasmDiary", "SpasmSchema", "SpasmConfig", "SpasmReliability"], path: "Tests/DiaryTests"),
         .testTarget(name: "NotifyTests", dependencies: ["SpasmNotify", "SpasmSchema", "SpasmConfig", "SpasmTestSupport"], path: "Tests/NotifyTests"),
         .testTarget(name: "IntegrationTests",
-                    dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema", "SpasmProducer", "SpasmTestSupport", "ZeroMQ"],
+                    dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema", "SpasmProducer", "SpasmReliability", "SpasmTestSupport", "ZeroMQ"],
                     path: "Tests/IntegrationTests"),
     ],
     swiftLanguageModes: [.v6]

@@ -115,11 +115,14 @@ enum BenchPeer {
             try socket.setReceiveHighWaterMark(200_000)
             try socket.subscribe("")
             try socket.connect(endpoint)
-            try socket.setReceiveTimeout(milliseconds: 2000)
+            try socket.setReceiveTimeout(milliseconds: 30_000)
             var received = 0
             var first: Date?, last = Date()
             while received < count, let _ = try socket.receiveMultipart() {
-                if first == nil { first = Date() }
+                if first == nil {
+                    first = Date()
+                    try socket.setReceiveTimeout(milliseconds: 2000)
+                }
                 received += 1
                 last = Date()
             }
@@ -152,7 +155,7 @@ enum BenchPeer {
             let subscriber = try BusSubscriber(context: context, address: address, prefixes: [""], queueCapacity: 200_000)
             var received = 0
             var first: Date?, last = Date()
-            var idle = Date()
+            var idle = Date().addingTimeInterval(28)  // wait up to 30 s for the first message
             while received < count, Date().timeIntervalSince(idle) < 2 {
                 let batch = subscriber.next(timeout: 0.1) ?? []
                 if batch.isEmpty { continue }
@@ -207,7 +210,7 @@ enum CBench {
             void *s = zmq_socket(ctx, ZMQ_SUB);
             zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
             zmq_setsockopt(s, ZMQ_SUBSCRIBE, "", 0);
-            int timeout = 2000; zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+            int timeout = 30000; zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
             zmq_connect(s, argv[2]);
             long received = 0; double first = 0, last = 0;
             zmq_msg_t msg; zmq_msg_init(&msg);
@@ -218,7 +221,7 @@ enum CBench {
                     more = zmq_msg_more(&msg);
                 }
                 if (!ok) break;
-                if (received == 0) first = now();
+                if (received == 0) { first = now(); timeout = 2000; zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout); }
                 received++;
                 last = now();
             }

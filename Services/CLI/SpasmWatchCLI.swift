@@ -7,5 +7,6 @@ struct SpasmWatchCLI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spasmwatch",
         abstract: "SpasmWatch: record, watch and understand spasms in MS.",
-        subcommands: [StatusCommand.self, TailCommand.self, BenchCommand.self, AckCommand.self, NotifyGroupCommand.self])
+        subcommands: [StatusCommand.self, TailCommand.self, LogCommand.self, RecentCommand.self, UndoCommand.self,
+                      ConfirmCommand.self, EpisodesCommand.self, AckCommand.self, NotifyGroupCommand.self, BenchCommand.self])
 }

@@ -1,19 +1,88 @@
 import ArgumentParser
+import Foundation
+import ServiceLifecycle
 import SpasmConfig
+import SpasmDiary
+import SpasmReliability
 import SpasmRuntime
+import SpasmSchema
+import Synchronization
 
-/// `spasmwatch-manual`: Manual ingestion: the spasm diary.
+/// `spasmwatch-manual`: the spasm diary. Takes entries from the CLI (ZeroMQ REQ/REP on
+/// `Endpoints.manualRequests`) and from the phone page and JSON API (HTTP), validates them,
+/// writes each to the durable outbox before answering "saved", and publishes it on
+/// `manual.entry` until storage's stored receipt names it.
 @main
 struct ManualCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spasmwatch-manual",
-        abstract: "Manual ingestion: the spasm diary.")
+        abstract: "Manual ingestion: the spasm diary (CLI requests, the phone page, the JSON API).")
 
     @OptionGroup var options: CommonOptions
 
     func run() async throws {
         LoggingSetup.bootstrap(level: options.level)
-        let environment = try ServiceEnvironment(service: ServiceName.manual, instance: "manual", options: options)
-        try await environment.run([environment.heartbeat()])
+        let environment = try ServiceEnvironment(service: ServiceName.manual, instance: DiaryOutbox.source, options: options)
+        let settings = environment.configuration.manual
+        do {
+            try WebServer.checkSettings(settings)
+        } catch {
+            environment.logger.critical("\(error)")
+            await environment.shutdown([])
+            throw ExitCode(2)
+        }
+        let home = environment.home
+        let outbox = try Outbox(url: home.outbox(for: environment.instance))
+        let journal = try DiaryJournal(url: home.diaryJournal)
+        let receipts = try environment.subscribe([Topic.stored(environment.instance)])
+        let sender = ReliableSender(outbox: outbox, publisher: environment.publisher, receipts: receipts,
+                                    counters: environment.counters, logger: environment.logger)
+        let board = EpisodeBoard()
+        await board.load(answers: try await journal.confirmations())
+        let desk = DiaryDesk(journal: journal, sender: sender, board: board, counters: environment.counters,
+                             person: environment.configuration.person, logger: environment.logger)
+        // Entries the CLI saved while this service was down join the recent list now;
+        // the sender publishes them with everything else that is due.
+        try await desk.importFromOutbox()
+
+        let feed = try environment.subscribe([Topic.episodePrefix, Topic.alertPrefix, Topic.acknowledgement])
+        let feedLoop = MessageLoopService(subscriber: feed) { message in await board.observe(message) }
+        let requests = RequestServer(context: environment.context, endpoint: environment.endpoints.manualRequests,
+                                     logger: environment.logger) { data in
+            let reply: ManualReply
+            do {
+                reply = await desk.handle(try JSONDecoder().decode(ManualRequest.self, from: data))
+            } catch {
+                reply = ManualReply(ok: false, error: "not a manual request: \(WireCodec.describe(error))")
+            }
+            let encoded = try? WireCodec.encode(reply)
+            return encoded ?? Data(#"{"ok":false,"error":"could not encode the reply"}"#.utf8)
+        }
+        let outboxWatch = EveryFewSeconds(seconds: 2) { _ = try? await desk.importFromOutbox() }
+        let pageURL = PageAddress()
+        let web = try WebServer.make(desk: desk, board: board, settings: settings, page: PhonePage.html,
+                                     logger: environment.logger) { url in pageURL.set(url) }
+        let heartbeat = environment.heartbeat { (["diary page": pageURL.get()], nil) }
+        try await environment.run([heartbeat, sender, feedLoop, requests, outboxWatch, web], closing: [receipts, feed])
+    }
+}
+
+/// Where the phone page listens, once it does (for the heartbeat and `spasmwatch status`).
+final class PageAddress: Sendable {
+    private let value = Mutex("not listening yet")
+    func set(_ url: String) { value.withLock { $0 = url } }
+    func get() -> String { value.withLock { $0 } }
+}
+
+/// Runs a small job every few seconds until shutdown.
+struct EveryFewSeconds: Service {
+    let seconds: Double
+    let job: @Sendable () async -> Void
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+            await job()
+        }
     }
 }

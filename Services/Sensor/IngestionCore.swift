@@ -133,6 +133,9 @@ final class IngestionCore: Sendable {
                     counters.add("sensor.samples_lost", lost)
                 } else {
                     sensor.maxJitterMs = max(sensor.maxJitterMs, abs(delta) * 1000)
+                    // Within jitter: continue the sensor's own sample clock, so detectors
+                    // downstream see an unbroken stream (they treat a jump as a gap).
+                    start = previous.nextExpectedTime
                 }
             }
             sensor.nextExpectedTime = start + duration

@@ -10,8 +10,10 @@ import Foundation
 /// - **tonic**: the 100 ms RMS envelope above `tonicBaselineMultiple` × baseline for
 ///   `tonicMinSeconds` (dips shorter than 0.15 s bridged); voluntary contractions
 ///   (≤ 0.8 s) never last long enough;
-/// - **clonus**: the envelope's 3–8 Hz modulation, through the same autocorrelation rhythm
-///   test as the IMU; clonus takes precedence over tonic.
+/// - **clonus**: the envelope's 3–8 Hz modulation (gain-controlled), through the same
+///   autocorrelation rhythm test as the IMU, with a modulation depth above
+///   `emgClonusMinModulation` × baseline; clonus takes precedence over tonic (a tonic
+///   decision waits while a rhythm is building, and an open tonic ends when a clonus is confirmed).
 struct EMGDetector: Sendable {
     let fs: Double
     let dt: Double
@@ -27,6 +29,8 @@ struct EMGDetector: Sendable {
     // decimated domain
     private var slowPower: OnePole
     private var envHP: Biquad
+    private var modEnv: OnePole
+    private var modStrongLast = 0.0
     private var rhythm: RhythmTracker
     private let minLag: Int, maxLag: Int
     private var baseline = 0.0
@@ -63,6 +67,7 @@ struct EMGDetector: Sendable {
         fsd = fs / Double(decim)
         slowPower = OnePole(tau: 0.1, fs: fsd)
         envHP = .highPass(1.5, fs: fsd)
+        modEnv = OnePole(tau: 0.25, fs: fsd)
         minLag = max(2, Int((fsd / (settings.clonusHighHz * 1.06)).rounded(.down)))
         maxLag = Int((fsd / (settings.clonusLowHz * 0.94)).rounded(.up)) + 1
         rhythm = RhythmTracker(channels: 1, maxLag: maxLag, tau: 0.6, fs: fsd)
@@ -73,14 +78,14 @@ struct EMGDetector: Sendable {
 
     mutating func gap(lastSampleTime: Double, nextStart: Double, out: inout [DetectorOutput]) {
         closeAll(at: lastSampleTime, detectedAt: nextStart, out: &out)
-        hp.reset(); notch1.reset(); notch2.reset(); envHP.reset(); rhythm.reset()
+        hp.reset(); notch1.reset(); notch2.reset(); envHP.reset(); rhythm.reset(); modEnv.y = 0
         decimCount = 0
         started = false
         warmupUntil = nextStart + 0.6
     }
 
     mutating func closeAll(at time: Double, detectedAt: Double, out: inout [DetectorOutput]) {
-        if let c = clonus { closeClonus(c, end: min(time, rhythmLast), detectedAt: detectedAt, out: &out) }
+        if let c = clonus { closeClonus(c, end: min(time, rhythmLast, modStrongLast), detectedAt: detectedAt, out: &out) }
         if let tn = tonic { out.append(.end(tn.end(at: min(time, activeLast), detectedAt: detectedAt))); tonic = nil }
         activeStart = nil
         rhythmOnSince = nil
@@ -127,24 +132,30 @@ struct EMGDetector: Sendable {
             baselineN = 1e9
             if envSlow < 0.8 * baseline { baseline += aDown * (envSlow - baseline) }
             else if envSlow < 2 * baseline { baseline += aUp * (envSlow - baseline) }
-            else if let a = activeStart, t - a > 120 { baseline += aActive * (envSlow - baseline) }
+            // Activity that never ends (> 5 min) is more likely a new noise floor (electrode
+            // moved) than a spasm: only then does the baseline slowly follow it.
+            else if let a = activeStart, t - a > 300 { baseline += aActive * (envSlow - baseline) }
         }
         let b = max(baseline, 1e-9)
-        #if DEBUG_TRACE
-        if let w = traceWindow, t >= w.0, t <= w.1 { print(String(format: "trace t=%.3f env=%.4f base=%.4f ratio=%.1f", t, envSlow, b, envSlow / b)) }
-        #endif
 
         // rhythm of the envelope
         let mod = envHP.step(envFast)
-        rhythm.push(mod)
+        let modPower = modEnv.step(mod * mod)
+        // gain-controlled input (see IMUDetector): a past voluntary contraction must not
+        // dominate the autocorrelation's memory
+        rhythm.push(mod / (modPower + 0.25 * b * b).squareRoot())
+        let minMod = s.emgClonusMinModulation * s.amplitudeScale * b
+        if abs(mod) >= 0.6 * minMod { modStrongLast = t }
         let ready = t >= warmupUntil
         guard ready else { return }
 
-        let modAmp = (2 * rhythm.power).squareRoot()
-        let rh = rhythm.rhythm(minLag: minLag, maxLag: maxLag - 1)
+        let modAmp = (2 * modPower).squareRoot()
+        let sustained = t - modStrongLast <= 0.35
+        if !sustained, clonus == nil { rhythmOnSince = nil }
+        let rh = rhythm.rhythm(minLag: minLag, maxLag: maxLag, minR: s.clonusMinRhythm)
         let freq = fsd / rh.lag
-        let rhythmic = modAmp >= s.emgClonusMinModulation * s.amplitudeScale * b && rh.r >= s.clonusMinRhythm
-            && rh.halfR <= -0.2 && freq >= s.clonusLowHz * 0.9 && freq <= s.clonusHighHz * 1.1
+        let rhythmic = sustained && modAmp >= minMod && rh.ok
+            && freq >= s.clonusLowHz * 0.9 && freq <= s.clonusHighHz * 1.1
         if rhythmic {
             if rhythmOnSince == nil { rhythmOnSince = t }
             rhythmLast = t
@@ -152,7 +163,7 @@ struct EMGDetector: Sendable {
         } else if rhythmOnSince != nil, t - rhythmLast > 0.4 {
             rhythmOnSince = nil
             if let c = clonus {
-                closeClonus(c, end: rhythmLast, detectedAt: t, out: &out)
+                closeClonus(c, end: min(rhythmLast, modStrongLast), detectedAt: t, out: &out)
                 // activity that goes on after the clonus is judged afresh
                 if activeStart != nil { activeStart = t; activePeak = 0 }
             }

@@ -210,10 +210,13 @@ public enum EventScorer {
                                        writeTo: URL? = nil) throws -> Report {
         var dets: [String: [EpisodeRow]] = [:]
         for rec in try manifest(datasetDirectory: datasetDirectory) {
-            let rows = try Scanner.scan(fileURL: datasetDirectory.appendingPathComponent(rec.file), settings: settings)
-            dets[rec.name] = rows.map { EpisodeRow(start: $0.start, end: $0.end, kind: $0.kind.rawValue, detectedAt: $0.detectedAt) }
+            let rows = try RecordingScanner.scan(fileURL: datasetDirectory.appendingPathComponent(rec.file), settings: settings)
+            // Score exactly what the detections file holds (times at its 1 ms precision), so the
+            // numbers equal score.py's on the written files.
+            let text = RecordingScanner.csv(rows)
+            dets[rec.name] = EpisodeRow.read(csvText: text)
             if let dir = writeTo {
-                try Scanner.csv(rows).write(to: dir.appendingPathComponent(rec.name + ".detections.csv"), atomically: true, encoding: .utf8)
+                try text.write(to: dir.appendingPathComponent(rec.name + ".detections.csv"), atomically: true, encoding: .utf8)
             }
         }
         return try evaluate(datasetDirectory: datasetDirectory, detections: dets)

@@ -89,7 +89,9 @@ struct RhythmTracker: Sendable {
     init(channels: Int, maxLag: Int, tau: Double, fs: Double) {
         self.channels = channels; self.maxLag = maxLag
         alpha = 1 - exp(-1 / (tau * fs))
-        history = Array(repeating: 0, count: (maxLag + 1) * channels)
+        // Each sample is stored twice (at pos and pos + cap) so that every lag reads one
+        // contiguous run of memory: the inner loop has no wrap-around and vectorises.
+        history = Array(repeating: 0, count: 2 * (maxLag + 1) * channels)
         acc = Array(repeating: 0, count: maxLag + 1)
     }
 
@@ -104,23 +106,28 @@ struct RhythmTracker: Sendable {
         let cap = maxLag + 1
         let ch = channels
         let a = alpha, k = 1 - alpha
+        let p = pos
         history.withUnsafeMutableBufferPointer { h in
-            h[pos * ch] = x0
-            if ch > 1 { h[pos * ch + 1] = x1; h[pos * ch + 2] = x2 }
+            if ch == 1 {
+                h[p] = x0; h[p + cap] = x0
+            } else {
+                h[3 * p] = x0; h[3 * p + 1] = x1; h[3 * p + 2] = x2
+                h[3 * (p + cap)] = x0; h[3 * (p + cap) + 1] = x1; h[3 * (p + cap) + 2] = x2
+            }
             acc.withUnsafeMutableBufferPointer { s in
-                var j = pos
-                for L in 0..<cap {
-                    let p: Double
-                    if ch == 1 { p = x0 * h[j] } else {
-                        let b = j * 3
-                        p = x0 * h[b] + x1 * h[b + 1] + x2 * h[b + 2]
+                // sample n − L sits at index p + cap − L (for L = 0 that is the copy at p + cap)
+                let top = p + cap
+                if ch == 1 {
+                    for L in 0..<cap { s[L] = k * s[L] + a * (x0 * h[top - L]) }
+                } else {
+                    for L in 0..<cap {
+                        let b = 3 * (top - L)
+                        s[L] = k * s[L] + a * (x0 * h[b] + x1 * h[b + 1] + x2 * h[b + 2])
                     }
-                    s[L] = k * s[L] + a * p
-                    j = j == 0 ? cap - 1 : j - 1
                 }
             }
         }
-        pos = pos + 1 == cap ? 0 : pos + 1
+        pos = p + 1 == cap ? 0 : p + 1
         count += 1
     }
 
@@ -132,39 +139,39 @@ struct RhythmTracker: Sendable {
         return p > 1e-30 ? acc[lag] / p : 0
     }
 
-    /// Best normalised autocorrelation for lags in `minLag...maxLag` (parabolic
-    /// interpolation around the best integer lag), its fractional lag, and the
-    /// correlation at half that lag.
-    func rhythm(minLag: Int, maxLag hi: Int) -> (r: Double, lag: Double, halfR: Double) {
-        let lo = max(1, minLag), hi = min(hi, maxLag)
-        guard lo <= hi, acc[0] > 1e-30 else { return (0, Double(lo), 0) }
-        var maxR = r(lo)
-        if lo < hi { for L in (lo + 1)...hi { maxR = max(maxR, r(L)) } }
-        // The shortest period whose peak is close to the best one: a pure rhythm
-        // correlates as well at twice its period, which must not halve the frequency.
-        var best = lo
-        var bestR = r(lo)
+    /// Normalised autocorrelation at a fractional lag (linear interpolation).
+    func r(at lag: Double) -> Double {
+        let l0 = max(0, min(maxLag - 1, Int(lag.rounded(.down))))
+        let f = max(0, min(1, lag - Double(l0)))
+        return r(l0) + (r(l0 + 1) - r(l0)) * f
+    }
+
+    /// The shortest period in `minLag...maxLag` that looks like a true oscillation: a
+    /// local maximum of the normalised autocorrelation of at least `minR`, anti-correlated
+    /// at half the period (≤ −0.2) and not correlated at a third of it (< 0.5) — which
+    /// rejects harmonics of a faster vibration and sub-harmonics of a mixture. The lag is
+    /// refined by parabolic interpolation. Without such a period, returns the strongest
+    /// local maximum with `ok == false`.
+    func rhythm(minLag: Int, maxLag hi: Int, minR: Double) -> (r: Double, lag: Double, halfR: Double, ok: Bool) {
+        let lo = max(1, minLag), hi = min(hi, maxLag - 1)
+        guard lo <= hi, acc[0] > 1e-30 else { return (0, Double(lo), 0, false) }
+        var fallback: (r: Double, lag: Double, halfR: Double, ok: Bool) = (-2, Double(lo), 0, false)
         for L in lo...hi {
-            let v = r(L)
-            let left = r(L - 1), right = L < maxLag ? r(L + 1) : -1
-            if v >= left && v >= right && v >= 0.85 * maxR { best = L; bestR = v; break }
-        }
-        var lag = Double(best)
-        var peak = bestR
-        if best > 1 && best < maxLag {
-            let ym = r(best - 1), yp = r(best + 1)
-            let den = ym - 2 * bestR + yp
+            let v = r(L), left = r(L - 1), right = r(L + 1)
+            guard v >= left && v >= right else { continue }
+            var lag = Double(L), peak = v
+            let den = left - 2 * v + right
             if den < 0 {
-                let d = max(-0.5, min(0.5, 0.5 * (ym - yp) / den))
+                let d = max(-0.5, min(0.5, 0.5 * (left - right) / den))
                 lag += d
-                peak = bestR - 0.25 * (ym - yp) * d
+                peak = v - 0.25 * (left - right) * d
             }
+            peak = min(peak, 1)
+            let half = r(at: lag / 2), third = r(at: lag / 3)
+            if peak >= minR && half <= -0.2 && third < 0.5 { return (peak, lag, half, true) }
+            if peak > fallback.r { fallback = (peak, lag, half, false) }
         }
-        let half = lag / 2
-        let hl = Int(half.rounded(.down))
-        let frac = half - Double(hl)
-        let h0 = hl >= 0 ? r(hl) : 1, h1 = r(min(hl + 1, maxLag))
-        let halfR = h0 + (h1 - h0) * frac
-        return (min(peak, 1), lag, halfR)
+        if fallback.r < -1 { fallback.r = 0 }
+        return fallback
     }
 }

@@ -10,11 +10,17 @@ public struct ScanRow: Sendable, Equatable {
     public var confidence: Double
     public var peak: Double
     public var dominantFrequencyHz: Double?
+
+    public init(start: Double, end: Double, kind: EpisodeKind, detectedAt: Double, confidence: Double,
+                peak: Double = 0, dominantFrequencyHz: Double? = nil) {
+        self.start = start; self.end = end; self.kind = kind; self.detectedAt = detectedAt
+        self.confidence = confidence; self.peak = peak; self.dominantFrequencyHz = dominantFrequencyHz
+    }
 }
 
 /// Runs a ``StreamingDetector`` over a whole recording, as the live service would:
 /// contiguous blocks between gaps, onsets paired with ends by id.
-public enum Scanner {
+public enum RecordingScanner {
     /// Scan a recording file; `kind` from the header and `rate` from the median time step unless given.
     public static func scan(fileURL: URL, kind: SensorKind? = nil, rate: Double? = nil,
                             settings: DetectorSettings = .init()) throws -> [ScanRow] {
@@ -26,8 +32,10 @@ public enum Scanner {
         try scan(Recording(csvText: csvText, kind: kind, rate: rate), settings: settings)
     }
 
-    /// Scan an in-memory recording. `blockSize` samples per `process` call (like sensor frames).
-    public static func scan(_ rec: Recording, settings: DetectorSettings = .init(), blockSize: Int = 4096) -> [ScanRow] {
+    /// Scan an in-memory recording, `blockSize` samples per `process` call (like sensor
+    /// frames; default about one second), each block starting at its time in the file.
+    public static func scan(_ rec: Recording, settings: DetectorSettings = .init(), blockSize: Int? = nil) -> [ScanRow] {
+        let blockSize = max(16, blockSize ?? Int(rec.sampleRate.rounded()))
         var det = StreamingDetector(kind: rec.kind, sampleRate: rec.sampleRate, settings: settings)
         let ch = rec.kind.channels
         let t0 = rec.times.first ?? 0

@@ -26,6 +26,8 @@ public struct DetectorSettings: Sendable, Codable, Equatable {
     public var clonusHighHz: Double = 8.0
     /// Normalised autocorrelation at the rhythm period needed to call a signal rhythmic (0...1).
     public var clonusMinRhythm: Double = 0.5
+    /// A 3–8 Hz rhythm weaker than this (g) that is a harmonic of the gait is walking, not clonus.
+    public var walkingHarmonicMaxG: Double = 0.25
     /// Sustained rhythm (s) before a clonus is reported.
     public var clonusMinSeconds: Double = 2.0
 
@@ -53,7 +55,7 @@ public struct DetectorSettings: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case sensitivityOffset, phasicPeakG, phasicMaxPulseSeconds, phasicMergeSeconds
-        case clonusMinAmplitudeG, clonusLowHz, clonusHighHz, clonusMinRhythm, clonusMinSeconds
+        case clonusMinAmplitudeG, clonusLowHz, clonusHighHz, clonusMinRhythm, clonusMinSeconds, walkingHarmonicMaxG
         case fallFreeFallG, fallFreeFallSeconds, fallImpactG, fallImpactWithinSeconds
         case tonicBaselineMultiple, tonicMinSeconds, emgClonusMinModulation, mainsHz, emgHighPassHz
     }
@@ -66,7 +68,7 @@ public struct DetectorSettings: Sendable, Codable, Equatable {
         try d(.phasicMergeSeconds, &phasicMergeSeconds)
         try d(.clonusMinAmplitudeG, &clonusMinAmplitudeG); try d(.clonusLowHz, &clonusLowHz)
         try d(.clonusHighHz, &clonusHighHz); try d(.clonusMinRhythm, &clonusMinRhythm)
-        try d(.clonusMinSeconds, &clonusMinSeconds)
+        try d(.clonusMinSeconds, &clonusMinSeconds); try d(.walkingHarmonicMaxG, &walkingHarmonicMaxG)
         try d(.fallFreeFallG, &fallFreeFallG); try d(.fallFreeFallSeconds, &fallFreeFallSeconds)
         try d(.fallImpactG, &fallImpactG); try d(.fallImpactWithinSeconds, &fallImpactWithinSeconds)
         try d(.tonicBaselineMultiple, &tonicBaselineMultiple); try d(.tonicMinSeconds, &tonicMinSeconds)

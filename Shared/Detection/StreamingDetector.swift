@@ -4,7 +4,8 @@ import Foundation
 /// returns onsets as soon as the evidence is complete and ends when episodes are over.
 ///
 /// Causal: an output only depends on samples already given. A block whose `startTime`
-/// is more than 1.5 sample periods later than expected is a gap: open episodes are
+/// is more than 1.5 sample periods away from the expected time (later: dropped samples;
+/// earlier: a clock reset) is a gap: open episodes are
 /// ended at the last sample before it and the filters restart after it, so a gap never
 /// creates an event. Value type: copy it to fork the state, keep one per sensor.
 public struct StreamingDetector: Sendable {
@@ -21,6 +22,8 @@ public struct StreamingDetector: Sendable {
     /// Number of gaps seen so far.
     public private(set) var gapCount = 0
     private var out: [DetectorOutput] = []
+    private var lastGood: (Double, Double, Double) = (0, 0, 1)
+    private var lastBlockDuration = 0.0
 
     public init(kind: SensorKind, sampleRate: Double, settings: DetectorSettings = .init()) {
         precondition(sampleRate > 0, "sampleRate must be positive")
@@ -37,7 +40,10 @@ public struct StreamingDetector: Sendable {
     public mutating func process(startTime: Double, samples: UnsafeBufferPointer<Float>) -> [DetectorOutput] {
         out.removeAll(keepingCapacity: true)
         let dt = 1 / sampleRate
-        if let exp = nextExpected, startTime - exp > 1.5 * dt {
+        // A jump forward (dropped samples) or backward (clock reset) is a discontinuity.
+        // The tolerance grows a little with the previous block's length, so a sensor whose
+        // true rate is off by ~0.1 % does not turn every long block boundary into a gap.
+        if let exp = nextExpected, abs(startTime - exp) > 1.5 * dt + min(0.002 * lastBlockDuration, 2 * dt) {
             gapCount += 1
             if var d = imu { imu = nil; d.gap(lastSampleTime: lastSample, nextStart: startTime, out: &out); imu = d }
             if var d = emg { emg = nil; d.gap(lastSampleTime: lastSample, nextStart: startTime, out: &out); emg = d }
@@ -50,8 +56,11 @@ public struct StreamingDetector: Sendable {
             var i = 0
             while i < n {
                 let b = i * 3
-                d.step(Double(samples[b]), Double(samples[b + 1]), Double(samples[b + 2]),
-                       time: startTime + Double(i) * dt, out: &out)
+                var x = Double(samples[b]), y = Double(samples[b + 1]), z = Double(samples[b + 2])
+                // a non-finite value (sensor glitch) would poison every filter: hold the last good one
+                if !(x.isFinite && y.isFinite && z.isFinite) { x = lastGood.0; y = lastGood.1; z = lastGood.2 }
+                else { lastGood = (x, y, z) }
+                d.step(x, y, z, time: Self.tick(startTime + Double(i) * dt), out: &out)
                 i += 1
             }
             imu = d
@@ -59,15 +68,22 @@ public struct StreamingDetector: Sendable {
             emg = nil
             var i = 0
             while i < n {
-                d.step(Double(samples[i]), time: startTime + Double(i) * dt, out: &out)
+                var x = Double(samples[i])
+                if !x.isFinite { x = lastGood.0 } else { lastGood.0 = x }
+                d.step(x, time: Self.tick(startTime + Double(i) * dt), out: &out)
                 i += 1
             }
             emg = d
         }
         lastSample = startTime + Double(n - 1) * dt
+        lastBlockDuration = Double(n) * dt
         nextExpected = startTime + Double(n) * dt
         return out
     }
+
+    /// Sample times on a microsecond grid, so that how a stream is cut into blocks
+    /// cannot change a decision through floating-point rounding.
+    @inline(__always) static func tick(_ t: Double) -> Double { (t * 1e6).rounded() * 1e-6 }
 
     /// Convenience for arrays.
     public mutating func process(startTime: Double, samples: [Float]) -> [DetectorOutput] {

@@ -90,6 +90,8 @@ public struct MessageLoopService: Service {
     public func run() async throws {
         await withGracefulShutdownHandler {
             for await message in subscriber.messages {
+                // Shutting down: leave what is still queued (reliable senders re-send it).
+                if Task.isShuttingDownGracefully { break }
                 await handle(message)
             }
         } onGracefulShutdown: {

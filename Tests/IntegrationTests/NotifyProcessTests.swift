@@ -223,7 +223,7 @@ struct NotifyProcessTests {
         // Meanwhile an alert was published that notify never saw; storage has it.
         let missed = Alert(kind: "fall", severity: .critical, groupKey: "fall:right-leg", title: "Possible fall",
                            message: "A fall was detected.", at: Date().timeIntervalSince1970, site: .rightAnkle)
-        let storage = try StandInStorage(endpoint: client.endpoints.storeQuery, alerts: [missed])
+        let storage = try StandInStoreQueries(endpoint: client.endpoints.storeQuery, alerts: [missed])
         defer { storage.stop() }
 
         // Run 2: webhook back up, storage answering and confirming deliveries.
@@ -331,7 +331,7 @@ struct NotifyProcessTests {
 
 /// Stands in for storage's query endpoint: answers `{"query":"alerts","undeliveredOnly":true}`
 /// with the given alerts in storage's response shape.
-final class StandInStorage: Sendable {
+final class StandInStoreQueries: Sendable {
     let context = ZMQContext()
     let state = State()
     let thread: SocketThread

@@ -36,13 +36,13 @@ struct IngestionCoreTests {
         // Backwards is not.
         let back = core.ingest(json: frameJSON(start: t0 + 0.1), binary: nil, via: "test", producerKey: "p", now: now)
         #expect(back.ok == false)
-        #expect(back.error == "firstSampleTime 1764072000.100 is 0.405 s before the end of the previous frame of s1 (1764072000.505); time must move forward")
+        #expect(back.error == "firstSampleTime 1764072000.100 is 0.400 s before the end of the previous frame of s1 (1764072000.500); time must move forward")
         // A gap of one second is recorded, not refused.
-        #expect(core.ingest(json: frameJSON(start: t0 + 1.505), binary: nil, via: "test", producerKey: "p", now: now).ok)
+        #expect(core.ingest(json: frameJSON(start: t0 + 1.5), binary: nil, via: "test", producerKey: "p", now: now).ok)
         #expect(core.sensorStatuses.first?.samplesLost == 100)
         // The sixth frame within the same second from the same producer is over the limit.
-        _ = core.ingest(json: frameJSON(start: t0 + 1.755), binary: nil, via: "test", producerKey: "p", now: now)
-        let limited = core.ingest(json: frameJSON(start: t0 + 2.005), binary: nil, via: "test", producerKey: "p", now: now)
+        _ = core.ingest(json: frameJSON(start: t0 + 1.75), binary: nil, via: "test", producerKey: "p", now: now)
+        let limited = core.ingest(json: frameJSON(start: t0 + 2.0), binary: nil, via: "test", producerKey: "p", now: now)
         #expect(limited.error == "rate limit: at most 5 frames/s per producer; slow down (send more samples per frame)")
         #expect(core.ingest(json: frameJSON(start: nil, id: "s2"), binary: nil, via: "test", producerKey: "other", now: now).ok,
                 "another producer has its own budget; a frame without a time uses its arrival")
@@ -61,6 +61,8 @@ struct IngestionCoreTests {
         #expect(registrations == 2)
         let first = try frames[0].decode(SensorFrame.self)
         #expect(first.body.firstSampleTime == t0)
+        // 5 ms of jitter: re-stamped onto the sensor's own clock, so detectors see no gap.
+        #expect(try frames[1].decode(SensorFrame.self).body.firstSampleTime == t0 + 0.25)
         #expect(first.body.sampleCount == 25)
         #expect(SamplePacking.unpack(try #require(frames[0].payload)).count == 75)
         let noClock = try #require(try frames.last?.decode(SensorFrame.self))

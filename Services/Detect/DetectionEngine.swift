@@ -1,0 +1,138 @@
+import Foundation
+import Logging
+import SpasmConfig
+import SpasmDetection
+import SpasmSchema
+
+/// One streaming detector per sensor, fed with frames in arrival order. Frames carry Unix
+/// times, which the detectors use as their stream clock, so `detectedAt` is a Unix time too.
+/// A change of rate or kind starts a fresh detector; learned sensitivity is kept per sensor.
+actor DetectionEngine {
+    struct Tracked {
+        var detector: StreamingDetector
+        var kind: SensorSignal
+        var sampleRate: Double
+        var placement: BodySite
+        /// Open episodes by id: kind and start, to raise "long tonic spasm" while it lasts.
+        var open: [UUID: (kind: SpasmDetection.EpisodeKind, start: Double, alerted: Bool)] = [:]
+    }
+
+    /// What the engine decided for one frame: messages to send, in order.
+    enum Action: Sendable {
+        case episode(EpisodeEvent)
+        case alert(Alert)
+    }
+
+    private var sensors: [String: Tracked] = [:]
+    private(set) var framesProcessed: Int64 = 0
+    private(set) var samplesProcessed: Int64 = 0
+    private let configuration: DetectSettings
+    private let learning: SensitivityStore
+    private let alerts: AlertWriter
+
+    init(configuration: DetectSettings, learning: SensitivityStore, alerts: AlertWriter) {
+        self.configuration = configuration
+        self.learning = learning
+        self.alerts = alerts
+    }
+
+    var sensorCount: Int { sensors.count }
+
+    /// Recent processing lags (seconds from a frame's publication to its processing).
+    private var lags = [Double](repeating: 0, count: 4096)
+    private var lagCount = 0
+    /// First and last stream time seen per sensor, for "was it streaming then?".
+    private var coverage: [String: (first: Double, last: Double)] = [:]
+
+    /// Runs one frame through its sensor's detector. `arrivedAt`: when ingestion published it.
+    func process(frame: SensorFrame, samples: [Float], arrivedAt: Double) -> [Action] {
+        lags[lagCount % lags.count] = Date().timeIntervalSince1970 - arrivedAt
+        lagCount += 1
+        let frameEnd = frame.firstSampleTime + Double(frame.sampleCount) / frame.sampleRate
+        coverage[frame.sensorId] = (coverage[frame.sensorId]?.first ?? frame.firstSampleTime, frameEnd)
+        let kind: SpasmDetection.SensorKind = frame.kind == .imu ? .imu : .emg
+        var tracked: Tracked
+        if let existing = sensors[frame.sensorId], existing.kind == frame.kind, existing.sampleRate == frame.sampleRate {
+            tracked = existing
+            tracked.placement = frame.placement
+        } else {
+            tracked = Tracked(detector: StreamingDetector(kind: kind, sampleRate: frame.sampleRate,
+                                                          settings: learning.settings(for: frame.sensorId)),
+                              kind: frame.kind, sampleRate: frame.sampleRate, placement: frame.placement)
+        }
+        let outputs = tracked.detector.process(startTime: frame.firstSampleTime, samples: samples)
+        framesProcessed += 1
+        samplesProcessed += Int64(frame.sampleCount)
+        var actions: [Action] = []
+        for output in outputs {
+            actions += handle(output, sensorId: frame.sensorId, tracked: &tracked)
+        }
+        // A tonic spasm still going after the configured time raises a warning while it lasts.
+        let now = frame.firstSampleTime + Double(frame.sampleCount) / frame.sampleRate
+        for (id, episode) in tracked.open where episode.kind == .tonic && !episode.alerted
+            && now - episode.start >= configuration.tonicAlertSeconds {
+            tracked.open[id]?.alerted = true
+            actions.append(.alert(alerts.longTonic(episodeId: id, sensorId: frame.sensorId, site: tracked.placement,
+                                                   start: episode.start, seconds: now - episode.start)))
+        }
+        sensors[frame.sensorId] = tracked
+        return actions
+    }
+
+    private func handle(_ output: DetectorOutput, sensorId: String, tracked: inout Tracked) -> [Action] {
+        switch output {
+        case .onset(let onset):
+            let kind = SpasmSchema.EpisodeKind(rawValue: onset.kind.rawValue) ?? SpasmSchema.EpisodeKind.phasic
+            tracked.open[onset.id] = (onset.kind, onset.start, false)
+            var actions: [Action] = [.episode(EpisodeEvent(
+                episodeId: onset.id, phase: .onset, kind: kind, sensorId: sensorId, site: tracked.placement,
+                start: onset.start, detectedAt: onset.detectedAt, confidence: onset.confidence))]
+            if let alert = alerts.onset(kind: kind, episodeId: onset.id, sensorId: sensorId, site: tracked.placement,
+                                        at: onset.start, settings: configuration) {
+                actions.append(.alert(alert))
+            }
+            return actions
+        case .end(let end):
+            let kind = SpasmSchema.EpisodeKind(rawValue: end.kind.rawValue) ?? SpasmSchema.EpisodeKind.phasic
+            let wasAlerted = tracked.open[end.id]?.alerted ?? false
+            tracked.open[end.id] = nil
+            var actions: [Action] = [.episode(EpisodeEvent(
+                episodeId: end.id, phase: .end, kind: kind, sensorId: sensorId, site: tracked.placement, start: end.start,
+                end: end.end, detectedAt: end.detectedAt, confidence: end.confidence, peak: end.peak,
+                dominantFrequencyHz: end.dominantFrequencyHz))]
+            if kind == .tonic && !wasAlerted && end.end - end.start >= configuration.tonicAlertSeconds {
+                actions.append(.alert(alerts.longTonic(episodeId: end.id, sensorId: sensorId, site: tracked.placement,
+                                                       start: end.start, seconds: end.end - end.start)))
+            }
+            return actions
+        }
+    }
+
+    /// Applies new learned settings to a sensor's detector (a fresh detector state).
+    func reload(sensorId: String) {
+        guard let tracked = sensors[sensorId] else { return }
+        sensors[sensorId]?.detector = StreamingDetector(kind: tracked.kind == .imu ? .imu : .emg, sampleRate: tracked.sampleRate,
+                                                        settings: learning.settings(for: sensorId))
+    }
+}
+
+extension DetectionEngine {
+    /// Median and 99th percentile of recent processing lag, and the number of sensors.
+    func lagPercentiles() -> (Double, Double, Int) {
+        let n = min(lagCount, lags.count)
+        guard n > 0 else { return (0, 0, sensorCount) }
+        let sorted = lags.prefix(n).sorted()
+        return (sorted[n / 2], sorted[min(n - 1, Int(Double(n) * 0.99))], sensorCount)
+    }
+
+    /// Sensors on the same limb as a diary spasm, streaming at that time, that detected
+    /// nothing within 5 minutes of it: the person felt what the sensor missed.
+    func sensorsMissing(spasmAt time: Double, site: BodySite, learning: SensitivityStore) -> [String] {
+        let limb = (site.limb ?? site).rawValue
+        return sensors.compactMap { id, tracked -> String? in
+            guard (tracked.placement.limb ?? tracked.placement).rawValue == limb,
+                  let span = coverage[id], span.first <= time, span.last >= time else { return nil }
+            return learning.hasEpisode(sensorId: id, near: time, within: 300) ? nil : id
+        }
+    }
+}

@@ -1,0 +1,197 @@
+import Foundation
+import Logging
+import SpasmBus
+import SpasmDiary
+import SpasmReliability
+import SpasmSchema
+
+/// Where every diary entry is accepted, whichever way it came (CLI request, phone page,
+/// JSON API): validated, written to the durable outbox (so "saved" means on disk), published
+/// on `manual.entry` until storage's stored receipt, and noted in the journal for the recent
+/// list. One actor, so two copies of one entry id never race.
+actor DiaryDesk {
+    let journal: DiaryJournal
+    let sender: ReliableSender
+    let board: EpisodeBoard
+    let counters: CounterSet
+    let person: String
+    let logger: Logger
+
+    init(journal: DiaryJournal, sender: ReliableSender, board: EpisodeBoard, counters: CounterSet, person: String,
+         logger: Logger) {
+        self.journal = journal
+        self.sender = sender
+        self.board = board
+        self.counters = counters
+        self.person = person
+        self.logger = logger
+    }
+
+    /// Accepts one entry. A re-sent entry id answers "saved" again (duplicate) and adds nothing.
+    func add(_ entry: DiaryEntry) async -> Result<SavedEntry, DiaryValidationError> {
+        do {
+            try DiaryValidator.validate(entry)
+        } catch {
+            counters.add("entries.rejected")
+            return .failure(error)
+        }
+        do {
+            if try await journal.contains(entry.entryId) {
+                counters.add("entries.duplicate")
+                return .success(saved(entry, duplicate: true))
+            }
+            if let correction = entry.correction {
+                guard let target = try await journal.entry(correction.targetEntryId) else {
+                    return .failure(DiaryValidationError(
+                        field: "correction.targetEntryId",
+                        message: "no entry has the id \(correction.targetEntryId.uuidString.lowercased())"))
+                }
+                if target.retracted {
+                    return .failure(DiaryValidationError(
+                        field: "correction.targetEntryId",
+                        message: "entry \(ShortId.of(correction.targetEntryId)) (\(DiaryText.summary(target.entry))) is already undone"))
+                }
+            }
+            // The outbox first: durable before anyone hears "saved".
+            try await sender.send(entry, topic: Topic.manualEntry, id: entry.entryId, person: person)
+            try await journal.record(entry)
+        } catch {
+            counters.add("entries.failed")
+            logger.error("could not save an entry", metadata: ["error": "\(error)"])
+            return .failure(DiaryValidationError(field: "", message: "could not save the entry: \(error)"))
+        }
+        counters.add("entries.accepted")
+        counters.add("entries.\(entry.kind.rawValue)")
+        if let c = entry.confirmation { await board.answer(c.episodeId, wasSpasm: c.wasSpasm) }
+        logger.info("entry saved", metadata: ["entryId": "\(ShortId.of(entry.entryId))", "kind": "\(entry.kind.rawValue)",
+                                              "via": "\(entry.via)"])
+        return .success(saved(entry, duplicate: false))
+    }
+
+    func saved(_ entry: DiaryEntry, duplicate: Bool) -> SavedEntry {
+        SavedEntry(entryId: entry.entryId, shortId: ShortId.of(entry.entryId), summary: DiaryText.summary(entry), duplicate: duplicate)
+    }
+
+    /// Retracts `target` (an id or unique prefix), or the last entry when nil.
+    func undo(target: String?, via: String) async -> Result<SavedEntry, DiaryValidationError> {
+        let targetId: UUID
+        do {
+            if let target {
+                targetId = try ShortId.resolve(target, among: try await journal.ids(startingWith: ShortId.normalize(target)), what: "entry")
+            } else {
+                guard let last = try await journal.lastUndoable() else {
+                    return .failure(DiaryValidationError(field: "entry", message: "there is no entry to undo"))
+                }
+                targetId = last.entryId
+            }
+        } catch let error as DiaryValidationError {
+            return .failure(error)
+        } catch {
+            return .failure(DiaryValidationError(field: "", message: "could not read the diary: \(error)"))
+        }
+        let correction = DiaryEntry(recordedAt: Date().timeIntervalSince1970, via: via, kind: .correction,
+                                    correction: CorrectionRecord(targetEntryId: targetId, action: .retract))
+        return await add(correction)
+    }
+
+    /// Answers "was this a spasm?" for an episode (id or unique prefix among recent episodes).
+    func confirm(episode: String, wasSpasm: Bool, via: String) async -> Result<SavedEntry, DiaryValidationError> {
+        let episodeId: UUID
+        if let full = UUID(uuidString: episode) {
+            episodeId = full
+        } else {
+            do {
+                episodeId = try ShortId.resolve(episode, among: await board.episodeIds(), what: "episode")
+            } catch {
+                return .failure(error)
+            }
+        }
+        let entry = DiaryEntry(recordedAt: Date().timeIntervalSince1970, via: via, kind: .confirmation,
+                               confirmation: EpisodeConfirmation(episodeId: episodeId, wasSpasm: wasSpasm))
+        return await add(entry)
+    }
+
+    /// Recent entries, newest first, each with whether storage has confirmed it.
+    func recent(limit: Int) async throws -> [RecentEntry] {
+        let waiting = try await DiaryOutbox.pendingIds(in: sender.outbox)
+        return try await journal.recent(limit: max(1, min(limit, 500))).map { item in
+            RecentEntry(entry: item.entry, shortId: ShortId.of(item.entry.entryId), summary: DiaryText.summary(item.entry),
+                        at: DiaryText.time(of: item.entry), retracted: item.retracted, stored: !waiting.contains(item.entry.entryId))
+        }
+    }
+
+    /// Entries the CLI wrote into the outbox while this service was down: noted in the
+    /// journal (the sender publishes them anyway, as they are due).
+    @discardableResult
+    func importFromOutbox() async throws -> Int {
+        var imported = 0
+        let pending = try await DiaryOutbox.pendingEntries(in: sender.outbox)
+        let unknown = try await journal.unknown(pending.map(\.entryId))
+        for entry in pending where unknown.contains(entry.entryId) {
+            guard try await journal.record(entry) else { continue }
+            imported += 1
+            if let c = entry.confirmation { await board.answer(c.episodeId, wasSpasm: c.wasSpasm) }
+        }
+        if imported > 0 {
+            counters.add("entries.imported_from_outbox", Int64(imported))
+            logger.info("entries written while the service was down", metadata: ["count": "\(imported)"])
+        }
+        return imported
+    }
+
+    /// The person says "I'm OK" to an alert: an `Acknowledgement`, sent reliably.
+    func acknowledge(alert: String, falseAlarm: Bool, via: String) async -> Result<UUID, DiaryValidationError> {
+        let alertId: UUID
+        if let full = UUID(uuidString: alert) {
+            alertId = full
+        } else {
+            do {
+                alertId = try ShortId.resolve(alert, among: await board.openAlertIds(), what: "alert")
+            } catch {
+                return .failure(error)
+            }
+        }
+        let ack = Acknowledgement(alertId: alertId, by: person, at: Date().timeIntervalSince1970, falseAlarm: falseAlarm, via: via)
+        do {
+            try await sender.send(ack, topic: Topic.acknowledgement, person: person)
+        } catch {
+            return .failure(DiaryValidationError(field: "", message: "could not save the acknowledgement: \(error)"))
+        }
+        await board.acknowledged(alertId)
+        counters.add("alerts.acknowledged")
+        return .success(alertId)
+    }
+
+    /// Answers one CLI request.
+    func handle(_ request: ManualRequest) async -> ManualReply {
+        let via = request.via ?? "cli"
+        func reply(_ result: Result<SavedEntry, DiaryValidationError>) -> ManualReply {
+            switch result {
+            case .success(let saved): ManualReply(ok: true, saved: saved)
+            case .failure(let error): .failure(error)
+            }
+        }
+        switch request.op {
+        case .add:
+            guard let entry = request.entry else {
+                return .failure(DiaryValidationError(field: "entry", message: "an 'add' request needs an entry"))
+            }
+            return reply(await add(entry))
+        case .undo:
+            return reply(await undo(target: request.target, via: via))
+        case .confirm:
+            guard let episode = request.episode, let wasSpasm = request.wasSpasm else {
+                return .failure(DiaryValidationError(field: "episode", message: "a 'confirm' request needs episode and wasSpasm"))
+            }
+            return reply(await confirm(episode: episode, wasSpasm: wasSpasm, via: via))
+        case .recent:
+            do {
+                return ManualReply(ok: true, entries: try await recent(limit: request.limit ?? 20))
+            } catch {
+                return ManualReply(ok: false, error: "could not read the diary: \(error)")
+            }
+        case .episodes:
+            return ManualReply(ok: true, episodes: await board.episodes(limit: request.limit ?? 20))
+        }
+    }
+}

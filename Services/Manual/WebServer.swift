@@ -1,0 +1,162 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import SpasmConfig
+import SpasmSchema
+
+/// The phone page and its JSON API (Hummingbird 2):
+///
+/// - `GET /` the page; `GET /api/entries?limit=N`; `POST /api/entries` (one entry, JSON);
+///   `GET /api/episodes`; `GET /api/alerts`; `POST /api/alerts/{id}/acknowledge`.
+/// - Answers are `ManualReply`-shaped JSON, errors `{"ok":false,"error":…,"field":…}` with
+///   the same sentences as the CLI.
+/// - Bound to loopback by default. Bound elsewhere, a token is required on every request:
+///   `Authorization: Bearer TOKEN`, or `?token=TOKEN` once (the page then keeps a cookie).
+enum WebServer {
+    static let maxBodyBytes = 64 * 1024
+    static let cookieName = "spasmwatch_token"
+
+    /// True for addresses only this machine can reach.
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    /// Refuses to open the diary to the network without a token.
+    static func checkSettings(_ settings: ManualSettings) throws {
+        if !isLoopback(settings.httpHost) && settings.httpToken.isEmpty {
+            throw WebSettingsError(description:
+                "manual.httpToken must be set when manual.httpHost is '\(settings.httpHost)' (not loopback): the diary would be open to the network. "
+                + "Set one, e.g. --set manual.httpToken=$(openssl rand -hex 16), and open the page once as http://HOST:\(settings.httpPort)/?token=TOKEN")
+        }
+    }
+
+    /// `onRunning` gets the page's address once the server listens (the real port when 0 was asked).
+    static func make(desk: DiaryDesk, board: EpisodeBoard, settings: ManualSettings, page: String,
+                     logger: Logger, onRunning: @escaping @Sendable (String) -> Void = { _ in }) throws -> some Service {
+        try checkSettings(settings)
+        let router = Router()
+        if !settings.httpToken.isEmpty { router.add(middleware: TokenCheck(token: settings.httpToken)) }
+
+        router.get("/") { _, _ -> Response in
+            Response(status: .ok,
+                     headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                     body: .init(byteBuffer: ByteBuffer(string: page)))
+        }
+        router.get("/api/entries") { request, _ -> Response in
+            let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 50
+            do {
+                return try json(ManualReply(ok: true, entries: try await desk.recent(limit: limit)))
+            } catch {
+                return try json(ManualReply(ok: false, error: "could not read the diary: \(error)"), status: .internalServerError)
+            }
+        }
+        router.post("/api/entries") { request, _ -> Response in
+            let buffer: ByteBuffer
+            do {
+                buffer = try await request.body.collect(upTo: maxBodyBytes)
+            } catch {
+                return try json(ManualReply(ok: false, error: "the request body is larger than \(maxBodyBytes / 1024) KiB"),
+                                status: .contentTooLarge)
+            }
+            let entry: DiaryEntry
+            do throws(DiaryValidationError) {
+                entry = try DiaryEntryParser.parse(Data(buffer.readableBytesView), via: "web")
+            } catch {
+                return try json(ManualReply.failure(error), status: .badRequest)
+            }
+            switch await desk.add(entry) {
+            case .success(let saved):
+                return try json(ManualReply(ok: true, saved: saved), status: saved.duplicate ? .ok : .created)
+            case .failure(let error):
+                return try json(ManualReply.failure(error), status: error.field.isEmpty ? .internalServerError : .badRequest)
+            }
+        }
+        router.get("/api/episodes") { request, _ -> Response in
+            let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 20
+            return try json(ManualReply(ok: true, episodes: await board.episodes(limit: limit)))
+        }
+        router.get("/api/alerts") { _, _ -> Response in
+            try json(AlertList(ok: true, alerts: await board.openAlerts()))
+        }
+        router.post("/api/alerts/{id}/acknowledge") { request, context -> Response in
+            let id = context.parameters.get("id") ?? ""
+            let body = try? await request.body.collect(upTo: maxBodyBytes)
+            let falseAlarm = body.flatMap { try? JSONDecoder().decode(AcknowledgeBody.self, from: Data($0.readableBytesView)) }?.falseAlarm ?? false
+            switch await desk.acknowledge(alert: id, falseAlarm: falseAlarm, via: "web") {
+            case .success(let alertId):
+                return try json(AcknowledgeReply(ok: true, alertId: alertId))
+            case .failure(let error):
+                return try json(ManualReply.failure(error), status: .badRequest)
+            }
+        }
+
+        let host = settings.httpHost
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: settings.httpPort), serverName: "spasmwatch-manual"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? settings.httpPort
+                let url = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)/"
+                onRunning(url)
+                logger.info("diary page at \(url)")
+            },
+            logger: logger)
+    }
+
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+        Response(status: status,
+                 headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: try WireCodec.encode(value))))
+    }
+}
+
+struct WebSettingsError: Error, CustomStringConvertible {
+    let description: String
+}
+
+struct AlertList: Codable {
+    var ok: Bool
+    var alerts: [OpenAlert]
+}
+
+struct AcknowledgeBody: Codable {
+    var falseAlarm: Bool?
+}
+
+struct AcknowledgeReply: Codable {
+    var ok: Bool
+    var alertId: UUID
+}
+
+/// Lets a request in only with the diary's token: a bearer header, the cookie the page
+/// keeps, or `?token=` (which sets the cookie).
+struct TokenCheck<Context: RequestContext>: RouterMiddleware {
+    let token: String
+
+    func handle(_ request: Request, context: Context,
+                next: (Request, Context) async throws -> Response) async throws -> Response {
+        let bearer = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+        let query = request.uri.queryParameters.get("token")
+        let cookie = request.cookies[WebServer.cookieName]?.value
+        guard [bearer, query, cookie].contains(where: { $0.map(matches) ?? false }) else {
+            return try WebServer.json(
+                ManualReply(ok: false, error: "this diary needs its token: open the page as /?token=TOKEN or send Authorization: Bearer TOKEN"),
+                status: .unauthorized)
+        }
+        var response = try await next(request, context)
+        if let query, matches(query) {
+            response.headers[.setCookie] = "\(WebServer.cookieName)=\(token); Path=/; HttpOnly; SameSite=Strict; Max-Age=31536000"
+        }
+        return response
+    }
+
+    /// Compares in time independent of where the first difference is.
+    func matches(_ candidate: String) -> Bool {
+        let a = Array(candidate.utf8), b = Array(token.utf8)
+        guard a.count == b.count else { return false }
+        var diff: UInt8 = 0
+        for i in a.indices { diff |= a[i] ^ b[i] }
+        return diff == 0
+    }
+}

@@ -1,0 +1,192 @@
+import Foundation
+import SpasmConfig
+import SpasmSchema
+
+/// The home's local time: the configured IANA zone (`timeZone`), else the system's. Reads
+/// what a person types for "when" (`03:10`, `yesterday 22:00`) and writes times back the
+/// same way; daylight-saving changes are handled by the calendar, never by adding hours.
+public struct HomeClock: Sendable {
+    public let timeZone: TimeZone
+    public let calendar: Calendar
+
+    public init(timeZone: TimeZone) {
+        self.timeZone = timeZone
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        self.calendar = calendar
+    }
+
+    /// The home's zone from the configuration; an unknown name is an error naming the setting.
+    public init(configuration: Configuration) throws(DiaryValidationError) {
+        if configuration.timeZone.isEmpty {
+            self.init(timeZone: .current)
+        } else if let zone = TimeZone(identifier: configuration.timeZone) {
+            self.init(timeZone: zone)
+        } else {
+            throw DiaryValidationError(field: "timeZone",
+                                       message: "timeZone '\(configuration.timeZone)' is not an IANA time zone (e.g. Europe/Berlin, America/New_York)")
+        }
+    }
+
+    static let atHelp = "use e.g. 03:10, \"yesterday 22:00\", \"2026-11-24 22:00\" or \"20m ago\""
+
+    /// Reads "now", "HH:MM" (today, or yesterday when that is still ahead), "today HH:MM",
+    /// "yesterday HH:MM", "YYYY-MM-DD HH:MM", "20m ago", "2h ago". A wall-clock time that
+    /// does not exist (skipped by a spring-forward change) becomes the next existing minute;
+    /// one that happens twice (autumn) is the first.
+    public func parse(_ text: String, now: Date = Date(), field: String = "at") throws(DiaryValidationError) -> Date {
+        let bad = DiaryValidationError(field: field, message: "at '\(text)' is not a time; \(Self.atHelp)")
+        let words = text.trimmingCharacters(in: .whitespaces).lowercased().split(separator: " ").map(String.init)
+        guard let first = words.first else { throw bad }
+        if words == ["now"] { return now }
+        if words.last == "ago" {
+            let amount = words.dropLast().joined()
+            guard let seconds = Quantities.seconds(amount, bareUnit: 60) else { throw bad }
+            return now.addingTimeInterval(-seconds)
+        }
+        let today = calendar.startOfDay(for: now)
+        if words.count == 1, let (h, m) = Self.clock(first) {
+            let candidate = try wallClock(day: today, hour: h, minute: m, text: text, field: field)
+            // "03:10" typed at 08:00 is this morning; typed at 02:00 it was last night.
+            if candidate.timeIntervalSince(now) > DiaryRules.futureSlackSeconds {
+                return try wallClock(day: dayBefore(today), hour: h, minute: m, text: text, field: field)
+            }
+            return candidate
+        }
+        if words.count == 2, let (h, m) = Self.clock(words[1]) {
+            switch first {
+            case "today": return try wallClock(day: today, hour: h, minute: m, text: text, field: field)
+            case "yesterday": return try wallClock(day: dayBefore(today), hour: h, minute: m, text: text, field: field)
+            default:
+                guard let day = date(first) else { throw bad }
+                return try wallClock(day: day, hour: h, minute: m, text: text, field: field)
+            }
+        }
+        if words.count == 1, words[0].contains("t") {
+            let parts = words[0].split(separator: "t").map(String.init)
+            if parts.count == 2, let day = date(parts[0]), let (h, m) = Self.clock(parts[1]) {
+                return try wallClock(day: day, hour: h, minute: m, text: text, field: field)
+            }
+        }
+        throw bad
+    }
+
+    /// "03:10" → (3, 10).
+    static func clock(_ text: String) -> (Int, Int)? {
+        let parts = text.split(separator: ":")
+        guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0...23).contains(h), (0...59).contains(m),
+              parts[1].count == 2 else { return nil }
+        return (h, m)
+    }
+
+    /// "2026-11-24" → the start of that local day.
+    func date(_ text: String) -> Date? {
+        let parts = text.split(separator: "-")
+        guard parts.count == 3, let y = Int(parts[0]), let mo = Int(parts[1]), let d = Int(parts[2]) else { return nil }
+        var comps = DateComponents()
+        comps.year = y; comps.month = mo; comps.day = d; comps.hour = 12
+        guard let noon = calendar.date(from: comps), calendar.component(.day, from: noon) == d else { return nil }
+        return calendar.startOfDay(for: noon)
+    }
+
+    func dayBefore(_ dayStart: Date) -> Date {
+        // Noon of the day before, then its start: correct across 23- and 25-hour days.
+        let noon = calendar.date(byAdding: .hour, value: 12, to: dayStart)!
+        return calendar.startOfDay(for: calendar.date(byAdding: .day, value: -1, to: noon)!)
+    }
+
+    /// The instant the home's wall clock shows `hour:minute` on the day starting at `day`.
+    func wallClock(day: Date, hour: Int, minute: Int, text: String, field: String) throws(DiaryValidationError) -> Date {
+        guard let date = calendar.nextDate(after: day.addingTimeInterval(-1), matching: DateComponents(hour: hour, minute: minute),
+                                           matchingPolicy: .nextTime, repeatedTimePolicy: .first, direction: .forward) else {
+            throw DiaryValidationError(field: field, message: "at '\(text)' is not a time; \(Self.atHelp)")
+        }
+        return date
+    }
+
+    /// "03:10" today, "yesterday 22:00", "Mon 24 Nov 22:00": how the CLI shows a time.
+    public func describe(_ time: Double, now: Date = Date()) -> String {
+        let date = Date(timeIntervalSince1970: time)
+        let hm = String(format: "%02d:%02d", calendar.component(.hour, from: date), calendar.component(.minute, from: date))
+        let today = calendar.startOfDay(for: now)
+        let day = calendar.startOfDay(for: date)
+        if day == today { return hm }
+        if day == dayBefore(today) { return "yesterday \(hm)" }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = timeZone
+        formatter.dateFormat = "EEE d MMM"
+        return "\(formatter.string(from: date)) \(hm)"
+    }
+}
+
+/// Amounts people type: durations ("45s", "1m30s", "2 min"), doses ("10mg", "1 tablet").
+public enum Quantities {
+    /// Seconds in "45s", "2m", "1m30s", "1.5h", "90 sec"; a bare number counts in `bareUnit` seconds.
+    public static func seconds(_ text: String, bareUnit: Double) -> Double? {
+        let s = text.lowercased().replacingOccurrences(of: " ", with: "")
+        guard !s.isEmpty else { return nil }
+        if let plain = Double(s) { return plain >= 0 ? plain * bareUnit : nil }
+        var total = 0.0
+        var number = ""
+        var unit = ""
+        func flush() -> Bool {
+            guard let n = Double(number), !unit.isEmpty else { return false }
+            let factor: Double
+            switch unit {
+            case "s", "sec", "secs", "second", "seconds": factor = 1
+            case "m", "min", "mins", "minute", "minutes": factor = 60
+            case "h", "hr", "hrs", "hour", "hours": factor = 3600
+            default: return false
+            }
+            total += n * factor
+            number = ""
+            unit = ""
+            return true
+        }
+        for ch in s {
+            if ch.isNumber || ch == "." {
+                if !unit.isEmpty { guard flush() else { return nil } }
+                number.append(ch)
+            } else if ch.isLetter {
+                guard !number.isEmpty else { return nil }
+                unit.append(ch)
+            } else {
+                return nil
+            }
+        }
+        guard flush() else { return nil }
+        return total
+    }
+
+    /// A duration for `--duration`, with the error the rules give.
+    public static func duration(_ text: String, field: String = "spasm.durationSeconds") throws(DiaryValidationError) -> Double {
+        guard let seconds = seconds(text, bareUnit: 1) else {
+            throw DiaryValidationError(field: field, message: "duration '\(text)' is not a duration; use e.g. 45s, 2m, 1m30s")
+        }
+        try DiaryRules.duration(seconds, field: field)
+        return seconds
+    }
+
+    /// Minutes for an exercise session: "20m", "1h", "20" (minutes).
+    public static func minutes(_ text: String, field: String = "exercise.minutes") throws(DiaryValidationError) -> Double {
+        guard let seconds = seconds(text, bareUnit: 60) else {
+            throw DiaryValidationError(field: field, message: "minutes '\(text)' is not a length of time; use e.g. 20m, 1h, 45")
+        }
+        let minutes = seconds / 60
+        try DiaryRules.minutes(minutes, field: field)
+        return minutes
+    }
+
+    /// "10mg" → (10, "mg"); "2 tablets" → (2, "tablet"); "500" → (500, nil).
+    public static func dose(_ text: String) throws(DiaryValidationError) -> (dose: Double, unit: String?) {
+        let s = text.replacingOccurrences(of: " ", with: "")
+        let digits = s.prefix { $0.isNumber || $0 == "." || $0 == "," }
+        guard let value = Double(digits.replacingOccurrences(of: ",", with: ".")) else {
+            throw DiaryValidationError(field: "medication.dose", message: "dose '\(text)' is not a dose; use e.g. 10mg, 500mcg, 1 tablet")
+        }
+        try DiaryRules.dose(value)
+        let rest = String(s.dropFirst(digits.count))
+        return (value, rest.isEmpty ? nil : try DiaryRules.doseUnit(rest))
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import SpasmDiary
+import SpasmReliability
+import SpasmSchema
+import Testing
+
+/// The manual service's table of accepted entries: idempotent by entry id, retractions
+/// mark their target, prefixes find ids.
+@Suite("Diary journal")
+struct DiaryJournalTests {
+    func temporaryFile(_ name: String) -> URL {
+        URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("sw-journal-\(UUID().uuidString.prefix(8))/\(name)")
+    }
+
+    func spasm(_ t: Double, id: UUID = UUID()) -> DiaryEntry {
+        DiaryEntry(entryId: id, recordedAt: t, via: "cli", kind: .spasm, spasm: SpasmRecord(at: t, site: .leftCalf, type: .tonic, severity: 2))
+    }
+
+    @Test func recordsOnceRetractsAndFindsByPrefix() async throws {
+        let url = temporaryFile("journal.sqlite")
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
+        let journal = try DiaryJournal(url: url)
+        let first = spasm(1_764_000_000), second = spasm(1_764_000_100)
+        #expect(try await journal.record(first))
+        #expect(try await journal.record(second))
+        #expect(try await journal.record(first) == false)  // the same id again: kept once
+        #expect(try await journal.count() == 2)
+        let stranger = UUID()
+        #expect(try await journal.unknown([first.entryId, stranger, second.entryId]) == [stranger])
+        #expect(try await journal.lastUndoable()?.entryId == second.entryId)
+
+        let undo = DiaryEntry(recordedAt: 1_764_000_200, via: "web", kind: .correction,
+                              correction: CorrectionRecord(targetEntryId: second.entryId, action: .retract))
+        #expect(try await journal.record(undo))
+        let recent = try await journal.recent(limit: 10)
+        #expect(recent.map(\.entry.entryId) == [undo.entryId, second.entryId, first.entryId])
+        #expect(recent.map(\.retracted) == [false, true, false])
+        #expect(try await journal.lastUndoable()?.entryId == first.entryId)
+
+        let prefix = String(ShortId.of(first.entryId).prefix(6))
+        #expect(try await journal.ids(startingWith: prefix.uppercased()).contains(first.entryId))
+
+        // A second handle on the same file (the CLI while the service runs) sees the same rows.
+        let again = try DiaryJournal(url: url)
+        #expect(try await again.count() == 3)
+    }
+
+    @Test func outboxHoldsEntriesUnderTheirEntryId() async throws {
+        let url = temporaryFile("outbox-manual.sqlite")
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
+        let outbox = try Outbox(url: url)
+        let entry = spasm(1_764_000_000)
+        try await DiaryOutbox.enqueue(entry, in: outbox, person: "me")
+        try await DiaryOutbox.enqueue(entry, in: outbox, person: "me")  // the CLI and the service both wrote it
+        #expect(try await outbox.pendingCount() == 1)
+        #expect(try await DiaryOutbox.pendingIds(in: outbox) == [entry.entryId])
+        #expect(try await DiaryOutbox.pendingEntries(in: outbox) == [entry])
+    }
+}

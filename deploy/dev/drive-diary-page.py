@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Drives the diary's phone page in headless Chromium over the DevTools protocol, the way
+a person taps it (used by screenshot-diary.sh; outside CI; Python standard library only).
+
+    drive-diary-page.py DEVTOOLS_PORT PAGE_URL STEP [SCREENSHOT]
+
+Steps:
+  spasm-now      taps site, type, severity ("spasm now" in three taps); waits until the
+                 server has it (the phone's queue is empty); prints the entry's id
+  spasm-offline  the same while the server is unreachable; waits until the page says it
+                 kept the entry on the phone; prints the entry's id
+  wait-sent      waits until the phone's queue is empty again (the page re-sent it)
+Exit status 1 when a step does not complete within 30 s.
+"""
+import base64
+import json
+import os
+import socket
+import struct
+import sys
+import time
+import urllib.request
+
+
+class DevTools:
+    """A minimal WebSocket client for one DevTools target."""
+
+    def __init__(self, ws_url):
+        host_port, path = ws_url[len("ws://"):].split("/", 1)
+        host, port = host_port.split(":")
+        self.sock = socket.create_connection((host, int(port)), timeout=30)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall((f"GET /{path} HTTP/1.1\r\nHost: {host_port}\r\nUpgrade: websocket\r\n"
+                           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+        response = b""
+        while b"\r\n\r\n" not in response:
+            response += self.sock.recv(1)
+        if b" 101 " not in response.split(b"\r\n")[0]:
+            raise RuntimeError(f"DevTools refused the connection: {response!r}")
+        self.next_id = 0
+
+    def _exact(self, n):
+        data = b""
+        while len(data) < n:
+            chunk = self.sock.recv(n - len(data))
+            if not chunk:
+                raise RuntimeError("DevTools closed the connection")
+            data += chunk
+        return data
+
+    def _send(self, text):
+        data = text.encode()
+        header = bytearray([0x81])
+        if len(data) < 126:
+            header.append(0x80 | len(data))
+        elif len(data) < 65536:
+            header.append(0x80 | 126)
+            header += struct.pack(">H", len(data))
+        else:
+            header.append(0x80 | 127)
+            header += struct.pack(">Q", len(data))
+        mask = os.urandom(4)
+        header += mask
+        self.sock.sendall(bytes(header) + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+
+    def _receive(self):
+        message = b""
+        while True:
+            b1, b2 = self._exact(2)
+            n = b2 & 0x7F
+            if n == 126:
+                n = struct.unpack(">H", self._exact(2))[0]
+            elif n == 127:
+                n = struct.unpack(">Q", self._exact(8))[0]
+            message += self._exact(n)
+            if b1 & 0x80:
+                return json.loads(message)
+
+    def call(self, method, **params):
+        self.next_id += 1
+        self._send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            reply = self._receive()
+            if reply.get("id") == self.next_id:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return reply.get("result", {})
+
+    def evaluate(self, expression):
+        result = self.call("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True)
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"page script failed: {result['exceptionDetails']}")
+        return result.get("result", {}).get("value")
+
+
+def wait_for(tools, expression, what, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = tools.evaluate(expression)
+        if value:
+            return value
+        time.sleep(0.25)
+    print(f"FAIL  {what} (waited {timeout} s)", file=sys.stderr)
+    sys.exit(1)
+
+
+def target(port, url):
+    """The page's DevTools target: the open tab showing the diary, else a new one."""
+    for entry in json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list")):
+        if entry.get("type") == "page" and entry.get("url", "").startswith(url):
+            return entry["webSocketDebuggerUrl"]
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/json/new?{url}", method="PUT")
+    return json.load(urllib.request.urlopen(request))["webSocketDebuggerUrl"]
+
+
+def tap_spasm(tools, site, kind, severity):
+    """Three taps; returns the id the phone gave the entry."""
+    wait_for(tools, f"!!document.querySelector('[data-site=\"{site}\"]')", "the page's buttons are built")
+    before = tools.evaluate("JSON.stringify(queue().map(e => e.entryId))")
+    tools.evaluate(f"document.querySelector('[data-site=\"{site}\"]').click()")
+    tools.evaluate(f"document.querySelector('[data-type=\"{kind}\"]').click()")
+    # Watch what gets queued: the entry's id is given on the phone at the third tap.
+    tools.evaluate("window.__queued = []; if (!window.__watching) { window.__watching = true; const original = save; "
+                   "save = (e) => { const id = original(e); window.__queued.push(id); return id; }; } true")
+    tools.evaluate(f"document.querySelector('[data-severity=\"{severity}\"]').click()")
+    entry_id = wait_for(tools, "window.__queued[0]", "the third tap saved an entry")
+    return entry_id, before
+
+
+def main():
+    port, url, step = sys.argv[1], sys.argv[2], sys.argv[3]
+    screenshot = sys.argv[4] if len(sys.argv) > 4 else None
+    tools = DevTools(target(port, url))
+    wait_for(tools, "document.readyState === 'complete' && typeof queue === 'function'", "the page loaded")
+    if step == "spasm-now":
+        entry_id, _ = tap_spasm(tools, "right-calf", "clonus", 2)
+        wait_for(tools, f"!queue().some(e => e.entryId === '{entry_id}')", "the server took the entry")
+        wait_for(tools, f"document.getElementById('recent-list').textContent.includes('{entry_id[:8]}')",
+                 "the entry shows in the recent list")
+        print(entry_id)
+    elif step == "spasm-offline":
+        entry_id, _ = tap_spasm(tools, "left-foot", "cramp", 1)
+        wait_for(tools, "document.getElementById('status').textContent.includes('1 on this phone')",
+                 "the page says it kept the entry on the phone")
+        wait_for(tools, f"queue().some(e => e.entryId === '{entry_id}')", "the entry waits in localStorage")
+        print(entry_id)
+    elif step == "wait-sent":
+        wait_for(tools, "queue().length === 0 && document.getElementById('status').textContent === 'online'",
+                 "the page re-sent what it kept", timeout=45)
+    else:
+        print(f"unknown step {step}", file=sys.stderr)
+        sys.exit(2)
+    if screenshot:
+        tools.call("Emulation.setDeviceMetricsOverride", width=412, height=915, deviceScaleFactor=1, mobile=True)
+        data = tools.call("Page.captureScreenshot", format="png")["data"]
+        with open(screenshot, "wb") as f:
+            f.write(base64.b64decode(data))
+
+
+if __name__ == "__main__":
+    main()
