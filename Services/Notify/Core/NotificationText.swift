@@ -64,7 +64,7 @@ public struct NotificationText: Sendable {
                     "The sensor \(sensor)\(siteText) has sent nothing since \(when), so spasms and falls there are not being detected. Check its battery, that it is switched on, and that it is within range of the home server.")
         case "service-down":
             let service = first.groupKey.split(separator: ":").dropFirst().first.map(String.init) ?? "a SpasmWatch service"
-            return ("\(service) has stopped",
+            return (first.title.isEmpty ? "\(service) has stopped" : first.title,
                     "\(service) has not reported since \(when)\(first.kind == "service-down" && service.contains("detect") ? ", so spasms and falls are not being detected" : ""). Restart it with: deploy/stack restart \(service.split(separator: "@").first.map(String.init) ?? service) — and look at its log in the data home's logs/ folder.")
         case "test":
             return ("SpasmWatch test",
