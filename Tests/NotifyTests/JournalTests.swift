@@ -40,5 +40,7 @@ struct JournalTests {
         let prefix = String(alert.alertId.uuidString.lowercased().prefix(8))
         #expect(try await journal.find(prefix: prefix).map(\.id) == [alert.alertId.uuidString])
         #expect(try await journal.entry(alert.alertId)?.alert == alert)
+        #expect(try await journal.prune(before: 2) == 1)
+        #expect(try await journal.entry(alert.alertId) == nil)
     }
 }

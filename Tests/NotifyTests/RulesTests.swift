@@ -1,6 +1,7 @@
 import Foundation
 import SpasmConfig
 import SpasmNotify
+import SpasmTestSupport
 import Testing
 
 /// The rules file: the default without one, and clear errors for mistakes.
@@ -47,6 +48,16 @@ struct RulesTests {
             .write(to: home.root.appendingPathComponent("notify.json"), atomically: true, encoding: .utf8)
         let webhookError = #expect(throws: NotifyConfigError.self) { try NotifyRules.load(home: home, configuration: Configuration()) }
         #expect(webhookError?.description.contains("needs \"url\"") == true)
+    }
+
+    @Test func theExampleRulesFileIsValid() throws {
+        let home = try Self.home()
+        defer { try? FileManager.default.removeItem(at: home.root) }
+        var configuration = Configuration()
+        configuration.notify.rulesFile = TestSupport.repositoryRoot.appendingPathComponent("examples/notify/notify.json").path
+        let setup = try NotifySetup(home: home, configuration: configuration, diaryPage: nil)
+        #expect(setup.rules.receivers.map(\.name) == ["me", "anna", "ben"])
+        #expect(setup.planner.quietHours == DailyWindow(start: "22:30", end: "07:00"))
     }
 
     @Test func unknownTimeZoneIsAnError() {

@@ -134,6 +134,13 @@ public final class NotifyJournal: Sendable {
         }
     }
 
+    /// Forgets alerts received before `time` (the journal is notify's working memory;
+    /// storage keeps the history).
+    @discardableResult
+    public func prune(before time: Double) async throws -> Int {
+        try await database.write { db in try Entry.filter(Column("receivedAt") < time).deleteAll(db) }
+    }
+
     public func entry(_ id: UUID) async throws -> Entry? {
         try await database.read { db in try Entry.fetchOne(db, key: id.uuidString) }
     }

@@ -47,6 +47,7 @@ final class NotifyService: Service, Sendable {
                     var lastCheck = 0.0
                     while !Task.isCancelled && !Task.isShuttingDownGracefully {
                         await self.engine.tick()
+                        self.environment.counters.set("escalations.open", Int64(await self.engine.openEscalations.count))
                         if self.clock.now - lastCheck >= 1 {
                             lastCheck = self.clock.now
                             await self.checkWatchdog()
@@ -104,6 +105,7 @@ final class NotifyService: Service, Sendable {
     /// storage (alerts published while notify was down). Storage may start after us: a
     /// few tries.
     func resume() async {
+        _ = try? await journal.prune(before: clock.now - max(30 * 86_400, environment.configuration.notify.resumeWindowSeconds))
         let jobs = await engine.resumeJobs()
         if jobs > 0 {
             environment.logger.info("resuming interrupted sends", metadata: ["sends": "\(jobs)"])
