@@ -26,14 +26,19 @@ final class ReliableCLISender {
         outbox = try Outbox(url: home.outbox(for: "cli"))
         sender = ReliableSender(outbox: outbox, publisher: publisher, receipts: receipts, counters: CounterSet(),
                                 resendInterval: 1, logger: Logger(label: "spasmwatch"))
-        // Give the new connection a moment to learn the bus's subscriptions (slow joiner),
-        // so the first copy is not dropped at our own socket.
-        usleep(300_000)
     }
+
+    private var warmedUp = false
 
     /// Saves the message in the outbox, then publishes it.
     @discardableResult
     func send<Body: MessageBody>(_ body: Body, topic: String, id: UUID = UUID(), person: String) async throws -> UUID {
+        if !warmedUp {
+            // Give the new connection a moment to learn the bus's subscriptions (slow
+            // joiner), so the first copy is not dropped at our own socket.
+            try await Task.sleep(for: .milliseconds(300))
+            warmedUp = true
+        }
         let id = try await sender.send(body, topic: topic, id: id, person: person)
         sent.append(id)
         return id

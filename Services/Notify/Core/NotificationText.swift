@@ -65,7 +65,7 @@ public struct NotificationText: Sendable {
         case "service-down":
             let service = first.groupKey.split(separator: ":").dropFirst().first.map(String.init) ?? "a SpasmWatch service"
             return (first.title.isEmpty ? "\(service) has stopped" : first.title,
-                    "\(service) has not reported since \(when)\(first.kind == "service-down" && service.contains("detect") ? ", so spasms and falls are not being detected" : ""). Restart it with: deploy/stack restart \(service.split(separator: "@").first.map(String.init) ?? service) — and look at its log in the data home's logs/ folder.")
+                    "\(service) has not reported since \(when)\(service.contains("detect") ? ", so spasms and falls are not being detected" : ""). Restart it with: deploy/stack restart \(service.split(separator: "@").first.map(String.init) ?? service) — and look at its log in the data home's logs/ folder.")
         case "test":
             return ("SpasmWatch test",
                     "This is a test sent at \(when) to check that notifications reach \(toPerson ? "you" : "this receiver"). Nothing happened; no action is needed.")
