@@ -47,11 +47,17 @@ struct AckCommand: AsyncParsableCommand {
         var recorded = ""
         if falseAlarm {
             if let episodeId = known?.episodeId {
+                // A diary entry like any other: through spasmwatch-manual, or into its outbox
+                // when it is not running (it sends it when it starts).
                 let entry = DiaryEntry(recordedAt: now, via: "cli", kind: .confirmation,
                                        confirmation: EpisodeConfirmation(episodeId: episodeId, wasSpasm: false,
                                                                          note: "false alarm (spasmwatch ack --false-alarm)"))
-                try await sender.send(entry, topic: Topic.manualEntry, person: person)
-                recorded = " The episode is recorded as not a spasm."
+                switch try await DiaryConnection(options: options).save(entry) {
+                case .saved(let saved):
+                    recorded = " The episode is recorded as not a spasm (diary entry \(saved.shortId))."
+                case .savedHere(let saved, _):
+                    recorded = " The episode is recorded as not a spasm (diary entry \(saved.shortId), sent when spasmwatch-manual starts)."
+                }
             } else {
                 recorded = " (No detected episode is linked to this alert, so nothing was added to the diary.)"
             }

@@ -149,6 +149,8 @@ struct NotifyProcessTests {
         await bus.stop()
     }
 
+    /// `--false-alarm` from the CLI: everyone told hears it, and the diary (through the
+    /// manual service) gets a "not a spasm" confirmation. The phone page's "I'm OK" works too.
     @Test func aFalseAlarmIsToldToEveryoneAndRecordedAsNoSpasm() async throws {
         let home = try TestSupport.temporaryHome("notify-false")
         defer { try? FileManager.default.removeItem(at: home) }
@@ -163,10 +165,32 @@ struct NotifyProcessTests {
         #expect(await bus.waitForOutput("bus running"))
         let notify = try ChildProcess("spasmwatch-notify", home: home)
         #expect(await notify.waitForOutput("started"))
+        let manual = try await ManualProcess.start(home: home)
         let client = try TestBus(home: home, prefixes: [Topic.manualEntry, Topic.acknowledgement])
         defer { client.close() }
         let fall = Self.fall()
         #expect(await Self.eventually { try? client.publish(fall); return Self.notifications(server).count >= 2 })
+
+        // Another alert, answered on the phone page ("I'm OK"): anna hears that the person is OK.
+        let second = Self.fall()
+        #expect(await Self.eventually {
+            try? client.publish(second)
+            return Self.notifications(server).contains { ($0["alertIds"] as? [String]) == [second.alertId.uuidString] }
+        })
+        // The page knows the alert once the manual service has heard it.
+        var pageStatus = 0
+        for _ in 0..<100 where pageStatus != 200 {
+            let url = "\(manual.base)/api/alerts/\(second.alertId.uuidString.prefix(8).lowercased())/acknowledge"
+            pageStatus = (try? await http("POST", url, body: "{}"))?.status ?? 0
+            if pageStatus != 200 { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        #expect(pageStatus == 200, "the phone page's I'm OK was accepted")
+        #expect(await Self.eventually {
+            Self.notifications(server).contains {
+                $0["receiver"] as? String == "anna" && $0["purpose"] as? String == "acknowledged"
+                    && ($0["alertIds"] as? [String]) == [second.alertId.uuidString]
+            }
+        }, "the phone page's acknowledgement reached notify")
 
         let ack = try ChildProcess("spasmwatch", ["ack", fall.alertId.uuidString, "--false-alarm", "--wait", "2"], home: home)
         #expect(await ack.wait(timeout: 30) == 0, "ack: \(ack.stderr)")
@@ -177,9 +201,11 @@ struct NotifyProcessTests {
         let entry = try #require(client.messages(Topic.manualEntry).compactMap { try? $0.decode(DiaryEntry.self) }.first)
         #expect(entry.body.confirmation == EpisodeConfirmation(episodeId: fall.episodeId!, wasSpasm: false,
                                                               note: "false alarm (spasmwatch ack --false-alarm)"))
-        #expect(entry.header.source == "cli")
+        #expect(entry.header.source == "manual", "through the manual service")
         let acks = client.messages(Topic.acknowledgement).compactMap { try? $0.decode(Acknowledgement.self).body }
-        #expect(acks.first?.falseAlarm == true)
+        #expect(acks.contains { $0.alertId == fall.alertId && $0.falseAlarm && $0.via == "cli" })
+        #expect(acks.contains { $0.alertId == second.alertId && !$0.falseAlarm && $0.via == "web" })
+        await manual.process.stop()
         await notify.stop()
         await bus.stop()
     }
