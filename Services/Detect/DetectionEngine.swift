@@ -13,6 +13,9 @@ actor DetectionEngine {
         var kind: SensorSignal
         var sampleRate: Double
         var placement: BodySite
+        /// The sensor's first sample time: detectors run on time since then (as `scan` does
+        /// from a file's first sample), so live and offline arithmetic are the same.
+        var origin: Double
         /// Open episodes by id: kind and start, to raise "long tonic spasm" while it lasts.
         var open: [UUID: (kind: SpasmDetection.EpisodeKind, start: Double, alerted: Bool)] = [:]
     }
@@ -58,9 +61,11 @@ actor DetectionEngine {
         } else {
             tracked = Tracked(detector: StreamingDetector(kind: kind, sampleRate: frame.sampleRate,
                                                           settings: learning.settings(for: frame.sensorId)),
-                              kind: frame.kind, sampleRate: frame.sampleRate, placement: frame.placement)
+                              kind: frame.kind, sampleRate: frame.sampleRate, placement: frame.placement,
+                              origin: frame.firstSampleTime)
         }
-        let outputs = tracked.detector.process(startTime: frame.firstSampleTime, samples: samples)
+        let outputs = tracked.detector.process(startTime: frame.firstSampleTime - tracked.origin, samples: samples)
+            .map { $0.shifted(by: tracked.origin) }
         framesProcessed += 1
         samplesProcessed += Int64(frame.sampleCount)
         var actions: [Action] = []
@@ -133,6 +138,23 @@ extension DetectionEngine {
             guard (tracked.placement.limb ?? tracked.placement).rawValue == limb,
                   let span = coverage[id], span.first <= time, span.last >= time else { return nil }
             return learning.hasEpisode(sensorId: id, near: time, within: 300) ? nil : id
+        }
+    }
+}
+
+extension DetectorOutput {
+    /// The same output with its times moved by `offset` seconds (stream time → Unix time).
+    func shifted(by offset: Double) -> DetectorOutput {
+        switch self {
+        case .onset(var o):
+            o.start += offset
+            o.detectedAt += offset
+            return .onset(o)
+        case .end(var e):
+            e.start += offset
+            e.end += offset
+            e.detectedAt += offset
+            return .end(e)
         }
     }
 }

@@ -61,7 +61,12 @@ final class IngestionCore: Sendable {
                                                               producer: frame.producer ?? register),
                                            topic: Topic.sensorRegistered)
             }
-            try publisher.publish(header, topic: Topic.sensorFrame(frame.sensorId), payload: SamplePacking.pack(frame.samples))
+            if let body = header.fastJSON() {
+                try publisher.publishEncoded(topic: Topic.sensorFrame(frame.sensorId), type: SensorFrame.messageType, id: UUID(),
+                                             person: nil, bodyJSON: body, payload: SamplePacking.pack(frame.samples))
+            } else {
+                try publisher.publish(header, topic: Topic.sensorFrame(frame.sensorId), payload: SamplePacking.pack(frame.samples))
+            }
             counters.add("frames.accepted")
             counters.add("samples.accepted", Int64(frame.sampleCount))
             return ProducerReply(ok: true, sensorId: frame.sensorId, accepted: frame.sampleCount)

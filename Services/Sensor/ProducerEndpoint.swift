@@ -73,7 +73,7 @@ final class ProducerEndpoint: Service, Sendable {
                     reply = core.ingest(json: body[0], binary: body.count == 2 ? body[1] : nil, via: "zmq",
                                         producerKey: "zmq:" + identity.map { String(format: "%02x", $0) }.joined())
                 }
-                let replyJSON = (try? JSONEncoder().encode(reply)) ?? Data(#"{"ok":false}"#.utf8)
+                let replyJSON = reply.fastJSON()
                 var out = [identity]
                 if hasDelimiter { out.append(Data()) }
                 out.append(replyJSON)

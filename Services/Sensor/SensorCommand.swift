@@ -15,7 +15,7 @@ struct SensorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spasmwatch-sensor",
         abstract: "Sensor ingestion: external producers' frames, validated, onto the bus.",
-        subcommands: [ServeCommand.self, CheckCommand.self, SimulateCommand.self, ReplayCommand.self],
+        subcommands: [ServeCommand.self, CheckCommand.self, SimulateCommand.self, ReplayCommand.self, SensorBenchCommand.self],
         defaultSubcommand: ServeCommand.self)
 }
 

@@ -180,6 +180,12 @@ extension WireCodec {
     /// the header's fields (sorted), then `"body"` last. Used for every publish, so a
     /// re-sent message keeps its id and body bytes but gets a fresh sequence number.
     public static func assemble(header: EnvelopeHeader, bodyJSON: Data) throws -> Data {
+        if var writer = header.fastJSONPrefix() {
+            writer.raw(",\"body\":")
+            writer.bytes.append(contentsOf: bodyJSON)
+            writer.raw("}")
+            return writer.data
+        }
         var data = try encoder().encode(header)
         precondition(data.last == UInt8(ascii: "}"))
         data.removeLast()

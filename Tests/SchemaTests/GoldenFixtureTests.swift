@@ -29,3 +29,37 @@ struct GoldenFixtureTests {
     @Test func acknowledgement() throws { try check("acknowledgement", Samples.acknowledgement) }
     @Test func delivery() throws { try check("delivery", Samples.delivery) }
 }
+
+/// The hand-written hot-path encoders write exactly what JSONEncoder writes.
+@Suite("Fast JSON writers")
+struct FastJSONTests {
+    @Test func headerAndFrameMatchJSONEncoder() throws {
+        let encoder = WireCodec.encoder()
+        for time in [1_764_072_000.25, 1_764_072_000, 0.1, 1e-7, 123_456_789.123_456_7] {
+            var header = Samples.header("sensor.frame")
+            header.time = time
+            header.source = "we\"ird\\name\n"
+            let viaEncoder = try encoder.encode(header)
+            var fast = try #require(header.fastJSONPrefix())
+            fast.raw("}")
+            #expect(String(decoding: fast.bytes, as: UTF8.self) == String(decoding: viaEncoder, as: UTF8.self))
+            var frame = Samples.frame
+            frame.firstSampleTime = time
+            frame.sampleRate = 1000
+            #expect(frame.fastJSON().map { String(decoding: $0, as: UTF8.self) } == String(decoding: try encoder.encode(frame), as: UTF8.self))
+            frame.producerSeq = nil
+            frame.sampleRate = 99.5
+            #expect(frame.fastJSON().map { String(decoding: $0, as: UTF8.self) } == String(decoding: try encoder.encode(frame), as: UTF8.self))
+        }
+    }
+}
+
+extension FastJSONTests {
+    @Test func producerRepliesMatchJSONEncoder() throws {
+        let encoder = WireCodec.encoder()
+        for reply in [ProducerReply(ok: true, sensorId: "ankle-r", accepted: 50),
+                      ProducerReply(ok: false, error: "sampleRate 5000 is outside 500–2000 Hz for emg", field: "sampleRate", reason: "range")] {
+            #expect(String(decoding: reply.fastJSON(), as: UTF8.self) == String(decoding: try encoder.encode(reply), as: UTF8.self))
+        }
+    }
+}

@@ -96,3 +96,25 @@ struct FrameValidatorTests {
         #expect(rejection(Data(Self.imuJSON.utf8), maxBytes: 50)?.reason == "size")
     }
 }
+
+/// The fast parser reads what JSONDecoder reads, and hands anything unusual to it.
+@Suite("Fast frame parser")
+struct FastFrameParserTests {
+    @Test func agreesWithJSONDecoder() throws {
+        let texts = [
+            FrameValidatorTests.imuJSON,
+            #" { "v" : 1 , "a" : -1.5e-3, "b": true, "c": null, "d": [ ], "e": [1, 2.5, -3e2] } "#,
+            #"{"s":"x y","n":0}"#,
+        ]
+        for text in texts {
+            let fast = try #require(FastFrameParser.parse(Data(text.utf8)), "\(text)")
+            #expect(fast == (try JSONDecoder().decode([String: JSONValue].self, from: Data(text.utf8))))
+        }
+    }
+
+    @Test func leavesUnusualInputToTheSlowPath() {
+        for text in [#"{"s":"a\"b"}"#, #"{"o":{"x":1}}"#, #"{"a":["x"]}"#, #"{"a":1"#, #"{"a":1}x"#, #"{"a":01e}"#, "[1]"] {
+            #expect(FastFrameParser.parse(Data(text.utf8)) == nil, "\(text)")
+        }
+    }
+}

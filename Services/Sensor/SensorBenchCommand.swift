@@ -1,0 +1,191 @@
+import ArgumentParser
+import Foundation
+import SpasmBus
+import SpasmConfig
+import SpasmProducer
+import SpasmSchema
+import Synchronization
+import ZeroMQ
+
+/// `spasmwatch-sensor bench`: frames/s and samples/s accepted and republished with 10 and
+/// 100 concurrent producers, binary and JSON samples, beside the bus's raw throughput for
+/// frames of the same size measured in the same run. Starts its own bus and ingestion.
+struct SensorBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Ingestion throughput (printed, never asserted) beside the bus's raw throughput.")
+
+    @Option(help: "Seconds per case.")
+    var seconds: Double = 5
+
+    func run() async throws {
+        let home = URL(fileURLWithPath: "/tmp/sw-sensor-bench-\(getpid())")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: home) }
+        try #"{"sensor": {"httpPort": 0}}"#.write(to: home.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        let bin = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let bus = try launch(bin.appendingPathComponent("spasmwatch-bus"), [], home: home)
+        try await Task.sleep(for: .seconds(1))
+        let sensor = try launch(bin.appendingPathComponent("spasmwatch-sensor"), [], home: home)
+        defer { sensor.terminate(); bus.terminate(); sensor.waitUntilExit(); bus.waitUntilExit() }
+        try await Task.sleep(for: .seconds(2))
+        let dataHome = DataHome(root: home)
+        let endpoints = Endpoints(home: dataHome, configuration: try ConfigurationLoader.load(home: dataHome))
+        let seconds = self.seconds
+
+        await offPool { Self.perFrameCosts(endpoints: endpoints) }
+        print("Sensor ingestion: producers → spasmwatch-sensor (validate, convert, republish) → bus → a subscriber; 50×3 IMU frames; \(Int(seconds)) s per case")
+        print("")
+        let raw = await offPool { Self.rawBus(endpoints: endpoints, seconds: seconds) }
+        var rows = [["CASE", "FRAMES/S ACCEPTED", "SAMPLES/S", "REPUBLISHED/S", "% OF RAW BUS"]]
+        rows.append(["raw bus (3-part frames, no ingestion)", String(format: "%.0f k", raw / 1000), String(format: "%.1f M", raw * 50 / 1e6), "-", "100%"])
+        for producers in [10, 100] {
+            for binary in [true, false] {
+                let (accepted, republished) = await offPool { Self.run(producers: producers, binary: binary, endpoints: endpoints, seconds: seconds) }
+                rows.append(["\(producers) producers, \(binary ? "binary" : "JSON") samples", String(format: "%.1f k", accepted / 1000),
+                             String(format: "%.2f M", accepted * 50 / 1e6), String(format: "%.1f k", republished / 1000),
+                             String(format: "%.0f%%", 100 * accepted / raw)])
+            }
+        }
+        var widths = Array(repeating: 0, count: rows[0].count)
+        for row in rows { for (i, c) in row.enumerated() { widths[i] = max(widths[i], c.count) } }
+        for row in rows { print(row.enumerated().map { $1.padding(toLength: widths[$0] + 2, withPad: " ", startingAt: 0) }.joined()) }
+        print("")
+        print("Goal for binary 50×3 frames: ≥ 50 k frames/s (2.5 M samples/s) on this 2-core machine.")
+    }
+
+    func launch(_ url: URL, _ args: [String], home: URL) throws -> Process {
+        let p = Process()
+        p.executableURL = url
+        p.arguments = args
+        var env = ProcessInfo.processInfo.environment
+        env["SPASMWATCH_HOME"] = home.path
+        p.environment = env
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
+    /// What one frame costs inside ingestion, without sockets: validation, then validation
+    /// plus publication (encode and hand to the bus thread).
+    static func perFrameCosts(endpoints: Endpoints) {
+        let header = ProducerFrame(sensorId: "cost", kind: "imu", placement: "left-wrist", sampleRate: 200, channels: 3, unit: "g",
+                                   firstSampleTime: 1_764_072_000, sampleCount: 50, producer: "bench", seq: 1)
+        let json = try! JSONEncoder().encode(header)
+        let binary = SamplePacking.pack([Float](repeating: 0.01, count: 150))
+        let n = 20_000
+        var t = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<n { _ = try? FrameValidator.validate(json: json, binary: binary, maxBytes: 1 << 20) }
+        let validate = Double(DispatchTime.now().uptimeNanoseconds - t) / Double(n) / 1000
+        let context = ZMQContext()
+        let publisher = try! BusPublisher(context: context, address: BusAddress(publish: endpoints.busPublish, subscribe: ""),
+                                          source: "cost", queueCapacity: 1_000_000)
+        let core = IngestionCore(publisher: publisher, counters: CounterSet(), settings: {
+            var s = SensorSettings(); s.maxFramesPerSecondPerProducer = 1e9; return s }(), logger: .init(label: "bench"))
+        t = DispatchTime.now().uptimeNanoseconds
+        for i in 0..<n {
+            var h = header
+            h.firstSampleTime = 1_764_072_000 + Double(i) * 0.25
+            _ = core.ingest(json: try! JSONEncoder().encode(h), binary: binary, via: "bench", producerKey: "p")
+        }
+        let ingest = Double(DispatchTime.now().uptimeNanoseconds - t) / Double(n) / 1000
+        publisher.close()
+        context.terminate()
+        print(String(format: "per frame, no sockets: validate %.1f µs; encode test header + validate + publish %.1f µs", validate, ingest))
+    }
+
+    /// Producers as threads, each with its own SensorProducer; returns accepted and
+    /// republished frames per second.
+    static func run(producers: Int, binary: Bool, endpoints: Endpoints, seconds: Double) -> (Double, Double) {
+        let context = ZMQContext()
+        defer { context.terminate() }
+        let counted = Atomic<Int>(0)
+        let subscriber = try? BusSubscriber(context: context, address: BusAddress(publish: endpoints.busPublish, subscribe: endpoints.busSubscribe),
+                                            prefixes: ["sensor.frame.bench-"], queueCapacity: 1_000_000)
+        Thread.sleep(forTimeInterval: 0.5)
+        let counter = Thread {
+            while let batch = subscriber?.next(timeout: 0.2) { counted.add(batch.count, ordering: .relaxed) }
+        }
+        counter.start()
+        let accepted = Atomic<Int>(0)
+        let start = Date().timeIntervalSince1970
+        let deadline = start + seconds
+        var threads: [SocketThread] = []
+        let samples = [Float](repeating: 0.01, count: 150)
+        let jsonSamples = samples.map { Double($0) }
+        for p in 0..<producers {
+            threads.append(SocketThread(name: "bench-\(p)") {
+                guard let producer = try? SensorProducer(endpoint: endpoints.sensorProducers,
+                                                         sensor: .init(sensorId: "bench-\(binary ? "b" : "j")\(producers)-\(p)", kind: .imu,
+                                                                       placement: .leftWrist, sampleRate: 200, producerName: "bench"),
+                                                         context: context) else { return }
+                defer { producer.close() }
+                var t = start
+                var n = 0
+                while Date().timeIntervalSince1970 < deadline {
+                    let reply: ProducerReply?
+                    if binary {
+                        reply = try? producer.send(samples: samples, firstSampleTime: t)
+                    } else {
+                        let frame = ProducerFrame(sensorId: producer.sensor.sensorId, kind: "imu", placement: "left-wrist", sampleRate: 200,
+                                                  unit: "g", firstSampleTime: t, samples: jsonSamples)
+                        reply = try? producer.send(json: JSONEncoder().encode(frame), binary: nil)
+                    }
+                    if reply?.ok == true { n += 1 }
+                    t += 0.25
+                }
+                accepted.add(n, ordering: .relaxed)
+            })
+        }
+        for t in threads { t.join() }
+        let elapsed = Date().timeIntervalSince1970 - start
+        Thread.sleep(forTimeInterval: 1)
+        subscriber?.close()
+        while counter.isExecuting { Thread.sleep(forTimeInterval: 0.05) }
+        return (Double(accepted.load(ordering: .relaxed)) / elapsed, Double(counted.load(ordering: .relaxed)) / elapsed)
+    }
+
+    /// The bus alone: 3-part messages of a frame's size from one PUB to one SUB through the broker.
+    static func rawBus(endpoints: Endpoints, seconds: Double) -> Double {
+        let context = ZMQContext()
+        defer { context.terminate() }
+        let received = Atomic<Int>(0)
+        let stop = Atomic<Bool>(false)
+        let ready = SocketThread.Handshake()
+        let sub = SocketThread(name: "raw-sub") {
+            guard let s = try? ZMQSocket(context: context, type: .sub) else { return }
+            _ = try? s.setReceiveHighWaterMark(0)
+            _ = try? s.subscribe("raw.")
+            _ = try? s.setReceiveTimeout(milliseconds: 200)
+            _ = try? s.connect(endpoints.busSubscribe)
+            ready.succeed()
+            while !stop.load(ordering: .relaxed) {
+                if (try? s.receiveMultipart()) != nil { received.add(1, ordering: .relaxed) }
+            }
+            s.close()
+        }
+        try? ready.wait()
+        let parts = [Data("raw.frame.bench".utf8), Data(repeating: 0x7b, count: 300), Data(repeating: 1, count: 600)]
+        let pub = SocketThread(name: "raw-pub") {
+            guard let s = try? ZMQSocket(context: context, type: .pub) else { return }
+            _ = try? s.setSendHighWaterMark(0)
+            _ = try? s.connect(endpoints.busPublish)
+            Thread.sleep(forTimeInterval: 0.5)
+            let end = Date().timeIntervalSince1970 + seconds
+            var i = 0
+            while Date().timeIntervalSince1970 < end {
+                for _ in 0..<1000 { _ = try? s.send(parts) }
+                i += 1000
+            }
+            s.close()
+        }
+        let before = received.load(ordering: .relaxed)
+        let t0 = Date().timeIntervalSince1970
+        pub.join()
+        Thread.sleep(forTimeInterval: 0.5)
+        stop.store(true, ordering: .relaxed)
+        sub.join()
+        return Double(received.load(ordering: .relaxed) - before) / (Date().timeIntervalSince1970 - t0)
+    }
+}
