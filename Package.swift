@@ -28,7 +28,8 @@ let package = Package(
     targets: [
         // MARK: Shared libraries, split by concern
         .systemLibrary(name: "CZeroMQ", path: "Shared/CZeroMQ"),
-        .target(name: "ZeroMQ", dependencies: ["CZeroMQ"], path: "Shared/ZeroMQ"),
+        .target(name: "SpasmSync", path: "Shared/Sync"),
+        .target(name: "ZeroMQ", dependencies: ["CZeroMQ", "SpasmSync"], path: "Shared/ZeroMQ"),
         .target(name: "SpasmSchema", path: "Shared/Schema"),
         .target(name: "SpasmConfig", dependencies: ["SpasmSchema"], path: "Shared/Config"),
         .target(
@@ -82,15 +83,26 @@ let package = Package(
             dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmStore", "ZeroMQ",
                            .product(name: "GRDB", package: "GRDB.swift")],
             path: "Services/Store"),
+        .target(
+            name: "SpasmNotify",
+            dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema", "ZeroMQ",
+                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")],
+            path: "Services/Notify/Core"),
         .executableTarget(
             name: "spasmwatch-notify",
-            dependencies: ["SpasmRuntime", "SpasmReliability"],
-            path: "Services/Notify"),
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmNotify"],
+            path: "Services/Notify/Service"),
         .executableTarget(
             name: "spasmwatch",
-            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmStore", .product(name: "GRDB", package: "GRDB.swift"),
-                           .product(name: "GRDBSQLite", package: "GRDB.swift")],
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmStore", "SpasmNotify",
+                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
             path: "Services/CLI"),
+
+        // MARK: Examples (docs/custom-alert-consumer.md)
+        .executableTarget(
+            name: "alert-consumer-example",
+            dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema", "ZeroMQ"],
+            path: "examples/swift/AlertConsumer"),
 
         // MARK: Tests
         .target(name: "SpasmTestSupport", dependencies: ["SpasmBus", "ZeroMQ"], path: "Tests/Support"),
@@ -107,6 +119,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["SpasmStore", "SpasmBus", "SpasmSchema", "SpasmTestSupport",
                                                      .product(name: "GRDB", package: "GRDB.swift")],
                     path: "Tests/StoreTests"),
+        .testTarget(name: "NotifyTests", dependencies: ["SpasmNotify", "SpasmSchema", "SpasmConfig", "SpasmTestSupport"], path: "Tests/NotifyTests"),
         .testTarget(name: "IntegrationTests",
                     dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema", "SpasmProducer", "SpasmReliability", "SpasmStore",
                                    "SpasmTestSupport", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift")],

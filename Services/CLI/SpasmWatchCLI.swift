@@ -9,5 +9,6 @@ struct SpasmWatchCLI: AsyncParsableCommand {
         abstract: "SpasmWatch: record, watch and understand spasms in MS.",
         subcommands: [StatusCommand.self, TailCommand.self, LogCommand.self, RecentCommand.self, UndoCommand.self,
                       ConfirmCommand.self, EpisodesCommand.self, HistoryCommand.self, StatsCommand.self, ExportCommand.self,
-                      ReportCommand.self, BackupCommand.self, BenchCommand.self, SeedDemoCommand.self])
+                      ReportCommand.self, BackupCommand.self, AckCommand.self, NotifyGroupCommand.self, BenchCommand.self,
+                      SeedDemoCommand.self])
 }

@@ -1,9 +1,9 @@
+import SpasmSync
 import Foundation
 import Logging
 import SpasmBus
 import SpasmReliability
 import SpasmSchema
-import Synchronization
 
 /// Watches diary entries and detected episodes for flare-ups (FlareUpModel) and sends one
 /// alert when one begins. Its state lives in the data home, so a restart loses nothing.
@@ -13,7 +13,7 @@ final class FlareUpMonitor: Sendable {
     let calendar: Calendar
     let person: String
     let logger: Logger
-    private let model: Mutex<FlareUpModel>
+    private let model: Locked<FlareUpModel>
     /// Re-alert at most this often while a flare-up lasts.
     static let realertAfter: Double = 7 * 86_400
 
@@ -25,7 +25,7 @@ final class FlareUpMonitor: Sendable {
         self.person = person
         self.logger = logger
         let loaded = (try? Data(contentsOf: url)).flatMap { try? JSONDecoder().decode(FlareUpModel.self, from: $0) }
-        model = Mutex(loaded ?? FlareUpModel(monitoringSince: now))
+        model = Locked(loaded ?? FlareUpModel(monitoringSince: now))
     }
 
     func record(entry: DiaryEntry) {

@@ -1,7 +1,7 @@
+import SpasmSync
 import Foundation
 import Logging
 import SpasmDetection
-import Synchronization
 
 /// What detection learned from the person, per sensor: a sensitivity offset moved by their
 /// answers to "was this a spasm?" and by diary spasms the sensor missed, within safe bounds.
@@ -42,14 +42,14 @@ final class SensitivityStore: Sendable {
     let url: URL
     let base: DetectorSettings
     let logger: Logger
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     init(url: URL, base: DetectorSettings = .init(), logger: Logger) {
         self.url = url
         self.base = base
         self.logger = logger
         let loaded = (try? Data(contentsOf: url)).flatMap { try? JSONDecoder().decode(State.self, from: $0) } ?? State()
-        state = Mutex(loaded)
+        state = Locked(loaded)
     }
 
     func settings(for sensorId: String) -> DetectorSettings {

@@ -1,3 +1,4 @@
+import SpasmSync
 import ArgumentParser
 import Foundation
 import ServiceLifecycle
@@ -6,7 +7,6 @@ import SpasmDiary
 import SpasmReliability
 import SpasmRuntime
 import SpasmSchema
-import Synchronization
 
 /// `spasmwatch-manual`: the spasm diary. Takes entries from the CLI (ZeroMQ REQ/REP on
 /// `Endpoints.manualRequests`) and from the phone page and JSON API (HTTP), validates them,
@@ -69,7 +69,7 @@ struct ManualCommand: AsyncParsableCommand {
 
 /// Where the phone page listens, once it does (for the heartbeat and `spasmwatch status`).
 final class PageAddress: Sendable {
-    private let value = Mutex("not listening yet")
+    private let value = Locked("not listening yet")
     func set(_ url: String) { value.withLock { $0 = url } }
     func get() -> String { value.withLock { $0 } }
 }

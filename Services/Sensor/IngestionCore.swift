@@ -1,9 +1,9 @@
+import SpasmSync
 import Foundation
 import Logging
 import SpasmBus
 import SpasmConfig
 import SpasmSchema
-import Synchronization
 
 /// The heart of sensor ingestion, shared by the ZeroMQ and HTTP endpoints: validates each
 /// frame (FrameValidator, then time and rate rules that need history), publishes accepted
@@ -14,7 +14,7 @@ final class IngestionCore: Sendable {
     let counters: CounterSet
     let settings: SensorSettings
     let logger: Logger
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     struct SensorState {
         var kind: SensorSignal

@@ -1,3 +1,4 @@
+import SpasmSync
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -25,7 +26,7 @@ enum SimulationRunner {
                     stop: StopFlag, report: @escaping @Sendable (String) -> Void) async -> [String: Int] {
         let base = Date().timeIntervalSince1970
         var threads: [SocketThread] = []
-        let sent = Mutex<[String: Int]>([:])
+        let sent = Locked<[String: Int]>([:])
         for sensor in sensors {
             threads.append(SocketThread(name: "sim-\(sensor.sensorId)") {
                 let producer: SensorProducer

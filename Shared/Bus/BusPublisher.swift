@@ -1,7 +1,7 @@
+import SpasmSync
 import Foundation
 import Logging
 import SpasmSchema
-import Synchronization
 import ZeroMQ
 
 /// Publishes on the bus. Async code calls `publish`, which never blocks: messages are stamped
@@ -12,7 +12,7 @@ public final class BusPublisher: Sendable {
     public let person: String
     /// Next sequence number per topic: a subscriber filtering by prefix still sees an
     /// unbroken run on each topic, so any jump is real loss.
-    private let nextSeq = Mutex<[String: UInt64]>([:])
+    private let nextSeq = Locked<[String: UInt64]>([:])
     private let queue: HandoffQueue<[Data]>
     private let counters: CounterSet
     private let thread: SocketThread

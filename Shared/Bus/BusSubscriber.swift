@@ -1,3 +1,4 @@
+import SpasmSync
 import Foundation
 import Logging
 import SpasmSchema
@@ -17,7 +18,7 @@ public final class BusSubscriber: Sendable {
     private final class Shared: Sendable {
         let queue: HandoffQueue<BusMessage>
         let stopped = Atomic<Bool>(false)
-        let tracker = Mutex(SequenceTracker())
+        let tracker = Locked(SequenceTracker())
         let counters: CounterSet
         init(queue: HandoffQueue<BusMessage>, counters: CounterSet) {
             self.queue = queue

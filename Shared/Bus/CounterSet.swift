@@ -1,9 +1,9 @@
-import Synchronization
+import SpasmSync
 
 /// Named counters a service reports in its heartbeat ("accepted", "rejected.range", ...).
 /// Safe to bump from any thread.
 public final class CounterSet: Sendable {
-    private let values = Mutex<[String: Int64]>([:])
+    private let values = Locked<[String: Int64]>([:])
 
     public init() {}
 

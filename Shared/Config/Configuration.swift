@@ -95,8 +95,30 @@ public struct StoreSettings: Codable, Sendable, Equatable {
 
 /// Notification (spasmwatch-notify).
 public struct NotifySettings: Codable, Sendable, Equatable {
-    /// Path of the rules file (JSON); empty = `<home>/notify.json`, else console only.
+    /// Path of the rules file (JSON); empty = `<home>/notify.json`, else console and a
+    /// JSON-lines file (`logs/notifications.jsonl`) to the person.
     public var rulesFile: String = ""
+    /// The first alert of a group waits this long for others of the same group (seconds);
+    /// critical alerts never wait.
+    public var groupWaitSeconds: Double = 60
+    /// After a group was notified, more of the same are sent together at most this often (seconds).
+    public var repeatIntervalSeconds: Double = 600
+    /// A critical alert nobody acknowledged goes to the next receiver after this long (seconds).
+    public var escalateAfterSeconds: Double = 120
+    /// Quiet hours, local "HH:MM" (both empty = none): only critical alerts pass; the rest
+    /// wait until the quiet hours end.
+    public var quietHoursStart: String = ""
+    public var quietHoursEnd: String = ""
+    /// Webhooks: per-request timeout, attempts in all, first back-off (doubles each retry).
+    public var webhookTimeoutSeconds: Double = 5
+    public var webhookMaxAttempts: Int = 5
+    public var webhookBackoffSeconds: Double = 1
+    /// Commands: killed after this long (seconds).
+    public var commandTimeoutSeconds: Double = 10
+    /// A service whose heartbeat is missing this long raises a service-down alert (seconds).
+    public var serviceSilentAfterSeconds: Double = 10
+    /// On start, undelivered alerts this recent are resumed (seconds).
+    public var resumeWindowSeconds: Double = 86_400
     public init() {}
 }
 

@@ -1,12 +1,12 @@
+import SpasmSync
 import CZeroMQ
-import Synchronization
 
 /// A libzmq context. libzmq documents contexts as thread-safe, so one may be shared by the
 /// threads that each own a socket.
 public final class ZMQContext: @unchecked Sendable {
     // Safe: libzmq contexts are thread-safe (zmq_ctx_new(3)); the pointer is immutable.
     let handle: UnsafeMutableRawPointer
-    private let terminated = Mutex(false)
+    private let terminated = Locked(false)
 
     public init(ioThreads: Int32 = 1) {
         handle = zmq_ctx_new()

@@ -20,7 +20,7 @@ struct BusProcessTests {
         #expect(await first.wait(timeout: 20) == 0)
         let lines = first.stdout.split(separator: "\n")
         #expect(lines.count == 2)
-        let beat = try WireCodec.decode(Heartbeat.self, from: Data(lines[0].utf8))
+        let beat = try WireCodec.decode(Heartbeat.self, from: Data(try #require(lines.first).utf8))
         #expect(beat.body.service == "spasmwatch-notify")
         #expect(beat.header.source == "notify")
 
@@ -31,7 +31,7 @@ struct BusProcessTests {
         try await Task.sleep(for: .seconds(2))
         let late = try ChildProcess("spasmwatch", ["tail", "heartbeat.spasmwatch-notify", "--count", "1", "--json"], home: home)
         #expect(await late.wait(timeout: 20) == 0)
-        let lateBeat = try WireCodec.decode(Heartbeat.self, from: Data(late.stdout.split(separator: "\n")[0].utf8))
+        let lateBeat = try WireCodec.decode(Heartbeat.self, from: Data(try #require(late.stdout.split(separator: "\n").first).utf8))
         #expect(lateBeat.header.seq > beat.header.seq, "the publisher kept going while a subscriber was stalled")
         stalled.signal(SIGCONT)
         await stalled.stop()

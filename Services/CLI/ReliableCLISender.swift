@@ -1,0 +1,68 @@
+import Foundation
+import Logging
+import SpasmBus
+import SpasmConfig
+import SpasmReliability
+import SpasmSchema
+import ZeroMQ
+
+/// What the CLI must not lose (acknowledgements, "no" confirmations, test alerts) goes
+/// through its own durable outbox (`<data>/outbox-cli.sqlite`, source `cli`): the CLI
+/// publishes, re-sends every second, and waits a little for storage's stored receipt.
+/// Anything still unconfirmed when it exits is re-sent the next time the CLI sends.
+final class ReliableCLISender {
+    let context = ZMQContext()
+    let publisher: BusPublisher
+    let receipts: BusSubscriber
+    let outbox: Outbox
+    let sender: ReliableSender
+    private var sent: [UUID] = []
+
+    init(home: DataHome, configuration: Configuration) throws {
+        try home.prepare(groupAccess: configuration.bus.groupAccess)
+        let address = try BusAddress.resolve(home: home, configuration: configuration)
+        publisher = try BusPublisher(context: context, address: address, source: "cli", person: configuration.person)
+        receipts = try BusSubscriber(context: context, address: address, prefixes: [Topic.stored("cli")])
+        outbox = try Outbox(url: home.outbox(for: "cli"))
+        sender = ReliableSender(outbox: outbox, publisher: publisher, receipts: receipts, counters: CounterSet(),
+                                resendInterval: 1, logger: Logger(label: "spasmwatch"))
+    }
+
+    private var warmedUp = false
+
+    /// Saves the message in the outbox, then publishes it.
+    @discardableResult
+    func send<Body: MessageBody>(_ body: Body, topic: String, id: UUID = UUID(), person: String) async throws -> UUID {
+        if !warmedUp {
+            // Give the new connection a moment to learn the bus's subscriptions (slow
+            // joiner), so the first copy is not dropped at our own socket.
+            try await Task.sleep(for: .milliseconds(300))
+            warmedUp = true
+        }
+        let id = try await sender.send(body, topic: topic, id: id, person: person)
+        sent.append(id)
+        return id
+    }
+
+    /// Re-sends every second until storage has confirmed what this run sent, or `seconds`
+    /// have passed. True when everything was confirmed.
+    func waitForReceipts(seconds: Double) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        let receipts = self.receipts
+        while Date() < deadline {
+            let batch = await offPool { receipts.next(timeout: 0.3) } ?? []
+            for message in batch { await sender.apply(receipt: message) }
+            let pending = Set(try await outbox.all().map(\.id))
+            if sent.allSatisfy({ !pending.contains($0) }) { return true }
+            try await sender.resendDue()
+        }
+        return false
+    }
+
+    func close() async {
+        await receipts.closeAsync()
+        await publisher.closeAsync()
+        let context = self.context
+        await offPool { context.terminate() }
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import SpasmSchema
+
+/// The words of every notification: what happened, where, when (local time) and what to
+/// do, in plain language. Detection's own `title`/`message` are kept in the alert; these
+/// texts are written for the receiver (the person reads "you", a caregiver reads a name).
+public struct NotificationText: Sendable {
+    public let home: HomeTime
+    /// Display names by person id.
+    public let names: [String: String]
+    /// The diary page, for "I'm OK" links (`http://127.0.0.1:8471`).
+    public let diaryPage: String?
+
+    public init(home: HomeTime, names: [String: String] = [:], diaryPage: String? = nil) {
+        self.home = home
+        self.names = names
+        self.diaryPage = diaryPage
+    }
+
+    /// How a caregiver's message names the person.
+    public func name(of person: String) -> String {
+        if let name = names[person], !name.isEmpty { return name }
+        return person == Person.defaultId ? "the person you look after" : person
+    }
+
+    /// The "I'm OK" action for an alert.
+    public func okAction(_ alert: Alert) -> AlertNotification.Action {
+        AlertNotification.Action(label: "I'm OK", url: diaryPage.map { "\($0)/api/alerts/\(alert.alertId.uuidString)/acknowledge" },
+                            command: "spasmwatch ack \(Self.shortId(alert.alertId))")
+    }
+
+    public static func shortId(_ id: UUID) -> String { String(id.uuidString.lowercased().prefix(8)) }
+
+    /// New alert(s) for a receiver. `escalateTo`: who is told next if nobody answers.
+    public func alert(_ alerts: [Alert], person: String, toPerson: Bool, now: Double,
+                      escalateTo: String? = nil, escalateAfter: Double? = nil) -> (title: String, text: String) {
+        let first = alerts[0]
+        if alerts.count > 1 { return group(alerts, person: person, toPerson: toPerson, now: now) }
+        let when = home.describe(first.at, now: now)
+        let whereText = place(first)
+        let who = toPerson ? "you" : name(of: person)
+        let whoCap = capitalized(who)
+        let ack = "spasmwatch ack \(Self.shortId(first.alertId))"
+        switch first.kind {
+        case "fall":
+            var text = toPerson
+                ? "A fall was detected at \(when)\(whereText.map { " (\($0) sensor)" } ?? ""). If you are OK, press \"I'm OK\" on the SpasmWatch page or run \(ack). If you are hurt, call for help."
+                : "A fall was detected for \(who) at \(when)\(whereText.map { " (\($0) sensor)" } ?? ""). Please check on \(who) now. When you have, press \"I'm OK\" on the SpasmWatch page or run \(ack)."
+            if let escalateTo, let escalateAfter {
+                text += " If nobody answers within \(Self.duration(escalateAfter)), \(escalateTo) will be told."
+            }
+            return (toPerson ? "Possible fall" : "\(whoCap) may have fallen", text)
+        case "phasic", "clonus", "tonic":
+            let what = Self.spasmWords(first.kind, count: 1)
+            let site = whereText.map { ", \($0)" } ?? ""
+            let advice = toPerson
+                ? "It is in your diary. If spasms keep coming, sit or lie somewhere safe until they settle."
+                : "It is in \(who)'s diary; no action is needed unless they ask for help."
+            return ("\(capitalized(what))\(site)", "\(capitalized(what)) \(whereText.map { "in the \($0) " } ?? "")at \(when). \(advice)")
+        case "sensor-silent":
+            let sensor = first.sensorId ?? "a sensor"
+            let siteText = first.site.map { " (\($0.displayName))" } ?? ""
+            return ("Sensor \(sensor) is silent",
+                    "The sensor \(sensor)\(siteText) has sent nothing since \(when), so spasms and falls there are not being detected. Check its battery, that it is switched on, and that it is within range of the home server.")
+        case "service-down":
+            let service = first.groupKey.split(separator: ":").dropFirst().first.map(String.init) ?? "a SpasmWatch service"
+            return (first.title.isEmpty ? "\(service) has stopped" : first.title,
+                    "\(service) has not reported since \(when)\(service.contains("detect") ? ", so spasms and falls are not being detected" : ""). Restart it with: deploy/stack restart \(service.split(separator: "@").first.map(String.init) ?? service) — and look at its log in the data home's logs/ folder.")
+        case "test":
+            return ("SpasmWatch test",
+                    "This is a test sent at \(when) to check that notifications reach \(toPerson ? "you" : "this receiver"). Nothing happened; no action is needed.")
+        default:
+            let site = whereText.map { " (\($0))" } ?? ""
+            return (first.title, "\(first.message)\(site) — at \(when).\(first.severity == .critical ? " When you have dealt with it, run \(ack)." : "")")
+        }
+    }
+
+    /// A burst of the same thing: "4 phasic spasms in 6 minutes, left leg".
+    func group(_ alerts: [Alert], person: String, toPerson: Bool, now: Double) -> (title: String, text: String) {
+        let first = alerts.min { $0.at < $1.at }!, last = alerts.max { $0.at < $1.at }!
+        let span = max(last.at - first.at, 1)
+        let what = Self.spasmWords(first.kind, count: alerts.count)
+        let sites = Set(alerts.compactMap { $0.site.map { $0.limb ?? $0 } })
+        let siteText = sites.count == 1 ? ", \(sites.first!.displayName)" : sites.isEmpty ? "" : ", \(sites.map(\.displayName).sorted().joined(separator: " and "))"
+        let title = "\(Self.spasmWords(first.kind, count: alerts.count, short: true)) in \(Self.duration(span))\(siteText)"
+        let from = home.describe(first.at, now: now), to = home.describe(last.at, now: now)
+        let who = toPerson ? "your" : "\(name(of: person))'s"
+        let advice: String
+        switch first.kind {
+        case "phasic", "clonus", "tonic":
+            advice = toPerson
+                ? "They are in your diary. Sit or lie somewhere safe until they settle; if this is more than usual, note what may have set them off (heat, tiredness, bladder, stress)."
+                : "They are in \(who) diary. Check whether help is wanted; no action is needed otherwise."
+        default:
+            advice = "Latest: \(last.message)"
+        }
+        return (title, "\(what) between \(from) and \(to)\(siteText). \(advice)")
+    }
+
+    /// A critical alert passed on because nobody answered.
+    public func escalation(_ alert: Alert, person: String, waited: Double, notified: [String], now: Double) -> (title: String, text: String) {
+        let who = name(of: person), when = home.describe(alert.at, now: now)
+        let place = place(alert).map { " (\($0))" } ?? ""
+        let what = alert.kind == "fall" ? "may have fallen" : "has an alert: \(alert.title)"
+        return ("No answer: \(who) \(what)",
+                "\(capitalized(who)) \(what) at \(when)\(place), and nobody has said they are OK for \(Self.duration(waited)) (told so far: \(notified.joined(separator: ", "))). Please check on \(who) now. When you have, press \"I'm OK\" on the SpasmWatch page or run spasmwatch ack \(Self.shortId(alert.alertId)).")
+    }
+
+    /// Someone answered: the alert needs no more attention.
+    public func acknowledged(_ alert: Alert, person: String, ack: Acknowledgement, toPerson: Bool, now: Double) -> (title: String, text: String) {
+        let when = home.describe(alert.at, now: now), at = home.describe(ack.at, now: now)
+        let what = alert.kind
+        let by = ack.by == person ? (toPerson ? "you" : name(of: person)) : ack.by
+        if ack.falseAlarm {
+            return ("False alarm: \(what) at \(when)",
+                    "The \(what) alert \(toPerson ? "" : "for \(name(of: person)) ")from \(when) was a false alarm (\(by) said so at \(at)). Nothing happened; no action is needed.")
+        }
+        return ("\(toPerson ? "Acknowledged" : "\(capitalized(name(of: person))) is OK"): \(what) at \(when)",
+                "\(capitalized(by)) answered the \(what) alert from \(when) at \(at) (via \(ack.via)). No need to check further.")
+    }
+
+    static func spasmWords(_ kind: String, count: Int, short: Bool = false) -> String {
+        let plural = count > 1
+        let noun: String
+        if short {
+            let base = ["phasic": "phasic spasm", "clonus": "bout of clonus", "tonic": "tonic spasm", "fall": "possible fall"][kind] ?? "\(kind) alert"
+            let many = ["phasic": "phasic spasms", "clonus": "bouts of clonus", "tonic": "tonic spasms", "fall": "possible falls"][kind] ?? "\(kind) alerts"
+            return plural ? "\(count) \(many)" : "a \(base)"
+        }
+        switch kind {
+        case "phasic": noun = plural ? "phasic spasms (sudden jerks)" : "phasic spasm (a sudden jerk)"
+        case "clonus": noun = plural ? "bouts of clonus (rhythmic jerking)" : "bout of clonus (rhythmic jerking)"
+        case "tonic": noun = plural ? "tonic spasms (muscle stiffening)" : "tonic spasm (the muscle went stiff)"
+        case "fall": noun = plural ? "possible falls" : "possible fall"
+        default: noun = plural ? "\(kind) alerts" : "\(kind) alert"
+        }
+        return plural ? "\(count) \(noun)" : "a \(noun)"
+    }
+
+    func place(_ alert: Alert) -> String? { alert.site?.displayName }
+
+    func capitalized(_ text: String) -> String { text.prefix(1).uppercased() + text.dropFirst() }
+
+    /// "40 seconds", "6 minutes", "2 hours".
+    public static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        if s < 90 { return s == 1 ? "1 second" : "\(s) seconds" }
+        let m = Int((seconds / 60).rounded())
+        if m < 90 { return m == 1 ? "1 minute" : "\(m) minutes" }
+        let h = Int((seconds / 3600).rounded())
+        return h == 1 ? "1 hour" : "\(h) hours"
+    }
+}

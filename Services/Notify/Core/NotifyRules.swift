@@ -1,0 +1,209 @@
+import Foundation
+import SpasmConfig
+import SpasmSchema
+
+/// The routing rules file (`<home>/notify.json`, or `notify.rulesFile`): who gets told
+/// about what, and how. See docs/wire-format.md ("Notification rules") for the format.
+///
+/// ```json
+/// {
+///   "receivers": [
+///     {"name": "me", "isPerson": true, "channels": [{"type": "console"}]},
+///     {"name": "anna", "channels": [{"type": "webhook", "url": "https://ntfy.sh/anna-sw", "format": "ntfy"}]}
+///   ],
+///   "routes": [
+///     {"match": {"severities": ["critical"]}, "receivers": ["me", "anna"], "escalate": true},
+///     {"receivers": ["me"]}
+///   ],
+///   "quietHours": {"start": "22:00", "end": "07:00"}
+/// }
+/// ```
+public struct NotifyRules: Codable, Sendable, Equatable {
+    public var receivers: [Receiver]
+    /// Tried in order; the first that matches decides, unless it says `continue`.
+    public var routes: [Route]
+    /// Overrides `notify.quietHoursStart`/`End`.
+    public var quietHours: DailyWindow?
+    /// Override the matching `notify.*` settings.
+    public var groupWaitSeconds: Double?
+    public var repeatIntervalSeconds: Double?
+    public var escalateAfterSeconds: Double?
+    /// Names to use in messages for person ids ("me" → "Sam").
+    public var names: [String: String]?
+
+    public init(receivers: [Receiver], routes: [Route], quietHours: DailyWindow? = nil, groupWaitSeconds: Double? = nil,
+                repeatIntervalSeconds: Double? = nil, escalateAfterSeconds: Double? = nil, names: [String: String]? = nil) {
+        self.receivers = receivers
+        self.routes = routes
+        self.quietHours = quietHours
+        self.groupWaitSeconds = groupWaitSeconds
+        self.repeatIntervalSeconds = repeatIntervalSeconds
+        self.escalateAfterSeconds = escalateAfterSeconds
+        self.names = names
+    }
+
+    /// Someone who is told: the person, a caregiver, a nurse's station.
+    public struct Receiver: Codable, Sendable, Equatable {
+        public var name: String
+        /// True for the person the alerts are about: their messages say "you" and offer "I'm OK".
+        public var isPerson: Bool?
+        public var channels: [ChannelSpec]
+
+        public init(name: String, isPerson: Bool? = nil, channels: [ChannelSpec]) {
+            self.name = name
+            self.isPerson = isPerson
+            self.channels = channels
+        }
+    }
+
+    /// Which alerts go to which receivers.
+    public struct Route: Codable, Sendable, Equatable {
+        /// Empty or absent: every alert.
+        public var match: Match?
+        /// In escalation order when `escalate` is on; all at once otherwise.
+        public var receivers: [String]
+        /// Critical alerts go to one receiver at a time until someone acknowledges. Default:
+        /// on for critical alerts.
+        public var escalate: Bool?
+        public var escalateAfterSeconds: Double?
+        /// Keep looking at later routes after this one matched.
+        public var `continue`: Bool?
+
+        public init(match: Match? = nil, receivers: [String], escalate: Bool? = nil, escalateAfterSeconds: Double? = nil,
+                    continue: Bool? = nil) {
+            self.match = match
+            self.receivers = receivers
+            self.escalate = escalate
+            self.escalateAfterSeconds = escalateAfterSeconds
+            self.continue = `continue`
+        }
+    }
+
+    /// Conditions; each one given must hold (lists: any of).
+    public struct Match: Codable, Sendable, Equatable {
+        public var kinds: [String]?
+        public var severities: [AlertSeverity]?
+        /// At least this severity.
+        public var minSeverity: AlertSeverity?
+        public var persons: [String]?
+        /// The alert's site, or the limb it is part of ("left-leg" matches "left-calf").
+        public var sites: [BodySite]?
+        /// Local time of day the alert happened.
+        public var between: DailyWindow?
+
+        public init(kinds: [String]? = nil, severities: [AlertSeverity]? = nil, minSeverity: AlertSeverity? = nil,
+                    persons: [String]? = nil, sites: [BodySite]? = nil, between: DailyWindow? = nil) {
+            self.kinds = kinds
+            self.severities = severities
+            self.minSeverity = minSeverity
+            self.persons = persons
+            self.sites = sites
+            self.between = between
+        }
+    }
+
+    /// With no rules file: the person, on the console and a JSON-lines file.
+    public static func standard(person: String) -> NotifyRules {
+        NotifyRules(
+            receivers: [Receiver(name: person, isPerson: true,
+                                 channels: [ChannelSpec(type: .console), ChannelSpec(type: .file, path: "logs/notifications.jsonl")])],
+            routes: [Route(receivers: [person])])
+    }
+
+    /// The rules file for this home: `notify.rulesFile`, else `<home>/notify.json`, else `standard`.
+    public static func load(home: DataHome, configuration: Configuration) throws -> NotifyRules {
+        let configured = configuration.notify.rulesFile
+        let url = configured.isEmpty ? home.root.appendingPathComponent("notify.json")
+            : URL(fileURLWithPath: configured, relativeTo: home.root).standardizedFileURL
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            if !configured.isEmpty { throw NotifyConfigError("notify.rulesFile: \(url.path) does not exist") }
+            return standard(person: configuration.person)
+        }
+        let rules: NotifyRules
+        do {
+            rules = try JSONDecoder().decode(NotifyRules.self, from: Data(contentsOf: url))
+        } catch {
+            throw NotifyConfigError("\(url.path): \(WireCodec.describe(error))")
+        }
+        try rules.validate(origin: url.path)
+        return rules
+    }
+
+    /// Checks names, references and values; the error says what to fix.
+    public func validate(origin: String) throws {
+        var names = Set<String>()
+        for receiver in receivers {
+            guard names.insert(receiver.name).inserted else {
+                throw NotifyConfigError("\(origin): receiver '\(receiver.name)' is listed twice")
+            }
+            if receiver.channels.isEmpty { throw NotifyConfigError("\(origin): receiver '\(receiver.name)' has no channels") }
+            for channel in receiver.channels { try channel.validate("\(origin): receiver '\(receiver.name)'") }
+        }
+        if routes.isEmpty { throw NotifyConfigError("\(origin): no routes; add at least {\"receivers\": [\"\(receivers.first?.name ?? "me")\"]}") }
+        for (index, route) in routes.enumerated() {
+            if route.receivers.isEmpty { throw NotifyConfigError("\(origin): route \(index + 1) has no receivers") }
+            for name in route.receivers where !names.contains(name) {
+                throw NotifyConfigError("\(origin): route \(index + 1) names receiver '\(name)', which is not in receivers (\(names.sorted().joined(separator: ", ")))")
+            }
+            try route.match?.between?.validate("\(origin): route \(index + 1) between")
+        }
+        try quietHours?.validate("\(origin): quietHours")
+    }
+
+    public func receiver(named name: String) -> Receiver? { receivers.first { $0.name == name } }
+}
+
+/// One way to reach a receiver.
+public struct ChannelSpec: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable, CaseIterable { case console, file, webhook, command }
+    /// Webhook bodies: our JSON, ntfy (text body, Title/Priority/Tags headers), Home Assistant.
+    public enum WebhookFormat: String, Codable, Sendable, CaseIterable { case json, ntfy, homeassistant }
+
+    public var type: Kind
+    /// file: where (relative paths are inside the data home).
+    public var path: String?
+    /// webhook: where to POST.
+    public var url: String?
+    public var format: WebhookFormat?
+    /// webhook: extra headers (e.g. an Authorization token).
+    public var headers: [String: String]?
+    /// command: program and arguments; it gets the notification as JSON on stdin.
+    public var command: [String]?
+    /// Overrides of `notify.*` timeouts and retries for this channel.
+    public var timeoutSeconds: Double?
+    public var maxAttempts: Int?
+    public var backoffSeconds: Double?
+
+    public init(type: Kind, path: String? = nil, url: String? = nil, format: WebhookFormat? = nil,
+                headers: [String: String]? = nil, command: [String]? = nil, timeoutSeconds: Double? = nil,
+                maxAttempts: Int? = nil, backoffSeconds: Double? = nil) {
+        self.type = type
+        self.path = path
+        self.url = url
+        self.format = format
+        self.headers = headers
+        self.command = command
+        self.timeoutSeconds = timeoutSeconds
+        self.maxAttempts = maxAttempts
+        self.backoffSeconds = backoffSeconds
+    }
+
+    /// A short name for logs and `delivery.<channel>` topics: "console", "webhook".
+    public var name: String { type.rawValue }
+
+    func validate(_ origin: String) throws {
+        switch type {
+        case .console: break
+        case .file:
+            if (path ?? "").isEmpty { throw NotifyConfigError("\(origin): a file channel needs \"path\"") }
+        case .webhook:
+            guard let url, let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? "") else {
+                throw NotifyConfigError("\(origin): a webhook channel needs \"url\" starting with http:// or https://")
+            }
+        case .command:
+            if (command ?? []).isEmpty { throw NotifyConfigError("\(origin): a command channel needs \"command\": [\"program\", \"arg\"…]") }
+        }
+        if let maxAttempts, maxAttempts < 1 { throw NotifyConfigError("\(origin): maxAttempts must be at least 1") }
+        if let timeoutSeconds, timeoutSeconds <= 0 { throw NotifyConfigError("\(origin): timeoutSeconds must be above 0") }
+    }
+}

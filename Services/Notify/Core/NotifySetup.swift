@@ -1,0 +1,31 @@
+import Foundation
+import SpasmConfig
+
+/// The rules, timings and words for a home, from its configuration and rules file.
+public struct NotifySetup: Sendable {
+    public let rules: NotifyRules
+    public let planner: PlannerSettings
+    public let text: NotificationText
+    /// Where the rules came from, for the log.
+    public let origin: String
+
+    public init(home: DataHome, configuration: Configuration, diaryPage: String?) throws {
+        let settings = configuration.notify
+        rules = try NotifyRules.load(home: home, configuration: configuration)
+        let file = settings.rulesFile.isEmpty ? home.root.appendingPathComponent("notify.json").path : settings.rulesFile
+        origin = FileManager.default.fileExists(atPath: file) ? file : "default (console and logs/notifications.jsonl)"
+        var quiet: DailyWindow?
+        if !settings.quietHoursStart.isEmpty || !settings.quietHoursEnd.isEmpty {
+            let window = DailyWindow(start: settings.quietHoursStart, end: settings.quietHoursEnd)
+            try window.validate("notify.quietHoursStart/End")
+            quiet = window
+        }
+        planner = PlannerSettings(
+            groupWaitSeconds: rules.groupWaitSeconds ?? settings.groupWaitSeconds,
+            repeatIntervalSeconds: rules.repeatIntervalSeconds ?? settings.repeatIntervalSeconds,
+            escalateAfterSeconds: rules.escalateAfterSeconds ?? settings.escalateAfterSeconds,
+            quietHours: rules.quietHours ?? quiet)
+        text = NotificationText(home: try HomeTime(configuration: configuration), names: rules.names ?? [:],
+                                diaryPage: diaryPage)
+    }
+}

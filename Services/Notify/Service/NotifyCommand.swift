@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import SpasmConfig
+import SpasmNotify
+import SpasmReliability
+import SpasmRuntime
+import SpasmSchema
+
+/// `spasmwatch-notify`: routes alerts to people — grouping, quiet hours, escalation and
+/// acknowledgement — through console, file, webhook and command channels.
+@main
+struct NotifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "spasmwatch-notify",
+        abstract: "Route alerts to people: grouping, quiet hours, escalation, acknowledgement; console, file, webhook and command channels.")
+
+    @OptionGroup var options: CommonOptions
+
+    func run() async throws {
+        LoggingSetup.bootstrap(level: options.level)
+        let environment = try ServiceEnvironment(service: ServiceName.notify, instance: "notify", options: options)
+        let setup: NotifySetup
+        do {
+            setup = try NotifySetup(home: environment.home, configuration: environment.configuration,
+                                    diaryPage: environment.endpoints.manualHTTP)
+        } catch let error as NotifyConfigError {
+            throw ValidationError(error.description)
+        }
+        let receipts = try environment.subscribe([Topic.stored(environment.instance)])
+        let inbox = try environment.subscribe([Topic.alertPrefix, Topic.acknowledgement, Topic.heartbeatPrefix])
+        let outbox = try Outbox(url: environment.home.outbox(for: environment.instance))
+        let sender = ReliableSender(outbox: outbox, publisher: environment.publisher, receipts: receipts,
+                                    counters: environment.counters, logger: environment.logger)
+        let journal = try NotifyJournal(url: environment.home.dataDirectory.appendingPathComponent("notify.sqlite"))
+        let clock = SystemClock()
+        let engine = NotifyEngine(
+            planner: NotificationPlanner(rules: setup.rules, settings: setup.planner, text: setup.text, clock: clock),
+            channels: ChannelFactory.make(setup.rules, home: environment.home, settings: environment.configuration.notify),
+            journal: journal, recorder: OutboxDeliveryRecorder(sender: sender, counters: environment.counters),
+            clock: clock, logger: environment.logger)
+        let service = NotifyService(
+            environment: environment, engine: engine, inbox: inbox, sender: sender, journal: journal,
+            storage: StoreQueryAlertSource(context: environment.context, endpoint: environment.endpoints.storeQuery),
+            watchdog: Watchdog(sensorSilentAfter: environment.configuration.sensor.silentAfterSeconds,
+                               serviceSilentAfter: environment.configuration.notify.serviceSilentAfterSeconds,
+                               ignoring: [environment.instance],
+                               expected: Set(environment.configuration.expectedServices).subtracting([ServiceName.notify]),
+                               startedAt: clock.now,
+                               startGrace: max(30, 3 * environment.configuration.notify.serviceSilentAfterSeconds)),
+            clock: clock,
+            escalationSpan: setup.rules.routes.map {
+                Double($0.receivers.count) * ($0.escalateAfterSeconds ?? setup.planner.escalateAfterSeconds)
+            }.max() ?? 0)
+        environment.logger.info("routing", metadata: [
+            "receivers": "\(setup.rules.receivers.map(\.name).joined(separator: ","))",
+            "routes": "\(setup.rules.routes.count)", "rules": "\(setup.origin)"])
+        let rulesInfo = ["rules": setup.origin, "receivers": setup.rules.receivers.map(\.name).joined(separator: ", ")]
+        let heartbeat = environment.heartbeat { (rulesInfo, nil) }
+        try await environment.run([heartbeat, sender, service], closing: [inbox, receipts])
+    }
+}
