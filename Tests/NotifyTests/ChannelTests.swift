@@ -44,6 +44,7 @@ struct ChannelTests {
         defer { server.stop() }
         try await WebhookChannel(url: server.url, format: .ntfy, timeoutSeconds: 5, retry: .once).send(Self.note())
         try await WebhookChannel(url: server.url, format: .homeassistant, timeoutSeconds: 5, retry: .once).send(Self.note())
+        try #require(server.received.count == 2)
         let ntfy = server.received[0]
         #expect(ntfy.headers["title"] == "Possible fall - right ankle", "header made ASCII")
         #expect(ntfy.headers["priority"] == "5")

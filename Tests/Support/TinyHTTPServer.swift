@@ -1,5 +1,7 @@
 import SpasmSync
 import Foundation
+import SpasmBus
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,6 +21,8 @@ public final class TinyHTTPServer: Sendable {
     private let listener: Int32
     private let requests = Locked<[Request]>([])
     private let respond: @Sendable (Int) -> Int
+    private let stopped = Atomic<Bool>(false)
+    private let done = SocketThread.Handshake()
 
     public var url: URL { URL(string: "http://127.0.0.1:\(port)/hook")! }
     public var received: [Request] { requests.withLock { $0 } }
@@ -47,9 +51,13 @@ public final class TinyHTTPServer: Sendable {
     }
 
     private func serve() {
-        while true {
+        defer { done.succeed() }
+        while !stopped.load(ordering: .relaxed) {
             let client = accept(listener, nil, nil)
-            if client < 0 { return }
+            if client < 0 {
+                if stopped.load(ordering: .relaxed) { return }
+                continue
+            }
             handle(client)
             close(client)
         }
@@ -95,8 +103,12 @@ public final class TinyHTTPServer: Sendable {
         _ = response.withCString { send(client, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
     }
 
+    /// Stops accepting and waits for the server thread to end before the socket is closed,
+    /// so a later test's socket that gets the same descriptor number is never served here.
     public func stop() {
+        guard !stopped.exchange(true, ordering: .relaxed) else { return }
         shutdown(listener, Int32(SHUT_RDWR))
+        try? done.wait()
         close(listener)
     }
 
