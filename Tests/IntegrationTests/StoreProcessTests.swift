@@ -59,6 +59,11 @@ struct StoreProcessTests {
         let store = try ChildProcess("spasmwatch-store", home: home)
         #expect(await store.waitForOutput("started"))
 
+        let second = try ChildProcess("spasmwatch-store", home: home)
+        let secondStatus = await second.wait(timeout: 20)
+        #expect(secondStatus != nil && secondStatus != 0, "one writer per home")
+        #expect(second.stderr.contains("already running"))
+
         let sender = try Sender(home: home, source: "manual-itest")
         let running = Task { try await sender.sender.run() }
         try await Task.sleep(for: .milliseconds(500))
