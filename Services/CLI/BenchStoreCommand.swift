@@ -23,6 +23,9 @@ struct BenchStoreCommand: AsyncParsableCommand {
     @Option(help: "Messages per transaction (the store's commitBatch).")
     var batch: Int = 1000
 
+    @Flag(help: "Also measure end to end: this process publishes to a real spasmwatch-bus and spasmwatch-store.")
+    var throughBus = false
+
     @Option(help: "Rounds; the best of each is shown (store and raw alternate, so a busy machine hurts both alike).")
     var rounds: Int = 3
 
@@ -39,6 +42,7 @@ struct BenchStoreCommand: AsyncParsableCommand {
             }
         }
         print(try output.get())
+        if throughBus { try await EndToEndStoreBench.run(frames: frames / 2, events: events / 2) }
     }
 
     /// Seconds taken by each of the four runs of one round.

@@ -59,6 +59,11 @@ struct StoreProcessTests {
         let store = try ChildProcess("spasmwatch-store", home: home)
         #expect(await store.waitForOutput("started"))
 
+        let second = try ChildProcess("spasmwatch-store", home: home)
+        let secondStatus = await second.wait(timeout: 20)
+        #expect(secondStatus != nil && secondStatus != 0, "one writer per home")
+        #expect(second.stderr.contains("already running"))
+
         let sender = try Sender(home: home, source: "manual-itest")
         let running = Task { try await sender.sender.run() }
         try await Task.sleep(for: .milliseconds(500))
@@ -85,13 +90,17 @@ struct StoreProcessTests {
 
         let history = try ChildProcess("spasmwatch", ["history", "--since", "1d", "--kind", "spasm"], home: home)
         #expect(await history.wait(timeout: 20) == 0)
-        #expect(history.stdout.contains(String(ids[0].uuidString.lowercased().prefix(8))))
+        // The oldest entry comes first (stdout is read through a pipe: check the start of long output).
+        #expect(history.stdout.contains(String(ids[199].uuidString.lowercased().prefix(8))))
         let stats = try ChildProcess("spasmwatch", ["stats", "--days", "3"], home: home)
         #expect(await stats.wait(timeout: 20) == 0)
         #expect(stats.stdout.contains("total 200"))
-        let csv = try ChildProcess("spasmwatch", ["export", "--format", "csv"], home: home)
+        let csvFile = home.appendingPathComponent("export.csv")
+        let csv = try ChildProcess("spasmwatch", ["export", "--format", "csv", "--out", csvFile.path], home: home)
         #expect(await csv.wait(timeout: 20) == 0)
-        #expect(csv.stdout.split(separator: "\n").count == 201)
+        let lines = try String(contentsOf: csvFile, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 201, "a header and one row per entry")
+        #expect(lines.first?.hasPrefix("record,id,time_utc,local_time") == true)
         let reportFile = home.appendingPathComponent("report.html")
         let report = try ChildProcess("spasmwatch", ["report", "--out", reportFile.path], home: home)
         #expect(await report.wait(timeout: 20) == 0)
