@@ -16,7 +16,7 @@ struct BusProcessTests {
         let publisher = try ChildProcess("spasmwatch-notify", home: home)  // a service: it heartbeats
 
         // Subscriber process: the CLI's tail, as JSON.
-        let first = try ChildProcess("spasmwatch", ["tail", "heartbeat.spasmwatch-notify", "--count", "2", "--json"], home: home)
+        let first = try ChildProcess("spasmwatch", ["tail", "heartbeat.spasmwatch-notify", "--count", "2", "--json", "--seconds", "30"], home: home)
         #expect(await first.wait(timeout: 20) == 0)
         let lines = first.stdout.split(separator: "\n")
         #expect(lines.count == 2)
@@ -25,11 +25,11 @@ struct BusProcessTests {
         #expect(beat.header.source == "notify")
 
         // A stalled subscriber (stopped with SIGSTOP) must not hold up a late joiner.
-        let stalled = try ChildProcess("spasmwatch", ["tail", ""], home: home)
+        let stalled = try ChildProcess("spasmwatch", ["tail", "", "--seconds", "60"], home: home)
         try await Task.sleep(for: .milliseconds(500))
         stalled.signal(SIGSTOP)
         try await Task.sleep(for: .seconds(2))
-        let late = try ChildProcess("spasmwatch", ["tail", "heartbeat.spasmwatch-notify", "--count", "1", "--json"], home: home)
+        let late = try ChildProcess("spasmwatch", ["tail", "heartbeat.spasmwatch-notify", "--count", "1", "--json", "--seconds", "30"], home: home)
         #expect(await late.wait(timeout: 20) == 0)
         let lateBeat = try WireCodec.decode(Heartbeat.self, from: Data(try #require(late.stdout.split(separator: "\n").first).utf8))
         #expect(lateBeat.header.seq > beat.header.seq, "the publisher kept going while a subscriber was stalled")
@@ -54,7 +54,7 @@ struct BusProcessTests {
         #expect(status != nil && status != 0)
         #expect(second.stderr.contains("already running"))
         // The first still serves: a subscriber sees its heartbeat.
-        let tail = try ChildProcess("spasmwatch", ["tail", "heartbeat.spasmwatch-bus", "--count", "1"], home: home)
+        let tail = try ChildProcess("spasmwatch", ["tail", "heartbeat.spasmwatch-bus", "--count", "1", "--seconds", "30"], home: home)
         #expect(await tail.wait(timeout: 15) == 0)
         #expect(tail.stdout.contains("heartbeat.spasmwatch-bus"))
         await bus.stop()

@@ -114,7 +114,7 @@ struct SensorProcessTests {
     func pythonExampleProducer() async throws {
         let (home, bus, sensor, _) = try await startStack("sensor-py")
         defer { try? FileManager.default.removeItem(at: home) }
-        let tail = try ChildProcess("spasmwatch", ["tail", "sensor.frame.python-wrist", "--count", "3"], home: home)
+        let tail = try ChildProcess("spasmwatch", ["tail", "sensor.frame.python-wrist", "--count", "3", "--seconds", "30"], home: home)
         try await Task.sleep(for: .milliseconds(500))
         let script = TestSupport.repositoryRoot.appendingPathComponent("examples/python/producer.py").path
         let good = try ChildProcess("/usr/bin/env", ["python3", script, "--seconds", "2",
