@@ -15,7 +15,7 @@ struct BenchBusCommand: AsyncParsableCommand {
         abstract: "Bus throughput (200-byte messages and 50×3 sensor frames) beside raw libzmq in C.")
 
     @Option(help: "Messages per run.")
-    var messages: Int = 500_000
+    var messages: Int = 100_000
 
     @Option(help: .hidden)
     var role: String?
@@ -79,6 +79,7 @@ struct BenchBusCommand: AsyncParsableCommand {
         try await Task.sleep(for: .milliseconds(700))
         let publisher = try Child.start(pub[0], Array(pub.dropFirst()), home: nil)
         let output = await subscriber.waitForExit(timeout: 120)
+        subscriber.terminate()
         publisher.terminate()
         let fields = output.split(whereSeparator: { $0 == " " || $0 == "\n" })
         guard let i = fields.firstIndex(of: "received"), i + 3 < fields.count,
