@@ -156,7 +156,12 @@ struct FlareUpClock: Service {
     let sender: ReliableSender
 
     func run() async throws {
-        guard let monitor else { return }
+        // Only instance 0 watches for flare-ups; the others wait here, because a service
+        // that returns early would end the whole group.
+        guard let monitor else {
+            try? await gracefulShutdown()
+            return
+        }
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             if let alert = monitor.check() {
                 _ = try? await sender.send(alert, topic: Topic.alert(alert.severity))

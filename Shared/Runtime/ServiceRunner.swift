@@ -88,13 +88,19 @@ public struct MessageLoopService: Service {
     }
 
     public func run() async throws {
-        await withGracefulShutdownHandler {
-            for await message in subscriber.messages {
-                // Shutting down: leave what is still queued (reliable senders re-send it).
-                if Task.isShuttingDownGracefully { break }
-                await handle(message)
+        // Stop on graceful shutdown and on cancellation alike: the subscriber's queue does not
+        // notice a cancelled task by itself, so without this a cancelled loop would wait forever.
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                for await message in subscriber.messages {
+                    // Shutting down: leave what is still queued (reliable senders re-send it).
+                    if Task.isShuttingDownGracefully || Task.isCancelled { break }
+                    await handle(message)
+                }
+            } onGracefulShutdown: {
+                subscriber.stop()
             }
-        } onGracefulShutdown: {
+        } onCancel: {
             subscriber.stop()
         }
     }

@@ -63,3 +63,40 @@ struct DetectProcessTests {
         #expect(detect.process.terminationStatus == 0)
     }
 }
+
+/// Two detector instances split the sensors between them, and both keep running.
+@Suite("Detection scale-out", .serialized)
+struct DetectShardProcessTests {
+    @Test func twoInstancesSplitTheSensors() async throws {
+        let home = try TestSupport.temporaryHome("detect-shards")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let bus = try ChildProcess("spasmwatch-bus", home: home)
+        #expect(await bus.waitForOutput("bus running"))
+        let sensor = try ChildProcess("spasmwatch-sensor", ["--set", "sensor.httpPort=0"], home: home)
+        let first = try ChildProcess("spasmwatch-detect", ["--shard", "0/2"], home: home)
+        let second = try ChildProcess("spasmwatch-detect", ["--shard", "1/2"], home: home)
+        #expect(await sensor.waitForOutput("producer endpoint ready"))
+        #expect(await first.waitForOutput("detection ready"))
+        #expect(await second.waitForOutput("detection ready"))
+        let simulate = try ChildProcess("spasmwatch-sensor", ["simulate", "--sensors", "6", "--kind", "imu", "--duration", "3",
+                                                              "--speed", "max"], home: home)
+        #expect(await simulate.wait(timeout: 120) == 0)
+        try await Task.sleep(for: .seconds(2))
+        let status = try ChildProcess("spasmwatch", ["status", "--set", "expectedServices=spasmwatch-bus,spasmwatch-detect"], home: home)
+        #expect(await status.wait(timeout: 30) == 0)
+        let lines = status.stdout.split(separator: "\n").filter { $0.hasPrefix("spasmwatch-detect") }
+        #expect(lines.count == 2, "\(status.stdout)")
+        #expect(lines.contains { $0.contains("detect-0") && $0.contains("alive") })
+        #expect(lines.contains { $0.contains("detect-1") && $0.contains("alive") })
+        let counts = lines.compactMap { line -> Int? in
+            guard let range = line.range(of: "sensors=") else { return nil }
+            return Int(line[range.upperBound...].prefix { $0.isNumber })
+        }
+        #expect(counts.count == 2)
+        #expect(counts.reduce(0, +) == 6, "each sensor is taken by exactly one instance: \(counts)")
+        #expect(counts.allSatisfy { $0 > 0 })
+        for p in [second, first, sensor, bus] { await p.stop() }
+        #expect(first.process.terminationStatus == 0)
+        #expect(second.process.terminationStatus == 0)
+    }
+}
