@@ -110,16 +110,6 @@ enum Format {
 
     /// Rows as aligned columns (the last column is not padded).
     static func table(_ rows: [[String]]) -> String {
-        guard let first = rows.first else { return "" }
-        var lines: [String] = []
-        var widths = Array(repeating: 0, count: first.count)
-        for row in rows { for (i, cell) in row.enumerated() where i < widths.count - 1 { widths[i] = max(widths[i], cell.count) } }
-        for row in rows {
-            let line = row.enumerated().map { i, cell in
-                i < widths.count - 1 ? cell.padding(toLength: widths[i] + 2, withPad: " ", startingAt: 0) : cell
-            }.joined()
-            lines.append(line)
-        }
-        return lines.joined(separator: "\n")
+        TextTable.render(rows)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SpasmDetection
+import SpasmRuntime
 import SpasmSimulation
 
 /// `spasmwatch-detect bench`: detector-core throughput on samples already in memory, and
@@ -56,7 +57,7 @@ struct DetectBenchCommand: ParsableCommand {
                          String(format: "1 : %.0f", reference / perSecond), kind == .imu ? "≥ 3 M/s" : "≥ 10 M/s"])
             _ = episodes
         }
-        printTable(rows)
+        print(TextTable.render(rows))
 
         // scan: parse a CSV and detect, beside parsing alone.
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sw-detect-bench-\(getpid())")
@@ -79,13 +80,5 @@ struct DetectBenchCommand: ParsableCommand {
         let start = DispatchTime.now().uptimeNanoseconds
         try body()
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    }
-
-    func printTable(_ rows: [[String]]) {
-        var widths = Array(repeating: 0, count: rows[0].count)
-        for row in rows { for (i, c) in row.enumerated() { widths[i] = max(widths[i], c.count) } }
-        for row in rows {
-            print(row.enumerated().map { $1.padding(toLength: widths[$0] + 2, withPad: " ", startingAt: 0) }.joined())
-        }
     }
 }

@@ -44,16 +44,9 @@ enum FrameValidator {
             throw FrameRejection(message: "frame is \(total) bytes; at most \(maxBytes) bytes are allowed (send shorter frames)",
                                  field: nil, reason: "size")
         }
-        // Fast path: a well-typed frame decodes straight into ProducerFrame. Anything else
-        // goes through the generic JSON path, which can say exactly which field is wrong.
-        let fields: [String: JSONValue]
-        if let fast = FastFrameParser.parse(json) {
-            fields = fast
-        } else if let typed = try? JSONDecoder().decode(ProducerFrame.self, from: json) {
-            fields = typed.jsonFields
-        } else if let generic = try? JSONDecoder().decode([String: JSONValue].self, from: json) {
-            fields = generic
-        } else {
+        // Fast path: a flat frame is read by FastFrameParser. Anything else (escapes, nested
+        // values, malformed JSON) goes through JSONDecoder's generic path.
+        guard let fields = FastFrameParser.parse(json) ?? (try? JSONDecoder().decode([String: JSONValue].self, from: json)) else {
             throw FrameRejection(message: "frame is not a valid JSON object", field: nil, reason: "json")
         }
         guard let versionValue = fields["v"] else {
@@ -248,22 +241,5 @@ enum JSONValue: Decodable, Equatable {
         case .array: "an array"
         case .object: "an object"
         }
-    }
-}
-
-extension ProducerFrame {
-    /// The same fields as generic JSON values (no parsing: the frame is already typed).
-    var jsonFields: [String: JSONValue] {
-        var f: [String: JSONValue] = [
-            "v": .number(Double(v)), "sensorId": .string(sensorId), "kind": .string(kind), "placement": .string(placement),
-            "sampleRate": .number(sampleRate), "unit": .string(unit),
-        ]
-        if let channels { f["channels"] = .number(Double(channels)) }
-        if let firstSampleTime { f["firstSampleTime"] = .number(firstSampleTime) }
-        if let sampleCount { f["sampleCount"] = .number(Double(sampleCount)) }
-        if let producer { f["producer"] = .string(producer) }
-        if let seq { f["seq"] = .number(Double(seq)) }
-        if let samples { f["samples"] = .array(samples.map { .number($0) }) }
-        return f
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import SpasmBus
 import SpasmConfig
 import SpasmProducer
+import SpasmRuntime
 import SpasmSchema
 import Synchronization
 import ZeroMQ
@@ -47,9 +48,7 @@ struct SensorBenchCommand: AsyncParsableCommand {
                              String(format: "%.0f%%", 100 * accepted / raw)])
             }
         }
-        var widths = Array(repeating: 0, count: rows[0].count)
-        for row in rows { for (i, c) in row.enumerated() { widths[i] = max(widths[i], c.count) } }
-        for row in rows { print(row.enumerated().map { $1.padding(toLength: widths[$0] + 2, withPad: " ", startingAt: 0) }.joined()) }
+        print(TextTable.render(rows))
         print("")
         print("Goal for binary 50×3 frames: ≥ 50 k frames/s (2.5 M samples/s) on this 2-core machine.")
     }

@@ -35,8 +35,10 @@ struct ServeCommand: AsyncParsableCommand {
         let core = IngestionCore(publisher: environment.publisher, counters: environment.counters, settings: settings,
                                  logger: environment.logger)
         let security = environment.endpoints.usesCurve ? try BusSecurity.load(home: environment.home) : nil
-        let zap = try security.map { _ in try ZAPHandler.start(context: environment.context, home: environment.home, logger: environment.logger) }
-        _ = zap
+        // With CURVE (tcp), the ZAP handler checks producers' keys; its thread runs until the context ends.
+        if security != nil {
+            _ = try ZAPHandler.start(context: environment.context, home: environment.home, logger: environment.logger)
+        }
         let producers = ProducerEndpoint(core: core, endpoint: environment.endpoints.sensorProducers, security: security,
                                          context: environment.context, maxFrameBytes: settings.maxFrameBytes,
                                          logger: environment.logger)
