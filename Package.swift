@@ -30,7 +30,7 @@ let package = Package(
         .systemLibrary(name: "CZeroMQ", path: "Shared/CZeroMQ"),
         .target(name: "SpasmSync", path: "Shared/Sync"),
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ", "SpasmSync"], path: "Shared/ZeroMQ"),
-        .target(name: "SpasmSchema", path: "Shared/Schema"),
+        .target(name: "SpasmSchema", dependencies: ["SpasmSync"], path: "Shared/Schema"),
         .target(name: "SpasmConfig", dependencies: ["SpasmSchema"], path: "Shared/Config"),
         .target(
             name: "SpasmBus",

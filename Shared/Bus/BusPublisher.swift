@@ -60,7 +60,7 @@ public final class BusPublisher: Sendable {
     }
 
     /// Stamps a header for a new message of this sender.
-    public func makeHeader(topic: String, type: String, id: UUID = UUID(), person: String? = nil,
+    public func makeHeader(topic: String, type: String, id: UUID = .fastRandom(), person: String? = nil,
                            time: Double = Date().timeIntervalSince1970) -> EnvelopeHeader {
         let seq = nextSeq.withLock { counters in
             defer { counters[topic, default: 0] += 1 }
@@ -72,7 +72,7 @@ public final class BusPublisher: Sendable {
 
     /// Publishes a typed message; returns its message id.
     @discardableResult
-    public func publish<Body: MessageBody>(_ body: Body, topic: String, id: UUID = UUID(), person: String? = nil,
+    public func publish<Body: MessageBody>(_ body: Body, topic: String, id: UUID = .fastRandom(), person: String? = nil,
                                            payload: Data? = nil) throws -> UUID {
         try publishEncoded(topic: topic, type: Body.messageType, id: id, person: person,
                            bodyJSON: WireCodec.encode(body), payload: payload)
@@ -82,15 +82,27 @@ public final class BusPublisher: Sendable {
     /// Publishes an already-encoded body (outbox re-sends keep id and body, get a new sequence number).
     public func publishEncoded(topic: String, type: String, id: UUID, person: String?, bodyJSON: Data,
                                payload: Data? = nil) throws {
+        publish(batch: [try stamp(topic: topic, type: type, id: id, person: person, bodyJSON: bodyJSON, payload: payload)])
+    }
+
+    /// Stamps (sequence number, time) and assembles a message without handing it over yet:
+    /// collect several and pass them to `publish(batch:)`, which wakes the socket thread
+    /// once for all of them. Sequence numbers are taken here, so publish batches in order.
+    public func stamp(topic: String, type: String, id: UUID, person: String?, bodyJSON: Data,
+                      payload: Data? = nil) throws -> [Data] {
         let header = makeHeader(topic: topic, type: type, id: id, person: person)
         let envelope = try WireCodec.assemble(header: header, bodyJSON: bodyJSON)
         var frames = [Data(topic.utf8), envelope]
         if let payload { frames.append(payload) }
-        if queue.offer(frames) {
-            counters.add("bus.published")
-        } else {
-            counters.add("bus.dropped_queue_full")
-        }
+        return frames
+    }
+
+    /// Hands stamped messages to the socket thread in one go (never blocks).
+    public func publish(batch: [[Data]]) {
+        guard !batch.isEmpty else { return }
+        let accepted = queue.offer(contentsOf: batch)
+        if accepted > 0 { counters.add("bus.published", Int64(accepted)) }
+        if accepted < batch.count { counters.add("bus.dropped_queue_full", Int64(batch.count - accepted)) }
     }
 
     /// Messages waiting for the socket thread.

@@ -51,6 +51,25 @@ public final class HandoffQueue<Element: Sendable>: @unchecked Sendable {
         return true
     }
 
+    /// Adds elements without blocking, as many as fit; returns how many were added.
+    public func offer(contentsOf elements: [Element]) -> Int {
+        guard !elements.isEmpty else { return 0 }
+        condition.lock()
+        if let w = waiter {
+            waiter = nil
+            condition.unlock()
+            w.resume(returning: elements)
+            return elements.count
+        }
+        guard !closed else { condition.unlock(); return 0 }
+        let room = max(0, capacity - buffer.count)
+        let taken = min(room, elements.count)
+        buffer.append(contentsOf: elements.prefix(taken))
+        if taken > 0 { condition.broadcast() }
+        condition.unlock()
+        return taken
+    }
+
     /// Async consumers: everything queued, waiting (without blocking a thread) when empty.
     /// Returns nil once closed and drained.
     public func nextBatch() async -> [Element]? {

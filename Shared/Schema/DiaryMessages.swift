@@ -24,7 +24,7 @@ public struct DiaryEntry: MessageBody {
     public var correction: CorrectionRecord?
     public var confirmation: EpisodeConfirmation?
 
-    public init(entryId: UUID = UUID(), recordedAt: Double, via: String, kind: Kind, spasm: SpasmRecord? = nil,
+    public init(entryId: UUID = .fastRandom(), recordedAt: Double, via: String, kind: Kind, spasm: SpasmRecord? = nil,
                 checkin: CheckIn? = nil, medication: MedicationRecord? = nil, exercise: ExerciseRecord? = nil,
                 relapse: RelapseRecord? = nil, correction: CorrectionRecord? = nil,
                 confirmation: EpisodeConfirmation? = nil) {

@@ -9,6 +9,16 @@ public enum SchemaVersion {
 public protocol MessageBody: Codable, Sendable, Equatable {
     /// The `type` field of the envelope, e.g. "heartbeat".
     static var messageType: String { get }
+    /// True for the few types with a hand-written reader (`init?(flat:)`), read without
+    /// JSONDecoder on the hot path.
+    static var hasFlatReader: Bool { get }
+    /// The hand-written reader: nil for anything it does not read exactly as JSONDecoder does.
+    init?(flat members: FlatJSON.Members)
+}
+
+extension MessageBody {
+    public static var hasFlatReader: Bool { false }
+    public init?(flat members: FlatJSON.Members) { return nil }
 }
 
 /// The fields every message carries, readable without knowing the body's type.
@@ -34,7 +44,7 @@ public struct EnvelopeHeader: Codable, Sendable, Equatable {
         case version = "v", type, id, source, epoch, seq, time, person
     }
 
-    public init(version: Int = SchemaVersion.current, type: String, id: UUID = UUID(), source: String,
+    public init(version: Int = SchemaVersion.current, type: String, id: UUID = .fastRandom(), source: String,
                 epoch: UInt32, seq: UInt64, time: Double, person: String = Person.defaultId) {
         self.version = version
         self.type = type
@@ -94,6 +104,7 @@ public enum WireCodec {
 
     /// Reads only the header, checking the schema version.
     public static func decodeHeader(_ data: Data) throws(SchemaError) -> EnvelopeHeader {
+        if let header = EnvelopeHeader.fastDecode(data), header.version == SchemaVersion.current { return header }
         let header: EnvelopeHeader
         do {
             header = try JSONDecoder().decode(EnvelopeHeader.self, from: data)
@@ -108,6 +119,14 @@ public enum WireCodec {
 
     /// Decodes a whole envelope, checking version and type.
     public static func decode<Body: MessageBody>(_ type: Body.Type, from data: Data) throws(SchemaError) -> Envelope<Body> {
+        if Body.hasFlatReader, let envelope = FlatJSON.withMembers(data, { members -> Envelope<Body>? in
+            guard let header = EnvelopeHeader(flat: members), header.version == SchemaVersion.current,
+                  header.type == Body.messageType, let body = members.value("body")?.members.flatMap(Body.init(flat:))
+            else { return nil }
+            return Envelope(header: header, body: body)
+        }) {
+            return envelope
+        }
         let header = try decodeHeader(data)
         guard header.type == Body.messageType else {
             throw SchemaError.wrongType(expected: Body.messageType, got: header.type)

@@ -75,7 +75,7 @@ public struct Alert: MessageBody {
     public var sensorId: String?
     public var site: BodySite?
 
-    public init(alertId: UUID = UUID(), kind: String, severity: AlertSeverity, groupKey: String, title: String,
+    public init(alertId: UUID = .fastRandom(), kind: String, severity: AlertSeverity, groupKey: String, title: String,
                 message: String, at: Double, episodeId: UUID? = nil, sensorId: String? = nil, site: BodySite? = nil) {
         self.alertId = alertId
         self.kind = kind
@@ -126,7 +126,7 @@ public struct Delivery: MessageBody {
     public var at: Double
     public var text: String
 
-    public init(deliveryId: UUID = UUID(), alertIds: [UUID], receiver: String, channel: String, attempt: Int,
+    public init(deliveryId: UUID = .fastRandom(), alertIds: [UUID], receiver: String, channel: String, attempt: Int,
                 outcome: Outcome, error: String? = nil, at: Double, text: String) {
         self.deliveryId = deliveryId
         self.alertIds = alertIds

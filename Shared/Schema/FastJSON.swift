@@ -33,7 +33,23 @@ struct FastJSONWriter {
     }
 
     mutating func integer<T: BinaryInteger>(_ value: T) {
-        bytes.append(contentsOf: Array(String(value).utf8))
+        if let u = UInt64(exactly: value) {
+            digits(u)
+        } else if let i = Int64(exactly: value) {
+            bytes.append(UInt8(ascii: "-"))
+            digits(i.magnitude)
+        } else {
+            bytes.append(contentsOf: Array(String(value).utf8))
+        }
+    }
+
+    private mutating func digits(_ value: UInt64) {
+        if value < 10 { bytes.append(48 + UInt8(value)); return }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
+            var v = value, n = 0
+            while v > 0 { buffer[19 - n] = 48 + UInt8(v % 10); v /= 10; n += 1 }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[(20 - n)...]))
+        }
     }
 
     /// Doubles as JSONEncoder writes them: whole numbers without ".0", others in Swift's
@@ -57,7 +73,7 @@ extension EnvelopeHeader {
     func fastJSONPrefix() -> FastJSONWriter? {
         var w = FastJSONWriter()
         w.raw("{\"epoch\":"); w.integer(epoch)
-        w.raw(",\"id\":"); w.string(id.uuidString)
+        w.raw(",\"id\":\""); id.appendCanonical(to: &w.bytes); w.raw("\"")
         w.raw(",\"person\":"); w.string(person)
         w.raw(",\"seq\":"); w.integer(seq)
         w.raw(",\"source\":"); w.string(source)
@@ -97,6 +113,37 @@ extension ProducerReply {
         w.raw("\"ok\":"); if ok { w.raw("true") } else { w.raw("false") }
         if let reason { w.raw(",\"reason\":"); w.string(reason) }
         if let sensorId { w.raw(",\"sensorId\":"); w.string(sensorId) }
+        if let seq { w.raw(",\"seq\":"); w.integer(seq) }
+        w.raw("}")
+        return w.data
+    }
+}
+
+extension ProducerFrame {
+    /// The frame's JSON as JSONEncoder would write it with sorted keys, without JSONEncoder
+    /// (producers send one per frame). Nil when a number is not finite.
+    public func fastJSON() -> Data? {
+        var w = FastJSONWriter(capacity: 256 + (samples?.count ?? 0) * 8)
+        w.raw("{")
+        if let channels { w.raw("\"channels\":"); w.integer(channels); w.raw(",") }
+        if let firstSampleTime { w.raw("\"firstSampleTime\":"); guard w.number(firstSampleTime) else { return nil }; w.raw(",") }
+        w.raw("\"kind\":"); w.string(kind)
+        w.raw(",\"placement\":"); w.string(placement)
+        if let producer { w.raw(",\"producer\":"); w.string(producer) }
+        if let sampleCount { w.raw(",\"sampleCount\":"); w.integer(sampleCount) }
+        w.raw(",\"sampleRate\":"); guard w.number(sampleRate) else { return nil }
+        if let samples {
+            w.raw(",\"samples\":[")
+            for (i, sample) in samples.enumerated() {
+                if i > 0 { w.raw(",") }
+                guard w.number(sample) else { return nil }
+            }
+            w.raw("]")
+        }
+        w.raw(",\"sensorId\":"); w.string(sensorId)
+        if let seq { w.raw(",\"seq\":"); w.integer(seq) }
+        w.raw(",\"unit\":"); w.string(unit)
+        w.raw(",\"v\":"); w.integer(v)
         w.raw("}")
         return w.data
     }

@@ -56,9 +56,13 @@ public struct ProducerReply: Codable, Sendable, Equatable {
     public var sensorId: String?
     /// Samples per channel accepted.
     public var accepted: Int?
+    /// The frame's own `seq`, echoed, so a producer with several frames in flight can tell
+    /// which frame a reply is for.
+    public var seq: UInt64?
 
     public init(ok: Bool, error: String? = nil, field: String? = nil, reason: String? = nil, sensorId: String? = nil,
-                accepted: Int? = nil) {
+                accepted: Int? = nil, seq: UInt64? = nil) {
+        self.seq = seq
         self.ok = ok
         self.error = error
         self.field = field

@@ -1,0 +1,134 @@
+import Foundation
+
+// Hand-written readers for the messages that come by the thousand per second. Each returns
+// nil for anything unusual, and the caller falls back to JSONDecoder (same result, and
+// JSONDecoder's error message when the message is wrong). Tests/SchemaTests compare both.
+
+extension EnvelopeHeader {
+    /// The header fields of an envelope's members (the body is not looked at).
+    public init?(flat members: FlatJSON.Members) {
+        var version: Int?, type: String?, id: UUID?, source: String?, epoch: UInt32?, seq: UInt64?, time: Double?
+        var person: String?
+        let ok = members.forEach { key, value in
+            if key == "v" { version = value.int; return version != nil }
+            if key == "type" { type = value.string; return type != nil }
+            if key == "id" { id = value.uuid; return id != nil }
+            if key == "source" { source = value.string; return source != nil }
+            if key == "epoch" { epoch = value.uint32; return epoch != nil }
+            if key == "seq" { seq = value.uint64; return seq != nil }
+            if key == "time" { time = value.double; return time != nil }
+            if key == "person" { person = value.string; return person != nil }
+            return true
+        }
+        guard ok, let version, let type, let id, let source, let epoch, let seq, let time, let person else { return nil }
+        self.init(version: version, type: type, id: id, source: source, epoch: epoch, seq: seq, time: time, person: person)
+    }
+
+    /// Reads the header of an envelope's JSON without JSONDecoder; nil → use JSONDecoder.
+    public static func fastDecode(_ data: Data) -> EnvelopeHeader? {
+        FlatJSON.withMembers(data) { EnvelopeHeader(flat: $0) }
+    }
+}
+
+extension SensorFrame {
+    public static var hasFlatReader: Bool { true }
+
+    public init?(flat members: FlatJSON.Members) {
+        var sensorId: String?, kind: SensorSignal?, placement: BodySite?, unit: SampleUnit?
+        var sampleRate: Double?, channels: Int?, firstSampleTime: Double?, sampleCount: Int?
+        var producerSeq: UInt64?
+        let ok = members.forEach { key, value in
+            if key == "sensorId" { sensorId = value.string; return sensorId != nil }
+            if key == "kind" { kind = value.string.flatMap(SensorSignal.init(rawValue:)); return kind != nil }
+            if key == "placement" { placement = value.string.flatMap(BodySite.init(rawValue:)); return placement != nil }
+            if key == "unit" { unit = value.string.flatMap(SampleUnit.init(rawValue:)); return unit != nil }
+            if key == "sampleRate" { sampleRate = value.double; return sampleRate != nil }
+            if key == "channels" { channels = value.int; return channels != nil }
+            if key == "firstSampleTime" { firstSampleTime = value.double; return firstSampleTime != nil }
+            if key == "sampleCount" { sampleCount = value.int; return sampleCount != nil }
+            if key == "producerSeq" {
+                if value.isNull { return true }
+                producerSeq = value.uint64
+                return producerSeq != nil
+            }
+            return true
+        }
+        guard ok, let sensorId, let kind, let placement, let unit, let sampleRate, let channels, let firstSampleTime,
+              let sampleCount else { return nil }
+        self.init(sensorId: sensorId, kind: kind, placement: placement, sampleRate: sampleRate, channels: channels, unit: unit,
+                  firstSampleTime: firstSampleTime, sampleCount: sampleCount, producerSeq: producerSeq)
+    }
+}
+
+extension EpisodeEvent {
+    public static var hasFlatReader: Bool { true }
+
+    public init?(flat members: FlatJSON.Members) {
+        var episodeId: UUID?, phase: Phase?, kind: EpisodeKind?, sensorId: String?, site: BodySite?
+        var start: Double?, end: Double?, detectedAt: Double?, confidence: Double?, peak: Double?, frequency: Double?
+        /// An optional number: null or absent is nil; anything else must be a number.
+        func optional(_ value: FlatJSON.Value, _ into: inout Double?) -> Bool {
+            if value.isNull { into = nil; return true }
+            into = value.double
+            return into != nil
+        }
+        let ok = members.forEach { key, value in
+            if key == "episodeId" { episodeId = value.uuid; return episodeId != nil }
+            if key == "phase" { phase = value.string.flatMap(Phase.init(rawValue:)); return phase != nil }
+            if key == "kind" { kind = value.string.flatMap(EpisodeKind.init(rawValue:)); return kind != nil }
+            if key == "sensorId" { sensorId = value.string; return sensorId != nil }
+            if key == "site" {
+                if value.isNull { site = nil; return true }
+                site = value.string.flatMap(BodySite.init(rawValue:))
+                return site != nil
+            }
+            if key == "start" { start = value.double; return start != nil }
+            if key == "end" { return optional(value, &end) }
+            if key == "detectedAt" { detectedAt = value.double; return detectedAt != nil }
+            if key == "confidence" { confidence = value.double; return confidence != nil }
+            if key == "peak" { return optional(value, &peak) }
+            if key == "dominantFrequencyHz" { return optional(value, &frequency) }
+            return true
+        }
+        guard ok, let episodeId, let phase, let kind, let sensorId, let start, let detectedAt, let confidence else { return nil }
+        self.init(episodeId: episodeId, phase: phase, kind: kind, sensorId: sensorId, site: site, start: start, end: end,
+                  detectedAt: detectedAt, confidence: confidence, peak: peak, dominantFrequencyHz: frequency)
+    }
+}
+
+extension ProducerReply {
+    public init?(flat members: FlatJSON.Members) {
+        var ok: Bool?, error: String?, field: String?, reason: String?, sensorId: String?, accepted: Int?, seq: UInt64?
+        func optionalString(_ value: FlatJSON.Value, _ into: inout String?) -> Bool {
+            if value.isNull { into = nil; return true }
+            into = value.string
+            return into != nil
+        }
+        let valid = members.forEach { key, value in
+            if key == "ok" { ok = value.bool; return ok != nil }
+            if key == "error" { return optionalString(value, &error) }
+            if key == "field" { return optionalString(value, &field) }
+            if key == "reason" { return optionalString(value, &reason) }
+            if key == "sensorId" { return optionalString(value, &sensorId) }
+            if key == "accepted" {
+                if value.isNull { return true }
+                accepted = value.int
+                return accepted != nil
+            }
+            if key == "seq" {
+                if value.isNull { return true }
+                seq = value.uint64
+                return seq != nil
+            }
+            return true
+        }
+        guard valid, let ok else { return nil }
+        self.init(ok: ok, error: error, field: field, reason: reason, sensorId: sensorId, accepted: accepted, seq: seq)
+    }
+
+    /// Reads a reply: the hand-written reader, else JSONDecoder.
+    public static func decode(_ data: Data) throws -> ProducerReply {
+        if let reply = FlatJSON.withMembers(data, { ProducerReply(flat: $0) }) { return reply }
+        return try JSONDecoder().decode(ProducerReply.self, from: data)
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+@testable import SpasmSchema
+
+/// The hand-written readers give exactly what JSONDecoder gives, and refuse (so that
+/// JSONDecoder answers, with its error) whatever they do not read the same way.
+@Suite("Flat JSON readers")
+struct FlatJSONTests {
+    static let fixtures = GoldenFixtureTests.fixtures
+
+    @Test func headersOfEveryFixtureMatchJSONDecoder() throws {
+        for name in ["sensor.frame", "heartbeat", "stored", "manual.entry", "episode", "alert", "acknowledgement", "delivery"] {
+            let data = try Data(contentsOf: Self.fixtures.appendingPathComponent("\(name).json"))
+            let fast = try #require(EnvelopeHeader.fastDecode(data), "\(name)")
+            #expect(fast == (try JSONDecoder().decode(EnvelopeHeader.self, from: data)), "\(name)")
+        }
+    }
+
+    @Test func framesAndEpisodesMatchJSONDecoder() throws {
+        let frames = [
+            Samples.frame,
+            SensorFrame(sensorId: "emg-\"quoted\"-é", kind: .emg, placement: .leftCalf, sampleRate: 1000, channels: 1,
+                        unit: .millivolts, firstSampleTime: 1e9 + 1.0 / 3.0, sampleCount: 100, producerSeq: UInt64.max),
+        ]
+        for frame in frames {
+            let data = try WireCodec.encodeEnvelope(Envelope(header: Samples.header(SensorFrame.messageType), body: frame))
+            let fast = FlatJSON.withMembers(data) { members in members.value("body")?.members.flatMap { SensorFrame(flat: $0) } }
+            #expect(fast == frame)
+            #expect(try WireCodec.decode(SensorFrame.self, from: data).body == frame)
+        }
+        let episodes = [
+            Samples.episode,
+            EpisodeEvent(episodeId: UUID(), phase: .end, kind: .tonic, sensorId: "calf", site: nil, start: 1_764_000_000.125,
+                         end: 1_764_000_004.5, detectedAt: 1_764_000_002, confidence: 0.75, peak: 3.25, dominantFrequencyHz: nil),
+        ]
+        for episode in episodes {
+            let body = try WireCodec.encode(episode)
+            #expect(FlatJSON.withMembers(body) { EpisodeEvent(flat: $0) } == episode)
+        }
+    }
+
+    @Test func repliesRoundTrip() throws {
+        let replies = [
+            ProducerReply(ok: true, sensorId: "ankle", accepted: 50, seq: 7),
+            ProducerReply(ok: false, error: "sampleRate 5000 is outside 500–2000 Hz for emg\nsee \"docs\"", field: "sampleRate",
+                          reason: "range"),
+        ]
+        for reply in replies {
+            #expect(try ProducerReply.decode(reply.fastJSON()) == reply)
+            #expect(try JSONDecoder().decode(ProducerReply.self, from: reply.fastJSON()) == reply)
+        }
+    }
+
+    @Test func whatTheReaderRefusesIsLeftToJSONDecoder() throws {
+        let good = #"{"epoch":1,"id":"6F1B8C2E-3D4A-4B5C-9E8F-0A1B2C3D4E5F","person":"me","seq":0,"source":"s","time":1,"type":"t","v":1,"body":{}}"#
+        #expect(EnvelopeHeader.fastDecode(Data(good.utf8)) != nil)
+        let refused = [
+            good.replacingOccurrences(of: #""seq":0"#, with: #""seq":0.5"#),       // not a whole number
+            good.replacingOccurrences(of: #""seq":0"#, with: #""seq":-1"#),        // negative unsigned
+            good.replacingOccurrences(of: #""epoch":1"#, with: #""epoch":4294967296"#),  // past UInt32
+            good.replacingOccurrences(of: #""person":"me","#, with: ""),         // missing field
+            good.replacingOccurrences(of: #""id":"6F1B"#, with: #""id":"XF1B"#),   // not a UUID
+            good.replacingOccurrences(of: #""body":{}"#, with: #""body":{"a":01}"#),  // bad number in the body
+            good.replacingOccurrences(of: #""body":{}"#, with: #""body":{"a":"\q"}"#),  // bad escape
+            good + "x",                                                              // trailing text
+            String(good.dropLast()),                                                 // cut short
+        ]
+        for text in refused {
+            let data = Data(text.utf8)
+            #expect(EnvelopeHeader.fastDecode(data) == nil, "\(text)")
+            // Whatever JSONDecoder makes of it is the answer (it is lenient about a few of these).
+            #expect((try? WireCodec.decodeHeader(data)) == (try? JSONDecoder().decode(EnvelopeHeader.self, from: data)), "\(text)")
+        }
+        #expect(throws: SchemaError.self) { try WireCodec.decodeHeader(Data(refused[3].utf8)) }
+        // Integers written with an exponent or fraction are refused by the fast reader; JSONDecoder decides.
+        let exponent = good.replacingOccurrences(of: #""seq":0"#, with: #""seq":1e2"#)
+        #expect(EnvelopeHeader.fastDecode(Data(exponent.utf8)) == nil)
+    }
+
+    @Test func stringsWithEscapesAreRead() throws {
+        let text = #"{"a":"x\"y\\z\/\n\u00e9\ud83d\ude00","b":[1,-2.5e3,0]}"#
+        let result = FlatJSON.withMembers(Data(text.utf8)) { members -> (String, [Double])? in
+            guard let a = members.value("a")?.string, let b = members.value("b")?.numbers else { return nil }
+            return (a, b)
+        }
+        #expect(result?.0 == "x\"y\\z/\né😀")
+        #expect(result?.1 == [1, -2500, 0])
+        #expect(FlatJSON.withMembers(Data(#"{"a":"\ud83d"}"#.utf8)) { $0.value("a")?.string } == nil)  // lone surrogate
+    }
+}
