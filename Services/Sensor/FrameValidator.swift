@@ -22,9 +22,11 @@ struct ValidFrame: Sendable {
     var firstSampleTime: Double?
     var producer: String?
     var producerSeq: UInt64?
-    /// Interleaved, in g (imu) or mV (emg).
-    var samples: [Float]
-    var sampleCount: Int { samples.count / channels }
+    /// Interleaved little-endian Float32, in g (imu) or mV (emg): what the bus carries.
+    var payload: Data
+    var sampleCount: Int { payload.count / 4 / channels }
+    /// The samples as numbers (for tests and tools; the hot path keeps `payload`).
+    var samples: [Float] { SamplePacking.unpack(payload) }
 }
 
 /// The checks a frame must pass (docs/plug-in-a-sensor.md lists them). The same code
@@ -44,9 +46,9 @@ enum FrameValidator {
             throw FrameRejection(message: "frame is \(total) bytes; at most \(maxBytes) bytes are allowed (send shorter frames)",
                                  field: nil, reason: "size")
         }
-        // Fast path: a flat frame is read by FastFrameParser. Anything else (escapes, nested
-        // values, malformed JSON) goes through JSONDecoder's generic path.
-        guard let fields = FastFrameParser.parse(json) ?? (try? JSONDecoder().decode([String: JSONValue].self, from: json)) else {
+        // Fast path: FlatJSON reads the frame's members. Anything it refuses (malformed JSON)
+        // goes through JSONDecoder's generic path.
+        guard let fields = FrameFields(json) else {
             throw FrameRejection(message: "frame is not a valid JSON object", field: nil, reason: "json")
         }
         guard let versionValue = fields["v"] else {
@@ -57,8 +59,7 @@ enum FrameValidator {
                                  field: "v", reason: "version")
         }
         let sensorId = try string(fields, "sensorId")
-        guard sensorId.count <= 64, !sensorId.isEmpty,
-              sensorId.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) && $0.isASCII || "._-".unicodeScalars.contains($0) }) else {
+        guard sensorId.utf8.count <= 64, !sensorId.isEmpty, sensorId.utf8.allSatisfy(isSensorIdByte) else {
             throw FrameRejection(message: "sensorId '\(sensorId)' is not allowed: use \(sensorIdPattern)", field: "sensorId", reason: "field")
         }
         let kindText = try string(fields, "kind")
@@ -66,7 +67,7 @@ enum FrameValidator {
             throw FrameRejection(message: "kind '\(kindText)' is not allowed; allowed: imu, emg", field: "kind", reason: "field")
         }
         let placementText = try string(fields, "placement")
-        guard let placement = BodySite(parsing: placementText) else {
+        guard let placement = BodySite(rawValue: placementText) ?? BodySite(parsing: placementText) else {
             throw FrameRejection(message: "placement '\(placementText)' is not a body site; allowed: \(BodySite.allowedList)",
                                  field: "placement", reason: "field")
         }
@@ -89,8 +90,7 @@ enum FrameValidator {
             channels = n
         }
         let unitText = try string(fields, "unit")
-        let allowedUnits = kind == .imu ? ["g", "m/s2"] : ["mV", "uV"]
-        let unitAliases = ["m/s^2": "m/s2", "m/s²": "m/s2", "ms2": "m/s2", "µV": "uV", "μV": "uV", "mv": "mV"]
+        let allowedUnits = kind == .imu ? imuUnits : emgUnits
         let unit = unitAliases[unitText] ?? unitText
         guard allowedUnits.contains(unit) else {
             throw FrameRejection(message: "unit '\(unitText)' is not allowed for \(kind.rawValue); allowed: \(allowedUnits.joined(separator: ", "))",
@@ -107,8 +107,9 @@ enum FrameValidator {
         let producer = fields["producer"]?.stringValue
         let producerSeq = fields["seq"].flatMap(integer).map { UInt64(max(0, $0)) }
 
-        // Samples: a JSON array or a binary frame, not both, not neither.
-        var samples: [Float]
+        // Samples: a JSON array or a binary frame, not both, not neither. Either way they
+        // end as little-endian Float32, the bus's form.
+        var payload: Data
         let jsonSamples = fields["samples"]
         switch (jsonSamples, binary) {
         case (.some, .some(let b)) where !b.isEmpty:
@@ -118,7 +119,7 @@ enum FrameValidator {
             guard case .array(let array) = value else {
                 throw FrameRejection(message: "samples must be an array of numbers (channels interleaved)", field: "samples", reason: "samples")
             }
-            samples = []
+            var samples: [Float] = []
             samples.reserveCapacity(array.count)
             for (i, element) in array.enumerated() {
                 guard let d = double(element) else {
@@ -130,6 +131,7 @@ enum FrameValidator {
                 throw FrameRejection(message: "sampleCount \(declared) does not match \(samples.count) values in samples for \(channels) channel(s)",
                                      field: "sampleCount", reason: "samples")
             }
+            payload = SamplePacking.pack(samples)
         case (nil, .some(let b)):
             guard b.count % 4 == 0 else {
                 throw FrameRejection(message: "binary frame has \(b.count) bytes: expected a multiple of 4 (little-endian Float32)",
@@ -143,40 +145,65 @@ enum FrameValidator {
                 throw FrameRejection(message: "binary frame has \(b.count / 4) values; sampleCount \(declared) × \(channels) channel(s) needs \(declared * channels)",
                                      field: "sampleCount", reason: "samples")
             }
-            samples = SamplePacking.unpack(b)
+            payload = b
         case (nil, nil):
             throw FrameRejection(message: "no samples: send a 'samples' array or a binary Float32 frame", field: "samples", reason: "samples")
         }
-        if samples.isEmpty {
+        let valueCount = payload.count / 4
+        if valueCount == 0 {
             throw FrameRejection(message: "a frame needs at least one sample", field: "samples", reason: "samples")
         }
-        if samples.count % channels != 0 {
-            throw FrameRejection(message: "samples has \(samples.count) values, not a multiple of \(channels) channels",
+        if valueCount % channels != 0 {
+            throw FrameRejection(message: "samples has \(valueCount) values, not a multiple of \(channels) channels",
                                  field: "samples", reason: "samples")
         }
-        // Units, then ranges, one pass.
+        // Units, then ranges, one pass over the Float32 bytes (converted in place only when
+        // the unit is not already g or mV).
         let scale: Float = unit == "m/s2" ? Float(1 / standardGravity) : unit == "uV" ? 0.001 : 1
         let limit = kind == .imu ? maxAcceleration : maxEMG
-        let axisNames = ["ax", "ay", "az"]
-        for i in samples.indices {
-            let raw = samples[i]
-            guard raw.isFinite else {
-                throw FrameRejection(message: "sample \(i / channels) (\(kind == .imu ? axisNames[i % 3] : "emg")) is \(raw.isNaN ? "NaN" : "infinite"); samples must be finite numbers",
+        var problem: (index: Int, value: Float)?
+        if scale == 1 {
+            payload.withUnsafeBytes { raw in
+                for i in 0..<valueCount {
+                    let value = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
+                    if !value.isFinite || abs(value) > limit { problem = (i, value); return }
+                }
+            }
+        } else {
+            payload.withUnsafeMutableBytes { raw in
+                for i in 0..<valueCount {
+                    let rawValue = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
+                    let value = rawValue * scale
+                    if !rawValue.isFinite || abs(value) > limit { problem = (i, rawValue.isFinite ? value : rawValue); return }
+                    raw.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: i * 4, as: UInt32.self)
+                }
+            }
+        }
+        if let (i, value) = problem {
+            let axis = kind == .imu ? axisNames[i % 3] : "emg"
+            guard value.isFinite else {
+                throw FrameRejection(message: "sample \(i / channels) (\(axis)) is \(value.isNaN ? "NaN" : "infinite"); samples must be finite numbers",
                                      field: "samples", reason: "nan")
             }
-            let value = raw * scale
-            if abs(value) > limit {
-                let what = kind == .imu ? "|\(axisNames[i % 3])| must be ≤ 16 g" : "|emg| must be ≤ 100 mV"
-                throw FrameRejection(message: "sample \(i / channels) (\(kind == .imu ? axisNames[i % 3] : "emg")) is \(format(Double(value))) \(kind == .imu ? "g" : "mV"); \(what) for \(kind.rawValue)",
-                                     field: "samples", reason: "range")
-            }
-            samples[i] = value
+            let what = kind == .imu ? "|\(axis)| must be ≤ 16 g" : "|emg| must be ≤ 100 mV"
+            throw FrameRejection(message: "sample \(i / channels) (\(axis)) is \(format(Double(value))) \(kind == .imu ? "g" : "mV"); \(what) for \(kind.rawValue)",
+                                 field: "samples", reason: "range")
         }
         return ValidFrame(sensorId: sensorId, kind: kind, placement: placement, sampleRate: sampleRate, channels: channels,
-                          firstSampleTime: firstSampleTime, producer: producer, producerSeq: producerSeq, samples: samples)
+                          firstSampleTime: firstSampleTime, producer: producer, producerSeq: producerSeq, payload: payload)
     }
 
-    private static func string(_ fields: [String: JSONValue], _ name: String) throws(FrameRejection) -> String {
+    static let imuUnits = ["g", "m/s2"]
+    static let emgUnits = ["mV", "uV"]
+    static let unitAliases = ["m/s^2": "m/s2", "m/s²": "m/s2", "ms2": "m/s2", "µV": "uV", "μV": "uV", "mv": "mV"]
+    static let axisNames = ["ax", "ay", "az"]
+
+    /// Letters, digits, '.', '_' or '-' (ASCII).
+    static func isSensorIdByte(_ c: UInt8) -> Bool {
+        (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 46 || c == 95 || c == 45
+    }
+
+    private static func string(_ fields: FrameFields, _ name: String) throws(FrameRejection) -> String {
         guard let value = fields[name] else {
             throw FrameRejection(message: "missing required field '\(name)'", field: name, reason: "field")
         }
@@ -186,7 +213,7 @@ enum FrameValidator {
         return text
     }
 
-    private static func number(_ fields: [String: JSONValue], _ name: String) throws(FrameRejection) -> Double {
+    private static func number(_ fields: FrameFields, _ name: String) throws(FrameRejection) -> Double {
         guard let value = fields[name] else {
             throw FrameRejection(message: "missing required field '\(name)'", field: name, reason: "field")
         }
@@ -211,6 +238,37 @@ enum FrameValidator {
     }
 }
 
+/// A frame's top-level members, read by FlatJSON (the fast path) or, when it refuses the
+/// text, by JSONDecoder as `[String: JSONValue]`. Ten-odd members: a list beats a dictionary.
+struct FrameFields {
+    private var members: [(name: String, value: JSONValue)] = []
+
+    init?(_ json: Data) {
+        let fast = FlatJSON.withMembers(json) { object -> [(name: String, value: JSONValue)]? in
+            var list: [(name: String, value: JSONValue)] = []
+            list.reserveCapacity(12)
+            let ok = object.forEach { key, value in
+                guard let converted = JSONValue(value) else { return false }
+                list.append((key.string, converted))
+                return true
+            }
+            return ok ? list : nil
+        }
+        if let fast {
+            members = fast
+        } else if let decoded = try? JSONDecoder().decode([String: JSONValue].self, from: json) {
+            members = decoded.map { ($0.key, $0.value) }
+        } else {
+            return nil
+        }
+    }
+
+    /// The last member with this name.
+    subscript(name: String) -> JSONValue? {
+        members.last(where: { $0.name == name })?.value
+    }
+}
+
 /// Any JSON value, decoded strictly (a number is never a Bool and the reverse), so each
 /// field's error can say exactly what was wrong.
 enum JSONValue: Decodable, Equatable {
@@ -224,6 +282,29 @@ enum JSONValue: Decodable, Equatable {
         else if let s = try? container.decode(String.self) { self = .string(s) }
         else if let a = try? container.decode([JSONValue].self) { self = .array(a) }
         else { self = .object(try container.decode([String: JSONValue].self)) }
+    }
+
+    /// From FlatJSON's reader; nil when it cannot be converted exactly (the caller falls back).
+    init?(_ value: FlatJSON.Value) {
+        switch value.kind {
+        case .null: self = .null
+        case .bool: self = .bool(value.bool!)
+        case .number:
+            guard let d = value.double else { return nil }
+            self = .number(d)
+        case .string:
+            guard let s = value.string else { return nil }
+            self = .string(s)
+        case .array:
+            if let numbers = value.numbers {
+                self = .array(numbers.map(JSONValue.number))
+                return
+            }
+            fallthrough
+        case .object:
+            guard let decoded = try? JSONDecoder().decode(JSONValue.self, from: Data(value.jsonBytes)) else { return nil }
+            self = decoded
+        }
     }
 
     var stringValue: String? {

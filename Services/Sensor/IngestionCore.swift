@@ -52,29 +52,44 @@ final class IngestionCore: Sendable {
     /// Checks and publishes one frame; the reply says what happened.
     func ingest(json: Data, binary: Data?, via: String, producerKey: String,
                 now: Double = Date().timeIntervalSince1970) -> ProducerReply {
+        var outgoing: [[Data]] = []
+        let reply = ingest(json: json, binary: binary, via: via, producerKey: producerKey, now: now, outgoing: &outgoing)
+        publisher.publish(batch: outgoing)
+        return reply
+    }
+
+    /// Checks one frame and adds what it publishes to `outgoing` (stamped, in order); the
+    /// caller hands a whole batch of frames to the bus at once.
+    func ingest(json: Data, binary: Data?, via: String, producerKey: String, now: Double,
+                outgoing: inout [[Data]]) -> ProducerReply {
+        var seq: UInt64?
         do {
             let frame = try FrameValidator.validate(json: json, binary: binary, maxBytes: settings.maxFrameBytes)
+            seq = frame.producerSeq
             let (header, register) = try admit(frame, producerKey: producerKey, now: now)
             if let register {
-                _ = try? publisher.publish(SensorRegistration(sensorId: frame.sensorId, kind: frame.kind, placement: frame.placement,
-                                                              sampleRate: frame.sampleRate, channels: frame.channels, via: via,
-                                                              producer: frame.producer ?? register),
-                                           topic: Topic.sensorRegistered)
+                let registration = SensorRegistration(sensorId: frame.sensorId, kind: frame.kind, placement: frame.placement,
+                                                      sampleRate: frame.sampleRate, channels: frame.channels, via: via,
+                                                      producer: frame.producer ?? register)
+                if let message = try? publisher.stamp(topic: Topic.sensorRegistered, type: SensorRegistration.messageType,
+                                                      id: .fastRandom(), person: nil, bodyJSON: WireCodec.encode(registration)) {
+                    outgoing.append(message)
+                }
             }
-            if let body = header.fastJSON() {
-                try publisher.publishEncoded(topic: Topic.sensorFrame(frame.sensorId), type: SensorFrame.messageType, id: UUID(),
-                                             person: nil, bodyJSON: body, payload: SamplePacking.pack(frame.samples))
-            } else {
-                try publisher.publish(header, topic: Topic.sensorFrame(frame.sensorId), payload: SamplePacking.pack(frame.samples))
-            }
+            let body = try header.fastJSON() ?? WireCodec.encode(header)
+            outgoing.append(try publisher.stamp(topic: Topic.sensorFrame(frame.sensorId), type: SensorFrame.messageType,
+                                                id: .fastRandom(), person: nil, bodyJSON: body, payload: frame.payload))
             counters.add("frames.accepted")
             counters.add("samples.accepted", Int64(frame.sampleCount))
-            return ProducerReply(ok: true, sensorId: frame.sensorId, accepted: frame.sampleCount)
+            return ProducerReply(ok: true, sensorId: frame.sensorId, accepted: frame.sampleCount, seq: frame.producerSeq)
         } catch let rejection as FrameRejection {
             counters.add("frames.rejected")
             counters.add("rejected.\(rejection.reason)")
             logger.debug("frame rejected", metadata: ["reason": "\(rejection.reason)", "error": "\(rejection.message)", "via": "\(via)"])
-            return rejection.reply
+            var reply = rejection.reply
+            // Echo the frame's seq whenever it can be read, even from a frame refused as invalid.
+            reply.seq = seq ?? FlatJSON.withMembers(json) { $0.value("seq")?.uint64 }
+            return reply
         } catch {
             counters.add("frames.rejected")
             counters.add("rejected.internal")

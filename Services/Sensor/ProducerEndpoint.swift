@@ -49,35 +49,51 @@ final class ProducerEndpoint: Service, Sendable {
             }
             defer { socket.close() }
             logger.info("producer endpoint ready", metadata: ["endpoint": "\(endpoint)"])
+            var producerKeys: [Data: String] = [:]
+            var outgoing: [[Data]] = []
+            var replies: [[Data]] = []
             while !stopped.load(ordering: .relaxed) {
-                let frames: [Data]
+                // Wait for one request, then take whatever else has arrived (up to 256): the
+                // whole batch is published with one hand-over to the bus thread.
+                var requests: [[Data]] = []
                 do {
-                    guard let received = try socket.receiveMultipart() else { continue }
-                    frames = received
+                    guard let first = try socket.receiveMultipart() else { continue }
+                    requests.append(first)
+                    while requests.count < 256, let more = try socket.receiveMultipart(dontWait: true) { requests.append(more) }
                 } catch {
                     if let zmqError = error as? ZMQError, zmqError.isTerminated { return }
-                    continue
+                    if requests.isEmpty { continue }
                 }
-                guard frames.count >= 2 else { continue }
-                let identity = frames[0]
-                // REQ peers put an empty delimiter after the identity; DEALER peers may not.
-                let hasDelimiter = frames[1].isEmpty
-                let body = Array(frames.dropFirst(hasDelimiter ? 2 : 1))
-                let reply: ProducerReply
-                if body.isEmpty || body.count > 2 {
-                    core.counters.add("frames.rejected")
-                    core.counters.add("rejected.json")
-                    reply = ProducerReply(ok: false, error: "expected [frame JSON] or [frame JSON][binary Float32 samples], got \(body.count) parts",
-                                          reason: "json")
-                } else {
-                    reply = core.ingest(json: body[0], binary: body.count == 2 ? body[1] : nil, via: "zmq",
-                                        producerKey: "zmq:" + identity.map { String(format: "%02x", $0) }.joined())
+                let now = Date().timeIntervalSince1970
+                for frames in requests {
+                    guard frames.count >= 2 else { continue }
+                    let identity = frames[0]
+                    // REQ peers put an empty delimiter after the identity; DEALER peers may not.
+                    let hasDelimiter = frames[1].isEmpty
+                    let body = frames.dropFirst(hasDelimiter ? 2 : 1)
+                    let reply: ProducerReply
+                    if body.isEmpty || body.count > 2 {
+                        core.counters.add("frames.rejected")
+                        core.counters.add("rejected.json")
+                        reply = ProducerReply(ok: false, error: "expected [frame JSON] or [frame JSON][binary Float32 samples], got \(body.count) parts",
+                                              reason: "json")
+                    } else {
+                        let key = producerKeys[identity] ?? {
+                            if producerKeys.count > 10_000 { producerKeys.removeAll() }
+                            let key = "zmq:" + identity.map { String(format: "%02x", $0) }.joined()
+                            producerKeys[identity] = key
+                            return key
+                        }()
+                        reply = core.ingest(json: body[body.startIndex], binary: body.count == 2 ? body[body.startIndex + 1] : nil,
+                                            via: "zmq", producerKey: key, now: now, outgoing: &outgoing)
+                    }
+                    replies.append(hasDelimiter ? [identity, Data(), reply.fastJSON()] : [identity, reply.fastJSON()])
                 }
-                let replyJSON = reply.fastJSON()
-                var out = [identity]
-                if hasDelimiter { out.append(Data()) }
-                out.append(replyJSON)
-                _ = try? socket.send(out, dontWait: true)
+                // Frames reach the bus before their producers hear "accepted".
+                core.publisher.publish(batch: outgoing)
+                outgoing.removeAll(keepingCapacity: true)
+                for reply in replies { _ = try? socket.send(reply, dontWait: true) }
+                replies.removeAll(keepingCapacity: true)
             }
         }
         try ready.wait()

@@ -8,6 +8,14 @@ import ZeroMQ
 /// wrong and what is allowed. Synchronous and not `Sendable`: like its ZeroMQ socket, one
 /// producer belongs to one thread. The simulator and CSV replay use it.
 ///
+/// Two ways to send:
+/// - `send(samples:firstSampleTime:)` sends one frame and waits for its reply (a frame
+///   refused by the rate limit is sent again after a pause).
+/// - `submit(samples:firstSampleTime:)` keeps up to `window` frames in flight and returns
+///   the replies that have arrived; `flush()` waits for the rest. Replies come back in the
+///   order the frames were sent, each with the frame's `seq`. This is how a producer with
+///   many sensors or a fast link keeps ingestion busy without waiting a round trip per frame.
+///
 /// ```swift
 /// let producer = try SensorProducer(endpoint: endpoints.sensorProducers,
 ///                                   sensor: .init(sensorId: "ankle-r", kind: .imu, placement: .rightAnkle, sampleRate: 100))
@@ -41,35 +49,54 @@ public final class SensorProducer {
     }
 
     public let sensor: Sensor
+    /// Frames sent so far; the next frame's `seq`.
     public private(set) var framesSent: UInt64 = 0
+    /// Frames `submit` keeps in flight before it waits for a reply.
+    public let window: Int
     private let context: ZMQContext
     private let ownsContext: Bool
     private let endpoint: String
     private let security: BusSecurity?
     private let timeoutMilliseconds: Int32
     private var socket: ZMQSocket
+    /// Frames sent and not yet answered, oldest first (their `seq`).
+    private var inFlight: [UInt64] = []
+    private var inFlightStart = 0
 
     /// Connects to the producer endpoint (`Endpoints.sensorProducers`; `spasmwatch status`
     /// prints it). `security` is needed for a tcp endpoint (CURVE).
     public init(endpoint: String, sensor: Sensor, security: BusSecurity? = nil, context: ZMQContext? = nil,
-                timeoutMilliseconds: Int32 = 5000) throws {
+                timeoutMilliseconds: Int32 = 5000, window: Int = 64) throws {
         self.sensor = sensor
         self.endpoint = endpoint
         self.security = security
         self.context = context ?? ZMQContext()
         self.ownsContext = context == nil
         self.timeoutMilliseconds = timeoutMilliseconds
+        self.window = max(1, window)
         socket = try Self.connect(context: self.context, endpoint: endpoint, security: security, timeout: timeoutMilliseconds)
     }
 
+    /// A DEALER socket: requests and replies flow freely, in order, without REQ's lock-step.
     private static func connect(context: ZMQContext, endpoint: String, security: BusSecurity?, timeout: Int32) throws -> ZMQSocket {
-        let socket = try ZMQSocket(context: context, type: .req)
+        let socket = try ZMQSocket(context: context, type: .dealer)
         try socket.setReceiveTimeout(milliseconds: timeout)
         try socket.setSendTimeout(milliseconds: timeout)
+        try socket.setLinger(milliseconds: 0)
         try socket.setReconnectInterval(milliseconds: 100, max: 1000)
         if let security { try security.secureClient(socket) }
         try socket.connect(endpoint)
         return socket
+    }
+
+    /// The frame's JSON header for `samples` (interleaved, 3 channels for imu, 1 for emg).
+    private func header(valueCount: Int, firstSampleTime: Double?) -> Data {
+        let channels = sensor.kind == .imu ? 3 : 1
+        let frame = ProducerFrame(sensorId: sensor.sensorId, kind: sensor.kind.rawValue, placement: sensor.placement.rawValue,
+                                  sampleRate: sensor.sampleRate, channels: channels, unit: sensor.unit,
+                                  firstSampleTime: firstSampleTime, sampleCount: valueCount / channels,
+                                  producer: sensor.producerName, seq: framesSent)
+        return frame.fastJSON() ?? (try! JSONEncoder().encode(frame))
     }
 
     /// Sends one frame of interleaved samples (3 channels for imu, 1 for emg) as a binary
@@ -77,17 +104,15 @@ public final class SensorProducer {
     /// arrival time (for devices without a clock).
     @discardableResult
     public func send(samples: [Float], firstSampleTime: Double?) throws -> ProducerReply {
-        let channels = sensor.kind == .imu ? 3 : 1
-        let frame = ProducerFrame(sensorId: sensor.sensorId, kind: sensor.kind.rawValue, placement: sensor.placement.rawValue,
-                                  sampleRate: sensor.sampleRate, channels: channels, unit: sensor.unit,
-                                  firstSampleTime: firstSampleTime, sampleCount: samples.count / channels,
-                                  producer: sensor.producerName, seq: framesSent)
-        return try send(json: try JSONEncoder().encode(frame), binary: SamplePacking.pack(samples))
+        try send(json: header(valueCount: samples.count, firstSampleTime: firstSampleTime), binary: SamplePacking.pack(samples))
     }
 
     /// Sends a raw frame (its JSON and optional binary samples) and returns the reply. A
     /// frame refused by the rate limit is sent again after a short pause (up to 50 times).
+    /// Frames still in flight from `submit` are answered first (their replies are dropped:
+    /// call `flush()` before to keep them).
     public func send(json: Data, binary: Data?) throws -> ProducerReply {
+        _ = try flush()
         var reply = try sendOnce(json: json, binary: binary)
         var tries = 0
         while reply.reason == "rate-limit" && tries < 50 {
@@ -98,28 +123,89 @@ public final class SensorProducer {
         return reply
     }
 
+    /// Sends one frame without waiting for its reply while fewer than `window` frames are in
+    /// flight; returns the replies that arrived meanwhile (oldest first). A frame refused
+    /// by the rate limit is not sent again: its reply says so, and the producer pauses
+    /// briefly before the next frame.
+    public func submit(samples: [Float], firstSampleTime: Double?) throws -> [ProducerReply] {
+        try submit(json: header(valueCount: samples.count, firstSampleTime: firstSampleTime), binary: SamplePacking.pack(samples))
+    }
+
+    /// `submit` for a raw frame.
+    public func submit(json: Data, binary: Data?) throws -> [ProducerReply] {
+        var replies: [ProducerReply] = []
+        while inFlight.count - inFlightStart >= window { replies.append(try receiveReply(wait: true)!) }
+        try transmit(json: json, binary: binary)
+        while let reply = try receiveReply(wait: false) { replies.append(reply) }
+        if replies.contains(where: { $0.reason == "rate-limit" }) { Thread.sleep(forTimeInterval: 0.01) }
+        return replies
+    }
+
+    /// Waits for the replies to every frame in flight.
+    public func flush() throws -> [ProducerReply] {
+        var replies: [ProducerReply] = []
+        while inFlight.count > inFlightStart { replies.append(try receiveReply(wait: true)!) }
+        return replies
+    }
+
+    /// Frames sent and not yet answered.
+    public var framesInFlight: Int { inFlight.count - inFlightStart }
+
     private func sendOnce(json: Data, binary: Data?) throws -> ProducerReply {
+        try transmit(json: json, binary: binary)
+        return try receiveReply(wait: true)!
+    }
+
+    private func transmit(json: Data, binary: Data?) throws {
         var parts = [json]
         if let binary { parts.append(binary) }
         do {
             try socket.send(parts)
-            guard let reply = try socket.receiveMultipart(), let first = reply.first else {
-                // A REQ socket that lost its reply is stuck: start a fresh one.
-                socket.close()
-                socket = try Self.connect(context: context, endpoint: endpoint, security: security, timeout: timeoutMilliseconds)
-                throw Timeout()
-            }
-            framesSent += 1
-            return try JSONDecoder().decode(ProducerReply.self, from: first)
-        } catch let error as ZMQError where error.isAgain {
-            socket.close()
-            socket = try Self.connect(context: context, endpoint: endpoint, security: security, timeout: timeoutMilliseconds)
+        } catch {
+            guard error.isAgain else { throw error }
+            try reconnect()
             throw Timeout()
         }
+        if inFlightStart > 1024 {
+            inFlight.removeFirst(inFlightStart)
+            inFlightStart = 0
+        }
+        inFlight.append(framesSent)
+        framesSent += 1
     }
 
-    /// Closes the socket (and the context when the producer made it).
+    /// The next reply, in order; nil when `wait` is false and none has arrived.
+    private func receiveReply(wait: Bool) throws -> ProducerReply? {
+        guard inFlight.count > inFlightStart else { return nil }
+        var received: [Data]?
+        do {
+            received = try socket.receiveMultipart(dontWait: !wait)
+        } catch {
+            guard error.isAgain else { throw error }
+        }
+        guard let parts = received else {
+            if !wait { return nil }
+            // No answer in time: start afresh, so a late reply cannot be taken for another frame's.
+            try reconnect()
+            throw Timeout()
+        }
+        inFlightStart += 1
+        // A DEALER peer's reply is [reply JSON] (or [empty][reply JSON] if it sent a delimiter).
+        guard let json = parts.last else { throw Timeout() }
+        return try ProducerReply.decode(json)
+    }
+
+    private func reconnect() throws {
+        socket.close()
+        inFlight.removeAll()
+        inFlightStart = 0
+        socket = try Self.connect(context: context, endpoint: endpoint, security: security, timeout: timeoutMilliseconds)
+    }
+
+    /// Waits for the frames still in flight (up to the timeout), then closes the socket (and
+    /// the context when the producer made it).
     public func close() {
+        if framesInFlight > 0 { _ = try? flush() }
         socket.close()
         if ownsContext { context.terminate() }
     }

@@ -77,6 +77,45 @@ struct SensorProcessTests {
         #expect(sensor.process.terminationStatus == 0)
     }
 
+    @Test func framesInFlightEachGetTheirReplyInOrder() async throws {
+        let (home, bus, sensor, _) = try await startStack("sensor-window")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let ep = endpoints(home)
+        let context = ZMQContext()
+        let subscriber = try BusSubscriber(context: context, address: BusAddress(publish: ep.busPublish, subscribe: ep.busSubscribe),
+                                           prefixes: ["sensor.frame.window-"])
+        try await Task.sleep(for: .milliseconds(500))
+        let replies: [ProducerReply] = try await offPoolThrowing {
+            let producer = try SensorProducer(endpoint: ep.sensorProducers,
+                                              sensor: .init(sensorId: "window-1", kind: .imu, placement: .leftWrist, sampleRate: 100),
+                                              context: context, window: 8)
+            defer { producer.close() }
+            let t0 = Date().timeIntervalSince1970
+            var replies: [ProducerReply] = []
+            for i in 0..<200 {
+                // Frame 100 is out of range: its reply, and only its reply, is an error.
+                let samples = i == 100 ? [0, 0, 99] + [Float](repeating: 0, count: 72) : [Float](repeating: 0.5, count: 75)
+                replies += try producer.submit(samples: samples, firstSampleTime: t0 + Double(i) * 0.25)
+                #expect(producer.framesInFlight <= 8)
+            }
+            replies += try producer.flush()
+            #expect(producer.framesInFlight == 0)
+            return replies
+        }
+        #expect(replies.count == 200)
+        #expect(replies.map(\.seq) == (0..<200).map { UInt64($0) })
+        #expect(replies.filter { !$0.ok }.map(\.seq) == [100])
+        #expect(replies[100].error == "sample 0 (az) is 99 g; |az| must be ≤ 16 g for imu")
+        var frames = 0
+        let deadline = Date().addingTimeInterval(10)
+        while frames < 199 && Date() < deadline { frames += subscriber.next(timeout: 0.1)?.count ?? 0 }
+        #expect(frames == 199)
+        await subscriber.closeAsync()
+        context.terminate()
+        await sensor.stop()
+        await bus.stop()
+    }
+
     @Test func httpAndCurlUseTheSameValidation() async throws {
         let (home, bus, sensor, port) = try await startStack("sensor-http")
         defer { try? FileManager.default.removeItem(at: home) }
