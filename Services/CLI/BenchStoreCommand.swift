@@ -74,7 +74,8 @@ struct BenchStoreCommand: AsyncParsableCommand {
             text += "SPASMWATCH-STORE PATH: StoreIngestor.store on messages as the subscriber hands them over — decode the body,\n"
             text += "idempotency (frame: sensor + first sample time; event: envelope id), group commit, per-minute summaries\n"
             text += "(\(summaries) written), receipts listed (\(receipted)). RAW SQLITE: the same rows into the same tables through\n"
-            text += "the C API with prepared statements, nothing decoded. Database after a round: \(AppDatabase.formatBytes(databaseBytes)) + raw frames \(AppDatabase.formatBytes(rawBytes)).\n"
+            text += "the C API with prepared statements, nothing decoded, the same ids (message ids time-ordered, episode ids\n"
+            text += "random, as the services make them). Database after a round: \(AppDatabase.formatBytes(databaseBytes)) + raw frames \(AppDatabase.formatBytes(rawBytes)).\n"
             #if DEBUG
             text += "\nThis is a debug build: build with `swift build -c release` for real figures.\n"
             #endif
@@ -104,13 +105,17 @@ struct BenchStoreCommand: AsyncParsableCommand {
                                     firstSampleTime: start + Double(i / sensors.count) * 0.5, sampleCount: 50)
             frameMessages.append(try message(topic: Topic.sensorFrame(sensor), body: frame, seq: UInt64(i), payload: payload))
         }
+        // Ids as the services make them: message ids time-ordered, episode ids random.
         var eventMessages: [BusMessage] = []
+        var eventIds: [(message: UUID, episode: UUID)] = []
         eventMessages.reserveCapacity(eventCount)
         for i in 0..<eventCount {
             let t = start + Double(i)
-            let episode = EpisodeEvent(episodeId: UUID(), phase: .onset, kind: .clonus, sensorId: "ankle-r", site: .rightAnkle,
+            let episode = EpisodeEvent(episodeId: .fastRandom(), phase: .onset, kind: .clonus, sensorId: "ankle-r", site: .rightAnkle,
                                        start: t, detectedAt: t + 2, confidence: 0.9)
-            eventMessages.append(try message(topic: Topic.episode("clonus"), body: episode, seq: UInt64(i), payload: nil))
+            let message = try message(topic: Topic.episode("clonus"), body: episode, seq: UInt64(i), payload: nil)
+            eventMessages.append(message)
+            eventIds.append((message.header.id, episode.episodeId))
         }
 
         // The store's path.
@@ -167,13 +172,13 @@ struct BenchStoreCommand: AsyncParsableCommand {
                 try raw.exec("BEGIN")
                 for i in chunk..<min(chunk + batch, eventCount) {
                     let t = start + Double(i)
-                    var id = UUID().uuid
+                    var id = eventIds[i].message.uuid
                     withUnsafeBytes(of: &id) { _ = sqlite3_bind_blob(mark, 1, $0.baseAddress, 16, RawSQLite.transient) }
                     sqlite3_bind_text(mark, 2, "detect-0", -1, RawSQLite.transient)
                     sqlite3_bind_text(mark, 3, "episode", -1, RawSQLite.transient)
                     sqlite3_bind_double(mark, 4, t)
                     try raw.step(mark)
-                    sqlite3_bind_text(insert, 1, UUID().uuidString, -1, RawSQLite.transient)
+                    sqlite3_bind_text(insert, 1, eventIds[i].episode.uuidString, -1, RawSQLite.transient)
                     sqlite3_bind_text(insert, 2, "me", -1, RawSQLite.transient)
                     sqlite3_bind_text(insert, 3, "clonus", -1, RawSQLite.transient)
                     sqlite3_bind_text(insert, 4, "ankle-r", -1, RawSQLite.transient)

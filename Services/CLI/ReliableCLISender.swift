@@ -32,7 +32,7 @@ final class ReliableCLISender {
 
     /// Saves the message in the outbox, then publishes it.
     @discardableResult
-    func send<Body: MessageBody>(_ body: Body, topic: String, id: UUID = .fastRandom(), person: String) async throws -> UUID {
+    func send<Body: MessageBody>(_ body: Body, topic: String, id: UUID = .timeOrdered(), person: String) async throws -> UUID {
         if !warmedUp {
             // Give the new connection a moment to learn the bus's subscriptions (slow
             // joiner), so the first copy is not dropped at our own socket.

@@ -60,7 +60,7 @@ public final class BusPublisher: Sendable {
     }
 
     /// Stamps a header for a new message of this sender.
-    public func makeHeader(topic: String, type: String, id: UUID = .fastRandom(), person: String? = nil,
+    public func makeHeader(topic: String, type: String, id: UUID = .timeOrdered(), person: String? = nil,
                            time: Double = Date().timeIntervalSince1970) -> EnvelopeHeader {
         let seq = nextSeq.withLock { counters in
             defer { counters[topic, default: 0] += 1 }
@@ -72,7 +72,7 @@ public final class BusPublisher: Sendable {
 
     /// Publishes a typed message; returns its message id.
     @discardableResult
-    public func publish<Body: MessageBody>(_ body: Body, topic: String, id: UUID = .fastRandom(), person: String? = nil,
+    public func publish<Body: MessageBody>(_ body: Body, topic: String, id: UUID = .timeOrdered(), person: String? = nil,
                                            payload: Data? = nil) throws -> UUID {
         try publishEncoded(topic: topic, type: Body.messageType, id: id, person: person,
                            bodyJSON: WireCodec.encode(body), payload: payload)

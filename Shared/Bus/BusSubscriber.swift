@@ -54,37 +54,55 @@ public final class BusSubscriber: Sendable {
                 socket.close()
                 shared.queue.close()
             }
+            var batch: [BusMessage] = []
+            var received: [[Data]] = []
             while !shared.stopped.load(ordering: .relaxed) {
-                let frames: [Data]?
+                // Wait for one message, then take whatever else has arrived (up to 256), so a
+                // busy bus costs one hand-over per batch instead of one per message.
+                received.removeAll(keepingCapacity: true)
                 do {
-                    frames = try socket.receiveMultipart()
+                    guard let first = try socket.receiveMultipart() else { continue }  // timeout: check the stop flag
+                    received.append(first)
+                    while received.count < 256, let more = try socket.receiveMultipart(dontWait: true) { received.append(more) }
                 } catch {
                     if let zmqError = error as? ZMQError, zmqError.isTerminated { return }
                     counters.add("bus.receive_failed")
                     logger?.warning("receive failed", metadata: ["error": "\(error)"])
-                    continue
+                    if received.isEmpty { continue }
                 }
-                guard let frames else { continue }  // timeout: check the stop flag
-                let message: BusMessage
-                do {
-                    message = try BusMessage(frames: frames)
-                } catch {
-                    counters.add("bus.rejected_malformed")
-                    logger?.warning("malformed message on the bus", metadata: ["error": "\(error)"])
-                    continue
+                batch.removeAll(keepingCapacity: true)
+                var malformed = 0, gaps: Int64 = 0, duplicates = 0
+                for frames in received {
+                    let message: BusMessage
+                    do {
+                        message = try BusMessage(frames: frames)
+                    } catch {
+                        malformed += 1
+                        logger?.warning("malformed message on the bus", metadata: ["error": "\(error)"])
+                        continue
+                    }
+                    batch.append(message)
                 }
-                let verdict = shared.tracker.withLock { $0.observe(message.header, topic: message.topic) }
-                switch verdict {
-                case .gap(let missing):
-                    counters.add("bus.gap_messages", Int64(missing))
-                    logger?.notice("sequence gap", metadata: ["source": "\(message.header.source)", "missing": "\(missing)"])
-                case .duplicateOrOld:
-                    counters.add("bus.duplicates")
-                default:
-                    break
+                shared.tracker.withLock { tracker in
+                    for message in batch {
+                        switch tracker.observe(message.header, topic: message.topic) {
+                        case .gap(let missing):
+                            gaps += Int64(missing)
+                            logger?.notice("sequence gap", metadata: ["source": "\(message.header.source)", "missing": "\(missing)"])
+                        case .duplicateOrOld:
+                            duplicates += 1
+                        default:
+                            break
+                        }
+                    }
                 }
-                counters.add("bus.received")
-                if !shared.queue.put(message) { return }
+                if malformed > 0 { counters.add("bus.rejected_malformed", Int64(malformed)) }
+                if gaps > 0 { counters.add("bus.gap_messages", gaps) }
+                if duplicates > 0 { counters.add("bus.duplicates", Int64(duplicates)) }
+                if !batch.isEmpty {
+                    counters.add("bus.received", Int64(batch.count))
+                    if !shared.queue.put(contentsOf: batch) { return }
+                }
             }
         }
         try ready.wait()

@@ -35,6 +35,39 @@ public final class HandoffQueue<Element: Sendable>: @unchecked Sendable {
         return true
     }
 
+    /// Adds elements in order, blocking the calling thread while the queue is full. Call only
+    /// from a dedicated thread. Returns false once the queue is closed.
+    @discardableResult
+    public func put(contentsOf elements: [Element]) -> Bool {
+        var next = 0
+        condition.lock()
+        if let w = waiter, !elements.isEmpty {
+            waiter = nil
+            condition.unlock()
+            w.resume(returning: elements)
+            return true
+        }
+        while next < elements.count {
+            while buffer.count >= capacity && !closed { condition.wait() }
+            if closed { condition.unlock(); return false }
+            let taken = min(capacity - buffer.count, elements.count - next)
+            buffer.append(contentsOf: elements[next..<(next + taken)])
+            next += taken
+            condition.broadcast()
+            if let w = waiter {
+                // An async consumer is waiting (only when the buffer was empty): hand it all.
+                waiter = nil
+                let batch = buffer
+                buffer.removeAll(keepingCapacity: true)
+                condition.unlock()
+                w.resume(returning: batch)
+                condition.lock()
+            }
+        }
+        condition.unlock()
+        return true
+    }
+
     /// Adds an element without blocking; returns false when full or closed.
     public func offer(_ element: Element) -> Bool {
         condition.lock()

@@ -58,7 +58,7 @@ public final class Outbox: Sendable {
 
     /// Writes a typed message durably and returns the stored item.
     @discardableResult
-    public func add<Body: MessageBody>(_ body: Body, topic: String, id: UUID = .fastRandom(), person: String,
+    public func add<Body: MessageBody>(_ body: Body, topic: String, id: UUID = .timeOrdered(), person: String,
                                        payload: Data? = nil) async throws -> OutboxItem {
         let item = OutboxItem(id: id, topic: topic, type: Body.messageType, person: person,
                               body: try WireCodec.encode(body), payload: payload,

@@ -28,7 +28,7 @@ public final class ReliableSender: Service, Sendable {
 
     /// Writes the message to the outbox (durable on return), then publishes it.
     @discardableResult
-    public func send<Body: MessageBody>(_ body: Body, topic: String, id: UUID = .fastRandom(), person: String? = nil,
+    public func send<Body: MessageBody>(_ body: Body, topic: String, id: UUID = .timeOrdered(), person: String? = nil,
                                         payload: Data? = nil) async throws -> UUID {
         let item = try await outbox.add(body, topic: topic, id: id, person: person ?? publisher.person, payload: payload)
         try publish(item)

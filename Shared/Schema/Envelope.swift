@@ -44,7 +44,7 @@ public struct EnvelopeHeader: Codable, Sendable, Equatable {
         case version = "v", type, id, source, epoch, seq, time, person
     }
 
-    public init(version: Int = SchemaVersion.current, type: String, id: UUID = .fastRandom(), source: String,
+    public init(version: Int = SchemaVersion.current, type: String, id: UUID = .timeOrdered(), source: String,
                 epoch: UInt32, seq: UInt64, time: Double, person: String = Person.defaultId) {
         self.version = version
         self.type = type

@@ -16,6 +16,20 @@ extension UUID {
         }
     }
 
+    /// A version-7 UUID (RFC 9562): 48 bits of Unix milliseconds, then 74 random bits. Ids
+    /// made one after another sort in time order, so the store's primary-key index grows
+    /// at its end instead of at random pages. Used for message ids; ids people type a
+    /// prefix of (entries, episodes, alerts) stay random, since their first 8 hex digits
+    /// must differ.
+    public static func timeOrdered(now: Double = Date().timeIntervalSince1970) -> UUID {
+        let milliseconds = UInt64(max(0, now * 1000)) & 0xFFFF_FFFF_FFFF
+        let (a, b) = IdentifierGenerator.shared.withLock { ($0.next(), $0.next()) }
+        let high = milliseconds << 16 | 0x7000 | (a & 0x0FFF)
+        let low = (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+        var bytes = (high.bigEndian, low.bigEndian)
+        return withUnsafeBytes(of: &bytes) { UUID(uuid: $0.load(as: uuid_t.self)) }
+    }
+
     /// Parses the canonical form `8-4-4-4-12` hex digits (either case) without Foundation's
     /// slower general parser; nil for anything else.
     public init?(canonicalBytes text: UnsafeRawBufferPointer) {
@@ -42,6 +56,14 @@ extension UUID {
         case 97...102: c - 87
         default: nil
         }
+    }
+
+    /// The same text as `uuidString` (uppercase, canonical), made without Foundation.
+    public var canonicalString: String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(36)
+        appendCanonical(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The uppercase canonical text (what `uuidString` gives), as bytes.

@@ -192,7 +192,7 @@ public final class StoreIngestor {
                     confidence = CASE WHEN excluded."end" IS NOT NULL THEN excluded.confidence ELSE episode.confidence END,
                     start = MIN(excluded.start, episode.start),
                     detectedAt = MIN(excluded.detectedAt, episode.detectedAt)
-                """).execute(arguments: [e.episodeId.uuidString, header.person, e.kind.rawValue, e.sensorId, e.site?.rawValue,
+                """).execute(arguments: [e.episodeId.canonicalString, header.person, e.kind.rawValue, e.sensorId, e.site?.rawValue,
                                          e.start, e.end, e.detectedAt, e.confidence, e.peak, e.dominantFrequencyHz])
         case .alert(let header, let a):
             try db.cachedStatement(sql: """

@@ -77,6 +77,23 @@ struct FlatJSONTests {
         #expect(EnvelopeHeader.fastDecode(Data(exponent.utf8)) == nil)
     }
 
+    @Test func idsAreWellFormedAndReadBack() throws {
+        for _ in 0..<100 {
+            let random = UUID.fastRandom(), ordered = UUID.timeOrdered()
+            #expect(random.canonicalString == random.uuidString)
+            #expect(Array(random.uuidString)[14] == "4")
+            #expect(Array(ordered.uuidString)[14] == "7")
+            #expect("89AB".contains(Array(ordered.uuidString)[19]))
+            let text = Data(ordered.uuidString.lowercased().utf8)
+            #expect(text.withUnsafeBytes { UUID(canonicalBytes: $0) } == ordered)
+        }
+        // Time order: an id made a millisecond later sorts after.
+        let t = 1_764_072_000.0
+        #expect(UUID.timeOrdered(now: t).uuidString < UUID.timeOrdered(now: t + 0.001).uuidString)
+        #expect(Set((0..<10_000).map { _ in UUID.fastRandom() }).count == 10_000)
+        #expect(Data("6F1B8C2E-3D4A-4B5C-9E8F-0A1B2C3D4E5G".utf8).withUnsafeBytes { UUID(canonicalBytes: $0) } == nil)
+    }
+
     @Test func stringsWithEscapesAreRead() throws {
         let text = #"{"a":"x\"y\\z\/\n\u00e9\ud83d\ude00","b":[1,-2.5e3,0]}"#
         let result = FlatJSON.withMembers(Data(text.utf8)) { members -> (String, [Double])? in
