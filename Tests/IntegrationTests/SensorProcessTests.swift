@@ -165,6 +165,11 @@ struct SensorProcessTests {
         let bad = try ChildProcess("/usr/bin/env", ["python3", script, "--bad", "--endpoint", endpoints(home).sensorProducers], home: home)
         #expect(await bad.wait(timeout: 30) == 0)
         #expect(bad.stdout.contains("sampleRate 5000 is outside 500–2000 Hz for emg"))
+        // Frames in flight (DEALER): 60 s of data sent without waiting, every reply in order.
+        let fast = try ChildProcess("/usr/bin/env", ["python3", script, "--in-flight", "16", "--seconds", "60", "--sensor-id", "python-fast",
+                                                     "--endpoint", endpoints(home).sensorProducers], home: home)
+        #expect(await fast.wait(timeout: 60) == 0, "python producer --in-flight: \(fast.stderr)")
+        #expect(fast.stdout.contains("sent 240 frames from python-fast, 240 accepted"))
         await sensor.stop()
         await bus.stop()
     }

@@ -4,11 +4,14 @@
     pip install pyzmq
     python3 examples/python/producer.py                # 10 s of a gently moving wrist
     python3 examples/python/producer.py --bad          # one bad frame: prints the error reply
+    python3 examples/python/producer.py --in-flight 32 --seconds 600   # 10 min of data, as fast as it is taken
 
 The endpoint comes from --endpoint, else from $SPASMWATCH_HOME (default ./.spasmwatch):
 ipc://<home>/run/sensor-producers.sock. `spasmwatch status` prints it too.
 Each frame is [JSON header][binary little-endian float32 samples, channels interleaved];
 each gets a JSON reply: {"ok": true, ...} or {"ok": false, "error": "..."}.
+With --in-flight N the socket is a DEALER instead of a REQ: up to N frames are sent before
+their replies are read; replies come back in order, each with the frame's "seq".
 """
 import argparse
 import json
@@ -35,10 +38,12 @@ def main():
     p.add_argument("--rate", type=float, default=50.0)
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--bad", action="store_true", help="send one invalid frame and print the reply")
+    p.add_argument("--in-flight", type=int, default=0,
+                   help="keep up to N frames in flight (DEALER) and send as fast as ingestion takes them")
     args = p.parse_args()
 
     ctx = zmq.Context()
-    sock = ctx.socket(zmq.REQ)
+    sock = ctx.socket(zmq.DEALER if args.in_flight > 0 else zmq.REQ)
     sock.setsockopt(zmq.RCVTIMEO, 5000)
     sock.setsockopt(zmq.LINGER, 0)
     sock.connect(args.endpoint)
@@ -57,6 +62,8 @@ def main():
         return 0 if not reply["ok"] else 1
 
     t0 = time.time()
+    if args.in_flight > 0:
+        return stream(sock, args, t0, per_frame)
     frames = 0
     for n in range(int(args.seconds * 4)):
         samples = []
@@ -77,6 +84,52 @@ def main():
             time.sleep(delay)
     print(f"sent {frames} frames from {args.sensor_id}")
     return 0
+
+
+def frame(args, t0, per_frame, n):
+    samples = []
+    for i in range(per_frame):
+        t = (n * per_frame + i) / args.rate
+        samples += [0.1 * math.sin(0.5 * t), 0.05 * math.cos(0.3 * t), 0.99]
+    header = {"v": 1, "sensorId": args.sensor_id, "kind": "imu", "placement": args.placement,
+              "sampleRate": args.rate, "unit": "g", "firstSampleTime": t0 + n * per_frame / args.rate,
+              "sampleCount": per_frame, "producer": "python-example", "seq": n}
+    return [json.dumps(header).encode(), struct.pack("<%df" % len(samples), *samples)]
+
+
+def stream(sock, args, t0, per_frame):
+    """Frames in flight: send without waiting, read replies (in order) as the window fills."""
+    total = int(args.seconds * 4)
+    sent = answered = accepted = 0
+    start = time.time()
+
+    def read_reply():
+        nonlocal answered, accepted
+        reply = json.loads(sock.recv_multipart()[-1])
+        if reply.get("seq") != answered:
+            raise SystemExit(f"reply for seq {reply.get('seq')} where {answered} was expected")
+        answered += 1
+        if reply["ok"]:
+            accepted += 1
+            return
+        rejected = answered - accepted
+        if rejected <= 5:
+            print(f"frame {reply.get('seq')} rejected:", reply["error"], file=sys.stderr)
+        if reply.get("reason") == "rate-limit":
+            time.sleep(0.05)  # over the per-producer limit: back off (that frame is lost)
+
+    while sent < total:
+        if sent - answered >= args.in_flight:
+            read_reply()
+        sock.send_multipart(frame(args, t0, per_frame, sent))
+        sent += 1
+    while answered < sent:
+        read_reply()
+    elapsed = max(time.time() - start, 1e-6)
+    print(f"sent {sent} frames from {args.sensor_id}, {accepted} accepted, {sent / elapsed:.0f} frames/s")
+    if accepted < sent:
+        print(f"{sent - accepted} frames rejected (the first 5 are shown above)", file=sys.stderr)
+    return 0 if accepted == sent else 1
 
 
 if __name__ == "__main__":
