@@ -53,17 +53,16 @@ final class ProducerEndpoint: Service, Sendable {
             var outgoing: [[Data]] = []
             var replies: [[Data]] = []
             while !stopped.load(ordering: .relaxed) {
-                // Wait for one request, then take whatever else has arrived (up to 256): the
-                // whole batch is published with one hand-over to the bus thread.
-                var requests: [[Data]] = []
+                // Every request that has arrived (up to 256): the whole batch is published with
+                // one hand-over to the bus thread.
+                let requests: [[Data]]
                 do {
-                    guard let first = try socket.receiveMultipart() else { continue }
-                    requests.append(first)
-                    while requests.count < 256, let more = try socket.receiveMultipart(dontWait: true) { requests.append(more) }
+                    requests = try socket.receiveBatch(limit: 256)
                 } catch {
                     if let zmqError = error as? ZMQError, zmqError.isTerminated { return }
-                    if requests.isEmpty { continue }
+                    continue
                 }
+                if requests.isEmpty { continue }
                 let now = Date().timeIntervalSince1970
                 for frames in requests {
                     guard frames.count >= 2 else { continue }

@@ -55,21 +55,19 @@ public final class BusSubscriber: Sendable {
                 shared.queue.close()
             }
             var batch: [BusMessage] = []
-            var received: [[Data]] = []
             while !shared.stopped.load(ordering: .relaxed) {
-                // Wait for one message, then take whatever else has arrived (up to 256), so a
-                // busy bus costs one hand-over per batch instead of one per message.
-                received.removeAll(keepingCapacity: true)
+                // Every message that has arrived (up to 256), so a busy bus costs one hand-over
+                // per batch instead of one per message.
+                let received: [[Data]]
                 do {
-                    guard let first = try socket.receiveMultipart() else { continue }  // timeout: check the stop flag
-                    received.append(first)
-                    while received.count < 256, let more = try socket.receiveMultipart(dontWait: true) { received.append(more) }
+                    received = try socket.receiveBatch(limit: 256)
                 } catch {
                     if let zmqError = error as? ZMQError, zmqError.isTerminated { return }
                     counters.add("bus.receive_failed")
                     logger?.warning("receive failed", metadata: ["error": "\(error)"])
-                    if received.isEmpty { continue }
+                    continue
                 }
+                if received.isEmpty { continue }  // timeout: check the stop flag
                 batch.removeAll(keepingCapacity: true)
                 var malformed = 0, gaps: Int64 = 0, duplicates = 0
                 for frames in received {

@@ -20,19 +20,7 @@ public final class HandoffQueue<Element: Sendable>: @unchecked Sendable {
     /// a dedicated thread. Returns false once the queue is closed.
     @discardableResult
     public func put(_ element: Element) -> Bool {
-        condition.lock()
-        if let w = waiter {
-            waiter = nil
-            condition.unlock()
-            w.resume(returning: [element])
-            return true
-        }
-        while buffer.count >= capacity && !closed { condition.wait() }
-        if closed { condition.unlock(); return false }
-        buffer.append(element)
-        condition.broadcast()
-        condition.unlock()
-        return true
+        put(contentsOf: [element])
     }
 
     /// Adds elements in order, blocking the calling thread while the queue is full. Call only
@@ -70,18 +58,7 @@ public final class HandoffQueue<Element: Sendable>: @unchecked Sendable {
 
     /// Adds an element without blocking; returns false when full or closed.
     public func offer(_ element: Element) -> Bool {
-        condition.lock()
-        if let w = waiter {
-            waiter = nil
-            condition.unlock()
-            w.resume(returning: [element])
-            return true
-        }
-        guard !closed, buffer.count < capacity else { condition.unlock(); return false }
-        buffer.append(element)
-        condition.broadcast()
-        condition.unlock()
-        return true
+        offer(contentsOf: [element]) == 1
     }
 
     /// Adds elements without blocking, as many as fit; returns how many were added.

@@ -59,9 +59,8 @@ public final class SensorProducer {
     private let security: BusSecurity?
     private let timeoutMilliseconds: Int32
     private var socket: ZMQSocket
-    /// Frames sent and not yet answered, oldest first (their `seq`).
-    private var inFlight: [UInt64] = []
-    private var inFlightStart = 0
+    /// Frames sent and not yet answered (their replies come back in order).
+    public private(set) var framesInFlight = 0
 
     /// Connects to the producer endpoint (`Endpoints.sensorProducers`; `spasmwatch status`
     /// prints it). `security` is needed for a tcp endpoint (CURVE).
@@ -134,7 +133,7 @@ public final class SensorProducer {
     /// `submit` for a raw frame.
     public func submit(json: Data, binary: Data?) throws -> [ProducerReply] {
         var replies: [ProducerReply] = []
-        while inFlight.count - inFlightStart >= window { replies.append(try receiveReply(wait: true)!) }
+        while framesInFlight >= window { replies.append(try receiveReply(wait: true)!) }
         try transmit(json: json, binary: binary)
         while let reply = try receiveReply(wait: false) { replies.append(reply) }
         if replies.contains(where: { $0.reason == "rate-limit" }) { Thread.sleep(forTimeInterval: 0.01) }
@@ -144,12 +143,9 @@ public final class SensorProducer {
     /// Waits for the replies to every frame in flight.
     public func flush() throws -> [ProducerReply] {
         var replies: [ProducerReply] = []
-        while inFlight.count > inFlightStart { replies.append(try receiveReply(wait: true)!) }
+        while framesInFlight > 0 { replies.append(try receiveReply(wait: true)!) }
         return replies
     }
-
-    /// Frames sent and not yet answered.
-    public var framesInFlight: Int { inFlight.count - inFlightStart }
 
     private func sendOnce(json: Data, binary: Data?) throws -> ProducerReply {
         try transmit(json: json, binary: binary)
@@ -166,17 +162,13 @@ public final class SensorProducer {
             try reconnect()
             throw Timeout()
         }
-        if inFlightStart > 1024 {
-            inFlight.removeFirst(inFlightStart)
-            inFlightStart = 0
-        }
-        inFlight.append(framesSent)
+        framesInFlight += 1
         framesSent += 1
     }
 
     /// The next reply, in order; nil when `wait` is false and none has arrived.
     private func receiveReply(wait: Bool) throws -> ProducerReply? {
-        guard inFlight.count > inFlightStart else { return nil }
+        guard framesInFlight > 0 else { return nil }
         var received: [Data]?
         do {
             received = try socket.receiveMultipart(dontWait: !wait)
@@ -189,7 +181,7 @@ public final class SensorProducer {
             try reconnect()
             throw Timeout()
         }
-        inFlightStart += 1
+        framesInFlight -= 1
         // A DEALER peer's reply is [reply JSON] (or [empty][reply JSON] if it sent a delimiter).
         guard let json = parts.last else { throw Timeout() }
         return try ProducerReply.decode(json)
@@ -197,8 +189,7 @@ public final class SensorProducer {
 
     private func reconnect() throws {
         socket.close()
-        inFlight.removeAll()
-        inFlightStart = 0
+        framesInFlight = 0
         socket = try Self.connect(context: context, endpoint: endpoint, security: security, timeout: timeoutMilliseconds)
     }
 

@@ -39,23 +39,14 @@ extension UUID {
             var i = 0
             for k in 0..<16 {
                 if i == 8 || i == 13 || i == 18 || i == 23 { i += 1 }
-                guard let high = Self.hex(text[i]), let low = Self.hex(text[i + 1]) else { return false }
-                out[k] = high << 4 | low
+                guard let high = FlatJSON.hexValue(text[i]), let low = FlatJSON.hexValue(text[i + 1]) else { return false }
+                out[k] = UInt8(high << 4 | low)
                 i += 2
             }
             return true
         }
         guard ok else { return nil }
         self.init(uuid: bytes)
-    }
-
-    private static func hex(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 48...57: c - 48
-        case 65...70: c - 55
-        case 97...102: c - 87
-        default: nil
-        }
     }
 
     /// The same text as `uuidString` (uppercase, canonical), made without Foundation.

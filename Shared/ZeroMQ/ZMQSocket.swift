@@ -192,6 +192,17 @@ public final class ZMQSocket {
             if zmq_msg_more(&msg) == 0 { return parts }
         }
     }
+
+    /// Waits for one message (up to the receive timeout), then takes whatever else has
+    /// already arrived, up to `limit` messages in all, so a burst costs one wake-up.
+    /// Returns [] on timeout. An error before the first message is thrown; one after it
+    /// ends the batch early (the next call meets it again).
+    public func receiveBatch(limit: Int) throws(ZMQError) -> [[Data]] {
+        guard let first = try receiveMultipart() else { return [] }
+        var batch = [first]
+        while batch.count < limit, let more = try? receiveMultipart(dontWait: true) { batch.append(more) }
+        return batch
+    }
 }
 
 /// CURVE key pairs (Z85 text, 40 characters each).
