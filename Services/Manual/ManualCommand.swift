@@ -47,17 +47,21 @@ struct ManualCommand: AsyncParsableCommand {
 
         let feed = try environment.subscribe([Topic.episodePrefix, Topic.alertPrefix, Topic.acknowledgement])
         let feedLoop = MessageLoopService(subscriber: feed) { message in await board.observe(message) }
-        let requests = RequestServer(context: environment.context, endpoint: environment.endpoints.manualRequests,
-                                     logger: environment.logger) { data in
-            let reply: ManualReply
-            do {
-                reply = await desk.handle(try JSONDecoder().decode(ManualRequest.self, from: data))
-            } catch {
-                reply = ManualReply(ok: false, error: "not a manual request: \(WireCodec.describe(error))")
+        // The CLI's way in. The desk is async: the socket thread waits for its answer.
+        let requests = try RequestReplyServer(name: "manual-requests", context: environment.context,
+                                              endpoint: environment.endpoints.manualRequests, logger: environment.logger) { data in
+            AnswerBox.wait {
+                let reply: ManualReply
+                do {
+                    reply = await desk.handle(try JSONDecoder().decode(ManualRequest.self, from: data))
+                } catch {
+                    reply = ManualReply(ok: false, error: "not a manual request: \(WireCodec.describe(error))")
+                }
+                let encoded = try? WireCodec.encode(reply)
+                return encoded ?? Data(#"{"ok":false,"error":"could not encode the reply"}"#.utf8)
             }
-            let encoded = try? WireCodec.encode(reply)
-            return encoded ?? Data(#"{"ok":false,"error":"could not encode the reply"}"#.utf8)
         }
+        environment.logger.info("accepting CLI requests", metadata: ["endpoint": "\(environment.endpoints.manualRequests)"])
         let outboxWatch = EveryFewSeconds(seconds: 2) { _ = try? await desk.importFromOutbox() }
         let pageURL = PageAddress()
         let web = try WebServer.make(desk: desk, board: board, settings: settings, page: PhonePage.html,

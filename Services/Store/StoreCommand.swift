@@ -36,8 +36,10 @@ struct StoreCommand: AsyncParsableCommand {
                                  commitBatch: max(1, settings.commitBatch), counters: environment.counters, logger: logger)
         let engine = StoreQueryEngine(database: database, timeZone: timeZone, diskBudgetBytes: settings.diskBudgetBytes,
                                       rawRetentionDays: settings.rawRetentionDays)
-        let queries = try QueryServer(context: environment.context, endpoint: environment.endpoints.storeQuery,
-                                      engine: engine, counters: environment.counters, logger: logger)
+        // JSON StoreRequest in, StoreResponse out (docs/wire-format.md, "Store queries").
+        let queries = try RequestReplyServer(name: "store-queries", context: environment.context,
+                                             endpoint: environment.endpoints.storeQuery, counters: environment.counters,
+                                             counterPrefix: "queries", logger: logger) { engine.answer(json: $0) }
         let housekeeping = Housekeeping(
             retention: RawRetention(database: database, retentionDays: settings.rawRetentionDays,
                                     budgetBytes: settings.diskBudgetBytes),
