@@ -60,6 +60,24 @@ struct RulesTests {
         #expect(setup.planner.quietHours == DailyWindow(start: "22:30", end: "07:00"))
     }
 
+    /// Who else a fall can reach: only receivers that are not the person, on a route a fall
+    /// can take (not hidden behind a catch-all route).
+    @Test func caregiversAreTheOthersAFallCanReach() {
+        #expect(NotifyRules.standard(person: "me").caregivers.isEmpty)
+        #expect(NotifyRules.noCaregiverWarning == "No caregiver is set up: a fall reaches only you.")
+        let console = [ChannelSpec(type: .console)]
+        let rules = NotifyRules(
+            receivers: [.init(name: "me", channels: console), .init(name: "anna", channels: console),
+                        .init(name: "ben", channels: console), .init(name: "nurse", channels: console),
+                        .init(name: "sam", isPerson: true, channels: console)],
+            routes: [.init(match: .init(kinds: ["phasic"]), receivers: ["nurse"]),
+                     .init(match: .init(severities: [.critical], sites: [.leftLeg]), receivers: ["sam", "ben"], continue: true),
+                     .init(match: .init(minSeverity: .warning), receivers: ["me", "anna", "sam"]),
+                     .init(receivers: ["nurse"])])
+        #expect(rules.caregivers == ["ben", "anna"], "the nurse gets spasms only, and the catch-all comes after a route that takes every fall")
+        #expect(rules.caregivers(person: "sam") == ["ben", "me", "anna"], "for person sam, a receiver named me is a caregiver")
+    }
+
     @Test func unknownTimeZoneIsAnError() {
         var configuration = Configuration()
         configuration.timeZone = "Mars/Olympus"
