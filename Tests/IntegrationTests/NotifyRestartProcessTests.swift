@@ -1,0 +1,106 @@
+import Foundation
+import SpasmSchema
+import SpasmTestSupport
+import Testing
+
+/// spasmwatch-notify killed with SIGKILL and started again: nothing delivered goes out a
+/// second time, and an escalation carries on at the step it had reached. Deliveries are
+/// counted at a real local webhook receiver.
+@Suite("Notify restarts", .serialized)
+struct NotifyRestartProcessTests {
+    typealias P = NotifyProcessTests
+
+    /// The notifications the webhook received about one alert.
+    static func about(_ alert: Alert, _ server: TinyHTTPServer) -> [[String: Any]] {
+        P.notifications(server).filter { ($0["alertIds"] as? [String]) == [alert.alertId.uuidString] }
+    }
+
+    static func count(_ alert: Alert, to receiver: String, _ server: TinyHTTPServer) -> Int {
+        about(alert, server).filter { $0["receiver"] as? String == receiver }.count
+    }
+
+    @Test func deliveredFallsAreNotSentAgainAfterKill9() async throws {
+        let home = try TestSupport.temporaryHome("notify-restart")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let server = try TinyHTTPServer()
+        defer { server.stop() }
+        try P.write("""
+            {"receivers": [{"name": "me", "isPerson": true, "channels": [{"type": "webhook", "url": "\(server.url)"}]},
+                           {"name": "anna", "channels": [{"type": "webhook", "url": "\(server.url)"}]}],
+             "routes": [{"match": {"kinds": ["fall"]}, "receivers": ["me", "anna"], "escalateAfterSeconds": 2},
+                        {"receivers": ["me"]}]}
+            """, to: home)
+        let bus = try ChildProcess("spasmwatch-bus", home: home)
+        #expect(await bus.waitForOutput("bus running"))
+        let client = try P.TestBus(home: home, prefixes: [Topic.deliveryPrefix])
+        defer { client.close() }
+        var notify = try ChildProcess("spasmwatch-notify", home: home)
+        #expect(await notify.waitForOutput("started"))
+
+        // Three falls, delivered to the person and (nobody answering) to anna: each
+        // escalation has finished, none is acknowledged.
+        let falls = (0..<3).map { _ in P.fall() }
+        #expect(await P.eventually(40) {
+            for fall in falls { try? client.publish(fall) }
+            return falls.allSatisfy { Self.count($0, to: "me", server) == 1 && Self.count($0, to: "anna", server) == 1 }
+        }, "every fall reached me and then anna")
+        notify.signal(SIGKILL)
+        _ = await notify.wait(timeout: 10)
+
+        notify = try ChildProcess("spasmwatch-notify", home: home)
+        #expect(await notify.waitForOutput("started"))
+        // A fresh fall after the restart gets through: by then the resume is done.
+        let fresh = P.fall()
+        #expect(await P.eventually(40) {
+            try? client.publish(fresh)
+            return Self.count(fresh, to: "me", server) == 1
+        }, "notify runs again")
+        #expect(await notify.waitForOutput("resume finished"))
+        for fall in falls {
+            #expect(Self.count(fall, to: "me", server) == 1, "a delivered fall is not sent to the person again")
+            #expect(Self.count(fall, to: "anna", server) == 1, "nor to the caregiver")
+        }
+        await notify.stop()
+        await bus.stop()
+    }
+
+    @Test func anInterruptedEscalationContinuesWithTheNextStep() async throws {
+        let home = try TestSupport.temporaryHome("notify-restart-step")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let server = try TinyHTTPServer()
+        defer { server.stop() }
+        try P.write("""
+            {"receivers": [{"name": "me", "isPerson": true, "channels": [{"type": "webhook", "url": "\(server.url)"}]},
+                           {"name": "anna", "channels": [{"type": "webhook", "url": "\(server.url)"}]},
+                           {"name": "ben", "channels": [{"type": "webhook", "url": "\(server.url)"}]}],
+             "routes": [{"match": {"kinds": ["fall"]}, "receivers": ["me", "anna", "ben"], "escalateAfterSeconds": 4},
+                        {"receivers": ["me"]}]}
+            """, to: home)
+        let bus = try ChildProcess("spasmwatch-bus", home: home)
+        #expect(await bus.waitForOutput("bus running"))
+        let client = try P.TestBus(home: home, prefixes: [Topic.deliveryPrefix])
+        defer { client.close() }
+        var notify = try ChildProcess("spasmwatch-notify", home: home)
+        #expect(await notify.waitForOutput("started"))
+
+        let fall = P.fall()
+        #expect(await P.eventually(40) {
+            try? client.publish(fall)
+            return Self.count(fall, to: "anna", server) == 1
+        }, "step 1 (anna) was reached")
+        notify.signal(SIGKILL)
+        _ = await notify.wait(timeout: 10)
+        #expect(Self.count(fall, to: "ben", server) == 0, "killed before ben's turn")
+
+        notify = try ChildProcess("spasmwatch-notify", home: home)
+        #expect(await notify.waitForOutput("started"))
+        #expect(await P.eventually(60) { Self.count(fall, to: "ben", server) == 1 }, "the escalation went on to ben")
+        let toBen = try #require(Self.about(fall, server).first { $0["receiver"] as? String == "ben" })
+        #expect(toBen["escalationStep"] as? Int == 2)
+        #expect(toBen["purpose"] as? String == "escalation")
+        #expect(Self.count(fall, to: "me", server) == 1, "the escalation did not start over at the person")
+        #expect(Self.count(fall, to: "anna", server) == 1, "anna was not told twice")
+        await notify.stop()
+        await bus.stop()
+    }
+}
