@@ -30,7 +30,7 @@ struct AlertWriter: Sendable {
         switch kind {
         case .fall:
             title = "Possible fall"
-            message = "A possible fall was detected by the \(place) sensor at \(clock(at)). If you are OK, press \"I'm OK\" (or run spasmwatch ack). If not, help will be asked for."
+            message = "A possible fall was detected by the \(place) sensor at \(clock(at)). If you are OK, press \"I'm OK\" (or run spasmwatch ack). If you are hurt, call for help."
         case .phasic:
             title = "Phasic spasm"
             message = "A sudden jerk (phasic spasm) of the \(place) at \(clock(at)). Recorded in your diary; nothing to do unless it hurt."

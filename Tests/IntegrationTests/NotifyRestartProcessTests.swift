@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import SpasmSchema
 import SpasmTestSupport
 import Testing
@@ -17,6 +18,16 @@ struct NotifyRestartProcessTests {
 
     static func count(_ alert: Alert, to receiver: String, _ server: TinyHTTPServer) -> Int {
         about(alert, server).filter { $0["receiver"] as? String == receiver }.count
+    }
+
+    /// Sends notify's journal still has under way (a send killed before it finished is
+    /// rightly sent again, marked as resent: the tests kill notify between sends).
+    static func sendsUnderWay(_ home: URL) -> Int {
+        var configuration = GRDB.Configuration()
+        configuration.readonly = true
+        guard let db = try? DatabaseQueue(path: home.appendingPathComponent("data/notify.sqlite").path, configuration: configuration)
+        else { return -1 }
+        return (try? db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM job") ?? 0 }) ?? -1
     }
 
     @Test func deliveredFallsAreNotSentAgainAfterKill9() async throws {
@@ -44,6 +55,7 @@ struct NotifyRestartProcessTests {
             for fall in falls { try? client.publish(fall) }
             return falls.allSatisfy { Self.count($0, to: "me", server) == 1 && Self.count($0, to: "anna", server) == 1 }
         }, "every fall reached me and then anna")
+        #expect(await P.eventually { Self.sendsUnderWay(home) == 0 })
         notify.signal(SIGKILL)
         _ = await notify.wait(timeout: 10)
 
@@ -88,6 +100,7 @@ struct NotifyRestartProcessTests {
             try? client.publish(fall)
             return Self.count(fall, to: "anna", server) == 1
         }, "step 1 (anna) was reached")
+        #expect(await P.eventually { Self.sendsUnderWay(home) == 0 })
         notify.signal(SIGKILL)
         _ = await notify.wait(timeout: 10)
         #expect(Self.count(fall, to: "ben", server) == 0, "killed before ben's turn")

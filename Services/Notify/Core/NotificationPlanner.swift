@@ -30,15 +30,17 @@ public struct PlannerSettings: Sendable, Equatable {
 /// - In quiet hours only critical alerts pass; the others wait until the quiet hours end.
 /// - The same alert id twice (an outbox re-send) is one alert.
 public struct NotificationPlanner: Sendable {
-    public let rules: NotifyRules
-    public let settings: PlannerSettings
-    public let text: NotificationText
+    public private(set) var rules: NotifyRules
+    public private(set) var settings: PlannerSettings
+    public private(set) var text: NotificationText
     let clock: any NotifyClock
 
     /// Alert ids already taken in, with when (for de-duplication).
     private var seen: [UUID: Double] = [:]
     private var groups: [String: Group] = [:]
-    private var escalations: [UUID: Escalation] = [:]
+    private var escalations: [UUID: EscalationState] = [:]
+    /// Escalations started, advanced or ended since `takeEscalationChanges()` (for the journal).
+    private var changedEscalations: Set<UUID> = []
     /// Who was told about each alert, in order (for acknowledgements and false alarms).
     private var told: [UUID: Told] = [:]
     private var acknowledged: Set<UUID> = []
@@ -52,14 +54,44 @@ public struct NotificationPlanner: Sendable {
         var lastSentAt: Double?
     }
 
-    struct Escalation: Sendable {
-        var alert: Alert
-        var person: String
-        var steps: [String]
-        var nextStep: Int
-        var nextAt: Double?
-        var after: Double
-        var startedAt: Double
+    /// A critical alert passed from receiver to receiver until someone answers. Kept in
+    /// notify's journal at each step, so a restart carries on where it was.
+    public struct EscalationState: Codable, Sendable, Equatable {
+        public var alert: Alert
+        public var person: String
+        /// Receivers in escalation order; `steps[0]` was told at once.
+        public var steps: [String]
+        /// The step told next, at `nextAt`.
+        public var nextStep: Int
+        public var nextAt: Double?
+        public var after: Double
+        public var startedAt: Double
+        /// Everyone told so far (escalation steps and receivers told at once).
+        public var told: [String]
+
+        public init(alert: Alert, person: String, steps: [String], nextStep: Int, nextAt: Double?, after: Double,
+                    startedAt: Double, told: [String]) {
+            self.alert = alert
+            self.person = person
+            self.steps = steps
+            self.nextStep = nextStep
+            self.nextAt = nextAt
+            self.after = after
+            self.startedAt = startedAt
+            self.told = told
+        }
+    }
+
+    /// Escalations changed since the last call: still running (to save), ended (to forget).
+    public struct EscalationChanges: Sendable, Equatable {
+        public var running: [EscalationState] = []
+        public var ended: [UUID] = []
+        public var isEmpty: Bool { running.isEmpty && ended.isEmpty }
+
+        public init(running: [EscalationState] = [], ended: [UUID] = []) {
+            self.running = running
+            self.ended = ended
+        }
     }
 
     struct Told: Sendable {
@@ -74,6 +106,22 @@ public struct NotificationPlanner: Sendable {
         self.settings = settings
         self.text = text
         self.clock = clock
+    }
+
+    /// New rules (notify.json reloaded). Escalations under way, groups waiting and what was
+    /// told stay: only new alerts are routed by the new rules.
+    public mutating func update(rules: NotifyRules, settings: PlannerSettings, text: NotificationText) {
+        self.rules = rules
+        self.settings = settings
+        self.text = text
+    }
+
+    /// What happens after a notification: who else is told now and who next.
+    func followUp(toldNow: [String], next: [String], after: Double, person: String) -> NotificationText.FollowUp {
+        // The person, in a list a caregiver reads, is named as the texts name them.
+        let named = { (names: [String]) in names.map { self.isPerson($0, person: person) ? self.text.name(of: person) : $0 } }
+        return NotificationText.FollowUp(toldNow: named(toldNow), next: named(next), after: after,
+                                         noCaregiver: rules.caregivers(person: person).isEmpty)
     }
 
     // MARK: Routing
@@ -142,20 +190,27 @@ public struct NotificationPlanner: Sendable {
             }
             return out
         }
+        let later = Array(routing.escalation.dropFirst())
+        let toldAtOnce = routing.escalation.prefix(1) + (alert.severity == .critical ? routing.immediate : [])
         if let first = routing.escalation.first {
-            let next = routing.escalation.dropFirst().first
             let words = text.alert([alert], person: person, toPerson: isPerson(first, person: person), now: now,
-                                   escalateTo: next, escalateAfter: next == nil ? nil : routing.escalateAfter)
+                                   followUp: followUp(toldNow: routing.immediate, next: later, after: routing.escalateAfter,
+                                                      person: person))
             out.append(AlertNotification(receiver: first, purpose: .alert, person: person, alerts: [alert], title: words.title,
                                     text: words.text, actions: [text.okAction(alert)], escalationStep: 0, createdAt: now))
-            escalations[alert.alertId] = Escalation(
-                alert: alert, person: person, steps: routing.escalation, nextStep: 1,
-                nextAt: routing.escalation.count > 1 ? now + routing.escalateAfter : nil,
-                after: routing.escalateAfter, startedAt: now)
+            if !later.isEmpty {
+                escalations[alert.alertId] = EscalationState(
+                    alert: alert, person: person, steps: routing.escalation, nextStep: 1,
+                    nextAt: now + routing.escalateAfter, after: routing.escalateAfter, startedAt: now,
+                    told: Array(toldAtOnce))
+                changedEscalations.insert(alert.alertId)
+            }
         }
         for receiver in routing.immediate {
             if alert.severity == .critical {
-                let words = text.alert([alert], person: person, toPerson: isPerson(receiver, person: person), now: now)
+                let words = text.alert([alert], person: person, toPerson: isPerson(receiver, person: person), now: now,
+                                       followUp: followUp(toldNow: toldAtOnce.filter { $0 != receiver }, next: later,
+                                                          after: routing.escalateAfter, person: person))
                 out.append(AlertNotification(receiver: receiver, purpose: .alert, person: person, alerts: [alert],
                                         title: words.title, text: words.text, actions: [text.okAction(alert)], createdAt: now))
             } else {
@@ -185,7 +240,7 @@ public struct NotificationPlanner: Sendable {
     public mutating func acknowledge(_ ack: Acknowledgement) -> [AlertNotification] {
         let now = clock.now
         guard acknowledged.insert(ack.alertId).inserted else { return [] }
-        escalations[ack.alertId] = nil
+        if escalations.removeValue(forKey: ack.alertId) != nil { changedEscalations.insert(ack.alertId) }
         for key in groups.keys { groups[key]!.pending.removeAll { $0.alertId == ack.alertId } }
         guard let record = told[ack.alertId] else { return [] }
         // A false alarm goes to everyone who was told (the one who said so gets it as a
@@ -206,6 +261,32 @@ public struct NotificationPlanner: Sendable {
 
     /// Escalations still running (alert ids).
     public var openEscalations: [UUID] { escalations.filter { $0.value.nextAt != nil }.map(\.key) }
+
+    /// Takes back an escalation an earlier run saved: it goes on at the step it had reached
+    /// (at once when that step's time passed while notify was down). The alert counts as
+    /// seen, so a re-sent copy of it does not start it over.
+    public mutating func restore(_ state: EscalationState) {
+        let id = state.alert.alertId
+        guard !acknowledged.contains(id), state.nextStep < state.steps.count else { return }
+        seen[id] = clock.now
+        escalations[id] = state
+        told[id] = Told(alert: state.alert, person: state.person, receivers: state.told, at: state.startedAt)
+    }
+
+    /// Escalations started, advanced or ended since the last call.
+    public mutating func takeEscalationChanges() -> EscalationChanges {
+        var changes = EscalationChanges()
+        for id in changedEscalations.sorted(by: { $0.uuidString < $1.uuidString }) {
+            if var state = escalations[id] {
+                state.told = told[id]?.receivers ?? state.told
+                changes.running.append(state)
+            } else {
+                changes.ended.append(id)
+            }
+        }
+        changedEscalations = []
+        return changes
+    }
 
     // MARK: Time passing
 
@@ -233,16 +314,23 @@ public struct NotificationPlanner: Sendable {
         for id in escalations.keys.sorted(by: { $0.uuidString < $1.uuidString }) {
             guard var escalation = escalations[id], let nextAt = escalation.nextAt, nextAt <= now else { continue }
             let receiver = escalation.steps[escalation.nextStep]
-            let notified = Array(escalation.steps.prefix(escalation.nextStep))
+            let notified = told[id]?.receivers ?? Array(escalation.steps.prefix(escalation.nextStep))
+            let later = Array(escalation.steps.dropFirst(escalation.nextStep + 1))
             let words = text.escalation(escalation.alert, person: escalation.person, waited: now - escalation.startedAt,
-                                        notified: notified, now: now)
-            out.append(AlertNotification(receiver: receiver, purpose: .escalation, person: escalation.person,
-                                    alerts: [escalation.alert], title: words.title, text: words.text,
-                                    actions: [text.okAction(escalation.alert)], escalationStep: escalation.nextStep,
-                                    createdAt: now))
+                                        notified: notified, now: now,
+                                        followUp: followUp(toldNow: [], next: later, after: escalation.after,
+                                                           person: escalation.person))
+            // A receiver the reloaded rules no longer have is passed over.
+            if rules.receiver(named: receiver) != nil {
+                out.append(AlertNotification(receiver: receiver, purpose: .escalation, person: escalation.person,
+                                        alerts: [escalation.alert], title: words.title, text: words.text,
+                                        actions: [text.okAction(escalation.alert)], escalationStep: escalation.nextStep,
+                                        createdAt: now))
+            }
             escalation.nextStep += 1
             escalation.nextAt = escalation.nextStep < escalation.steps.count ? now + escalation.after : nil
-            escalations[id] = escalation
+            escalations[id] = escalation.nextAt == nil ? nil : escalation
+            changedEscalations.insert(id)
         }
         remember(out)
         forgetOld(now: now)
@@ -266,7 +354,10 @@ public struct NotificationPlanner: Sendable {
         lastCleanup = now
         seen = seen.filter { $0.value > horizon }
         told = told.filter { $0.value.at > horizon }
-        escalations = escalations.filter { $0.value.startedAt > horizon }
+        for (id, escalation) in escalations where escalation.startedAt <= horizon {
+            escalations[id] = nil
+            changedEscalations.insert(id)
+        }
         groups = groups.filter { !$0.value.pending.isEmpty || ($0.value.lastSentAt ?? now) > now - settings.repeatIntervalSeconds }
     }
 }

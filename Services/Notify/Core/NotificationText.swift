@@ -31,9 +31,54 @@ public struct NotificationText: Sendable {
 
     public static func shortId(_ id: UUID) -> String { String(id.uuidString.lowercased().prefix(8)) }
 
-    /// New alert(s) for a receiver. `escalateTo`: who is told next if nobody answers.
+    /// What happens after a critical notification, as the planner routed it: the words of
+    /// an alert promise only this.
+    public struct FollowUp: Sendable, Equatable {
+        /// Others told at the same time.
+        public var toldNow: [String]
+        /// Told one after another while nobody answers, each `after` seconds after the last.
+        public var next: [String]
+        public var after: Double
+        /// The rules have no caregiver at all (`NotifyRules.caregivers` is empty).
+        public var noCaregiver: Bool
+
+        public init(toldNow: [String] = [], next: [String] = [], after: Double = 0, noCaregiver: Bool = false) {
+            self.toldNow = toldNow
+            self.next = next
+            self.after = after
+            self.noCaregiver = noCaregiver
+        }
+    }
+
+    /// "anna", "anna and ben", "anna, ben and carl".
+    static func list(_ names: [String]) -> String {
+        names.count <= 1 ? names.joined() : names.dropLast().joined(separator: ", ") + " and " + names.last!
+    }
+
+    /// Who else is told, and when: "Anna has been told too. If nobody answers within
+    /// 2 minutes, ben will be told." Or, when nobody else will be: says so.
+    func followUpWords(_ followUp: FollowUp, toPerson: Bool) -> String {
+        var words: [String] = []
+        if !followUp.toldNow.isEmpty {
+            words.append("\(capitalized(Self.list(followUp.toldNow))) \(followUp.toldNow.count == 1 ? "has" : "have") been told too.")
+        }
+        if let first = followUp.next.first {
+            let after = Self.duration(followUp.after)
+            var sentence = "If nobody answers within \(after), \(first) will be told"
+            let rest = followUp.next.dropFirst()
+            if rest.count == 1 { sentence += ", then \(rest[rest.startIndex]) \(after) later" }
+            if rest.count > 1 { sentence += ", then \(rest.joined(separator: ", then ")), each \(after) after the last" }
+            words.append(sentence + ".")
+        } else if followUp.toldNow.isEmpty {
+            words.append(toPerson && followUp.noCaregiver ? "Nobody else will be told: no caregiver is set up."
+                                                          : "Nobody else will be told.")
+        }
+        return words.joined(separator: " ")
+    }
+
+    /// New alert(s) for a receiver. `followUp` (critical alerts): who else is told, and when.
     public func alert(_ alerts: [Alert], person: String, toPerson: Bool, now: Double,
-                      escalateTo: String? = nil, escalateAfter: Double? = nil) -> (title: String, text: String) {
+                      followUp: FollowUp? = nil) -> (title: String, text: String) {
         let first = alerts[0]
         if alerts.count > 1 { return group(alerts, person: person, toPerson: toPerson, now: now) }
         let when = home.describe(first.at, now: now)
@@ -44,11 +89,11 @@ public struct NotificationText: Sendable {
         switch first.kind {
         case "fall":
             var text = toPerson
-                ? "A fall was detected at \(when)\(whereText.map { " (\($0) sensor)" } ?? ""). If you are OK, press \"I'm OK\" on the SpasmWatch page or run \(ack). If you are hurt, call for help."
+                ? "A fall was detected at \(when)\(whereText.map { " (\($0) sensor)" } ?? ""). If you are OK, press \"I'm OK\" on the SpasmWatch page or run \(ack)."
                 : "A fall was detected for \(who) at \(when)\(whereText.map { " (\($0) sensor)" } ?? ""). Please check on \(who) now. When you have, press \"I'm OK\" on the SpasmWatch page or run \(ack)."
-            if let escalateTo, let escalateAfter {
-                text += " If nobody answers within \(Self.duration(escalateAfter)), \(escalateTo) will be told."
-            }
+            let nobodyElse = followUp.map { $0.toldNow.isEmpty && $0.next.isEmpty } ?? true
+            if let followUp { text += " " + followUpWords(followUp, toPerson: toPerson) }
+            if toPerson { text += nobodyElse ? " If you are hurt, call for help now." : " If you are hurt, call for help." }
             return (toPerson ? "Possible fall" : "\(whoCap) may have fallen", text)
         case "phasic", "clonus", "tonic":
             let what = Self.spasmWords(first.kind, count: 1)
@@ -71,7 +116,8 @@ public struct NotificationText: Sendable {
                     "This is a test sent at \(when) to check that notifications reach \(toPerson ? "you" : "this receiver"). Nothing happened; no action is needed.")
         default:
             let site = whereText.map { " (\($0))" } ?? ""
-            return (first.title, "\(first.message)\(site) — at \(when).\(first.severity == .critical ? " When you have dealt with it, run \(ack)." : "")")
+            let then = first.severity == .critical ? " When you have dealt with it, run \(ack)." + (followUp.map { " " + followUpWords($0, toPerson: toPerson) } ?? "") : ""
+            return (first.title, "\(first.message)\(site) — at \(when).\(then)")
         }
     }
 
@@ -98,12 +144,13 @@ public struct NotificationText: Sendable {
     }
 
     /// A critical alert passed on because nobody answered.
-    public func escalation(_ alert: Alert, person: String, waited: Double, notified: [String], now: Double) -> (title: String, text: String) {
+    public func escalation(_ alert: Alert, person: String, waited: Double, notified: [String], now: Double,
+                           followUp: FollowUp = FollowUp()) -> (title: String, text: String) {
         let who = name(of: person), when = home.describe(alert.at, now: now)
         let place = place(alert).map { " (\($0))" } ?? ""
         let what = alert.kind == "fall" ? "may have fallen" : "has an alert: \(alert.title)"
         return ("No answer: \(who) \(what)",
-                "\(capitalized(who)) \(what) at \(when)\(place), and nobody has said they are OK for \(Self.duration(waited)) (told so far: \(notified.joined(separator: ", "))). Please check on \(who) now. When you have, press \"I'm OK\" on the SpasmWatch page or run spasmwatch ack \(Self.shortId(alert.alertId)).")
+                "\(capitalized(who)) \(what) at \(when)\(place), and nobody has said they are OK for \(Self.duration(waited)) (told so far: \(notified.joined(separator: ", "))). Please check on \(who) now. When you have, press \"I'm OK\" on the SpasmWatch page or run spasmwatch ack \(Self.shortId(alert.alertId)). \(followUp.next.isEmpty ? "You are the last one on the list: nobody else will be told." : followUpWords(followUp, toPerson: false))")
     }
 
     /// Someone answered: the alert needs no more attention.

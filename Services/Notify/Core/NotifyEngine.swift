@@ -13,14 +13,18 @@ public protocol DeliveryRecorder: Sendable {
 /// reports every attempt, and keeps the journal (delivered, acknowledged) up to date.
 public actor NotifyEngine {
     private var planner: NotificationPlanner
-    private let channels: [String: [any NotificationChannel]]
+    private var channels: [String: [any NotificationChannel]]
     private let journal: NotifyJournal?
     private let recorder: any DeliveryRecorder
     private let clock: any NotifyClock
     private let logger: Logger
     private var inFlight: [UUID: Task<Void, Never>] = [:]
-    /// Alerts whose interrupted sends were taken up again: not resumed a second time.
-    private var resumedBySends: Set<UUID> = []
+    /// Journal writes in the order the planner made them (a later step never overwritten
+    /// by an earlier one).
+    private var lastSave: Task<Void, Never>?
+
+    /// Marks a notification sent again because a restart interrupted it.
+    public static let resentMark = " (resent after a restart)"
 
     public init(planner: NotificationPlanner, channels: [String: [any NotificationChannel]], journal: NotifyJournal?,
                 recorder: any DeliveryRecorder, clock: any NotifyClock, logger: Logger) {
@@ -32,6 +36,14 @@ public actor NotifyEngine {
         self.logger = logger
     }
 
+    /// New rules and channels (notify.json reloaded). Open escalations, waiting groups and
+    /// sends under way are kept; what is sent from now on uses the new rules.
+    public func update(rules: NotifyRules, settings: PlannerSettings, text: NotificationText,
+                       channels: [String: [any NotificationChannel]]) {
+        planner.update(rules: rules, settings: settings, text: text)
+        self.channels = channels
+    }
+
     /// A new alert from the bus (or the watchdog). Re-sent copies are ignored.
     public func take(_ alert: Alert, person: String) async {
         if let journal, alert.kind != "test" {
@@ -41,17 +53,65 @@ public actor NotifyEngine {
                 logger.error("journal write failed", metadata: ["error": "\(error)"])
             }
         }
-        dispatch(planner.receive(alert, person: person))
+        await dispatch(planner.receive(alert, person: person))
     }
 
-    /// Alerts an earlier run did not finish (from the journal and from storage).
-    public func resume(_ pending: [PendingAlert]) async {
-        for item in pending where !item.acknowledged && !planner.isAcknowledged(item.alert.alertId) {
-            // A critical alert's escalation starts over even when one send of it was resumed.
-            if item.alert.severity != .critical && resumedBySends.contains(item.alert.alertId) { continue }
-            if let journal { _ = try? await journal.record(item.alert, person: item.person, at: clock.now) }
-            dispatch(planner.receive(item.alert, person: item.person))
+    /// What a restart found in the journal, taken up.
+    public struct Resumed: Sendable, Equatable {
+        /// Sends a crash interrupted, sent again (marked as resent).
+        public var sends = 0
+        /// Escalations carried on at the step they had reached.
+        public var escalations = 0
+        /// Alerts nobody was told about yet, routed again.
+        public var undelivered = 0
+    }
+
+    /// After a restart, from notify's own journal: sends that did not finish (the same
+    /// notification, through the same channel, marked "(resent after a restart)"),
+    /// escalations still running (at the step they had reached), and alerts nobody was
+    /// told about. A delivered alert whose escalation is over is not sent again.
+    public func resumeFromJournal(undeliveredSince since: Double) async -> Resumed {
+        guard let journal else { return Resumed() }
+        var resumed = Resumed()
+        var handled = Set<UUID>()
+        for job in (try? await journal.pendingJobs()) ?? [] {
+            guard var note = try? JSONDecoder().decode(AlertNotification.self, from: job.notification),
+                  let channel = channels[job.receiver].flatMap({ job.channelIndex < $0.count ? $0[job.channelIndex] : nil })
+            else {
+                try? await journal.removeJob(job.id)  // the rules changed: that channel is gone
+                continue
+            }
+            if !note.title.hasSuffix(Self.resentMark) { note.title += Self.resentMark }
+            start(note, channel: channel, job: job)
+            handled.formUnion(note.alertIds)
+            resumed.sends += 1
         }
+        for state in (try? await journal.runningEscalations()) ?? [] {
+            if let entry = try? await journal.entry(state.alert.alertId), entry.acknowledgedAt != nil { continue }
+            planner.restore(state)
+            handled.insert(state.alert.alertId)
+            resumed.escalations += 1
+        }
+        for entry in (try? await journal.undelivered(since: since)) ?? [] {
+            guard let alert = entry.alert, !handled.contains(alert.alertId) else { continue }
+            resumed.undelivered += 1
+            await dispatch(planner.receive(alert, person: entry.person))
+        }
+        return resumed
+    }
+
+    /// Alerts storage has that notify may never have seen (published while it was down).
+    /// Those the journal already knows were dealt with by `resumeFromJournal`.
+    public func resume(_ pending: [PendingAlert]) async -> Int {
+        var taken = 0
+        for item in pending where !item.acknowledged && !planner.isAcknowledged(item.alert.alertId) {
+            if let journal {
+                guard (try? await journal.record(item.alert, person: item.person, at: clock.now)) != false else { continue }
+            }
+            taken += 1
+            await dispatch(planner.receive(item.alert, person: item.person))
+        }
+        return taken
     }
 
     /// Someone acknowledged an alert.
@@ -64,15 +124,18 @@ public actor NotifyEngine {
         guard !planner.isAcknowledged(ack.alertId) else { return }  // a re-sent copy
         let notes = planner.acknowledge(ack)
         logger.info("acknowledged", metadata: ["alert": "\(ack.alertId)", "by": "\(ack.by)", "falseAlarm": "\(ack.falseAlarm)"])
-        dispatch(notes)
+        await dispatch(notes)
     }
 
     /// Sends whatever has become due (group windows over, escalation steps).
-    public func tick() {
-        dispatch(planner.due())
+    public func tick() async {
+        await dispatch(planner.due())
     }
 
     public var openEscalations: [UUID] { planner.openEscalations }
+
+    /// The rules in force.
+    public var rules: NotifyRules { planner.rules }
 
     /// At shutdown: stops waiting retries (an attempt under way ends within its timeout).
     /// What did not get through is resumed on the next start.
@@ -83,51 +146,48 @@ public actor NotifyEngine {
 
     /// Waits until every delivery in flight has finished (tests, shutdown).
     public func idle() async {
+        await lastSave?.value
         while let task = inFlight.values.first {
             await task.value
         }
     }
 
-    private func dispatch(_ notes: [AlertNotification]) {
+    /// Writes the sends (one job per notification and channel) and the escalation progress
+    /// to the journal in one transaction, then starts the sends.
+    private func dispatch(_ notes: [AlertNotification]) async {
+        let changes = planner.takeEscalationChanges()
+        var sends: [(AlertNotification, any NotificationChannel, NotifyJournal.Job?)] = []
         for note in notes {
             let receiverChannels = channels[note.receiver] ?? []
             if receiverChannels.isEmpty { logger.warning("receiver has no channels", metadata: ["receiver": "\(note.receiver)"]) }
             for (index, channel) in receiverChannels.enumerated() {
-                start(note, channel: channel, index: index, job: nil)
-            }
-        }
-    }
-
-    /// Sends that a crash interrupted (from the journal), through the same channel again.
-    public func resumeJobs() async -> Int {
-        guard let journal, let jobs = try? await journal.pendingJobs() else { return 0 }
-        var resumed = 0
-        for job in jobs {
-            guard let note = try? JSONDecoder().decode(AlertNotification.self, from: job.notification),
-                  let channel = channels[job.receiver].flatMap({ job.channelIndex < $0.count ? $0[job.channelIndex] : nil })
-            else {
-                try? await journal.removeJob(job.id)  // the rules changed: that channel is gone
-                continue
-            }
-            start(note, channel: channel, index: job.channelIndex, job: job)
-            resumedBySends.formUnion(note.alertIds)
-            resumed += 1
-        }
-        return resumed
-    }
-
-    /// One notification through one channel, as a task, kept in the journal until done.
-    private func start(_ note: AlertNotification, channel: any NotificationChannel, index: Int, job existing: NotifyJournal.Job?) {
-        let id = UUID()
-        inFlight[id] = Task { [recorder, journal, clock, logger] in
-            var job = existing
-            if job == nil, let journal, note.purpose != .test, let data = try? WireCodec.encode(note) {
-                let new = NotifyJournal.Job(id: UUID().uuidString, receiver: note.receiver, channelIndex: index,
+                var job: NotifyJournal.Job?
+                if journal != nil, note.purpose != .test, let data = try? WireCodec.encode(note) {
+                    job = NotifyJournal.Job(id: UUID().uuidString, receiver: note.receiver, channelIndex: index,
                                             notification: data, createdAt: clock.now)
-                do { try await journal.addJob(new); job = new } catch {
+                }
+                sends.append((note, channel, job))
+            }
+        }
+        if let journal, !(sends.isEmpty && changes.isEmpty) {
+            let jobs = sends.compactMap(\.2)
+            let (previous, now, logger) = (lastSave, clock.now, logger)
+            let save = Task {
+                await previous?.value
+                do { try await journal.save(jobs: jobs, escalations: changes, at: now) } catch {
                     logger.error("journal write failed", metadata: ["error": "\(error)"])
                 }
             }
+            lastSave = save
+            await save.value
+        }
+        for (note, channel, job) in sends { start(note, channel: channel, job: job) }
+    }
+
+    /// One notification through one channel, as a task; its journal job is removed when done.
+    private func start(_ note: AlertNotification, channel: any NotificationChannel, job: NotifyJournal.Job?) {
+        let id = UUID()
+        inFlight[id] = Task { [recorder, journal, clock, logger] in
             let finished = await Self.deliver(note, through: channel, recorder: recorder, journal: journal, clock: clock,
                                               logger: logger)
             // Interrupted by shutdown: the job stays and is taken up at the next start.

@@ -55,6 +55,15 @@ public final class NotifyJournal: Sendable {
                 t.column("createdAt", .double).notNull()
             }
         }
+        migrator.registerMigration("v3 escalations") { db in
+            // One row per escalation still running, rewritten at each step and removed
+            // when it ends (last receiver told, or acknowledged).
+            try db.create(table: "escalation") { t in
+                t.primaryKey("alertId", .text)
+                t.column("state", .blob).notNull()
+                t.column("updatedAt", .double).notNull()
+            }
+        }
         try migrator.migrate(database)
     }
 
@@ -80,6 +89,14 @@ public final class NotifyJournal: Sendable {
         public var channelIndex: Int
         public var notification: Data
         public var createdAt: Double
+
+        public init(id: String, receiver: String, channelIndex: Int, notification: Data, createdAt: Double) {
+            self.id = id
+            self.receiver = receiver
+            self.channelIndex = channelIndex
+            self.notification = notification
+            self.createdAt = createdAt
+        }
     }
 
     public func addJob(_ job: Job) async throws {
@@ -88,6 +105,31 @@ public final class NotifyJournal: Sendable {
 
     public func removeJob(_ id: String) async throws {
         _ = try await database.write { db in try Job.deleteOne(db, key: id) }
+    }
+
+    /// New sends and escalation progress, in one transaction: a crash leaves either both
+    /// (the sends are resumed, the escalation goes on after them) or neither.
+    public func save(jobs: [Job], escalations changes: NotificationPlanner.EscalationChanges, at time: Double) async throws {
+        guard !jobs.isEmpty || !changes.isEmpty else { return }
+        let rows = try changes.running.map { (id: $0.alert.alertId.uuidString, state: try WireCodec.encode($0)) }
+        try await database.write { db in
+            for job in jobs { try job.insert(db, onConflict: .ignore) }
+            for row in rows {
+                try db.execute(sql: "INSERT OR REPLACE INTO escalation (alertId, state, updatedAt) VALUES (?, ?, ?)",
+                               arguments: [row.id, row.state, time])
+            }
+            for id in changes.ended {
+                try db.execute(sql: "DELETE FROM escalation WHERE alertId = ?", arguments: [id.uuidString])
+            }
+        }
+    }
+
+    /// Escalations an earlier run left running, oldest first.
+    public func runningEscalations() async throws -> [NotificationPlanner.EscalationState] {
+        let blobs = try await database.read { db in
+            try Data.fetchAll(db, sql: "SELECT state FROM escalation ORDER BY updatedAt")
+        }
+        return blobs.compactMap { try? JSONDecoder().decode(NotificationPlanner.EscalationState.self, from: $0) }
     }
 
     public func pendingJobs() async throws -> [Job] {
@@ -119,17 +161,16 @@ public final class NotifyJournal: Sendable {
         _ = try await database.write { db in
             try Entry.filter(key: ack.alertId.uuidString)
                 .updateAll(db, Column("acknowledgedAt").set(to: ack.at), Column("falseAlarm").set(to: ack.falseAlarm))
+            try db.execute(sql: "DELETE FROM escalation WHERE alertId = ?", arguments: [ack.alertId.uuidString])
         }
     }
 
-    /// Alerts nobody acknowledged that were never delivered (since `since`), or that are
-    /// critical and recent enough that their escalation would still be running
-    /// (since `criticalSince`): after a restart it starts again from the first receiver.
-    public func unfinished(since: Double, criticalSince: Double) async throws -> [Entry] {
+    /// Alerts nobody acknowledged and no notification of which got through (since `since`):
+    /// after a restart they are routed again. A delivered alert is never sent again; an
+    /// escalation still running is in `runningEscalations`.
+    public func undelivered(since: Double) async throws -> [Entry] {
         try await database.read { db in
-            try Entry.filter(Column("acknowledgedAt") == nil)
-                .filter((Column("deliveredAt") == nil && Column("receivedAt") >= since)
-                        || (Column("severity") == AlertSeverity.critical.rawValue && Column("receivedAt") >= criticalSince))
+            try Entry.filter(Column("acknowledgedAt") == nil && Column("deliveredAt") == nil && Column("receivedAt") >= since)
                 .order(Column("receivedAt")).fetchAll(db)
         }
     }
@@ -138,7 +179,10 @@ public final class NotifyJournal: Sendable {
     /// storage keeps the history).
     @discardableResult
     public func prune(before time: Double) async throws -> Int {
-        try await database.write { db in try Entry.filter(Column("receivedAt") < time).deleteAll(db) }
+        try await database.write { db in
+            try db.execute(sql: "DELETE FROM escalation WHERE updatedAt < ?", arguments: [time])
+            return try Entry.filter(Column("receivedAt") < time).deleteAll(db)
+        }
     }
 
     public func entry(_ id: UUID) async throws -> Entry? {

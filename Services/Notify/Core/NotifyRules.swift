@@ -138,44 +138,95 @@ public struct NotifyRules: Codable, Sendable, Equatable {
             routes: [Route(receivers: [person])])
     }
 
+    /// Where this home's rules file is: `notify.rulesFile` (relative to the home), else
+    /// `<home>/notify.json`.
+    public static func fileURL(home: DataHome, configuration: Configuration) -> URL {
+        let configured = configuration.notify.rulesFile
+        return configured.isEmpty ? home.root.appendingPathComponent("notify.json")
+            : URL(fileURLWithPath: configured, relativeTo: home.root).standardizedFileURL
+    }
+
     /// The rules file for this home: `notify.rulesFile`, else `<home>/notify.json`, else `standard`.
     public static func load(home: DataHome, configuration: Configuration) throws -> NotifyRules {
-        let configured = configuration.notify.rulesFile
-        let url = configured.isEmpty ? home.root.appendingPathComponent("notify.json")
-            : URL(fileURLWithPath: configured, relativeTo: home.root).standardizedFileURL
+        let url = fileURL(home: home, configuration: configuration)
         guard FileManager.default.fileExists(atPath: url.path) else {
-            if !configured.isEmpty { throw NotifyConfigError("notify.rulesFile: \(url.path) does not exist") }
+            if !configuration.notify.rulesFile.isEmpty { throw NotifyConfigError("notify.rulesFile: \(url.path) does not exist") }
             return standard(person: configuration.person)
         }
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw NotifyConfigError("\(url.path): cannot be read (\(error.localizedDescription))")
+        }
+        return try parse(data, origin: url.path)
+    }
+
+    /// Reads and checks a rules file's text. The error names the place: "line 3, column 7: …"
+    /// for a syntax error, the field path ("receivers[1].channels[0].url: …") otherwise.
+    public static func parse(_ data: Data, origin: String) throws -> NotifyRules {
+        if let syntax = JSONSyntax.firstError(in: data) { throw NotifyConfigError("\(origin): \(syntax)") }
         let rules: NotifyRules
         do {
-            rules = try JSONDecoder().decode(NotifyRules.self, from: Data(contentsOf: url))
+            rules = try JSONDecoder().decode(NotifyRules.self, from: data)
         } catch {
-            throw NotifyConfigError("\(url.path): \(WireCodec.describe(error))")
+            throw NotifyConfigError("\(origin): \(describe(error))")
         }
-        try rules.validate(origin: url.path)
+        try rules.validate(origin: origin)
         return rules
     }
 
-    /// Checks names, references and values; the error says what to fix.
-    public func validate(origin: String) throws {
-        var names = Set<String>()
-        for receiver in receivers {
-            guard names.insert(receiver.name).inserted else {
-                throw NotifyConfigError("\(origin): receiver '\(receiver.name)' is listed twice")
-            }
-            if receiver.channels.isEmpty { throw NotifyConfigError("\(origin): receiver '\(receiver.name)' has no channels") }
-            for channel in receiver.channels { try channel.validate("\(origin): receiver '\(receiver.name)'") }
+    /// A decoding error as "receivers[0].channels[1].type: …".
+    static func describe(_ error: Error) -> String {
+        guard let decodingError = error as? DecodingError else { return "\(error)" }
+        func path(_ keys: [CodingKey]) -> String {
+            let text = keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            return text.hasPrefix(".") ? String(text.dropFirst()) : text
         }
-        if routes.isEmpty { throw NotifyConfigError("\(origin): no routes; add at least {\"receivers\": [\"\(receivers.first?.name ?? "me")\"]}") }
-        for (index, route) in routes.enumerated() {
-            if route.receivers.isEmpty { throw NotifyConfigError("\(origin): route \(index + 1) has no receivers") }
-            for name in route.receivers where !names.contains(name) {
-                throw NotifyConfigError("\(origin): route \(index + 1) names receiver '\(name)', which is not in receivers (\(names.sorted().joined(separator: ", ")))")
+        switch decodingError {
+        case .keyNotFound(let key, let context):
+            return "\(path(context.codingPath + [key])): missing (this field is required)"
+        case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
+            let expected = type == String.self ? "a string" : type == Bool.self ? "true or false"
+                : (type == Double.self || type == Int.self) ? "a number" : "\(type)".contains("Array") ? "a list [ … ]"
+                : "\(type)".contains("Dictionary") ? "an object { … }" : "\(type)"
+            return "\(path(context.codingPath)): should be \(expected)"
+        case .dataCorrupted(let context):
+            return "\(path(context.codingPath)): \(context.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+
+    /// Checks names, references and values; the error gives the field path and what to fix.
+    public func validate(origin: String) throws {
+        func fail(_ path: String, _ message: String) -> NotifyConfigError { NotifyConfigError("\(origin): \(path): \(message)") }
+        if receivers.isEmpty {
+            throw fail("receivers", "is empty; add at least {\"name\": \"me\", \"isPerson\": true, \"channels\": [{\"type\": \"console\"}]}")
+        }
+        var names = Set<String>()
+        for (index, receiver) in receivers.enumerated() {
+            let at = "receivers[\(index)]"
+            if receiver.name.isEmpty { throw fail("\(at).name", "is empty; give the receiver a name") }
+            guard names.insert(receiver.name).inserted else { throw fail("\(at).name", "receiver '\(receiver.name)' is listed twice") }
+            if receiver.channels.isEmpty { throw fail("\(at).channels", "is empty; receiver '\(receiver.name)' needs at least one channel") }
+            for (number, channel) in receiver.channels.enumerated() {
+                try channel.validate(origin: origin, at: "\(at).channels[\(number)]")
             }
-            try route.match?.between?.validate("\(origin): route \(index + 1) between")
+        }
+        if routes.isEmpty { throw fail("routes", "is empty; add at least {\"receivers\": [\"\(receivers[0].name)\"]}") }
+        for (index, route) in routes.enumerated() {
+            let at = "routes[\(index)]"
+            if route.receivers.isEmpty { throw fail("\(at).receivers", "is empty; name at least one receiver") }
+            for (number, name) in route.receivers.enumerated() where !names.contains(name) {
+                throw fail("\(at).receivers[\(number)]", "names receiver '\(name)', which is not in receivers (\(names.sorted().joined(separator: ", ")))")
+            }
+            if let after = route.escalateAfterSeconds, !(after > 0) { throw fail("\(at).escalateAfterSeconds", "must be above 0") }
+            try route.match?.between?.validate("\(origin): \(at).match.between")
         }
         try quietHours?.validate("\(origin): quietHours")
+        for (field, value) in [("groupWaitSeconds", groupWaitSeconds), ("repeatIntervalSeconds", repeatIntervalSeconds)] {
+            if let value, !(value >= 0) { throw fail(field, "must be 0 or more") }
+        }
+        if let after = escalateAfterSeconds, !(after > 0) { throw fail("escalateAfterSeconds", "must be above 0") }
     }
 
     public func receiver(named name: String) -> Receiver? { receivers.first { $0.name == name } }
@@ -183,9 +234,9 @@ public struct NotifyRules: Codable, Sendable, Equatable {
 
 /// One way to reach a receiver.
 public struct ChannelSpec: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable, CaseIterable { case console, file, webhook, command }
+    public enum Kind: String, Codable, Sendable, CaseIterable, NamedChoice { case console, file, webhook, command }
     /// Webhook bodies: our JSON, ntfy (text body, Title/Priority/Tags headers), Home Assistant.
-    public enum WebhookFormat: String, Codable, Sendable, CaseIterable { case json, ntfy, homeassistant }
+    public enum WebhookFormat: String, Codable, Sendable, CaseIterable, NamedChoice { case json, ntfy, homeassistant }
 
     public var type: Kind
     /// file: where (relative paths are inside the data home).
@@ -219,19 +270,37 @@ public struct ChannelSpec: Codable, Sendable, Equatable {
     /// A short name for logs and `delivery.<channel>` topics: "console", "webhook".
     public var name: String { type.rawValue }
 
-    func validate(_ origin: String) throws {
+    func validate(origin: String, at place: String) throws {
+        func fail(_ field: String, _ message: String) -> NotifyConfigError { NotifyConfigError("\(origin): \(place)\(field): \(message)") }
         switch type {
         case .console: break
         case .file:
-            if (path ?? "").isEmpty { throw NotifyConfigError("\(origin): a file channel needs \"path\"") }
+            if (path ?? "").isEmpty { throw fail(".path", "a file channel needs \"path\" (e.g. \"logs/notifications.jsonl\")") }
         case .webhook:
-            guard let url, let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? "") else {
-                throw NotifyConfigError("\(origin): a webhook channel needs \"url\" starting with http:// or https://")
+            guard let url, let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+                throw fail(".url", url == nil ? "missing: a webhook channel needs \"url\" starting with http:// or https://"
+                                               : "'\(url!)' is not a URL starting with http:// or https://")
             }
         case .command:
-            if (command ?? []).isEmpty { throw NotifyConfigError("\(origin): a command channel needs \"command\": [\"program\", \"arg\"…]") }
+            if (command ?? []).isEmpty { throw fail(".command", "a command channel needs \"command\": [\"program\", \"arg\"…]") }
         }
-        if let maxAttempts, maxAttempts < 1 { throw NotifyConfigError("\(origin): maxAttempts must be at least 1") }
-        if let timeoutSeconds, timeoutSeconds <= 0 { throw NotifyConfigError("\(origin): timeoutSeconds must be above 0") }
+        if let maxAttempts, maxAttempts < 1 { throw fail(".maxAttempts", "must be at least 1") }
+        if let timeoutSeconds, !(timeoutSeconds > 0) { throw fail(".timeoutSeconds", "must be above 0") }
+        if let backoffSeconds, !(backoffSeconds >= 0) { throw fail(".backoffSeconds", "must be 0 or more") }
+    }
+}
+
+/// A string field with a fixed set of values: a wrong one is an error that lists them.
+public protocol NamedChoice: RawRepresentable<String>, CaseIterable, Decodable {}
+
+extension NamedChoice {
+    public init(from decoder: any Decoder) throws {
+        let raw = try decoder.singleValueContainer().decode(String.self)
+        guard let value = Self(rawValue: raw) else {
+            throw DecodingError.dataCorrupted(.init(
+                codingPath: decoder.codingPath,
+                debugDescription: "'\(raw)' is not allowed; use one of \(Self.allCases.map(\.rawValue).joined(separator: ", "))"))
+        }
+        self = value
     }
 }

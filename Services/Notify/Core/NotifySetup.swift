@@ -10,10 +10,17 @@ public struct NotifySetup: Sendable {
     public let origin: String
 
     public init(home: DataHome, configuration: Configuration, diaryPage: String?) throws {
+        let rules = try NotifyRules.load(home: home, configuration: configuration)
+        let file = NotifyRules.fileURL(home: home, configuration: configuration).path
+        try self.init(rules: rules, origin: FileManager.default.fileExists(atPath: file) ? file : "default (console and logs/notifications.jsonl)",
+                      configuration: configuration, diaryPage: diaryPage)
+    }
+
+    /// For rules already read (the running service, which reloads them).
+    public init(rules: NotifyRules, origin: String, configuration: Configuration, diaryPage: String?) throws {
         let settings = configuration.notify
-        rules = try NotifyRules.load(home: home, configuration: configuration)
-        let file = settings.rulesFile.isEmpty ? home.root.appendingPathComponent("notify.json").path : settings.rulesFile
-        origin = FileManager.default.fileExists(atPath: file) ? file : "default (console and logs/notifications.jsonl)"
+        self.rules = rules
+        self.origin = origin
         var quiet: DailyWindow?
         if !settings.quietHoursStart.isEmpty || !settings.quietHoursEnd.isEmpty {
             let window = DailyWindow(start: settings.quietHoursStart, end: settings.quietHoursEnd)

@@ -19,9 +19,18 @@ struct NotifyCommand: AsyncParsableCommand {
     func run() async throws {
         LoggingSetup.bootstrap(level: options.level)
         let environment = try ServiceEnvironment(service: ServiceName.notify, instance: "notify", options: options)
+        // A bad notify.json does not stop notify: it runs with the last good rules (or the
+        // standard ones) and says so loudly, in the log and in every heartbeat.
+        let clock = SystemClock()
+        var rulesFile = RulesFile(home: environment.home, configuration: environment.configuration)
+        let rules = rulesFile.start(now: clock.now)
+        if let problem = rulesFile.status.problem {
+            environment.logger.critical("notify.json is unusable; running with other rules until it is fixed", metadata: [
+                "problem": "\(problem)", "using": "\(rulesFile.status.usingLastGood ? "the last good copy \(rulesFile.lastGoodURL.path)" : rulesFile.status.source)"])
+        }
         let setup: NotifySetup
         do {
-            setup = try NotifySetup(home: environment.home, configuration: environment.configuration,
+            setup = try NotifySetup(rules: rules, origin: rulesFile.status.source, configuration: environment.configuration,
                                     diaryPage: environment.endpoints.manualHTTP)
         } catch let error as NotifyConfigError {
             throw ValidationError(error.description)
@@ -32,7 +41,6 @@ struct NotifyCommand: AsyncParsableCommand {
         let sender = ReliableSender(outbox: outbox, publisher: environment.publisher, receipts: receipts,
                                     counters: environment.counters, logger: environment.logger)
         let journal = try NotifyJournal(url: environment.home.dataDirectory.appendingPathComponent("notify.sqlite"))
-        let clock = SystemClock()
         let engine = NotifyEngine(
             planner: NotificationPlanner(rules: setup.rules, settings: setup.planner, text: setup.text, clock: clock),
             channels: ChannelFactory.make(setup.rules, home: environment.home, settings: environment.configuration.notify),
@@ -47,15 +55,14 @@ struct NotifyCommand: AsyncParsableCommand {
                                expected: Set(environment.configuration.expectedServices).subtracting([ServiceName.notify]),
                                startedAt: clock.now,
                                startGrace: max(30, 3 * environment.configuration.notify.serviceSilentAfterSeconds)),
-            clock: clock,
-            escalationSpan: setup.rules.routes.map {
-                Double($0.receivers.count) * ($0.escalateAfterSeconds ?? setup.planner.escalateAfterSeconds)
-            }.max() ?? 0)
+            clock: clock, rulesFile: rulesFile, rules: setup.rules)
+        let caregivers = setup.rules.caregivers(person: environment.configuration.person)
         environment.logger.info("routing", metadata: [
             "receivers": "\(setup.rules.receivers.map(\.name).joined(separator: ","))",
-            "routes": "\(setup.rules.routes.count)", "rules": "\(setup.origin)"])
-        let rulesInfo = ["rules": setup.origin, "receivers": setup.rules.receivers.map(\.name).joined(separator: ", ")]
-        let heartbeat = environment.heartbeat { (rulesInfo, nil) }
+            "routes": "\(setup.rules.routes.count)", "rules": "\(rulesFile.status.source)",
+            "caregivers": "\(caregivers.isEmpty ? "none" : caregivers.joined(separator: ","))"])
+        if caregivers.isEmpty { environment.logger.warning("\(NotifyRules.noCaregiverWarning)") }
+        let heartbeat = environment.heartbeat { (service.heartbeatInfo(), nil) }
         try await environment.run([heartbeat, sender, service], closing: [inbox, receipts])
     }
 }

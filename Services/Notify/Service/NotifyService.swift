@@ -1,7 +1,9 @@
 import SpasmSync
+import Dispatch
 import Foundation
 import ServiceLifecycle
 import SpasmBus
+import SpasmConfig
 import SpasmNotify
 import SpasmReliability
 import SpasmRuntime
@@ -19,13 +21,20 @@ final class NotifyService: Service, Sendable {
     let storage: any PendingAlertSource
     let watchdog: Locked<Watchdog>
     let clock: any NotifyClock
-    /// The longest an escalation can run, seconds.
-    let escalationSpan: Double
+    /// notify.json: the rules in force and the file's trouble (only the run loop changes it).
+    let rulesFile: Locked<RulesFile>
+    /// The rules in force (for the heartbeat).
+    let rulesInForce: Locked<NotifyRules>
+    let homeTime: HomeTime
+    /// Set by SIGHUP: read notify.json again now.
+    let hangup = Locked(false)
 
     init(environment: ServiceEnvironment, engine: NotifyEngine, inbox: BusSubscriber, sender: ReliableSender,
          journal: NotifyJournal, storage: any PendingAlertSource, watchdog: Watchdog, clock: any NotifyClock,
-         escalationSpan: Double) {
-        self.escalationSpan = escalationSpan
+         rulesFile: RulesFile, rules: NotifyRules) {
+        self.rulesFile = Locked(rulesFile)
+        self.rulesInForce = Locked(rules)
+        self.homeTime = (try? HomeTime(configuration: environment.configuration)) ?? HomeTime(timeZone: .current)
         self.environment = environment
         self.engine = engine
         self.inbox = inbox
@@ -37,6 +46,13 @@ final class NotifyService: Service, Sendable {
     }
 
     func run() async throws {
+        // SIGHUP: reload notify.json (the default action, ending the process, is turned off).
+        signal(SIGHUP, SIG_IGN)
+        let hangupSource = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        let hangup = self.hangup
+        hangupSource.setEventHandler { hangup.withLock { $0 = true } }
+        hangupSource.resume()
+        defer { hangupSource.cancel() }
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.resume() }
@@ -48,6 +64,10 @@ final class NotifyService: Service, Sendable {
                     while !Task.isCancelled && !Task.isShuttingDownGracefully {
                         await self.engine.tick()
                         self.environment.counters.set("escalations.open", Int64(await self.engine.openEscalations.count))
+                        let forced = self.hangup.withLock { value in defer { value = false }; return value }
+                        if forced || self.clock.now - lastCheck >= 1 {
+                            await self.checkRules(force: forced)
+                        }
                         if self.clock.now - lastCheck >= 1 {
                             lastCheck = self.clock.now
                             await self.checkWatchdog()
@@ -101,45 +121,80 @@ final class NotifyService: Service, Sendable {
         }
     }
 
-    /// What an earlier run did not finish: first from notify's own journal, then from
-    /// storage (alerts published while notify was down). Storage may start after us: a
-    /// few tries.
+    /// What an earlier run did not finish: first from notify's own journal (interrupted
+    /// sends, escalations at the step they reached, alerts nobody was told about), then
+    /// from storage (alerts published while notify was down). Storage may start after us:
+    /// a few tries.
     func resume() async {
-        _ = try? await journal.prune(before: clock.now - max(30 * 86_400, environment.configuration.notify.resumeWindowSeconds))
-        let jobs = await engine.resumeJobs()
-        if jobs > 0 {
-            environment.logger.info("resuming interrupted sends", metadata: ["sends": "\(jobs)"])
-            environment.counters.add("resumed.sends", Int64(jobs))
-        }
-        let since = clock.now - environment.configuration.notify.resumeWindowSeconds
-        // An escalation runs at most (receivers × escalateAfter); older unanswered critical
-        // alerts have reached everyone already.
-        let criticalSince = clock.now - max(600, escalationSpan)
-        do {
-            let unfinished = try await journal.unfinished(since: since, criticalSince: criticalSince).compactMap { entry in
-                entry.alert.map { PendingAlert(alert: $0, person: entry.person) }
-            }
-            if !unfinished.isEmpty {
-                environment.logger.info("resuming from the journal", metadata: ["alerts": "\(unfinished.count)"])
-                environment.counters.add("resumed.journal", Int64(unfinished.count))
-            }
-            await engine.resume(unfinished)
-        } catch {
-            environment.logger.error("journal read failed", metadata: ["error": "\(error)"])
-        }
+        let settings = environment.configuration.notify
+        _ = try? await journal.prune(before: clock.now - max(30 * 86_400, settings.resumeWindowSeconds))
+        let since = clock.now - settings.resumeWindowSeconds
+        let resumed = await engine.resumeFromJournal(undeliveredSince: since)
+        environment.counters.add("resumed.sends", Int64(resumed.sends))
+        environment.counters.add("resumed.escalations", Int64(resumed.escalations))
+        environment.counters.add("resumed.journal", Int64(resumed.undelivered))
+        environment.logger.info("resume finished", metadata: [
+            "interruptedSends": "\(resumed.sends)", "escalations": "\(resumed.escalations)",
+            "undelivered": "\(resumed.undelivered)"])
         for attempt in 1...5 {
             if Task.isCancelled || Task.isShuttingDownGracefully { return }
             do {
                 let pending = try await storage.undeliveredAlerts(since: since)
-                environment.logger.info("asked storage for undelivered alerts", metadata: ["alerts": "\(pending.count)"])
-                environment.counters.add("resumed.storage", Int64(pending.count))
-                await engine.resume(pending)
+                let taken = await engine.resume(pending)
+                environment.logger.info("asked storage for undelivered alerts", metadata: [
+                    "alerts": "\(pending.count)", "new": "\(taken)"])
+                environment.counters.add("resumed.storage", Int64(taken))
                 return
             } catch {
                 environment.logger.notice("storage not answering yet", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
                 try? await Task.sleep(for: .seconds(2))
             }
         }
+    }
+
+    /// Looks at notify.json (every second, and at once on SIGHUP). New good rules take
+    /// effect for what is sent from now on; a bad file keeps the rules in force and says why.
+    func checkRules(force: Bool) async {
+        let now = clock.now
+        let (outcome, status) = rulesFile.withLock { file in (file.check(force: force, now: now), file.status) }
+        let logger = environment.logger
+        switch outcome {
+        case .unchanged:
+            if force { logger.info("rules checked on SIGHUP: unchanged", metadata: ["rules": "\(status.describe(homeTime, now: now))"]) }
+        case .rejected(let problem):
+            environment.counters.add("rules.rejected")
+            logger.error("rules file not used: the rules in force stay", metadata: [
+                "problem": "\(problem)", "rules": "\(status.describe(homeTime, now: now))"])
+        case .loaded(let rules):
+            do {
+                let setup = try NotifySetup(rules: rules, origin: status.source, configuration: environment.configuration,
+                                            diaryPage: environment.endpoints.manualHTTP)
+                await engine.update(rules: setup.rules, settings: setup.planner, text: setup.text,
+                                    channels: ChannelFactory.make(setup.rules, home: environment.home, settings: environment.configuration.notify))
+                environment.counters.add("rules.reloaded")
+                logger.notice("rules reloaded", metadata: [
+                    "reason": "\(force ? "SIGHUP" : "file changed")", "rules": "\(status.source)",
+                    "receivers": "\(rules.receivers.map(\.name).joined(separator: ","))", "routes": "\(rules.routes.count)",
+                    "caregivers": "\(rules.caregivers(person: environment.configuration.person).joined(separator: ","))"])
+                rulesInForce.withLock { $0 = rules }
+            } catch {
+                logger.error("rules not used", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// The heartbeat's facts about routing: `rules`, `receivers`, `caregivers`, and
+    /// `warning.caregiver` / `warning.rules` while they apply (`spasmwatch status` shows them).
+    func heartbeatInfo() -> [String: String] {
+        let status = rulesFile.withLock { $0.status }
+        let rules = rulesInForce.withLock { $0 }
+        let caregivers = rules.caregivers(person: environment.configuration.person)
+        let rulesText = status.describe(homeTime, now: clock.now)
+        var info = ["rules": rulesText, "receivers": rules.receivers.map(\.name).joined(separator: ", "),
+                    "caregivers": caregivers.isEmpty ? "none" : caregivers.joined(separator: ", ")]
+        if caregivers.isEmpty { info["warning.caregiver"] = NotifyRules.noCaregiverWarning }
+        if status.problem != nil { info["warning.rules"] = rulesText }
+        return info
     }
 }
 
