@@ -267,6 +267,10 @@ struct NotifyProcessTests {
         #expect(Self.notifications(server).dropFirst(requestsInRun1)
                     .filter { ($0["alertIds"] as? [String]) == [seenByRun1.alertId.uuidString] }.count == 1,
                 "the interrupted send is taken up once")
+        let resent = try #require(Self.notifications(server).last { ($0["alertIds"] as? [String]) == [seenByRun1.alertId.uuidString] })
+        #expect((resent["title"] as? String)?.hasSuffix("(resent after a restart)") == true, "a repeated notification says so")
+        let late = try #require(Self.notifications(server).last { ($0["alertIds"] as? [String]) == [missed.alertId.uuidString] })
+        #expect((late["title"] as? String)?.contains("resent") == false, "one nobody had is not a repeat")
         #expect(!notify.stdout.contains("NOTIFY me: [warning]"), "the console, which had it, is not told again")
         #expect(storage.state.queries.load(ordering: .relaxed) >= 1)
         #expect(await Self.eventually {
