@@ -362,7 +362,8 @@ struct NotifyProcessTests {
 }
 
 /// Stands in for storage's query endpoint: answers `{"query":"alerts","undeliveredOnly":true}`
-/// with the given alerts in storage's response shape.
+/// with the given alerts in storage's response shape, and a plain `{"query":"alerts","from":t}`
+/// with the `answered` alerts and their acknowledgements.
 final class StandInStoreQueries: Sendable {
     let context = ZMQContext()
     let state = State()
@@ -373,12 +374,20 @@ final class StandInStoreQueries: Sendable {
         let stopped = Atomic<Bool>(false)
     }
 
-    init(endpoint: String, alerts: [Alert]) throws {
+    init(endpoint: String, alerts: [Alert], answered: [(Alert, Acknowledgement)] = []) throws {
         let reply = try JSONSerialization.data(withJSONObject: [
             "ok": true,
             "alerts": try alerts.map { alert -> [String: Any] in
                 ["person": "me", "alert": try JSONSerialization.jsonObject(with: WireCodec.encode(alert)),
                  "acknowledgements": [], "deliveryAttempts": 0, "delivered": false]
+            },
+        ])
+        let answers = try JSONSerialization.data(withJSONObject: [
+            "ok": true,
+            "alerts": try answered.map { alert, ack -> [String: Any] in
+                ["person": "me", "alert": try JSONSerialization.jsonObject(with: WireCodec.encode(alert)),
+                 "acknowledgements": [try JSONSerialization.jsonObject(with: JSONEncoder().encode(ack))],
+                 "deliveryAttempts": 1, "delivered": true]
             },
         ])
         let (context, state) = (self.context, self.state)
@@ -394,9 +403,10 @@ final class StandInStoreQueries: Sendable {
                 while !state.stopped.load(ordering: .relaxed) {
                     guard let frames = try socket.receiveMultipart(), let request = frames.first,
                           let query = try? JSONSerialization.jsonObject(with: request) as? [String: Any] else { continue }
-                    let ok = query["query"] as? String == "alerts" && query["undeliveredOnly"] as? Bool == true
+                    let alertsQuery = query["query"] as? String == "alerts"
+                    let undelivered = query["undeliveredOnly"] as? Bool == true
                     state.queries.add(1, ordering: .relaxed)
-                    _ = try socket.send([ok ? reply : Data(#"{"ok":false,"error":"unexpected query"}"#.utf8)])
+                    _ = try socket.send([alertsQuery ? (undelivered ? reply : answers) : Data(#"{"ok":false,"error":"unexpected query"}"#.utf8)])
                 }
             } catch {
                 ready.fail(error)

@@ -116,4 +116,41 @@ struct NotifyRestartProcessTests {
         await notify.stop()
         await bus.stop()
     }
+
+    /// "I'm OK" given while notify was down reaches storage, not notify: the escalation
+    /// carried on after the restart asks storage and stops.
+    @Test func anAnswerGivenWhileNotifyWasDownStopsTheEscalation() async throws {
+        let home = try TestSupport.temporaryHome("notify-restart-ack")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let server = try TinyHTTPServer()
+        defer { server.stop() }
+        try P.write("""
+            {"receivers": [{"name": "me", "isPerson": true, "channels": [{"type": "webhook", "url": "\(server.url)"}]},
+                           {"name": "anna", "channels": [{"type": "webhook", "url": "\(server.url)"}]}],
+             "routes": [{"match": {"kinds": ["fall"]}, "receivers": ["me", "anna"], "escalateAfterSeconds": 8}]}
+            """, to: home)
+        let bus = try ChildProcess("spasmwatch-bus", home: home)
+        #expect(await bus.waitForOutput("bus running"))
+        let client = try P.TestBus(home: home, prefixes: [Topic.heartbeat("spasmwatch-notify")])
+        defer { client.close() }
+        var notify = try ChildProcess("spasmwatch-notify", home: home)
+        #expect(await notify.waitForOutput("started"))
+        let fall = P.fall()
+        #expect(await P.eventually(40) { try? client.publish(fall); return Self.count(fall, to: "me", server) == 1 })
+        #expect(await P.eventually { Self.sendsUnderWay(home) == 0 })
+        notify.signal(SIGKILL)
+        _ = await notify.wait(timeout: 10)
+
+        let ack = Acknowledgement(alertId: fall.alertId, by: "me", at: Date().timeIntervalSince1970, via: "web")
+        let storage = try StandInStoreQueries(endpoint: client.endpoints.storeQuery, alerts: [], answered: [(fall, ack)])
+        defer { storage.stop() }
+        notify = try ChildProcess("spasmwatch-notify", home: home)
+        #expect(await notify.waitForOutput("acknowledgements given while notify was down", timeout: 40), "\(notify.stderr)")
+        #expect(await P.eventually {
+            client.messages("heartbeat.").last.flatMap { try? $0.decode(Heartbeat.self).body.counters["resumed.acknowledgements"] } == 1
+        })
+        #expect(Self.count(fall, to: "anna", server) == 0, "anna is not asked: the person answered")
+        await notify.stop()
+        await bus.stop()
+    }
 }

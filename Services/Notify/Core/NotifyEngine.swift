@@ -64,6 +64,16 @@ public actor NotifyEngine {
         public var escalations = 0
         /// Alerts nobody was told about yet, routed again.
         public var undelivered = 0
+        /// The time of the oldest alert whose escalation was carried on (to ask storage for
+        /// answers given while notify was down).
+        public var oldestEscalation: Double?
+
+        public init(sends: Int = 0, escalations: Int = 0, undelivered: Int = 0, oldestEscalation: Double? = nil) {
+            self.sends = sends
+            self.escalations = escalations
+            self.undelivered = undelivered
+            self.oldestEscalation = oldestEscalation
+        }
     }
 
     /// After a restart, from notify's own journal: sends that did not finish (the same
@@ -75,8 +85,11 @@ public actor NotifyEngine {
         var resumed = Resumed()
         var handled = Set<UUID>()
         for job in (try? await journal.pendingJobs()) ?? [] {
+            // The same channel as before, found by its spec when the rules changed since.
+            let specs = planner.rules.receiver(named: job.receiver)?.channels ?? []
+            let index = job.channelSpec.map { specs.firstIndex(of: $0) } ?? job.channelIndex
             guard var note = try? JSONDecoder().decode(AlertNotification.self, from: job.notification),
-                  let channel = channels[job.receiver].flatMap({ job.channelIndex < $0.count ? $0[job.channelIndex] : nil })
+                  let index, let channel = channels[job.receiver].flatMap({ index < $0.count ? $0[index] : nil })
             else {
                 try? await journal.removeJob(job.id)  // the rules changed: that channel is gone
                 continue
@@ -91,6 +104,7 @@ public actor NotifyEngine {
             planner.restore(state)
             handled.insert(state.alert.alertId)
             resumed.escalations += 1
+            resumed.oldestEscalation = min(resumed.oldestEscalation ?? state.alert.at, state.alert.at)
         }
         for entry in (try? await journal.undelivered(since: since)) ?? [] {
             guard let alert = entry.alert, !handled.contains(alert.alertId) else { continue }
@@ -110,6 +124,18 @@ public actor NotifyEngine {
             }
             taken += 1
             await dispatch(planner.receive(item.alert, person: item.person))
+        }
+        return taken
+    }
+
+    /// Acknowledgements storage has (given while notify was down): each one not yet known
+    /// stops its escalation as if it had come over the bus. Returns how many were new.
+    public func takeMissed(_ acks: [Acknowledgement]) async -> Int {
+        var taken = 0
+        for ack in acks where !planner.isAcknowledged(ack.alertId) {
+            if let journal, let entry = try? await journal.entry(ack.alertId), entry.acknowledgedAt != nil { continue }
+            taken += 1
+            await take(ack)
         }
         return taken
     }
@@ -163,8 +189,10 @@ public actor NotifyEngine {
             for (index, channel) in receiverChannels.enumerated() {
                 var job: NotifyJournal.Job?
                 if journal != nil, note.purpose != .test, let data = try? WireCodec.encode(note) {
+                    let spec = planner.rules.receiver(named: note.receiver)?.channels
                     job = NotifyJournal.Job(id: UUID().uuidString, receiver: note.receiver, channelIndex: index,
-                                            notification: data, createdAt: clock.now)
+                                            notification: data, createdAt: clock.now,
+                                            channel: spec.flatMap { index < $0.count ? $0[index] : nil })
                 }
                 sends.append((note, channel, job))
             }

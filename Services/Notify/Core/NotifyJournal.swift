@@ -63,6 +63,9 @@ public final class NotifyJournal: Sendable {
                 t.column("state", .blob).notNull()
                 t.column("updatedAt", .double).notNull()
             }
+            // The channel a send is for, as the rules described it: after a reload the
+            // receiver's channel at `channelIndex` may be another one.
+            try db.alter(table: "job") { t in t.add(column: "channel", .blob) }
         }
         try migrator.migrate(database)
     }
@@ -89,14 +92,20 @@ public final class NotifyJournal: Sendable {
         public var channelIndex: Int
         public var notification: Data
         public var createdAt: Double
+        /// The channel's `ChannelSpec` as JSON (nil in jobs from before it was kept).
+        public var channel: Data?
 
-        public init(id: String, receiver: String, channelIndex: Int, notification: Data, createdAt: Double) {
+        public init(id: String, receiver: String, channelIndex: Int, notification: Data, createdAt: Double,
+                    channel: ChannelSpec? = nil) {
             self.id = id
             self.receiver = receiver
             self.channelIndex = channelIndex
             self.notification = notification
             self.createdAt = createdAt
+            self.channel = channel.flatMap { try? JSONEncoder().encode($0) }
         }
+
+        public var channelSpec: ChannelSpec? { channel.flatMap { try? JSONDecoder().decode(ChannelSpec.self, from: $0) } }
     }
 
     public func addJob(_ job: Job) async throws {

@@ -19,6 +19,12 @@ public struct PendingAlert: Sendable, Equatable {
 /// Where notify asks, on start, for alerts that have no successful delivery (storage).
 public protocol PendingAlertSource: Sendable {
     func undeliveredAlerts(since: Double) async throws -> [PendingAlert]
+    /// Acknowledgements of alerts since `since` (some may have come while notify was down).
+    func acknowledgements(since: Double) async throws -> [Acknowledgement]
+}
+
+extension PendingAlertSource {
+    public func acknowledgements(since: Double) async throws -> [Acknowledgement] { [] }
 }
 
 /// Asks storage's query endpoint (ZeroMQ REQ/REP, JSON): `{"query":"alerts",
@@ -61,6 +67,10 @@ public struct StoreQueryAlertSource: PendingAlertSource {
         try await ask(Request(undeliveredOnly: true, from: since))
     }
 
+    public func acknowledgements(since: Double) async throws -> [Acknowledgement] {
+        try await answer(Request(from: since)).flatMap { $0.acknowledgements ?? [] }
+    }
+
     /// Alerts whose id starts with `prefix` (for `spasmwatch ack` when notify's journal
     /// does not know the alert).
     public func alerts(idPrefix prefix: String) async throws -> [PendingAlert] {
@@ -68,6 +78,12 @@ public struct StoreQueryAlertSource: PendingAlertSource {
     }
 
     func ask(_ query: Request) async throws -> [PendingAlert] {
+        try await answer(query).map {
+            PendingAlert(alert: $0.alert, person: $0.person, acknowledged: !($0.acknowledgements ?? []).isEmpty)
+        }
+    }
+
+    func answer(_ query: Request) async throws -> [Response.StoredAlert] {
         let request = try JSONEncoder().encode(query)
         let (context, endpoint, timeout) = (self.context, self.endpoint, Int32(timeoutSeconds * 1000))
         let reply: Result<Data, Error> = await offPool {
@@ -89,8 +105,6 @@ public struct StoreQueryAlertSource: PendingAlertSource {
         }
         let response = try JSONDecoder().decode(Response.self, from: try reply.get())
         guard response.ok else { throw ChannelError("storage refused the query: \(response.error ?? "no reason given")") }
-        return (response.alerts ?? []).map {
-            PendingAlert(alert: $0.alert, person: $0.person, acknowledged: !($0.acknowledgements ?? []).isEmpty)
-        }
+        return response.alerts ?? []
     }
 }

@@ -144,11 +144,27 @@ final class NotifyService: Service, Sendable {
                 environment.logger.info("asked storage for undelivered alerts", metadata: [
                     "alerts": "\(pending.count)", "new": "\(taken)"])
                 environment.counters.add("resumed.storage", Int64(taken))
+                if let oldest = resumed.oldestEscalation { await takeMissedAcknowledgements(since: oldest) }
                 return
             } catch {
                 environment.logger.notice("storage not answering yet", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
                 try? await Task.sleep(for: .seconds(2))
             }
+        }
+    }
+
+    /// An escalation carried on after a restart stops if someone answered while notify was
+    /// down (the acknowledgement went to storage, not to us).
+    func takeMissedAcknowledgements(since: Double) async {
+        do {
+            let acks = try await storage.acknowledgements(since: since - 1)
+            let taken = await engine.takeMissed(acks)
+            if taken > 0 {
+                environment.logger.notice("acknowledgements given while notify was down", metadata: ["acknowledgements": "\(taken)"])
+                environment.counters.add("resumed.acknowledgements", Int64(taken))
+            }
+        } catch {
+            environment.logger.notice("could not ask storage for acknowledgements", metadata: ["error": "\(error)"])
         }
     }
 
