@@ -111,4 +111,23 @@ struct RulesReloadTests {
         #expect(third.status.describe(Self.berlin, now: Self.tenOTwo + 600).hasPrefix("last good from "))
         #expect(third.status.problem == "notify.json: receivers: missing (this field is required)")
     }
+
+    /// notify.json removed: the standard rules, but only once it stays gone (an editor
+    /// saving by rename leaves it missing for a moment).
+    @Test func aRemovedFileMeansTheStandardRulesOnceItStaysGone() throws {
+        let (home, file) = try Self.setUp()
+        defer { try? FileManager.default.removeItem(at: home.root) }
+        try Self.good.write(to: file, atomically: true, encoding: .utf8)
+        var rules = RulesFile(home: home, configuration: Configuration())
+        _ = rules.start(now: Self.tenOTwo)
+        try FileManager.default.removeItem(at: file)
+        guard case .unchanged = rules.check(now: Self.tenOTwo + 1) else { Issue.record("missing once: kept"); return }
+        try Self.good.write(to: file, atomically: true, encoding: .utf8)
+        guard case .unchanged = rules.check(now: Self.tenOTwo + 2) else { Issue.record("back with the same content"); return }
+        try FileManager.default.removeItem(at: file)
+        _ = rules.check(now: Self.tenOTwo + 3)
+        guard case .loaded(let standard) = rules.check(now: Self.tenOTwo + 4) else { Issue.record("gone: standard rules"); return }
+        #expect(standard == .standard(person: "me"))
+        #expect(rules.status.describe(Self.berlin, now: Self.tenOTwo + 4) == "standard rules (no notify.json), loaded 10:02")
+    }
 }
