@@ -102,6 +102,34 @@ public struct NotifyRules: Codable, Sendable, Equatable {
         }
     }
 
+    /// The one sentence, everywhere (status, deploy/stack up, the phone page, notify test),
+    /// for a home where a fall reaches nobody but the person.
+    public static let noCaregiverWarning = "No caregiver is set up: a fall reaches only you."
+
+    /// Names of receivers other than the person that some route can reach with a fall (a
+    /// critical alert), in the order the routes name them. Empty: a fall reaches only the person.
+    public var caregivers: [String] { caregivers(person: nil) }
+
+    /// `caregivers` for one person (`persons` matches are then checked; without a person,
+    /// a receiver without `isPerson` is the person when it is named like the default person).
+    public func caregivers(person: String?) -> [String] {
+        var out: [String] = []
+        for route in routes {
+            let match = route.match
+            if let kinds = match?.kinds, !kinds.contains("fall") { continue }
+            if let severities = match?.severities, !severities.contains(.critical) { continue }
+            if let person, let persons = match?.persons, !persons.contains(person) { continue }
+            for name in route.receivers where !out.contains(name) {
+                guard let receiver = receiver(named: name), !(receiver.isPerson ?? (name == (person ?? Person.defaultId))) else { continue }
+                out.append(name)
+            }
+            // A route that takes every fall and does not continue hides the routes after it.
+            let takesEveryFall = match?.sites == nil && match?.between == nil && (match?.persons == nil || person != nil)
+            if takesEveryFall && route.continue != true { break }
+        }
+        return out
+    }
+
     /// With no rules file: the person, on the console and a JSON-lines file.
     public static func standard(person: String) -> NotifyRules {
         NotifyRules(
