@@ -41,7 +41,7 @@ enum HomeCheck {
         if !exists {
             guard located.origin.isExplicit else {
                 say("no SpasmWatch home at \(path) (\(located.origin.description)), so none is running; nothing was written.")
-                say("Start one with deploy/stack up (it uses this home), or name yours with --home DIR or SPASMWATCH_HOME=DIR.")
+                say("Start one with \(startCommand(home)), or name yours with --home DIR or SPASMWATCH_HOME=DIR.")
                 throw ExitCode(2)
             }
             do {
@@ -60,7 +60,14 @@ enum HomeCheck {
 
     /// "nothing is running on home …: start it with …".
     static func notRunning(_ home: DataHome) -> String {
-        "SpasmWatch is not running on home \(home.root.path) (no bus). Start it with: SPASMWATCH_HOME=\(home.root.path) deploy/stack up"
+        "SpasmWatch is not running on home \(home.root.path) (no bus). Start it with: \(startCommand(home))"
+    }
+
+    /// How to start a home: systemd for the installed one, deploy/stack for the others.
+    static func startCommand(_ home: DataHome) -> String {
+        if home.root.path == DataHome.installedPath { return "sudo systemctl start 'spasmwatch-*'" }
+        if home == DataHome.perUser() { return "deploy/stack up" }
+        return "SPASMWATCH_HOME=\(home.root.path) deploy/stack up"
     }
 
     static func say(_ line: String) {

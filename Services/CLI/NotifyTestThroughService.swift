@@ -69,7 +69,8 @@ struct NotifyTestThroughService {
             try await sender.withdraw(alert.alertId)
             await sender.close()
             print("Published test alert \(short) on \(Topic.alert(alert.severity)) (for custom consumers; not kept to re-send), but spasmwatch-notify is not running on home \(path) (no heartbeat within \(Int(heartbeatWait)) s): nobody was told.")
-            print("Start it: SPASMWATCH_HOME=\(path) deploy/stack start spasmwatch-notify (or the whole stack: deploy/stack up).")
+            let start = HomeCheck.startCommand(home)
+            print("Start it: \(start.contains("systemctl") ? "sudo systemctl start spasmwatch-notify" : start.replacingOccurrences(of: "deploy/stack up", with: "deploy/stack start spasmwatch-notify")) (or the whole stack: \(start)).")
             print("The rules file alone: spasmwatch notify test --dry-run")
             throw ExitCode(2)
         }
@@ -93,7 +94,12 @@ struct NotifyTestThroughService {
                 if !ok { failures += 1 }
                 print("  \(ok ? "sent   " : "FAILED ") \(pair.receiver) via \(what)\(text.isEmpty ? "" : ": \(text)")")
             }
-            if specs.isEmpty { print("          (\(pair.receiver) is not in the rules file: the running service uses other rules)") }
+            if specs.isEmpty {
+                print("          (\(pair.receiver) is not in the rules file: the running service uses other rules)")
+            } else if byPair[pair] == nil, let known = notify.info["receivers"],
+                      !known.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }).contains(pair.receiver) {
+                print("          (the running spasmwatch-notify does not know \(pair.receiver): its rules are older than the file; restart it: deploy/stack restart spasmwatch-notify)")
+            }
         }
         if expected.isEmpty && byPair.isEmpty {
             failures += 1

@@ -152,7 +152,7 @@ struct SetupCaregiverCommand: AsyncParsableCommand {
             (rules.receiver(named: name)?.channels ?? []).map(NotifyTestCommand.describe).joined(separator: "; ")
         }
         for (step, name) in routing.escalation.enumerated() {
-            let when = step == 0 ? "at once" : "after \(NotificationText.duration(Double(step) * routing.escalateAfter)) if nobody answered"
+            let when = step == 0 ? "at once" : "after \(DurationText.words(Double(step) * routing.escalateAfter)) if nobody answered"
             rows.append(["  \(name)", when, channels(name)])
         }
         for name in routing.immediate { rows.append(["  \(name)", "at once", channels(name)]) }
@@ -190,6 +190,16 @@ struct SetupCaregiverCommand: AsyncParsableCommand {
 
 /// Durations as people type them: "90s", "2m", "1m30s", "1h", or plain seconds "90".
 enum DurationText {
+    /// Exact words for a delay someone set: "90 seconds", "2 minutes", "2 minutes 30 seconds".
+    static func words(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        func unit(_ n: Int, _ name: String) -> String { n == 1 ? "1 \(name)" : "\(n) \(name)s" }
+        if s < 120 { return unit(s, "second") }
+        let (h, m, rest) = (s / 3600, (s % 3600) / 60, s % 60)
+        return [h > 0 ? unit(h, "hour") : nil, m > 0 ? unit(m, "minute") : nil, rest > 0 ? unit(rest, "second") : nil]
+            .compactMap { $0 }.joined(separator: " ")
+    }
+
     static func parse(_ text: String, option: String) throws -> Double {
         let problem = ValidationError("\(option) \(text): expected a duration such as 90s, 2m or 1m30s")
         let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
