@@ -120,6 +120,9 @@ struct SetupCaregiverCommand: AsyncParsableCommand {
             guard FileManager.default.isExecutableFile(atPath: program) else {
                 throw ValidationError("--command: \(program) is not an executable file")
             }
+        } else if !(ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
+            .contains(where: { FileManager.default.isExecutableFile(atPath: "\($0)/\(program)") }) {
+            FileHandle.standardError.write(Data("spasmwatch: warning: \(program) is not on this shell's PATH; spasmwatch-notify looks it up on its own PATH (a full path is safer)\n".utf8))
         }
         return (["type": "command", "command": words], nil)
     }

@@ -295,6 +295,9 @@ struct CLIHomeAndSetupTests {
         let alone = try ChildProcess("spasmwatch", ["notify", "test", "--dry-run"], home: home)
         #expect(await alone.wait(timeout: 60) == 0)
         #expect(alone.stdout.contains(Self.noCaregiver))
+        let aloneLive = try ChildProcess("spasmwatch", ["notify", "test", "--wait", "10"], home: home)
+        #expect(await aloneLive.wait(timeout: 60) != nil)
+        #expect(aloneLive.stdout.contains(Self.noCaregiver), "\(aloneLive.stdout)")
         await notify.stop()
         await bus.stop()
     }
