@@ -13,7 +13,7 @@ struct SetupGroupCommand: AsyncParsableCommand {
         subcommands: [SetupCaregiverCommand.self])
 }
 
-/// `spasmwatch setup caregiver NAME --ntfy URL | --webhook URL | --command CMD [--after 90s]`.
+/// `spasmwatch setup caregiver NAME --ntfy URL | --webhook URL | --command CMD [--after 90s] [--header H]`.
 struct SetupCaregiverCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "caregiver",
@@ -46,6 +46,9 @@ struct SetupCaregiverCommand: AsyncParsableCommand {
     @Option(help: "A program (with arguments) that gets each notification as JSON on stdin.")
     var command: String?
 
+    @Option(name: .customLong("header"), help: "An HTTP header for --ntfy or --webhook, e.g. \"Authorization: Bearer tk_…\" for an ntfy server with access control (repeatable).")
+    var headers: [String] = []
+
     @Option(help: "How long a fall waits for an answer before this caregiver is told, e.g. 90s, 2m, 1m30s (default: as set, else notify.escalateAfterSeconds).")
     var after: String?
 
@@ -59,6 +62,25 @@ struct SetupCaregiverCommand: AsyncParsableCommand {
             throw ValidationError("the caregiver's name must be 1 to 64 printable characters, e.g. anna")
         }
         if let after { _ = try DurationText.parse(after, option: "--after") }
+        if !headers.isEmpty && command != nil { throw ValidationError("--header goes with --ntfy or --webhook, not --command") }
+        _ = try parsedHeaders()
+    }
+
+    /// `--header "Name: value"` as a dictionary.
+    func parsedHeaders() throws -> [String: String] {
+        var out: [String: String] = [:]
+        for header in headers {
+            guard let colon = header.firstIndex(of: ":") else {
+                throw ValidationError("--header \(header): expected \"Name: value\", e.g. \"Authorization: Bearer tk_…\"")
+            }
+            let name = header[..<colon].trimmingCharacters(in: .whitespaces)
+            let value = header[header.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            guard !name.isEmpty, !value.isEmpty, !name.contains(" "), header.allSatisfy({ $0 != "\r" && $0 != "\n" }) else {
+                throw ValidationError("--header \(header): expected \"Name: value\", e.g. \"Authorization: Bearer tk_…\"")
+            }
+            out[name] = value
+        }
+        return out
     }
 
     func run() async throws {
@@ -108,11 +130,15 @@ struct SetupCaregiverCommand: AsyncParsableCommand {
             guard url.path.split(separator: "/").count >= 1 else {
                 throw ValidationError("--ntfy \(ntfy): give the whole topic URL, e.g. https://ntfy.sh/anna-7f3k9q (the topic is the last part)")
             }
-            return (["type": "webhook", "url": url.absoluteString, "format": "ntfy"], url)
+            var channel: [String: Any] = ["type": "webhook", "url": url.absoluteString, "format": "ntfy"]
+            if !headers.isEmpty { channel["headers"] = try parsedHeaders() }
+            return (channel, url)
         }
         if let webhook {
             let url = try Self.httpURL(webhook, option: "--webhook")
-            return (["type": "webhook", "url": url.absoluteString], url)
+            var channel: [String: Any] = ["type": "webhook", "url": url.absoluteString]
+            if !headers.isEmpty { channel["headers"] = try parsedHeaders() }
+            return (channel, url)
         }
         let words = try CommandWords.split(command ?? "")
         guard let program = words.first else { throw ValidationError("--command: give a program, e.g. --command \"/usr/local/bin/send-sms +4917012345\"") }

@@ -114,7 +114,7 @@ struct CLIHomeAndSetupTests {
         defer { server.stop() }
         let topic = "http://127.0.0.1:\(server.port)/anna-sw"
 
-        let setup = try await Self.setup(["anna", "--ntfy", topic, "--after", "3s"], home: home)
+        let setup = try await Self.setup(["anna", "--ntfy", topic, "--after", "3s", "--header", "Authorization: Bearer tk_anna"], home: home)
         #expect(setup.process.terminationStatus == 0, "\(setup.stderr)")
         #expect(setup.stdout.contains("A fall is now told to:"))
         let lines = setup.stdout.split(separator: "\n").map(String.init)
@@ -166,6 +166,7 @@ struct CLIHomeAndSetupTests {
         #expect(request.method == "POST")
         #expect(request.path == "/anna-sw")
         #expect(request.headers["priority"] == "5", "urgent")
+        #expect(request.headers["authorization"] == "Bearer tk_anna", "an ntfy server with access control lets it in")
         #expect(request.headers["title"]?.lowercased().contains("fall") == true, "title: \(request.headers["title"] ?? "none")")
         let tags = (request.headers["tags"] ?? "").split(separator: ",").map(String.init)
         #expect(tags.contains("rotating_light") && tags.contains("fall") && tags.contains("escalation"), "tags: \(tags)")
@@ -229,6 +230,8 @@ struct CLIHomeAndSetupTests {
         let person = try await Self.setup(["sam", "--webhook", "http://10.0.0.2/x"], home: home)
         #expect(person.process.terminationStatus != 0)
         #expect(person.stderr.contains("'sam' is the person the alerts are about"), "\(person.stderr)")
+        let header = try await Self.setup(["carl", "--webhook", "http://10.0.0.2/x", "--header", "no colon"], home: home)
+        #expect(header.stderr.contains("--header no colon: expected \"Name: value\""), "\(header.stderr)")
         let two = try await Self.setup(["carl", "--webhook", "http://10.0.0.2/x", "--ntfy", "http://10.0.0.2/y"], home: home)
         #expect(two.stderr.contains("give exactly one of --ntfy URL, --webhook URL or --command CMD"))
         #expect(try Data(contentsOf: home.appendingPathComponent("notify.json")) == before)
