@@ -96,9 +96,13 @@ struct SetupCaregiverCommand: AsyncParsableCommand {
         do {
             edit = try CaregiverRules(fileContent: existing, person: configuration.person)
             person = CaregiverRules.personName(in: try edit.rules(), configured: configuration.person)
-            try edit.setCaregiver(name, channel: channel, escalateAfter: escalateAfter, person: person)
         } catch let error as CaregiverSetupError {
             throw ValidationError("\(file.path): \(error.description); nothing was changed (fix the file, or move it away to start from the standard rules)")
+        }
+        do {
+            try edit.setCaregiver(name, channel: channel, escalateAfter: escalateAfter, person: person)
+        } catch let error as CaregiverSetupError {
+            throw ValidationError("\(error.description); nothing was changed")
         }
         let rules: NotifyRules
         do {
