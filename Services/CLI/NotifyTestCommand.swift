@@ -20,15 +20,11 @@ struct NotifyTestCommand: AsyncParsableCommand, ReportsWhetherRunning {
         commandName: "test",
         abstract: "Send a test alert to every receiver through each of its channels, and say what each really got.",
         discussion: """
-            By default the test alert goes on the bus: the running spasmwatch-notify sends it
-            through every receiver's every channel with its current rules, and this command
-            reports, from notify's delivery reports, what happened to each: sent, failed (with
-            the error), gave up, or nothing heard. Custom alert consumers receive it too.
-            Exit status: 0 all sent, 1 something was not sent, 2 spasmwatch-notify (or the
-            whole stack) is not running.
+            By default the test alert goes on the bus: the running spasmwatch-notify sends it through every receiver's every channel with its current rules, and this command reports, from notify's delivery reports, what happened to each: sent, failed (with the error), gave up, or nothing heard. Custom alert consumers receive it too.
 
-            With --dry-run the CLI sends it itself, using this home's notify.json, without the
-            running service (exit 1 when any channel failed): a check of the file alone.
+            Exit status: 0 all sent, 1 something was not sent, 2 spasmwatch-notify (or the whole stack) is not running.
+
+            With --dry-run the CLI sends it itself, using this home's notify.json, without the running service (exit 1 when any channel failed): a check of the file alone.
             """)
 
     @OptionGroup var options: CommonOptions

@@ -19,17 +19,15 @@ struct SetupCaregiverCommand: AsyncParsableCommand {
         commandName: "caregiver",
         abstract: "Add or update a caregiver who is told of a fall nobody answered.",
         discussion: """
-            Writes notify.json in the data home (or notify.rulesFile), keeping what is in it:
-            the caregiver gets the one channel given, and joins the route falls take, after
-            the person. A fall goes to the person at once; if nobody presses "I'm OK" within
-            --after, to the caregiver. Run it again to change the channel or the delay; for a
-            second caregiver, run it with another name: told after the first, one --after later
-            (--after is the wait between the route's steps).
+            Writes notify.json in the data home (or notify.rulesFile), keeping what is in it: the caregiver gets the one channel given, and joins the route falls take, after the person. A fall goes to the person at once; if nobody presses "I'm OK" within --after, to the caregiver. Run it again to change the channel or the delay. For a second caregiver, run it with another name: told after the first, one --after later (--after is the wait between the route's steps).
 
             Examples:
-              spasmwatch setup caregiver anna --ntfy https://ntfy.example.lan/anna-7f3k9q --after 90s
-              spasmwatch setup caregiver ben --webhook http://192.168.1.20:8123/api/webhook/spasmwatch
-              spasmwatch setup caregiver carl --command "/usr/local/bin/send-sms +4917012345" --after 2m
+              spasmwatch setup caregiver anna \\
+                  --ntfy https://ntfy.example.lan/anna-7f3k9q --after 90s
+              spasmwatch setup caregiver ben \\
+                  --webhook http://192.168.1.20:8123/api/webhook/spasmwatch
+              spasmwatch setup caregiver carl \\
+                  --command "/usr/local/bin/send-sms +4917012345" --after 2m
             """)
 
     @OptionGroup var options: CommonOptions
