@@ -59,6 +59,13 @@ final class ReliableCLISender {
         return false
     }
 
+    /// Takes a message out of the outbox unsent-again: a test alert that no running
+    /// notify heard must not surprise anybody when a later run re-sends it.
+    func withdraw(_ id: UUID) async throws {
+        _ = try await outbox.confirm([id])
+        sent.removeAll { $0 == id }
+    }
+
     func close() async {
         await receipts.closeAsync()
         await publisher.closeAsync()

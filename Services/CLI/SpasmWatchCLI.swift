@@ -9,6 +9,22 @@ struct SpasmWatchCLI: AsyncParsableCommand {
         abstract: "SpasmWatch: record, watch and understand spasms in MS.",
         subcommands: [StatusCommand.self, TailCommand.self, LogCommand.self, RecentCommand.self, UndoCommand.self,
                       ConfirmCommand.self, EpisodesCommand.self, HistoryCommand.self, StatsCommand.self, ExportCommand.self,
-                      ReportCommand.self, BackupCommand.self, AckCommand.self, NotifyGroupCommand.self, BenchCommand.self,
-                      SeedDemoCommand.self])
+                      ReportCommand.self, BackupCommand.self, AckCommand.self, NotifyGroupCommand.self, SetupGroupCommand.self,
+                      BenchCommand.self, SeedDemoCommand.self])
+
+    /// As ArgumentParser's own `main`, with the data-home check (`HomeCheck`) between
+    /// parsing and running, so every command finds its home the same way.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            try HomeCheck.run(before: command)
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

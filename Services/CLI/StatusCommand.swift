@@ -2,12 +2,13 @@ import ArgumentParser
 import Foundation
 import SpasmBus
 import SpasmConfig
+import SpasmNotify
 import SpasmRuntime
 import SpasmSchema
 import ZeroMQ
 
 /// `spasmwatch status`: which services are alive, with their counters, and the sensors seen.
-struct StatusCommand: AsyncParsableCommand {
+struct StatusCommand: AsyncParsableCommand, ReportsWhetherRunning {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show the services and sensors seen on the bus; exits 1 when an expected service is missing.")
@@ -41,6 +42,13 @@ struct StatusCommand: AsyncParsableCommand {
         let now = Date().timeIntervalSince1970
         print("SpasmWatch status — home \(home.root.path)")
         print("")
+        let warnings = Self.warnings(beats.values.map(\.body), busRunning: BusState.of(home, configuration: configuration) != .notRunning,
+                                     home: home)
+        if !warnings.isEmpty {
+            print("Warnings:")
+            for warning in warnings { print("  \(warning)") }
+            print("")
+        }
         var rows: [[String]] = [["SERVICE", "INSTANCE", "STATE", "PID", "UPTIME", "LAST SEEN", "COUNTERS"]]
         var missing: [String] = []
         var seenServices = Set<String>()
@@ -62,7 +70,8 @@ struct StatusCommand: AsyncParsableCommand {
         let info = beats.values.flatMap { beat in beat.body.info.map { ("\(beat.body.instance): \($0.key)", $0.value) } }
         if !info.isEmpty {
             print("")
-            for (key, value) in info.sorted(by: { $0.0 < $1.0 }) where !["publish", "subscribe"].contains(key.split(separator: " ").last.map(String.init) ?? "") {
+            for (key, value) in info.sorted(by: { $0.0 < $1.0 })
+            where !["publish", "subscribe"].contains(key.split(separator: " ").last.map(String.init) ?? "") && !key.contains(": warning.") {
                 print("  \(key): \(value)")
             }
         }
@@ -91,6 +100,39 @@ struct StatusCommand: AsyncParsableCommand {
         if !missing.isEmpty {
             throw ExitCode(1)
         }
+    }
+}
+
+extension StatusCommand {
+    /// Every `warning.*` of every service heard (each sentence once, with who said it), and
+    /// what status sees itself: no bus, or notify reporting no caregiver.
+    static func warnings(_ beats: [Heartbeat], busRunning: Bool, home: DataHome) -> [String] {
+        var sentences: [(String, [String])] = []
+        func add(_ sentence: String, from service: String) {
+            if let index = sentences.firstIndex(where: { $0.0 == sentence }) {
+                if !sentences[index].1.contains(service) { sentences[index].1.append(service) }
+            } else {
+                sentences.append((sentence, [service]))
+            }
+        }
+        if !busRunning { add(HomeCheck.notRunning(home), from: "status") }
+        for beat in beats.sorted(by: { ($0.service, $0.instance) < ($1.service, $1.instance) }) {
+            for (key, value) in beat.info.sorted(by: { $0.key < $1.key }) where key.hasPrefix("warning.") && !value.isEmpty {
+                add(value, from: beat.service)
+            }
+            // Until every notify reports warning.caregiver itself: its caregivers list says it.
+            if beat.service == ServiceName.notify, beat.info["caregivers"] == "none" {
+                add(NotifyRules.noCaregiverWarning, from: beat.service)
+            }
+        }
+        var lines: [String] = []
+        for (sentence, services) in sentences {
+            lines.append(services == ["status"] ? sentence : "\(sentence)  [\(services.joined(separator: ", "))]")
+            if sentence == NotifyRules.noCaregiverWarning {
+                lines.append("  set one up: spasmwatch setup caregiver NAME --ntfy https://ntfy.example.lan/TOPIC --after 90s")
+            }
+        }
+        return lines
     }
 }
 

@@ -5,7 +5,7 @@ import SpasmConfig
 
 /// Flags every SpasmWatch executable accepts.
 public struct CommonOptions: ParsableArguments, Sendable {
-    @Option(name: .long, help: "Data home (default: $SPASMWATCH_HOME, else ./.spasmwatch).")
+    @Option(name: .long, help: "Data home (default: $SPASMWATCH_HOME, else /var/lib/spasmwatch if installed, else ~/.local/share/spasmwatch).")
     public var home: String?
 
     @Option(name: .customLong("set"), help: "Override a setting, e.g. --set bus.highWaterMark=50000 (repeatable).")
@@ -17,10 +17,10 @@ public struct CommonOptions: ParsableArguments, Sendable {
     public init() {}
 
     /// The data home these options point at.
-    public func dataHome() -> DataHome {
-        if let home { return DataHome(root: URL(fileURLWithPath: home)) }
-        return DataHome.resolve()
-    }
+    public func dataHome() -> DataHome { locateHome().home }
+
+    /// The data home and how it was chosen (`--home`, `$SPASMWATCH_HOME`, installed, per-user).
+    public func locateHome() -> DataHome.Located { DataHome.locate(option: home) }
 
     /// Home and configuration, with a readable error on a bad setting.
     public func load() throws -> (DataHome, Configuration) {
