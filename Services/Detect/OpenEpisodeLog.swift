@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Logging
 import SpasmSchema
 
 /// The episodes this detector instance has open, on disk (SQLite, one file per instance:
@@ -19,7 +20,12 @@ final class OpenEpisodeLog: Sendable {
         var configuration = GRDB.Configuration()
         configuration.busyMode = .timeout(5)
         database = try DatabaseQueue(path: url.path, configuration: configuration)
-        try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
+        // WAL with synchronous=NORMAL survives the process being killed (what this is for);
+        // a power cut may lose the last onset, which then stays open in storage as before.
+        try database.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
         // Append-only: a shipped migration is never edited.
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1 open episodes") { db in
@@ -36,6 +42,25 @@ final class OpenEpisodeLog: Sendable {
                 """)
         }
         try migrator.migrate(database)
+    }
+
+    /// Opens the log; a file that cannot be opened is moved aside (`.broken-<time>`) and a
+    /// fresh one started, so a damaged file never keeps detection from running.
+    static func openOrReset(url: URL, logger: Logger) throws -> OpenEpisodeLog {
+        do {
+            return try OpenEpisodeLog(url: url)
+        } catch {
+            let aside = url.appendingPathExtension("broken-\(Int(Date().timeIntervalSince1970))")
+            logger.error("open-episode log unreadable; starting a fresh one (episodes it held stay open in storage)",
+                         metadata: ["file": "\(url.path)", "movedTo": "\(aside.lastPathComponent)", "error": "\(error)"])
+            for suffix in ["", "-wal", "-shm"] {
+                let file = URL(fileURLWithPath: url.path + suffix)
+                if FileManager.default.fileExists(atPath: file.path) {
+                    try? FileManager.default.moveItem(at: file, to: URL(fileURLWithPath: aside.path + suffix))
+                }
+            }
+            return try OpenEpisodeLog(url: url)
+        }
     }
 
     /// Notes an onset (before it is sent), last seen at its detection time.

@@ -43,16 +43,22 @@ struct ServeDetectCommand: AsyncParsableCommand {
             : nil
 
         // Episodes a previous run left open (a crash, a kill -9) end now, as interrupted.
-        let openEpisodes = try OpenEpisodeLog(url: environment.home.dataDirectory.appendingPathComponent("\(instance)-open-episodes.sqlite"))
-        let leftOpen = try await openEpisodes.interruptedEnds()
-        for end in leftOpen {
-            try await sender.send(end, topic: Topic.episode(end.kind.rawValue))
-            counters.add("episodes.interrupted")
-        }
-        try await openEpisodes.clear(leftOpen.map(\.episodeId))
-        if !leftOpen.isEmpty {
-            logger.notice("closed \(leftOpen.count) episode\(leftOpen.count == 1 ? "" : "s") left open by the previous run, as interrupted",
-                          metadata: ["episodes": "\(leftOpen.map { String($0.episodeId.uuidString.prefix(8)) }.joined(separator: ","))"])
+        let openEpisodes = try OpenEpisodeLog.openOrReset(
+            url: environment.home.dataDirectory.appendingPathComponent("\(instance)-open-episodes.sqlite"), logger: logger)
+        do {
+            let leftOpen = try await openEpisodes.interruptedEnds()
+            for end in leftOpen {
+                try await sender.send(end, topic: Topic.episode(end.kind.rawValue))
+                counters.add("episodes.interrupted")
+            }
+            try await openEpisodes.clear(leftOpen.map(\.episodeId))
+            if !leftOpen.isEmpty {
+                logger.notice("closed \(leftOpen.count) episode\(leftOpen.count == 1 ? "" : "s") left open by the previous run, as interrupted",
+                              metadata: ["episodes": "\(leftOpen.map { String($0.episodeId.uuidString.prefix(8)) }.joined(separator: ","))"])
+            }
+        } catch {
+            // Detection runs regardless: the episodes stay open and are tried again next start.
+            logger.error("could not close the episodes left open", metadata: ["error": "\(error)"])
         }
 
         /// Sends what the engine decided; open episodes are noted on disk until their end is in the outbox.

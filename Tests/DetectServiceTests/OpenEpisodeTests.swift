@@ -94,4 +94,16 @@ struct OpenEpisodeTests {
         try await log.opened(other)
         #expect(try await log.interruptedEnds().first?.end == other.detectedAt)
     }
+
+    /// A damaged file never keeps detection from starting: it is moved aside.
+    @Test func anUnreadableLogIsMovedAsideAndAFreshOneStarted() async throws {
+        let dir = try TestSupport.temporaryHome("open-broken")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("detect-open-episodes.sqlite")
+        try Data(repeating: 0x5A, count: 4096).write(to: url)
+        let log = try OpenEpisodeLog.openOrReset(url: url, logger: .init(label: "t"))
+        #expect(try await log.interruptedEnds().isEmpty)
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+        #expect(names.contains { $0.hasPrefix("detect-open-episodes.sqlite.broken-") }, "\(names)")
+    }
 }
