@@ -203,6 +203,7 @@ struct DetectCrashProcessTests {
         #expect(await store.waitForOutput("started"))
         var detect = try ChildProcess("spasmwatch-detect", home: home)
         #expect(await detect.waitForOutput("detection ready"))
+        let manual = try await ManualProcess.start(home: home)
         let feeder = try await Feeder(home: home)
         let (episode, lastSeen) = try await feeder.tonicThatDoesNotEnd(sensorId: "calf-crash")
         #expect(try await Self.waitUntil(30) { try await feeder.stored(episode) != nil }, "the onset is stored")
@@ -237,8 +238,17 @@ struct DetectCrashProcessTests {
         #expect(line?.contains("interrupted") == true, "\(history.stdout)")
         #expect(line?.contains("ongoing") == false)
 
+        // The phone page's episode list says so too.
+        var summary = ""
+        _ = try await Self.waitUntil(30) {
+            let episodes = try await http("GET", "\(manual.base)/api/episodes").json()["episodes"] as? [[String: Any]] ?? []
+            summary = episodes.first { $0["shortId"] as? String == ShortId.of(episode.episodeId) }?["summary"] as? String ?? ""
+            return summary.contains("interrupted")
+        }
+        #expect(summary.contains("interrupted (detection stopped)"), "\(summary)")
+
         await feeder.close()
-        for p in [detect, store, bus] { await p.stop() }
+        for p in [detect, manual.process, store, bus] { await p.stop() }
         #expect(detect.process.terminationStatus == 0)
     }
 
