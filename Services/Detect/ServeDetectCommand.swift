@@ -223,13 +223,11 @@ struct OpenEpisodeKeeper: Service {
     static let interval: Duration = .seconds(2)
 
     func run() async throws {
-        var written: [String: Double] = [:]
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let seen = await engine.lastSeenOfOpenEpisodes()
-            let changed = seen.filter { written[$0.key] != $0.value }
+            // Every sensor with an open episode, each time: a row only moves forward, so an
+            // unchanged time costs an indexed no-op, and an onset noted since is caught up.
             do {
-                try await log.seen(changed)
-                written = seen
+                try await log.seen(await engine.lastSeenOfOpenEpisodes())
             } catch {
                 logger.error("could not note open episodes", metadata: ["error": "\(error)"])
             }
