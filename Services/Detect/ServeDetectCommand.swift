@@ -42,49 +42,10 @@ struct ServeDetectCommand: AsyncParsableCommand {
                              person: configuration.person, logger: logger)
             : nil
 
-        // Episodes a previous run left open (a crash, a kill -9) end now, as interrupted.
         let openEpisodes = try OpenEpisodeLog.openOrReset(
             url: environment.home.dataDirectory.appendingPathComponent("\(instance)-open-episodes.sqlite"), logger: logger)
-        do {
-            let leftOpen = try await openEpisodes.interruptedEnds()
-            for end in leftOpen {
-                try await sender.send(end, topic: Topic.episode(end.kind.rawValue))
-                counters.add("episodes.interrupted")
-            }
-            try await openEpisodes.clear(leftOpen.map(\.episodeId))
-            if !leftOpen.isEmpty {
-                logger.notice("closed \(leftOpen.count) episode\(leftOpen.count == 1 ? "" : "s") left open by the previous run, as interrupted",
-                              metadata: ["episodes": "\(leftOpen.map { String($0.episodeId.uuidString.prefix(8)) }.joined(separator: ","))"])
-            }
-        } catch {
-            // Detection runs regardless: the episodes stay open and are tried again next start.
-            logger.error("could not close the episodes left open", metadata: ["error": "\(error)"])
-        }
-
-        /// Sends what the engine decided; open episodes are noted on disk until their end is in the outbox.
-        let deliver: @Sendable ([DetectionEngine.Action]) async -> Void = { actions in
-            for action in actions {
-                do {
-                    switch action {
-                    case .episode(let episode):
-                        if episode.phase == .onset {
-                            learning.remember(episodeId: episode.episodeId, .init(
-                                sensorId: episode.sensorId, kind: episode.kind.rawValue, start: episode.start,
-                                limb: (episode.site?.limb ?? episode.site)?.rawValue))
-                            counters.add("episodes.\(episode.kind.rawValue)")
-                            try await openEpisodes.opened(episode)
-                        }
-                        try await sender.send(episode, topic: Topic.episode(episode.kind.rawValue))
-                        if episode.phase == .end { try await openEpisodes.ended(episode.episodeId) }
-                    case .alert(let alert):
-                        counters.add("alerts.\(alert.severity.rawValue)")
-                        try await sender.send(alert, topic: Topic.alert(alert.severity))
-                    }
-                } catch {
-                    logger.error("could not send", metadata: ["error": "\(error)"])
-                }
-            }
-        }
+        let actionSender = ActionSender(sender: sender, learning: learning, openEpisodes: openEpisodes, counters: counters, logger: logger)
+        await actionSender.closeLeftOpen()
 
         let frames = try environment.subscribe([Topic.sensorFramePrefix], queueCapacity: 20_000)
         let diary = try environment.subscribe([Topic.manualEntry, Topic.episodePrefix])
@@ -104,7 +65,7 @@ struct ServeDetectCommand: AsyncParsableCommand {
                                                arrivedAt: envelope.header.time)
             counters.add("frames.processed")
             counters.add("samples.processed", Int64(frame.sampleCount))
-            await deliver(actions)
+            await actionSender.deliver(actions)
         }
 
         let diaryLoop = MessageLoopService(subscriber: diary) { message in
@@ -116,13 +77,13 @@ struct ServeDetectCommand: AsyncParsableCommand {
             flare?.record(entry: entry)
             if let confirmation = entry.confirmation,
                let sensor = learning.apply(confirmation: confirmation.episodeId, wasSpasm: confirmation.wasSpasm, at: entry.recordedAt) {
-                await deliver(await engine.reload(sensorId: sensor))
+                await actionSender.deliver(await engine.reload(sensorId: sensor))
             }
             if let spasm = entry.spasm, let site = spasm.site {
                 for sensor in await engine.sensorsMissing(spasmAt: spasm.at, site: site, learning: learning) {
                     if learning.apply(missedSpasmOn: sensor, at: entry.recordedAt,
                                       note: "\(entry.entryId.uuidString.prefix(8)) at the \(site.displayName)") != nil {
-                        await deliver(await engine.reload(sensorId: sensor))
+                        await actionSender.deliver(await engine.reload(sensorId: sensor))
                     }
                 }
             }
