@@ -28,10 +28,12 @@ public struct EpisodeEvent: MessageBody {
     public var peak: Double?
     /// Dominant frequency of a clonus, Hz.
     public var dominantFrequencyHz: Double?
+    /// `true` when it came from a test sensor (a replay, a simulation, an example). Absent otherwise.
+    public var test: Bool?
 
     public init(episodeId: UUID, phase: Phase, kind: EpisodeKind, sensorId: String, site: BodySite?, start: Double,
                 end: Double? = nil, detectedAt: Double, confidence: Double, peak: Double? = nil,
-                dominantFrequencyHz: Double? = nil) {
+                dominantFrequencyHz: Double? = nil, test: Bool? = nil) {
         self.episodeId = episodeId
         self.phase = phase
         self.kind = kind
@@ -43,6 +45,7 @@ public struct EpisodeEvent: MessageBody {
         self.confidence = confidence
         self.peak = peak
         self.dominantFrequencyHz = dominantFrequencyHz
+        self.test = test
     }
 
     public var durationSeconds: Double? { end.map { $0 - start } }
@@ -74,9 +77,12 @@ public struct Alert: MessageBody {
     public var episodeId: UUID?
     public var sensorId: String?
     public var site: BodySite?
+    /// `true` when it is about a test sensor (its title and message say "(test sensor)"). Absent otherwise.
+    public var test: Bool?
 
     public init(alertId: UUID = .fastRandom(), kind: String, severity: AlertSeverity, groupKey: String, title: String,
-                message: String, at: Double, episodeId: UUID? = nil, sensorId: String? = nil, site: BodySite? = nil) {
+                message: String, at: Double, episodeId: UUID? = nil, sensorId: String? = nil, site: BodySite? = nil,
+                test: Bool? = nil) {
         self.alertId = alertId
         self.kind = kind
         self.severity = severity
@@ -87,6 +93,7 @@ public struct Alert: MessageBody {
         self.episodeId = episodeId
         self.sensorId = sensorId
         self.site = site
+        self.test = test
     }
 }
 
