@@ -10,5 +10,6 @@ struct SpasmWatchCLI: AsyncParsableCommand {
         subcommands: [StatusCommand.self, TailCommand.self, LogCommand.self, RecentCommand.self, UndoCommand.self,
                       ConfirmCommand.self, EpisodesCommand.self, HistoryCommand.self, StatsCommand.self, ExportCommand.self,
                       ReportCommand.self, BackupCommand.self, AckCommand.self, NotifyGroupCommand.self, BenchCommand.self,
-                      SeedDemoCommand.self])
+                      SeedDemoCommand.self,
+                      SensorsCommand.self])
 }
