@@ -12,9 +12,9 @@ struct SensorsCommand: AsyncParsableCommand {
         commandName: "sensors",
         abstract: "List the sensors seen (worn, test, last frame, frames, loss); 'forget ID' removes one.",
         discussion: """
-            A sensor is worn once it has sent for sensor.wornAfterSeconds (default 300) or is named
-            in sensor.worn; only worn sensors that are not test sensors raise "Sensor X is silent".
-            Test sensors are replays, simulations and the examples (their frames say "test": true).
+            A sensor is worn once it has sent for sensor.wornAfterSeconds (default 300) or is named \
+            in sensor.worn; only worn sensors that are not test sensors raise "Sensor X is silent". \
+            Test sensors are replays, simulations and the examples (their frames say "test": true). \
             Sensors unseen for a day are forgotten by themselves.
             """,
         subcommands: [SensorsListCommand.self, SensorsForgetCommand.self],
