@@ -36,7 +36,7 @@ struct SensorSilenceProcessTests {
         let server = try TinyHTTPServer()
         defer { server.stop() }
         try """
-            {"sensor": {"httpPort": 0, "silentAfterSeconds": 2, "wornAfterSeconds": 1, "maxSensorsPerProducer": 20, "worn": ["named"]},
+            {"sensor": {"httpPort": 0, "silentAfterSeconds": 2},
              "notify": {"groupWaitSeconds": 0},
              "expectedServices": ["spasmwatch-bus", "spasmwatch-sensor", "spasmwatch-notify"]}
             """.write(to: home.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
@@ -46,7 +46,9 @@ struct SensorSilenceProcessTests {
             """.write(to: home.appendingPathComponent("notify.json"), atomically: true, encoding: .utf8)
         let bus = try ChildProcess("spasmwatch-bus", home: home)
         #expect(await bus.waitForOutput("bus running"))
-        let sensor = try ChildProcess("spasmwatch-sensor", home: home)
+        // The caps lowered through --set: 20 sensors per producer stand for the 2,000 seen.
+        let sensor = try ChildProcess("spasmwatch-sensor", ["--set", "sensor.maxSensorsPerProducer=20", "--set", "sensor.wornAfterSeconds=1",
+                                                            "--set", "sensor.worn=named"], home: home)
         #expect(await sensor.waitForOutput("producer endpoint ready"))
         let notify = try ChildProcess("spasmwatch-notify", home: home)
         #expect(await notify.waitForOutput("started"))
