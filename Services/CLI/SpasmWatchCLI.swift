@@ -9,7 +9,7 @@ struct SpasmWatchCLI: AsyncParsableCommand {
         abstract: "SpasmWatch: record, watch and understand spasms in MS.",
         subcommands: [StatusCommand.self, TailCommand.self, LogCommand.self, RecentCommand.self, UndoCommand.self,
                       ConfirmCommand.self, EpisodesCommand.self, HistoryCommand.self, StatsCommand.self, ExportCommand.self,
-                      ReportCommand.self, BackupCommand.self, AckCommand.self, NotifyGroupCommand.self, SetupGroupCommand.self,
+                      ReportCommand.self, BackupCommand.self, AckCommand.self, NotifyGroupCommand.self, SetupGroupCommand.self, SensorsCommand.self,
                       BenchCommand.self, SeedDemoCommand.self])
 
     /// As ArgumentParser's own `main`, with the data-home check (`HomeCheck`) between

@@ -52,3 +52,16 @@ struct AlertWriter: Sendable {
               at: start + seconds, episodeId: episodeId, sensorId: sensorId, site: site)
     }
 }
+
+extension AlertWriter {
+    /// An alert about a test sensor (a replay, a simulation, an example) carries `test: true`
+    /// and says "(test sensor)" in its title and message; other alerts are unchanged.
+    func marked(_ alert: Alert, test: Bool) -> Alert {
+        guard test else { return alert }
+        var marked = alert
+        marked.test = true
+        marked.title += " (test sensor)"
+        marked.message += " (test sensor)"
+        return marked
+    }
+}

@@ -18,6 +18,8 @@ actor DetectionEngine {
         var origin: Double
         /// Open episodes by id: kind and start, to raise "long tonic spasm" while it lasts.
         var open: [UUID: (kind: SpasmDetection.EpisodeKind, start: Double, alerted: Bool)] = [:]
+        /// Its frames say `"test": true`: its episodes and alerts are marked as test.
+        var test = false
     }
 
     /// What the engine decided for one frame: messages to send, in order.
@@ -67,6 +69,7 @@ actor DetectionEngine {
         }
         // A new rate or kind replaces the detector: what the old one had open ends, interrupted.
         var actions: [Action] = replacing ? sensors[frame.sensorId].map { closeAll(sensorId: frame.sensorId, $0) } ?? [] : []
+        tracked.test = frame.test == true
         let outputs = tracked.detector.process(startTime: frame.firstSampleTime - tracked.origin, samples: samples)
             .map { $0.shifted(by: tracked.origin) }
         framesProcessed += 1
@@ -79,8 +82,9 @@ actor DetectionEngine {
         for (id, episode) in tracked.open where episode.kind == .tonic && !episode.alerted
             && now - episode.start >= configuration.tonicAlertSeconds {
             tracked.open[id]?.alerted = true
-            actions.append(.alert(alerts.longTonic(episodeId: id, sensorId: frame.sensorId, site: tracked.placement,
-                                                   start: episode.start, seconds: now - episode.start)))
+            actions.append(.alert(alerts.marked(alerts.longTonic(episodeId: id, sensorId: frame.sensorId, site: tracked.placement,
+                                                                 start: episode.start, seconds: now - episode.start),
+                                                test: tracked.test)))
         }
         sensors[frame.sensorId] = tracked
         return actions
@@ -101,10 +105,10 @@ actor DetectionEngine {
             tracked.open[onset.id] = (onset.kind, onset.start, false)
             var actions: [Action] = [.episode(EpisodeEvent(
                 episodeId: onset.id, phase: .onset, kind: kind, sensorId: sensorId, site: tracked.placement,
-                start: onset.start, detectedAt: onset.detectedAt, confidence: onset.confidence))]
+                start: onset.start, detectedAt: onset.detectedAt, confidence: onset.confidence, test: tracked.test ? true : nil))]
             if let alert = alerts.onset(kind: kind, episodeId: onset.id, sensorId: sensorId, site: tracked.placement,
                                         at: onset.start, settings: configuration) {
-                actions.append(.alert(alert))
+                actions.append(.alert(alerts.marked(alert, test: tracked.test)))
             }
             return actions
         case .end(let end):
@@ -114,10 +118,12 @@ actor DetectionEngine {
             var actions: [Action] = [.episode(EpisodeEvent(
                 episodeId: end.id, phase: .end, kind: kind, sensorId: sensorId, site: tracked.placement, start: end.start,
                 end: end.end, detectedAt: end.detectedAt, confidence: end.confidence, peak: end.peak,
-                dominantFrequencyHz: end.dominantFrequencyHz, interrupted: interrupted ? true : nil))]
+                dominantFrequencyHz: end.dominantFrequencyHz, interrupted: interrupted ? true : nil,
+                test: tracked.test ? true : nil))]
             if kind == .tonic && !wasAlerted && end.end - end.start >= configuration.tonicAlertSeconds {
-                actions.append(.alert(alerts.longTonic(episodeId: end.id, sensorId: sensorId, site: tracked.placement,
-                                                       start: end.start, seconds: end.end - end.start)))
+                actions.append(.alert(alerts.marked(alerts.longTonic(episodeId: end.id, sensorId: sensorId, site: tracked.placement,
+                                                                     start: end.start, seconds: end.end - end.start),
+                                                    test: tracked.test)))
             }
             return actions
         }

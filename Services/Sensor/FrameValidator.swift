@@ -22,6 +22,8 @@ struct ValidFrame: Sendable {
     var firstSampleTime: Double?
     var producer: String?
     var producerSeq: UInt64?
+    /// `"test": true`: a replay, a simulation, an example.
+    var test: Bool = false
     /// Interleaved little-endian Float32, in g (imu) or mV (emg): what the bus carries.
     var payload: Data
     var sampleCount: Int { payload.count / 4 / channels }
@@ -38,9 +40,14 @@ enum FrameValidator {
     static let maxEMG: Float = 100               // mV
     static let standardGravity = 9.80665
     static let sensorIdPattern = "letters, digits, '.', '_' or '-', 1–64 characters"
+    /// A device clock may run a little ahead; a first sample further ahead of the server's
+    /// clock than this is refused (the diary allows the same).
+    static let futureSlackSeconds: Double = 600
 
     /// Parses and checks one frame: its JSON and, for ZeroMQ, an optional binary payload.
-    static func validate(json: Data, binary: Data?, maxBytes: Int) throws(FrameRejection) -> ValidFrame {
+    /// `now`: the server's clock, for the "not ahead of the server" rule.
+    static func validate(json: Data, binary: Data?, maxBytes: Int,
+                         now: Double = Date().timeIntervalSince1970) throws(FrameRejection) -> ValidFrame {
         let total = json.count + (binary?.count ?? 0)
         if total > maxBytes {
             throw FrameRejection(message: "frame is \(total) bytes; at most \(maxBytes) bytes are allowed (send shorter frames)",
@@ -102,7 +109,20 @@ enum FrameValidator {
                 throw FrameRejection(message: "firstSampleTime must be Unix epoch seconds (UTC) as a number, e.g. 1764072000.25",
                                      field: "firstSampleTime", reason: "time")
             }
+            if t > now + futureSlackSeconds {
+                throw FrameRejection(
+                    message: "firstSampleTime \(String(format: "%.3f", t)) (\(utc(t))) is \(duration(t - now)) ahead of the server clock (\(String(format: "%.3f", now)), \(utc(now))); at most \(Int(futureSlackSeconds / 60)) minutes ahead is allowed: set the device's clock, or leave firstSampleTime out to use the arrival time",
+                    field: "firstSampleTime", reason: "clock")
+            }
             firstSampleTime = t
+        }
+        var test = false
+        if let value = fields["test"], value != .null {
+            guard case .bool(let b) = value else {
+                throw FrameRejection(message: "test must be true or false (true marks a test sensor: replays, simulations, examples)",
+                                     field: "test", reason: "field")
+            }
+            test = b
         }
         let producer = fields["producer"]?.stringValue
         let producerSeq = fields["seq"].flatMap(integer).map { UInt64(max(0, $0)) }
@@ -190,7 +210,24 @@ enum FrameValidator {
                                  field: "samples", reason: "range")
         }
         return ValidFrame(sensorId: sensorId, kind: kind, placement: placement, sampleRate: sampleRate, channels: channels,
-                          firstSampleTime: firstSampleTime, producer: producer, producerSeq: producerSeq, payload: payload)
+                          firstSampleTime: firstSampleTime, producer: producer, producerSeq: producerSeq, test: test, payload: payload)
+    }
+
+    /// `2026-12-01 08:00:00 UTC`, for messages about clocks.
+    static func utc(_ t: Double) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss 'UTC'"
+        return formatter.string(from: Date(timeIntervalSince1970: t))
+    }
+
+    /// `86400 s (24 h)`, `720 s (12 min)`, `3.5 s`.
+    static func duration(_ seconds: Double) -> String {
+        let s = abs(seconds)
+        if s >= 7200 { return "\(Int(s.rounded())) s (\(format((s / 3600 * 10).rounded() / 10)) h)" }
+        if s >= 120 { return "\(Int(s.rounded())) s (\(Int((s / 60).rounded())) min)" }
+        return String(format: "%.3f s", s)
     }
 
     static let imuUnits = ["g", "m/s2"]

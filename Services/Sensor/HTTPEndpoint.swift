@@ -44,7 +44,7 @@ enum HTTPEndpoint {
             return json(reply, status: status)
         }
         router.get("/api/sensors") { _, _ -> Response in
-            json(core.sensorStatuses, status: .ok)
+            json(core.sensorStatuses(), status: .ok)
         }
         return Application(router: router,
                            configuration: .init(address: .hostname(settings.httpHost, port: settings.httpPort),

@@ -50,7 +50,7 @@ struct ReplayCommand: AsyncParsableCommand {
         let perFrame = frameSamples ?? max(1, Int(recording.sampleRate / 4))
         let security = endpoints.usesCurve ? try BusSecurity.load(home: home) : nil
         let sensor = SensorProducer.Sensor(sensorId: id, kind: recording.kind, placement: site, sampleRate: recording.sampleRate,
-                                           producerName: "replay")
+                                           producerName: "replay", test: true)
         let endpoint = endpoints.sensorProducers
         print("replaying \(file): \(recording.kind.rawValue), \(recording.count) samples at \(FrameValidatorFormat.rate(recording.sampleRate)) Hz, \(recording.gaps) gap(s), as sensor \(id)")
         let result: (frames: Int, rejected: Int, errors: [String]) = await offPool {
@@ -59,10 +59,14 @@ struct ReplayCommand: AsyncParsableCommand {
             do {
                 let producer = try SensorProducer(endpoint: endpoint, sensor: sensor, security: security)
                 defer { producer.close() }
-                let base = Date().timeIntervalSince1970
+                let wallStart = Date().timeIntervalSince1970
+                // Faster than real time, the recording is dated in the past so that it ends now:
+                // ingestion refuses samples dated more than 10 minutes ahead of its clock.
+                let span = recording.times[recording.count - 1] - recording.times[0]
+                let base = wallStart - span * (1 - 1 / max(1, speedValue ?? .infinity))
                 for frame in recording.frames(maxSamples: perFrame) {
                     if let speedValue {
-                        let wait = base + (frame.start - recording.times[0]) / speedValue - Date().timeIntervalSince1970
+                        let wait = wallStart + (frame.start - recording.times[0]) / speedValue - Date().timeIntervalSince1970
                         if wait > 0 { Thread.sleep(forTimeInterval: wait) }
                     }
                     let reply = try producer.send(samples: frame.samples, firstSampleTime: base + frame.start - recording.times[0])

@@ -33,7 +33,7 @@ struct ServeCommand: AsyncParsableCommand {
         let environment = try ServiceEnvironment(service: ServiceName.sensor, instance: "sensor", options: options)
         let settings = environment.configuration.sensor
         let core = IngestionCore(publisher: environment.publisher, counters: environment.counters, settings: settings,
-                                 logger: environment.logger)
+                                 logger: environment.logger, person: environment.configuration.person)
         let security = environment.endpoints.usesCurve ? try BusSecurity.load(home: environment.home) : nil
         // With CURVE (tcp), the ZAP handler checks producers' keys; its thread runs until the context ends.
         if security != nil {
@@ -43,13 +43,22 @@ struct ServeCommand: AsyncParsableCommand {
                                          context: environment.context, maxFrameBytes: settings.maxFrameBytes,
                                          logger: environment.logger)
         let http = try HTTPEndpoint.makeApplication(core: core, settings: settings, logger: environment.logger)
-        var services: [any Service] = [environment.heartbeat { ([:], core.sensorStatuses) }, producers, http]
+        // `spasmwatch sensors` (list, forget) asks here; the answer is quick and needs no await.
+        let requests = try RequestReplyServer(name: "sensor-requests", context: environment.context,
+                                              endpoint: environment.endpoints.sensorRequests, counters: environment.counters,
+                                              counterPrefix: "requests", logger: environment.logger) { core.answer($0) }
+        let heartbeat = environment.heartbeat {
+            let beat = core.heartbeatSensors()
+            return (info: beat.info, sensors: Optional(beat.sensors))
+        }
+        var services: [any Service] = [heartbeat, producers, http, requests]
         if demo {
             services.append(DemoSensors(endpoint: environment.endpoints.sensorProducers, security: security,
                                         logger: environment.logger))
         }
         environment.logger.info("sensor ingestion ready", metadata: [
-            "producers": "\(environment.endpoints.sensorProducers)", "http": "\(environment.endpoints.sensorHTTP)"])
+            "producers": "\(environment.endpoints.sensorProducers)", "http": "\(environment.endpoints.sensorHTTP)",
+            "requests": "\(environment.endpoints.sensorRequests)"])
         try await environment.run(services)
     }
 }
@@ -73,7 +82,7 @@ struct CheckCommand: ParsableCommand {
         let payload = try binary.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
         do {
             let valid = try FrameValidator.validate(json: json, binary: payload, maxBytes: configuration.sensor.maxFrameBytes)
-            print("accepted: \(valid.kind.rawValue) frame from \(valid.sensorId) at \(valid.placement.rawValue), \(valid.sampleCount) samples × \(valid.channels) channel(s) at \(FrameValidator.format(valid.sampleRate)) Hz")
+            print("accepted: \(valid.kind.rawValue) frame from \(valid.sensorId) at \(valid.placement.rawValue), \(valid.sampleCount) samples × \(valid.channels) channel(s) at \(FrameValidator.format(valid.sampleRate)) Hz\(valid.test ? " (test sensor)" : "")")
         } catch {
             print("rejected: \(error.message)")
             throw ExitCode(1)

@@ -48,6 +48,9 @@ struct SimulateCommand: AsyncParsableCommand {
             guard let s = Double(speed), s > 0 else { throw ValidationError("--speed must be a positive number or 'max'") }
             speedValue = s
         }
+        if duration == nil, speedValue.map({ $0 > 1 }) ?? true {
+            throw ValidationError("--speed \(speed) needs --duration: a signal sent faster than real time is dated in the past so that it ends now (ingestion refuses samples dated more than 10 minutes ahead)")
+        }
         guard ["imu", "emg", "mixed"].contains(kind) else { throw ValidationError("--kind must be imu, emg or mixed") }
         let imuSites: [(BodySite, SimulatedPlacement, String)] = [(.rightAnkle, .ankle, "right"), (.leftWrist, .wrist, "left"),
                                                                    (.leftAnkle, .ankle, "left"), (.rightWrist, .wrist, "right")]

@@ -24,7 +24,11 @@ enum SimulationRunner {
     /// `speed`: 1 = real time, 10 = ten times faster, nil = as fast as ingestion takes.
     static func run(sensors: [SimulatedSensor], endpoint: String, security: BusSecurity?, speed: Double?,
                     stop: StopFlag, report: @escaping @Sendable (String) -> Void) async -> [String: Int] {
-        let base = Date().timeIntervalSince1970
+        let wallStart = Date().timeIntervalSince1970
+        // Faster than real time, the signal is dated in the past so that it ends now: ingestion
+        // refuses samples dated more than 10 minutes ahead of its clock.
+        let span = sensors.compactMap(\.scenario.durationSeconds).max() ?? 0
+        let base = wallStart - span * (1 - 1 / max(1, speed ?? .infinity))
         var threads: [SocketThread] = []
         let sent = Locked<[String: Int]>([:])
         for sensor in sensors {
@@ -33,7 +37,7 @@ enum SimulationRunner {
                 do {
                     producer = try SensorProducer(endpoint: endpoint, sensor: .init(
                         sensorId: sensor.sensorId, kind: sensor.scenario.kind == .imu ? .imu : .emg,
-                        placement: sensor.placement, sampleRate: sensor.scenario.sampleRate, producerName: "simulator"),
+                        placement: sensor.placement, sampleRate: sensor.scenario.sampleRate, producerName: "simulator", test: true),
                         security: security)
                 } catch {
                     report("\(sensor.sensorId): cannot connect: \(error)")
@@ -49,7 +53,7 @@ enum SimulationRunner {
                         report("injected \(event.kind.rawValue) on \(sensor.sensorId) (\(sensor.placement.rawValue)) at \(clock(base + event.start))–\(clock(base + event.end)) [stream \(String(format: "%.2f", event.start))–\(String(format: "%.2f", event.end)) s]")
                     }
                     if let speed {
-                        let due = base + (chunk.startTime + Double(chunk.count) / sensor.scenario.sampleRate) / speed
+                        let due = wallStart + (chunk.startTime + Double(chunk.count) / sensor.scenario.sampleRate) / speed
                         let wait = due - Date().timeIntervalSince1970
                         if wait > 0 { Thread.sleep(forTimeInterval: wait) }
                     }

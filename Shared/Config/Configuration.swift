@@ -55,8 +55,18 @@ public struct SensorSettings: Codable, Sendable, Equatable {
     /// Frames per second one producer may send before being told to slow down (a wearable
     /// sends 4–40; this is a backstop against a runaway producer).
     public var maxFramesPerSecondPerProducer: Double = 10_000
-    /// A sensor silent this long is reported (seconds).
+    /// A worn sensor silent this long is reported (seconds).
     public var silentAfterSeconds: Double = 30
+    /// A sensor counts as worn once it has sent this long without falling silent (seconds);
+    /// only worn sensors raise a sensor-silent alert, so a quick test never does.
+    public var wornAfterSeconds: Double = 300
+    /// Sensors worn from their first frame (ids), e.g. ["wrist-left", "ankle-right"].
+    public var worn: [String] = []
+    /// A sensor unseen this long is forgotten (seconds; a day).
+    public var expireAfterSeconds: Double = 86_400
+    /// New sensors are refused past these caps (`spasmwatch sensors forget ID` makes room).
+    public var maxSensorsPerProducer: Int = 64
+    public var maxSensors: Int = 1024
     public init() {}
 }
 

@@ -13,6 +13,8 @@ public struct Endpoints: Sendable, Equatable {
     public var sensorProducers: String
     /// The manual service's local request endpoint (the CLI's diary entries).
     public var manualRequests: String
+    /// Sensor ingestion's local request endpoint (`spasmwatch sensors`: list, forget).
+    public var sensorRequests: String
     public var sensorHTTP: String
     public var manualHTTP: String
     /// True when endpoints are tcp and need CURVE.
@@ -36,6 +38,7 @@ public struct Endpoints: Sendable, Equatable {
         // Local-only services stay on ipc: they are never reached from another machine.
         storeQuery = "ipc://\(run)/store-query.sock"
         manualRequests = "ipc://\(run)/manual.sock"
+        sensorRequests = "ipc://\(run)/sensor.sock"
         sensorHTTP = "http://\(configuration.sensor.httpHost):\(configuration.sensor.httpPort)"
         manualHTTP = "http://\(configuration.manual.httpHost):\(configuration.manual.httpPort)"
     }
@@ -44,6 +47,7 @@ public struct Endpoints: Sendable, Equatable {
     public var table: [(String, String)] {
         [("bus publish (publishers connect)", busPublish), ("bus subscribe (subscribers connect)", busSubscribe),
          ("store queries", storeQuery), ("sensor producers", sensorProducers), ("manual requests", manualRequests),
+         ("sensor requests", sensorRequests),
          ("sensor HTTP", sensorHTTP), ("diary phone page", manualHTTP)]
     }
 }

@@ -31,15 +31,19 @@ public final class SensorProducer {
         /// "g" or "m/s2" for imu, "mV" or "uV" for emg.
         public var unit: String
         public var producerName: String
+        /// A test sensor (a replay, a simulation, a demo): every frame says `"test": true`, so
+        /// it never raises a sensor-silent alert and its episodes and alerts say "(test sensor)".
+        public var test: Bool
 
         public init(sensorId: String, kind: SensorSignal, placement: BodySite, sampleRate: Double, unit: String? = nil,
-                    producerName: String = "swift-sdk") {
+                    producerName: String = "swift-sdk", test: Bool = false) {
             self.sensorId = sensorId
             self.kind = kind
             self.placement = placement
             self.sampleRate = sampleRate
             self.unit = unit ?? (kind == .imu ? "g" : "mV")
             self.producerName = producerName
+            self.test = test
         }
     }
 
@@ -94,7 +98,7 @@ public final class SensorProducer {
         let frame = ProducerFrame(sensorId: sensor.sensorId, kind: sensor.kind.rawValue, placement: sensor.placement.rawValue,
                                   sampleRate: sensor.sampleRate, channels: channels, unit: sensor.unit,
                                   firstSampleTime: firstSampleTime, sampleCount: valueCount / channels,
-                                  producer: sensor.producerName, seq: framesSent)
+                                  producer: sensor.producerName, seq: framesSent, test: sensor.test ? true : nil)
         return frame.fastJSON() ?? (try! JSONEncoder().encode(frame))
     }
 

@@ -33,10 +33,12 @@ public struct EpisodeEvent: MessageBody {
     /// End phase only: true when detection stopped during the episode, so `end` is the last
     /// time it saw the sensor, not an end it detected. Absent otherwise.
     public var interrupted: Bool?
+    /// `true` when it came from a test sensor (a replay, a simulation, an example). Absent otherwise.
+    public var test: Bool?
 
     public init(episodeId: UUID, phase: Phase, kind: EpisodeKind, sensorId: String, site: BodySite?, start: Double,
                 end: Double? = nil, detectedAt: Double, confidence: Double, peak: Double? = nil,
-                dominantFrequencyHz: Double? = nil, interrupted: Bool? = nil) {
+                dominantFrequencyHz: Double? = nil, interrupted: Bool? = nil, test: Bool? = nil) {
         self.episodeId = episodeId
         self.phase = phase
         self.kind = kind
@@ -49,6 +51,7 @@ public struct EpisodeEvent: MessageBody {
         self.peak = peak
         self.dominantFrequencyHz = dominantFrequencyHz
         self.interrupted = interrupted
+        self.test = test
     }
 
     public var durationSeconds: Double? { end.map { $0 - start } }
@@ -80,9 +83,12 @@ public struct Alert: MessageBody {
     public var episodeId: UUID?
     public var sensorId: String?
     public var site: BodySite?
+    /// `true` when it is about a test sensor (its title and message say "(test sensor)"). Absent otherwise.
+    public var test: Bool?
 
     public init(alertId: UUID = .fastRandom(), kind: String, severity: AlertSeverity, groupKey: String, title: String,
-                message: String, at: Double, episodeId: UUID? = nil, sensorId: String? = nil, site: BodySite? = nil) {
+                message: String, at: Double, episodeId: UUID? = nil, sensorId: String? = nil, site: BodySite? = nil,
+                test: Bool? = nil) {
         self.alertId = alertId
         self.kind = kind
         self.severity = severity
@@ -93,6 +99,7 @@ public struct Alert: MessageBody {
         self.episodeId = episodeId
         self.sensorId = sensorId
         self.site = site
+        self.test = test
     }
 }
 

@@ -96,6 +96,7 @@ extension SensorFrame {
         w.raw(",\"sampleCount\":"); w.integer(sampleCount)
         w.raw(",\"sampleRate\":"); guard w.number(sampleRate) else { return nil }
         w.raw(",\"sensorId\":"); w.string(sensorId)
+        if let test { w.raw(test ? ",\"test\":true" : ",\"test\":false") }
         w.raw(",\"unit\":"); w.string(unit.rawValue)
         w.raw("}")
         return w.data
@@ -142,6 +143,7 @@ extension ProducerFrame {
         }
         w.raw(",\"sensorId\":"); w.string(sensorId)
         if let seq { w.raw(",\"seq\":"); w.integer(seq) }
+        if let test { w.raw(test ? ",\"test\":true" : ",\"test\":false") }
         w.raw(",\"unit\":"); w.string(unit)
         w.raw(",\"v\":"); w.integer(v)
         w.raw("}")

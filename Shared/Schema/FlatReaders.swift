@@ -36,9 +36,10 @@ extension SensorFrame {
     public init?(flat members: FlatJSON.Members) {
         var sensorId: String?, kind: SensorSignal?, placement: BodySite?, unit: SampleUnit?
         var sampleRate: Double?, channels: Int?, firstSampleTime: Double?, sampleCount: Int?
-        var producerSeq: UInt64?
+        var producerSeq: UInt64?, test: Bool?
         let ok = members.forEach { key, value in
             if key == "sensorId" { sensorId = value.string; return sensorId != nil }
+            if key == "test" { return FlatJSON.optionalBool(value, &test) }
             if key == "kind" { kind = value.string.flatMap(SensorSignal.init(rawValue:)); return kind != nil }
             if key == "placement" { placement = value.string.flatMap(BodySite.init(rawValue:)); return placement != nil }
             if key == "unit" { unit = value.string.flatMap(SampleUnit.init(rawValue:)); return unit != nil }
@@ -56,7 +57,17 @@ extension SensorFrame {
         guard ok, let sensorId, let kind, let placement, let unit, let sampleRate, let channels, let firstSampleTime,
               let sampleCount else { return nil }
         self.init(sensorId: sensorId, kind: kind, placement: placement, sampleRate: sampleRate, channels: channels, unit: unit,
-                  firstSampleTime: firstSampleTime, sampleCount: sampleCount, producerSeq: producerSeq)
+                  firstSampleTime: firstSampleTime, sampleCount: sampleCount, producerSeq: producerSeq, test: test)
+    }
+}
+
+extension FlatJSON {
+    /// An optional Bool as JSONDecoder reads `Bool?`: null or absent is nil, true or false is
+    /// itself, anything else is refused (false: the caller falls back to JSONDecoder).
+    public static func optionalBool(_ value: FlatJSON.Value, _ into: inout Bool?) -> Bool {
+        if value.isNull { into = nil; return true }
+        into = value.bool
+        return into != nil
     }
 }
 
@@ -67,6 +78,7 @@ extension EpisodeEvent {
         var episodeId: UUID?, phase: Phase?, kind: EpisodeKind?, sensorId: String?, site: BodySite?
         var start: Double?, end: Double?, detectedAt: Double?, confidence: Double?, peak: Double?, frequency: Double?
         var interrupted: Bool?
+        var test: Bool?
         /// An optional number: null or absent is nil; anything else must be a number.
         func optional(_ value: FlatJSON.Value, _ into: inout Double?) -> Bool {
             if value.isNull { into = nil; return true }
@@ -94,12 +106,13 @@ extension EpisodeEvent {
                 interrupted = value.bool
                 return interrupted != nil
             }
+            if key == "test" { return FlatJSON.optionalBool(value, &test) }
             return true
         }
         guard ok, let episodeId, let phase, let kind, let sensorId, let start, let detectedAt, let confidence else { return nil }
         self.init(episodeId: episodeId, phase: phase, kind: kind, sensorId: sensorId, site: site, start: start, end: end,
                   detectedAt: detectedAt, confidence: confidence, peak: peak, dominantFrequencyHz: frequency,
-                  interrupted: interrupted)
+                  interrupted: interrupted, test: test)
     }
 }
 

@@ -13,7 +13,8 @@ public struct Heartbeat: MessageBody {
     public var counters: [String: Int64]
     /// Short facts a status table shows (database size, baseline learning, ...).
     public var info: [String: String]
-    /// Sensors this service has seen (sensor ingestion fills it in).
+    /// Sensors this service has seen (sensor ingestion fills it in): at most
+    /// `SensorStatus.heartbeatLimit`, worn sensors first; `info["sensors"]` says how many more.
     public var sensors: [SensorStatus]?
 
     public init(service: String, instance: String, pid: Int32, version: String, uptimeSeconds: Double,
@@ -43,9 +44,27 @@ public struct SensorStatus: Codable, Sendable, Equatable {
     public var samplesLost: Int64
     /// Largest deviation of a frame's start from where it was expected, in ms.
     public var maxJitterMs: Double
+    /// Whose sensor it is (the home's person unless configured otherwise).
+    public var person: String?
+    /// Worn: it has sent for `sensor.wornAfterSeconds`, or is named in `sensor.worn`. Only a
+    /// worn sensor that is not a test sensor raises a sensor-silent alert.
+    public var worn: Bool?
+    /// Its last frame said `"test": true` (a replay, a simulation, an example).
+    public var test: Bool?
+    /// Unix time of its first frame since it was last silent (what "worn" is counted from).
+    public var sendingSince: Double?
+    /// Times its clock jumped (back, or forward by more than the time that passed) and the
+    /// stream was re-anchored on the new clock; the last jump in seconds (+ ahead, − back).
+    public var clockJumps: Int64?
+    public var lastClockJumpSeconds: Double?
+
+    /// The most sensors one heartbeat lists (worn ones first), so a heartbeat stays small.
+    public static let heartbeatLimit = 64
 
     public init(sensorId: String, kind: SensorSignal, placement: BodySite, sampleRate: Double, lastFrameTime: Double,
-                framesAccepted: Int64, framesRejected: Int64, samplesLost: Int64, maxJitterMs: Double) {
+                framesAccepted: Int64, framesRejected: Int64, samplesLost: Int64, maxJitterMs: Double,
+                person: String? = nil, worn: Bool? = nil, test: Bool? = nil, sendingSince: Double? = nil,
+                clockJumps: Int64? = nil, lastClockJumpSeconds: Double? = nil) {
         self.sensorId = sensorId
         self.kind = kind
         self.placement = placement
@@ -55,7 +74,16 @@ public struct SensorStatus: Codable, Sendable, Equatable {
         self.framesRejected = framesRejected
         self.samplesLost = samplesLost
         self.maxJitterMs = maxJitterMs
+        self.person = person
+        self.worn = worn
+        self.test = test
+        self.sendingSince = sendingSince
+        self.clockJumps = clockJumps
+        self.lastClockJumpSeconds = lastClockJumpSeconds
     }
+
+    /// Raises a sensor-silent alert when it stops: worn, and not a test sensor.
+    public var watched: Bool { worn == true && test != true }
 }
 
 /// Storage's receipt, on `stored.<source>`: the listed message ids from that source are

@@ -24,10 +24,13 @@ public struct ProducerFrame: Codable, Sendable, Equatable {
     /// The producer's own frame counter, for its loss accounting.
     public var seq: UInt64?
     public var samples: [Double]?
+    /// `true` marks a test sensor (replays, simulations, examples): it never raises a
+    /// sensor-silent alert, and its episodes and alerts say "(test sensor)".
+    public var test: Bool?
 
     public init(v: Int = SchemaVersion.current, sensorId: String, kind: String, placement: String, sampleRate: Double,
                 channels: Int? = nil, unit: String, firstSampleTime: Double? = nil, sampleCount: Int? = nil,
-                producer: String? = nil, seq: UInt64? = nil, samples: [Double]? = nil) {
+                producer: String? = nil, seq: UInt64? = nil, samples: [Double]? = nil, test: Bool? = nil) {
         self.v = v
         self.sensorId = sensorId
         self.kind = kind
@@ -40,6 +43,7 @@ public struct ProducerFrame: Codable, Sendable, Equatable {
         self.producer = producer
         self.seq = seq
         self.samples = samples
+        self.test = test
     }
 }
 
@@ -51,7 +55,7 @@ public struct ProducerReply: Codable, Sendable, Equatable {
     /// The field at fault, when there is one.
     public var field: String?
     /// A short machine-readable reason: json, version, field, range, unit, samples, nan,
-    /// time, size, rate-limit, auth.
+    /// time, clock (ahead of the server clock), size, rate-limit, sensor-limit, auth.
     public var reason: String?
     public var sensorId: String?
     /// Samples per channel accepted.

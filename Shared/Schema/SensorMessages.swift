@@ -33,9 +33,12 @@ public struct SensorFrame: MessageBody {
     public var sampleCount: Int
     /// Producer's own frame counter when it sends one (for loss counting at the producer).
     public var producerSeq: UInt64?
+    /// `true` for a test sensor (a replay, a simulation, the docs' examples): its episodes and
+    /// alerts are marked as test, and it never raises a sensor-silent alert. Absent otherwise.
+    public var test: Bool?
 
     public init(sensorId: String, kind: SensorSignal, placement: BodySite, sampleRate: Double, channels: Int,
-                unit: SampleUnit, firstSampleTime: Double, sampleCount: Int, producerSeq: UInt64? = nil) {
+                unit: SampleUnit, firstSampleTime: Double, sampleCount: Int, producerSeq: UInt64? = nil, test: Bool? = nil) {
         self.sensorId = sensorId
         self.kind = kind
         self.placement = placement
@@ -45,6 +48,7 @@ public struct SensorFrame: MessageBody {
         self.firstSampleTime = firstSampleTime
         self.sampleCount = sampleCount
         self.producerSeq = producerSeq
+        self.test = test
     }
 
     /// Bytes the binary frame must have.
@@ -97,5 +101,32 @@ public enum SamplePacking {
             }
             initialized = count
         }
+    }
+}
+
+/// A request to sensor ingestion on its local endpoint (`Endpoints.sensorRequests`, REQ/REP,
+/// JSON): `{"op":"list"}` or `{"op":"forget","sensorId":"curl-calf"}`. `spasmwatch sensors` sends them.
+public struct SensorRequest: Codable, Sendable, Equatable {
+    public enum Op: String, Codable, Sendable { case list, forget }
+    public var op: Op
+    public var sensorId: String?
+
+    public init(op: Op, sensorId: String? = nil) {
+        self.op = op
+        self.sensorId = sensorId
+    }
+}
+
+/// Sensor ingestion's answer: every sensor it knows (`list`), or what `forget` removed.
+public struct SensorReply: Codable, Sendable, Equatable {
+    public var ok: Bool
+    public var error: String?
+    /// Every sensor known, sorted by id (list), or the one forgotten (forget).
+    public var sensors: [SensorStatus]?
+
+    public init(ok: Bool, error: String? = nil, sensors: [SensorStatus]? = nil) {
+        self.ok = ok
+        self.error = error
+        self.sensors = sensors
     }
 }

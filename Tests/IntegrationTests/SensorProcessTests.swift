@@ -144,6 +144,12 @@ struct SensorProcessTests {
             curl.waitUntilExit()
             let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             #expect(out.contains(#""ok":true"#), "curl example: \(out)")
+            // The example is a test sensor: listed as such, never watched when silent.
+            let list = try ChildProcess("spasmwatch", ["sensors", "--json"], home: home)
+            #expect(await list.wait(timeout: 20) == 0)
+            let sensors = try JSONDecoder().decode([SensorStatus].self, from: Data(list.stdout.utf8))
+            #expect(sensors.first { $0.sensorId == "curl-calf" }?.test == true)
+            #expect(sensors.first { $0.sensorId == "calf" }?.test == false, "a frame without the flag is a real sensor")
         }
         await sensor.stop()
         await bus.stop()
@@ -165,6 +171,10 @@ struct SensorProcessTests {
         let bad = try ChildProcess("/usr/bin/env", ["python3", script, "--bad", "--endpoint", endpoints(home).sensorProducers], home: home)
         #expect(await bad.wait(timeout: 30) == 0)
         #expect(bad.stdout.contains("sampleRate 5000 is outside 500–2000 Hz for emg"))
+        let list = try ChildProcess("spasmwatch", ["sensors", "--json"], home: home)
+        #expect(await list.wait(timeout: 20) == 0)
+        let sensors = try JSONDecoder().decode([SensorStatus].self, from: Data(list.stdout.utf8))
+        #expect(sensors.first { $0.sensorId == "python-wrist" }?.test == true, "the example is a test sensor")
         // Frames in flight (DEALER): 60 s of data sent without waiting, every reply in order.
         let fast = try ChildProcess("/usr/bin/env", ["python3", script, "--in-flight", "16", "--seconds", "60", "--sensor-id", "python-fast",
                                                      "--endpoint", endpoints(home).sensorProducers], home: home)

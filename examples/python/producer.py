@@ -10,6 +10,8 @@ The endpoint comes from --endpoint, else from $SPASMWATCH_HOME (default ./.spasm
 ipc://<home>/run/sensor-producers.sock. `spasmwatch status` prints it too.
 Each frame is [JSON header][binary little-endian float32 samples, channels interleaved];
 each gets a JSON reply: {"ok": true, ...} or {"ok": false, "error": "..."}.
+Every frame here says "test": true: an example is a test sensor, so it never raises a
+"sensor is silent" alert when it stops. A real wearable leaves "test" out (--real does).
 With --in-flight N the socket is a DEALER instead of a REQ: up to N frames are sent before
 their replies are read; replies come back in order, each with the frame's "seq".
 """
@@ -38,6 +40,8 @@ def main():
     p.add_argument("--rate", type=float, default=50.0)
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--bad", action="store_true", help="send one invalid frame and print the reply")
+    p.add_argument("--real", action="store_true",
+                   help='leave "test": true out: the sensor then counts as worn once it has sent for 5 minutes')
     p.add_argument("--in-flight", type=int, default=0,
                    help="keep up to N frames in flight (DEALER) and send as fast as ingestion takes them")
     args = p.parse_args()
@@ -56,7 +60,7 @@ def main():
     per_frame = int(args.rate / 4)  # 0.25 s per frame
     if args.bad:
         header = {"v": 1, "sensorId": args.sensor_id, "kind": "emg", "placement": args.placement,
-                  "sampleRate": 5000, "unit": "mV", "sampleCount": 10}
+                  "sampleRate": 5000, "unit": "mV", "sampleCount": 10, "test": True}
         reply = send(header, [0.0] * 10)
         print("reply:", json.dumps(reply, ensure_ascii=False))
         return 0 if not reply["ok"] else 1
@@ -74,6 +78,8 @@ def main():
         header = {"v": 1, "sensorId": args.sensor_id, "kind": "imu", "placement": args.placement,
                   "sampleRate": args.rate, "unit": "g", "firstSampleTime": t0 + n * per_frame / args.rate,
                   "sampleCount": per_frame, "producer": "python-example", "seq": n}
+        if not args.real:
+            header["test"] = True
         reply = send(header, samples)
         if not reply["ok"]:
             print("rejected:", reply["error"], file=sys.stderr)
@@ -94,6 +100,8 @@ def frame(args, t0, per_frame, n):
     header = {"v": 1, "sensorId": args.sensor_id, "kind": "imu", "placement": args.placement,
               "sampleRate": args.rate, "unit": "g", "firstSampleTime": t0 + n * per_frame / args.rate,
               "sampleCount": per_frame, "producer": "python-example", "seq": n}
+    if not args.real:
+        header["test"] = True
     return [json.dumps(header).encode(), struct.pack("<%df" % len(samples), *samples)]
 
 

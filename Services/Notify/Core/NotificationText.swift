@@ -103,6 +103,8 @@ public struct NotificationText: Sendable {
                 : "It is in \(who)'s diary; no action is needed unless they ask for help."
             return ("\(capitalized(what))\(site)", "\(capitalized(what)) \(whereText.map { "in the \($0) " } ?? "")at \(when). \(advice)")
         case "sensor-silent":
+            // Several sensors at once: the watchdog's title and message list them all.
+            if first.sensorId == nil, !first.message.isEmpty { return (first.title, first.message) }
             let sensor = first.sensorId ?? "a sensor"
             let siteText = first.site.map { " (\($0.displayName))" } ?? ""
             return ("Sensor \(sensor) is silent",

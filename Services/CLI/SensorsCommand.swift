@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import SpasmConfig
+import SpasmRuntime
+import SpasmSchema
+
+/// `spasmwatch sensors`: every sensor sensor ingestion knows, whether it is worn (watched
+/// when silent) or a test sensor, and its health; `spasmwatch sensors forget ID` removes one.
+/// Both ask the running spasmwatch-sensor on its local endpoint (`Endpoints.sensorRequests`).
+struct SensorsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sensors",
+        abstract: "List the sensors seen (worn, test, last frame, frames, loss); 'forget ID' removes one.",
+        discussion: """
+            A sensor is worn once it has sent for sensor.wornAfterSeconds (default 300) or is named \
+            in sensor.worn; only worn sensors that are not test sensors raise "Sensor X is silent". \
+            Test sensors are replays, simulations and the examples (their frames say "test": true). \
+            Sensors unseen for a day are forgotten by themselves.
+            """,
+        subcommands: [SensorsListCommand.self, SensorsForgetCommand.self],
+        defaultSubcommand: SensorsListCommand.self)
+}
+
+/// The request, and the sentence when sensor ingestion is not there to answer.
+enum SensorsConnection {
+    static func send(_ request: SensorRequest, options: CommonOptions) async throws -> SensorReply {
+        let (home, configuration) = try options.load()
+        let endpoint = Endpoints(home: home, configuration: configuration).sensorRequests
+        guard let data = await RequestClient.ask(try WireCodec.encode(request), endpoint: endpoint) else {
+            throw SensorsFailure("spasmwatch-sensor is not answering at \(endpoint) (home \(home.root.path)): is it running? Start it with deploy/stack up")
+        }
+        let reply: SensorReply
+        do {
+            reply = try JSONDecoder().decode(SensorReply.self, from: data)
+        } catch {
+            throw SensorsFailure("unreadable reply from spasmwatch-sensor: \(WireCodec.describe(error))")
+        }
+        guard reply.ok else { throw SensorsFailure(reply.error ?? "spasmwatch-sensor refused the request") }
+        return reply
+    }
+}
+
+struct SensorsFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+
+    /// Prints the failure as one line on stderr, exit 1.
+    static func reporting(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let failure as SensorsFailure {
+            FileHandle.standardError.write(Data("spasmwatch: \(failure.description)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct SensorsListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the sensors seen (the default).")
+
+    @OptionGroup var options: CommonOptions
+
+    @Flag(help: "Print the list as JSON (SensorStatus objects, docs/wire-format.md).")
+    var json = false
+
+    func run() async throws {
+        try await SensorsFailure.reporting {
+            let sensors = try await SensorsConnection.send(SensorRequest(op: .list), options: options).sensors ?? []
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+                print(String(decoding: try encoder.encode(sensors), as: UTF8.self))
+                return
+            }
+            if sensors.isEmpty {
+                print("No sensors: none has sent a frame in the last day.")
+                return
+            }
+            print(Self.table(sensors, now: Date().timeIntervalSince1970))
+            let watched = sensors.filter(\.watched).count
+            print("")
+            print("\(sensors.count) sensor(s), \(watched) worn: only worn sensors that are not test sensors raise \"sensor is silent\".")
+            print("Remove one no longer used: spasmwatch sensors forget ID")
+        }
+    }
+
+    static func table(_ sensors: [SensorStatus], now: Double) -> String {
+        var rows = [["SENSOR", "PERSON", "KIND", "SITE", "RATE", "STATE", "LAST FRAME", "ACCEPTED", "REJECTED", "LOSS", "CLOCK JUMPS"]]
+        for s in sensors {
+            let state: String
+            if s.test == true {
+                state = "test"
+            } else if s.worn == true {
+                state = "worn"
+            } else {
+                let sent = max(0, s.lastFrameTime - (s.sendingSince ?? s.lastFrameTime))
+                state = "not yet worn (\(Int(sent)) s sent)"
+            }
+            let lossText = s.samplesLost == 0 ? "0" : "\(s.samplesLost) samples in gaps"
+            let jumps = (s.clockJumps ?? 0) == 0 ? "0"
+                : "\(s.clockJumps ?? 0) (last \(String(format: "%+.1f", s.lastClockJumpSeconds ?? 0)) s)"
+            rows.append([s.sensorId, s.person ?? "-", s.kind.rawValue, s.placement.rawValue, String(format: "%.0f Hz", s.sampleRate),
+                         state, String(format: "%.0fs ago", max(0, now - s.lastFrameTime)), "\(s.framesAccepted)",
+                         "\(s.framesRejected)", lossText, jumps])
+        }
+        return TextTable.render(rows)
+    }
+}
+
+struct SensorsForgetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forget",
+        abstract: "Forget a sensor: it no longer appears or raises an alert (if it sends again, it is new).")
+
+    @Argument(help: "The sensor's id, as `spasmwatch sensors` shows it.")
+    var sensorId: String
+
+    @OptionGroup var options: CommonOptions
+
+    func run() async throws {
+        try await SensorsFailure.reporting {
+            let reply = try await SensorsConnection.send(SensorRequest(op: .forget, sensorId: sensorId), options: options)
+            let what = reply.sensors?.first.map { " (\($0.kind.rawValue) at \($0.placement.rawValue), \($0.framesAccepted) frames)" } ?? ""
+            print("forgot sensor \(sensorId)\(what)")
+        }
+    }
+}
