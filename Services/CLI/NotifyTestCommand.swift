@@ -52,7 +52,7 @@ struct NotifyTestCommand: AsyncParsableCommand {
         }
         let setup: NotifySetup
         do {
-            setup = try NotifySetup(home: home, configuration: configuration, diaryPage: Endpoints(home: home, configuration: configuration).manualHTTP)
+            setup = try NotifySetup(home: home, configuration: configuration)
         } catch let error as NotifyConfigError {
             throw ValidationError(error.description)
         }

@@ -138,6 +138,19 @@ enum StoreMigrations {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v2 help requests") { db in
+            // "I need help" (HelpRequest), kept like acknowledgements.
+            try db.execute(sql: """
+                CREATE TABLE help_request (
+                    messageId BLOB PRIMARY KEY NOT NULL,
+                    person TEXT NOT NULL,
+                    alertId TEXT NOT NULL,
+                    at REAL NOT NULL,
+                    json BLOB NOT NULL
+                );
+                CREATE INDEX help_request_alert ON help_request(alertId);
+                """)
+        }
         return migrator
     }
 

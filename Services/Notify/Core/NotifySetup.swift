@@ -1,5 +1,6 @@
 import Foundation
 import SpasmConfig
+import SpasmSecurity
 
 /// The rules, timings and words for a home, from its configuration and rules file.
 public struct NotifySetup: Sendable {
@@ -9,7 +10,8 @@ public struct NotifySetup: Sendable {
     /// Where the rules came from, for the log.
     public let origin: String
 
-    public init(home: DataHome, configuration: Configuration, diaryPage: String?) throws {
+    /// `actionKey`: signs the alerts' "I'm OK" links (with `manual.publicURL`); nil: no links.
+    public init(home: DataHome, configuration: Configuration, actionKey: ActionKey? = nil) throws {
         let settings = configuration.notify
         rules = try NotifyRules.load(home: home, configuration: configuration)
         let file = settings.rulesFile.isEmpty ? home.root.appendingPathComponent("notify.json").path : settings.rulesFile
@@ -26,6 +28,8 @@ public struct NotifySetup: Sendable {
             escalateAfterSeconds: rules.escalateAfterSeconds ?? settings.escalateAfterSeconds,
             quietHours: rules.quietHours ?? quiet)
         text = NotificationText(home: try HomeTime(configuration: configuration), names: rules.names ?? [:],
-                                diaryPage: diaryPage)
+                                links: configuration.manual.actionLinkBase.flatMap { base in
+                                    actionKey.map { ActionLinks(baseURL: base, key: $0) }
+                                })
     }
 }

@@ -5,6 +5,7 @@ import SpasmNotify
 import SpasmReliability
 import SpasmRuntime
 import SpasmSchema
+import SpasmSecurity
 
 /// `spasmwatch-notify`: routes alerts to people — grouping, quiet hours, escalation and
 /// acknowledgement — through console, file, webhook and command channels.
@@ -19,10 +20,21 @@ struct NotifyCommand: AsyncParsableCommand {
     func run() async throws {
         LoggingSetup.bootstrap(level: options.level)
         let environment = try ServiceEnvironment(service: ServiceName.notify, instance: "notify", options: options)
+        // The key for the alerts' action links, only when there is an address to put in them.
+        // Without it alerts still go out, with no link (and the heartbeat says why).
+        var actionKey: ActionKey?
+        var keyWarning: String?
+        if environment.configuration.manual.actionLinkBase != nil {
+            do {
+                actionKey = try ActionKey.load(directory: environment.home.keyDirectory)
+            } catch {
+                keyWarning = "the action-link key could not be read (\(error)): alerts carry no \"I'm OK\" link"
+                environment.logger.error("\(keyWarning!)")
+            }
+        }
         let setup: NotifySetup
         do {
-            setup = try NotifySetup(home: environment.home, configuration: environment.configuration,
-                                    diaryPage: environment.endpoints.manualHTTP)
+            setup = try NotifySetup(home: environment.home, configuration: environment.configuration, actionKey: actionKey)
         } catch let error as NotifyConfigError {
             throw ValidationError(error.description)
         }
@@ -54,7 +66,9 @@ struct NotifyCommand: AsyncParsableCommand {
         environment.logger.info("routing", metadata: [
             "receivers": "\(setup.rules.receivers.map(\.name).joined(separator: ","))",
             "routes": "\(setup.rules.routes.count)", "rules": "\(setup.origin)"])
-        let rulesInfo = ["rules": setup.origin, "receivers": setup.rules.receivers.map(\.name).joined(separator: ", ")]
+        var info = ["rules": setup.origin, "receivers": setup.rules.receivers.map(\.name).joined(separator: ", ")]
+        info["warning.publicURL"] = keyWarning ?? environment.configuration.manual.publicURLWarning
+        let rulesInfo = info
         let heartbeat = environment.heartbeat { (rulesInfo, nil) }
         try await environment.run([heartbeat, sender, service], closing: [inbox, receipts])
     }

@@ -75,6 +75,10 @@ final class NotifyService: Service, Sendable {
             guard let envelope = try? message.decode(Acknowledgement.self) else { counters.add("rejected.acknowledgement"); return }
             counters.add("acknowledgements.received")
             await engine.take(envelope.body)
+        case HelpRequest.messageType:
+            guard let envelope = try? message.decode(HelpRequest.self) else { counters.add("rejected.help-request"); return }
+            counters.add("help-requests.received")
+            await engine.take(envelope.body)
         case Heartbeat.messageType:
             guard let envelope = try? message.decode(Heartbeat.self) else { return }
             let now = clock.now
