@@ -26,6 +26,8 @@ actor EpisodeBoard {
     private var notifySeenAt: Double?
     private var caregiverWarning: String?
 
+    private let startedAt = Date().timeIntervalSince1970
+
     init(capacity: Int = 50, alertCapacity: Int = 500) {
         self.capacity = capacity
         self.alertCapacity = alertCapacity
@@ -98,7 +100,8 @@ actor EpisodeBoard {
 
     /// What the page warns about: no caregiver set up (notify says so), or notify silent.
     func warnings(now: Double = Date().timeIntervalSince1970) -> [String] {
-        guard let seen = notifySeenAt, now - seen < 15 else {
+        // notify beats every second; silent for 15 s (or never heard 15 s after we started) is down.
+        if now - (notifySeenAt ?? startedAt) >= 15 {
             return ["Notifications are not running (spasmwatch-notify is silent): nobody will be told about a fall."]
         }
         return caregiverWarning.map { [$0] } ?? []

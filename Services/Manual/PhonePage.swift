@@ -76,9 +76,13 @@ enum PhonePage {
     button.big { min-height:72px; font-size:21px; font-weight:700; border-radius:14px; }
     button.big.ok { background:#fff; color:var(--ok); border:3px solid #fff; }
     button.big.help { background:#5c0f0b; color:#fff; border:3px solid #fff; }
+    .urgent .actions button:only-child { grid-column:1 / -1; }
     .asked { margin-top:10px; padding:8px 10px; border-radius:10px; background:rgba(0,0,0,.25); font-weight:600; }
     .warnbox { background:#fde9b8; color:#4a3300; border-radius:12px; padding:10px 14px; margin-bottom:14px; font-weight:600; }
     .warnbox p { margin:4px 0; }
+    #alert-list li { flex-wrap:wrap; }
+    #alert-list li .what { flex:1 1 100%; }
+    #alert-list li button { flex:1 1 100%; }
     .routine { display:flex; align-items:center; justify-content:space-between; gap:10px; background:var(--card); border-radius:14px; padding:8px 14px; margin-bottom:14px; box-shadow:0 1px 3px rgba(0,0,0,.08); }
     .routine span { font-size:16px; }
     .empty { color:var(--muted); font-size:15px; }

@@ -68,6 +68,13 @@ struct PhonePageBrowserTests {
         #expect(await NotifyProcessTests.eventually { !me.received.isEmpty }, "the person was told about the fall")
         #expect(anna.received.isEmpty, "anna's turn is 10 minutes away")
 
+        // notify's heartbeat reached the page's server (no "notifications are not running").
+        #expect(await NotifyProcessTests.eventually(20) {
+            let data = try? Data(contentsOf: URL(string: "\(manual.base)/api/alerts")!)
+            let body = data.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+            return (body?["warnings"] as? [String]) == []
+        }, "notify runs with a caregiver: no warning for the page")
+
         // A phone-sized headless Chromium with DevTools.
         let devtools = SecondHost.freePort(on: "127.0.0.1")
         let profile = home.appendingPathComponent("chromium")
@@ -76,9 +83,8 @@ struct PhonePageBrowserTests {
         if getuid() == 0 { arguments.insert("--no-sandbox", at: 0) }
         let browser = try ChildProcess(Self.chromium!, arguments, home: home)
         defer { browser.signal(SIGKILL) }
-        #expect(await NotifyProcessTests.eventually(30) {
-            (try? Data(contentsOf: URL(string: "http://127.0.0.1:\(devtools)/json/version")!)) != nil
-        }, "chromium's DevTools: \(browser.stderr.suffix(500))")
+        #expect(await browser.waitForOutput("DevTools listening on", timeout: 60),
+                "chromium's DevTools: \(browser.stderr.split(separator: "\n").filter { !$0.contains("dbus") }.suffix(20))")
 
         let screenshots = TestSupport.repositoryRoot.appendingPathComponent("screenshots")
         try? FileManager.default.createDirectory(at: screenshots, withIntermediateDirectories: true)
@@ -100,7 +106,7 @@ struct PhonePageBrowserTests {
         #expect(page["okButtonsOutsideCritical"] as? Int == 0, "\"I'm OK\" only where an alert asks")
         let spasmTop = page["spasmTop"] as? Double ?? .infinity, height = page["viewportHeight"] as? Double ?? 0
         #expect(spasmTop + 60 < height, "\"Spasm now\" stays on the first screen: \(spasmTop) of \(height)")
-        #expect((page["warnings"] as? String)?.isEmpty == true, "notify runs and a caregiver is set up: no warning")
+        #expect((page["warnings"] as? String)?.isEmpty == true, "notify runs and a caregiver is set up: no warning: \(page)")
 
         // "I need help": anna is told now, in words that say the person asked.
         let (pressed, pressOutput) = try await Self.driver(devtools, "\(manual.base)/", "press-help",
@@ -130,7 +136,6 @@ struct PhonePageBrowserTests {
             guard let reply = try? await http("GET", "\(manual.base)/api/alerts"), let body = try? reply.json() else { return [] }
             return body["warnings"] as? [String] ?? []
         }
-        #expect(await warnings().first?.contains("spasmwatch-notify is silent") == true, "no notify: nobody will be told")
         let sentence = "No caregiver is set up: a fall reaches only you."
         var beat = Heartbeat(service: ServiceName.notify, instance: "notify", pid: 1, version: "test", uptimeSeconds: 1, counters: [:],
                              info: ["caregivers": "none", "warning.caregiver": sentence])
@@ -150,6 +155,11 @@ struct PhonePageBrowserTests {
             if !cleared { try await Task.sleep(for: .milliseconds(100)) }
         }
         #expect(cleared, "with a caregiver the warning goes")
+        // notify stops: after 15 s without its heartbeat the page says nobody will be told.
+        #expect(await NotifyProcessTests.eventually(40) {
+            let reply = (try? Data(contentsOf: URL(string: "\(manual.base)/api/alerts")!)).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+            return (reply?["warnings"] as? [String])?.first?.contains("spasmwatch-notify is silent") == true
+        }, "no notify: nobody will be told")
         await manual.process.stop()
         await bus.stop()
     }
