@@ -96,23 +96,25 @@ struct ActionLinkProcessTests {
         let api = try host.curl(["--write-out", "\n%{http_code}", "\(publicURL)/api/alerts"])
         #expect(api.hasSuffix("\n401"), "the diary itself still needs its token: \(api)")
 
-        // Ben taps "I'm OK" in ntfy (ntfy POSTs the link) from the second host.
-        let bensLink = try #require(Self.link(ben.received[0], "I'm OK"))
-        let answer = try host.curl(["--request", "POST", "--write-out", "\n%{http_code}", bensLink])
+        // Anna taps "I'm OK" in ntfy (ntfy POSTs the link) on the second host.
+        let answer = try host.curl(["--request", "POST", "--write-out", "\n%{http_code}", annasLink])
         #expect(answer.hasSuffix("\n200"), "\(answer)")
-        #expect(answer.contains("Everyone else is told that Ben answered"))
-        // The others hear "Ben answered"; carl, next in line, is never told.
-        for (name, server) in [("me", me), ("anna", anna)] {
-            #expect(await NotifyProcessTests.eventually { Self.bodies(server).contains { $0.contains("Ben answered") } },
-                    "\(name) hears that ben answered: \(Self.bodies(server))")
+        #expect(answer.contains("Everyone else is told that Anna answered"))
+        // The others hear "Anna answered"; carl, next in line, is never told.
+        for (name, server) in [("me", me), ("ben", ben)] {
+            #expect(await NotifyProcessTests.eventually { Self.bodies(server).contains { $0.contains("Anna answered") } },
+                    "\(name) hears that anna answered: \(Self.bodies(server))")
         }
         let ack = try #require(client.messages(Topic.acknowledgement).compactMap { try? $0.decode(Acknowledgement.self).body }.first)
         #expect(ack.alertId == fall.alertId)
-        #expect(ack.by == "ben", "the acknowledgement records who answered")
+        #expect(ack.by == "anna", "the acknowledgement records who answered")
         #expect(ack.via == "link")
         try await Task.sleep(for: .seconds(7))  // past carl's turn, had the escalation gone on
         #expect(carl.received.isEmpty, "escalation stopped")
-        #expect(!Self.bodies(ben).contains { $0.contains("Ben answered") }, "the one who answered is not told")
+        #expect(!Self.bodies(anna).contains { $0.contains("Anna answered") }, "the one who answered is not told")
+        // Her link again (a double tap): the page says it is answered; nobody is told twice.
+        let again = try host.curl([annasLink])
+        #expect(again.contains("Already answered by anna"), "\(again)")
 
         // The refusals were counted; the token was never logged.
         #expect(await NotifyProcessTests.eventually {
@@ -124,6 +126,48 @@ struct ActionLinkProcessTests {
         #expect(!manual.stderr.contains(annasToken) && !manual.stdout.contains(annasToken), "the token is never logged")
         #expect(!notify.stderr.contains(annasToken), "nor by notify")
 
+        await manual.stop()
+        await notify.stop()
+        await bus.stop()
+    }
+
+    /// The person's "I need help" link (here on loopback): a GET asks, the POST tells the
+    /// caregiver at once instead of in ten minutes.
+    @Test func thePersonsHelpLinkTellsTheCaregiverAtOnce() async throws {
+        let home = try TestSupport.temporaryHome("act-help")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let me = try TinyHTTPServer(), anna = try TinyHTTPServer()
+        defer { me.stop(); anna.stop() }
+        let port = SecondHost.freePort(on: "127.0.0.1")
+        try #"{"manual": {"httpPort": \#(port), "publicURL": "http://127.0.0.1:\#(port)"}}"#
+            .write(to: home.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        try NotifyProcessTests.write("""
+            {"receivers": [{"name": "me", "isPerson": true, "channels": [{"type": "webhook", "url": "\(me.url)", "format": "ntfy"}]},
+                           {"name": "anna", "channels": [{"type": "webhook", "url": "\(anna.url)", "format": "ntfy"}]}],
+             "routes": [{"match": {"severities": ["critical"]}, "receivers": ["me", "anna"], "escalateAfterSeconds": 600}]}
+            """, to: home)
+        let bus = try ChildProcess("spasmwatch-bus", home: home)
+        #expect(await bus.waitForOutput("bus running"))
+        let notify = try ChildProcess("spasmwatch-notify", home: home)
+        #expect(await notify.waitForOutput("started"))
+        let manual = try ChildProcess("spasmwatch-manual", home: home)
+        #expect(await manual.waitForOutput("diary page at http://127.0.0.1:\(port)/"))
+        let client = try NotifyProcessTests.TestBus(home: home, prefixes: [Topic.acknowledgement])
+        defer { client.close() }
+        let fall = NotifyProcessTests.fall()
+        #expect(await NotifyProcessTests.eventually { try? client.publish(fall); return !me.received.isEmpty })
+        let help = try #require(Self.link(me.received[0], "I need help"))
+        let asked = try await http("GET", help)
+        #expect(asked.status == 200)
+        #expect(asked.text.contains("Ask for help now?"))
+        #expect(anna.received.isEmpty, "looking asks nobody")
+        let done = try await http("POST", help)
+        #expect(done.status == 200, "\(done.text)")
+        #expect(await NotifyProcessTests.eventually { !anna.received.isEmpty }, "anna is told now, not in 10 minutes")
+        #expect(anna.received.first?.headers["title"]?.hasSuffix("asked for help") == true, "\(anna.received.first?.headers ?? [:])")
+        #expect(Self.link(anna.received[0], "I'm OK") != nil, "anna can answer from her phone")
+        let request = try #require(client.messages(Topic.helpRequest).compactMap { try? $0.decode(HelpRequest.self).body }.first)
+        #expect(request.by == "me" && request.via == "link" && request.alertId == fall.alertId)
         await manual.stop()
         await notify.stop()
         await bus.stop()

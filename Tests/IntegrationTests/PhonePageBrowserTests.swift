@@ -118,6 +118,12 @@ struct PhonePageBrowserTests {
         #expect((toAnna["title"] as? String)?.hasSuffix("asked for help") == true, "\(toAnna)")
         #expect((toAnna["text"] as? String)?.contains("pressed \"I need help\"") == true)
 
+        // "Clear all": routine alerts leave the page, the fall stays.
+        let cleared = try await http("POST", "\(manual.base)/api/alerts/clear", body: "{}")
+        #expect(try cleared.json()["cleared"] as? Int == 30)
+        let left = try await http("GET", "\(manual.base)/api/alerts").json()["alerts"] as? [[String: Any]] ?? []
+        #expect(left.compactMap { ($0["alert"] as? [String: Any])?["severity"] as? String }.sorted() == ["critical", "warning"])
+
         await manual.process.stop()
         await notify.stop()
         await bus.stop()
