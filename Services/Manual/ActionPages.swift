@@ -73,8 +73,10 @@ struct ActionPages: Sendable {
             body += "<p class=\"done\">\(Self.escape(by)) has already asked for help: everyone was told.</p>"
             return Self.page("Help was asked for", body)
         }
+        // The person says "I'm OK"; a caregiver says it is dealt with (both acknowledge).
+        let okLabel = capability.receiver == person ? "I'm OK — tell everyone" : "Dealt with — tell everyone"
         let button = capability.action == .ok
-            ? "<button class=\"ok\">I'm OK — tell everyone</button>"
+            ? "<button class=\"ok\">\(okLabel)</button>"
             : "<button class=\"help\">I need help — tell everyone now</button>"
         body += "<form method=\"post\">\(button)</form><p class=\"meta\">Nothing happens until you press the button.</p>"
         return Self.page(capability.action == .ok ? "Is everything OK?" : "Ask for help now?", body)

@@ -28,7 +28,7 @@ actor EpisodeBoard {
 
     private let startedAt = Date().timeIntervalSince1970
 
-    init(capacity: Int = 50, alertCapacity: Int = 500) {
+    init(capacity: Int = 50, alertCapacity: Int = 200) {
         self.capacity = capacity
         self.alertCapacity = alertCapacity
     }
