@@ -74,7 +74,11 @@ actor EpisodeBoard {
     func load(answers: [UUID: Bool]) { self.answers.merge(answers) { _, new in new } }
 
     func acknowledged(_ alertId: UUID, by: String? = nil, at: Double = Date().timeIntervalSince1970) {
-        if let by, alertAnswers[alertId] == nil { alertAnswers[alertId] = (by, at) }
+        if let by, alertAnswers[alertId] == nil {
+            alertAnswers[alertId] = (by, at)
+            // Bounded: links live a day, so answers older than two days are never asked about.
+            if alertAnswers.count > 1000 { alertAnswers = alertAnswers.filter { $0.value.at > at - 2 * 86_400 } }
+        }
         acknowledgedAlerts.insert(alertId)
         alerts[alertId] = nil
         alertOrder.removeAll { $0 == alertId }
@@ -82,6 +86,7 @@ actor EpisodeBoard {
 
     func helpRequested(_ alertId: UUID, by: String) {
         if helpAsked[alertId] == nil { helpAsked[alertId] = by }
+        if helpAsked.count > 1000 { helpAsked = helpAsked.filter { alerts[$0.key] != nil || alertAnswers[$0.key] != nil } }
     }
 
     /// "Clear all" on the page: routine (info) alerts leave the page; nobody is told.

@@ -97,6 +97,7 @@ struct ActionLinkProcessTests {
         #expect(api.hasSuffix("\n401"), "the diary itself still needs its token: \(api)")
 
         // Anna taps "I'm OK" in ntfy (ntfy POSTs the link) on the second host.
+        let tapped = Date()
         let answer = try host.curl(["--request", "POST", "--write-out", "\n%{http_code}", annasLink])
         #expect(answer.hasSuffix("\n200"), "\(answer)")
         #expect(answer.contains("Everyone else is told that Anna answered"))
@@ -105,6 +106,7 @@ struct ActionLinkProcessTests {
             #expect(await NotifyProcessTests.eventually { Self.bodies(server).contains { $0.contains("Anna answered") } },
                     "\(name) hears that anna answered: \(Self.bodies(server))")
         }
+        print("measured: link POST from the second host to \"Anna answered\" at both webhooks: \(Int(Date().timeIntervalSince(tapped) * 1000)) ms")
         let ack = try #require(client.messages(Topic.acknowledgement).compactMap { try? $0.decode(Acknowledgement.self).body }.first)
         #expect(ack.alertId == fall.alertId)
         #expect(ack.by == "anna", "the acknowledgement records who answered")
@@ -161,9 +163,11 @@ struct ActionLinkProcessTests {
         #expect(asked.status == 200)
         #expect(asked.text.contains("Ask for help now?"))
         #expect(anna.received.isEmpty, "looking asks nobody")
+        let pressed = Date()
         let done = try await http("POST", help)
         #expect(done.status == 200, "\(done.text)")
         #expect(await NotifyProcessTests.eventually { !anna.received.isEmpty }, "anna is told now, not in 10 minutes")
+        print("measured: \"I need help\" link POST to the caregiver's webhook: \(Int(Date().timeIntervalSince(pressed) * 1000)) ms (50 ms polling)")
         #expect(anna.received.first?.headers["title"]?.hasSuffix("asked for help") == true, "\(anna.received.first?.headers ?? [:])")
         #expect(Self.link(anna.received[0], "I'm OK") != nil, "anna can answer from her phone")
         let request = try #require(client.messages(Topic.helpRequest).compactMap { try? $0.decode(HelpRequest.self).body }.first)
