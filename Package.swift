@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // MARK: Shared libraries, split by concern
@@ -49,6 +50,8 @@ let package = Package(
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Shared/Runtime"),
+        .target(name: "SpasmSecurity", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Shared/Security"),
+        .testTarget(name: "SecurityTests", dependencies: ["SpasmSecurity"], path: "Tests/SecurityTests"),
         .target(name: "SpasmProducer", dependencies: ["SpasmBus", "SpasmSchema", "ZeroMQ"], path: "Shared/Producer"),
         .target(
             name: "SpasmDiary",
@@ -71,7 +74,8 @@ let package = Package(
             path: "Services/Sensor"),
         .executableTarget(
             name: "spasmwatch-manual",
-            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmSecurity",
+                           .product(name: "Hummingbird", package: "hummingbird")],
             path: "Services/Manual"),
         .executableTarget(
             name: "spasmwatch-detect",
@@ -86,12 +90,12 @@ let package = Package(
             path: "Services/Store"),
         .target(
             name: "SpasmNotify",
-            dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema", "ZeroMQ",
+            dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema", "SpasmSecurity", "ZeroMQ",
                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")],
             path: "Services/Notify/Core"),
         .executableTarget(
             name: "spasmwatch-notify",
-            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmNotify"],
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmNotify", "SpasmSecurity"],
             path: "Services/Notify/Service"),
         .executableTarget(
             name: "spasmwatch",
@@ -121,7 +125,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["SpasmStore", "SpasmBus", "SpasmSchema", "SpasmTestSupport",
                                                      .product(name: "GRDB", package: "GRDB.swift")],
                     path: "Tests/StoreTests"),
-        .testTarget(name: "NotifyTests", dependencies: ["SpasmNotify", "SpasmSchema", "SpasmConfig", "SpasmTestSupport"], path: "Tests/NotifyTests"),
+        .testTarget(name: "NotifyTests", dependencies: ["SpasmNotify", "SpasmSchema", "SpasmConfig", "SpasmSecurity", "SpasmTestSupport"], path: "Tests/NotifyTests"),
         .testTarget(name: "IntegrationTests",
                     dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema", "SpasmProducer", "SpasmReliability", "SpasmStore",
                                    "SpasmTestSupport", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift")],

@@ -63,7 +63,7 @@ struct NotifyTestCommand: AsyncParsableCommand, ReportsWhetherRunning {
     func sendItself(_ alert: Alert, home: DataHome, configuration: Configuration) async throws {
         let setup: NotifySetup
         do {
-            setup = try NotifySetup(home: home, configuration: configuration, diaryPage: Endpoints(home: home, configuration: configuration).manualHTTP)
+            setup = try NotifySetup(home: home, configuration: configuration)
         } catch let error as NotifyConfigError {
             throw ValidationError(error.description)
         }

@@ -139,26 +139,53 @@ actor DiaryDesk {
         return imported
     }
 
-    /// The person says "I'm OK" to an alert: an `Acknowledgement`, sent reliably.
-    func acknowledge(alert: String, falseAlarm: Bool, via: String) async -> Result<UUID, DiaryValidationError> {
-        let alertId: UUID
-        if let full = UUID(uuidString: alert) {
-            alertId = full
-        } else {
-            do {
-                alertId = try ShortId.resolve(alert, among: await board.openAlertIds(), what: "alert")
-            } catch {
-                return .failure(error)
-            }
+    /// An alert id, or a unique prefix among the open alerts.
+    func resolveAlert(_ alert: String) async -> Result<UUID, DiaryValidationError> {
+        if let full = UUID(uuidString: alert) { return .success(full) }
+        do {
+            return .success(try ShortId.resolve(alert, among: await board.openAlertIds(), what: "alert"))
+        } catch {
+            return .failure(error)
         }
-        let ack = Acknowledgement(alertId: alertId, by: person, at: Date().timeIntervalSince1970, falseAlarm: falseAlarm, via: via)
+    }
+
+    /// "I'm OK" to an alert: an `Acknowledgement`, sent reliably. `by`: the person (the
+    /// page), or the receiver whose action link was used ("anna").
+    func acknowledge(alert: String, falseAlarm: Bool, via: String, by: String? = nil) async -> Result<UUID, DiaryValidationError> {
+        let alertId: UUID
+        switch await resolveAlert(alert) {
+        case .success(let id): alertId = id
+        case .failure(let error): return .failure(error)
+        }
+        let now = Date().timeIntervalSince1970
+        let ack = Acknowledgement(alertId: alertId, by: by ?? person, at: now, falseAlarm: falseAlarm, via: via)
         do {
             try await sender.send(ack, topic: Topic.acknowledgement, person: person)
         } catch {
             return .failure(DiaryValidationError(field: "", message: "could not save the acknowledgement: \(error)"))
         }
-        await board.acknowledged(alertId)
+        await board.acknowledged(alertId, by: ack.by, at: now)
         counters.add("alerts.acknowledged")
+        return .success(alertId)
+    }
+
+    /// "I need help" (OSD's manual alarm): a `HelpRequest`, sent reliably; notify tells
+    /// everyone left on the alert's escalation at once.
+    func requestHelp(alert: String, via: String, by: String? = nil) async -> Result<UUID, DiaryValidationError> {
+        let alertId: UUID
+        switch await resolveAlert(alert) {
+        case .success(let id): alertId = id
+        case .failure(let error): return .failure(error)
+        }
+        let help = HelpRequest(alertId: alertId, by: by ?? person, at: Date().timeIntervalSince1970, via: via)
+        do {
+            try await sender.send(help, topic: Topic.helpRequest, person: person)
+        } catch {
+            return .failure(DiaryValidationError(field: "", message: "could not save the help request: \(error)"))
+        }
+        await board.helpRequested(alertId, by: help.by)
+        counters.add("alerts.help_requested")
+        logger.notice("help requested", metadata: ["alert": "\(ShortId.of(alertId))", "by": "\(help.by)", "via": "\(via)"])
         return .success(alertId)
     }
 

@@ -1,22 +1,36 @@
 import Foundation
 import SpasmBus
+import SpasmConfig
 import SpasmDiary
 import SpasmSchema
 
 /// A short memory of what detection and notification said recently, for the phone page:
 /// detected episodes to confirm or reject, and alerts not yet acknowledged. Fed from the
-/// bus (`episode.`, `alert.`, `acknowledgement`); storage keeps the full history.
+/// bus (`episode.`, `alert.`, `acknowledgement`, notify's heartbeat); storage keeps the full
+/// history. A flood of routine alerts never pushes a critical one out: the oldest routine
+/// (info) alert goes first.
 actor EpisodeBoard {
     let capacity: Int
+    let alertCapacity: Int
     private var episodes: [UUID: EpisodeEvent] = [:]
     private var episodeOrder: [UUID] = []
     private var answers: [UUID: Bool] = [:]
     private var alerts: [UUID: Alert] = [:]
     private var alertOrder: [UUID] = []
     private var acknowledgedAlerts: Set<UUID> = []
+    /// Who answered which alert, and when (for the action links' confirm page).
+    private var alertAnswers: [UUID: (by: String, at: Double)] = [:]
+    /// Alerts someone asked for help with, and who.
+    private var helpAsked: [UUID: String] = [:]
+    /// notify's last heartbeat: when, and its `warning.caregiver`.
+    private var notifySeenAt: Double?
+    private var caregiverWarning: String?
 
-    init(capacity: Int = 50) {
+    private let startedAt = Date().timeIntervalSince1970
+
+    init(capacity: Int = 50, alertCapacity: Int = 200) {
         self.capacity = capacity
+        self.alertCapacity = alertCapacity
     }
 
     /// Takes in one bus message (anything else is ignored).
@@ -34,12 +48,22 @@ actor EpisodeBoard {
             guard let alert = try? message.decode(Alert.self).body, !acknowledgedAlerts.contains(alert.alertId) else { return }
             if alerts[alert.alertId] == nil {
                 alertOrder.append(alert.alertId)
-                if alertOrder.count > capacity { alerts[alertOrder.removeFirst()] = nil }
+                if alertOrder.count > alertCapacity {
+                    let drop = alertOrder.firstIndex { alerts[$0]?.severity == .info } ?? 0
+                    alerts[alertOrder.remove(at: drop)] = nil
+                }
             }
             alerts[alert.alertId] = alert
         case Acknowledgement.messageType:
             guard let ack = try? message.decode(Acknowledgement.self).body else { return }
-            acknowledged(ack.alertId)
+            acknowledged(ack.alertId, by: ack.by, at: ack.at)
+        case HelpRequest.messageType:
+            guard let help = try? message.decode(HelpRequest.self).body else { return }
+            helpRequested(help.alertId, by: help.by)
+        case Heartbeat.messageType:
+            guard let beat = try? message.decode(Heartbeat.self).body, beat.service == ServiceName.notify else { return }
+            notifySeenAt = Date().timeIntervalSince1970
+            caregiverWarning = beat.info["warning.caregiver"]
         default:
             break
         }
@@ -49,10 +73,43 @@ actor EpisodeBoard {
 
     func load(answers: [UUID: Bool]) { self.answers.merge(answers) { _, new in new } }
 
-    func acknowledged(_ alertId: UUID) {
+    func acknowledged(_ alertId: UUID, by: String? = nil, at: Double = Date().timeIntervalSince1970) {
+        if let by, alertAnswers[alertId] == nil {
+            alertAnswers[alertId] = (by, at)
+            // Bounded: links live a day, so answers older than two days are never asked about.
+            if alertAnswers.count > 1000 { alertAnswers = alertAnswers.filter { $0.value.at > at - 2 * 86_400 } }
+        }
         acknowledgedAlerts.insert(alertId)
         alerts[alertId] = nil
         alertOrder.removeAll { $0 == alertId }
+    }
+
+    func helpRequested(_ alertId: UUID, by: String) {
+        if helpAsked[alertId] == nil { helpAsked[alertId] = by }
+        if helpAsked.count > 1000 { helpAsked = helpAsked.filter { alerts[$0.key] != nil || alertAnswers[$0.key] != nil } }
+    }
+
+    /// "Clear all" on the page: routine (info) alerts leave the page; nobody is told.
+    @discardableResult
+    func clearRoutine() -> Int {
+        let routine = alertOrder.filter { alerts[$0]?.severity == .info }
+        for id in routine { alerts[id] = nil }
+        alertOrder.removeAll { routine.contains($0) }
+        return routine.count
+    }
+
+    /// An alert the board knows (open or answered), with who answered it.
+    func alert(_ id: UUID) -> (alert: Alert?, answeredBy: String?, answeredAt: Double?, helpAskedBy: String?) {
+        (alerts[id], alertAnswers[id]?.by, alertAnswers[id]?.at, helpAsked[id])
+    }
+
+    /// What the page warns about: no caregiver set up (notify says so), or notify silent.
+    func warnings(now: Double = Date().timeIntervalSince1970) -> [String] {
+        // notify beats every second; silent for 15 s (or never heard 15 s after we started) is down.
+        if now - (notifySeenAt ?? startedAt) >= 15 {
+            return ["Notifications are not running (spasmwatch-notify is silent): nobody will be told about a fall."]
+        }
+        return caregiverWarning.map { [$0] } ?? []
     }
 
     func episodeIds() -> [UUID] { episodeOrder }
@@ -67,6 +124,8 @@ actor EpisodeBoard {
 
     /// Newest first.
     func openAlerts() -> [OpenAlert] {
-        alertOrder.reversed().compactMap { id in alerts[id].map { OpenAlert(alert: $0, shortId: ShortId.of(id)) } }
+        alertOrder.reversed().compactMap { id in
+            alerts[id].map { OpenAlert(alert: $0, shortId: ShortId.of(id), helpRequestedBy: helpAsked[id]) }
+        }
     }
 }

@@ -7,6 +7,7 @@ import SpasmDiary
 import SpasmReliability
 import SpasmRuntime
 import SpasmSchema
+import SpasmSecurity
 
 /// `spasmwatch-manual`: the spasm diary. Takes entries from the CLI (ZeroMQ REQ/REP on
 /// `Endpoints.manualRequests`) and from the phone page and JSON API (HTTP), validates them,
@@ -45,7 +46,10 @@ struct ManualCommand: AsyncParsableCommand {
         // the sender publishes them with everything else that is due.
         try await desk.importFromOutbox()
 
-        let feed = try environment.subscribe([Topic.episodePrefix, Topic.alertPrefix, Topic.acknowledgement])
+        // Episodes, alerts, acknowledgements and help requests for the page; notify's
+        // heartbeat for its caregiver warning.
+        let feed = try environment.subscribe([Topic.episodePrefix, Topic.alertPrefix, Topic.acknowledgement,
+                                              Topic.heartbeat(ServiceName.notify)])
         let feedLoop = MessageLoopService(subscriber: feed) { message in await board.observe(message) }
         // The CLI's way in. The desk is async: the socket thread waits for its answer.
         let requests = try RequestReplyServer(name: "manual-requests", context: environment.context,
@@ -64,10 +68,39 @@ struct ManualCommand: AsyncParsableCommand {
         environment.logger.info("accepting CLI requests", metadata: ["endpoint": "\(environment.endpoints.manualRequests)"])
         let outboxWatch = EveryFewSeconds(seconds: 2) { _ = try? await desk.importFromOutbox() }
         let pageURL = PageAddress()
-        let web = try WebServer.make(desk: desk, board: board, settings: settings, page: PhonePage.html,
+        // The alerts' action links are checked with the key notify signs them with.
+        let actions: ActionPages?
+        let warning: String?
+        do {
+            actions = ActionPages(key: try ActionKey.load(directory: home.keyDirectory), desk: desk, board: board,
+                                  counters: environment.counters, clock: try HomeClock(configuration: environment.configuration),
+                                  person: environment.configuration.person)
+            warning = Self.publicURLWarning(settings)
+        } catch {
+            actions = nil
+            warning = "the action-link key could not be read (\(error)): \"I'm OK\" links from alerts do not work"
+            environment.logger.error("\(warning ?? "")")
+        }
+        let web = try WebServer.make(desk: desk, board: board, settings: settings, page: PhonePage.html, actions: actions,
                                      logger: environment.logger) { url in pageURL.set(url) }
-        let heartbeat = environment.heartbeat { (["diary page": pageURL.get()], nil) }
+        let heartbeat = environment.heartbeat {
+            var info = ["diary page": pageURL.get()]
+            info["warning.publicURL"] = warning
+            return (info, nil)
+        }
         try await environment.run([heartbeat, sender, feedLoop, requests, outboxWatch, web], closing: [receipts, feed])
+    }
+}
+
+extension ManualCommand {
+    /// `warning.publicURL` for manual's heartbeat: notify's sentence, and whether the links
+    /// can reach this service at all.
+    static func publicURLWarning(_ settings: ManualSettings) -> String? {
+        if let warning = settings.publicURLWarning { return warning }
+        if WebServer.isLoopback(settings.httpHost) {
+            return "manual.publicURL is set, but manual.httpHost is \(settings.httpHost): other phones cannot reach the \"I'm OK\" links unless a proxy forwards them; set manual.httpHost (and manual.httpToken)"
+        }
+        return nil
     }
 }
 

@@ -68,6 +68,23 @@ enum PhonePage {
     .badge.phone { background:#fde9b8; color:#6b4a00; }
     .badge.stored { background:#d7f0df; color:#1e6b3c; }
     .alert { border-left:6px solid var(--bad); }
+    /* A critical alert: pinned first, red, two large buttons. */
+    .urgent { background:var(--bad); color:#fff; border-radius:14px; padding:16px; margin-bottom:14px; box-shadow:0 2px 8px rgba(179,38,30,.45); }
+    .urgent h2 { font-size:22px; margin:0 0 6px; }
+    .urgent .meta { color:#fde2df; }
+    .urgent .actions { display:grid; grid-template-columns:1fr 1fr; gap:10px; margin-top:12px; }
+    button.big { min-height:72px; font-size:21px; font-weight:700; border-radius:14px; }
+    button.big.ok { background:#fff; color:var(--ok); border:3px solid #fff; }
+    button.big.help { background:#5c0f0b; color:#fff; border:3px solid #fff; }
+    .urgent .actions button:only-child { grid-column:1 / -1; }
+    .asked { margin-top:10px; padding:8px 10px; border-radius:10px; background:rgba(0,0,0,.25); font-weight:600; }
+    .warnbox { background:#fde9b8; color:#4a3300; border-radius:12px; padding:10px 14px; margin-bottom:14px; font-weight:600; }
+    .warnbox p { margin:4px 0; }
+    #alert-list li { flex-wrap:wrap; }
+    #alert-list li .what { flex:1 1 100%; }
+    #alert-list li button { flex:1 1 100%; }
+    .routine { display:flex; align-items:center; justify-content:space-between; gap:10px; background:var(--card); border-radius:14px; padding:8px 14px; margin-bottom:14px; box-shadow:0 1px 3px rgba(0,0,0,.08); }
+    .routine span { font-size:16px; }
     .empty { color:var(--muted); font-size:15px; }
     .hidden { display:none; }
     </style>
@@ -79,10 +96,12 @@ enum PhonePage {
     <body>
     <header><h1>SpasmWatch diary</h1><span id="status">…</span></header>
     <main>
+      <div id="urgent" aria-live="assertive"></div>
+      <div id="warnings" class="warnbox hidden" role="status"></div>
       <section id="alerts" class="alert hidden" aria-live="polite">
-        <h2>Alerts</h2>
         <ul class="list" id="alert-list"></ul>
       </section>
+      <div id="routine" class="routine hidden"><span id="routine-text"></span><button class="small" id="routine-clear">Clear all</button></div>
 
       <section id="spasm">
         <h2>Spasm now</h2>
@@ -269,7 +288,7 @@ enum PhonePage {
         const [entries, episodes, alerts] = await Promise.all([getJSON("api/entries?limit=30"), getJSON("api/episodes"), getJSON("api/alerts")]);
         recent = entries.entries || [];
         renderEpisodes(episodes.episodes || []);
-        renderAlerts(alerts.alerts || []);
+        renderAlerts(alerts.alerts || [], alerts.warnings || []);
         setOnline(true);
       } catch (e) {
         setOnline(false);
@@ -375,28 +394,76 @@ enum PhonePage {
       $("episodes").classList.toggle("hidden", !list.children.length);
     }
 
-    function renderAlerts(alerts) {
+    // Alerts: a critical one (a fall) is pinned first, in red, with "I'm OK" and "I need
+    // help"; one that asks something else (a silent sensor) gets its own answer; routine
+    // ones (spasms found) are one line with "clear all".
+    const SPASM_KINDS = new Set(["phasic", "clonus", "tonic"]);
+    async function post(path) {
+      const r = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}", credentials: "same-origin" });
+      const j = await r.json().catch(() => ({}));
+      if (!r.ok) throw new Error(j.error || "HTTP " + r.status);
+      return j;
+    }
+    function answerButton(cls, label, path, done) {
+      return el("button", { class: cls, onclick: async (ev) => {
+        ev.currentTarget.disabled = true;
+        const b = ev.currentTarget;
+        try {
+          await post(path);
+          flash(done);
+        } catch (e) {
+          flash("Could not reach the server: " + e.message + ". Try again, or call someone.", true);
+          b.disabled = false;
+        }
+        refresh();
+      } }, label);
+    }
+    function renderAlerts(alerts, warnings) {
+      const critical = alerts.filter((a) => a.alert.severity === "critical");
+      const notices = alerts.filter((a) => a.alert.severity === "warning");
+      const routine = alerts.filter((a) => a.alert.severity === "info");
+
+      const urgent = $("urgent"); urgent.replaceChildren();
+      for (const a of critical) {
+        const id = a.alert.alertId;
+        urgent.append(el("section", { class: "urgent", "data-alert-id": id, role: "alert" },
+          el("h2", {}, a.alert.title),
+          el("div", {}, a.alert.message),
+          el("div", { class: "meta" }, `${timeText(a.alert.at)} · ${a.shortId}`),
+          a.helpRequestedBy ? el("div", { class: "asked" }, "Help was asked for: everyone on your list was told.") : null,
+          el("div", { class: "actions" },
+            answerButton("big ok", "I'm OK", `api/alerts/${id}/acknowledge`, "Told everyone you are OK ✓"),
+            a.helpRequestedBy ? null : answerButton("big help", "I need help", `api/alerts/${id}/help`, "Asking everyone for help now ✓"))));
+      }
+
+      const box = $("warnings"); box.replaceChildren();
+      for (const w of warnings || []) box.append(el("p", {}, w));
+      box.classList.toggle("hidden", !box.children.length);
+
       const list = $("alert-list"); list.replaceChildren();
-      for (const a of alerts) {
-        list.append(el("li", {},
+      for (const a of notices) {
+        const silent = a.alert.kind === "sensor-silent";
+        list.append(el("li", { "data-alert-id": a.alert.alertId },
           el("div", { class: "what" }, el("strong", {}, a.alert.title), el("div", {}, a.alert.message),
              el("div", { class: "meta" }, `${timeText(a.alert.at)} · ${a.alert.severity}`)),
-          el("button", { class: "okay", onclick: async (ev) => {
-            ev.target.disabled = true;
-            try {
-              const r = await fetch(`api/alerts/${a.alert.alertId}/acknowledge`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}", credentials: "same-origin" });
-              const j = await r.json().catch(() => ({}));
-              if (!r.ok) throw new Error(j.error || "HTTP " + r.status);
-              flash("Told everyone you are OK ✓");
-            } catch (e) {
-              flash("Could not reach the server: " + e.message + ". Try again, or call someone.", true);
-              ev.target.disabled = false;
-            }
-            refresh();
-          } }, "I'm OK")));
+          answerButton("small okay", silent ? "I took it off on purpose" : "Seen", `api/alerts/${a.alert.alertId}/acknowledge`,
+                       silent ? "Noted: you took the sensor off ✓" : "Noted ✓")));
       }
-      $("alerts").classList.toggle("hidden", !alerts.length);
+      $("alerts").classList.toggle("hidden", !notices.length);
+
+      const spasms = routine.filter((a) => SPASM_KINDS.has(a.alert.kind)).length, others = routine.length - spasms;
+      const oldest = routine.reduce((t, a) => Math.min(t, a.alert.at), Infinity);
+      const since = new Date(oldest * 1000).toDateString() === new Date().toDateString() ? "today" : "since " + timeText(oldest);
+      const parts = [];
+      if (spasms) parts.push(`${spasms} ${spasms === 1 ? "spasm" : "spasms"}`);
+      if (others) parts.push(`${others} other ${others === 1 ? "alert" : "alerts"}`);
+      $("routine-text").textContent = `${parts.join(" and ")} detected ${since}`;
+      $("routine").classList.toggle("hidden", !routine.length);
     }
+    $("routine-clear").addEventListener("click", async () => {
+      try { await post("api/alerts/clear"); } catch (e) { flash("Could not reach the server: " + e.message, true); }
+      refresh();
+    });
 
     function undo(entryId) { save({ kind: "correction", correction: { targetEntryId: entryId, action: "retract" } }); }
 
@@ -428,7 +495,7 @@ enum PhonePage {
     render();
     refresh().then(() => flush(false));
     setInterval(() => { flush(false); }, 5000);
-    setInterval(refresh, 15000);
+    setInterval(refresh, 5000);
     window.addEventListener("online", () => flush(true));
     document.addEventListener("visibilitychange", () => { if (!document.hidden) { flush(false); refresh(); } });
     """#

@@ -8,7 +8,10 @@ import SpasmSchema
 /// The phone page and its JSON API (Hummingbird 2):
 ///
 /// - `GET /` the page; `GET /api/entries?limit=N`; `POST /api/entries` (one entry, JSON);
-///   `GET /api/episodes`; `GET /api/alerts`; `POST /api/alerts/{id}/acknowledge`.
+///   `GET /api/episodes`; `GET /api/alerts`; `POST /api/alerts/{id}/acknowledge`;
+///   `POST /api/alerts/{id}/help` ("I need help"); `POST /api/alerts/clear` (routine ones).
+/// - `GET`/`POST /act/<token>`: the alerts' action links (`ActionPages`), the only routes
+///   the page token does not guard.
 /// - Answers are `ManualReply`-shaped JSON, errors `{"ok":false,"error":…,"field":…}` with
 ///   the same sentences as the CLI.
 /// - Bound to loopback by default. Bound elsewhere, a token is required on every request:
@@ -32,15 +35,16 @@ enum WebServer {
     }
 
     /// `onRunning` gets the page's address once the server listens (the real port when 0 was asked).
-    static func make(desk: DiaryDesk, board: EpisodeBoard, settings: ManualSettings, page: String,
+    static func make(desk: DiaryDesk, board: EpisodeBoard, settings: ManualSettings, page: String, actions: ActionPages?,
                      logger: Logger, onRunning: @escaping @Sendable (String) -> Void = { _ in }) throws -> some Service {
         try checkSettings(settings)
         let router = Router()
         if !settings.httpToken.isEmpty { router.add(middleware: TokenCheck(token: settings.httpToken)) }
+        actions?.add(to: router)
 
         router.get("/") { _, _ -> Response in
             Response(status: .ok,
-                     headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                     headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store", .referrerPolicy: "no-referrer"],
                      body: .init(byteBuffer: ByteBuffer(string: page)))
         }
         router.get("/api/entries") { request, _ -> Response in
@@ -77,7 +81,18 @@ enum WebServer {
             return try json(ManualReply(ok: true, episodes: await board.episodes(limit: limit)))
         }
         router.get("/api/alerts") { _, _ -> Response in
-            try json(AlertList(ok: true, alerts: await board.openAlerts()))
+            try json(AlertList(ok: true, alerts: await board.openAlerts(), warnings: await board.warnings()))
+        }
+        router.post("/api/alerts/clear") { _, _ -> Response in
+            try json(ClearReply(ok: true, cleared: await board.clearRoutine()))
+        }
+        router.post("/api/alerts/{id}/help") { _, context -> Response in
+            switch await desk.requestHelp(alert: context.parameters.get("id") ?? "", via: "web") {
+            case .success(let alertId):
+                return try json(AcknowledgeReply(ok: true, alertId: alertId))
+            case .failure(let error):
+                return try json(ManualReply.failure(error), status: .badRequest)
+            }
         }
         router.post("/api/alerts/{id}/acknowledge") { request, context -> Response in
             let id = context.parameters.get("id") ?? ""
@@ -118,6 +133,13 @@ struct WebSettingsError: Error, CustomStringConvertible {
 struct AlertList: Codable {
     var ok: Bool
     var alerts: [OpenAlert]
+    /// Plain-words warnings for the person (no caregiver set up, notify not running).
+    var warnings: [String]
+}
+
+struct ClearReply: Codable {
+    var ok: Bool
+    var cleared: Int
 }
 
 struct AcknowledgeBody: Codable {
@@ -130,12 +152,14 @@ struct AcknowledgeReply: Codable {
 }
 
 /// Lets a request in only with the diary's token: a bearer header, the cookie the page
-/// keeps, or `?token=` (which sets the cookie).
+/// keeps, or `?token=` (which sets the cookie). The alerts' action links (`/act/<token>`,
+/// a capability of their own) are the one exception.
 struct TokenCheck<Context: RequestContext>: RouterMiddleware {
     let token: String
 
     func handle(_ request: Request, context: Context,
                 next: (Request, Context) async throws -> Response) async throws -> Response {
+        if ActionPages.isCapabilityPath(request.uri.path) { return try await next(request, context) }
         let bearer = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
         let query = request.uri.queryParameters.get("token")
         let cookie = request.cookies[WebServer.cookieName]?.value

@@ -76,6 +76,10 @@ public struct ManualSettings: Codable, Sendable, Equatable {
     public var httpPort: Int = 8471
     /// Required for the phone page and API when httpHost is not loopback.
     public var httpToken: String = ""
+    /// The address other phones use to reach this diary, e.g. `https://hub.local:8471`:
+    /// alerts' "I'm OK" and "I need help" links start with it. Empty = no links (the
+    /// heartbeats say so). See Shared/Config/PublicURL.swift.
+    public var publicURL: String = ""
     public init() {}
 }
 

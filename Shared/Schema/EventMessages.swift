@@ -124,6 +124,25 @@ public struct Acknowledgement: MessageBody {
     }
 }
 
+/// Someone asking for help with an alert ("I need help", OSD's manual alarm), on
+/// `acknowledgement.help`: every receiver of the alert's escalation who was not told yet is
+/// told at once. It does not acknowledge the alert; an "I'm OK" still ends it.
+public struct HelpRequest: MessageBody {
+    public static let messageType = "help-request"
+    public var alertId: UUID
+    /// Who asked: the person's id, or the receiver whose link was used.
+    public var by: String
+    public var at: Double
+    public var via: String
+
+    public init(alertId: UUID, by: String, at: Double, via: String) {
+        self.alertId = alertId
+        self.by = by
+        self.at = at
+        self.via = via
+    }
+}
+
 /// One attempt to deliver a notification, on `delivery.<channel>`.
 public struct Delivery: MessageBody {
     public static let messageType = "delivery"

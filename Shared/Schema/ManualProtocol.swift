@@ -121,10 +121,13 @@ public struct EpisodeSummary: Codable, Sendable, Equatable {
 public struct OpenAlert: Codable, Sendable, Equatable {
     public var alert: Alert
     public var shortId: String
+    /// Someone pressed "I need help" for it (who): everyone was told; "I'm OK" still ends it.
+    public var helpRequestedBy: String?
 
-    public init(alert: Alert, shortId: String) {
+    public init(alert: Alert, shortId: String, helpRequestedBy: String? = nil) {
         self.alert = alert
         self.shortId = shortId
+        self.helpRequestedBy = helpRequestedBy
     }
 }
 

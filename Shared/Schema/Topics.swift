@@ -10,6 +10,8 @@ public enum Topic {
     public static func alert(_ severity: AlertSeverity) -> String { "alert.\(severity.rawValue)" }
     public static let alertPrefix = "alert."
     public static let acknowledgement = "acknowledgement"
+    /// "I need help": under `acknowledgement` so everyone who hears acknowledgements hears it.
+    public static let helpRequest = "acknowledgement.help"
     public static func delivery(_ channel: String) -> String { "delivery.\(channel)" }
     public static let deliveryPrefix = "delivery."
     public static func stored(_ source: String) -> String { "stored.\(source)" }

@@ -16,7 +16,7 @@ public final class StoreIngestor {
     var summarizer = MinuteSummarizer()
     /// Message types that get a stored receipt.
     public static let reliableTypes: Set<String> = [DiaryEntry.messageType, EpisodeEvent.messageType, Alert.messageType,
-                                                    Acknowledgement.messageType, Delivery.messageType]
+                                                    Acknowledgement.messageType, HelpRequest.messageType, Delivery.messageType]
 
     public init(database: AppDatabase, counters: CounterSet = CounterSet(), logger: Logger = Logger(label: "store")) {
         self.database = database
@@ -56,6 +56,8 @@ public final class StoreIngestor {
                 return .item(.alert(message.header, try bodies.decode(Alert.self, message.envelope)))
             case Acknowledgement.messageType:
                 return .item(.acknowledgement(message.header, try bodies.decode(Acknowledgement.self, message.envelope)))
+            case HelpRequest.messageType:
+                return .item(.help(message.header, try bodies.decode(HelpRequest.self, message.envelope)))
             case Delivery.messageType:
                 return .item(.delivery(message.header, try bodies.decode(Delivery.self, message.envelope)))
             case Heartbeat.messageType:
@@ -77,6 +79,7 @@ public final class StoreIngestor {
         case episode(EnvelopeHeader, EpisodeEvent)
         case alert(EnvelopeHeader, Alert)
         case acknowledgement(EnvelopeHeader, Acknowledgement)
+        case help(EnvelopeHeader, HelpRequest)
         case delivery(EnvelopeHeader, Delivery)
         case heartbeat(EnvelopeHeader, Heartbeat, Data)
         case sensor(EnvelopeHeader, SensorRegistration)
@@ -170,7 +173,8 @@ public final class StoreIngestor {
 
     static func header(of item: Item) -> (EnvelopeHeader, Bool) {
         switch item {
-        case .entry(let h, _), .episode(let h, _), .alert(let h, _), .acknowledgement(let h, _), .delivery(let h, _):
+        case .entry(let h, _), .episode(let h, _), .alert(let h, _), .acknowledgement(let h, _), .help(let h, _),
+             .delivery(let h, _):
             (h, true)
         case .heartbeat(let h, _, _), .sensor(let h, _):
             (h, false)
@@ -208,6 +212,10 @@ public final class StoreIngestor {
             try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO acknowledgement (messageId, person, alertId, at, json) VALUES (?, ?, ?, ?, ?)
                 """).execute(arguments: [header.id, header.person, a.alertId.uuidString, a.at, try WireCodec.encode(a)])
+        case .help(let header, let h):
+            try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO help_request (messageId, person, alertId, at, json) VALUES (?, ?, ?, ?, ?)
+                """).execute(arguments: [header.id, header.person, h.alertId.uuidString, h.at, try WireCodec.encode(h)])
         case .delivery(let header, let d):
             try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO delivery (deliveryId, person, channel, outcome, at, json) VALUES (?, ?, ?, ?, ?, ?)

@@ -142,6 +142,19 @@ enum StoreMigrations {
             // 1: detection stopped while the episode was open; "end" is when it last saw the sensor.
             try db.execute(sql: "ALTER TABLE episode ADD COLUMN interrupted INTEGER NOT NULL DEFAULT 0")
         }
+        migrator.registerMigration("v3 help requests") { db in
+            // "I need help" (HelpRequest), kept like acknowledgements.
+            try db.execute(sql: """
+                CREATE TABLE help_request (
+                    messageId BLOB PRIMARY KEY NOT NULL,
+                    person TEXT NOT NULL,
+                    alertId TEXT NOT NULL,
+                    at REAL NOT NULL,
+                    json BLOB NOT NULL
+                );
+                CREATE INDEX help_request_alert ON help_request(alertId);
+                """)
+        }
         return migrator
     }
 

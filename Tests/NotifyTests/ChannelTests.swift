@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SpasmNotify
 import SpasmSchema
+import SpasmSecurity
 import SpasmTestSupport
 import Testing
 
@@ -12,9 +13,16 @@ struct ChannelTests {
     static func note(_ kind: String = "fall", severity: AlertSeverity = .critical, purpose: AlertNotification.Purpose = .alert) -> AlertNotification {
         let alert = Alert(kind: kind, severity: severity, groupKey: "\(kind):right-leg", title: "Fall",
                           message: "A fall was detected", at: 1_795_597_200, site: .rightAnkle)
-        let text = NotificationText(home: HomeTime(timeZone: TimeZone(identifier: "Europe/Berlin")!), diaryPage: "http://127.0.0.1:8471")
+        return note(alert, purpose: purpose, links: links)
+    }
+
+    static let links = ActionLinks(baseURL: "https://hub.local:8471", key: .random())
+
+    static func note(_ alert: Alert, purpose: AlertNotification.Purpose = .alert, links: ActionLinks?, toPerson: Bool = false) -> AlertNotification {
+        let text = NotificationText(home: HomeTime(timeZone: TimeZone(identifier: "Europe/Berlin")!), links: links)
         return AlertNotification(receiver: "anna", purpose: purpose, person: "me", alerts: [alert], title: "Possible fall — right ankle",
-                            text: "A fall was detected at 10:00.", actions: [text.okAction(alert)], createdAt: 1_795_597_201)
+                            text: "A fall was detected at 10:00.",
+                            actions: text.actions(alert, receiver: "anna", toPerson: toPerson, now: 1_795_597_201), createdAt: 1_795_597_201)
     }
 
     /// Collects delivery reports.
@@ -36,7 +44,7 @@ struct ChannelTests {
         #expect(request.headers["authorization"] == "Bearer x")
         let decoded = try JSONDecoder().decode(AlertNotification.self, from: request.body)
         #expect(decoded.kind == "fall")
-        #expect(decoded.actions.first?.url?.hasSuffix("/acknowledge") == true)
+        #expect(decoded.actions.first?.url?.hasPrefix("https://hub.local:8471/act/") == true)
     }
 
     @Test func webhookSpeaksNtfyAndHomeAssistant() async throws {
@@ -49,12 +57,43 @@ struct ChannelTests {
         #expect(ntfy.headers["title"] == "Possible fall - right ankle", "header made ASCII")
         #expect(ntfy.headers["priority"] == "5")
         #expect(ntfy.headers["tags"] == "rotating_light,fall,alert")
-        #expect(ntfy.headers["actions"]?.hasPrefix("http, I'm OK, http://127.0.0.1:8471/api/alerts/") == true)
+        #expect(ntfy.headers["actions"]?.hasPrefix("http, I'm OK, https://hub.local:8471/act/") == true)
+        #expect(ntfy.headers["actions"]?.hasSuffix(", method=POST, clear=true") == true, "ntfy posts: only a POST acts")
         #expect(String(decoding: ntfy.body, as: UTF8.self) == "A fall was detected at 10:00.")
         let ha = try JSONDecoder().decode(HomeAssistantPayload.self, from: server.received[1].body)
         #expect(ha.title == "Possible fall — right ankle")
         #expect(ha.severity == "critical")
         #expect(ha.actions.first?.title == "I'm OK")
+        #expect(ha.actions.first?.uri?.hasPrefix("https://hub.local:8471/act/") == true)
+    }
+
+    /// Seen on main: the link was built from manual.httpHost (127.0.0.1), dead on any other
+    /// phone. Without manual.publicURL a notification carries no link at all.
+    @Test func withoutAPublicAddressNotificationsCarryNoDeadLink() async throws {
+        let server = try TinyHTTPServer()
+        defer { server.stop() }
+        let alert = Self.note().alerts[0]
+        let bare = Self.note(alert, links: nil, toPerson: true)
+        #expect(bare.actions.count == 1, "no \"I need help\" without a link")
+        #expect(bare.actions.first?.url == nil)
+        #expect(bare.actions.first?.command.hasPrefix("spasmwatch ack ") == true, "the shell command stays")
+        try await WebhookChannel(url: server.url, format: .ntfy, timeoutSeconds: 5, retry: .once).send(bare)
+        try await WebhookChannel(url: server.url, format: .homeassistant, timeoutSeconds: 5, retry: .once).send(bare)
+        try #require(server.received.count == 2)
+        #expect(server.received[0].headers["actions"] == nil, "ntfy gets no Actions header")
+        let ha = try JSONDecoder().decode(HomeAssistantPayload.self, from: server.received[1].body)
+        #expect(ha.actions.first?.uri == nil, "Home Assistant gets no uri")
+
+        // The person's copy with a public address: both buttons, each its own link.
+        let linked = Self.note(alert, links: Self.links, toPerson: true)
+        #expect(linked.actions.map(\.label) == ["I'm OK", "I need help"])
+        try await WebhookChannel(url: server.url, format: .ntfy, timeoutSeconds: 5, retry: .once).send(linked)
+        let header = try #require(server.received[2].headers["actions"])
+        #expect(header.components(separatedBy: "; ").count == 2)
+        #expect(header.contains("http, I need help, https://hub.local:8471/act/"))
+        let tokens = linked.actions.compactMap { $0.url?.components(separatedBy: "/act/").last }
+        #expect(try tokens.map { try Self.links.key.verify($0, now: 1_795_597_300).action } == [.ok, .help])
+        #expect(try tokens.allSatisfy { try Self.links.key.verify($0, now: 1_795_597_300).receiver == "anna" })
     }
 
     @Test func aFailingWebhookIsRetriedWithBackoffUntilItRecovers() async throws {

@@ -160,6 +160,29 @@ struct PlannerTests {
         #expect(planner.openEscalations.isEmpty)
     }
 
+    /// "I need help" (OSD's manual alarm): everyone left on the escalation is told at once,
+    /// in words that say the person asked; an "I'm OK" afterwards still reaches them all.
+    @Test func helpRequestedTellsEveryRemainingReceiverNow() {
+        let clock = ManualClock(Self.morning)
+        var planner = Self.planner(clock)
+        let fall = Self.alert("fall", .critical, site: .rightAnkle, at: Self.morning)
+        _ = planner.receive(fall, person: "me")
+        clock.advance(by: 10)
+        let help = planner.helpRequested(fall.alertId, by: "me")
+        #expect(help.map(\.receiver) == ["anna", "ben"], "told now, not after 120 s each")
+        #expect(help.allSatisfy { $0.purpose == .helpRequested && $0.severity == .critical })
+        #expect(help.first?.title == "Me asked for help" || help.first?.title.hasSuffix("asked for help") == true)
+        #expect(help.first?.text.contains("pressed \"I need help\"") == true)
+        #expect(help.first?.actions.first?.label == "I'm OK")
+        #expect(planner.helpRequested(fall.alertId, by: "me").isEmpty, "a repeated request changes nothing")
+        clock.advance(by: 600)
+        #expect(planner.due().isEmpty, "the escalation has nobody left to call")
+        let oks = planner.acknowledge(Acknowledgement(alertId: fall.alertId, by: "anna", at: clock.now, via: "link"))
+        #expect(oks.map(\.receiver).sorted() == ["ben", "me"])
+        #expect(oks.first?.text.contains("Anna answered") == true)
+        #expect(planner.helpRequested(UUID(), by: "me").isEmpty, "an unknown alert")
+    }
+
     @Test func unansweredEscalationReachesEveryReceiverInOrder() {
         let clock = ManualClock(Self.morning)
         var planner = Self.planner(clock)

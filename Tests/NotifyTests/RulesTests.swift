@@ -33,7 +33,7 @@ struct RulesTests {
         try json.write(to: home.root.appendingPathComponent("notify.json"), atomically: true, encoding: .utf8)
         var configuration = Configuration()
         configuration.timeZone = "Europe/Berlin"
-        let setup = try NotifySetup(home: home, configuration: configuration, diaryPage: nil)
+        let setup = try NotifySetup(home: home, configuration: configuration)
         #expect(setup.rules.receivers.count == 2)
         #expect(setup.planner.escalateAfterSeconds == 30)
         #expect(setup.planner.quietHours == DailyWindow(start: "22:00", end: "07:00"))
@@ -55,7 +55,7 @@ struct RulesTests {
         defer { try? FileManager.default.removeItem(at: home.root) }
         var configuration = Configuration()
         configuration.notify.rulesFile = TestSupport.repositoryRoot.appendingPathComponent("examples/notify/notify.json").path
-        let setup = try NotifySetup(home: home, configuration: configuration, diaryPage: nil)
+        let setup = try NotifySetup(home: home, configuration: configuration)
         #expect(setup.rules.receivers.map(\.name) == ["me", "anna", "ben"])
         #expect(setup.planner.quietHours == DailyWindow(start: "22:30", end: "07:00"))
     }

@@ -26,6 +26,23 @@ struct IdempotencyTests {
         #expect(entries == 1)
     }
 
+    /// "I need help" is kept like an acknowledgement: one row per message, receipted.
+    @Test func aHelpRequestIsStoredOnceAndReceipted() throws {
+        let (database, dir) = try StoreFixtures.database("help")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ingestor = StoreIngestor(database: database)
+        let id = UUID(), alertId = UUID()
+        let message = try StoreFixtures.message(HelpRequest(alertId: alertId, by: "me", at: 1_764_000_000, via: "web"),
+                                                topic: Topic.helpRequest, id: id, source: "manual")
+        #expect(try ingestor.store([message]).map(\.id) == [id])
+        #expect(try ingestor.store([message]).map(\.id) == [id], "a re-send is receipted again")
+        let rows = try database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT alertId, json FROM help_request")
+        }
+        #expect(rows.count == 1)
+        #expect(rows.first?["alertId"] == alertId.uuidString)
+    }
+
     @Test func episodeOnsetAndEndMergeIntoOneRowInEitherOrder() throws {
         let (database, dir) = try StoreFixtures.database("merge")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -10,6 +10,11 @@ Steps:
   spasm-offline  the same while the server is unreachable; waits until the page says it
                  kept the entry on the phone; prints the entry's id
   wait-sent      waits until the phone's queue is empty again (the page re-sent it)
+  inspect-alerts waits until a critical alert is pinned; prints JSON: what is first on the
+                 page, the card's colour and buttons (with sizes), the routine summary line,
+                 the warnings, and where "Spasm now" starts against the screen's height
+  press-help     taps "I need help" on the first critical alert; waits until the page says
+                 everyone is being asked
 Exit status 1 when a step does not complete within 30 s.
 """
 import base64
@@ -147,6 +152,34 @@ def main():
     elif step == "wait-sent":
         wait_for(tools, "queue().length === 0 && document.getElementById('status').textContent === 'online'",
                  "the page re-sent what it kept", timeout=45)
+    elif step == "inspect-alerts":
+        wait_for(tools, "!!document.querySelector('#urgent .urgent')", "a critical alert is pinned on top")
+        print(tools.evaluate("""JSON.stringify((() => {
+            const main = document.querySelector('main');
+            const visible = Array.from(main.children).filter(e => e.offsetParent !== null && e.getBoundingClientRect().height > 0);
+            const card = document.querySelector('#urgent .urgent');
+            const box = (e) => { const r = e.getBoundingClientRect(); return { top: r.top, height: r.height, width: r.width }; };
+            return {
+              first: visible[0] && (visible[0].id || visible[0].className),
+              firstCard: card.querySelector('h2').textContent,
+              cardBackground: getComputedStyle(card).backgroundColor,
+              cardTop: box(card).top,
+              buttons: Array.from(card.querySelectorAll('button')).map(b => Object.assign({ label: b.textContent }, box(b))),
+              criticalCount: document.querySelectorAll('#urgent .urgent').length,
+              routine: document.getElementById('routine').offsetParent ? document.getElementById('routine-text').textContent : null,
+              notices: Array.from(document.querySelectorAll('#alert-list button')).map(b => b.textContent),
+              warnings: document.getElementById('warnings').textContent,
+              okButtonsOutsideCritical: Array.from(document.querySelectorAll('button')).filter(b => b.textContent === "I'm OK" && !b.closest('.urgent')).length,
+              spasmTop: box(document.getElementById('spasm')).top,
+              viewportHeight: window.innerHeight,
+            };
+        })())"""))
+    elif step == "press-help":
+        wait_for(tools, "!!document.querySelector('#urgent .urgent button.help')", "the I need help button")
+        tools.evaluate("document.querySelector('#urgent .urgent button.help').click(); true")
+        wait_for(tools, "document.getElementById('flash').textContent.includes('Asking everyone for help')",
+                 "the page says everyone is being asked")
+        wait_for(tools, "document.querySelector('#urgent .asked') !== null", "the card says help was asked for")
     else:
         print(f"unknown step {step}", file=sys.stderr)
         sys.exit(2)

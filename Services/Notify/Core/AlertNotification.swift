@@ -10,6 +10,8 @@ public struct AlertNotification: Codable, Sendable, Equatable {
         case alert
         /// A critical alert nobody acknowledged, passed to the next receiver.
         case escalation
+        /// Someone pressed "I need help": everyone on the escalation is told at once.
+        case helpRequested = "help-requested"
         /// Someone acknowledged an alert this receiver was told about.
         case acknowledged
         /// An alert turned out to be a false alarm.
@@ -18,13 +20,23 @@ public struct AlertNotification: Codable, Sendable, Equatable {
         case test
     }
 
-    /// Something the receiver can do about it ("I'm OK").
+    /// Something the receiver can do about it ("I'm OK", "I need help").
     public struct Action: Codable, Sendable, Equatable {
         public var label: String
-        /// POST here to act (the diary page's acknowledge endpoint).
+        /// POST here to act: a per-alert link `<manual.publicURL>/act/<token>` for this
+        /// receiver (a GET shows a confirm page). Nil when `manual.publicURL` is not set.
         public var url: String?
-        /// The same from a shell.
+        /// The same from a shell ("" when there is none).
         public var command: String
+        /// "ok" or "help".
+        public var kind: String?
+
+        public init(label: String, url: String?, command: String, kind: String? = nil) {
+            self.label = label
+            self.url = url
+            self.command = command
+            self.kind = kind
+        }
     }
 
     public var notificationId: UUID

@@ -44,6 +44,8 @@ public struct NotificationPlanner: Sendable {
     /// Who was told about each alert, in order (for acknowledgements and false alarms).
     private var told: [UUID: Told] = [:]
     private var acknowledged: Set<UUID> = []
+    /// Alerts someone asked for help with (a repeated request changes nothing).
+    private var helpAsked: Set<UUID> = []
     private var lastCleanup = 0.0
 
     struct Group: Sendable {
@@ -197,7 +199,8 @@ public struct NotificationPlanner: Sendable {
                                    followUp: followUp(toldNow: routing.immediate, next: later, after: routing.escalateAfter,
                                                       person: person))
             out.append(AlertNotification(receiver: first, purpose: .alert, person: person, alerts: [alert], title: words.title,
-                                    text: words.text, actions: [text.okAction(alert)], escalationStep: 0, createdAt: now))
+                                    text: words.text, actions: text.actions(alert, receiver: first, toPerson: isPerson(first, person: person), now: now),
+                                    escalationStep: 0, createdAt: now))
             if !later.isEmpty {
                 escalations[alert.alertId] = EscalationState(
                     alert: alert, person: person, steps: routing.escalation, nextStep: 1,
@@ -212,7 +215,9 @@ public struct NotificationPlanner: Sendable {
                                        followUp: followUp(toldNow: toldAtOnce.filter { $0 != receiver }, next: later,
                                                           after: routing.escalateAfter, person: person))
                 out.append(AlertNotification(receiver: receiver, purpose: .alert, person: person, alerts: [alert],
-                                        title: words.title, text: words.text, actions: [text.okAction(alert)], createdAt: now))
+                                        title: words.title, text: words.text,
+                                        actions: text.actions(alert, receiver: receiver, toPerson: isPerson(receiver, person: person), now: now),
+                                        createdAt: now))
             } else {
                 enqueue(alert, person: person, receiver: receiver, now: now)
             }
@@ -253,6 +258,35 @@ public struct NotificationPlanner: Sendable {
                                 person: record.person, alerts: [record.alert], title: words.title, text: words.text,
                                 createdAt: now)
         }
+        return out
+    }
+
+    /// Someone pressed "I need help" (OSD's manual alarm): the escalation's remaining
+    /// receivers are told now, and those told before hear it too; an "I'm OK" still ends it.
+    /// Only the first request per alert counts; unknown or acknowledged alerts get nothing.
+    public mutating func helpRequested(_ alertId: UUID, by: String) -> [AlertNotification] {
+        let now = clock.now
+        guard !acknowledged.contains(alertId), helpAsked.insert(alertId).inserted else { return [] }
+        let escalation = escalations[alertId]
+        guard let alert = escalation?.alert ?? told[alertId]?.alert,
+              let person = escalation?.person ?? told[alertId]?.person else { return [] }
+        var audience = told[alertId]?.receivers ?? []
+        for step in escalation?.steps.dropFirst(escalation?.nextStep ?? 0) ?? [] where !audience.contains(step) { audience.append(step) }
+        let askedByPerson = by == person || isPerson(by, person: person)
+        audience.removeAll { $0 == by || (askedByPerson && isPerson($0, person: person)) }
+        // Everyone left on the list is told now: the escalation is over (and saved as such).
+        if escalation != nil {
+            escalations[alertId] = nil
+            changedEscalations.insert(alertId)
+        }
+        let out = audience.map { receiver in
+            let toPerson = isPerson(receiver, person: person)
+            let words = text.helpRequested(alert, person: person, by: by, toPerson: toPerson, now: now)
+            return AlertNotification(receiver: receiver, purpose: .helpRequested, person: person, alerts: [alert],
+                                     title: words.title, text: words.text,
+                                     actions: [text.okAction(alert, receiver: receiver, now: now)], createdAt: now)
+        }
+        remember(out)
         return out
     }
 
@@ -324,7 +358,7 @@ public struct NotificationPlanner: Sendable {
             if rules.receiver(named: receiver) != nil {
                 out.append(AlertNotification(receiver: receiver, purpose: .escalation, person: escalation.person,
                                         alerts: [escalation.alert], title: words.title, text: words.text,
-                                        actions: [text.okAction(escalation.alert)], escalationStep: escalation.nextStep,
+                                        actions: [text.okAction(escalation.alert, receiver: receiver, now: now)], escalationStep: escalation.nextStep,
                                         createdAt: now))
             }
             escalation.nextStep += 1
@@ -338,7 +372,7 @@ public struct NotificationPlanner: Sendable {
     }
 
     private mutating func remember(_ notifications: [AlertNotification]) {
-        for note in notifications where note.purpose == .alert || note.purpose == .escalation {
+        for note in notifications where note.purpose == .alert || note.purpose == .escalation || note.purpose == .helpRequested {
             for alert in note.alerts {
                 var record = told[alert.alertId] ?? Told(alert: alert, person: note.person, receivers: [], at: note.createdAt)
                 if !record.receivers.contains(note.receiver) { record.receivers.append(note.receiver) }

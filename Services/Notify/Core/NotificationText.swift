@@ -1,5 +1,6 @@
 import Foundation
 import SpasmSchema
+import SpasmSecurity
 
 /// The words of every notification: what happened, where, when (local time) and what to
 /// do, in plain language. Detection's own `title`/`message` are kept in the alert; these
@@ -8,13 +9,13 @@ public struct NotificationText: Sendable {
     public let home: HomeTime
     /// Display names by person id.
     public let names: [String: String]
-    /// The diary page, for "I'm OK" links (`http://127.0.0.1:8471`).
-    public let diaryPage: String?
+    /// Mints the per-alert "I'm OK" / "I need help" links (`manual.publicURL`); nil: none.
+    public let links: ActionLinks?
 
-    public init(home: HomeTime, names: [String: String] = [:], diaryPage: String? = nil) {
+    public init(home: HomeTime, names: [String: String] = [:], links: ActionLinks? = nil) {
         self.home = home
         self.names = names
-        self.diaryPage = diaryPage
+        self.links = links
     }
 
     /// How a caregiver's message names the person.
@@ -23,10 +24,38 @@ public struct NotificationText: Sendable {
         return person == Person.defaultId ? "the person you look after" : person
     }
 
-    /// The "I'm OK" action for an alert.
-    public func okAction(_ alert: Alert) -> AlertNotification.Action {
-        AlertNotification.Action(label: "I'm OK", url: diaryPage.map { "\($0)/api/alerts/\(alert.alertId.uuidString)/acknowledge" },
-                            command: "spasmwatch ack \(Self.shortId(alert.alertId))")
+    /// The "I'm OK" action for an alert, as sent to `receiver` at `now`: its link works
+    /// for that alert, that receiver and 24 hours only.
+    public func okAction(_ alert: Alert, receiver: String, now: Double) -> AlertNotification.Action {
+        AlertNotification.Action(label: "I'm OK",
+                                 url: links?.url(alertId: alert.alertId, action: .ok, receiver: receiver, now: now),
+                                 command: "spasmwatch ack \(Self.shortId(alert.alertId))", kind: "ok")
+    }
+
+    /// "I need help" (only as a link: without `manual.publicURL` there is none).
+    public func helpAction(_ alert: Alert, receiver: String, now: Double) -> AlertNotification.Action? {
+        guard let url = links?.url(alertId: alert.alertId, action: .help, receiver: receiver, now: now) else { return nil }
+        return AlertNotification.Action(label: "I need help", url: url, command: "", kind: "help")
+    }
+
+    /// The actions a critical alert offers a receiver: "I'm OK", and for the person also
+    /// "I need help".
+    public func actions(_ alert: Alert, receiver: String, toPerson: Bool, now: Double) -> [AlertNotification.Action] {
+        [okAction(alert, receiver: receiver, now: now)] + (toPerson ? [helpAction(alert, receiver: receiver, now: now)].compactMap { $0 } : [])
+    }
+
+    /// Someone pressed "I need help": told to every other receiver at once.
+    public func helpRequested(_ alert: Alert, person: String, by: String, toPerson: Bool, now: Double) -> (title: String, text: String) {
+        let who = name(of: person), when = home.describe(alert.at, now: now)
+        let place = place(alert).map { " (\($0))" } ?? ""
+        let asker = by == person ? capitalized(who) : capitalized(by)
+        let what = alert.kind == "fall" ? "a possible fall" : "an alert (\(alert.title))"
+        if toPerson {
+            return ("Help is being asked for",
+                    "\(asker) asked for help after \(what) at \(when)\(place). Everyone on your list is being told now.")
+        }
+        return ("\(asker) asked for help",
+                "\(asker) pressed \"I need help\" after \(what)\(by == person ? "" : " for \(who)") at \(when)\(place). Please go to \(who) now, or call someone who can. When \(who) is safe, press \"I'm OK\" or run spasmwatch ack \(Self.shortId(alert.alertId)).")
     }
 
     public static func shortId(_ id: UUID) -> String { String(id.uuidString.lowercased().prefix(8)) }

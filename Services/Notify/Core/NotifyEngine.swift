@@ -153,6 +153,13 @@ public actor NotifyEngine {
         await dispatch(notes)
     }
 
+    /// Someone pressed "I need help": everyone left on the escalation is told now.
+    public func take(_ help: HelpRequest) {
+        let notes = planner.helpRequested(help.alertId, by: help.by)
+        logger.notice("help requested", metadata: ["alert": "\(help.alertId)", "by": "\(help.by)", "told": "\(notes.map(\.receiver))"])
+        dispatch(notes)
+    }
+
     /// Sends whatever has become due (group windows over, escalation steps).
     public func tick() async {
         await dispatch(planner.due())

@@ -1,5 +1,6 @@
 import Foundation
 import SpasmConfig
+import SpasmSecurity
 
 /// The rules, timings and words for a home, from its configuration and rules file.
 public struct NotifySetup: Sendable {
@@ -9,15 +10,16 @@ public struct NotifySetup: Sendable {
     /// Where the rules came from, for the log.
     public let origin: String
 
-    public init(home: DataHome, configuration: Configuration, diaryPage: String?) throws {
+    /// `actionKey`: signs the alerts' "I'm OK" links (with `manual.publicURL`); nil: no links.
+    public init(home: DataHome, configuration: Configuration, actionKey: ActionKey? = nil) throws {
         let rules = try NotifyRules.load(home: home, configuration: configuration)
         let file = NotifyRules.fileURL(home: home, configuration: configuration).path
         try self.init(rules: rules, origin: FileManager.default.fileExists(atPath: file) ? file : "default (console and logs/notifications.jsonl)",
-                      configuration: configuration, diaryPage: diaryPage)
+                      configuration: configuration, actionKey: actionKey)
     }
 
     /// For rules already read (the running service, which reloads them).
-    public init(rules: NotifyRules, origin: String, configuration: Configuration, diaryPage: String?) throws {
+    public init(rules: NotifyRules, origin: String, configuration: Configuration, actionKey: ActionKey? = nil) throws {
         let settings = configuration.notify
         self.rules = rules
         self.origin = origin
@@ -33,6 +35,8 @@ public struct NotifySetup: Sendable {
             escalateAfterSeconds: rules.escalateAfterSeconds ?? settings.escalateAfterSeconds,
             quietHours: rules.quietHours ?? quiet)
         text = NotificationText(home: try HomeTime(configuration: configuration), names: rules.names ?? [:],
-                                diaryPage: diaryPage)
+                                links: configuration.manual.actionLinkBase.flatMap { base in
+                                    actionKey.map { ActionLinks(baseURL: base, key: $0) }
+                                })
     }
 }

@@ -5,6 +5,7 @@ import SpasmNotify
 import SpasmReliability
 import SpasmRuntime
 import SpasmSchema
+import SpasmSecurity
 
 /// `spasmwatch-notify`: routes alerts to people — grouping, quiet hours, escalation and
 /// acknowledgement — through console, file, webhook and command channels.
@@ -19,6 +20,18 @@ struct NotifyCommand: AsyncParsableCommand {
     func run() async throws {
         LoggingSetup.bootstrap(level: options.level)
         let environment = try ServiceEnvironment(service: ServiceName.notify, instance: "notify", options: options)
+        // The key for the alerts' action links, only when there is an address to put in them.
+        // Without it alerts still go out, with no link (and the heartbeat says why).
+        var actionKey: ActionKey?
+        var keyWarning: String?
+        if environment.configuration.manual.actionLinkBase != nil {
+            do {
+                actionKey = try ActionKey.load(directory: environment.home.keyDirectory)
+            } catch {
+                keyWarning = "the action-link key could not be read (\(error)): alerts carry no \"I'm OK\" link"
+                environment.logger.error("\(keyWarning!)")
+            }
+        }
         // A bad notify.json does not stop notify: it runs with the last good rules (or the
         // standard ones) and says so loudly, in the log and in every heartbeat.
         let clock = SystemClock()
@@ -31,7 +44,7 @@ struct NotifyCommand: AsyncParsableCommand {
         let setup: NotifySetup
         do {
             setup = try NotifySetup(rules: rules, origin: rulesFile.status.source, configuration: environment.configuration,
-                                    diaryPage: environment.endpoints.manualHTTP)
+                                    actionKey: actionKey)
         } catch let error as NotifyConfigError {
             throw ValidationError(error.description)
         }
@@ -55,7 +68,8 @@ struct NotifyCommand: AsyncParsableCommand {
                                expected: Set(environment.configuration.expectedServices).subtracting([ServiceName.notify]),
                                startedAt: clock.now,
                                startGrace: max(30, 3 * environment.configuration.notify.serviceSilentAfterSeconds)),
-            clock: clock, rulesFile: rulesFile, rules: setup.rules)
+            clock: clock, rulesFile: rulesFile, rules: setup.rules, actionKey: actionKey,
+            linkWarning: keyWarning ?? environment.configuration.manual.publicURLWarning)
         let caregivers = setup.rules.caregivers(person: environment.configuration.person)
         environment.logger.info("routing", metadata: [
             "receivers": "\(setup.rules.receivers.map(\.name).joined(separator: ","))",

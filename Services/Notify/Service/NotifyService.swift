@@ -8,6 +8,7 @@ import SpasmNotify
 import SpasmReliability
 import SpasmRuntime
 import SpasmSchema
+import SpasmSecurity
 
 /// The running notify service: reads alerts, acknowledgements and heartbeats from the bus,
 /// feeds the engine, ticks it for group windows and escalations, runs the watchdog, and
@@ -28,10 +29,16 @@ final class NotifyService: Service, Sendable {
     let homeTime: HomeTime
     /// Set by SIGHUP: read notify.json again now.
     let hangup = Locked(false)
+    /// Signs the alerts' action links (nil: no links); kept across reloads.
+    let actionKey: ActionKey?
+    /// Why alerts carry no (or an insecure) action link, for the heartbeat.
+    let linkWarning: String?
 
     init(environment: ServiceEnvironment, engine: NotifyEngine, inbox: BusSubscriber, sender: ReliableSender,
          journal: NotifyJournal, storage: any PendingAlertSource, watchdog: Watchdog, clock: any NotifyClock,
-         rulesFile: RulesFile, rules: NotifyRules) {
+         rulesFile: RulesFile, rules: NotifyRules, actionKey: ActionKey?, linkWarning: String?) {
+        self.actionKey = actionKey
+        self.linkWarning = linkWarning
         self.rulesFile = Locked(rulesFile)
         self.rulesInForce = Locked(rules)
         self.homeTime = (try? HomeTime(configuration: environment.configuration)) ?? HomeTime(timeZone: .current)
@@ -94,6 +101,10 @@ final class NotifyService: Service, Sendable {
         case Acknowledgement.messageType:
             guard let envelope = try? message.decode(Acknowledgement.self) else { counters.add("rejected.acknowledgement"); return }
             counters.add("acknowledgements.received")
+            await engine.take(envelope.body)
+        case HelpRequest.messageType:
+            guard let envelope = try? message.decode(HelpRequest.self) else { counters.add("rejected.help-request"); return }
+            counters.add("help-requests.received")
             await engine.take(envelope.body)
         case Heartbeat.messageType:
             guard let envelope = try? message.decode(Heartbeat.self) else { return }
@@ -184,7 +195,7 @@ final class NotifyService: Service, Sendable {
         case .loaded(let rules):
             do {
                 let setup = try NotifySetup(rules: rules, origin: status.source, configuration: environment.configuration,
-                                            diaryPage: environment.endpoints.manualHTTP)
+                                            actionKey: actionKey)
                 await engine.update(rules: setup.rules, settings: setup.planner, text: setup.text,
                                     channels: ChannelFactory.make(setup.rules, home: environment.home, settings: environment.configuration.notify))
                 environment.counters.add("rules.reloaded")
@@ -210,6 +221,7 @@ final class NotifyService: Service, Sendable {
                     "caregivers": caregivers.isEmpty ? "none" : caregivers.joined(separator: ", ")]
         if caregivers.isEmpty { info["warning.caregiver"] = NotifyRules.noCaregiverWarning }
         if status.problem != nil { info["warning.rules"] = rulesText }
+        info["warning.publicURL"] = linkWarning
         return info
     }
 }

@@ -5,7 +5,7 @@ import FoundationNetworking
 import SpasmSchema
 
 /// POSTs notifications to a URL: our JSON (`json`), ntfy (text body with Title, Priority,
-/// Tags and an "I'm OK" action in headers) or a Home Assistant webhook payload. Anything
+/// Tags and the "I'm OK" / "I need help" links as ntfy actions in headers) or a Home Assistant webhook payload. Anything
 /// but a 2xx answer, or no answer within the timeout, is a failed attempt.
 public struct WebhookChannel: NotificationChannel {
     public let name = "webhook"
@@ -38,10 +38,12 @@ public struct WebhookChannel: NotificationChannel {
             request.setValue(Self.headerSafe(notification.title), forHTTPHeaderField: "Title")
             request.setValue(Self.ntfyPriority(notification), forHTTPHeaderField: "Priority")
             request.setValue(Self.ntfyTags(notification), forHTTPHeaderField: "Tags")
-            if let action = notification.actions.first, let target = action.url {
-                request.setValue("http, \(Self.headerSafe(action.label)), \(target), method=POST, clear=true",
-                                 forHTTPHeaderField: "Actions")
+            // ntfy's "http" action POSTs to the link in the background: the capability acts
+            // on POST only. No link (no manual.publicURL): no Actions header, not a dead button.
+            let linked = notification.actions.compactMap { action in
+                action.url.map { "http, \(Self.headerSafe(action.label)), \($0), method=POST, clear=true" }
             }
+            if !linked.isEmpty { request.setValue(linked.joined(separator: "; "), forHTTPHeaderField: "Actions") }
         case .homeassistant:
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
             request.httpBody = try WireCodec.encode(HomeAssistantPayload(notification))
@@ -136,6 +138,9 @@ public struct HomeAssistantPayload: Codable, Sendable, Equatable {
         receiver = n.receiver
         count = n.count
         alert_ids = n.alertIds.map(\.uuidString)
-        actions = n.actions.map { Action(action: "SPASMWATCH_ACK_\($0.command.split(separator: " ").last ?? "")", title: $0.label, uri: $0.url) }
+        let short = n.alertIds.first.map { String($0.uuidString.lowercased().prefix(8)) } ?? ""
+        actions = n.actions.map {
+            Action(action: "SPASMWATCH_\($0.kind == "help" ? "HELP" : "ACK")_\(short)", title: $0.label, uri: $0.url)
+        }
     }
 }
