@@ -154,10 +154,10 @@ public actor NotifyEngine {
     }
 
     /// Someone pressed "I need help": everyone left on the escalation is told now.
-    public func take(_ help: HelpRequest) {
+    public func take(_ help: HelpRequest) async {
         let notes = planner.helpRequested(help.alertId, by: help.by)
         logger.notice("help requested", metadata: ["alert": "\(help.alertId)", "by": "\(help.by)", "told": "\(notes.map(\.receiver))"])
-        dispatch(notes)
+        await dispatch(notes)
     }
 
     /// Sends whatever has become due (group windows over, escalation steps).
