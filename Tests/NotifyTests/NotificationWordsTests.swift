@@ -29,6 +29,22 @@ struct NotificationWordsTests {
         #expect(planner.due().isEmpty, "and indeed nobody else is told")
     }
 
+    @Test func aFallFromATestSensorSaysSoToEveryReceiver() throws {
+        let clock = ManualClock(T.morning)
+        var planner = Self.planner(T.rules, clock)
+        var alert = T.alert("fall", .critical, at: T.morning)
+        alert.test = true
+        let first = try #require(planner.receive(alert, person: "me").first)
+        #expect(first.title == "Possible fall (test sensor)")
+        #expect(first.text.hasSuffix("This came from a test sensor (a replay, a simulation or an example)."), "\(first.text)")
+        clock.advance(by: 120)
+        let toAnna = try #require(planner.due().first)
+        #expect(toAnna.title.hasSuffix("(test sensor)"), "\(toAnna.title)")
+        var real = T.alert("fall", .critical, at: T.morning)
+        real.test = nil
+        #expect(try #require(planner.receive(real, person: "me").first).title == "Possible fall")
+    }
+
     @Test func theFallSaysWhoIsToldNextAndAfterHowLong() throws {
         let clock = ManualClock(T.morning)
         var planner = Self.planner(T.rules, clock)

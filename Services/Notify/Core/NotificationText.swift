@@ -108,6 +108,18 @@ public struct NotificationText: Sendable {
     /// New alert(s) for a receiver. `followUp` (critical alerts): who else is told, and when.
     public func alert(_ alerts: [Alert], person: String, toPerson: Bool, now: Double,
                       followUp: FollowUp? = nil) -> (title: String, text: String) {
+        Self.markedTest(alerts, words(alerts, person: person, toPerson: toPerson, now: now, followUp: followUp))
+    }
+
+    /// Alerts from test sensors (replays, simulations, the docs' examples) still go out, so a
+    /// demo shows a fall, but say what they are: " (test sensor)" after the title.
+    static func markedTest(_ alerts: [Alert], _ words: (title: String, text: String)) -> (title: String, text: String) {
+        guard !alerts.isEmpty, alerts.allSatisfy({ $0.test == true }), !words.title.hasSuffix("(test sensor)") else { return words }
+        return (words.title + " (test sensor)", words.text + " This came from a test sensor (a replay, a simulation or an example).")
+    }
+
+    private func words(_ alerts: [Alert], person: String, toPerson: Bool, now: Double,
+                       followUp: FollowUp?) -> (title: String, text: String) {
         let first = alerts[0]
         if alerts.count > 1 { return group(alerts, person: person, toPerson: toPerson, now: now) }
         let when = home.describe(first.at, now: now)
@@ -180,8 +192,8 @@ public struct NotificationText: Sendable {
         let who = name(of: person), when = home.describe(alert.at, now: now)
         let place = place(alert).map { " (\($0))" } ?? ""
         let what = alert.kind == "fall" ? "may have fallen" : "has an alert: \(alert.title)"
-        return ("No answer: \(who) \(what)",
-                "\(capitalized(who)) \(what) at \(when)\(place), and nobody has said they are OK for \(Self.duration(waited)) (told so far: \(notified.joined(separator: ", "))). Please check on \(who) now. When you have, press \"I'm OK\" on the SpasmWatch page or run spasmwatch ack \(Self.shortId(alert.alertId)). \(followUp.next.isEmpty ? "You are the last one on the list: nobody else will be told." : followUpWords(followUp, toPerson: false))")
+        return Self.markedTest([alert], ("No answer: \(who) \(what)",
+                "\(capitalized(who)) \(what) at \(when)\(place), and nobody has said they are OK for \(Self.duration(waited)) (told so far: \(notified.joined(separator: ", "))). Please check on \(who) now. When you have, press \"I'm OK\" on the SpasmWatch page or run spasmwatch ack \(Self.shortId(alert.alertId)). \(followUp.next.isEmpty ? "You are the last one on the list: nobody else will be told." : followUpWords(followUp, toPerson: false))"))
     }
 
     /// Someone answered: the alert needs no more attention.
