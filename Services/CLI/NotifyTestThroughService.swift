@@ -25,8 +25,12 @@ struct NotifyTestThroughService {
 
     /// What the listener heard.
     struct Heard: Sendable {
+        /// notify's latest heartbeat: the rules in force (caregivers, warnings) as they were
+        /// when the test went through.
         var notify: Heartbeat?
+        var notifyAt: Date?
         var deliveries: [Delivery] = []
+        var lastDeliveryAt: Date?
     }
 
     func run(_ alert: Alert) async throws {
@@ -142,15 +146,20 @@ struct NotifyTestThroughService {
                     guard let delivery = try? message.decode(Delivery.self).body, delivery.alertIds.contains(alertId),
                           seen.insert(delivery.deliveryId).inserted else { continue }
                     heard.deliveries.append(delivery)
+                    heard.lastDeliveryAt = Date()
                 } else if let beat = try? message.decode(Heartbeat.self).body {
                     heard.notify = beat
+                    heard.notifyAt = Date()
                 }
             }
             var finals: [Pair: Int] = [:]
             for delivery in heard.deliveries where delivery.outcome != .failed {
                 finals[Pair(receiver: delivery.receiver, channel: delivery.channel), default: 0] += 1
             }
-            if heard.notify != nil, !expected.isEmpty, expected.allSatisfy({ finals[$0.key, default: 0] >= $0.value }) { break }
+            // Done when every channel has its outcome and a heartbeat came after the last of
+            // them: one sent earlier may still show rules notify has since reloaded.
+            if let notifyAt = heard.notifyAt, notifyAt > heard.lastDeliveryAt ?? .distantPast, !expected.isEmpty,
+               expected.allSatisfy({ finals[$0.key, default: 0] >= $0.value }) { break }
         }
         return heard
     }
