@@ -3,6 +3,7 @@ import SpasmBus
 import SpasmConfig
 import SpasmReliability
 import SpasmSchema
+import SpasmStore
 import SpasmTestSupport
 import Testing
 import ZeroMQ
@@ -101,6 +102,46 @@ struct BoundedRequestProcessTests {
         await offPool { context.terminate() }
         await sensor.stop()
         await manual.process.stop()
+        await bus.stop()
+    }
+}
+
+/// `spasmwatch export` reads more rows than one query returns, page by page, none twice.
+@Suite("Export pages through the row cap", .serialized)
+struct ExportPagingProcessTests {
+    @Test func anExportOfMoreThanOnePageHasEveryEntryOnce() async throws {
+        let home = try TestSupport.temporaryHome("bounded-export")
+        defer { try? FileManager.default.removeItem(at: home) }
+        // 10,050 entries written straight into the database; 30 share the time at a page boundary.
+        let count = StoreQueryEngine.maxLimit + 50
+        do {
+            let database = try AppDatabase(url: home.appendingPathComponent("data/spasmwatch.sqlite"))
+            let base = 1_764_000_000.0
+            let messages = try (0..<count).map { n -> BusMessage in
+                let at = n >= 30 && n < 60 ? base + 30 : base + Double(n)
+                let entry = DiaryEntry(recordedAt: at, via: "test", kind: .spasm, spasm: SpasmRecord(at: at, type: .phasic, severity: 1))
+                let header = EnvelopeHeader(type: DiaryEntry.messageType, id: UUID(), source: "manual", epoch: 1, seq: UInt64(n),
+                                            time: at, person: "me")
+                return try BusMessage(frames: [Data(Topic.manualEntry.utf8),
+                                               try WireCodec.assemble(header: header, bodyJSON: WireCodec.encode(entry))])
+            }
+            _ = try StoreIngestor(database: database).store(messages)
+        }
+        let bus = try ChildProcess("spasmwatch-bus", home: home)
+        #expect(await bus.waitForOutput("bus running"))
+        let store = try ChildProcess("spasmwatch-store", home: home)
+        #expect(await store.waitForOutput("started"))
+        let file = home.appendingPathComponent("export.json")
+        let export = try ChildProcess("spasmwatch", ["export", "--format", "json", "--out", file.path], home: home)
+        #expect(await export.wait(timeout: 60) == 0, "\(export.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any]
+        let entries = json?["entries"] as? [[String: Any]] ?? []
+        #expect(entries.count == count)
+        let ids = entries.compactMap { ($0["entry"] as? [String: Any])?["entryId"] as? String }
+        #expect(Set(ids).count == count, "no entry twice")
+        let times = entries.compactMap { $0["at"] as? Double }
+        #expect(times == times.sorted(), "oldest first")
+        await store.stop()
         await bus.stop()
     }
 }
