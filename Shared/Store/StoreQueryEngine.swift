@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SpasmBus
 import SpasmSchema
 
 /// Answers `StoreRequest`s from the database (read-only; any thread). The query endpoint,
@@ -17,7 +18,12 @@ public struct StoreQueryEngine: Sendable {
     /// The longest range `statistics` covers: a year with room, one reply of a few hundred KB.
     public static let maxStatisticsDays = 400
 
-    public init(database: AppDatabase, timeZone: TimeZone, diskBudgetBytes: Int64 = 5_000_000_000, rawRetentionDays: Double = 7) {
+    /// Given: each refused request counts `queries.refused`.
+    public let counters: CounterSet?
+
+    public init(database: AppDatabase, timeZone: TimeZone, diskBudgetBytes: Int64 = 5_000_000_000, rawRetentionDays: Double = 7,
+                counters: CounterSet? = nil) {
+        self.counters = counters
         self.database = database
         self.timeZone = timeZone
         self.diskBudgetBytes = diskBudgetBytes
@@ -38,6 +44,7 @@ public struct StoreQueryEngine: Sendable {
             response = .failure("bad request: \(WireCodec.describe(error)); known queries: "
                                 + StoreRequest.Query.allCases.map(\.rawValue).joined(separator: ", "))
         }
+        if !response.ok { counters?.add("queries.refused") }
         return (try? WireCodec.encode(response)) ?? Data(#"{"ok":false,"error":"could not encode the answer"}"#.utf8)
     }
 

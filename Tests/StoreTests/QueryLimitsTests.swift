@@ -1,4 +1,5 @@
 import Foundation
+import SpasmBus
 import SpasmSchema
 import SpasmStore
 import Testing
@@ -10,7 +11,7 @@ struct QueryLimitsTests {
     func engine(_ label: String, entries: [DiaryEntry] = []) throws -> (StoreQueryEngine, URL) {
         let (database, dir) = try StoreFixtures.database(label)
         try StoreIngestor(database: database).store(entries.map { try StoreFixtures.entry($0) })
-        return (StoreQueryEngine(database: database, timeZone: TimeZone(identifier: "UTC")!), dir)
+        return (StoreQueryEngine(database: database, timeZone: TimeZone(identifier: "UTC")!, counters: CounterSet()), dir)
     }
 
     func answer(_ engine: StoreQueryEngine, _ json: String) throws -> [String: Any] {
@@ -26,6 +27,7 @@ struct QueryLimitsTests {
         let error = reply["error"] as? String ?? ""
         #expect(error.contains("at most \(StoreQueryEngine.maxStatisticsDays) days"), "\(error)")
         #expect(error.contains("1094630 days"), "says what was asked: \(error)")
+        #expect(engine.counters?["queries.refused"] == 1)
         // The longest range allowed is answered, one entry per day.
         let to = 1_764_072_000.0
         let ok = engine.answer(StoreRequest(query: .statistics, from: to - Double(StoreQueryEngine.maxStatisticsDays) * 86_400, to: to))
