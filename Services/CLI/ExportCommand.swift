@@ -39,11 +39,10 @@ struct ExportCommand: AsyncParsableCommand {
     func run() async throws {
         let access = try StoreAccess(options: options)
         let from = try since.map { try access.parseSince($0) }
-        let limit = 10_000_000
-        let entries = try await access.query(StoreRequest(query: .entries, from: from, person: person, limit: limit)).entries ?? []
-        let episodes = try await access.query(StoreRequest(query: .episodes, from: from, person: person, limit: limit)).episodes ?? []
-        let alerts = try await access.query(StoreRequest(query: .alerts, from: from, person: person, limit: limit)).alerts ?? []
-        let deliveries = try await access.query(StoreRequest(query: .deliveries, from: from, person: person, limit: limit)).deliveries ?? []
+        let entries = try await access.allEntries(StoreRequest(query: .entries, from: from, person: person))
+        let episodes = try await access.allEpisodes(StoreRequest(query: .episodes, from: from, person: person))
+        let alerts = try await access.allAlerts(StoreRequest(query: .alerts, from: from, person: person))
+        let deliveries = try await access.allDeliveries(StoreRequest(query: .deliveries, from: from, person: person))
         let data: Data
         switch format {
         case .json:

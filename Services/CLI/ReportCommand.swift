@@ -43,17 +43,15 @@ struct ReportCommand: AsyncParsableCommand {
         guard start < end else { throw ValidationError("--from must be before --to") }
         let person = self.person ?? access.configuration.person
         let zone = access.timeZone.identifier
-        let limit = 10_000_000
         let stats = try await access.query(StoreRequest(query: .statistics, from: start, to: end, person: person, timeZone: zone))
-        let entries = try await access.query(StoreRequest(query: .entries, from: start, to: end, person: person, limit: limit))
-        let medications = try await access.query(StoreRequest(query: .entries, to: end, person: person, kinds: ["medication"], limit: limit))
-        let episodes = try await access.query(StoreRequest(query: .episodes, from: start, to: end, person: person, limit: limit))
-        let alerts = try await access.query(StoreRequest(query: .alerts, from: start, to: end, person: person, limit: limit))
+        let entries = try await access.allEntries(StoreRequest(query: .entries, from: start, to: end, person: person))
+        let medications = try await access.allEntries(StoreRequest(query: .entries, to: end, person: person, kinds: ["medication"]))
+        let episodes = try await access.allEpisodes(StoreRequest(query: .episodes, from: start, to: end, person: person))
+        let alerts = try await access.allAlerts(StoreRequest(query: .alerts, from: start, to: end, person: person))
         guard let statistics = stats.statistics else { throw ValidationError("the store sent no statistics") }
         let input = ReportInput(person: person, from: start, to: end, timeZone: access.timeZone, generatedAt: now,
-                                statistics: statistics, entries: entries.entries ?? [],
-                                medicationHistory: medications.entries ?? [], episodes: episodes.episodes ?? [],
-                                alerts: alerts.alerts ?? [])
+                                statistics: statistics, entries: entries,
+                                medicationHistory: medications, episodes: episodes, alerts: alerts)
         let html = ReportBuilder.html(input)
         try Data(html.utf8).write(to: URL(fileURLWithPath: out))
         let days = statistics.days

@@ -4,6 +4,7 @@ import SpasmConfig
 import SpasmReliability
 import SpasmRuntime
 import SpasmSchema
+import SpasmStore
 import ZeroMQ
 
 /// What the store commands share: the home, its configuration and time zone, and queries
@@ -35,6 +36,45 @@ struct StoreAccess {
         } catch let error as StoreClientError {
             throw ValidationError(error.description)
         }
+    }
+
+    /// Every row a list query matches, read `StoreQueryEngine.maxLimit` rows at a time (the
+    /// most one query returns): each next page asks again with `to` just past the oldest time
+    /// received, so rows at that time are read twice and kept once. Oldest first.
+    func all<Row>(_ request: StoreRequest, _ rows: (StoreResponse) -> [Row]?, time: (Row) -> Double,
+                  id: (Row) -> String) async throws -> [Row] {
+        var request = request
+        request.limit = StoreQueryEngine.maxLimit
+        var pages: [[Row]] = []
+        var seen = Set<String>()
+        while true {
+            let response = try await query(request)
+            let page = rows(response) ?? []
+            let fresh = page.filter { seen.insert(id($0)).inserted }
+            pages.append(fresh)
+            guard response.truncated == true, let oldest = page.first.map(time) else { break }
+            guard !fresh.isEmpty else {
+                throw ValidationError("more than \(StoreQueryEngine.maxLimit) \(request.query.rawValue) share the time \(oldest); cannot read past them")
+            }
+            request.to = oldest.nextUp
+        }
+        return pages.reversed().flatMap { $0 }
+    }
+
+    func allEntries(_ request: StoreRequest) async throws -> [StoredEntry] {
+        try await all(request, \.entries, time: \.at, id: \.entry.entryId.uuidString)
+    }
+
+    func allEpisodes(_ request: StoreRequest) async throws -> [StoredEpisode] {
+        try await all(request, \.episodes, time: \.start, id: \.episodeId.uuidString)
+    }
+
+    func allAlerts(_ request: StoreRequest) async throws -> [StoredAlert] {
+        try await all(request, \.alerts, time: \.alert.at, id: \.alert.alertId.uuidString)
+    }
+
+    func allDeliveries(_ request: StoreRequest) async throws -> [Delivery] {
+        try await all(request, \.deliveries, time: \.at, id: \.deliveryId.uuidString)
     }
 
     var calendar: Calendar {

@@ -115,9 +115,9 @@ actor EpisodeBoard {
     func episodeIds() -> [UUID] { episodeOrder }
     func openAlertIds() -> [UUID] { alertOrder }
 
-    /// Newest first.
+    /// Newest first; `limit` is taken as 1–500 (a negative one used to crash the service).
     func episodes(limit: Int) -> [EpisodeSummary] {
-        episodeOrder.reversed().prefix(limit).compactMap { id in
+        episodeOrder.reversed().prefix(max(1, min(limit, 500))).compactMap { id in
             episodes[id].map { EpisodeSummary(episode: $0, shortId: ShortId.of(id), summary: DiaryText.summary($0), wasSpasm: answers[id]) }
         }
     }

@@ -59,7 +59,7 @@ struct ManualCommand: AsyncParsableCommand {
                 do {
                     reply = await desk.handle(try JSONDecoder().decode(ManualRequest.self, from: data))
                 } catch {
-                    reply = ManualReply(ok: false, error: "not a manual request: \(WireCodec.describe(error))")
+                    reply = ManualReply(ok: false, error: "not a manual request: \(WireCodec.describe(error, in: data))")
                 }
                 let encoded = try? WireCodec.encode(reply)
                 return encoded ?? Data(#"{"ok":false,"error":"could not encode the reply"}"#.utf8)

@@ -56,10 +56,15 @@ enum FrameValidator {
         // Fast path: FlatJSON reads the frame's members. Anything it refuses (malformed JSON)
         // goes through JSONDecoder's generic path.
         guard let fields = FrameFields(json) else {
+            if let bad = NonFiniteNumbers.first(in: json) { throw FrameRejection(message: bad.message, field: bad.field, reason: "nan") }
             throw FrameRejection(message: "frame is not a valid JSON object", field: nil, reason: "json")
         }
         guard let versionValue = fields["v"] else {
             throw FrameRejection(message: "missing required field 'v' (the schema version: 1)", field: "v", reason: "version")
+        }
+        if case .string(let text) = versionValue {
+            throw FrameRejection(message: "'v' must be the number \(SchemaVersion.current), not the string \"\(text)\": send \"v\":\(SchemaVersion.current)",
+                                 field: "v", reason: "version")
         }
         guard let version = integer(versionValue), version == SchemaVersion.current else {
             throw FrameRejection(message: "schema version \(versionValue.text) is not supported (this build speaks version \(SchemaVersion.current))",
@@ -293,6 +298,8 @@ struct FrameFields {
         }
         if let fast {
             members = fast
+        } else if NonFiniteNumbers.first(in: json) != nil {
+            return nil  // JSONDecoder would read 1e309 as infinity; the caller names the field
         } else if let decoded = try? JSONDecoder().decode([String: JSONValue].self, from: json) {
             members = decoded.map { ($0.key, $0.value) }
         } else {

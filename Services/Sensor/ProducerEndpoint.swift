@@ -24,9 +24,10 @@ final class ProducerEndpoint: Service, Sendable {
         self.endpoint = endpoint
         self.security = security
         self.context = context
-        // The socket's own limit is a backstop 4× larger than the checked limit, so an
-        // oversize frame still reaches the code that answers it with an error.
-        self.maxMessageBytes = maxFrameBytes * 4
+        // The socket's own limit is a backstop well above the checked limit, so an oversize
+        // frame still reaches the code that answers it with an error (beyond it libzmq drops
+        // the peer without a reply).
+        self.maxMessageBytes = max(maxFrameBytes * 4, MessageLimits.socketBytes)
         self.logger = logger
     }
 

@@ -35,7 +35,7 @@ struct StoreCommand: AsyncParsableCommand {
                                  commitInterval: Double(settings.commitIntervalMs) / 1000,
                                  commitBatch: max(1, settings.commitBatch), counters: environment.counters, logger: logger)
         let engine = StoreQueryEngine(database: database, timeZone: timeZone, diskBudgetBytes: settings.diskBudgetBytes,
-                                      rawRetentionDays: settings.rawRetentionDays)
+                                      rawRetentionDays: settings.rawRetentionDays, counters: environment.counters)
         // JSON StoreRequest in, StoreResponse out (docs/wire-format.md, "Store queries").
         let queries = try RequestReplyServer(name: "store-queries", context: environment.context,
                                              endpoint: environment.endpoints.storeQuery, counters: environment.counters,

@@ -10,13 +10,19 @@ import ZeroMQ
 /// on that thread, never on the cooperative pool, and the result goes back to the same
 /// client. Binds in `init`, so a bad endpoint fails the start instead of a later request.
 /// The store's queries and the diary's CLI requests use it.
+///
+/// A request over `maxRequestBytes` is not handed to `answer`: it gets
+/// `{"ok":false,"error":"request is N bytes; at most M bytes are allowed"}` (counted as
+/// `<prefix>.too_large`). The socket itself takes up to `MessageLimits.socketBytes`, so such
+/// a request reaches this check; beyond that libzmq drops the peer without a reply.
 public final class RequestReplyServer: Service, Sendable {
     private let stopped = Atomic<Bool>(false)
     private let done = SocketThread.Handshake()
 
     /// `counterPrefix` given: `<prefix>.answered` and `<prefix>.reply_failed` are counted.
     public init(name: String, context: ZMQContext, endpoint: String, counters: CounterSet? = nil, counterPrefix: String = "requests",
-                logger: Logger, answer: @escaping @Sendable (Data) -> Data) throws {
+                maxRequestBytes: Int = MessageLimits.requestBytes, logger: Logger,
+                answer: @escaping @Sendable (Data) -> Data) throws {
         let ready = SocketThread.Handshake()
         _ = SocketThread(name: name) { [self] in
             defer { done.succeed() }
@@ -25,7 +31,7 @@ public final class RequestReplyServer: Service, Sendable {
                 socket = try ZMQSocket(context: context, type: .router)
                 try socket.setReceiveTimeout(milliseconds: 100)
                 try socket.setSendTimeout(milliseconds: 1000)
-                try socket.setMaxMessageSize(1 << 20)
+                try socket.setMaxMessageSize(Int64(max(MessageLimits.socketBytes, maxRequestBytes * 2)))
                 try socket.bind(endpoint)
                 ready.succeed()
             } catch {
@@ -44,8 +50,15 @@ public final class RequestReplyServer: Service, Sendable {
                 }
                 // [client identity][empty delimiter][request]
                 guard let frames, frames.count >= 3, let request = frames.last else { continue }
-                let reply = answer(request)
-                counters?.add("\(counterPrefix).answered")
+                let reply: Data
+                if request.count > maxRequestBytes {
+                    counters?.add("\(counterPrefix).too_large")
+                    let error = MessageLimits.tooLarge("request", bytes: request.count, limit: maxRequestBytes)
+                    reply = (try? JSONSerialization.data(withJSONObject: ["ok": false, "error": error])) ?? Data()
+                } else {
+                    reply = answer(request)
+                    counters?.add("\(counterPrefix).answered")
+                }
                 do {
                     try socket.send([frames[0], Data(), reply])
                 } catch {

@@ -21,6 +21,8 @@ public enum DiaryEntryParser {
     public static let maxClockCorrection: Double = 86_400
     public static func parse(_ data: Data, via defaultVia: String,
                              now: Double = Date().timeIntervalSince1970) throws(DiaryValidationError) -> DiaryEntry {
+        // JSONSerialization refuses NaN as "not valid JSON" and may read 1e309 as infinity.
+        if let bad = NonFiniteNumbers.first(in: data) { throw DiaryValidationError(field: bad.field, message: bad.message) }
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: data)

@@ -109,7 +109,7 @@ public enum WireCodec {
         do {
             header = try JSONDecoder().decode(EnvelopeHeader.self, from: data)
         } catch {
-            throw SchemaError.malformed(describe(error))
+            throw SchemaError.malformed(describe(error, in: data))
         }
         guard header.version == SchemaVersion.current else {
             throw SchemaError.unsupportedVersion(header.version)
@@ -134,7 +134,7 @@ public enum WireCodec {
         do {
             return try JSONDecoder().decode(Envelope<Body>.self, from: data)
         } catch {
-            throw SchemaError.malformed(describe(error))
+            throw SchemaError.malformed(describe(error, in: data))
         }
     }
 
@@ -149,6 +149,8 @@ public enum WireCodec {
         case .keyNotFound(let key, let context):
             let at = path(context.codingPath + [key])
             return "missing required field '\(at)'"
+        case .typeMismatch(_, let context) where path(context.codingPath) == "v":
+            return "'v' must be the number \(SchemaVersion.current), not \(context.debugDescription.contains("string") ? "a string" : "another value"): send \"v\":\(SchemaVersion.current)"
         case .typeMismatch(let type, let context):
             return "field '\(path(context.codingPath))' has the wrong type: expected \(typeName(type))"
         case .valueNotFound(let type, let context):
@@ -160,6 +162,12 @@ public enum WireCodec {
         @unknown default:
             return "\(error)"
         }
+    }
+
+    /// Like `describe(_:)`, but a NaN, Infinity or 1e309 in `json` is named with its field
+    /// (decoders call such text "not valid JSON", or read it as infinity).
+    public static func describe(_ error: Error, in json: Data) -> String {
+        NonFiniteNumbers.first(in: json)?.message ?? describe(error)
     }
 
     private static func typeName(_ type: Any.Type) -> String {

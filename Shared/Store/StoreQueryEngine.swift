@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SpasmBus
 import SpasmSchema
 
 /// Answers `StoreRequest`s from the database (read-only; any thread). The query endpoint,
@@ -11,8 +12,18 @@ public struct StoreQueryEngine: Sendable {
     public let diskBudgetBytes: Int64
     public let rawRetentionDays: Double
     public static let defaultLimit = 10_000
+    /// The most rows one query returns, and the largest `limit` accepted: a bigger answer is
+    /// read page by page (`to` set to the oldest time received). Keeps one reply to a few MB.
+    public static let maxLimit = 10_000
+    /// The longest range `statistics` covers: a year with room, one reply of a few hundred KB.
+    public static let maxStatisticsDays = 400
 
-    public init(database: AppDatabase, timeZone: TimeZone, diskBudgetBytes: Int64 = 5_000_000_000, rawRetentionDays: Double = 7) {
+    /// Given: each refused request counts `queries.refused`.
+    public let counters: CounterSet?
+
+    public init(database: AppDatabase, timeZone: TimeZone, diskBudgetBytes: Int64 = 5_000_000_000, rawRetentionDays: Double = 7,
+                counters: CounterSet? = nil) {
+        self.counters = counters
         self.database = database
         self.timeZone = timeZone
         self.diskBudgetBytes = diskBudgetBytes
@@ -23,12 +34,17 @@ public struct StoreQueryEngine: Sendable {
     public func answer(json: Data) -> Data {
         let response: StoreResponse
         do {
+            // JSONDecoder would say "not valid JSON" for NaN, or take 1e309 as infinity.
+            if let bad = NonFiniteNumbers.first(in: json) { throw QueryError(message: bad.message) }
             let request = try JSONDecoder().decode(StoreRequest.self, from: json)
             response = answer(request)
+        } catch let error as QueryError {
+            response = .failure("bad request: \(error.message)")
         } catch {
             response = .failure("bad request: \(WireCodec.describe(error)); known queries: "
                                 + StoreRequest.Query.allCases.map(\.rawValue).joined(separator: ", "))
         }
+        if !response.ok { counters?.add("queries.refused") }
         return (try? WireCodec.encode(response)) ?? Data(#"{"ok":false,"error":"could not encode the answer"}"#.utf8)
     }
 
@@ -37,7 +53,14 @@ public struct StoreQueryEngine: Sendable {
             if let from = request.from, let to = request.to, from > to {
                 return .failure("'from' (\(from)) is after 'to' (\(to))")
             }
+            for (name, value) in [("from", request.from), ("to", request.to)] {
+                if let value, !value.isFinite { return .failure("'\(name)' must be a finite number of Unix seconds") }
+            }
             if let limit = request.limit, limit <= 0 { return .failure("'limit' must be positive") }
+            if let limit = request.limit, limit > Self.maxLimit {
+                return .failure("'limit' is \(limit); at most \(Self.maxLimit) rows per query "
+                                + "(for more, ask again with 'to' set to the oldest time received)")
+            }
             switch request.query {
             case .entries: return try entries(request)
             case .episodes: return try episodes(request)
@@ -87,7 +110,10 @@ public struct StoreQueryEngine: Sendable {
             filter.addIn(siteColumn, BodySite.allCases.filter { $0 == site || $0.limb == site }.map(\.rawValue))
         }
         if let prefix = request.idPrefix, let idColumn, !prefix.isEmpty {
-            filter.add("\(idColumn) LIKE ?", [prefix.replacingOccurrences(of: "%", with: "") + "%"])
+            // The prefix is literal: `%` and `_` are not wildcards here.
+            let literal = prefix.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+                .replacingOccurrences(of: "_", with: "\\_")
+            filter.add("\(idColumn) LIKE ? ESCAPE '\\'", [literal + "%"])
         }
         return filter
     }
@@ -260,6 +286,11 @@ public struct StoreQueryEngine: Sendable {
         }
         let to = request.to ?? Date().timeIntervalSince1970
         let from = request.from ?? (to - 30 * 86_400)
+        let days = ((to - from) / 86_400).rounded(.up)
+        if days > Double(Self.maxStatisticsDays) {
+            throw QueryError(message: "statistics cover at most \(Self.maxStatisticsDays) days; this request asks for "
+                             + "\(days < 1e15 ? String(Int(days)) : String(days)) days: ask for a shorter range of 'from' and 'to'")
+        }
         var response = StoreResponse()
         response.statistics = try statistics(from: from, to: to, person: request.person, timeZone: zone)
         return response
