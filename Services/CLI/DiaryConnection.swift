@@ -29,29 +29,9 @@ struct DiaryConnection: Sendable {
 
     /// Sends one request; nil when the manual service did not answer within `timeout` seconds.
     func send(_ request: ManualRequest, timeout: Double = 5) async -> ManualReply? {
-        guard let data = try? WireCodec.encode(request) else { return nil }
-        let endpoint = self.endpoint
-        if endpoint.hasPrefix("ipc://"), !FileManager.default.fileExists(atPath: String(endpoint.dropFirst(6))) {
-            return nil  // no socket file: the service is not running
-        }
-        // One socket, created, used and closed on one thread off the cooperative pool.
-        return await offPool {
-            let context = ZMQContext()
-            defer { context.terminate() }
-            do {
-                let socket = try ZMQSocket(context: context, type: .req)
-                defer { socket.close() }
-                try socket.setImmediate(true)  // fail the send instead of queueing for a dead peer
-                try socket.setSendTimeout(milliseconds: 500)  // a live local service connects in far less
-                try socket.setReceiveTimeout(milliseconds: Int32(timeout * 1000))
-                try socket.connect(endpoint)
-                try socket.send(data)
-                guard let frames = try socket.receiveMultipart(), let first = frames.first else { return nil }
-                return try? JSONDecoder().decode(ManualReply.self, from: first)
-            } catch {
-                return nil
-            }
-        }
+        guard let data = try? WireCodec.encode(request),
+              let reply = await RequestClient.ask(data, endpoint: endpoint, timeout: timeout) else { return nil }
+        return try? JSONDecoder().decode(ManualReply.self, from: reply)
     }
 
     /// Where an entry ended up.
