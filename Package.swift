@@ -76,7 +76,8 @@ let package = Package(
         .executableTarget(
             name: "spasmwatch-detect",
             dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDetection", "SpasmSimulation",
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "GRDB", package: "GRDB.swift")],
             path: "Services/Detect"),
         .executableTarget(
             name: "spasmwatch-store",
@@ -112,7 +113,8 @@ let package = Package(
         .testTarget(name: "ReliabilityTests", dependencies: ["SpasmReliability", "SpasmBus", "SpasmTestSupport"], path: "Tests/ReliabilityTests"),
         .testTarget(name: "SensorTests", dependencies: ["spasmwatch-sensor", "SpasmBus", "SpasmConfig", "SpasmTestSupport"],
                     path: "Tests/SensorTests"),
-        .testTarget(name: "DetectServiceTests", dependencies: ["spasmwatch-detect", "SpasmSchema"], path: "Tests/DetectServiceTests"),
+        .testTarget(name: "DetectServiceTests", dependencies: ["spasmwatch-detect", "SpasmSchema", "SpasmTestSupport"],
+                    path: "Tests/DetectServiceTests"),
         .testTarget(name: "DetectionTests", dependencies: ["SpasmDetection"], path: "Tests/DetectionTests"),
         .testTarget(name: "SimulationTests", dependencies: ["SpasmSimulation"], path: "Tests/SimulationTests"),
         .testTarget(name: "DiaryTests", dependencies: ["SpasmDiary", "SpasmSchema", "SpasmConfig", "SpasmReliability"], path: "Tests/DiaryTests"),

@@ -55,7 +55,8 @@ actor DetectionEngine {
         coverage[frame.sensorId] = (coverage[frame.sensorId]?.first ?? frame.firstSampleTime, frameEnd)
         let kind: SpasmDetection.SensorKind = frame.kind == .imu ? .imu : .emg
         var tracked: Tracked
-        if let existing = sensors[frame.sensorId], existing.kind == frame.kind, existing.sampleRate == frame.sampleRate {
+        let replacing = sensors[frame.sensorId].map { $0.kind != frame.kind || $0.sampleRate != frame.sampleRate } ?? false
+        if let existing = sensors[frame.sensorId], !replacing {
             tracked = existing
             tracked.placement = frame.placement
         } else {
@@ -64,11 +65,12 @@ actor DetectionEngine {
                               kind: frame.kind, sampleRate: frame.sampleRate, placement: frame.placement,
                               origin: frame.firstSampleTime)
         }
+        // A new rate or kind replaces the detector: what the old one had open ends, interrupted.
+        var actions: [Action] = replacing ? sensors[frame.sensorId].map { closeAll(sensorId: frame.sensorId, $0) } ?? [] : []
         let outputs = tracked.detector.process(startTime: frame.firstSampleTime - tracked.origin, samples: samples)
             .map { $0.shifted(by: tracked.origin) }
         framesProcessed += 1
         samplesProcessed += Int64(frame.sampleCount)
-        var actions: [Action] = []
         for output in outputs {
             actions += handle(output, sensorId: frame.sensorId, tracked: &tracked)
         }
@@ -84,7 +86,15 @@ actor DetectionEngine {
         return actions
     }
 
-    private func handle(_ output: DetectorOutput, sensorId: String, tracked: inout Tracked) -> [Action] {
+    /// Ends, as interrupted, every episode a sensor's detector has open (its state is about
+    /// to be replaced), at the last sample it saw.
+    private func closeAll(sensorId: String, _ old: Tracked) -> [Action] {
+        var old = old
+        return old.detector.finish().map { $0.shifted(by: old.origin) }
+            .flatMap { handle($0, sensorId: sensorId, tracked: &old, interrupted: true) }
+    }
+
+    private func handle(_ output: DetectorOutput, sensorId: String, tracked: inout Tracked, interrupted: Bool = false) -> [Action] {
         switch output {
         case .onset(let onset):
             let kind = SpasmSchema.EpisodeKind(rawValue: onset.kind.rawValue) ?? SpasmSchema.EpisodeKind.phasic
@@ -104,7 +114,7 @@ actor DetectionEngine {
             var actions: [Action] = [.episode(EpisodeEvent(
                 episodeId: end.id, phase: .end, kind: kind, sensorId: sensorId, site: tracked.placement, start: end.start,
                 end: end.end, detectedAt: end.detectedAt, confidence: end.confidence, peak: end.peak,
-                dominantFrequencyHz: end.dominantFrequencyHz))]
+                dominantFrequencyHz: end.dominantFrequencyHz, interrupted: interrupted ? true : nil))]
             if kind == .tonic && !wasAlerted && end.end - end.start >= configuration.tonicAlertSeconds {
                 actions.append(.alert(alerts.longTonic(episodeId: end.id, sensorId: sensorId, site: tracked.placement,
                                                        start: end.start, seconds: end.end - end.start)))
@@ -113,11 +123,22 @@ actor DetectionEngine {
         }
     }
 
-    /// Applies new learned settings to a sensor's detector (a fresh detector state).
-    func reload(sensorId: String) {
-        guard let tracked = sensors[sensorId] else { return }
+    /// Applies new learned settings to a sensor's detector (a fresh detector state). Episodes
+    /// the old state had open end, interrupted: the messages to send are returned.
+    func reload(sensorId: String) -> [Action] {
+        guard let tracked = sensors[sensorId] else { return [] }
+        let actions = closeAll(sensorId: sensorId, tracked)
+        sensors[sensorId]?.open = [:]
         sensors[sensorId]?.detector = StreamingDetector(kind: tracked.kind == .imu ? .imu : .emg, sampleRate: tracked.sampleRate,
                                                         settings: learning.settings(for: sensorId))
+        return actions
+    }
+
+    /// The end of the last frame seen from each sensor that has an episode open.
+    func lastSeenOfOpenEpisodes() -> [String: Double] {
+        var seen: [String: Double] = [:]
+        for (id, tracked) in sensors where !tracked.open.isEmpty { seen[id] = coverage[id]?.last }
+        return seen
     }
 }
 

@@ -42,6 +42,11 @@ struct ServeDetectCommand: AsyncParsableCommand {
                              person: configuration.person, logger: logger)
             : nil
 
+        let openEpisodes = try OpenEpisodeLog.openOrReset(
+            url: environment.home.dataDirectory.appendingPathComponent("\(instance)-open-episodes.sqlite"), logger: logger)
+        let actionSender = ActionSender(sender: sender, learning: learning, openEpisodes: openEpisodes, counters: counters, logger: logger)
+        await actionSender.closeLeftOpen()
+
         let frames = try environment.subscribe([Topic.sensorFramePrefix], queueCapacity: 20_000)
         let diary = try environment.subscribe([Topic.manualEntry, Topic.episodePrefix])
 
@@ -60,25 +65,7 @@ struct ServeDetectCommand: AsyncParsableCommand {
                                                arrivedAt: envelope.header.time)
             counters.add("frames.processed")
             counters.add("samples.processed", Int64(frame.sampleCount))
-            for action in actions {
-                do {
-                    switch action {
-                    case .episode(let episode):
-                        if episode.phase == .onset {
-                            learning.remember(episodeId: episode.episodeId, .init(
-                                sensorId: episode.sensorId, kind: episode.kind.rawValue, start: episode.start,
-                                limb: (episode.site?.limb ?? episode.site)?.rawValue))
-                            counters.add("episodes.\(episode.kind.rawValue)")
-                        }
-                        try await sender.send(episode, topic: Topic.episode(episode.kind.rawValue))
-                    case .alert(let alert):
-                        counters.add("alerts.\(alert.severity.rawValue)")
-                        try await sender.send(alert, topic: Topic.alert(alert.severity))
-                    }
-                } catch {
-                    logger.error("could not send", metadata: ["error": "\(error)"])
-                }
-            }
+            await actionSender.deliver(actions)
         }
 
         let diaryLoop = MessageLoopService(subscriber: diary) { message in
@@ -90,13 +77,13 @@ struct ServeDetectCommand: AsyncParsableCommand {
             flare?.record(entry: entry)
             if let confirmation = entry.confirmation,
                let sensor = learning.apply(confirmation: confirmation.episodeId, wasSpasm: confirmation.wasSpasm, at: entry.recordedAt) {
-                await engine.reload(sensorId: sensor)
+                await actionSender.deliver(await engine.reload(sensorId: sensor))
             }
             if let spasm = entry.spasm, let site = spasm.site {
                 for sensor in await engine.sensorsMissing(spasmAt: spasm.at, site: site, learning: learning) {
                     if learning.apply(missedSpasmOn: sensor, at: entry.recordedAt,
                                       note: "\(entry.entryId.uuidString.prefix(8)) at the \(site.displayName)") != nil {
-                        await engine.reload(sensorId: sensor)
+                        await actionSender.deliver(await engine.reload(sensorId: sensor))
                     }
                 }
             }
@@ -113,8 +100,9 @@ struct ServeDetectCommand: AsyncParsableCommand {
             return (info, nil)
         }
         let stats = EngineStatsService(engine: engine, counters: counters)
+        let keeper = OpenEpisodeKeeper(engine: engine, log: openEpisodes, logger: logger)
         logger.info("detection ready", metadata: ["shard": "\(split.index)/\(split.count)"])
-        try await environment.run([heartbeat, sender, frameLoop, diaryLoop, flareClock, stats], closing: [frames, diary])
+        try await environment.run([heartbeat, sender, frameLoop, diaryLoop, flareClock, stats, keeper], closing: [frames, diary])
     }
 }
 
@@ -183,6 +171,28 @@ struct EngineStatsService: Service {
             counters.set("lag.p99_ms", Int64(p99 * 1000))
             counters.set("sensors", Int64(sensors))
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
+        }
+    }
+}
+
+/// Writes, every two seconds, the last frame time of each sensor with an open episode into
+/// the open-episode log: after a crash that is when those episodes are said to have ended.
+struct OpenEpisodeKeeper: Service {
+    let engine: DetectionEngine
+    let log: OpenEpisodeLog
+    let logger: Logger
+    static let interval: Duration = .seconds(2)
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            // Every sensor with an open episode, each time: a row only moves forward, so an
+            // unchanged time costs an indexed no-op, and an onset noted since is caught up.
+            do {
+                try await log.seen(await engine.lastSeenOfOpenEpisodes())
+            } catch {
+                logger.error("could not note open episodes", metadata: ["error": "\(error)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: Self.interval) }
         }
     }
 }

@@ -72,6 +72,7 @@ public enum DiaryText {
         var parts = [episode.kind.rawValue]
         if let site = episode.site { parts.append(site.displayName) } else { parts.append(episode.sensorId) }
         if let d = episode.durationSeconds { parts.append(seconds(max(d, 1))) } else { parts.append("ongoing") }
+        if episode.phase == .end && episode.interrupted == true { parts.append("interrupted (detection stopped)") }
         parts.append(String(format: "confidence %.0f%%", episode.confidence * 100))
         return parts.joined(separator: ", ")
     }

@@ -9,10 +9,16 @@ import Foundation
 /// default to now, `via` to the caller's channel, lists default to empty. A device may send
 /// `sentAt`, its own clock when it sent the entry: when that clock is more than
 /// `trustedClockSkew` seconds off, the entry's times are moved by the difference, so a
-/// phone with a wrong clock (or an entry kept offline for hours) still lands at the right time.
+/// phone with a wrong clock still lands at the right time (an entry kept offline for hours
+/// is sent with a fresh `sentAt`, so the wait is no correction). A clock more than
+/// `maxClockCorrection` off is not corrected: the entry is refused, naming `sentAt`, since
+/// its times cannot be trusted either way. Corrected times must still pass the rules (not
+/// more than 10 minutes ahead of the server's clock).
 public enum DiaryEntryParser {
     /// Clock differences up to this are left alone (seconds).
     public static let trustedClockSkew: Double = 30
+    /// The largest correction applied (seconds): a clock further off is refused.
+    public static let maxClockCorrection: Double = 86_400
     public static func parse(_ data: Data, via defaultVia: String,
                              now: Double = Date().timeIntervalSince1970) throws(DiaryValidationError) -> DiaryEntry {
         let object: Any
@@ -35,7 +41,7 @@ public enum DiaryEntryParser {
         }
         let kind = try DiaryRules.kind(kindText)
         var shift = 0.0
-        if let sentAt = try top.double("sentAt"), abs(now - sentAt) > trustedClockSkew { shift = now - sentAt }
+        if let sentAt = try top.double("sentAt") { shift = try clockCorrection(sentAt: sentAt, now: now) }
         let entryId = try top.string("entryId").map { (text) throws(DiaryValidationError) in
             try DiaryRules.uuid(text, field: "entryId", what: "an entry id")
         } ?? UUID()
@@ -107,6 +113,26 @@ public enum DiaryEntryParser {
         }
         try DiaryValidator.validate(entry, now: now)
         return entry
+    }
+
+    /// Seconds to add to a device's times, from its `sentAt`: 0 within `trustedClockSkew`;
+    /// beyond `maxClockCorrection` (or for milliseconds), an error that names `sentAt`.
+    public static func clockCorrection(sentAt: Double, now: Double) throws(DiaryValidationError) -> Double {
+        guard sentAt.isFinite, sentAt < 1e11 else {
+            throw DiaryValidationError(field: "sentAt",
+                                       message: "sentAt \(DiaryRules.number(sentAt)) looks like milliseconds; give Unix seconds (UTC)")
+        }
+        let offset = sentAt - now
+        if abs(offset) <= trustedClockSkew { return 0 }
+        guard abs(offset) <= maxClockCorrection else {
+            let hours = (abs(offset) / 3600).rounded(.down)
+            let amount = hours < 48 ? "\(Int(hours)) hours" : "\(Int((abs(offset) / 86_400).rounded(.down))) days"
+            throw DiaryValidationError(
+                field: "sentAt",
+                message: "sentAt says this device's clock is \(amount) \(offset > 0 ? "ahead of" : "behind") the server's; "
+                    + "a clock is corrected by at most \(Int(maxClockCorrection / 3600)) hours: set the device's date and time, then send the entry again")
+        }
+        return -offset
     }
 
     /// Typed access to one JSON object's fields, with errors that name the field.

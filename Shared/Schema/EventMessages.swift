@@ -6,7 +6,9 @@ public enum EpisodeKind: String, Codable, Sendable, CaseIterable {
 }
 
 /// An episode, on `episode.<kind>`: published at onset and again at its end with the same
-/// `episodeId`.
+/// `episodeId`. An end with `interrupted` true was not seen: detection stopped (a crash, a
+/// kill) while the episode was open, and closed it at its next start with the time it last
+/// saw the sensor.
 public struct EpisodeEvent: MessageBody {
     public static let messageType = "episode"
     public enum Phase: String, Codable, Sendable { case onset, end }
@@ -28,10 +30,13 @@ public struct EpisodeEvent: MessageBody {
     public var peak: Double?
     /// Dominant frequency of a clonus, Hz.
     public var dominantFrequencyHz: Double?
+    /// End phase only: true when detection stopped during the episode, so `end` is the last
+    /// time it saw the sensor, not an end it detected. Absent otherwise.
+    public var interrupted: Bool?
 
     public init(episodeId: UUID, phase: Phase, kind: EpisodeKind, sensorId: String, site: BodySite?, start: Double,
                 end: Double? = nil, detectedAt: Double, confidence: Double, peak: Double? = nil,
-                dominantFrequencyHz: Double? = nil) {
+                dominantFrequencyHz: Double? = nil, interrupted: Bool? = nil) {
         self.episodeId = episodeId
         self.phase = phase
         self.kind = kind
@@ -43,6 +48,7 @@ public struct EpisodeEvent: MessageBody {
         self.confidence = confidence
         self.peak = peak
         self.dominantFrequencyHz = dominantFrequencyHz
+        self.interrupted = interrupted
     }
 
     public var durationSeconds: Double? { end.map { $0 - start } }

@@ -66,6 +66,7 @@ extension EpisodeEvent {
     public init?(flat members: FlatJSON.Members) {
         var episodeId: UUID?, phase: Phase?, kind: EpisodeKind?, sensorId: String?, site: BodySite?
         var start: Double?, end: Double?, detectedAt: Double?, confidence: Double?, peak: Double?, frequency: Double?
+        var interrupted: Bool?
         /// An optional number: null or absent is nil; anything else must be a number.
         func optional(_ value: FlatJSON.Value, _ into: inout Double?) -> Bool {
             if value.isNull { into = nil; return true }
@@ -88,11 +89,17 @@ extension EpisodeEvent {
             if key == "confidence" { confidence = value.double; return confidence != nil }
             if key == "peak" { return optional(value, &peak) }
             if key == "dominantFrequencyHz" { return optional(value, &frequency) }
+            if key == "interrupted" {
+                if value.isNull { interrupted = nil; return true }
+                interrupted = value.bool
+                return interrupted != nil
+            }
             return true
         }
         guard ok, let episodeId, let phase, let kind, let sensorId, let start, let detectedAt, let confidence else { return nil }
         self.init(episodeId: episodeId, phase: phase, kind: kind, sensorId: sensorId, site: site, start: start, end: end,
-                  detectedAt: detectedAt, confidence: confidence, peak: peak, dominantFrequencyHz: frequency)
+                  detectedAt: detectedAt, confidence: confidence, peak: peak, dominantFrequencyHz: frequency,
+                  interrupted: interrupted)
     }
 }
 

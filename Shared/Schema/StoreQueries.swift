@@ -123,10 +123,12 @@ public struct StoredEpisode: Codable, Sendable, Equatable {
     public var dominantFrequencyHz: Double?
     /// The person's answer to "was this a spasm?", when given.
     public var confirmed: Bool?
+    /// True when detection stopped during the episode: `end` is when it last saw the sensor.
+    public var interrupted: Bool?
 
     public init(person: String, episodeId: UUID, kind: EpisodeKind, sensorId: String, site: BodySite?, start: Double,
                 end: Double?, detectedAt: Double, confidence: Double, peak: Double?, dominantFrequencyHz: Double?,
-                confirmed: Bool?) {
+                confirmed: Bool?, interrupted: Bool? = nil) {
         self.person = person
         self.episodeId = episodeId
         self.kind = kind
@@ -139,6 +141,7 @@ public struct StoredEpisode: Codable, Sendable, Equatable {
         self.peak = peak
         self.dominantFrequencyHz = dominantFrequencyHz
         self.confirmed = confirmed
+        self.interrupted = interrupted
     }
 }
 

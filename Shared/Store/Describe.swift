@@ -55,6 +55,7 @@ public enum Describe {
         var parts = ["\(e.kind.rawValue) on \(e.sensorId)"]
         if let site = e.site { parts.append(site.displayName) }
         if let end = e.end { parts.append(number(end - e.start) + " s") } else { parts.append("ongoing") }
+        if e.interrupted == true { parts.append("interrupted (detection stopped; ended when the sensor was last seen)") }
         if let f = e.dominantFrequencyHz { parts.append(String(format: "%.1f Hz", f)) }
         if let p = e.peak { parts.append(String(format: "peak %.2f", p)) }
         parts.append(String(format: "confidence %.2f", e.confidence))

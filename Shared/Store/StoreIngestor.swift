@@ -183,17 +183,22 @@ public final class StoreIngestor {
             try Self.write(entry, header: header, db)
         case .episode(let header, let e):
             try db.cachedStatement(sql: """
-                INSERT INTO episode (episodeId, person, kind, sensorId, site, start, "end", detectedAt, confidence, peak, dominantFrequencyHz)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO episode (episodeId, person, kind, sensorId, site, start, "end", detectedAt, confidence, peak, dominantFrequencyHz,
+                    interrupted)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(episodeId) DO UPDATE SET
                     "end" = COALESCE(excluded."end", episode."end"),
                     peak = COALESCE(excluded.peak, episode.peak),
                     dominantFrequencyHz = COALESCE(excluded.dominantFrequencyHz, episode.dominantFrequencyHz),
                     confidence = CASE WHEN excluded."end" IS NOT NULL THEN excluded.confidence ELSE episode.confidence END,
                     start = MIN(excluded.start, episode.start),
-                    detectedAt = MIN(excluded.detectedAt, episode.detectedAt)
+                    detectedAt = MIN(excluded.detectedAt, episode.detectedAt),
+                    interrupted = CASE WHEN excluded."end" IS NOT NULL THEN excluded.interrupted ELSE episode.interrupted END
+                -- An interrupted end never replaces an end that was detected.
+                WHERE NOT (excluded.interrupted = 1 AND episode."end" IS NOT NULL AND episode.interrupted = 0)
                 """).execute(arguments: [e.episodeId.canonicalString, header.person, e.kind.rawValue, e.sensorId, e.site?.rawValue,
-                                         e.start, e.end, e.detectedAt, e.confidence, e.peak, e.dominantFrequencyHz])
+                                         e.start, e.end, e.detectedAt, e.confidence, e.peak, e.dominantFrequencyHz,
+                                         e.phase == .end && e.interrupted == true])
         case .alert(let header, let a):
             try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO alert (alertId, person, kind, severity, at, site, json) VALUES (?, ?, ?, ?, ?, ?, ?)

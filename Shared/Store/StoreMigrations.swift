@@ -138,6 +138,10 @@ enum StoreMigrations {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v2 interrupted episodes") { db in
+            // 1: detection stopped while the episode was open; "end" is when it last saw the sensor.
+            try db.execute(sql: "ALTER TABLE episode ADD COLUMN interrupted INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 

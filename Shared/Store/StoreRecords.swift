@@ -21,12 +21,14 @@ struct EpisodeRecord: Codable, FetchableRecord, TableRecord {
     var dominantFrequencyHz: Double?
     /// From `episode_confirmed` only.
     var confirmed: Bool?
+    /// Detection stopped while it was open (migration v2).
+    var interrupted: Bool
 
     var stored: StoredEpisode {
         StoredEpisode(person: person, episodeId: UUID(uuidString: episodeId) ?? UUID(), kind: EpisodeKind(rawValue: kind) ?? .phasic,
                       sensorId: sensorId, site: site.flatMap(BodySite.init(rawValue:)), start: start, end: end,
                       detectedAt: detectedAt, confidence: confidence, peak: peak, dominantFrequencyHz: dominantFrequencyHz,
-                      confirmed: confirmed)
+                      confirmed: confirmed, interrupted: interrupted ? true : nil)
     }
 }
 

@@ -154,6 +154,36 @@ struct ValidationRuleTests {
         #expect(try DiaryEntryParser.parse(Data(close.utf8), via: "web", now: Self.now).checkin?.at == Self.now - 300)
     }
 
+    /// A clock days off is not "corrected" by days: the entry is refused, naming `sentAt`
+    /// and what to do, instead of landing silently at another date.
+    @Test func aCorrectionOfMoreThanADayIsRefused() throws {
+        for (offset, words) in [(3 * 86_400.0, "3 days ahead of"), (-400 * 86_400.0, "400 days behind"),
+                                (30 * 3600.0, "30 hours ahead of")] {
+            let phoneNow = Self.now + offset
+            let json = #"{"kind":"spasm","sentAt":\#(phoneNow),"spasm":{"at":\#(phoneNow - 120),"type":"tonic","severity":1}}"#
+            #expect(throws: DiaryValidationError(
+                field: "sentAt",
+                message: "sentAt says this device's clock is \(words) the server's; a clock is corrected by at most 24 hours: set the device's date and time, then send the entry again")) {
+                try DiaryEntryParser.parse(Data(json.utf8), via: "web", now: Self.now)
+            }
+        }
+        // Milliseconds instead of seconds is named as such.
+        let millis = #"{"kind":"checkin","sentAt":\#(Self.now * 1000),"checkin":{"nrs":3}}"#
+        #expect(throws: DiaryValidationError(
+            field: "sentAt", message: "sentAt \(DiaryRules.number(Self.now * 1000)) looks like milliseconds; give Unix seconds (UTC)")) {
+            try DiaryEntryParser.parse(Data(millis.utf8), via: "web", now: Self.now)
+        }
+        // Up to the bound the correction still applies, and the corrected time must not be ahead.
+        let behind = Self.now - 23 * 3600
+        let late = #"{"kind":"checkin","sentAt":\#(behind),"checkin":{"at":\#(behind - 60),"nrs":3}}"#
+        #expect(try DiaryEntryParser.parse(Data(late.utf8), via: "web", now: Self.now).checkin?.at == Self.now - 60)
+        let ahead = #"{"kind":"checkin","sentAt":\#(behind),"checkin":{"at":\#(behind + 3600),"nrs":3}}"#
+        #expect(throws: DiaryValidationError(
+            field: "checkin.at", message: "at is 60 minutes in the future; a diary entry records what has already happened")) {
+            try DiaryEntryParser.parse(Data(ahead.utf8), via: "web", now: Self.now)
+        }
+    }
+
     /// Friendly spellings are read, and written back in the wire's form.
     @Test func lenientSpellingsAreNormalised() throws {
         let entry = try DiaryEntryParser.parse(Data(#"""

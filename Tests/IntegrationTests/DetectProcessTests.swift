@@ -1,6 +1,8 @@
 import Foundation
+import GRDB
 import SpasmBus
 import SpasmConfig
+import SpasmReliability
 import SpasmSchema
 import SpasmTestSupport
 import Testing
@@ -98,5 +100,186 @@ struct DetectShardProcessTests {
         for p in [second, first, sensor, bus] { await p.stop() }
         #expect(first.process.terminationStatus == 0)
         #expect(second.process.terminationStatus == 0)
+    }
+}
+
+/// Episodes open when detection is killed are closed as interrupted at its next start, with
+/// the time it last saw their sensor — also when storage is down at that moment.
+@Suite("Detection after a crash", .serialized)
+struct DetectCrashProcessTests {
+    static func waitUntil(_ timeout: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return try await condition()
+    }
+
+    /// A test process on the real bus: publishes sensor frames, hears episodes, asks storage.
+    final class Feeder {
+        let home: URL
+        let context = ZMQContext()
+        let publisher: BusPublisher
+        let subscriber: BusSubscriber
+        let endpoint: String
+
+        init(home: URL) async throws {
+            self.home = home
+            let address = try BusAddress.resolve(home: DataHome(root: home), configuration: Configuration())
+            publisher = try BusPublisher(context: context, address: address, source: "sensor-itest")
+            subscriber = try BusSubscriber(context: context, address: address, prefixes: ["episode.", "sensor.frame.probe"])
+            endpoint = Endpoints(home: DataHome(root: home), configuration: Configuration()).storeQuery
+            // The publisher is connected once its own probe frames come back through the bus.
+            let probe = SensorFrame(sensorId: "probe", kind: .emg, placement: .rightCalf, sampleRate: 1000, channels: 1,
+                                    unit: .millivolts, firstSampleTime: Date().timeIntervalSince1970, sampleCount: 1)
+            let publisher = publisher, subscriber = subscriber
+            let connected = await DetectCrashProcessTests.waitUntil(20) {
+                _ = try? publisher.publish(probe, topic: Topic.sensorFrame("probe"), payload: SamplePacking.pack([0]))
+                return (subscriber.next(timeout: 0.1) ?? []).contains { $0.topic == Topic.sensorFrame("probe") }
+            }
+            #expect(connected)
+        }
+
+        /// 10 s quiet, then a tonic contraction still going at the last frame. Returns the
+        /// onset detection published and the end of the last frame.
+        func tonicThatDoesNotEnd(sensorId: String) async throws -> (EpisodeEvent, lastSeen: Double) {
+            let rate = 1000.0, perFrame = 100, frames = 180
+            let t0 = (Date().timeIntervalSince1970 - 60).rounded()
+            var noise = EMGNoise()
+            for n in 0..<frames {
+                let first = t0 + Double(n * perFrame) / rate
+                let frame = SensorFrame(sensorId: sensorId, kind: .emg, placement: .leftCalf, sampleRate: rate, channels: 1,
+                                        unit: .millivolts, firstSampleTime: first, sampleCount: perFrame)
+                try publisher.publish(frame, topic: Topic.sensorFrame(sensorId),
+                                      payload: SamplePacking.pack(noise.samples(perFrame, sigma: first < t0 + 10 ? 0.005 : 0.05)))
+            }
+            var onset: EpisodeEvent?
+            let subscriber = subscriber
+            _ = await DetectCrashProcessTests.waitUntil(30) {
+                for m in subscriber.next(timeout: 0.1) ?? [] {
+                    if let e = try? m.decode(EpisodeEvent.self).body, e.sensorId == sensorId, e.phase == .onset { onset = e }
+                }
+                return onset != nil
+            }
+            let episode = try #require(onset, "the contraction is detected")
+            #expect(episode.kind == .tonic)
+            return (episode, t0 + Double(frames * perFrame) / rate)
+        }
+
+        /// The episode as storage has it.
+        func stored(_ episode: EpisodeEvent) async throws -> StoredEpisode? {
+            try await StoreClient.query(StoreRequest(query: .episodes, sensorId: episode.sensorId), context: context, endpoint: endpoint)
+                .episodes?.first { $0.episodeId == episode.episodeId }
+        }
+
+        /// The last-seen time a detector instance keeps on disk for an open episode.
+        func persistedLastSeen(_ episode: EpisodeEvent, instance: String) async throws -> Double? {
+            let file = home.appendingPathComponent("data/\(instance)-open-episodes.sqlite")
+            guard FileManager.default.fileExists(atPath: file.path) else { return nil }
+            var configuration = GRDB.Configuration()
+            configuration.readonly = true
+            let db = try DatabaseQueue(path: file.path, configuration: configuration)
+            defer { try? db.close() }
+            return try await db.read { db in
+                try Double.fetchOne(db, sql: "SELECT lastSeen FROM open_episode WHERE episodeId = ?",
+                                    arguments: [episode.episodeId.uuidString])
+            }
+        }
+
+        func close() async {
+            await subscriber.closeAsync()
+            await publisher.closeAsync()
+            context.terminate()
+        }
+    }
+
+    @Test func anEpisodeLeftOpenByKillNineIsClosedAsInterruptedAtTheNextStart() async throws {
+        let home = try TestSupport.temporaryHome("detect-crash")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let bus = try ChildProcess("spasmwatch-bus", home: home)
+        #expect(await bus.waitForOutput("bus running"))
+        var store = try ChildProcess("spasmwatch-store", home: home)
+        #expect(await store.waitForOutput("started"))
+        var detect = try ChildProcess("spasmwatch-detect", home: home)
+        #expect(await detect.waitForOutput("detection ready"))
+        let manual = try await ManualProcess.start(home: home)
+        let feeder = try await Feeder(home: home)
+        let (episode, lastSeen) = try await feeder.tonicThatDoesNotEnd(sensorId: "calf-crash")
+        #expect(try await Self.waitUntil(30) { try await feeder.stored(episode) != nil }, "the onset is stored")
+        #expect(try await feeder.stored(episode)?.end == nil, "ongoing while detection runs")
+
+        // Detection keeps, on disk, the last time it saw the sensor of each open episode.
+        let persisted = try await Self.waitUntil(30) {
+            try await feeder.persistedLastSeen(episode, instance: "detect").map { abs($0 - lastSeen) < 1e-6 } ?? false
+        }
+        let noted = try await feeder.persistedLastSeen(episode, instance: "detect")
+        #expect(persisted, "last seen \(String(describing: noted)), expected \(lastSeen)")
+
+        detect.signal(SIGKILL)
+        #expect(await detect.wait(timeout: 20) != nil)
+        // Storage is down while detection starts again: the end waits in detection's outbox.
+        await store.stop()
+        detect = try ChildProcess("spasmwatch-detect", home: home)
+        #expect(await detect.waitForOutput("detection ready"))
+        #expect(detect.stderr.contains("closed 1 episode left open"), "\(detect.stderr)")
+        #expect(try await feeder.persistedLastSeen(episode, instance: "detect") == nil, "no longer open")
+        store = try ChildProcess("spasmwatch-store", home: home)
+        #expect(await store.waitForOutput("started"))
+        #expect(try await Self.waitUntil(30) { try await feeder.stored(episode)?.end != nil }, "the end reaches storage")
+        let closed = try #require(try await feeder.stored(episode))
+        #expect(closed.interrupted == true)
+        #expect(abs((closed.end ?? 0) - lastSeen) < 1e-6, "ended when the sensor was last seen: \(String(describing: closed.end)) vs \(lastSeen)")
+        #expect(closed.start == episode.start)
+
+        let history = try ChildProcess("spasmwatch", ["history", "--since", "1d", "--kind", "episode"], home: home)
+        #expect(await history.wait(timeout: 20) == 0)
+        let line = history.stdout.split(separator: "\n").first { $0.contains(String(episode.episodeId.uuidString.lowercased().prefix(8))) }
+        #expect(line?.contains("interrupted") == true, "\(history.stdout)")
+        #expect(line?.contains("ongoing") == false)
+
+        // The phone page's episode list says so too.
+        var summary = ""
+        _ = try await Self.waitUntil(30) {
+            let episodes = try await http("GET", "\(manual.base)/api/episodes").json()["episodes"] as? [[String: Any]] ?? []
+            summary = episodes.first { $0["shortId"] as? String == ShortId.of(episode.episodeId) }?["summary"] as? String ?? ""
+            return summary.contains("interrupted")
+        }
+        #expect(summary.contains("interrupted (detection stopped)"), "\(summary)")
+
+        await feeder.close()
+        for p in [detect, manual.process, store, bus] { await p.stop() }
+        #expect(detect.process.terminationStatus == 0)
+    }
+
+    /// With `--shard`, each instance keeps and closes only its own open episodes.
+    @Test func eachShardClosesOnlyItsOwn() async throws {
+        let home = try TestSupport.temporaryHome("detect-crash-shards")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let bus = try ChildProcess("spasmwatch-bus", home: home)
+        #expect(await bus.waitForOutput("bus running"))
+        let store = try ChildProcess("spasmwatch-store", home: home)
+        #expect(await store.waitForOutput("started"))
+        let instances = ["detect-0", "detect-1"]
+        var detects = try instances.indices.map { try ChildProcess("spasmwatch-detect", ["--shard", "\($0)/2"], home: home) }
+        for d in detects { #expect(await d.waitForOutput("detection ready")) }
+        let feeder = try await Feeder(home: home)
+        let (episode, lastSeen) = try await feeder.tonicThatDoesNotEnd(sensorId: "calf-shard")
+        var owner: String?
+        _ = try await Self.waitUntil(30) {
+            for instance in instances where try await feeder.persistedLastSeen(episode, instance: instance) == lastSeen { owner = instance }
+            return owner != nil
+        }
+        let holder = try #require(owner, "one instance notes the episode")
+        for d in detects { d.signal(SIGKILL); #expect(await d.wait(timeout: 20) != nil) }
+        detects = try instances.indices.map { try ChildProcess("spasmwatch-detect", ["--shard", "\($0)/2"], home: home) }
+        for d in detects { #expect(await d.waitForOutput("detection ready")) }
+        for (instance, d) in zip(instances, detects) {
+            #expect(d.stderr.contains("closed 1 episode left open") == (instance == holder), "\(instance): \(d.stderr)")
+        }
+        #expect(try await Self.waitUntil(30) { try await feeder.stored(episode)?.interrupted == true })
+        #expect(try await feeder.stored(episode)?.end == lastSeen)
+        await feeder.close()
+        for p in detects + [store, bus] { await p.stop() }
     }
 }

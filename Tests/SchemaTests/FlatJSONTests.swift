@@ -32,11 +32,18 @@ struct FlatJSONTests {
             Samples.episode,
             EpisodeEvent(episodeId: UUID(), phase: .end, kind: .tonic, sensorId: "calf", site: nil, start: 1_764_000_000.125,
                          end: 1_764_000_004.5, detectedAt: 1_764_000_002, confidence: 0.75, peak: 3.25, dominantFrequencyHz: nil),
+            EpisodeEvent(episodeId: UUID(), phase: .end, kind: .clonus, sensorId: "ankle", site: .leftAnkle, start: 1_764_000_000,
+                         end: 1_764_000_009.25, detectedAt: 1_764_000_009.25, confidence: 0.5, interrupted: true),
         ]
         for episode in episodes {
             let body = try WireCodec.encode(episode)
             #expect(FlatJSON.withMembers(body) { EpisodeEvent(flat: $0) } == episode)
+            #expect(try JSONDecoder().decode(EpisodeEvent.self, from: body) == episode)
         }
+        // `interrupted` must be true or false: anything else is left to JSONDecoder (which refuses it).
+        let wrong = Data(#"{"episodeId":"6F1B8C2E-3D4A-4B5C-9E8F-0A1B2C3D4E5F","phase":"end","kind":"tonic","sensorId":"s","start":1,"end":2,"detectedAt":2,"confidence":1,"interrupted":"yes"}"#.utf8)
+        #expect(FlatJSON.withMembers(wrong) { EpisodeEvent(flat: $0) } == nil)
+        #expect(throws: (any Error).self) { try JSONDecoder().decode(EpisodeEvent.self, from: wrong) }
     }
 
     @Test func repliesRoundTrip() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SpasmBus
 import SpasmSchema
 import SpasmStore
 import Testing
@@ -44,6 +45,42 @@ struct IdempotencyTests {
         let reversed = try #require(episodes.first { $0.episodeId == b })
         #expect(reversed.end != nil, "an onset arriving after the end does not erase it")
         #expect(reversed.peak == 0.6)
+    }
+
+    /// An interrupted end (detection restarted after a crash) closes an open episode and says
+    /// so; it never replaces an end that was detected, and a detected end replaces it.
+    @Test func interruptedEndsCloseOpenEpisodesButNeverReplaceADetectedEnd() throws {
+        let (database, dir) = try StoreFixtures.database("interrupted")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ingestor = StoreIngestor(database: database)
+        let open = UUID(), ended = UUID(), late = UUID()
+        let t = StoreFixtures.utc("2026-10-24T11:00:00Z")
+        func interrupted(_ id: UUID, lastSeen: Double) throws -> BusMessage {
+            try StoreFixtures.message(EpisodeEvent(episodeId: id, phase: .end, kind: .tonic, sensorId: "ankle-l", site: .leftAnkle,
+                                                   start: t, end: lastSeen, detectedAt: lastSeen, confidence: 0.8, interrupted: true),
+                                      topic: Topic.episode("tonic"), source: "detect")
+        }
+        for id in [open, ended, late] {
+            try ingestor.store([try StoreFixtures.episode(id, .onset, .tonic, start: "2026-10-24T11:00:00Z", site: .leftAnkle)])
+        }
+        try ingestor.store([try StoreFixtures.episode(ended, .end, .tonic, start: "2026-10-24T11:00:00Z", site: .leftAnkle)])
+        try ingestor.store([try interrupted(open, lastSeen: t + 30), try interrupted(ended, lastSeen: t + 30),
+                            try interrupted(late, lastSeen: t + 30)])
+        try ingestor.store([try StoreFixtures.episode(late, .end, .tonic, start: "2026-10-24T11:00:00Z", site: .leftAnkle)])
+        let engine = StoreQueryEngine(database: database, timeZone: .gmt)
+        let episodes = engine.answer(StoreRequest(query: .episodes)).episodes ?? []
+        let closed = try #require(episodes.first { $0.episodeId == open })
+        #expect(closed.end == t + 30)
+        #expect(closed.interrupted == true)
+        let detected = try #require(episodes.first { $0.episodeId == ended })
+        #expect(detected.end == t + 4, "the detected end stays")
+        #expect(detected.interrupted == nil)
+        #expect(detected.peak == 0.6)
+        let replaced = try #require(episodes.first { $0.episodeId == late })
+        #expect(replaced.end == t + 4, "a detected end arriving later wins")
+        #expect(replaced.interrupted == nil)
+        #expect(Describe.episode(closed).contains("30 s, interrupted"))
+        #expect(!Describe.episode(detected).contains("interrupted"))
     }
 
     @Test func theSameFrameTwiceIsOneRow() throws {

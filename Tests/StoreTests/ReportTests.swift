@@ -61,6 +61,19 @@ struct ReportTests {
         #expect(result.spasmResponder && result.nrsResponder)
     }
 
+    @Test func interruptedEpisodesAreShownAsSuch() throws {
+        var (input, dir) = try seededInput()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(!ReportBuilder.html(input).contains("Interrupted episodes"), "nothing to say when there are none")
+        let t = StoreFixtures.utc("2026-09-05T10:00:00Z")
+        input.episodes = [StoredEpisode(person: "me", episodeId: UUID(), kind: .tonic, sensorId: "calf", site: .leftCalf, start: t,
+                                        end: t + 40, detectedAt: t + 2, confidence: 0.8, peak: nil, dominantFrequencyHz: nil,
+                                        confirmed: nil, interrupted: true)]
+        let html = ReportBuilder.html(input)
+        #expect(html.contains("Interrupted episodes <b id=\"interrupted\">1</b>"))
+        #expect(html.contains("detection stopped (a crash or a restart) while they were open"))
+    }
+
     @Test func theReportRendersWithTheExpectedNumbers() throws {
         let (input, dir) = try seededInput()
         defer { try? FileManager.default.removeItem(at: dir) }

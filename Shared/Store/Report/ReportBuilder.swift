@@ -20,6 +20,7 @@ public enum ReportBuilder {
         let totalDiary = stats.map(\.diarySpasms).reduce(0, +)
         let totalDetected = stats.map(\.detectedSpasms).reduce(0, +)
         let falls = stats.map { $0.detected["fall"] ?? 0 }.reduce(0, +)
+        let interrupted = input.episodes.filter { $0.interrupted == true }.count
         let nrsValues = stats.compactMap(\.nrs)
         let meanNRS = nrsValues.isEmpty ? nil : nrsValues.reduce(0, +) / Double(nrsValues.count)
 
@@ -44,7 +45,7 @@ public enum ReportBuilder {
         <h1>Spasm report</h1>
         <div class="meta">Person: <b>\(e(input.person))</b> · Period: <b>\(e(days.labels.first ?? "")) – \(e(days.labels.last ?? ""))</b> (\(days.count) days, \(e(input.timeZone.identifier))) · Generated \(e(localTime(input.generatedAt, input.timeZone)))</div>
         <div class="meta">Current medications: \(medications.isEmpty ? "none recorded" : medications.map { e(Describe.medication($0)) }.joined(separator: "; "))</div>
-        <p class="summary"><span>Diary spasms <b id="total-diary">\(totalDiary)</b></span><span>Detected spasms <b id="total-detected">\(totalDetected)</b></span><span>Falls <b>\(falls)</b></span><span>Mean NRS <b id="mean-nrs">\(meanNRS.map { String(format: "%.1f", $0) } ?? "–")</b></span><span>Treatment changes <b>\(changes.count)</b></span></p>
+        <p class="summary"><span>Diary spasms <b id="total-diary">\(totalDiary)</b></span><span>Detected spasms <b id="total-detected">\(totalDetected)</b></span><span>Falls <b>\(falls)</b></span><span>Mean NRS <b id="mean-nrs">\(meanNRS.map { String(format: "%.1f", $0) } ?? "–")</b></span><span>Treatment changes <b>\(changes.count)</b></span>\(interrupted > 0 ? "<span>Interrupted episodes <b id=\"interrupted\">\(interrupted)</b></span>" : "")</p>
         </header>
 
         """
@@ -57,7 +58,7 @@ public enum ReportBuilder {
         html += section("Body sites", sitesTable(input.statistics.sites))
         html += section("Treatment changes: before and after", comparisonTable(comparisons, timeZone: input.timeZone))
         html += section("Relapses and flare-ups", periodsTable(periods, timeZone: input.timeZone))
-        html += "<p class=\"note\">Diary: what the person recorded (corrections applied). Detected: episodes found by the wearable sensors; episodes the person marked “not a spasm” and falls are not counted as spasms. A ≥30% drop in spasm frequency or NRS is flagged as a response. Days are local (\(e(input.timeZone.identifier))).</p>\n"
+        html += "<p class=\"note\">Diary: what the person recorded (corrections applied). Detected: episodes found by the wearable sensors; episodes the person marked “not a spasm” and falls are not counted as spasms. A ≥30% drop in spasm frequency or NRS is flagged as a response. Days are local (\(e(input.timeZone.identifier))).\(interrupted > 0 ? " Interrupted episodes: detection stopped (a crash or a restart) while they were open; they are counted, and end when the sensor was last seen." : "")</p>\n"
         html += "</body></html>\n"
         return html
     }
