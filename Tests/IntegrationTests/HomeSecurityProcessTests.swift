@@ -112,6 +112,43 @@ struct HomeSecurityProcessTests {
         #expect(starters.count == services.count)
     }
 
+    /// With bus.groupAccess (the systemd install) the group shares data/ and the run
+    /// directory (0770) and the sockets; other users still get nothing.
+    @Test(.enabled(if: isRoot, "needs root: lists the home as another user with runuser -u nobody"))
+    func groupAccessSharesWithTheGroupOnly() async throws {
+        let home = try TestSupport.temporaryHome("modes-group")
+        defer { try? FileManager.default.removeItem(at: home) }
+        try #"{"bus": {"groupAccess": true}}"#.write(to: home.appendingPathComponent("config.json"), atomically: false, encoding: .utf8)
+        let bus = try ChildProcess("spasmwatch-bus", home: home)
+        #expect(await bus.waitForOutput("bus running"), "\(bus.stderr)")
+        let run = home.appendingPathComponent("run"), data = home.appendingPathComponent("data")
+        #expect(try Self.mode(run.path) == 0o770)
+        #expect(try Self.mode(data.path) == 0o770)
+        #expect(try Self.mode(run.appendingPathComponent("bus.lock").path) & 0o007 == 0)
+        let socket = try Self.mode(run.appendingPathComponent("bus-in.sock").path)
+        #expect(socket & 0o060 == 0o060 && socket & 0o007 == 0, "bus-in.sock is \(String(socket, radix: 8))")
+        for dir in [home, run, data] {
+            #expect(try Self.mode(dir.path) & 0o007 == 0)
+            #expect(try await Self.asNobody("/bin/ls", dir.path) != 0, "nobody listed \(dir.path)")
+        }
+        await bus.stop()
+    }
+
+    /// The CLI will not talk through a run directory another user made and anyone can write.
+    @Test(.enabled(if: isRoot, "needs root: makes a folder owned by nobody"))
+    func theCLIRefusesARunDirectoryAnotherUserMade() async throws {
+        let home = try TestSupport.temporaryHome("run-cli")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let planted = try TestSupport.temporaryHome("run-planted")
+        defer { try? FileManager.default.removeItem(at: planted) }
+        chmod(planted.path, 0o777)
+        chown(planted.path, 65534, 65534)
+        try (planted.path + "\n").write(to: home.appendingPathComponent("run.path"), atomically: false, encoding: .utf8)
+        let cli = try ChildProcess("spasmwatch", ["recent"], home: home)
+        #expect(await cli.wait(timeout: 30) != 0)
+        #expect(cli.stderr.contains("refusing the run directory \(planted.path): it belongs to nobody"), "\(cli.stderr)")
+    }
+
     /// A run directory someone else made (or anyone may write), or a symbolic link, is
     /// refused with a message that names it and says what is wrong.
     @Test(.enabled(if: isRoot, "needs root: makes a folder owned by nobody"))
