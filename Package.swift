@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "SpasmSync", path: "Shared/Sync"),
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ", "SpasmSync"], path: "Shared/ZeroMQ"),
         .target(name: "SpasmSchema", dependencies: ["SpasmSync"], path: "Shared/Schema"),
-        .target(name: "SpasmConfig", dependencies: ["SpasmSchema"], path: "Shared/Config"),
+        .target(name: "SpasmConfig", dependencies: ["SpasmSchema", "SpasmSync"], path: "Shared/Config"),
         .target(
             name: "SpasmBus",
             dependencies: ["ZeroMQ", "SpasmSchema", "SpasmConfig", .product(name: "Logging", package: "swift-log")],
@@ -62,8 +62,8 @@ let package = Package(
             dependencies: ["SpasmBus", "SpasmSchema", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "Logging", package: "swift-log")],
             path: "Shared/Store"),
-        .target(name: "SpasmDetection", path: "Shared/Detection"),
-        .target(name: "SpasmSimulation", path: "Shared/Simulation"),
+        .target(name: "SpasmDetection", dependencies: ["SpasmSync"], path: "Shared/Detection"),
+        .target(name: "SpasmSimulation", dependencies: ["SpasmSync"], path: "Shared/Simulation"),
 
         // MARK: Services, one executable each
         .executableTarget(name: "spasmwatch-bus", dependencies: ["SpasmRuntime"], path: "Services/Bus"),

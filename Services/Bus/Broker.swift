@@ -66,8 +66,8 @@ struct BusLock: Sendable {
         let description: String
     }
 
-    static func acquire(home: DataHome) throws -> BusLock {
-        let path = home.runDirectory.appendingPathComponent("bus.lock").path
+    static func acquire(home: DataHome, runDirectory: URL) throws -> BusLock {
+        let path = runDirectory.appendingPathComponent("bus.lock").path
         let fd = open(path, O_RDWR | O_CREAT, 0o600)
         guard fd >= 0 else { throw AlreadyRunning(description: "cannot open \(path): errno \(errno)") }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {

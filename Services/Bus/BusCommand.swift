@@ -19,11 +19,11 @@ struct BusCommand: AsyncParsableCommand {
     func run() async throws {
         LoggingSetup.bootstrap(level: options.level)
         let (home, configuration) = try options.load()
-        try home.prepare(groupAccess: configuration.bus.groupAccess)
         var logger = Logger(label: "spasmwatch-bus")
         logger[metadataKey: "home"] = "\(home.root.path)"
+        let runDirectory = try ServiceEnvironment.prepare(home, configuration: configuration, logger: logger)
 
-        let lock = try BusLock.acquire(home: home)
+        let lock = try BusLock.acquire(home: home, runDirectory: runDirectory)
         let endpoints = Endpoints(home: home, configuration: configuration)
         let context = ZMQContext()
         let security = endpoints.usesCurve ? try BusSecurity.load(home: home) : nil

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SpasmSync
 import SpasmBus
 import SpasmConfig
 import SpasmRuntime
@@ -237,7 +238,7 @@ enum CBench {
 
     static func build(in dir: URL) throws -> String {
         let c = dir.appendingPathComponent("zmq_bench.c"), exe = dir.appendingPathComponent("zmq_bench")
-        try source.write(to: c, atomically: true, encoding: .utf8)
+        try AtomicFile.write(source, to: c)
         let cc = Process()
         cc.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         cc.arguments = ["cc", "-O2", "-o", exe.path, c.path, "-lzmq"]

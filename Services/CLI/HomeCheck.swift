@@ -53,6 +53,11 @@ enum HomeCheck {
         } else if !located.origin.isExplicit {
             say("home \(path) (\(located.origin.description); --home or SPASMWATCH_HOME chooses another)")
         }
+        do {
+            try home.checkRunDirectoryForClient(configuration.bus)
+        } catch let error as RunDirectoryError {
+            throw ValidationError(error.description)
+        }
         if !reportsRunning, BusState.of(home, configuration: configuration) == .notRunning {
             say(notRunning(home))
         }
@@ -85,8 +90,8 @@ enum BusState: Equatable {
     case running, notRunning, unknown
 
     static func of(_ home: DataHome, configuration: Configuration) -> BusState {
-        let lock = home.runDirectory.appendingPathComponent("bus.lock").path
-        let socket = home.runDirectory.appendingPathComponent("bus-out.sock").path
+        let lock = home.runDirectory(configuration.bus).appendingPathComponent("bus.lock").path
+        let socket = home.runDirectory(configuration.bus).appendingPathComponent("bus-out.sock").path
         guard FileManager.default.fileExists(atPath: lock) else {
             // A tcp bus may run on another machine; an ipc bus always has its lock here.
             return configuration.bus.transport == "tcp" ? .unknown : .notRunning

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SpasmSync
 import SpasmConfig
 import SpasmNotify
 import SpasmRuntime
@@ -111,7 +112,11 @@ struct SetupCaregiverCommand: AsyncParsableCommand {
         } catch let error as NotifyConfigError {
             throw ValidationError("\(error.description); nothing was changed")
         }
-        try Self.writeAtomically(try edit.fileContent(), to: file, mode: configuration.bus.groupAccess ? 0o640 : 0o600)
+        do {
+            try AtomicFile.write(try edit.fileContent(), to: file, mode: configuration.bus.groupAccess ? 0o640 : 0o600)
+        } catch let error as AtomicFile.Failure {
+            throw ValidationError(error.description)
+        }
 
         print("saved \(file.path): \(edit.changes.joined(separator: "; ")).")
         print("")
@@ -189,33 +194,6 @@ struct SetupCaregiverCommand: AsyncParsableCommand {
         for name in routing.immediate { rows.append(["  \(name)", "at once", channels(name)]) }
         if rules.caregivers(person: person).isEmpty { rows.append(["  ", NotifyRules.noCaregiverWarning, ""]) }
         return Format.table(rows)
-    }
-
-    /// Temporary file beside the target, flushed to disk, then renamed over it: a reader
-    /// (notify reloading) sees the old file or the new one, never half of one.
-    static func writeAtomically(_ data: Data, to url: URL, mode: Int) throws {
-        let directory = url.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
-        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, mode_t(mode))
-        guard fd >= 0 else { throw ValidationError("cannot write \(temporary.path): \(String(cString: strerror(errno)))") }
-        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
-        do {
-            fchmod(fd, mode_t(mode))  // whatever the umask
-            try handle.write(contentsOf: data)
-            try handle.synchronize()
-            try handle.close()
-        } catch {
-            unlink(temporary.path)
-            throw ValidationError("cannot write \(temporary.path): \(error.localizedDescription)")
-        }
-        guard rename(temporary.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary.path)
-            throw ValidationError("cannot replace \(url.path): \(reason)")
-        }
-        let dir = open(directory.path, O_RDONLY)
-        if dir >= 0 { fsync(dir); close(dir) }
     }
 }
 

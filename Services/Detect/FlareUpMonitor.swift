@@ -6,10 +6,11 @@ import SpasmReliability
 import SpasmSchema
 
 /// Watches diary entries and detected episodes for flare-ups (FlareUpModel) and sends one
-/// alert when one begins. Its state lives in the data home, so a restart loses nothing.
-/// Only detector instance 0 runs it.
+/// alert when one begins. Its state lives in the detector's database (DetectStateTable, part
+/// "flare-up"), so a restart loses nothing. Only detector instance 0 runs it.
 final class FlareUpMonitor: Sendable {
-    let url: URL
+    static let part = "flare-up"
+    let table: DetectStateTable
     let calendar: Calendar
     let person: String
     let logger: Logger
@@ -17,14 +18,16 @@ final class FlareUpMonitor: Sendable {
     /// Re-alert at most this often while a flare-up lasts.
     static let realertAfter: Double = 7 * 86_400
 
-    init(url: URL, timeZone: TimeZone, person: String, logger: Logger, now: Double = Date().timeIntervalSince1970) {
-        self.url = url
+    /// `legacyFile`: the JSON file an earlier version kept (`flare-up.json`).
+    init(table: DetectStateTable, adopting legacyFile: URL? = nil, timeZone: TimeZone, person: String, logger: Logger,
+         now: Double = Date().timeIntervalSince1970) {
+        self.table = table
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         self.calendar = calendar
         self.person = person
         self.logger = logger
-        let loaded = (try? Data(contentsOf: url)).flatMap { try? JSONDecoder().decode(FlareUpModel.self, from: $0) }
+        let loaded = table.load(Self.part, as: FlareUpModel.self, adopting: legacyFile, logger: logger)
         model = Locked(loaded ?? FlareUpModel(monitoringSince: now))
     }
 
@@ -81,7 +84,11 @@ final class FlareUpMonitor: Sendable {
     }
 
     func save() {
-        guard let data = model.withLock({ try? JSONEncoder().encode($0) }) else { return }
-        try? data.write(to: url, options: .atomic)
+        let snapshot = model.withLock { $0 }
+        do {
+            try table.save(Self.part, snapshot)
+        } catch {
+            logger.error("cannot save the flare-up state", metadata: ["error": "\(error)"])
+        }
     }
 }

@@ -13,6 +13,8 @@ import SpasmSchema
 final class OpenEpisodeLog: Sendable {
     let database: DatabaseQueue
     let url: URL
+    /// Detection's learned state, in the same file (DetectStateTable).
+    let state: DetectStateTable
 
     init(url: URL) throws {
         self.url = url
@@ -41,7 +43,9 @@ final class OpenEpisodeLog: Sendable {
                 CREATE INDEX open_episode_sensor ON open_episode(sensorId);
                 """)
         }
+        migrator.registerMigration("v2 detect state", migrate: DetectStateTable.migrate)
         try migrator.migrate(database)
+        state = DetectStateTable(database: database)
     }
 
     /// Opens the log; a file that cannot be opened is moved aside (`.broken-<time>`) and a

@@ -5,7 +5,8 @@ import SpasmDetection
 
 /// What detection learned from the person, per sensor: a sensitivity offset moved by their
 /// answers to "was this a spasm?" and by diary spasms the sensor missed, within safe bounds.
-/// Kept in the data home across restarts; every change is logged with its reason.
+/// Kept across restarts in the detector's database (DetectStateTable, part "sensitivity");
+/// every change is logged with its reason.
 final class SensitivityStore: Sendable {
     /// Never less sensitive than thresholds ×1.15, never more than ×0.9 (DetectorSettings'
     /// amplitude scale is 1 − 0.25 × offset).
@@ -39,17 +40,18 @@ final class SensitivityStore: Sendable {
         var episodes: [UUID: RecentEpisode] = [:]
     }
 
-    let url: URL
+    static let part = "sensitivity"
+    let table: DetectStateTable
     let base: DetectorSettings
     let logger: Logger
     private let state: Locked<State>
 
-    init(url: URL, base: DetectorSettings = .init(), logger: Logger) {
-        self.url = url
+    /// `legacyFile`: the JSON file an earlier version kept (`<instance>-learning.json`).
+    init(table: DetectStateTable, adopting legacyFile: URL? = nil, base: DetectorSettings = .init(), logger: Logger) {
+        self.table = table
         self.base = base
         self.logger = logger
-        let loaded = (try? Data(contentsOf: url)).flatMap { try? JSONDecoder().decode(State.self, from: $0) } ?? State()
-        state = Locked(loaded)
+        state = Locked(table.load(Self.part, as: State.self, adopting: legacyFile, logger: logger) ?? State())
     }
 
     func settings(for sensorId: String) -> DetectorSettings {
@@ -119,12 +121,11 @@ final class SensitivityStore: Sendable {
     }
 
     func save() {
-        let data = state.withLock { try? JSONEncoder().encode($0) }
-        guard let data else { return }
+        let snapshot = state.withLock { $0 }
         do {
-            try data.write(to: url, options: .atomic)
+            try table.save(Self.part, snapshot)
         } catch {
-            logger.error("cannot save learning state", metadata: ["path": "\(url.path)", "error": "\(error)"])
+            logger.error("cannot save learning state", metadata: ["error": "\(error)"])
         }
     }
 }

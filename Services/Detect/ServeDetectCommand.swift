@@ -33,17 +33,19 @@ struct ServeDetectCommand: AsyncParsableCommand {
         let receipts = try environment.subscribe([Topic.stored(instance)])
         let sender = ReliableSender(outbox: outbox, publisher: environment.publisher, receipts: receipts,
                                     counters: counters, logger: logger)
-        let learning = SensitivityStore(url: environment.home.dataDirectory.appendingPathComponent("\(instance)-learning.json"),
+        // One SQLite file per instance: its open episodes and what it learned.
+        let openEpisodes = try OpenEpisodeLog.openOrReset(
+            url: environment.home.dataDirectory.appendingPathComponent("\(instance)-open-episodes.sqlite"), logger: logger)
+        let learning = SensitivityStore(table: openEpisodes.state,
+                                        adopting: environment.home.dataDirectory.appendingPathComponent("\(instance)-learning.json"),
                                         logger: logger)
         let engine = DetectionEngine(configuration: configuration.detect, learning: learning,
                                      alerts: AlertWriter(person: configuration.person, timeZone: timeZone))
         let flare = split.index == 0
-            ? FlareUpMonitor(url: environment.home.dataDirectory.appendingPathComponent("flare-up.json"), timeZone: timeZone,
-                             person: configuration.person, logger: logger)
+            ? FlareUpMonitor(table: openEpisodes.state, adopting: environment.home.dataDirectory.appendingPathComponent("flare-up.json"),
+                             timeZone: timeZone, person: configuration.person, logger: logger)
             : nil
 
-        let openEpisodes = try OpenEpisodeLog.openOrReset(
-            url: environment.home.dataDirectory.appendingPathComponent("\(instance)-open-episodes.sqlite"), logger: logger)
         let actionSender = ActionSender(sender: sender, learning: learning, openEpisodes: openEpisodes, counters: counters, logger: logger)
         await actionSender.closeLeftOpen()
 

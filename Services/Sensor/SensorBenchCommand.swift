@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SpasmSync
 import SpasmBus
 import SpasmConfig
 import SpasmProducer
@@ -23,7 +24,7 @@ struct SensorBenchCommand: AsyncParsableCommand {
         let home = URL(fileURLWithPath: "/tmp/sw-sensor-bench-\(getpid())")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: home) }
-        try #"{"sensor": {"httpPort": 0}}"#.write(to: home.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        try AtomicFile.write(#"{"sensor": {"httpPort": 0}}"#, to: home.appendingPathComponent("config.json"))
         let bin = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         let bus = try launch(bin.appendingPathComponent("spasmwatch-bus"), [], home: home)
         try await Task.sleep(for: .seconds(1))

@@ -25,7 +25,7 @@ struct StoreCommand: AsyncParsableCommand {
         let environment = try ServiceEnvironment(service: ServiceName.store, instance: "store", options: options)
         let settings = environment.configuration.store
         let logger = environment.logger
-        let lock = try SingleInstanceLock(file: environment.home.runDirectory.appendingPathComponent("store.lock"))
+        let lock = try SingleInstanceLock(file: environment.home.runDirectory(environment.configuration.bus).appendingPathComponent("store.lock"))
         defer { lock.release() }
         let timeZone = try StoreCommand.timeZone(environment.configuration.timeZone)
         let database = try AppDatabase(url: environment.home.database, logger: logger)

@@ -1,4 +1,5 @@
 import Foundation
+import SpasmSync
 import SpasmConfig
 import ZeroMQ
 
@@ -22,7 +23,7 @@ public struct BusSecurity: Sendable {
         let client = try pair(named: "client", in: dir)
         let localAllowed = allowed.appendingPathComponent("local.public")
         if !FileManager.default.fileExists(atPath: localAllowed.path) {
-            try client.publicKey.write(to: localAllowed, atomically: true, encoding: .utf8)
+            try AtomicFile.write(client.publicKey, to: localAllowed)
         }
         return BusSecurity(serverPublicKey: server.publicKey, clientPublicKey: client.publicKey,
                            clientSecretKey: client.secretKey, serverSecretKey: server.secretKey)
@@ -49,7 +50,7 @@ public struct BusSecurity: Sendable {
         // Write the secret with 0600 before it holds anything, then the public key.
         _ = FileManager.default.createFile(atPath: secretFile.path, contents: Data(keys.secretKey.utf8),
                                        attributes: [.posixPermissions: 0o600])
-        try keys.publicKey.write(to: publicFile, atomically: true, encoding: .utf8)
+        try AtomicFile.write(keys.publicKey, to: publicFile)
         // Another process may have raced us: whatever is on disk now wins.
         let onDisk = try String(contentsOf: secretFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         return (try CurveKeys.publicKey(forSecret: onDisk), onDisk)

@@ -39,6 +39,10 @@ public struct BusSettings: Codable, Sendable, Equatable {
     public var groupAccess: Bool = false
     /// Heartbeat interval, seconds.
     public var heartbeatSeconds: Double = 1
+    /// The folder for the ipc sockets; empty = `<home>/run`, or a private folder under /tmp
+    /// when the home's path is too long for a socket path (recorded in `<home>/run.path`).
+    /// The systemd install sets `/run/spasmwatch`.
+    public var runDirectory: String = ""
     public init() {}
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SpasmSync
 
 /// A Swift port of the event scoring in `../shared/eval/score.py`, i.e. timescoring's
 /// `EventScoring` (SzCORE) with tolerance 1 s before / 2 s after a labelled event, no
@@ -216,7 +217,7 @@ public enum EventScorer {
             let text = RecordingScanner.csv(rows)
             dets[rec.name] = EpisodeRow.read(csvText: text)
             if let dir = writeTo {
-                try text.write(to: dir.appendingPathComponent(rec.name + ".detections.csv"), atomically: true, encoding: .utf8)
+                try AtomicFile.write(text, to: dir.appendingPathComponent(rec.name + ".detections.csv"))
             }
         }
         return try evaluate(datasetDirectory: datasetDirectory, detections: dets)

@@ -23,10 +23,15 @@ public struct CommonOptions: ParsableArguments, Sendable {
     public func locateHome() -> DataHome.Located { DataHome.locate(option: home) }
 
     /// Home and configuration, with a readable error on a bad setting.
+    /// Sets the umask first (owner-only, or owner and group with `bus.groupAccess`), so
+    /// nothing this process writes is readable by other local users.
     public func load() throws -> (DataHome, Configuration) {
+        FileModes.applyUmask(groupAccess: false)
         let home = dataHome()
         do {
-            return (home, try ConfigurationLoader.load(home: home, overrides: overrides))
+            let configuration = try ConfigurationLoader.load(home: home, overrides: overrides)
+            FileModes.applyUmask(groupAccess: configuration.bus.groupAccess)
+            return (home, configuration)
         } catch let error as ConfigurationError {
             throw ValidationError(error.description)
         }

@@ -22,7 +22,6 @@ public final class ServiceEnvironment: Sendable {
 
     public init(service: String, instance: String, options: CommonOptions) throws {
         let (home, configuration) = try options.load()
-        try home.prepare(groupAccess: configuration.bus.groupAccess)
         self.service = service
         self.instance = instance
         self.home = home
@@ -30,11 +29,28 @@ public final class ServiceEnvironment: Sendable {
         var logger = Logger(label: service)
         logger[metadataKey: "instance"] = "\(instance)"
         self.logger = logger
+        _ = try ServiceEnvironment.prepare(home, configuration: configuration, logger: logger)
         context = ZMQContext()
         address = try BusAddress.resolve(home: home, configuration: configuration)
         endpoints = Endpoints(home: home, configuration: configuration)
         publisher = try BusPublisher(context: context, address: address, source: instance,
                                      person: configuration.person, counters: counters, logger: logger)
+    }
+
+    /// Makes the home's folders and checks or makes the run directory (refusing one another
+    /// user could take over), then takes away what an older home gave to other users, and
+    /// says so. Returns the run directory.
+    public static func prepare(_ home: DataHome, configuration: Configuration, logger: Logger) throws -> URL {
+        let groupAccess = configuration.bus.groupAccess
+        try home.prepare(groupAccess: groupAccess)
+        let run = try home.prepareRunDirectory(configuration.bus)
+        if let note = run.note { logger.warning("\(note)") }
+        let tightened = home.tighten(groupAccess: groupAccess, runDirectory: run.url)
+        if tightened > 0 {
+            logger.notice("tightened \(tightened) files and folders to \(groupAccess ? "owner and group" : "owner-only")",
+                          metadata: ["home": "\(home.root.path)"])
+        }
+        return run.url
     }
 
     /// A subscriber on this service's context, counting into its counters.

@@ -1,4 +1,5 @@
 import Foundation
+import SpasmSync
 
 /// One row of `manifest.json` in the eval format of `shared/eval/dev`.
 public struct RecordingManifestEntry: Sendable, Codable, Equatable {
@@ -83,7 +84,7 @@ public enum RecordingWriter {
     public static func writeLabels(_ events: [TruthEvent], to url: URL) throws {
         var s = "start,end,kind\n"
         for e in events { s += String(format: "%.3f,%.3f,", e.start, e.end) + e.kind.rawValue + "\n" }
-        try s.write(to: url, atomically: true, encoding: .utf8)
+        try AtomicFile.write(s, to: url)
     }
 
     /// Write `manifest.json` (`{"definitions": …, "recordings": [...]}`) in `directory`.
@@ -93,7 +94,7 @@ public enum RecordingWriter {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data = try enc.encode(Manifest(definitions: definitions, recordings: entries))
-        try data.write(to: directory.appendingPathComponent("manifest.json"), options: .atomic)
+        try AtomicFile.write(data, to: directory.appendingPathComponent("manifest.json"))
     }
 }
 

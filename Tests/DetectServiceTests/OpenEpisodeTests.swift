@@ -11,9 +11,10 @@ import Testing
 struct OpenEpisodeTests {
     static let t0 = 1_764_072_000.0
 
-    func engine(_ dir: URL) -> DetectionEngine {
+    func engine(_ dir: URL) throws -> DetectionEngine {
         DetectionEngine(configuration: DetectSettings(),
-                        learning: SensitivityStore(url: dir.appendingPathComponent("learning.json"), logger: .init(label: "t")),
+                        learning: SensitivityStore(table: try OpenEpisodeLog(url: dir.appendingPathComponent("learning.sqlite")).state,
+                                                   logger: .init(label: "t")),
                         alerts: AlertWriter(person: "me", timeZone: .gmt))
     }
 
@@ -34,7 +35,7 @@ struct OpenEpisodeTests {
     @Test func newLearnedSettingsEndWhatTheOldDetectorHadOpenAsInterrupted() async throws {
         let dir = try TestSupport.temporaryHome("open-reload")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let engine = engine(dir)
+        let engine = try engine(dir)
         let (onset, frameEnd) = await feedUntilOnset(engine)
         let episode = try #require(onset)
         #expect(await engine.lastSeenOfOpenEpisodes() == ["calf": frameEnd])
@@ -51,7 +52,7 @@ struct OpenEpisodeTests {
     @Test func aNewSampleRateEndsTheOpenEpisodeAsInterrupted() async throws {
         let dir = try TestSupport.temporaryHome("open-rate")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let engine = engine(dir)
+        let engine = try engine(dir)
         let episode = try #require(await feedUntilOnset(engine).0)
         let frame = SensorFrame(sensorId: "calf", kind: .emg, placement: .leftCalf, sampleRate: 500, channels: 1,
                                 unit: .millivolts, firstSampleTime: Self.t0 + 60, sampleCount: 50)

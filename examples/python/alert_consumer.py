@@ -20,22 +20,17 @@ import zmq
 
 
 def run_directory(home):
-    """<home>/run, or /tmp/spasmwatch-<uid>-<hash> when socket paths would pass 107 bytes
-    (the same rule as the Swift DataHome.runDirectory: FNV-1a 64 of the home path, base 36)."""
+    """<home>/run, or the folder the services recorded in <home>/run.path (a private folder
+    under /tmp when socket paths would pass 107 bytes, /run/spasmwatch under systemd)."""
     home = os.path.abspath(home)
-    normal = os.path.join(home, "run")
-    if len(os.path.join(normal, "store-query.sock").encode()) <= 100:
-        return normal
-    h = 1469598103934665603
-    for byte in home.encode():
-        h = ((h ^ byte) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
-    digits, text = "0123456789abcdefghijklmnopqrstuvwxyz", ""
-    while True:
-        h, r = divmod(h, 36)
-        text = digits[r] + text
-        if h == 0:
-            break
-    return "/tmp/spasmwatch-%d-%s" % (os.getuid(), text)
+    try:
+        with open(os.path.join(home, "run.path")) as f:
+            recorded = f.read().strip()
+        if recorded.startswith("/"):
+            return recorded
+    except OSError:
+        pass
+    return os.path.join(home, "run")
 
 
 def default_endpoint():

@@ -29,6 +29,11 @@ import zmq
 def default_endpoint():
     home = os.environ.get("SPASMWATCH_HOME") or os.path.join(os.getcwd(), ".spasmwatch")
     run = os.path.join(os.path.abspath(home), "run")
+    try:  # the services record a run directory other than <home>/run here
+        with open(os.path.join(os.path.abspath(home), "run.path")) as f:
+            run = f.read().strip() or run
+    except OSError:
+        pass
     return "ipc://" + os.path.join(run, "sensor-producers.sock")
 
 
