@@ -255,6 +255,11 @@ enum PhonePage {
             setQueue(queue().filter((x) => x.entryId !== entry.entryId));
             sent++;
             if (announce && answer.saved) flash(`Saved ✓ ${answer.saved.summary}`);
+          } else if (response.status === 400 && answer.field === "sentAt") {
+            // This phone's clock is too far off to correct: the entry is fine and stays here
+            // until the date and time are set (then it is sent with a good sentAt).
+            flash(answer.error || "This phone's clock is off: set its date and time.", true);
+            break;
           } else if (response.status === 400 || response.status === 413) {
             // Refused: it never will be accepted; say why and drop it.
             setQueue(queue().filter((x) => x.entryId !== entry.entryId));

@@ -129,6 +129,32 @@ struct PhonePageBrowserTests {
         await bus.stop()
     }
 
+    /// A phone whose clock is days off: the server refuses the entry for its `sentAt`
+    /// (a clock is corrected by at most 24 hours). Seen: the page dropped every entry it
+    /// had kept. Now it keeps it, and says to set the phone's date and time.
+    @Test(.enabled(if: PhonePageBrowserTests.unavailableReason == nil, "\(PhonePageBrowserTests.unavailableReason ?? "")"))
+    func anEntryRefusedForThePhonesClockStaysOnThePhone() async throws {
+        let home = try TestSupport.temporaryHome("page-clock")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let bus = try ChildProcess("spasmwatch-bus", home: home)
+        #expect(await bus.waitForOutput("bus running"))
+        let manual = try await ManualProcess.start(home: home)
+        let devtools = SecondHost.freePort(on: "127.0.0.1")
+        var arguments = ["--headless=new", "--disable-gpu", "--no-first-run", "--user-data-dir=\(home.appendingPathComponent("chromium").path)",
+                         "--remote-debugging-port=\(devtools)", "--window-size=412,915", "\(manual.base)/"]
+        if getuid() == 0 { arguments.insert("--no-sandbox", at: 0) }
+        let browser = try ChildProcess(Self.chromium!, arguments, home: home)
+        defer { browser.signal(SIGKILL) }
+        #expect(await browser.waitForOutput("DevTools listening on", timeout: 60))
+        let (status, output) = try await Self.driver(devtools, "\(manual.base)/", "spasm-clock-off")
+        #expect(status == 0, "driver: \(output)")
+        let entryId = try #require(output.split(separator: "\n").last.map(String.init))
+        let entries = try await http("GET", "\(manual.base)/api/entries").json()["entries"] as? [[String: Any]] ?? []
+        #expect(!entries.contains { ($0["entryId"] as? String)?.lowercased() == entryId.lowercased() }, "not stored with a wrong time")
+        await manual.process.stop()
+        await bus.stop()
+    }
+
     /// notify says there is no caregiver (heartbeat `warning.caregiver`): the page says so.
     @Test func thePageShowsNotifysCaregiverWarning() async throws {
         let home = try TestSupport.temporaryHome("page-warning")

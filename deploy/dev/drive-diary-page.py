@@ -10,6 +10,9 @@ Steps:
   spasm-offline  the same while the server is unreachable; waits until the page says it
                  kept the entry on the phone; prints the entry's id
   wait-sent      waits until the phone's queue is empty again (the page re-sent it)
+  spasm-clock-off  the same with the phone's clock 3 days ahead: the server refuses the
+                 entry for its sentAt; waits until the page says so and still keeps the
+                 entry; prints the entry's id
   inspect-alerts waits until a critical alert is pinned; prints JSON: what is first on the
                  page, the card's colour and buttons (with sizes), the routine summary line,
                  the warnings, and where "Spasm now" starts against the screen's height
@@ -148,6 +151,13 @@ def main():
         wait_for(tools, "document.getElementById('status').textContent.includes('1 on this phone')",
                  "the page says it kept the entry on the phone")
         wait_for(tools, f"queue().some(e => e.entryId === '{entry_id}')", "the entry waits in localStorage")
+        print(entry_id)
+    elif step == "spasm-clock-off":
+        tools.evaluate("if (!window.__realNow) { window.__realNow = Date.now; Date.now = () => window.__realNow() + 3 * 86400 * 1000; } true")
+        entry_id, _ = tap_spasm(tools, "left-calf", "tonic", 2)
+        wait_for(tools, "document.getElementById('flash').textContent.includes('clock')",
+                 "the page says the phone's clock is off")
+        wait_for(tools, f"queue().some(e => e.entryId === '{entry_id}')", "the entry stays on the phone")
         print(entry_id)
     elif step == "wait-sent":
         wait_for(tools, "queue().length === 0 && document.getElementById('status').textContent === 'online'",
