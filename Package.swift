@@ -70,6 +70,7 @@ let package = Package(
         .executableTarget(
             name: "spasmwatch-sensor",
             dependencies: ["SpasmRuntime", "SpasmSimulation", "SpasmProducer", .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             path: "Services/Sensor"),
         .executableTarget(

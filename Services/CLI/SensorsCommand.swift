@@ -65,7 +65,10 @@ struct SensorsListCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await SensorsFailure.reporting {
-            let sensors = try await SensorsConnection.send(SensorRequest(op: .list), options: options).sensors ?? []
+            let reply = try await SensorsConnection.send(SensorRequest(op: .list), options: options)
+            let sensors = reply.sensors ?? []
+            let (home, configuration) = try options.load()
+            let loss = await FrameLoss.fetch(accepted: reply.acceptedFrames ?? [:], home: home, configuration: configuration)
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
@@ -76,15 +79,22 @@ struct SensorsListCommand: AsyncParsableCommand {
                 print("No sensors: none has sent a frame in the last day.")
                 return
             }
-            print(Self.table(sensors, now: Date().timeIntervalSince1970))
+            print(Self.table(sensors, now: Date().timeIntervalSince1970, loss: loss))
             let watched = sensors.filter(\.watched).count
             print("")
             print("\(sensors.count) sensor(s), \(watched) worn: only worn sensors that are not test sensors raise \"sensor is silent\".")
             print("Remove one no longer used: spasmwatch sensors forget ID")
+            if loss.stored == nil {
+                print("Frames lost on the way to storage: unknown (spasmwatch-store is not answering).")
+            }
+            let known = Set(sensors.map(\.sensorId))
+            for line in loss.losses where !known.contains(line.sensorId) {
+                print("LOSS: \(line.sensorId) (forgotten since): \(line.lost) of \(line.accepted) frames accepted were never stored")
+            }
         }
     }
 
-    static func table(_ sensors: [SensorStatus], now: Double) -> String {
+    static func table(_ sensors: [SensorStatus], now: Double, loss: FrameLoss? = nil) -> String {
         var rows = [["SENSOR", "PERSON", "KIND", "SITE", "RATE", "STATE", "LAST FRAME", "ACCEPTED", "REJECTED", "LOSS", "CLOCK JUMPS"]]
         for s in sensors {
             let state: String
@@ -96,7 +106,10 @@ struct SensorsListCommand: AsyncParsableCommand {
                 let sent = max(0, s.lastFrameTime - (s.sendingSince ?? s.lastFrameTime))
                 state = "not yet worn (\(Int(sent)) s sent)"
             }
-            let lossText = s.samplesLost == 0 ? "0" : "\(s.samplesLost) samples in gaps"
+            var lossParts: [String] = []
+            if let lost = loss?.lost(s.sensorId), lost > 0 { lossParts.append("\(lost) frames not stored") }
+            if s.samplesLost > 0 { lossParts.append("\(s.samplesLost) samples in gaps") }
+            let lossText = lossParts.isEmpty ? "0" : lossParts.joined(separator: "; ")
             let jumps = (s.clockJumps ?? 0) == 0 ? "0"
                 : "\(s.clockJumps ?? 0) (last \(String(format: "%+.1f", s.lastClockJumpSeconds ?? 0)) s)"
             rows.append([s.sensorId, s.person ?? "-", s.kind.rawValue, s.placement.rawValue, String(format: "%.0f Hz", s.sampleRate),

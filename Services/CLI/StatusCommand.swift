@@ -86,6 +86,12 @@ struct StatusCommand: AsyncParsableCommand, ReportsWhetherRunning {
             }
             Format.printTable(sensorRows)
         }
+        let lossLines = await Self.frameLoss(home: home, configuration: configuration)
+        if !lossLines.isEmpty {
+            print("")
+            print("Loss between sensor ingestion and storage:")
+            for line in lossLines { print("  \(line)") }
+        }
         do {
             print("")
             print("Endpoints:")
@@ -153,5 +159,17 @@ enum Format {
     /// Rows as aligned columns (the last column is not padded).
     static func table(_ rows: [[String]]) -> String {
         TextTable.render(rows)
+    }
+}
+
+extension StatusCommand {
+    /// Frames accepted by sensor ingestion and never stored (FrameLoss); empty when none, or
+    /// when ingestion does not answer (the table above shows it missing).
+    static func frameLoss(home: DataHome, configuration: Configuration) async -> [String] {
+        let endpoint = Endpoints(home: home, configuration: configuration).sensorRequests
+        guard let data = await RequestClient.ask(try! WireCodec.encode(SensorRequest(op: .list)), endpoint: endpoint, timeout: 3),
+              let reply = try? JSONDecoder().decode(SensorReply.self, from: data), let accepted = reply.acceptedFrames else { return [] }
+        let loss = await FrameLoss.fetch(accepted: accepted, home: home, configuration: configuration)
+        return loss.statusLines
     }
 }

@@ -40,7 +40,8 @@ enum HTTPEndpoint {
             }
             let peer = context.peer
             let reply = core.ingest(json: Data(buffer: body), binary: nil, via: "http", producerKey: "http:" + peer)
-            let status: HTTPResponse.Status = reply.ok ? .ok : reply.reason == "rate-limit" ? .tooManyRequests : .badRequest
+            let status: HTTPResponse.Status = reply.ok ? .ok : reply.reason == "rate-limit" ? .tooManyRequests
+                : reply.reason == ProducerReply.unavailable ? .serviceUnavailable : .badRequest
             return json(reply, status: status)
         }
         router.get("/api/sensors") { _, _ -> Response in

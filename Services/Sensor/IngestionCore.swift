@@ -81,7 +81,16 @@ final class IngestionCore: Sendable {
         var lastPrune: Double = 0
     }
 
-    init(publisher: BusPublisher, counters: CounterSet, settings: SensorSettings, logger: Logger, person: String = "me") {
+    /// When set, frames are accepted only while the bus is connected; otherwise the reply is
+    /// "unavailable" (nothing is published into a bus that would drop it).
+    let link: BusLink?
+    /// When set, accepted frames are counted per sensor on disk before the reply.
+    let acceptedCounts: AcceptedCounts?
+
+    init(publisher: BusPublisher, counters: CounterSet, settings: SensorSettings, logger: Logger, person: String = "me",
+         link: BusLink? = nil, acceptedCounts: AcceptedCounts? = nil) {
+        self.link = link
+        self.acceptedCounts = acceptedCounts
         self.publisher = publisher
         self.counters = counters
         self.settings = settings
@@ -95,8 +104,21 @@ final class IngestionCore: Sendable {
                 now: Double = Date().timeIntervalSince1970) -> ProducerReply {
         var outgoing: [[Data]] = []
         let reply = ingest(json: json, binary: binary, via: via, producerKey: producerKey, now: now, outgoing: &outgoing)
-        publisher.publish(batch: outgoing)
+        deliver(outgoing)
         return reply
+    }
+
+    /// Saves the accepted counts, then hands the batch to the bus: call it before replying.
+    func deliver(_ outgoing: [[Data]]) {
+        if let acceptedCounts {
+            do {
+                try acceptedCounts.save()
+            } catch {
+                counters.add("counts.save_failed")
+                logger.error("could not save accepted frame counts", metadata: ["error": "\(error)"])
+            }
+        }
+        publisher.publish(batch: outgoing)
     }
 
     /// Checks one frame and adds what it publishes to `outgoing` (stamped, in order); the
@@ -104,6 +126,12 @@ final class IngestionCore: Sendable {
     func ingest(json: Data, binary: Data?, via: String, producerKey: String, now: Double,
                 outgoing: inout [[Data]]) -> ProducerReply {
         var seq: UInt64?
+        if let link, let problem = link.problem() {
+            // PUB would drop it: never answer "accepted" for a frame that goes nowhere.
+            counters.add("frames.unavailable")
+            return ProducerReply(ok: false, error: "not accepted: \(problem); send this frame again in a moment (the SDK and the examples retry by themselves)",
+                                 reason: ProducerReply.unavailable, seq: FlatJSON.withMembers(json) { $0.value("seq")?.uint64 })
+        }
         do {
             let frame = try FrameValidator.validate(json: json, binary: binary, maxBytes: settings.maxFrameBytes, now: now)
             seq = frame.producerSeq
@@ -120,6 +148,7 @@ final class IngestionCore: Sendable {
             let body = try header.fastJSON() ?? WireCodec.encode(header)
             outgoing.append(try publisher.stamp(topic: Topic.sensorFrame(frame.sensorId), type: SensorFrame.messageType,
                                                 id: .fastRandom(), person: nil, bodyJSON: body, payload: frame.payload))
+            acceptedCounts?.add(frame.sensorId)
             counters.add("frames.accepted")
             counters.add("samples.accepted", Int64(frame.sampleCount))
             return ProducerReply(ok: true, sensorId: frame.sensorId, accepted: frame.sampleCount, seq: frame.producerSeq)
@@ -375,7 +404,7 @@ final class IngestionCore: Sendable {
             let request = try JSONDecoder().decode(SensorRequest.self, from: data)
             switch request.op {
             case .list:
-                reply = SensorReply(ok: true, sensors: sensorStatuses())
+                reply = SensorReply(ok: true, sensors: sensorStatuses(), acceptedFrames: try? acceptedCounts?.all())
             case .forget:
                 guard let id = request.sensorId, !id.isEmpty else {
                     reply = SensorReply(ok: false, error: "forget needs a sensorId")

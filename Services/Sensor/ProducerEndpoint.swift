@@ -90,7 +90,7 @@ final class ProducerEndpoint: Service, Sendable {
                     replies.append(hasDelimiter ? [identity, Data(), reply.fastJSON()] : [identity, reply.fastJSON()])
                 }
                 // Frames reach the bus before their producers hear "accepted".
-                core.publisher.publish(batch: outgoing)
+                core.deliver(outgoing)
                 outgoing.removeAll(keepingCapacity: true)
                 for reply in replies { _ = try? socket.send(reply, dontWait: true) }
                 replies.removeAll(keepingCapacity: true)

@@ -32,8 +32,14 @@ struct ServeCommand: AsyncParsableCommand {
         LoggingSetup.bootstrap(level: options.level)
         let environment = try ServiceEnvironment(service: ServiceName.sensor, instance: "sensor", options: options)
         let settings = environment.configuration.sensor
+        // "accepted" only while the bus is connected, and counted on disk per sensor first.
+        let link = BusLink(publisher: environment.publisher, heartbeatSeconds: environment.configuration.bus.heartbeatSeconds)
+        let acceptedCounts = try AcceptedCounts(url: AcceptedCounts.url(dataDirectory: environment.home.dataDirectory))
         let core = IngestionCore(publisher: environment.publisher, counters: environment.counters, settings: settings,
-                                 logger: environment.logger, person: environment.configuration.person)
+                                 logger: environment.logger, person: environment.configuration.person,
+                                 link: link, acceptedCounts: acceptedCounts)
+        let busBeats = try environment.subscribe([Topic.heartbeat(ServiceName.bus)], queueCapacity: 100)
+        let watch = BusLinkWatch(link: link, subscriber: busBeats, counters: environment.counters, logger: environment.logger)
         let security = environment.endpoints.usesCurve ? try BusSecurity.load(home: environment.home) : nil
         // With CURVE (tcp), the ZAP handler checks producers' keys; its thread runs until the context ends.
         if security != nil {
@@ -51,7 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
             let beat = core.heartbeatSensors()
             return (info: beat.info, sensors: Optional(beat.sensors))
         }
-        var services: [any Service] = [heartbeat, producers, http, requests]
+        var services: [any Service] = [heartbeat, producers, http, requests, watch]
         if demo {
             services.append(DemoSensors(endpoint: environment.endpoints.sensorProducers, security: security,
                                         logger: environment.logger))
@@ -59,7 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
         environment.logger.info("sensor ingestion ready", metadata: [
             "producers": "\(environment.endpoints.sensorProducers)", "http": "\(environment.endpoints.sensorHTTP)",
             "requests": "\(environment.endpoints.sensorRequests)"])
-        try await environment.run(services)
+        try await environment.run(services, closing: [busBeats])
     }
 }
 

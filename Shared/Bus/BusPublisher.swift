@@ -16,6 +16,8 @@ public final class BusPublisher: Sendable {
     private let queue: HandoffQueue<[Data]>
     private let counters: CounterSet
     private let thread: SocketThread
+    /// Whether the PUB socket has a live connection to the bus (its socket monitor's last word).
+    private let linked: Locked<Bool>
 
     /// Connects a publisher to the bus's publish endpoint.
     public init(context: ZMQContext, address: BusAddress, source: String, person: String = Person.defaultId,
@@ -27,8 +29,11 @@ public final class BusPublisher: Sendable {
         let queue = HandoffQueue<[Data]>(capacity: queueCapacity)
         self.queue = queue
         let ready = SocketThread.Handshake()
+        let linked = Locked(false)
+        self.linked = linked
         thread = SocketThread(name: "pub-\(source)") {
             let socket: ZMQSocket
+            let monitor: ZMQMonitor
             do {
                 socket = try ZMQSocket(context: context, type: .pub)
                 try socket.setSendHighWaterMark(Int32(clamping: address.highWaterMark))
@@ -36,14 +41,29 @@ public final class BusPublisher: Sendable {
                 try socket.setLinger(milliseconds: 500)
                 try socket.setReconnectInterval(milliseconds: 100, max: 1000)
                 if let security = address.security { try security.secureClient(socket) }
+                monitor = try ZMQMonitor(watching: socket, context: context)
                 try socket.connect(address.publish)
                 ready.succeed()
             } catch {
                 ready.fail(error)
                 return
             }
-            defer { socket.close() }
-            while let batch = queue.takeBatch(timeout: 0.2) {
+            defer {
+                socket.close()
+                monitor.close()
+            }
+            /// A connection is live once its handshake is done, and until it is disconnected.
+            func watch() {
+                for event in monitor.drain() {
+                    switch event.event {
+                    case ZMQMonitorEvent.handshakeSucceeded: linked.withLock { $0 = true }
+                    case ZMQMonitorEvent.disconnected: linked.withLock { $0 = false }
+                    default: break
+                    }
+                }
+            }
+            while let batch = queue.takeBatch(timeout: 0.1) {
+                watch()
                 for frames in batch {
                     do {
                         try socket.send(frames)
@@ -107,6 +127,11 @@ public final class BusPublisher: Sendable {
 
     /// Messages waiting for the socket thread.
     public var pending: Int { queue.count }
+
+    /// True while the socket has a live connection to the bus's publish endpoint (its socket
+    /// monitor saw the handshake and no disconnection since; updated within 0.1 s). PUB drops
+    /// what it sends while this is false.
+    public var isConnected: Bool { linked.withLock { $0 } }
 
     /// Sends what is queued, then closes the socket (linger 500 ms). Blocks the calling thread.
     public func close() {

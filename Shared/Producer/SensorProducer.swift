@@ -12,7 +12,9 @@ import ZeroMQ
 /// - `send(samples:firstSampleTime:)` sends one frame and waits for its reply (a frame
 ///   refused by the rate limit is sent again after a pause).
 /// - `submit(samples:firstSampleTime:)` keeps up to `window` frames in flight and returns
-///   the replies that have arrived; `flush()` waits for the rest. Replies come back in the
+///   the replies that have arrived; `flush()` waits for the rest. A reply "unavailable"
+///   (ingestion cannot reach the bus; the frame was not accepted) makes it back off; send
+///   those frames again (their replies carry their `seq`). Replies come back in the
 ///   order the frames were sent, each with the frame's `seq`. This is how a producer with
 ///   many sensors or a fast link keeps ingestion busy without waiting a round trip per frame.
 ///
@@ -65,6 +67,11 @@ public final class SensorProducer {
     private var socket: ZMQSocket
     /// Frames sent and not yet answered (their replies come back in order).
     public private(set) var framesInFlight = 0
+    /// How long `send` keeps re-sending a frame answered "unavailable".
+    public var retryUnavailableSeconds: Double = 30
+    /// Frames `send` sent again after "unavailable".
+    public private(set) var unavailableRetries = 0
+    private var submitBackoff = 0.1
 
     /// Connects to the producer endpoint (`Endpoints.sensorProducers`; `spasmwatch status`
     /// prints it). `security` is needed for a tcp endpoint (CURVE).
@@ -114,16 +121,28 @@ public final class SensorProducer {
     /// frame refused by the rate limit is sent again after a short pause (up to 50 times).
     /// Frames still in flight from `submit` are answered first (their replies are dropped:
     /// call `flush()` before to keep them).
+    /// A frame answered "unavailable" (ingestion cannot reach the bus right now: nothing was
+    /// accepted) is sent again with backoff (0.1 s doubling to 2 s) for up to
+    /// `retryUnavailableSeconds`; after that its reply says "unavailable".
     public func send(json: Data, binary: Data?) throws -> ProducerReply {
         _ = try flush()
         var reply = try sendOnce(json: json, binary: binary)
         var tries = 0
-        while reply.reason == "rate-limit" && tries < 50 {
-            Thread.sleep(forTimeInterval: 0.01 * Double(min(tries + 1, 10)))
+        let giveUp = Date().addingTimeInterval(retryUnavailableSeconds)
+        var backoff = 0.1
+        while true {
+            if reply.reason == "rate-limit" && tries < 50 {
+                Thread.sleep(forTimeInterval: 0.01 * Double(min(tries + 1, 10)))
+                tries += 1
+            } else if reply.reason == ProducerReply.unavailable && Date() < giveUp {
+                Thread.sleep(forTimeInterval: backoff)
+                backoff = min(backoff * 2, 2)
+                unavailableRetries += 1
+            } else {
+                return reply
+            }
             reply = try sendOnce(json: json, binary: binary)
-            tries += 1
         }
-        return reply
     }
 
     /// Sends one frame without waiting for its reply while fewer than `window` frames are in
@@ -141,6 +160,13 @@ public final class SensorProducer {
         try transmit(json: json, binary: binary)
         while let reply = try receiveReply(wait: false) { replies.append(reply) }
         if replies.contains(where: { $0.reason == "rate-limit" }) { Thread.sleep(forTimeInterval: 0.01) }
+        // Ingestion cannot reach the bus: back off (0.1 s doubling to 2 s) before the next frame.
+        if replies.contains(where: { $0.reason == ProducerReply.unavailable }) {
+            Thread.sleep(forTimeInterval: submitBackoff)
+            submitBackoff = min(submitBackoff * 2, 2)
+        } else if !replies.isEmpty {
+            submitBackoff = 0.1
+        }
         return replies
     }
 

@@ -55,7 +55,8 @@ public struct ProducerReply: Codable, Sendable, Equatable {
     /// The field at fault, when there is one.
     public var field: String?
     /// A short machine-readable reason: json, version, field, range, unit, samples, nan,
-    /// time, clock (ahead of the server clock), size, rate-limit, sensor-limit, auth.
+    /// time, clock (ahead of the server clock), size, rate-limit, sensor-limit, auth, and
+    /// unavailable (ingestion cannot reach the bus: nothing was accepted; send it again).
     public var reason: String?
     public var sensorId: String?
     /// Samples per channel accepted.
@@ -63,6 +64,9 @@ public struct ProducerReply: Codable, Sendable, Equatable {
     /// The frame's own `seq`, echoed, so a producer with several frames in flight can tell
     /// which frame a reply is for.
     public var seq: UInt64?
+
+    /// The reason when ingestion cannot reach the bus.
+    public static let unavailable = "unavailable"
 
     public init(ok: Bool, error: String? = nil, field: String? = nil, reason: String? = nil, sensorId: String? = nil,
                 accepted: Int? = nil, seq: UInt64? = nil) {

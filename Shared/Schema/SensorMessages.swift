@@ -123,10 +123,15 @@ public struct SensorReply: Codable, Sendable, Equatable {
     public var error: String?
     /// Every sensor known, sorted by id (list), or the one forgotten (forget).
     public var sensors: [SensorStatus]?
+    /// `list`: frames accepted per sensor since the home began (kept across restarts, and
+    /// for sensors since forgotten): compared with the store's `storedFrames`, the difference
+    /// is frames lost between ingestion and storage.
+    public var acceptedFrames: [String: Int64]?
 
-    public init(ok: Bool, error: String? = nil, sensors: [SensorStatus]? = nil) {
+    public init(ok: Bool, error: String? = nil, sensors: [SensorStatus]? = nil, acceptedFrames: [String: Int64]? = nil) {
         self.ok = ok
         self.error = error
         self.sensors = sensors
+        self.acceptedFrames = acceptedFrames
     }
 }

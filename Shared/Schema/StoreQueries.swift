@@ -23,6 +23,9 @@ public struct StoreRequest: Codable, Sendable, Equatable {
         case health
         /// Database size, budget, row counts.
         case info
+        /// Raw frames stored per sensor since the home began (`storedFrames`; counts outlive
+        /// the raw frames' retention).
+        case storedFrames
     }
 
     public var query: Query
@@ -80,6 +83,8 @@ public struct StoreResponse: Codable, Sendable, Equatable {
     public var sensors: [SensorRegistration]?
     public var health: [Heartbeat]?
     public var info: StoreInfo?
+    /// Frames stored per sensor, ever (query `storedFrames`).
+    public var storedFrames: [String: Int64]?
     /// True when `limit` cut the answer.
     public var truncated: Bool?
 

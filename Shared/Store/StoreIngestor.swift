@@ -149,11 +149,19 @@ public final class StoreIngestor {
                 INSERT OR IGNORE INTO sensor_frame (sensorId, firstSampleTime, sampleRate, channels, sampleCount, samples)
                 VALUES (?, ?, ?, ?, ?, ?)
                 """)
+            var perSensor: [String: Int64] = [:]
             for (frame, payload) in frames {
                 try statement.execute(arguments: [frame.sensorId, frame.firstSampleTime, frame.sampleRate, frame.channels,
                                                   frame.sampleCount, payload])
                 inserted += db.changesCount
+                perSensor[frame.sensorId, default: 0] += Int64(db.changesCount)
             }
+            // The per-sensor count moves in the same transaction as the frames it counts.
+            let count = try db.cachedStatement(sql: """
+                INSERT INTO sensor_frame_count (sensorId, frames, lastStoredAt) VALUES (?, ?, ?)
+                ON CONFLICT(sensorId) DO UPDATE SET frames = frames + excluded.frames, lastStoredAt = excluded.lastStoredAt
+                """)
+            for (sensorId, n) in perSensor where n > 0 { try count.execute(arguments: [sensorId, n, now]) }
         }
         for (frame, payload) in frames {
             // Little-endian Float32 on the wire: read in place when the host agrees and the bytes are aligned.

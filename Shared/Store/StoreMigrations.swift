@@ -177,6 +177,19 @@ enum StoreMigrations {
                 );
                 """)
         }
+        migrator.registerMigration("v2 frame counts") { db in
+            // Frames stored per sensor, ever: raw retention deletes frames, never these counts.
+            // Compared with ingestion's accepted counts, the difference is loss on the way.
+            try db.execute(sql: """
+                CREATE TABLE sensor_frame_count (
+                    sensorId TEXT PRIMARY KEY NOT NULL,
+                    frames INTEGER NOT NULL,
+                    lastStoredAt REAL NOT NULL
+                ) WITHOUT ROWID;
+                INSERT INTO sensor_frame_count (sensorId, frames, lastStoredAt)
+                    SELECT sensorId, COUNT(*), 0 FROM sensor_frame GROUP BY sensorId;
+                """)
+        }
         return migrator
     }
 }

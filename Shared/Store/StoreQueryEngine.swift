@@ -71,6 +71,7 @@ public struct StoreQueryEngine: Sendable {
             case .sensors: return try sensors()
             case .health: return try health()
             case .info: return try info()
+            case .storedFrames: return try storedFrames()
             }
         } catch let error as QueryError {
             return .failure(error.message)
@@ -275,6 +276,18 @@ public struct StoreQueryEngine: Sendable {
         var response = StoreResponse()
         response.info = StoreInfo(databaseBytes: database.databaseBytes, rawBytes: database.rawBytes,
                                   diskBudgetBytes: diskBudgetBytes, rawRetentionDays: rawRetentionDays, rows: rows)
+        return response
+    }
+
+    func storedFrames() throws -> StoreResponse {
+        var response = StoreResponse()
+        response.storedFrames = try database.raw.read { db in
+            var counts: [String: Int64] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT sensorId, frames FROM sensor_frame_count") {
+                counts[row["sensorId"]] = row["frames"]
+            }
+            return counts
+        }
         return response
     }
 

@@ -22,7 +22,8 @@ struct SensorProcessTests {
         #expect(await bus.waitForOutput("bus running"))
         let sensor = try ChildProcess("spasmwatch-sensor", home: home)
         #expect(await sensor.waitForOutput("producer endpoint ready"))
-        try await Task.sleep(for: .milliseconds(300))
+        // Frames are accepted once ingestion has heard the bus.
+        #expect(await sensor.waitForOutput("bus connected"))
         return (home, bus, sensor, port)
     }
 

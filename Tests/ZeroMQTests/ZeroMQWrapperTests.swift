@@ -70,6 +70,30 @@ struct ZeroMQWrapperTests {
         #expect(socket.lastEndpoint?.hasPrefix("tcp://127.0.0.1:") == true)
     }
 
+    @Test func socketMonitorReportsAConnectionAndItsLoss() throws {
+        let context = ZMQContext()
+        defer { context.terminate() }
+        let endpoint = "ipc://\(NSTemporaryDirectory())zmq-monitor-\(UUID().uuidString.prefix(8)).sock"
+        let publisher = try ZMQSocket(context: context, type: .pub)
+        let monitor = try ZMQMonitor(watching: publisher, context: context)
+        defer { monitor.close(); publisher.close() }
+        func waitFor(_ event: UInt16) -> Bool {
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline {
+                if monitor.drain().contains(where: { $0.event == event }) { return true }
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+            return false
+        }
+        try publisher.setReconnectInterval(milliseconds: 50, max: 200)
+        try publisher.connect(endpoint)
+        let broker = try ZMQSocket(context: context, type: .xsub)
+        try broker.bind(endpoint)
+        #expect(waitFor(ZMQMonitorEvent.handshakeSucceeded))
+        broker.close()
+        #expect(waitFor(ZMQMonitorEvent.disconnected))
+    }
+
     @Test func curveRefusesPlainClientsAndAcceptsKeyedOnes() throws {
         let context = ZMQContext()
         defer { context.terminate() }

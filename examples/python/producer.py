@@ -59,8 +59,17 @@ def main():
 
     def send(header, samples):
         payload = struct.pack("<%df" % len(samples), *samples)
-        sock.send_multipart([json.dumps(header).encode(), payload])
-        return json.loads(sock.recv())
+        backoff = 0.1
+        give_up = time.time() + 30
+        while True:
+            sock.send_multipart([json.dumps(header).encode(), payload])
+            reply = json.loads(sock.recv())
+            # "unavailable": ingestion cannot reach the bus, nothing was accepted; send it again.
+            if reply.get("reason") != "unavailable" or time.time() > give_up:
+                return reply
+            print("unavailable, retrying in %.1f s:" % backoff, reply["error"], file=sys.stderr)
+            time.sleep(backoff)
+            backoff = min(backoff * 2, 2.0)
 
     per_frame = int(args.rate / 4)  # 0.25 s per frame
     if args.bad:
@@ -130,6 +139,8 @@ def stream(sock, args, t0, per_frame):
             print(f"frame {reply.get('seq')} rejected:", reply["error"], file=sys.stderr)
         if reply.get("reason") == "rate-limit":
             time.sleep(0.05)  # over the per-producer limit: back off (that frame is lost)
+        if reply.get("reason") == "unavailable":
+            time.sleep(0.5)  # ingestion cannot reach the bus: back off (that frame was not accepted)
 
     while sent < total:
         if sent - answered >= args.in_flight:
