@@ -126,15 +126,17 @@ final class IngestionCore: Sendable {
     func ingest(json: Data, binary: Data?, via: String, producerKey: String, now: Double,
                 outgoing: inout [[Data]]) -> ProducerReply {
         var seq: UInt64?
-        if let link, let problem = link.problem() {
-            // PUB would drop it: never answer "accepted" for a frame that goes nowhere.
-            counters.add("frames.unavailable")
-            return ProducerReply(ok: false, error: "not accepted: \(problem); send this frame again in a moment (the SDK and the examples retry by themselves)",
-                                 reason: ProducerReply.unavailable, seq: FlatJSON.withMembers(json) { $0.value("seq")?.uint64 })
-        }
         do {
+            // A frame that is wrong is wrong whether or not the bus is up: its own error first.
             let frame = try FrameValidator.validate(json: json, binary: binary, maxBytes: settings.maxFrameBytes, now: now)
             seq = frame.producerSeq
+            if let link, let problem = link.problem() {
+                // PUB would drop it: never answer "accepted" for a frame that goes nowhere (and
+                // leave the sensor's state as it was: the frame is sent again).
+                counters.add("frames.unavailable")
+                return ProducerReply(ok: false, error: "not accepted: \(problem); send this frame again in a moment (the SDK and the examples retry by themselves)",
+                                     reason: ProducerReply.unavailable, seq: frame.producerSeq)
+            }
             let (header, register) = try admit(frame, producerKey: producerKey, now: now)
             if let register {
                 let registration = SensorRegistration(sensorId: frame.sensorId, kind: frame.kind, placement: frame.placement,

@@ -155,14 +155,18 @@ public struct StoredAlert: Codable, Sendable, Equatable {
     public var person: String
     public var alert: Alert
     public var acknowledgements: [Acknowledgement]
+    /// "I need help" presses about it (absent when there are none).
+    public var helpRequests: [HelpRequest]?
     /// Delivery attempts for it, and whether any was `sent`.
     public var deliveryAttempts: Int
     public var delivered: Bool
 
-    public init(person: String, alert: Alert, acknowledgements: [Acknowledgement], deliveryAttempts: Int, delivered: Bool) {
+    public init(person: String, alert: Alert, acknowledgements: [Acknowledgement], helpRequests: [HelpRequest]? = nil,
+                deliveryAttempts: Int, delivered: Bool) {
         self.person = person
         self.alert = alert
         self.acknowledgements = acknowledgements
+        self.helpRequests = helpRequests
         self.deliveryAttempts = deliveryAttempts
         self.delivered = delivered
     }

@@ -201,8 +201,11 @@ public struct StoreQueryEngine: Sendable {
                 let alertId: String = row["alertId"]
                 let acks = try Data.fetchAll(db, sql: "SELECT json FROM acknowledgement WHERE alertId = ? ORDER BY at",
                                              arguments: [alertId]).map { try decoder.decode(Acknowledgement.self, from: $0) }
+                let helps = try Data.fetchAll(db, sql: "SELECT json FROM help_request WHERE alertId = ? ORDER BY at",
+                                              arguments: [alertId]).map { try decoder.decode(HelpRequest.self, from: $0) }
                 return StoredAlert(person: row["person"], alert: try decoder.decode(Alert.self, from: json),
-                                   acknowledgements: acks, deliveryAttempts: row["attempts"], delivered: row["delivered"])
+                                   acknowledgements: acks, helpRequests: helps.isEmpty ? nil : helps,
+                                   deliveryAttempts: row["attempts"], delivered: row["delivered"])
             }
         }
         let (page, truncated) = limited(alerts, request)

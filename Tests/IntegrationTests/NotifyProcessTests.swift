@@ -363,7 +363,8 @@ struct NotifyProcessTests {
 
 /// Stands in for storage's query endpoint: answers `{"query":"alerts","undeliveredOnly":true}`
 /// with the given alerts in storage's response shape, and a plain `{"query":"alerts","from":t}`
-/// with the `answered` alerts and their acknowledgements.
+/// with the `answered` alerts and their acknowledgements (and the `helped` ones with their
+/// help requests).
 final class StandInStoreQueries: Sendable {
     let context = ZMQContext()
     let state = State()
@@ -374,7 +375,7 @@ final class StandInStoreQueries: Sendable {
         let stopped = Atomic<Bool>(false)
     }
 
-    init(endpoint: String, alerts: [Alert], answered: [(Alert, Acknowledgement)] = []) throws {
+    init(endpoint: String, alerts: [Alert], answered: [(Alert, Acknowledgement)] = [], helped: [(Alert, HelpRequest)] = []) throws {
         let reply = try JSONSerialization.data(withJSONObject: [
             "ok": true,
             "alerts": try alerts.map { alert -> [String: Any] in
@@ -387,6 +388,10 @@ final class StandInStoreQueries: Sendable {
             "alerts": try answered.map { alert, ack -> [String: Any] in
                 ["person": "me", "alert": try JSONSerialization.jsonObject(with: WireCodec.encode(alert)),
                  "acknowledgements": [try JSONSerialization.jsonObject(with: JSONEncoder().encode(ack))],
+                 "deliveryAttempts": 1, "delivered": true]
+            } + helped.map { alert, help -> [String: Any] in
+                ["person": "me", "alert": try JSONSerialization.jsonObject(with: WireCodec.encode(alert)),
+                 "acknowledgements": [], "helpRequests": [try JSONSerialization.jsonObject(with: JSONEncoder().encode(help))],
                  "deliveryAttempts": 1, "delivered": true]
             },
         ])

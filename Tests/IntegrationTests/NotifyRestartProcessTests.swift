@@ -153,4 +153,42 @@ struct NotifyRestartProcessTests {
         await notify.stop()
         await bus.stop()
     }
+
+    /// "I need help" pressed while notify was down reaches storage, not notify: the
+    /// escalation carried on after the restart asks storage and tells everyone left at once,
+    /// instead of waiting for its next step.
+    @Test func helpAskedForWhileNotifyWasDownIsTakenUpAtTheRestart() async throws {
+        let home = try TestSupport.temporaryHome("notify-restart-help")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let server = try TinyHTTPServer()
+        defer { server.stop() }
+        try P.write("""
+            {"receivers": [{"name": "me", "isPerson": true, "channels": [{"type": "webhook", "url": "\(server.url)"}]},
+                           {"name": "anna", "channels": [{"type": "webhook", "url": "\(server.url)"}]}],
+             "routes": [{"match": {"kinds": ["fall"]}, "receivers": ["me", "anna"], "escalateAfterSeconds": 600}]}
+            """, to: home)
+        let bus = try ChildProcess("spasmwatch-bus", home: home)
+        #expect(await bus.waitForOutput("bus running"))
+        let client = try P.TestBus(home: home, prefixes: [Topic.heartbeat("spasmwatch-notify")])
+        defer { client.close() }
+        var notify = try ChildProcess("spasmwatch-notify", home: home)
+        #expect(await notify.waitForOutput("started"))
+        let fall = P.fall()
+        #expect(await P.eventually(40) { try? client.publish(fall); return Self.count(fall, to: "me", server) == 1 })
+        #expect(await P.eventually { Self.sendsUnderWay(home) == 0 })
+        notify.signal(SIGKILL)
+        _ = await notify.wait(timeout: 10)
+
+        let help = HelpRequest(alertId: fall.alertId, by: "me", at: Date().timeIntervalSince1970, via: "web")
+        let storage = try StandInStoreQueries(endpoint: client.endpoints.storeQuery, alerts: [], helped: [(fall, help)])
+        defer { storage.stop() }
+        notify = try ChildProcess("spasmwatch-notify", home: home)
+        #expect(await P.eventually(40) { Self.count(fall, to: "anna", server) == 1 },
+                "anna is told now, not in 10 minutes: \(notify.stderr.suffix(2000))")
+        let toAnna = Self.about(fall, server).filter { $0["receiver"] as? String == "anna" }
+        #expect(toAnna.first?["purpose"] as? String == "help-requested", "\(toAnna)")
+        #expect(Self.count(fall, to: "me", server) == 1, "the person, who asked, is not told again")
+        await notify.stop()
+        await bus.stop()
+    }
 }

@@ -41,6 +41,14 @@ struct IdempotencyTests {
         }
         #expect(rows.count == 1)
         #expect(rows.first?["alertId"] == alertId.uuidString)
+        // notify asks for them after a restart, with the alert they are about.
+        let alert = Alert(alertId: alertId, kind: "fall", severity: .critical, groupKey: "fall", title: "Fall", message: "m",
+                          at: 1_763_999_990)
+        try ingestor.store([try StoreFixtures.message(alert, topic: Topic.alert(.critical), source: "detect")])
+        let stored = StoreQueryEngine(database: database, timeZone: .gmt)
+            .answer(StoreRequest(query: .alerts, from: 1_763_999_000)).alerts ?? []
+        #expect(stored.map(\.alert.alertId) == [alertId])
+        #expect(stored.first?.helpRequests?.map(\.by) == ["me"])
     }
 
     @Test func episodeOnsetAndEndMergeIntoOneRowInEitherOrder() throws {

@@ -153,6 +153,18 @@ public actor NotifyEngine {
         await dispatch(notes)
     }
 
+    /// "I need help" presses notify did not hear (it was down): taken up only for an
+    /// escalation still running, so one already dealt with before a restart is not told again.
+    public func takeMissed(_ helps: [HelpRequest]) async -> Int {
+        var taken = 0
+        let open = Set(planner.openEscalations)
+        for help in helps where open.contains(help.alertId) && !planner.isAcknowledged(help.alertId) {
+            taken += 1
+            await take(help)
+        }
+        return taken
+    }
+
     /// Someone pressed "I need help": everyone left on the escalation is told now.
     public func take(_ help: HelpRequest) async {
         let notes = planner.helpRequested(help.alertId, by: help.by)

@@ -21,10 +21,13 @@ public protocol PendingAlertSource: Sendable {
     func undeliveredAlerts(since: Double) async throws -> [PendingAlert]
     /// Acknowledgements of alerts since `since` (some may have come while notify was down).
     func acknowledgements(since: Double) async throws -> [Acknowledgement]
+    /// "I need help" presses since `since` (some may have come while notify was down).
+    func helpRequests(since: Double) async throws -> [HelpRequest]
 }
 
 extension PendingAlertSource {
     public func acknowledgements(since: Double) async throws -> [Acknowledgement] { [] }
+    public func helpRequests(since: Double) async throws -> [HelpRequest] { [] }
 }
 
 /// Asks storage's query endpoint (ZeroMQ REQ/REP, JSON): `{"query":"alerts",
@@ -57,6 +60,7 @@ public struct StoreQueryAlertSource: PendingAlertSource {
             var person: String
             var alert: Alert
             var acknowledgements: [Acknowledgement]?
+            var helpRequests: [HelpRequest]?
         }
         var ok: Bool
         var error: String?
@@ -69,6 +73,10 @@ public struct StoreQueryAlertSource: PendingAlertSource {
 
     public func acknowledgements(since: Double) async throws -> [Acknowledgement] {
         try await answer(Request(from: since)).flatMap { $0.acknowledgements ?? [] }
+    }
+
+    public func helpRequests(since: Double) async throws -> [HelpRequest] {
+        try await answer(Request(from: since)).flatMap { $0.helpRequests ?? [] }
     }
 
     /// Alerts whose id starts with `prefix` (for `spasmwatch ack` when notify's journal

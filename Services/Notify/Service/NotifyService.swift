@@ -165,7 +165,8 @@ final class NotifyService: Service, Sendable {
     }
 
     /// An escalation carried on after a restart stops if someone answered while notify was
-    /// down (the acknowledgement went to storage, not to us).
+    /// down (the acknowledgement went to storage, not to us), and tells everyone left at
+    /// once if the person asked for help meanwhile.
     func takeMissedAcknowledgements(since: Double) async {
         do {
             let acks = try await storage.acknowledgements(since: since - 1)
@@ -176,6 +177,15 @@ final class NotifyService: Service, Sendable {
             }
         } catch {
             environment.logger.notice("could not ask storage for acknowledgements", metadata: ["error": "\(error)"])
+        }
+        do {
+            let taken = await engine.takeMissed(try await storage.helpRequests(since: since - 1))
+            if taken > 0 {
+                environment.logger.notice("help asked for while notify was down", metadata: ["helpRequests": "\(taken)"])
+                environment.counters.add("resumed.help_requests", Int64(taken))
+            }
+        } catch {
+            environment.logger.notice("could not ask storage for help requests", metadata: ["error": "\(error)"])
         }
     }
 
