@@ -39,6 +39,13 @@ public struct AllowedKey: Sendable, Equatable {
     public var role: KeyRole
     public var publicKey: String
     public var file: URL
+
+    public init(name: String, role: KeyRole, publicKey: String, file: URL) {
+        self.name = name
+        self.role = role
+        self.publicKey = publicKey
+        self.file = file
+    }
 }
 
 public enum KeyAllowlist {
