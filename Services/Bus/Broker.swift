@@ -28,8 +28,9 @@ struct Broker: Sendable {
                 try backend.setReceiveHighWaterMark(hwm)
                 try frontend.setMaxMessageSize(maxBytes)
                 if let security, let secret = security.serverSecretKey {
-                    try frontend.makeCurveServer(secretKey: secret)
-                    try backend.makeCurveServer(secretKey: secret)
+                    // Each side its own ZAP domain: the handler lets a key in by its role.
+                    try frontend.makeCurveServer(secretKey: secret, zapDomain: ZAPDomain.busPublish)
+                    try backend.makeCurveServer(secretKey: secret, zapDomain: ZAPDomain.busSubscribe)
                 }
                 try frontend.bind(endpoints.busPublish)
                 try backend.bind(endpoints.busSubscribe)

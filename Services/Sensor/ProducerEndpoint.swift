@@ -41,7 +41,7 @@ final class ProducerEndpoint: Service, Sendable {
                 try socket.setReceiveTimeout(milliseconds: 100)
                 try socket.setReceiveHighWaterMark(100_000)
                 try socket.setSendHighWaterMark(100_000)
-                if let security, let secret = security.serverSecretKey { try socket.makeCurveServer(secretKey: secret) }
+                if let security, let secret = security.serverSecretKey { try socket.makeCurveServer(secretKey: secret, zapDomain: ZAPDomain.producers) }
                 try socket.bind(endpoint)
                 ready.succeed()
             } catch {

@@ -5,7 +5,8 @@ import ZeroMQ
 
 /// CURVE keys for `tcp://` endpoints (BRIEF §3: never plain TCP). Kept in the data home's
 /// private `keys/` folder: the bus's server pair, this machine's client pair, and an
-/// allowlist of client public keys (`keys/allowed/NAME.public`) that the bus's ZAP handler accepts.
+/// allowlist of client public keys by role (`keys/allowed/{producers,consumers,services}/NAME.public`,
+/// see `KeyRole`) that the ZAP handler checks.
 public struct BusSecurity: Sendable {
     public var serverPublicKey: String
     public var clientPublicKey: String
@@ -17,7 +18,7 @@ public struct BusSecurity: Sendable {
     public static func load(home: DataHome) throws -> BusSecurity {
         try home.prepare()
         let dir = home.keyDirectory
-        let allowed = dir.appendingPathComponent("allowed")
+        let allowed = KeyAllowlist.directory(home: home, role: .service)
         try FileManager.default.createDirectory(at: allowed, withIntermediateDirectories: true)
         let server = try pair(named: "bus", in: dir)
         let client = try pair(named: "client", in: dir)
@@ -29,14 +30,13 @@ public struct BusSecurity: Sendable {
                            clientSecretKey: client.secretKey, serverSecretKey: server.secretKey)
     }
 
-    /// Public keys a client must have to be let in.
-    public static func allowedClientKeys(home: DataHome) -> Set<String> {
-        let dir = home.keyDirectory.appendingPathComponent("allowed")
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-        return Set(files.filter { $0.hasSuffix(".public") }.compactMap {
-            try? String(contentsOf: dir.appendingPathComponent($0), encoding: .utf8)
-                .trimmingCharacters(in: .whitespacesAndNewlines)
-        })
+    /// The bus's public key (what every client needs), made with the pair if missing.
+    public static func serverPublicKey(home: DataHome) throws -> String {
+        let file = home.keyDirectory.appendingPathComponent("bus.public")
+        if let key = try? String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), key.count == 40 {
+            return key
+        }
+        return try load(home: home).serverPublicKey
     }
 
     private static func pair(named name: String, in dir: URL) throws -> (publicKey: String, secretKey: String) {

@@ -48,12 +48,19 @@ public final class StoreIngestor {
                     throw SchemaError.missingPayload("frame payload has \(message.payload?.count ?? 0) bytes, expected \(frame.payloadByteCount)")
                 }
                 return .frame(frame, payload)
+            // Every body kept passes its sender's own rules, whoever published it on the bus.
             case DiaryEntry.messageType:
-                return .item(.entry(message.header, try bodies.decode(DiaryEntry.self, message.envelope)))
+                let entry = try bodies.decode(DiaryEntry.self, message.envelope)
+                try DiaryValidator.validate(entry)
+                return .item(.entry(message.header, entry))
             case EpisodeEvent.messageType:
-                return .item(.episode(message.header, try bodies.decode(EpisodeEvent.self, message.envelope)))
+                let episode = try bodies.decode(EpisodeEvent.self, message.envelope)
+                try EventValidator.validate(episode)
+                return .item(.episode(message.header, episode))
             case Alert.messageType:
-                return .item(.alert(message.header, try bodies.decode(Alert.self, message.envelope)))
+                let alert = try bodies.decode(Alert.self, message.envelope)
+                try EventValidator.validate(alert)
+                return .item(.alert(message.header, alert))
             case Acknowledgement.messageType:
                 return .item(.acknowledgement(message.header, try bodies.decode(Acknowledgement.self, message.envelope)))
             case HelpRequest.messageType:
@@ -99,7 +106,8 @@ public final class StoreIngestor {
             case .ignored: counters.add("store.ignored")
             case .rejected(let error):
                 counters.add("store.rejected")
-                logger.warning("message not stored", metadata: ["type": "\(message.header.type)", "id": "\(message.header.id)",
+                counters.add("rejected.\(message.header.type)")
+                logger.warning("message not stored (no receipt)", metadata: ["type": "\(message.header.type)", "id": "\(message.header.id)",
                                                                 "source": "\(message.header.source)", "error": "\(error)"])
             }
         }

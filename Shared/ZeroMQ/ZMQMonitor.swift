@@ -14,6 +14,10 @@ public struct ZMQMonitorEvent: Sendable, Equatable {
     public static let disconnected = UInt16(ZMQ_EVENT_DISCONNECTED)
     public static let handshakeSucceeded = UInt16(ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
     public static let monitorStopped = UInt16(ZMQ_EVENT_MONITOR_STOPPED)
+    /// The peer refused our credentials (CURVE key not allowed here); `value` is the ZAP status.
+    public static let handshakeFailedAuth = UInt16(ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+    /// A mask of every event, for `ZMQMonitor(watching:context:events:)`.
+    public static let allEvents = Int32(ZMQ_EVENT_ALL)
 }
 
 /// The watching end of a socket monitor: libzmq reports the watched socket's connection

@@ -205,4 +205,57 @@ struct StoreProcessTests {
         #expect(try await db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM episode") } == total)
         await bus.stop()
     }
+
+    /// Storage keeps only what the sender's own rules accept (issue 12, point 7): a diary entry
+    /// with severity 9 published on the bus, an episode with confidence 7 and an alert without a
+    /// title are refused (counted `rejected.<type>`, not stored, no receipt); a valid entry beside
+    /// them is stored and receipted.
+    @Test func storageRefusesBodiesTheirSendersRulesRefuse() async throws {
+        let home = try TestSupport.temporaryHome("store-valid")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let bus = try ChildProcess("spasmwatch-bus", home: home)
+        #expect(await bus.waitForOutput("bus running"))
+        let store = try ChildProcess("spasmwatch-store", home: home)
+        #expect(await store.waitForOutput("started"))
+        let sender = try Sender(home: home, source: "forger")
+        let running = Task { try await sender.sender.run() }
+        try await Task.sleep(for: .milliseconds(500))
+        let now = Date().timeIntervalSince1970
+        let bad = DiaryEntry(recordedAt: now, via: "test", kind: .spasm,
+                             spasm: SpasmRecord(at: now, site: .leftCalf, type: .phasic, severity: 9))
+        let good = DiaryEntry(recordedAt: now, via: "test", kind: .spasm,
+                              spasm: SpasmRecord(at: now, site: .leftCalf, type: .phasic, severity: 2))
+        let episode = EpisodeEvent(episodeId: UUID(), phase: .onset, kind: .fall, sensorId: "wrist", site: nil, start: now,
+                                   detectedAt: now, confidence: 7)
+        let alert = Alert(kind: "fall", severity: .critical, groupKey: "fall", title: "", message: "forged", at: now)
+        try await sender.sender.send(bad, topic: Topic.manualEntry)
+        try await sender.sender.send(episode, topic: Topic.episode("fall"))
+        try await sender.sender.send(alert, topic: Topic.alert(.critical))
+        try await sender.sender.send(good, topic: Topic.manualEntry)
+        #expect(await waitUntil(30) { sender.counters["outbox.confirmed"] >= 1 },
+                "the valid entry is receipted")
+        #expect(await waitUntil(30) { store.stderr.contains("severity 9 is outside 1–3") }, "the refusal names the rule: \(store.stderr)")
+        #expect(await waitUntil(30) { store.stderr.contains("confidence") && store.stderr.contains("title") })
+
+        // The counters, from the store's heartbeat.
+        let tail = try ChildProcess("spasmwatch", ["tail", "heartbeat.spasmwatch-store", "--count", "1", "--json", "--seconds", "30"], home: home)
+        #expect(await tail.wait(timeout: 40) == 0)
+        let beat = try WireCodec.decode(Heartbeat.self, from: Data(try #require(tail.stdout.split(separator: "\n").first).utf8))
+        #expect(beat.body.counters["rejected.\(DiaryEntry.messageType)"] == 1)
+        #expect(beat.body.counters["rejected.\(EpisodeEvent.messageType)"] == 1)
+        #expect(beat.body.counters["rejected.\(Alert.messageType)"] == 1)
+
+        #expect(try await sender.sender.outbox.pendingCount() == 3, "no receipt for a refused body: it stays in the sender's outbox")
+        let db = try DatabaseQueue(path: home.appendingPathComponent("data/spasmwatch.sqlite").path)
+        #expect(try await db.read { try String.fetchAll($0, sql: "SELECT entryId FROM diary_entry") }.map { $0.lowercased() }
+                == [good.entryId.uuidString.lowercased()])
+        #expect(try await db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM episode") } == 0)
+        #expect(try await db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM alert") } == 0)
+
+        running.cancel()
+        _ = try? await running.value
+        await sender.close()
+        await store.stop()
+        await bus.stop()
+    }
 }

@@ -133,9 +133,9 @@ struct IdempotencyTests {
         let retracted = StoreFixtures.spasm("2026-10-24T11:00:00Z", .tonic, severity: 3)
         let replaced = StoreFixtures.spasm("2026-10-24T12:00:00Z", .phasic, severity: 1)
         let replacement = StoreFixtures.spasm("2026-10-24T12:00:00Z", .clonus, severity: 2)
-        let retract = DiaryEntry(recordedAt: 1, via: "test", kind: .correction,
+        let retract = DiaryEntry(recordedAt: 1_700_000_001, via: "test", kind: .correction,
                                  correction: CorrectionRecord(targetEntryId: retracted.entryId, action: .retract))
-        let replace = DiaryEntry(recordedAt: 2, via: "test", kind: .correction,
+        let replace = DiaryEntry(recordedAt: 1_700_000_002, via: "test", kind: .correction,
                                  correction: CorrectionRecord(targetEntryId: replaced.entryId, action: .replace,
                                                               replacementEntryId: replacement.entryId))
         try ingestor.store(try [kept, retracted, replaced, replacement, retract, replace].map { try StoreFixtures.entry($0) })

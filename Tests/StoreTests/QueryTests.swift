@@ -21,8 +21,8 @@ struct QueryTests {
             StoreFixtures.spasm("2026-10-25T08:00:00Z", .clonus, severity: 1, site: .leftAnkle),           // 09:00 CET
             StoreFixtures.spasm("2026-10-25T22:30:00Z", .cramp, severity: 2, site: .leftCalf),             // 23:30 CET, still the 25th
             s5, s6, s7,
-            DiaryEntry(recordedAt: 1, via: "test", kind: .correction, correction: CorrectionRecord(targetEntryId: s5.entryId, action: .retract)),
-            DiaryEntry(recordedAt: 2, via: "test", kind: .correction,
+            DiaryEntry(recordedAt: 1_700_000_001, via: "test", kind: .correction, correction: CorrectionRecord(targetEntryId: s5.entryId, action: .retract)),
+            DiaryEntry(recordedAt: 1_700_000_002, via: "test", kind: .correction,
                        correction: CorrectionRecord(targetEntryId: s6.entryId, action: .replace, replacementEntryId: s7.entryId)),
             StoreFixtures.checkin("2026-10-24T19:00:00Z", nrs: 6, psfs: 3),
             StoreFixtures.checkin("2026-10-24T20:00:00Z", nrs: 4, psfs: 2),
@@ -35,7 +35,7 @@ struct QueryTests {
             try StoreFixtures.episode(b, .onset, .fall, start: "2026-10-25T09:00:00Z", site: nil),
             try StoreFixtures.episode(c, .onset, .phasic, start: "2026-10-25T10:00:00Z", site: .rightCalf),
             try StoreFixtures.episode(d, .onset, .tonic, start: "2026-10-26T05:00:00Z", site: .rightCalf),   // 06:00 CET
-            try StoreFixtures.entry(DiaryEntry(recordedAt: 3, via: "test", kind: .confirmation,
+            try StoreFixtures.entry(DiaryEntry(recordedAt: 1_700_000_003, via: "test", kind: .confirmation,
                                                confirmation: EpisodeConfirmation(episodeId: c, wasSpasm: false))),
         ]
         // Alerts: one delivered, one only failed, one never attempted.

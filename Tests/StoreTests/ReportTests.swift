@@ -29,9 +29,9 @@ struct ReportTests {
                                   medication: MedicationRecord(at: change, name: "baclofen", dose: 10, unit: "mg", action: .started, regimen: .regular)))
         entries.append(DiaryEntry(recordedAt: change, via: "test", kind: .medication,
                                   medication: MedicationRecord(at: change + 3600, name: "ibuprofen", dose: 200, unit: "mg", action: .taken, regimen: .asNeeded)))
-        entries.append(DiaryEntry(recordedAt: 0, via: "test", kind: .relapse,
+        entries.append(DiaryEntry(recordedAt: 1_700_000_000, via: "test", kind: .relapse,
                                   relapse: RelapseRecord(at: StoreFixtures.utc("2026-10-01T09:00:00Z"), phase: .start)))
-        entries.append(DiaryEntry(recordedAt: 0, via: "test", kind: .relapse,
+        entries.append(DiaryEntry(recordedAt: 1_700_000_000, via: "test", kind: .relapse,
                                   relapse: RelapseRecord(at: StoreFixtures.utc("2026-10-03T09:00:00Z"), phase: .end)))
         try ingestor.store(try entries.map { try StoreFixtures.entry($0) })
 

@@ -1,0 +1,153 @@
+import Foundation
+import Logging
+import SpasmConfig
+import SpasmSync
+import ZeroMQ
+
+/// What a CURVE client key may do on tcp (issue 12, point 7). Each role has its folder under
+/// `<home>/keys/allowed/`; a key's name is its file name without `.public`.
+public enum KeyRole: String, Sendable, CaseIterable, Codable {
+    /// A device that sends frames: the producer endpoint only.
+    case producer
+    /// A reader of the bus (a phone, a dashboard): the bus's subscribe side only.
+    case consumer
+    /// One of our own services: both bus sides and the producer endpoint.
+    case service
+
+    public var folder: String { rawValue + "s" }
+
+    /// The ZAP domains (one per server socket) this role may connect to.
+    public var domains: Set<String> {
+        switch self {
+        case .producer: [ZAPDomain.producers]
+        case .consumer: [ZAPDomain.busSubscribe]
+        case .service: [ZAPDomain.busPublish, ZAPDomain.busSubscribe, ZAPDomain.producers]
+        }
+    }
+}
+
+/// The `ZMQ_ZAP_DOMAIN` of each CURVE server socket: the ZAP handler decides by domain.
+public enum ZAPDomain {
+    public static let busPublish = "bus-publish"
+    public static let busSubscribe = "bus-subscribe"
+    public static let producers = "producers"
+}
+
+/// One allowed key.
+public struct AllowedKey: Sendable, Equatable {
+    public var name: String
+    public var role: KeyRole
+    public var publicKey: String
+    public var file: URL
+
+    public init(name: String, role: KeyRole, publicKey: String, file: URL) {
+        self.name = name
+        self.role = role
+        self.publicKey = publicKey
+        self.file = file
+    }
+}
+
+public enum KeyAllowlist {
+    public static func directory(home: DataHome) -> URL { home.keyDirectory.appendingPathComponent("allowed") }
+
+    public static func directory(home: DataHome, role: KeyRole) -> URL {
+        directory(home: home).appendingPathComponent(role.folder)
+    }
+
+    /// Every allowed key, by role folder (files are re-read on each call).
+    public static func keys(home: DataHome) -> [AllowedKey] {
+        KeyRole.allCases.flatMap { role -> [AllowedKey] in
+            let dir = directory(home: home, role: role)
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+            return files.filter { $0.hasSuffix(".public") }.sorted().compactMap { file in
+                let url = dir.appendingPathComponent(file)
+                guard let key = try? String(contentsOf: url, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
+                      key.count == 40 else { return nil }
+                return AllowedKey(name: String(file.dropLast(".public".count)), role: role, publicKey: key, file: url)
+            }
+        }
+    }
+
+    /// Makes the role folders and moves keys of the old flat layout (`allowed/NAME.public`)
+    /// into `services/`, logging each move. Returns the names moved.
+    @discardableResult
+    public static func migrate(home: DataHome, logger: Logger) throws -> [String] {
+        let fm = FileManager.default
+        let allowed = directory(home: home)
+        for role in KeyRole.allCases {
+            try fm.createDirectory(at: directory(home: home, role: role), withIntermediateDirectories: true,
+                                   attributes: [.posixPermissions: 0o700])
+        }
+        let flat = ((try? fm.contentsOfDirectory(atPath: allowed.path)) ?? []).filter { $0.hasSuffix(".public") }.sorted()
+        var moved: [String] = []
+        for file in flat {
+            let from = allowed.appendingPathComponent(file)
+            let to = directory(home: home, role: .service).appendingPathComponent(file)
+            if fm.fileExists(atPath: to.path) {
+                logger.warning("a flat allowed key has the name of a service key; left in place, not allowed",
+                               metadata: ["file": "\(from.path)", "service_key": "\(to.path)"])
+                continue
+            }
+            do {
+                try fm.moveItem(at: from, to: to)
+            } catch {
+                // Another service (bus and sensor both start a ZAP handler) may have moved it first.
+                if fm.fileExists(atPath: to.path) && !fm.fileExists(atPath: from.path) { continue }
+                logger.error("could not move a flat allowed key into services/; it is not allowed until moved",
+                             metadata: ["file": "\(from.path)", "error": "\(error)"])
+                continue
+            }
+            let name = String(file.dropLast(".public".count))
+            logger.notice("moved a flat allowed key into services/: it keeps its access as a service key (bus and producer endpoint)",
+                          metadata: ["key": "\(name)", "from": "\(from.path)", "to": "\(to.path)"])
+            moved.append(name)
+        }
+        return moved
+    }
+
+    /// Where the secret of a key made by `keys new` is kept, for `keys show` (0600).
+    public static func issuedSecret(home: DataHome, name: String) -> URL {
+        home.keyDirectory.appendingPathComponent("issued").appendingPathComponent("\(name).secret")
+    }
+
+    public struct KeyError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// A key name: 1–64 of letters, digits, `.`, `_`, `-`, not starting with `.`.
+    public static func checkName(_ name: String) throws {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+        guard (1...64).contains(name.count), !name.hasPrefix("."), name.allSatisfy(allowed.contains) else {
+            throw KeyError(description: "key name '\(name)' is not allowed: use 1–64 letters, digits, '.', '_' or '-', not starting with '.'")
+        }
+    }
+
+    /// Makes a key pair for a device or service, allows its public key in its role's folder and
+    /// keeps its secret in `keys/issued/`. Refuses a name that is already taken.
+    public static func issue(name: String, role: KeyRole, home: DataHome) throws -> (AllowedKey, secretKey: String) {
+        try checkName(name)
+        if let taken = keys(home: home).first(where: { $0.name == name }) {
+            throw KeyError(description: "a key named '\(name)' already exists (\(taken.role.rawValue), \(taken.file.path)); revoke it first or choose another name")
+        }
+        let pair = try CurveKeys.generate()
+        let secret = issuedSecret(home: home, name: name)
+        try AtomicFile.write(Data(pair.secretKey.utf8), to: secret, mode: 0o600)
+        let file = directory(home: home, role: role).appendingPathComponent("\(name).public")
+        try AtomicFile.write(Data(pair.publicKey.utf8), to: file, mode: 0o600)
+        return (AllowedKey(name: name, role: role, publicKey: pair.publicKey, file: file), pair.secretKey)
+    }
+
+    /// Removes a key's public file (the ZAP handler refuses it from the next connection on)
+    /// and its kept secret. Returns the key removed.
+    public static func revoke(name: String, home: DataHome) throws -> AllowedKey {
+        try checkName(name)
+        guard let key = keys(home: home).first(where: { $0.name == name }) else {
+            let known = keys(home: home).map(\.name).joined(separator: ", ")
+            throw KeyError(description: "no key named '\(name)'; known: \(known.isEmpty ? "none" : known)")
+        }
+        try FileManager.default.removeItem(at: key.file)
+        try? FileManager.default.removeItem(at: issuedSecret(home: home, name: name))
+        return key
+    }
+}
