@@ -298,6 +298,9 @@ struct CLIHomeAndSetupTests {
         let alone = try ChildProcess("spasmwatch", ["notify", "test", "--dry-run"], home: home)
         #expect(await alone.wait(timeout: 60) == 0)
         #expect(alone.stdout.contains(Self.noCaregiver))
+        // The running service takes the new file within a second; the live test goes through
+        // whatever rules it has then, so wait until it has them.
+        #expect(await notify.waitForOutput("rules reloaded", timeout: 30), "notify took the new rules")
         let aloneLive = try ChildProcess("spasmwatch", ["notify", "test", "--wait", "10"], home: home)
         #expect(await aloneLive.wait(timeout: 60) != nil)
         #expect(aloneLive.stdout.contains(Self.noCaregiver), "\(aloneLive.stdout)")
