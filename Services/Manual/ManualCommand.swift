@@ -82,7 +82,7 @@ struct ManualCommand: AsyncParsableCommand {
             environment.logger.error("\(warning ?? "")")
         }
         let web = try WebServer.make(desk: desk, board: board, settings: settings, page: PhonePage.html, actions: actions,
-                                     logger: environment.logger) { url in pageURL.set(url) }
+                                     counters: environment.counters, logger: environment.logger) { url in pageURL.set(url) }
         let heartbeat = environment.heartbeat {
             var info = ["diary page": pageURL.get()]
             info["warning.publicURL"] = warning
