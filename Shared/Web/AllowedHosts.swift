@@ -65,10 +65,14 @@ public final class AllowedHosts: Sendable {
         return text
     }
 
+    static func string(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     static func hostname() -> String? {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count) == 0 else { return nil }
-        let name = String(cString: buffer).lowercased()
+        let name = Self.string(buffer).lowercased()
         return name.isEmpty ? nil : name
     }
 
@@ -87,7 +91,7 @@ public final class AllowedHosts: Sendable {
             let length = socklen_t(family == AF_INET ? MemoryLayout<sockaddr_in>.size : MemoryLayout<sockaddr_in6>.size)
             var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
             guard getnameinfo(address, length, &buffer, socklen_t(buffer.count), nil, 0, NI_NUMERICHOST) == 0 else { continue }
-            let text = String(cString: buffer).lowercased()
+            let text = Self.string(buffer).lowercased()
             result.insert(String(text.prefix { $0 != "%" }))
         }
         return result

@@ -42,7 +42,7 @@ public struct BrowserGuard<Context: RequestContext>: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context,
                        next: (Request, Context) async throws -> Response) async throws -> Response {
-        let authority = request.head.authority ?? request.headers[.host] ?? ""
+        let authority = request.head.authority ?? ""
         guard hosts.allows(authority) else {
             return refuse("host", status: .misdirectedRequest,
                           "Host '\(authority)' is not a name of this server; allowed are \(hosts.described) (add a name to \(setting) if it is yours)")
