@@ -95,7 +95,7 @@ public struct BrowserGuard<Context: RequestContext>: RouterMiddleware {
 
     static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status) -> Response {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return Response(status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
                         body: .init(byteBuffer: ByteBuffer(bytes: (try? encoder.encode(value)) ?? Data())))
     }
