@@ -1,5 +1,6 @@
 import Foundation
 import SpasmBus
+import SpasmConfig
 import SpasmSchema
 import SpasmTestSupport
 import Testing
@@ -51,7 +52,7 @@ struct BrowserGuardProcessTests {
         let notify = try ChildProcess("spasmwatch-notify", home: home)
         #expect(await notify.waitForOutput("started"))
         let manual = try await ManualProcess.start(home: home)
-        let client = try NotifyProcessTests.TestBus(home: home, prefixes: [Topic.acknowledgement])
+        let client = try NotifyProcessTests.TestBus(home: home, prefixes: [Topic.acknowledgement, Topic.heartbeat(ServiceName.manual)])
         defer { client.close() }
         let fall = NotifyProcessTests.fall()
         #expect(await NotifyProcessTests.eventually { try? client.publish(fall); return !me.received.isEmpty })
@@ -73,6 +74,11 @@ struct BrowserGuardProcessTests {
         // Nothing was acknowledged: anna is still told.
         #expect(await NotifyProcessTests.eventually(30) { !anna.received.isEmpty }, "the escalation must go on")
         #expect(client.messages(Topic.acknowledgement).isEmpty)
+        // Each refusal was counted (the manual service's heartbeat).
+        #expect(await NotifyProcessTests.eventually {
+            let beat = client.messages("heartbeat.").last.flatMap { try? $0.decode(Heartbeat.self).body }
+            return (beat?.counters["http.refused.origin"] ?? 0) >= 3 && (beat?.counters["http.refused.content-type"] ?? 0) >= 1
+        })
 
         // The phone page's own request (same origin, JSON) still acknowledges.
         let page = try await http("POST", ackURL, body: "{}", headers: ["Origin": manual.base, "Sec-Fetch-Site": "same-origin"])
