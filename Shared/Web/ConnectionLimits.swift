@@ -19,7 +19,9 @@ public struct ConnectionLimits: Sendable {
     public var idleSeconds: Int64 = 30
     public var maxConnections: Int = 256
 
-    public init() {}
+    public init(maxConnections: Int = 256) {
+        self.maxConnections = max(1, maxConnections)
+    }
 
     /// The HTTP/1 server for `Application(server:)` with these limits.
     public func server(count: @escaping @Sendable (String) -> Void) -> HTTPServerBuilder {

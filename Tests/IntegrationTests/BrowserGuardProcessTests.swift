@@ -199,6 +199,39 @@ struct BrowserGuardProcessTests {
         await manual.process.stop()
     }
 
+    /// Beyond `manual.httpMaxConnections` open at once, a new connection is closed at once;
+    /// once the others go, requests are answered again.
+    @Test func connectionsBeyondTheCapAreClosed() async throws {
+        let home = try TestSupport.temporaryHome("web-cap")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let manual = try await ManualProcess.start(home: home, arguments: ["--set", "manual.httpMaxConnections=20"])
+        var sockets: [Int32] = []
+        defer { sockets.forEach { close($0) } }
+        for _ in 0..<20 { sockets.append(try Self.connect(port: manual.port)) }
+        // Let the server accept the twenty before the one too many.
+        let probe = try Self.connect(port: manual.port)
+        defer { close(probe) }
+        var closed = false
+        let deadline = Date().addingTimeInterval(8)  // well inside the 10 s request deadline
+        while !closed && Date() < deadline {
+            var byte: UInt8 = 0
+            let n = recv(probe, &byte, 1, Int32(MSG_DONTWAIT))
+            closed = n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(closed, "the 21st connection is closed by the server")
+        sockets.forEach { close($0) }
+        sockets = []
+        var answered = false
+        let again = Date().addingTimeInterval(20)
+        while !answered && Date() < again {
+            answered = (try? await http("GET", "\(manual.base)/api/entries"))?.status == 200
+            if !answered { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(answered, "answered again once the twenty are gone")
+        await manual.process.stop()
+    }
+
     static func connect(port: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
