@@ -50,6 +50,7 @@ let package = Package(
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Shared/Runtime"),
+        .target(name: "SpasmWeb", dependencies: ["SpasmSync", .product(name: "Hummingbird", package: "hummingbird")], path: "Shared/Web"),
         .target(name: "SpasmSecurity", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Shared/Security"),
         .testTarget(name: "SecurityTests", dependencies: ["SpasmSecurity"], path: "Tests/SecurityTests"),
         .target(name: "SpasmProducer", dependencies: ["SpasmBus", "SpasmSchema", "ZeroMQ"], path: "Shared/Producer"),
@@ -69,13 +70,13 @@ let package = Package(
         .executableTarget(name: "spasmwatch-bus", dependencies: ["SpasmRuntime"], path: "Services/Bus"),
         .executableTarget(
             name: "spasmwatch-sensor",
-            dependencies: ["SpasmRuntime", "SpasmSimulation", "SpasmProducer", .product(name: "Hummingbird", package: "hummingbird"),
+            dependencies: ["SpasmRuntime", "SpasmSimulation", "SpasmProducer", "SpasmWeb", .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             path: "Services/Sensor"),
         .executableTarget(
             name: "spasmwatch-manual",
-            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmSecurity",
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmSecurity", "SpasmWeb",
                            .product(name: "Hummingbird", package: "hummingbird")],
             path: "Services/Manual"),
         .executableTarget(

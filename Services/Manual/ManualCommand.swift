@@ -8,6 +8,7 @@ import SpasmReliability
 import SpasmRuntime
 import SpasmSchema
 import SpasmSecurity
+import SpasmWeb
 
 /// `spasmwatch-manual`: the spasm diary. Takes entries from the CLI (ZeroMQ REQ/REP on
 /// `Endpoints.manualRequests`) and from the phone page and JSON API (HTTP), validates them,
@@ -82,6 +83,7 @@ struct ManualCommand: AsyncParsableCommand {
             environment.logger.error("\(warning ?? "")")
         }
         let web = try WebServer.make(desk: desk, board: board, settings: settings, page: PhonePage.html, actions: actions,
+                                     counters: environment.counters, limits: ConnectionLimits(maxConnections: settings.httpMaxConnections),
                                      logger: environment.logger) { url in pageURL.set(url) }
         let heartbeat = environment.heartbeat {
             var info = ["diary page": pageURL.get()]

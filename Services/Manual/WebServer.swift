@@ -2,8 +2,10 @@ import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import SpasmBus
 import SpasmConfig
 import SpasmSchema
+import SpasmWeb
 
 /// The phone page and its JSON API (Hummingbird 2):
 ///
@@ -16,6 +18,10 @@ import SpasmSchema
 ///   the same sentences as the CLI.
 /// - Bound to loopback by default. Bound elsewhere, a token is required on every request:
 ///   `Authorization: Bearer TOKEN`, or `?token=TOKEN` once (the page then keeps a cookie).
+/// - In front of everything, `BrowserGuard` (Shared/Web): `Host` must name this machine
+///   (or `manual.publicURL`'s host, `manual.allowedHosts`), and POSTs need this server's
+///   own Origin and `Content-Type: application/json`; `ConnectionLimits` bounds slow, idle
+///   and too many connections.
 enum WebServer {
     static let maxBodyBytes = 64 * 1024
     static let cookieName = "spasmwatch_token"
@@ -36,9 +42,15 @@ enum WebServer {
 
     /// `onRunning` gets the page's address once the server listens (the real port when 0 was asked).
     static func make(desk: DiaryDesk, board: EpisodeBoard, settings: ManualSettings, page: String, actions: ActionPages?,
+                     counters: CounterSet, limits: ConnectionLimits = .init(),
                      logger: Logger, onRunning: @escaping @Sendable (String) -> Void = { _ in }) throws -> some Service {
         try checkSettings(settings)
         let router = Router()
+        let publicHost = settings.actionLinkBase.flatMap { URL(string: $0)?.host }
+        router.add(middleware: BrowserGuard(
+            hosts: AllowedHosts(bindHost: settings.httpHost, extra: settings.allowedHosts + (publicHost.map { [$0] } ?? [])),
+            trustedOrigins: settings.actionLinkBase.map { [$0] } ?? [], token: settings.httpToken, setting: "manual.allowedHosts",
+            isCapability: { ActionPages.isCapabilityPath($0) }, count: { counters.add($0) }))
         if !settings.httpToken.isEmpty { router.add(middleware: TokenCheck(token: settings.httpToken)) }
         actions?.add(to: router)
 
@@ -109,6 +121,7 @@ enum WebServer {
         let host = settings.httpHost
         return Application(
             router: router,
+            server: limits.server { counters.add($0) },
             configuration: .init(address: .hostname(host, port: settings.httpPort), serverName: "spasmwatch-manual"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? settings.httpPort
@@ -160,7 +173,7 @@ struct TokenCheck<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context,
                 next: (Request, Context) async throws -> Response) async throws -> Response {
         if ActionPages.isCapabilityPath(request.uri.path) { return try await next(request, context) }
-        let bearer = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+        let bearer = TokenMatch.bearer(request.headers[.authorization])
         let query = request.uri.queryParameters.get("token")
         let cookie = request.cookies[WebServer.cookieName]?.value
         guard [bearer, query, cookie].contains(where: { $0.map(matches) ?? false }) else {
@@ -175,12 +188,6 @@ struct TokenCheck<Context: RequestContext>: RouterMiddleware {
         return response
     }
 
-    /// Compares in time independent of where the first difference is.
-    func matches(_ candidate: String) -> Bool {
-        let a = Array(candidate.utf8), b = Array(token.utf8)
-        guard a.count == b.count else { return false }
-        var diff: UInt8 = 0
-        for i in a.indices { diff |= a[i] ^ b[i] }
-        return diff == 0
-    }
+    /// Compares in constant time (the one shared helper, Shared/Web/TokenMatch).
+    func matches(_ candidate: String) -> Bool { TokenMatch.matches(candidate, token) }
 }

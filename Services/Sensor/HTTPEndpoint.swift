@@ -1,19 +1,26 @@
 import Foundation
 import Hummingbird
 import Logging
+import SpasmBus
 import SpasmConfig
 import SpasmSchema
+import SpasmWeb
 
 /// HTTP for devices that cannot speak ZeroMQ (a shell script with curl, an ESP32):
 /// `POST /api/frames` with the same JSON, the same validation and the same error text;
-/// `GET /api/sensors` lists the sensors seen. A bearer token is required when the server is
-/// bound beyond localhost.
+/// `GET /api/sensors` lists the sensors seen. When `sensor.httpToken` is set (it must be when
+/// the server is bound beyond localhost), every route needs `Authorization: Bearer TOKEN`.
+/// In front of that, `BrowserGuard` (Shared/Web) checks `Host` (this machine's names and
+/// `sensor.allowedHosts`) and refuses a POST from another site's page or without
+/// `Content-Type: application/json` (a device that sends the token may omit the type);
+/// `ConnectionLimits` bounds slow, idle and too many connections.
 enum HTTPEndpoint {
     struct Refusal: Error, CustomStringConvertible {
         let description: String
     }
 
-    static func makeApplication(core: IngestionCore, settings: SensorSettings, logger: Logger) throws -> some ApplicationProtocol {
+    static func makeApplication(core: IngestionCore, settings: SensorSettings, limits: ConnectionLimits = .init(),
+                                logger: Logger) throws -> some ApplicationProtocol {
         let loopback = ["127.0.0.1", "localhost", "::1"].contains(settings.httpHost)
         if !loopback && settings.httpToken.isEmpty {
             throw Refusal(description: "sensor.httpHost \(settings.httpHost) is beyond localhost: set sensor.httpToken too (producers then send 'Authorization: Bearer TOKEN')")
@@ -21,13 +28,11 @@ enum HTTPEndpoint {
         let token = settings.httpToken
         let maxBytes = settings.maxFrameBytes
         let router = Router(context: PeerRequestContext.self)
+        let counters = core.counters
+        router.add(middleware: BrowserGuard(hosts: AllowedHosts(bindHost: settings.httpHost, extra: settings.allowedHosts),
+                                            token: token, setting: "sensor.allowedHosts", count: { counters.add($0) }))
+        if !token.isEmpty { router.add(middleware: SensorTokenCheck(token: token, counters: counters)) }
         router.post("/api/frames") { request, context -> Response in
-            if !token.isEmpty, request.headers[.authorization] != "Bearer \(token)" {
-                core.counters.add("frames.rejected")
-                core.counters.add("rejected.auth")
-                return json(ProducerReply(ok: false, error: "missing or wrong token: send 'Authorization: Bearer TOKEN' (sensor.httpToken)",
-                                          reason: "auth"), status: .unauthorized)
-            }
             var request = request
             let body: ByteBuffer
             do {
@@ -48,6 +53,7 @@ enum HTTPEndpoint {
             json(core.sensorStatuses(), status: .ok)
         }
         return Application(router: router,
+                           server: limits.server { counters.add($0) },
                            configuration: .init(address: .hostname(settings.httpHost, port: settings.httpPort),
                                                 serverName: "spasmwatch-sensor"),
                            logger: logger)
@@ -59,6 +65,24 @@ enum HTTPEndpoint {
         let data = (try? encoder.encode(value)) ?? Data()
         return Response(status: status, headers: [.contentType: "application/json"],
                         body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// Every route needs `Authorization: Bearer TOKEN` when `sensor.httpToken` is set (a frame
+/// refused here counts as `frames.rejected` and `rejected.auth`).
+struct SensorTokenCheck<Context: RequestContext>: RouterMiddleware {
+    let token: String
+    let counters: CounterSet
+
+    func handle(_ request: Request, context: Context,
+                next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let bearer = TokenMatch.bearer(request.headers[.authorization]), TokenMatch.matches(bearer, token) {
+            return try await next(request, context)
+        }
+        if request.uri.path == "/api/frames" { counters.add("frames.rejected") }
+        counters.add("rejected.auth")
+        return HTTPEndpoint.json(ProducerReply(ok: false, error: "missing or wrong token: send 'Authorization: Bearer TOKEN' (sensor.httpToken)",
+                                               reason: "auth"), status: .unauthorized)
     }
 }
 

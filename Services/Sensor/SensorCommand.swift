@@ -6,6 +6,7 @@ import SpasmBus
 import SpasmConfig
 import SpasmRuntime
 import SpasmSchema
+import SpasmWeb
 
 /// `spasmwatch-sensor`: sensor ingestion. Serves external producers (ZeroMQ and HTTP),
 /// validates every frame, and republishes accepted frames on the bus. Subcommands check a
@@ -48,7 +49,9 @@ struct ServeCommand: AsyncParsableCommand {
         let producers = ProducerEndpoint(core: core, endpoint: environment.endpoints.sensorProducers, security: security,
                                          context: environment.context, maxFrameBytes: settings.maxFrameBytes,
                                          logger: environment.logger)
-        let http = try HTTPEndpoint.makeApplication(core: core, settings: settings, logger: environment.logger)
+        let http = try HTTPEndpoint.makeApplication(core: core, settings: settings,
+                                                     limits: ConnectionLimits(maxConnections: settings.httpMaxConnections),
+                                                     logger: environment.logger)
         // `spasmwatch sensors` (list, forget) asks here; the answer is quick and needs no await.
         let requests = try RequestReplyServer(name: "sensor-requests", context: environment.context,
                                               endpoint: environment.endpoints.sensorRequests, counters: environment.counters,

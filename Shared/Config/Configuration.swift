@@ -54,6 +54,11 @@ public struct SensorSettings: Codable, Sendable, Equatable {
     public var httpPort: Int = 8470
     /// Required as `Authorization: Bearer …` when httpHost is not loopback.
     public var httpToken: String = ""
+    /// Extra names a request's `Host` may carry, beyond localhost, this machine's addresses
+    /// and hostname (e.g. ["sensors.example.net"]); any other name is refused (DNS rebinding).
+    public var allowedHosts: [String] = []
+    /// Connections open at once beyond which a new one is closed at once.
+    public var httpMaxConnections: Int = 256
     /// Largest frame accepted, bytes (checked in code, so the sender still gets an error reply).
     public var maxFrameBytes: Int = 256 << 10
     /// Frames per second one producer may send before being told to slow down (a wearable
@@ -84,6 +89,12 @@ public struct ManualSettings: Codable, Sendable, Equatable {
     /// alerts' "I'm OK" and "I need help" links start with it. Empty = no links (the
     /// heartbeats say so). See Shared/Config/PublicURL.swift.
     public var publicURL: String = ""
+    /// Extra names a request's `Host` may carry, beyond localhost, this machine's addresses,
+    /// its hostname (and NAME.local) and publicURL's host; any other name is refused.
+    public var allowedHosts: [String] = []
+    /// Connections open at once beyond which a new one is closed at once (slow clients
+    /// cannot pile up; see docs/architecture.md, "From the browser and the network").
+    public var httpMaxConnections: Int = 256
     public init() {}
 }
 
