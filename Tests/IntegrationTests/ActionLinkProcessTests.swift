@@ -67,8 +67,9 @@ struct ActionLinkProcessTests {
 
         // Nobody answers: anna is told, with her own link.
         #expect(await NotifyProcessTests.eventually(30) { !anna.received.isEmpty })
-        let annasLink = try #require(Self.link(anna.received[0], "I'm OK"))
-        #expect(anna.received[0].headers["actions"]?.contains("method=POST") == true)
+        let toCaregiver = try #require(anna.received.first)
+        let annasLink = try #require(Self.link(toCaregiver, "I'm OK"))
+        #expect(anna.received.first?.headers["actions"]?.contains("method=POST") == true)
         let annasToken = String(annasLink.dropFirst("\(publicURL)/act/".count))
 
         // A link previewer on the second host GETs and HEADs it: a confirm page, no action.
@@ -158,7 +159,8 @@ struct ActionLinkProcessTests {
         defer { client.close() }
         let fall = NotifyProcessTests.fall()
         #expect(await NotifyProcessTests.eventually { try? client.publish(fall); return !me.received.isEmpty })
-        let help = try #require(Self.link(me.received[0], "I need help"))
+        let toPerson = try #require(me.received.first)
+        let help = try #require(Self.link(toPerson, "I need help"))
         let asked = try await http("GET", help)
         #expect(asked.status == 200)
         #expect(asked.text.contains("Ask for help now?"))
@@ -169,7 +171,8 @@ struct ActionLinkProcessTests {
         #expect(await NotifyProcessTests.eventually { !anna.received.isEmpty }, "anna is told now, not in 10 minutes")
         print("measured: \"I need help\" link POST to the caregiver's webhook: \(Int(Date().timeIntervalSince(pressed) * 1000)) ms (50 ms polling)")
         #expect(anna.received.first?.headers["title"]?.hasSuffix("asked for help") == true, "\(anna.received.first?.headers ?? [:])")
-        #expect(Self.link(anna.received[0], "I'm OK") != nil, "anna can answer from her phone")
+        let toCaregiver = try #require(anna.received.first)
+        #expect(Self.link(toCaregiver, "I'm OK") != nil, "anna can answer from her phone")
         let request = try #require(client.messages(Topic.helpRequest).compactMap { try? $0.decode(HelpRequest.self).body }.first)
         #expect(request.by == "me" && request.via == "link" && request.alertId == fall.alertId)
         await manual.stop()
@@ -197,7 +200,7 @@ struct ActionLinkProcessTests {
         defer { client.close() }
         let fall = NotifyProcessTests.fall()
         #expect(await NotifyProcessTests.eventually { try? client.publish(fall); return !me.received.isEmpty })
-        #expect(me.received[0].headers["actions"] == nil, "no dead link")
+        #expect(me.received.first?.headers["actions"] == nil, "no dead link")
         let expected = "manual.publicURL is not set: alerts carry no \"I'm OK\" link for other phones; set it to the address phones use to reach this hub"
         for service in [ServiceName.notify, ServiceName.manual] {
             #expect(await NotifyProcessTests.eventually {
