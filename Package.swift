@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
     ],
     targets: [
         // MARK: Shared libraries, split by concern
@@ -76,8 +77,9 @@ let package = Package(
             path: "Services/Sensor"),
         .executableTarget(
             name: "spasmwatch-manual",
-            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmSecurity", "SpasmWeb",
-                           .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmSecurity", "SpasmWeb", "SpasmProducer",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket")],
             path: "Services/Manual"),
         .executableTarget(
             name: "spasmwatch-detect",
@@ -117,7 +119,7 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "SpasmBus", "SpasmConfig", "SpasmTestSupport"], path: "Tests/ZeroMQTests"),
         .testTarget(name: "ReliabilityTests", dependencies: ["SpasmReliability", "SpasmBus", "SpasmTestSupport"], path: "Tests/ReliabilityTests"),
-        .testTarget(name: "SensorTests", dependencies: ["spasmwatch-sensor", "SpasmBus", "SpasmConfig", "SpasmTestSupport"],
+        .testTarget(name: "SensorTests", dependencies: ["spasmwatch-sensor", "SpasmBus", "SpasmConfig", "SpasmProducer", "SpasmTestSupport"],
                     path: "Tests/SensorTests"),
         .testTarget(name: "DetectServiceTests", dependencies: ["spasmwatch-detect", "SpasmSchema", "SpasmTestSupport"],
                     path: "Tests/DetectServiceTests"),
@@ -130,7 +132,7 @@ let package = Package(
         .testTarget(name: "NotifyTests", dependencies: ["SpasmNotify", "SpasmSchema", "SpasmConfig", "SpasmSecurity", "SpasmTestSupport"], path: "Tests/NotifyTests"),
         .testTarget(name: "IntegrationTests",
                     dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema", "SpasmProducer", "SpasmReliability", "SpasmStore",
-                                   "SpasmTestSupport", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift")],
+                                   "SpasmTestSupport", "SpasmDetection", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift")],
                     path: "Tests/IntegrationTests"),
     ],
     swiftLanguageModes: [.v6]

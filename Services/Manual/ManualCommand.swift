@@ -9,6 +9,7 @@ import SpasmRuntime
 import SpasmSchema
 import SpasmSecurity
 import SpasmWeb
+import SpasmBus
 
 /// `spasmwatch-manual`: the spasm diary. Takes entries from the CLI (ZeroMQ REQ/REP on
 /// `Endpoints.manualRequests`) and from the phone page and JSON API (HTTP), validates them,
@@ -82,9 +83,15 @@ struct ManualCommand: AsyncParsableCommand {
             warning = "the action-link key could not be read (\(error)): \"I'm OK\" links from alerts do not work"
             environment.logger.error("\(warning ?? "")")
         }
+        // "Wear this phone": the phone's frames go to sensor ingestion like any producer's.
+        let forwarder = SensorForwarder(endpoint: environment.endpoints.sensorProducers,
+                                        security: environment.endpoints.usesCurve ? try BusSecurity.load(home: home) : nil)
+        let counters = environment.counters
+        let wear = WearRoutes(streams: WearStreams(forwarder: forwarder) { counters.add($0, $1) },
+                              sensorRequests: environment.endpoints.sensorRequests, storeQuery: environment.endpoints.storeQuery)
         let web = try WebServer.make(desk: desk, board: board, settings: settings, page: PhonePage.html, actions: actions,
                                      counters: environment.counters, limits: ConnectionLimits(maxConnections: settings.httpMaxConnections),
-                                     logger: environment.logger) { url in pageURL.set(url) }
+                                     wear: wear, logger: environment.logger) { url in pageURL.set(url) }
         let heartbeat = environment.heartbeat {
             var info = ["diary page": pageURL.get()]
             info["warning.publicURL"] = warning

@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdWebSocket
 import Logging
 import ServiceLifecycle
 import SpasmBus
@@ -42,17 +44,22 @@ enum WebServer {
 
     /// `onRunning` gets the page's address once the server listens (the real port when 0 was asked).
     static func make(desk: DiaryDesk, board: EpisodeBoard, settings: ManualSettings, page: String, actions: ActionPages?,
-                     counters: CounterSet, limits: ConnectionLimits = .init(),
+                     counters: CounterSet, limits: ConnectionLimits = .init(), wear: WearRoutes? = nil,
                      logger: Logger, onRunning: @escaping @Sendable (String) -> Void = { _ in }) throws -> some Service {
         try checkSettings(settings)
         let router = Router()
         let publicHost = settings.actionLinkBase.flatMap { URL(string: $0)?.host }
-        router.add(middleware: BrowserGuard(
-            hosts: AllowedHosts(bindHost: settings.httpHost, extra: settings.allowedHosts + (publicHost.map { [$0] } ?? [])),
-            trustedOrigins: settings.actionLinkBase.map { [$0] } ?? [], token: settings.httpToken, setting: "manual.allowedHosts",
-            isCapability: { ActionPages.isCapabilityPath($0) }, count: { counters.add($0) }))
-        if !settings.httpToken.isEmpty { router.add(middleware: TokenCheck(token: settings.httpToken)) }
+        // The same guards in front of the page's routes and of the phone's WebSocket.
+        func guards<C: RequestContext>(_ router: Router<C>) {
+            router.add(middleware: BrowserGuard(
+                hosts: AllowedHosts(bindHost: settings.httpHost, extra: settings.allowedHosts + (publicHost.map { [$0] } ?? [])),
+                trustedOrigins: settings.actionLinkBase.map { [$0] } ?? [], token: settings.httpToken, setting: "manual.allowedHosts",
+                isCapability: { ActionPages.isCapabilityPath($0) }, count: { counters.add($0) }))
+            if !settings.httpToken.isEmpty { router.add(middleware: TokenCheck(token: settings.httpToken)) }
+        }
+        guards(router)
         actions?.add(to: router)
+        wear?.add(to: router)
 
         router.get("/") { _, _ -> Response in
             Response(status: .ok,
@@ -119,9 +126,19 @@ enum WebServer {
         }
 
         let host = settings.httpHost
+        let server: HTTPServerBuilder
+        if let wear {
+            let socketRouter = wear.webSocketRouter(trustedOrigins: settings.actionLinkBase.map { [$0] } ?? [],
+                                                    count: { counters.add($0) }, guards: { guards($0) })
+            server = .http1WebSocketUpgrade(webSocketRouter: socketRouter, configuration: .init(
+                http1: limits.http1Configuration { counters.add($0) },
+                ws: .init(maxFrameSize: WearRoutes.maxMessageBytes)))
+        } else {
+            server = limits.server { counters.add($0) }
+        }
         return Application(
             router: router,
-            server: limits.server { counters.add($0) },
+            server: server,
             configuration: .init(address: .hostname(host, port: settings.httpPort), serverName: "spasmwatch-manual"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? settings.httpPort

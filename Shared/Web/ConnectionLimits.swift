@@ -23,6 +23,15 @@ public struct ConnectionLimits: Sendable {
         self.maxConnections = max(1, maxConnections)
     }
 
+    /// The HTTP/1 part of a server with these limits, for a server that also upgrades to
+    /// WebSocket (the diary's "Wear this phone" socket): the same deadline, cap and idle timeout.
+    public func http1Configuration(count: @escaping @Sendable (String) -> Void) -> HTTP1Channel.Configuration {
+        let gate = ConnectionGate(cap: maxConnections)
+        let deadline = TimeAmount.seconds(requestSeconds)
+        return .init(additionalChannelHandlers: [RequestDeadlineHandler(gate: gate, deadline: deadline, count: count)],
+                     idleTimeout: .seconds(idleSeconds))
+    }
+
     /// The HTTP/1 server for `Application(server:)` with these limits.
     public func server(count: @escaping @Sendable (String) -> Void) -> HTTPServerBuilder {
         let gate = ConnectionGate(cap: maxConnections)

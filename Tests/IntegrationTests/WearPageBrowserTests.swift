@@ -1,0 +1,133 @@
+import Foundation
+import SpasmConfig
+import SpasmDetection
+import SpasmReliability
+import SpasmSchema
+import SpasmTestSupport
+import Testing
+import ZeroMQ
+
+/// "Wear this phone" in real headless Chromium: 3 minutes of a phone in a pocket
+/// (../shared/eval/devices/p_pocket.csv, 1300–1480 s: a phasic spasm, a fall, a 1.3 s gap in
+/// the recording, and a clonus) replayed in real time into the real page as DeviceMotionEvents
+/// (deploy/dev/drive-wear-page.py), with the page's connection cut for 20 s in the middle.
+/// The running stack must store the same episodes, by the scorer's rules, as
+/// `spasmwatch-detect scan` finds in the excerpt, and every sample once. The recording is
+/// read where it is (../shared says not to copy it into the project); without it the test
+/// is skipped. `drive-wear-page.py … p_pocket.csv 0 1800` replays the whole file by hand.
+@Suite("Wear this phone in a browser", .serialized)
+struct WearPageBrowserTests {
+    static let recording = TestSupport.sharedDirectory?.appendingPathComponent("eval/devices/p_pocket.csv")
+    static var unavailableReason: String? {
+        if let reason = PhonePageBrowserTests.unavailableReason { return reason }
+        guard let recording, FileManager.default.fileExists(atPath: recording.path) else {
+            return "../shared/eval/devices/p_pocket.csv is not present beside the repository (set SPASMWATCH_SHARED to its folder)"
+        }
+        return nil
+    }
+    static let excerpt = (start: 1300.0, end: 1480.0)
+
+    @Test(.enabled(if: WearPageBrowserTests.unavailableReason == nil, "\(WearPageBrowserTests.unavailableReason ?? "")"))
+    func theExcerptsEpisodesAreStoredThroughABlipWithNothingLostOrDoubled() async throws {
+        let home = try TestSupport.temporaryHome("wear")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let sensorPort = SecondHost.freePort(on: "127.0.0.1")
+        try #"{"sensor": {"httpPort": \#(sensorPort)}}"#.write(to: home.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+
+        // What the detector finds in the excerpt offline.
+        let excerptFile = home.appendingPathComponent("excerpt.csv")
+        var lines = ["t,ax,ay,az"]
+        for line in try String(contentsOf: Self.recording!, encoding: .utf8).split(separator: "\n").dropFirst() {
+            let fields = line.split(separator: ",")
+            guard let t = Double(fields[0]), t >= Self.excerpt.start else { continue }
+            if t >= Self.excerpt.end { break }
+            lines.append(([String(format: "%.3f", t - Self.excerpt.start)] + fields[1...3].map(String.init)).joined(separator: ","))
+        }
+        try (lines.joined(separator: "\n") + "\n").write(to: excerptFile, atomically: true, encoding: .utf8)
+        let scan = try ChildProcess("spasmwatch-detect", ["scan", excerptFile.path], home: home)
+        #expect(await scan.wait(timeout: 60) == 0, "scan: \(scan.stderr)")
+        let expected = EpisodeRow.read(csvText: scan.stdout)
+        #expect(Set(expected.map(\.kind)).isSuperset(of: ["fall", "clonus"]), "the excerpt holds a fall and a clonus: \(scan.stdout)")
+
+        let bus = try ChildProcess("spasmwatch-bus", home: home)
+        #expect(await bus.waitForOutput("bus running"))
+        let store = try ChildProcess("spasmwatch-store", home: home)
+        #expect(await store.waitForOutput("started"))
+        let sensor = try ChildProcess("spasmwatch-sensor", home: home)
+        #expect(await sensor.waitForOutput("bus connected", timeout: 30))
+        let detect = try ChildProcess("spasmwatch-detect", home: home)
+        #expect(await detect.waitForOutput("detection ready"))
+        let manual = try await ManualProcess.start(home: home)
+
+        let devtools = SecondHost.freePort(on: "127.0.0.1")
+        var arguments = ["--headless=new", "--disable-gpu", "--no-first-run", "--user-data-dir=\(home.appendingPathComponent("chromium").path)",
+                         "--remote-debugging-port=\(devtools)", "--window-size=412,915", "\(manual.base)/"]
+        if getuid() == 0 { arguments.insert("--no-sandbox", at: 0) }
+        let browser = try ChildProcess(PhonePageBrowserTests.chromium!, arguments, home: home)
+        defer { browser.signal(SIGKILL) }
+        #expect(await browser.waitForOutput("DevTools listening on", timeout: 60))
+
+        let script = TestSupport.repositoryRoot.appendingPathComponent("deploy/dev/drive-wear-page.py").path
+        let drive = try ChildProcess(PhonePageBrowserTests.python!, [script, "\(devtools)", manual.base, Self.recording!.path,
+                                                                    "\(Self.excerpt.start)", "\(Self.excerpt.end)",
+                                                                    "--blip-at", "70", "--blip-seconds", "20"], home: home)
+        #expect(await drive.wait(timeout: 400) == 0, "driver: \(drive.stdout) \(drive.stderr)")
+        let line = try #require(drive.stdout.split(separator: "\n").last { $0.hasPrefix("{") }, "driver: \(drive.stdout) \(drive.stderr)")
+        let page = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let device = try #require(page["device"] as? String)
+        let firstTime = try #require(page["firstTime"] as? Double)
+
+        // Nothing lost: every sample the page measured was acknowledged, after the blip too.
+        #expect(page["dispatched"] as? Int == page["rows"] as? Int)
+        #expect(page["acked"] as? Int == page["samples"] as? Int, "\(page)")
+        #expect(page["samples"] as? Int == page["dispatched"] as? Int, "\(page)")
+        #expect(page["lost"] as? Int == 0, "\(page)")
+        #expect((page["connections"] as? Int ?? 0) >= 2, "the page reconnected after the blip: \(page)")
+        let status = page["runningStatus"] as? String ?? ""
+        #expect(status.hasPrefix("Connected, ") && status.hasSuffix(" Hz, 0 lost"), "the screen's line: \(status)")
+        let hz = Int(status.split(separator: " ").dropFirst().first ?? "") ?? 0
+        #expect((50...70).contains(hz), "about 60 Hz: \(status)")
+
+        // Nothing doubled: the uniform stream has as many samples as the excerpt's time span
+        // (less its one real 1.3 s gap), and ingestion saw no frame out of order.
+        let endpoints = Endpoints(home: DataHome(root: home), configuration: Configuration())
+        func status(_ sensors: String = device) async -> SensorStatus? {
+            guard let data = await RequestClient.ask(try! WireCodec.encode(SensorRequest(op: .list)), endpoint: endpoints.sensorRequests),
+                  let reply = try? JSONDecoder().decode(SensorReply.self, from: data) else { return nil }
+            return reply.sensors?.first { $0.sensorId == sensors }
+        }
+        let phone = try #require(await status())
+        #expect(phone.framesRejected == 0, "\(phone)")
+        #expect(phone.device == .phone)
+        #expect(phone.placement == .rightThigh)
+        #expect((55...65).contains(phone.sampleRate))
+
+        // The stored episodes of the phone, in the excerpt's own time.
+        let context = ZMQContext()
+        defer { context.terminate() }
+        var stored: [StoredEpisode] = []
+        var counts: [String: EventScorer.Counts] = [:]
+        let kinds = Set(expected.map(\.kind))
+        var matched = false
+        let deadline = Date().addingTimeInterval(60)
+        while !matched && Date() < deadline {
+            if !stored.isEmpty { try await Task.sleep(for: .seconds(1)) }
+            let response = try? await StoreClient.query(StoreRequest(query: .episodes), context: context, endpoint: endpoints.storeQuery)
+            stored = (response?.episodes ?? []).filter { $0.sensorId == device && $0.end != nil }
+            counts = [:]
+            let n = Int((Self.excerpt.end - Self.excerpt.start) * EventScorer.gridHz)
+            for kind in kinds.union(stored.map(\.kind.rawValue)) {
+                let reference = expected.filter { $0.kind == kind }.map { (start: $0.start, end: max($0.end, $0.start + 0.3)) }
+                let hypothesis = stored.filter { $0.kind.rawValue == kind }.map { e in
+                    (start: max(0, e.start - firstTime), end: max((e.end ?? e.start) - firstTime, e.start - firstTime + 0.3))
+                }
+                counts[kind] = EventScorer.score(reference: reference, hypothesis: hypothesis, numSamples: n)
+            }
+            matched = counts.values.allSatisfy { $0.tp == $0.refTrue && $0.fp == 0 }
+            if stored.isEmpty { try await Task.sleep(for: .seconds(1)) }
+        }
+        #expect(matched, "stored \(stored.map { ($0.kind.rawValue, $0.start - firstTime, ($0.end ?? 0) - firstTime) }) vs scan \(expected.map { ($0.kind, $0.start, $0.end) }): \(counts)")
+
+        for p in [manual.process, detect, sensor, store, bus] { await p.stop() }
+    }
+}
