@@ -99,7 +99,7 @@ struct WearRoutes: Sendable {
         let context = ZMQContext()
         if let stored = (try? await StoreClient.query(StoreRequest(query: .storedFrames), context: context, endpoint: storeQuery,
                                                       timeoutSeconds: 2))?.storedFrames {
-            lost = (reply.acceptedFrames ?? [:]).mapValues { $0 }.reduce(into: [:]) { all, item in
+            lost = (reply.acceptedFrames ?? [:]).reduce(into: [String: Int64]()) { all, item in
                 all[item.key] = max(0, item.value - (stored[item.key] ?? 0))
             }
         }

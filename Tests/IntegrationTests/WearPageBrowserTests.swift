@@ -2,6 +2,7 @@ import Foundation
 import SpasmConfig
 import SpasmDetection
 import SpasmReliability
+import SpasmBus
 import SpasmSchema
 import SpasmTestSupport
 import Testing
@@ -91,16 +92,12 @@ struct WearPageBrowserTests {
         // Nothing doubled: the uniform stream has as many samples as the excerpt's time span
         // (less its one real 1.3 s gap), and ingestion saw no frame out of order.
         let endpoints = Endpoints(home: DataHome(root: home), configuration: Configuration())
-        func status(_ sensors: String = device) async -> SensorStatus? {
-            guard let data = await RequestClient.ask(try! WireCodec.encode(SensorRequest(op: .list)), endpoint: endpoints.sensorRequests),
-                  let reply = try? JSONDecoder().decode(SensorReply.self, from: data) else { return nil }
-            return reply.sensors?.first { $0.sensorId == sensors }
-        }
-        let phone = try #require(await status())
-        #expect(phone.framesRejected == 0, "\(phone)")
-        #expect(phone.device == .phone)
-        #expect(phone.placement == .rightThigh)
-        #expect((55...65).contains(phone.sampleRate))
+        let listed = try await DeviceListProcessTests.list(home: home)
+        let phone = try #require(listed.first { $0["sensorId"] as? String == device }, "\(listed)")
+        #expect(phone["framesRejected"] as? Int == 0, "\(phone)")
+        #expect(phone["device"] as? String == "phone")
+        #expect(phone["placement"] as? String == "right-thigh")
+        #expect(phone["sampleRate"] as? Double == 60)
 
         // The stored episodes of the phone, in the excerpt's own time.
         let context = ZMQContext()
