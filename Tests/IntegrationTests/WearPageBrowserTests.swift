@@ -125,6 +125,29 @@ struct WearPageBrowserTests {
         }
         #expect(matched, "stored \(stored.map { ($0.kind.rawValue, $0.start - firstTime, ($0.end ?? 0) - firstTime) }) vs scan \(expected.map { ($0.kind, $0.start, $0.end) }): \(counts)")
 
+        print("wear: page \(line); scan \(expected.map { "\($0.kind)@\(String(format: "%.1f", $0.start))" }); stored \(stored.map { "\($0.kind.rawValue)@\(String(format: "%.1f", $0.start - firstTime))" })")
         for p in [manual.process, detect, sensor, store, bus] { await p.stop() }
+    }
+
+    /// Browsers apply no CORS to WebSockets: a page from another site must not be able to
+    /// open the phone's socket, and without the diary's token nobody can.
+    @Test func aForeignPageOrAMissingTokenCannotOpenThePhonesSocket() async throws {
+        let home = try TestSupport.temporaryHome("wear-origin")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let bus = try ChildProcess("spasmwatch-bus", home: home)
+        #expect(await bus.waitForOutput("bus running"))
+        let manual = try await ManualProcess.start(home: home, arguments: ["--set", "manual.httpToken=wear-secret"])
+        let upgrade = ["Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+                       "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="]
+        let noToken = try await http("GET", "\(manual.base)/wear/socket", headers: upgrade.merging(["Origin": manual.base]) { $1 })
+        #expect(noToken.status == 401)
+        let foreign = try await http("GET", "\(manual.base)/wear/socket",
+                                     headers: upgrade.merging(["Origin": "http://evil.example", "Authorization": "Bearer wear-secret"]) { $1 })
+        #expect(foreign.status == 405, "a foreign Origin is not upgraded: \(foreign.status)")
+        let page = try await http("GET", "\(manual.base)/wear", headers: ["Authorization": "Bearer wear-secret"])
+        #expect(page.status == 200)
+        #expect(String(decoding: page.body, as: UTF8.self).contains("Wear this phone"))
+        await manual.process.stop()
+        await bus.stop()
     }
 }
