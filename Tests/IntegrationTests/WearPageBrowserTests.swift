@@ -137,13 +137,27 @@ struct WearPageBrowserTests {
         let bus = try ChildProcess("spasmwatch-bus", home: home)
         #expect(await bus.waitForOutput("bus running"))
         let manual = try await ManualProcess.start(home: home, arguments: ["--set", "manual.httpToken=wear-secret"])
-        let upgrade = ["Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
-                       "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="]
-        let noToken = try await http("GET", "\(manual.base)/wear/socket", headers: upgrade.merging(["Origin": manual.base]) { $1 })
-        #expect(noToken.status == 401)
-        let foreign = try await http("GET", "\(manual.base)/wear/socket",
-                                     headers: upgrade.merging(["Origin": "http://evil.example", "Authorization": "Bearer wear-secret"]) { $1 })
-        #expect(foreign.status == 405, "a foreign Origin is not upgraded: \(foreign.status)")
+        // Raw upgrade requests (python3, as the browser tests use): only the page's own origin with the token is upgraded.
+        let probe = """
+            import socket, sys
+            port = int(sys.argv[1])
+            for extra in sys.argv[2:]:
+                s = socket.create_connection(("127.0.0.1", port))
+                s.sendall((f"GET /wear/socket HTTP/1.1\\r\\nHost: 127.0.0.1:{port}\\r\\nConnection: Upgrade\\r\\nUpgrade: websocket\\r\\n"
+                           f"Sec-WebSocket-Version: 13\\r\\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\\r\\n" + extra.replace("|", "\\r\\n") + "\\r\\n\\r\\n").encode())
+                print(s.recv(200).split(b"\\r\\n")[0].decode())
+                s.close()
+            """
+        let own = "Origin: \(manual.base)"
+        let run = try ChildProcess(PhonePageBrowserTests.python ?? "/usr/bin/python3",
+                                   ["-c", probe, "\(manual.port)", own, "Origin: http://evil.example|Authorization: Bearer wear-secret",
+                                    "\(own)|Authorization: Bearer wear-secret"], home: home)
+        #expect(await run.wait(timeout: 30) == 0, "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3, "\(run.stdout)")
+        #expect(lines.first?.contains(" 101 ") == false, "no token, no socket: \(lines)")
+        #expect(lines.dropFirst().first?.contains(" 101 ") == false, "a foreign Origin is not upgraded: \(lines)")
+        #expect(lines.last?.contains(" 101 ") == true, "the page's own origin with the token is: \(lines)")
         let page = try await http("GET", "\(manual.base)/wear", headers: ["Authorization": "Bearer wear-secret"])
         #expect(page.status == 200)
         #expect(String(decoding: page.body, as: UTF8.self).contains("Wear this phone"))
