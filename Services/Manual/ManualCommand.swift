@@ -91,7 +91,7 @@ struct ManualCommand: AsyncParsableCommand {
                               sensorRequests: environment.endpoints.sensorRequests, storeQuery: environment.endpoints.storeQuery)
         let web = try WebServer.make(desk: desk, board: board, settings: settings, page: PhonePage.html, actions: actions,
                                      counters: environment.counters, limits: ConnectionLimits(maxConnections: settings.httpMaxConnections),
-                                     wear: wear, logger: environment.logger) { url in pageURL.set(url) }
+                                     wear: settings.wearThisPhone ? wear : nil, logger: environment.logger) { url in pageURL.set(url) }
         let heartbeat = environment.heartbeat {
             var info = ["diary page": pageURL.get()]
             info["warning.publicURL"] = warning

@@ -95,6 +95,11 @@ public struct ManualSettings: Codable, Sendable, Equatable {
     /// Connections open at once beyond which a new one is closed at once (slow clients
     /// cannot pile up; see docs/architecture.md, "From the browser and the network").
     public var httpMaxConnections: Int = 256
+    /// "Wear this phone" (`/wear` and its WebSocket). Off by default for now: Hummingbird's
+    /// WebSocket server adds the request deadline and the connection cap only after a first
+    /// request arrives, so with it on, half-sent requests and connections beyond the cap are
+    /// not closed (BrowserGuardProcessTests). docs/devices.md.
+    public var wearThisPhone: Bool = false
     public init() {}
 }
 

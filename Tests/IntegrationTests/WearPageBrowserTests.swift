@@ -58,7 +58,7 @@ struct WearPageBrowserTests {
         #expect(await sensor.waitForOutput("bus connected", timeout: 30))
         let detect = try ChildProcess("spasmwatch-detect", home: home)
         #expect(await detect.waitForOutput("detection ready"))
-        let manual = try await ManualProcess.start(home: home)
+        let manual = try await ManualProcess.start(home: home, arguments: ["--set", "manual.wearThisPhone=true"])
 
         let devtools = SecondHost.freePort(on: "127.0.0.1")
         var arguments = ["--headless=new", "--disable-gpu", "--no-first-run", "--user-data-dir=\(home.appendingPathComponent("chromium").path)",
@@ -136,7 +136,7 @@ struct WearPageBrowserTests {
         defer { try? FileManager.default.removeItem(at: home) }
         let bus = try ChildProcess("spasmwatch-bus", home: home)
         #expect(await bus.waitForOutput("bus running"))
-        let manual = try await ManualProcess.start(home: home, arguments: ["--set", "manual.httpToken=wear-secret"])
+        let manual = try await ManualProcess.start(home: home, arguments: ["--set", "manual.httpToken=wear-secret", "--set", "manual.wearThisPhone=true"])
         // Raw upgrade requests (python3, as the browser tests use): only the page's own origin with the token is upgraded.
         let probe = """
             import socket, sys
