@@ -114,6 +114,8 @@ let package = Package(
 
         // MARK: Tests
         .target(name: "SpasmTestSupport", dependencies: ["SpasmBus", "ZeroMQ"], path: "Tests/Support"),
+        .target(name: "SpasmFuzzChecks", dependencies: ["SpasmSchema", "SpasmIngestion"], path: "Tests/Fuzz/Checks"),
+        .testTarget(name: "FuzzTests", dependencies: ["SpasmFuzzChecks", "SpasmIngestion", "SpasmSchema"], path: "Tests/FuzzTests"),
         .testTarget(name: "SchemaTests", dependencies: ["SpasmSchema"], path: "Tests/SchemaTests",
                     exclude: ["Fixtures"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "SpasmBus", "SpasmConfig", "SpasmTestSupport"], path: "Tests/ZeroMQTests"),

@@ -62,7 +62,7 @@ public enum FrameValidator {
         // Fast path: FlatJSON reads the frame's members. Anything it refuses (malformed JSON)
         // goes through JSONDecoder's generic path.
         guard let fields = FrameFields(json) else {
-            if let bad = NonFiniteNumbers.first(in: json) { throw FrameRejection(message: bad.message, field: bad.field, reason: "nan") }
+            if let bad = NonFiniteNumbers.first(in: json), !bad.field.isEmpty { throw FrameRejection(message: bad.message, field: bad.field, reason: "nan") }
             throw FrameRejection(message: "frame is not a valid JSON object", field: nil, reason: "json")
         }
         guard let versionValue = fields["v"] else {
@@ -313,9 +313,9 @@ public struct FrameFields {
         }
     }
 
-    /// The last member with this name.
+    /// The first member with this name, as JSONDecoder reads duplicates.
     public subscript(name: String) -> JSONValue? {
-        members.last(where: { $0.name == name })?.value
+        members.first(where: { $0.name == name })?.value
     }
 }
 
