@@ -63,6 +63,7 @@ let package = Package(
             dependencies: ["SpasmBus", "SpasmSchema", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "Logging", package: "swift-log")],
             path: "Shared/Store"),
+        .target(name: "SpasmIngestion", dependencies: ["SpasmSchema"], path: "Shared/Ingestion"),
         .target(name: "SpasmDetection", dependencies: ["SpasmSync"], path: "Shared/Detection"),
         .target(name: "SpasmSimulation", dependencies: ["SpasmSync"], path: "Shared/Simulation"),
 
@@ -70,7 +71,7 @@ let package = Package(
         .executableTarget(name: "spasmwatch-bus", dependencies: ["SpasmRuntime"], path: "Services/Bus"),
         .executableTarget(
             name: "spasmwatch-sensor",
-            dependencies: ["SpasmRuntime", "SpasmSimulation", "SpasmProducer", "SpasmWeb", .product(name: "Hummingbird", package: "hummingbird"),
+            dependencies: ["SpasmRuntime", "SpasmIngestion", "SpasmSimulation", "SpasmProducer", "SpasmWeb", .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             path: "Services/Sensor"),
@@ -113,11 +114,13 @@ let package = Package(
 
         // MARK: Tests
         .target(name: "SpasmTestSupport", dependencies: ["SpasmBus", "ZeroMQ"], path: "Tests/Support"),
+        .target(name: "SpasmFuzzChecks", dependencies: ["SpasmSchema", "SpasmIngestion"], path: "Tests/Fuzz/Checks"),
+        .testTarget(name: "FuzzTests", dependencies: ["SpasmFuzzChecks", "SpasmIngestion", "SpasmSchema"], path: "Tests/FuzzTests"),
         .testTarget(name: "SchemaTests", dependencies: ["SpasmSchema"], path: "Tests/SchemaTests",
                     exclude: ["Fixtures"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "SpasmBus", "SpasmConfig", "SpasmTestSupport"], path: "Tests/ZeroMQTests"),
         .testTarget(name: "ReliabilityTests", dependencies: ["SpasmReliability", "SpasmBus", "SpasmTestSupport"], path: "Tests/ReliabilityTests"),
-        .testTarget(name: "SensorTests", dependencies: ["spasmwatch-sensor", "SpasmBus", "SpasmConfig", "SpasmTestSupport"],
+        .testTarget(name: "SensorTests", dependencies: ["spasmwatch-sensor", "SpasmIngestion", "SpasmBus", "SpasmConfig", "SpasmTestSupport"],
                     path: "Tests/SensorTests"),
         .testTarget(name: "DetectServiceTests", dependencies: ["spasmwatch-detect", "SpasmSchema", "SpasmTestSupport"],
                     path: "Tests/DetectServiceTests"),

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SpasmBus
 import SpasmConfig
+import SpasmIngestion
 import SpasmSchema
 
 /// The heart of sensor ingestion, shared by the ZeroMQ and HTTP endpoints: validates each

@@ -4,6 +4,7 @@ import SpasmBus
 import SpasmConfig
 import SpasmProducer
 import SpasmRuntime
+import SpasmIngestion
 import SpasmSchema
 
 /// `spasmwatch-sensor replay FILE.csv`: sends a recording in the format of

@@ -5,6 +5,7 @@ import ServiceLifecycle
 import SpasmBus
 import SpasmConfig
 import SpasmRuntime
+import SpasmIngestion
 import SpasmSchema
 import SpasmWeb
 

@@ -22,7 +22,8 @@ public enum DiaryEntryParser {
     public static func parse(_ data: Data, via defaultVia: String,
                              now: Double = Date().timeIntervalSince1970) throws(DiaryValidationError) -> DiaryEntry {
         // JSONSerialization refuses NaN as "not valid JSON" and may read 1e309 as infinity.
-        if let bad = NonFiniteNumbers.first(in: data) { throw DiaryValidationError(field: bad.field, message: bad.message) }
+        // One outside any object (malformed text) names no field: the errors below say more.
+        if let bad = NonFiniteNumbers.first(in: data), !bad.field.isEmpty { throw DiaryValidationError(field: bad.field, message: bad.message) }
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: data)

@@ -22,6 +22,8 @@ public struct DiaryValidationError: Error, Equatable, Sendable, CustomStringConv
 public enum DiaryRules {
     /// Earliest accepted time (2000-01-01 UTC): older is a typing mistake.
     public static let earliest: Double = 946_684_800
+    /// 2100-01-01 UTC: a time beyond it is a unit mistake, not a clock running ahead.
+    public static let latest: Double = 4_102_444_800
     /// A clock on a phone may run a little ahead; more than this in the future is refused.
     public static let futureSlackSeconds: Double = 600
     public static let maxNoteCharacters = 2000
@@ -267,6 +269,10 @@ public enum DiaryRules {
         let name = field.split(separator: ".").last.map(String.init) ?? field
         guard value.isFinite, value >= earliest else {
             throw DiaryValidationError(field: field, message: "\(name) \(number(value)) is before 2000-01-01; give Unix seconds (UTC)")
+        }
+        // Checked before the minutes below: a far larger value cannot be counted in an Int.
+        guard value < latest else {
+            throw DiaryValidationError(field: field, message: "\(name) \(number(value)) is after 2100-01-01; give Unix seconds (UTC)")
         }
         if value > now + futureSlackSeconds {
             let minutes = Int(((value - now) / 60).rounded())

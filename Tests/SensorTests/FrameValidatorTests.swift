@@ -1,4 +1,5 @@
 import Foundation
+import SpasmIngestion
 import SpasmSchema
 import Testing
 @testable import spasmwatch_sensor
@@ -107,6 +108,7 @@ struct FrameFieldsTests {
             #" { "v" : 1 , "a" : -1.5e-3, "b": true, "c": null, "d": [ ], "e": [1, 2.5, -3e2] } "#,
             #"{"s":"x y","n":0}"#,
             #"{"s":"a\"b","o":{"x":[1,"y"]},"a":["x"]}"#,
+            #"{"kind":"emg","v":1,"kind":"imu"}"#,  // found by the fuzzer: Tests/Fuzz/frame/crash-556e…
         ]
         for text in texts {
             let fields = try #require(FrameFields(Data(text.utf8)), "\(text)")
