@@ -180,12 +180,12 @@ struct SourceBindingProcessTests {
         let wearable = try await Keys.newKey("wearable", role: "producer", home: home, options: ["--sensor", "ankle-r", "--sensor", "ankle-l"])
         let shown = try ChildProcess("spasmwatch", ["keys", "show", "wearable"], home: home)
         #expect(await shown.wait(timeout: 30) == 0)
-        #expect(shown.stdout.contains("may send sensors:    ankle-r, ankle-l"), shown.stdout)
+        #expect(shown.stdout.contains("may send sensors:    ankle-r, ankle-l"), "\(shown.stdout)")
         let calf = try await Keys.newKey("calf", role: "producer", home: home)  // default: its own name
         let gateway = try await Keys.newKey("gateway", role: "service", home: home)
         let wrong = try ChildProcess("spasmwatch", ["keys", "new", "hub", "--role", "consumer", "--sensor", "x"], home: home)
         #expect(await wrong.wait(timeout: 30) != 0)
-        #expect(wrong.stderr.contains("--sensor binds a producer key"), wrong.stderr)
+        #expect(wrong.stderr.contains("--sensor binds a producer key"), "\(wrong.stderr)")
 
         let bus = try ChildProcess("spasmwatch-bus", home: home)
         defer { bus.signal(SIGKILL) }
@@ -234,7 +234,7 @@ struct SourceBindingProcessTests {
 
         let show = try ChildProcess("spasmwatch", ["keys", "show", "calf"], home: home)
         #expect(await show.wait(timeout: 30) == 0)
-        #expect(show.stdout.contains("may send sensors:    calf"), show.stdout)
+        #expect(show.stdout.contains("may send sensors:    calf"), "\(show.stdout)")
         await sensor.stop()
         await bus.stop()
     }
