@@ -124,13 +124,19 @@ final class IngestionCore: Sendable {
 
     /// Checks one frame and adds what it publishes to `outgoing` (stamped, in order); the
     /// caller hands a whole batch of frames to the bus at once.
+    /// `binding`: on tcp, the producer key's name and the sensor ids it may send (nil: any).
     func ingest(json: Data, binary: Data?, via: String, producerKey: String, now: Double,
-                outgoing: inout [[Data]]) -> ProducerReply {
+                binding: (key: String, sensors: [String])? = nil, outgoing: inout [[Data]]) -> ProducerReply {
         var seq: UInt64?
         do {
             // A frame that is wrong is wrong whether or not the bus is up: its own error first.
             let frame = try FrameValidator.validate(json: json, binary: binary, maxBytes: settings.maxFrameBytes, now: now)
             seq = frame.producerSeq
+            if let binding, !binding.sensors.contains(frame.sensorId) {
+                let may = binding.sensors.isEmpty ? "none (it is no longer allowed)" : binding.sensors.joined(separator: ", ")
+                throw FrameRejection(message: "sensor '\(frame.sensorId)' is not bound to key '\(binding.key)'; this key may send: \(may)",
+                                     field: "sensorId", reason: "sensor-binding")
+            }
             if let link, let problem = link.problem() {
                 // PUB would drop it: never answer "accepted" for a frame that goes nowhere (and
                 // leave the sensor's state as it was: the frame is sent again).

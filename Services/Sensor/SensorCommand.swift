@@ -42,12 +42,12 @@ struct ServeCommand: AsyncParsableCommand {
                                  link: link, acceptedCounts: acceptedCounts)
         let busBeats = try environment.subscribe([Topic.heartbeat(ServiceName.bus)], queueCapacity: 100)
         let watch = BusLinkWatch(link: link, subscriber: busBeats, counters: environment.counters, logger: environment.logger)
-        let security = environment.endpoints.usesCurve ? try BusSecurity.load(home: environment.home) : nil
+        let security = environment.address.security
         // With CURVE (tcp), the ZAP handler checks producers' keys; its thread runs until the context ends.
         if security != nil {
             _ = try ZAPHandler.start(context: environment.context, home: environment.home, logger: environment.logger)
         }
-        let producers = ProducerEndpoint(core: core, endpoint: environment.endpoints.sensorProducers, security: security,
+        let producers = ProducerEndpoint(core: core, endpoint: environment.endpoints.sensorProducers, security: security, home: environment.home,
                                          context: environment.context, maxFrameBytes: settings.maxFrameBytes,
                                          logger: environment.logger)
         let http = try HTTPEndpoint.makeApplication(core: core, settings: settings,

@@ -160,4 +160,9 @@ public enum ServiceName {
     public static let store = "spasmwatch-store"
     public static let notify = "spasmwatch-notify"
     public static let all = [bus, sensor, manual, detect, store, notify]
+
+    /// The name of a service's own CURVE key on tcp: its name without "spasmwatch-".
+    public static func keyName(_ service: String) -> String {
+        service.hasPrefix("spasmwatch-") ? String(service.dropFirst("spasmwatch-".count)) : service
+    }
 }
