@@ -127,11 +127,13 @@ enum HostileCorpus {
         default: "not valid JSON"
         }
         let nesting = HostileCase.Expectation(accepted: false, errors: [notJSON, "nested"], status: http ? 400 : nil)
-        add("deep-nesting-100k", Data(repeating: UInt8(ascii: "["), count: 100_000), nesting)
+        // 100 000 levels, or as many as fit the endpoint's checked limit (the diary's is 64 KiB).
+        let depth = min(100_000, checkedLimit / 2 - 64)
+        add("deep-nesting-\(depth)", Data(repeating: UInt8(ascii: "["), count: depth), nesting)
         let inField = endpoint.hasPrefix("producer") ? Data(#"{"v":1,"sensorId":"gen","samples":"#.utf8)
             : endpoint == "diary-http" ? Data(#"{"kind":"spasm","spasm":"#.utf8) : requestHeader.dropLast() // `"person":` / `"via":`
-        add("deep-nesting-in-a-field", inField + Data(repeating: UInt8(ascii: "["), count: 100_000)
-            + Data(repeating: UInt8(ascii: "]"), count: 100_000) + Data("}".utf8), nesting)
+        add("deep-nesting-in-a-field", inField + Data(repeating: UInt8(ascii: "["), count: depth)
+            + Data(repeating: UInt8(ascii: "]"), count: depth) + Data("}".utf8), nesting)
 
         var random = SplitMix64(seed: 0x5eed_0013)
         for i in 0..<(http ? 25 : 100) {
