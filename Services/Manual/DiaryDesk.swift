@@ -191,6 +191,9 @@ actor DiaryDesk {
 
     /// Answers one CLI request.
     func handle(_ request: ManualRequest) async -> ManualReply {
+        guard request.v == SchemaVersion.current else {
+            return ManualReply(ok: false, error: "\(SchemaError.unsupportedVersion(request.v))", field: "v")
+        }
         let via = request.via ?? "cli"
         func reply(_ result: Result<SavedEntry, DiaryValidationError>) -> ManualReply {
             switch result {

@@ -63,7 +63,8 @@ public enum FrameValidator {
         // goes through JSONDecoder's generic path.
         guard let fields = FrameFields(json) else {
             if let bad = NonFiniteNumbers.first(in: json), !bad.field.isEmpty { throw FrameRejection(message: bad.message, field: bad.field, reason: "nan") }
-            throw FrameRejection(message: "frame is not a valid JSON object", field: nil, reason: "json")
+            throw FrameRejection(message: "frame is not a valid JSON object" + (JSONTextProblem.syntax(json).map { ": \($0)" } ?? ""),
+                                 field: nil, reason: "json")
         }
         guard let versionValue = fields["v"] else {
             throw FrameRejection(message: "missing required field 'v' (the schema version: 1)", field: "v", reason: "version")
@@ -78,15 +79,15 @@ public enum FrameValidator {
         }
         let sensorId = try string(fields, "sensorId")
         guard sensorId.utf8.count <= 64, !sensorId.isEmpty, sensorId.utf8.allSatisfy(isSensorIdByte) else {
-            throw FrameRejection(message: "sensorId '\(sensorId)' is not allowed: use \(sensorIdPattern)", field: "sensorId", reason: "field")
+            throw FrameRejection(message: "sensorId \(EchoText.quoted(sensorId)) is not allowed: use \(sensorIdPattern)", field: "sensorId", reason: "field")
         }
         let kindText = try string(fields, "kind")
         guard let kind = SensorSignal(rawValue: kindText) else {
-            throw FrameRejection(message: "kind '\(kindText)' is not allowed; allowed: imu, emg", field: "kind", reason: "field")
+            throw FrameRejection(message: "kind \(EchoText.quoted(kindText)) is not allowed; allowed: imu, emg", field: "kind", reason: "field")
         }
         let placementText = try string(fields, "placement")
         guard let placement = BodySite(rawValue: placementText) ?? BodySite(parsing: placementText) else {
-            throw FrameRejection(message: "placement '\(placementText)' is not a body site; allowed: \(BodySite.allowedList)",
+            throw FrameRejection(message: "placement \(EchoText.quoted(placementText)) is not a body site; allowed: \(BodySite.allowedList)",
                                  field: "placement", reason: "field")
         }
         let sampleRate = try number(fields, "sampleRate")
@@ -111,7 +112,7 @@ public enum FrameValidator {
         let allowedUnits = kind == .imu ? imuUnits : emgUnits
         let unit = unitAliases[unitText] ?? unitText
         guard allowedUnits.contains(unit) else {
-            throw FrameRejection(message: "unit '\(unitText)' is not allowed for \(kind.rawValue); allowed: \(allowedUnits.joined(separator: ", "))",
+            throw FrameRejection(message: "unit \(EchoText.quoted(unitText)) is not allowed for \(kind.rawValue); allowed: \(allowedUnits.joined(separator: ", "))",
                                  field: "unit", reason: "unit")
         }
         var firstSampleTime: Double?
@@ -168,8 +169,12 @@ public enum FrameValidator {
                 throw FrameRejection(message: "binary frame has \(b.count) bytes: expected a multiple of 4 (little-endian Float32)",
                                      field: "samples", reason: "samples")
             }
-            guard let declared = fields["sampleCount"].flatMap(integer) else {
+            guard let declaredValue = fields["sampleCount"] else {
                 throw FrameRejection(message: "missing required field 'sampleCount' (samples per channel) for a binary frame",
+                                     field: "sampleCount", reason: "field")
+            }
+            guard let declared = integer(declaredValue) else {
+                throw FrameRejection(message: "sampleCount must be a whole number (samples per channel), not \(declaredValue.text)",
                                      field: "sampleCount", reason: "field")
             }
             guard declared * channels * 4 == b.count else {

@@ -148,7 +148,8 @@ public enum ShortId {
         let matches = Array(Set(ids.filter { $0.uuidString.lowercased().hasPrefix(p) }))
         if matches.count == 1 { return matches[0] }
         if matches.isEmpty {
-            throw DiaryValidationError(field: what, message: "no \(what) has an id starting with '\(p)'")
+            let longer = p.count > 36 ? ", which is longer than an id (36 characters)" : ""
+            throw DiaryValidationError(field: what, message: "no \(what) has an id starting with \(EchoText.quoted(p))\(longer)")
         }
         let shown = matches.map { String($0.uuidString.lowercased().prefix(max(p.count + 4, 8))) }.sorted().joined(separator: ", ")
         throw DiaryValidationError(field: what,
