@@ -83,7 +83,9 @@ struct ManualCommand: AsyncParsableCommand {
             environment.logger.error("\(warning ?? "")")
         }
         let web = try WebServer.make(desk: desk, board: board, settings: settings, page: PhonePage.html, actions: actions,
-                                     counters: environment.counters, limits: ConnectionLimits(maxConnections: settings.httpMaxConnections),
+                                     counters: environment.counters, limits: ConnectionLimits(maxConnections: settings.httpMaxConnections,
+                                                                                          requestSeconds: settings.httpRequestSeconds,
+                                                                                          idleSeconds: settings.httpIdleSeconds),
                                      logger: environment.logger) { url in pageURL.set(url) }
         let heartbeat = environment.heartbeat {
             var info = ["diary page": pageURL.get()]

@@ -44,7 +44,7 @@ enum HTTPEndpoint {
                                           reason: "size"), status: .contentTooLarge)
             }
             let peer = context.peer
-            let reply = core.ingest(json: Data(buffer: body), binary: nil, via: "http", producerKey: "http:" + peer)
+            let reply = await core.ingestAsync(json: Data(buffer: body), binary: nil, via: "http", producerKey: "http:" + peer)
             let status: HTTPResponse.Status = reply.ok ? .ok : reply.reason == "rate-limit" ? .tooManyRequests
                 : reply.reason == ProducerReply.unavailable ? .serviceUnavailable : .badRequest
             return json(reply, status: status)

@@ -87,11 +87,14 @@ final class IngestionCore: Sendable {
     let link: BusLink?
     /// When set, accepted frames are counted per sensor on disk before the reply.
     let acceptedCounts: AcceptedCounts?
+    /// Saves those counts for the HTTP path, on its own thread (never on the pool).
+    let countsWriter: AcceptedCountsWriter?
 
     init(publisher: BusPublisher, counters: CounterSet, settings: SensorSettings, logger: Logger, person: String = "me",
          link: BusLink? = nil, acceptedCounts: AcceptedCounts? = nil) {
         self.link = link
         self.acceptedCounts = acceptedCounts
+        self.countsWriter = acceptedCounts.map(AcceptedCountsWriter.init)
         self.publisher = publisher
         self.counters = counters
         self.settings = settings
@@ -109,7 +112,26 @@ final class IngestionCore: Sendable {
         return reply
     }
 
+    /// Checks and publishes one frame from async code (the HTTP endpoint): the counts are
+    /// saved by `countsWriter`'s thread, so the request's task waits without blocking the pool.
+    func ingestAsync(json: Data, binary: Data?, via: String, producerKey: String) async -> ProducerReply {
+        var outgoing: [[Data]] = []
+        let reply = ingest(json: json, binary: binary, via: via, producerKey: producerKey,
+                           now: Date().timeIntervalSince1970, outgoing: &outgoing)
+        if let countsWriter, !outgoing.isEmpty {
+            do {
+                try await countsWriter.save()
+            } catch {
+                counters.add("counts.save_failed")
+                logger.error("could not save accepted frame counts", metadata: ["error": "\(error)"])
+            }
+        }
+        publisher.publish(batch: outgoing)
+        return reply
+    }
+
     /// Saves the accepted counts, then hands the batch to the bus: call it before replying.
+    /// Blocks on SQLite: only from a dedicated thread (the ZeroMQ endpoint's socket thread).
     func deliver(_ outgoing: [[Data]]) {
         if let acceptedCounts {
             do {

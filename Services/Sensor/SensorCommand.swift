@@ -51,7 +51,9 @@ struct ServeCommand: AsyncParsableCommand {
                                          context: environment.context, maxFrameBytes: settings.maxFrameBytes,
                                          logger: environment.logger)
         let http = try HTTPEndpoint.makeApplication(core: core, settings: settings,
-                                                     limits: ConnectionLimits(maxConnections: settings.httpMaxConnections),
+                                                     limits: ConnectionLimits(maxConnections: settings.httpMaxConnections,
+                                                                              requestSeconds: settings.httpRequestSeconds,
+                                                                              idleSeconds: settings.httpIdleSeconds),
                                                      logger: environment.logger)
         // `spasmwatch sensors` (list, forget) asks here; the answer is quick and needs no await.
         let requests = try RequestReplyServer(name: "sensor-requests", context: environment.context,
@@ -61,7 +63,11 @@ struct ServeCommand: AsyncParsableCommand {
             let beat = core.heartbeatSensors()
             return (info: beat.info, sensors: Optional(beat.sensors))
         }
-        var services: [any Service] = [heartbeat, producers, http, requests, watch]
+        // Shut down in reverse order: the counts writer after the HTTP server, so its last
+        // save holds every frame the server accepted.
+        var services: [any Service] = [heartbeat]
+        if let writer = core.countsWriter { services.append(writer) }
+        services += [producers, http, requests, watch] as [any Service]
         if demo {
             services.append(DemoSensors(endpoint: environment.endpoints.sensorProducers, security: security,
                                         logger: environment.logger))

@@ -59,6 +59,11 @@ public struct SensorSettings: Codable, Sendable, Equatable {
     public var allowedHosts: [String] = []
     /// Connections open at once beyond which a new one is closed at once.
     public var httpMaxConnections: Int = 256
+    /// A new connection must send its request headers within this, and a request's body
+    /// must be complete this long after its headers (seconds, 1–3600).
+    public var httpRequestSeconds: Double = 10
+    /// A keep-alive connection idle this long is closed (seconds, 1–3600).
+    public var httpIdleSeconds: Double = 30
     /// Largest frame accepted, bytes (checked in code, so the sender still gets an error reply).
     public var maxFrameBytes: Int = 256 << 10
     /// Frames per second one producer may send before being told to slow down (a wearable
@@ -95,6 +100,11 @@ public struct ManualSettings: Codable, Sendable, Equatable {
     /// Connections open at once beyond which a new one is closed at once (slow clients
     /// cannot pile up; see docs/architecture.md, "From the browser and the network").
     public var httpMaxConnections: Int = 256
+    /// A new connection must send its request headers within this, and a request's body
+    /// must be complete this long after its headers (seconds, 1–3600).
+    public var httpRequestSeconds: Double = 10
+    /// A keep-alive connection idle this long is closed (seconds, 1–3600).
+    public var httpIdleSeconds: Double = 30
     public init() {}
 }
 

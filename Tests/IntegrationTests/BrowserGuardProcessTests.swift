@@ -232,6 +232,47 @@ struct BrowserGuardProcessTests {
         await manual.process.stop()
     }
 
+    /// `manual.httpIdleSeconds` and `manual.httpRequestSeconds` take effect: with 1 s each, an
+    /// idle keep-alive connection and a connection that never finishes its headers are both
+    /// closed well before the defaults (30 s, 10 s) would close them.
+    @Test func shorterDeadlinesFromTheSettingsCloseConnections() async throws {
+        let home = try TestSupport.temporaryHome("web-deadlines")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let manual = try await ManualProcess.start(home: home, arguments: ["--set", "manual.httpIdleSeconds=1",
+                                                                           "--set", "manual.httpRequestSeconds=1"])
+        let idle = try Self.connect(port: manual.port)
+        defer { close(idle) }
+        let request = "GET /api/entries HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        _ = request.withCString { send(idle, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+        let slow = try Self.connect(port: manual.port)
+        defer { close(slow) }
+        _ = "GET /api/entries HTTP/1.1\r\nHost: 127".withCString { send(slow, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+        var answered = false
+        var open: Set<Int32> = [idle, slow]
+        let deadline = Date().addingTimeInterval(8)  // generous for 1 s, short of the 10 s and 30 s defaults
+        while !open.isEmpty && Date() < deadline {
+            for fd in open {
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                let n = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+                if n > 0, fd == idle, String(decoding: buffer[..<n], as: UTF8.self).contains("200 OK") { answered = true }
+                if n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) { open.remove(fd) }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(answered, "the keep-alive request was answered first")
+        #expect(!open.contains(idle), "the idle keep-alive connection is closed after manual.httpIdleSeconds")
+        #expect(!open.contains(slow), "the half-sent request is closed after manual.httpRequestSeconds")
+        await manual.process.stop()
+
+        // A value out of range stops the service at start, naming the setting and the range.
+        let wrong = try ChildProcess("spasmwatch-manual", ["--set", "manual.httpIdleSeconds=0"], home: home)
+        #expect(await wrong.wait(timeout: 30).map { $0 != 0 } == true)
+        #expect(wrong.stderr.contains("manual.httpIdleSeconds is 0.0; allowed are 1–3600 seconds"), "\(wrong.stderr)")
+        let sensor = try ChildProcess("spasmwatch-sensor", ["--set", "sensor.httpRequestSeconds=-5"], home: home)
+        #expect(await sensor.wait(timeout: 30).map { $0 != 0 } == true)
+        #expect(sensor.stderr.contains("sensor.httpRequestSeconds is -5.0; allowed are 1–3600 seconds"), "\(sensor.stderr)")
+    }
+
     static func connect(port: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
