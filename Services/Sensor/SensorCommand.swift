@@ -49,7 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
         let producers = ProducerEndpoint(core: core, endpoint: environment.endpoints.sensorProducers, security: security,
                                          context: environment.context, maxFrameBytes: settings.maxFrameBytes,
                                          logger: environment.logger)
-        let http = try HTTPEndpoint.makeApplication(core: core, settings: settings,
+        let http = try HTTPEndpoint.makeApplication(core: core, settings: settings, home: environment.home,
                                                      limits: ConnectionLimits(maxConnections: settings.httpMaxConnections),
                                                      logger: environment.logger)
         // `spasmwatch sensors` (list, forget) asks here; the answer is quick and needs no await.
