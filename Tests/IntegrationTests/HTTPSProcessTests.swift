@@ -96,7 +96,7 @@ struct HTTPSProcessTests {
         #expect(first.headers["location"] == "/", "\(first)")
         let cookie = try #require(first.headers["set-cookie"])
         #expect(cookie.hasPrefix("spasmwatch_token=\(token);"))
-        #expect(cookie.contains("; Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), cookie)
+        #expect(cookie.contains("; Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "\(cookie)")
         let page = try HTTPSTest.curl(["-H", "Cookie: spasmwatch_token=\(token)", "\(base)/"], ca: ca, namespace: host.namespace)
         #expect(page.status == 200 && page.body.contains("SpasmWatch diary"), "\(page)")
         #expect(page.body.contains("href=\"/trust\""))
