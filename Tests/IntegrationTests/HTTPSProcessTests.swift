@@ -19,7 +19,8 @@ struct HTTPSProcessTests {
         for name in ["DNS:localhost", "DNS:hub.home.arpa", "IP Address:127.0.0.1", "IP Address:10.99.0.7", "IP Address:0:0:0:0:0:0:0:1"] {
             #expect(text.contains(name), "\(name) in \(text)")
         }
-        let hostname = ProcessInfo.processInfo.hostName.lowercased().split(separator: ".").first.map(String.init) ?? ""
+        let kernelName = (try? String(contentsOfFile: "/proc/sys/kernel/hostname", encoding: .utf8)) ?? ""
+        let hostname = kernelName.trimmingCharacters(in: .whitespacesAndNewlines).lowercased().split(separator: ".").first.map(String.init) ?? ""
         #expect(text.contains("DNS:\(hostname).local"), "\(text)")
         #expect(text.contains("TLS Web Server Authentication"))
         #expect(text.contains("CA:FALSE"))
@@ -82,7 +83,7 @@ struct HTTPSProcessTests {
         let refused = try ChildProcess("spasmwatch-manual", home: home)
         #expect(await refused.wait(timeout: 30).map { $0 != 0 } == true)
         #expect(refused.stderr.contains("beyond loopback"), "\(refused.stderr)")
-        #expect(refused.stderr.contains("run `spasmwatch tls init`"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("Run `spasmwatch tls init` once"), "\(refused.stderr)")
 
         let ca = try await HTTPSTest.initialize(home: home)
         let manual = try ChildProcess("spasmwatch-manual", home: home)
