@@ -23,7 +23,7 @@ struct TrustPage: Sendable {
     static let certificatePaths: Set<String> = ["/trust/ca.crt", "/trust/ca.pem"]
 
     func add(to router: Router<BasicRequestContext>) {
-        router.get(Self.path) { request, _ -> Response in self.page(host: request.head.authority ?? request.headers[.host] ?? "localhost") }
+        router.get("/trust") { request, _ -> Response in self.page(host: request.head.authority ?? "localhost") }
         router.get("/trust/ca.crt") { _, _ -> Response in self.certificate(der: true) }
         router.get("/trust/ca.pem") { _, _ -> Response in self.certificate(der: false) }
     }

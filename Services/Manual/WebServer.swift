@@ -198,20 +198,20 @@ struct TokenCheck<Context: RequestContext>: RouterMiddleware {
                 ManualReply(ok: false, error: "this diary needs its token: open the page as /?token=TOKEN or send Authorization: Bearer TOKEN"),
                 status: .unauthorized)
         }
-        let cookie = "\(WebServer.cookieName)=\(token); Path=/; HttpOnly; SameSite=Strict; Max-Age=31536000" + (secure ? "; Secure" : "")
+        let setCookie = "\(WebServer.cookieName)=\(token); Path=/; HttpOnly; SameSite=Strict; Max-Age=31536000" + (secure ? "; Secure" : "")
         if let query, matches(query), request.method == .get, !request.uri.path.hasPrefix("/api/") {
-            return Response(status: .seeOther, headers: [.location: Self.withoutToken(request.uri), .setCookie: cookie, .cacheControl: "no-store",
+            return Response(status: .seeOther, headers: [.location: Self.withoutToken(path: request.uri.path, query: request.uri.query), .setCookie: setCookie, .cacheControl: "no-store",
                                                          .referrerPolicy: "no-referrer"])
         }
         var response = try await next(request, context)
-        if let query, matches(query) { response.headers[.setCookie] = cookie }
+        if let query, matches(query) { response.headers[.setCookie] = setCookie }
         return response
     }
 
     /// The request's path and query without `token=`.
-    static func withoutToken(_ uri: URI) -> String {
-        let kept = (uri.query ?? "").split(separator: "&").filter { !$0.hasPrefix("token=") }
-        return uri.path + (kept.isEmpty ? "" : "?" + kept.joined(separator: "&"))
+    static func withoutToken(path: String, query: String?) -> String {
+        let kept = (query ?? "").split(separator: "&").filter { !$0.hasPrefix("token=") }
+        return path + (kept.isEmpty ? "" : "?" + kept.joined(separator: "&"))
     }
 
     /// Compares in constant time (the one shared helper, Shared/Web/TokenMatch).

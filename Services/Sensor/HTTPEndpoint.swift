@@ -27,13 +27,9 @@ enum HTTPEndpoint {
         if !loopback && settings.httpToken.isEmpty {
             throw Refusal(description: "sensor.httpHost \(settings.httpHost) is beyond localhost: set sensor.httpToken too (producers then send 'Authorization: Bearer TOKEN')")
         }
-        let server: HTTPServerBuilder
-        do {
-            server = try ServingTLS.server(limits.server { core.counters.add($0) }, host: settings.httpHost, setting: "sensor.httpHost",
+        // Beyond loopback: HTTPS, or a `TLSSetupError` saying to run `spasmwatch tls init`.
+        let server = try ServingTLS.server(limits.server { core.counters.add($0) }, host: settings.httpHost, setting: "sensor.httpHost",
                                            home: home, logger: logger).server
-        } catch let error as TLSSetupError {
-            throw Refusal(description: error.description)
-        }
         let token = settings.httpToken
         let maxBytes = settings.maxFrameBytes
         let router = Router(context: PeerRequestContext.self)
