@@ -27,7 +27,7 @@ struct ManualCommand: AsyncParsableCommand {
         let environment = try ServiceEnvironment(service: ServiceName.manual, instance: DiaryOutbox.source, options: options)
         let settings = environment.configuration.manual
         do {
-            try WebServer.checkSettings(settings)
+            try WebServer.checkSettings(settings, home: environment.home)
         } catch {
             environment.logger.critical("\(error)")
             await environment.shutdown([])
@@ -82,7 +82,7 @@ struct ManualCommand: AsyncParsableCommand {
             warning = "the action-link key could not be read (\(error)): \"I'm OK\" links from alerts do not work"
             environment.logger.error("\(warning ?? "")")
         }
-        let web = try WebServer.make(desk: desk, board: board, settings: settings, page: PhonePage.html, actions: actions,
+        let web = try WebServer.make(desk: desk, board: board, settings: settings, home: home, page: PhonePage.html, actions: actions,
                                      counters: environment.counters, limits: ConnectionLimits(maxConnections: settings.httpMaxConnections,
                                                                                           requestSeconds: settings.httpRequestSeconds,
                                                                                           idleSeconds: settings.httpIdleSeconds),

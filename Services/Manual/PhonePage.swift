@@ -158,6 +158,7 @@ enum PhonePage {
       </section>
     </main>
     <div id="flash" role="status"></div>
+    <p style="text-align:center;margin:2em 0 1em"><a href="/trust">Trust this hub on a phone (HTTPS, QR code)</a></p>
 
     """#
 

@@ -5,6 +5,7 @@ import ServiceLifecycle
 import SpasmBus
 import SpasmConfig
 import SpasmSchema
+import SpasmTLS
 import SpasmWeb
 
 /// The phone page and its JSON API (Hummingbird 2):
@@ -16,8 +17,11 @@ import SpasmWeb
 ///   the page token does not guard.
 /// - Answers are `ManualReply`-shaped JSON, errors `{"ok":false,"error":…,"field":…}` with
 ///   the same sentences as the CLI.
-/// - Bound to loopback by default. Bound elsewhere, a token is required on every request:
-///   `Authorization: Bearer TOKEN`, or `?token=TOKEN` once (the page then keeps a cookie).
+/// - Bound to loopback by default (plain HTTP). Bound elsewhere it serves HTTPS only
+///   (`ServingTLS`, the home's certificate from `spasmwatch tls init`; without one it does
+///   not start), and a token is required on every request: `Authorization: Bearer TOKEN`,
+///   or `?token=TOKEN` once (a page then keeps a `Secure` cookie and is sent on to its
+///   address without the token). `/trust` helps a phone trust the home's CA (`TrustPage`).
 /// - In front of everything, `BrowserGuard` (Shared/Web): `Host` must name this machine
 ///   (or `manual.publicURL`'s host, `manual.allowedHosts`), and POSTs need this server's
 ///   own Origin and `Content-Type: application/json`; `ConnectionLimits` bounds slow, idle
@@ -31,28 +35,36 @@ enum WebServer {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 
-    /// Refuses to open the diary to the network without a token.
-    static func checkSettings(_ settings: ManualSettings) throws {
+    /// Refuses to open the diary to the network without a token, or without HTTPS.
+    static func checkSettings(_ settings: ManualSettings, home: DataHome) throws {
         if !isLoopback(settings.httpHost) && settings.httpToken.isEmpty {
             throw WebSettingsError(description:
                 "manual.httpToken must be set when manual.httpHost is '\(settings.httpHost)' (not loopback): the diary would be open to the network. "
-                + "Set one, e.g. --set manual.httpToken=$(openssl rand -hex 16), and open the page once as http://HOST:\(settings.httpPort)/?token=TOKEN")
+                + "Set one, e.g. --set manual.httpToken=$(openssl rand -hex 16), and open the page once as https://HOST:\(settings.httpPort)/?token=TOKEN")
+        }
+        do {
+            try ServingTLS.check(host: settings.httpHost, setting: "manual.httpHost", home: home)
+        } catch {
+            throw WebSettingsError(description: "\(error)")
         }
     }
 
     /// `onRunning` gets the page's address once the server listens (the real port when 0 was asked).
-    static func make(desk: DiaryDesk, board: EpisodeBoard, settings: ManualSettings, page: String, actions: ActionPages?,
+    static func make(desk: DiaryDesk, board: EpisodeBoard, settings: ManualSettings, home: DataHome, page: String, actions: ActionPages?,
                      counters: CounterSet, limits: ConnectionLimits = .init(),
                      logger: Logger, onRunning: @escaping @Sendable (String) -> Void = { _ in }) throws -> some Service {
-        try checkSettings(settings)
+        try checkSettings(settings, home: home)
+        let (server, scheme) = try ServingTLS.server(limits.server { counters.add($0) }, host: settings.httpHost,
+                                                     setting: "manual.httpHost", home: home, logger: logger)
         let router = Router()
         let publicHost = settings.actionLinkBase.flatMap { URL(string: $0)?.host }
         router.add(middleware: BrowserGuard(
             hosts: AllowedHosts(bindHost: settings.httpHost, extra: settings.allowedHosts + (publicHost.map { [$0] } ?? [])),
             trustedOrigins: settings.actionLinkBase.map { [$0] } ?? [], token: settings.httpToken, setting: "manual.allowedHosts",
             isCapability: { ActionPages.isCapabilityPath($0) }, count: { counters.add($0) }))
-        if !settings.httpToken.isEmpty { router.add(middleware: TokenCheck(token: settings.httpToken)) }
+        if !settings.httpToken.isEmpty { router.add(middleware: TokenCheck(token: settings.httpToken, secure: scheme == "https")) }
         actions?.add(to: router)
+        TrustPage(files: home.tlsFiles, token: settings.httpToken, publicBase: settings.actionLinkBase, scheme: scheme).add(to: router)
 
         router.get("/") { _, _ -> Response in
             Response(status: .ok,
@@ -121,11 +133,11 @@ enum WebServer {
         let host = settings.httpHost
         return Application(
             router: router,
-            server: limits.server { counters.add($0) },
+            server: server,
             configuration: .init(address: .hostname(host, port: settings.httpPort), serverName: "spasmwatch-manual"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? settings.httpPort
-                let url = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)/"
+                let url = "\(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)/"
                 onRunning(url)
                 logger.info("diary page at \(url)")
             },
@@ -165,14 +177,19 @@ struct AcknowledgeReply: Codable {
 }
 
 /// Lets a request in only with the diary's token: a bearer header, the cookie the page
-/// keeps, or `?token=` (which sets the cookie). The alerts' action links (`/act/<token>`,
-/// a capability of their own) are the one exception.
+/// keeps, or `?token=` (which sets the cookie; a page asked for with it is sent on, 303, to
+/// its address without the token, so the token leaves the address bar and the history).
+/// The alerts' action links (`/act/<token>`, a capability of their own) and the CA
+/// certificate files (public) are the exceptions. Over HTTPS the cookie is `Secure`.
 struct TokenCheck<Context: RequestContext>: RouterMiddleware {
     let token: String
+    var secure = false
 
     func handle(_ request: Request, context: Context,
                 next: (Request, Context) async throws -> Response) async throws -> Response {
-        if ActionPages.isCapabilityPath(request.uri.path) { return try await next(request, context) }
+        if ActionPages.isCapabilityPath(request.uri.path) || TrustPage.certificatePaths.contains(request.uri.path) {
+            return try await next(request, context)
+        }
         let bearer = TokenMatch.bearer(request.headers[.authorization])
         let query = request.uri.queryParameters.get("token")
         let cookie = request.cookies[WebServer.cookieName]?.value
@@ -181,11 +198,20 @@ struct TokenCheck<Context: RequestContext>: RouterMiddleware {
                 ManualReply(ok: false, error: "this diary needs its token: open the page as /?token=TOKEN or send Authorization: Bearer TOKEN"),
                 status: .unauthorized)
         }
-        var response = try await next(request, context)
-        if let query, matches(query) {
-            response.headers[.setCookie] = "\(WebServer.cookieName)=\(token); Path=/; HttpOnly; SameSite=Strict; Max-Age=31536000"
+        let setCookie = "\(WebServer.cookieName)=\(token); Path=/; HttpOnly; SameSite=Strict; Max-Age=31536000" + (secure ? "; Secure" : "")
+        if let query, matches(query), request.method == .get, !request.uri.path.hasPrefix("/api/") {
+            return Response(status: .seeOther, headers: [.location: Self.withoutToken(path: request.uri.path, query: request.uri.query), .setCookie: setCookie, .cacheControl: "no-store",
+                                                         .referrerPolicy: "no-referrer"])
         }
+        var response = try await next(request, context)
+        if let query, matches(query) { response.headers[.setCookie] = setCookie }
         return response
+    }
+
+    /// The request's path and query without `token=`.
+    static func withoutToken(path: String, query: String?) -> String {
+        let kept = (query ?? "").split(separator: "&").filter { !$0.hasPrefix("token=") }
+        return path + (kept.isEmpty ? "" : "?" + kept.joined(separator: "&"))
     }
 
     /// Compares in constant time (the one shared helper, Shared/Web/TokenMatch).

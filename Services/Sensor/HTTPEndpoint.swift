@@ -4,6 +4,7 @@ import Logging
 import SpasmBus
 import SpasmConfig
 import SpasmSchema
+import SpasmTLS
 import SpasmWeb
 
 /// HTTP for devices that cannot speak ZeroMQ (a shell script with curl, an ESP32):
@@ -13,18 +14,22 @@ import SpasmWeb
 /// In front of that, `BrowserGuard` (Shared/Web) checks `Host` (this machine's names and
 /// `sensor.allowedHosts`) and refuses a POST from another site's page or without
 /// `Content-Type: application/json` (a device that sends the token may omit the type);
-/// `ConnectionLimits` bounds slow, idle and too many connections.
+/// `ConnectionLimits` bounds slow, idle and too many connections. Plain HTTP on loopback
+/// only: bound beyond it, HTTPS with the home's certificate (`ServingTLS`, docs/https.md).
 enum HTTPEndpoint {
     struct Refusal: Error, CustomStringConvertible {
         let description: String
     }
 
-    static func makeApplication(core: IngestionCore, settings: SensorSettings, limits: ConnectionLimits = .init(),
+    static func makeApplication(core: IngestionCore, settings: SensorSettings, home: DataHome, limits: ConnectionLimits = .init(),
                                 logger: Logger) throws -> some ApplicationProtocol {
-        let loopback = ["127.0.0.1", "localhost", "::1"].contains(settings.httpHost)
+        let loopback = ServingTLS.isLoopback(settings.httpHost)
         if !loopback && settings.httpToken.isEmpty {
             throw Refusal(description: "sensor.httpHost \(settings.httpHost) is beyond localhost: set sensor.httpToken too (producers then send 'Authorization: Bearer TOKEN')")
         }
+        // Beyond loopback: HTTPS, or a `TLSSetupError` saying to run `spasmwatch tls init`.
+        let server = try ServingTLS.server(limits.server { core.counters.add($0) }, host: settings.httpHost, setting: "sensor.httpHost",
+                                           home: home, logger: logger).server
         let token = settings.httpToken
         let maxBytes = settings.maxFrameBytes
         let router = Router(context: PeerRequestContext.self)
@@ -53,7 +58,7 @@ enum HTTPEndpoint {
             json(core.sensorStatuses(), status: .ok)
         }
         return Application(router: router,
-                           server: limits.server { counters.add($0) },
+                           server: server,
                            configuration: .init(address: .hostname(settings.httpHost, port: settings.httpPort),
                                                 serverName: "spasmwatch-sensor"),
                            logger: logger)

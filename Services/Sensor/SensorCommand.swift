@@ -50,7 +50,7 @@ struct ServeCommand: AsyncParsableCommand {
         let producers = ProducerEndpoint(core: core, endpoint: environment.endpoints.sensorProducers, security: security, home: environment.home,
                                          context: environment.context, maxFrameBytes: settings.maxFrameBytes,
                                          logger: environment.logger)
-        let http = try HTTPEndpoint.makeApplication(core: core, settings: settings,
+        let http = try HTTPEndpoint.makeApplication(core: core, settings: settings, home: environment.home,
                                                      limits: ConnectionLimits(maxConnections: settings.httpMaxConnections,
                                                                               requestSeconds: settings.httpRequestSeconds,
                                                                               idleSeconds: settings.httpIdleSeconds),

@@ -91,7 +91,8 @@ public struct ManualSettings: Codable, Sendable, Equatable {
     /// Required for the phone page and API when httpHost is not loopback.
     public var httpToken: String = ""
     /// The address other phones use to reach this diary, e.g. `https://hub.local:8471`:
-    /// alerts' "I'm OK" and "I need help" links start with it. Empty = no links (the
+    /// alerts' "I'm OK" and "I need help" links start with it. Empty = `https://NAME.local:PORT`
+    /// when httpHost is beyond loopback (HTTPS, docs/https.md), else no links (the
     /// heartbeats say so). See Shared/Config/PublicURL.swift.
     public var publicURL: String = ""
     /// Extra names a request's `Host` may carry, beyond localhost, this machine's addresses,

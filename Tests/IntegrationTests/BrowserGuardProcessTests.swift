@@ -145,22 +145,25 @@ struct BrowserGuardProcessTests {
         let port = 18_000 + Int.random(in: 4000..<6000)
         try #"{"sensor": {"httpHost": "0.0.0.0", "httpPort": \#(port), "httpToken": "sensor-secret"}}"#
             .write(to: home.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        // Beyond loopback the endpoint serves HTTPS: curl trusts the home's CA.
+        let ca = try await HTTPSTest.initialize(home: home)
         let bus = try ChildProcess("spasmwatch-bus", home: home)
         #expect(await bus.waitForOutput("bus running"))
         let sensor = try ChildProcess("spasmwatch-sensor", home: home)
         #expect(await sensor.waitForOutput("bus connected"))
-        let url = "http://127.0.0.1:\(port)/api/sensors"
-        let open = try Self.curl([url])
+        let url = "https://localhost:\(port)/api/sensors"
+        let trust = ["--cacert", ca.path]
+        let open = try Self.curl(trust + [url])
         #expect(open.status == 401, "\(open)")
         #expect(open.body.contains("Authorization: Bearer TOKEN"))
-        let wrong = try Self.curl(["-H", "Authorization: Bearer sensor-secreT", url])
+        let wrong = try Self.curl(trust + ["-H", "Authorization: Bearer sensor-secreT", url])
         #expect(wrong.status == 401)
-        let right = try Self.curl(["-H", "Authorization: Bearer sensor-secret", url])
+        let right = try Self.curl(trust + ["-H", "Authorization: Bearer sensor-secret", url])
         #expect(right.status == 200, "\(right)")
         // A device with the token may post without a JSON type (curl -d sends a form type).
         let frame = Self.frame("calf")
-        let tokenFrame = try Self.curl(["-X", "POST", "-H", "Authorization: Bearer sensor-secret", "--data", frame,
-                                        "http://127.0.0.1:\(port)/api/frames"])
+        let tokenFrame = try Self.curl(trust + ["-X", "POST", "-H", "Authorization: Bearer sensor-secret", "--data", frame,
+                                                "https://localhost:\(port)/api/frames"])
         #expect(tokenFrame.status == 200, "\(tokenFrame)")
         await sensor.stop()
         await bus.stop()

@@ -208,7 +208,7 @@ struct ManualDiaryProcessTests {
     }
 
     /// Bound beyond loopback, the diary refuses to start without a token, and with one
-    /// lets in only requests that carry it.
+    /// (and the home's certificate: it serves HTTPS there) lets in only requests that carry it.
     @Test func aTokenGuardsTheDiaryWhenBoundBeyondLoopback() async throws {
         let home = try TestSupport.temporaryHome("diary-token")
         defer { try? FileManager.default.removeItem(at: home) }
@@ -221,24 +221,27 @@ struct ManualDiaryProcessTests {
         #expect(open.stderr.contains("manual.httpToken must be set when manual.httpHost is '0.0.0.0'"))
 
         let token = "s3cret-\(UUID().uuidString.prefix(8))"
+        let ca = try await HTTPSTest.initialize(home: home)
         let child = try ChildProcess("spasmwatch-manual", ["--set", "manual.httpHost=0.0.0.0", "--set", "manual.httpPort=0",
                                                           "--set", "manual.httpToken=\(token)"], home: home)
         var port: Int?
         for _ in 0..<300 where port == nil {
-            if let r = child.stderr.range(of: "diary page at http://0.0.0.0:") { port = Int(child.stderr[r.upperBound...].prefix { $0.isNumber }) }
+            if let r = child.stderr.range(of: "diary page at https://0.0.0.0:") { port = Int(child.stderr[r.upperBound...].prefix { $0.isNumber }) }
             try await Task.sleep(for: .milliseconds(50))
         }
-        let base = "http://127.0.0.1:\(try #require(port))"
-        #expect(try await http("GET", "\(base)/api/entries").status == 401)
-        #expect(try await http("GET", "\(base)/").status == 401)
-        #expect(try await http("GET", "\(base)/api/entries", headers: ["Authorization": "Bearer wrong"]).status == 401)
-        #expect(try await http("GET", "\(base)/api/entries", headers: ["Authorization": "Bearer \(token)"]).status == 200)
-        let withQuery = try await http("GET", "\(base)/?token=\(token)")
-        #expect(withQuery.status == 200)
+        let base = "https://localhost:\(try #require(port))"
+        #expect(try HTTPSTest.curl(["\(base)/api/entries"], ca: ca).status == 401)
+        #expect(try HTTPSTest.curl(["\(base)/"], ca: ca).status == 401)
+        #expect(try HTTPSTest.curl(["-H", "Authorization: Bearer wrong", "\(base)/api/entries"], ca: ca).status == 401)
+        #expect(try HTTPSTest.curl(["-H", "Authorization: Bearer \(token)", "\(base)/api/entries"], ca: ca).status == 200)
+        // The token in the address once: a Secure cookie, and on to the address without it.
+        let withQuery = try HTTPSTest.curl(["\(base)/?token=\(token)"], ca: ca)
+        #expect(withQuery.status == 303 && withQuery.headers["location"] == "/", "\(withQuery)")
         #expect(withQuery.headers["set-cookie"]?.hasPrefix("spasmwatch_token=\(token)") == true)
-        let withCookie = try await http("POST", "\(base)/api/entries", body: #"{"kind":"checkin","checkin":{"nrs":2}}"#,
-                                        headers: ["Cookie": "spasmwatch_token=\(token)"])
-        #expect(withCookie.status == 201)
+        #expect(withQuery.headers["set-cookie"]?.contains("; Secure") == true)
+        let withCookie = try HTTPSTest.curl(["-X", "POST", "-H", "Cookie: spasmwatch_token=\(token)", "-H", "Content-Type: application/json",
+                                             "--data", #"{"kind":"checkin","checkin":{"nrs":2}}"#, "\(base)/api/entries"], ca: ca)
+        #expect(withCookie.status == 201, "\(withCookie)")
         await child.stop()
         await bus.stop()
     }
