@@ -61,7 +61,9 @@ struct FuzzCorpusTests {
     /// named as not JSON.
     @Test func aNonFiniteNumberOutsideAnyObjectNamesTheBody() throws {
         let outcome = FuzzChecks.diary(try Self.finding("diary", "crash-ae1f8c8d")).outcome
-        #expect(throws: DiaryValidationError(field: "", message: "the request body is not valid JSON")) { try outcome.get() }
+        #expect(throws: DiaryValidationError(field: "", message: "the request body is not valid JSON: byte 0 is not valid UTF-8 (JSON text must be UTF-8)")) {
+            try outcome.get()
+        }
         #expect(NonFiniteNumbers.Finding(field: "", text: "1e309").message.hasPrefix("the JSON text has 1e309, not a finite number"))
     }
 
