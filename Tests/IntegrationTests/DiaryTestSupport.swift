@@ -21,6 +21,8 @@ final class StandInStorage: @unchecked Sendable {
     private var deliveries: [UUID: Int] = [:]
     private var stopped = false
     private var connection: Connection?
+    /// Message types refused (not stored, answered with a `refused` receipt) and why.
+    private var refusing: [String: String] = [:]
     let home: URL
 
     /// The "process" part: sockets and a loop. The rows (the "database") outlive it.
@@ -47,6 +49,11 @@ final class StandInStorage: @unchecked Sendable {
         let loop = SocketThread(name: "stand-in-storage") { [self] in
             while !lock.withLock({ stopped }) {
                 for message in subscriber.next(timeout: 0.1) ?? [] {
+                    if let reason = lock.withLock({ refusing[message.header.type] }) {
+                        receipts.send(refused: [(source: message.header.source,
+                                                 refusal: RefusedReceipt.Refusal(id: message.header.id, type: message.header.type, reason: reason))])
+                        continue
+                    }
                     lock.withLock {
                         deliveries[message.header.id, default: 0] += 1
                         if rows[message.header.id] == nil { rows[message.header.id] = message }
@@ -57,6 +64,10 @@ final class StandInStorage: @unchecked Sendable {
         }
         lock.withLock { connection = Connection(context: context, subscriber: subscriber, publisher: publisher, loop: loop) }
     }
+
+    /// From now on refuses every message of `type`, as storage does a body that breaks its
+    /// sender's rules.
+    func refuse(_ type: String, reason: String) { lock.withLock { refusing[type] = reason } }
 
     /// Closes its sockets (as if storage stopped); what it stored stays.
     func stop() {
