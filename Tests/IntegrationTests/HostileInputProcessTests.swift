@@ -48,7 +48,7 @@ struct HostileInputProcessTests {
 
         // Warm up: the store hears sensor frames (a frame stored), every endpoint answers once.
         #expect(await Self.storeHearsFrames(endpoints, context: context), "the store never stored a warm-up frame")
-        try await Self.expectAnswering(services, endpoints, context: context)
+        try await Self.expectAnswering(services, endpoints, home: home, context: context)
         var before: [String: Int] = [:]
         for (name, process) in services.all { before[name] = residentBytes(process.pid) }
 
@@ -105,7 +105,7 @@ struct HostileInputProcessTests {
         for ((name, pid), (_, process)) in zip(pids, services.all) {
             #expect(process.isRunning && process.pid == pid, "\(name) (pid \(pid)) is gone: \(process.stderr.suffix(3000))")
         }
-        try await Self.expectAnswering(services, endpoints, context: context)
+        try await Self.expectAnswering(services, endpoints, home: home, context: context)
         // Each good message is stored: the diary entries by id, the frames per sensor.
         #expect(savedEntries.count >= 7, "good diary entries saved: \(savedEntries.count)")
         #expect(acceptedFrames.count >= 10, "good frames accepted: \(acceptedFrames)")
@@ -212,14 +212,15 @@ struct HostileInputProcessTests {
     }
 
     /// Each endpoint answers an ordinary request.
-    static func expectAnswering(_ services: Services, _ endpoints: Endpoints, context: ZMQContext) async throws {
+    static func expectAnswering(_ services: Services, _ endpoints: Endpoints, home: URL, context: ZMQContext) async throws {
         let info = try await request([Data(#"{"query":"info"}"#.utf8)], address: endpoints.storeQuery, context: context)
         #expect(info.json?["ok"] as? Bool == true, "store query: \(info.body.map { String(decoding: $0.prefix(200), as: UTF8.self) } ?? "no reply")")
         let recent = try await request([Data(#"{"v":1,"op":"recent","limit":1}"#.utf8)], address: endpoints.manualRequests, context: context)
         #expect(recent.json?["ok"] as? Bool == true, "manual request: \(recent.body.map { String(decoding: $0, as: UTF8.self) } ?? "no reply")")
-        let entries = try BrowserGuardProcessTests.curl(["http://127.0.0.1:\(services.manual.port)/api/entries?limit=1"])
+        let auth = "Authorization: Bearer \(TestSupport.httpToken(home: home))"
+        let entries = try BrowserGuardProcessTests.curl(["-H", auth, "http://127.0.0.1:\(services.manual.port)/api/entries?limit=1"])
         #expect(entries.status == 200, "diary API: \(entries)")
-        let sensors = try BrowserGuardProcessTests.curl(["http://127.0.0.1:\(services.sensorPort)/api/sensors"])
+        let sensors = try BrowserGuardProcessTests.curl(["-H", auth, "http://127.0.0.1:\(services.sensorPort)/api/sensors"])
         #expect(sensors.status == 200, "sensor API: \(sensors)")
     }
 
