@@ -53,7 +53,7 @@ let package = Package(
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Shared/Runtime"),
-        .target(name: "SpasmWeb", dependencies: ["SpasmSync", .product(name: "Hummingbird", package: "hummingbird")], path: "Shared/Web"),
+        .target(name: "SpasmWeb", dependencies: ["SpasmSync", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Crypto", package: "swift-crypto")], path: "Shared/Web"),
         .target(
             name: "SpasmTLS",
             dependencies: ["SpasmConfig", "SpasmWeb", .product(name: "X509", package: "swift-certificates"),

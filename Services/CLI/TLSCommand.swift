@@ -60,7 +60,7 @@ struct TLSInitCommand: AsyncParsableCommand {
         let host = covered.dnsNames.first { $0.hasSuffix(".local") } ?? covered.dnsNames.first ?? "localhost"
         print("""
             next: restart the services (deploy/stack restart); bound beyond loopback (manual.httpHost, sensor.httpHost) they serve HTTPS.
-                  On each phone open https://\(host):\(manual.httpPort)/trust\(manual.httpToken.isEmpty ? "" : "?token=TOKEN") once and follow its steps to trust the CA.
+                  On each phone open https://\(host):\(manual.httpPort)/trust?token=TOKEN (manual.httpToken, else the home's keys/http.token) once and follow its steps to trust the CA.
             """)
     }
 }

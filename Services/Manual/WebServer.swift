@@ -17,11 +17,13 @@ import SpasmWeb
 ///   the page token does not guard.
 /// - Answers are `ManualReply`-shaped JSON, errors `{"ok":false,"error":…,"field":…}` with
 ///   the same sentences as the CLI.
-/// - Bound to loopback by default (plain HTTP). Bound elsewhere it serves HTTPS only
+/// - A token is required on every request, on loopback too (another user of this machine
+///   must not read the diary): `manual.httpToken`, else the home's `keys/http.token`
+///   (`LocalToken`, made on first start). `Authorization: Bearer TOKEN`, or `?token=TOKEN`
+///   once (a page then keeps a cookie and is sent on to its address without the token).
+///   Bound to loopback by default (plain HTTP). Bound elsewhere it serves HTTPS only
 ///   (`ServingTLS`, the home's certificate from `spasmwatch tls init`; without one it does
-///   not start), and a token is required on every request: `Authorization: Bearer TOKEN`,
-///   or `?token=TOKEN` once (a page then keeps a `Secure` cookie and is sent on to its
-///   address without the token). `/trust` helps a phone trust the home's CA (`TrustPage`).
+///   not start) with a `Secure` cookie. `/trust` helps a phone trust the home's CA (`TrustPage`).
 /// - In front of everything, `BrowserGuard` (Shared/Web): `Host` must name this machine
 ///   (or `manual.publicURL`'s host, `manual.allowedHosts`), and POSTs need this server's
 ///   own Origin and `Content-Type: application/json`; `ConnectionLimits` bounds slow, idle
@@ -49,11 +51,20 @@ enum WebServer {
         }
     }
 
+    /// The settings with the token the server requires: `manual.httpToken`, else the home's
+    /// `keys/http.token` (made on first start).
+    static func withToken(_ settings: ManualSettings, home: DataHome) throws -> ManualSettings {
+        var settings = settings
+        settings.httpToken = try LocalToken.resolve(configured: settings.httpToken, keyDirectory: home.keyDirectory)
+        return settings
+    }
+
     /// `onRunning` gets the page's address once the server listens (the real port when 0 was asked).
     static func make(desk: DiaryDesk, board: EpisodeBoard, settings: ManualSettings, home: DataHome, page: String, actions: ActionPages?,
                      counters: CounterSet, limits: ConnectionLimits = .init(),
                      logger: Logger, onRunning: @escaping @Sendable (String) -> Void = { _ in }) throws -> some Service {
         try checkSettings(settings, home: home)
+        let settings = try withToken(settings, home: home)
         let (server, scheme) = try ServingTLS.server(limits.server { counters.add($0) }, host: settings.httpHost,
                                                      setting: "manual.httpHost", home: home, logger: logger)
         let router = Router()
@@ -62,7 +73,7 @@ enum WebServer {
             hosts: AllowedHosts(bindHost: settings.httpHost, extra: settings.allowedHosts + (publicHost.map { [$0] } ?? [])),
             trustedOrigins: settings.actionLinkBase.map { [$0] } ?? [], token: settings.httpToken, setting: "manual.allowedHosts",
             isCapability: { ActionPages.isCapabilityPath($0) }, count: { counters.add($0) }))
-        if !settings.httpToken.isEmpty { router.add(middleware: TokenCheck(token: settings.httpToken, secure: scheme == "https")) }
+        router.add(middleware: TokenCheck(token: settings.httpToken, secure: scheme == "https"))
         actions?.add(to: router)
         TrustPage(files: home.tlsFiles, token: settings.httpToken, publicBase: settings.actionLinkBase, scheme: scheme).add(to: router)
 
@@ -195,7 +206,7 @@ struct TokenCheck<Context: RequestContext>: RouterMiddleware {
         let cookie = request.cookies[WebServer.cookieName]?.value
         guard [bearer, query, cookie].contains(where: { $0.map(matches) ?? false }) else {
             return try WebServer.json(
-                ManualReply(ok: false, error: "this diary needs its token: open the page as /?token=TOKEN or send Authorization: Bearer TOKEN"),
+                ManualReply(ok: false, error: "this diary needs its token (manual.httpToken, else the home's keys/http.token): open the page as /?token=TOKEN or send Authorization: Bearer TOKEN"),
                 status: .unauthorized)
         }
         let setCookie = "\(WebServer.cookieName)=\(token); Path=/; HttpOnly; SameSite=Strict; Max-Age=31536000" + (secure ? "; Secure" : "")

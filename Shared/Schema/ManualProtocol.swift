@@ -90,14 +90,17 @@ public struct RecentEntry: Codable, Sendable, Equatable {
     public var retracted: Bool
     /// Storage has confirmed it is on disk (its stored receipt arrived).
     public var stored: Bool
+    /// Storage refused it, and why (its refused receipt; then `stored` is false).
+    public var refused: String?
 
-    public init(entry: DiaryEntry, shortId: String, summary: String, at: Double, retracted: Bool, stored: Bool) {
+    public init(entry: DiaryEntry, shortId: String, summary: String, at: Double, retracted: Bool, stored: Bool, refused: String? = nil) {
         self.entry = entry
         self.shortId = shortId
         self.summary = summary
         self.at = at
         self.retracted = retracted
         self.stored = stored
+        self.refused = refused
     }
 }
 

@@ -113,7 +113,8 @@ struct BrowserGuardProcessTests {
         let reboundSensors = try Self.curl(["-H", "Host: evil.example:\(sensorPort)", "http://127.0.0.1:\(sensorPort)/api/sensors"])
         #expect(reboundSensors.status == 421, "\(reboundSensors)")
         // This machine's own names work.
-        let named = try Self.curl(["-H", "Host: localhost:\(manual.port)", entries])
+        let auth = "Authorization: Bearer \(TestSupport.httpToken(home: home))"
+        let named = try Self.curl(["-H", "Host: localhost:\(manual.port)", "-H", auth, entries])
         #expect(named.status == 200, "\(named)")
         // Nothing forged was kept; the page's own way still saves.
         let list = try await http("GET", entries)
@@ -129,10 +130,10 @@ struct BrowserGuardProcessTests {
             let refused = try Self.curl(["-X", "POST"] + headers.flatMap { ["-H", $0] } + ["--data", frame, frames])
             #expect(refused.status == 403, "\(headers): \(refused)")
         }
-        let sensors = try Self.curl(["http://127.0.0.1:\(sensorPort)/api/sensors"])
+        let sensors = try Self.curl(["-H", auth, "http://127.0.0.1:\(sensorPort)/api/sensors"])
         #expect(sensors.status == 200)
         #expect(!sensors.body.contains("forged"), "a refused frame made no sensor: \(sensors.body)")
-        let device = try Self.curl(["-X", "POST", "-H", "Content-Type: application/json", "--data", frame, frames])
+        let device = try Self.curl(["-X", "POST", "-H", "Content-Type: application/json", "-H", auth, "--data", frame, frames])
         #expect(device.status == 200, "a device's own JSON still works: \(device)")
         await manual.process.stop()
         await sensor.stop()
@@ -245,7 +246,7 @@ struct BrowserGuardProcessTests {
                                                                            "--set", "manual.httpRequestSeconds=1"])
         let idle = try Self.connect(port: manual.port)
         defer { close(idle) }
-        let request = "GET /api/entries HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        let request = "GET /api/entries HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(TestSupport.httpToken(home: home))\r\n\r\n"
         _ = request.withCString { send(idle, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
         let slow = try Self.connect(port: manual.port)
         defer { close(slow) }

@@ -48,7 +48,7 @@ struct HostileInputProcessTests {
 
         // Warm up: the store hears sensor frames (a frame stored), every endpoint answers once.
         #expect(await Self.storeHearsFrames(endpoints, context: context), "the store never stored a warm-up frame")
-        try await Self.expectAnswering(services, endpoints, context: context)
+        try await Self.expectAnswering(services, endpoints, home: home, context: context)
         var before: [String: Int] = [:]
         for (name, process) in services.all { before[name] = residentBytes(process.pid) }
 
@@ -96,7 +96,7 @@ struct HostileInputProcessTests {
                                                       ("diary-http", manual.port, "/api/entries", 64 << 10, manual.process)] {
             for hostile in try HostileCorpus.load(endpoint) + HostileCorpus.generated(endpoint, checkedLimit: limit) {
                 guard Self.alive(target, after: hostile) else { break }
-                let reply = try Self.post(hostile, port: port, defaultPath: path, scratch: scratch)
+                let reply = try Self.post(hostile, port: port, defaultPath: path, scratch: scratch, token: TestSupport.httpToken(home: home))
                 record(endpoint, hostile, reply)
             }
         }
@@ -105,7 +105,7 @@ struct HostileInputProcessTests {
         for ((name, pid), (_, process)) in zip(pids, services.all) {
             #expect(process.isRunning && process.pid == pid, "\(name) (pid \(pid)) is gone: \(process.stderr.suffix(3000))")
         }
-        try await Self.expectAnswering(services, endpoints, context: context)
+        try await Self.expectAnswering(services, endpoints, home: home, context: context)
         // Each good message is stored: the diary entries by id, the frames per sensor.
         #expect(savedEntries.count >= 7, "good diary entries saved: \(savedEntries.count)")
         #expect(acceptedFrames.count >= 10, "good frames accepted: \(acceptedFrames)")
@@ -176,12 +176,16 @@ struct HostileInputProcessTests {
         return HostileReply(body: reply)
     }
 
-    /// One HTTP request with curl (it sends any bytes and any `Host`).
-    static func post(_ hostile: HostileCase, port: Int, defaultPath: String, scratch: URL) throws -> HostileReply {
+    /// One HTTP request with curl (it sends any bytes and any `Host`), with the home's token
+    /// (every route needs it), except for a case that sets a `Content-Type` other than JSON:
+    /// that one stands for a page on another site, which knows no token.
+    static func post(_ hostile: HostileCase, port: Int, defaultPath: String, scratch: URL, token: String) throws -> HostileReply {
         let request = hostile.expectation.request?.split(separator: " ", maxSplits: 1).map(String.init) ?? ["POST", defaultPath]
         var arguments = ["-X", request[0]]
         let headers = hostile.expectation.headers.map { $0.replacingOccurrences(of: "{port}", with: String(port)) }
         for header in headers { arguments += ["-H", header] }
+        let foreignType = headers.contains { $0.lowercased().hasPrefix("content-type:") && !$0.lowercased().contains("application/json") }
+        if !foreignType { arguments += ["-H", "Authorization: Bearer \(token)"] }
         if request[0] == "POST" {
             if !headers.contains(where: { $0.lowercased().hasPrefix("content-type:") }) { arguments += ["-H", "Content-Type: application/json"] }
             try hostile.payload.write(to: scratch)
@@ -208,14 +212,15 @@ struct HostileInputProcessTests {
     }
 
     /// Each endpoint answers an ordinary request.
-    static func expectAnswering(_ services: Services, _ endpoints: Endpoints, context: ZMQContext) async throws {
+    static func expectAnswering(_ services: Services, _ endpoints: Endpoints, home: URL, context: ZMQContext) async throws {
         let info = try await request([Data(#"{"query":"info"}"#.utf8)], address: endpoints.storeQuery, context: context)
         #expect(info.json?["ok"] as? Bool == true, "store query: \(info.body.map { String(decoding: $0.prefix(200), as: UTF8.self) } ?? "no reply")")
         let recent = try await request([Data(#"{"v":1,"op":"recent","limit":1}"#.utf8)], address: endpoints.manualRequests, context: context)
         #expect(recent.json?["ok"] as? Bool == true, "manual request: \(recent.body.map { String(decoding: $0, as: UTF8.self) } ?? "no reply")")
-        let entries = try BrowserGuardProcessTests.curl(["http://127.0.0.1:\(services.manual.port)/api/entries?limit=1"])
+        let auth = "Authorization: Bearer \(TestSupport.httpToken(home: home))"
+        let entries = try BrowserGuardProcessTests.curl(["-H", auth, "http://127.0.0.1:\(services.manual.port)/api/entries?limit=1"])
         #expect(entries.status == 200, "diary API: \(entries)")
-        let sensors = try BrowserGuardProcessTests.curl(["http://127.0.0.1:\(services.sensorPort)/api/sensors"])
+        let sensors = try BrowserGuardProcessTests.curl(["-H", auth, "http://127.0.0.1:\(services.sensorPort)/api/sensors"])
         #expect(sensors.status == 200, "sensor API: \(sensors)")
     }
 

@@ -51,9 +51,10 @@ struct LossAccountingProcessTests {
         }
     }
 
-    func post(port: Int) async throws -> (Int, ProducerReply) {
+    func post(port: Int, home: URL) async throws -> (Int, ProducerReply) {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/frames")!)
         request.httpMethod = "POST"
+        request.setValue("Bearer \(TestSupport.httpToken(home: home))", forHTTPHeaderField: "Authorization")
         request.httpBody = Data(#"{"v":1,"sensorId":"loss-http","kind":"emg","placement":"left-calf","sampleRate":1000,"unit":"mV","samples":[0.1,0.2]}"#.utf8)
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         let (data, response) = try await URLSession.shared.data(for: request)
@@ -77,7 +78,7 @@ struct LossAccountingProcessTests {
         #expect(refused.ok == false)
         #expect(refused.reason == "unavailable")
         #expect(refused.error?.contains("spasmwatch-bus") == true, "\(refused.error ?? "")")
-        let (code, httpReply) = try await post(port: port)
+        let (code, httpReply) = try await post(port: port, home: home)
         #expect(code == 503)
         #expect(httpReply.reason == "unavailable")
         #expect(await sensor.waitForOutput("bus unavailable"))
@@ -91,7 +92,7 @@ struct LossAccountingProcessTests {
         #expect(reply.ok, "\(reply)")
         #expect(retries > 0)
         #expect(try await send(home).0.ok)
-        #expect(try await post(port: port).0 == 200)
+        #expect(try await post(port: port, home: home).0 == 200)
         await sensor.stop()
         await bus.stop()
     }
@@ -113,9 +114,9 @@ struct LossAccountingProcessTests {
         #expect(await bus.waitForOutput("bus running"))
         let sensor = try ChildProcess("spasmwatch-sensor", home: home)
         #expect(await sensor.waitForOutput("bus connected"))
-        #expect(try await waitUntil(20) { (try? await post(port: port))?.1.ok == true }, "the first frame is accepted")
+        #expect(try await waitUntil(20) { (try? await post(port: port, home: home))?.1.ok == true }, "the first frame is accepted")
         let accepted = try await withThrowingTaskGroup(of: Bool.self) { group in
-            for _ in 0..<40 { group.addTask { try await post(port: port).1.ok } }
+            for _ in 0..<40 { group.addTask { try await post(port: port, home: home).1.ok } }
             var ok = 1
             for try await reply in group where reply { ok += 1 }
             return ok

@@ -209,6 +209,40 @@ struct ManualDiaryProcessTests {
 
     /// Bound beyond loopback, the diary refuses to start without a token, and with one
     /// (and the home's certificate: it serves HTTPS there) lets in only requests that carry it.
+    /// A `refused` receipt is not a confirmation: the page's entry is not shown as stored
+    /// (it carries storage's reason), and `spasmwatch ack` says storage refused it and why,
+    /// exiting non-zero.
+    @Test func whatStorageRefusedIsNotShownAsStored() async throws {
+        let home = try TestSupport.temporaryHome("diary-refused")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let bus = try ChildProcess("spasmwatch-bus", home: home)
+        #expect(await bus.waitForOutput("bus running"))
+        let storage = try StandInStorage(home: home)
+        defer { storage.stop() }
+        storage.refuse(DiaryEntry.messageType, reason: "spasm.severity: a rule storage keeps")
+        storage.refuse(Acknowledgement.messageType, reason: "by: a rule storage keeps")
+        let manual = try await ManualProcess.start(home: home)
+        let posted = try await http("POST", "\(manual.base)/api/entries",
+                                    body: #"{"kind":"spasm","spasm":{"site":"left-calf","type":"tonic","severity":2}}"#)
+        #expect(posted.status == 201, "\(posted.text)")
+        var entry: [String: Any] = [:]
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, entry["refused"] == nil {
+            entry = (try await http("GET", "\(manual.base)/api/entries").json()["entries"] as? [[String: Any]])?.first ?? [:]
+            if entry["refused"] == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(entry["refused"] as? String == "spasm.severity: a rule storage keeps", "\(entry)")
+        #expect(entry["stored"] as? Bool == false, "a refused entry is not stored: \(entry)")
+        #expect(storage.entries.isEmpty)
+
+        let ack = try ChildProcess("spasmwatch", ["ack", UUID().uuidString, "--wait", "20"], home: home)
+        #expect(await ack.wait(timeout: 60) != 0, "a refused acknowledgement is not confirmed: \(ack.stdout)")
+        #expect(ack.stderr.contains("storage refused the acknowledgement"), "\(ack.stderr)")
+        #expect(ack.stderr.contains("by: a rule storage keeps"), "\(ack.stderr)")
+        await manual.process.stop()
+        await bus.stop()
+    }
+
     @Test func aTokenGuardsTheDiaryWhenBoundBeyondLoopback() async throws {
         let home = try TestSupport.temporaryHome("diary-token")
         defer { try? FileManager.default.removeItem(at: home) }
