@@ -25,6 +25,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
     ],
     targets: [
@@ -51,7 +54,16 @@ let package = Package(
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Shared/Runtime"),
-        .target(name: "SpasmWeb", dependencies: ["SpasmSync", .product(name: "Hummingbird", package: "hummingbird")], path: "Shared/Web"),
+        .target(name: "SpasmWeb", dependencies: ["SpasmSync", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Crypto", package: "swift-crypto")], path: "Shared/Web"),
+        .target(
+            name: "SpasmTLS",
+            dependencies: ["SpasmConfig", "SpasmWeb", .product(name: "X509", package: "swift-certificates"),
+                           .product(name: "SwiftASN1", package: "swift-asn1"), .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "HummingbirdTLS", package: "hummingbird"),
+                           .product(name: "Logging", package: "swift-log")],
+            path: "Shared/TLS"),
+        .systemLibrary(name: "CQREncode", path: "Shared/CQREncode"),
+        .target(name: "SpasmQR", dependencies: ["CQREncode"], path: "Shared/QR"),
         .target(name: "SpasmSecurity", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Shared/Security"),
         .testTarget(name: "SecurityTests", dependencies: ["SpasmSecurity"], path: "Tests/SecurityTests"),
         .target(name: "SpasmProducer", dependencies: ["SpasmBus", "SpasmSchema", "ZeroMQ"], path: "Shared/Producer"),
@@ -64,6 +76,7 @@ let package = Package(
             dependencies: ["SpasmBus", "SpasmSchema", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "Logging", package: "swift-log")],
             path: "Shared/Store"),
+        .target(name: "SpasmIngestion", dependencies: ["SpasmSchema"], path: "Shared/Ingestion"),
         .target(name: "SpasmDetection", dependencies: ["SpasmSync"], path: "Shared/Detection"),
         .target(name: "SpasmSimulation", dependencies: ["SpasmSync"], path: "Shared/Simulation"),
 
@@ -71,13 +84,13 @@ let package = Package(
         .executableTarget(name: "spasmwatch-bus", dependencies: ["SpasmRuntime"], path: "Services/Bus"),
         .executableTarget(
             name: "spasmwatch-sensor",
-            dependencies: ["SpasmRuntime", "SpasmSimulation", "SpasmProducer", "SpasmWeb", .product(name: "Hummingbird", package: "hummingbird"),
+            dependencies: ["SpasmRuntime", "SpasmIngestion", "SpasmSimulation", "SpasmProducer", "SpasmWeb", "SpasmTLS", .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             path: "Services/Sensor"),
         .executableTarget(
             name: "spasmwatch-manual",
-            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmSecurity", "SpasmWeb", "SpasmProducer",
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmSecurity", "SpasmWeb", "SpasmTLS", "SpasmQR", "SpasmProducer",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket")],
             path: "Services/Manual"),
@@ -103,7 +116,7 @@ let package = Package(
             path: "Services/Notify/Service"),
         .executableTarget(
             name: "spasmwatch",
-            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmStore", "SpasmNotify",
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmStore", "SpasmNotify", "SpasmTLS",
                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
             path: "Services/CLI"),
 
@@ -115,11 +128,13 @@ let package = Package(
 
         // MARK: Tests
         .target(name: "SpasmTestSupport", dependencies: ["SpasmBus", "ZeroMQ"], path: "Tests/Support"),
+        .target(name: "SpasmFuzzChecks", dependencies: ["SpasmSchema", "SpasmIngestion"], path: "Tests/Fuzz/Checks"),
+        .testTarget(name: "FuzzTests", dependencies: ["SpasmFuzzChecks", "SpasmIngestion", "SpasmSchema"], path: "Tests/FuzzTests"),
         .testTarget(name: "SchemaTests", dependencies: ["SpasmSchema"], path: "Tests/SchemaTests",
                     exclude: ["Fixtures"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "SpasmBus", "SpasmConfig", "SpasmTestSupport"], path: "Tests/ZeroMQTests"),
         .testTarget(name: "ReliabilityTests", dependencies: ["SpasmReliability", "SpasmBus", "SpasmTestSupport"], path: "Tests/ReliabilityTests"),
-        .testTarget(name: "SensorTests", dependencies: ["spasmwatch-sensor", "SpasmBus", "SpasmConfig", "SpasmProducer", "SpasmTestSupport"],
+        .testTarget(name: "SensorTests", dependencies: ["spasmwatch-sensor", "SpasmIngestion", "SpasmBus", "SpasmConfig", "SpasmProducer", "SpasmTestSupport"],
                     path: "Tests/SensorTests"),
         .testTarget(name: "DetectServiceTests", dependencies: ["spasmwatch-detect", "SpasmSchema", "SpasmTestSupport"],
                     path: "Tests/DetectServiceTests"),

@@ -5,12 +5,14 @@ import SpasmConfig
 import ZeroMQ
 
 /// The XSUB/XPUB proxy on its own thread, plus a ZAP handler thread when endpoints are tcp.
+/// On ipc it is libzmq's `zmq_proxy`. On tcp it is our own poll loop, because `zmq_proxy`
+/// ignores the ZAP user id: each message's key must match its source and topic (`SourceGate`).
 struct Broker: Sendable {
     let proxy: SocketThread
     let zap: SocketThread?
 
     static func start(context: ZMQContext, endpoints: Endpoints, configuration: Configuration,
-                      security: BusSecurity?, home: DataHome, logger: Logger) throws -> Broker {
+                      security: BusSecurity?, home: DataHome, counters: CounterSet, logger: Logger) throws -> Broker {
         // The ZAP handler must be bound before CURVE sockets accept clients.
         let zap = try security.map { _ in try ZAPHandler.start(context: context, home: home, logger: logger) }
         let ready = SocketThread.Handshake()
@@ -42,7 +44,11 @@ struct Broker: Sendable {
             logger.info("bus running", metadata: ["publish": "\(endpoints.busPublish)", "subscribe": "\(endpoints.busSubscribe)",
                                                   "high_water_mark": "\(hwm)"])
             do {
-                try ZMQProxy.run(frontend: frontend, backend: backend)
+                if security != nil {
+                    try filter(frontend: frontend, backend: backend, gate: SourceGate(counters: counters, logger: logger))
+                } else {
+                    try ZMQProxy.run(frontend: frontend, backend: backend)
+                }
             } catch {
                 logger.error("proxy stopped", metadata: ["error": "\(error)"])
             }
@@ -51,6 +57,35 @@ struct Broker: Sendable {
         }
         try ready.wait()
         return Broker(proxy: proxy, zap: zap)
+    }
+
+    /// The tcp proxy: publishers' messages (XSUB frontend) go to subscribers (XPUB backend)
+    /// when the gate admits them; subscriptions go back the other way unchanged. Returns
+    /// when the context ends.
+    static func filter(frontend: ZMQSocket, backend: ZMQSocket, gate: SourceGate) throws(ZMQError) {
+        var gate = gate
+        var poller = ZMQPoller()
+        let fromPublishers = poller.add(frontend), fromSubscribers = poller.add(backend)
+        do throws(ZMQError) {
+            while true {
+                let ready = try poller.poll(timeoutMilliseconds: 1000)
+                if ready.contains(fromSubscribers) {
+                    while let subscription = try backend.receiveMultipart(dontWait: true) { try frontend.send(subscription) }
+                }
+                if ready.contains(fromPublishers) {
+                    // A bounded burst per wake-up, so subscriptions are never starved.
+                    var taken = 0
+                    while taken < 1000, let message = try frontend.receiveMultipartWithUserId(dontWait: true) {
+                        taken += 1
+                        // XPUB never blocks: past a subscriber's high-water mark it drops, as zmq_proxy does.
+                        if gate.admits(message.parts, userId: message.userId) { try backend.send(message.parts) }
+                    }
+                }
+            }
+        } catch {
+            if error.isTerminated { return }
+            throw error
+        }
     }
 
     func join() {

@@ -26,12 +26,12 @@ struct BusCommand: AsyncParsableCommand {
         let lock = try BusLock.acquire(home: home, runDirectory: runDirectory)
         let endpoints = Endpoints(home: home, configuration: configuration)
         let context = ZMQContext()
-        let security = endpoints.usesCurve ? try BusSecurity.load(home: home) : nil
-        let broker = try Broker.start(context: context, endpoints: endpoints, configuration: configuration,
-                                      security: security, home: home, logger: logger)
-
-        // The bus heartbeats like every service, through itself.
+        // The bus heartbeats like every service, through itself (its publisher connects once the proxy binds).
         let environment = try ServiceEnvironment(service: ServiceName.bus, instance: "bus", options: options)
+        let security = environment.address.security
+        let broker = try Broker.start(context: context, endpoints: endpoints, configuration: configuration,
+                                      security: security, home: home, counters: environment.counters, logger: logger)
+
         environment.counters.set("bus.high_water_mark", Int64(configuration.bus.highWaterMark))
         let heartbeat = environment.heartbeat {
             (["publish": endpoints.busPublish, "subscribe": endpoints.busSubscribe], nil)

@@ -35,7 +35,7 @@ struct RecentCommand: AsyncParsableCommand {
             }
             var rows = [["ID", "WHEN", "ENTRY", "STATE", "VIA"]]
             for e in entries {
-                let state = e.retracted ? "undone" : e.stored ? "stored" : "sending"
+                let state = e.retracted ? "undone" : e.refused != nil ? "refused by storage" : e.stored ? "stored" : "sending"
                 rows.append([e.shortId, connection.clock.describe(e.at), e.summary, state, e.entry.via])
             }
             // The summary can be long: put it last.

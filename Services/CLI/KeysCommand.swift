@@ -32,6 +32,11 @@ func describeKey(_ key: AllowedKey, home: DataHome, configuration: Configuration
     var lines = ["key:                 \(key.name) (\(key.role.rawValue))",
                  "server public key:   \(server)"]
     lines += connect.map { "connect to:          \($0)" }
+    if key.role == .producer {
+        lines.append("may send sensors:    \(KeyAllowlist.boundSensors(home: home, name: key.name).joined(separator: ", ")) (frames for any other sensor id are refused)")
+    } else if key.role == .service {
+        lines.append("may send:            frames for any sensor id; on the bus, envelopes with source '\(key.name)' or '\(key.name)-…' only")
+    }
     lines += ["public key:          \(key.publicKey)",
               "secret key:          \(secret ?? "(not kept here: this key was not made by `spasmwatch keys new`)")"]
     if !endpoints.usesCurve {
@@ -50,11 +55,14 @@ struct KeysNewCommand: AsyncParsableCommand {
     var name: String
     @Option(help: "producer (the producer endpoint only), consumer (subscribe only) or service (bus and producer endpoint).")
     var role: KeyRole = .producer
+    @Option(name: .customLong("sensor"),
+            help: "A sensor id this producer key may send frames for (repeat for several; default: the key's name).")
+    var sensors: [String] = []
 
     func run() async throws {
         let (home, configuration) = try options.load()
         do {
-            let (key, _) = try KeyAllowlist.issue(name: name, role: role, home: home)
+            let (key, _) = try KeyAllowlist.issue(name: name, role: role, home: home, sensors: sensors)
             print(try describeKey(key, home: home, configuration: configuration))
         } catch let error as KeyAllowlist.KeyError {
             throw ValidationError(error.description)
@@ -73,8 +81,12 @@ struct KeysListCommand: AsyncParsableCommand {
         let flat = ((try? FileManager.default.contentsOfDirectory(atPath: KeyAllowlist.directory(home: home).path)) ?? [])
             .filter { $0.hasSuffix(".public") }
         if keys.isEmpty && flat.isEmpty { print("no keys allowed (\(KeyAllowlist.directory(home: home).path))"); return }
+        let own = Set(ServiceName.all.map(ServiceName.keyName) + [SourceBinding.cliKey])
         for key in keys {
-            print("\(key.name.padding(toLength: max(20, key.name.count), withPad: " ", startingAt: 0)) \(key.role.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(key.publicKey)")
+            var note = ""
+            if key.role == .producer { note = "  sensors: " + KeyAllowlist.boundSensors(home: home, name: key.name).joined(separator: ", ") }
+            if key.role == .service && own.contains(key.name) { note = "  (this machine's \(key.name == SourceBinding.cliKey ? "CLI" : "spasmwatch-" + key.name))" }
+            print("\(key.name.padding(toLength: max(20, key.name.count), withPad: " ", startingAt: 0)) \(key.role.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(key.publicKey)\(note)")
         }
         for file in flat.sorted() {
             print("\(file): old flat layout; the bus moves it into services/ when it starts")

@@ -45,13 +45,16 @@ final class ReliableCLISender {
     }
 
     /// Re-sends every second until storage has confirmed what this run sent, or `seconds`
-    /// have passed. True when everything was confirmed.
+    /// have passed. True when everything was confirmed; throws `RefusedByStorage` (naming
+    /// storage's reason) when storage refused any of it: a refusal is not a confirmation.
     func waitForReceipts(seconds: Double) async throws -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         let receipts = self.receipts
         while Date() < deadline {
             let batch = await offPool { receipts.next(timeout: 0.3) } ?? []
             for message in batch { await sender.apply(receipt: message) }
+            let refused = try await outbox.refused().filter { sent.contains($0.id) }
+            if !refused.isEmpty { throw RefusedByStorage(items: refused) }
             let pending = Set(try await outbox.all().map(\.id))
             if sent.allSatisfy({ !pending.contains($0) }) { return true }
             try await sender.resendDue()
@@ -71,5 +74,15 @@ final class ReliableCLISender {
         await publisher.closeAsync()
         let context = self.context
         await offPool { context.terminate() }
+    }
+}
+
+/// What storage refused of this run's messages, with its reason (exit status non-zero).
+struct RefusedByStorage: Error, CustomStringConvertible {
+    let items: [RefusedItem]
+
+    var description: String {
+        items.map { "storage refused the \($0.type) \(String($0.id.uuidString.lowercased().prefix(8))): \($0.reason) "
+            + "(kept in data/outbox-cli.sqlite, not re-sent; spasmwatch status lists it)" }.joined(separator: "\n")
     }
 }

@@ -42,8 +42,9 @@ struct StatusCommand: AsyncParsableCommand, ReportsWhetherRunning {
         let now = Date().timeIntervalSince1970
         print("SpasmWatch status — home \(home.root.path)")
         print("")
+        let refusals = await StorageRefusals.statusLines(home: home)
         let warnings = Self.warnings(beats.values.map(\.body), busRunning: BusState.of(home, configuration: configuration) != .notRunning,
-                                     home: home)
+                                     home: home) + refusals
         if !warnings.isEmpty {
             print("Warnings:")
             for warning in warnings { print("  \(warning)") }

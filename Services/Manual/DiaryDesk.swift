@@ -111,12 +111,16 @@ actor DiaryDesk {
         return await add(entry)
     }
 
-    /// Recent entries, newest first, each with whether storage has confirmed it.
+    /// Recent entries, newest first, each with whether storage has confirmed it (a refused
+    /// entry is not stored: it carries storage's reason instead).
     func recent(limit: Int) async throws -> [RecentEntry] {
         let waiting = try await DiaryOutbox.pendingIds(in: sender.outbox)
+        let refused = Dictionary(try await sender.outbox.refused().map { ($0.id, $0.reason) }, uniquingKeysWith: { first, _ in first })
         return try await journal.recent(limit: max(1, min(limit, 500))).map { item in
-            RecentEntry(entry: item.entry, shortId: ShortId.of(item.entry.entryId), summary: DiaryText.summary(item.entry),
-                        at: DiaryText.time(of: item.entry), retracted: item.retracted, stored: !waiting.contains(item.entry.entryId))
+            let reason = refused[item.entry.entryId]
+            return RecentEntry(entry: item.entry, shortId: ShortId.of(item.entry.entryId), summary: DiaryText.summary(item.entry),
+                               at: DiaryText.time(of: item.entry), retracted: item.retracted,
+                               stored: !waiting.contains(item.entry.entryId) && reason == nil, refused: reason)
         }
     }
 
@@ -191,6 +195,9 @@ actor DiaryDesk {
 
     /// Answers one CLI request.
     func handle(_ request: ManualRequest) async -> ManualReply {
+        guard request.v == SchemaVersion.current else {
+            return ManualReply(ok: false, error: "\(SchemaError.unsupportedVersion(request.v))", field: "v")
+        }
         let via = request.via ?? "cli"
         func reply(_ result: Result<SavedEntry, DiaryValidationError>) -> ManualReply {
             switch result {

@@ -67,6 +67,7 @@ enum PhonePage {
     .badge { font-size:13px; padding:2px 8px; border-radius:999px; background:#e3e8ee; color:var(--muted); white-space:nowrap; }
     .badge.phone { background:#fde9b8; color:#6b4a00; }
     .badge.stored { background:#d7f0df; color:#1e6b3c; }
+    .badge.refused { background:#f8d7d7; color:#8a1c1c; }
     .alert { border-left:6px solid var(--bad); }
     /* A critical alert: pinned first, red, two large buttons. */
     .urgent { background:var(--bad); color:#fff; border-radius:14px; padding:16px; margin-bottom:14px; box-shadow:0 2px 8px rgba(179,38,30,.45); }
@@ -159,6 +160,7 @@ enum PhonePage {
       </section>
     </main>
     <div id="flash" role="status"></div>
+    <p style="text-align:center;margin:2em 0 1em"><a href="/trust">Trust this hub on a phone (HTTPS, QR code)</a></p>
 
     """#
 
@@ -488,7 +490,8 @@ enum PhonePage {
         const canUndo = !gone && r.entry.kind !== "correction";
         list.append(el("li", { class: gone ? "retracted" : "" },
           el("div", { class: "what" }, r.summary, el("div", { class: "meta" }, `${timeText(r.at)} · ${r.shortId} · ${r.entry.via}`)),
-          el("span", { class: "badge" + (r.stored ? " stored" : "") }, gone ? "undone" : r.stored ? "stored" : "sending"),
+          el("span", { class: "badge" + (r.stored ? " stored" : r.refused ? " refused" : ""), title: r.refused || "" },
+             gone ? "undone" : r.refused ? "refused by storage" : r.stored ? "stored" : "sending"),
           canUndo ? el("button", { class: "small danger", onclick: () => undo(r.entry.entryId) }, "Undo") : null));
       }
       if (!list.children.length) list.append(el("li", { class: "empty" }, "Nothing yet."));

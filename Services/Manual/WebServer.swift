@@ -7,6 +7,7 @@ import ServiceLifecycle
 import SpasmBus
 import SpasmConfig
 import SpasmSchema
+import SpasmTLS
 import SpasmWeb
 
 /// The phone page and its JSON API (Hummingbird 2):
@@ -18,8 +19,13 @@ import SpasmWeb
 ///   the page token does not guard.
 /// - Answers are `ManualReply`-shaped JSON, errors `{"ok":false,"error":…,"field":…}` with
 ///   the same sentences as the CLI.
-/// - Bound to loopback by default. Bound elsewhere, a token is required on every request:
-///   `Authorization: Bearer TOKEN`, or `?token=TOKEN` once (the page then keeps a cookie).
+/// - A token is required on every request, on loopback too (another user of this machine
+///   must not read the diary): `manual.httpToken`, else the home's `keys/http.token`
+///   (`LocalToken`, made on first start). `Authorization: Bearer TOKEN`, or `?token=TOKEN`
+///   once (a page then keeps a cookie and is sent on to its address without the token).
+///   Bound to loopback by default (plain HTTP). Bound elsewhere it serves HTTPS only
+///   (`ServingTLS`, the home's certificate from `spasmwatch tls init`; without one it does
+///   not start) with a `Secure` cookie. `/trust` helps a phone trust the home's CA (`TrustPage`).
 /// - In front of everything, `BrowserGuard` (Shared/Web): `Host` must name this machine
 ///   (or `manual.publicURL`'s host, `manual.allowedHosts`), and POSTs need this server's
 ///   own Origin and `Content-Type: application/json`; `ConnectionLimits` bounds slow, idle
@@ -33,32 +39,49 @@ enum WebServer {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 
-    /// Refuses to open the diary to the network without a token.
-    static func checkSettings(_ settings: ManualSettings) throws {
+    /// Refuses to open the diary to the network without a token, or without HTTPS.
+    static func checkSettings(_ settings: ManualSettings, home: DataHome) throws {
         if !isLoopback(settings.httpHost) && settings.httpToken.isEmpty {
             throw WebSettingsError(description:
                 "manual.httpToken must be set when manual.httpHost is '\(settings.httpHost)' (not loopback): the diary would be open to the network. "
-                + "Set one, e.g. --set manual.httpToken=$(openssl rand -hex 16), and open the page once as http://HOST:\(settings.httpPort)/?token=TOKEN")
+                + "Set one, e.g. --set manual.httpToken=$(openssl rand -hex 16), and open the page once as https://HOST:\(settings.httpPort)/?token=TOKEN")
+        }
+        do {
+            try ServingTLS.check(host: settings.httpHost, setting: "manual.httpHost", home: home)
+        } catch {
+            throw WebSettingsError(description: "\(error)")
         }
     }
 
+    /// The settings with the token the server requires: `manual.httpToken`, else the home's
+    /// `keys/http.token` (made on first start).
+    static func withToken(_ settings: ManualSettings, home: DataHome) throws -> ManualSettings {
+        var settings = settings
+        settings.httpToken = try LocalToken.resolve(configured: settings.httpToken, keyDirectory: home.keyDirectory)
+        return settings
+    }
+
     /// `onRunning` gets the page's address once the server listens (the real port when 0 was asked).
-    static func make(desk: DiaryDesk, board: EpisodeBoard, settings: ManualSettings, page: String, actions: ActionPages?,
+    static func make(desk: DiaryDesk, board: EpisodeBoard, settings: ManualSettings, home: DataHome, page: String, actions: ActionPages?,
                      counters: CounterSet, limits: ConnectionLimits = .init(), wear: WearRoutes? = nil,
                      logger: Logger, onRunning: @escaping @Sendable (String) -> Void = { _ in }) throws -> some Service {
-        try checkSettings(settings)
+        try checkSettings(settings, home: home)
+        let settings = try withToken(settings, home: home)
         let router = Router()
         let publicHost = settings.actionLinkBase.flatMap { URL(string: $0)?.host }
+        // ServingTLS serves HTTPS exactly when the host is beyond loopback.
+        let scheme = ServingTLS.isLoopback(settings.httpHost) ? "http" : "https"
         // The same guards in front of the page's routes and of the phone's WebSocket.
         func guards<C: RequestContext>(_ router: Router<C>) {
             router.add(middleware: BrowserGuard(
                 hosts: AllowedHosts(bindHost: settings.httpHost, extra: settings.allowedHosts + (publicHost.map { [$0] } ?? [])),
                 trustedOrigins: settings.actionLinkBase.map { [$0] } ?? [], token: settings.httpToken, setting: "manual.allowedHosts",
                 isCapability: { ActionPages.isCapabilityPath($0) }, count: { counters.add($0) }))
-            if !settings.httpToken.isEmpty { router.add(middleware: TokenCheck(token: settings.httpToken)) }
+            router.add(middleware: TokenCheck(token: settings.httpToken, secure: scheme == "https"))
         }
         guards(router)
         actions?.add(to: router)
+        TrustPage(files: home.tlsFiles, token: settings.httpToken, publicBase: settings.actionLinkBase, scheme: scheme).add(to: router)
         wear?.add(to: router)
 
         router.get("/") { _, _ -> Response in
@@ -126,23 +149,26 @@ enum WebServer {
         }
 
         let host = settings.httpHost
-        let server: HTTPServerBuilder
+        let base: HTTPServerBuilder
         if let wear {
             let socketRouter = wear.webSocketRouter(trustedOrigins: settings.actionLinkBase.map { [$0] } ?? [],
                                                     count: { counters.add($0) }, guards: { guards($0) })
-            server = .http1WebSocketUpgrade(webSocketRouter: socketRouter, configuration: .init(
+            base = .http1WebSocketUpgrade(webSocketRouter: socketRouter, configuration: .init(
                 http1: limits.http1Configuration { counters.add($0) },
                 ws: .init(maxFrameSize: WearRoutes.maxMessageBytes)))
         } else {
-            server = limits.server { counters.add($0) }
+            base = limits.server { counters.add($0) }
         }
+        // Plain on loopback, TLS beyond it; the WebSocket upgrade rides inside the TLS channel.
+        let (server, served) = try ServingTLS.server(base, host: host, setting: "manual.httpHost", home: home, logger: logger)
+        precondition(served == scheme, "ServingTLS chose \(served), expected \(scheme)")
         return Application(
             router: router,
             server: server,
             configuration: .init(address: .hostname(host, port: settings.httpPort), serverName: "spasmwatch-manual"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? settings.httpPort
-                let url = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)/"
+                let url = "\(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)/"
                 onRunning(url)
                 logger.info("diary page at \(url)")
             },
@@ -182,27 +208,41 @@ struct AcknowledgeReply: Codable {
 }
 
 /// Lets a request in only with the diary's token: a bearer header, the cookie the page
-/// keeps, or `?token=` (which sets the cookie). The alerts' action links (`/act/<token>`,
-/// a capability of their own) are the one exception.
+/// keeps, or `?token=` (which sets the cookie; a page asked for with it is sent on, 303, to
+/// its address without the token, so the token leaves the address bar and the history).
+/// The alerts' action links (`/act/<token>`, a capability of their own) and the CA
+/// certificate files (public) are the exceptions. Over HTTPS the cookie is `Secure`.
 struct TokenCheck<Context: RequestContext>: RouterMiddleware {
     let token: String
+    var secure = false
 
     func handle(_ request: Request, context: Context,
                 next: (Request, Context) async throws -> Response) async throws -> Response {
-        if ActionPages.isCapabilityPath(request.uri.path) { return try await next(request, context) }
+        if ActionPages.isCapabilityPath(request.uri.path) || TrustPage.certificatePaths.contains(request.uri.path) {
+            return try await next(request, context)
+        }
         let bearer = TokenMatch.bearer(request.headers[.authorization])
         let query = request.uri.queryParameters.get("token")
         let cookie = request.cookies[WebServer.cookieName]?.value
         guard [bearer, query, cookie].contains(where: { $0.map(matches) ?? false }) else {
             return try WebServer.json(
-                ManualReply(ok: false, error: "this diary needs its token: open the page as /?token=TOKEN or send Authorization: Bearer TOKEN"),
+                ManualReply(ok: false, error: "this diary needs its token (manual.httpToken, else the home's keys/http.token): open the page as /?token=TOKEN or send Authorization: Bearer TOKEN"),
                 status: .unauthorized)
         }
-        var response = try await next(request, context)
-        if let query, matches(query) {
-            response.headers[.setCookie] = "\(WebServer.cookieName)=\(token); Path=/; HttpOnly; SameSite=Strict; Max-Age=31536000"
+        let setCookie = "\(WebServer.cookieName)=\(token); Path=/; HttpOnly; SameSite=Strict; Max-Age=31536000" + (secure ? "; Secure" : "")
+        if let query, matches(query), request.method == .get, !request.uri.path.hasPrefix("/api/") {
+            return Response(status: .seeOther, headers: [.location: Self.withoutToken(path: request.uri.path, query: request.uri.query), .setCookie: setCookie, .cacheControl: "no-store",
+                                                         .referrerPolicy: "no-referrer"])
         }
+        var response = try await next(request, context)
+        if let query, matches(query) { response.headers[.setCookie] = setCookie }
         return response
+    }
+
+    /// The request's path and query without `token=`.
+    static func withoutToken(path: String, query: String?) -> String {
+        let kept = (query ?? "").split(separator: "&").filter { !$0.hasPrefix("token=") }
+        return path + (kept.isEmpty ? "" : "?" + kept.joined(separator: "&"))
     }
 
     /// Compares in constant time (the one shared helper, Shared/Web/TokenMatch).

@@ -4,34 +4,40 @@ import Logging
 import SpasmBus
 import SpasmConfig
 import SpasmSchema
+import SpasmTLS
 import SpasmWeb
 
 /// HTTP for devices that cannot speak ZeroMQ (a shell script with curl, an ESP32):
 /// `POST /api/frames` with the same JSON, the same validation and the same error text;
-/// `GET /api/sensors` lists the sensors seen. When `sensor.httpToken` is set (it must be when
-/// the server is bound beyond localhost), every route needs `Authorization: Bearer TOKEN`.
+/// `GET /api/sensors` lists the sensors seen. Every route needs `Authorization: Bearer TOKEN`,
+/// on loopback too: `sensor.httpToken` (it must be set when bound beyond localhost), else the
+/// home's `keys/http.token` (`LocalToken`, shared with the diary page, made on first start).
 /// In front of that, `BrowserGuard` (Shared/Web) checks `Host` (this machine's names and
 /// `sensor.allowedHosts`) and refuses a POST from another site's page or without
 /// `Content-Type: application/json` (a device that sends the token may omit the type);
-/// `ConnectionLimits` bounds slow, idle and too many connections.
+/// `ConnectionLimits` bounds slow, idle and too many connections. Plain HTTP on loopback
+/// only: bound beyond it, HTTPS with the home's certificate (`ServingTLS`, docs/https.md).
 enum HTTPEndpoint {
     struct Refusal: Error, CustomStringConvertible {
         let description: String
     }
 
-    static func makeApplication(core: IngestionCore, settings: SensorSettings, limits: ConnectionLimits = .init(),
+    static func makeApplication(core: IngestionCore, settings: SensorSettings, home: DataHome, limits: ConnectionLimits = .init(),
                                 logger: Logger) throws -> some ApplicationProtocol {
-        let loopback = ["127.0.0.1", "localhost", "::1"].contains(settings.httpHost)
+        let loopback = ServingTLS.isLoopback(settings.httpHost)
         if !loopback && settings.httpToken.isEmpty {
             throw Refusal(description: "sensor.httpHost \(settings.httpHost) is beyond localhost: set sensor.httpToken too (producers then send 'Authorization: Bearer TOKEN')")
         }
-        let token = settings.httpToken
+        // Beyond loopback: HTTPS, or a `TLSSetupError` saying to run `spasmwatch tls init`.
+        let server = try ServingTLS.server(limits.server { core.counters.add($0) }, host: settings.httpHost, setting: "sensor.httpHost",
+                                           home: home, logger: logger).server
+        let token = try LocalToken.resolve(configured: settings.httpToken, keyDirectory: home.keyDirectory)
         let maxBytes = settings.maxFrameBytes
         let router = Router(context: PeerRequestContext.self)
         let counters = core.counters
         router.add(middleware: BrowserGuard(hosts: AllowedHosts(bindHost: settings.httpHost, extra: settings.allowedHosts),
                                             token: token, setting: "sensor.allowedHosts", count: { counters.add($0) }))
-        if !token.isEmpty { router.add(middleware: SensorTokenCheck(token: token, counters: counters)) }
+        router.add(middleware: SensorTokenCheck(token: token, counters: counters))
         router.post("/api/frames") { request, context -> Response in
             var request = request
             let body: ByteBuffer
@@ -44,7 +50,7 @@ enum HTTPEndpoint {
                                           reason: "size"), status: .contentTooLarge)
             }
             let peer = context.peer
-            let reply = core.ingest(json: Data(buffer: body), binary: nil, via: "http", producerKey: "http:" + peer)
+            let reply = await core.ingestAsync(json: Data(buffer: body), binary: nil, via: "http", producerKey: "http:" + peer)
             let status: HTTPResponse.Status = reply.ok ? .ok : reply.reason == "rate-limit" ? .tooManyRequests
                 : reply.reason == ProducerReply.unavailable ? .serviceUnavailable : .badRequest
             return json(reply, status: status)
@@ -53,7 +59,7 @@ enum HTTPEndpoint {
             json(core.sensorStatuses(), status: .ok)
         }
         return Application(router: router,
-                           server: limits.server { counters.add($0) },
+                           server: server,
                            configuration: .init(address: .hostname(settings.httpHost, port: settings.httpPort),
                                                 serverName: "spasmwatch-sensor"),
                            logger: logger)
@@ -68,7 +74,7 @@ enum HTTPEndpoint {
     }
 }
 
-/// Every route needs `Authorization: Bearer TOKEN` when `sensor.httpToken` is set (a frame
+/// Every route needs `Authorization: Bearer TOKEN` (`sensor.httpToken` or `keys/http.token`; a frame
 /// refused here counts as `frames.rejected` and `rejected.auth`).
 struct SensorTokenCheck<Context: RequestContext>: RouterMiddleware {
     let token: String
@@ -81,7 +87,7 @@ struct SensorTokenCheck<Context: RequestContext>: RouterMiddleware {
         }
         if request.uri.path == "/api/frames" { counters.add("frames.rejected") }
         counters.add("rejected.auth")
-        return HTTPEndpoint.json(ProducerReply(ok: false, error: "missing or wrong token: send 'Authorization: Bearer TOKEN' (sensor.httpToken)",
+        return HTTPEndpoint.json(ProducerReply(ok: false, error: "missing or wrong token: send 'Authorization: Bearer TOKEN' (sensor.httpToken, else the home's keys/http.token)",
                                                reason: "auth"), status: .unauthorized)
     }
 }

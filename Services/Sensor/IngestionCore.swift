@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SpasmBus
 import SpasmConfig
+import SpasmIngestion
 import SpasmSchema
 
 /// The heart of sensor ingestion, shared by the ZeroMQ and HTTP endpoints: validates each
@@ -94,12 +95,15 @@ final class IngestionCore: Sendable {
     /// Names and body sites a person gave devices (rename, move); a moved device's frames
     /// are published at the person's site.
     let profiles: DeviceProfiles?
+    /// Saves those counts for the HTTP path, on its own thread (never on the pool).
+    let countsWriter: AcceptedCountsWriter?
 
     init(publisher: BusPublisher, counters: CounterSet, settings: SensorSettings, logger: Logger, person: String = "me",
          link: BusLink? = nil, acceptedCounts: AcceptedCounts? = nil, profiles: DeviceProfiles? = nil) {
         self.profiles = profiles
         self.link = link
         self.acceptedCounts = acceptedCounts
+        self.countsWriter = acceptedCounts.map(AcceptedCountsWriter.init)
         self.publisher = publisher
         self.counters = counters
         self.settings = settings
@@ -117,7 +121,26 @@ final class IngestionCore: Sendable {
         return reply
     }
 
+    /// Checks and publishes one frame from async code (the HTTP endpoint): the counts are
+    /// saved by `countsWriter`'s thread, so the request's task waits without blocking the pool.
+    func ingestAsync(json: Data, binary: Data?, via: String, producerKey: String) async -> ProducerReply {
+        var outgoing: [[Data]] = []
+        let reply = ingest(json: json, binary: binary, via: via, producerKey: producerKey,
+                           now: Date().timeIntervalSince1970, outgoing: &outgoing)
+        if let countsWriter, !outgoing.isEmpty {
+            do {
+                try await countsWriter.save()
+            } catch {
+                counters.add("counts.save_failed")
+                logger.error("could not save accepted frame counts", metadata: ["error": "\(error)"])
+            }
+        }
+        publisher.publish(batch: outgoing)
+        return reply
+    }
+
     /// Saves the accepted counts, then hands the batch to the bus: call it before replying.
+    /// Blocks on SQLite: only from a dedicated thread (the ZeroMQ endpoint's socket thread).
     func deliver(_ outgoing: [[Data]]) {
         if let acceptedCounts {
             do {
@@ -132,13 +155,19 @@ final class IngestionCore: Sendable {
 
     /// Checks one frame and adds what it publishes to `outgoing` (stamped, in order); the
     /// caller hands a whole batch of frames to the bus at once.
+    /// `binding`: on tcp, the producer key's name and the sensor ids it may send (nil: any).
     func ingest(json: Data, binary: Data?, via: String, producerKey: String, now: Double,
-                outgoing: inout [[Data]]) -> ProducerReply {
+                binding: (key: String, sensors: [String])? = nil, outgoing: inout [[Data]]) -> ProducerReply {
         var seq: UInt64?
         do {
             // A frame that is wrong is wrong whether or not the bus is up: its own error first.
             var frame = try FrameValidator.validate(json: json, binary: binary, maxBytes: settings.maxFrameBytes, now: now)
             seq = frame.producerSeq
+            if let binding, !binding.sensors.contains(frame.sensorId) {
+                let may = binding.sensors.isEmpty ? "none (it is no longer allowed)" : binding.sensors.joined(separator: ", ")
+                throw FrameRejection(message: "sensor '\(frame.sensorId)' is not bound to key '\(binding.key)'; this key may send: \(may)",
+                                     field: "sensorId", reason: "sensor-binding")
+            }
             var sentPlacement: BodySite?
             if let site = profiles?.profile(frame.sensorId)?.placement, site != frame.placement {
                 sentPlacement = frame.placement  // a person moved it: their site wins

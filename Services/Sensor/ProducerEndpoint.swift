@@ -14,13 +14,16 @@ final class ProducerEndpoint: Service, Sendable {
     let core: IngestionCore
     let endpoint: String
     let security: BusSecurity?
+    let home: DataHome
     let context: ZMQContext
     let logger: Logger
     let maxMessageBytes: Int
     private let stopped = Atomic<Bool>(false)
 
-    init(core: IngestionCore, endpoint: String, security: BusSecurity?, context: ZMQContext, maxFrameBytes: Int, logger: Logger) {
+    init(core: IngestionCore, endpoint: String, security: BusSecurity?, home: DataHome, context: ZMQContext, maxFrameBytes: Int,
+         logger: Logger) {
         self.core = core
+        self.home = home
         self.endpoint = endpoint
         self.security = security
         self.context = context
@@ -51,21 +54,28 @@ final class ProducerEndpoint: Service, Sendable {
             defer { socket.close() }
             logger.info("producer endpoint ready", metadata: ["endpoint": "\(endpoint)"])
             var producerKeys: [Data: String] = [:]
+            // On tcp, each request's ZAP user id (its key's name) and what that key may send.
+            var bindings = ProducerBindings(home: home)
             var outgoing: [[Data]] = []
             var replies: [[Data]] = []
             while !stopped.load(ordering: .relaxed) {
                 // Every request that has arrived (up to 256): the whole batch is published with
                 // one hand-over to the bus thread.
-                let requests: [[Data]]
+                let requests: [(parts: [Data], userId: String?)]
                 do {
-                    requests = try socket.receiveBatch(limit: 256)
+                    // ipc has no keys: the plain receive, no metadata read.
+                    if security == nil {
+                        requests = try socket.receiveBatch(limit: 256).map { (parts: $0, userId: nil) }
+                    } else {
+                        requests = try socket.receiveBatchWithUserId(limit: 256)
+                    }
                 } catch {
                     if let zmqError = error as? ZMQError, zmqError.isTerminated { return }
                     continue
                 }
                 if requests.isEmpty { continue }
                 let now = Date().timeIntervalSince1970
-                for frames in requests {
+                for (frames, userId) in requests {
                     guard frames.count >= 2 else { continue }
                     let identity = frames[0]
                     // REQ peers put an empty delimiter after the identity; DEALER peers may not.
@@ -84,8 +94,9 @@ final class ProducerEndpoint: Service, Sendable {
                             producerKeys[identity] = key
                             return key
                         }()
+                        let binding = security == nil ? nil : bindings.binding(for: userId ?? "", now: now)
                         reply = core.ingest(json: body[body.startIndex], binary: body.count == 2 ? body[body.startIndex + 1] : nil,
-                                            via: "zmq", producerKey: key, now: now, outgoing: &outgoing)
+                                            via: "zmq", producerKey: key, now: now, binding: binding, outgoing: &outgoing)
                     }
                     replies.append(hasDelimiter ? [identity, Data(), reply.fastJSON()] : [identity, reply.fastJSON()])
                 }
@@ -106,5 +117,25 @@ final class ProducerEndpoint: Service, Sendable {
         }
         stopped.store(true, ordering: .relaxed)
         await thread.joinAsync()
+    }
+}
+
+/// Which sensor ids each key may send, from `keys/allowed/` (issue 12, point 7): a producer
+/// key its bound ids (`keys new NAME --role producer --sensor ID`), a service key any. Looked
+/// up again every 2 s per key, so `keys revoke` and a new binding apply without a restart.
+/// Owned by the endpoint's thread.
+struct ProducerBindings {
+    let home: DataHome
+    private var cache: [String: (at: Double, sensors: [String]?)] = [:]
+
+    init(home: DataHome) { self.home = home }
+
+    /// nil: any sensor id; else the key's name and its ids.
+    mutating func binding(for key: String, now: Double) -> (key: String, sensors: [String])? {
+        if let hit = cache[key], now - hit.at < 2 { return hit.sensors.map { (key: key, sensors: $0) } }
+        let sensors = key.isEmpty ? [] : KeyAllowlist.producerBinding(home: home, name: key)
+        if cache.count > 10_000 { cache.removeAll() }
+        cache[key] = (now, sensors)
+        return sensors.map { (key: key, sensors: $0) }
     }
 }

@@ -4,6 +4,7 @@ import SpasmBus
 import SpasmConfig
 import SpasmProducer
 import SpasmRuntime
+import SpasmIngestion
 import SpasmSchema
 
 /// `spasmwatch-sensor replay FILE.csv`: sends a recording in the format of
@@ -48,7 +49,7 @@ struct ReplayCommand: AsyncParsableCommand {
         let id = sensorId ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
             .replacingOccurrences(of: " ", with: "-")
         let perFrame = frameSamples ?? max(1, Int(recording.sampleRate / 4))
-        let security = endpoints.usesCurve ? try BusSecurity.load(home: home) : nil
+        let security = endpoints.usesCurve ? try BusSecurity.load(home: home, key: ServiceName.keyName(ServiceName.sensor)) : nil
         let sensor = SensorProducer.Sensor(sensorId: id, kind: recording.kind, placement: site, sampleRate: recording.sampleRate,
                                            producerName: "replay", test: true)
         let endpoint = endpoints.sensorProducers

@@ -5,6 +5,7 @@ import SpasmBus
 import SpasmConfig
 import SpasmProducer
 import SpasmRuntime
+import SpasmIngestion
 import SpasmSchema
 import Synchronization
 import ZeroMQ

@@ -5,6 +5,7 @@ import ServiceLifecycle
 import SpasmBus
 import SpasmConfig
 import SpasmRuntime
+import SpasmIngestion
 import SpasmSchema
 import SpasmWeb
 
@@ -42,16 +43,18 @@ struct ServeCommand: AsyncParsableCommand {
                                  profiles: try DeviceProfiles(url: DeviceProfiles.url(dataDirectory: environment.home.dataDirectory)))
         let busBeats = try environment.subscribe([Topic.heartbeat(ServiceName.bus)], queueCapacity: 100)
         let watch = BusLinkWatch(link: link, subscriber: busBeats, counters: environment.counters, logger: environment.logger)
-        let security = environment.endpoints.usesCurve ? try BusSecurity.load(home: environment.home) : nil
+        let security = environment.address.security
         // With CURVE (tcp), the ZAP handler checks producers' keys; its thread runs until the context ends.
         if security != nil {
             _ = try ZAPHandler.start(context: environment.context, home: environment.home, logger: environment.logger)
         }
-        let producers = ProducerEndpoint(core: core, endpoint: environment.endpoints.sensorProducers, security: security,
+        let producers = ProducerEndpoint(core: core, endpoint: environment.endpoints.sensorProducers, security: security, home: environment.home,
                                          context: environment.context, maxFrameBytes: settings.maxFrameBytes,
                                          logger: environment.logger)
-        let http = try HTTPEndpoint.makeApplication(core: core, settings: settings,
-                                                     limits: ConnectionLimits(maxConnections: settings.httpMaxConnections),
+        let http = try HTTPEndpoint.makeApplication(core: core, settings: settings, home: environment.home,
+                                                     limits: ConnectionLimits(maxConnections: settings.httpMaxConnections,
+                                                                              requestSeconds: settings.httpRequestSeconds,
+                                                                              idleSeconds: settings.httpIdleSeconds),
                                                      logger: environment.logger)
         // `spasmwatch sensors` (list, forget) asks here; the answer is quick and needs no await.
         let requests = try RequestReplyServer(name: "sensor-requests", context: environment.context,
@@ -61,7 +64,11 @@ struct ServeCommand: AsyncParsableCommand {
             let beat = core.heartbeatSensors()
             return (info: beat.info, sensors: Optional(beat.sensors))
         }
-        var services: [any Service] = [heartbeat, producers, http, requests, watch]
+        // Shut down in reverse order: the counts writer after the HTTP server, so its last
+        // save holds every frame the server accepted.
+        var services: [any Service] = [heartbeat]
+        if let writer = core.countsWriter { services.append(writer) }
+        services += [producers, http, requests, watch] as [any Service]
         if demo {
             services.append(DemoSensors(endpoint: environment.endpoints.sensorProducers, security: security,
                                         logger: environment.logger))

@@ -42,7 +42,7 @@ struct SimulateCommand: AsyncParsableCommand {
     func run() async throws {
         let (home, configuration) = try options.load()
         let endpoints = Endpoints(home: home, configuration: configuration)
-        let security = endpoints.usesCurve ? try BusSecurity.load(home: home) : nil
+        let security = endpoints.usesCurve ? try BusSecurity.load(home: home, key: ServiceName.keyName(ServiceName.sensor)) : nil
         let speedValue: Double?
         if speed == "max" { speedValue = nil } else {
             guard let s = Double(speed), s > 0 else { throw ValidationError("--speed must be a positive number or 'max'") }

@@ -7,7 +7,7 @@ import SpasmStore
 
 /// The store's one writer: a dedicated thread takes messages from the subscriber, commits
 /// them in groups (every `commitInterval` seconds or `commitBatch` messages, whichever
-/// comes first), and only then sends the stored receipts. Database work never runs on
+/// comes first), and only then sends the stored receipts (and the refused ones). Database work never runs on
 /// Swift's cooperative pool.
 struct StoreWriter: Service {
     let database: AppDatabase
@@ -31,9 +31,10 @@ struct StoreWriter: Service {
                 repeat {
                     let chunk = Array(pending[start..<min(start + batchSize, pending.count)])
                     do {
-                        let stored = try ingestor.store(chunk)
+                        let answers = try ingestor.ingest(chunk)
                         counters.add("store.commits")
-                        receipts.send(committed: stored)
+                        receipts.send(committed: answers.stored)
+                        receipts.send(refused: answers.refused)
                     } catch {
                         // No receipt: the senders' outboxes send these again.
                         counters.add("store.commit_failed")

@@ -4,30 +4,74 @@ import SpasmConfig
 import ZeroMQ
 
 /// CURVE keys for `tcp://` endpoints (BRIEF §3: never plain TCP). Kept in the data home's
-/// private `keys/` folder: the bus's server pair, this machine's client pair, and an
-/// allowlist of client public keys by role (`keys/allowed/{producers,consumers,services}/NAME.public`,
-/// see `KeyRole`) that the ZAP handler checks.
+/// private `keys/` folder: the bus's server pair, one client pair per local service (named
+/// after it: `sensor`, `manual`, `detect`, `store`, `notify`, `bus`, `cli`; the secret in
+/// `keys/issued/NAME.secret`, 0600, the public key allowed as a service key in
+/// `keys/allowed/services/NAME.public`), and the allowlist of client public keys by role
+/// (`keys/allowed/{producers,consumers,services}/NAME.public`, see `KeyRole`) that the ZAP
+/// handler checks. The key's name is what the service may speak for (`SourceBinding`).
 public struct BusSecurity: Sendable {
     public var serverPublicKey: String
     public var clientPublicKey: String
     public var clientSecretKey: String
     /// Present only where the server secret is readable (the bus itself).
     public var serverSecretKey: String?
+    /// The client key's name (the ZAP user id the bus and the producer endpoint see).
+    public var keyName: String = SourceBinding.cliKey
+    /// Set when this start made the service's own pair: what to log.
+    public var note: String?
 
-    /// Loads the home's keys, creating any that are missing (and allowing the local client).
-    public static func load(home: DataHome) throws -> BusSecurity {
+    /// Loads the home's keys and the client pair named `key`, creating whichever is missing.
+    public static func load(home: DataHome, key: String = SourceBinding.cliKey) throws -> BusSecurity {
         try home.prepare()
         let dir = home.keyDirectory
-        let allowed = KeyAllowlist.directory(home: home, role: .service)
-        try FileManager.default.createDirectory(at: allowed, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: KeyAllowlist.directory(home: home, role: .service), withIntermediateDirectories: true)
         let server = try pair(named: "bus", in: dir)
-        let client = try pair(named: "client", in: dir)
-        let localAllowed = allowed.appendingPathComponent("local.public")
-        if !FileManager.default.fileExists(atPath: localAllowed.path) {
-            try AtomicFile.write(client.publicKey, to: localAllowed)
+        let own = try ownPair(named: key, home: home)
+        var note: String?
+        if own.made {
+            let shared = FileManager.default.fileExists(atPath: dir.appendingPathComponent("client.secret").path)
+            note = "made this service's own key '\(key)' (keys/allowed/services/\(key).public)"
+                + (shared ? "; the shared keys/client.* key is no longer used by it (it stays allowed as the service key 'local', which speaks only for source 'local')" : "")
         }
-        return BusSecurity(serverPublicKey: server.publicKey, clientPublicKey: client.publicKey,
-                           clientSecretKey: client.secretKey, serverSecretKey: server.secretKey)
+        return BusSecurity(serverPublicKey: server.publicKey, clientPublicKey: own.publicKey, clientSecretKey: own.secretKey,
+                           serverSecretKey: server.secretKey, keyName: key, note: note)
+    }
+
+    /// The pair of one of our own services: its secret kept like an issued key's (0600), its
+    /// public key allowed as a service key. Two processes starting at once (detect shards)
+    /// agree: the secret is created with `link`, which only one of them wins.
+    static func ownPair(named name: String, home: DataHome) throws -> (publicKey: String, secretKey: String, made: Bool) {
+        try KeyAllowlist.checkName(name)
+        let secretFile = KeyAllowlist.issuedSecret(home: home, name: name)
+        let publicFile = KeyAllowlist.directory(home: home, role: .service).appendingPathComponent("\(name).public")
+        func read(_ url: URL) -> String? {
+            guard let text = try? String(contentsOf: url, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
+                  text.count == 40 else { return nil }
+            return text
+        }
+        var made = false
+        if read(secretFile) == nil {
+            let fresh = try CurveKeys.generate()
+            let staged = secretFile.deletingLastPathComponent().appendingPathComponent(".\(name).secret.\(getpid()).new")
+            try AtomicFile.write(Data(fresh.secretKey.utf8), to: staged, mode: 0o600)
+            if link(staged.path, secretFile.path) == 0 {
+                made = true
+            } else if errno != EEXIST {
+                let reason = String(cString: strerror(errno))
+                unlink(staged.path)
+                throw KeyAllowlist.KeyError(description: "cannot create \(secretFile.path): \(reason)")
+            }
+            unlink(staged.path)
+        }
+        guard let secret = read(secretFile) else {
+            throw KeyAllowlist.KeyError(description: "\(secretFile.path) does not hold a CURVE secret key (40 Z85 characters)")
+        }
+        let publicKey = try CurveKeys.publicKey(forSecret: secret)
+        if read(publicFile) != publicKey {
+            try AtomicFile.write(Data(publicKey.utf8), to: publicFile, mode: 0o600)
+        }
+        return (publicKey, secret, made)
     }
 
     /// The bus's public key (what every client needs), made with the pair if missing.
@@ -36,7 +80,8 @@ public struct BusSecurity: Sendable {
         if let key = try? String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), key.count == 40 {
             return key
         }
-        return try load(home: home).serverPublicKey
+        try home.prepare()
+        return try pair(named: "bus", in: home.keyDirectory).publicKey
     }
 
     private static func pair(named name: String, in dir: URL) throws -> (publicKey: String, secretKey: String) {
@@ -80,10 +125,11 @@ public struct BusAddress: Sendable {
     }
 
     /// The address every service uses, from the home and its configuration.
-    public static func resolve(home: DataHome, configuration: Configuration) throws -> BusAddress {
+    /// `key` names this process's own client key on tcp (`BusSecurity.load`).
+    public static func resolve(home: DataHome, configuration: Configuration, key: String = SourceBinding.cliKey) throws -> BusAddress {
         let endpoints = Endpoints(home: home, configuration: configuration)
         return BusAddress(publish: endpoints.busPublish, subscribe: endpoints.busSubscribe,
-                          security: endpoints.usesCurve ? try BusSecurity.load(home: home) : nil,
+                          security: endpoints.usesCurve ? try BusSecurity.load(home: home, key: key) : nil,
                           highWaterMark: configuration.bus.highWaterMark,
                           maxMessageBytes: configuration.bus.maxMessageBytes)
     }

@@ -124,18 +124,59 @@ public enum KeyAllowlist {
     }
 
     /// Makes a key pair for a device or service, allows its public key in its role's folder and
-    /// keeps its secret in `keys/issued/`. Refuses a name that is already taken.
-    public static func issue(name: String, role: KeyRole, home: DataHome) throws -> (AllowedKey, secretKey: String) {
+    /// keeps its secret in `keys/issued/`. Refuses a name that is already taken. A producer key
+    /// is bound to the sensor ids it may send (`sensors`, default: its own name).
+    public static func issue(name: String, role: KeyRole, home: DataHome, sensors: [String] = []) throws -> (AllowedKey, secretKey: String) {
         try checkName(name)
         if let taken = keys(home: home).first(where: { $0.name == name }) {
             throw KeyError(description: "a key named '\(name)' already exists (\(taken.role.rawValue), \(taken.file.path)); revoke it first or choose another name")
         }
+        if role != .producer && !sensors.isEmpty {
+            throw KeyError(description: "--sensor binds a producer key's sensors; a \(role.rawValue) key has none (a service key may send any sensor id)")
+        }
+        for sensor in sensors { try checkSensorId(sensor) }
         let pair = try CurveKeys.generate()
         let secret = issuedSecret(home: home, name: name)
         try AtomicFile.write(Data(pair.secretKey.utf8), to: secret, mode: 0o600)
+        if role == .producer {
+            var bound: [String] = []
+            for sensor in sensors.isEmpty ? [name] : sensors where !bound.contains(sensor) { bound.append(sensor) }
+            try AtomicFile.write(bound.joined(separator: "\n") + "\n", to: sensorsFile(home: home, name: name), mode: 0o600)
+        }
         let file = directory(home: home, role: role).appendingPathComponent("\(name).public")
         try AtomicFile.write(Data(pair.publicKey.utf8), to: file, mode: 0o600)
         return (AllowedKey(name: name, role: role, publicKey: pair.publicKey, file: file), pair.secretKey)
+    }
+
+    /// Beside a producer key's public file: the sensor ids it may send, one per line.
+    public static func sensorsFile(home: DataHome, name: String) -> URL {
+        directory(home: home, role: .producer).appendingPathComponent("\(name).sensors")
+    }
+
+    /// The sensor ids producer key `name` may send frames for: its `.sensors` file, or its own
+    /// name when it has none (a key allowed by hand).
+    public static func boundSensors(home: DataHome, name: String) -> [String] {
+        guard let text = try? String(contentsOf: sensorsFile(home: home, name: name), encoding: .utf8) else { return [name] }
+        return text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// What key `name` may send at the producer endpoint, looked up by its file: nil for any
+    /// sensor id (a service key), else the bound ids ([] for a key no longer allowed).
+    public static func producerBinding(home: DataHome, name: String) -> [String]? {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: directory(home: home, role: .producer).appendingPathComponent("\(name).public").path) {
+            return boundSensors(home: home, name: name)
+        }
+        if fm.fileExists(atPath: directory(home: home, role: .service).appendingPathComponent("\(name).public").path) { return nil }
+        return []
+    }
+
+    /// A sensor id as frames carry it: letters, digits, `.`, `_`, `-`, 1–64 characters.
+    public static func checkSensorId(_ id: String) throws {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+        guard (1...64).contains(id.count), id.allSatisfy(allowed.contains) else {
+            throw KeyError(description: "sensor id '\(id)' is not allowed: use letters, digits, '.', '_' or '-', 1–64 characters")
+        }
     }
 
     /// Removes a key's public file (the ZAP handler refuses it from the next connection on)
@@ -148,6 +189,7 @@ public enum KeyAllowlist {
         }
         try FileManager.default.removeItem(at: key.file)
         try? FileManager.default.removeItem(at: issuedSecret(home: home, name: name))
+        if key.role == .producer { try? FileManager.default.removeItem(at: sensorsFile(home: home, name: name)) }
         return key
     }
 }

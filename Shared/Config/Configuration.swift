@@ -59,6 +59,11 @@ public struct SensorSettings: Codable, Sendable, Equatable {
     public var allowedHosts: [String] = []
     /// Connections open at once beyond which a new one is closed at once.
     public var httpMaxConnections: Int = 256
+    /// A new connection must send its request headers within this, and a request's body
+    /// must be complete this long after its headers (seconds, 1–3600).
+    public var httpRequestSeconds: Double = 10
+    /// A keep-alive connection idle this long is closed (seconds, 1–3600).
+    public var httpIdleSeconds: Double = 30
     /// Largest frame accepted, bytes (checked in code, so the sender still gets an error reply).
     public var maxFrameBytes: Int = 256 << 10
     /// Frames per second one producer may send before being told to slow down (a wearable
@@ -86,7 +91,8 @@ public struct ManualSettings: Codable, Sendable, Equatable {
     /// Required for the phone page and API when httpHost is not loopback.
     public var httpToken: String = ""
     /// The address other phones use to reach this diary, e.g. `https://hub.local:8471`:
-    /// alerts' "I'm OK" and "I need help" links start with it. Empty = no links (the
+    /// alerts' "I'm OK" and "I need help" links start with it. Empty = `https://NAME.local:PORT`
+    /// when httpHost is beyond loopback (HTTPS, docs/https.md), else no links (the
     /// heartbeats say so). See Shared/Config/PublicURL.swift.
     public var publicURL: String = ""
     /// Extra names a request's `Host` may carry, beyond localhost, this machine's addresses,
@@ -95,6 +101,11 @@ public struct ManualSettings: Codable, Sendable, Equatable {
     /// Connections open at once beyond which a new one is closed at once (slow clients
     /// cannot pile up; see docs/architecture.md, "From the browser and the network").
     public var httpMaxConnections: Int = 256
+    /// A new connection must send its request headers within this, and a request's body
+    /// must be complete this long after its headers (seconds, 1–3600).
+    public var httpRequestSeconds: Double = 10
+    /// A keep-alive connection idle this long is closed (seconds, 1–3600).
+    public var httpIdleSeconds: Double = 30
     /// "Wear this phone" (`/wear` and its WebSocket). Off by default for now: Hummingbird's
     /// WebSocket server adds the request deadline and the connection cap only after a first
     /// request arrives, so with it on, half-sent requests and connections beyond the cap are
@@ -165,4 +176,9 @@ public enum ServiceName {
     public static let store = "spasmwatch-store"
     public static let notify = "spasmwatch-notify"
     public static let all = [bus, sensor, manual, detect, store, notify]
+
+    /// The name of a service's own CURVE key on tcp: its name without "spasmwatch-".
+    public static func keyName(_ service: String) -> String {
+        service.hasPrefix("spasmwatch-") ? String(service.dropFirst("spasmwatch-".count)) : service
+    }
 }

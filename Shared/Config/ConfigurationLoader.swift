@@ -37,11 +37,14 @@ public enum ConfigurationLoader {
             try set(&tree, path: path, text: value, origin: "--set \(key)")
         }
         let data = try JSONSerialization.data(withJSONObject: tree)
+        let configuration: Configuration
         do {
-            return try JSONDecoder().decode(Configuration.self, from: data)
+            configuration = try JSONDecoder().decode(Configuration.self, from: data)
         } catch {
             throw ConfigurationError(description: "configuration: \(error)")
         }
+        try HTTPLimitSettings.check(configuration)
+        return configuration
     }
 
     /// `bus.highWaterMark` → `SPASMWATCH_BUS_HIGH_WATER_MARK`.

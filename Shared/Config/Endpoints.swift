@@ -39,9 +39,17 @@ public struct Endpoints: Sendable, Equatable {
         storeQuery = "ipc://\(run)/store-query.sock"
         manualRequests = "ipc://\(run)/manual.sock"
         sensorRequests = "ipc://\(run)/sensor.sock"
-        sensorHTTP = "http://\(configuration.sensor.httpHost):\(configuration.sensor.httpPort)"
-        manualHTTP = "http://\(configuration.manual.httpHost):\(configuration.manual.httpPort)"
+        sensorHTTP = "\(Self.scheme(configuration.sensor.httpHost))://\(configuration.sensor.httpHost):\(configuration.sensor.httpPort)"
+        manualHTTP = "\(Self.scheme(configuration.manual.httpHost))://\(configuration.manual.httpHost):\(configuration.manual.httpPort)"
     }
+
+    /// True for addresses only this machine can reach: the HTTP servers speak plain HTTP
+    /// there, and HTTPS anywhere else (docs/https.md).
+    public static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    static func scheme(_ host: String) -> String { isLoopback(host) ? "http" : "https" }
 
     /// A table for `spasmwatch status` and the docs.
     public var table: [(String, String)] {

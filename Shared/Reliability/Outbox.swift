@@ -16,6 +16,23 @@ public struct OutboxItem: Codable, Sendable, Equatable, FetchableRecord, Persist
     public var attempts: Int
 }
 
+/// A message storage refused (its body broke the sender's rules, or could not be read),
+/// kept with storage's reason instead of being re-sent: nothing accepted is lost, and
+/// `spasmwatch status` shows it.
+public struct RefusedItem: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "refused"
+    public var id: UUID
+    public var topic: String
+    public var type: String
+    public var person: String
+    public var body: Data
+    public var payload: Data?
+    public var createdAt: Double
+    public var attempts: Int
+    public var reason: String
+    public var refusedAt: Double
+}
+
 /// A durable outbox (SQLite, one file per sender): a message is written here before it is
 /// published, and re-sent with the same message id until a stored receipt names it.
 /// Several processes may share one file (the CLI adds diary entries while the manual
@@ -46,6 +63,20 @@ public final class Outbox: Sendable {
                 t.column("createdAt", .double).notNull()
                 t.column("lastSentAt", .double)
                 t.column("attempts", .integer).notNull().defaults(to: 0)
+            }
+        }
+        migrator.registerMigration("v2-refusal refused") { db in
+            try db.create(table: "refused") { t in
+                t.primaryKey("id", .text)
+                t.column("topic", .text).notNull()
+                t.column("type", .text).notNull()
+                t.column("person", .text).notNull()
+                t.column("body", .blob).notNull()
+                t.column("payload", .blob)
+                t.column("createdAt", .double).notNull()
+                t.column("attempts", .integer).notNull()
+                t.column("reason", .text).notNull()
+                t.column("refusedAt", .double).notNull()
             }
         }
         try migrator.migrate(database)
@@ -89,6 +120,39 @@ public final class Outbox: Sendable {
     public func confirm(_ ids: [UUID]) async throws -> Int {
         guard !ids.isEmpty else { return 0 }
         return try await database.write { db in try OutboxItem.deleteAll(db, keys: ids) }
+    }
+
+    /// Moves messages storage refused out of the re-send queue into the `refused` table,
+    /// with storage's reason; returns how many were still waiting (a repeated refusal
+    /// moves nothing).
+    @discardableResult
+    public func refuse(_ refusals: [(id: UUID, reason: String)], at time: Double = Date().timeIntervalSince1970) async throws -> Int {
+        guard !refusals.isEmpty else { return 0 }
+        return try await database.write { db in
+            var moved = 0
+            for refusal in refusals {
+                guard let item = try OutboxItem.fetchOne(db, key: refusal.id) else { continue }
+                try RefusedItem(id: item.id, topic: item.topic, type: item.type, person: item.person, body: item.body,
+                                payload: item.payload, createdAt: item.createdAt, attempts: item.attempts,
+                                reason: refusal.reason, refusedAt: time).insert(db, onConflict: .replace)
+                try item.delete(db)
+                moved += 1
+            }
+            return moved
+        }
+    }
+
+    /// What storage refused, oldest first.
+    public func refused() async throws -> [RefusedItem] {
+        try await database.read { db in try RefusedItem.order(Column("refusedAt"), Column("createdAt")).fetchAll(db) }
+    }
+
+    /// How many messages storage refused, and the latest of them.
+    public func refusedSummary() async throws -> (count: Int, latest: RefusedItem?) {
+        let (count, latest) = try await database.read { db -> (Int, RefusedItem?) in
+            (try RefusedItem.fetchCount(db), try RefusedItem.order(Column("refusedAt").desc).fetchOne(db))
+        }
+        return (count, latest)
     }
 
     public func pendingCount() async throws -> Int {

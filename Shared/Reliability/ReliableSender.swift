@@ -56,8 +56,25 @@ public final class ReliableSender: Service, Sendable {
         return due.count
     }
 
-    /// Applies one receipt message.
+    /// Applies one receipt message: `stored` confirms, `refused` moves the messages to the
+    /// outbox's refused table (not re-sent, kept with storage's reason).
     public func apply(receipt: BusMessage) async {
+        if receipt.header.type == RefusedReceipt.messageType {
+            guard let envelope = try? receipt.decode(RefusedReceipt.self), envelope.body.forSource == publisher.source else { return }
+            do {
+                let refusals = envelope.body.refused
+                let moved = try await outbox.refuse(refusals.map { ($0.id, $0.reason) })
+                counters.add("outbox.refused", Int64(moved))
+                counters.add("outbox.refused_again", Int64(refusals.count - moved))
+                for refusal in refusals where moved > 0 {
+                    logger.warning("storage refused a message; kept in the outbox's refused table, not re-sent",
+                                   metadata: ["id": "\(refusal.id)", "type": "\(refusal.type)", "reason": "\(refusal.reason)"])
+                }
+            } catch {
+                logger.error("outbox refuse failed", metadata: ["error": "\(error)"])
+            }
+            return
+        }
         guard let envelope = try? receipt.decode(StoredReceipt.self), envelope.body.forSource == publisher.source else { return }
         do {
             let removed = try await outbox.confirm(envelope.body.ids)
@@ -107,6 +124,21 @@ public struct ReceiptSender: Sendable {
             while start < ids.count {
                 let chunk = Array(ids[start..<min(start + chunkSize, ids.count)])
                 _ = try? publisher.publish(StoredReceipt(forSource: source, ids: chunk), topic: Topic.stored(source))
+                start += chunkSize
+            }
+        }
+    }
+
+    /// `refused`: (sender, message id, type, reason) of reliable messages storage will never
+    /// keep; one `refused` message per sender on `stored.<source>`, in chunks.
+    public func send(refused: [(source: String, refusal: RefusedReceipt.Refusal)]) {
+        var bySource: [String: [RefusedReceipt.Refusal]] = [:]
+        for entry in refused { bySource[entry.source, default: []].append(entry.refusal) }
+        for (source, refusals) in bySource {
+            var start = 0
+            while start < refusals.count {
+                let chunk = Array(refusals[start..<min(start + chunkSize, refusals.count)])
+                _ = try? publisher.publish(RefusedReceipt(forSource: source, refused: chunk), topic: Topic.stored(source))
                 start += chunkSize
             }
         }

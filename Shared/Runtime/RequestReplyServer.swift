@@ -14,7 +14,9 @@ import ZeroMQ
 /// A request over `maxRequestBytes` is not handed to `answer`: it gets
 /// `{"ok":false,"error":"request is N bytes; at most M bytes are allowed"}` (counted as
 /// `<prefix>.too_large`). The socket itself takes up to `MessageLimits.socketBytes`, so such
-/// a request reaches this check; beyond that libzmq drops the peer without a reply.
+/// a request reaches this check; beyond that libzmq drops the peer without a reply. A
+/// request of other than one part gets `"expected one part (the request's JSON), got N parts"`
+/// (`<prefix>.wrong_parts`).
 public final class RequestReplyServer: Service, Sendable {
     private let stopped = Atomic<Bool>(false)
     private let done = SocketThread.Handshake()
@@ -48,10 +50,17 @@ public final class RequestReplyServer: Service, Sendable {
                     logger.warning("request receive failed", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
                     continue
                 }
-                // [client identity][empty delimiter][request]
-                guard let frames, frames.count >= 3, let request = frames.last else { continue }
+                // [client identity][empty delimiter][request]; a DEALER may leave the delimiter out.
+                guard let frames, frames.count >= 2 else { continue }
+                let envelope = frames[1].isEmpty ? [frames[0], Data()] : [frames[0]]
+                let parts = frames.count - envelope.count
+                let request = frames.last ?? Data()
                 let reply: Data
-                if request.count > maxRequestBytes {
+                if parts != 1 {
+                    counters?.add("\(counterPrefix).wrong_parts")
+                    let error = "expected one part (the request's JSON), got \(parts) parts"
+                    reply = (try? JSONSerialization.data(withJSONObject: ["ok": false, "error": error])) ?? Data()
+                } else if request.count > maxRequestBytes {
                     counters?.add("\(counterPrefix).too_large")
                     let error = MessageLimits.tooLarge("request", bytes: request.count, limit: maxRequestBytes)
                     reply = (try? JSONSerialization.data(withJSONObject: ["ok": false, "error": error])) ?? Data()
@@ -60,7 +69,7 @@ public final class RequestReplyServer: Service, Sendable {
                     counters?.add("\(counterPrefix).answered")
                 }
                 do {
-                    try socket.send([frames[0], Data(), reply])
+                    try socket.send(envelope + [reply])
                 } catch {
                     if let zmqError = error as? ZMQError, zmqError.isTerminated { return }
                     counters?.add("\(counterPrefix).reply_failed")

@@ -31,7 +31,9 @@ public final class ServiceEnvironment: Sendable {
         self.logger = logger
         _ = try ServiceEnvironment.prepare(home, configuration: configuration, logger: logger)
         context = ZMQContext()
-        address = try BusAddress.resolve(home: home, configuration: configuration)
+        // On tcp each service has its own key, named after it ("spasmwatch-store" → "store").
+        address = try BusAddress.resolve(home: home, configuration: configuration, key: ServiceName.keyName(service))
+        if let note = address.security?.note { logger.notice("\(note)") }
         endpoints = Endpoints(home: home, configuration: configuration)
         publisher = try BusPublisher(context: context, address: address, source: instance,
                                      person: configuration.person, counters: counters, logger: logger)

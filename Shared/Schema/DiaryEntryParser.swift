@@ -22,12 +22,13 @@ public enum DiaryEntryParser {
     public static func parse(_ data: Data, via defaultVia: String,
                              now: Double = Date().timeIntervalSince1970) throws(DiaryValidationError) -> DiaryEntry {
         // JSONSerialization refuses NaN as "not valid JSON" and may read 1e309 as infinity.
-        if let bad = NonFiniteNumbers.first(in: data) { throw DiaryValidationError(field: bad.field, message: bad.message) }
+        // One outside any object (malformed text) names no field: the errors below say more.
+        if let bad = NonFiniteNumbers.first(in: data), !bad.field.isEmpty { throw DiaryValidationError(field: bad.field, message: bad.message) }
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: data)
         } catch {
-            throw DiaryValidationError(field: "", message: "the request body is not valid JSON")
+            throw DiaryValidationError(field: "", message: "the request body is not valid JSON" + (JSONTextProblem.syntax(data).map { ": \($0)" } ?? ""))
         }
         guard let dictionary = object as? [String: Any] else {
             throw DiaryValidationError(field: "", message: "the request body must be a JSON object, e.g. {\"kind\":\"spasm\",\"spasm\":{…}}")
@@ -38,6 +39,16 @@ public enum DiaryEntryParser {
     public static func parse(_ json: [String: Any], via defaultVia: String,
                              now: Double = Date().timeIntervalSince1970) throws(DiaryValidationError) -> DiaryEntry {
         let top = Fields(json, path: "")
+        // `v` is optional here (the page sends none); when given it must be this build's version.
+        if let v = top.value("v") {
+            guard !(v is String) else {
+                throw DiaryValidationError(field: "v", message: "'v' must be the number \(SchemaVersion.current), not a string: send \"v\":\(SchemaVersion.current)")
+            }
+            let version = try top.int("v") ?? 0
+            guard version == SchemaVersion.current else {
+                throw DiaryValidationError(field: "v", message: "\(SchemaError.unsupportedVersion(version))")
+            }
+        }
         guard let kindText = try top.string("kind") else {
             throw DiaryValidationError(field: "kind", message: "kind is required; allowed: \(DiaryRules.list(DiaryEntry.Kind.self))")
         }
@@ -128,7 +139,7 @@ public enum DiaryEntryParser {
         if abs(offset) <= trustedClockSkew { return 0 }
         guard abs(offset) <= maxClockCorrection else {
             let hours = (abs(offset) / 3600).rounded(.down)
-            let amount = hours < 48 ? "\(Int(hours)) hours" : "\(Int((abs(offset) / 86_400).rounded(.down))) days"
+            let amount = hours < 48 ? "\(Int(hours)) hours" : "\(DiaryRules.number((abs(offset) / 86_400).rounded(.down))) days"
             throw DiaryValidationError(
                 field: "sentAt",
                 message: "sentAt says this device's clock is \(amount) \(offset > 0 ? "ahead of" : "behind") the server's; "

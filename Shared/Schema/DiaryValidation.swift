@@ -22,6 +22,8 @@ public struct DiaryValidationError: Error, Equatable, Sendable, CustomStringConv
 public enum DiaryRules {
     /// Earliest accepted time (2000-01-01 UTC): older is a typing mistake.
     public static let earliest: Double = 946_684_800
+    /// 2100-01-01 UTC: a time beyond it is a unit mistake, not a clock running ahead.
+    public static let latest: Double = 4_102_444_800
     /// A clock on a phone may run a little ahead; more than this in the future is refused.
     public static let futureSlackSeconds: Double = 600
     public static let maxNoteCharacters = 2000
@@ -54,14 +56,14 @@ public enum DiaryRules {
 
     public static func site(_ text: String, field: String = "spasm.site") throws(DiaryValidationError) -> BodySite {
         guard let site = BodySite(parsing: text) else {
-            throw DiaryValidationError(field: field, message: "site '\(text)' is not a body site; allowed: \(BodySite.allowedList)")
+            throw DiaryValidationError(field: field, message: "site \(EchoText.quoted(text)) is not a body site; allowed: \(BodySite.allowedList)")
         }
         return site
     }
 
     public static func spasmType(_ text: String, field: String = "spasm.type") throws(DiaryValidationError) -> SpasmType {
         guard let type = SpasmType(rawValue: text.trimmingCharacters(in: .whitespaces).lowercased()) else {
-            throw DiaryValidationError(field: field, message: "type '\(text)' is not a spasm type; allowed: \(list(SpasmType.self))")
+            throw DiaryValidationError(field: field, message: "type \(EchoText.quoted(text)) is not a spasm type; allowed: \(list(SpasmType.self))")
         }
         return type
     }
@@ -70,7 +72,7 @@ public enum DiaryRules {
         guard let trigger = SpasmTrigger(rawValue: text.trimmingCharacters(in: .whitespaces).lowercased()) else {
             throw DiaryValidationError(
                 field: field,
-                message: "trigger '\(text)' is not on the list; allowed: \(list(SpasmTrigger.self)) (anything else goes in the trigger note)")
+                message: "trigger \(EchoText.quoted(text)) is not on the list; allowed: \(list(SpasmTrigger.self)) (anything else goes in the trigger note)")
         }
         return trigger
     }
@@ -78,7 +80,7 @@ public enum DiaryRules {
     public static func effect(_ text: String, field: String = "spasm.effects") throws(DiaryValidationError) -> SpasmEffect {
         let normalized = text.trimmingCharacters(in: .whitespaces).lowercased().replacingOccurrences(of: " ", with: "-")
         guard let effect = SpasmEffect(rawValue: normalized) else {
-            throw DiaryValidationError(field: field, message: "caused '\(text)' is not on the list; allowed: \(list(SpasmEffect.self))")
+            throw DiaryValidationError(field: field, message: "caused \(EchoText.quoted(text)) is not on the list; allowed: \(list(SpasmEffect.self))")
         }
         return effect
     }
@@ -147,7 +149,7 @@ public enum DiaryRules {
             normalized = String(normalized.dropLast())  // "tablets" → "tablet"
         }
         guard let unit = doseUnits.first(where: { $0.caseInsensitiveCompare(normalized) == .orderedSame }) else {
-            throw DiaryValidationError(field: field, message: "unit '\(text)' is not a dose unit; allowed: \(doseUnits.joined(separator: ", "))")
+            throw DiaryValidationError(field: field, message: "unit \(EchoText.quoted(text)) is not a dose unit; allowed: \(doseUnits.joined(separator: ", "))")
         }
         return unit
     }
@@ -155,7 +157,7 @@ public enum DiaryRules {
     public static func medicationAction(_ text: String, field: String = "medication.action") throws(DiaryValidationError) -> MedicationRecord.Action {
         guard let action = MedicationRecord.Action(rawValue: text.lowercased()) else {
             throw DiaryValidationError(
-                field: field, message: "action '\(text)' is not a medication action; allowed: \(list(MedicationRecord.Action.self))")
+                field: field, message: "action \(EchoText.quoted(text)) is not a medication action; allowed: \(list(MedicationRecord.Action.self))")
         }
         return action
     }
@@ -163,7 +165,7 @@ public enum DiaryRules {
     public static func regimen(_ text: String, field: String = "medication.regimen") throws(DiaryValidationError) -> MedicationRecord.Regimen {
         let normalized = text.lowercased().replacingOccurrences(of: " ", with: "-").replacingOccurrences(of: "_", with: "-")
         guard let regimen = MedicationRecord.Regimen(rawValue: normalized) else {
-            throw DiaryValidationError(field: field, message: "regimen '\(text)' is not a regimen; allowed: \(list(MedicationRecord.Regimen.self))")
+            throw DiaryValidationError(field: field, message: "regimen \(EchoText.quoted(text)) is not a regimen; allowed: \(list(MedicationRecord.Regimen.self))")
         }
         return regimen
     }
@@ -208,14 +210,14 @@ public enum DiaryRules {
 
     public static func relapsePhase(_ text: String, field: String = "relapse.phase") throws(DiaryValidationError) -> RelapseRecord.Phase {
         guard let phase = RelapseRecord.Phase(rawValue: text.lowercased()) else {
-            throw DiaryValidationError(field: field, message: "phase '\(text)' is not a relapse phase; allowed: \(list(RelapseRecord.Phase.self))")
+            throw DiaryValidationError(field: field, message: "phase \(EchoText.quoted(text)) is not a relapse phase; allowed: \(list(RelapseRecord.Phase.self))")
         }
         return phase
     }
 
     public static func markedBy(_ text: String, field: String = "relapse.markedBy") throws(DiaryValidationError) -> RelapseRecord.MarkedBy {
         guard let who = RelapseRecord.MarkedBy(rawValue: text.lowercased()) else {
-            throw DiaryValidationError(field: field, message: "markedBy '\(text)' is not allowed; allowed: \(list(RelapseRecord.MarkedBy.self))")
+            throw DiaryValidationError(field: field, message: "markedBy \(EchoText.quoted(text)) is not allowed; allowed: \(list(RelapseRecord.MarkedBy.self))")
         }
         return who
     }
@@ -225,7 +227,7 @@ public enum DiaryRules {
     public static func correctionAction(_ text: String, field: String = "correction.action") throws(DiaryValidationError) -> CorrectionRecord.Action {
         guard let action = CorrectionRecord.Action(rawValue: text.lowercased()) else {
             throw DiaryValidationError(
-                field: field, message: "action '\(text)' is not a correction action; allowed: \(list(CorrectionRecord.Action.self))")
+                field: field, message: "action \(EchoText.quoted(text)) is not a correction action; allowed: \(list(CorrectionRecord.Action.self))")
         }
         return action
     }
@@ -250,14 +252,14 @@ public enum DiaryRules {
 
     public static func uuid(_ text: String, field: String, what: String) throws(DiaryValidationError) -> UUID {
         guard let id = UUID(uuidString: text.trimmingCharacters(in: .whitespaces)) else {
-            throw DiaryValidationError(field: field, message: "\(field.split(separator: ".").last ?? "") '\(text)' is not \(what) (a UUID)")
+            throw DiaryValidationError(field: field, message: "\(field.split(separator: ".").last ?? "") \(EchoText.quoted(text)) is not \(what) (a UUID)")
         }
         return id
     }
 
     public static func kind(_ text: String, field: String = "kind") throws(DiaryValidationError) -> DiaryEntry.Kind {
         guard let kind = DiaryEntry.Kind(rawValue: text.lowercased()) else {
-            throw DiaryValidationError(field: field, message: "kind '\(text)' is not an entry kind; allowed: \(list(DiaryEntry.Kind.self))")
+            throw DiaryValidationError(field: field, message: "kind \(EchoText.quoted(text)) is not an entry kind; allowed: \(list(DiaryEntry.Kind.self))")
         }
         return kind
     }
@@ -268,8 +270,12 @@ public enum DiaryRules {
         guard value.isFinite, value >= earliest else {
             throw DiaryValidationError(field: field, message: "\(name) \(number(value)) is before 2000-01-01; give Unix seconds (UTC)")
         }
+        // Checked before the minutes below: a far larger value cannot be counted in an Int.
+        guard value < latest else {
+            throw DiaryValidationError(field: field, message: "\(name) \(number(value)) is after 2100-01-01; give Unix seconds (UTC)")
+        }
         if value > now + futureSlackSeconds {
-            let minutes = Int(((value - now) / 60).rounded())
+            let minutes = number(((value - now) / 60).rounded())
             throw DiaryValidationError(
                 field: field, message: "\(name) is \(minutes) minutes in the future; a diary entry records what has already happened")
         }
@@ -284,7 +290,7 @@ public enum DiaryRules {
 
     public static func via(_ text: String) throws(DiaryValidationError) {
         guard !text.isEmpty, text.count <= 40 else {
-            throw DiaryValidationError(field: "via", message: "via '\(text)' must be 1–40 characters, e.g. cli, web")
+            throw DiaryValidationError(field: "via", message: "via \(EchoText.quoted(text)) must be 1–40 characters, e.g. cli, web")
         }
     }
 }

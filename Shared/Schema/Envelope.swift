@@ -166,8 +166,14 @@ public enum WireCodec {
 
     /// Like `describe(_:)`, but a NaN, Infinity or 1e309 in `json` is named with its field
     /// (decoders call such text "not valid JSON", or read it as infinity).
+    /// A decoder's bare "not valid JSON" becomes the reason (`JSONTextProblem`).
     public static func describe(_ error: Error, in json: Data) -> String {
-        NonFiniteNumbers.first(in: json)?.message ?? describe(error)
+        if let bad = NonFiniteNumbers.first(in: json) { return bad.message }
+        if case .dataCorrupted(let context)? = error as? DecodingError, context.codingPath.isEmpty,
+           let problem = JSONTextProblem.describe(json) {
+            return problem
+        }
+        return describe(error)
     }
 
     private static func typeName(_ type: Any.Type) -> String {
@@ -176,7 +182,7 @@ public enum WireCodec {
         case is Double.Type, is Float.Type: "a number"
         case is Int.Type, is Int64.Type, is UInt64.Type, is UInt32.Type, is Int32.Type: "an integer"
         case is Bool.Type: "true or false"
-        default: "\(type)"
+        default: "\(type)".hasPrefix("Dictionary<") ? "an object" : "\(type)".hasPrefix("Array<") ? "a list" : "\(type)"
         }
     }
 }

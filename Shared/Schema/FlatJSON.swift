@@ -23,9 +23,10 @@ public enum FlatJSON {
         let raw: UnsafeRawBufferPointer
         var entries: [(key: Range<Int>, value: Value)]
 
-        /// The last member with this name (JSONDecoder keeps the last of duplicates too).
+        /// The first member with this name: JSONDecoder keeps the first of duplicates, and the
+        /// fast and slow paths must read the same bytes the same way.
         public func value(_ name: StaticString) -> Value? {
-            for entry in entries.reversed() where Key(raw: raw, range: entry.key) == name { return entry.value }
+            for entry in entries where Key(raw: raw, range: entry.key) == name { return entry.value }
             return nil
         }
 

@@ -110,4 +110,32 @@ public struct StoredReceipt: MessageBody {
     }
 }
 
+/// Storage's answer for messages it will never keep, on `stored.<source>` too: their body
+/// broke the sender's rules (or could not be read). The sender takes them out of its
+/// re-send queue and keeps them, with the reason, in its outbox's `refused` table.
+public struct RefusedReceipt: MessageBody {
+    public static let messageType = "refused"
+    public struct Refusal: Codable, Sendable, Equatable {
+        public var id: UUID
+        /// The message's type, e.g. `manual.entry`.
+        public var type: String
+        /// Storage's sentence, e.g. "spasm.severity: severity 9 is outside 1–3".
+        public var reason: String
+
+        public init(id: UUID, type: String, reason: String) {
+            self.id = id
+            self.type = type
+            self.reason = reason
+        }
+    }
+    /// The sender whose messages were refused.
+    public var forSource: String
+    public var refused: [Refusal]
+
+    public init(forSource: String, refused: [Refusal]) {
+        self.forSource = forSource
+        self.refused = refused
+    }
+}
+
 import Foundation

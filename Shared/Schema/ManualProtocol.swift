@@ -90,14 +90,17 @@ public struct RecentEntry: Codable, Sendable, Equatable {
     public var retracted: Bool
     /// Storage has confirmed it is on disk (its stored receipt arrived).
     public var stored: Bool
+    /// Storage refused it, and why (its refused receipt; then `stored` is false).
+    public var refused: String?
 
-    public init(entry: DiaryEntry, shortId: String, summary: String, at: Double, retracted: Bool, stored: Bool) {
+    public init(entry: DiaryEntry, shortId: String, summary: String, at: Double, retracted: Bool, stored: Bool, refused: String? = nil) {
         self.entry = entry
         self.shortId = shortId
         self.summary = summary
         self.at = at
         self.retracted = retracted
         self.stored = stored
+        self.refused = refused
     }
 }
 
@@ -148,7 +151,8 @@ public enum ShortId {
         let matches = Array(Set(ids.filter { $0.uuidString.lowercased().hasPrefix(p) }))
         if matches.count == 1 { return matches[0] }
         if matches.isEmpty {
-            throw DiaryValidationError(field: what, message: "no \(what) has an id starting with '\(p)'")
+            let longer = p.count > 36 ? ", which is longer than an id (36 characters)" : ""
+            throw DiaryValidationError(field: what, message: "no \(what) has an id starting with \(EchoText.quoted(p))\(longer)")
         }
         let shown = matches.map { String($0.uuidString.lowercased().prefix(max(p.count + 4, 8))) }.sorted().joined(separator: ", ")
         throw DiaryValidationError(field: what,

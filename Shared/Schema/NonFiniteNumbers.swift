@@ -16,9 +16,11 @@ public enum NonFiniteNumbers {
             self.text = text
         }
 
-        /// "field 'from' is 1e309, not a finite number (…)".
+        /// "field 'from' is 1e309, not a finite number (…)"; "the JSON text has 1e309, …" when
+        /// it stands outside any object or array (`field` is then empty).
         public var message: String {
-            "field '\(field)' is \(text), not a finite number (JSON numbers must be finite: no NaN, Infinity or magnitudes beyond 1.8e308)"
+            (field.isEmpty ? "the JSON text has \(text)" : "field '\(field)' is \(text)")
+                + ", not a finite number (JSON numbers must be finite: no NaN, Infinity or magnitudes beyond 1.8e308)"
         }
     }
 

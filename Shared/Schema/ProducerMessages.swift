@@ -62,7 +62,8 @@ public struct ProducerReply: Codable, Sendable, Equatable {
     /// The field at fault, when there is one.
     public var field: String?
     /// A short machine-readable reason: json, version, field, range, unit, samples, nan,
-    /// time, clock (ahead of the server clock), size, rate-limit, sensor-limit, auth, and
+    /// time, clock (ahead of the server clock), size, rate-limit, sensor-limit, auth,
+    /// sensor-binding (on tcp, the sensor id is not bound to the producer's key), and
     /// unavailable (ingestion cannot reach the bus: nothing was accepted; send it again).
     public var reason: String?
     public var sensorId: String?

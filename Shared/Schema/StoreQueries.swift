@@ -29,6 +29,8 @@ public struct StoreRequest: Codable, Sendable, Equatable {
     }
 
     public var query: Query
+    /// The schema version, optional; when given it must be 1.
+    public var v: Int?
     /// Time range, Unix seconds: `from` ≤ time < `to`. Unset: everything.
     public var from: Double?
     public var to: Double?

@@ -92,35 +92,58 @@ public final class StoreIngestor {
         case sensor(EnvelopeHeader, SensorRegistration)
     }
 
+    /// What storage answers a batch with: the reliable messages now on disk (`stored`
+    /// receipts) and the reliable messages it will never keep (`refused` receipts).
+    public struct Answers {
+        public var stored: [(source: String, id: UUID)] = []
+        public var refused: [(source: String, refusal: RefusedReceipt.Refusal)] = []
+    }
+
     /// Stores a batch: raw frames in one transaction, everything else in another. Returns
     /// the (sender, message id) pairs of reliable messages now on disk, for receipts.
     @discardableResult
     public func store(_ messages: [BusMessage], now: Double = Date().timeIntervalSince1970) throws -> [(source: String, id: UUID)] {
+        try ingest(messages, now: now).stored
+    }
+
+    /// Stores a batch (as `store`) and returns both answers. A reliable message refused
+    /// before is answered again but counted once (`store.refused_again`).
+    public func ingest(_ messages: [BusMessage], now: Double = Date().timeIntervalSince1970) throws -> Answers {
         var items: [Item] = []
         var frames: [(SensorFrame, Data)] = []
+        var refusals: [(header: EnvelopeHeader, reason: String)] = []
         items.reserveCapacity(messages.count)
         for (message, result) in zip(messages, Self.decodeAll(messages)) {
             switch result {
             case .frame(let frame, let payload): frames.append((frame, payload))
             case .item(let item): items.append(item)
             case .ignored: counters.add("store.ignored")
+            case .rejected(let error) where Self.reliableTypes.contains(message.header.type):
+                refusals.append((message.header, error))
             case .rejected(let error):
                 counters.add("store.rejected")
                 counters.add("rejected.\(message.header.type)")
-                logger.warning("message not stored (no receipt)", metadata: ["type": "\(message.header.type)", "id": "\(message.header.id)",
-                                                                "source": "\(message.header.source)", "error": "\(error)"])
+                logger.warning("message not stored", metadata: ["type": "\(message.header.type)", "id": "\(message.header.id)",
+                                                              "source": "\(message.header.source)", "error": "\(error)"])
             }
         }
         if !frames.isEmpty { try storeFrames(frames, now: now) }
         summarizer.closeIdle(now: now)
         let summaries = summarizer.takeFinished()
-        if items.isEmpty && summaries.isEmpty { return [] }
+        if items.isEmpty && summaries.isEmpty && refusals.isEmpty { return Answers() }
         var receipts: [(source: String, id: UUID)] = []
+        var firstRefusals: [(header: EnvelopeHeader, reason: String)] = []
         var stored = 0, duplicates = 0
         try database.pool.write { db in
             receipts.removeAll()
+            firstRefusals.removeAll()
             stored = 0
             duplicates = 0
+            for refusal in refusals {
+                let mark = try db.cachedStatement(sql: "INSERT OR IGNORE INTO refused_message (messageId, source, type, reason, refusedAt) VALUES (?, ?, ?, ?, ?)")
+                try mark.execute(arguments: [refusal.header.id, refusal.header.source, refusal.header.type, refusal.reason, now])
+                if db.changesCount > 0 { firstRefusals.append(refusal) }
+            }
             for item in items {
                 let (header, reliable) = Self.header(of: item)
                 if reliable {
@@ -137,7 +160,16 @@ public final class StoreIngestor {
         counters.add("store.stored", Int64(stored))
         counters.add("store.duplicates", Int64(duplicates))
         counters.add("store.summaries", Int64(summaries.count))
-        return receipts
+        for refusal in firstRefusals {
+            counters.add("store.rejected")
+            counters.add("rejected.\(refusal.header.type)")
+            logger.warning("message refused (a refused receipt tells its sender)",
+                           metadata: ["type": "\(refusal.header.type)", "id": "\(refusal.header.id)",
+                                      "source": "\(refusal.header.source)", "error": "\(refusal.reason)"])
+        }
+        counters.add("store.refused_again", Int64(refusals.count - firstRefusals.count))
+        return Answers(stored: receipts,
+                       refused: refusals.map { ($0.header.source, RefusedReceipt.Refusal(id: $0.header.id, type: $0.header.type, reason: $0.reason)) })
     }
 
     /// Closes every open sensor minute and writes it (at shutdown).

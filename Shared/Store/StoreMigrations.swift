@@ -155,6 +155,19 @@ enum StoreMigrations {
                 CREATE INDEX help_request_alert ON help_request(alertId);
                 """)
         }
+        migrator.registerMigration("v4-refusal refused messages") { db in
+            // Reliable messages storage refused (a body that breaks its sender's rules), by
+            // envelope id: the same message again is answered again but counted once.
+            try db.execute(sql: """
+                CREATE TABLE refused_message (
+                    messageId BLOB PRIMARY KEY NOT NULL,
+                    source TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    refusedAt REAL NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 

@@ -41,7 +41,7 @@ public struct StoreQueryEngine: Sendable {
         } catch let error as QueryError {
             response = .failure("bad request: \(error.message)")
         } catch {
-            response = .failure("bad request: \(WireCodec.describe(error)); known queries: "
+            response = .failure("bad request: \(WireCodec.describe(error, in: json)); known queries: "
                                 + StoreRequest.Query.allCases.map(\.rawValue).joined(separator: ", "))
         }
         if !response.ok { counters?.add("queries.refused") }
@@ -50,6 +50,7 @@ public struct StoreQueryEngine: Sendable {
 
     public func answer(_ request: StoreRequest) -> StoreResponse {
         do {
+            if let v = request.v, v != SchemaVersion.current { return .failure("\(SchemaError.unsupportedVersion(v))") }
             if let from = request.from, let to = request.to, from > to {
                 return .failure("'from' (\(from)) is after 'to' (\(to))")
             }

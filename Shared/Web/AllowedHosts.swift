@@ -69,7 +69,8 @@ public final class AllowedHosts: Sendable {
         String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    static func hostname() -> String? {
+    /// This machine's hostname, lowercased (also used for the HTTPS certificate's names).
+    public static func hostname() -> String? {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count) == 0 else { return nil }
         let name = Self.string(buffer).lowercased()
@@ -77,7 +78,7 @@ public final class AllowedHosts: Sendable {
     }
 
     /// This machine's numeric addresses, IPv4 and IPv6 (without a `%zone`).
-    static func interfaceAddresses() -> Set<String> {
+    public static func interfaceAddresses() -> Set<String> {
         var result = Set<String>()
         var list: UnsafeMutablePointer<ifaddrs>?
         guard getifaddrs(&list) == 0 else { return result }

@@ -14,31 +14,40 @@ import SpasmSync
 ///   (Hummingbird's `idleTimeout`; it also bounds slow headers of a later request).
 /// - **Connection cap**: beyond `maxConnections` open at once, a new connection is closed
 ///   at once (`http.refused.connections`).
+///
+/// The settings `manual.`/`sensor.` `httpRequestSeconds`, `httpIdleSeconds` and
+/// `httpMaxConnections` set them (checked when the configuration loads).
 public struct ConnectionLimits: Sendable {
-    public var requestSeconds: Int64 = 10
-    public var idleSeconds: Int64 = 30
+    public var requestSeconds: Double = 10
+    public var idleSeconds: Double = 30
     public var maxConnections: Int = 256
 
-    public init(maxConnections: Int = 256) {
+    public init(maxConnections: Int = 256, requestSeconds: Double = 10, idleSeconds: Double = 30) {
         self.maxConnections = max(1, maxConnections)
+        self.requestSeconds = requestSeconds
+        self.idleSeconds = idleSeconds
     }
 
     /// The HTTP/1 part of a server with these limits, for a server that also upgrades to
     /// WebSocket (the diary's "Wear this phone" socket): the same deadline, cap and idle timeout.
     public func http1Configuration(count: @escaping @Sendable (String) -> Void) -> HTTP1Channel.Configuration {
         let gate = ConnectionGate(cap: maxConnections)
-        let deadline = TimeAmount.seconds(requestSeconds)
+        let deadline = Self.amount(requestSeconds)
         return .init(additionalChannelHandlers: [RequestDeadlineHandler(gate: gate, deadline: deadline, count: count)],
-                     idleTimeout: .seconds(idleSeconds))
+                     idleTimeout: Self.amount(idleSeconds))
     }
 
     /// The HTTP/1 server for `Application(server:)` with these limits.
     public func server(count: @escaping @Sendable (String) -> Void) -> HTTPServerBuilder {
         let gate = ConnectionGate(cap: maxConnections)
-        let deadline = TimeAmount.seconds(requestSeconds)
+        let deadline = Self.amount(requestSeconds)
         return .http1(configuration: .init(
             additionalChannelHandlers: [RequestDeadlineHandler(gate: gate, deadline: deadline, count: count)],
-            idleTimeout: .seconds(idleSeconds)))
+            idleTimeout: Self.amount(idleSeconds)))
+    }
+
+    static func amount(_ seconds: Double) -> TimeAmount {
+        .milliseconds(Int64((max(0.001, seconds) * 1000).rounded()))
     }
 }
 

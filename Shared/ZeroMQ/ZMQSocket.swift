@@ -173,6 +173,29 @@ public final class ZMQSocket {
     /// Receives all frames of one message. Returns nil when nothing arrived: `dontWait` was
     /// set, or the receive timeout expired. Throws ETERM when the context is shutting down.
     public func receiveMultipart(dontWait: Bool = false) throws(ZMQError) -> [Data]? {
+        try receive(dontWait: dontWait, userId: nil)
+    }
+
+    /// Like `receiveMultipart`, and also the message's ZAP user id (`zmq_msg_gets(msg,
+    /// "User-Id")`: on a CURVE server socket, the name the ZAP handler gave the sender's key;
+    /// nil without ZAP, e.g. on ipc).
+    public func receiveMultipartWithUserId(dontWait: Bool = false) throws(ZMQError) -> (parts: [Data], userId: String?)? {
+        var userId: String?
+        guard let parts = try receive(dontWait: dontWait, userId: &userId) else { return nil }
+        return (parts, userId)
+    }
+
+    /// `receiveBatch` with each message's ZAP user id.
+    public func receiveBatchWithUserId(limit: Int) throws(ZMQError) -> [(parts: [Data], userId: String?)] {
+        guard let first = try receiveMultipartWithUserId() else { return [] }
+        var batch = [first]
+        while batch.count < limit, let more = try? receiveMultipartWithUserId(dontWait: true) { batch.append(more) }
+        return batch
+    }
+
+    /// One message; reads the ZAP user id of its first frame only when `userId` is given, so
+    /// the plain receive path costs nothing more.
+    private func receive(dontWait: Bool, userId: UnsafeMutablePointer<String?>?) throws(ZMQError) -> [Data]? {
         let h = try live("zmq_msg_recv")
         var parts: [Data] = []
         // One message object, passed inout: libzmq forbids copying zmq_msg_t by value.
@@ -186,6 +209,9 @@ public final class ZMQSocket {
                 if err.isInterrupted { continue }
                 if err.isAgain && parts.isEmpty { return nil }
                 throw err
+            }
+            if parts.isEmpty, let userId, let value = zmq_msg_gets(&msg, "User-Id") {
+                userId.pointee = String(cString: value)
             }
             let size = zmq_msg_size(&msg)
             parts.append(size == 0 ? Data() : Data(bytes: zmq_msg_data(&msg), count: size))

@@ -111,7 +111,14 @@ struct ValidationRuleTests {
         Case(json: #"{"via":"","kind":"checkin","checkin":{"nrs":3}}"#, field: "via",
              message: "via '' must be 1–40 characters, e.g. cli, web"),
         Case(json: #"[1,2]"#, field: "", message: "the request body must be a JSON object, e.g. {\"kind\":\"spasm\",\"spasm\":{…}}"),
-        Case(json: #"{"kind":"#, field: "", message: "the request body is not valid JSON"),
+        Case(json: #"{"kind":"#, field: "", message: "the request body is not valid JSON: Unexpected end of file during JSON parse."),
+        // Found by the fuzzer (Tests/Fuzz/diary/crash-0fa0…): a time this far ahead crashed the parser.
+        Case(json: #"{"kind":"checkin","recordedAt":1e20,"checkin":{"nrs":3}}"#, field: "recordedAt",
+             message: "recordedAt 1e+20 is after 2100-01-01; give Unix seconds (UTC)"),
+        Case(json: #"{"kind":"checkin","checkin":{"nrs":3,"at":17640721844674407370955161664072100}}"#, field: "checkin.at",
+             message: "at 1.7640721844674407e+34 is after 2100-01-01; give Unix seconds (UTC)"),
+        // Found by the fuzzer (Tests/Fuzz/diary/crash-ae1f…): 1e309 outside any object named the field ''.
+        Case(json: #"x, -1e309"#, field: "", message: "the request body is not valid JSON: Invalid value around character 0."),
     ]
 
     @Test(arguments: cases)

@@ -113,7 +113,8 @@ struct BrowserGuardProcessTests {
         let reboundSensors = try Self.curl(["-H", "Host: evil.example:\(sensorPort)", "http://127.0.0.1:\(sensorPort)/api/sensors"])
         #expect(reboundSensors.status == 421, "\(reboundSensors)")
         // This machine's own names work.
-        let named = try Self.curl(["-H", "Host: localhost:\(manual.port)", entries])
+        let auth = "Authorization: Bearer \(TestSupport.httpToken(home: home))"
+        let named = try Self.curl(["-H", "Host: localhost:\(manual.port)", "-H", auth, entries])
         #expect(named.status == 200, "\(named)")
         // Nothing forged was kept; the page's own way still saves.
         let list = try await http("GET", entries)
@@ -129,10 +130,10 @@ struct BrowserGuardProcessTests {
             let refused = try Self.curl(["-X", "POST"] + headers.flatMap { ["-H", $0] } + ["--data", frame, frames])
             #expect(refused.status == 403, "\(headers): \(refused)")
         }
-        let sensors = try Self.curl(["http://127.0.0.1:\(sensorPort)/api/sensors"])
+        let sensors = try Self.curl(["-H", auth, "http://127.0.0.1:\(sensorPort)/api/sensors"])
         #expect(sensors.status == 200)
         #expect(!sensors.body.contains("forged"), "a refused frame made no sensor: \(sensors.body)")
-        let device = try Self.curl(["-X", "POST", "-H", "Content-Type: application/json", "--data", frame, frames])
+        let device = try Self.curl(["-X", "POST", "-H", "Content-Type: application/json", "-H", auth, "--data", frame, frames])
         #expect(device.status == 200, "a device's own JSON still works: \(device)")
         await manual.process.stop()
         await sensor.stop()
@@ -145,22 +146,25 @@ struct BrowserGuardProcessTests {
         let port = 18_000 + Int.random(in: 4000..<6000)
         try #"{"sensor": {"httpHost": "0.0.0.0", "httpPort": \#(port), "httpToken": "sensor-secret"}}"#
             .write(to: home.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        // Beyond loopback the endpoint serves HTTPS: curl trusts the home's CA.
+        let ca = try await HTTPSTest.initialize(home: home)
         let bus = try ChildProcess("spasmwatch-bus", home: home)
         #expect(await bus.waitForOutput("bus running"))
         let sensor = try ChildProcess("spasmwatch-sensor", home: home)
         #expect(await sensor.waitForOutput("bus connected"))
-        let url = "http://127.0.0.1:\(port)/api/sensors"
-        let open = try Self.curl([url])
+        let url = "https://localhost:\(port)/api/sensors"
+        let trust = ["--cacert", ca.path]
+        let open = try Self.curl(trust + [url])
         #expect(open.status == 401, "\(open)")
         #expect(open.body.contains("Authorization: Bearer TOKEN"))
-        let wrong = try Self.curl(["-H", "Authorization: Bearer sensor-secreT", url])
+        let wrong = try Self.curl(trust + ["-H", "Authorization: Bearer sensor-secreT", url])
         #expect(wrong.status == 401)
-        let right = try Self.curl(["-H", "Authorization: Bearer sensor-secret", url])
+        let right = try Self.curl(trust + ["-H", "Authorization: Bearer sensor-secret", url])
         #expect(right.status == 200, "\(right)")
         // A device with the token may post without a JSON type (curl -d sends a form type).
         let frame = Self.frame("calf")
-        let tokenFrame = try Self.curl(["-X", "POST", "-H", "Authorization: Bearer sensor-secret", "--data", frame,
-                                        "http://127.0.0.1:\(port)/api/frames"])
+        let tokenFrame = try Self.curl(trust + ["-X", "POST", "-H", "Authorization: Bearer sensor-secret", "--data", frame,
+                                                "https://localhost:\(port)/api/frames"])
         #expect(tokenFrame.status == 200, "\(tokenFrame)")
         await sensor.stop()
         await bus.stop()
@@ -230,6 +234,47 @@ struct BrowserGuardProcessTests {
         }
         #expect(answered, "answered again once the twenty are gone")
         await manual.process.stop()
+    }
+
+    /// `manual.httpIdleSeconds` and `manual.httpRequestSeconds` take effect: with 1 s each, an
+    /// idle keep-alive connection and a connection that never finishes its headers are both
+    /// closed well before the defaults (30 s, 10 s) would close them.
+    @Test func shorterDeadlinesFromTheSettingsCloseConnections() async throws {
+        let home = try TestSupport.temporaryHome("web-deadlines")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let manual = try await ManualProcess.start(home: home, arguments: ["--set", "manual.httpIdleSeconds=1",
+                                                                           "--set", "manual.httpRequestSeconds=1"])
+        let idle = try Self.connect(port: manual.port)
+        defer { close(idle) }
+        let request = "GET /api/entries HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(TestSupport.httpToken(home: home))\r\n\r\n"
+        _ = request.withCString { send(idle, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+        let slow = try Self.connect(port: manual.port)
+        defer { close(slow) }
+        _ = "GET /api/entries HTTP/1.1\r\nHost: 127".withCString { send(slow, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+        var answered = false
+        var open: Set<Int32> = [idle, slow]
+        let deadline = Date().addingTimeInterval(8)  // generous for 1 s, short of the 10 s and 30 s defaults
+        while !open.isEmpty && Date() < deadline {
+            for fd in open {
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                let n = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+                if n > 0, fd == idle, String(decoding: buffer[..<n], as: UTF8.self).contains("200 OK") { answered = true }
+                if n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) { open.remove(fd) }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(answered, "the keep-alive request was answered first")
+        #expect(!open.contains(idle), "the idle keep-alive connection is closed after manual.httpIdleSeconds")
+        #expect(!open.contains(slow), "the half-sent request is closed after manual.httpRequestSeconds")
+        await manual.process.stop()
+
+        // A value out of range stops the service at start, naming the setting and the range.
+        let wrong = try ChildProcess("spasmwatch-manual", ["--set", "manual.httpIdleSeconds=0"], home: home)
+        #expect(await wrong.wait(timeout: 30).map { $0 != 0 } == true)
+        #expect(wrong.stderr.contains("manual.httpIdleSeconds is 0.0; allowed are 1–3600 seconds"), "\(wrong.stderr)")
+        let sensor = try ChildProcess("spasmwatch-sensor", ["--set", "sensor.httpRequestSeconds=-5"], home: home)
+        #expect(await sensor.wait(timeout: 30).map { $0 != 0 } == true)
+        #expect(sensor.stderr.contains("sensor.httpRequestSeconds is -5.0; allowed are 1–3600 seconds"), "\(sensor.stderr)")
     }
 
     static func connect(port: Int) throws -> Int32 {

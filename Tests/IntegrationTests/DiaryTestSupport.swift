@@ -21,6 +21,8 @@ final class StandInStorage: @unchecked Sendable {
     private var deliveries: [UUID: Int] = [:]
     private var stopped = false
     private var connection: Connection?
+    /// Message types refused (not stored, answered with a `refused` receipt) and why.
+    private var refusing: [String: String] = [:]
     let home: URL
 
     /// The "process" part: sockets and a loop. The rows (the "database") outlive it.
@@ -47,6 +49,11 @@ final class StandInStorage: @unchecked Sendable {
         let loop = SocketThread(name: "stand-in-storage") { [self] in
             while !lock.withLock({ stopped }) {
                 for message in subscriber.next(timeout: 0.1) ?? [] {
+                    if let reason = lock.withLock({ refusing[message.header.type] }) {
+                        receipts.send(refused: [(source: message.header.source,
+                                                 refusal: RefusedReceipt.Refusal(id: message.header.id, type: message.header.type, reason: reason))])
+                        continue
+                    }
                     lock.withLock {
                         deliveries[message.header.id, default: 0] += 1
                         if rows[message.header.id] == nil { rows[message.header.id] = message }
@@ -57,6 +64,10 @@ final class StandInStorage: @unchecked Sendable {
         }
         lock.withLock { connection = Connection(context: context, subscriber: subscriber, publisher: publisher, loop: loop) }
     }
+
+    /// From now on refuses every message of `type`, as storage does a body that breaks its
+    /// sender's rules.
+    func refuse(_ type: String, reason: String) { lock.withLock { refusing[type] = reason } }
 
     /// Closes its sockets (as if storage stopped); what it stored stays.
     func stop() {
@@ -114,19 +125,41 @@ struct ManualProcess {
         while Date() < deadline {
             if let range = child.stderr.range(of: "diary page at http://127.0.0.1:") {
                 let digits = child.stderr[range.upperBound...].prefix { $0.isNumber }
-                if let port = Int(digits) { return ManualProcess(process: child, port: port) }
+                if let port = Int(digits) {
+                    let configured = arguments.first { $0.hasPrefix("manual.httpToken=") }.map { String($0.dropFirst("manual.httpToken=".count)) }
+                    let token = configured ?? TestSupport.httpToken(home: home)
+                    PortTokens.shared.set(port, token)
+                    return ManualProcess(process: child, port: port, token: token)
+                }
             }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw TestFailure("spasmwatch-manual did not start: \(child.stderr)")
     }
 
+    /// The page token (`keys/http.token`, or `manual.httpToken` when the test set one).
+    let token: String
+
     var base: String { "http://127.0.0.1:\(port)" }
+    /// The page's address as `deploy/stack up` prints it: the first visit sets the cookie.
+    var pageURL: String { "\(base)/?token=\(token)" }
 }
 
 struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ d: String) { description = d }
+}
+
+/// The token of each loopback port a test started a server on, which `http` sends unless
+/// the request names its own `Authorization` (or asks for none with `anonymous`).
+final class PortTokens: @unchecked Sendable {
+    // Safe: `tokens` is only touched while `lock` is held.
+    private let lock = NSLock()
+    private var tokens: [Int: String] = [:]
+    static let shared = PortTokens()
+
+    func set(_ port: Int, _ token: String) { lock.withLock { tokens[port] = token } }
+    func token(_ port: Int?) -> String? { port.flatMap { port in lock.withLock { tokens[port] } } }
 }
 
 /// One real HTTP request (URLSession, no cookies kept between requests).
@@ -140,8 +173,11 @@ struct HTTPResult {
     }
 }
 
-func http(_ method: String, _ url: String, body: String? = nil, headers: [String: String] = [:]) async throws -> HTTPResult {
+func http(_ method: String, _ url: String, body: String? = nil, headers: [String: String] = [:], anonymous: Bool = false) async throws -> HTTPResult {
     var request = URLRequest(url: URL(string: url)!)
+    if !anonymous, headers["Authorization"] == nil, let token = PortTokens.shared.token(URL(string: url)?.port) {
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+    }
     request.httpMethod = method
     request.httpShouldHandleCookies = false
     if let body {

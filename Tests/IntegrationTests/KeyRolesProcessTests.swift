@@ -29,8 +29,8 @@ struct KeyRolesProcessTests {
     }
 
     /// `spasmwatch keys new NAME --role ROLE`, the pair read back from `keys show NAME`.
-    static func newKey(_ name: String, role: String, home: URL) async throws -> Key {
-        let made = try ChildProcess("spasmwatch", ["keys", "new", name, "--role", role], home: home)
+    static func newKey(_ name: String, role: String, home: URL, options: [String] = []) async throws -> Key {
+        let made = try ChildProcess("spasmwatch", ["keys", "new", name, "--role", role] + options, home: home)
         #expect(await made.wait(timeout: 30) == 0, "keys new: \(made.stderr)")
         let show = try ChildProcess("spasmwatch", ["keys", "show", name], home: home)
         #expect(await show.wait(timeout: 30) == 0, "keys show: \(show.stderr)")

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import SpasmConfig
 import SpasmProducer
 import SpasmReliability
@@ -50,9 +51,10 @@ struct LossAccountingProcessTests {
         }
     }
 
-    func post(port: Int) async throws -> (Int, ProducerReply) {
+    func post(port: Int, home: URL) async throws -> (Int, ProducerReply) {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/frames")!)
         request.httpMethod = "POST"
+        request.setValue("Bearer \(TestSupport.httpToken(home: home))", forHTTPHeaderField: "Authorization")
         request.httpBody = Data(#"{"v":1,"sensorId":"loss-http","kind":"emg","placement":"left-calf","sampleRate":1000,"unit":"mV","samples":[0.1,0.2]}"#.utf8)
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         let (data, response) = try await URLSession.shared.data(for: request)
@@ -76,7 +78,7 @@ struct LossAccountingProcessTests {
         #expect(refused.ok == false)
         #expect(refused.reason == "unavailable")
         #expect(refused.error?.contains("spasmwatch-bus") == true, "\(refused.error ?? "")")
-        let (code, httpReply) = try await post(port: port)
+        let (code, httpReply) = try await post(port: port, home: home)
         #expect(code == 503)
         #expect(httpReply.reason == "unavailable")
         #expect(await sensor.waitForOutput("bus unavailable"))
@@ -90,7 +92,7 @@ struct LossAccountingProcessTests {
         #expect(reply.ok, "\(reply)")
         #expect(retries > 0)
         #expect(try await send(home).0.ok)
-        #expect(try await post(port: port).0 == 200)
+        #expect(try await post(port: port, home: home).0 == 200)
         await sensor.stop()
         await bus.stop()
     }
@@ -101,6 +103,31 @@ struct LossAccountingProcessTests {
         guard let response = try? await StoreClient.query(StoreRequest(query: .storedFrames), context: context,
                                                           endpoint: endpoints(home).storeQuery, timeoutSeconds: 3) else { return nil }
         return response.storedFrames?[sensor] ?? 0
+    }
+
+    /// Frames accepted over HTTP (many requests at once, saved by the one counts writer off
+    /// the cooperative pool) are all on disk after a clean shutdown.
+    @Test func framesAcceptedOverHTTPAreCountedAcrossACleanShutdown() async throws {
+        let (home, port) = try makeHome("loss-http-count")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let bus = try ChildProcess("spasmwatch-bus", home: home)
+        #expect(await bus.waitForOutput("bus running"))
+        let sensor = try ChildProcess("spasmwatch-sensor", home: home)
+        #expect(await sensor.waitForOutput("bus connected"))
+        #expect(try await waitUntil(20) { (try? await post(port: port, home: home))?.1.ok == true }, "the first frame is accepted")
+        let accepted = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<40 { group.addTask { try await post(port: port, home: home).1.ok } }
+            var ok = 1
+            for try await reply in group where reply { ok += 1 }
+            return ok
+        }
+        #expect(accepted > 1)
+        await sensor.stop()
+        #expect(sensor.stderr.contains("stopped"), "a clean shutdown: \(sensor.stderr.suffix(500))")
+        let counts = try DatabaseQueue(path: home.appendingPathComponent("data/sensor-counts.sqlite").path)
+        let saved = try await counts.read { try Int.fetchOne($0, sql: "SELECT frames FROM sensor_accepted WHERE sensorId = 'loss-http'") }
+        #expect(saved == accepted, "accepted \(accepted), saved \(saved ?? 0)")
+        await bus.stop()
     }
 
     @Test func framesSentWhileTheStoreIsDownShowAsLoss() async throws {

@@ -208,7 +208,41 @@ struct ManualDiaryProcessTests {
     }
 
     /// Bound beyond loopback, the diary refuses to start without a token, and with one
-    /// lets in only requests that carry it.
+    /// (and the home's certificate: it serves HTTPS there) lets in only requests that carry it.
+    /// A `refused` receipt is not a confirmation: the page's entry is not shown as stored
+    /// (it carries storage's reason), and `spasmwatch ack` says storage refused it and why,
+    /// exiting non-zero.
+    @Test func whatStorageRefusedIsNotShownAsStored() async throws {
+        let home = try TestSupport.temporaryHome("diary-refused")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let bus = try ChildProcess("spasmwatch-bus", home: home)
+        #expect(await bus.waitForOutput("bus running"))
+        let storage = try StandInStorage(home: home)
+        defer { storage.stop() }
+        storage.refuse(DiaryEntry.messageType, reason: "spasm.severity: a rule storage keeps")
+        storage.refuse(Acknowledgement.messageType, reason: "by: a rule storage keeps")
+        let manual = try await ManualProcess.start(home: home)
+        let posted = try await http("POST", "\(manual.base)/api/entries",
+                                    body: #"{"kind":"spasm","spasm":{"site":"left-calf","type":"tonic","severity":2}}"#)
+        #expect(posted.status == 201, "\(posted.text)")
+        var entry: [String: Any] = [:]
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, entry["refused"] == nil {
+            entry = (try await http("GET", "\(manual.base)/api/entries").json()["entries"] as? [[String: Any]])?.first ?? [:]
+            if entry["refused"] == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(entry["refused"] as? String == "spasm.severity: a rule storage keeps", "\(entry)")
+        #expect(entry["stored"] as? Bool == false, "a refused entry is not stored: \(entry)")
+        #expect(storage.entries.isEmpty)
+
+        let ack = try ChildProcess("spasmwatch", ["ack", UUID().uuidString, "--wait", "20"], home: home)
+        #expect(await ack.wait(timeout: 60) != 0, "a refused acknowledgement is not confirmed: \(ack.stdout)")
+        #expect(ack.stderr.contains("storage refused the acknowledgement"), "\(ack.stderr)")
+        #expect(ack.stderr.contains("by: a rule storage keeps"), "\(ack.stderr)")
+        await manual.process.stop()
+        await bus.stop()
+    }
+
     @Test func aTokenGuardsTheDiaryWhenBoundBeyondLoopback() async throws {
         let home = try TestSupport.temporaryHome("diary-token")
         defer { try? FileManager.default.removeItem(at: home) }
@@ -221,24 +255,27 @@ struct ManualDiaryProcessTests {
         #expect(open.stderr.contains("manual.httpToken must be set when manual.httpHost is '0.0.0.0'"))
 
         let token = "s3cret-\(UUID().uuidString.prefix(8))"
+        let ca = try await HTTPSTest.initialize(home: home)
         let child = try ChildProcess("spasmwatch-manual", ["--set", "manual.httpHost=0.0.0.0", "--set", "manual.httpPort=0",
                                                           "--set", "manual.httpToken=\(token)"], home: home)
         var port: Int?
         for _ in 0..<300 where port == nil {
-            if let r = child.stderr.range(of: "diary page at http://0.0.0.0:") { port = Int(child.stderr[r.upperBound...].prefix { $0.isNumber }) }
+            if let r = child.stderr.range(of: "diary page at https://0.0.0.0:") { port = Int(child.stderr[r.upperBound...].prefix { $0.isNumber }) }
             try await Task.sleep(for: .milliseconds(50))
         }
-        let base = "http://127.0.0.1:\(try #require(port))"
-        #expect(try await http("GET", "\(base)/api/entries").status == 401)
-        #expect(try await http("GET", "\(base)/").status == 401)
-        #expect(try await http("GET", "\(base)/api/entries", headers: ["Authorization": "Bearer wrong"]).status == 401)
-        #expect(try await http("GET", "\(base)/api/entries", headers: ["Authorization": "Bearer \(token)"]).status == 200)
-        let withQuery = try await http("GET", "\(base)/?token=\(token)")
-        #expect(withQuery.status == 200)
+        let base = "https://localhost:\(try #require(port))"
+        #expect(try HTTPSTest.curl(["\(base)/api/entries"], ca: ca).status == 401)
+        #expect(try HTTPSTest.curl(["\(base)/"], ca: ca).status == 401)
+        #expect(try HTTPSTest.curl(["-H", "Authorization: Bearer wrong", "\(base)/api/entries"], ca: ca).status == 401)
+        #expect(try HTTPSTest.curl(["-H", "Authorization: Bearer \(token)", "\(base)/api/entries"], ca: ca).status == 200)
+        // The token in the address once: a Secure cookie, and on to the address without it.
+        let withQuery = try HTTPSTest.curl(["\(base)/?token=\(token)"], ca: ca)
+        #expect(withQuery.status == 303 && withQuery.headers["location"] == "/", "\(withQuery)")
         #expect(withQuery.headers["set-cookie"]?.hasPrefix("spasmwatch_token=\(token)") == true)
-        let withCookie = try await http("POST", "\(base)/api/entries", body: #"{"kind":"checkin","checkin":{"nrs":2}}"#,
-                                        headers: ["Cookie": "spasmwatch_token=\(token)"])
-        #expect(withCookie.status == 201)
+        #expect(withQuery.headers["set-cookie"]?.contains("; Secure") == true)
+        let withCookie = try HTTPSTest.curl(["-X", "POST", "-H", "Cookie: spasmwatch_token=\(token)", "-H", "Content-Type: application/json",
+                                             "--data", #"{"kind":"checkin","checkin":{"nrs":2}}"#, "\(base)/api/entries"], ca: ca)
+        #expect(withCookie.status == 201, "\(withCookie)")
         await child.stop()
         await bus.stop()
     }

@@ -59,9 +59,9 @@ struct PhonePageBrowserTests {
         alerts.append(Alert(kind: "sensor-silent", severity: .warning, groupKey: "sensor-silent:wrist-l", title: "Sensor wrist-l is silent",
                             message: "The sensor wrist-l has sent nothing for 30 s.", at: now - 50, sensorId: "wrist-l"))
         let ids = Set(alerts.map(\.alertId))
-        #expect(await NotifyProcessTests.eventually(30) {
+        #expect(await HostileInputProcessTests.eventually(30) {
             for alert in alerts { try? client.publish(alert) }
-            let listed = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(string: "\(manual.base)/api/alerts")!)) as? [String: Any])?["alerts"] as? [[String: Any]]
+            let listed = (try? JSONSerialization.jsonObject(with: await http("GET", "\(manual.base)/api/alerts").body) as? [String: Any])?["alerts"] as? [[String: Any]]
             let seen = Set((listed ?? []).compactMap { ($0["alert"] as? [String: Any])?["alertId"] as? String }.compactMap(UUID.init))
             return ids.isSubset(of: seen)
         }, "the page's server heard every alert")
@@ -69,8 +69,8 @@ struct PhonePageBrowserTests {
         #expect(anna.received.isEmpty, "anna's turn is 10 minutes away")
 
         // notify's heartbeat reached the page's server (no "notifications are not running").
-        #expect(await NotifyProcessTests.eventually(20) {
-            let data = try? Data(contentsOf: URL(string: "\(manual.base)/api/alerts")!)
+        #expect(await HostileInputProcessTests.eventually(20) {
+            let data = try? await http("GET", "\(manual.base)/api/alerts").body
             let body = data.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
             return (body?["warnings"] as? [String]) == []
         }, "notify runs with a caregiver: no warning for the page")
@@ -79,7 +79,7 @@ struct PhonePageBrowserTests {
         let devtools = SecondHost.freePort(on: "127.0.0.1")
         let profile = home.appendingPathComponent("chromium")
         var arguments = ["--headless=new", "--disable-gpu", "--hide-scrollbars", "--no-first-run", "--user-data-dir=\(profile.path)",
-                         "--remote-debugging-port=\(devtools)", "--window-size=412,915", "\(manual.base)/"]
+                         "--remote-debugging-port=\(devtools)", "--window-size=412,915", manual.pageURL]
         if getuid() == 0 { arguments.insert("--no-sandbox", at: 0) }
         let browser = try ChildProcess(Self.chromium!, arguments, home: home)
         defer { browser.signal(SIGKILL) }
@@ -141,7 +141,7 @@ struct PhonePageBrowserTests {
         let manual = try await ManualProcess.start(home: home)
         let devtools = SecondHost.freePort(on: "127.0.0.1")
         var arguments = ["--headless=new", "--disable-gpu", "--no-first-run", "--user-data-dir=\(home.appendingPathComponent("chromium").path)",
-                         "--remote-debugging-port=\(devtools)", "--window-size=412,915", "\(manual.base)/"]
+                         "--remote-debugging-port=\(devtools)", "--window-size=412,915", manual.pageURL]
         if getuid() == 0 { arguments.insert("--no-sandbox", at: 0) }
         let browser = try ChildProcess(Self.chromium!, arguments, home: home)
         defer { browser.signal(SIGKILL) }
@@ -188,8 +188,8 @@ struct PhonePageBrowserTests {
         }
         #expect(cleared, "with a caregiver the warning goes")
         // notify stops: after 15 s without its heartbeat the page says nobody will be told.
-        #expect(await NotifyProcessTests.eventually(40) {
-            let reply = (try? Data(contentsOf: URL(string: "\(manual.base)/api/alerts")!)).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+        #expect(await HostileInputProcessTests.eventually(40) {
+            let reply = (try? await http("GET", "\(manual.base)/api/alerts").body).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
             return (reply?["warnings"] as? [String])?.first?.contains("spasmwatch-notify is silent") == true
         }, "no notify: nobody will be told")
         await manual.process.stop()

@@ -125,6 +125,7 @@ struct SensorProcessTests {
             request.httpMethod = "POST"
             request.httpBody = Data(body.utf8)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.setValue("Bearer \(TestSupport.httpToken(home: home))", forHTTPHeaderField: "Authorization")
             let (data, response) = try await URLSession.shared.data(for: request)
             return ((response as! HTTPURLResponse).statusCode, try JSONDecoder().decode(ProducerReply.self, from: data))
         }
@@ -138,6 +139,7 @@ struct SensorProcessTests {
         let curl = Process()
         curl.executableURL = TestSupport.repositoryRoot.appendingPathComponent("examples/curl/send-frame.sh")
         curl.arguments = ["http://127.0.0.1:\(port)"]
+        curl.environment = ProcessInfo.processInfo.environment.merging(["SPASMWATCH_HOME": home.path]) { $1 }
         let pipe = Pipe()
         curl.standardOutput = pipe
         if FileManager.default.fileExists(atPath: "/usr/bin/curl") {

@@ -228,26 +228,52 @@ struct StoreProcessTests {
         let episode = EpisodeEvent(episodeId: UUID(), phase: .onset, kind: .fall, sensorId: "wrist", site: nil, start: now,
                                    detectedAt: now, confidence: 7)
         let alert = Alert(kind: "fall", severity: .critical, groupKey: "fall", title: "", message: "forged", at: now)
-        try await sender.sender.send(bad, topic: Topic.manualEntry)
-        try await sender.sender.send(episode, topic: Topic.episode("fall"))
-        try await sender.sender.send(alert, topic: Topic.alert(.critical))
-        try await sender.sender.send(good, topic: Topic.manualEntry)
+        let refusedIds = [try await sender.sender.send(bad, topic: Topic.manualEntry, id: bad.entryId),
+                          try await sender.sender.send(episode, topic: Topic.episode("fall")),
+                          try await sender.sender.send(alert, topic: Topic.alert(.critical))]
+        try await sender.sender.send(good, topic: Topic.manualEntry, id: good.entryId)
         #expect(await waitUntil(30) { sender.counters["outbox.confirmed"] >= 1 },
                 "the valid entry is receipted")
         #expect(await waitUntil(30) { store.stderr.contains("severity 9 is outside 1–3") }, "the refusal names the rule: \(store.stderr)")
         #expect(await waitUntil(30) { store.stderr.contains("confidence") && store.stderr.contains("title") })
 
-        // The counters, from the store's heartbeat.
-        let tail = try ChildProcess("spasmwatch", ["tail", "heartbeat.spasmwatch-store", "--count", "1", "--json", "--seconds", "30"], home: home)
-        #expect(await tail.wait(timeout: 40) == 0)
-        let beat = try WireCodec.decode(Heartbeat.self, from: Data(try #require(tail.stdout.split(separator: "\n").first).utf8))
-        // At least once each: with no receipt the sender's outbox sends them again (same id),
-        // and storage refuses them again.
-        #expect(beat.body.counters["rejected.\(DiaryEntry.messageType)", default: 0] >= 1)
-        #expect(beat.body.counters["rejected.\(EpisodeEvent.messageType)", default: 0] >= 1)
-        #expect(beat.body.counters["rejected.\(Alert.messageType)", default: 0] >= 1)
+        // Storage answers each refusal with a `refused` receipt: the outbox stops re-sending
+        // those three and keeps them, with storage's reason, in its refused table.
+        #expect(await waitUntil(30) { sender.counters["outbox.refused"] == 3 }, "three refusal receipts: \(sender.counters.snapshot)")
+        #expect(try await sender.sender.outbox.pendingCount() == 0, "nothing left to re-send")
+        #expect(try await sender.sender.resendDue() == 0, "a refused body is not re-sent")
+        let refused = try await sender.sender.outbox.refused()
+        #expect(Set(refused.map(\.id)) == Set(refusedIds))
+        #expect(refused.contains { $0.type == DiaryEntry.messageType && $0.reason.contains("severity 9 is outside 1–3") },
+                "the refusal keeps storage's reason: \(refused.map(\.reason))")
+        #expect(refused.allSatisfy { !$0.body.isEmpty }, "the refused message itself is kept")
 
-        #expect(try await sender.sender.outbox.pendingCount() == 3, "no receipt for a refused body: it stays in the sender's outbox")
+        // Sent again with the same id (an old sender, a lost refusal): refused again, but
+        // counted once.
+        let again = try #require(refused.first { $0.type == DiaryEntry.messageType })
+        try sender.publisher.publishEncoded(topic: again.topic, type: again.type, id: again.id, person: again.person,
+                                            bodyJSON: again.body, payload: nil)
+        #expect(await waitUntil(30) { sender.counters["outbox.refused_again"] >= 1 }, "the repeat is answered too")
+
+        // The counters, from the store's heartbeat.
+        var counters: [String: Int64] = [:]
+        #expect(try await waitUntil(60) {
+            let tail = try ChildProcess("spasmwatch", ["tail", "heartbeat.spasmwatch-store", "--count", "1", "--json", "--seconds", "30"], home: home)
+            guard await tail.wait(timeout: 40) == 0, let line = tail.stdout.split(separator: "\n").first,
+                  let beat = try? WireCodec.decode(Heartbeat.self, from: Data(line.utf8)) else { return false }
+            counters = beat.body.counters
+            return counters["store.refused_again", default: 0] >= 1
+        }, "storage saw the repeat: \(counters)")
+        #expect(counters["rejected.\(DiaryEntry.messageType)"] == 1)
+        #expect(counters["rejected.\(EpisodeEvent.messageType)"] == 1)
+        #expect(counters["rejected.\(Alert.messageType)"] == 1)
+
+        // `spasmwatch status` says so, with the latest reason.
+        let status = try ChildProcess("spasmwatch", ["status", "--listen", "1"], home: home)
+        _ = await status.wait(timeout: 60)
+        #expect(status.stdout.contains("3 messages refused by storage"), "\(status.stdout)")
+        #expect(status.stdout.contains("latest:"), "\(status.stdout)")
+
         let db = try DatabaseQueue(path: home.appendingPathComponent("data/spasmwatch.sqlite").path)
         #expect(try await db.read { try String.fetchAll($0, sql: "SELECT entryId FROM diary_entry") }.map { $0.lowercased() }
                 == [good.entryId.uuidString.lowercased()])

@@ -62,7 +62,7 @@ struct WearPageBrowserTests {
 
         let devtools = SecondHost.freePort(on: "127.0.0.1")
         var arguments = ["--headless=new", "--disable-gpu", "--no-first-run", "--user-data-dir=\(home.appendingPathComponent("chromium").path)",
-                         "--remote-debugging-port=\(devtools)", "--window-size=412,915", "\(manual.base)/"]
+                         "--remote-debugging-port=\(devtools)", "--window-size=412,915", manual.pageURL]  // the token once: the cookie
         if getuid() == 0 { arguments.insert("--no-sandbox", at: 0) }
         let browser = try ChildProcess(PhonePageBrowserTests.chromium!, arguments, home: home)
         defer { browser.signal(SIGKILL) }

@@ -111,4 +111,14 @@ struct FlatJSONTests {
         #expect(result?.1 == [1, -2500, 0])
         #expect(FlatJSON.withMembers(Data(#"{"a":"\ud83d"}"#.utf8)) { $0.value("a")?.string } == nil)  // lone surrogate
     }
+
+    /// A name sent twice: JSONDecoder keeps the first, so the fast reader must too, or the
+    /// same bytes mean two things depending on which path reads them (found by the fuzzer,
+    /// Tests/Fuzz/frame/crash-556e…).
+    @Test func aDuplicateNameReadsAsJSONDecoderReadsIt() throws {
+        struct Header: Decodable { var type: String }
+        let text = Data(#"{"type":"heartbeat","v":1,"type":"alert.critical"}"#.utf8)
+        let slow = try JSONDecoder().decode(Header.self, from: text).type
+        #expect(FlatJSON.withMembers(text) { $0.value("type")?.string } == slow)
+    }
 }

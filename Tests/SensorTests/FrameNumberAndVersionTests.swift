@@ -1,4 +1,5 @@
 import Foundation
+import SpasmIngestion
 import SpasmSchema
 import Testing
 @testable import spasmwatch_sensor

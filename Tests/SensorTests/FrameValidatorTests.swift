@@ -1,4 +1,5 @@
 import Foundation
+import SpasmIngestion
 import SpasmSchema
 import Testing
 @testable import spasmwatch_sensor
@@ -31,7 +32,7 @@ struct FrameValidatorTests {
     }
 
     @Test func structureAndVersion() {
-        #expect(rejection(Data("not json".utf8))?.message == "frame is not a valid JSON object")
+        #expect(rejection(Data("not json".utf8))?.message.hasPrefix("frame is not a valid JSON object: ") == true, "with the parser's reason")
         #expect(rejection(frame { $0["v"] = nil })?.message == "missing required field 'v' (the schema version: 1)")
         #expect(rejection(frame { $0["v"] = 2 })?.message == "schema version 2 is not supported (this build speaks version 1)")
         #expect(rejection(frame { $0["sensorId"] = nil })?.message == "missing required field 'sensorId'")
@@ -48,6 +49,23 @@ struct FrameValidatorTests {
         #expect(placement?.field == "placement")
         #expect(rejection(frame { $0["unit"] = "mV" })?.message == "unit 'mV' is not allowed for imu; allowed: g, m/s2")
         #expect(rejection(frame { $0["channels"] = 2 })?.message == "channels 2 is not allowed for imu: must be 3")
+    }
+
+    /// The optional `device` and `battery` fields (the device list), in the validator's shared home.
+    @Test func deviceKindAndBattery() throws {
+        let plain = try FrameValidator.validate(json: Data(Self.imuJSON.utf8), binary: nil, maxBytes: 100_000)
+        #expect(plain.device == nil && plain.battery == nil)
+        let phone = try FrameValidator.validate(json: frame { $0["device"] = "phone"; $0["battery"] = 57.5 }, binary: nil, maxBytes: 100_000)
+        #expect(phone.device == .phone)
+        #expect(phone.battery == 57.5)
+        let device = rejection(frame { $0["device"] = "tablet" })
+        #expect(device?.field == "device")
+        #expect(device?.message.hasSuffix("is not allowed; allowed: phone, watch, strap, other") == true, "\(device?.message ?? "")")
+        let battery = rejection(frame { $0["battery"] = 140 })
+        #expect(battery?.field == "battery")
+        #expect(battery?.reason == "range")
+        #expect(battery?.message.hasPrefix("battery 140 is not allowed: the battery in percent, a number from 0 to 100") == true,
+                "\(battery?.message ?? "")")
     }
 
     @Test func ratesPerKind() {
@@ -107,6 +125,7 @@ struct FrameFieldsTests {
             #" { "v" : 1 , "a" : -1.5e-3, "b": true, "c": null, "d": [ ], "e": [1, 2.5, -3e2] } "#,
             #"{"s":"x y","n":0}"#,
             #"{"s":"a\"b","o":{"x":[1,"y"]},"a":["x"]}"#,
+            #"{"kind":"emg","v":1,"kind":"imu"}"#,  // found by the fuzzer: Tests/Fuzz/frame/crash-556e…
         ]
         for text in texts {
             let fields = try #require(FrameFields(Data(text.utf8)), "\(text)")

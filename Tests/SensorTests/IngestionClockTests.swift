@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SpasmBus
 import SpasmConfig
+import SpasmIngestion
 import SpasmSchema
 import SpasmTestSupport
 import Testing

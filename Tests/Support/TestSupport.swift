@@ -17,8 +17,8 @@ public enum TestSupport {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    /// `../shared` beside the repository, when present (CI and developers have it).
-    /// `../shared` beside the repository (or `$SPASMWATCH_SHARED`, for a worktree elsewhere).
+    /// `../shared` beside the repository, when present (CI and developers have it), or
+    /// `$SPASMWATCH_SHARED` (for a worktree elsewhere).
     public static var sharedDirectory: URL? {
         let dir = ProcessInfo.processInfo.environment["SPASMWATCH_SHARED"].map { URL(fileURLWithPath: $0) }
             ?? repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared")
@@ -26,6 +26,21 @@ public enum TestSupport {
     }
 
     /// A fresh, private data home; removed by `remove()`.
+    /// The token the home's HTTP servers made on first start (`keys/http.token`), waiting
+    /// up to 30 s for it; "" when none appeared.
+    public static func httpToken(home: URL) -> String {
+        let file = home.appendingPathComponent("keys/http.token")
+        let deadline = Date().addingTimeInterval(30)
+        repeat {
+            if let text = try? String(contentsOf: file, encoding: .utf8) { return text.trimmingCharacters(in: .whitespacesAndNewlines) }
+            usleep(50_000)
+        } while Date() < deadline
+        return ""
+    }
+
+    /// `["Authorization": "Bearer TOKEN"]` with the home's token.
+    public static func bearer(home: URL) -> [String: String] { ["Authorization": "Bearer \(httpToken(home: home))"] }
+
     public static func temporaryHome(_ label: String = "test") throws -> URL {
         let dir = URL(fileURLWithPath: NSTemporaryDirectory())
             .appendingPathComponent("sw-\(label)-\(UUID().uuidString.prefix(8))")

@@ -49,4 +49,64 @@ struct KeyRoleTests {
         #expect(KeyAllowlist.keys(home: home).map(\.name) == ["laptop"])
         #expect(!FileManager.default.fileExists(atPath: KeyAllowlist.issuedSecret(home: home, name: "calf").path))
     }
+
+    @Test func aServiceKeySpeaksForItsOwnSourceAndReservedTopicsOnlyForItsService() {
+        let allowed: [(key: String?, topic: String, source: String, refusal: String?)] = [
+            ("detect", "alert.critical", "detect", nil),
+            ("detect", "episode.fall", "detect-1", nil),
+            ("notify", "alert.warning", "notify", nil),
+            ("store", "stored.manual", "store", nil),
+            ("manual", "manual.entry", "manual", nil),
+            ("cli", "manual.entry", "demo", nil),
+            ("sensor", "sensor.frame.ankle-r", "sensor", nil),
+            ("bus", "heartbeat.spasmwatch-bus", "bus", nil),
+            ("my-consumer", "heartbeat.my-consumer", "my-consumer", nil),
+            ("my-consumer", "myapp.status", "my-consumer-2", nil),
+            ("my-consumer", "alert.critical", "detect", "source"),
+            ("my-consumer", "manual.entry", "manual", "source"),
+            ("my-consumer", "alert.critical", "my-consumer", "topic"),
+            ("my-consumer", "stored.manual", "my-consumer", "topic"),
+            ("my-consumer", "manual.entry", "my-consumer", "topic"),
+            ("my-consumer", "sensor.frame.x", "my-consumer", "topic"),
+            ("my-consumer", "heartbeat.spasmwatch-store", "my-consumer", "topic"),
+            ("store", "heartbeat.spasmwatch-detect", "store", "topic"),
+            ("detect", "stored.manual", "detect", "topic"),
+            ("local", "alert.critical", "local", "topic"),
+            ("my", "x", "my-consumer", nil),
+            ("my", "x", "myconsumer", "source"),
+            (nil, "x", "x", "no-key"),
+        ]
+        for row in allowed {
+            #expect(SourceBinding.check(key: row.key, topic: row.topic, source: row.source)?.reason == row.refusal,
+                    "\(row.key ?? "-") \(row.topic) \(row.source)")
+        }
+        #expect(SourceBinding.check(key: "my-consumer", topic: "alert.critical", source: "detect")?.message
+                == "key 'my-consumer' may not send as source 'detect'; its envelopes must carry source 'my-consumer' or 'my-consumer-…'")
+    }
+
+    @Test func aProducerKeyIsBoundToItsSensorsAndOwnServiceKeysAreMadeOnce() throws {
+        let root = try TestSupport.temporaryHome("keybind")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let home = DataHome(root: root)
+        _ = try KeyAllowlist.issue(name: "legs", role: .producer, home: home, sensors: ["ankle-l", "ankle-r", "ankle-l"])
+        _ = try KeyAllowlist.issue(name: "calf", role: .producer, home: home)
+        _ = try KeyAllowlist.issue(name: "gateway", role: .service, home: home)
+        #expect(KeyAllowlist.producerBinding(home: home, name: "legs") == ["ankle-l", "ankle-r"])
+        #expect(KeyAllowlist.producerBinding(home: home, name: "calf") == ["calf"])
+        #expect(KeyAllowlist.producerBinding(home: home, name: "gateway") == nil, "a service key may send any sensor id")
+        #expect(KeyAllowlist.producerBinding(home: home, name: "gone") == [])
+        #expect(throws: KeyAllowlist.KeyError.self) { try KeyAllowlist.issue(name: "hub", role: .consumer, home: home, sensors: ["x"]) }
+        #expect(throws: KeyAllowlist.KeyError.self) { try KeyAllowlist.issue(name: "bad", role: .producer, home: home, sensors: ["a b"]) }
+        _ = try KeyAllowlist.revoke(name: "legs", home: home)
+        #expect(!FileManager.default.fileExists(atPath: KeyAllowlist.sensorsFile(home: home, name: "legs").path))
+
+        let first = try BusSecurity.load(home: home, key: "store")
+        let again = try BusSecurity.load(home: home, key: "store")
+        #expect(first.note != nil && again.note == nil, "made once, then loaded")
+        #expect(first.clientPublicKey == again.clientPublicKey && first.keyName == "store")
+        #expect(KeyAllowlist.keys(home: home).contains { $0.name == "store" && $0.role == .service && $0.publicKey == first.clientPublicKey })
+        let mode = try FileManager.default.attributesOfItem(atPath: KeyAllowlist.issuedSecret(home: home, name: "store").path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(try BusSecurity.load(home: home, key: "detect").clientPublicKey != first.clientPublicKey)
+    }
 }

@@ -84,7 +84,8 @@ class SecondHost:
         sh("ip", "netns", "exec", self.ns, "ip", "link", "set", "lo", "up")
 
     def curl(self, *args):
-        return sh("ip", "netns", "exec", self.ns, "curl", "-sS", "--max-time", "10", *args, check=False)
+        trust = ("--cacert", self.ca) if getattr(self, "ca", None) else ()
+        return sh("ip", "netns", "exec", self.ns, "curl", "-sS", "--max-time", "10", *trust, *args, check=False)
 
     def remove(self):
         subprocess.run(["ip", "netns", "del", self.ns], stderr=subprocess.DEVNULL)
@@ -119,12 +120,17 @@ def main():
         token = os.urandom(16).hex()
         with open(os.path.join(home, "config.json"), "w") as f:
             json.dump({"manual": {"httpHost": second.host, "httpToken": token,
-                                  "publicURL": f"http://{second.host}:8471"}}, f)
+                                  "publicURL": f"https://{second.host}:8471"}}, f)
         os.chmod(os.path.join(home, "config.json"), 0o600)
         print(f"home {home}; caregiver's phone: namespace {second.ns} at {second.peer}; hub at {second.host}")
-        print(sh(STACK, "up", "--demo", env=env, timeout=1800)[-1500:])
+        # Beyond loopback the diary serves HTTPS: the home's CA and certificate first
+        # (the veth address is among the hub's addresses now), trusted by the phone's curl.
+        sh("swift", "build", "-c", "release", "--product", "spasmwatch", timeout=1800)
         bin_dir = sh("swift", "build", "-c", "release", "--show-bin-path").strip()
         cli = os.path.join(bin_dir, "spasmwatch")
+        print(sh(cli, "tls", "init", env=env))
+        second.ca = os.path.join(home, "keys", "tls", "ca.pem")
+        print(sh(STACK, "up", "--demo", env=env, timeout=1800)[-1500:])
         for name in ("anna", "ben"):
             print(sh(cli, "setup", "caregiver", name, "--webhook", f"{hook}/{name}", "--after", f"{int(args.after)}s", env=env))
         time.sleep(3)  # notify reads notify.json within a second

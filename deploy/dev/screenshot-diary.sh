@@ -48,8 +48,10 @@ start_manual() {
     "$BIN/spasmwatch-manual" --set manual.httpPort="$PORT" >>"$SPASMWATCH_HOME/manual.log" 2>&1 &
     MANUAL_PID=$!
     PIDS+=("$MANUAL_PID")
+    # Every request carries the page token the first start made (keys/http.token).
     for _ in $(seq 1 100); do
-        curl -fsS -o /dev/null "$URL" 2>/dev/null && return 0
+        TOKEN=$(cat "$SPASMWATCH_HOME/keys/http.token" 2>/dev/null) &&
+            curl -fsS -o /dev/null -H "Authorization: Bearer $TOKEN" "$URL" 2>/dev/null && return 0
         sleep 0.1
     done
     cat "$SPASMWATCH_HOME/manual.log" >&2
@@ -61,7 +63,7 @@ start_manual
 "$BIN/spasmwatch" log spasm --site left-calf --type tonic --severity 2 --pain 6 --duration 45s >/dev/null
 "$BIN/spasmwatch" log med baclofen 10mg >/dev/null
 "$BIN/spasmwatch" log checkin --nrs 5 --psfs 2 --sleep 6 >/dev/null
-curl -fsS -X POST "${URL}api/entries" -H 'Content-Type: application/json' \
+curl -fsS -X POST "${URL}api/entries" -H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" \
     -d '{"kind":"spasm","spasm":{"site":"right-foot","type":"phasic","severity":3}}' >/dev/null
 
 run_chromium() {
@@ -69,7 +71,7 @@ run_chromium() {
         --user-data-dir="$SPASMWATCH_HOME/chromium" --virtual-time-budget=5000 "$@" 2>/dev/null
 }
 
-DOM=$(run_chromium --window-size=412,915 --dump-dom "$URL")
+DOM=$(run_chromium --window-size=412,915 --dump-dom "${URL}?token=$TOKEN")
 fail=0
 check() {
     if grep -q "$1" <<<"$DOM"; then echo "ok    $2"; else echo "FAIL  $2"; fail=1; fi
@@ -82,8 +84,8 @@ check 'medication: baclofen 10 mg taken' "medication in the recent list"
 check '>Undo<' "undo buttons"
 check 'id="status" class="">online' "the page says it is online"
 
-run_chromium --window-size=412,915 --screenshot="$OUT/diary-phone.png" "$URL" >/dev/null
-run_chromium --window-size=412,2200 --screenshot="$OUT/diary-phone-full.png" "$URL" >/dev/null
+run_chromium --window-size=412,915 --screenshot="$OUT/diary-phone.png" "${URL}?token=$TOKEN" >/dev/null
+run_chromium --window-size=412,2200 --screenshot="$OUT/diary-phone-full.png" "${URL}?token=$TOKEN" >/dev/null
 
 # Taps, as a person would: "spasm now" in three taps; then the same with the server
 # stopped (the page keeps it on the phone); the server back, the page sends it, once.
@@ -91,10 +93,10 @@ DEVTOOLS=$(free_port)
 DRIVE="$ROOT/deploy/dev/drive-diary-page.py"
 "$CHROMIUM" --headless=new "${SANDBOX[@]}" --disable-gpu --hide-scrollbars --no-first-run \
     --user-data-dir="$SPASMWATCH_HOME/chromium-live" --remote-debugging-port="$DEVTOOLS" \
-    --window-size=412,915 "$URL" >/dev/null 2>&1 &
+    --window-size=412,915 "${URL}?token=$TOKEN" >/dev/null 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$DEVTOOLS/json/version" 2>/dev/null && break; sleep 0.1; done
-entries_with() { curl -fsS "${URL}api/entries?limit=100" | grep -o "\"entryId\":\"$1\"" | wc -l; }
+entries_with() { curl -fsS -H "Authorization: Bearer $TOKEN" "${URL}api/entries?limit=100" | grep -o "\"entryId\":\"$1\"" | wc -l; }
 if ONLINE_ID=$(python3 "$DRIVE" "$DEVTOOLS" "$URL" spasm-now); then
     n=$(entries_with "$(tr a-z A-Z <<<"$ONLINE_ID")")
     [[ $n -eq 1 ]] && echo "ok    spasm now in three taps: saved ${ONLINE_ID:0:8}" || { echo "FAIL  three-tap entry listed $n times"; fail=1; }

@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
 # Send one EMG frame to spasmwatch-sensor over HTTP (for devices that cannot speak ZeroMQ).
 #   examples/curl/send-frame.sh [http://127.0.0.1:8470]
-# With sensor.httpToken set, add: -H "Authorization: Bearer $TOKEN"
+# Every request carries the token: $SPASMWATCH_TOKEN, else the home's keys/http.token
+# (made by the first start; the home is $SPASMWATCH_HOME, else /var/lib/spasmwatch when
+# installed, else ~/.local/share/spasmwatch). With sensor.httpToken set, pass that one.
 # "test": true marks an example (a test sensor): it never raises a "sensor is silent" alert.
 # A real device leaves it out.
 set -euo pipefail
 URL=${1:-http://127.0.0.1:8470}
+if [[ -z "${SPASMWATCH_TOKEN:-}" ]]; then
+    home=${SPASMWATCH_HOME:-}
+    [[ -z "$home" && -d /var/lib/spasmwatch ]] && home=/var/lib/spasmwatch
+    home=${home:-${XDG_DATA_HOME:-$HOME/.local/share}/spasmwatch}
+    SPASMWATCH_TOKEN=$(cat "$home/keys/http.token")
+fi
 now=$(date +%s.%N)
 frame=$(cat <<JSON
 {"v": 1, "sensorId": "curl-calf", "kind": "emg", "placement": "left-calf", "sampleRate": 1000,
@@ -17,7 +25,8 @@ JSON
 # send the same frame again with backoff (0.1 s doubling to 2 s, for up to ~30 s).
 backoff=0.1
 for _ in $(seq 1 20); do
-    reply=$(printf '%s' "$frame" | curl -sS -X POST "$URL/api/frames" -H 'Content-Type: application/json' --data-binary @-)
+    reply=$(printf '%s' "$frame" | curl -sS -X POST "$URL/api/frames" -H 'Content-Type: application/json' \
+        -H "Authorization: Bearer $SPASMWATCH_TOKEN" --data-binary @-)
     [[ "$reply" == *'"reason":"unavailable"'* ]] || break
     echo "unavailable, retrying in ${backoff}s" >&2
     sleep "$backoff"

@@ -3,54 +3,60 @@ import SpasmSchema
 
 /// Why a frame was refused: the words the producer reads, the field, and a short reason
 /// that names a counter (`rejected.<reason>`).
-struct FrameRejection: Error, Equatable, CustomStringConvertible {
-    var message: String
-    var field: String?
-    var reason: String
+public struct FrameRejection: Error, Equatable, CustomStringConvertible {
+    public var message: String
+    public var field: String?
+    public var reason: String
 
-    var description: String { message }
-    var reply: ProducerReply { ProducerReply(ok: false, error: message, field: field, reason: reason) }
+    public init(message: String, field: String?, reason: String) {
+        self.message = message
+        self.field = field
+        self.reason = reason
+    }
+
+    public var description: String { message }
+    public var reply: ProducerReply { ProducerReply(ok: false, error: message, field: field, reason: reason) }
 }
 
 /// A frame that passed every check that needs no history: samples converted to g or mV.
-struct ValidFrame: Sendable {
-    var sensorId: String
-    var kind: SensorSignal
-    var placement: BodySite
-    var sampleRate: Double
-    var channels: Int
-    var firstSampleTime: Double?
-    var producer: String?
-    var producerSeq: UInt64?
+public struct ValidFrame: Sendable {
+    public var sensorId: String
+    public var kind: SensorSignal
+    public var placement: BodySite
+    public var sampleRate: Double
+    public var channels: Int
+    public var firstSampleTime: Double?
+    public var producer: String?
+    public var producerSeq: UInt64?
     /// `"test": true`: a replay, a simulation, an example.
-    var test: Bool = false
+    public var test: Bool = false
     /// `"device"`: phone, watch, strap or other; nil when the frame does not say.
-    var device: DeviceKind?
+    public var device: DeviceKind?
     /// `"battery"`: percent, 0–100; nil when the frame does not say.
-    var battery: Double?
+    public var battery: Double?
     /// Interleaved little-endian Float32, in g (imu) or mV (emg): what the bus carries.
-    var payload: Data
-    var sampleCount: Int { payload.count / 4 / channels }
+    public var payload: Data
+    public var sampleCount: Int { payload.count / 4 / channels }
     /// The samples as numbers (for tests and tools; the hot path keeps `payload`).
-    var samples: [Float] { SamplePacking.unpack(payload) }
+    public var samples: [Float] { SamplePacking.unpack(payload) }
 }
 
 /// The checks a frame must pass (docs/plug-in-a-sensor.md lists them). The same code
 /// answers ZeroMQ, HTTP and `spasmwatch-sensor check`.
-enum FrameValidator {
-    static let imuRates = 25.0...200.0
-    static let emgRates = 500.0...2000.0
-    static let maxAcceleration: Float = 16       // g
-    static let maxEMG: Float = 100               // mV
-    static let standardGravity = 9.80665
-    static let sensorIdPattern = "letters, digits, '.', '_' or '-', 1–64 characters"
+public enum FrameValidator {
+    public static let imuRates = 25.0...200.0
+    public static let emgRates = 500.0...2000.0
+    public static let maxAcceleration: Float = 16       // g
+    public static let maxEMG: Float = 100               // mV
+    public static let standardGravity = 9.80665
+    public static let sensorIdPattern = "letters, digits, '.', '_' or '-', 1–64 characters"
     /// A device clock may run a little ahead; a first sample further ahead of the server's
     /// clock than this is refused (the diary allows the same).
-    static let futureSlackSeconds: Double = 600
+    public static let futureSlackSeconds: Double = 600
 
     /// Parses and checks one frame: its JSON and, for ZeroMQ, an optional binary payload.
     /// `now`: the server's clock, for the "not ahead of the server" rule.
-    static func validate(json: Data, binary: Data?, maxBytes: Int,
+    public static func validate(json: Data, binary: Data?, maxBytes: Int,
                          now: Double = Date().timeIntervalSince1970) throws(FrameRejection) -> ValidFrame {
         let total = json.count + (binary?.count ?? 0)
         if total > maxBytes {
@@ -60,8 +66,9 @@ enum FrameValidator {
         // Fast path: FlatJSON reads the frame's members. Anything it refuses (malformed JSON)
         // goes through JSONDecoder's generic path.
         guard let fields = FrameFields(json) else {
-            if let bad = NonFiniteNumbers.first(in: json) { throw FrameRejection(message: bad.message, field: bad.field, reason: "nan") }
-            throw FrameRejection(message: "frame is not a valid JSON object", field: nil, reason: "json")
+            if let bad = NonFiniteNumbers.first(in: json), !bad.field.isEmpty { throw FrameRejection(message: bad.message, field: bad.field, reason: "nan") }
+            throw FrameRejection(message: "frame is not a valid JSON object" + (JSONTextProblem.syntax(json).map { ": \($0)" } ?? ""),
+                                 field: nil, reason: "json")
         }
         guard let versionValue = fields["v"] else {
             throw FrameRejection(message: "missing required field 'v' (the schema version: 1)", field: "v", reason: "version")
@@ -76,15 +83,15 @@ enum FrameValidator {
         }
         let sensorId = try string(fields, "sensorId")
         guard sensorId.utf8.count <= 64, !sensorId.isEmpty, sensorId.utf8.allSatisfy(isSensorIdByte) else {
-            throw FrameRejection(message: "sensorId '\(sensorId)' is not allowed: use \(sensorIdPattern)", field: "sensorId", reason: "field")
+            throw FrameRejection(message: "sensorId \(EchoText.quoted(sensorId)) is not allowed: use \(sensorIdPattern)", field: "sensorId", reason: "field")
         }
         let kindText = try string(fields, "kind")
         guard let kind = SensorSignal(rawValue: kindText) else {
-            throw FrameRejection(message: "kind '\(kindText)' is not allowed; allowed: imu, emg", field: "kind", reason: "field")
+            throw FrameRejection(message: "kind \(EchoText.quoted(kindText)) is not allowed; allowed: imu, emg", field: "kind", reason: "field")
         }
         let placementText = try string(fields, "placement")
         guard let placement = BodySite(rawValue: placementText) ?? BodySite(parsing: placementText) else {
-            throw FrameRejection(message: "placement '\(placementText)' is not a body site; allowed: \(BodySite.allowedList)",
+            throw FrameRejection(message: "placement \(EchoText.quoted(placementText)) is not a body site; allowed: \(BodySite.allowedList)",
                                  field: "placement", reason: "field")
         }
         let sampleRate = try number(fields, "sampleRate")
@@ -109,7 +116,7 @@ enum FrameValidator {
         let allowedUnits = kind == .imu ? imuUnits : emgUnits
         let unit = unitAliases[unitText] ?? unitText
         guard allowedUnits.contains(unit) else {
-            throw FrameRejection(message: "unit '\(unitText)' is not allowed for \(kind.rawValue); allowed: \(allowedUnits.joined(separator: ", "))",
+            throw FrameRejection(message: "unit \(EchoText.quoted(unitText)) is not allowed for \(kind.rawValue); allowed: \(allowedUnits.joined(separator: ", "))",
                                  field: "unit", reason: "unit")
         }
         var firstSampleTime: Double?
@@ -182,8 +189,12 @@ enum FrameValidator {
                 throw FrameRejection(message: "binary frame has \(b.count) bytes: expected a multiple of 4 (little-endian Float32)",
                                      field: "samples", reason: "samples")
             }
-            guard let declared = fields["sampleCount"].flatMap(integer) else {
+            guard let declaredValue = fields["sampleCount"] else {
                 throw FrameRejection(message: "missing required field 'sampleCount' (samples per channel) for a binary frame",
+                                     field: "sampleCount", reason: "field")
+            }
+            guard let declared = integer(declaredValue) else {
+                throw FrameRejection(message: "sampleCount must be a whole number (samples per channel), not \(declaredValue.text)",
                                      field: "sampleCount", reason: "field")
             }
             guard declared * channels * 4 == b.count else {
@@ -240,7 +251,7 @@ enum FrameValidator {
     }
 
     /// `2026-12-01 08:00:00 UTC`, for messages about clocks.
-    static func utc(_ t: Double) -> String {
+    public static func utc(_ t: Double) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
@@ -249,20 +260,20 @@ enum FrameValidator {
     }
 
     /// `86400 s (24 h)`, `720 s (12 min)`, `3.5 s`.
-    static func duration(_ seconds: Double) -> String {
+    public static func duration(_ seconds: Double) -> String {
         let s = abs(seconds)
         if s >= 7200 { return "\(Int(s.rounded())) s (\(format((s / 3600 * 10).rounded() / 10)) h)" }
         if s >= 120 { return "\(Int(s.rounded())) s (\(Int((s / 60).rounded())) min)" }
         return String(format: "%.3f s", s)
     }
 
-    static let imuUnits = ["g", "m/s2"]
-    static let emgUnits = ["mV", "uV"]
-    static let unitAliases = ["m/s^2": "m/s2", "m/s²": "m/s2", "ms2": "m/s2", "µV": "uV", "μV": "uV", "mv": "mV"]
-    static let axisNames = ["ax", "ay", "az"]
+    public static let imuUnits = ["g", "m/s2"]
+    public static let emgUnits = ["mV", "uV"]
+    public static let unitAliases = ["m/s^2": "m/s2", "m/s²": "m/s2", "ms2": "m/s2", "µV": "uV", "μV": "uV", "mv": "mV"]
+    public static let axisNames = ["ax", "ay", "az"]
 
     /// Letters, digits, '.', '_' or '-' (ASCII).
-    static func isSensorIdByte(_ c: UInt8) -> Bool {
+    public static func isSensorIdByte(_ c: UInt8) -> Bool {
         (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 46 || c == 95 || c == 45
     }
 
@@ -296,17 +307,17 @@ enum FrameValidator {
         return Int(d)
     }
 
-    static func format(_ value: Double) -> String {
+    public static func format(_ value: Double) -> String {
         value == value.rounded() && abs(value) < 1e9 ? String(Int(value)) : String(format: "%.3g", value)
     }
 }
 
 /// A frame's top-level members, read by FlatJSON (the fast path) or, when it refuses the
 /// text, by JSONDecoder as `[String: JSONValue]`. Ten-odd members: a list beats a dictionary.
-struct FrameFields {
+public struct FrameFields {
     private var members: [(name: String, value: JSONValue)] = []
 
-    init?(_ json: Data) {
+    public init?(_ json: Data) {
         let fast = FlatJSON.withMembers(json) { object -> [(name: String, value: JSONValue)]? in
             var list: [(name: String, value: JSONValue)] = []
             list.reserveCapacity(12)
@@ -328,18 +339,18 @@ struct FrameFields {
         }
     }
 
-    /// The last member with this name.
-    subscript(name: String) -> JSONValue? {
-        members.last(where: { $0.name == name })?.value
+    /// The first member with this name, as JSONDecoder reads duplicates.
+    public subscript(name: String) -> JSONValue? {
+        members.first(where: { $0.name == name })?.value
     }
 }
 
 /// Any JSON value, decoded strictly (a number is never a Bool and the reverse), so each
 /// field's error can say exactly what was wrong.
-enum JSONValue: Decodable, Equatable {
+public enum JSONValue: Decodable, Equatable, Sendable {
     case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
 
-    init(from decoder: Decoder) throws {
+    public init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() { self = .null }
         else if let b = try? container.decode(Bool.self) { self = .bool(b) }
@@ -350,7 +361,7 @@ enum JSONValue: Decodable, Equatable {
     }
 
     /// From FlatJSON's reader; nil when it cannot be converted exactly (the caller falls back).
-    init?(_ value: FlatJSON.Value) {
+    public init?(_ value: FlatJSON.Value) {
         switch value.kind {
         case .null: self = .null
         case .bool: self = .bool(value.bool!)
@@ -372,13 +383,13 @@ enum JSONValue: Decodable, Equatable {
         }
     }
 
-    var stringValue: String? {
+    public var stringValue: String? {
         if case .string(let s) = self { return s }
         return nil
     }
 
     /// The value as the producer wrote it, for error messages.
-    var text: String {
+    public var text: String {
         switch self {
         case .null: "null"
         case .bool(let b): "\(b)"
