@@ -153,9 +153,12 @@ enum WebServer {
         if let wear {
             let socketRouter = wear.webSocketRouter(trustedOrigins: settings.actionLinkBase.map { [$0] } ?? [],
                                                     count: { counters.add($0) }, guards: { guards($0) })
-            base = .http1WebSocketUpgrade(webSocketRouter: socketRouter, configuration: .init(
-                http1: limits.http1Configuration { counters.add($0) },
-                ws: .init(maxFrameSize: WearRoutes.maxMessageBytes)))
+            let sockets = socketRouter.buildResponder()
+            // The cap and the first request's deadline hold before an upgrade too (ConnectionLimits).
+            base = limits.upgradingServer(count: { counters.add($0) }) { http1, responder in
+                HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: sockets,
+                                             configuration: .init(http1: http1, ws: .init(maxFrameSize: WearRoutes.maxMessageBytes)))
+            }
         } else {
             base = limits.server { counters.add($0) }
         }
