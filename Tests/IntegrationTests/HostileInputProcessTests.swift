@@ -86,7 +86,7 @@ struct HostileInputProcessTests {
                     : ("dealer-two-request-parts", [Data(), good, good], .init(accepted: false, errors: ["got 2 parts"])),
             ]
             for (name, parts, expectation) in dealerCases where target.isRunning {
-                let reply = try await Self.dealerRequest(parts, address: address, context: context)
+                let reply = try await Self.request(parts, address: address, context: context, type: .dealer)
                 record(endpoint, HostileCase(name: "\(endpoint)/\(name)", payload: Data(), expectation: expectation), reply)
             }
         }
@@ -148,24 +148,12 @@ struct HostileInputProcessTests {
         return false
     }
 
-    /// One request on a fresh REQ socket: the last part of the reply, or nil after 20 s.
-    static func request(_ parts: [Data], address: String, context: ZMQContext) async throws -> HostileReply {
+    /// One request on a fresh socket: the last part of the reply, or nil after 20 s. A REQ
+    /// socket adds the empty delimiter; a DEALER sends exactly `parts` (no delimiter added).
+    static func request(_ parts: [Data], address: String, context: ZMQContext,
+                        type: ZMQSocketType = .req) async throws -> HostileReply {
         let reply: Data? = try await offPoolThrowing {
-            let socket = try ZMQSocket(context: context, type: .req)
-            defer { socket.close() }
-            try socket.setReceiveTimeout(milliseconds: 20_000)
-            try socket.setLinger(milliseconds: 0)
-            try socket.connect(address)
-            _ = try socket.send(parts)
-            return try socket.receiveMultipart()?.last
-        }
-        return HostileReply(body: reply)
-    }
-
-    /// The same from a DEALER socket, which sends exactly `parts` (no delimiter added).
-    static func dealerRequest(_ parts: [Data], address: String, context: ZMQContext) async throws -> HostileReply {
-        let reply: Data? = try await offPoolThrowing {
-            let socket = try ZMQSocket(context: context, type: .dealer)
+            let socket = try ZMQSocket(context: context, type: type)
             defer { socket.close() }
             try socket.setReceiveTimeout(milliseconds: 20_000)
             try socket.setLinger(milliseconds: 0)
