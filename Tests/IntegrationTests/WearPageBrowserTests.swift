@@ -71,7 +71,8 @@ struct WearPageBrowserTests {
         let script = TestSupport.repositoryRoot.appendingPathComponent("deploy/dev/drive-wear-page.py").path
         let drive = try ChildProcess(PhonePageBrowserTests.python!, [script, "\(devtools)", manual.base, Self.recording!.path,
                                                                     "\(Self.excerpt.start)", "\(Self.excerpt.end)",
-                                                                    "--blip-at", "70", "--blip-seconds", "20"], home: home)
+                                                                    "--blip-at", "70", "--blip-seconds", "20",
+                                                                    "--rename", "My phone", "--move", "left-forearm"], home: home)
         #expect(await drive.wait(timeout: 400) == 0, "driver: \(drive.stdout) \(drive.stderr)")
         let line = try #require(drive.stdout.split(separator: "\n").last { $0.hasPrefix("{") }, "driver: \(drive.stdout) \(drive.stderr)")
         let page = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
@@ -96,7 +97,12 @@ struct WearPageBrowserTests {
         let phone = try #require(listed.first { $0["sensorId"] as? String == device }, "\(listed)")
         #expect(phone["framesRejected"] as? Int == 0, "\(phone)")
         #expect(phone["device"] as? String == "phone")
-        #expect(phone["placement"] as? String == "right-thigh")
+        // Renamed and moved in the page's device list (its Rename prompt and site menu), after
+        // the stream was worn at the right thigh; the list and the CLI both show it.
+        let shown = page["listed"] as? [String: Any]
+        #expect(shown?["name"] as? String == "My phone" && shown?["site"] as? String == "left-forearm", "\(page)")
+        #expect(phone["name"] as? String == "My phone", "\(phone)")
+        #expect(phone["placement"] as? String == "left-forearm", "\(phone)")
         #expect(phone["sampleRate"] as? Double == 60)
 
         // The stored episodes of the phone, in the excerpt's own time.
@@ -123,6 +129,7 @@ struct WearPageBrowserTests {
             matched = counts.values.allSatisfy { $0.tp == $0.refTrue && $0.fp == 0 }
             if stored.isEmpty { try await Task.sleep(for: .seconds(1)) }
         }
+        #expect(stored.allSatisfy { $0.site == .rightThigh }, "detected while worn at the right thigh: \(stored.map(\.site))")
         #expect(matched, "stored \(stored.map { ($0.kind.rawValue, $0.start - firstTime, ($0.end ?? 0) - firstTime) }) vs scan \(expected.map { ($0.kind, $0.start, $0.end) }): \(counts)")
 
         print("wear: page \(line); scan \(expected.map { "\($0.kind)@\(String(format: "%.1f", $0.start))" }); stored \(stored.map { "\($0.kind.rawValue)@\(String(format: "%.1f", $0.start - firstTime))" })")

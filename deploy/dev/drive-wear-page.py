@@ -4,6 +4,7 @@ in real time, by dispatching DeviceMotionEvents at the recording's timestamps (P
 standard library only; the DevTools client is drive-diary-page.py's).
 
     drive-wear-page.py DEVTOOLS_PORT PAGE_BASE CSV START END [--blip-at S --blip-seconds N]
+                       [--rename NAME] [--move SITE]
 
 CSV has t,ax,ay,az (seconds, g), e.g. ../shared/eval/devices/p_pocket.csv. START and END
 are seconds of the recording (the whole file: 0 1800, about 30 minutes). The page is opened
@@ -13,7 +14,8 @@ refused for N seconds; the page must keep what it measured and send it again.
 
 Prints one JSON line: the page's device id, the epoch time of the first dispatched event,
 samples dispatched, samples the server acknowledged, lost, duplicates the server saw, the
-status line, and the reconnects. Exit status 1 when the page does not finish sending within
+status line, and the reconnects; with --rename/--move, the phone's row in the page's device
+list after renaming it (its Rename button and prompt) and moving it (its site menu). Exit status 1 when the page does not finish sending within
 60 s after the replay.
 """
 import argparse
@@ -127,6 +129,37 @@ REPLAYER = """(() => {
 })()"""
 
 
+def use_device_list(tools, name, site):
+    """Renames and moves this phone the way a person does: the Rename button and its real
+    prompt dialog (answered over DevTools), then the row's site menu. Returns the row as the
+    page shows it after the server answered."""
+    row = "document.querySelector(`#devices tr[data-id=\"${wear.device}\"]`)"
+    tools.evaluate("devices(); true")
+    diary.wait_for(tools, f"!!{row}", "the device list shows this phone")
+    if name:
+        tools.evaluate(f"setTimeout(() => {row}.querySelector('button.rename').click(), 0); true")
+        deadline = time.time() + 10
+        while True:
+            try:
+                tools.call("Page.handleJavaScriptDialog", accept=True, promptText=name)
+                break
+            except RuntimeError:
+                if time.time() > deadline:
+                    print("FAIL  the Rename button opened a prompt (waited 10 s)", file=sys.stderr)
+                    sys.exit(1)
+                time.sleep(0.1)
+        diary.wait_for(tools, f"{row} && {row}.querySelector('b').textContent === {json.dumps(name)}", "the list shows the new name")
+    if site:
+        # post() re-reads the list from the server: mark the row, then wait for a fresh one
+        # that says the new site.
+        tools.evaluate(f"(() => {{ const s = {row}.querySelector('select.move'); s.closest('tr').dataset.old = '1';"
+                       f" s.value = {json.dumps(site)}; s.dispatchEvent(new Event('change')); return true; }})()")
+        diary.wait_for(tools, f"{row} && !{row}.dataset.old && {row}.querySelector('select.move').value === {json.dumps(site)}",
+                       "the list shows the new site", timeout=20)
+    return json.loads(tools.evaluate(f"JSON.stringify({{ name: {row}.querySelector('b').textContent,"
+                                     f" site: {row}.querySelector('select.move').value }})"))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("port")
@@ -137,6 +170,8 @@ def main():
     parser.add_argument("--blip-at", type=float)
     parser.add_argument("--blip-seconds", type=float, default=20)
     parser.add_argument("--placement", default="right-thigh")
+    parser.add_argument("--rename", help="after the replay, rename this phone in the page's device list")
+    parser.add_argument("--move", help="after the replay, move this phone to this body site in the device list")
     args = parser.parse_args()
 
     rows = read_excerpt(args.csv, args.start, args.end)
@@ -198,6 +233,8 @@ def main():
         dispatched: __replay.dispatched, samples: wear.samples, acked: wear.acked, lost: wear.lost + wear.serverLost,
         duplicates: wear.duplicates, status: document.getElementById('status').textContent })"""))
     state["runningStatus"] = running_status
+    if args.rename or args.move:
+        state["listed"] = use_device_list(tools, args.rename, args.move)
     state["connections"] = proxy.connections
     state["rows"] = len(rows)
     print(json.dumps(state))
