@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
     ],
     targets: [
         // MARK: Shared libraries, split by concern
@@ -89,8 +90,9 @@ let package = Package(
             path: "Services/Sensor"),
         .executableTarget(
             name: "spasmwatch-manual",
-            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmSecurity", "SpasmWeb", "SpasmTLS", "SpasmQR",
-                           .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmSecurity", "SpasmWeb", "SpasmTLS", "SpasmQR", "SpasmProducer",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket")],
             path: "Services/Manual"),
         .executableTarget(
             name: "spasmwatch-detect",
@@ -132,7 +134,7 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "SpasmBus", "SpasmConfig", "SpasmTestSupport"], path: "Tests/ZeroMQTests"),
         .testTarget(name: "ReliabilityTests", dependencies: ["SpasmReliability", "SpasmBus", "SpasmTestSupport"], path: "Tests/ReliabilityTests"),
-        .testTarget(name: "SensorTests", dependencies: ["spasmwatch-sensor", "SpasmIngestion", "SpasmBus", "SpasmConfig", "SpasmTestSupport"],
+        .testTarget(name: "SensorTests", dependencies: ["spasmwatch-sensor", "SpasmIngestion", "SpasmBus", "SpasmConfig", "SpasmProducer", "SpasmTestSupport"],
                     path: "Tests/SensorTests"),
         .testTarget(name: "DetectServiceTests", dependencies: ["spasmwatch-detect", "SpasmSchema", "SpasmTestSupport"],
                     path: "Tests/DetectServiceTests"),
@@ -145,7 +147,7 @@ let package = Package(
         .testTarget(name: "NotifyTests", dependencies: ["SpasmNotify", "SpasmSchema", "SpasmConfig", "SpasmSecurity", "SpasmTestSupport"], path: "Tests/NotifyTests"),
         .testTarget(name: "IntegrationTests",
                     dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema", "SpasmProducer", "SpasmReliability", "SpasmStore",
-                                   "SpasmTestSupport", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift")],
+                                   "SpasmTestSupport", "SpasmDetection", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift")],
                     path: "Tests/IntegrationTests"),
     ],
     swiftLanguageModes: [.v6]

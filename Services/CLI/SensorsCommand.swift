@@ -10,14 +10,16 @@ import SpasmSchema
 struct SensorsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sensors",
-        abstract: "List the sensors seen (worn, test, last frame, frames, loss); 'forget ID' removes one.",
+        abstract: "List the devices seen (kind, where worn, battery, rate, last seen, loss); rename, move or forget one.",
         discussion: """
             A sensor is worn once it has sent for sensor.wornAfterSeconds (default 300) or is named \
             in sensor.worn; only worn sensors that are not test sensors raise "Sensor X is silent". \
             Test sensors are replays, simulations and the examples (their frames say "test": true). \
-            Sensors unseen for a day are forgotten by themselves.
+            Sensors unseen for a day are forgotten by themselves. `rename ID NAME` gives a device a \
+            name of your own; `move ID SITE` says where it is worn now (its frames are then \
+            published at that site, whatever the device itself sends).
             """,
-        subcommands: [SensorsListCommand.self, SensorsForgetCommand.self],
+        subcommands: [SensorsListCommand.self, SensorsRenameCommand.self, SensorsMoveCommand.self, SensorsForgetCommand.self],
         defaultSubcommand: SensorsListCommand.self)
 }
 
@@ -95,7 +97,7 @@ struct SensorsListCommand: AsyncParsableCommand {
     }
 
     static func table(_ sensors: [SensorStatus], now: Double, loss: FrameLoss? = nil) -> String {
-        var rows = [["SENSOR", "PERSON", "KIND", "SITE", "RATE", "STATE", "LAST FRAME", "ACCEPTED", "REJECTED", "LOSS", "CLOCK JUMPS"]]
+        var rows = [["DEVICE", "PERSON", "KIND", "WORN AT", "BATTERY", "RATE", "STATE", "LAST SEEN", "ACCEPTED", "REJECTED", "LOSS", "CLOCK JUMPS"]]
         for s in sensors {
             let state: String
             if s.test == true {
@@ -112,7 +114,11 @@ struct SensorsListCommand: AsyncParsableCommand {
             let lossText = lossParts.isEmpty ? "0" : lossParts.joined(separator: "; ")
             let jumps = (s.clockJumps ?? 0) == 0 ? "0"
                 : "\(s.clockJumps ?? 0) (last \(String(format: "%+.1f", s.lastClockJumpSeconds ?? 0)) s)"
-            rows.append([s.sensorId, s.person ?? "-", s.kind.rawValue, s.placement.rawValue, String(format: "%.0f Hz", s.sampleRate),
+            let name = s.name.map { "\($0) (\(s.sensorId))" } ?? s.sensorId
+            let kind = "\((s.device ?? .other).rawValue) (\(s.kind.rawValue))"
+            let site = s.placement.rawValue + (s.sentPlacement.map { " (it sends \($0.rawValue))" } ?? "")
+            let battery = s.battery.map { String(format: "%.0f%%", $0) } ?? "-"
+            rows.append([name, s.person ?? "-", kind, site, battery, String(format: "%.0f Hz", s.sampleRate),
                          state, String(format: "%.0fs ago", max(0, now - s.lastFrameTime)), "\(s.framesAccepted)",
                          "\(s.framesRejected)", lossText, jumps])
         }
@@ -135,6 +141,49 @@ struct SensorsForgetCommand: AsyncParsableCommand {
             let reply = try await SensorsConnection.send(SensorRequest(op: .forget, sensorId: sensorId), options: options)
             let what = reply.sensors?.first.map { " (\($0.kind.rawValue) at \($0.placement.rawValue), \($0.framesAccepted) frames)" } ?? ""
             print("forgot sensor \(sensorId)\(what)")
+        }
+    }
+}
+
+struct SensorsRenameCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rename",
+        abstract: "Give a device a name of your own (an empty name clears it).")
+
+    @Argument(help: "The device's id, as `spasmwatch sensors` shows it.")
+    var sensorId: String
+
+    @Argument(help: "The name, at most 40 characters, e.g. \"My phone\".")
+    var name: String
+
+    @OptionGroup var options: CommonOptions
+
+    func run() async throws {
+        try await SensorsFailure.reporting {
+            let reply = try await SensorsConnection.send(SensorRequest(op: .rename, sensorId: sensorId, name: name), options: options)
+            let given = reply.sensors?.first?.name
+            print(given.map { "renamed \(sensorId) to \"\($0)\"" } ?? "cleared the name of \(sensorId)")
+        }
+    }
+}
+
+struct SensorsMoveCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "move",
+        abstract: "Say where a device is worn now: its frames are published at that body site from now on.")
+
+    @Argument(help: "The device's id, as `spasmwatch sensors` shows it.")
+    var sensorId: String
+
+    @Argument(help: "The body site, e.g. left-forearm, right-thigh (\(BodySite.allowedList)).")
+    var site: String
+
+    @OptionGroup var options: CommonOptions
+
+    func run() async throws {
+        try await SensorsFailure.reporting {
+            let reply = try await SensorsConnection.send(SensorRequest(op: .move, sensorId: sensorId, placement: site), options: options)
+            print("moved \(sensorId) to \(reply.sensors?.first?.placement.rawValue ?? site)")
         }
     }
 }

@@ -9,6 +9,7 @@ import SpasmRuntime
 import SpasmSchema
 import SpasmSecurity
 import SpasmWeb
+import SpasmBus
 
 /// `spasmwatch-manual`: the spasm diary. Takes entries from the CLI (ZeroMQ REQ/REP on
 /// `Endpoints.manualRequests`) and from the phone page and JSON API (HTTP), validates them,
@@ -82,11 +83,19 @@ struct ManualCommand: AsyncParsableCommand {
             warning = "the action-link key could not be read (\(error)): \"I'm OK\" links from alerts do not work"
             environment.logger.error("\(warning ?? "")")
         }
+        // "Wear this phone": the phone's frames go to sensor ingestion like any producer's, sent
+        // with this service's own bus key (a service key may send any sensor id).
+        let forwarder = SensorForwarder(endpoint: environment.endpoints.sensorProducers,
+                                        security: environment.endpoints.usesCurve
+                                            ? try BusSecurity.load(home: home, key: ServiceName.keyName(ServiceName.manual)) : nil)
+        let counters = environment.counters
+        let wear = WearRoutes(streams: WearStreams(forwarder: forwarder) { counters.add($0, $1) },
+                              sensorRequests: environment.endpoints.sensorRequests, storeQuery: environment.endpoints.storeQuery)
         let web = try WebServer.make(desk: desk, board: board, settings: settings, home: home, page: PhonePage.html, actions: actions,
                                      counters: environment.counters, limits: ConnectionLimits(maxConnections: settings.httpMaxConnections,
                                                                                           requestSeconds: settings.httpRequestSeconds,
                                                                                           idleSeconds: settings.httpIdleSeconds),
-                                     logger: environment.logger) { url in pageURL.set(url) }
+                                     wear: settings.wearThisPhone ? wear : nil, logger: environment.logger) { url in pageURL.set(url) }
         let heartbeat = environment.heartbeat {
             var info = ["diary page": pageURL.get()]
             info["warning.publicURL"] = warning

@@ -96,6 +96,7 @@ enum PhonePage {
     static let body = #"""
     <body>
     <header><h1>SpasmWatch diary</h1><span id="status">…</span></header>
+    <p class="wearlink"><a href="/wear">Wear this phone</a> as a sensor</p>
     <main>
       <div id="urgent" aria-live="assertive"></div>
       <div id="warnings" class="warnbox hidden" role="status"></div>

@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdWebSocket
 import Logging
 import ServiceLifecycle
 import SpasmBus
@@ -61,21 +63,26 @@ enum WebServer {
 
     /// `onRunning` gets the page's address once the server listens (the real port when 0 was asked).
     static func make(desk: DiaryDesk, board: EpisodeBoard, settings: ManualSettings, home: DataHome, page: String, actions: ActionPages?,
-                     counters: CounterSet, limits: ConnectionLimits = .init(),
+                     counters: CounterSet, limits: ConnectionLimits = .init(), wear: WearRoutes? = nil,
                      logger: Logger, onRunning: @escaping @Sendable (String) -> Void = { _ in }) throws -> some Service {
         try checkSettings(settings, home: home)
         let settings = try withToken(settings, home: home)
-        let (server, scheme) = try ServingTLS.server(limits.server { counters.add($0) }, host: settings.httpHost,
-                                                     setting: "manual.httpHost", home: home, logger: logger)
         let router = Router()
         let publicHost = settings.actionLinkBase.flatMap { URL(string: $0)?.host }
-        router.add(middleware: BrowserGuard(
-            hosts: AllowedHosts(bindHost: settings.httpHost, extra: settings.allowedHosts + (publicHost.map { [$0] } ?? [])),
-            trustedOrigins: settings.actionLinkBase.map { [$0] } ?? [], token: settings.httpToken, setting: "manual.allowedHosts",
-            isCapability: { ActionPages.isCapabilityPath($0) }, count: { counters.add($0) }))
-        router.add(middleware: TokenCheck(token: settings.httpToken, secure: scheme == "https"))
+        // ServingTLS serves HTTPS exactly when the host is beyond loopback.
+        let scheme = ServingTLS.isLoopback(settings.httpHost) ? "http" : "https"
+        // The same guards in front of the page's routes and of the phone's WebSocket.
+        func guards<C: RequestContext>(_ router: Router<C>) {
+            router.add(middleware: BrowserGuard(
+                hosts: AllowedHosts(bindHost: settings.httpHost, extra: settings.allowedHosts + (publicHost.map { [$0] } ?? [])),
+                trustedOrigins: settings.actionLinkBase.map { [$0] } ?? [], token: settings.httpToken, setting: "manual.allowedHosts",
+                isCapability: { ActionPages.isCapabilityPath($0) }, count: { counters.add($0) }))
+            router.add(middleware: TokenCheck(token: settings.httpToken, secure: scheme == "https"))
+        }
+        guards(router)
         actions?.add(to: router)
         TrustPage(files: home.tlsFiles, token: settings.httpToken, publicBase: settings.actionLinkBase, scheme: scheme).add(to: router)
+        wear?.add(to: router)
 
         router.get("/") { _, _ -> Response in
             Response(status: .ok,
@@ -142,6 +149,22 @@ enum WebServer {
         }
 
         let host = settings.httpHost
+        let base: HTTPServerBuilder
+        if let wear {
+            let socketRouter = wear.webSocketRouter(trustedOrigins: settings.actionLinkBase.map { [$0] } ?? [],
+                                                    count: { counters.add($0) }, guards: { guards($0) })
+            let sockets = socketRouter.buildResponder()
+            // The cap and the first request's deadline hold before an upgrade too (ConnectionLimits).
+            base = limits.upgradingServer(count: { counters.add($0) }) { http1, responder in
+                HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: sockets,
+                                             configuration: .init(http1: http1, ws: .init(maxFrameSize: WearRoutes.maxMessageBytes)))
+            }
+        } else {
+            base = limits.server { counters.add($0) }
+        }
+        // Plain on loopback, TLS beyond it; the WebSocket upgrade rides inside the TLS channel.
+        let (server, served) = try ServingTLS.server(base, host: host, setting: "manual.httpHost", home: home, logger: logger)
+        precondition(served == scheme, "ServingTLS chose \(served), expected \(scheme)")
         return Application(
             router: router,
             server: server,

@@ -58,6 +58,11 @@ final class IngestionCore: Sendable {
         var lastClockJump: Double?
         /// Frames on another clock, consistent with each other, since the last accepted frame.
         var candidate: ClockCandidate?
+        var device: DeviceKind?
+        var battery: Double?
+        var batteryAt: Double?
+        /// The site the device sends, when a person moved it elsewhere (`placement` is theirs).
+        var sentPlacement: BodySite?
     }
 
     /// The stream a sensor seems to have moved to: where its next frame should start, when the
@@ -87,11 +92,15 @@ final class IngestionCore: Sendable {
     let link: BusLink?
     /// When set, accepted frames are counted per sensor on disk before the reply.
     let acceptedCounts: AcceptedCounts?
+    /// Names and body sites a person gave devices (rename, move); a moved device's frames
+    /// are published at the person's site.
+    let profiles: DeviceProfiles?
     /// Saves those counts for the HTTP path, on its own thread (never on the pool).
     let countsWriter: AcceptedCountsWriter?
 
     init(publisher: BusPublisher, counters: CounterSet, settings: SensorSettings, logger: Logger, person: String = "me",
-         link: BusLink? = nil, acceptedCounts: AcceptedCounts? = nil) {
+         link: BusLink? = nil, acceptedCounts: AcceptedCounts? = nil, profiles: DeviceProfiles? = nil) {
+        self.profiles = profiles
         self.link = link
         self.acceptedCounts = acceptedCounts
         self.countsWriter = acceptedCounts.map(AcceptedCountsWriter.init)
@@ -152,12 +161,17 @@ final class IngestionCore: Sendable {
         var seq: UInt64?
         do {
             // A frame that is wrong is wrong whether or not the bus is up: its own error first.
-            let frame = try FrameValidator.validate(json: json, binary: binary, maxBytes: settings.maxFrameBytes, now: now)
+            var frame = try FrameValidator.validate(json: json, binary: binary, maxBytes: settings.maxFrameBytes, now: now)
             seq = frame.producerSeq
             if let binding, !binding.sensors.contains(frame.sensorId) {
                 let may = binding.sensors.isEmpty ? "none (it is no longer allowed)" : binding.sensors.joined(separator: ", ")
                 throw FrameRejection(message: "sensor '\(frame.sensorId)' is not bound to key '\(binding.key)'; this key may send: \(may)",
                                      field: "sensorId", reason: "sensor-binding")
+            }
+            var sentPlacement: BodySite?
+            if let site = profiles?.profile(frame.sensorId)?.placement, site != frame.placement {
+                sentPlacement = frame.placement  // a person moved it: their site wins
+                frame.placement = site
             }
             if let link, let problem = link.problem() {
                 // PUB would drop it: never answer "accepted" for a frame that goes nowhere (and
@@ -166,7 +180,7 @@ final class IngestionCore: Sendable {
                 return ProducerReply(ok: false, error: "not accepted: \(problem); send this frame again in a moment (the SDK and the examples retry by themselves)",
                                      reason: ProducerReply.unavailable, seq: frame.producerSeq)
             }
-            let (header, register) = try admit(frame, producerKey: producerKey, now: now)
+            let (header, register) = try admit(frame, sentPlacement: sentPlacement, producerKey: producerKey, now: now)
             if let register {
                 let registration = SensorRegistration(sensorId: frame.sensorId, kind: frame.kind, placement: frame.placement,
                                                       sampleRate: frame.sampleRate, channels: frame.channels, via: via,
@@ -202,7 +216,8 @@ final class IngestionCore: Sendable {
     /// forward per sensor (small jitter allowed, gaps recorded, clock jumps re-anchored after
     /// 3 consistent frames), and whether the sensor is worn. Returns the bus header and, for a
     /// new or changed sensor, a registration to publish.
-    private func admit(_ frame: ValidFrame, producerKey: String, now: Double) throws(FrameRejection) -> (SensorFrame, String?) {
+    private func admit(_ frame: ValidFrame, sentPlacement: BodySite? = nil, producerKey: String,
+                       now: Double) throws(FrameRejection) -> (SensorFrame, String?) {
         let limit = settings.maxFramesPerSecondPerProducer
         let duration = Double(frame.sampleCount) / frame.sampleRate
         let period = 1 / frame.sampleRate
@@ -323,6 +338,12 @@ final class IngestionCore: Sendable {
                 sensor.producerKey = producerKey
             }
             sensor.test = frame.test
+            sensor.sentPlacement = sentPlacement
+            if let device = frame.device { sensor.device = device }
+            if let battery = frame.battery {
+                sensor.battery = battery
+                sensor.batteryAt = now
+            }
             if !sensor.worn && (wornByConfig.contains(frame.sensorId) || now - sensor.sendingSince >= settings.wornAfterSeconds) {
                 sensor.worn = true
                 logger.info("sensor is worn: it raises an alert if it falls silent", metadata: [
@@ -383,11 +404,59 @@ final class IngestionCore: Sendable {
     }
 
     private func status(_ id: String, _ s: SensorState) -> SensorStatus {
-        SensorStatus(sensorId: id, kind: s.kind, placement: s.placement, sampleRate: s.sampleRate,
-                     lastFrameTime: s.lastFrameTime, framesAccepted: s.framesAccepted,
-                     framesRejected: s.framesRejected, samplesLost: s.samplesLost, maxJitterMs: s.maxJitterMs,
-                     person: person, worn: s.worn, test: s.test, sendingSince: s.sendingSince,
-                     clockJumps: s.clockJumps, lastClockJumpSeconds: s.lastClockJump)
+        var status = SensorStatus(sensorId: id, kind: s.kind, placement: s.placement, sampleRate: s.sampleRate,
+                                  lastFrameTime: s.lastFrameTime, framesAccepted: s.framesAccepted,
+                                  framesRejected: s.framesRejected, samplesLost: s.samplesLost, maxJitterMs: s.maxJitterMs,
+                                  person: person, worn: s.worn, test: s.test, sendingSince: s.sendingSince,
+                                  clockJumps: s.clockJumps, lastClockJumpSeconds: s.lastClockJump)
+        status.device = s.device
+        status.battery = s.battery
+        status.batteryAt = s.batteryAt
+        status.name = profiles?.profile(id)?.name
+        status.sentPlacement = s.sentPlacement
+        return status
+    }
+
+    /// `rename` and `move`: saves what the person said about a known sensor. A moved
+    /// sensor's next frames are published (and registered again) at the new site.
+    func changeProfile(_ request: SensorRequest) -> SensorReply {
+        guard let id = request.sensorId, !id.isEmpty else { return SensorReply(ok: false, error: "\(request.op.rawValue) needs a sensorId") }
+        guard let profiles else { return SensorReply(ok: false, error: "this sensor ingestion keeps no device names or sites") }
+        guard state.withLock({ $0.sensors[id] != nil }) else {
+            let known = sensorStatuses().map(\.sensorId)
+            return SensorReply(ok: false, error: "no sensor '\(id)' is known; known: \(known.isEmpty ? "none" : known.prefix(20).joined(separator: ", "))")
+        }
+        do {
+            switch request.op {
+            case .rename:
+                let name = try DeviceProfiles.checkName(request.name ?? "").get()
+                _ = try profiles.update(id) { $0.name = name }
+            case .move:
+                let text = request.placement ?? ""
+                guard let site = BodySite(rawValue: text) ?? BodySite(parsing: text) else {
+                    return SensorReply(ok: false, error: "'\(text)' is not a body site; allowed: \(BodySite.allowedList)")
+                }
+                _ = try profiles.update(id) { $0.placement = site }
+                state.withLock { state in
+                    guard var sensor = state.sensors[id] else { return }
+                    if sensor.placement != site {
+                        sensor.sentPlacement = sensor.sentPlacement ?? sensor.placement
+                        sensor.placement = site
+                    }
+                    sensor.registeredAt = 0  // its next frame registers it at the new site
+                    state.sensors[id] = sensor
+                }
+            case .list, .forget:
+                return SensorReply(ok: false, error: "not a profile change")
+            }
+        } catch let error as DeviceProfileError {
+            return SensorReply(ok: false, error: error.description)
+        } catch {
+            return SensorReply(ok: false, error: "could not save the change: \(error)")
+        }
+        counters.add("sensors.\(request.op.rawValue)d")
+        logger.notice("sensor \(request.op.rawValue)d", metadata: ["sensor": "\(id)", "name": "\(request.name ?? "")", "placement": "\(request.placement ?? "")"])
+        return SensorReply(ok: true, sensors: sensorStatuses().filter { $0.sensorId == id })
     }
 
     /// Every sensor known, sorted by id (`spasmwatch sensors`, `GET /api/sensors`).
@@ -436,6 +505,8 @@ final class IngestionCore: Sendable {
             switch request.op {
             case .list:
                 reply = SensorReply(ok: true, sensors: sensorStatuses(), acceptedFrames: try? acceptedCounts?.all())
+            case .rename, .move:
+                reply = changeProfile(request)
             case .forget:
                 guard let id = request.sensorId, !id.isEmpty else {
                     reply = SensorReply(ok: false, error: "forget needs a sensorId")
@@ -450,7 +521,7 @@ final class IngestionCore: Sendable {
                 }
             }
         } catch {
-            reply = SensorReply(ok: false, error: "not a sensor request (expected {\"op\":\"list\"} or {\"op\":\"forget\",\"sensorId\":…}): \(WireCodec.describe(error))")
+            reply = SensorReply(ok: false, error: "not a sensor request (expected {\"op\":\"list\"}, or \"forget\", \"rename\" (with \"name\") or \"move\" (with \"placement\") and a \"sensorId\"): \(WireCodec.describe(error))")
         }
         return (try? WireCodec.encode(reply)) ?? Data(#"{"ok":false,"error":"could not encode the reply"}"#.utf8)
     }

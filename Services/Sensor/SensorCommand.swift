@@ -39,7 +39,8 @@ struct ServeCommand: AsyncParsableCommand {
         let acceptedCounts = try AcceptedCounts(url: AcceptedCounts.url(dataDirectory: environment.home.dataDirectory))
         let core = IngestionCore(publisher: environment.publisher, counters: environment.counters, settings: settings,
                                  logger: environment.logger, person: environment.configuration.person,
-                                 link: link, acceptedCounts: acceptedCounts)
+                                 link: link, acceptedCounts: acceptedCounts,
+                                 profiles: try DeviceProfiles(url: DeviceProfiles.url(dataDirectory: environment.home.dataDirectory)))
         let busBeats = try environment.subscribe([Topic.heartbeat(ServiceName.bus)], queueCapacity: 100)
         let watch = BusLinkWatch(link: link, subscriber: busBeats, counters: environment.counters, logger: environment.logger)
         let security = environment.address.security

@@ -106,6 +106,8 @@ public struct ManualSettings: Codable, Sendable, Equatable {
     public var httpRequestSeconds: Double = 10
     /// A keep-alive connection idle this long is closed (seconds, 1–3600).
     public var httpIdleSeconds: Double = 30
+    /// "Wear this phone" (`/wear` and its WebSocket on the diary's server). docs/devices.md.
+    public var wearThisPhone: Bool = true
     public init() {}
 }
 

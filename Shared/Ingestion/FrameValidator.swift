@@ -30,6 +30,10 @@ public struct ValidFrame: Sendable {
     public var producerSeq: UInt64?
     /// `"test": true`: a replay, a simulation, an example.
     public var test: Bool = false
+    /// `"device"`: phone, watch, strap or other; nil when the frame does not say.
+    public var device: DeviceKind?
+    /// `"battery"`: percent, 0–100; nil when the frame does not say.
+    public var battery: Double?
     /// Interleaved little-endian Float32, in g (imu) or mV (emg): what the bus carries.
     public var payload: Data
     public var sampleCount: Int { payload.count / 4 / channels }
@@ -136,6 +140,22 @@ public enum FrameValidator {
             }
             test = b
         }
+        var device: DeviceKind?
+        if let value = fields["device"], value != .null {
+            guard let text = value.stringValue, let kind = DeviceKind(rawValue: text) else {
+                throw FrameRejection(message: "device \(value.text) is not allowed; allowed: \(DeviceKind.allCases.map(\.rawValue).joined(separator: ", "))",
+                                     field: "device", reason: "field")
+            }
+            device = kind
+        }
+        var battery: Double?
+        if let value = fields["battery"], value != .null {
+            guard let percent = double(value), percent.isFinite, (0...100).contains(percent) else {
+                throw FrameRejection(message: "battery \(value.text) is not allowed: the battery in percent, a number from 0 to 100 (leave it out when the device does not know)",
+                                     field: "battery", reason: "range")
+            }
+            battery = percent
+        }
         let producer = fields["producer"]?.stringValue
         let producerSeq = fields["seq"].flatMap(integer).map { UInt64(max(0, $0)) }
 
@@ -226,7 +246,8 @@ public enum FrameValidator {
                                  field: "samples", reason: "range")
         }
         return ValidFrame(sensorId: sensorId, kind: kind, placement: placement, sampleRate: sampleRate, channels: channels,
-                          firstSampleTime: firstSampleTime, producer: producer, producerSeq: producerSeq, test: test, payload: payload)
+                          firstSampleTime: firstSampleTime, producer: producer, producerSeq: producerSeq, test: test,
+                          device: device, battery: battery, payload: payload)
     }
 
     /// `2026-12-01 08:00:00 UTC`, for messages about clocks.

@@ -57,6 +57,16 @@ public struct SensorStatus: Codable, Sendable, Equatable {
     /// stream was re-anchored on the new clock; the last jump in seconds (+ ahead, − back).
     public var clockJumps: Int64?
     public var lastClockJumpSeconds: Double?
+    /// What the device is (phone, watch, strap, other), from its frames' `device`.
+    public var device: DeviceKind?
+    /// Its battery in percent, from its last frame that said (`battery`), and when that was.
+    public var battery: Double?
+    public var batteryAt: Double?
+    /// The name a person gave it (`spasmwatch sensors rename`).
+    public var name: String?
+    /// The body site the device itself sends, when a person moved it elsewhere
+    /// (`spasmwatch sensors move`; `placement` is then the person's choice).
+    public var sentPlacement: BodySite?
 
     /// The most sensors one heartbeat lists (worn ones first), so a heartbeat stays small.
     public static let heartbeatLimit = 64

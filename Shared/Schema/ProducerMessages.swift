@@ -27,10 +27,17 @@ public struct ProducerFrame: Codable, Sendable, Equatable {
     /// `true` marks a test sensor (replays, simulations, examples): it never raises a
     /// sensor-silent alert, and its episodes and alerts say "(test sensor)".
     public var test: Bool?
+    /// What the device is: "phone", "watch", "strap" or "other" (optional; `spasmwatch sensors` shows it).
+    public var device: String?
+    /// The device's battery in percent, 0–100, where it reports one (optional).
+    public var battery: Double?
 
     public init(v: Int = SchemaVersion.current, sensorId: String, kind: String, placement: String, sampleRate: Double,
                 channels: Int? = nil, unit: String, firstSampleTime: Double? = nil, sampleCount: Int? = nil,
-                producer: String? = nil, seq: UInt64? = nil, samples: [Double]? = nil, test: Bool? = nil) {
+                producer: String? = nil, seq: UInt64? = nil, samples: [Double]? = nil, test: Bool? = nil,
+                device: String? = nil, battery: Double? = nil) {
+        self.device = device
+        self.battery = battery
         self.v = v
         self.sensorId = sensorId
         self.kind = kind

@@ -5,6 +5,11 @@ public enum SensorSignal: String, Codable, Sendable, CaseIterable {
     case imu, emg
 }
 
+/// What kind of device a sensor is, as a person would say it (`"device"` in a frame).
+public enum DeviceKind: String, Codable, Sendable, CaseIterable {
+    case phone, watch, strap, other
+}
+
 /// Units a producer may send; ingestion converts to g and mV before publishing.
 public enum SampleUnit: String, Codable, Sendable, CaseIterable {
     case g
@@ -105,15 +110,24 @@ public enum SamplePacking {
 }
 
 /// A request to sensor ingestion on its local endpoint (`Endpoints.sensorRequests`, REQ/REP,
-/// JSON): `{"op":"list"}` or `{"op":"forget","sensorId":"curl-calf"}`. `spasmwatch sensors` sends them.
+/// JSON): `{"op":"list"}`, `{"op":"forget","sensorId":"curl-calf"}`,
+/// `{"op":"rename","sensorId":"phone-3f2a","name":"My phone"}` or
+/// `{"op":"move","sensorId":"phone-3f2a","placement":"left-forearm"}`. `spasmwatch sensors`
+/// and the diary page's device list send them.
 public struct SensorRequest: Codable, Sendable, Equatable {
-    public enum Op: String, Codable, Sendable { case list, forget }
+    public enum Op: String, Codable, Sendable { case list, forget, rename, move }
     public var op: Op
     public var sensorId: String?
+    /// `rename`: the name a person gives the device (1–40 characters; empty clears it).
+    public var name: String?
+    /// `move`: the body site it is worn at from now on (it wins over the site the device sends).
+    public var placement: String?
 
-    public init(op: Op, sensorId: String? = nil) {
+    public init(op: Op, sensorId: String? = nil, name: String? = nil, placement: String? = nil) {
         self.op = op
         self.sensorId = sensorId
+        self.name = name
+        self.placement = placement
     }
 }
 

@@ -68,14 +68,15 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
-    let gate: ConnectionGate
+    /// nil: another handler counts the connection (`FirstRequestGuard`, for an upgrading server).
+    let gate: ConnectionGate?
     let deadline: TimeAmount
     let count: @Sendable (String) -> Void
     private var started = false
     private var counted = false
     private var timer: Scheduled<Void>?
 
-    init(gate: ConnectionGate, deadline: TimeAmount, count: @escaping @Sendable (String) -> Void) {
+    init(gate: ConnectionGate?, deadline: TimeAmount, count: @escaping @Sendable (String) -> Void) {
         self.gate = gate
         self.deadline = deadline
         self.count = count
@@ -111,12 +112,14 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     private func start(_ context: ChannelHandlerContext) {
         guard !started else { return }
         started = true
-        guard gate.enter() else {
-            count("http.refused.connections")
-            context.close(promise: nil)
-            return
+        if let gate {
+            guard gate.enter() else {
+                count("http.refused.connections")
+                context.close(promise: nil)
+                return
+            }
+            counted = true
         }
-        counted = true
         arm(context)
     }
 
@@ -135,7 +138,7 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     private func finish() {
         cancel()
-        if counted { gate.leave() }
+        if counted { gate?.leave() }
         counted = false
     }
 }

@@ -74,7 +74,7 @@ struct HTTPSProcessTests {
         defer { try? FileManager.default.removeItem(at: home) }
         let port = SecondHost.freePort(on: host.hostAddress)
         let token = "page-\(UUID().uuidString.prefix(8))"
-        try #"{"manual": {"httpHost": "\#(host.hostAddress)", "httpPort": \#(port), "httpToken": "\#(token)"}}"#
+        try #"{"manual": {"httpHost": "\#(host.hostAddress)", "httpPort": \#(port), "httpToken": "\#(token)", "wearThisPhone": true}}"#
             .write(to: home.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
         let bus = try ChildProcess("spasmwatch-bus", home: home)
         #expect(await bus.waitForOutput("bus running"))
@@ -107,6 +107,14 @@ struct HTTPSProcessTests {
         #expect(trust.body.contains("<svg") && trust.body.contains("<path"), "a QR code")
         let tokenless = try HTTPSTest.curl(["\(base)/trust"], ca: ca, namespace: host.namespace)
         #expect(tokenless.status == 401 && !tokenless.body.contains("<svg"), "no token, no QR code: \(tokenless)")
+
+        // The phone's WebSocket rides inside the same TLS: the page's origin with its cookie is upgraded.
+        let upgrade = try HTTPSTest.curl(["--http1.1", "--max-time", "3", "-H", "Cookie: spasmwatch_token=\(token)", "-H", "Origin: \(base)",
+                                          "-H", "Connection: Upgrade", "-H", "Upgrade: websocket", "-H", "Sec-WebSocket-Version: 13",
+                                          "-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "\(base)/wear/socket"],
+                                         ca: ca, namespace: host.namespace)
+        // (curl then waits on the open socket until --max-time: the switch shows in its headers.)
+        #expect(upgrade.headers["sec-websocket-accept"] == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", "wss:// inside the page's TLS: \(upgrade)")
 
         // The CA certificate, DER for phones, PEM for computers, the same certificate.
         let der = home.appendingPathComponent("ca.der")

@@ -85,7 +85,11 @@ struct HomeSecurityProcessTests {
         let jsonl = logs.appendingPathComponent("notifications.jsonl")
         #expect(await Self.until(60) { fm.fileExists(atPath: jsonl.path) }, "notify test: \(test.stdout) \(test.stderr)")
         let backups = home.appendingPathComponent("data/backups")
-        #expect(await Self.until { !((try? fm.contentsOfDirectory(atPath: backups.path)) ?? []).filter { $0.hasPrefix("daily-") }.isEmpty })
+        // A finished backup: while it is written it is a `.partial` file that is then renamed.
+        #expect(await Self.until {
+            let names = (try? fm.contentsOfDirectory(atPath: backups.path)) ?? []
+            return names.contains { $0.hasPrefix("daily-") } && !names.contains { $0.hasSuffix(".partial") }
+        })
 
         let allLogs = services.map(log).joined()
         #expect(allLogs.contains("files and folders to owner-only"), "no service said it tightened the older home")

@@ -99,7 +99,7 @@ struct SensorSilenceProcessTests {
         // `spasmwatch sensors` lists them; `forget` removes one.
         let list = try ChildProcess("spasmwatch", ["sensors"], home: home)
         #expect(await list.wait(timeout: 20) == 0, "\(list.stderr)")
-        #expect(list.stdout.contains("SENSOR"))
+        #expect(list.stdout.hasPrefix("DEVICE"))
         let demoLine = list.stdout.split(separator: "\n").first { $0.hasPrefix("demo-x") }.map(String.init) ?? ""
         #expect(demoLine.contains(" test "), "\(demoLine)")
         let floodLine = list.stdout.split(separator: "\n").first { $0.hasPrefix("flood-00") }.map(String.init) ?? ""

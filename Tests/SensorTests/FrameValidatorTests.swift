@@ -51,6 +51,23 @@ struct FrameValidatorTests {
         #expect(rejection(frame { $0["channels"] = 2 })?.message == "channels 2 is not allowed for imu: must be 3")
     }
 
+    /// The optional `device` and `battery` fields (the device list), in the validator's shared home.
+    @Test func deviceKindAndBattery() throws {
+        let plain = try FrameValidator.validate(json: Data(Self.imuJSON.utf8), binary: nil, maxBytes: 100_000)
+        #expect(plain.device == nil && plain.battery == nil)
+        let phone = try FrameValidator.validate(json: frame { $0["device"] = "phone"; $0["battery"] = 57.5 }, binary: nil, maxBytes: 100_000)
+        #expect(phone.device == .phone)
+        #expect(phone.battery == 57.5)
+        let device = rejection(frame { $0["device"] = "tablet" })
+        #expect(device?.field == "device")
+        #expect(device?.message.hasSuffix("is not allowed; allowed: phone, watch, strap, other") == true, "\(device?.message ?? "")")
+        let battery = rejection(frame { $0["battery"] = 140 })
+        #expect(battery?.field == "battery")
+        #expect(battery?.reason == "range")
+        #expect(battery?.message.hasPrefix("battery 140 is not allowed: the battery in percent, a number from 0 to 100") == true,
+                "\(battery?.message ?? "")")
+    }
+
     @Test func ratesPerKind() {
         #expect(rejection(frame { $0["sampleRate"] = 400 })?.message == "sampleRate 400 is outside 25–200 Hz for imu")
         let emg = frame { $0["kind"] = "emg"; $0["unit"] = "mV"; $0["sampleRate"] = 5000; $0["samples"] = [0.1] }

@@ -17,9 +17,11 @@ public enum TestSupport {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    /// `../shared` beside the repository, when present (CI and developers have it).
+    /// `../shared` beside the repository, when present (CI and developers have it), or
+    /// `$SPASMWATCH_SHARED` (for a worktree elsewhere).
     public static var sharedDirectory: URL? {
-        let dir = repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared")
+        let dir = ProcessInfo.processInfo.environment["SPASMWATCH_SHARED"].map { URL(fileURLWithPath: $0) }
+            ?? repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared")
         return FileManager.default.fileExists(atPath: dir.appendingPathComponent("eval/dev/manifest.json").path) ? dir : nil
     }
 
