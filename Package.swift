@@ -138,6 +138,8 @@ let package = Package(
                     path: "Tests/SensorTests"),
         .testTarget(name: "DetectServiceTests", dependencies: ["spasmwatch-detect", "SpasmSchema", "SpasmTestSupport"],
                     path: "Tests/DetectServiceTests"),
+        .testTarget(name: "TLSTests", dependencies: ["SpasmTLS", "SpasmSync", .product(name: "X509", package: "swift-certificates"),
+                                                   .product(name: "Logging", package: "swift-log")], path: "Tests/TLSTests"),
         .testTarget(name: "DetectionTests", dependencies: ["SpasmDetection"], path: "Tests/DetectionTests"),
         .testTarget(name: "SimulationTests", dependencies: ["SpasmSimulation"], path: "Tests/SimulationTests"),
         .testTarget(name: "DiaryTests", dependencies: ["SpasmDiary", "SpasmSchema", "SpasmConfig", "SpasmReliability"], path: "Tests/DiaryTests"),

@@ -40,7 +40,8 @@ public struct TLSSetupError: Error, CustomStringConvertible {
 public enum HomeCertificates {
     public static let maxServerDays = 398
     public static let defaultServerDays = 397
-    /// A server certificate this close to its end is issued again when a service starts.
+    /// A server certificate this close to its end is issued again (at a server's start, or at
+    /// the first TLS hello after it came this close: `LiveServerCertificate`).
     public static let renewWithinDays = 30
     public static let caDays = 3650
 

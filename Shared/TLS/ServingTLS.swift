@@ -8,7 +8,8 @@ import SpasmConfig
 /// How both HTTP servers (the diary page and sensor HTTP) choose between plain HTTP and
 /// HTTPS: plain HTTP only on loopback; bound anywhere else they serve TLS with the home's
 /// server certificate (`spasmwatch tls init`), renewed first when it ends within
-/// `HomeCertificates.renewWithinDays`, and refuse to start without one.
+/// `HomeCertificates.renewWithinDays` — at start and while running (`LiveServerCertificate`)
+/// — and refuse to start without one.
 public enum ServingTLS {
     /// True for addresses only this machine can reach.
     public static func isLoopback(_ host: String) -> Bool { Endpoints.isLoopback(host) }
@@ -29,21 +30,20 @@ public enum ServingTLS {
 
     /// `base` as is on loopback; wrapped in TLS beyond it. The second value is the scheme.
     public static func server(_ base: HTTPServerBuilder, host: String, setting: String, home: DataHome,
-                              logger: Logger, now: Date = Date()) throws -> (server: HTTPServerBuilder, scheme: String) {
+                              logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }) throws -> (server: HTTPServerBuilder, scheme: String) {
         if isLoopback(host) { return (base, "http") }
         try check(host: host, setting: setting, home: home)
-        let loaded: (certificatePEM: String, keyPEM: String, renewed: String?)
+        let live: LiveServerCertificate
         do {
-            loaded = try HomeCertificates.loadServing(files: home.tlsFiles, now: now)
+            live = try LiveServerCertificate(files: home.tlsFiles, logger: logger, clock: clock)
         } catch let error as TLSSetupError {
             throw error
         } catch {
             throw TLSSetupError("cannot read the HTTPS certificate in \(home.tlsFiles.directory.path) (\(error)): run `spasmwatch tls init` again")
         }
-        if let renewed = loaded.renewed { logger.notice("\(renewed)") }
-        let chain = try NIOSSLCertificate.fromPEMBytes(Array(loaded.certificatePEM.utf8)).map { NIOSSLCertificateSource.certificate($0) }
-        let key = try NIOSSLPrivateKey(bytes: Array(loaded.keyPEM.utf8), format: .pem)
-        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+        let first = live.current()
+        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: first.chain, privateKey: first.key)
+        configuration.sslContextCallback = live.contextCallback  // each hello: the current certificate, renewed while running
         configuration.minimumTLSVersion = .tlsv12
         return (try .tls(base, tlsConfiguration: configuration), "https")
     }
