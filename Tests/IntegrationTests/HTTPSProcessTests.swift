@@ -105,6 +105,12 @@ struct HTTPSProcessTests {
         #expect(trust.status == 200, "\(trust)")
         #expect(trust.body.contains("Certificate Trust Settings"))
         #expect(trust.body.contains("<svg") && trust.body.contains("<path"), "a QR code")
+        // The QR code, read back as a camera would: this page's own address with its token.
+        let scanned = try HTTPSTest.decodeQR(inHTML: trust.body)
+        let link = URLComponents(string: scanned)
+        // (the hub's public address, manual.publicURL: its .local name, the same port)
+        #expect(link?.scheme == "https" && link?.port == port && link?.path == "/trust"
+                && link?.queryItems?.first { $0.name == "token" }?.value == token, "the QR code says \(scanned)")
         let tokenless = try HTTPSTest.curl(["\(base)/trust"], ca: ca, namespace: host.namespace)
         #expect(tokenless.status == 401 && !tokenless.body.contains("<svg"), "no token, no QR code: \(tokenless)")
 

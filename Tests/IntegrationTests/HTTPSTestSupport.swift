@@ -59,6 +59,34 @@ enum HTTPSTest {
     }
 
     /// `openssl x509 -noout ARGS -in FILE` (openssl verifies in tests only; the project never runs it).
+    /// The text of the first QR code drawn in `html` (QRCode.svg's unit squares), read back by
+    /// zbar's `zbarimg` from a bitmap of it (8 pixels a module), as a phone's camera would.
+    static func decodeQR(inHTML html: String) throws -> String {
+        guard let svgStart = html.range(of: "<svg"), let viewBox = html.range(of: #"viewBox="0 0 "#, range: svgStart.upperBound..<html.endIndex),
+              let d = html.range(of: #" d=""#, range: svgStart.upperBound..<html.endIndex) else { throw TestFailure("no QR code in the page") }
+        let side = Int(html[viewBox.upperBound...].prefix { $0.isNumber }) ?? 0
+        let path = html[d.upperBound...].prefix { $0 != "\"" }
+        let scale = 8, pixels = side * scale
+        var bitmap = [UInt8](repeating: 255, count: pixels * pixels)
+        for square in path.split(separator: "M") {
+            let numbers = square.prefix { $0 != "h" }.split(separator: " ").compactMap { Int($0) }
+            guard numbers.count == 2 else { continue }
+            for y in numbers[1] * scale..<(numbers[1] + 1) * scale {
+                for x in numbers[0] * scale..<(numbers[0] + 1) * scale { bitmap[y * pixels + x] = 0 }
+            }
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sw-qr-\(UUID().uuidString).pgm")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try (Data("P5\n\(pixels) \(pixels)\n255\n".utf8) + Data(bitmap)).write(to: file)
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/zbarimg") else {
+            throw TestFailure("zbarimg is missing: apt-get install zbar-tools (deploy/stack test installs it)")
+        }
+        let (code, output) = try run(["/usr/bin/zbarimg", "--raw", "-q", file.path])
+        guard code == 0 else { throw TestFailure("zbarimg read no QR code (\(code)): \(output)") }
+        // Its first line; zbar may add D-Bus complaints after it.
+        return String(output.split(separator: "\n").first ?? "").trimmingCharacters(in: .whitespaces)
+    }
+
     static func x509(_ file: URL, _ arguments: [String]) throws -> String {
         let (code, output) = try run(["/usr/bin/openssl", "x509", "-noout", "-in", file.path] + arguments)
         guard code == 0 else { throw TestFailure("openssl x509 \(arguments): \(output)") }
