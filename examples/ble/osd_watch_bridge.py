@@ -139,7 +139,7 @@ class Batcher:
         if self.next_time is None:
             self.next_time = arrival - len(samples) * self.period
         # When the last of these samples arrived, against when the clock says it was taken.
-        self.block_min = min(self.block_min, arrival - (self.next_time + (len(samples) - self.to_drop) * self.period))
+        self.block_min = min(self.block_min, arrival - (self.next_time + max(0, len(samples) - self.to_drop) * self.period))
         for sample in samples:
             if self.to_drop:
                 self.to_drop -= 1
