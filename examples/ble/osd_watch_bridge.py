@@ -489,6 +489,14 @@ class WatchSession:
             self._send(self.batcher.drain())
 
 
+def describe(error):
+    """A connection error, with what to check when it is the Bluetooth service itself."""
+    text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    if isinstance(error, (FileNotFoundError, ConnectionRefusedError)) or "org.bluez" in str(error):
+        text += " (is Bluetooth on? sudo systemctl start bluetooth; bluetoothctl power on)"
+    return text
+
+
 async def run_bridge(connect, session_factory, backoff=None, sleep=asyncio.sleep, log=print, attempts=None):
     """Connect, run a session, and when it ends connect again after a backoff delay.
     Returns 2 when the watch sends a format SpasmWatch cannot use (no retry helps)."""
@@ -513,9 +521,11 @@ async def run_bridge(connect, session_factory, backoff=None, sleep=asyncio.sleep
         except asyncio.CancelledError:
             raise
         except Exception as error:
-            log(f"connection failed: {error}")
+            log(f"connection failed: {describe(error)}")
         if session.samples:
             backoff.reset()
+        if attempts is not None and tries >= attempts:
+            break
         delay = backoff.next()
         log(f"connecting again in {delay} s")
         await sleep(delay)

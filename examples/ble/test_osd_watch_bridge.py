@@ -336,7 +336,7 @@ class ReconnectTests(unittest.TestCase):
 
         async def connect():
             attempts.append(len(attempts))
-            if len(attempts) in (1, 2, 3, 5):
+            if len(attempts) in (1, 2, 3, 5, 7):
                 raise OSError("watch not found")
             watch = fake_watch.FakeWatchClient()
             watches.append(watch)
@@ -350,12 +350,13 @@ class ReconnectTests(unittest.TestCase):
             return bridge.WatchSession(bridge.Batcher(), bridge.AlarmState("w", watch_alerts=False),
                                        lambda t, n, b: {}, lambda h, s: None, status_interval=0.01, log=logs.append)
 
-        result = run(bridge.run_bridge(connect, session, sleep=sleep, log=logs.append, attempts=6))
+        result = run(bridge.run_bridge(connect, session, sleep=sleep, log=logs.append, attempts=7))
         self.assertEqual(result, 0)
-        # fail, fail, fail, streamed (reset), fail, streamed (reset)
+        # fail, fail, fail, streamed (reset), fail, streamed (reset), fail (the last: no wait after it)
         self.assertEqual(sleeps, [1, 2, 4, 1, 2, 1])
         self.assertEqual(len(watches), 2)
-        self.assertTrue(any("connection failed: watch not found" in line for line in logs))
+        self.assertTrue(any("connection failed: OSError: watch not found" in line for line in logs))
+        self.assertIn("sudo systemctl start bluetooth", bridge.describe(FileNotFoundError(2, "No such file or directory")))
 
     def test_a_refused_format_stops_the_bridge(self):
         async def connect():
