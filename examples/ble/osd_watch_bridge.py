@@ -209,7 +209,7 @@ class AlarmState:
         self.detector_timeout, self.hub_timeout = detector_timeout, hub_timeout
         self.watch_alerts, self.test = watch_alerts, test
         self.active = {}  # alertId -> (status, until)
-        self.seen = set()
+        self.seen = collections.OrderedDict()  # alert ids already taken, the newest 1000
         self.detector_heard = None
         self.last_accepted = None
 
@@ -244,7 +244,9 @@ class AlarmState:
             alert_id = body.get("alertId")
             if alert_id in self.seen:
                 return  # reliable senders re-send an alert until storage has it
-            self.seen.add(alert_id)
+            self.seen[alert_id] = True
+            if len(self.seen) > 1000:
+                self.seen.popitem(last=False)
             status = self.status_for(body)
             at = body.get("at", now)
             if status is not None and now - at < self.hold:
@@ -414,9 +416,12 @@ def find_profile(client):
 class WatchSession:
     """Runs one connection: reads the format and battery, streams samples, writes the status."""
 
-    def __init__(self, batcher, alarm, make_header, submit, status_interval=5.0, clock=time.time, log=print):
+    def __init__(self, batcher, alarm, make_header, submit, status_interval=5.0, clock=time.time, log=print,
+                 data_timeout=30.0):
         self.batcher, self.alarm, self.make_header, self.submit = batcher, alarm, make_header, submit
         self.status_interval, self.clock, self.log = status_interval, clock, log
+        self.data_timeout = data_timeout
+        self.last_data = None
         self.battery = None
         self.samples = 0
         self.bad_notifications = 0
@@ -469,8 +474,10 @@ class WatchSession:
                     self.log(f"skipped a notification: {error}")
                 return
             self.samples += len(samples)
-            self._send(self.batcher.add(samples, self.clock()))
+            self.last_data = self.clock()
+            self._send(self.batcher.add(samples, self.last_data))
 
+        self.last_data = self.clock()  # from here, the watch has data_timeout seconds to send
         await client.start_notify(profile.data, on_data)
         self.log(f"streaming from the watch ({profile.name}, format 3, battery "
                  f"{'-' if self.battery is None else str(self.battery) + '%'})")
@@ -481,6 +488,10 @@ class WatchSession:
                     break
                 except asyncio.TimeoutError:
                     pass
+                if self.clock() - self.last_data > self.data_timeout:
+                    # Connected but silent (the watch app stopped): a new connection subscribes again.
+                    self.log(f"no data from the watch for {self.data_timeout:.0f} s; connecting again")
+                    break
                 if status_char is not None:
                     status = self.alarm.status(self.clock())
                     await client.write_gatt_char(status_char, bytes([status]), response=True)

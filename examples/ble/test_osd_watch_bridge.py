@@ -323,6 +323,24 @@ class SessionTests(unittest.TestCase):
         self.assertTrue(any("no status characteristic" in line for line in logs))
 
 
+    def test_a_connected_but_silent_watch_is_left_to_connect_again(self):
+        async def scenario():
+            session, submitted, alarm, clock, logs = self.make()
+            watch = fake_watch.FakeWatchClient()
+            task = asyncio.create_task(session.run(watch, watch.disconnected))
+            await asyncio.sleep(0.01)
+            watch.send(FORMAT_3_BANGLE * 2)
+            clock.t += 29.0
+            await asyncio.sleep(0.2)
+            self.assertFalse(task.done(), "29 s without data is not yet silent")
+            clock.t += 2.0
+            await asyncio.wait_for(task, 5)
+            return logs
+
+        logs = run(scenario())
+        self.assertIn("no data from the watch for 30 s; connecting again", logs)
+
+
 class ReconnectTests(unittest.TestCase):
     def test_backoff_doubles_to_16_s_and_stays(self):
         backoff = bridge.Backoff()
