@@ -53,7 +53,7 @@ struct OSDWatchBridgeProcessTests {
         #expect(await sensor.waitForOutput("bus connected"))
 
         let watch = try ChildProcess("/usr/bin/env", [
-            "python3", Self.folder.appendingPathComponent("fake_watch.py").path, "--seconds", "90", "--battery", "87", "--",
+            "python3", Self.folder.appendingPathComponent("fake_watch.py").path, "--seconds", "20", "--sessions", "2", "--battery", "87", "--",
             "--producer-key", keyFiles[0], "--consumer-key", keyFiles[1], "--host", "127.0.0.1",
             "--placement", "left-wrist", "--status-seconds", "1"], home: home)
         defer { watch.signal(SIGKILL) }
@@ -91,8 +91,20 @@ struct OSDWatchBridgeProcessTests {
         }
         #expect(watch.stdout.contains("status 3 FALL"), "statuses: \(watch.stdout); bridge: \(watch.stderr)")
         await publisher.closeAsync()
-        await watch.stop()
-        #expect(!watch.stderr.contains("refused ("), "no frame refused: \(watch.stderr)")
+
+        // The link drops after 20 s: the bridge connects again after 1 s and streams on, on a
+        // clock ingestion takes without a refusal; then the second link drops and it exits.
+        #expect(await watch.wait(timeout: 90) == 0, "bridge: \(watch.stderr)")
+        #expect(watch.stderr.components(separatedBy: "streaming from the watch").count == 3, "\(watch.stderr)")
+        #expect(watch.stderr.contains("the watch disconnected\nosd_watch_bridge: connecting again in 1 s"), "\(watch.stderr)")
+        #expect(watch.stderr.contains(" 0 refused, 0 dropped"), "no frame refused: \(watch.stderr)")
+        let list = try ChildProcess("spasmwatch", ["sensors", "--json"], home: home)
+        #expect(await list.wait(timeout: 20) == 0)
+        let after = ((try? JSONSerialization.jsonObject(with: Data(list.stdout.utf8))) as? [[String: Any]] ?? [])
+            .first { $0["sensorId"] as? String == "watch-l" }
+        // 2 × 20 s at 25 Hz in frames of 6: about 166 frames, all of them taken.
+        #expect((after?["framesAccepted"] as? Int ?? 0) >= 160, "\(String(describing: after))")
+        #expect(after?["framesRejected"] as? Int == 0, "\(String(describing: after))")
         context.terminate()
     }
 }

@@ -3,6 +3,7 @@
 
     python3 examples/ble/fake_watch.py --seconds 30 -- --sensor-id osd-test --test
     python3 examples/ble/fake_watch.py --format 1 --             # see the refusal of format 1
+    python3 examples/ble/fake_watch.py --sessions 2 -- --test    # the link drops once: the bridge reconnects
 
 `FakeWatchClient` answers the part of bleak's BleakClient the bridge uses (services,
 read_gatt_char, write_gatt_char, start_notify, disconnect, is_connected). Run as a script it
@@ -119,6 +120,7 @@ def main():
     p.add_argument("--profile", choices=("osd", "infinitime"), default="osd")
     p.add_argument("--format", type=int, default=3)
     p.add_argument("--battery", type=int, default=87)
+    p.add_argument("--sessions", type=int, default=1, help="connections, each streaming --seconds, then the link drops")
     args = p.parse_args(argv)
 
     async def connect():
@@ -127,7 +129,7 @@ def main():
         asyncio.get_running_loop().create_task(stream(client, args.seconds))
         return client, client.disconnected
 
-    return bridge.main(rest, connect=connect, attempts=1)
+    return bridge.main(rest, connect=connect, attempts=args.sessions)
 
 
 if __name__ == "__main__":

@@ -123,7 +123,9 @@ class Batcher:
         self.restart()
 
     def restart(self):
-        """A new connection: the next notification anchors the clock again."""
+        """A new connection: the next notification anchors the clock again (never before the
+        end of what was already sent, which ingestion would take for a clock going back)."""
+        self.floor = getattr(self, "next_time", None)
         self.next_time = None
         self.pending, self.pending_time = [], None
         self.baseline = None
@@ -138,6 +140,8 @@ class Batcher:
             return frames
         if self.next_time is None:
             self.next_time = arrival - len(samples) * self.period
+            if self.floor is not None:
+                self.next_time = max(self.next_time, self.floor)
         # When the last of these samples arrived, against when the clock says it was taken.
         self.block_min = min(self.block_min, arrival - (self.next_time + max(0, len(samples) - self.to_drop) * self.period))
         for sample in samples:

@@ -151,6 +151,14 @@ class BatchingTests(unittest.TestCase):
         frames = batcher.add([(0.0, 0.0, 1.0)] * 6, 1_764_000_100.0)
         self.assertAlmostEqual(frames[0][0], 1_764_000_100.0 - 6 / 25.0)
 
+    def test_a_quick_reconnection_never_goes_back_in_time(self):
+        batcher = bridge.Batcher()
+        frames = self.feed(batcher, notifications(2)) + batcher.drain()
+        end = frames[-1][0] + len(frames[-1][1]) / 25.0
+        batcher.restart()
+        again = batcher.add([(0.0, 0.0, 1.0)] * 6, end - 0.1)  # its first notification came early
+        self.assertAlmostEqual(again[0][0], end)
+
 
 def envelope(kind, severity, alert_id="a1", person="me", at=1000.0, test=None, **extra):
     body = {"alertId": alert_id, "kind": kind, "severity": severity, "at": at, **extra}
