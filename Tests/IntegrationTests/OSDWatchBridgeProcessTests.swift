@@ -9,7 +9,7 @@ import ZeroMQ
 /// The OpenSeizureDetector watch bridge (examples/ble, issue 15 point 1). The radio cannot be
 /// tested here: its Python unit tests use a fake BleakClient, and the process test runs the
 /// bridge with that fake watch (`fake_watch.py`) against the real bus and sensor ingestion on
-/// tcp with CURVE, with keys made by `spasmwatch keys new`, as from a Raspberry Pi.
+/// tcp with CURVE, with keys made by `spasmwatch keys new`, as from a Raspberry Pi, and storage.
 @Suite("OSD watch bridge", .serialized)
 struct OSDWatchBridgeProcessTests {
     static let folder = TestSupport.repositoryRoot.appendingPathComponent("examples/ble")
@@ -25,7 +25,7 @@ struct OSDWatchBridgeProcessTests {
     }
 
     @Test(.enabled(if: PythonProducer.available, "python3 with pyzmq is not installed (deploy/stack test installs it)"))
-    func fakeWatchOverTcpReachesIngestionAndLearnsOfAFall() async throws {
+    func fakeWatchOverTcpIsStoredLearnsOfAFallAndReconnects() async throws {
         let home = try TestSupport.temporaryHome("osd-tcp")
         defer { try? FileManager.default.removeItem(at: home) }
         let context = ZMQContext()
@@ -51,6 +51,9 @@ struct OSDWatchBridgeProcessTests {
         let sensor = try ChildProcess("spasmwatch-sensor", home: home)
         defer { sensor.signal(SIGKILL) }
         #expect(await sensor.waitForOutput("bus connected"))
+        let store = try ChildProcess("spasmwatch-store", home: home)
+        defer { store.signal(SIGKILL) }
+        #expect(await store.waitForOutput("started"))
 
         let watch = try ChildProcess("/usr/bin/env", [
             "python3", Self.folder.appendingPathComponent("fake_watch.py").path, "--seconds", "20", "--sessions", "2", "--battery", "87", "--",
@@ -105,6 +108,12 @@ struct OSDWatchBridgeProcessTests {
         // 2 × 20 s at 25 Hz in frames of 6: about 166 frames, all of them taken.
         #expect((after?["framesAccepted"] as? Int ?? 0) >= 160, "\(String(describing: after))")
         #expect(after?["framesRejected"] as? Int == 0, "\(String(describing: after))")
+        // ... and stored, every one.
+        let accepted = Int64(after?["framesAccepted"] as? Int ?? -1)
+        let loss = LossAccountingProcessTests()
+        let allStored = try await loss.waitUntil(30) { try await loss.storedFrames(home, sensor: "watch-l") == accepted }
+        let stored = try await loss.storedFrames(home, sensor: "watch-l")
+        #expect(allStored, "stored \(String(describing: stored)) of \(accepted)")
         context.terminate()
     }
 }
