@@ -128,7 +128,7 @@ class Batcher:
         self.floor = getattr(self, "next_time", None)
         self.next_time = None
         self.pending, self.pending_time = [], None
-        self.baseline = None
+        self.baseline = self.previous_late = None
         self.block_min, self.block_count = float("inf"), 0
         self.to_drop = 0
         self.last = None
@@ -171,22 +171,39 @@ class Batcher:
             self.pending = []
 
     def _correct(self, frames):
-        late = self.block_min if self.baseline is None else self.block_min - self.baseline
+        """Once a second: how late this second's earliest arrival was, against the first second's.
+        Only what two seconds in a row agree on is acted on: notifications held up and then
+        delivered together (a busy machine, a congested radio) make one second late, not two."""
         if self.baseline is None:
             self.baseline = self.block_min
-        elif late > self.gap_seconds:
+        else:
+            late = self.block_min - self.baseline
+            previous, self.previous_late = self.previous_late, late
+            if previous is not None and late > 0 and previous > 0:
+                self._behind(min(late, previous), frames)
+            elif previous is not None and late < 0 and previous < 0:
+                self._ahead(max(late, previous))
+        self.block_min, self.block_count = float("inf"), 0
+
+    def _behind(self, late, frames):
+        if late > self.gap_seconds:
             # Notifications were lost: leave the hole, so the samples after it are at their time.
             self._flush(frames)
             self.next_time += round(late * self.rate) * self.period
             self.gaps += 1
+            self.previous_late = None
         elif late > self.period and self.last is not None:
             self._place(self.last, frames)  # the watch is a little slow: repeat one sample
             self.inserted += 1
-        elif late < -self.gap_seconds:
+            self.previous_late = None
+
+    def _ahead(self, late):
+        if late < -self.gap_seconds:
             self.to_drop += round(-late * self.rate)
+            self.previous_late = None
         elif late < -self.period:
-            self.to_drop += 1
-        self.block_min, self.block_count = float("inf"), 0
+            self.to_drop += 1  # the watch is a little fast: skip one sample
+            self.previous_late = None
 
     def drain(self):
         """The samples not yet in a frame, as a last (shorter) frame."""

@@ -143,6 +143,17 @@ class BatchingTests(unittest.TestCase):
         self.assertEqual(len(big), 1)
         self.assertAlmostEqual(big[0], 2.0, delta=0.13)
 
+    def test_notifications_held_up_then_delivered_together_are_no_gap(self):
+        batcher = bridge.Batcher()
+        items = notifications(30)
+        t0 = items[0][0]
+        # For 2 s nothing arrives (the machine was busy); then all of it at once, then on time.
+        held = [(max(arrival, t0 + 12.0) if 10.0 <= arrival - t0 < 12.0 else arrival, samples) for arrival, samples in items]
+        frames = self.feed(batcher, held) + batcher.drain()
+        self.assertContiguous(frames)
+        self.assertEqual((batcher.gaps, batcher.inserted, batcher.dropped), (0, 0, 0))
+        self.assertEqual([s[0] for _, samples in frames for s in samples], [float(i) for i in range(len(items) * 3)])
+
     def test_a_new_connection_anchors_again(self):
         batcher = bridge.Batcher()
         self.feed(batcher, notifications(2))
