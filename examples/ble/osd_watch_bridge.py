@@ -377,15 +377,22 @@ class FrameSender:
                     await self.wakeup.wait()
                     continue
                 if not await self.sock.poll(self.reply_timeout * 1000):
-                    self.log(f"no reply from {self.endpoint} in {self.reply_timeout:.0f} s; connecting again")
+                    self.log(f"no reply from {self.endpoint} in {self.reply_timeout:.0f} s; connecting again "
+                             "(is the hub up? on tcp: is the key still allowed, `spasmwatch keys list`?)")
                     self.waiting.extendleft(reversed(list(self.flight) + self.retry))
                     self.resent += len(self.flight) + len(self.retry)
                     self.flight.clear()
                     self.retry = []
                     self._open()
                     continue
-                reply = json.loads((await self.sock.recv_multipart())[-1])
+                raw = (await self.sock.recv_multipart())[-1]
                 header, parts = self.flight.popleft()
+                try:
+                    reply = json.loads(raw)
+                    if not isinstance(reply, dict):
+                        raise ValueError("not a JSON object")
+                except ValueError as error:
+                    reply = {"ok": False, "error": f"a reply that is not JSON ({error}): {raw[:80]!r}"}
                 if reply.get("seq") != header.get("seq"):
                     self.log(f"reply for frame {reply.get('seq')} where {header.get('seq')} was expected")
                 if reply.get("ok"):
@@ -686,6 +693,9 @@ def main(argv=None, connect=None, clock=time.time, attempts=None):
         tasks = [asyncio.create_task(sender.run())]
         if not args.no_alerts:
             tasks.append(asyncio.create_task(watch_alerts(bus, consumer_key, alarm, log=log, clock=clock)))
+        for task in tasks:  # should one stop, say why: the watch then shows FAULT within 20 s
+            task.add_done_callback(lambda t: t.cancelled() or t.exception() is None
+                                   or log(f"stopped: {describe(t.exception())}; the watch is told FAULT"))
         log(f"sensor {sensor_id} at {args.placement} -> {endpoint}" + ("" if args.no_alerts else f"; alerts from {bus}"))
         try:
             return await run_bridge(connect or bleak_connector(args.address), session, log=log, attempts=attempts)

@@ -420,7 +420,8 @@ except ImportError:  # deploy/stack test installs pyzmq
 class StandInIngestion:
     """A ROUTER answering like sensor ingestion: ok, or "unavailable" for the first `unavailable` frames."""
 
-    def __init__(self, endpoint, unavailable=0, drop_first=0):
+    def __init__(self, endpoint, unavailable=0, drop_first=0, garbage_first=0):
+        self.garbage_first = garbage_first
         self.context = zmq.Context()
         self.sock = self.context.socket(zmq.ROUTER)
         self.sock.bind(endpoint)
@@ -440,6 +441,10 @@ class StandInIngestion:
             if self.drop_first:
                 self.drop_first -= 1
                 continue  # never answered
+            if self.garbage_first:
+                self.garbage_first -= 1
+                self.sock.send_multipart([identity, b"<html>not json"])
+                continue
             if self.unavailable:
                 self.unavailable -= 1
                 reply = {"ok": False, "reason": "unavailable", "error": "the bus is not connected", "seq": header["seq"]}
@@ -463,13 +468,15 @@ class SenderTests(unittest.TestCase):
     def tearDown(self):
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def send(self, ingestion, frames, **kw):
+    def send(self, ingestion, frames, expect=None, **kw):
+        kw.setdefault("log", lambda m: None)
+
         async def scenario():
-            sender = bridge.FrameSender(self.endpoint, in_flight=4, log=lambda m: None, **kw)
+            sender = bridge.FrameSender(self.endpoint, in_flight=4, **kw)
             task = asyncio.create_task(sender.run())
             for seq in range(frames):
                 sender.submit({"seq": seq, "sampleCount": 6}, [0.0] * 18)
-            while sender.accepted < frames:
+            while sender.accepted < (frames if expect is None else expect):
                 await asyncio.sleep(0.01)
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
@@ -493,6 +500,13 @@ class SenderTests(unittest.TestCase):
         accepted_order = ingestion.received[6:]
         self.assertEqual(sorted(set(accepted_order)), list(range(20)))
         self.assertGreaterEqual(sender.resent, 6)
+
+    def test_a_reply_that_is_not_json_counts_as_refused_and_sending_goes_on(self):
+        ingestion = StandInIngestion(self.endpoint, garbage_first=1)
+        logs = []
+        sender = self.send(ingestion, 5, expect=4, log=logs.append)
+        self.assertEqual((sender.accepted, sender.rejected), (4, 1))
+        self.assertTrue(any("a reply that is not JSON" in line for line in logs), logs)
 
     def test_no_reply_connects_again_and_sends_again(self):
         ingestion = StandInIngestion(self.endpoint, drop_first=2)
