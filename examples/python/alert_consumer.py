@@ -13,29 +13,11 @@ are multipart: [topic][envelope JSON]; see docs/custom-alert-consumer.md.
 import argparse
 import datetime
 import json
-import os
 import sys
 
 import zmq
 
-
-def run_directory(home):
-    """<home>/run, or the folder the services recorded in <home>/run.path (a private folder
-    under /tmp when socket paths would pass 107 bytes, /run/spasmwatch under systemd)."""
-    home = os.path.abspath(home)
-    try:
-        with open(os.path.join(home, "run.path")) as f:
-            recorded = f.read().strip()
-        if recorded.startswith("/"):
-            return recorded
-    except OSError:
-        pass
-    return os.path.join(home, "run")
-
-
-def default_endpoint():
-    home = os.environ.get("SPASMWATCH_HOME") or os.path.join(os.getcwd(), ".spasmwatch")
-    return "ipc://" + os.path.join(run_directory(home), "bus-out.sock")
+from spasmwatch_client import bus_subscribe_endpoint as default_endpoint  # beside this file
 
 
 def main():

@@ -18,23 +18,13 @@ their replies are read; replies come back in order, each with the frame's "seq".
 import argparse
 import json
 import math
-import os
 import struct
 import sys
 import time
 
 import zmq
 
-
-def default_endpoint():
-    home = os.environ.get("SPASMWATCH_HOME") or os.path.join(os.getcwd(), ".spasmwatch")
-    run = os.path.join(os.path.abspath(home), "run")
-    try:  # the services record a run directory other than <home>/run here
-        with open(os.path.join(os.path.abspath(home), "run.path")) as f:
-            run = f.read().strip() or run
-    except OSError:
-        pass
-    return "ipc://" + os.path.join(run, "sensor-producers.sock")
+from spasmwatch_client import producer_endpoint as default_endpoint  # beside this file
 
 
 def main():
