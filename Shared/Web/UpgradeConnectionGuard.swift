@@ -123,6 +123,10 @@ final class FirstRequestGuard: ChannelInboundHandler, RemovableChannelHandler {
         counted = true
         timer = context.eventLoop.assumeIsolated().scheduleTask(in: deadline) { [count] in
             count("http.closed.deadline")
+            // As if the peer had stopped sending: the upgrade handler then ends its wait with
+            // `inputClosed` (which Hummingbird takes quietly) instead of logging an error for
+            // every idle connection a browser opens ahead of need; then the connection closes.
+            context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
             context.close(promise: nil)
         }
     }

@@ -200,6 +200,9 @@ struct BrowserGuardProcessTests {
         #expect(open.isEmpty, "\(open.count) of 200 half-sent requests still open after 40 s")
         let after = try await http("GET", "\(manual.base)/api/entries")
         #expect(after.status == 200)
+        // Closing them is routine (counted), not an error in the log: browsers open idle
+        // connections ahead of need all the time.
+        #expect(!manual.process.stderr.contains("Error handling upgrade result"), "\(manual.process.stderr.suffix(1500))")
         await manual.process.stop()
     }
 
