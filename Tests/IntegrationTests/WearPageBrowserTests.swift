@@ -132,6 +132,15 @@ struct WearPageBrowserTests {
         #expect(stored.allSatisfy { $0.site == .rightThigh }, "detected while worn at the right thigh: \(stored.map(\.site))")
         #expect(matched, "stored \(stored.map { ($0.kind.rawValue, $0.start - firstTime, ($0.end ?? 0) - firstTime) }) vs scan \(expected.map { ($0.kind, $0.start, $0.end) }): \(counts)")
 
+        // And `spasmwatch history` lists each of them, the way the person sees it.
+        let history = try ChildProcess("spasmwatch", ["history", "--since", "1d", "--kind", "episode"], home: home)
+        #expect(await history.wait(timeout: 20) == 0, "\(history.stderr)")
+        for episode in stored {
+            let short = String(episode.episodeId.uuidString.lowercased().prefix(8))
+            let line = history.stdout.split(separator: "\n").first { $0.contains(short) }
+            #expect(line?.contains(episode.kind.rawValue) == true, "\(episode.kind.rawValue) \(short) in: \(history.stdout)")
+        }
+
         print("wear: page \(line); scan \(expected.map { "\($0.kind)@\(String(format: "%.1f", $0.start))" }); stored \(stored.map { "\($0.kind.rawValue)@\(String(format: "%.1f", $0.start - firstTime))" })")
         for p in [manual.process, detect, sensor, store, bus] { await p.stop() }
     }
