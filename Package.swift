@@ -84,7 +84,7 @@ let package = Package(
         .executableTarget(name: "spasmwatch-bus", dependencies: ["SpasmRuntime"], path: "Services/Bus"),
         .executableTarget(
             name: "spasmwatch-sensor",
-            dependencies: ["SpasmRuntime", "SpasmIngestion", "SpasmSimulation", "SpasmProducer", "SpasmWeb", "SpasmTLS", .product(name: "Hummingbird", package: "hummingbird"),
+            dependencies: ["SpasmRuntime", "SpasmIngestion", "SpasmSimulation", "SpasmDetection", "SpasmProducer", "SpasmWeb", "SpasmTLS", .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             path: "Services/Sensor"),

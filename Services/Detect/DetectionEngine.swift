@@ -31,6 +31,9 @@ actor DetectionEngine {
     private var sensors: [String: Tracked] = [:]
     private(set) var framesProcessed: Int64 = 0
     private(set) var samplesProcessed: Int64 = 0
+    /// Times a detector restarted its filters at a gap in its sensor's stream (all sensors;
+    /// the counter `detector.restarts`). Frames that join up never add to it.
+    private(set) var detectorRestarts: Int64 = 0
     private let configuration: DetectSettings
     private let learning: SensitivityStore
     private let alerts: AlertWriter
@@ -70,8 +73,10 @@ actor DetectionEngine {
         // A new rate or kind replaces the detector: what the old one had open ends, interrupted.
         var actions: [Action] = replacing ? sensors[frame.sensorId].map { closeAll(sensorId: frame.sensorId, $0) } ?? [] : []
         tracked.test = frame.test == true
+        let gapsBefore = tracked.detector.gapCount
         let outputs = tracked.detector.process(startTime: frame.firstSampleTime - tracked.origin, samples: samples)
             .map { $0.shifted(by: tracked.origin) }
+        detectorRestarts += Int64(tracked.detector.gapCount - gapsBefore)
         framesProcessed += 1
         samplesProcessed += Int64(frame.sampleCount)
         for output in outputs {

@@ -172,6 +172,7 @@ struct EngineStatsService: Service {
             counters.set("lag.p50_ms", Int64(p50 * 1000))
             counters.set("lag.p99_ms", Int64(p99 * 1000))
             counters.set("sensors", Int64(sensors))
+            counters.set("detector.restarts", await engine.detectorRestarts)
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
         }
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SpasmBus
 import SpasmConfig
+import SpasmDetection
 import SpasmProducer
 import SpasmRuntime
 import SpasmIngestion
@@ -112,39 +113,19 @@ struct Recording {
         var samples: [Float]
     }
 
+    /// Reads the file as `spasmwatch-detect scan` does (SpasmDetection's reader, the same
+    /// nominal rate), on the same steady clock: a phone's jittered times are resampled and
+    /// only a pause longer than 0.5 s stays a gap, so live and offline see the same samples.
     static func load(_ url: URL) throws -> Recording {
-        let text = try String(contentsOf: url, encoding: .utf8)
-        var lines = text.split(whereSeparator: \.isNewline).makeIterator()
-        guard let header = lines.next()?.lowercased().split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) else {
-            throw ValidationError("\(url.path) is empty")
+        let parsed: SpasmDetection.Recording
+        do {
+            parsed = try SpasmDetection.Recording(contentsOf: url).steadyClock()
+        } catch let error as SpasmDetection.Recording.ParseError {
+            throw ValidationError("\(url.path): \(error)")
         }
-        let kind: SensorSignal
-        if header == ["t", "ax", "ay", "az"] { kind = .imu } else if header == ["t", "emg"] { kind = .emg } else {
-            throw ValidationError("\(url.path): header must be t,ax,ay,az (imu, g) or t,emg (emg, mV); got \(header.joined(separator: ","))")
-        }
-        let channels = kind == .imu ? 3 : 1
-        var times: [Double] = [], values: [Float] = []
-        var row = 1
-        while let line = lines.next() {
-            row += 1
-            let fields = line.split(separator: ",")
-            guard fields.count == channels + 1, let t = Double(fields[0].trimmingCharacters(in: .whitespaces)) else {
-                throw ValidationError("\(url.path) line \(row): expected \(channels + 1) numbers")
-            }
-            times.append(t)
-            for f in fields.dropFirst() {
-                guard let v = Float(f.trimmingCharacters(in: .whitespaces)) else {
-                    throw ValidationError("\(url.path) line \(row): '\(f)' is not a number")
-                }
-                values.append(v)
-            }
-        }
-        guard times.count >= 2 else { throw ValidationError("\(url.path) has fewer than 2 samples") }
-        let steps = zip(times, times.dropFirst()).map { $1 - $0 }.sorted()
-        let median = steps[steps.count / 2]
-        guard median > 0 else { throw ValidationError("\(url.path): the t column does not increase") }
-        let rate = (1 / median * 1000).rounded() / 1000
-        return Recording(kind: kind, times: times, values: values, channels: channels, sampleRate: rate)
+        let kind: SensorSignal = parsed.kind == .imu ? .imu : .emg
+        return Recording(kind: kind, times: parsed.times, values: parsed.values, channels: parsed.kind.channels,
+                         sampleRate: parsed.sampleRate)
     }
 
     /// Frames of at most `maxSamples`, split where the data has a gap so each frame's samples

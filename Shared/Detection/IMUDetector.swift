@@ -97,6 +97,7 @@ struct IMUDetector: Sendable {
     // clonus
     private var rhythmOnSince: Double? = nil
     private var rhythmLast = 0.0
+    private var lastRhythmHz = 5.0
     private var strongLast = 0.0
     private var clonus: OpenEpisode? = nil
     private var clonusFreqSum = 0.0, clonusFreqN = 0.0
@@ -385,6 +386,15 @@ struct IMUDetector: Sendable {
         return false
     }
 
+    /// While walking, a clonus a little off a gait harmonic (4.25 Hz at a 2 Hz gait) drifts
+    /// through the gait canceller's nulls, and the gait's own harmonics hide it from the
+    /// plain test: for up to 2 s after it was last seen, before its onset, a rhythm whose
+    /// frequency the canceller passes at less than 0.9 is unseen rather than over.
+    private func cancellerBlind() -> Bool {
+        guard clonus == nil, t - rhythmLast <= 2.0, let T = currentGaitLag else { return false }
+        return abs(2 * sin(Double.pi * lastRhythmHz * T / fsd)) < 0.9
+    }
+
     private mutating func stepClonus(out: inout [DetectorOutput]) {
         let amp = (2 * bandEnv.y).squareRoot()
         // hysteresis: a rhythm already under way needs less correlation to continue
@@ -410,18 +420,24 @@ struct IMUDetector: Sendable {
             // a rhythm at (or near) a gait harmonic is only the canceller's residue
             let combGain = abs(2 * sin(Double.pi * fc * T / fsd))
             let combAmp = (2 * combEnv.y).squareRoot() / max(0.5, bandGain[gi] * combGain)
-            if rc.ok && combGain >= 0.9 && combAmp >= clonusAmp && fc >= s.clonusLowHz * 0.9 && fc <= s.clonusHighHz * 1.1 {
+            // A rhythm already under way may continue where the canceller passes on less of
+            // it (gain ≥ 0.5, the amplitude is corrected for it) and at 0.7 × the amplitude,
+            // as it needs only 0.7 × the correlation.
+            let going = rhythmOnSince != nil
+            if rc.ok && combGain >= (going ? 0.5 : 0.9) && combAmp >= clonusAmp * (going ? 0.7 : 1)
+                && fc >= s.clonusLowHz * 0.9 && fc <= s.clonusHighHz * 1.1 {
                 rhythmic = true; freqUsed = fc; rUsed = rc.r
             }
         }
         if rhythmic {
             if rhythmOnSince == nil { rhythmOnSince = t }
             rhythmLast = t
+            lastRhythmHz = freqUsed
             if var c = clonus {
                 c.peak = max(c.peak, amp); clonus = c
                 clonusFreqSum += freqUsed; clonusFreqN += 1
             }
-        } else if rhythmOnSince != nil, t - rhythmLast > 0.4 {
+        } else if rhythmOnSince != nil, t - rhythmLast > 0.4, !cancellerBlind() {
             rhythmOnSince = nil
             if let c = clonus { closeClonus(c, detectedAt: t, out: &out) }
         }

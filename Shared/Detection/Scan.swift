@@ -35,6 +35,15 @@ public enum RecordingScanner {
     /// Scan an in-memory recording, `blockSize` samples per `process` call (like sensor
     /// frames; default about one second), each block starting at its time in the file.
     public static func scan(_ rec: Recording, settings: DetectorSettings = .init(), blockSize: Int? = nil) -> [ScanRow] {
+        scanCountingGaps(rec, settings: settings, blockSize: blockSize).rows
+    }
+
+    /// ``scan(_:settings:blockSize:)``, and the number of gaps the detector saw (each one
+    /// ends what is open and restarts its filters). A recording whose clock jitters is
+    /// first put on a steady clock (``Recording/steadyClock()``), as a producer would send it.
+    public static func scanCountingGaps(_ rec: Recording, settings: DetectorSettings = .init(),
+                                        blockSize: Int? = nil) -> (rows: [ScanRow], gaps: Int) {
+        let rec = rec.steadyClock()
         let blockSize = max(16, blockSize ?? Int(rec.sampleRate.rounded()))
         var det = StreamingDetector(kind: rec.kind, sampleRate: rec.sampleRate, settings: settings)
         let ch = rec.kind.channels
@@ -55,7 +64,7 @@ public enum RecordingScanner {
             }
         }
         outputs += det.finish()
-        return pair(outputs)
+        return (pair(outputs), det.gapCount)
     }
 
     /// Pairs onsets with their ends (an onset without end is closed at its detection time).

@@ -111,9 +111,18 @@ func protocolViolation(_ out: [DetectorOutput]) -> String? {
     return open.isEmpty ? nil : "onsets never ended: \(open.count)"
 }
 
-/// `../shared/eval/dev` seen from this file (repo root is two levels above Tests/DetectionTests).
-let sharedDevDirectory: URL = URL(fileURLWithPath: #filePath)
+/// `../shared/eval` seen from this file (repo root is two levels above Tests/DetectionTests),
+/// or `$SPASMWATCH_SHARED/eval` (for a worktree elsewhere).
+let sharedEvalDirectory: URL = ProcessInfo.processInfo.environment["SPASMWATCH_SHARED"]
+    .map { URL(fileURLWithPath: $0).appendingPathComponent("eval") }
+    ?? URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("shared/eval/dev")
+    .deletingLastPathComponent().appendingPathComponent("shared/eval")
+
+/// `../shared/eval/dev`.
+let sharedDevDirectory = sharedEvalDirectory.appendingPathComponent("dev")
+/// `../shared/eval/devices`: recordings from real device profiles (issue 15).
+let sharedDevicesDirectory = sharedEvalDirectory.appendingPathComponent("devices")
+let sharedDevicesAvailable = FileManager.default.fileExists(atPath: sharedDevicesDirectory.appendingPathComponent("manifest.json").path)
 
 let sharedDevAvailable = FileManager.default.fileExists(atPath: sharedDevDirectory.appendingPathComponent("manifest.json").path)

@@ -9,12 +9,21 @@ import Testing
 import ZeroMQ
 
 /// The live path (replay → sensor ingestion → bus → spasmwatch-detect) finds the same
-/// episodes as `spasmwatch-detect scan` on the same recording.
+/// episodes as `spasmwatch-detect scan` on the same recording: a dev recording, and a
+/// phone in a pocket from ../shared/eval/devices (jittered ~60 Hz times, stalls, a 28 s gap).
 @Suite("Detection processes", .serialized)
 struct DetectProcessTests {
-    @Test(.enabled(if: TestSupport.sharedDirectory != nil, "../shared/eval/dev is not present beside the repository"))
-    func liveAndScanAgree() async throws {
-        let recording = try #require(TestSupport.sharedDirectory).appendingPathComponent("eval/dev/imu_ankle_b.csv")
+    /// The recordings present in ../shared (the devices set may be absent where dev is not).
+    static var recordings: [String] {
+        ["eval/dev/imu_ankle_b.csv", "eval/devices/p_pocket.csv"].filter { path in
+            TestSupport.sharedDirectory.map { FileManager.default.fileExists(atPath: $0.appendingPathComponent(path).path) } ?? false
+        }
+    }
+
+    @Test(.enabled(if: TestSupport.sharedDirectory != nil, "../shared/eval/dev is not present beside the repository (set SPASMWATCH_SHARED to its folder)"),
+          arguments: DetectProcessTests.recordings)
+    func liveAndScanAgree(_ path: String) async throws {
+        let recording = try #require(TestSupport.sharedDirectory).appendingPathComponent(path)
         let home = try TestSupport.temporaryHome("detect-live")
         defer { try? FileManager.default.removeItem(at: home) }
         let scan = try ChildProcess("spasmwatch-detect", ["scan", recording.path], home: home)
