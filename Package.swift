@@ -16,7 +16,7 @@ let package = Package(
         .executable(name: "spasmwatch", targets: ["spasmwatch"]),
         .library(name: "SpasmBus", targets: ["SpasmBus"]),
         .library(name: "SpasmSchema", targets: ["SpasmSchema"]),
-        .library(name: "SpasmProducer", targets: ["SpasmProducer"]),
+        .library(name: "SpasmProducer", targets: ["SpasmProducer", "SpasmSignal"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -66,6 +66,7 @@ let package = Package(
         .target(name: "SpasmQR", dependencies: ["CQREncode"], path: "Shared/QR"),
         .target(name: "SpasmSecurity", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Shared/Security"),
         .testTarget(name: "SecurityTests", dependencies: ["SpasmSecurity"], path: "Tests/SecurityTests"),
+        .target(name: "SpasmSignal", path: "Shared/Signal"),
         .target(name: "SpasmProducer", dependencies: ["SpasmBus", "SpasmSchema", "ZeroMQ"], path: "Shared/Producer"),
         .target(
             name: "SpasmDiary",
@@ -77,7 +78,7 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log")],
             path: "Shared/Store"),
         .target(name: "SpasmIngestion", dependencies: ["SpasmSchema"], path: "Shared/Ingestion"),
-        .target(name: "SpasmDetection", dependencies: ["SpasmSync"], path: "Shared/Detection"),
+        .target(name: "SpasmDetection", dependencies: ["SpasmSync", "SpasmSignal"], path: "Shared/Detection"),
         .target(name: "SpasmSimulation", dependencies: ["SpasmSync"], path: "Shared/Simulation"),
 
         // MARK: Services, one executable each
@@ -90,7 +91,7 @@ let package = Package(
             path: "Services/Sensor"),
         .executableTarget(
             name: "spasmwatch-manual",
-            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmSecurity", "SpasmWeb", "SpasmTLS", "SpasmQR", "SpasmProducer",
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmSecurity", "SpasmWeb", "SpasmTLS", "SpasmQR", "SpasmProducer", "SpasmSignal",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket")],
             path: "Services/Manual"),
@@ -134,7 +135,7 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "SpasmBus", "SpasmConfig", "SpasmTestSupport"], path: "Tests/ZeroMQTests"),
         .testTarget(name: "ReliabilityTests", dependencies: ["SpasmReliability", "SpasmBus", "SpasmTestSupport"], path: "Tests/ReliabilityTests"),
-        .testTarget(name: "SensorTests", dependencies: ["spasmwatch-sensor", "SpasmIngestion", "SpasmBus", "SpasmConfig", "SpasmProducer", "SpasmTestSupport"],
+        .testTarget(name: "SensorTests", dependencies: ["spasmwatch-sensor", "SpasmIngestion", "SpasmBus", "SpasmConfig", "SpasmProducer", "SpasmSignal", "SpasmTestSupport"],
                     path: "Tests/SensorTests"),
         .testTarget(name: "DetectServiceTests", dependencies: ["spasmwatch-detect", "SpasmSchema", "SpasmTestSupport"],
                     path: "Tests/DetectServiceTests"),

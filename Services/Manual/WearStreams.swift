@@ -1,5 +1,6 @@
 import Foundation
 import SpasmProducer
+import SpasmSignal
 import SpasmSchema
 
 /// The phone as a sensor, on the server's side of the "Wear this phone" page's WebSocket.

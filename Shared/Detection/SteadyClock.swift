@@ -1,4 +1,5 @@
 import Foundation
+import SpasmSignal
 
 /// A recording's time column as a producer would send it: evenly spaced samples.
 ///
@@ -7,12 +8,12 @@ import Foundation
 /// is dated when the event reached the page, a few milliseconds early or late, and now and
 /// then the page stalls for 50–100 ms. Taking those steps as gaps restarts the detector's
 /// filters hundreds of times an hour, so such a recording is resampled onto a uniform
-/// clock first (linear interpolation, as the phone page's `UniformResampler` does live);
+/// clock first, by the same `UniformResampler` the phone's WebSocket runs live;
 /// only a pause longer than ``Recording/longestBridgedPause`` stays a gap.
 extension Recording {
     /// Pauses up to this long (s) in a jittering clock are bridged, longer ones are gaps
-    /// (the same limit as the phone page's resampler, `UniformResampler.maxGap`).
-    public static let longestBridgedPause = 0.5
+    /// (the resampler's own default, `UniformResampler.maxGap`).
+    public static let longestBridgedPause = UniformResampler(rate: 1).maxGap
 
     /// True when the time column is not one steady clock: more than 1 % of the steps
     /// (pauses longer than ``longestBridgedPause`` aside) differ from the nominal period by
@@ -40,38 +41,14 @@ extension Recording {
             same.sampleRate = rate
             return same
         }
-        let ch = kind.channels
+        var resampler = UniformResampler(rate: rate, channels: kind.channels, maxGap: Self.longestBridgedPause)
+        let runs = resampler.add(times: times, interleaved: values) + resampler.finish()
         var outTimes: [Double] = [], outValues: [Float] = []
         outTimes.reserveCapacity(Int(duration * rate) + 16)
-        outValues.reserveCapacity((Int(duration * rate) + 16) * ch)
-        var start = times[0]
-        var k = 0
-        var previous = 0
-        for i in times.indices {
-            if i == 0 {
-                outTimes.append(start); outValues.append(contentsOf: values[0..<ch]); k = 1
-                continue
-            }
-            let t0 = times[previous], t = times[i]
-            guard t > t0 else { continue }
-            if t - t0 > Self.longestBridgedPause {
-                // a gap: the next stretch starts at this sample
-                start = t; k = 1; previous = i
-                outTimes.append(t); outValues.append(contentsOf: values[(i * ch)..<((i + 1) * ch)])
-                continue
-            }
-            while true {
-                let at = start + Double(k) / rate
-                guard at <= t else { break }
-                let f = Float((at - t0) / (t - t0))
-                for c in 0..<ch {
-                    let a = values[previous * ch + c], b = values[i * ch + c]
-                    outValues.append(a + (b - a) * f)
-                }
-                outTimes.append(at)
-                k += 1
-            }
-            previous = i
+        outValues.reserveCapacity((Int(duration * rate) + 16) * kind.channels)
+        for run in runs {
+            for k in 0..<run.count { outTimes.append(run.firstSampleTime + Double(k) / rate) }
+            outValues += run.samples
         }
         return Recording(kind: kind, times: outTimes, values: outValues, sampleRate: rate)
     }

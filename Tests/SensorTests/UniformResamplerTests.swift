@@ -1,5 +1,5 @@
 import Foundation
-import SpasmProducer
+import SpasmSignal
 import Testing
 
 /// The phone's jittered ~60 Hz becomes one unbroken uniform stream; only a real pause breaks it.
@@ -55,5 +55,18 @@ struct UniformResamplerTests {
         #expect(resampler.pauses == 1)
         #expect(runs.count == 2)
         #expect(abs(runs[1].firstSampleTime - after[0]) < 1e-9)
+    }
+
+    /// One channel (EMG) on the same clock, and a lone sample after a pause kept by `finish()`.
+    @Test func oneChannelAndALoneLastSample() {
+        var resampler = UniformResampler(rate: 50, channels: 1)
+        let t = [0.0, 0.013, 0.041, 0.052, 0.088, 0.1, 2.0].map { 1_764_000_000 + $0 }
+        let v = t.map { Float(($0 - t[0]) * 10) }
+        let runs = resampler.add(times: t, interleaved: v)
+        #expect(runs.count == 1 && runs[0].count == 6 && runs[0].channels == 1)
+        for (k, s) in runs[0].samples.enumerated() { #expect(abs(Double(s) - Double(k) * 0.2) < 1e-3) }
+        let last = resampler.finish()
+        #expect(last.count == 1 && last[0].samples == [v[6]] && last[0].firstSampleTime == t[6])
+        #expect(resampler.pauses == 1)
     }
 }
