@@ -56,7 +56,7 @@ const hex = (n) => Array.from(crypto.getRandomValues(new Uint8Array(n)), b => b.
 const wear = window.wear = {
   device: localStorage.getItem("spasmwatch_device") || ("phone-" + hex(3)),
   epoch: hex(8), seq: 0, placement: localStorage.getItem("spasmwatch_placement") || "right-thigh",
-  outbox: [], inflight: null, socket: null, connected: false, running: false, backoff: 1000,
+  outbox: [], inflight: null, socket: null, connected: false, running: false, backoff: 1000, opened: 0,
   current: { t: [], x: [], y: [], z: [] }, recent: [], lost: 0, serverLost: 0, samples: 0, acked: 0, duplicates: 0,
   battery: undefined, wakeLock: null, lastEpisode: null };
 localStorage.setItem("spasmwatch_device", wear.device);
@@ -102,7 +102,7 @@ function connect() {
   if (!wear.running && !wear.outbox.length) return;
   const socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/wear/socket");
   wear.socket = socket;
-  socket.onopen = () => { wear.connected = true; wear.backoff = 1000; show(); pump(); };
+  socket.onopen = () => { wear.connected = true; wear.opened++; wear.backoff = 1000; show(); pump(); };
   socket.onmessage = (m) => {
     const r = JSON.parse(m.data);
     const head = wear.outbox[0];

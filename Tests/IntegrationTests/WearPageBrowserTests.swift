@@ -71,7 +71,7 @@ struct WearPageBrowserTests {
         let script = TestSupport.repositoryRoot.appendingPathComponent("deploy/dev/drive-wear-page.py").path
         let drive = try ChildProcess(PhonePageBrowserTests.python!, [script, "\(devtools)", manual.base, Self.recording!.path,
                                                                     "\(Self.excerpt.start)", "\(Self.excerpt.end)",
-                                                                    "--blip-at", "70", "--blip-seconds", "20",
+                                                                    "--blip-at", "60", "--blip-seconds", "60",
                                                                     "--rename", "My phone", "--move", "left-forearm"], home: home)
         #expect(await drive.wait(timeout: 400) == 0, "driver: \(drive.stdout) \(drive.stderr)")
         let line = try #require(drive.stdout.split(separator: "\n").last { $0.hasPrefix("{") }, "driver: \(drive.stdout) \(drive.stderr)")
@@ -84,9 +84,11 @@ struct WearPageBrowserTests {
         #expect(page["acked"] as? Int == page["samples"] as? Int, "\(page)")
         #expect(page["samples"] as? Int == page["dispatched"] as? Int, "\(page)")
         #expect(page["lost"] as? Int == 0, "\(page)")
-        #expect((page["connections"] as? Int ?? 0) >= 2, "the page reconnected after the blip: \(page)")
+        #expect((page["sockets"] as? Int ?? 0) >= 2, "the page opened its socket again after the blip: \(page)")
         let status = page["runningStatus"] as? String ?? ""
         #expect(status.hasPrefix("Connected, ") && status.hasSuffix(" Hz, 0 lost"), "the screen's line: \(status)")
+        let lastEpisode = page["lastEpisode"] as? String ?? ""
+        #expect(lastEpisode.hasPrefix("Last episode: ") && !lastEpisode.contains("none yet"), "the screen's last episode: \(lastEpisode)")
         let hz = Int(status.split(separator: " ").dropFirst().first ?? "") ?? 0
         #expect((50...70).contains(hz), "about 60 Hz: \(status)")
 

@@ -14,7 +14,8 @@ refused for N seconds; the page must keep what it measured and send it again.
 
 Prints one JSON line: the page's device id, the epoch time of the first dispatched event,
 samples dispatched, samples the server acknowledged, lost, duplicates the server saw, the
-status line, and the reconnects; with --rename/--move, the phone's row in the page's device
+status line, the "Last episode" line, the WebSockets the page opened, the TCP connections
+through the proxy; with --rename/--move, the phone's row in the page's device
 list after renaming it (its Rename button and prompt) and moving it (its site menu). Exit status 1 when the page does not finish sending within
 60 s after the replay.
 """
@@ -226,13 +227,17 @@ def main():
     time.sleep(0.3)
     diary.wait_for(tools, "window.wear.outbox.length <= 1 && window.wear.connected", "the page caught up", timeout=90)
     running_status = tools.evaluate("document.getElementById('status').textContent")
+    # The screen's "Last episode" line, once the page has polled the episodes after the last one.
+    time.sleep(6)
+    last_episode = tools.evaluate("document.getElementById('episode').textContent")
     tools.evaluate("document.getElementById('stop').click(); true")
     diary.wait_for(tools, "window.wear.outbox.length === 0 && !window.wear.inflight", "the page sent everything it measured",
                    timeout=60 + (args.blip_seconds if args.blip_at is not None else 0))
     state = json.loads(tools.evaluate("""JSON.stringify({ device: wear.device, firstTime: __replay.firstTime / 1000,
         dispatched: __replay.dispatched, samples: wear.samples, acked: wear.acked, lost: wear.lost + wear.serverLost,
-        duplicates: wear.duplicates, status: document.getElementById('status').textContent })"""))
+        duplicates: wear.duplicates, sockets: wear.opened, status: document.getElementById('status').textContent })"""))
     state["runningStatus"] = running_status
+    state["lastEpisode"] = last_episode
     if args.rename or args.move:
         state["listed"] = use_device_list(tools, args.rename, args.move)
     state["connections"] = proxy.connections
