@@ -37,13 +37,14 @@ let package = Package(
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ", "SpasmSync"], path: "Shared/ZeroMQ"),
         .target(name: "SpasmSchema", dependencies: ["SpasmSync"], path: "Shared/Schema"),
         .target(name: "SpasmConfig", dependencies: ["SpasmSchema", "SpasmSync"], path: "Shared/Config"),
+        .target(name: "SpasmDatabase", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], path: "Shared/Database"),
         .target(
             name: "SpasmBus",
             dependencies: ["ZeroMQ", "SpasmSchema", "SpasmConfig", .product(name: "Logging", package: "swift-log")],
             path: "Shared/Bus"),
         .target(
             name: "SpasmReliability",
-            dependencies: ["SpasmBus", "SpasmSchema", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift"),
+            dependencies: ["SpasmBus", "SpasmSchema", "SpasmDatabase", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             path: "Shared/Reliability"),
@@ -70,11 +71,11 @@ let package = Package(
         .target(name: "SpasmProducer", dependencies: ["SpasmBus", "SpasmSchema", "ZeroMQ"], path: "Shared/Producer"),
         .target(
             name: "SpasmDiary",
-            dependencies: ["SpasmSchema", "SpasmConfig", "SpasmReliability", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["SpasmSchema", "SpasmConfig", "SpasmReliability", "SpasmDatabase", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Shared/Diary"),
         .target(
             name: "SpasmStore",
-            dependencies: ["SpasmBus", "SpasmSchema", .product(name: "GRDB", package: "GRDB.swift"),
+            dependencies: ["SpasmBus", "SpasmSchema", "SpasmDatabase", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "Logging", package: "swift-log")],
             path: "Shared/Store"),
         .target(name: "SpasmIngestion", dependencies: ["SpasmSchema"], path: "Shared/Ingestion"),
@@ -85,7 +86,7 @@ let package = Package(
         .executableTarget(name: "spasmwatch-bus", dependencies: ["SpasmRuntime"], path: "Services/Bus"),
         .executableTarget(
             name: "spasmwatch-sensor",
-            dependencies: ["SpasmRuntime", "SpasmIngestion", "SpasmSimulation", "SpasmDetection", "SpasmProducer", "SpasmWeb", "SpasmTLS", .product(name: "Hummingbird", package: "hummingbird"),
+            dependencies: ["SpasmRuntime", "SpasmIngestion", "SpasmSimulation", "SpasmDetection", "SpasmProducer", "SpasmWeb", "SpasmTLS", "SpasmDatabase", .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             path: "Services/Sensor"),
@@ -97,7 +98,7 @@ let package = Package(
             path: "Services/Manual"),
         .executableTarget(
             name: "spasmwatch-detect",
-            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDetection", "SpasmSimulation",
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDetection", "SpasmSimulation", "SpasmDatabase",
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "GRDB", package: "GRDB.swift")],
             path: "Services/Detect"),
@@ -108,7 +109,7 @@ let package = Package(
             path: "Services/Store"),
         .target(
             name: "SpasmNotify",
-            dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema", "SpasmSecurity", "ZeroMQ",
+            dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema", "SpasmSecurity", "SpasmDatabase", "ZeroMQ",
                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")],
             path: "Services/Notify/Core"),
         .executableTarget(
@@ -117,7 +118,7 @@ let package = Package(
             path: "Services/Notify/Service"),
         .executableTarget(
             name: "spasmwatch",
-            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmStore", "SpasmNotify", "SpasmTLS",
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmStore", "SpasmNotify", "SpasmTLS", "SpasmDatabase",
                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
             path: "Services/CLI"),
 

@@ -119,7 +119,7 @@ struct BenchStoreCommand: AsyncParsableCommand {
         }
 
         // The store's path.
-        let database = try AppDatabase(url: dir.appendingPathComponent("store/spasmwatch.sqlite"))
+        let database = try AppDatabase.open(url: dir.appendingPathComponent("store/spasmwatch.sqlite"))
         let ingestor = StoreIngestor(database: database)
         let frameSeconds = try time {
             for chunk in stride(from: 0, to: frameMessages.count, by: batch) {

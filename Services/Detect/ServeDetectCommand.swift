@@ -29,7 +29,7 @@ struct ServeDetectCommand: AsyncParsableCommand {
         let counters = environment.counters
         let timeZone = configuration.timeZone.isEmpty ? TimeZone.current : TimeZone(identifier: configuration.timeZone) ?? .current
 
-        let outbox = try Outbox(url: environment.home.outbox(for: instance))
+        let outbox = try Outbox.open(url: environment.home.outbox(for: instance))
         let receipts = try environment.subscribe([Topic.stored(instance)])
         let sender = ReliableSender(outbox: outbox, publisher: environment.publisher, receipts: receipts,
                                     counters: counters, logger: logger)

@@ -35,8 +35,8 @@ struct ManualCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let home = environment.home
-        let outbox = try Outbox(url: home.outbox(for: environment.instance))
-        let journal = try DiaryJournal(url: home.diaryJournal)
+        let outbox = try Outbox.open(url: home.outbox(for: environment.instance))
+        let journal = try DiaryJournal.open(url: home.diaryJournal)
         let receipts = try environment.subscribe([Topic.stored(environment.instance)])
         let sender = ReliableSender(outbox: outbox, publisher: environment.publisher, receipts: receipts,
                                     counters: environment.counters, logger: environment.logger)

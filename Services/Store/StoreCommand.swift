@@ -28,7 +28,7 @@ struct StoreCommand: AsyncParsableCommand {
         let lock = try SingleInstanceLock(file: environment.home.runDirectory(environment.configuration.bus).appendingPathComponent("store.lock"))
         defer { lock.release() }
         let timeZone = try StoreCommand.timeZone(environment.configuration.timeZone)
-        let database = try AppDatabase(url: environment.home.database, logger: logger)
+        let database = try AppDatabase.open(url: environment.home.database, logger: logger)
         let subscriber = try environment.subscribe(StoreCommand.prefixes, queueCapacity: 200_000)
         let writer = StoreWriter(database: database, subscriber: subscriber,
                                  receipts: ReceiptSender(publisher: environment.publisher),

@@ -23,7 +23,7 @@ struct TestSensorMarkingTests {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let engine = DetectionEngine(configuration: DetectSettings(),
-                                     learning: SensitivityStore(table: try OpenEpisodeLog(url: dir.appendingPathComponent("state.sqlite")).state, logger: Logger(label: "t")),
+                                     learning: SensitivityStore(table: try OpenEpisodeLog.open(url: dir.appendingPathComponent("state.sqlite")).state, logger: Logger(label: "t")),
                                      alerts: AlertWriter(person: "me", timeZone: TimeZone(identifier: "UTC")!))
         let samples = Self.fallSamples()
         var actions: [DetectionEngine.Action] = []

@@ -8,7 +8,7 @@ import Testing
 struct JournalTests {
     static func journal() throws -> (NotifyJournal, URL) {
         let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("sw-journal-\(UUID().uuidString.prefix(8))")
-        return (try NotifyJournal(url: dir.appendingPathComponent("notify.sqlite")), dir)
+        return (try NotifyJournal.open(url: dir.appendingPathComponent("notify.sqlite")), dir)
     }
 
     static func alert(_ severity: AlertSeverity, at: Double) -> Alert {

@@ -21,7 +21,7 @@ enum StoreFixtures {
 
     static func database(_ label: String) throws -> (AppDatabase, URL) {
         let dir = try TestSupport.temporaryHome(label)
-        return (try AppDatabase(url: dir.appendingPathComponent("data/spasmwatch.sqlite")), dir)
+        return (try AppDatabase.open(url: dir.appendingPathComponent("data/spasmwatch.sqlite")), dir)
     }
 
     /// Unix time of an ISO 8601 instant ("2026-10-24T10:00:00Z").
