@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Logging
 import SpasmBus
 import SpasmSchema
@@ -44,7 +45,7 @@ struct OutboxTests {
         let receipts = try BusSubscriber(context: broker.context, address: broker.address, prefixes: [Topic.stored("manual-test")])
         let watcher = try BusSubscriber(context: broker.context, address: broker.address, prefixes: [Topic.manualEntry])
         let storage = try BusPublisher(context: broker.context, address: broker.address, source: "store-standin")
-        let outbox = try Outbox.open(url: dir.appendingPathComponent("outbox.sqlite"))
+        let outbox = try Outbox(DatabaseQueue())
         // Written while "the service was down" (as the CLI does): sent on the first pass.
         let early = UUID()
         try await outbox.add(entry, topic: Topic.manualEntry, id: early, person: "me")
