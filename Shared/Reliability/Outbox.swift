@@ -41,7 +41,7 @@ public struct RefusedItem: Codable, Sendable, Equatable, FetchableRecord, Persis
 public final class Outbox: Sendable {
     let database: any DatabaseWriter
 
-    /// The file it keeps (":memory:"-like for a database in memory).
+    /// The file it keeps (":memory:" for a database in memory).
     public var url: URL { URL(fileURLWithPath: database.path) }
 
     /// An outbox in `database`, its tables made when missing (tests pass `DatabaseQueue()`).
