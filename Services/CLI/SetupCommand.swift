@@ -179,7 +179,7 @@ struct SetupCaregiverCommand: AsyncParsableCommand {
     static func fallSummary(_ rules: NotifyRules, person: String, configuration: Configuration) throws -> String {
         let settings = PlannerSettings(escalateAfterSeconds: rules.escalateAfterSeconds ?? configuration.notify.escalateAfterSeconds)
         let planner = NotificationPlanner(rules: rules, settings: settings,
-                                          text: NotificationText(home: try HomeTime(configuration: configuration)),
+                                          text: NotificationText(home: HomeClock(configuration: configuration)),
                                           clock: SystemClock())
         let fall = Alert(kind: "fall", severity: .critical, groupKey: "fall", title: "Possible fall", message: "", at: Date().timeIntervalSince1970)
         let routing = planner.route(fall, person: person)
