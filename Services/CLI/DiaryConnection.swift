@@ -18,11 +18,7 @@ struct DiaryConnection: Sendable {
 
     init(options: CommonOptions) throws {
         (home, configuration) = try options.load()
-        do {
-            clock = try HomeClock(configuration: configuration)
-        } catch {
-            throw DiaryFailure(error.message)
-        }
+        clock = HomeClock(configuration: configuration)
     }
 
     var endpoint: String { Endpoints(home: home, configuration: configuration).manualRequests }
