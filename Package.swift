@@ -135,7 +135,7 @@ let package = Package(
         .testTarget(name: "SchemaTests", dependencies: ["SpasmSchema"], path: "Tests/SchemaTests",
                     exclude: ["Fixtures"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "SpasmBus", "SpasmConfig", "SpasmTestSupport"], path: "Tests/ZeroMQTests"),
-        .testTarget(name: "ReliabilityTests", dependencies: ["SpasmReliability", "SpasmBus", "SpasmTestSupport", .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/ReliabilityTests"),
+        .testTarget(name: "ReliabilityTests", dependencies: ["SpasmReliability", "SpasmBus", "SpasmDatabase", "SpasmTestSupport", .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/ReliabilityTests"),
         .testTarget(name: "SensorTests", dependencies: ["spasmwatch-sensor", "SpasmIngestion", "SpasmBus", "SpasmConfig", "SpasmProducer", "SpasmSignal", "SpasmTestSupport",
                                                    .product(name: "GRDB", package: "GRDB.swift")],
                     path: "Tests/SensorTests"),
