@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "spasmwatch-store", targets: ["spasmwatch-store"]),
         .executable(name: "spasmwatch-notify", targets: ["spasmwatch-notify"]),
         .executable(name: "spasmwatch", targets: ["spasmwatch"]),
+        .executable(name: "spasmwatch-bench", targets: ["spasmwatch-bench"]),
         .library(name: "SpasmBus", targets: ["SpasmBus"]),
         .library(name: "SpasmSchema", targets: ["SpasmSchema"]),
         .library(name: "SpasmProducer", targets: ["SpasmProducer", "SpasmSignal"]),
@@ -120,6 +121,13 @@ let package = Package(
             dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmStore", "SpasmNotify", "SpasmTLS",
                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
             path: "Services/CLI"),
+
+        // MARK: Benchmarks, not part of the product (never installed)
+        .executableTarget(
+            name: "spasmwatch-bench",
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmStore", "SpasmIngestion", "SpasmProducer", "SpasmDetection",
+                           "SpasmSimulation", "ZeroMQ", .product(name: "GRDBSQLite", package: "GRDB.swift")],
+            path: "Services/Bench"),
 
         // MARK: Examples (docs/custom-alert-consumer.md)
         .executableTarget(
