@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "spasmwatch-store", targets: ["spasmwatch-store"]),
         .executable(name: "spasmwatch-notify", targets: ["spasmwatch-notify"]),
         .executable(name: "spasmwatch", targets: ["spasmwatch"]),
+        .executable(name: "spasmwatch-bench", targets: ["spasmwatch-bench"]),
         .library(name: "SpasmBus", targets: ["SpasmBus"]),
         .library(name: "SpasmSchema", targets: ["SpasmSchema"]),
         .library(name: "SpasmProducer", targets: ["SpasmProducer", "SpasmSignal"]),
@@ -122,6 +123,13 @@ let package = Package(
                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
             path: "Services/CLI"),
 
+        // MARK: Benchmarks, not part of the product (never installed)
+        .executableTarget(
+            name: "spasmwatch-bench",
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmStore", "SpasmIngestion", "SpasmProducer", "SpasmDetection",
+                           "SpasmSimulation", "ZeroMQ", .product(name: "GRDBSQLite", package: "GRDB.swift")],
+            path: "Services/Bench"),
+
         // MARK: Examples (docs/custom-alert-consumer.md)
         .executableTarget(
             name: "alert-consumer-example",
@@ -145,6 +153,7 @@ let package = Package(
                                                    .product(name: "Logging", package: "swift-log")], path: "Tests/TLSTests"),
         .testTarget(name: "DetectionTests", dependencies: ["SpasmDetection"], path: "Tests/DetectionTests"),
         .testTarget(name: "SimulationTests", dependencies: ["SpasmSimulation"], path: "Tests/SimulationTests"),
+        .testTarget(name: "ConfigTests", dependencies: ["SpasmConfig"], path: "Tests/ConfigTests"),
         .testTarget(name: "DiaryTests", dependencies: ["SpasmDiary", "SpasmSchema", "SpasmConfig", "SpasmReliability", .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/DiaryTests"),
         .testTarget(name: "StoreTests", dependencies: ["SpasmStore", "SpasmBus", "SpasmSchema", "SpasmTestSupport",
                                                      .product(name: "GRDB", package: "GRDB.swift")],

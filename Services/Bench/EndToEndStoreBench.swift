@@ -6,7 +6,7 @@ import SpasmReliability
 import SpasmSchema
 import ZeroMQ
 
-/// `spasmwatch bench store --through-bus`: frames and events published by this process go
+/// `spasmwatch-bench store --through-bus`: frames and events published by this process go
 /// through a real `spasmwatch-bus` into a real `spasmwatch-store` (temporary home); the rate
 /// is rows stored per second, from the first publish to the last row counted by the store's
 /// `info` query.
