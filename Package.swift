@@ -36,7 +36,8 @@ let package = Package(
         .systemLibrary(name: "CZeroMQ", path: "Shared/CZeroMQ"),
         .target(name: "SpasmSync", path: "Shared/Sync"),
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ", "SpasmSync"], path: "Shared/ZeroMQ"),
-        .target(name: "SpasmSchema", dependencies: ["SpasmSync"], path: "Shared/Schema"),
+        .target(name: "SpasmVocabulary", path: "Shared/Vocabulary"),
+        .target(name: "SpasmSchema", dependencies: ["SpasmVocabulary", "SpasmSync"], path: "Shared/Schema"),
         .target(name: "SpasmConfig", dependencies: ["SpasmSchema", "SpasmSync"], path: "Shared/Config"),
         .target(name: "SpasmDatabase", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], path: "Shared/Database"),
         .target(
@@ -80,8 +81,8 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log")],
             path: "Shared/Store"),
         .target(name: "SpasmIngestion", dependencies: ["SpasmSchema"], path: "Shared/Ingestion"),
-        .target(name: "SpasmDetection", dependencies: ["SpasmSync", "SpasmSignal"], path: "Shared/Detection"),
-        .target(name: "SpasmSimulation", dependencies: ["SpasmSync"], path: "Shared/Simulation"),
+        .target(name: "SpasmDetection", dependencies: ["SpasmVocabulary", "SpasmSync", "SpasmSignal"], path: "Shared/Detection"),
+        .target(name: "SpasmSimulation", dependencies: ["SpasmVocabulary", "SpasmSync", "SpasmSignal"], path: "Shared/Simulation"),
 
         // MARK: Services, one executable each
         .executableTarget(name: "spasmwatch-bus", dependencies: ["SpasmRuntime"], path: "Services/Bus"),

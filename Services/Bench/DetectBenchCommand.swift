@@ -19,7 +19,7 @@ struct DetectBenchCommand: ParsableCommand {
         print("Detector core on one core, samples in memory (\(Int(seconds)) s of simulated signal per case, confounders and events)")
         print("")
         var rows = [["CASE", "SAMPLES", "DETECTOR", "REFERENCE PASS", "DETECTOR / REFERENCE", "GOAL"]]
-        for (kind, rate) in [(SimulatedSensorKind.emg, 1000.0), (.emg, 2000), (.imu, 25), (.imu, 50), (.imu, 100), (.imu, 200)] {
+        for (kind, rate) in [(SensorKind.emg, 1000.0), (.emg, 2000), (.imu, 25), (.imu, 50), (.imu, 100), (.imu, 200)] {
             var scenario = SimulationScenario.demo(kind: kind, seed: 7)
             scenario.sampleRate = rate
             var simulator = SignalSimulator(scenario: scenario)
@@ -28,7 +28,7 @@ struct DetectBenchCommand: ParsableCommand {
             let samples = chunk.samples
             let channels = kind == .imu ? 3 : 1
             // Detector, in 0.25 s frames as the live service sees them.
-            var detector = StreamingDetector(kind: kind == .imu ? .imu : .emg, sampleRate: rate)
+            var detector = StreamingDetector(kind: kind, sampleRate: rate)
             let frame = max(1, Int(rate / 4)) * channels
             var episodes = 0
             let detectorTime = time {

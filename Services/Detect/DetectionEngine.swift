@@ -10,14 +10,14 @@ import SpasmSchema
 actor DetectionEngine {
     struct Tracked {
         var detector: StreamingDetector
-        var kind: SensorSignal
+        var kind: SensorKind
         var sampleRate: Double
         var placement: BodySite
         /// The sensor's first sample time: detectors run on time since then (as `scan` does
         /// from a file's first sample), so live and offline arithmetic are the same.
         var origin: Double
         /// Open episodes by id: kind and start, to raise "long tonic spasm" while it lasts.
-        var open: [UUID: (kind: SpasmDetection.EpisodeKind, start: Double, alerted: Bool)] = [:]
+        var open: [UUID: (kind: EpisodeKind, start: Double, alerted: Bool)] = [:]
         /// Its frames say `"test": true`: its episodes and alerts are marked as test.
         var test = false
     }
@@ -58,7 +58,7 @@ actor DetectionEngine {
         lagCount += 1
         let frameEnd = frame.firstSampleTime + Double(frame.sampleCount) / frame.sampleRate
         coverage[frame.sensorId] = (coverage[frame.sensorId]?.first ?? frame.firstSampleTime, frameEnd)
-        let kind: SpasmDetection.SensorKind = frame.kind == .imu ? .imu : .emg
+        let kind = frame.kind
         var tracked: Tracked
         let replacing = sensors[frame.sensorId].map { $0.kind != frame.kind || $0.sampleRate != frame.sampleRate } ?? false
         if let existing = sensors[frame.sensorId], !replacing {
@@ -106,7 +106,7 @@ actor DetectionEngine {
     private func handle(_ output: DetectorOutput, sensorId: String, tracked: inout Tracked, interrupted: Bool = false) -> [Action] {
         switch output {
         case .onset(let onset):
-            let kind = SpasmSchema.EpisodeKind(rawValue: onset.kind.rawValue) ?? SpasmSchema.EpisodeKind.phasic
+            let kind = onset.kind
             tracked.open[onset.id] = (onset.kind, onset.start, false)
             var actions: [Action] = [.episode(EpisodeEvent(
                 episodeId: onset.id, phase: .onset, kind: kind, sensorId: sensorId, site: tracked.placement,
@@ -117,7 +117,7 @@ actor DetectionEngine {
             }
             return actions
         case .end(let end):
-            let kind = SpasmSchema.EpisodeKind(rawValue: end.kind.rawValue) ?? SpasmSchema.EpisodeKind.phasic
+            let kind = end.kind
             let wasAlerted = tracked.open[end.id]?.alerted ?? false
             tracked.open[end.id] = nil
             var actions: [Action] = [.episode(EpisodeEvent(
@@ -140,7 +140,7 @@ actor DetectionEngine {
         guard let tracked = sensors[sensorId] else { return [] }
         let actions = closeAll(sensorId: sensorId, tracked)
         sensors[sensorId]?.open = [:]
-        sensors[sensorId]?.detector = StreamingDetector(kind: tracked.kind == .imu ? .imu : .emg, sampleRate: tracked.sampleRate,
+        sensors[sensorId]?.detector = StreamingDetector(kind: tracked.kind, sampleRate: tracked.sampleRate,
                                                         settings: learning.settings(for: sensorId))
         return actions
     }

@@ -34,7 +34,7 @@ final class IngestionCore: Sendable {
     static let forwardJumpSeconds: Double = 60
 
     struct SensorState {
-        var kind: SensorSignal
+        var kind: SensorKind
         var placement: BodySite
         var sampleRate: Double
         var channels: Int

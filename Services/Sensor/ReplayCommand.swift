@@ -95,7 +95,7 @@ enum FrameValidatorFormat {
 
 /// A recording in the eval format: a `t` column (seconds) and 3 (imu) or 1 (emg) channels.
 struct Recording {
-    var kind: SensorSignal
+    var kind: SensorKind
     var times: [Double]
     /// Interleaved channels.
     var values: [Float]
@@ -123,8 +123,7 @@ struct Recording {
         } catch let error as SpasmDetection.Recording.ParseError {
             throw ValidationError("\(url.path): \(error)")
         }
-        let kind: SensorSignal = parsed.kind == .imu ? .imu : .emg
-        return Recording(kind: kind, times: parsed.times, values: parsed.values, channels: parsed.kind.channels,
+                return Recording(kind: parsed.kind, times: parsed.times, values: parsed.values, channels: parsed.kind.channels,
                          sampleRate: parsed.sampleRate)
     }
 

@@ -59,7 +59,7 @@ struct SimulateCommand: AsyncParsableCommand {
         var list: [SimulatedSensor] = []
         for i in 0..<max(1, sensors) {
             let isIMU = kind == "imu" || (kind == "mixed" && i % 2 == 0)
-            let simKind: SimulatedSensorKind = isIMU ? .imu : .emg
+            let simKind: SensorKind = isIMU ? .imu : .emg
             var s: SimulationScenario
             switch scenario {
             case "confounders": s = .confounders(kind: simKind, seed: seed &+ UInt64(i))

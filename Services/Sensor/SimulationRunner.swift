@@ -36,7 +36,7 @@ enum SimulationRunner {
                 let producer: SensorProducer
                 do {
                     producer = try SensorProducer(endpoint: endpoint, sensor: .init(
-                        sensorId: sensor.sensorId, kind: sensor.scenario.kind == .imu ? .imu : .emg,
+                        sensorId: sensor.sensorId, kind: sensor.scenario.kind,
                         placement: sensor.placement, sampleRate: sensor.scenario.sampleRate, producerName: "simulator", test: true),
                         security: security)
                 } catch {

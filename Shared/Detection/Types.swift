@@ -1,27 +1,5 @@
 import Foundation
 
-/// Which wearable a detector listens to.
-/// - `imu`: 3-axis accelerometer, samples interleaved `x, y, z` in g.
-/// - `emg`: one surface-EMG channel in mV.
-public enum SensorKind: String, Sendable, Codable, CaseIterable {
-    case imu, emg
-
-    /// Interleaved values per sample.
-    public var channels: Int { self == .imu ? 3 : 1 }
-}
-
-/// The kinds of episode defined in BRIEF §2.
-public enum EpisodeKind: String, Sendable, Codable, CaseIterable {
-    /// One or more involuntary jerks (dynamic pulse ≥ 1 g, ≤ 0.5 s), jerks < 1 s apart merged (IMU).
-    case phasic
-    /// Rhythmic 3–8 Hz oscillation (IMU ≥ 0.2 g) or EMG bursting, sustained ≥ 2 s.
-    case clonus
-    /// EMG activation ≥ 5× the quiet baseline RMS sustained ≥ 2 s.
-    case tonic
-    /// |a| < 0.5 g for ≥ 100 ms, then |a| > 2.5 g within 1 s (IMU).
-    case fall
-}
-
 /// Emitted once, as soon as the evidence for an episode is complete.
 public struct EpisodeOnset: Sendable, Equatable, Codable {
     /// Shared with the matching ``EpisodeEnd``.

@@ -21,7 +21,7 @@ public struct FrameRejection: Error, Equatable, CustomStringConvertible {
 /// A frame that passed every check that needs no history: samples converted to g or mV.
 public struct ValidFrame: Sendable {
     public var sensorId: String
-    public var kind: SensorSignal
+    public var kind: SensorKind
     public var placement: BodySite
     public var sampleRate: Double
     public var channels: Int
@@ -86,7 +86,7 @@ public enum FrameValidator {
             throw FrameRejection(message: "sensorId \(EchoText.quoted(sensorId)) is not allowed: use \(sensorIdPattern)", field: "sensorId", reason: "field")
         }
         let kindText = try string(fields, "kind")
-        guard let kind = SensorSignal(rawValue: kindText) else {
+        guard let kind = SensorKind(rawValue: kindText) else {
             throw FrameRejection(message: "kind \(EchoText.quoted(kindText)) is not allowed; allowed: imu, emg", field: "kind", reason: "field")
         }
         let placementText = try string(fields, "placement")

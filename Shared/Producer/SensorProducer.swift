@@ -27,7 +27,7 @@ public final class SensorProducer {
     /// What the producer says about its sensor in every frame.
     public struct Sensor: Sendable {
         public var sensorId: String
-        public var kind: SensorSignal
+        public var kind: SensorKind
         public var placement: BodySite
         public var sampleRate: Double
         /// "g" or "m/s2" for imu, "mV" or "uV" for emg.
@@ -37,7 +37,7 @@ public final class SensorProducer {
         /// it never raises a sensor-silent alert and its episodes and alerts say "(test sensor)".
         public var test: Bool
 
-        public init(sensorId: String, kind: SensorSignal, placement: BodySite, sampleRate: Double, unit: String? = nil,
+        public init(sensorId: String, kind: SensorKind, placement: BodySite, sampleRate: Double, unit: String? = nil,
                     producerName: String = "swift-sdk", test: Bool = false) {
             self.sensorId = sensorId
             self.kind = kind

@@ -1,10 +1,5 @@
 import Foundation
 
-/// The kinds of episode detection finds (BRIEF §2).
-public enum EpisodeKind: String, Codable, Sendable, CaseIterable {
-    case phasic, clonus, tonic, fall
-}
-
 /// An episode, on `episode.<kind>`: published at onset and again at its end with the same
 /// `episodeId`. An end with `interrupted` true was not seen: detection stopped (a crash, a
 /// kill) while the episode was open, and closed it at its next start with the time it last

@@ -34,13 +34,13 @@ extension SensorFrame {
     public static var hasFlatReader: Bool { true }
 
     public init?(flat members: FlatJSON.Members) {
-        var sensorId: String?, kind: SensorSignal?, placement: BodySite?, unit: SampleUnit?
+        var sensorId: String?, kind: SensorKind?, placement: BodySite?, unit: SampleUnit?
         var sampleRate: Double?, channels: Int?, firstSampleTime: Double?, sampleCount: Int?
         var producerSeq: UInt64?, test: Bool?
         let ok = members.forEach { key, value in
             if key == "sensorId" { sensorId = value.string; return sensorId != nil }
             if key == "test" { return FlatJSON.optionalBool(value, &test) }
-            if key == "kind" { kind = value.string.flatMap(SensorSignal.init(rawValue:)); return kind != nil }
+            if key == "kind" { kind = value.string.flatMap(SensorKind.init(rawValue:)); return kind != nil }
             if key == "placement" { placement = value.string.flatMap(BodySite.init(rawValue:)); return placement != nil }
             if key == "unit" { unit = value.string.flatMap(SampleUnit.init(rawValue:)); return unit != nil }
             if key == "sampleRate" { sampleRate = value.double; return sampleRate != nil }

@@ -33,7 +33,7 @@ public struct Heartbeat: MessageBody {
 /// One sensor's health as sensor ingestion sees it.
 public struct SensorStatus: Codable, Sendable, Equatable {
     public var sensorId: String
-    public var kind: SensorSignal
+    public var kind: SensorKind
     public var placement: BodySite
     public var sampleRate: Double
     /// Unix time of the last accepted frame.
@@ -71,7 +71,7 @@ public struct SensorStatus: Codable, Sendable, Equatable {
     /// The most sensors one heartbeat lists (worn ones first), so a heartbeat stays small.
     public static let heartbeatLimit = 64
 
-    public init(sensorId: String, kind: SensorSignal, placement: BodySite, sampleRate: Double, lastFrameTime: Double,
+    public init(sensorId: String, kind: SensorKind, placement: BodySite, sampleRate: Double, lastFrameTime: Double,
                 framesAccepted: Int64, framesRejected: Int64, samplesLost: Int64, maxJitterMs: Double,
                 person: String? = nil, worn: Bool? = nil, test: Bool? = nil, sendingSince: Double? = nil,
                 clockJumps: Int64? = nil, lastClockJumpSeconds: Double? = nil) {

@@ -1,10 +1,5 @@
 import Foundation
 
-/// A wearable's signal type: 3-axis accelerometer (g) or 1-channel surface EMG (mV).
-public enum SensorSignal: String, Codable, Sendable, CaseIterable {
-    case imu, emg
-}
-
 /// What kind of device a sensor is, as a person would say it (`"device"` in a frame).
 public enum DeviceKind: String, Codable, Sendable, CaseIterable {
     case phone, watch, strap, other
@@ -25,7 +20,7 @@ public struct SensorFrame: MessageBody {
     public static let messageType = "sensor.frame"
 
     public var sensorId: String
-    public var kind: SensorSignal
+    public var kind: SensorKind
     public var placement: BodySite
     /// Samples per second per channel.
     public var sampleRate: Double
@@ -42,7 +37,7 @@ public struct SensorFrame: MessageBody {
     /// alerts are marked as test, and it never raises a sensor-silent alert. Absent otherwise.
     public var test: Bool?
 
-    public init(sensorId: String, kind: SensorSignal, placement: BodySite, sampleRate: Double, channels: Int,
+    public init(sensorId: String, kind: SensorKind, placement: BodySite, sampleRate: Double, channels: Int,
                 unit: SampleUnit, firstSampleTime: Double, sampleCount: Int, producerSeq: UInt64? = nil, test: Bool? = nil) {
         self.sensorId = sensorId
         self.kind = kind
@@ -65,7 +60,7 @@ public struct SensorFrame: MessageBody {
 public struct SensorRegistration: MessageBody {
     public static let messageType = "sensor.registered"
     public var sensorId: String
-    public var kind: SensorSignal
+    public var kind: SensorKind
     public var placement: BodySite
     public var sampleRate: Double
     public var channels: Int
@@ -73,7 +68,7 @@ public struct SensorRegistration: MessageBody {
     public var via: String
     public var producer: String?
 
-    public init(sensorId: String, kind: SensorSignal, placement: BodySite, sampleRate: Double, channels: Int,
+    public init(sensorId: String, kind: SensorKind, placement: BodySite, sampleRate: Double, channels: Int,
                 via: String, producer: String? = nil) {
         self.sensorId = sensorId
         self.kind = kind

@@ -234,7 +234,7 @@ public struct SensorMinuteSummary: Codable, Sendable, Equatable {
     public var sensorId: String
     /// Unix time of the minute's start.
     public var minute: Double
-    public var kind: SensorSignal
+    public var kind: SensorKind
     public var samples: Int
     /// RMS of the dynamic signal (gravity and offset removed): g or mV.
     public var rms: Double
@@ -243,7 +243,7 @@ public struct SensorMinuteSummary: Codable, Sendable, Equatable {
     /// Strongest frequency (Hz) of the dynamic signal (EMG: of its envelope), when measurable.
     public var dominantFrequencyHz: Double?
 
-    public init(sensorId: String, minute: Double, kind: SensorSignal, samples: Int, rms: Double, peak: Double,
+    public init(sensorId: String, minute: Double, kind: SensorKind, samples: Int, rms: Double, peak: Double,
                 dominantFrequencyHz: Double?) {
         self.sensorId = sensorId
         self.minute = minute

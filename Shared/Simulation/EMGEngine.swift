@@ -46,7 +46,7 @@ struct EMGEngine: Sendable {
     var artStart: Int64 = 0, artEnd: Int64 = 0, artAmp: Float = 0
 
     // Event.
-    var eventKind: TruthEventKind? = nil
+    var eventKind: EpisodeKind? = nil
     var evStart: Int64 = 0, evEnd: Int64 = 0
     var evLevel: Float = 0, evRamp: Int64 = 1
     var burstPhase: Float = 0, burstInc: Float = 0, burstDuty: Float = 0.4, burstGain: Float = 1, burstBase: Float = 0

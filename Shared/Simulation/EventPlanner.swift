@@ -6,7 +6,7 @@ import Foundation
 /// previous event (and its aftermath) ended, so two labels are never merged by a scorer.
 struct EventPlanner: Sendable {
     let rate: Double
-    let kinds: [TruthEventKind]
+    let kinds: [EpisodeKind]
     let weights: [Double]
     let meanInterval: Double      // seconds
     let limitIndex: Int64         // events must end before this sample index
@@ -14,10 +14,10 @@ struct EventPlanner: Sendable {
     var nextIndex: Int64
     var rng: SimRandom
 
-    init(rate: Double, rates: EventRates, allowed: [TruthEventKind], warmup: Double,
+    init(rate: Double, rates: EventRates, allowed: [EpisodeKind], warmup: Double,
          limitIndex: Int64, rng: SimRandom) {
         self.rate = rate
-        var k: [TruthEventKind] = [], w: [Double] = []
+        var k: [EpisodeKind] = [], w: [Double] = []
         for kind in allowed {
             let r: Double
             switch kind {
@@ -46,7 +46,7 @@ struct EventPlanner: Sendable {
     }
 
     /// Choose which kind fires.
-    mutating func pickKind() -> TruthEventKind {
+    mutating func pickKind() -> EpisodeKind {
         let total = weights.reduce(0, +)
         var u = rng.uniform() * total
         for (i, w) in weights.enumerated() {

@@ -40,7 +40,7 @@ struct IMUEngine: Sendable {
     var omegaMax: Float = 0, invLen: Float = 0
 
     // Current event.
-    var eventKind: TruthEventKind? = nil
+    var eventKind: EpisodeKind? = nil
     var evStart: Int64 = 0
     var evEnd: Int64 = 0                 // end of the label
     var evBusyUntil: Int64 = 0           // end of the event's aftermath (no new event/confounder before)

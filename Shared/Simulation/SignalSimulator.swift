@@ -35,7 +35,7 @@ public struct SignalSimulator: Sendable {
         let rate = min(max(scenario.sampleRate.isFinite ? scenario.sampleRate : scenario.kind.defaultRate,
                            scenario.kind.supportedRates.lowerBound), scenario.kind.supportedRates.upperBound)
         sampleRate = rate
-        channelCount = scenario.kind.channelCount
+        channelCount = scenario.kind.channels
         var root = SimRandom(seed: scenario.seed ^ (scenario.kind == .imu ? 0x1A2B : 0xE3E6))
         if let d = scenario.durationSeconds, d > 0 { limitIndex = Int64((d * rate).rounded()) } else { limitIndex = .max }
         switch scenario.kind {

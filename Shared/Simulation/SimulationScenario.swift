@@ -1,14 +1,7 @@
 import Foundation
 
-/// Which kind of wearable a simulated stream comes from.
-public enum SimulatedSensorKind: String, Sendable, Codable, CaseIterable {
-    /// 3-axis accelerometer, samples in g with gravity included, 25–200 Hz.
-    case imu
-    /// Single-channel surface EMG, samples in mV, 500–2000 Hz.
-    case emg
-
-    /// Interleaved channels per sample instant.
-    public var channelCount: Int { self == .imu ? 3 : 1 }
+/// What the simulator supports of each sensor kind (BRIEF §2).
+extension SensorKind {
     /// The supported sample-rate range (BRIEF §2).
     public var supportedRates: ClosedRange<Double> { self == .imu ? 25...200 : 500...2000 }
     /// A typical default rate.
@@ -103,7 +96,7 @@ public struct ConfounderMix: Sendable, Codable, Equatable {
 /// seed always yields the same samples and labels.
 public struct SimulationScenario: Sendable, Codable, Equatable {
     /// IMU or EMG.
-    public var kind: SimulatedSensorKind
+    public var kind: SensorKind
     /// Sample rate in Hz (clamped to the supported range of `kind`).
     public var sampleRate: Double
     /// Length of the stream; `nil` streams forever (used by `RecordingWriter` only when set).
@@ -127,7 +120,7 @@ public struct SimulationScenario: Sendable, Codable, Equatable {
     /// Seconds at the start that are always quiet and event-free (lets a detector learn the baseline).
     public var warmupSeconds: Double
 
-    public init(kind: SimulatedSensorKind = .imu, sampleRate: Double? = nil, durationSeconds: Double? = nil,
+    public init(kind: SensorKind = .imu, sampleRate: Double? = nil, durationSeconds: Double? = nil,
                 seed: UInt64 = 1, placement: SimulatedPlacement? = nil, side: String = "left",
                 eventsPerHour: EventRates = EventRates(phasic: 6, clonus: 4, tonic: 6, fall: 0.5),
                 confounders: ConfounderMix = .typical, noiseLevel: Double = 1, amplitudeScale: Double = 1,
@@ -150,7 +143,7 @@ public struct SimulationScenario: Sendable, Codable, Equatable {
     public var placementText: String { "\(side) \(placement.rawValue)" }
 
     /// Events every ~20–60 s, some confounders: a demo shows detections quickly.
-    public static func demo(kind: SimulatedSensorKind, seed: UInt64 = 1) -> SimulationScenario {
+    public static func demo(kind: SensorKind, seed: UInt64 = 1) -> SimulationScenario {
         SimulationScenario(kind: kind, seed: seed,
                            eventsPerHour: kind == .imu ? EventRates(phasic: 50, clonus: 30, fall: 10)
                                                        : EventRates(clonus: 40, tonic: 50),
@@ -160,13 +153,13 @@ public struct SimulationScenario: Sendable, Codable, Equatable {
     }
 
     /// Hours of walking, gestures, set-downs, vibration, contractions, artefacts and hum, and no events.
-    public static func confounders(kind: SimulatedSensorKind, seed: UInt64 = 1) -> SimulationScenario {
+    public static func confounders(kind: SensorKind, seed: UInt64 = 1) -> SimulationScenario {
         SimulationScenario(kind: kind, seed: seed, eventsPerHour: .none, confounders: .busy, gapsPerHour: 4)
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let kind = try c.decodeIfPresent(SimulatedSensorKind.self, forKey: .kind) ?? .imu
+        let kind = try c.decodeIfPresent(SensorKind.self, forKey: .kind) ?? .imu
         let d = SimulationScenario(kind: kind)
         self.kind = kind
         sampleRate = try c.decodeIfPresent(Double.self, forKey: .sampleRate) ?? d.sampleRate

@@ -1,17 +1,12 @@
 import Foundation
 
-/// The kind of a labelled event (BRIEF §2); encodes as its lowercase name.
-public enum TruthEventKind: String, Sendable, Codable, CaseIterable {
-    case phasic, clonus, tonic, fall
-}
-
 /// One injected event, as a truth label: stream seconds from the first sample instant.
 public struct TruthEvent: Sendable, Codable, Equatable {
     public var start: Double
     public var end: Double
-    public var kind: TruthEventKind
+    public var kind: EpisodeKind
 
-    public init(start: Double, end: Double, kind: TruthEventKind) {
+    public init(start: Double, end: Double, kind: EpisodeKind) {
         self.start = start; self.end = end; self.kind = kind
     }
 

@@ -54,7 +54,7 @@ public struct MinuteSummarizer {
     /// One sensor's open minute.
     struct State {
         let sensorId: String
-        let kind: SensorSignal
+        let kind: SensorKind
         let sampleRate: Double
         let channels: Int
         let minute: Double

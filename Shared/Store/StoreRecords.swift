@@ -64,7 +64,7 @@ struct SensorRecord: Codable, FetchableRecord, TableRecord {
     }
 
     var registration: SensorRegistration {
-        SensorRegistration(sensorId: sensorId, kind: SensorSignal(rawValue: kind) ?? .imu,
+        SensorRegistration(sensorId: sensorId, kind: SensorKind(rawValue: kind) ?? .imu,
                            placement: BodySite(rawValue: placement) ?? .back, sampleRate: sampleRate, channels: channels,
                            via: via, producer: producer)
     }
@@ -87,7 +87,7 @@ struct SensorMinuteRecord: Codable, FetchableRecord, TableRecord {
     }
 
     var summary: SensorMinuteSummary {
-        SensorMinuteSummary(sensorId: sensorId, minute: minute, kind: SensorSignal(rawValue: kind) ?? .imu, samples: samples,
+        SensorMinuteSummary(sensorId: sensorId, minute: minute, kind: SensorKind(rawValue: kind) ?? .imu, samples: samples,
                             rms: rms, peak: peak, dominantFrequencyHz: dominantFrequencyHz)
     }
 }

@@ -4,8 +4,8 @@ import Testing
 
 @Suite("Determinism and API")
 struct DeterminismTests {
-    @Test(arguments: SimulatedSensorKind.allCases)
-    func sameSeedSameStream(kind: SimulatedSensorKind) {
+    @Test(arguments: SensorKind.allCases)
+    func sameSeedSameStream(kind: SensorKind) {
         var s = SimulationScenario.demo(kind: kind, seed: 42)
         s.durationSeconds = 300
         let a = Collected(s, seconds: 300), b = Collected(s, seconds: 300)
@@ -20,8 +20,8 @@ struct DeterminismTests {
         #expect(differs)
     }
 
-    @Test(arguments: SimulatedSensorKind.allCases)
-    func chunkSizeDoesNotChangeSignalWithoutGaps(kind: SimulatedSensorKind) {
+    @Test(arguments: SensorKind.allCases)
+    func chunkSizeDoesNotChangeSignalWithoutGaps(kind: SensorKind) {
         var s = SimulationScenario.demo(kind: kind, seed: 7)
         s.gapsPerHour = 0
         s.durationSeconds = 120

@@ -4,17 +4,17 @@ import Testing
 
 @Suite("Rates and gaps")
 struct RateAndGapTests {
-    @Test(arguments: [(SimulatedSensorKind.imu, 25.0), (.imu, 200.0), (.emg, 500.0), (.emg, 2000.0)])
-    func rateIsHonoured(kind: SimulatedSensorKind, rate: Double) {
+    @Test(arguments: [(SensorKind.imu, 25.0), (.imu, 200.0), (.emg, 500.0), (.emg, 2000.0)])
+    func rateIsHonoured(kind: SensorKind, rate: Double) {
         var s = SimulationScenario(kind: kind, sampleRate: rate, seed: 5, gapsPerHour: 0)
         s.eventsPerHour = .none
         var sim = SignalSimulator(scenario: s)
         #expect(sim.sampleRate == rate)
-        #expect(sim.channelCount == kind.channelCount)
+        #expect(sim.channelCount == kind.channels)
         var expected = 0.0
         for _ in 0..<20 {
             let c = sim.nextChunk(count: 37)
-            #expect(c.samples.count == 37 * kind.channelCount)
+            #expect(c.samples.count == 37 * kind.channels)
             #expect(abs(c.startTime - expected) < 1e-9)
             #expect(!c.gapBefore)
             expected += 37 / rate
@@ -26,8 +26,8 @@ struct RateAndGapTests {
         #expect(SignalSimulator(scenario: SimulationScenario(kind: .emg, sampleRate: 100)).sampleRate == 500)
     }
 
-    @Test(arguments: SimulatedSensorKind.allCases)
-    func gapsMakeTheTimelineJump(kind: SimulatedSensorKind) {
+    @Test(arguments: SensorKind.allCases)
+    func gapsMakeTheTimelineJump(kind: SensorKind) {
         var s = SimulationScenario.demo(kind: kind, seed: 11)
         s.gapsPerHour = 120
         s.durationSeconds = 600

@@ -4,8 +4,8 @@ import Testing
 
 @Suite("Recording writer")
 struct RecordingWriterTests {
-    @Test(arguments: [(SimulatedSensorKind.imu, 100.0), (.emg, 2000.0)])
-    func writesEvalFormat(kind: SimulatedSensorKind, rate: Double) throws {
+    @Test(arguments: [(SensorKind.imu, 100.0), (.emg, 2000.0)])
+    func writesEvalFormat(kind: SensorKind, rate: Double) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("simtest-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         var s = SimulationScenario.demo(kind: kind, seed: 77)
@@ -15,7 +15,7 @@ struct RecordingWriterTests {
         let lines = try String(contentsOf: w.samplesFile, encoding: .utf8).split(separator: "\n")
         #expect(lines[0] == (kind == .imu ? "t,ax,ay,az" : "t,emg"))
         let t = lines.dropFirst().map { Double($0.split(separator: ",")[0])! }
-        #expect(lines[1].split(separator: ",").count == kind.channelCount + 1)
+        #expect(lines[1].split(separator: ",").count == kind.channels + 1)
         #expect(t.first == 0)
         let step = 1 / rate
         var jumps = 0
