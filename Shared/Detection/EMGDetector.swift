@@ -1,4 +1,5 @@
 import Foundation
+import SpasmSignal
 
 /// Causal EMG detector: tonic activation and clonus bursting from one channel (mV).
 ///
@@ -19,7 +20,7 @@ struct EMGDetector: Sendable {
     let dt: Double
     let s: DetectorSettings
 
-    private var hp: Biquad, notch1: Biquad, notch2: Biquad
+    private var hp: Biquad<Double>, notch1: Biquad<Double>, notch2: Biquad<Double>
     private let useNotch2: Bool
     private var fastPower: OnePole
     private let decim: Int
@@ -28,7 +29,7 @@ struct EMGDetector: Sendable {
 
     // decimated domain
     private var slowPower: OnePole
-    private var envHP: Biquad
+    private var envHP: Biquad<Double>
     private var modEnv: OnePole
     private var modStrongLast = 0.0
     private var rhythm: RhythmTracker

@@ -1,4 +1,5 @@
 import Foundation
+import SpasmSignal
 
 /// Causal IMU detector: falls, clonus and phasic jerks from 3-axis acceleration (g).
 ///
@@ -40,7 +41,7 @@ struct IMUDetector: Sendable {
     private let alphaFast: Double, alphaSlow: Double
 
     // clonus band (per axis: high-pass then low-pass)
-    private var hp = [Biquad](), lp = [Biquad]()
+    private var hp = [Biquad<Double>](), lp = [Biquad<Double>]()
     /// Band-pass gain by frequency (index = round(f × 20)), to compare true amplitudes.
     private var bandGain: [Double] = []
     /// Band power over the last ~0.25 s: the clonus amplitude, and the gain control of the rhythm input.
@@ -49,7 +50,7 @@ struct IMUDetector: Sendable {
     private var decimCount = 0
     private var rhythm: RhythmTracker
     // wide band (> 1 Hz) rhythm, to recognise harmonics of walking
-    private var wideHP = [Biquad]()
+    private var wideHP = [Biquad<Double>]()
     private var wide: RhythmTracker
     private let maxLagWide: Int
     /// The wide tracker runs at `fsd / wideDecim` (~20–25 Hz): gait periods need no more.

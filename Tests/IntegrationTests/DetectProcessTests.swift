@@ -1,4 +1,5 @@
 import Foundation
+import SpasmDetection
 import GRDB
 import SpasmBus
 import SpasmConfig
@@ -28,11 +29,7 @@ struct DetectProcessTests {
         defer { try? FileManager.default.removeItem(at: home) }
         let scan = try ChildProcess("spasmwatch-detect", ["scan", recording.path], home: home)
         #expect(await scan.wait(timeout: 120) == 0)
-        let scanned: [(kind: String, start: Double)] = scan.stdout.split(separator: "\n").dropFirst().compactMap { line in
-            let f = line.split(separator: ",")
-            guard f.count >= 3, let s = Double(f[0]) else { return nil }
-            return (String(f[2]), s)
-        }
+        let scanned: [(kind: String, start: Double)] = EpisodeRow.read(csvText: scan.stdout).map { ($0.kind, $0.start) }
         #expect(scanned.count >= 10)
 
         let bus = try ChildProcess("spasmwatch-bus", home: home)
