@@ -10,7 +10,9 @@ struct EpisodeRecord: Codable, FetchableRecord, TableRecord {
     static let databaseTableName = "episode"
     var episodeId: String
     var person: String
-    var kind: String
+    /// Only known kinds are ever written (the ingestor validates every episode), so a row
+    /// with another kind fails to decode instead of being read as some other kind.
+    var kind: EpisodeKind
     var sensorId: String
     var site: String?
     var start: Double
@@ -38,7 +40,7 @@ struct EpisodeRecord: Codable, FetchableRecord, TableRecord {
     }
 
     var stored: StoredEpisode {
-        StoredEpisode(person: person, episodeId: UUID(uuidString: episodeId) ?? UUID(), kind: EpisodeKind(rawValue: kind) ?? .phasic,
+        StoredEpisode(person: person, episodeId: UUID(uuidString: episodeId) ?? UUID(), kind: kind,
                       sensorId: sensorId, site: site.flatMap(BodySite.init(rawValue:)), start: start, end: end,
                       detectedAt: detectedAt, confidence: confidence, peak: peak, dominantFrequencyHz: dominantFrequencyHz,
                       confirmed: confirmed, interrupted: interrupted ? true : nil)
