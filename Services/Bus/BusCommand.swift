@@ -38,7 +38,7 @@ struct BusCommand: AsyncParsableCommand {
         }
         try await environment.run([heartbeat])
         // Services ended: stop the proxy by ending its context, then release the lock.
-        await offPool {
+        await onBlockingPool {
             context.shutdown()
             broker.join()
             context.terminate()

@@ -24,7 +24,7 @@ struct BackupCommand: AsyncParsableCommand {
             throw ValidationError("no database at \(source.path): has spasmwatch-store run in this home?")
         }
         let target = URL(fileURLWithPath: file)
-        let result: Result<Int64, Error> = await offPool {
+        let result: Result<Int64, Error> = await onBlockingPool {
             Result {
                 var configuration = GRDB.Configuration()
                 configuration.busyMode = .timeout(10)

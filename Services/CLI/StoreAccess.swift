@@ -29,10 +29,8 @@ struct StoreAccess {
 
     /// One query; a refusal or a store that does not answer becomes a readable error.
     func query(_ request: StoreRequest) async throws -> StoreResponse {
-        let context = ZMQContext()
-        defer { context.terminate() }
         do {
-            return try await StoreClient.query(request, context: context, endpoint: endpoints.storeQuery)
+            return try await StoreClient.query(request, context: ProcessContext.shared, endpoint: endpoints.storeQuery)
         } catch let error as StoreClientError {
             throw ValidationError(error.description)
         }

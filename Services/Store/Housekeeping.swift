@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import SpasmBus
+import SpasmRuntime
 import SpasmStore
 
 /// Background chores, once a minute: purge raw frames past their retention or over the disk
@@ -17,7 +18,7 @@ struct Housekeeping: Service {
         try? await Task.sleep(for: .seconds(3))
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let (retention, backups, logger) = (self.retention, self.backups, self.logger)
-            let purged: Int = await offPool {
+            let purged: Int = await onBlockingPool {
                 do { return try retention.purge() } catch {
                     logger.error("raw frame purge failed", metadata: ["error": "\(error)"])
                     return 0
@@ -27,7 +28,7 @@ struct Housekeeping: Service {
                 counters.add("store.frames_purged", Int64(purged))
                 logger.info("raw frames purged", metadata: ["frames": "\(purged)"])
             }
-            let backup: URL? = await offPool {
+            let backup: URL? = await onBlockingPool {
                 do { return try backups.runIfDue() } catch {
                     logger.error("daily backup failed", metadata: ["error": "\(error)"])
                     return nil

@@ -90,7 +90,7 @@ public final class ServiceEnvironment: Sendable {
         for subscriber in subscribers { await subscriber.closeAsync() }
         await publisher.closeAsync()
         let context = self.context
-        await offPool { context.terminate() }
+        await onBlockingPool { context.terminate() }
         logger.info("stopped")
     }
 }
