@@ -73,11 +73,9 @@ public final class RequestReplyServer<Request: Decodable & Sendable, Reply: Enco
                     logger.warning("request receive failed", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
                     continue
                 }
-                // [client identity][empty delimiter][request]; a DEALER may leave the delimiter out.
-                guard let frames, frames.count >= 2 else { continue }
-                let envelope = frames[1].isEmpty ? [frames[0], Data()] : [frames[0]]
-                let parts = frames.count - envelope.count
-                let request = frames.last ?? Data()
+                guard let frames, let routed = RoutedRequest(frames) else { continue }
+                let parts = routed.parts.count
+                let request = routed.parts.last ?? Data()
                 let answered: Data
                 if parts != 1 {
                     counters?.add("\(counterPrefix).wrong_parts")
@@ -90,7 +88,7 @@ public final class RequestReplyServer<Request: Decodable & Sendable, Reply: Enco
                     counters?.add("\(counterPrefix).answered")
                 }
                 do {
-                    try socket.send(envelope + [answered])
+                    try socket.send(routed.reply(answered))
                 } catch {
                     if let zmqError = error as? ZMQError, zmqError.isTerminated { return }
                     counters?.add("\(counterPrefix).reply_failed")
@@ -139,4 +137,25 @@ public final class RequestReplyServer<Request: Decodable & Sendable, Reply: Enco
         stopped.store(true, ordering: .relaxed)
         try? await done.value()
     }
+}
+
+/// One request as a ROUTER socket receives it: `[client identity][empty delimiter][parts…]`,
+/// where a DEALER client may leave the delimiter out. The reply goes back behind `envelope`.
+/// `RequestReplyServer` and sensor ingestion's producer endpoint both read requests this way.
+public struct RoutedRequest {
+    /// The identity, and the delimiter when the client sent one.
+    public let envelope: [Data]
+    public let parts: ArraySlice<Data>
+
+    /// Nil for fewer than two frames (nothing a client sends).
+    public init?(_ frames: [Data]) {
+        guard frames.count >= 2 else { return nil }
+        envelope = frames[1].isEmpty ? [frames[0], Data()] : [frames[0]]
+        parts = frames.dropFirst(envelope.count)
+    }
+
+    public var identity: Data { envelope[0] }
+
+    /// The frames that send `reply` back to this client.
+    public func reply(_ reply: Data) -> [Data] { envelope + [reply] }
 }
