@@ -93,32 +93,3 @@ struct Broker: Sendable {
         zap?.join()
     }
 }
-
-/// One bus per data home: an exclusive `flock` on `<run>/bus.lock`, holding our pid.
-struct BusLock: Sendable {
-    let fd: Int32
-
-    struct AlreadyRunning: Error, CustomStringConvertible {
-        let description: String
-    }
-
-    static func acquire(home: DataHome, runDirectory: URL) throws -> BusLock {
-        let path = runDirectory.appendingPathComponent("bus.lock").path
-        let fd = open(path, O_RDWR | O_CREAT, 0o600)
-        guard fd >= 0 else { throw AlreadyRunning(description: "cannot open \(path): errno \(errno)") }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            let other = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
-            close(fd)
-            throw AlreadyRunning(description: "another spasmwatch-bus (pid \(other)) is already running on \(home.root.path); refusing to take over its sockets")
-        }
-        ftruncate(fd, 0)
-        let pid = "\(getpid())\n"
-        _ = pid.withCString { write(fd, $0, strlen($0)) }
-        return BusLock(fd: fd)
-    }
-
-    func release() {
-        flock(fd, LOCK_UN)
-        close(fd)
-    }
-}

@@ -19,11 +19,7 @@ struct DiaryConnection: Sendable {
 
     init(options: CommonOptions) throws {
         (home, configuration) = try options.load()
-        do {
-            clock = try HomeClock(configuration: configuration)
-        } catch {
-            throw DiaryFailure(error.message)
-        }
+        clock = HomeClock(configuration: configuration)
         client = RequestClient(context: ProcessContext.shared,
                                endpoint: Endpoints(home: home, configuration: configuration).manualRequests, name: "diary")
     }

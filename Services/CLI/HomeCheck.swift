@@ -94,7 +94,7 @@ enum BusState: Equatable {
         let socket = home.runDirectory(configuration.bus).appendingPathComponent("bus-out.sock").path
         guard FileManager.default.fileExists(atPath: lock) else {
             // A tcp bus may run on another machine; an ipc bus always has its lock here.
-            return configuration.bus.transport == "tcp" ? .unknown : .notRunning
+            return configuration.bus.transport == .tcp ? .unknown : .notRunning
         }
         guard let text = try? String(contentsOfFile: lock, encoding: .utf8) else {
             // Not readable (another user's home, e.g. the installed one): the socket tells.

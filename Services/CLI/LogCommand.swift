@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SpasmConfig
 import SpasmDiary
 import SpasmRuntime
 import SpasmSchema

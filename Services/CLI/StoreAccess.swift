@@ -18,13 +18,7 @@ struct StoreAccess {
     init(options: CommonOptions) throws {
         (home, configuration) = try options.load()
         endpoints = Endpoints(home: home, configuration: configuration)
-        if configuration.timeZone.isEmpty {
-            timeZone = .current
-        } else if let zone = TimeZone(identifier: configuration.timeZone) {
-            timeZone = zone
-        } else {
-            throw ValidationError("timeZone '\(configuration.timeZone)' is not an IANA time zone name")
-        }
+        timeZone = configuration.timeZone.zone
     }
 
     /// One query; a refusal or a store that does not answer becomes a readable error.

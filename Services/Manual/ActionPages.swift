@@ -1,4 +1,5 @@
 import Foundation
+import SpasmConfig
 import HTTPTypes
 import Hummingbird
 import SpasmBus

@@ -34,23 +34,10 @@ enum WebServer {
     static let maxBodyBytes = 64 * 1024
     static let cookieName = "spasmwatch_token"
 
-    /// True for addresses only this machine can reach.
-    static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
-    }
-
-    /// Refuses to open the diary to the network without a token, or without HTTPS.
+    /// Refuses to open the diary to the network without HTTPS: beyond loopback it needs the
+    /// home's certificates (a token there was required when the configuration loaded).
     static func checkSettings(_ settings: ManualSettings, home: DataHome) throws {
-        if !isLoopback(settings.httpHost) && settings.httpToken.isEmpty {
-            throw WebSettingsError(description:
-                "manual.httpToken must be set when manual.httpHost is '\(settings.httpHost)' (not loopback): the diary would be open to the network. "
-                + "Set one, e.g. --set manual.httpToken=$(openssl rand -hex 16), and open the page once as https://HOST:\(settings.httpPort)/?token=TOKEN")
-        }
-        do {
-            try ServingTLS.check(host: settings.httpHost, setting: "manual.httpHost", home: home)
-        } catch {
-            throw WebSettingsError(description: "\(error)")
-        }
+        try ServingTLS.check(host: settings.httpHost, setting: "manual.httpHost", home: home)
     }
 
     /// The settings with the token the server requires: `manual.httpToken`, else the home's
@@ -183,10 +170,6 @@ enum WebServer {
                  headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
                  body: .init(byteBuffer: ByteBuffer(bytes: try WireCodec.encode(value))))
     }
-}
-
-struct WebSettingsError: Error, CustomStringConvertible {
-    let description: String
 }
 
 struct AlertList: Codable {

@@ -18,16 +18,9 @@ import SpasmWeb
 /// `ConnectionLimits` bounds slow, idle and too many connections. Plain HTTP on loopback
 /// only: bound beyond it, HTTPS with the home's certificate (`ServingTLS`, docs/https.md).
 enum HTTPEndpoint {
-    struct Refusal: Error, CustomStringConvertible {
-        let description: String
-    }
-
     static func makeApplication(core: IngestionCore, settings: SensorSettings, home: DataHome, limits: ConnectionLimits = .init(),
                                 logger: Logger) throws -> some ApplicationProtocol {
-        let loopback = ServingTLS.isLoopback(settings.httpHost)
-        if !loopback && settings.httpToken.isEmpty {
-            throw Refusal(description: "sensor.httpHost \(settings.httpHost) is beyond localhost: set sensor.httpToken too (producers then send 'Authorization: Bearer TOKEN')")
-        }
+        // A token beyond loopback was required when the configuration loaded (SettingsCheck).
         // Beyond loopback: HTTPS, or a `TLSSetupError` saying to run `spasmwatch tls init`.
         let server = try ServingTLS.server(limits.server { core.counters.add($0) }, host: settings.httpHost, setting: "sensor.httpHost",
                                            home: home, logger: logger).server

@@ -1,45 +1,41 @@
 import Foundation
 import Logging
-import ServiceLifecycle
-import SpasmBus
 import SpasmRuntime
+import SpasmBus
 import SpasmStore
 
-/// Background chores, once a minute: purge raw frames past their retention or over the disk
-/// budget (oldest first), and take the daily backup. Runs off the cooperative pool.
-struct Housekeeping: Service {
+/// Background chores, once a minute (the first 3 s after start): purge raw frames past their
+/// retention or over the disk budget (oldest first), and take the daily backup. Runs off the
+/// cooperative pool.
+struct Housekeeping: Sendable {
     let retention: RawRetention
     let backups: DailyBackups
     let counters: CounterSet
     let logger: Logger
     var period: Duration = .seconds(60)
 
-    func run() async throws {
-        try? await Task.sleep(for: .seconds(3))
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let (retention, backups, logger) = (self.retention, self.backups, self.logger)
-            let purged: Int = await onBlockingPool {
-                do { return try retention.purge() } catch {
-                    logger.error("raw frame purge failed", metadata: ["error": "\(error)"])
-                    return 0
-                }
-            }
-            if purged > 0 {
-                counters.add("store.frames_purged", Int64(purged))
-                logger.info("raw frames purged", metadata: ["frames": "\(purged)"])
-            }
-            let backup: URL? = await onBlockingPool {
-                do { return try backups.runIfDue() } catch {
-                    logger.error("daily backup failed", metadata: ["error": "\(error)"])
-                    return nil
-                }
-            }
-            if let backup { logger.info("daily backup taken", metadata: ["file": "\(backup.path)"]) }
-            var waited: Duration = .zero
-            while waited < period && !Task.isShuttingDownGracefully && !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(250))
-                waited += .milliseconds(250)
+    var service: PeriodicService {
+        PeriodicService(every: period, firstRunAfter: .seconds(3)) { await runOnce() }
+    }
+
+    func runOnce() async {
+        let (retention, backups, logger) = (self.retention, self.backups, self.logger)
+        let purged: Int = await onBlockingPool {
+            do { return try retention.purge() } catch {
+                logger.error("raw frame purge failed", metadata: ["error": "\(error)"])
+                return 0
             }
         }
+        if purged > 0 {
+            counters.add("store.frames_purged", Int64(purged))
+            logger.info("raw frames purged", metadata: ["frames": "\(purged)"])
+        }
+        let backup: URL? = await onBlockingPool {
+            do { return try backups.runIfDue() } catch {
+                logger.error("daily backup failed", metadata: ["error": "\(error)"])
+                return nil
+            }
+        }
+        if let backup { logger.info("daily backup taken", metadata: ["file": "\(backup.path)"]) }
     }
 }

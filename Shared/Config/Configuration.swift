@@ -9,7 +9,7 @@ public struct Configuration: Codable, Sendable, Equatable {
     /// Whose data a single-person home records.
     public var person: String = Person.defaultId
     /// IANA time zone for day boundaries, quiet hours and reports; empty = the system's.
-    public var timeZone: String = ""
+    public var timeZone: TimeZoneSetting = .system
     /// Services `spasmwatch status` expects to see alive.
     public var expectedServices: [String] = ServiceName.all
     public var bus = BusSettings()
@@ -25,7 +25,7 @@ public struct Configuration: Codable, Sendable, Equatable {
 /// The broker and every connection to it.
 public struct BusSettings: Codable, Sendable, Equatable {
     /// "ipc" (a private run directory, the default) or "tcp" (CURVE-secured).
-    public var transport: String = "ipc"
+    public var transport: Transport = .ipc
     /// tcp only: the address the bus binds and clients connect to.
     public var tcpHost: String = "127.0.0.1"
     public var tcpPublishPort: Int = 5560

@@ -1,8 +1,13 @@
 import Foundation
 
+/// A setting this machine cannot run with (a wrong value, or a host beyond loopback with no
+/// certificate yet). Every service stops on one the same way: one critical line, exit 2.
+public protocol SettingProblem: Error, CustomStringConvertible {}
+
 /// Why a configuration could not be loaded.
-public struct ConfigurationError: Error, CustomStringConvertible {
+public struct ConfigurationError: SettingProblem, Sendable {
     public let description: String
+    public init(description: String) { self.description = description }
 }
 
 /// Builds a `Configuration` from defaults, the config file, the environment and `--set` flags.
@@ -40,10 +45,13 @@ public enum ConfigurationLoader {
         let configuration: Configuration
         do {
             configuration = try JSONDecoder().decode(Configuration.self, from: data)
+        } catch let DecodingError.dataCorrupted(context) {
+            // A typed setting's own sentence (timeZone, bus.transport).
+            throw ConfigurationError(description: context.debugDescription)
         } catch {
             throw ConfigurationError(description: "configuration: \(error)")
         }
-        try HTTPLimitSettings.check(configuration)
+        try SettingsCheck.check(configuration)
         return configuration
     }
 

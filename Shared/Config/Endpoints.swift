@@ -23,7 +23,7 @@ public struct Endpoints: Sendable, Equatable {
     public init(home: DataHome, configuration: Configuration) {
         let bus = configuration.bus
         let run = home.runDirectory(bus).path
-        if bus.transport == "tcp" {
+        if bus.transport == .tcp {
             let host = bus.tcpHost
             busPublish = "tcp://\(host):\(bus.tcpPublishPort)"
             busSubscribe = "tcp://\(host):\(bus.tcpSubscribePort)"

@@ -5,7 +5,7 @@ enum HTTPLimitSettings {
     static let secondsRange = 1.0...3600.0
     static let connectionsRange = 1...100_000
 
-    static func check(_ configuration: Configuration) throws {
+    static func check(_ configuration: Configuration) throws(ConfigurationError) {
         let values: [(String, Int, Double, Double)] = [
             ("manual", configuration.manual.httpMaxConnections, configuration.manual.httpRequestSeconds, configuration.manual.httpIdleSeconds),
             ("sensor", configuration.sensor.httpMaxConnections, configuration.sensor.httpRequestSeconds, configuration.sensor.httpIdleSeconds),

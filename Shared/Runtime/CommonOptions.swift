@@ -22,22 +22,25 @@ public struct CommonOptions: ParsableArguments, Sendable {
     /// The data home and how it was chosen (`--home`, `$SPASMWATCH_HOME`, installed, per-user).
     public func locateHome() -> DataHome.Located { DataHome.locate(option: home) }
 
-    /// Home and configuration, with a readable error on a bad setting.
+    /// Home and configuration; a bad setting throws `ConfigurationError` naming it (a
+    /// service exits 2 with it, the CLI prints it).
     /// Sets the umask first (owner-only, or owner and group with `bus.groupAccess`), so
     /// nothing this process writes is readable by other local users.
     public func load() throws -> (DataHome, Configuration) {
         FileModes.applyUmask(groupAccess: false)
         let home = dataHome()
-        do {
-            let configuration = try ConfigurationLoader.load(home: home, overrides: overrides)
-            FileModes.applyUmask(groupAccess: configuration.bus.groupAccess)
-            return (home, configuration)
-        } catch let error as ConfigurationError {
-            throw ValidationError(error.description)
-        }
+        let configuration = try ConfigurationLoader.load(home: home, overrides: overrides)
+        FileModes.applyUmask(groupAccess: configuration.bus.groupAccess)
+        return (home, configuration)
     }
 
-    public var level: Logger.Level { Logger.Level(rawValue: logLevel.lowercased()) ?? .info }
+    /// `--log-level` as a level; an unknown name is a setting error naming the allowed ones.
+    public func logLevelSetting() throws(ConfigurationError) -> Logger.Level {
+        guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
+            throw ConfigurationError(description: "--log-level '\(logLevel)' is not a log level; allowed are \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return level
+    }
 }
 
 /// Logging for executables (libraries never bootstrap logging): one line per event on

@@ -28,7 +28,7 @@ extension DataHome {
     public var tlsFiles: TLSFiles { TLSFiles(directory: keyDirectory.appendingPathComponent("tls")) }
 }
 
-public struct TLSSetupError: Error, CustomStringConvertible {
+public struct TLSSetupError: SettingProblem {
     public let description: String
     public init(_ description: String) { self.description = description }
 }

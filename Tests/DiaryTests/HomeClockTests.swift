@@ -1,4 +1,5 @@
 import Foundation
+import SpasmConfig
 import SpasmDiary
 import SpasmSchema
 import Testing

@@ -1,5 +1,6 @@
 import SpasmSync
 import Foundation
+import SpasmConfig
 import Logging
 import SpasmNotify
 import SpasmSchema
@@ -19,7 +20,7 @@ struct ChannelTests {
     static let links = ActionLinks(baseURL: "https://hub.local:8471", key: .random())
 
     static func note(_ alert: Alert, purpose: AlertNotification.Purpose = .alert, links: ActionLinks?, toPerson: Bool = false) -> AlertNotification {
-        let text = NotificationText(home: HomeTime(timeZone: TimeZone(identifier: "Europe/Berlin")!), links: links)
+        let text = NotificationText(home: HomeClock(timeZone: TimeZone(identifier: "Europe/Berlin")!), links: links)
         return AlertNotification(receiver: "anna", purpose: purpose, person: "me", alerts: [alert], title: "Possible fall — right ankle",
                             text: "A fall was detected at 10:00.",
                             actions: text.actions(alert, receiver: "anna", toPerson: toPerson, now: 1_795_597_201), createdAt: 1_795_597_201)
@@ -176,7 +177,7 @@ struct ChannelTests {
                                 routes: [.init(receivers: ["anna"])])
         let clock = SystemClock()
         let planner = NotificationPlanner(rules: rules, settings: PlannerSettings(),
-                                          text: NotificationText(home: HomeTime(timeZone: .gmt)), clock: clock)
+                                          text: NotificationText(home: HomeClock(timeZone: .gmt)), clock: clock)
         return NotifyEngine(planner: planner, channels: channels, journal: nil, recorder: recorder, clock: clock,
                             logger: Logger(label: "test"))
     }

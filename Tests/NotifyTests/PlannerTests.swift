@@ -1,4 +1,5 @@
 import Foundation
+import SpasmConfig
 import SpasmNotify
 import SpasmSchema
 import Testing
@@ -6,7 +7,7 @@ import Testing
 /// Routing, grouping, quiet hours and escalation, stepped through with a manual clock.
 @Suite("Notification planner")
 struct PlannerTests {
-    static let berlin = HomeTime(timeZone: TimeZone(identifier: "Europe/Berlin")!)
+    static let berlin = HomeClock(timeZone: TimeZone(identifier: "Europe/Berlin")!)
     /// Wednesday 25 Nov 2026, 10:00 in Berlin (UTC+1).
     static let morning = 1_795_597_200.0
 

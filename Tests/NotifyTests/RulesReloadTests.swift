@@ -45,7 +45,7 @@ struct RulesReloadTests {
     }
 
     static let good = #"{"receivers": [{"name": "me", "isPerson": true, "channels": [{"type": "console"}]}, {"name": "anna", "channels": [{"type": "console"}]}], "routes": [{"receivers": ["me", "anna"]}]}"#
-    static let berlin = HomeTime(timeZone: TimeZone(identifier: "Europe/Berlin")!)
+    static let berlin = HomeClock(timeZone: TimeZone(identifier: "Europe/Berlin")!)
     /// 10:02 in Berlin.
     static let tenOTwo = PlannerTests.morning + 120
 

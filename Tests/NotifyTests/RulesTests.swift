@@ -32,7 +32,7 @@ struct RulesTests {
             """
         try json.write(to: home.root.appendingPathComponent("notify.json"), atomically: true, encoding: .utf8)
         var configuration = Configuration()
-        configuration.timeZone = "Europe/Berlin"
+        configuration.timeZone = try TimeZoneSetting("Europe/Berlin")
         let setup = try NotifySetup(home: home, configuration: configuration)
         #expect(setup.rules.receivers.count == 2)
         #expect(setup.planner.escalateAfterSeconds == 30)
@@ -79,8 +79,11 @@ struct RulesTests {
     }
 
     @Test func unknownTimeZoneIsAnError() {
-        var configuration = Configuration()
-        configuration.timeZone = "Mars/Olympus"
-        #expect(throws: NotifyConfigError.self) { try HomeTime(configuration: configuration) }
+        // Checked once, when the configuration loads, the same way for every service.
+        #expect(throws: ConfigurationError.self) { try TimeZoneSetting("Mars/Olympus") }
+        let home = DataHome(root: FileManager.default.temporaryDirectory.appendingPathComponent("tz-\(UUID().uuidString)"))
+        #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(home: home, environment: [:], overrides: ["timeZone=Mars/Olympus"])
+        }
     }
 }

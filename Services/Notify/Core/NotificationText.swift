@@ -1,4 +1,5 @@
 import Foundation
+import SpasmConfig
 import SpasmSchema
 import SpasmSecurity
 
@@ -6,13 +7,13 @@ import SpasmSecurity
 /// do, in plain language. Detection's own `title`/`message` are kept in the alert; these
 /// texts are written for the receiver (the person reads "you", a caregiver reads a name).
 public struct NotificationText: Sendable {
-    public let home: HomeTime
+    public let home: HomeClock
     /// Display names by person id.
     public let names: [String: String]
     /// Mints the per-alert "I'm OK" / "I need help" links (`manual.publicURL`); nil: none.
     public let links: ActionLinks?
 
-    public init(home: HomeTime, names: [String: String] = [:], links: ActionLinks? = nil) {
+    public init(home: HomeClock, names: [String: String] = [:], links: ActionLinks? = nil) {
         self.home = home
         self.names = names
         self.links = links

@@ -34,7 +34,7 @@ public struct NotifySetup: Sendable {
             repeatIntervalSeconds: rules.repeatIntervalSeconds ?? settings.repeatIntervalSeconds,
             escalateAfterSeconds: rules.escalateAfterSeconds ?? settings.escalateAfterSeconds,
             quietHours: rules.quietHours ?? quiet)
-        text = NotificationText(home: try HomeTime(configuration: configuration), names: rules.names ?? [:],
+        text = NotificationText(home: HomeClock(configuration: configuration), names: rules.names ?? [:],
                                 links: configuration.manual.actionLinkBase.flatMap { base in
                                     actionKey.map { ActionLinks(baseURL: base, key: $0) }
                                 })

@@ -46,7 +46,7 @@ public struct RulesFile: Sendable {
 
         /// The heartbeat's `rules` sentence: "notify.json, loaded 10:02", or
         /// "last good from 10:02; notify.json: line 3, column 7: …".
-        public func describe(_ home: HomeTime, now: Double) -> String {
+        public func describe(_ home: HomeClock, now: Double) -> String {
             let when = home.describe(loadedAt, now: now)
             guard let problem else { return "\(source), loaded \(when)" }
             return usingLastGood ? "last good from \(when); \(problem)" : "\(source); \(problem)"

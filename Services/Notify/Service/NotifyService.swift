@@ -26,9 +26,11 @@ final class NotifyService: Service, Sendable {
     let rulesFile: Locked<RulesFile>
     /// The rules in force (for the heartbeat).
     let rulesInForce: Locked<NotifyRules>
-    let homeTime: HomeTime
+    let homeTime: HomeClock
     /// Set by SIGHUP: read notify.json again now.
     let hangup = Locked(false)
+    /// When the tick last looked at the rules file and the watchdog.
+    let lastCheck = Locked(0.0)
     /// Signs the alerts' action links (nil: no links); kept across reloads.
     let actionKey: ActionKey?
     /// Why alerts carry no (or an insecure) action link, for the heartbeat.
@@ -41,7 +43,7 @@ final class NotifyService: Service, Sendable {
         self.linkWarning = linkWarning
         self.rulesFile = Locked(rulesFile)
         self.rulesInForce = Locked(rules)
-        self.homeTime = (try? HomeTime(configuration: environment.configuration)) ?? HomeTime(timeZone: .current)
+        self.homeTime = HomeClock(configuration: environment.configuration)
         self.environment = environment
         self.engine = engine
         self.inbox = inbox
@@ -60,35 +62,38 @@ final class NotifyService: Service, Sendable {
         hangupSource.setEventHandler { hangup.withLock { $0 = true } }
         hangupSource.resume()
         defer { hangupSource.cancel() }
-        await withGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.resume() }
-                group.addTask {
-                    for await message in self.inbox.messages { await self.handle(message) }
-                }
-                group.addTask {
-                    var lastCheck = 0.0
-                    while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                        await self.engine.tick()
-                        self.environment.counters.set("escalations.open", Int64(await self.engine.openEscalations.count))
-                        let forced = self.hangup.withLock { value in defer { value = false }; return value }
-                        if forced || self.clock.now - lastCheck >= 1 {
-                            await self.checkRules(force: forced)
-                        }
-                        if self.clock.now - lastCheck >= 1 {
-                            lastCheck = self.clock.now
-                            await self.checkWatchdog()
-                        }
-                        try? await Task.sleep(for: .milliseconds(200))
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await self.resume() }
+                    group.addTask {
+                        for await message in self.inbox.messages { await self.handle(message) }
                     }
-                    self.inbox.stop()
+                    await group.waitForAll()
                 }
-                await group.waitForAll()
+            } onGracefulShutdown: {
+                self.inbox.stop()
             }
-        } onGracefulShutdown: {
+        } onCancel: {
             self.inbox.stop()
         }
         await engine.cancelDeliveries()
+    }
+
+    /// Every 200 ms: group windows and escalations fall due; each second (and at once on
+    /// SIGHUP) notify.json is looked at and the watchdog runs.
+    func tick() async {
+        await engine.tick()
+        environment.counters.set("escalations.open", Int64(await engine.openEscalations.count))
+        let forced = hangup.withLock { value in defer { value = false }; return value }
+        let now = clock.now
+        let due = lastCheck.withLock { last in
+            guard now - last >= 1 else { return false }
+            last = now
+            return true
+        }
+        if forced || due { await checkRules(force: forced) }
+        if due { await checkWatchdog() }
     }
 
     func handle(_ message: BusMessage) async {
@@ -245,5 +250,67 @@ struct OutboxDeliveryRecorder: DeliveryRecorder {
     func record(_ delivery: Delivery, person: String) async {
         counters.add("deliveries.\(delivery.outcome.rawValue)")
         _ = try? await sender.send(delivery, topic: Topic.delivery(delivery.channel), id: delivery.deliveryId, person: person)
+    }
+}
+
+extension NotifyService {
+    /// Notify's services: the reliable sender of deliveries, the running service (resume,
+    /// then the bus inbox), its tick (group windows and escalations; the rules file and the
+    /// watchdog each second) and the heartbeat.
+    static func build(environment: ServiceEnvironment) throws -> [any Service] {
+        // The key for the alerts' action links, only when there is an address to put in them.
+        // Without it alerts still go out, with no link (and the heartbeat says why).
+        var actionKey: ActionKey?
+        var keyWarning: String?
+        if environment.configuration.manual.actionLinkBase != nil {
+            do {
+                actionKey = try ActionKey.load(directory: environment.home.keyDirectory)
+            } catch {
+                keyWarning = "the action-link key could not be read (\(error)): alerts carry no \"I'm OK\" link"
+                environment.logger.error("\(keyWarning!)")
+            }
+        }
+        // A bad notify.json does not stop notify: it runs with the last good rules (or the
+        // standard ones) and says so loudly, in the log and in every heartbeat.
+        let clock = SystemClock()
+        var rulesFile = RulesFile(home: environment.home, configuration: environment.configuration)
+        let rules = rulesFile.start(now: clock.now)
+        if let problem = rulesFile.status.problem {
+            environment.logger.critical("notify.json is unusable; running with other rules until it is fixed", metadata: [
+                "problem": "\(problem)", "using": "\(rulesFile.status.usingLastGood ? "the last good copy \(rulesFile.lastGoodURL.path)" : rulesFile.status.source)"])
+        }
+        let setup = try NotifySetup(rules: rules, origin: rulesFile.status.source, configuration: environment.configuration,
+                                    actionKey: actionKey)
+        let receipts = try environment.subscribe([Topic.stored(environment.instance)])
+        let inbox = try environment.subscribe([Topic.alertPrefix, Topic.acknowledgement, Topic.heartbeatPrefix])
+        let outbox = try Outbox(url: environment.home.outbox(for: environment.instance))
+        let sender = ReliableSender(outbox: outbox, publisher: environment.publisher, receipts: receipts,
+                                    counters: environment.counters, logger: environment.logger)
+        let journal = try NotifyJournal(url: environment.home.dataDirectory.appendingPathComponent("notify.sqlite"))
+        let engine = NotifyEngine(
+            planner: NotificationPlanner(rules: setup.rules, settings: setup.planner, text: setup.text, clock: clock),
+            channels: ChannelFactory.make(setup.rules, home: environment.home, settings: environment.configuration.notify),
+            journal: journal, recorder: OutboxDeliveryRecorder(sender: sender, counters: environment.counters),
+            clock: clock, logger: environment.logger)
+        let service = NotifyService(
+            environment: environment, engine: engine, inbox: inbox, sender: sender, journal: journal,
+            storage: StoreQueryAlertSource(context: environment.context, endpoint: environment.endpoints.storeQuery),
+            watchdog: Watchdog(sensorSilentAfter: environment.configuration.sensor.silentAfterSeconds,
+                               serviceSilentAfter: environment.configuration.notify.serviceSilentAfterSeconds,
+                               ignoring: [environment.instance],
+                               expected: Set(environment.configuration.expectedServices).subtracting([ServiceName.notify]),
+                               startedAt: clock.now,
+                               startGrace: max(30, 3 * environment.configuration.notify.serviceSilentAfterSeconds)),
+            clock: clock, rulesFile: rulesFile, rules: setup.rules, actionKey: actionKey,
+            linkWarning: keyWarning ?? environment.configuration.manual.publicURLWarning)
+        let caregivers = setup.rules.caregivers(person: environment.configuration.person)
+        environment.logger.info("routing", metadata: [
+            "receivers": "\(setup.rules.receivers.map(\.name).joined(separator: ","))",
+            "routes": "\(setup.rules.routes.count)", "rules": "\(rulesFile.status.source)",
+            "caregivers": "\(caregivers.isEmpty ? "none" : caregivers.joined(separator: ","))"])
+        if caregivers.isEmpty { environment.logger.warning("\(NotifyRules.noCaregiverWarning)") }
+        let heartbeat = environment.heartbeat { (service.heartbeatInfo(), nil) }
+        let tick = PeriodicService(every: .milliseconds(200)) { await service.tick() }
+        return [heartbeat, sender, service, tick]
     }
 }

@@ -1,10 +1,10 @@
 import Foundation
-import SpasmConfig
 import SpasmSchema
 
 /// The home's local time: the configured IANA zone (`timeZone`), else the system's. Reads
-/// what a person types for "when" (`03:10`, `yesterday 22:00`) and writes times back the
-/// same way; daylight-saving changes are handled by the calendar, never by adding hours.
+/// what a person types for "when" (`03:10`, `yesterday 22:00`), writes times back the same
+/// way, and places quiet hours and rule windows; daylight-saving changes are handled by the
+/// calendar, never by adding hours.
 public struct HomeClock: Sendable {
     public let timeZone: TimeZone
     public let calendar: Calendar
@@ -16,16 +16,24 @@ public struct HomeClock: Sendable {
         self.calendar = calendar
     }
 
-    /// The home's zone from the configuration; an unknown name is an error naming the setting.
-    public init(configuration: Configuration) throws(DiaryValidationError) {
-        if configuration.timeZone.isEmpty {
-            self.init(timeZone: .current)
-        } else if let zone = TimeZone(identifier: configuration.timeZone) {
-            self.init(timeZone: zone)
-        } else {
-            throw DiaryValidationError(field: "timeZone",
-                                       message: "timeZone '\(configuration.timeZone)' is not an IANA time zone (e.g. Europe/Berlin, America/New_York)")
-        }
+    /// The home's zone from the configuration (checked when it loaded).
+    public init(configuration: Configuration) {
+        self.init(timeZone: configuration.timeZone.zone)
+    }
+
+    /// Minutes since local midnight at `time` (0–1439).
+    public func minuteOfDay(_ time: Double) -> Int {
+        let c = calendar.dateComponents([.hour, .minute], from: Date(timeIntervalSince1970: time))
+        return (c.hour ?? 0) * 60 + (c.minute ?? 0)
+    }
+
+    /// The first instant after `time` when the local clock shows `minuteOfDay`. On a
+    /// spring-forward day a skipped time becomes the first minute after the gap.
+    public func next(minuteOfDay: Int, after time: Double) -> Double {
+        let components = DateComponents(hour: minuteOfDay / 60, minute: minuteOfDay % 60, second: 0)
+        let date = calendar.nextDate(after: Date(timeIntervalSince1970: time), matching: components,
+                                     matchingPolicy: .nextTime, direction: .forward)
+        return date?.timeIntervalSince1970 ?? time + 86_400
     }
 
     static let atHelp = "use e.g. 03:10, \"yesterday 22:00\", \"2026-11-24 22:00\" or \"20m ago\""
@@ -104,7 +112,12 @@ public struct HomeClock: Sendable {
         return date
     }
 
-    /// "03:10" today, "yesterday 22:00", "Mon 24 Nov 22:00": how the CLI shows a time.
+    /// "03:10" today, "yesterday 22:00", "Mon 24 Nov 22:00": how times are shown to people.
+    public func describe(_ time: Double, now: Double) -> String {
+        describe(time, now: Date(timeIntervalSince1970: now))
+    }
+
+    /// "03:10" today, "yesterday 22:00", "Mon 24 Nov 22:00": how times are shown to people.
     public func describe(_ time: Double, now: Date = Date()) -> String {
         let date = Date(timeIntervalSince1970: time)
         let hm = String(format: "%02d:%02d", calendar.component(.hour, from: date), calendar.component(.minute, from: date))

@@ -6,14 +6,6 @@ import SpasmNotify
 import SpasmRuntime
 import SpasmSchema
 
-/// `spasmwatch setup …`: set up a home without editing files by hand.
-struct SetupGroupCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "setup",
-        abstract: "Set up this home: who is told of a fall.",
-        subcommands: [SetupCaregiverCommand.self])
-}
-
 /// `spasmwatch setup caregiver NAME --ntfy URL | --webhook URL | --command CMD [--after 90s] [--header H]`.
 struct SetupCaregiverCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -179,7 +171,7 @@ struct SetupCaregiverCommand: AsyncParsableCommand {
     static func fallSummary(_ rules: NotifyRules, person: String, configuration: Configuration) throws -> String {
         let settings = PlannerSettings(escalateAfterSeconds: rules.escalateAfterSeconds ?? configuration.notify.escalateAfterSeconds)
         let planner = NotificationPlanner(rules: rules, settings: settings,
-                                          text: NotificationText(home: try HomeTime(configuration: configuration)),
+                                          text: NotificationText(home: HomeClock(configuration: configuration)),
                                           clock: SystemClock())
         let fall = Alert(kind: "fall", severity: .critical, groupKey: "fall", title: "Possible fall", message: "", at: Date().timeIntervalSince1970)
         let routing = planner.route(fall, person: person)
@@ -194,92 +186,5 @@ struct SetupCaregiverCommand: AsyncParsableCommand {
         for name in routing.immediate { rows.append(["  \(name)", "at once", channels(name)]) }
         if rules.caregivers(person: person).isEmpty { rows.append(["  ", NotifyRules.noCaregiverWarning, ""]) }
         return Format.table(rows)
-    }
-}
-
-/// Durations as people type them: "90s", "2m", "1m30s", "1h", or plain seconds "90".
-enum DurationText {
-    /// Exact words for a delay someone set: "90 seconds", "2 minutes", "2 minutes 30 seconds".
-    static func words(_ seconds: Double) -> String {
-        let s = Int(seconds.rounded())
-        func unit(_ n: Int, _ name: String) -> String { n == 1 ? "1 \(name)" : "\(n) \(name)s" }
-        if s < 120 { return unit(s, "second") }
-        let (h, m, rest) = (s / 3600, (s % 3600) / 60, s % 60)
-        return [h > 0 ? unit(h, "hour") : nil, m > 0 ? unit(m, "minute") : nil, rest > 0 ? unit(rest, "second") : nil]
-            .compactMap { $0 }.joined(separator: " ")
-    }
-
-    static func parse(_ text: String, option: String) throws -> Double {
-        let problem = ValidationError("\(option) \(text): expected a duration such as 90s, 2m or 1m30s")
-        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
-        if let seconds = Double(trimmed) {
-            guard seconds > 0, seconds.isFinite else { throw problem }
-            return seconds
-        }
-        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
-        var total = 0.0, number = "", sawUnit = false
-        for ch in trimmed {
-            if ch.isNumber || ch == "." {
-                number.append(ch)
-            } else if let unit = units[ch], let value = Double(number) {
-                total += value * unit
-                number = ""
-                sawUnit = true
-            } else {
-                throw problem
-            }
-        }
-        guard sawUnit, number.isEmpty, total > 0 else { throw problem }
-        return total
-    }
-}
-
-/// Whether a URL's host is on the home network: loopback, private and link-local
-/// addresses, and names that only resolve at home (`.local`, `.lan`, `.home`,
-/// `.home.arpa`, `.internal`, or a name without a dot).
-enum HomeNetwork {
-    static func isLocal(_ url: URL) -> Bool {
-        guard var host = url.host?.lowercased() else { return false }
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        if host == "localhost" || host.hasSuffix(".localhost") { return true }
-        for suffix in [".local", ".lan", ".home", ".home.arpa", ".internal"] where host.hasSuffix(suffix) { return true }
-        let octets = host.split(separator: ".", omittingEmptySubsequences: false).map { Int($0) }
-        if octets.count == 4, octets.allSatisfy({ $0 != nil && (0...255).contains($0!) }) {
-            let a = octets[0]!, b = octets[1]!
-            return a == 127 || a == 10 || (a == 172 && (16...31).contains(b)) || (a == 192 && b == 168)
-                || (a == 169 && b == 254) || (a == 100 && (64...127).contains(b))
-        }
-        if host.contains(":") {  // IPv6
-            return host == "::1" || host.hasPrefix("fc") || host.hasPrefix("fd") || host.hasPrefix("fe80")
-        }
-        return !host.contains(".")
-    }
-}
-
-/// A command line split into words, with '…' and "…" quoting and backslash escapes, as a
-/// shell would (no variables, no globbing).
-enum CommandWords {
-    static func split(_ text: String) throws -> [String] {
-        var words: [String] = [], word = "", inWord = false
-        var quote: Character?
-        var escaped = false
-        for ch in text {
-            if escaped { word.append(ch); escaped = false; inWord = true; continue }
-            if ch == "\\" && quote != "'" { escaped = true; continue }
-            if let q = quote {
-                if ch == q { quote = nil } else { word.append(ch) }
-                continue
-            }
-            if ch == "'" || ch == "\"" { quote = ch; inWord = true; continue }
-            if ch.isWhitespace {
-                if inWord { words.append(word); word = ""; inWord = false }
-                continue
-            }
-            word.append(ch)
-            inWord = true
-        }
-        if quote != nil || escaped { throw ValidationError("--command \(text): a quote is not closed") }
-        if inWord { words.append(word) }
-        return words
     }
 }

@@ -1,0 +1,23 @@
+import ArgumentParser
+import Foundation
+import SpasmDetection
+
+/// `eval DIR`: scans every recording of a manifest directory and prints the score per kind.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Scan every recording in a labelled set (manifest.json) and print sensitivity, precision, F1, false alarms and latency per kind.")
+
+    @Argument(help: "A directory like ../shared/eval/dev.")
+    var directory: String
+
+    @Option(help: "Also write NAME.detections.csv files here (for ../shared/eval/score.py).")
+    var out: String?
+
+    func run() throws {
+        if let out { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
+        let report = try EventScorer.scanAndEvaluate(datasetDirectory: URL(fileURLWithPath: directory), settings: .init(),
+                                                     writeTo: out.map { URL(fileURLWithPath: $0) })
+        print(report.text, terminator: report.text.hasSuffix("\n") ? "" : "\n")
+    }
+}

@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import SpasmIngestion
+import SpasmRuntime
+
+/// `spasmwatch-sensor check FRAME.json [--binary FILE]`: validates a frame offline and prints
+/// the verdict the service would give.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "check", abstract: "Validate a frame offline and print the verdict.")
+
+    @Argument(help: "The frame's JSON file ('-' for standard input).")
+    var frame: String
+
+    @Option(help: "A file of little-endian Float32 samples sent as the binary frame.")
+    var binary: String?
+
+    @OptionGroup var options: CommonOptions
+
+    func run() throws {
+        let (_, configuration) = try options.load()
+        let json = frame == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: frame))
+        let payload = try binary.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+        do {
+            let valid = try FrameValidator.validate(json: json, binary: payload, maxBytes: configuration.sensor.maxFrameBytes)
+            print("accepted: \(valid.kind.rawValue) frame from \(valid.sensorId) at \(valid.placement.rawValue), \(valid.sampleCount) samples × \(valid.channels) channel(s) at \(FrameValidator.format(valid.sampleRate)) Hz\(valid.test ? " (test sensor)" : "")")
+        } catch {
+            print("rejected: \(error.message)")
+            throw ExitCode(1)
+        }
+    }
+}
