@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "spasmwatch-store", targets: ["spasmwatch-store"]),
         .executable(name: "spasmwatch-notify", targets: ["spasmwatch-notify"]),
         .executable(name: "spasmwatch", targets: ["spasmwatch"]),
+        .executable(name: "spasmwatch-bench", targets: ["spasmwatch-bench"]),
         .library(name: "SpasmBus", targets: ["SpasmBus"]),
         .library(name: "SpasmSchema", targets: ["SpasmSchema"]),
         .library(name: "SpasmProducer", targets: ["SpasmProducer", "SpasmSignal"]),
@@ -38,13 +39,14 @@ let package = Package(
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ", "SpasmSync"], path: "Shared/ZeroMQ"),
         .target(name: "SpasmSchema", dependencies: ["SpasmSync"], path: "Shared/Schema"),
         .target(name: "SpasmConfig", dependencies: ["SpasmSchema", "SpasmSync"], path: "Shared/Config"),
+        .target(name: "SpasmDatabase", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], path: "Shared/Database"),
         .target(
             name: "SpasmBus",
             dependencies: ["ZeroMQ", "SpasmSchema", "SpasmConfig", .product(name: "Logging", package: "swift-log")],
             path: "Shared/Bus"),
         .target(
             name: "SpasmReliability",
-            dependencies: ["SpasmBus", "SpasmRuntime", "SpasmSchema", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift"),
+            dependencies: ["SpasmBus", "SpasmRuntime", "SpasmSchema", "SpasmDatabase", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             path: "Shared/Reliability"),
@@ -72,11 +74,11 @@ let package = Package(
         .target(name: "SpasmProducer", dependencies: ["SpasmBus", "SpasmSchema", "ZeroMQ"], path: "Shared/Producer"),
         .target(
             name: "SpasmDiary",
-            dependencies: ["SpasmSchema", "SpasmConfig", "SpasmReliability", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["SpasmSchema", "SpasmConfig", "SpasmReliability", "SpasmDatabase", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Shared/Diary"),
         .target(
             name: "SpasmStore",
-            dependencies: ["SpasmBus", "SpasmSchema", .product(name: "GRDB", package: "GRDB.swift"),
+            dependencies: ["SpasmBus", "SpasmSchema", "SpasmDatabase", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "Logging", package: "swift-log")],
             path: "Shared/Store"),
         .target(name: "SpasmIngestion", dependencies: ["SpasmSchema"], path: "Shared/Ingestion"),
@@ -87,7 +89,7 @@ let package = Package(
         .executableTarget(name: "spasmwatch-bus", dependencies: ["SpasmRuntime"], path: "Services/Bus"),
         .executableTarget(
             name: "spasmwatch-sensor",
-            dependencies: ["SpasmRuntime", "SpasmIngestion", "SpasmSimulation", "SpasmDetection", "SpasmProducer", "SpasmWeb", "SpasmTLS", .product(name: "Hummingbird", package: "hummingbird"),
+            dependencies: ["SpasmRuntime", "SpasmIngestion", "SpasmSimulation", "SpasmDetection", "SpasmProducer", "SpasmWeb", "SpasmTLS", "SpasmDatabase", .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             path: "Services/Sensor"),
@@ -99,7 +101,7 @@ let package = Package(
             path: "Services/Manual"),
         .executableTarget(
             name: "spasmwatch-detect",
-            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDetection", "SpasmSimulation",
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDetection", "SpasmSimulation", "SpasmDatabase",
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "GRDB", package: "GRDB.swift")],
             path: "Services/Detect"),
@@ -110,7 +112,7 @@ let package = Package(
             path: "Services/Store"),
         .target(
             name: "SpasmNotify",
-            dependencies: ["SpasmBus", "SpasmConfig", "SpasmRuntime", "SpasmSchema", "SpasmSecurity", "ZeroMQ",
+            dependencies: ["SpasmBus", "SpasmConfig", "SpasmRuntime", "SpasmSchema", "SpasmSecurity", "SpasmDatabase", "ZeroMQ",
                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")],
             path: "Services/Notify/Core"),
         .executableTarget(
@@ -119,9 +121,16 @@ let package = Package(
             path: "Services/Notify/Service"),
         .executableTarget(
             name: "spasmwatch",
-            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmStore", "SpasmNotify", "SpasmTLS",
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmStore", "SpasmNotify", "SpasmTLS", "SpasmDatabase",
                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
             path: "Services/CLI"),
+
+        // MARK: Benchmarks, not part of the product (never installed)
+        .executableTarget(
+            name: "spasmwatch-bench",
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmStore", "SpasmIngestion", "SpasmProducer", "SpasmDetection",
+                           "SpasmSimulation", "ZeroMQ", .product(name: "GRDBSQLite", package: "GRDB.swift")],
+            path: "Services/Bench"),
 
         // MARK: Examples (docs/custom-alert-consumer.md)
         .executableTarget(
@@ -136,20 +145,22 @@ let package = Package(
         .testTarget(name: "SchemaTests", dependencies: ["SpasmSchema"], path: "Tests/SchemaTests",
                     exclude: ["Fixtures"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "SpasmBus", "SpasmConfig", "SpasmTestSupport"], path: "Tests/ZeroMQTests"),
-        .testTarget(name: "ReliabilityTests", dependencies: ["SpasmReliability", "SpasmBus", "SpasmTestSupport"], path: "Tests/ReliabilityTests"),
-        .testTarget(name: "SensorTests", dependencies: ["spasmwatch-sensor", "SpasmIngestion", "SpasmBus", "SpasmConfig", "SpasmProducer", "SpasmSignal", "SpasmTestSupport"],
+        .testTarget(name: "ReliabilityTests", dependencies: ["SpasmReliability", "SpasmBus", "SpasmDatabase", "SpasmTestSupport", .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/ReliabilityTests"),
+        .testTarget(name: "SensorTests", dependencies: ["spasmwatch-sensor", "SpasmIngestion", "SpasmBus", "SpasmConfig", "SpasmProducer", "SpasmSignal", "SpasmTestSupport",
+                                                   .product(name: "GRDB", package: "GRDB.swift")],
                     path: "Tests/SensorTests"),
-        .testTarget(name: "DetectServiceTests", dependencies: ["spasmwatch-detect", "SpasmSchema", "SpasmTestSupport"],
+        .testTarget(name: "DetectServiceTests", dependencies: ["spasmwatch-detect", "SpasmSchema", "SpasmTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
                     path: "Tests/DetectServiceTests"),
         .testTarget(name: "TLSTests", dependencies: ["SpasmTLS", "SpasmSync", .product(name: "X509", package: "swift-certificates"),
                                                    .product(name: "Logging", package: "swift-log")], path: "Tests/TLSTests"),
         .testTarget(name: "DetectionTests", dependencies: ["SpasmDetection"], path: "Tests/DetectionTests"),
         .testTarget(name: "SimulationTests", dependencies: ["SpasmSimulation"], path: "Tests/SimulationTests"),
-        .testTarget(name: "DiaryTests", dependencies: ["SpasmDiary", "SpasmSchema", "SpasmConfig", "SpasmReliability"], path: "Tests/DiaryTests"),
+        .testTarget(name: "ConfigTests", dependencies: ["SpasmConfig"], path: "Tests/ConfigTests"),
+        .testTarget(name: "DiaryTests", dependencies: ["SpasmDiary", "SpasmSchema", "SpasmConfig", "SpasmReliability", .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/DiaryTests"),
         .testTarget(name: "StoreTests", dependencies: ["SpasmStore", "SpasmBus", "SpasmSchema", "SpasmTestSupport",
                                                      .product(name: "GRDB", package: "GRDB.swift")],
                     path: "Tests/StoreTests"),
-        .testTarget(name: "NotifyTests", dependencies: ["SpasmNotify", "SpasmSchema", "SpasmConfig", "SpasmSecurity", "SpasmTestSupport"], path: "Tests/NotifyTests"),
+        .testTarget(name: "NotifyTests", dependencies: ["SpasmNotify", "SpasmSchema", "SpasmConfig", "SpasmSecurity", "SpasmTestSupport", .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/NotifyTests"),
         .testTarget(name: "IntegrationTests",
                     dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema", "SpasmProducer", "SpasmReliability", "SpasmRuntime",
                                    "SpasmStore", "SpasmTestSupport", "SpasmDetection", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift")],

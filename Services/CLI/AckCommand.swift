@@ -34,7 +34,7 @@ struct AckCommand: AsyncParsableCommand {
     func run() async throws {
         let (home, configuration) = try options.load()
         try home.prepare(groupAccess: configuration.bus.groupAccess)
-        let journal = NotifyJournal(readingFrom: home.dataDirectory.appendingPathComponent("notify.sqlite"))
+        let journal = NotifyJournal.open(readingFrom: home.dataDirectory.appendingPathComponent("notify.sqlite"))
         let found = try await Self.find(alert, journal: journal, home: home, configuration: configuration)
         let alertId = found.id
         let known = found.alert

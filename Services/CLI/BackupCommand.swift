@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GRDB
 import SpasmBus
+import SpasmDatabase
 import SpasmRuntime
 import SpasmStore
 
@@ -26,17 +27,12 @@ struct BackupCommand: AsyncParsableCommand {
         let target = URL(fileURLWithPath: file)
         let result: Result<Int64, Error> = await onBlockingPool {
             Result {
-                var configuration = GRDB.Configuration()
-                configuration.busyMode = .timeout(10)
-                let reader = try DatabaseQueue(path: source.path, configuration: configuration)
+                let reader = try openDatabase(url: source, migrator: nil, options: .init(busyTimeout: 10, readOnly: true))
                 let partial = target.appendingPathExtension("partial")
-                try? FileManager.default.removeItem(at: partial)
-                let destination = try DatabaseQueue(path: partial.path)
-                try reader.backup(to: destination)
-                let check = try destination.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }
-                try destination.close()
-                try reader.close()
-                guard check == "ok" else { throw ValidationError("the copy failed its integrity check: \(check ?? "?")") }
+                defer { try? reader.close() }
+                do { try backupDatabase(reader, to: partial, verify: true) } catch let error as DatabaseCopyError {
+                    throw ValidationError("the copy failed its integrity check: \(error.check)")
+                }
                 if FileManager.default.fileExists(atPath: target.path) { try FileManager.default.removeItem(at: target) }
                 try FileManager.default.moveItem(at: partial, to: target)
                 return AppDatabase.fileBytes(target)

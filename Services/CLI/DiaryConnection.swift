@@ -52,7 +52,7 @@ struct DiaryConnection: Sendable {
         }
         let url = home.outbox(for: DiaryOutbox.source)
         try home.prepare(groupAccess: configuration.bus.groupAccess)
-        let outbox = try Outbox(url: url)
+        let outbox = try Outbox.open(url: url)
         try await DiaryOutbox.enqueue(entry, in: outbox, person: configuration.person)
         let saved = SavedEntry(entryId: entry.entryId, shortId: ShortId.of(entry.entryId), summary: DiaryText.summary(entry),
                                duplicate: false)
@@ -130,7 +130,7 @@ struct LocalDiaryHistory: DiaryHistory {
         var waiting = Set<UUID>()
         let outboxURL = home.outbox(for: DiaryOutbox.source)
         if FileManager.default.fileExists(atPath: outboxURL.path) {
-            let outbox = try Outbox(url: outboxURL)
+            let outbox = try Outbox.open(url: outboxURL)
             waiting = try await DiaryOutbox.pendingIds(in: outbox)
             for entry in try await DiaryOutbox.pendingEntries(in: outbox) {
                 byId[entry.entryId] = RecentEntry(entry: entry, shortId: ShortId.of(entry.entryId), summary: DiaryText.summary(entry),
@@ -138,7 +138,7 @@ struct LocalDiaryHistory: DiaryHistory {
             }
         }
         if FileManager.default.fileExists(atPath: home.diaryJournal.path) {
-            let journal = try DiaryJournal(url: home.diaryJournal)
+            let journal = try DiaryJournal.open(url: home.diaryJournal)
             for item in try await journal.recent(limit: limit) {
                 byId[item.entry.entryId] = RecentEntry(entry: item.entry, shortId: ShortId.of(item.entry.entryId),
                                                        summary: DiaryText.summary(item.entry), at: DiaryText.time(of: item.entry),

@@ -14,8 +14,8 @@ import SpasmRuntime
 ///
 /// Messages go to stderr, so `--json` output and scripts are not disturbed.
 enum HomeCheck {
-    /// The common options of a parsed command, when it has them (`bench` uses its own
-    /// temporary homes). Found by reflection so that every command, present or future, is
+    /// The common options of a parsed command, when it has them (`config get` has its own
+    /// --home: it only reads). Found by reflection so that every command, present or future, is
     /// checked the same way without registering anywhere.
     static func options(of command: any ParsableCommand) -> CommonOptions? {
         for child in Mirror(reflecting: command).children {

@@ -24,7 +24,7 @@ final class ReliableCLISender {
         let address = try BusAddress.resolve(home: home, configuration: configuration)
         publisher = try BusPublisher(context: context, address: address, source: "cli", person: configuration.person)
         receipts = try BusSubscriber(context: context, address: address, prefixes: [Topic.stored("cli")])
-        outbox = try Outbox(url: home.outbox(for: "cli"))
+        outbox = try Outbox.open(url: home.outbox(for: "cli"))
         sender = ReliableSender(outbox: outbox, publisher: publisher, receipts: receipts, counters: CounterSet(),
                                 resendInterval: 1, logger: Logger(label: "spasmwatch"))
     }

@@ -31,7 +31,7 @@ struct SeedDemoCommand: AsyncParsableCommand {
         let source = "demo"
         let publisher = try BusPublisher(context: context, address: address, source: source, counters: counters)
         let receipts = try BusSubscriber(context: context, address: address, prefixes: [Topic.stored(source)])
-        let outbox = try Outbox(url: home.outbox(for: source))
+        let outbox = try Outbox.open(url: home.outbox(for: source))
         let sender = ReliableSender(outbox: outbox, publisher: publisher, receipts: receipts, counters: counters,
                                     resendInterval: 2, logger: Logger(label: "seed-demo"))
         let running = Task { try await sender.run() }

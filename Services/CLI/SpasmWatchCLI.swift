@@ -10,7 +10,7 @@ struct SpasmWatchCLI: AsyncParsableCommand {
         subcommands: [StatusCommand.self, TailCommand.self, LogCommand.self, RecentCommand.self, UndoCommand.self,
                       ConfirmCommand.self, EpisodesCommand.self, HistoryCommand.self, StatsCommand.self, ExportCommand.self,
                       ReportCommand.self, BackupCommand.self, AckCommand.self, NotifyGroupCommand.self, SetupGroupCommand.self, SensorsCommand.self,
-                      BenchCommand.self, SeedDemoCommand.self, KeysCommand.self, TLSCommand.self])
+                      SeedDemoCommand.self, KeysCommand.self, TLSCommand.self, ConfigCommand.self])
 
     /// As ArgumentParser's own `main`, with the data-home check (`HomeCheck`) between
     /// parsing and running, so every command finds its home the same way.

@@ -13,7 +13,7 @@ enum StorageRefusals {
             .filter { $0.hasPrefix("outbox-") && $0.hasSuffix(".sqlite") }.sorted()
         var lines: [String] = []
         for name in names {
-            guard let outbox = try? Outbox(url: folder.appendingPathComponent(name)),
+            guard let outbox = try? Outbox.open(url: folder.appendingPathComponent(name)),
                   let summary = try? await outbox.refusedSummary(), summary.count > 0, let latest = summary.latest else { continue }
             let count = summary.count
             let source = name.dropFirst("outbox-".count).dropLast(".sqlite".count)

@@ -8,6 +8,6 @@ struct DetectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spasmwatch-detect",
         abstract: "Detection of spasms, clonus, falls and flare-ups.",
-        subcommands: [ServeDetectCommand.self, ScanCommand.self, EvalCommand.self, DetectBenchCommand.self],
+        subcommands: [ServeDetectCommand.self, ScanCommand.self, EvalCommand.self],
         defaultSubcommand: ServeDetectCommand.self)
 }

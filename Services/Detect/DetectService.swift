@@ -28,7 +28,7 @@ struct DetectService {
         let timeZone = configuration.timeZone.zone
         let data = environment.home.dataDirectory
 
-        let outbox = try Outbox(url: environment.home.outbox(for: instance))
+        let outbox = try Outbox.open(url: environment.home.outbox(for: instance))
         let receipts = try environment.subscribe([Topic.stored(instance)])
         let sender = ReliableSender(outbox: outbox, publisher: environment.publisher, receipts: receipts,
                                     counters: environment.counters, logger: logger)

@@ -8,9 +8,9 @@ import Logging
 /// (the JSON files an earlier version rewrote with `.atomic` left a `/tmp/TemporaryDirectory.*`
 /// behind on every save), and a kill mid-save keeps the previous row.
 final class DetectStateTable: Sendable {
-    let database: DatabaseQueue
+    let database: any DatabaseWriter
 
-    init(database: DatabaseQueue) { self.database = database }
+    init(database: any DatabaseWriter) { self.database = database }
 
     /// The migration that makes the table (registered by the file's owner, OpenEpisodeLog).
     static func migrate(_ db: Database) throws {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Logging
+import SpasmDatabase
 import SpasmSchema
 
 /// The episodes this detector instance has open, on disk (SQLite, one file per instance:
@@ -11,24 +12,25 @@ import SpasmSchema
 /// time the sensor was last seen: nothing stays "ongoing" for ever, and it needs no storage
 /// (the end waits in the outbox while storage is down).
 final class OpenEpisodeLog: Sendable {
-    let database: DatabaseQueue
-    let url: URL
+    let database: any DatabaseWriter
     /// Detection's learned state, in the same file (DetectStateTable).
     let state: DetectStateTable
 
-    init(url: URL) throws {
-        self.url = url
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        var configuration = GRDB.Configuration()
-        configuration.busyMode = .timeout(5)
-        database = try DatabaseQueue(path: url.path, configuration: configuration)
-        // WAL with synchronous=NORMAL survives the process being killed (what this is for);
-        // a power cut may lose the last onset, which then stays open in storage as before.
-        try database.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA journal_mode = WAL")
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-        }
-        // Append-only: a shipped migration is never edited.
+    /// The log in `database`, its tables made when missing (tests pass `DatabaseQueue()`).
+    init(_ database: any DatabaseWriter) throws {
+        self.database = database
+        try Self.migrator.migrate(database)
+        state = DetectStateTable(database: database)
+    }
+
+    /// WAL with synchronous=NORMAL survives the process being killed (what this is for);
+    /// a power cut may lose the last onset, which then stays open in storage as before.
+    static func open(url: URL) throws -> OpenEpisodeLog {
+        try OpenEpisodeLog(openDatabase(url: url, migrator: migrator, options: .init(synchronous: .normal)))
+    }
+
+    /// The schema. Append-only: a shipped migration is never edited.
+    static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1 open episodes") { db in
             try db.execute(sql: """
@@ -44,15 +46,14 @@ final class OpenEpisodeLog: Sendable {
                 """)
         }
         migrator.registerMigration("v2 detect state", migrate: DetectStateTable.migrate)
-        try migrator.migrate(database)
-        state = DetectStateTable(database: database)
+        return migrator
     }
 
     /// Opens the log; a file that cannot be opened is moved aside (`.broken-<time>`) and a
     /// fresh one started, so a damaged file never keeps detection from running.
     static func openOrReset(url: URL, logger: Logger) throws -> OpenEpisodeLog {
         do {
-            return try OpenEpisodeLog(url: url)
+            return try OpenEpisodeLog.open(url: url)
         } catch {
             let aside = url.appendingPathExtension("broken-\(Int(Date().timeIntervalSince1970))")
             logger.error("open-episode log unreadable; starting a fresh one (episodes it held stay open in storage)",
@@ -63,7 +64,7 @@ final class OpenEpisodeLog: Sendable {
                     try? FileManager.default.moveItem(at: file, to: URL(fileURLWithPath: aside.path + suffix))
                 }
             }
-            return try OpenEpisodeLog(url: url)
+            return try OpenEpisodeLog.open(url: url)
         }
     }
 

@@ -20,8 +20,8 @@ enum ManualService {
         let settings = environment.configuration.manual
         try WebServer.checkSettings(settings, home: environment.home)
         let home = environment.home
-        let outbox = try Outbox(url: home.outbox(for: environment.instance))
-        let journal = try DiaryJournal(url: home.diaryJournal)
+        let outbox = try Outbox.open(url: home.outbox(for: environment.instance))
+        let journal = try DiaryJournal.open(url: home.diaryJournal)
         let receipts = try environment.subscribe([Topic.stored(environment.instance)])
         let sender = ReliableSender(outbox: outbox, publisher: environment.publisher, receipts: receipts,
                                     counters: environment.counters, logger: environment.logger)

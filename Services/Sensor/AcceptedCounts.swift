@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SpasmDatabase
 import SpasmSync
 
 /// Frames accepted per sensor since the home began, in `data/sensor-counts.sqlite`, so they
@@ -10,21 +11,24 @@ import SpasmSync
 /// frames, so a kill -9 never forgets a frame it answered for. WAL + synchronous NORMAL: a
 /// commit survives the process being killed.
 final class AcceptedCounts: Sendable {
-    let queue: DatabaseQueue
+    let queue: any DatabaseWriter
     /// Frames accepted and not saved yet.
     private let pending = Locked<[String: Int64]>([:])
 
     static func url(dataDirectory: URL) -> URL { dataDirectory.appendingPathComponent("sensor-counts.sqlite") }
 
-    init(url: URL) throws {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(5)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA journal_mode = WAL")
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-        }
-        queue = try DatabaseQueue(path: url.path, configuration: configuration)
+    /// Counts kept in `queue`, its table made when missing (tests pass `DatabaseQueue()`).
+    init(_ queue: any DatabaseWriter) throws {
+        self.queue = queue
+        try Self.migrator.migrate(queue)
+    }
+
+    static func open(url: URL) throws -> AcceptedCounts {
+        try AcceptedCounts(openDatabase(url: url, migrator: migrator, options: .init(synchronous: .normal)))
+    }
+
+    /// The schema; append-only.
+    static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1 accepted frames") { db in
             try db.execute(sql: """
@@ -35,7 +39,7 @@ final class AcceptedCounts: Sendable {
                 ) WITHOUT ROWID
                 """)
         }
-        try migrator.migrate(queue)
+        return migrator
     }
 
     /// Notes one accepted frame (saved by the next `save`).

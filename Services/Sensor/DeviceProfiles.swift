@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SpasmDatabase
 import SpasmSchema
 import SpasmSync
 
@@ -14,18 +15,30 @@ final class DeviceProfiles: Sendable {
         var placement: BodySite?
     }
 
-    let queue: DatabaseQueue
+    let queue: any DatabaseWriter
     private let profiles = Locked<[String: Profile]>([:])
 
     static func url(dataDirectory: URL) -> URL { dataDirectory.appendingPathComponent("sensor-profiles.sqlite") }
     static let maxNameLength = 40
 
-    init(url: URL) throws {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(5)
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
-        queue = try DatabaseQueue(path: url.path, configuration: configuration)
+    /// Profiles kept in `queue`, its table made when missing (tests pass `DatabaseQueue()`).
+    init(_ queue: any DatabaseWriter) throws {
+        self.queue = queue
+        try Self.migrator.migrate(queue)
+        let loaded = try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT sensorId, name, placement FROM sensor_profile").reduce(into: [String: Profile]()) { all, row in
+                all[row["sensorId"]] = Profile(name: row["name"], placement: (row["placement"] as String?).flatMap(BodySite.init(rawValue:)))
+            }
+        }
+        profiles.withLock { $0 = loaded }
+    }
+
+    static func open(url: URL) throws -> DeviceProfiles {
+        try DeviceProfiles(openDatabase(url: url, migrator: migrator))
+    }
+
+    /// The schema; append-only.
+    static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-phone device profiles") { db in
             try db.execute(sql: """
@@ -37,13 +50,7 @@ final class DeviceProfiles: Sendable {
                 ) WITHOUT ROWID
                 """)
         }
-        try migrator.migrate(queue)
-        let loaded = try queue.read { db in
-            try Row.fetchAll(db, sql: "SELECT sensorId, name, placement FROM sensor_profile").reduce(into: [String: Profile]()) { all, row in
-                all[row["sensorId"]] = Profile(name: row["name"], placement: (row["placement"] as String?).flatMap(BodySite.init(rawValue:)))
-            }
-        }
-        profiles.withLock { $0 = loaded }
+        return migrator
     }
 
     func profile(_ sensorId: String) -> Profile? { profiles.withLock { $0[sensorId] } }

@@ -10,6 +10,6 @@ struct SensorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spasmwatch-sensor",
         abstract: "Sensor ingestion: external producers' frames, validated, onto the bus.",
-        subcommands: [ServeSensorCommand.self, CheckCommand.self, SimulateCommand.self, ReplayCommand.self, SensorBenchCommand.self],
+        subcommands: [ServeSensorCommand.self, CheckCommand.self, SimulateCommand.self, ReplayCommand.self],
         defaultSubcommand: ServeSensorCommand.self)
 }

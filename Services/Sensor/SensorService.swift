@@ -17,11 +17,11 @@ enum SensorService {
         let settings = environment.configuration.sensor
         // "accepted" only while the bus is connected, and counted on disk per sensor first.
         let link = BusLink(publisher: environment.publisher, heartbeatSeconds: environment.configuration.bus.heartbeatSeconds)
-        let acceptedCounts = try AcceptedCounts(url: AcceptedCounts.url(dataDirectory: environment.home.dataDirectory))
+        let acceptedCounts = try AcceptedCounts.open(url: AcceptedCounts.url(dataDirectory: environment.home.dataDirectory))
         let core = IngestionCore(publisher: environment.publisher, counters: environment.counters, settings: settings,
                                  logger: environment.logger, person: environment.configuration.person,
                                  link: link, acceptedCounts: acceptedCounts,
-                                 profiles: try DeviceProfiles(url: DeviceProfiles.url(dataDirectory: environment.home.dataDirectory)))
+                                 profiles: try DeviceProfiles.open(url: DeviceProfiles.url(dataDirectory: environment.home.dataDirectory)))
         let busBeats = try environment.subscribe([Topic.heartbeat(ServiceName.bus)], queueCapacity: 100)
         let watch = BusLinkWatch(link: link, subscriber: busBeats, counters: environment.counters, logger: environment.logger)
         let security = environment.address.security

@@ -17,7 +17,7 @@ enum StoreService {
         let logger = environment.logger
         try environment.takeInstanceLock("store")
         let timeZone = environment.configuration.timeZone.zone
-        let database = try AppDatabase(url: environment.home.database, logger: logger)
+        let database = try AppDatabase.open(url: environment.home.database, logger: logger)
         let subscriber = try environment.subscribe(prefixes, queueCapacity: 200_000)
         let writer = StoreWriter(database: database, subscriber: subscriber,
                                  receipts: ReceiptSender(publisher: environment.publisher),

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SpasmConfig
+import SpasmDatabase
 import SpasmSchema
 
 extension DataHome {
@@ -12,7 +13,7 @@ extension DataHome {
 /// The entries the manual service accepted, newest first, with which were retracted.
 /// Idempotent by entry id: recording the same entry twice keeps one.
 public final class DiaryJournal: Sendable {
-    let database: DatabaseQueue
+    let database: any DatabaseWriter
 
     /// One row per entry; the whole entry as its wire JSON.
     struct Row: Codable, FetchableRecord, PersistableRecord {
@@ -25,15 +26,20 @@ public final class DiaryJournal: Sendable {
         var retractedBy: String?
     }
 
-    public init(url: URL, readOnly: Bool = false) throws {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        var configuration = GRDB.Configuration()
-        configuration.busyMode = .timeout(5)
-        database = try DatabaseQueue(path: url.path, configuration: configuration)
-        try database.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA journal_mode = WAL")
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
+    /// A journal in `database`, its table made when missing (tests pass `DatabaseQueue()`).
+    public init(_ database: any DatabaseWriter) throws {
+        self.database = database
+        try Self.migrator.migrate(database)
+    }
+
+    /// Opens (creating when needed) the journal file: the one way the service and the CLI
+    /// open it. synchronous=FULL, like the outbox it mirrors.
+    public static func open(url: URL) throws -> DiaryJournal {
+        try DiaryJournal(openDatabase(url: url, migrator: migrator, options: .init(synchronous: .full)))
+    }
+
+    /// The schema; append-only (a migration that has shipped is never edited).
+    static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1 entries") { db in
             try db.create(table: "entries") { t in
@@ -45,7 +51,7 @@ public final class DiaryJournal: Sendable {
                 t.column("retractedBy", .text)
             }
         }
-        try migrator.migrate(database)
+        return migrator
     }
 
     static func key(_ id: UUID) -> String { id.uuidString.lowercased() }

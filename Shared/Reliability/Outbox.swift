@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SpasmDatabase
 import SpasmSchema
 
 /// One message waiting for storage's stored receipt.
@@ -38,19 +39,25 @@ public struct RefusedItem: Codable, Sendable, Equatable, FetchableRecord, Persis
 /// Several processes may share one file (the CLI adds diary entries while the manual
 /// service is down; the service sends them when it starts).
 public final class Outbox: Sendable {
-    let database: DatabaseQueue
-    public let url: URL
+    let database: any DatabaseWriter
 
-    public init(url: URL) throws {
-        self.url = url
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        var configuration = GRDB.Configuration()
-        configuration.busyMode = .timeout(5)
-        database = try DatabaseQueue(path: url.path, configuration: configuration)
-        try database.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA journal_mode = WAL")
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
+    /// The file it keeps (":memory:" for a database in memory).
+    public var url: URL { URL(fileURLWithPath: database.path) }
+
+    /// An outbox in `database`, its tables made when missing (tests pass `DatabaseQueue()`).
+    public init(_ database: any DatabaseWriter) throws {
+        self.database = database
+        try Self.migrator.migrate(database)
+    }
+
+    /// Opens (creating when needed) the outbox file at `url`: the one way the services and
+    /// the CLI open one. synchronous=FULL: what the outbox holds was promised to someone.
+    public static func open(url: URL) throws -> Outbox {
+        try Outbox(openDatabase(url: url, migrator: migrator, options: .init(synchronous: .full)))
+    }
+
+    /// The schema; append-only (a migration that has shipped is never edited).
+    static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1 outbox") { db in
             try db.create(table: "outbox") { t in
@@ -79,7 +86,7 @@ public final class Outbox: Sendable {
                 t.column("refusedAt", .double).notNull()
             }
         }
-        try migrator.migrate(database)
+        return migrator
     }
 
     /// Writes a message durably (committed, fsync'd). The same id twice keeps the first.

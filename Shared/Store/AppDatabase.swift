@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Logging
+import SpasmDatabase
 
 /// The store's SQLite databases (GRDB, WAL): `spasmwatch.sqlite` holds everything that is
 /// kept for good (diary, sensors, episodes, alerts, acknowledgements, deliveries, service
@@ -9,53 +10,51 @@ import Logging
 /// One process writes (spasmwatch-store); any number may read.
 public final class AppDatabase: Sendable {
     /// The main database.
-    public let pool: DatabasePool
+    public let main: any DatabaseWriter
     /// Raw sensor frames.
-    public let raw: DatabasePool
-    public let url: URL
-    public let rawURL: URL
+    public let raw: any DatabaseWriter
+    public var url: URL { URL(fileURLWithPath: main.path) }
+    public var rawURL: URL { URL(fileURLWithPath: raw.path) }
 
-    /// Opens (creating when needed) both databases and runs pending migrations. When an
-    /// existing database has migrations to run, a copy is taken first into `backups/`.
-    public init(url: URL, readOnly: Bool = false, logger: Logger? = nil) throws {
-        self.url = url
-        rawURL = AppDatabase.rawURL(for: url)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let existed = FileManager.default.fileExists(atPath: url.path)
-        pool = try DatabasePool(path: url.path, configuration: AppDatabase.configuration(readOnly: readOnly))
-        raw = try DatabasePool(path: rawURL.path, configuration: AppDatabase.configuration(readOnly: readOnly))
-        if readOnly { return }
-        let migrator = StoreMigrations.main
-        let pending = try pool.read { db in try !migrator.hasCompletedMigrations(db) }
-        if existed && pending {
-            let backup = AppDatabase.backupDirectory(for: url)
-                .appendingPathComponent("before-migration-\(AppDatabase.stamp()).sqlite")
-            try self.backup(to: backup)
-            logger?.notice("backup taken before migrating", metadata: ["file": "\(backup.path)"])
-        }
-        try migrator.migrate(pool)
+    /// The store in `main` and `raw`, their pending migrations run (tests pass two
+    /// `DatabaseQueue()` in memory).
+    public init(_ main: any DatabaseWriter, raw: any DatabaseWriter) throws {
+        self.main = main
+        self.raw = raw
+        try StoreMigrations.main.migrate(main)
         try StoreMigrations.raw.migrate(raw)
     }
 
-    static func configuration(readOnly: Bool) -> GRDB.Configuration {
-        var configuration = GRDB.Configuration()
-        configuration.readonly = readOnly
-        configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in
-            if !db.configuration.readonly {
-                // Only takes effect on a new, empty file: lets purges give space back to the disk.
-                try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
-                // WAL + NORMAL: a commit survives a crash of the process (kill -9); FULL adds
-                // safety against power loss, checkpoints are fsync'd either way.
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
-                // 32 MB of page cache: index pages of random ids (UUIDs) stay in memory.
-                try db.execute(sql: "PRAGMA cache_size = -32000")
-                // Checkpoint every ~32 MB of WAL instead of 4 MB: fewer fsyncs under sensor load.
-                try db.execute(sql: "PRAGMA wal_autocheckpoint = 8000")
-            }
+    /// Opens (creating when needed) both files: the one way the store, the benchmark and
+    /// tests open them. When an existing database has migrations to run, a copy is taken
+    /// first into `backups/`.
+    public static func open(url: URL, logger: Logger? = nil) throws -> AppDatabase {
+        let existed = FileManager.default.fileExists(atPath: url.path)
+        // Migrated below, after the copy.
+        let main = try openDatabase(url: url, migrator: nil, options: options)
+        if try existed && main.read({ db in try !StoreMigrations.main.hasCompletedMigrations(db) }) {
+            let backup = AppDatabase.backupDirectory(for: url)
+                .appendingPathComponent("before-migration-\(AppDatabase.stamp()).sqlite")
+            try backupDatabase(main, to: backup)
+            logger?.notice("backup taken before migrating", metadata: ["file": "\(backup.path)"])
         }
-        return configuration
+        let raw = try openDatabase(url: rawURL(for: url), migrator: StoreMigrations.raw, options: options)
+        return try AppDatabase(main, raw: raw)
     }
+
+    /// A pool (the store writes while queries read), and for the writer:
+    static let options = DatabaseOptions(
+        // WAL + NORMAL: a commit survives a crash of the process (kill -9); FULL adds
+        // safety against power loss, checkpoints are fsync'd either way.
+        synchronous: .normal, busyTimeout: 10, concurrentReads: true,
+        pragmas: [
+            // Only takes effect on a new, empty file: lets purges give space back to the disk.
+            "auto_vacuum = INCREMENTAL",
+            // 32 MB of page cache: index pages of random ids (UUIDs) stay in memory.
+            "cache_size = -32000",
+            // Checkpoint every ~32 MB of WAL instead of 4 MB: fewer fsyncs under sensor load.
+            "wal_autocheckpoint = 8000",
+        ])
 
     public static func rawURL(for url: URL) -> URL {
         url.deletingLastPathComponent().appendingPathComponent(url.deletingPathExtension().lastPathComponent + "-raw.sqlite")
@@ -76,11 +75,7 @@ public final class AppDatabase: Sendable {
     /// Copies the main database to `file` through SQLite's online backup (safe while the
     /// store writes). Raw frames are not included.
     public func backup(to file: URL) throws {
-        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        if FileManager.default.fileExists(atPath: file.path) { try FileManager.default.removeItem(at: file) }
-        let destination = try DatabaseQueue(path: file.path)
-        try pool.backup(to: destination)
-        try destination.close()
+        try backupDatabase(main, to: file)
     }
 
     /// Bytes on disk of a database file with its WAL.

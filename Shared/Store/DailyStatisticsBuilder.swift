@@ -57,18 +57,19 @@ extension StoreQueryEngine {
     public func statistics(from: Double, to: Double, person: String?, timeZone: TimeZone) throws -> StoreStatistics {
         let days = LocalDays(from: from, to: to, timeZone: timeZone)
         let start = days.bounds.first ?? from, end = days.bounds.last ?? to
-        var personFilter = ""
-        var arguments: [DatabaseValueConvertible?] = [start, end]
-        if let person { personFilter = " AND person = ?"; arguments.append(person) }
-        let (entries, episodes) = try database.pool.read { db in
-            (try Row.fetchAll(db, sql: """
-                SELECT kind, at, site, spasmType, severity, pain, nrs, psfs FROM diary_entry_effective
-                WHERE at >= ? AND at < ? AND kind IN ('spasm', 'checkin')\(personFilter)
-                """, arguments: StatementArguments(arguments)),
-             try Row.fetchAll(db, sql: """
-                SELECT kind, start, site FROM episode_confirmed
-                WHERE start >= ? AND start < ? AND (confirmed IS NULL OR confirmed = 1)\(personFilter)
-                """, arguments: StatementArguments(arguments)))
+        typealias E = DiaryEntryRecord.Columns
+        typealias P = EpisodeRecord.Columns
+        var entryRows = DiaryEntryRecord.effectiveView.select(E.kind, E.at, E.site, E.spasmType, E.severity, E.pain, E.nrs, E.psfs)
+            .filter(E.at >= start).filter(E.at < end).filter(["spasm", "checkin"].contains(E.kind))
+        let answer: SQLExpression = P.confirmed == nil || P.confirmed == 1
+        var episodeRows = EpisodeRecord.confirmedView.select(P.kind, P.start, P.site)
+            .filter(P.start >= start).filter(P.start < end).filter(answer)
+        if let person {
+            entryRows = entryRows.filter(E.person == person)
+            episodeRows = episodeRows.filter(P.person == person)
+        }
+        let (entries, episodes) = try database.main.read { db in
+            (try Row.fetchAll(db, entryRows), try Row.fetchAll(db, episodeRows))
         }
         var result = (0..<days.count).map { DailyStatistics(day: days.labels[$0], start: days.bounds[$0]) }
         var severity = Array(repeating: [Int](), count: days.count)

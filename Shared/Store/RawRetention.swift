@@ -20,7 +20,7 @@ public struct RawRetention: Sendable {
     /// Bytes of live data in both databases (pages in use; freed pages are reused or given
     /// back to the file system by `compact`).
     public var usedBytes: Int64 {
-        func live(_ pool: DatabasePool) -> Int64 {
+        func live(_ pool: any DatabaseWriter) -> Int64 {
             (try? pool.read { db -> Int64 in
                 let pages = try Int64.fetchOne(db, sql: "PRAGMA page_count") ?? 0
                 let free = try Int64.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0
@@ -28,7 +28,7 @@ public struct RawRetention: Sendable {
                 return (pages - free) * size
             }) ?? 0
         }
-        return live(database.pool) + live(database.raw)
+        return live(database.main) + live(database.raw)
     }
 
     /// Purges what is too old, then the oldest frames while over budget (down to 95%).

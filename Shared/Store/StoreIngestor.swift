@@ -134,7 +134,7 @@ public final class StoreIngestor {
         var receipts: [(source: String, id: UUID)] = []
         var firstRefusals: [(header: EnvelopeHeader, reason: String)] = []
         var stored = 0, duplicates = 0
-        try database.pool.write { db in
+        try database.main.write { db in
             receipts.removeAll()
             firstRefusals.removeAll()
             stored = 0
@@ -177,7 +177,7 @@ public final class StoreIngestor {
         summarizer.closeAll()
         let summaries = summarizer.takeFinished()
         guard !summaries.isEmpty else { return }
-        try database.pool.write { db in for summary in summaries { try Self.write(summary, db) } }
+        try database.main.write { db in for summary in summaries { try Self.write(summary, db) } }
         counters.add("store.summaries", Int64(summaries.count))
     }
 

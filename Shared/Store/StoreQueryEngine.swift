@@ -101,39 +101,25 @@ public struct StoreQueryEngine: Sendable {
 
     // MARK: Filters
 
-    /// SQL conditions and arguments built from a request's common filters.
-    struct Filter {
-        var conditions: [String] = []
-        var arguments: [DatabaseValueConvertible?] = []
-
-        mutating func add(_ sql: String, _ args: [DatabaseValueConvertible?] = []) {
-            conditions.append(sql)
-            arguments.append(contentsOf: args)
+    /// A request's common filters on `rows`: the time range, the person, the body site (a
+    /// limb takes in its parts) and the id prefix, each when the request names it and the
+    /// table has the column.
+    func filtered<Record>(_ rows: QueryInterfaceRequest<Record>, _ request: StoreRequest, time: Column, person: Column,
+                          site: Column?, id: Column?) -> QueryInterfaceRequest<Record> {
+        var rows = rows
+        if let from = request.from { rows = rows.filter(time >= from) }
+        if let to = request.to { rows = rows.filter(time < to) }
+        if let name = request.person { rows = rows.filter(person == name) }
+        if let wanted = request.site, let site {
+            rows = rows.filter(BodySite.allCases.filter { $0 == wanted || $0.limb == wanted }.map(\.rawValue).contains(site))
         }
-
-        mutating func addIn(_ column: String, _ values: [String]) {
-            add("\(column) IN (\(values.map { _ in "?" }.joined(separator: ", ")))", values)
-        }
-
-        var whereClause: String { conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ") }
-        var statementArguments: StatementArguments { StatementArguments(arguments) }
-    }
-
-    func commonFilter(_ request: StoreRequest, time: String, siteColumn: String?, idColumn: String?) -> Filter {
-        var filter = Filter()
-        if let from = request.from { filter.add("\(time) >= ?", [from]) }
-        if let to = request.to { filter.add("\(time) < ?", [to]) }
-        if let person = request.person { filter.add("person = ?", [person]) }
-        if let site = request.site, let siteColumn {
-            filter.addIn(siteColumn, BodySite.allCases.filter { $0 == site || $0.limb == site }.map(\.rawValue))
-        }
-        if let prefix = request.idPrefix, let idColumn, !prefix.isEmpty {
+        if let prefix = request.idPrefix, let id, !prefix.isEmpty {
             // The prefix is literal: `%` and `_` are not wildcards here.
             let literal = prefix.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
                 .replacingOccurrences(of: "_", with: "\\_")
-            filter.add("\(idColumn) LIKE ? ESCAPE '\\'", [literal + "%"])
+            rows = rows.filter(id.like(literal + "%", escape: "\\"))
         }
-        return filter
+        return rows
     }
 
     func checkKinds(_ kinds: [String]?, allowed: [String], what: String) throws -> [String]? {
@@ -153,22 +139,24 @@ public struct StoreQueryEngine: Sendable {
     // MARK: Queries
 
     func entries(_ request: StoreRequest) throws -> StoreResponse {
-        var filter = commonFilter(request, time: "at", siteColumn: "site", idColumn: "entryId")
+        typealias C = DiaryEntryRecord.Columns
+        let e = TableAlias<DiaryEntryRecord>(name: "e"), c = TableAlias<DiaryEntryRecord>(name: "c")
+        let table = request.includeCorrected == true ? DiaryEntryRecord.all() : DiaryEntryRecord.effectiveView.all()
+        var rows = filtered(table.aliased(e), request, time: C.at, person: C.person, site: C.site, id: C.entryId)
         if let kinds = try checkKinds(request.kinds, allowed: DiaryEntry.Kind.allCases.map(\.rawValue), what: "entry kind") {
-            filter.addIn("kind", kinds)
+            rows = rows.filter(kinds.contains(C.kind))
         }
-        let table = request.includeCorrected == true ? "diary_entry" : "diary_entry_effective"
+        // The first correction of each entry, if any.
+        let correctedBy = DiaryEntryRecord.aliased(c).select(C.entryId)
+            .filter(C.kind == DiaryEntry.Kind.correction.rawValue && C.targetEntryId == e[C.entryId])
+            .order(C.recordedAt).limit(1)
         let limit = request.limit ?? Self.defaultLimit
-        let rows = try database.pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT person, at, json,
-                       (SELECT c.entryId FROM diary_entry c WHERE c.kind = 'correction' AND c.targetEntryId = e.entryId
-                        ORDER BY c.recordedAt LIMIT 1) AS correctedBy
-                FROM \(table) e \(filter.whereClause) ORDER BY at DESC, entryId LIMIT \(limit + 1)
-                """, arguments: filter.statementArguments)
+        let found = try database.main.read { db in
+            try Row.fetchAll(db, rows.select(C.person, C.at, C.json, correctedBy.forKey("correctedBy"))
+                .order(C.at.desc, C.entryId).limit(limit + 1))
         }
         let decoder = JSONDecoder()
-        let entries = try rows.map { row -> StoredEntry in
+        let entries = try found.map { row -> StoredEntry in
             let json: Data = row["json"]
             let corrected: String? = row["correctedBy"]
             return StoredEntry(person: row["person"], entry: try decoder.decode(DiaryEntry.self, from: json), at: row["at"],
@@ -182,15 +170,15 @@ public struct StoreQueryEngine: Sendable {
     }
 
     func episodes(_ request: StoreRequest) throws -> StoreResponse {
-        var filter = commonFilter(request, time: "start", siteColumn: "site", idColumn: "episodeId")
+        typealias C = EpisodeRecord.Columns
+        var rows = filtered(EpisodeRecord.confirmedView.all(), request, time: C.start, person: C.person, site: C.site, id: C.episodeId)
         if let kinds = try checkKinds(request.kinds, allowed: EpisodeKind.allCases.map(\.rawValue), what: "episode kind") {
-            filter.addIn("kind", kinds)
+            rows = rows.filter(kinds.contains(C.kind))
         }
-        if let sensor = request.sensorId { filter.add("sensorId = ?", [sensor]) }
+        if let sensor = request.sensorId { rows = rows.filter(C.sensorId == sensor) }
         let limit = request.limit ?? Self.defaultLimit
-        let episodes = try database.pool.read { db in
-            try EpisodeRecord.fetchAll(db, sql: "SELECT * FROM episode_confirmed \(filter.whereClause) ORDER BY start DESC LIMIT \(limit + 1)",
-                                       arguments: filter.statementArguments).map(\.stored)
+        let episodes = try database.main.read { db in
+            try rows.order(C.start.desc).limit(limit + 1).fetchAll(db).map(\.stored)
         }
         let (page, truncated) = limited(episodes, request)
         var response = StoreResponse()
@@ -200,26 +188,27 @@ public struct StoreQueryEngine: Sendable {
     }
 
     func alerts(_ request: StoreRequest) throws -> StoreResponse {
-        var filter = commonFilter(request, time: "at", siteColumn: "site", idColumn: "alertId")
-        if let kinds = request.kinds, !kinds.isEmpty { filter.addIn("kind", kinds) }
-        if request.undeliveredOnly == true {
-            filter.add("NOT EXISTS (SELECT 1 FROM delivery_alert d WHERE d.alertId = a.alertId AND d.outcome = 'sent')")
-        }
+        typealias C = AlertRecord.Columns
+        typealias D = DeliveryAlertRecord.Columns
+        typealias A = AlertAnswerRecord.Columns
+        let a = TableAlias<AlertRecord>(name: "a")
+        let deliveries = DeliveryAlertRecord.filter(D.alertId == a[C.alertId])
+        let sent = deliveries.filter(D.outcome == "sent")
+        var rows = filtered(AlertRecord.aliased(a), request, time: C.at, person: C.person, site: C.site, id: C.alertId)
+        if let kinds = request.kinds, !kinds.isEmpty { rows = rows.filter(kinds.contains(C.kind)) }
+        if request.undeliveredOnly == true { rows = rows.filter(!sent.exists()) }
         let limit = request.limit ?? Self.defaultLimit
         let decoder = JSONDecoder()
-        let alerts = try database.pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT person, json, alertId,
-                       (SELECT COUNT(*) FROM delivery_alert d WHERE d.alertId = a.alertId) AS attempts,
-                       EXISTS (SELECT 1 FROM delivery_alert d WHERE d.alertId = a.alertId AND d.outcome = 'sent') AS delivered
-                FROM alert a \(filter.whereClause) ORDER BY at DESC LIMIT \(limit + 1)
-                """, arguments: filter.statementArguments).map { row -> StoredAlert in
+        let alerts = try database.main.read { db in
+            try Row.fetchAll(db, rows.select(C.person, C.json, C.alertId, deliveries.select(count(D.deliveryId)).forKey("attempts"),
+                                             sent.exists().forKey("delivered"))
+                .order(C.at.desc).limit(limit + 1)).map { row -> StoredAlert in
                 let json: Data = row["json"]
                 let alertId: String = row["alertId"]
-                let acks = try Data.fetchAll(db, sql: "SELECT json FROM acknowledgement WHERE alertId = ? ORDER BY at",
-                                             arguments: [alertId]).map { try decoder.decode(Acknowledgement.self, from: $0) }
-                let helps = try Data.fetchAll(db, sql: "SELECT json FROM help_request WHERE alertId = ? ORDER BY at",
-                                              arguments: [alertId]).map { try decoder.decode(HelpRequest.self, from: $0) }
+                let acks = try AlertAnswerRecord.select(A.json, as: Data.self).filter(A.alertId == alertId).order(A.at)
+                    .fetchAll(db).map { try decoder.decode(Acknowledgement.self, from: $0) }
+                let helps = try AlertAnswerRecord.helpRequests.select(A.json, as: Data.self).filter(A.alertId == alertId).order(A.at)
+                    .fetchAll(db).map { try decoder.decode(HelpRequest.self, from: $0) }
                 return StoredAlert(person: row["person"], alert: try decoder.decode(Alert.self, from: json),
                                    acknowledgements: acks, helpRequests: helps.isEmpty ? nil : helps,
                                    deliveryAttempts: row["attempts"], delivered: row["delivered"])
@@ -233,15 +222,15 @@ public struct StoreQueryEngine: Sendable {
     }
 
     func deliveries(_ request: StoreRequest) throws -> StoreResponse {
-        var filter = commonFilter(request, time: "at", siteColumn: nil, idColumn: "deliveryId")
+        typealias C = DeliveryRecord.Columns
+        var rows = filtered(DeliveryRecord.all(), request, time: C.at, person: C.person, site: nil, id: C.deliveryId)
         if let kinds = try checkKinds(request.kinds, allowed: ["sent", "failed", "gave-up"], what: "delivery outcome") {
-            filter.addIn("outcome", kinds)
+            rows = rows.filter(kinds.contains(C.outcome))
         }
         let limit = request.limit ?? Self.defaultLimit
         let decoder = JSONDecoder()
-        let deliveries = try database.pool.read { db in
-            try Data.fetchAll(db, sql: "SELECT json FROM delivery \(filter.whereClause) ORDER BY at DESC LIMIT \(limit + 1)",
-                              arguments: filter.statementArguments)
+        let deliveries = try database.main.read { db in
+            try rows.select(C.json, as: Data.self).order(C.at.desc).limit(limit + 1).fetchAll(db)
         }.map { try decoder.decode(Delivery.self, from: $0) }
         let (page, truncated) = limited(deliveries, request)
         var response = StoreResponse()
@@ -251,16 +240,16 @@ public struct StoreQueryEngine: Sendable {
     }
 
     func sensorSummaries(_ request: StoreRequest) throws -> StoreResponse {
-        var filter = Filter()
-        if let from = request.from { filter.add("minute >= ?", [from]) }
-        if let to = request.to { filter.add("minute < ?", [to]) }
-        if let sensor = request.sensorId { filter.add("sensorId = ?", [sensor]) }
+        typealias C = SensorMinuteRecord.Columns
+        var rows = SensorMinuteRecord.all()
+        if let from = request.from { rows = rows.filter(C.minute >= from) }
+        if let to = request.to { rows = rows.filter(C.minute < to) }
+        if let sensor = request.sensorId { rows = rows.filter(C.sensorId == sensor) }
         let limit = request.limit ?? Self.defaultLimit
-        let rows = try database.pool.read { db in
-            try SensorMinuteRecord.fetchAll(db, sql: "SELECT * FROM sensor_minute \(filter.whereClause) ORDER BY minute DESC, sensorId LIMIT \(limit + 1)",
-                                            arguments: filter.statementArguments)
+        let summaries = try database.main.read { db in
+            try rows.order(C.minute.desc, C.sensorId).limit(limit + 1).fetchAll(db)
         }.map(\.summary)
-        let (page, truncated) = limited(rows, request)
+        let (page, truncated) = limited(summaries, request)
         var response = StoreResponse()
         response.sensorSummaries = page
         response.truncated = truncated
@@ -269,8 +258,8 @@ public struct StoreQueryEngine: Sendable {
 
     func sensors() throws -> StoreResponse {
         var response = StoreResponse()
-        response.sensors = try database.pool.read { db in
-            try SensorRecord.order(Column("sensorId")).fetchAll(db).map(\.registration)
+        response.sensors = try database.main.read { db in
+            try SensorRecord.order(SensorRecord.Columns.sensorId).fetchAll(db).map(\.registration)
         }
         return response
     }
@@ -278,21 +267,21 @@ public struct StoreQueryEngine: Sendable {
     func health() throws -> StoreResponse {
         let decoder = JSONDecoder()
         var response = StoreResponse()
-        response.health = try database.pool.read { db in
-            try ServiceHealthRecord.order(Column("service"), Column("instance")).fetchAll(db)
+        response.health = try database.main.read { db in
+            try ServiceHealthRecord.order(ServiceHealthRecord.Columns.service, ServiceHealthRecord.Columns.instance).fetchAll(db)
         }.map { try decoder.decode(Heartbeat.self, from: $0.json) }
         return response
     }
 
     func info() throws -> StoreResponse {
         var rows: [String: Int] = [:]
-        try database.pool.read { db in
+        try database.main.read { db in
             for table in ["diary_entry", "sensor", "episode", "alert", "acknowledgement", "delivery", "service_health",
                           "sensor_minute", "received_message"] {
-                rows[table] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0
+                rows[table] = try Table(table).fetchCount(db)
             }
         }
-        rows["sensor_frame"] = try database.raw.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sensor_frame") ?? 0 }
+        rows["sensor_frame"] = try database.raw.read { db in try Table("sensor_frame").fetchCount(db) }
         var response = StoreResponse()
         response.info = StoreInfo(databaseBytes: database.databaseBytes, rawBytes: database.rawBytes,
                                   diskBudgetBytes: diskBudgetBytes, rawRetentionDays: rawRetentionDays, rows: rows)

@@ -24,6 +24,19 @@ struct EpisodeRecord: Codable, FetchableRecord, TableRecord {
     /// Detection stopped while it was open (migration v2).
     var interrupted: Bool
 
+    /// The view the queries read: episodes with the person's latest answer.
+    static let confirmedView = Table<EpisodeRecord>("episode_confirmed")
+
+    enum Columns {
+        static let episodeId = Column(CodingKeys.episodeId)
+        static let person = Column(CodingKeys.person)
+        static let kind = Column(CodingKeys.kind)
+        static let sensorId = Column(CodingKeys.sensorId)
+        static let site = Column(CodingKeys.site)
+        static let start = Column(CodingKeys.start)
+        static let confirmed = Column(CodingKeys.confirmed)
+    }
+
     var stored: StoredEpisode {
         StoredEpisode(person: person, episodeId: UUID(uuidString: episodeId) ?? UUID(), kind: EpisodeKind(rawValue: kind) ?? .phasic,
                       sensorId: sensorId, site: site.flatMap(BodySite.init(rawValue:)), start: start, end: end,
@@ -46,6 +59,10 @@ struct SensorRecord: Codable, FetchableRecord, TableRecord {
     var firstSeen: Double
     var lastSeen: Double
 
+    enum Columns {
+        static let sensorId = Column(CodingKeys.sensorId)
+    }
+
     var registration: SensorRegistration {
         SensorRegistration(sensorId: sensorId, kind: SensorSignal(rawValue: kind) ?? .imu,
                            placement: BodySite(rawValue: placement) ?? .back, sampleRate: sampleRate, channels: channels,
@@ -64,6 +81,11 @@ struct SensorMinuteRecord: Codable, FetchableRecord, TableRecord {
     var peak: Double
     var dominantFrequencyHz: Double?
 
+    enum Columns {
+        static let sensorId = Column(CodingKeys.sensorId)
+        static let minute = Column(CodingKeys.minute)
+    }
+
     var summary: SensorMinuteSummary {
         SensorMinuteSummary(sensorId: sensorId, minute: minute, kind: SensorSignal(rawValue: kind) ?? .imu, samples: samples,
                             rms: rms, peak: peak, dominantFrequencyHz: dominantFrequencyHz)
@@ -78,4 +100,116 @@ struct ServiceHealthRecord: Codable, FetchableRecord, TableRecord {
     var lastSeen: Double
     /// The heartbeat body, JSON.
     var json: Data
+
+    enum Columns {
+        static let instance = Column(CodingKeys.instance)
+        static let service = Column(CodingKeys.service)
+    }
+}
+
+/// A row of `diary_entry`, or of the `diary_entry_effective` view (corrections applied:
+/// the same columns). The entry itself is its JSON.
+struct DiaryEntryRecord: Codable, FetchableRecord, TableRecord {
+    static let databaseTableName = "diary_entry"
+    static let effectiveView = Table<DiaryEntryRecord>("diary_entry_effective")
+    var entryId: String
+    var person: String
+    var kind: String
+    var at: Double
+    var recordedAt: Double
+    var site: String?
+    var spasmType: String?
+    var severity: Int?
+    var pain: Int?
+    var nrs: Int?
+    var psfs: Int?
+    var targetEntryId: String?
+    var json: Data
+
+    enum Columns {
+        static let entryId = Column(CodingKeys.entryId)
+        static let person = Column(CodingKeys.person)
+        static let kind = Column(CodingKeys.kind)
+        static let at = Column(CodingKeys.at)
+        static let recordedAt = Column(CodingKeys.recordedAt)
+        static let site = Column(CodingKeys.site)
+        static let spasmType = Column(CodingKeys.spasmType)
+        static let severity = Column(CodingKeys.severity)
+        static let pain = Column(CodingKeys.pain)
+        static let nrs = Column(CodingKeys.nrs)
+        static let psfs = Column(CodingKeys.psfs)
+        static let targetEntryId = Column(CodingKeys.targetEntryId)
+        static let json = Column(CodingKeys.json)
+    }
+}
+
+/// A row of `alert`; the alert itself is its JSON.
+struct AlertRecord: Codable, FetchableRecord, TableRecord {
+    static let databaseTableName = "alert"
+    var alertId: String
+    var person: String
+    var kind: String
+    var severity: String
+    var at: Double
+    var site: String?
+    var json: Data
+
+    enum Columns {
+        static let alertId = Column(CodingKeys.alertId)
+        static let person = Column(CodingKeys.person)
+        static let kind = Column(CodingKeys.kind)
+        static let at = Column(CodingKeys.at)
+        static let site = Column(CodingKeys.site)
+        static let json = Column(CodingKeys.json)
+    }
+}
+
+/// A row of `delivery`; the delivery itself is its JSON.
+struct DeliveryRecord: Codable, FetchableRecord, TableRecord {
+    static let databaseTableName = "delivery"
+    var deliveryId: String
+    var person: String
+    var channel: String
+    var outcome: String
+    var at: Double
+    var json: Data
+
+    enum Columns {
+        static let deliveryId = Column(CodingKeys.deliveryId)
+        static let person = Column(CodingKeys.person)
+        static let outcome = Column(CodingKeys.outcome)
+        static let at = Column(CodingKeys.at)
+        static let json = Column(CodingKeys.json)
+    }
+}
+
+/// A row of `delivery_alert`: which alerts one delivery was about.
+struct DeliveryAlertRecord: Codable, FetchableRecord, TableRecord {
+    static let databaseTableName = "delivery_alert"
+    var deliveryId: String
+    var alertId: String
+    var outcome: String
+
+    enum Columns {
+        static let deliveryId = Column(CodingKeys.deliveryId)
+        static let alertId = Column(CodingKeys.alertId)
+        static let outcome = Column(CodingKeys.outcome)
+    }
+}
+
+/// A row of `acknowledgement` or, with the same columns, `help_request`; the message is its JSON.
+struct AlertAnswerRecord: Codable, FetchableRecord, TableRecord {
+    static let databaseTableName = "acknowledgement"
+    static let helpRequests = Table<AlertAnswerRecord>("help_request")
+    var messageId: Data
+    var person: String
+    var alertId: String
+    var at: Double
+    var json: Data
+
+    enum Columns {
+        static let alertId = Column(CodingKeys.alertId)
+        static let at = Column(CodingKeys.at)
+        static let json = Column(CodingKeys.json)
+    }
 }

@@ -15,7 +15,7 @@ struct DetectorRestartTests {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let engine = DetectionEngine(configuration: DetectSettings(),
-                                     learning: SensitivityStore(table: try OpenEpisodeLog(url: dir.appendingPathComponent("state.sqlite")).state,
+                                     learning: SensitivityStore(table: try OpenEpisodeLog.open(url: dir.appendingPathComponent("state.sqlite")).state,
                                                                 logger: Logger(label: "t")),
                                      alerts: AlertWriter(person: "me", timeZone: .gmt))
         let t0 = 1_795_000_000.123, rate = 60.0, perFrame = 30

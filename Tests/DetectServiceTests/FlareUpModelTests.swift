@@ -109,7 +109,7 @@ struct ShardingAndLearningTests {
     @Test func answersMoveSensitivityWithinBoundsAndPersist() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("learn-\(UUID()).sqlite")
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: url.path + suffix) } }
-        let store = SensitivityStore(table: try OpenEpisodeLog(url: url).state, logger: .init(label: "t"))
+        let store = SensitivityStore(table: try OpenEpisodeLog.open(url: url).state, logger: .init(label: "t"))
         let episode = UUID()
         store.remember(episodeId: episode, .init(sensorId: "ankle", kind: "clonus", start: 100, limb: "right-leg"))
         #expect(store.apply(confirmation: episode, wasSpasm: false, at: 200) == "ankle")
@@ -117,7 +117,7 @@ struct ShardingAndLearningTests {
         for _ in 0..<20 { store.apply(confirmation: episode, wasSpasm: false, at: 300) }
         #expect(store.offset(for: "ankle") == SensitivityStore.bounds.lowerBound)
         #expect(store.apply(confirmation: UUID(), wasSpasm: false, at: 400) == nil, "unknown episode: nothing changes")
-        let reloaded = SensitivityStore(table: try OpenEpisodeLog(url: url).state, logger: .init(label: "t"))
+        let reloaded = SensitivityStore(table: try OpenEpisodeLog.open(url: url).state, logger: .init(label: "t"))
         #expect(reloaded.offset(for: "ankle") == SensitivityStore.bounds.lowerBound)
         #expect(reloaded.settings(for: "ankle").sensitivityOffset == SensitivityStore.bounds.lowerBound)
         #expect(reloaded.settings(for: "other").sensitivityOffset == 0)

@@ -13,7 +13,7 @@ struct OpenEpisodeTests {
 
     func engine(_ dir: URL) throws -> DetectionEngine {
         DetectionEngine(configuration: DetectSettings(),
-                        learning: SensitivityStore(table: try OpenEpisodeLog(url: dir.appendingPathComponent("learning.sqlite")).state,
+                        learning: SensitivityStore(table: try OpenEpisodeLog.open(url: dir.appendingPathComponent("learning.sqlite")).state,
                                                    logger: .init(label: "t")),
                         alerts: AlertWriter(person: "me", timeZone: .gmt))
     }
@@ -73,7 +73,7 @@ struct OpenEpisodeTests {
         let other = EpisodeEvent(episodeId: UUID(), phase: .onset, kind: .clonus, sensorId: "ankle", site: .rightAnkle,
                                  start: Self.t0 + 5, detectedAt: Self.t0 + 7, confidence: 0.6)
         do {
-            let log = try OpenEpisodeLog(url: url)
+            let log = try OpenEpisodeLog.open(url: url)
             try await log.opened(onset)
             try await log.opened(other)
             try await log.seen(["calf": Self.t0 + 30, "ankle": Self.t0 + 9])
@@ -81,7 +81,7 @@ struct OpenEpisodeTests {
             try await log.ended(other.episodeId)
         }
         // Opened again, as after a kill: what is left is the calf episode, ended when last seen.
-        let log = try OpenEpisodeLog(url: url)
+        let log = try OpenEpisodeLog.open(url: url)
         let ends = try await log.interruptedEnds()
         #expect(ends.count == 1)
         let end = try #require(ends.first)

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Logging
 import SpasmConfig
 import SpasmSchema
@@ -19,11 +20,8 @@ struct TestSensorMarkingTests {
     }
 
     func run(test: Bool?) async throws -> [DetectionEngine.Action] {
-        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("sw-mark-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
         let engine = DetectionEngine(configuration: DetectSettings(),
-                                     learning: SensitivityStore(table: try OpenEpisodeLog(url: dir.appendingPathComponent("state.sqlite")).state, logger: Logger(label: "t")),
+                                     learning: SensitivityStore(table: try OpenEpisodeLog(DatabaseQueue()).state, logger: Logger(label: "t")),
                                      alerts: AlertWriter(person: "me", timeZone: TimeZone(identifier: "UTC")!))
         let samples = Self.fallSamples()
         var actions: [DetectionEngine.Action] = []

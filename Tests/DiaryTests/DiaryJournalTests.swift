@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import SpasmDiary
 import SpasmReliability
 import SpasmSchema
@@ -17,9 +18,7 @@ struct DiaryJournalTests {
     }
 
     @Test func recordsOnceRetractsAndFindsByPrefix() async throws {
-        let url = temporaryFile("journal.sqlite")
-        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
-        let journal = try DiaryJournal(url: url)
+        let journal = try DiaryJournal(DatabaseQueue())
         let first = spasm(1_764_000_000), second = spasm(1_764_000_100)
         #expect(try await journal.record(first))
         #expect(try await journal.record(second))
@@ -39,16 +38,22 @@ struct DiaryJournalTests {
 
         let prefix = String(ShortId.of(first.entryId).prefix(6))
         #expect(try await journal.ids(startingWith: prefix.uppercased()).contains(first.entryId))
+    }
 
-        // A second handle on the same file (the CLI while the service runs) sees the same rows.
-        let again = try DiaryJournal(url: url)
+    /// A second handle on the same file (the CLI while the service runs) sees the same rows.
+    @Test func aSecondHandleOnTheFileSeesTheSameRows() async throws {
+        let url = temporaryFile("journal.sqlite")
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
+        let journal = try DiaryJournal.open(url: url)
+        #expect(try await journal.record(spasm(1_764_000_000)))
+        #expect(try await journal.record(spasm(1_764_000_100)))
+        #expect(try await journal.record(spasm(1_764_000_200)))
+        let again = try DiaryJournal.open(url: url)
         #expect(try await again.count() == 3)
     }
 
     @Test func outboxHoldsEntriesUnderTheirEntryId() async throws {
-        let url = temporaryFile("outbox-manual.sqlite")
-        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
-        let outbox = try Outbox(url: url)
+        let outbox = try Outbox(DatabaseQueue())
         let entry = spasm(1_764_000_000)
         try await DiaryOutbox.enqueue(entry, in: outbox, person: "me")
         try await DiaryOutbox.enqueue(entry, in: outbox, person: "me")  // the CLI and the service both wrote it

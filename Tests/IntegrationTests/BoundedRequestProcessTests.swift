@@ -116,7 +116,7 @@ struct ExportPagingProcessTests {
         // 10,050 entries written straight into the database; 30 share the time at a page boundary.
         let count = StoreQueryEngine.maxLimit + 50
         do {
-            let database = try AppDatabase(url: home.appendingPathComponent("data/spasmwatch.sqlite"))
+            let database = try AppDatabase.open(url: home.appendingPathComponent("data/spasmwatch.sqlite"))
             let base = 1_764_000_000.0
             let messages = try (0..<count).map { n -> BusMessage in
                 let at = n >= 30 && n < 60 ? base + 30 : base + Double(n)

@@ -26,7 +26,7 @@ struct StoreProcessTests {
             let address = try BusAddress.resolve(home: DataHome(root: home), configuration: Configuration())
             publisher = try BusPublisher(context: context, address: address, source: source, counters: counters)
             receipts = try BusSubscriber(context: context, address: address, prefixes: [Topic.stored(source)])
-            let outbox = try Outbox(url: home.appendingPathComponent("data/outbox-\(source).sqlite"))
+            let outbox = try Outbox.open(url: home.appendingPathComponent("data/outbox-\(source).sqlite"))
             sender = ReliableSender(outbox: outbox, publisher: publisher, receipts: receipts, counters: counters,
                                     resendInterval: 1, logger: Logger(label: "test-sender"))
         }

@@ -19,7 +19,7 @@ struct EngineResumeTests {
         let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("sw-engine-\(UUID().uuidString.prefix(8))", isDirectory: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let home = DataHome(root: dir)
-        let journal = try NotifyJournal(url: dir.appendingPathComponent("data/notify.sqlite"))
+        let journal = try NotifyJournal.open(url: dir.appendingPathComponent("data/notify.sqlite"))
         let mine = ChannelSpec(type: .file, path: "me.jsonl"), annas = ChannelSpec(type: .file, path: "anna.jsonl")
         let clock = ManualClock(PlannerTests.morning)
         let fall = PlannerTests.alert("fall", .critical, at: PlannerTests.morning)

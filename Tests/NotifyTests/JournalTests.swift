@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import SpasmNotify
 import SpasmSchema
 import Testing
@@ -6,9 +7,9 @@ import Testing
 /// Notify's journal: what a restart resumes, re-sends recognised, short ids found.
 @Suite("Notify journal")
 struct JournalTests {
-    static func journal() throws -> (NotifyJournal, URL) {
-        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("sw-journal-\(UUID().uuidString.prefix(8))")
-        return (try NotifyJournal(url: dir.appendingPathComponent("notify.sqlite")), dir)
+    /// In memory: these tests are about what the journal answers, not its file.
+    static func journal() throws -> NotifyJournal {
+        try NotifyJournal(DatabaseQueue())
     }
 
     static func alert(_ severity: AlertSeverity, at: Double) -> Alert {
@@ -16,8 +17,7 @@ struct JournalTests {
     }
 
     @Test func resumesOnlyUndeliveredUnansweredAlerts() async throws {
-        let (journal, dir) = try Self.journal()
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let journal = try Self.journal()
         let undelivered = Self.alert(.info, at: 1000), delivered = Self.alert(.info, at: 1000)
         let oldFall = Self.alert(.critical, at: 100), deliveredFall = Self.alert(.critical, at: 1000)
         let undeliveredFall = Self.alert(.critical, at: 1000), answeredFall = Self.alert(.critical, at: 1000)
@@ -36,8 +36,7 @@ struct JournalTests {
     /// Escalation progress is saved with the sends of each step, and forgotten when the
     /// escalation ends or is acknowledged.
     @Test func escalationProgressIsKeptUntilItEnds() async throws {
-        let (journal, dir) = try Self.journal()
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let journal = try Self.journal()
         let fall = Self.alert(.critical, at: 1000), other = Self.alert(.critical, at: 1000)
         try await journal.record(fall, person: "me", at: 1000)
         func state(_ alert: Alert, step: Int) -> NotificationPlanner.EscalationState {
@@ -57,8 +56,7 @@ struct JournalTests {
     }
 
     @Test func findsAlertsByShortPrefix() async throws {
-        let (journal, dir) = try Self.journal()
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let journal = try Self.journal()
         let alert = Self.alert(.critical, at: 1)
         try await journal.record(alert, person: "me", at: 1)
         try await journal.record(Self.alert(.info, at: 2), person: "me", at: 2)

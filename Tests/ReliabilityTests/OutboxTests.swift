@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Logging
 import SpasmBus
 import SpasmSchema
@@ -16,12 +17,12 @@ struct OutboxTests {
         let url = dir.appendingPathComponent("outbox.sqlite")
         let id = UUID()
         do {
-            let outbox = try Outbox(url: url)
+            let outbox = try Outbox.open(url: url)
             try await outbox.add(entry, topic: Topic.manualEntry, id: id, person: "me")
             try await outbox.add(entry, topic: Topic.manualEntry, id: id, person: "me")
         }
         // A second process (here: a second handle) sees it, once.
-        let reopened = try Outbox(url: url)
+        let reopened = try Outbox.open(url: url)
         let items = try await reopened.all()
         #expect(items.map(\.id) == [id])
         #expect(items.first?.lastSentAt == nil)
@@ -44,7 +45,7 @@ struct OutboxTests {
         let receipts = try BusSubscriber(context: broker.context, address: broker.address, prefixes: [Topic.stored("manual-test")])
         let watcher = try BusSubscriber(context: broker.context, address: broker.address, prefixes: [Topic.manualEntry])
         let storage = try BusPublisher(context: broker.context, address: broker.address, source: "store-standin")
-        let outbox = try Outbox(url: dir.appendingPathComponent("outbox.sqlite"))
+        let outbox = try Outbox(DatabaseQueue())
         // Written while "the service was down" (as the CLI does): sent on the first pass.
         let early = UUID()
         try await outbox.add(entry, topic: Topic.manualEntry, id: early, person: "me")

@@ -18,7 +18,7 @@ struct IdempotencyTests {
         #expect(first.map(\.id) == [id])
         #expect(second.map(\.id) == [id, id], "a re-sent message is receipted again")
         #expect(first.first?.source == "manual")
-        let (received, entries) = try database.pool.read { db in
+        let (received, entries) = try database.main.read { db in
             (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM received_message")!,
              try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM diary_entry")!)
         }
@@ -36,7 +36,7 @@ struct IdempotencyTests {
                                                 topic: Topic.helpRequest, id: id, source: "manual")
         #expect(try ingestor.store([message]).map(\.id) == [id])
         #expect(try ingestor.store([message]).map(\.id) == [id], "a re-send is receipted again")
-        let rows = try database.pool.read { db in
+        let rows = try database.main.read { db in
             try Row.fetchAll(db, sql: "SELECT alertId, json FROM help_request")
         }
         #expect(rows.count == 1)
@@ -159,12 +159,12 @@ struct IdempotencyTests {
             try old.write { db in try db.execute(sql: "CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('kept')") }
             try old.close()
         }
-        _ = try AppDatabase(url: url)
+        _ = try AppDatabase.open(url: url)
         let backups = try FileManager.default.contentsOfDirectory(atPath: AppDatabase.backupDirectory(for: url).path)
         #expect(backups.count == 1)
         #expect(backups.first?.hasPrefix("before-migration-") == true)
         // Opening again: nothing to migrate, no new backup.
-        _ = try AppDatabase(url: url)
+        _ = try AppDatabase.open(url: url)
         #expect(try FileManager.default.contentsOfDirectory(atPath: AppDatabase.backupDirectory(for: url).path).count == 1)
         let copy = try DatabaseQueue(path: AppDatabase.backupDirectory(for: url).appendingPathComponent(backups[0]).path)
         #expect(try copy.read { db in try String.fetchOne(db, sql: "SELECT text FROM notes") } == "kept")

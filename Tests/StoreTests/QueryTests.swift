@@ -9,8 +9,8 @@ import Testing
 struct QueryTests {
     let berlin = TimeZone(identifier: "Europe/Berlin")!
 
-    func seeded() throws -> (StoreQueryEngine, URL, [String: UUID]) {
-        let (database, dir) = try StoreFixtures.database("queries")
+    func seeded() throws -> (StoreQueryEngine, [String: UUID]) {
+        let database = try StoreFixtures.inMemory()
         let ingestor = StoreIngestor(database: database)
         let s5 = StoreFixtures.spasm("2026-10-25T12:00:00Z", .phasic, severity: 2, site: .leftCalf)
         let s6 = StoreFixtures.spasm("2026-10-26T07:00:00Z", .phasic, severity: 1)
@@ -55,12 +55,11 @@ struct QueryTests {
                                                                   via: "cli"), topic: Topic.acknowledgement, source: "manual"))
         try ingestor.store(messages)
         let engine = StoreQueryEngine(database: database, timeZone: berlin)
-        return (engine, dir, ["delivered": delivered, "failed": failed, "pending": pending, "a": a, "c": c])
+        return (engine, ["delivered": delivered, "failed": failed, "pending": pending, "a": a, "c": c])
     }
 
     @Test func dailyStatisticsFollowLocalDaysAcrossTheDaylightSavingChange() throws {
-        let (engine, dir, _) = try seeded()
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let (engine, _) = try seeded()
         let stats = try #require(engine.answer(StoreRequest(query: .statistics, from: StoreFixtures.utc("2026-10-24T10:00:00Z"),
                                                             to: StoreFixtures.utc("2026-10-26T12:00:00Z"))).statistics)
         #expect(stats.timeZone == "Europe/Berlin")
@@ -94,8 +93,7 @@ struct QueryTests {
     }
 
     @Test func filtersBySiteKindTimeAndPerson() throws {
-        let (engine, dir, ids) = try seeded()
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let (engine, ids) = try seeded()
         let leftLeg = engine.answer(StoreRequest(query: .entries, site: .leftLeg)).entries ?? []
         #expect(leftLeg.count == 4, "left calf ×2, left ankle, left thigh")
         #expect(leftLeg.map(\.at) == leftLeg.map(\.at).sorted(), "oldest first")
@@ -115,8 +113,7 @@ struct QueryTests {
     }
 
     @Test func alertsWithNoSuccessfulDelivery() throws {
-        let (engine, dir, ids) = try seeded()
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let (engine, ids) = try seeded()
         let all = engine.answer(StoreRequest(query: .alerts)).alerts ?? []
         #expect(all.count == 3)
         let delivered = try #require(all.first { $0.alert.alertId == ids["delivered"] })
@@ -130,8 +127,7 @@ struct QueryTests {
     }
 
     @Test func badRequestsGetAClearError() throws {
-        let (engine, dir, _) = try seeded()
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let (engine, _) = try seeded()
         let garbage = try JSONDecoder().decode(StoreResponse.self, from: engine.answer(json: Data("not json".utf8)))
         #expect(!garbage.ok)
         #expect(garbage.error?.contains("bad request") == true)

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import SpasmBus
 import SpasmSchema
 import SpasmStore
@@ -21,7 +22,12 @@ enum StoreFixtures {
 
     static func database(_ label: String) throws -> (AppDatabase, URL) {
         let dir = try TestSupport.temporaryHome(label)
-        return (try AppDatabase(url: dir.appendingPathComponent("data/spasmwatch.sqlite")), dir)
+        return (try AppDatabase.open(url: dir.appendingPathComponent("data/spasmwatch.sqlite")), dir)
+    }
+
+    /// A store in memory, for tests of queries rather than of files.
+    static func inMemory() throws -> AppDatabase {
+        try AppDatabase(DatabaseQueue(), raw: DatabaseQueue())
     }
 
     /// Unix time of an ISO 8601 instant ("2026-10-24T10:00:00Z").

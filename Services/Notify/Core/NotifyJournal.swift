@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SpasmDatabase
 import SpasmSchema
 
 /// Notify's own memory (`<data>/notify.sqlite`): every alert it took in, whether any
@@ -7,7 +8,7 @@ import SpasmSchema
 /// resume after a restart without storage, to ignore re-sent alerts, and by
 /// `spasmwatch ack` to find an alert by a short id prefix.
 public final class NotifyJournal: Sendable {
-    let database: DatabaseQueue
+    let database: any DatabaseWriter
 
     /// One alert as the journal keeps it.
     public struct Entry: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
@@ -25,13 +26,29 @@ public final class NotifyJournal: Sendable {
         public var alert: Alert? { try? JSONDecoder().decode(Alert.self, from: body) }
     }
 
-    /// Opens (creating when needed) the journal for the notify service.
-    public init(url: URL) throws {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        var configuration = GRDB.Configuration()
-        configuration.busyMode = .timeout(5)
-        database = try DatabaseQueue(path: url.path, configuration: configuration)
-        try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
+    /// A journal in `database`, its tables made when missing (tests pass `DatabaseQueue()`).
+    public init(_ database: any DatabaseWriter) throws {
+        self.database = database
+        try Self.migrator.migrate(database)
+    }
+
+    /// Opens (creating when needed) the notify service's journal file.
+    public static func open(url: URL) throws -> NotifyJournal {
+        try NotifyJournal(openDatabase(url: url, migrator: migrator))
+    }
+
+    /// Opens an existing journal for reading only (the CLI: it must never create the
+    /// service's file with its own owner and mode); nil when there is none yet.
+    public static func open(readingFrom url: URL) -> NotifyJournal? {
+        guard FileManager.default.fileExists(atPath: url.path),
+              let database = try? openDatabase(url: url, migrator: nil, options: .init(readOnly: true)) else { return nil }
+        return NotifyJournal(reading: database)
+    }
+
+    private init(reading database: any DatabaseWriter) { self.database = database }
+
+    /// The schema; append-only (a migration that has shipped is never edited).
+    static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1 alerts") { db in
             try db.create(table: "alert") { t in
@@ -67,18 +84,7 @@ public final class NotifyJournal: Sendable {
             // receiver's channel at `channelIndex` may be another one.
             try db.alter(table: "job") { t in t.add(column: "channel", .blob) }
         }
-        try migrator.migrate(database)
-    }
-
-    /// Opens an existing journal for reading only (the CLI: it must never create the
-    /// service's file with its own owner and mode); nil when there is none yet.
-    public init?(readingFrom url: URL) {
-        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-        var configuration = GRDB.Configuration()
-        configuration.readonly = true
-        configuration.busyMode = .timeout(5)
-        guard let database = try? DatabaseQueue(path: url.path, configuration: configuration) else { return nil }
-        self.database = database
+        return migrator
     }
 
     /// One notification still to be brought through one channel: written before the first

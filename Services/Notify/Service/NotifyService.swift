@@ -283,10 +283,10 @@ extension NotifyService {
                                     actionKey: actionKey)
         let receipts = try environment.subscribe([Topic.stored(environment.instance)])
         let inbox = try environment.subscribe([Topic.alertPrefix, Topic.acknowledgement, Topic.heartbeatPrefix])
-        let outbox = try Outbox(url: environment.home.outbox(for: environment.instance))
+        let outbox = try Outbox.open(url: environment.home.outbox(for: environment.instance))
         let sender = ReliableSender(outbox: outbox, publisher: environment.publisher, receipts: receipts,
                                     counters: environment.counters, logger: environment.logger)
-        let journal = try NotifyJournal(url: environment.home.dataDirectory.appendingPathComponent("notify.sqlite"))
+        let journal = try NotifyJournal.open(url: environment.home.dataDirectory.appendingPathComponent("notify.sqlite"))
         let engine = NotifyEngine(
             planner: NotificationPlanner(rules: setup.rules, settings: setup.planner, text: setup.text, clock: clock),
             channels: ChannelFactory.make(setup.rules, home: environment.home, settings: environment.configuration.notify),

@@ -3,10 +3,11 @@ import Foundation
 import SpasmBus
 import SpasmConfig
 import SpasmReliability
+import SpasmRuntime
 import SpasmSchema
 import ZeroMQ
 
-/// `spasmwatch bench store --through-bus`: frames and events published by this process go
+/// `spasmwatch-bench store --through-bus`: frames and events published by this process go
 /// through a real `spasmwatch-bus` into a real `spasmwatch-store` (temporary home); the rate
 /// is rows stored per second, from the first publish to the last row counted by the store's
 /// `info` query.
@@ -28,7 +29,7 @@ enum EndToEndStoreBench {
     }
 
     static func measure(address: BusAddress, endpoint: String, frames: Int, events: Int) async throws -> String {
-        let context = ProcessContext.shared
+        let context = ZMQContext()
         let publisher = try BusPublisher(context: context, address: address, source: "bench", queueCapacity: 1_000_000)
         let client = StoreClient(context: context, endpoint: endpoint, timeoutSeconds: 10)
         try await Task.sleep(for: .milliseconds(500))
@@ -72,6 +73,7 @@ enum EndToEndStoreBench {
                                          person: nil, bodyJSON: eventBodies[i])
         }
         await publisher.closeAsync()
+        await onBlockingPool { context.terminate() }  // the client's thread closes its socket when the context ends
         func line(_ what: String, _ n: Int, _ r: (stored: Int, seconds: Double)) -> String {
             String(format: "%@: %d of %d stored, %.0f k/s", what, r.stored, n, Double(r.stored) / max(r.seconds, 1e-9) / 1000)
         }

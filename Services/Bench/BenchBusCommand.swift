@@ -7,7 +7,7 @@ import SpasmRuntime
 import SpasmSchema
 import ZeroMQ
 
-/// `spasmwatch bench bus`: publisher → broker → subscriber throughput through a real
+/// `spasmwatch-bench bus`: publisher → broker → subscriber throughput through a real
 /// `spasmwatch-bus`, printed beside the same path through raw libzmq in a small C program
 /// built and run in the same run (so the ratio, not the absolute figure, is what counts).
 struct BenchBusCommand: AsyncParsableCommand {
@@ -54,7 +54,7 @@ struct BenchBusCommand: AsyncParsableCommand {
                                              pub: selfArgs(bin, "envelope-pub", endpoints.busPublish, shape))
             rows.append([label, raw.text, swift.text, percent(swift.rate, raw.rate), envelope.text, percent(envelope.rate, raw.rate)])
         }
-        Format.printTable(rows)
+        print(TextTable.render(rows))
         print("")
         print("SWIFT WRAPPER: the same frames through Shared/ZeroMQ. SPASMWATCH ENVELOPES: BusPublisher (stamps and encodes")
         print("a JSON envelope per message) → BusSubscriber (parses it, checks sequence numbers, hands it to async code).")
@@ -62,7 +62,7 @@ struct BenchBusCommand: AsyncParsableCommand {
     }
 
     func selfArgs(_ bin: URL, _ role: String, _ endpoint: String, _ shape: String) -> [String] {
-        [bin.appendingPathComponent("spasmwatch").path, "bench", "bus", "--role", role, "--endpoint", endpoint,
+        [bin.appendingPathComponent("spasmwatch-bench").path, "bus", "--role", role, "--endpoint", endpoint,
          "--shape", shape, "--messages", "\(messages)"]
     }
 

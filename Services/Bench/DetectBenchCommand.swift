@@ -4,12 +4,12 @@ import SpasmDetection
 import SpasmRuntime
 import SpasmSimulation
 
-/// `spasmwatch-detect bench`: detector-core throughput on samples already in memory, and
+/// `spasmwatch-bench detect`: detector-core throughput on samples already in memory, and
 /// `scan` of a file with parsing, each beside a reference measured in the same run (one
 /// pass that only reads and sums the same samples), so the ratio is what to compare.
 struct DetectBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench",
+        commandName: "detect",
         abstract: "Detector throughput (printed, never asserted): EMG and IMU core speed, scan speed.")
 
     @Option(help: "Seconds of signal per case.")

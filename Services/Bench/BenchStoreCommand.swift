@@ -6,7 +6,7 @@ import SpasmRuntime
 import SpasmSchema
 import SpasmStore
 
-/// `spasmwatch bench store`: how fast the store's write path (decode, idempotency checks,
+/// `spasmwatch-bench store`: how fast the store's write path (decode, idempotency checks,
 /// group commit, per-minute summaries) stores sensor frames and reliable events, beside raw
 /// SQLite C-API inserts of the same rows into the same schema, measured in the same run.
 struct BenchStoreCommand: AsyncParsableCommand {
@@ -70,7 +70,7 @@ struct BenchStoreCommand: AsyncParsableCommand {
                  String(format: "%.0f%%", 100 * rawEventSeconds / eventSeconds), "≥ 50 k/s"],
             ]
             var text = "Store write path: \(frameCount) frames from 4 sensors and \(eventCount) events, \(batch) per transaction, WAL, synchronous=NORMAL, 32 MB cache, checkpoint every 8000 pages; best of \(rounds) rounds\n\n"
-            text += Format.table(rows) + "\n\n"
+            text += TextTable.render(rows) + "\n\n"
             text += "SPASMWATCH-STORE PATH: StoreIngestor.store on messages as the subscriber hands them over — decode the body,\n"
             text += "idempotency (frame: sensor + first sample time; event: envelope id), group commit, per-minute summaries\n"
             text += "(\(summaries) written), receipts listed (\(receipted)). RAW SQLITE: the same rows into the same tables through\n"
@@ -119,7 +119,7 @@ struct BenchStoreCommand: AsyncParsableCommand {
         }
 
         // The store's path.
-        let database = try AppDatabase(url: dir.appendingPathComponent("store/spasmwatch.sqlite"))
+        let database = try AppDatabase.open(url: dir.appendingPathComponent("store/spasmwatch.sqlite"))
         let ingestor = StoreIngestor(database: database)
         let frameSeconds = try time {
             for chunk in stride(from: 0, to: frameMessages.count, by: batch) {
