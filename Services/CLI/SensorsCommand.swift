@@ -28,14 +28,12 @@ enum SensorsConnection {
     static func send(_ request: SensorRequest, options: CommonOptions) async throws -> SensorReply {
         let (home, configuration) = try options.load()
         let endpoint = Endpoints(home: home, configuration: configuration).sensorRequests
-        guard let data = await RequestClient.ask(try WireCodec.encode(request), endpoint: endpoint) else {
-            throw SensorsFailure("spasmwatch-sensor is not answering at \(endpoint) (home \(home.root.path)): is it running? Start it with deploy/stack up")
-        }
         let reply: SensorReply
         do {
-            reply = try JSONDecoder().decode(SensorReply.self, from: data)
+            reply = try await RequestClient<SensorRequest, SensorReply>(context: ProcessContext.shared, endpoint: endpoint).ask(request)
         } catch {
-            throw SensorsFailure("unreadable reply from spasmwatch-sensor: \(WireCodec.describe(error))")
+            if case .badReply(_, let why) = error { throw SensorsFailure("unreadable reply from spasmwatch-sensor: \(why)") }
+            throw SensorsFailure("spasmwatch-sensor is not answering at \(endpoint) (home \(home.root.path)): is it running? Start it with deploy/stack up")
         }
         guard reply.ok else { throw SensorsFailure(reply.error ?? "spasmwatch-sensor refused the request") }
         return reply
