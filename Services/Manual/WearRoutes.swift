@@ -19,6 +19,7 @@ import ZeroMQ
 ///   storage; `POST /api/devices/{id}/rename` `{"name":…}` and `POST /api/devices/{id}/move`
 ///   `{"placement":…}` — the same requests `spasmwatch sensors rename|move` send.
 struct WearRoutes: Sendable {
+    let page: String
     let streams: WearStreams
     let sensorRequests: String
     let storeQuery: String
@@ -28,7 +29,7 @@ struct WearRoutes: Sendable {
         router.get("/wear") { _, _ -> Response in
             Response(status: .ok,
                      headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store", .referrerPolicy: "no-referrer"],
-                     body: .init(byteBuffer: ByteBuffer(string: WearPage.html)))
+                     body: .init(byteBuffer: ByteBuffer(string: page)))
         }
         router.get("/api/devices") { _, _ -> Response in
             try await devices()
