@@ -130,7 +130,7 @@ struct StackScriptInstallProcessTests {
         let exit = await bare.wait(timeout: 30)
         #expect(exit != nil && exit != 0, "\(bare.stderr)")
         #expect(bare.process.terminationReason == .exit, "it crashed instead of saying what is missing: \(bare.stderr)")
-        #expect(bare.stderr.contains("phone.html could not be read: the folder \(pages.path) is missing"), "\(bare.stderr)")
+        #expect(bare.stderr.contains(".html could not be read: the folder \(pages.path) is missing"), "\(bare.stderr)")
     }
 
     /// `systemd-analyze verify --root` on the laid-out units: it reads them, the drop-in and the
