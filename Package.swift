@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
     ],
     targets: [
@@ -45,7 +46,7 @@ let package = Package(
             path: "Shared/Bus"),
         .target(
             name: "SpasmReliability",
-            dependencies: ["SpasmBus", "SpasmSchema", "SpasmDatabase", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift"),
+            dependencies: ["SpasmBus", "SpasmRuntime", "SpasmSchema", "SpasmDatabase", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             path: "Shared/Reliability"),
@@ -54,7 +55,8 @@ let package = Package(
             dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "NIOPosix", package: "swift-nio")],
             path: "Shared/Runtime"),
         .target(name: "SpasmWeb", dependencies: ["SpasmSync", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Crypto", package: "swift-crypto")], path: "Shared/Web"),
         .target(
@@ -111,7 +113,7 @@ let package = Package(
             path: "Services/Store"),
         .target(
             name: "SpasmNotify",
-            dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema", "SpasmSecurity", "SpasmDatabase", "ZeroMQ",
+            dependencies: ["SpasmBus", "SpasmConfig", "SpasmRuntime", "SpasmSchema", "SpasmSecurity", "SpasmDatabase", "ZeroMQ",
                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")],
             path: "Services/Notify/Core"),
         .executableTarget(
@@ -162,8 +164,8 @@ let package = Package(
                     path: "Tests/StoreTests"),
         .testTarget(name: "NotifyTests", dependencies: ["SpasmNotify", "SpasmSchema", "SpasmConfig", "SpasmSecurity", "SpasmTestSupport", .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/NotifyTests"),
         .testTarget(name: "IntegrationTests",
-                    dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema", "SpasmProducer", "SpasmReliability", "SpasmStore",
-                                   "SpasmTestSupport", "SpasmDetection", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift")],
+                    dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema", "SpasmProducer", "SpasmReliability", "SpasmRuntime",
+                                   "SpasmStore", "SpasmTestSupport", "SpasmDetection", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift")],
                     path: "Tests/IntegrationTests"),
     ],
     swiftLanguageModes: [.v6]

@@ -31,7 +31,7 @@ struct BenchStoreCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (frames, events, batch, rounds) = (self.frames, self.events, self.batch, max(1, self.rounds))
-        let output: Result<String, Error> = await offPool {
+        let output: Result<String, Error> = await onBlockingPool {
             Result {
                 var best: Round?
                 for _ in 0..<rounds {

@@ -3,6 +3,7 @@ import Foundation
 import SpasmBus
 import SpasmConfig
 import SpasmReliability
+import SpasmRuntime
 import SpasmSchema
 import ZeroMQ
 
@@ -24,20 +25,14 @@ enum EndToEndStoreBench {
         let dataHome = DataHome(root: home.url)
         let address = try BusAddress.resolve(home: dataHome, configuration: Configuration())
         let endpoint = Endpoints(home: dataHome, configuration: Configuration()).storeQuery
-        let result: Result<String, Error> = await offPool {
-            Result { try measure(address: address, endpoint: endpoint, frames: frames, events: events) }
-        }
-        print(try result.get())
+        print(try await measure(address: address, endpoint: endpoint, frames: frames, events: events))
     }
 
-    static func measure(address: BusAddress, endpoint: String, frames: Int, events: Int) throws -> String {
+    static func measure(address: BusAddress, endpoint: String, frames: Int, events: Int) async throws -> String {
         let context = ZMQContext()
-        defer { context.terminate() }
         let publisher = try BusPublisher(context: context, address: address, source: "bench", queueCapacity: 1_000_000)
-        defer { publisher.close() }
         let client = StoreClient(context: context, endpoint: endpoint, timeoutSeconds: 10)
-        defer { _ = client }
-        Thread.sleep(forTimeInterval: 0.5)
+        try await Task.sleep(for: .milliseconds(500))
         let sensors = ["ankle-l", "ankle-r", "wrist-l", "wrist-r"]
         let payload = Data(count: 600)
         let start = Date().timeIntervalSince1970
@@ -51,32 +46,34 @@ enum EndToEndStoreBench {
                                               site: .rightAnkle, start: start + Double(i), detectedAt: start + Double(i) + 2,
                                               confidence: 0.9))
         }
-        func rows(_ table: String) throws -> Int {
-            try client.send(StoreRequest(query: .info)).info?.rows[table] ?? 0
+        func rows(_ table: String) async throws -> Int {
+            try await client.send(StoreRequest(query: .info)).info?.rows[table] ?? 0
         }
-        func timed(_ table: String, count: Int, publish: (Int) throws -> Void) throws -> (stored: Int, seconds: Double) {
-            let before = try rows(table)
+        func timed(_ table: String, count: Int, publish: (Int) throws -> Void) async throws -> (stored: Int, seconds: Double) {
+            let before = try await rows(table)
             let t0 = Date()
             for i in 0..<count {
-                while publisher.pending > 200_000 { Thread.sleep(forTimeInterval: 0.001) }
+                while publisher.pending > 200_000 { try await Task.sleep(for: .milliseconds(1)) }
                 try publish(i)
             }
             var last = before, lastChange = Date()
             while last - before < count, Date().timeIntervalSince(lastChange) < 5 {
-                Thread.sleep(forTimeInterval: 0.05)
-                let now = try rows(table)
+                try await Task.sleep(for: .milliseconds(50))
+                let now = try await rows(table)
                 if now != last { last = now; lastChange = Date() }
             }
             return (last - before, lastChange.timeIntervalSince(t0))
         }
-        let f = try timed("sensor_frame", count: frames) { i in
+        let f = try await timed("sensor_frame", count: frames) { i in
             try publisher.publishEncoded(topic: Topic.sensorFrame(sensors[i % sensors.count]), type: SensorFrame.messageType,
                                          id: UUID(), person: nil, bodyJSON: frameBodies[i], payload: payload)
         }
-        let e = try timed("episode", count: events) { i in
+        let e = try await timed("episode", count: events) { i in
             try publisher.publishEncoded(topic: Topic.episode("clonus"), type: EpisodeEvent.messageType, id: UUID(),
                                          person: nil, bodyJSON: eventBodies[i])
         }
+        await publisher.closeAsync()
+        await onBlockingPool { context.terminate() }  // the client's thread closes its socket when the context ends
         func line(_ what: String, _ n: Int, _ r: (stored: Int, seconds: Double)) -> String {
             String(format: "%@: %d of %d stored, %.0f k/s", what, r.stored, n, Double(r.stored) / max(r.seconds, 1e-9) / 1000)
         }

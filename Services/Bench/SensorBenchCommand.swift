@@ -36,15 +36,15 @@ struct SensorBenchCommand: AsyncParsableCommand {
         let endpoints = Endpoints(home: dataHome, configuration: try ConfigurationLoader.load(home: dataHome))
         let seconds = self.seconds
 
-        await offPool { Self.perFrameCosts(endpoints: endpoints) }
+        await SocketThread.run(name: "bench") { Self.perFrameCosts(endpoints: endpoints) }
         print("Sensor ingestion: producers → spasmwatch-sensor (validate, convert, republish) → bus → a subscriber; 50×3 IMU frames; \(Int(seconds)) s per case")
         print("")
-        let raw = await offPool { Self.rawBus(endpoints: endpoints, seconds: seconds) }
+        let raw = await SocketThread.run(name: "bench") { Self.rawBus(endpoints: endpoints, seconds: seconds) }
         var rows = [["CASE", "FRAMES/S ACCEPTED", "SAMPLES/S", "REPUBLISHED/S", "% OF RAW BUS"]]
         rows.append(["raw bus (3-part frames, no ingestion)", String(format: "%.0f k", raw / 1000), String(format: "%.1f M", raw * 50 / 1e6), "-", "100%"])
         let cases: [(producers: Int, binary: Bool, window: Int)] = [(10, true, 64), (10, false, 64), (100, true, 64), (100, false, 64), (10, true, 1)]
         for c in cases {
-            let (accepted, republished) = await offPool {
+            let (accepted, republished) = await SocketThread.run(name: "bench") {
                 Self.run(producers: c.producers, binary: c.binary, window: c.window, endpoints: endpoints, seconds: seconds)
             }
             let how = c.window > 1 ? "" : ", one at a time (send)"

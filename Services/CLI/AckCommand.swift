@@ -111,7 +111,7 @@ struct AckCommand: AsyncParsableCommand {
     }
 
     /// For the one storage query `ack` may make; lives as long as the process.
-    static let sharedContext = ZMQContext()
+    static var sharedContext: ZMQContext { ProcessContext.shared }
 
     static func describe(_ entry: NotifyJournal.Entry) -> String {
         "\(entry.id.lowercased().prefix(8))  \(clock(entry.alert?.at ?? entry.receivedAt))  \(entry.severity)  \(entry.kind)"

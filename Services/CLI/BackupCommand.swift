@@ -25,7 +25,7 @@ struct BackupCommand: AsyncParsableCommand {
             throw ValidationError("no database at \(source.path): has spasmwatch-store run in this home?")
         }
         let target = URL(fileURLWithPath: file)
-        let result: Result<Int64, Error> = await offPool {
+        let result: Result<Int64, Error> = await onBlockingPool {
             Result {
                 let reader = try openDatabase(url: source, migrator: nil, options: .init(busyTimeout: 10, readOnly: true))
                 let partial = target.appendingPathExtension("partial")

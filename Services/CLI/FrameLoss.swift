@@ -32,12 +32,10 @@ struct FrameLoss {
     static func fetch(accepted: [String: Int64], home: DataHome, configuration: Configuration) async -> FrameLoss {
         let endpoint = Endpoints(home: home, configuration: configuration).storeQuery
         var loss = FrameLoss(accepted: accepted, stored: nil)
+        let client = StoreClient(context: ProcessContext.shared, endpoint: endpoint, timeoutSeconds: 3)
         for attempt in 0..<3 {
             if attempt > 0 { try? await Task.sleep(for: .seconds(1)) }
-            let context = ZMQContext()
-            let response = try? await StoreClient.query(StoreRequest(query: .storedFrames), context: context, endpoint: endpoint,
-                                                        timeoutSeconds: 3)
-            context.terminate()
+            let response = try? await client.send(StoreRequest(query: .storedFrames))
             guard let stored = response?.storedFrames else { return loss }
             loss = FrameLoss(accepted: accepted, stored: stored)
             if loss.losses.isEmpty { return loss }

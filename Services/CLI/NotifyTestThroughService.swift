@@ -63,11 +63,11 @@ struct NotifyTestThroughService {
         let heartbeatWait = max(3, 3 * configuration.bus.heartbeatSeconds)
         let wanted = expected.mapValues(\.count)
         let (alertId, wait) = (alert.alertId, self.wait)
-        let heard: Heard = await offPool {
+        let heard: Heard = await onBlockingPool {
             Self.listen(listener, alertId: alertId, expected: wanted, wait: wait, heartbeatWait: heartbeatWait)
         }
         await listener.closeAsync()
-        await offPool { context.terminate() }
+        await onBlockingPool { context.terminate() }
         let short = NotificationText.shortId(alert.alertId)
         guard let notify = heard.notify else {
             try await sender.withdraw(alert.alertId)

@@ -3,6 +3,7 @@ import Logging
 import SpasmBus
 import SpasmConfig
 import SpasmReliability
+import SpasmRuntime
 import SpasmSchema
 import ZeroMQ
 
@@ -51,7 +52,7 @@ final class ReliableCLISender {
         let deadline = Date().addingTimeInterval(seconds)
         let receipts = self.receipts
         while Date() < deadline {
-            let batch = await offPool { receipts.next(timeout: 0.3) } ?? []
+            let batch = await onBlockingPool { receipts.next(timeout: 0.3) } ?? []
             for message in batch { await sender.apply(receipt: message) }
             let refused = try await outbox.refused().filter { sent.contains($0.id) }
             if !refused.isEmpty { throw RefusedByStorage(items: refused) }
@@ -73,7 +74,7 @@ final class ReliableCLISender {
         await receipts.closeAsync()
         await publisher.closeAsync()
         let context = self.context
-        await offPool { context.terminate() }
+        await onBlockingPool { context.terminate() }
     }
 }
 

@@ -48,7 +48,7 @@ struct SeedDemoCommand: AsyncParsableCommand {
         _ = try? await running.value
         await receipts.closeAsync()
         await publisher.closeAsync()
-        await offPool { context.terminate() }
+        await onBlockingPool { context.terminate() }
         guard pending == 0 else { throw ValidationError("\(pending) of \(total) messages not confirmed by the store: is it running?") }
         print("sent \(total) messages (\(history.entries.count) diary entries, \(history.episodes.count) episode events, \(history.alerts.count) alerts); all stored")
     }

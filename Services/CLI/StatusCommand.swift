@@ -27,7 +27,7 @@ struct StatusCommand: AsyncParsableCommand, ReportsWhetherRunning {
         let context = ZMQContext()
         let subscriber = try BusSubscriber(context: context, address: address, prefixes: [Topic.heartbeatPrefix])
         let listen = self.listen
-        let beats: [String: Envelope<Heartbeat>] = await offPool {
+        let beats: [String: Envelope<Heartbeat>] = await onBlockingPool {
             var latest: [String: Envelope<Heartbeat>] = [:]
             let deadline = Date().addingTimeInterval(listen)
             while Date() < deadline {
@@ -168,8 +168,8 @@ extension StatusCommand {
     /// when ingestion does not answer (the table above shows it missing).
     static func frameLoss(home: DataHome, configuration: Configuration) async -> [String] {
         let endpoint = Endpoints(home: home, configuration: configuration).sensorRequests
-        guard let data = await RequestClient.ask(try! WireCodec.encode(SensorRequest(op: .list)), endpoint: endpoint, timeout: 3),
-              let reply = try? JSONDecoder().decode(SensorReply.self, from: data), let accepted = reply.acceptedFrames else { return [] }
+        let client = RequestClient<SensorRequest, SensorReply>(context: ProcessContext.shared, endpoint: endpoint)
+        guard let reply = try? await client.ask(SensorRequest(op: .list), timeout: 3), let accepted = reply.acceptedFrames else { return [] }
         let loss = await FrameLoss.fetch(accepted: accepted, home: home, configuration: configuration)
         return loss.statusLines
     }

@@ -14,19 +14,19 @@ struct StoreAccess {
     let configuration: Configuration
     let endpoints: Endpoints
     let timeZone: TimeZone
+    let client: StoreClient
 
     init(options: CommonOptions) throws {
         (home, configuration) = try options.load()
         endpoints = Endpoints(home: home, configuration: configuration)
         timeZone = configuration.timeZone.zone
+        client = StoreClient(context: ProcessContext.shared, endpoint: endpoints.storeQuery)
     }
 
     /// One query; a refusal or a store that does not answer becomes a readable error.
     func query(_ request: StoreRequest) async throws -> StoreResponse {
-        let context = ZMQContext()
-        defer { context.terminate() }
         do {
-            return try await StoreClient.query(request, context: context, endpoint: endpoints.storeQuery)
+            return try await client.send(request)
         } catch let error as StoreClientError {
             throw ValidationError(error.description)
         }

@@ -35,7 +35,7 @@ struct TailCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("tailing '\(prefix)' on \(address.subscribe) (Ctrl-C to stop)\n".utf8))
         }
         // Runs on its own thread: printing blocks, and Ctrl-C simply ends the process.
-        await offPool {
+        await SocketThread.run(name: "tail") {
             var printed = 0
             let deadline = seconds.map { Date().addingTimeInterval($0) }
             while true {

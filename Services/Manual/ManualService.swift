@@ -39,19 +39,11 @@ enum ManualService {
                                               Topic.heartbeat(ServiceName.notify)])
         let feedLoop = MessageLoopService(subscriber: feed) { message in await board.observe(message) }
         // The CLI's way in. The desk is async: the socket thread waits for its answer.
-        let requests = try RequestReplyServer(name: "manual-requests", context: environment.context,
-                                              endpoint: environment.endpoints.manualRequests, logger: environment.logger) { data in
-            AnswerBox.wait {
-                let reply: ManualReply
-                do {
-                    reply = await desk.handle(try JSONDecoder().decode(ManualRequest.self, from: data))
-                } catch {
-                    reply = ManualReply(ok: false, error: "not a manual request: \(WireCodec.describe(error, in: data))")
-                }
-                let encoded = try? WireCodec.encode(reply)
-                return encoded ?? Data(#"{"ok":false,"error":"could not encode the reply"}"#.utf8)
-            }
-        }
+        let requests = try RequestReplyServer<ManualRequest, ManualReply>(name: "manual-requests", context: environment.context,
+                                              endpoint: environment.endpoints.manualRequests, logger: environment.logger,
+                                              refuse: { error, data in
+            ManualReply(ok: false, error: "not a manual request: \(WireCodec.describe(error, in: data))")
+        }) { await desk.handle($0) }
         environment.logger.info("accepting CLI requests", metadata: ["endpoint": "\(environment.endpoints.manualRequests)"])
         let outboxWatch = PeriodicService(every: .seconds(2), firstRunAfter: .seconds(2)) { _ = try? await desk.importFromOutbox() }
         let pageURL = PageAddress()
@@ -74,7 +66,7 @@ enum ManualService {
                                         security: environment.endpoints.usesCurve
                                             ? try BusSecurity.load(home: home, key: ServiceName.keyName(ServiceName.manual)) : nil)
         let counters = environment.counters
-        let wear = WearRoutes(page: try WearPage.html(), streams: WearStreams(forwarder: forwarder) { counters.add($0, $1) },
+        let wear = WearRoutes(page: try WearPage.html(), streams: WearStreams(forwarder: forwarder) { counters.add($0, $1) }, context: environment.context,
                               sensorRequests: environment.endpoints.sensorRequests, storeQuery: environment.endpoints.storeQuery)
         let web = try WebServer.make(desk: desk, board: board, settings: settings, home: home, page: try PhonePage.html(), actions: actions,
                                      counters: environment.counters, limits: ConnectionLimits(maxConnections: settings.httpMaxConnections,

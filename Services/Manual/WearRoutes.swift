@@ -21,9 +21,16 @@ import ZeroMQ
 struct WearRoutes: Sendable {
     let page: String
     let streams: WearStreams
-    let sensorRequests: String
-    let storeQuery: String
+    /// Sensor ingestion's requests and storage's queries, each one client for the process.
+    let sensors: RequestClient<SensorRequest, SensorReply>
+    let store: StoreClient
     static let maxMessageBytes = 1 << 20
+
+    init(streams: WearStreams, context: ZMQContext, sensorRequests: String, storeQuery: String) {
+        self.streams = streams
+        sensors = RequestClient(context: context, endpoint: sensorRequests, name: "wear-sensors")
+        store = StoreClient(context: context, endpoint: storeQuery, timeoutSeconds: 2)
+    }
 
     func add(to router: Router<BasicRequestContext>) {
         router.get("/wear") { _, _ -> Response in
@@ -74,11 +81,12 @@ struct WearRoutes: Sendable {
     }
 
     func ask(_ request: SensorRequest) async -> SensorReply {
-        guard let data = await RequestClient.ask((try? WireCodec.encode(request)) ?? Data(), endpoint: sensorRequests) else {
+        do {
+            return try await sensors.ask(request)
+        } catch {
+            if case .badReply = error { return SensorReply(ok: false, error: "unreadable reply from spasmwatch-sensor") }
             return SensorReply(ok: false, error: "spasmwatch-sensor is not answering: is it running?")
         }
-        return (try? JSONDecoder().decode(SensorReply.self, from: data))
-            ?? SensorReply(ok: false, error: "unreadable reply from spasmwatch-sensor")
     }
 
     struct DeviceList: Encodable {
@@ -97,14 +105,11 @@ struct WearRoutes: Sendable {
                                       status: .serviceUnavailable)
         }
         var lost: [String: Int64]?
-        let context = ZMQContext()
-        if let stored = (try? await StoreClient.query(StoreRequest(query: .storedFrames), context: context, endpoint: storeQuery,
-                                                      timeoutSeconds: 2))?.storedFrames {
+        if let stored = (try? await store.send(StoreRequest(query: .storedFrames)))?.storedFrames {
             lost = (reply.acceptedFrames ?? [:]).reduce(into: [String: Int64]()) { all, item in
                 all[item.key] = max(0, item.value - (stored[item.key] ?? 0))
             }
         }
-        context.terminate()
         return try WebServer.json(DeviceList(ok: true, devices: reply.sensors ?? [], framesLost: lost,
                                              sites: BodySite.allCases.map(\.rawValue)))
     }

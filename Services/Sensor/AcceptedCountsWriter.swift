@@ -1,6 +1,7 @@
 import Foundation
 import ServiceLifecycle
 import SpasmBus
+import SpasmRuntime
 
 /// Saves accepted counts for async callers (the HTTP endpoint) on one dedicated thread, so
 /// no request handler blocks Swift's cooperative pool on a SQLite write. Requests that arrive
@@ -33,13 +34,13 @@ final class AcceptedCountsWriter: Service, Sendable {
     }
 
     /// Returns once every frame noted so far is committed. After shutdown (or with the queue
-    /// full) the save runs on a thread of its own: still never on the pool.
+    /// full) the save runs on the shared blocking pool: still never on the cooperative pool.
     func save() async throws {
         let (waiting, counts) = (self.waiting, self.counts)
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
             if waiting.offer(c) { return }
-            Thread.detachNewThread {
-                do { try counts.save(); c.resume() } catch { c.resume(throwing: error) }
+            Task {
+                do { try await onBlockingPool { try counts.save() }; c.resume() } catch { c.resume(throwing: error) }
             }
         }
     }

@@ -501,28 +501,30 @@ final class IngestionCore: Sendable {
     func answer(_ data: Data) -> Data {
         let reply: SensorReply
         do {
-            let request = try JSONDecoder().decode(SensorRequest.self, from: data)
-            switch request.op {
-            case .list:
-                reply = SensorReply(ok: true, sensors: sensorStatuses(), acceptedFrames: try? acceptedCounts?.all())
-            case .rename, .move:
-                reply = changeProfile(request)
-            case .forget:
-                guard let id = request.sensorId, !id.isEmpty else {
-                    reply = SensorReply(ok: false, error: "forget needs a sensorId")
-                    break
-                }
-                if let removed = forget(id) {
-                    reply = SensorReply(ok: true, sensors: [removed])
-                } else {
-                    let known = sensorStatuses().map(\.sensorId)
-                    let list = known.isEmpty ? "none" : known.prefix(20).joined(separator: ", ") + (known.count > 20 ? ", …" : "")
-                    reply = SensorReply(ok: false, error: "no sensor '\(id)' is known; known: \(list)")
-                }
-            }
+            reply = answer(try JSONDecoder().decode(SensorRequest.self, from: data))
         } catch {
-            reply = SensorReply(ok: false, error: "not a sensor request (expected {\"op\":\"list\"}, or \"forget\", \"rename\" (with \"name\") or \"move\" (with \"placement\") and a \"sensorId\"): \(WireCodec.describe(error))")
+            reply = Self.refusal(error)
         }
         return (try? WireCodec.encode(reply)) ?? Data(#"{"ok":false,"error":"could not encode the reply"}"#.utf8)
+    }
+
+    /// What a request that does not decode gets.
+    static func refusal(_ error: Error) -> SensorReply {
+        SensorReply(ok: false, error: "not a sensor request (expected {\"op\":\"list\"}, or \"forget\", \"rename\" (with \"name\") or \"move\" (with \"placement\") and a \"sensorId\"): \(WireCodec.describe(error))")
+    }
+
+    func answer(_ request: SensorRequest) -> SensorReply {
+        switch request.op {
+        case .list:
+            return SensorReply(ok: true, sensors: sensorStatuses(), acceptedFrames: try? acceptedCounts?.all())
+        case .rename, .move:
+            return changeProfile(request)
+        case .forget:
+            guard let id = request.sensorId, !id.isEmpty else { return SensorReply(ok: false, error: "forget needs a sensorId") }
+            if let removed = forget(id) { return SensorReply(ok: true, sensors: [removed]) }
+            let known = sensorStatuses().map(\.sensorId)
+            let list = known.isEmpty ? "none" : known.prefix(20).joined(separator: ", ") + (known.count > 20 ? ", …" : "")
+            return SensorReply(ok: false, error: "no sensor '\(id)' is known; known: \(list)")
+        }
     }
 }

@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import SpasmBus
 import SpasmConfig
+import SpasmRuntime
 import SpasmSchema
 import Synchronization
 import ZeroMQ
@@ -76,11 +77,9 @@ final class ProducerEndpoint: Service, Sendable {
                 if requests.isEmpty { continue }
                 let now = Date().timeIntervalSince1970
                 for (frames, userId) in requests {
-                    guard frames.count >= 2 else { continue }
-                    let identity = frames[0]
                     // REQ peers put an empty delimiter after the identity; DEALER peers may not.
-                    let hasDelimiter = frames[1].isEmpty
-                    let body = frames.dropFirst(hasDelimiter ? 2 : 1)
+                    guard let routed = RoutedRequest(frames) else { continue }
+                    let (identity, body) = (routed.identity, routed.parts)
                     let reply: ProducerReply
                     if body.isEmpty || body.count > 2 {
                         core.counters.add("frames.rejected")
@@ -98,7 +97,7 @@ final class ProducerEndpoint: Service, Sendable {
                         reply = core.ingest(json: body[body.startIndex], binary: body.count == 2 ? body[body.startIndex + 1] : nil,
                                             via: "zmq", producerKey: key, now: now, binding: binding, outgoing: &outgoing)
                     }
-                    replies.append(hasDelimiter ? [identity, Data(), reply.fastJSON()] : [identity, reply.fastJSON()])
+                    replies.append(routed.reply(reply.fastJSON()))
                 }
                 // Frames reach the bus before their producers hear "accepted".
                 core.deliver(outgoing)
@@ -107,7 +106,7 @@ final class ProducerEndpoint: Service, Sendable {
                 replies.removeAll(keepingCapacity: true)
             }
         }
-        try ready.wait()
+        try await ready.value()
         await withGracefulShutdownHandler {
             while !stopped.load(ordering: .relaxed) && !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(200))

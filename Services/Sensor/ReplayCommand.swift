@@ -55,7 +55,7 @@ struct ReplayCommand: AsyncParsableCommand {
                                            producerName: "replay", test: true)
         let endpoint = endpoints.sensorProducers
         print("replaying \(file): \(recording.kind.rawValue), \(recording.count) samples at \(FrameValidatorFormat.rate(recording.sampleRate)) Hz, \(recording.gaps) gap(s), as sensor \(id)")
-        let result: (frames: Int, rejected: Int, errors: [String]) = await offPool {
+        let result: (frames: Int, rejected: Int, errors: [String]) = await SocketThread.run(name: "replay") {
             var frames = 0, rejected = 0
             var errors: [String] = []
             do {

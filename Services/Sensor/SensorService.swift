@@ -38,9 +38,10 @@ enum SensorService {
                                                                               idleSeconds: settings.httpIdleSeconds),
                                                      logger: environment.logger)
         // `spasmwatch sensors` (list, forget) asks here; the answer is quick and needs no await.
-        let requests = try RequestReplyServer(name: "sensor-requests", context: environment.context,
+        let requests = try RequestReplyServer<SensorRequest, SensorReply>(name: "sensor-requests", context: environment.context,
                                               endpoint: environment.endpoints.sensorRequests, counters: environment.counters,
-                                              counterPrefix: "requests", logger: environment.logger) { core.answer($0) }
+                                              counterPrefix: "requests", logger: environment.logger,
+                                              refuse: { error, _ in IngestionCore.refusal(error) }) { core.answer($0) }
         let heartbeat = environment.heartbeat {
             let beat = core.heartbeatSensors()
             return (info: beat.info, sensors: Optional(beat.sensors))

@@ -20,7 +20,7 @@ struct Housekeeping: Sendable {
 
     func runOnce() async {
         let (retention, backups, logger) = (self.retention, self.backups, self.logger)
-        let purged: Int = await offPool {
+        let purged: Int = await onBlockingPool {
             do { return try retention.purge() } catch {
                 logger.error("raw frame purge failed", metadata: ["error": "\(error)"])
                 return 0
@@ -30,7 +30,7 @@ struct Housekeeping: Sendable {
             counters.add("store.frames_purged", Int64(purged))
             logger.info("raw frames purged", metadata: ["frames": "\(purged)"])
         }
-        let backup: URL? = await offPool {
+        let backup: URL? = await onBlockingPool {
             do { return try backups.runIfDue() } catch {
                 logger.error("daily backup failed", metadata: ["error": "\(error)"])
                 return nil

@@ -26,9 +26,10 @@ enum StoreService {
         let engine = StoreQueryEngine(database: database, timeZone: timeZone, diskBudgetBytes: settings.diskBudgetBytes,
                                       rawRetentionDays: settings.rawRetentionDays, counters: environment.counters)
         // JSON StoreRequest in, StoreResponse out (docs/wire-format.md, "Store queries").
-        let queries = try RequestReplyServer(name: "store-queries", context: environment.context,
+        let queries = try RequestReplyServer<StoreRequest, StoreResponse>(name: "store-queries", context: environment.context,
                                              endpoint: environment.endpoints.storeQuery, counters: environment.counters,
-                                             counterPrefix: "queries", logger: logger) { engine.answer(json: $0) }
+                                             counterPrefix: "queries", logger: logger, decode: StoreQueryEngine.decode,
+                                             refuse: StoreQueryEngine.refusal) { engine.reply(to: $0) }
         let housekeeping = Housekeeping(
             retention: RawRetention(database: database, retentionDays: settings.rawRetentionDays,
                                     budgetBytes: settings.diskBudgetBytes),

@@ -1,4 +1,5 @@
 import Foundation
+import SpasmSync
 
 /// A dedicated OS thread that owns one ZeroMQ socket for its whole life (libzmq sockets are
 /// not thread-safe, and blocking zmq calls must stay off Swift's cooperative pool).
@@ -23,14 +24,26 @@ public final class SocketThread: Sendable {
 
     /// Waits for the thread's body to return without blocking the cooperative pool.
     public func joinAsync() async {
-        await offPool { self.join() }
+        try? await done.value()
     }
 
-    /// A one-shot signal between threads, carrying success or an error.
+    /// Runs `body` on a new dedicated thread and awaits its result: for one-shot work that
+    /// owns ZeroMQ sockets (it creates, uses and closes them) or runs unbounded (`spasmwatch
+    /// tail`). Short blocking work that owns no socket goes to `onBlockingPool` instead.
+    public static func run<T: Sendable>(name: String, _ body: @escaping @Sendable () -> T) async -> T {
+        let result = Locked<T?>(nil)
+        let thread = SocketThread(name: name) { result.withLock { $0 = body() } }
+        await thread.joinAsync()
+        return result.withLock { $0! }
+    }
+
+    /// A one-shot signal between threads, carrying success or an error; a thread waits with
+    /// `wait()`, async code with `value()` (which blocks no thread).
     public final class Handshake: @unchecked Sendable {
-        // Safe: `result` is only touched while `condition` is locked.
+        // Safe: `result` and `waiters` are only touched while `condition` is locked.
         private let condition = NSCondition()
         private var result: Result<Void, Error>?
+        private var waiters: [CheckedContinuation<Void, Error>] = []
 
         public init() {}
 
@@ -40,8 +53,26 @@ public final class SocketThread: Sendable {
         private func finish(_ value: Result<Void, Error>) {
             condition.lock()
             if result == nil { result = value }
+            let resumed = waiters
+            waiters = []
+            let r = result!
             condition.broadcast()
             condition.unlock()
+            for waiter in resumed { waiter.resume(with: r) }
+        }
+
+        /// Waits without blocking a thread of the cooperative pool.
+        public func value() async throws {
+            try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
+                condition.lock()
+                if let r = result {
+                    condition.unlock()
+                    c.resume(with: r)
+                } else {
+                    waiters.append(c)
+                    condition.unlock()
+                }
+            }
         }
 
         public func wait() throws {
@@ -51,13 +82,5 @@ public final class SocketThread: Sendable {
             condition.unlock()
             try r.get()
         }
-    }
-}
-
-/// Runs blocking work (a zmq call, a thread join) on a fresh OS thread and awaits it, so
-/// Swift's cooperative pool is never blocked.
-public func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { (c: CheckedContinuation<T, Never>) in
-        Thread.detachNewThread { c.resume(returning: body()) }
     }
 }

@@ -152,7 +152,7 @@ public final class ServiceEnvironment: Sendable {
         await publisher.closeAsync()
         let context = self.context
         let joins = afterContextShutdown.withLock { $0 }
-        await offPool {
+        await onBlockingPool {
             if !joins.isEmpty {
                 context.shutdown()
                 for join in joins { join() }

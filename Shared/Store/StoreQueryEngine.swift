@@ -31,21 +31,37 @@ public struct StoreQueryEngine: Sendable {
     }
 
     /// A request's JSON in, a response's JSON out; never throws (errors become `ok: false`).
+    /// The query endpoint does the same through `RequestReplyServer` with the three below.
     public func answer(json: Data) -> Data {
         let response: StoreResponse
         do {
-            // JSONDecoder would say "not valid JSON" for NaN, or take 1e309 as infinity.
-            if let bad = NonFiniteNumbers.first(in: json) { throw QueryError(message: bad.message) }
-            let request = try JSONDecoder().decode(StoreRequest.self, from: json)
-            response = answer(request)
-        } catch let error as QueryError {
-            response = .failure("bad request: \(error.message)")
+            response = reply(to: try Self.decode(json: json))
         } catch {
-            response = .failure("bad request: \(WireCodec.describe(error, in: json)); known queries: "
-                                + StoreRequest.Query.allCases.map(\.rawValue).joined(separator: ", "))
+            counters?.add("queries.refused")
+            response = Self.refusal(error, in: json)
         }
-        if !response.ok { counters?.add("queries.refused") }
         return (try? WireCodec.encode(response)) ?? Data(#"{"ok":false,"error":"could not encode the answer"}"#.utf8)
+    }
+
+    /// A request's JSON, checked and decoded (the query endpoint's `decode`).
+    public static func decode(json: Data) throws -> StoreRequest {
+        // JSONDecoder would say "not valid JSON" for NaN, or take 1e309 as infinity.
+        if let bad = NonFiniteNumbers.first(in: json) { throw QueryError(message: bad.message) }
+        return try JSONDecoder().decode(StoreRequest.self, from: json)
+    }
+
+    /// What a request that does not decode gets (the query endpoint's `refuse`).
+    public static func refusal(_ error: Error, in json: Data) -> StoreResponse {
+        if let error = error as? QueryError { return .failure("bad request: \(error.message)") }
+        return .failure("bad request: \(WireCodec.describe(error, in: json)); known queries: "
+                        + StoreRequest.Query.allCases.map(\.rawValue).joined(separator: ", "))
+    }
+
+    /// `answer`, counting a refusal as `queries.refused` (the query endpoint's handler).
+    public func reply(to request: StoreRequest) -> StoreResponse {
+        let response = answer(request)
+        if !response.ok { counters?.add("queries.refused") }
+        return response
     }
 
     public func answer(_ request: StoreRequest) -> StoreResponse {

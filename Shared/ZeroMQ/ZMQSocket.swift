@@ -102,6 +102,17 @@ public final class ZMQSocket {
         return v
     }
 
+    /// Whether this socket's context is ending (`shutdown` or `terminate`): a thread that keeps
+    /// a socket open while idle asks this now and then and closes it, so `terminate` returns.
+    public var contextEnded: Bool {
+        do {
+            _ = try getInt32(ZMQ_EVENTS, "ZMQ_EVENTS")
+            return false
+        } catch {
+            return error.isTerminated
+        }
+    }
+
     /// How long pending messages may delay `close` (ms); 0 drops them, -1 waits forever.
     public func setLinger(milliseconds: Int32) throws(ZMQError) { try setInt32Option(ZMQ_LINGER, milliseconds, "ZMQ_LINGER") }
     /// Queue limit for outgoing messages; 0 means no limit. PUB drops past it, silently.

@@ -2,6 +2,7 @@ import Foundation
 import SpasmBus
 import SpasmConfig
 import SpasmReliability
+import SpasmRuntime
 import SpasmSchema
 import SpasmStore
 import SpasmTestSupport
@@ -59,7 +60,7 @@ struct BoundedRequestProcessTests {
         // And the store still answers.
         #expect(try await StoreClient.query(StoreRequest(query: .info), context: context, endpoint: endpoint).ok)
 
-        await offPool { context.terminate() }
+        await onBlockingPool { context.terminate() }
         await store.stop()
         #expect(store.process.terminationStatus == 0)
         await bus.stop()
@@ -99,7 +100,7 @@ struct BoundedRequestProcessTests {
                 == "frame is \(header.count + samples.count) bytes; at most 262144 bytes are allowed (send shorter frames)")
         #expect(frameReply?["reason"] as? String == "size")
 
-        await offPool { context.terminate() }
+        await onBlockingPool { context.terminate() }
         await sensor.stop()
         await manual.process.stop()
         await bus.stop()

@@ -2,6 +2,7 @@ import Foundation
 import SpasmBus
 import SpasmConfig
 import SpasmReliability
+import SpasmRuntime
 import SpasmSchema
 import SpasmTestSupport
 import Testing
@@ -130,7 +131,7 @@ struct HostileInputProcessTests {
         }
         print("hostile corpus: cases per endpoint \(counts.sorted { $0.key < $1.key })")
 
-        await offPool { context.terminate() }
+        await onBlockingPool { context.terminate() }
         await manual.process.stop()
         await sensor.stop()
         await store.stop()

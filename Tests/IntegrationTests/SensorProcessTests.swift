@@ -234,7 +234,7 @@ enum PythonProducer {
     }()
 }
 
-/// Runs blocking work off the cooperative pool, passing errors through.
+/// Runs socket work (the producers and sockets it makes) on its own thread, passing errors through.
 func offPoolThrowing<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await offPool { Result { try body() } }.get()
+    try await SocketThread.run(name: "test") { Result { try body() } }.get()
 }

@@ -4,6 +4,7 @@ import Logging
 import SpasmBus
 import SpasmConfig
 import SpasmReliability
+import SpasmRuntime
 import SpasmSchema
 import SpasmTestSupport
 import Synchronization
@@ -134,7 +135,7 @@ struct StoreProcessTests {
         } catch let error as StoreClientError {
             #expect(error.description.contains("no answer from spasmwatch-store"))
         }
-        await offPool { context.terminate() }
+        await onBlockingPool { context.terminate() }
         let history = try ChildProcess("spasmwatch", ["history"], home: home)
         #expect(await history.wait(timeout: 30) == 64, "a usage-style error exit, not a crash")
         #expect(history.stderr.contains("is it running?"))

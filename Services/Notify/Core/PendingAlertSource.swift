@@ -1,5 +1,6 @@
 import Foundation
 import SpasmBus
+import SpasmRuntime
 import SpasmSchema
 import ZeroMQ
 
@@ -30,88 +31,49 @@ extension PendingAlertSource {
     public func helpRequests(since: Double) async throws -> [HelpRequest] { [] }
 }
 
-/// Asks storage's query endpoint (ZeroMQ REQ/REP, JSON): `{"query":"alerts",
-/// "undeliveredOnly":true,"from":t}` → `{"ok":true,"alerts":[{"person","alert",
-/// "acknowledgements",…}]}` (storage's `StoreRequest`/`StoreResponse`, docs/wire-format.md).
-/// The request is sent from a fresh thread that owns the REQ socket for its whole life.
+/// Asks storage's query endpoint (`StoreRequest` `{"query":"alerts","undeliveredOnly":true,
+/// "from":t}` → `StoreResponse` `{"ok":true,"alerts":[{"person","alert","acknowledgements",…}]}`,
+/// docs/wire-format.md) through one `RequestClient`, whose socket thread owns the REQ socket.
 public struct StoreQueryAlertSource: PendingAlertSource {
-    let context: ZMQContext
-    let endpoint: String
+    let client: RequestClient<StoreRequest, StoreResponse>
     let timeoutSeconds: Double
 
     public init(context: ZMQContext, endpoint: String, timeoutSeconds: Double = 3) {
-        self.context = context
-        self.endpoint = endpoint
+        client = RequestClient(context: context, endpoint: endpoint, name: "notify-storage")
         self.timeoutSeconds = timeoutSeconds
     }
 
-    /// The request, wire-compatible with storage's `StoreRequest`.
-    struct Request: Codable {
-        var query = "alerts"
-        var undeliveredOnly: Bool?
-        var from: Double?
-        var idPrefix: String?
-        var limit = 1000
-    }
-
-    /// The part of storage's `StoreResponse` notify reads.
-    struct Response: Codable {
-        struct StoredAlert: Codable {
-            var person: String
-            var alert: Alert
-            var acknowledgements: [Acknowledgement]?
-            var helpRequests: [HelpRequest]?
-        }
-        var ok: Bool
-        var error: String?
-        var alerts: [StoredAlert]?
-    }
-
     public func undeliveredAlerts(since: Double) async throws -> [PendingAlert] {
-        try await ask(Request(undeliveredOnly: true, from: since))
+        try await ask(StoreRequest(query: .alerts, from: since, undeliveredOnly: true, limit: 1000))
     }
 
     public func acknowledgements(since: Double) async throws -> [Acknowledgement] {
-        try await answer(Request(from: since)).flatMap { $0.acknowledgements ?? [] }
+        try await answer(StoreRequest(query: .alerts, from: since, limit: 1000)).flatMap(\.acknowledgements)
     }
 
     public func helpRequests(since: Double) async throws -> [HelpRequest] {
-        try await answer(Request(from: since)).flatMap { $0.helpRequests ?? [] }
+        try await answer(StoreRequest(query: .alerts, from: since, limit: 1000)).flatMap { $0.helpRequests ?? [] }
     }
 
     /// Alerts whose id starts with `prefix` (for `spasmwatch ack` when notify's journal
     /// does not know the alert).
     public func alerts(idPrefix prefix: String) async throws -> [PendingAlert] {
-        try await ask(Request(idPrefix: prefix, limit: 20))
+        try await ask(StoreRequest(query: .alerts, idPrefix: prefix, limit: 20))
     }
 
-    func ask(_ query: Request) async throws -> [PendingAlert] {
+    func ask(_ query: StoreRequest) async throws -> [PendingAlert] {
         try await answer(query).map {
-            PendingAlert(alert: $0.alert, person: $0.person, acknowledged: !($0.acknowledgements ?? []).isEmpty)
+            PendingAlert(alert: $0.alert, person: $0.person, acknowledged: !$0.acknowledgements.isEmpty)
         }
     }
 
-    func answer(_ query: Request) async throws -> [Response.StoredAlert] {
-        let request = try JSONEncoder().encode(query)
-        let (context, endpoint, timeout) = (self.context, self.endpoint, Int32(timeoutSeconds * 1000))
-        let reply: Result<Data, Error> = await offPool {
-            do {
-                let socket = try ZMQSocket(context: context, type: .req)
-                defer { socket.close() }
-                try socket.setLinger(milliseconds: 0)
-                try socket.setReceiveTimeout(milliseconds: timeout)
-                try socket.setSendTimeout(milliseconds: timeout)
-                try socket.connect(endpoint)
-                _ = try socket.send([request])
-                guard let frames = try socket.receiveMultipart(), let data = frames.first else {
-                    return .failure(ChannelError("storage did not answer at \(endpoint) within \(timeout) ms"))
-                }
-                return .success(data)
-            } catch {
-                return .failure(error)
-            }
+    func answer(_ query: StoreRequest) async throws -> [StoredAlert] {
+        let response: StoreResponse
+        do {
+            response = try await client.ask(query, timeout: timeoutSeconds)
+        } catch {
+            throw ChannelError("storage did not answer: \(error)")
         }
-        let response = try JSONDecoder().decode(Response.self, from: try reply.get())
         guard response.ok else { throw ChannelError("storage refused the query: \(response.error ?? "no reason given")") }
         return response.alerts ?? []
     }

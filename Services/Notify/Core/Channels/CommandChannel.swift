@@ -1,5 +1,6 @@
 import Foundation
 import SpasmBus
+import SpasmRuntime
 import SpasmSchema
 
 /// Runs a program for each notification, with the notification as JSON on standard input
@@ -23,7 +24,7 @@ public struct CommandChannel: NotificationChannel {
         let input = try WireCodec.encode(notification)
         let (command, directory, timeout) = (self.command, workingDirectory, timeoutSeconds)
         // Process start and the wait block: keep them off the cooperative pool.
-        let result: Result<Void, ChannelError> = await offPool {
+        let result: Result<Void, ChannelError> = await onBlockingPool {
             Self.run(command: command, directory: directory, timeout: timeout, input: input, notification: notification)
         }
         try result.get()

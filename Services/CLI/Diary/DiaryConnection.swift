@@ -15,19 +15,20 @@ struct DiaryConnection: Sendable {
     let home: DataHome
     let configuration: Configuration
     let clock: HomeClock
+    let client: RequestClient<ManualRequest, ManualReply>
 
     init(options: CommonOptions) throws {
         (home, configuration) = try options.load()
         clock = HomeClock(configuration: configuration)
+        client = RequestClient(context: ProcessContext.shared,
+                               endpoint: Endpoints(home: home, configuration: configuration).manualRequests, name: "diary")
     }
 
-    var endpoint: String { Endpoints(home: home, configuration: configuration).manualRequests }
+    var endpoint: String { client.endpoint }
 
     /// Sends one request; nil when the manual service did not answer within `timeout` seconds.
     func send(_ request: ManualRequest, timeout: Double = 5) async -> ManualReply? {
-        guard let data = try? WireCodec.encode(request),
-              let reply = await RequestClient.ask(data, endpoint: endpoint, timeout: timeout) else { return nil }
-        return try? JSONDecoder().decode(ManualReply.self, from: reply)
+        try? await client.ask(request, timeout: timeout)
     }
 
     /// Where an entry ended up.
