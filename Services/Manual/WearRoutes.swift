@@ -26,7 +26,8 @@ struct WearRoutes: Sendable {
     let store: StoreClient
     static let maxMessageBytes = 1 << 20
 
-    init(streams: WearStreams, context: ZMQContext, sensorRequests: String, storeQuery: String) {
+    init(page: String, streams: WearStreams, context: ZMQContext, sensorRequests: String, storeQuery: String) {
+        self.page = page
         self.streams = streams
         sensors = RequestClient(context: context, endpoint: sensorRequests, name: "wear-sensors")
         store = StoreClient(context: context, endpoint: storeQuery, timeoutSeconds: 2)
