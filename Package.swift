@@ -72,6 +72,7 @@ let package = Package(
         .target(name: "SpasmSecurity", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Shared/Security"),
         .testTarget(name: "SecurityTests", dependencies: ["SpasmSecurity"], path: "Tests/SecurityTests"),
         .target(name: "SpasmSignal", path: "Shared/Signal"),
+        .target(name: "SpasmResources", path: "Shared/Resources"),
         .target(name: "SpasmProducer", dependencies: ["SpasmBus", "SpasmSchema", "ZeroMQ"], path: "Shared/Producer"),
         .target(
             name: "SpasmDiary",
@@ -79,9 +80,9 @@ let package = Package(
             path: "Shared/Diary"),
         .target(
             name: "SpasmStore",
-            dependencies: ["SpasmBus", "SpasmSchema", "SpasmDatabase", .product(name: "GRDB", package: "GRDB.swift"),
+            dependencies: ["SpasmBus", "SpasmSchema", "SpasmDatabase", "SpasmResources", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "Logging", package: "swift-log")],
-            path: "Shared/Store"),
+            path: "Shared/Store", resources: [.copy("Report/Templates")]),
         .target(name: "SpasmIngestion", dependencies: ["SpasmSchema"], path: "Shared/Ingestion"),
         .target(name: "SpasmDetection", dependencies: ["SpasmVocabulary", "SpasmSync", "SpasmSignal"], path: "Shared/Detection"),
         .target(name: "SpasmSimulation", dependencies: ["SpasmVocabulary", "SpasmSync", "SpasmSignal"], path: "Shared/Simulation"),
@@ -96,10 +97,10 @@ let package = Package(
             path: "Services/Sensor"),
         .executableTarget(
             name: "spasmwatch-manual",
-            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmSecurity", "SpasmWeb", "SpasmTLS", "SpasmQR", "SpasmProducer", "SpasmSignal",
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmSecurity", "SpasmWeb", "SpasmTLS", "SpasmQR", "SpasmProducer", "SpasmSignal", "SpasmResources",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket")],
-            path: "Services/Manual"),
+            path: "Services/Manual", resources: [.copy("Pages")]),
         .executableTarget(
             name: "spasmwatch-detect",
             dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDetection", "SpasmSimulation", "SpasmDatabase",
@@ -140,7 +141,8 @@ let package = Package(
             path: "examples/swift/AlertConsumer"),
 
         // MARK: Tests
-        .target(name: "SpasmTestSupport", dependencies: ["SpasmBus", "ZeroMQ"], path: "Tests/Support"),
+        .target(name: "SpasmTestSupport", dependencies: ["SpasmBus", "ZeroMQ", "SpasmSync", .product(name: "Hummingbird", package: "hummingbird"),
+                                                  .product(name: "Logging", package: "swift-log")], path: "Tests/Support"),
         .target(name: "SpasmFuzzChecks", dependencies: ["SpasmSchema", "SpasmIngestion"], path: "Tests/Fuzz/Checks"),
         .testTarget(name: "FuzzTests", dependencies: ["SpasmFuzzChecks", "SpasmIngestion", "SpasmSchema"], path: "Tests/FuzzTests"),
         .testTarget(name: "SchemaTests", dependencies: ["SpasmSchema"], path: "Tests/SchemaTests",

@@ -52,7 +52,7 @@ struct ReportCommand: AsyncParsableCommand {
         let input = ReportInput(person: person, from: start, to: end, timeZone: access.timeZone, generatedAt: now,
                                 statistics: statistics, entries: entries,
                                 medicationHistory: medications, episodes: episodes, alerts: alerts)
-        let html = ReportBuilder.html(input)
+        let html = try ReportBuilder.html(input)
         try Data(html.utf8).write(to: URL(fileURLWithPath: out))
         let days = statistics.days
         print("wrote \(out): \(days.first?.day ?? "") to \(days.last?.day ?? "") (\(days.count) days), "

@@ -66,9 +66,9 @@ enum ManualService {
                                         security: environment.endpoints.usesCurve
                                             ? try BusSecurity.load(home: home, key: ServiceName.keyName(ServiceName.manual)) : nil)
         let counters = environment.counters
-        let wear = WearRoutes(streams: WearStreams(forwarder: forwarder) { counters.add($0, $1) }, context: environment.context,
+        let wear = WearRoutes(page: try WearPage.html(), streams: WearStreams(forwarder: forwarder) { counters.add($0, $1) }, context: environment.context,
                               sensorRequests: environment.endpoints.sensorRequests, storeQuery: environment.endpoints.storeQuery)
-        let web = try WebServer.make(desk: desk, board: board, settings: settings, home: home, page: PhonePage.html, actions: actions,
+        let web = try WebServer.make(desk: desk, board: board, settings: settings, home: home, page: try PhonePage.html(), actions: actions,
                                      counters: environment.counters, limits: ConnectionLimits(maxConnections: settings.httpMaxConnections,
                                                                                           requestSeconds: settings.httpRequestSeconds,
                                                                                           idleSeconds: settings.httpIdleSeconds),

@@ -19,13 +19,15 @@ import ZeroMQ
 ///   storage; `POST /api/devices/{id}/rename` `{"name":…}` and `POST /api/devices/{id}/move`
 ///   `{"placement":…}` — the same requests `spasmwatch sensors rename|move` send.
 struct WearRoutes: Sendable {
+    let page: String
     let streams: WearStreams
     /// Sensor ingestion's requests and storage's queries, each one client for the process.
     let sensors: RequestClient<SensorRequest, SensorReply>
     let store: StoreClient
     static let maxMessageBytes = 1 << 20
 
-    init(streams: WearStreams, context: ZMQContext, sensorRequests: String, storeQuery: String) {
+    init(page: String, streams: WearStreams, context: ZMQContext, sensorRequests: String, storeQuery: String) {
+        self.page = page
         self.streams = streams
         sensors = RequestClient(context: context, endpoint: sensorRequests, name: "wear-sensors")
         store = StoreClient(context: context, endpoint: storeQuery, timeoutSeconds: 2)
@@ -35,7 +37,7 @@ struct WearRoutes: Sendable {
         router.get("/wear") { _, _ -> Response in
             Response(status: .ok,
                      headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store", .referrerPolicy: "no-referrer"],
-                     body: .init(byteBuffer: ByteBuffer(string: WearPage.html)))
+                     body: .init(byteBuffer: ByteBuffer(string: page)))
         }
         router.get("/api/devices") { _, _ -> Response in
             try await devices()

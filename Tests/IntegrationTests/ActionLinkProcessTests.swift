@@ -29,7 +29,7 @@ struct ActionLinkProcessTests {
         defer { host.remove() }
         let home = try TestSupport.temporaryHome("act-netns")
         defer { try? FileManager.default.removeItem(at: home) }
-        let me = try TinyHTTPServer(), anna = try TinyHTTPServer(), ben = try TinyHTTPServer(), carl = try TinyHTTPServer()
+        let me = try await TinyHTTPServer(), anna = try await TinyHTTPServer(), ben = try await TinyHTTPServer(), carl = try await TinyHTTPServer()
         defer { me.stop(); anna.stop(); ben.stop(); carl.stop() }
         let port = SecondHost.freePort(on: host.hostAddress)
         let publicURL = "https://\(host.hostAddress):\(port)"
@@ -142,7 +142,7 @@ struct ActionLinkProcessTests {
     @Test func thePersonsHelpLinkTellsTheCaregiverAtOnce() async throws {
         let home = try TestSupport.temporaryHome("act-help")
         defer { try? FileManager.default.removeItem(at: home) }
-        let me = try TinyHTTPServer(), anna = try TinyHTTPServer()
+        let me = try await TinyHTTPServer(), anna = try await TinyHTTPServer()
         defer { me.stop(); anna.stop() }
         let port = SecondHost.freePort(on: "127.0.0.1")
         try #"{"manual": {"httpPort": \#(port), "publicURL": "http://127.0.0.1:\#(port)"}}"#
@@ -188,7 +188,7 @@ struct ActionLinkProcessTests {
     @Test func withoutAPublicURLTheHeartbeatsSayWhyThereIsNoLink() async throws {
         let home = try TestSupport.temporaryHome("act-nourl")
         defer { try? FileManager.default.removeItem(at: home) }
-        let me = try TinyHTTPServer()
+        let me = try await TinyHTTPServer()
         defer { me.stop() }
         try NotifyProcessTests.write("""
             {"receivers": [{"name": "me", "isPerson": true, "channels": [{"type": "webhook", "url": "\(me.url)", "format": "ntfy"}]}],

@@ -40,7 +40,7 @@ struct BrowserGuardProcessTests {
     @Test func aForeignPageCannotAcknowledgeAFallAndTheEscalationGoesOn() async throws {
         let home = try TestSupport.temporaryHome("web-ack")
         defer { try? FileManager.default.removeItem(at: home) }
-        let me = try TinyHTTPServer(), anna = try TinyHTTPServer()
+        let me = try await TinyHTTPServer(), anna = try await TinyHTTPServer()
         defer { me.stop(); anna.stop() }
         try NotifyProcessTests.write("""
             {"receivers": [{"name": "me", "isPerson": true, "channels": [{"type": "webhook", "url": "\(me.url)"}]},

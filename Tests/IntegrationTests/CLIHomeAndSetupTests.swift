@@ -110,7 +110,7 @@ struct CLIHomeAndSetupTests {
     @Test func aCaregiverSetUpWithNtfyGetsTheFallAfterTheDelay() async throws {
         let home = try TestSupport.temporaryHome("cli-caregiver")
         defer { try? FileManager.default.removeItem(at: home) }
-        let server = try TinyHTTPServer()
+        let server = try await TinyHTTPServer()
         defer { server.stop() }
         let topic = "http://127.0.0.1:\(server.port)/anna-sw"
 
@@ -248,7 +248,7 @@ struct CLIHomeAndSetupTests {
     @Test func notifyTestGoesThroughTheRunningServiceAndReportsEachReceiver() async throws {
         let home = try TestSupport.temporaryHome("cli-notify-test")
         defer { try? FileManager.default.removeItem(at: home) }
-        let good = try TinyHTTPServer(), bad = try TinyHTTPServer { _ in 500 }
+        let good = try await TinyHTTPServer(), bad = try await TinyHTTPServer { _ in 500 }
         defer { good.stop(); bad.stop() }
         try NotifyProcessTests.write("""
             {"receivers": [{"name": "me", "isPerson": true, "channels": [{"type": "console"}, {"type": "webhook", "url": "\(good.url)", "format": "ntfy"}]},

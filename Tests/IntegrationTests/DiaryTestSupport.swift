@@ -119,8 +119,9 @@ struct ManualProcess {
     let process: ChildProcess
     let port: Int
 
-    static func start(home: URL, arguments: [String] = []) async throws -> ManualProcess {
-        let child = try ChildProcess("spasmwatch-manual", ["--set", "manual.httpPort=0"] + arguments, home: home)
+    /// `executable`: the built one, or a path (an installed copy).
+    static func start(home: URL, arguments: [String] = [], executable: String = "spasmwatch-manual") async throws -> ManualProcess {
+        let child = try ChildProcess(executable, ["--set", "manual.httpPort=0"] + arguments, home: home)
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if let range = child.stderr.range(of: "diary page at http://127.0.0.1:") {

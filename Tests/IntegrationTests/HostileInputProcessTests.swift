@@ -62,7 +62,7 @@ struct HostileInputProcessTests {
             #expect(failure == nil, "\(hostile.name): \(failure ?? "")")
             guard hostile.expectation.accepted, failure == nil, let json = reply.json else { return }
             if let sensorId = json["sensorId"] as? String { acceptedFrames[sensorId, default: 0] += 1 }
-            if let saved = json["saved"] as? [String: Any], let id = (saved["entryId"] as? String).flatMap(UUID.init) { savedEntries.insert(id) }
+            if let saved = json["saved"] as? [String: Any], let id = (saved["entryId"] as? String).flatMap(UUID.init(uuidString:)) { savedEntries.insert(id) }
         }
 
         // ZeroMQ: the producer endpoint, the manual request socket, the store query socket.

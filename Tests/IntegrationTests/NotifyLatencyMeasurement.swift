@@ -16,11 +16,11 @@ struct NotifyLatencyMeasurement {
         let home = try TestSupport.temporaryHome("notify-latency")
         defer { try? FileManager.default.removeItem(at: home) }
         let arrivals = Locked<[Double]>([]), personArrivals = Locked<[Double]>([])
-        let person = try TinyHTTPServer { _ in
+        let person = try await TinyHTTPServer { _ in
             personArrivals.withLock { $0.append(Date().timeIntervalSince1970) }
             return 200
         }
-        let caregiver = try TinyHTTPServer { _ in
+        let caregiver = try await TinyHTTPServer { _ in
             arrivals.withLock { $0.append(Date().timeIntervalSince1970) }
             return 200
         }

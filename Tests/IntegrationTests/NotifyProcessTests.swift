@@ -93,7 +93,7 @@ struct NotifyProcessTests {
     @Test func aFallReachesWebhookAndConsoleEscalatesAndStopsWhenAcknowledged() async throws {
         let home = try TestSupport.temporaryHome("notify-fall")
         defer { try? FileManager.default.removeItem(at: home) }
-        let server = try TinyHTTPServer()
+        let server = try await TinyHTTPServer()
         defer { server.stop() }
         try Self.write("""
             {"receivers": [
@@ -155,7 +155,7 @@ struct NotifyProcessTests {
     @Test func aFalseAlarmIsToldToEveryoneAndRecordedAsNoSpasm() async throws {
         let home = try TestSupport.temporaryHome("notify-false")
         defer { try? FileManager.default.removeItem(at: home) }
-        let server = try TinyHTTPServer()
+        let server = try await TinyHTTPServer()
         defer { server.stop() }
         try Self.write("""
             {"receivers": [{"name": "me", "isPerson": true, "channels": [{"type": "webhook", "url": "\(server.url)"}]},
@@ -219,7 +219,7 @@ struct NotifyProcessTests {
         let home = try TestSupport.temporaryHome("notify-resume")
         defer { try? FileManager.default.removeItem(at: home) }
         let down = Flag(true)
-        let server = try TinyHTTPServer { _ in down.value.load(ordering: .relaxed) ? 503 : 200 }
+        let server = try await TinyHTTPServer { _ in down.value.load(ordering: .relaxed) ? 503 : 200 }
         defer { server.stop() }
         try Self.write("""
             {"receivers": [{"name": "me", "channels": [{"type": "console"},
@@ -290,7 +290,7 @@ struct NotifyProcessTests {
     @Test func notifyTestReportsEachChannel() async throws {
         let home = try TestSupport.temporaryHome("notify-test")
         defer { try? FileManager.default.removeItem(at: home) }
-        let good = try TinyHTTPServer(), bad = try TinyHTTPServer { _ in 500 }
+        let good = try await TinyHTTPServer(), bad = try await TinyHTTPServer { _ in 500 }
         defer { good.stop(); bad.stop() }
         try Self.write("""
             {"receivers": [{"name": "me", "channels": [{"type": "console"}, {"type": "webhook", "url": "\(good.url)", "format": "ntfy"}]},

@@ -37,7 +37,7 @@ struct NotifyReloadProcessTests {
     @Test func anAddedWebhookReceiverGetsTheNextAlertWithoutARestart() async throws {
         let home = try TestSupport.temporaryHome("notify-reload")
         defer { try? FileManager.default.removeItem(at: home) }
-        let server = try TinyHTTPServer()
+        let server = try await TinyHTTPServer()
         defer { server.stop() }
         try P.write(Self.personOnly, to: home)
         let bus = try ChildProcess("spasmwatch-bus", home: home)
@@ -70,7 +70,7 @@ struct NotifyReloadProcessTests {
     @Test func sighupRereadsTheFileAndABadFileKeepsTheRulesInForce() async throws {
         let home = try TestSupport.temporaryHome("notify-hup")
         defer { try? FileManager.default.removeItem(at: home) }
-        let first = try TinyHTTPServer(), second = try TinyHTTPServer()
+        let first = try await TinyHTTPServer(), second = try await TinyHTTPServer()
         defer { first.stop(); second.stop() }
         let file = home.appendingPathComponent("notify.json")
         // Both versions the same length, and the same modification time: only SIGHUP notices.
@@ -126,7 +126,7 @@ struct NotifyReloadProcessTests {
     @Test func aStartWithABadFileRunsWithTheLastGoodRules() async throws {
         let home = try TestSupport.temporaryHome("notify-badstart")
         defer { try? FileManager.default.removeItem(at: home) }
-        let server = try TinyHTTPServer()
+        let server = try await TinyHTTPServer()
         defer { server.stop() }
         try P.write("{\"receivers\": [", to: home)
         let bus = try ChildProcess("spasmwatch-bus", home: home)

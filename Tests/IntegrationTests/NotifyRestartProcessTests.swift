@@ -33,7 +33,7 @@ struct NotifyRestartProcessTests {
     @Test func deliveredFallsAreNotSentAgainAfterKill9() async throws {
         let home = try TestSupport.temporaryHome("notify-restart")
         defer { try? FileManager.default.removeItem(at: home) }
-        let server = try TinyHTTPServer()
+        let server = try await TinyHTTPServer()
         defer { server.stop() }
         try P.write("""
             {"receivers": [{"name": "me", "isPerson": true, "channels": [{"type": "webhook", "url": "\(server.url)"}]},
@@ -79,7 +79,7 @@ struct NotifyRestartProcessTests {
     @Test func anInterruptedEscalationContinuesWithTheNextStep() async throws {
         let home = try TestSupport.temporaryHome("notify-restart-step")
         defer { try? FileManager.default.removeItem(at: home) }
-        let server = try TinyHTTPServer()
+        let server = try await TinyHTTPServer()
         defer { server.stop() }
         try P.write("""
             {"receivers": [{"name": "me", "isPerson": true, "channels": [{"type": "webhook", "url": "\(server.url)"}]},
@@ -122,7 +122,7 @@ struct NotifyRestartProcessTests {
     @Test func anAnswerGivenWhileNotifyWasDownStopsTheEscalation() async throws {
         let home = try TestSupport.temporaryHome("notify-restart-ack")
         defer { try? FileManager.default.removeItem(at: home) }
-        let server = try TinyHTTPServer()
+        let server = try await TinyHTTPServer()
         defer { server.stop() }
         try P.write("""
             {"receivers": [{"name": "me", "isPerson": true, "channels": [{"type": "webhook", "url": "\(server.url)"}]},
@@ -160,7 +160,7 @@ struct NotifyRestartProcessTests {
     @Test func helpAskedForWhileNotifyWasDownIsTakenUpAtTheRestart() async throws {
         let home = try TestSupport.temporaryHome("notify-restart-help")
         defer { try? FileManager.default.removeItem(at: home) }
-        let server = try TinyHTTPServer()
+        let server = try await TinyHTTPServer()
         defer { server.stop() }
         try P.write("""
             {"receivers": [{"name": "me", "isPerson": true, "channels": [{"type": "webhook", "url": "\(server.url)"}]},

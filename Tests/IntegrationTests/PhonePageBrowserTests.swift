@@ -31,7 +31,7 @@ struct PhonePageBrowserTests {
     func theFallIsPinnedFirstInRedAndINeedHelpReachesTheCaregiver() async throws {
         let home = try TestSupport.temporaryHome("page-fall")
         defer { try? FileManager.default.removeItem(at: home) }
-        let me = try TinyHTTPServer(), anna = try TinyHTTPServer()
+        let me = try await TinyHTTPServer(), anna = try await TinyHTTPServer()
         defer { me.stop(); anna.stop() }
         // anna would hear only after 10 minutes: "I need help" must bring that forward.
         try NotifyProcessTests.write("""
@@ -62,7 +62,7 @@ struct PhonePageBrowserTests {
         #expect(await HostileInputProcessTests.eventually(30) {
             for alert in alerts { try? client.publish(alert) }
             let listed = (try? JSONSerialization.jsonObject(with: await http("GET", "\(manual.base)/api/alerts").body) as? [String: Any])?["alerts"] as? [[String: Any]]
-            let seen = Set((listed ?? []).compactMap { ($0["alert"] as? [String: Any])?["alertId"] as? String }.compactMap(UUID.init))
+            let seen = Set((listed ?? []).compactMap { ($0["alert"] as? [String: Any])?["alertId"] as? String }.compactMap(UUID.init(uuidString:)))
             return ids.isSubset(of: seen)
         }, "the page's server heard every alert")
         #expect(await NotifyProcessTests.eventually { !me.received.isEmpty }, "the person was told about the fall")

@@ -33,7 +33,7 @@ struct SensorSilenceProcessTests {
     @Test func aFloodOfIdsFromOneProducerPagesOnceAndTestSensorsNever() async throws {
         let home = try TestSupport.temporaryHome("silence")
         defer { try? FileManager.default.removeItem(at: home) }
-        let server = try TinyHTTPServer()
+        let server = try await TinyHTTPServer()
         defer { server.stop() }
         try """
             {"sensor": {"httpPort": 0, "silentAfterSeconds": 2},

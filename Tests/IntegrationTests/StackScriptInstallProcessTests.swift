@@ -92,6 +92,47 @@ struct StackScriptInstallProcessTests {
                     .contains("Environment=SPASMWATCH_DETECT_INSTANCES=1"))
     }
 
+    /// The resource bundles go beside the binaries, and an installed copy run from there reads
+    /// its own: the installed page is marked, and the marked page is what the installed
+    /// spasmwatch-manual serves. Without its bundle it stops with one sentence naming the file.
+    @Test func installedCopyFindsItsResourcesBesideIt() async throws {
+        let place = try TestSupport.temporaryHome("stack-resources")
+        defer { try? files.removeItem(at: place) }
+        let root = place.appendingPathComponent("root")
+        let (status, out) = try await install(root: root, place: place)
+        #expect(status == 0, "\(out)")
+        let bin = root.appendingPathComponent("usr/local/bin")
+        let pages = bin.appendingPathComponent("SpasmWatch_spasmwatch-manual.resources")
+        let phone = pages.appendingPathComponent("Pages/phone.html")
+        for file in [phone, pages.appendingPathComponent("Pages/wear.html"),
+                     bin.appendingPathComponent("SpasmWatch_SpasmStore.resources/Templates/report.css")] {
+            let mode = try files.attributesOfItem(atPath: file.path)[.posixPermissions] as? Int
+            #expect(mode == 0o644, "\(file.path)")
+        }
+        let marker = "<!-- the installed copy -->"
+        let handle = try FileHandle(forWritingTo: phone)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(marker.utf8))
+        try handle.close()
+
+        let home = place.appendingPathComponent("home")
+        try files.createDirectory(at: home, withIntermediateDirectories: true)
+        let manual = try await ManualProcess.start(home: home, executable: bin.appendingPathComponent("spasmwatch-manual").path)
+        let page = try await http("GET", manual.base + "/")
+        await manual.process.stop()
+        #expect(page.status == 200)
+        let html = String(decoding: page.body, as: UTF8.self)
+        #expect(html.hasSuffix(marker), "the page did not come from \(phone.path)")
+        #expect(html.contains("const OPTIONS = {\"commonSites\":"), "the lists were not filled in")
+
+        try files.removeItem(at: pages)
+        let bare = try ChildProcess(bin.appendingPathComponent("spasmwatch-manual").path, ["--set", "manual.httpPort=0"], home: home)
+        let exit = await bare.wait(timeout: 30)
+        #expect(exit != nil && exit != 0, "\(bare.stderr)")
+        #expect(bare.process.terminationReason == .exit, "it crashed instead of saying what is missing: \(bare.stderr)")
+        #expect(bare.stderr.contains(".html could not be read: the folder \(pages.path) is missing"), "\(bare.stderr)")
+    }
+
     /// `systemd-analyze verify --root` on the laid-out units: it reads them, the drop-in and the
     /// ExecStart binaries under the root. It needs the system's own units (sysinit.target and
     /// the like) in the root too, so those are linked in. Skipped, saying why, without the tool.

@@ -34,7 +34,7 @@ struct ChannelTests {
     }
 
     @Test func webhookSendsGenericJSON() async throws {
-        let server = try TinyHTTPServer()
+        let server = try await TinyHTTPServer()
         defer { server.stop() }
         let channel = WebhookChannel(url: server.url, format: .json, headers: ["Authorization": "Bearer x"], timeoutSeconds: 5,
                                      retry: .once)
@@ -49,7 +49,7 @@ struct ChannelTests {
     }
 
     @Test func webhookSpeaksNtfyAndHomeAssistant() async throws {
-        let server = try TinyHTTPServer()
+        let server = try await TinyHTTPServer()
         defer { server.stop() }
         try await WebhookChannel(url: server.url, format: .ntfy, timeoutSeconds: 5, retry: .once).send(Self.note())
         try await WebhookChannel(url: server.url, format: .homeassistant, timeoutSeconds: 5, retry: .once).send(Self.note())
@@ -71,7 +71,7 @@ struct ChannelTests {
     /// Seen on main: the link was built from manual.httpHost (127.0.0.1), dead on any other
     /// phone. Without manual.publicURL a notification carries no link at all.
     @Test func withoutAPublicAddressNotificationsCarryNoDeadLink() async throws {
-        let server = try TinyHTTPServer()
+        let server = try await TinyHTTPServer()
         defer { server.stop() }
         let alert = Self.note().alerts[0]
         let bare = Self.note(alert, links: nil, toPerson: true)
@@ -99,7 +99,7 @@ struct ChannelTests {
 
     @Test func aFailingWebhookIsRetriedWithBackoffUntilItRecovers() async throws {
         // The first two requests fail (HTTP 503), the third gets through.
-        let server = try TinyHTTPServer { $0 < 2 ? 503 : 200 }
+        let server = try await TinyHTTPServer { $0 < 2 ? 503 : 200 }
         defer { server.stop() }
         let recorder = Recorder()
         let channel = WebhookChannel(url: server.url, format: .json, timeoutSeconds: 5,
@@ -115,7 +115,7 @@ struct ChannelTests {
     }
 
     @Test func aWebhookThatNeverRecoversIsGivenUp() async throws {
-        let server = try TinyHTTPServer { _ in 500 }
+        let server = try await TinyHTTPServer { _ in 500 }
         defer { server.stop() }
         let recorder = Recorder()
         let channel = WebhookChannel(url: server.url, format: .ntfy, timeoutSeconds: 5,

@@ -64,12 +64,12 @@ struct ReportTests {
     @Test func interruptedEpisodesAreShownAsSuch() throws {
         var (input, dir) = try seededInput()
         defer { try? FileManager.default.removeItem(at: dir) }
-        #expect(!ReportBuilder.html(input).contains("Interrupted episodes"), "nothing to say when there are none")
+        try #expect(!ReportBuilder.html(input).contains("Interrupted episodes"), "nothing to say when there are none")
         let t = StoreFixtures.utc("2026-09-05T10:00:00Z")
         input.episodes = [StoredEpisode(person: "me", episodeId: UUID(), kind: .tonic, sensorId: "calf", site: .leftCalf, start: t,
                                         end: t + 40, detectedAt: t + 2, confidence: 0.8, peak: nil, dominantFrequencyHz: nil,
                                         confirmed: nil, interrupted: true)]
-        let html = ReportBuilder.html(input)
+        let html = try ReportBuilder.html(input)
         #expect(html.contains("Interrupted episodes <b id=\"interrupted\">1</b>"))
         #expect(html.contains("detection stopped (a crash or a restart) while they were open"))
     }
@@ -77,7 +77,7 @@ struct ReportTests {
     @Test func theReportRendersWithTheExpectedNumbers() throws {
         let (input, dir) = try seededInput()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let html = ReportBuilder.html(input)
+        let html = try ReportBuilder.html(input)
         #expect(html.hasPrefix("<!DOCTYPE html>"))
         #expect(html.contains("Period: <b>2026-09-01 – 2026-10-10</b> (40 days"))
         #expect(html.contains("Current medications: baclofen 10 mg started (regular)"))

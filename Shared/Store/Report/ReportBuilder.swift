@@ -1,4 +1,5 @@
 import Foundation
+import SpasmResources
 import SpasmSchema
 
 /// The report for the neurologist: one self-contained HTML file (inline CSS and SVG, no
@@ -8,7 +9,9 @@ public enum ReportBuilder {
                                                   ("cramp", "#00897b"), ("unsure", "#9e9e9e")]
     static let detectedColors: [(String, String)] = [("tonic", "#64b5f6"), ("phasic", "#ffb74d"), ("clonus", "#ba68c8")]
 
-    public static func html(_ input: ReportInput) -> String {
+    /// The report; its style sheet is `Templates/report.css`, a SwiftPM resource beside the executable.
+    public static func html(_ input: ReportInput, files: ResourceFiles = .store) throws -> String {
+        let style = try files.text("Templates/report.css")
         let days = LocalDays(from: input.from, to: input.to, timeZone: input.timeZone)
         let stats = input.statistics.days
         let changes = ReportAnalysis.treatmentChanges(input.entries)
@@ -29,18 +32,7 @@ public enum ReportBuilder {
         <html lang="en"><head><meta charset="utf-8">
         <title>SpasmWatch report — \(e(input.person)) — \(e(days.labels.first ?? "")) to \(e(days.labels.last ?? ""))</title>
         <style>
-        body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #222; max-width: 760px; margin: 24px auto; padding: 0 12px; font-size: 13px; }
-        h1 { font-size: 20px; margin: 0 0 4px; } h2 { font-size: 15px; margin: 22px 0 6px; border-bottom: 1px solid #ccc; padding-bottom: 2px; }
-        table { border-collapse: collapse; width: 100%; } th, td { text-align: left; padding: 3px 6px; border-bottom: 1px solid #eee; vertical-align: top; }
-        th { font-weight: 600; background: #f6f6f6; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-        .meta { color: #555; } .summary span { display: inline-block; margin-right: 18px; } .summary b { font-size: 16px; }
-        .legend span { display: inline-block; margin-right: 12px; font-size: 11px; } .sw { display: inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: middle; }
-        .responder { color: #1b5e20; font-weight: 700; } .worse { color: #b71c1c; }
-        section { break-inside: avoid; page-break-inside: avoid; } svg { width: 100%; height: auto; display: block; }
-        .note { color: #666; font-size: 11px; }
-        @page { size: A4; margin: 14mm; }
-        @media print { body { margin: 0; max-width: none; font-size: 11px; } h2 { margin-top: 14px; } a { color: inherit; text-decoration: none; } }
-        </style></head><body>
+        \(style)</style></head><body>
         <header>
         <h1>Spasm report</h1>
         <div class="meta">Person: <b>\(e(input.person))</b> · Period: <b>\(e(days.labels.first ?? "")) – \(e(days.labels.last ?? ""))</b> (\(days.count) days, \(e(input.timeZone.identifier))) · Generated \(e(localTime(input.generatedAt, input.timeZone)))</div>
@@ -199,4 +191,9 @@ public enum ReportBuilder {
         }
         return html + "</table>"
     }
+}
+
+extension ResourceFiles {
+    /// SpasmStore's files (`Shared/Store/Report/Templates`), beside the executable.
+    public static let store = ResourceFiles(bundle: "SpasmWatch_SpasmStore")
 }
