@@ -6,26 +6,27 @@ import SpasmRuntime
 import SpasmSchema
 import ZeroMQ
 
-/// `spasmwatch ack ALERT [--false-alarm]`: "I'm OK" from the command line.
+/// `spasmwatch ack [ALERT] [--false-alarm]`: "I'm OK" from the command line.
 struct AckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ack",
         abstract: "Acknowledge an alert (\"I'm OK\"): its escalation stops and whoever was told hears so.",
         discussion: """
             ALERT is an alert id or a unique prefix of one (the 8 characters notifications show).
+            Without it, the latest alert not yet acknowledged is taken, and named first.
             With --false-alarm everyone who was notified is told it was a false alarm, and the
             episode is recorded as "not a spasm" in the diary.
             """)
 
     @OptionGroup var options: CommonOptions
 
-    @Argument(help: "Alert id, or a unique prefix of one.")
-    var alert: String
+    @Argument(help: "Alert id, or a unique prefix of one (default: the latest open alert).")
+    var alert: String?
 
     @Flag(help: "It was a false alarm: tell everyone notified, and record a \"no\" for the episode.")
     var falseAlarm = false
 
-    @Option(help: "Who is acknowledging (default: the person, `person` in the configuration).")
+    @Option(help: "Who is acknowledging (default: the user running this command, as the system names them).")
     var by: String?
 
     @Option(help: "Seconds to wait for storage to confirm it has the acknowledgement.")
@@ -35,14 +36,23 @@ struct AckCommand: AsyncParsableCommand {
         let (home, configuration) = try options.load()
         try home.prepare(groupAccess: configuration.bus.groupAccess)
         let journal = NotifyJournal.open(readingFrom: home.dataDirectory.appendingPathComponent("notify.sqlite"))
-        let found = try await Self.find(alert, journal: journal, home: home, configuration: configuration)
+        let found: (id: UUID, alert: Alert?, person: String?)
+        if let alert {
+            found = try await Self.find(alert, journal: journal, home: home, configuration: configuration)
+        } else {
+            let open = try await Self.latestOpen(journal: journal)
+            print("No alert id given: taking the latest open alert, \(Self.describe(open)).")
+            guard let id = UUID(uuidString: open.id) else { throw ValidationError("the latest alert's id '\(open.id)' is not an id") }
+            found = (id, open.alert, open.person)
+        }
         let alertId = found.id
         let known = found.alert
         let person = found.person ?? configuration.person
         let now = Date().timeIntervalSince1970
 
         let sender = try ReliableCLISender(home: home, configuration: configuration)
-        let ack = Acknowledgement(alertId: alertId, by: by ?? person, at: now, falseAlarm: falseAlarm, via: "cli")
+        // Whoever typed the command, not the person: a caregiver at the same computer is not them.
+        let ack = Acknowledgement(alertId: alertId, by: by ?? Self.systemUser(), at: now, falseAlarm: falseAlarm, via: "cli")
         try await sender.send(ack, topic: Topic.acknowledgement, person: person)
         var recorded = ""
         if falseAlarm {
@@ -108,6 +118,25 @@ struct AckCommand: AsyncParsableCommand {
         }
         let recent = (try await journal?.recent(limit: 5) ?? []).map(describe).joined(separator: "\n  ")
         throw ValidationError("no alert id starts with '\(text)'." + (recent.isEmpty ? "" : " Recent alerts:\n  \(recent)"))
+    }
+
+    /// The newest alert notify's journal holds that nobody has acknowledged.
+    static func latestOpen(journal: NotifyJournal?) async throws -> NotifyJournal.Entry {
+        guard let journal else {
+            throw ValidationError("give the alert's id: notify has not run on this home yet, so which alerts are open is not known")
+        }
+        let recent = try await journal.recent(limit: 200)
+        guard let open = recent.first(where: { $0.acknowledgedAt == nil }) else {
+            let listed = recent.prefix(5).map(describe).joined(separator: "\n  ")
+            throw ValidationError("no alert is open: every alert is acknowledged." + (listed.isEmpty ? "" : " Recent alerts:\n  \(listed)"))
+        }
+        return open
+    }
+
+    /// The login name of the user running the command (`root`, `anna`), as the system has it.
+    static func systemUser() -> String {
+        if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+        return "uid \(geteuid())"
     }
 
     /// For the one storage query `ack` may make; lives as long as the process.

@@ -66,7 +66,9 @@ struct ReplayCommand: AsyncParsableCommand {
                 // ingestion refuses samples dated more than 10 minutes ahead of its clock.
                 let span = recording.times[recording.count - 1] - recording.times[0]
                 let base = wallStart - span * (1 - 1 / max(1, speedValue ?? .infinity))
+                var progress = ReplayProgress(span: span, interactive: isatty(STDOUT_FILENO) != 0)
                 for frame in recording.frames(maxSamples: perFrame) {
+                    progress.show(at: frame.start - recording.times[0], frames: frames, rejected: rejected)
                     if let speedValue {
                         let wait = wallStart + (frame.start - recording.times[0]) / speedValue - Date().timeIntervalSince1970
                         if wait > 0 { Thread.sleep(forTimeInterval: wait) }
@@ -78,6 +80,7 @@ struct ReplayCommand: AsyncParsableCommand {
                         if errors.count < 5 { errors.append(reply.error ?? "?") }
                     }
                 }
+                progress.finish(frames: frames, rejected: rejected)
             } catch {
                 errors.append("\(error)")
             }
@@ -91,4 +94,46 @@ struct ReplayCommand: AsyncParsableCommand {
 
 enum FrameValidatorFormat {
     static func rate(_ r: Double) -> String { FrameValidator.format(r) }
+}
+
+/// "replay: 40% (11:06 of 27:45), 2,664 frames sent, 0 rejected", every 2 s of wall time: on
+/// a terminal one line rewritten in place, else (a log, a pipe) one line each 10%.
+struct ReplayProgress {
+    let span: Double
+    let interactive: Bool
+    var lastShown = Date.distantPast
+    var lastTenth = 0
+    var shownOnce = false
+
+    mutating func show(at offset: Double, frames: Int, rejected: Int) {
+        let fraction = span > 0 ? min(1, max(0, offset / span)) : 1
+        if interactive {
+            guard Date().timeIntervalSince(lastShown) >= 2 else { return }
+            lastShown = Date()
+            print("\r" + line(fraction, offset, frames, rejected), terminator: "")
+            fflush(stdout)
+            shownOnce = true
+        } else {
+            let tenth = Int(fraction * 10)
+            guard tenth > lastTenth else { return }
+            lastTenth = tenth
+            print(line(fraction, offset, frames, rejected))
+        }
+    }
+
+    /// The last line, at 100%.
+    func finish(frames: Int, rejected: Int) {
+        let last = line(1, span, frames, rejected)
+        if interactive { print(shownOnce ? "\r" + last : last) } else if lastTenth < 10 { print(last) }
+    }
+
+    func line(_ fraction: Double, _ offset: Double, _ frames: Int, _ rejected: Int) -> String {
+        "replay: \(Int(fraction * 100))% (\(Self.clock(offset)) of \(Self.clock(span))), \(frames) frames sent, \(rejected) rejected"
+    }
+
+    /// 665.2 s → "11:05"; an hour or more → "1:02:05".
+    static func clock(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded(.down))
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    }
 }

@@ -36,15 +36,22 @@ public struct HomeClock: Sendable {
         return date?.timeIntervalSince1970 ?? time + 86_400
     }
 
-    static let atHelp = "use e.g. 03:10, \"yesterday 22:00\", \"2026-11-24 22:00\" or \"20m ago\""
+    static let atHelp = "use e.g. 03:10, 3am, \"yesterday 22:00\", \"last night 23:00\", \"2026-11-24 22:00\" or \"20m ago\""
 
-    /// Reads "now", "HH:MM" (today, or yesterday when that is still ahead), "today HH:MM",
-    /// "yesterday HH:MM", "YYYY-MM-DD HH:MM", "20m ago", "2h ago". A wall-clock time that
+    /// Reads "now", "HH:MM" or "3am", "3 pm", "3:15pm" (today, or yesterday when that is still
+    /// ahead), "today HH:MM", "yesterday HH:MM", "last night 23:00" (yesterday evening, or after
+    /// midnight today for 00:00–05:59), "this morning 7:30", "YYYY-MM-DD HH:MM", "20m ago",
+    /// "10 min ago", "2h ago". A wall-clock time that
     /// does not exist (skipped by a spring-forward change) becomes the next existing minute;
     /// one that happens twice (autumn) is the first.
     public func parse(_ text: String, now: Date = Date(), field: String = "at") throws(DiaryValidationError) -> Date {
         let bad = DiaryValidationError(field: field, message: "at '\(text)' is not a time; \(Self.atHelp)")
-        let words = text.trimmingCharacters(in: .whitespaces).lowercased().split(separator: " ").map(String.init)
+        var words = Self.joiningAmPm(text.trimmingCharacters(in: .whitespaces).lowercased().split(separator: " ").map(String.init))
+        if words.count == 3, words[0] == "last", words[1] == "night", let (h, m) = Self.clock(words[2]) {
+            let today = calendar.startOfDay(for: now)
+            return try wallClock(day: h < 6 ? today : dayBefore(today), hour: h, minute: m, text: text, field: field)
+        }
+        if words.count == 3, words[0] == "this", ["morning", "afternoon", "evening"].contains(words[1]) { words = ["today", words[2]] }
         guard let first = words.first else { throw bad }
         if words == ["now"] { return now }
         if words.last == "ago" {
@@ -79,8 +86,28 @@ public struct HomeClock: Sendable {
         throw bad
     }
 
-    /// "03:10" → (3, 10).
+    /// ["3", "am"] → ["3am"], so "3 am" reads as "3am" does.
+    static func joiningAmPm(_ words: [String]) -> [String] {
+        var out: [String] = []
+        for word in words {
+            if ["am", "pm", "a.m.", "p.m."].contains(word), let last = out.last, last.first?.isNumber == true {
+                out[out.count - 1] = last + word.replacingOccurrences(of: ".", with: "")
+            } else {
+                out.append(word)
+            }
+        }
+        return out
+    }
+
+    /// "03:10" → (3, 10); "3am" → (3, 0), "3:15pm" → (15, 15), "12am" → (0, 0), "12pm" → (12, 0).
     static func clock(_ text: String) -> (Int, Int)? {
+        for (suffix, offset) in [("am", 0), ("pm", 12)] where text.hasSuffix(suffix) {
+            let digits = String(text.dropLast(2))
+            let (h, m): (Int, Int)
+            if let hour = Int(digits) { (h, m) = (hour, 0) } else if let (hh, mm) = clock(digits) { (h, m) = (hh, mm) } else { return nil }
+            guard (1...12).contains(h) else { return nil }
+            return (h % 12 + offset, m)
+        }
         let parts = text.split(separator: ":")
         guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0...23).contains(h), (0...59).contains(m),
               parts[1].count == 2 else { return nil }

@@ -34,6 +34,24 @@ struct HomeClockTests {
         #expect(try clock.parse("now", now: now) == now)
     }
 
+    /// What people type (seen refused): "3am", "3 am", "last night 23:00", "10 min ago".
+    @Test func whatPeopleType() throws {
+        let now = utc("2026-11-25T09:00:00Z")  // 10:00 in Berlin
+        #expect(try clock.parse("3am", now: now) == utc("2026-11-25T02:00:00Z"))
+        #expect(try clock.parse("3 am", now: now) == utc("2026-11-25T02:00:00Z"))
+        #expect(try clock.parse("3 a.m.", now: now) == utc("2026-11-25T02:00:00Z"))
+        #expect(try clock.parse("9:45am", now: now) == utc("2026-11-25T08:45:00Z"))
+        #expect(try clock.parse("12am", now: now) == utc("2026-11-24T23:00:00Z"))  // midnight
+        // 3 pm is still ahead at 10:00: yesterday afternoon, as "15:00" would be.
+        #expect(try clock.parse("3pm", now: now) == utc("2026-11-24T14:00:00Z"))
+        #expect(try clock.parse("12pm", now: now) == utc("2026-11-24T11:00:00Z"))
+        #expect(try clock.parse("yesterday 11 pm", now: now) == utc("2026-11-24T22:00:00Z"))
+        #expect(try clock.parse("last night 23:00", now: now) == utc("2026-11-24T22:00:00Z"))
+        #expect(try clock.parse("last night 2am", now: now) == utc("2026-11-25T01:00:00Z"))  // after midnight
+        #expect(try clock.parse("this morning 7:30", now: now) == utc("2026-11-25T06:30:00Z"))
+        #expect(try clock.parse("10 min ago", now: now) == now.addingTimeInterval(-600))
+    }
+
     @Test func daylightSavingChanges() throws {
         // The day after the spring change: "yesterday 22:00" is 22:00 CET (UTC+1), not off by an hour.
         let afterSpring = utc("2026-03-29T10:00:00Z")  // 12:00 CEST
@@ -49,10 +67,10 @@ struct HomeClockTests {
     }
 
     @Test func badTimesNameTheFieldAndTheForms() {
-        for text in ["25:00", "tomorrow 10:00", "soon", "2026-02-30 10:00", ""] {
+        for text in ["25:00", "tomorrow 10:00", "soon", "2026-02-30 10:00", "", "13pm", "0am", "last night", "3 xm"] {
             #expect(throws: DiaryValidationError(
                 field: "at",
-                message: "at '\(text)' is not a time; use e.g. 03:10, \"yesterday 22:00\", \"2026-11-24 22:00\" or \"20m ago\"")) {
+                message: "at '\(text)' is not a time; use e.g. 03:10, 3am, \"yesterday 22:00\", \"last night 23:00\", \"2026-11-24 22:00\" or \"20m ago\"")) {
                 try clock.parse(text, now: utc("2026-11-25T12:00:00Z"))
             }
         }

@@ -45,6 +45,9 @@ struct DetectProcessTests {
         try await Task.sleep(for: .seconds(1))
         let replay = try ChildProcess("spasmwatch-sensor", ["replay", recording.path, "--speed", "max", "--sensor-id", "live"], home: home)
         #expect(await replay.wait(timeout: 180) == 0, "\(replay.stdout)")
+        // Progress, as lines when not on a terminal: one each 10% of the recording.
+        #expect(replay.stdout.contains("replay: 50% ("), "\(replay.stdout)")
+        #expect(replay.stdout.contains("replay: 100% ("), "\(replay.stdout)")
 
         var base: Double?
         var ends: [EpisodeEvent] = []

@@ -212,6 +212,57 @@ struct NotifyProcessTests {
         await bus.stop()
     }
 
+    /// `spasmwatch ack` with no id takes the latest open alert, saying which, and records the
+    /// user who ran it rather than claiming the person answered; the next one takes the one
+    /// before; with none open it says so.
+    @Test func ackWithNoIdTakesTheLatestOpenAlertAndRecordsWhoRanIt() async throws {
+        let home = try TestSupport.temporaryHome("notify-ack-latest")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let server = try await TinyHTTPServer()
+        defer { server.stop() }
+        try Self.write("""
+            {"receivers": [{"name": "me", "isPerson": true, "channels": [{"type": "webhook", "url": "\(server.url)"}]}],
+             "routes": [{"receivers": ["me"], "escalate": false}]}
+            """, to: home)
+        let bus = try ChildProcess("spasmwatch-bus", home: home)
+        #expect(await bus.waitForOutput("bus running"))
+        let notify = try ChildProcess("spasmwatch-notify", home: home)
+        #expect(await notify.waitForOutput("started"))
+        let client = try TestBus(home: home, prefixes: [Topic.acknowledgement])
+        defer { client.close() }
+        let now = Date().timeIntervalSince1970
+        let older = Self.fall(at: now - 120), newer = Self.fall(at: now - 60)
+        for alert in [older, newer] {
+            #expect(await Self.eventually {
+                try? client.publish(alert)
+                return Self.notifications(server).contains { ($0["alertIds"] as? [String]) == [alert.alertId.uuidString] }
+            })
+        }
+        let user = String(cString: getpwuid(geteuid())!.pointee.pw_name)
+        func short(_ alert: Alert) -> String { String(alert.alertId.uuidString.lowercased().prefix(8)) }
+        func acks() -> [Acknowledgement] { client.messages(Topic.acknowledgement).compactMap { try? $0.decode(Acknowledgement.self).body } }
+
+        var ack = try ChildProcess("spasmwatch", ["ack", "--wait", "2"], home: home)
+        #expect(await ack.wait(timeout: 30) == 0, "ack: \(ack.stderr)")
+        #expect(ack.stdout.contains("latest open alert, \(short(newer))"), "\(ack.stdout)")
+        #expect(await Self.eventually { acks().contains { $0.alertId == newer.alertId } })
+        #expect(acks().first { $0.alertId == newer.alertId }?.by == user, "the user who ran it, not the person: \(acks())")
+
+        // Once notify has it (its journal first, then "acknowledged" to the person, who did not
+        // answer this time), the next `ack` takes the one before.
+        #expect(await Self.eventually {
+            Self.notifications(server).contains {
+                $0["purpose"] as? String == "acknowledged" && ($0["alertIds"] as? [String]) == [newer.alertId.uuidString]
+            }
+        }, "the person hears someone else answered: \(Self.notifications(server))")
+        ack = try ChildProcess("spasmwatch", ["ack", "--wait", "2", "--by", "anna"], home: home)
+        #expect(await ack.wait(timeout: 30) == 0, "ack: \(ack.stderr)")
+        #expect(ack.stdout.contains("latest open alert, \(short(older))"), "\(ack.stdout)")
+        #expect(await Self.eventually { acks().contains { $0.alertId == older.alertId && $0.by == "anna" } })
+        await notify.stop()
+        await bus.stop()
+    }
+
     /// Deliveries go through notify's outbox and are re-sent with the same id after a crash
     /// until storage confirms them; on start, notify resumes alerts nobody got — from its
     /// own journal and from storage (a stand-in answering storage's query here).

@@ -29,6 +29,19 @@ struct NotificationWordsTests {
         #expect(planner.due().isEmpty, "and indeed nobody else is told")
     }
 
+    /// Seen: "2 phasic spasms between 06:33 and 06:33". In the same minute it is "at 06:33".
+    @Test func groupedSpasmsInOneMinuteSayAtNotBetween() throws {
+        let text = NotificationText(home: T.berlin, names: [:])
+        let sameMinute = text.alert([T.alert("phasic", at: T.morning), T.alert("phasic", at: T.morning + 20)],
+                                    person: "me", toPerson: true, now: T.morning + 30).text
+        let clock = T.berlin.describe(T.morning, now: T.morning + 30)
+        #expect(sameMinute.contains("at \(clock)"), "\(sameMinute)")
+        #expect(!sameMinute.contains("between"), "\(sameMinute)")
+        let apart = text.alert([T.alert("phasic", at: T.morning), T.alert("phasic", at: T.morning + 300)],
+                               person: "me", toPerson: true, now: T.morning + 310).text
+        #expect(apart.contains("between \(clock) and "), "\(apart)")
+    }
+
     @Test func aFallFromATestSensorSaysSoToEveryReceiver() throws {
         let clock = ManualClock(T.morning)
         var planner = Self.planner(T.rules, clock)

@@ -38,7 +38,7 @@ struct ConfirmCommand: AsyncParsableCommand {
             }
             let entry = DiaryEntry(recordedAt: Date().timeIntervalSince1970, via: "cli", kind: .confirmation,
                                    confirmation: EpisodeConfirmation(episodeId: id, wasSpasm: wasSpasm))
-            connection.report(try await connection.save(entry))
+            connection.report(try await connection.save(entry), entry: entry)
         }
     }
 }

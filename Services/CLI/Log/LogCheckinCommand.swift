@@ -33,7 +33,7 @@ struct LogCheckinCommand: AsyncParsableCommand {
                                  psfs: try psfs.map { (t) throws(DiaryValidationError) in try DiaryInput.psfs(t) },
                                  sleepQuality: try sleep.map { (t) throws(DiaryValidationError) in try DiaryInput.sleep(t) })
             let entry = DiaryEntry(recordedAt: Date().timeIntervalSince1970, via: "cli", kind: .checkin, checkin: record)
-            connection.report(try await connection.save(entry))
+            connection.report(try await connection.save(entry), entry: entry)
         }
     }
 }

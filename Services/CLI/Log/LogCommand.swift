@@ -40,7 +40,7 @@ struct LogCommand: AsyncParsableCommand {
                 print("nothing saved")
                 return
             }
-            connection.report(try await connection.save(entry))
+            connection.report(try await connection.save(entry), entry: entry)
         }
     }
 }

@@ -28,7 +28,7 @@ struct LogExerciseCommand: AsyncParsableCommand {
             let record = ExerciseRecord(at: try DiaryInput.time(at, clock: connection.clock),
                                         activity: try DiaryRules.activity(activity), minutes: try Quantities.minutes(length))
             let entry = DiaryEntry(recordedAt: Date().timeIntervalSince1970, via: "cli", kind: .exercise, exercise: record)
-            connection.report(try await connection.save(entry))
+            connection.report(try await connection.save(entry), entry: entry)
         }
     }
 }

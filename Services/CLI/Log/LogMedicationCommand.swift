@@ -50,7 +50,7 @@ struct LogMedicationCommand: AsyncParsableCommand {
                 regimen: try regimen.map { (t) throws(DiaryValidationError) in try DiaryRules.regimen(t) } ?? .regular,
                 supplement: supplement)
             let entry = DiaryEntry(recordedAt: Date().timeIntervalSince1970, via: "cli", kind: .medication, medication: record)
-            connection.report(try await connection.save(entry))
+            connection.report(try await connection.save(entry), entry: entry)
         }
     }
 }

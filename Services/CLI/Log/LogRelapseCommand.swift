@@ -31,7 +31,7 @@ struct LogRelapseCommand: AsyncParsableCommand {
             let record = RelapseRecord(at: try DiaryInput.time(at, clock: connection.clock), phase: try DiaryRules.relapsePhase(phase),
                                        markedBy: clinician ? .clinician : .person, note: note)
             let entry = DiaryEntry(recordedAt: Date().timeIntervalSince1970, via: "cli", kind: .relapse, relapse: record)
-            connection.report(try await connection.save(entry))
+            connection.report(try await connection.save(entry), entry: entry)
         }
     }
 }

@@ -61,7 +61,7 @@ struct LogSpasmCommand: AsyncParsableCommand {
                 effects: try DiaryInput.effects(caused),
                 note: note)
             let entry = DiaryEntry(recordedAt: Date().timeIntervalSince1970, via: "cli", kind: .spasm, spasm: record)
-            connection.report(try await connection.save(entry))
+            connection.report(try await connection.save(entry), entry: entry)
         }
     }
 }

@@ -184,7 +184,9 @@ public struct NotificationText: Sendable {
         default:
             advice = "Latest: \(last.message)"
         }
-        return (title, "\(what) between \(from) and \(to)\(siteText). \(advice)")
+        // Two alerts in the same minute read "at 06:33", not "between 06:33 and 06:33".
+        let when = from == to ? "at \(from)" : "between \(from) and \(to)"
+        return (title, "\(what) \(when)\(siteText). \(advice)")
     }
 
     /// A critical alert passed on because nobody answered.
