@@ -35,12 +35,13 @@ let package = Package(
     targets: [
         // MARK: Shared libraries, split by concern
         .systemLibrary(name: "CZeroMQ", path: "Shared/CZeroMQ"),
-        .target(name: "SpasmSync", path: "Shared/Sync"),
-        .target(name: "ZeroMQ", dependencies: ["CZeroMQ", "SpasmSync"], path: "Shared/ZeroMQ"),
+        .target(name: "SpasmErrors", path: "Shared/Errors"),
+        .target(name: "SpasmSync", dependencies: ["SpasmErrors"], path: "Shared/Sync"),
+        .target(name: "ZeroMQ", dependencies: ["CZeroMQ", "SpasmErrors", "SpasmSync"], path: "Shared/ZeroMQ"),
         .target(name: "SpasmVocabulary", path: "Shared/Vocabulary"),
-        .target(name: "SpasmSchema", dependencies: ["SpasmVocabulary", "SpasmSync"], path: "Shared/Schema"),
-        .target(name: "SpasmConfig", dependencies: ["SpasmSchema", "SpasmSync"], path: "Shared/Config"),
-        .target(name: "SpasmDatabase", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], path: "Shared/Database"),
+        .target(name: "SpasmSchema", dependencies: ["SpasmVocabulary", "SpasmErrors", "SpasmSync"], path: "Shared/Schema"),
+        .target(name: "SpasmConfig", dependencies: ["SpasmSchema", "SpasmErrors", "SpasmSync"], path: "Shared/Config"),
+        .target(name: "SpasmDatabase", dependencies: ["SpasmErrors", .product(name: "GRDB", package: "GRDB.swift")], path: "Shared/Database"),
         .target(
             name: "SpasmBus",
             dependencies: ["ZeroMQ", "SpasmSchema", "SpasmConfig", .product(name: "Logging", package: "swift-log")],
@@ -59,7 +60,7 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "NIOPosix", package: "swift-nio")],
             path: "Shared/Runtime"),
-        .target(name: "SpasmWeb", dependencies: ["SpasmSync", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Crypto", package: "swift-crypto")], path: "Shared/Web"),
+        .target(name: "SpasmWeb", dependencies: ["SpasmErrors", "SpasmSync", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Crypto", package: "swift-crypto")], path: "Shared/Web"),
         .target(
             name: "SpasmTLS",
             dependencies: ["SpasmConfig", "SpasmWeb", .product(name: "X509", package: "swift-certificates"),
@@ -69,10 +70,10 @@ let package = Package(
             path: "Shared/TLS"),
         .systemLibrary(name: "CQREncode", path: "Shared/CQREncode"),
         .target(name: "SpasmQR", dependencies: ["CQREncode"], path: "Shared/QR"),
-        .target(name: "SpasmSecurity", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Shared/Security"),
-        .testTarget(name: "SecurityTests", dependencies: ["SpasmSecurity"], path: "Tests/SecurityTests"),
+        .target(name: "SpasmSecurity", dependencies: ["SpasmErrors", .product(name: "Crypto", package: "swift-crypto")], path: "Shared/Security"),
+        .testTarget(name: "SecurityTests", dependencies: ["SpasmSecurity", "SpasmErrors"], path: "Tests/SecurityTests"),
         .target(name: "SpasmSignal", path: "Shared/Signal"),
-        .target(name: "SpasmResources", path: "Shared/Resources"),
+        .target(name: "SpasmResources", dependencies: ["SpasmErrors"], path: "Shared/Resources"),
         .target(name: "SpasmProducer", dependencies: ["SpasmBus", "SpasmSchema", "ZeroMQ"], path: "Shared/Producer"),
         .target(
             name: "SpasmDiary",
@@ -84,7 +85,7 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log")],
             path: "Shared/Store", resources: [.copy("Report/Templates")]),
         .target(name: "SpasmIngestion", dependencies: ["SpasmSchema"], path: "Shared/Ingestion"),
-        .target(name: "SpasmDetection", dependencies: ["SpasmVocabulary", "SpasmSync", "SpasmSignal"], path: "Shared/Detection"),
+        .target(name: "SpasmDetection", dependencies: ["SpasmVocabulary", "SpasmErrors", "SpasmSync", "SpasmSignal"], path: "Shared/Detection"),
         .target(name: "SpasmSimulation", dependencies: ["SpasmVocabulary", "SpasmSync", "SpasmSignal"], path: "Shared/Simulation"),
 
         // MARK: Services, one executable each

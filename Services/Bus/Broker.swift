@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SpasmBus
 import SpasmConfig
+import SpasmErrors
 import ZeroMQ
 
 /// The XSUB/XPUB proxy on its own thread, plus a ZAP handler thread when endpoints are tcp.
@@ -62,11 +63,11 @@ struct Broker: Sendable {
     /// The tcp proxy: publishers' messages (XSUB frontend) go to subscribers (XPUB backend)
     /// when the gate admits them; subscriptions go back the other way unchanged. Returns
     /// when the context ends.
-    static func filter(frontend: ZMQSocket, backend: ZMQSocket, gate: SourceGate) throws(ZMQError) {
+    static func filter(frontend: ZMQSocket, backend: ZMQSocket, gate: SourceGate) throws(SpasmError) {
         var gate = gate
         var poller = ZMQPoller()
         let fromPublishers = poller.add(frontend), fromSubscribers = poller.add(backend)
-        do throws(ZMQError) {
+        do throws(SpasmError) {
             while true {
                 let ready = try poller.poll(timeoutMilliseconds: 1000)
                 if ready.contains(fromSubscribers) {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SpasmBus
+import SpasmErrors
 import SpasmSchema
 import ZeroMQ
 
@@ -30,19 +31,19 @@ struct SourceGate {
         return false
     }
 
-    static func refusal(_ parts: [Data], userId: String?) -> SourceBinding.Refusal? {
+    static func refusal(_ parts: [Data], userId: String?) -> SpasmError? {
         guard parts.count >= 2 else {
-            return SourceBinding.Refusal(reason: "malformed", message: "expected [topic][envelope JSON][payload?], got \(parts.count) part(s)")
+            return SpasmError(.refusedMalformed, "expected [topic][envelope JSON][payload?], got \(parts.count) part(s)")
         }
         let topic = String(decoding: parts[0], as: UTF8.self)
         // The fast reader first; WireCodec falls back to JSONDecoder only for unusual headers.
         guard let header = EnvelopeHeader.fastDecode(parts[1]) ?? (try? WireCodec.decodeHeader(parts[1])) else {
-            return SourceBinding.Refusal(reason: "malformed", message: "the envelope's header cannot be read, so its source cannot be checked")
+            return SpasmError(.refusedMalformed, "the envelope's header cannot be read, so its source cannot be checked")
         }
         return SourceBinding.check(key: userId, topic: topic, source: header.source)
     }
 
-    private mutating func note(_ refusal: SourceBinding.Refusal, key: String, topic: String) {
+    private mutating func note(_ refusal: SpasmError, key: String, topic: String) {
         let now = Date().timeIntervalSince1970
         if let last = logged[key], now - last.at < logInterval {
             logged[key] = (last.at, last.since + 1)

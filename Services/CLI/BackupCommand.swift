@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import SpasmBus
 import SpasmDatabase
+import SpasmErrors
 import SpasmRuntime
 import SpasmStore
 
@@ -30,8 +31,8 @@ struct BackupCommand: AsyncParsableCommand {
                 let reader = try openDatabase(url: source, migrator: nil, options: .init(busyTimeout: 10, readOnly: true))
                 let partial = target.appendingPathExtension("partial")
                 defer { try? reader.close() }
-                do { try backupDatabase(reader, to: partial, verify: true) } catch let error as DatabaseCopyError {
-                    throw ValidationError("the copy failed its integrity check: \(error.check)")
+                do { try backupDatabase(reader, to: partial, verify: true) } catch let error as SpasmError where error.code == .databaseCopy {
+                    throw ValidationError("the copy failed its integrity check: \(error.detail ?? "?")")
                 }
                 if FileManager.default.fileExists(atPath: target.path) { try FileManager.default.removeItem(at: target) }
                 try FileManager.default.moveItem(at: partial, to: target)

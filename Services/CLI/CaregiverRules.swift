@@ -1,4 +1,5 @@
 import Foundation
+import SpasmErrors
 import SpasmNotify
 import SpasmSchema
 
@@ -16,7 +17,7 @@ struct CaregiverRules {
     init(fileContent: Data?, person: String) throws {
         if let fileContent {
             guard let object = try? JSONSerialization.jsonObject(with: fileContent) as? [String: Any] else {
-                throw CaregiverSetupError("it is not a JSON object")
+                throw SpasmError(.caregiverSetup, "it is not a JSON object")
             }
             tree = object
         } else {
@@ -32,7 +33,7 @@ struct CaregiverRules {
         do {
             return try JSONDecoder().decode(NotifyRules.self, from: data)
         } catch {
-            throw CaregiverSetupError(WireCodec.describe(error))
+            throw SpasmError(.caregiverSetup, WireCodec.describe(error))
         }
     }
 
@@ -54,7 +55,7 @@ struct CaregiverRules {
     mutating func setCaregiver(_ name: String, channel: [String: Any], escalateAfter: Double?, person: String) throws {
         let current = try rules()
         if name == person || current.receiver(named: name)?.isPerson == true {
-            throw CaregiverSetupError("'\(name)' is the person the alerts are about; a caregiver is someone else")
+            throw SpasmError(.caregiverSetup, "'\(name)' is the person the alerts are about; a caregiver is someone else")
         }
         var receivers = tree["receivers"] as? [[String: Any]] ?? []
         if let index = current.receivers.firstIndex(where: { $0.name == name }), index < receivers.count {
@@ -109,9 +110,4 @@ struct CaregiverRules {
         guard let match = route.match else { return false }
         return match.kinds != nil || match.severities != nil || match.minSeverity == .critical
     }
-}
-
-struct CaregiverSetupError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

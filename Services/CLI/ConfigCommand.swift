@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SpasmConfig
+import SpasmErrors
 import SpasmRuntime
 
 /// `spasmwatch config get KEY`: a setting as the services see it, through the same loader
@@ -36,7 +37,7 @@ struct ConfigGetCommand: ParsableCommand {
         do {
             let configuration = try ConfigurationLoader.load(home: options.dataHome(), overrides: overrides)
             print(try ConfigurationLoader.value(of: key, in: configuration))
-        } catch let error as ConfigurationError {
+        } catch let error as SpasmError where error.code == .configuration {
             FileHandle.standardError.write(Data("spasmwatch config get: \(error.description)\n".utf8))
             throw ExitCode(2)
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SpasmConfig
+import SpasmErrors
 import SpasmRuntime
 
 /// Before a command runs: which data home it uses, and whether SpasmWatch runs there.
@@ -55,7 +56,7 @@ enum HomeCheck {
         }
         do {
             try home.checkRunDirectoryForClient(configuration.bus)
-        } catch let error as RunDirectoryError {
+        } catch let error as SpasmError where error.code == .runDirectory {
             throw ValidationError(error.description)
         }
         if !reportsRunning, BusState.of(home, configuration: configuration) == .notRunning {

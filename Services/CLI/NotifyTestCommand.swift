@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import SpasmConfig
+import SpasmErrors
 import SpasmNotify
 import SpasmRuntime
 import SpasmSchema
@@ -64,7 +65,7 @@ struct NotifyTestCommand: AsyncParsableCommand, ReportsWhetherRunning {
         let setup: NotifySetup
         do {
             setup = try NotifySetup(home: home, configuration: configuration)
-        } catch let error as NotifyConfigError {
+        } catch let error as SpasmError where error.code == .notifyConfig {
             throw ValidationError(error.description)
         }
         var planner = NotificationPlanner(rules: setup.rules, settings: setup.planner, text: setup.text, clock: SystemClock())

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SpasmBus
 import SpasmConfig
+import SpasmErrors
 import SpasmNotify
 import SpasmRuntime
 import SpasmSchema
@@ -50,7 +51,7 @@ struct NotifyTestThroughService {
             for receiver in rules.receivers {
                 for channel in receiver.channels { expected[Pair(receiver: receiver.name, channel: channel.name), default: []].append(channel) }
             }
-        } catch let error as NotifyConfigError {
+        } catch let error as SpasmError where error.code == .notifyConfig {
             fileNote = "\(error.description) (spasmwatch-notify keeps its last good rules)"
         }
 

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SpasmBus
 import SpasmConfig
+import SpasmErrors
 import SpasmReliability
 import SpasmRuntime
 import SpasmSchema
@@ -46,7 +47,7 @@ final class ReliableCLISender {
     }
 
     /// Re-sends every second until storage has confirmed what this run sent, or `seconds`
-    /// have passed. True when everything was confirmed; throws `RefusedByStorage` (naming
+    /// have passed. True when everything was confirmed; throws `refusedByStorage` (naming
     /// storage's reason) when storage refused any of it: a refusal is not a confirmation.
     func waitForReceipts(seconds: Double) async throws -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
@@ -55,7 +56,7 @@ final class ReliableCLISender {
             let batch = await onBlockingPool { receipts.next(timeout: 0.3) } ?? []
             for message in batch { await sender.apply(receipt: message) }
             let refused = try await outbox.refused().filter { sent.contains($0.id) }
-            if !refused.isEmpty { throw RefusedByStorage(items: refused) }
+            if !refused.isEmpty { throw SpasmError.refusedByStorage(refused) }
             let pending = Set(try await outbox.all().map(\.id))
             if sent.allSatisfy({ !pending.contains($0) }) { return true }
             try await sender.resendDue()
@@ -78,12 +79,12 @@ final class ReliableCLISender {
     }
 }
 
-/// What storage refused of this run's messages, with its reason (exit status non-zero).
-struct RefusedByStorage: Error, CustomStringConvertible {
-    let items: [RefusedItem]
-
-    var description: String {
-        items.map { "storage refused the \($0.type) \(String($0.id.uuidString.lowercased().prefix(8))): \($0.reason) "
-            + "(kept in data/outbox-cli.sqlite, not re-sent; spasmwatch status lists it)" }.joined(separator: "\n")
+extension SpasmError {
+    /// What storage refused of this run's messages, with its reason (exit status non-zero).
+    static func refusedByStorage(_ items: [RefusedItem]) -> SpasmError {
+        SpasmError(.refusedByStorage, items.map {
+            "storage refused the \($0.type) \(String($0.id.uuidString.lowercased().prefix(8))): \($0.reason) "
+                + "(kept in data/outbox-cli.sqlite, not re-sent; spasmwatch status lists it)"
+        }.joined(separator: "\n"))
     }
 }

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import SpasmErrors
 import SpasmRuntime
 
 /// `spasmwatch`: the user's command line.
@@ -13,7 +15,8 @@ struct SpasmWatchCLI: AsyncParsableCommand {
                       SeedDemoCommand.self, KeysCommand.self, TLSCommand.self, ConfigCommand.self])
 
     /// As ArgumentParser's own `main`, with the data-home check (`HomeCheck`) between
-    /// parsing and running, so every command finds its home the same way.
+    /// parsing and running, so every command finds its home the same way. A bad setting
+    /// stops it as it stops a service: its one sentence on stderr, exit status 2.
     static func main() async {
         do {
             var command = try parseAsRoot()
@@ -23,6 +26,9 @@ struct SpasmWatchCLI: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+        } catch let error as SpasmError where error.code.isSettingProblem {
+            FileHandle.standardError.write(Data("spasmwatch: \(error.message)\n".utf8))
+            exit(withError: ExitCode(2))
         } catch {
             exit(withError: error)
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SpasmConfig
+import SpasmErrors
 import SpasmReliability
 import SpasmRuntime
 import SpasmSchema
@@ -27,7 +28,7 @@ struct StoreAccess {
     func query(_ request: StoreRequest) async throws -> StoreResponse {
         do {
             return try await client.send(request)
-        } catch let error as StoreClientError {
+        } catch let error as SpasmError where SpasmError.Code.storeQueryFailures.contains(error.code) {
             throw ValidationError(error.description)
         }
     }

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import SpasmBus
 import SpasmDiary
+import SpasmErrors
 import SpasmSchema
 import SpasmSecurity
 
@@ -48,8 +49,8 @@ struct ActionPages: Sendable {
         return ActionKey.looksLikeToken(path.dropFirst(ActionLinks.pathPrefix.count))
     }
 
-    func verify(_ token: String) -> Result<ActionCapability, CapabilityError> {
-        do throws(CapabilityError) {
+    func verify(_ token: String) -> Result<ActionCapability, SpasmError> {
+        do throws(SpasmError) {
             return .success(try key.verify(token, now: Date().timeIntervalSince1970))
         } catch {
             counters.add("actions.refused.\(error.reason)")
@@ -117,7 +118,7 @@ struct ActionPages: Sendable {
             + "<p class=\"meta\">\(clock.describe(alert.at)) · for \(Self.escape(person)) · \(meta)</p>"
     }
 
-    func refused(_ error: CapabilityError) -> Response {
+    func refused(_ error: SpasmError) -> Response {
         Self.page("This link does not work",
                   "<p>\(Self.escape(error.description))</p><p>Nothing was changed. If someone may need help, call them, or open the SpasmWatch page.</p>",
                   status: .forbidden)

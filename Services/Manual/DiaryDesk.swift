@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SpasmBus
 import SpasmDiary
+import SpasmErrors
 import SpasmReliability
 import SpasmSchema
 
@@ -196,7 +197,7 @@ actor DiaryDesk {
     /// Answers one CLI request.
     func handle(_ request: ManualRequest) async -> ManualReply {
         guard request.v == SchemaVersion.current else {
-            return ManualReply(ok: false, error: "\(SchemaError.unsupportedVersion(request.v))", field: "v")
+            return ManualReply(ok: false, error: "\(SpasmError.schemaUnsupportedVersion(request.v))", field: "v")
         }
         let via = request.via ?? "cli"
         func reply(_ result: Result<SavedEntry, DiaryValidationError>) -> ManualReply {

@@ -18,7 +18,6 @@ import SpasmWeb
 enum ManualService {
     static func build(environment: ServiceEnvironment) async throws -> [any Service] {
         let settings = environment.configuration.manual
-        try WebServer.checkSettings(settings, home: environment.home)
         let home = environment.home
         let outbox = try Outbox.open(url: home.outbox(for: environment.instance))
         let journal = try DiaryJournal.open(url: home.diaryJournal)

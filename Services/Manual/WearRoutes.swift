@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdWebSocket
 import SpasmBus
+import SpasmErrors
 import SpasmReliability
 import SpasmRuntime
 import SpasmSchema
@@ -85,7 +86,7 @@ struct WearRoutes: Sendable {
         do {
             return try await sensors.ask(request)
         } catch {
-            if case .badReply = error { return SensorReply(ok: false, error: "unreadable reply from spasmwatch-sensor") }
+            if error.code == .requestBadReply { return SensorReply(ok: false, error: "unreadable reply from spasmwatch-sensor") }
             return SensorReply(ok: false, error: "spasmwatch-sensor is not answering: is it running?")
         }
     }

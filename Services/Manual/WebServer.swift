@@ -34,12 +34,6 @@ enum WebServer {
     static let maxBodyBytes = 64 * 1024
     static let cookieName = "spasmwatch_token"
 
-    /// Refuses to open the diary to the network without HTTPS: beyond loopback it needs the
-    /// home's certificates (a token there was required when the configuration loaded).
-    static func checkSettings(_ settings: ManualSettings, home: DataHome) throws {
-        try ServingTLS.check(host: settings.httpHost, setting: "manual.httpHost", home: home)
-    }
-
     /// The settings with the token the server requires: `manual.httpToken`, else the home's
     /// `keys/http.token` (made on first start).
     static func withToken(_ settings: ManualSettings, home: DataHome) throws -> ManualSettings {
@@ -52,7 +46,6 @@ enum WebServer {
     static func make(desk: DiaryDesk, board: EpisodeBoard, settings: ManualSettings, home: DataHome, page: String, actions: ActionPages?,
                      counters: CounterSet, limits: ConnectionLimits = .init(), wear: WearRoutes? = nil,
                      logger: Logger, onRunning: @escaping @Sendable (String) -> Void = { _ in }) throws -> some Service {
-        try checkSettings(settings, home: home)
         let settings = try withToken(settings, home: home)
         let router = Router()
         let publicHost = settings.actionLinkBase.flatMap { URL(string: $0)?.host }
@@ -150,6 +143,8 @@ enum WebServer {
             base = limits.server { counters.add($0) }
         }
         // Plain on loopback, TLS beyond it; the WebSocket upgrade rides inside the TLS channel.
+        // Beyond loopback without the home's certificates this throws the `.tlsSetup` error
+        // (the one check: a token there was required when the configuration loaded).
         let (server, served) = try ServingTLS.server(base, host: host, setting: "manual.httpHost", home: home, logger: logger)
         precondition(served == scheme, "ServingTLS chose \(served), expected \(scheme)")
         return Application(

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SpasmDatabase
+import SpasmErrors
 import SpasmSchema
 import SpasmSync
 
@@ -56,14 +57,14 @@ final class DeviceProfiles: Sendable {
     func profile(_ sensorId: String) -> Profile? { profiles.withLock { $0[sensorId] } }
 
     /// Checks a name a person typed; the cleaned name (nil: cleared) or what is wrong.
-    static func checkName(_ text: String) -> Result<String?, DeviceProfileError> {
+    static func checkName(_ text: String) -> Result<String?, SpasmError> {
         let name = text.trimmingCharacters(in: .whitespacesAndNewlines)
         if name.isEmpty { return .success(nil) }
         if name.count > maxNameLength {
-            return .failure(.init(description: "the name is \(name.count) characters; at most \(maxNameLength) are allowed"))
+            return .failure(SpasmError(.deviceProfile, "the name is \(name.count) characters; at most \(maxNameLength) are allowed"))
         }
         if name.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) }) {
-            return .failure(.init(description: "the name may not contain control characters (tabs, line breaks)"))
+            return .failure(SpasmError(.deviceProfile, "the name may not contain control characters (tabs, line breaks)"))
         }
         return .success(name)
     }
@@ -84,6 +85,7 @@ final class DeviceProfiles: Sendable {
     }
 }
 
-struct DeviceProfileError: Error, CustomStringConvertible {
-    let description: String
+extension SpasmError.Code {
+    /// A sensor's name or placement that `sensors rename` / `move` refuses.
+    static let deviceProfile = SpasmError.Code("sensor.profile")
 }

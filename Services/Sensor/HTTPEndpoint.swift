@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import SpasmBus
 import SpasmConfig
+import SpasmErrors
 import SpasmSchema
 import SpasmTLS
 import SpasmWeb
@@ -21,7 +22,7 @@ enum HTTPEndpoint {
     static func makeApplication(core: IngestionCore, settings: SensorSettings, home: DataHome, limits: ConnectionLimits = .init(),
                                 logger: Logger) throws -> some ApplicationProtocol {
         // A token beyond loopback was required when the configuration loaded (SettingsCheck).
-        // Beyond loopback: HTTPS, or a `TLSSetupError` saying to run `spasmwatch tls init`.
+        // Beyond loopback: HTTPS, or a `.tlsSetup` error saying to run `spasmwatch tls init`.
         let server = try ServingTLS.server(limits.server { core.counters.add($0) }, host: settings.httpHost, setting: "sensor.httpHost",
                                            home: home, logger: logger).server
         let token = try LocalToken.resolve(configured: settings.httpToken, keyDirectory: home.keyDirectory)

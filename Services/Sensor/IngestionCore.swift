@@ -1,3 +1,4 @@
+import SpasmErrors
 import SpasmSync
 import Foundation
 import Logging
@@ -449,7 +450,7 @@ final class IngestionCore: Sendable {
             case .list, .forget:
                 return SensorReply(ok: false, error: "not a profile change")
             }
-        } catch let error as DeviceProfileError {
+        } catch let error as SpasmError where error.code == .deviceProfile {
             return SensorReply(ok: false, error: error.description)
         } catch {
             return SensorReply(ok: false, error: "could not save the change: \(error)")

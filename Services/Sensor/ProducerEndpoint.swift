@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import SpasmBus
 import SpasmConfig
+import SpasmErrors
 import SpasmRuntime
 import SpasmSchema
 import Synchronization
@@ -71,7 +72,7 @@ final class ProducerEndpoint: Service, Sendable {
                         requests = try socket.receiveBatchWithUserId(limit: 256)
                     }
                 } catch {
-                    if let zmqError = error as? ZMQError, zmqError.isTerminated { return }
+                    if let zmqError = error as? SpasmError, zmqError.isTerminated { return }
                     continue
                 }
                 if requests.isEmpty { continue }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SpasmDetection
+import SpasmErrors
 
 /// What `replay` needs of a recording beyond SpasmDetection's one reader (the same one
 /// `spasmwatch-detect scan` and the tests use): loading it on the steady clock, counting
@@ -23,7 +24,7 @@ extension Recording {
     static func load(_ url: URL) throws -> Recording {
         do {
             return try Recording(contentsOf: url).steadyClock()
-        } catch let error as Recording.ParseError {
+        } catch let error as SpasmError where error.code == .recordingCSV {
             throw ValidationError("\(url.path): \(error)")
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import SpasmErrors
 import SpasmSchema
 
 /// One message as it travels: `[topic][envelope JSON][optional binary payload]`.
@@ -16,12 +17,12 @@ public struct BusMessage: Sendable {
     }
 
     /// Parses received frames; throws a clear error for anything that is not our format.
-    public init(frames: [Data]) throws(SchemaError) {
+    public init(frames: [Data]) throws(SpasmError) {
         guard frames.count == 2 || frames.count == 3 else {
-            throw SchemaError.malformed("expected 2 or 3 frames [topic][envelope JSON][payload], got \(frames.count)")
+            throw SpasmError.schemaMalformed("expected 2 or 3 frames [topic][envelope JSON][payload], got \(frames.count)")
         }
         guard let topic = String(data: frames[0], encoding: .utf8) else {
-            throw SchemaError.malformed("topic frame is not UTF-8 text")
+            throw SpasmError.schemaMalformed("topic frame is not UTF-8 text")
         }
         self.topic = topic
         self.envelope = frames[1]
@@ -30,7 +31,7 @@ public struct BusMessage: Sendable {
     }
 
     /// Decodes the typed envelope.
-    public func decode<Body: MessageBody>(_ type: Body.Type) throws(SchemaError) -> Envelope<Body> {
+    public func decode<Body: MessageBody>(_ type: Body.Type) throws(SpasmError) -> Envelope<Body> {
         try WireCodec.decode(type, from: envelope)
     }
 

@@ -1,3 +1,4 @@
+import SpasmErrors
 import SpasmSync
 import Foundation
 import Logging
@@ -67,7 +68,7 @@ public final class BusPublisher: Sendable {
                 for frames in batch {
                     do {
                         try socket.send(frames)
-                    } catch let error as ZMQError where error.isTerminated {
+                    } catch let error as SpasmError where error.isTerminated {
                         return
                     } catch {
                         counters.add("bus.send_failed")

@@ -1,4 +1,5 @@
 import Foundation
+import SpasmErrors
 import SpasmSync
 import SpasmConfig
 import ZeroMQ
@@ -60,12 +61,12 @@ public struct BusSecurity: Sendable {
             } else if errno != EEXIST {
                 let reason = String(cString: strerror(errno))
                 unlink(staged.path)
-                throw KeyAllowlist.KeyError(description: "cannot create \(secretFile.path): \(reason)")
+                throw SpasmError(.key, "cannot create \(secretFile.path): \(reason)")
             }
             unlink(staged.path)
         }
         guard let secret = read(secretFile) else {
-            throw KeyAllowlist.KeyError(description: "\(secretFile.path) does not hold a CURVE secret key (40 Z85 characters)")
+            throw SpasmError(.key, "\(secretFile.path) does not hold a CURVE secret key (40 Z85 characters)")
         }
         let publicKey = try CurveKeys.publicKey(forSecret: secret)
         if read(publicFile) != publicKey {

@@ -1,3 +1,4 @@
+import SpasmErrors
 import SpasmSync
 import Foundation
 import Logging
@@ -62,7 +63,7 @@ public final class BusSubscriber: Sendable {
                 do {
                     received = try socket.receiveBatch(limit: 256)
                 } catch {
-                    if let zmqError = error as? ZMQError, zmqError.isTerminated { return }
+                    if let zmqError = error as? SpasmError, zmqError.isTerminated { return }
                     counters.add("bus.receive_failed")
                     logger?.warning("receive failed", metadata: ["error": "\(error)"])
                     continue

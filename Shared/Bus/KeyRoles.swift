@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SpasmConfig
+import SpasmErrors
 import SpasmSync
 import ZeroMQ
 
@@ -111,15 +112,11 @@ public enum KeyAllowlist {
         home.keyDirectory.appendingPathComponent("issued").appendingPathComponent("\(name).secret")
     }
 
-    public struct KeyError: Error, CustomStringConvertible {
-        public let description: String
-    }
-
     /// A key name: 1–64 of letters, digits, `.`, `_`, `-`, not starting with `.`.
     public static func checkName(_ name: String) throws {
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
         guard (1...64).contains(name.count), !name.hasPrefix("."), name.allSatisfy(allowed.contains) else {
-            throw KeyError(description: "key name '\(name)' is not allowed: use 1–64 letters, digits, '.', '_' or '-', not starting with '.'")
+            throw SpasmError(.key, "key name '\(name)' is not allowed: use 1–64 letters, digits, '.', '_' or '-', not starting with '.'")
         }
     }
 
@@ -129,10 +126,10 @@ public enum KeyAllowlist {
     public static func issue(name: String, role: KeyRole, home: DataHome, sensors: [String] = []) throws -> (AllowedKey, secretKey: String) {
         try checkName(name)
         if let taken = keys(home: home).first(where: { $0.name == name }) {
-            throw KeyError(description: "a key named '\(name)' already exists (\(taken.role.rawValue), \(taken.file.path)); revoke it first or choose another name")
+            throw SpasmError(.key, "a key named '\(name)' already exists (\(taken.role.rawValue), \(taken.file.path)); revoke it first or choose another name")
         }
         if role != .producer && !sensors.isEmpty {
-            throw KeyError(description: "--sensor binds a producer key's sensors; a \(role.rawValue) key has none (a service key may send any sensor id)")
+            throw SpasmError(.key, "--sensor binds a producer key's sensors; a \(role.rawValue) key has none (a service key may send any sensor id)")
         }
         for sensor in sensors { try checkSensorId(sensor) }
         let pair = try CurveKeys.generate()
@@ -175,7 +172,7 @@ public enum KeyAllowlist {
     public static func checkSensorId(_ id: String) throws {
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
         guard (1...64).contains(id.count), id.allSatisfy(allowed.contains) else {
-            throw KeyError(description: "sensor id '\(id)' is not allowed: use letters, digits, '.', '_' or '-', 1–64 characters")
+            throw SpasmError(.key, "sensor id '\(id)' is not allowed: use letters, digits, '.', '_' or '-', 1–64 characters")
         }
     }
 
@@ -185,11 +182,16 @@ public enum KeyAllowlist {
         try checkName(name)
         guard let key = keys(home: home).first(where: { $0.name == name }) else {
             let known = keys(home: home).map(\.name).joined(separator: ", ")
-            throw KeyError(description: "no key named '\(name)'; known: \(known.isEmpty ? "none" : known)")
+            throw SpasmError(.key, "no key named '\(name)'; known: \(known.isEmpty ? "none" : known)")
         }
         try FileManager.default.removeItem(at: key.file)
         try? FileManager.default.removeItem(at: issuedSecret(home: home, name: name))
         if key.role == .producer { try? FileManager.default.removeItem(at: sensorsFile(home: home, name: name)) }
         return key
     }
+}
+
+extension SpasmError.Code {
+    /// A key name, sensor id or key file that `keys new`, `keys revoke` or the bus refuses.
+    public static let key = SpasmError.Code("key")
 }

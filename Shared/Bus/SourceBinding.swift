@@ -1,4 +1,5 @@
 import Foundation
+import SpasmErrors
 
 /// What a service key may publish on tcp (issue 12, point 7). The bus's publish side admits
 /// only service keys (`KeyRole.domains`), and the broker checks every message against the
@@ -28,34 +29,23 @@ public enum SourceBinding {
         ("stored.", ["store"]),
     ]
 
-    /// Why a message was refused: the counter's suffix and the sentence logged.
-    public struct Refusal: Error, Equatable, Sendable {
-        /// `source`, `topic`, `no-key` or `malformed`.
-        public var reason: String
-        public var message: String
-
-        public init(reason: String, message: String) {
-            self.reason = reason
-            self.message = message
-        }
-    }
-
-    /// Whether key `key` may publish on `topic` a message whose envelope says `source`.
-    public static func check(key: String?, topic: String, source: String) -> Refusal? {
+    /// Whether key `key` may publish on `topic` a message whose envelope says `source`: nil,
+    /// or why not (a `refusal.*` code, whose `reason` is the counter's suffix, and the sentence logged).
+    public static func check(key: String?, topic: String, source: String) -> SpasmError? {
         guard let key, !key.isEmpty else {
-            return Refusal(reason: "no-key", message: "a message without a key name (ZAP user id) is not forwarded")
+            return SpasmError(.refusedNoKey, "a message without a key name (ZAP user id) is not forwarded")
         }
         if !speaks(key: key, for: source) {
-            return Refusal(reason: "source",
-                           message: "key '\(key)' may not send as source '\(source)'; its envelopes must carry source '\(key)' or '\(key)-…'")
+            return SpasmError(.refusedSource,
+                           "key '\(key)' may not send as source '\(source)'; its envelopes must carry source '\(key)' or '\(key)-…'")
         }
         if topic.hasPrefix("heartbeat.spasmwatch-") {
             if topic == "heartbeat.spasmwatch-\(key)" { return nil }
-            return Refusal(reason: "topic", message: "topic '\(topic)' is reserved for that service's own key; key '\(key)' may publish heartbeat.spasmwatch-\(key) only")
+            return SpasmError(.refusedTopic, "topic '\(topic)' is reserved for that service's own key; key '\(key)' may publish heartbeat.spasmwatch-\(key) only")
         }
         if let reserved = reservedTopics.first(where: { topic.hasPrefix($0.prefix) }), !reserved.keys.contains(key) {
-            return Refusal(reason: "topic",
-                           message: "topic '\(topic)' is reserved for the keys \(reserved.keys.sorted().joined(separator: ", ")); key '\(key)' may not publish it")
+            return SpasmError(.refusedTopic,
+                           "topic '\(topic)' is reserved for the keys \(reserved.keys.sorted().joined(separator: ", ")); key '\(key)' may not publish it")
         }
         return nil
     }
@@ -69,4 +59,12 @@ public enum SourceBinding {
         }
         return key == cliKey && (source == "demo" || source == "bench")
     }
+}
+
+extension SpasmError.Code {
+    /// A message the broker does not forward (counted `bus.refused.<reason>`).
+    public static let refusedNoKey = SpasmError.Code("refusal.no-key")
+    public static let refusedSource = SpasmError.Code("refusal.source")
+    public static let refusedTopic = SpasmError.Code("refusal.topic")
+    public static let refusedMalformed = SpasmError.Code("refusal.malformed")
 }

@@ -1,13 +1,10 @@
 import Foundation
+import SpasmErrors
 
-/// A setting this machine cannot run with (a wrong value, or a host beyond loopback with no
-/// certificate yet). Every service stops on one the same way: one critical line, exit 2.
-public protocol SettingProblem: Error, CustomStringConvertible {}
-
-/// Why a configuration could not be loaded.
-public struct ConfigurationError: SettingProblem, Sendable {
-    public let description: String
-    public init(description: String) { self.description = description }
+extension SpasmError.Code {
+    /// Why a configuration could not be loaded: a setting this machine cannot run with. Every
+    /// service stops on a setting problem the same way (one critical line, exit 2), and the CLI too.
+    public static let configuration = SpasmError.Code("configuration", settingProblem: true)
 }
 
 /// Builds a `Configuration` from defaults, the config file, the environment and `--set` flags.
@@ -20,7 +17,7 @@ public enum ConfigurationLoader {
         if FileManager.default.fileExists(atPath: file.path) {
             let data = try Data(contentsOf: file)
             guard let fileTree = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw ConfigurationError(description: "\(file.path) is not a JSON object")
+                throw SpasmError(.configuration, "\(file.path) is not a JSON object")
             }
             try merge(&tree, fileTree, path: [], origin: file.path)
         }
@@ -32,12 +29,12 @@ public enum ConfigurationLoader {
         }
         for override in overrides {
             guard let eq = override.firstIndex(of: "=") else {
-                throw ConfigurationError(description: "--set \(override): expected KEY=VALUE, e.g. bus.highWaterMark=50000")
+                throw SpasmError(.configuration, "--set \(override): expected KEY=VALUE, e.g. bus.highWaterMark=50000")
             }
             let key = String(override[..<eq]), value = String(override[override.index(after: eq)...])
             let path = key.split(separator: ".").map(String.init)
             guard leafPaths(tree).contains(path) else {
-                throw ConfigurationError(description: "--set \(key): unknown setting; known: \(leafPaths(tree).map { $0.joined(separator: ".") }.joined(separator: ", "))")
+                throw SpasmError(.configuration, "--set \(key): unknown setting; known: \(leafPaths(tree).map { $0.joined(separator: ".") }.joined(separator: ", "))")
             }
             try set(&tree, path: path, text: value, origin: "--set \(key)")
         }
@@ -47,9 +44,9 @@ public enum ConfigurationLoader {
             configuration = try JSONDecoder().decode(Configuration.self, from: data)
         } catch let DecodingError.dataCorrupted(context) {
             // A typed setting's own sentence (timeZone, bus.transport).
-            throw ConfigurationError(description: context.debugDescription)
+            throw SpasmError(.configuration, context.debugDescription)
         } catch {
-            throw ConfigurationError(description: "configuration: \(error)")
+            throw SpasmError(.configuration, "configuration: \(error)")
         }
         try SettingsCheck.check(configuration)
         return configuration
@@ -82,7 +79,7 @@ public enum ConfigurationLoader {
     static func merge(_ tree: inout [String: Any], _ other: [String: Any], path: [String], origin: String) throws {
         for (key, value) in other {
             guard let existing = tree[key] else {
-                throw ConfigurationError(description: "\(origin): unknown setting '\((path + [key]).joined(separator: "."))'")
+                throw SpasmError(.configuration, "\(origin): unknown setting '\((path + [key]).joined(separator: "."))'")
             }
             if var sub = existing as? [String: Any], let otherSub = value as? [String: Any] {
                 try merge(&sub, otherSub, path: path + [key], origin: origin)
@@ -108,7 +105,7 @@ public enum ConfigurationLoader {
                 } else if let d = Double(text) {
                     value = d
                 } else {
-                    throw ConfigurationError(description: "\(origin): '\(text)' is not a number")
+                    throw SpasmError(.configuration, "\(origin): '\(text)' is not a number")
                 }
             case is [Any]:
                 value = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }

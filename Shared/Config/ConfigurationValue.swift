@@ -1,4 +1,5 @@
 import Foundation
+import SpasmErrors
 
 extension ConfigurationLoader {
     /// Every setting's key, as `--set` and `spasmwatch config get` take it (`bus.highWaterMark`), sorted.
@@ -10,10 +11,10 @@ extension ConfigurationLoader {
     /// One setting's value in `configuration` (already loaded: defaults, then the config file,
     /// then SPASMWATCH_* variables, then --set), as text: a string as it is, a number or
     /// true/false as JSON writes it, a list comma-separated (as `--set` takes it).
-    /// An unknown key, or a section rather than a setting, throws a `ConfigurationError` that
+    /// An unknown key, or a section rather than a setting, throws a `.configuration` `SpasmError` that
     /// lists the known keys.
-    public static func value(of key: String, in configuration: Configuration) throws(ConfigurationError) -> String {
-        let unknown = ConfigurationError(description: "unknown setting '\(key)'; known: \(knownKeys.joined(separator: ", "))")
+    public static func value(of key: String, in configuration: Configuration) throws(SpasmError) -> String {
+        let unknown = SpasmError(.configuration, "unknown setting '\(key)'; known: \(knownKeys.joined(separator: ", "))")
         guard let data = try? JSONEncoder().encode(configuration),
               var node = try? JSONDecoder().decode(SettingValue.self, from: data) else { throw unknown }
         for component in key.split(separator: ".", omittingEmptySubsequences: false) {

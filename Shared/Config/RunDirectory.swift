@@ -1,9 +1,10 @@
 import Foundation
+import SpasmErrors
 import SpasmSync
 
-/// Why a service or the CLI will not use a run directory.
-public struct RunDirectoryError: Error, CustomStringConvertible {
-    public let description: String
+extension SpasmError.Code {
+    /// Why a service or the CLI will not use a run directory.
+    public static let runDirectory = SpasmError.Code("run-directory")
 }
 
 /// The private folder for the ipc sockets, where another local user must never get in:
@@ -63,7 +64,7 @@ extension DataHome {
         // services starting together agree.
         let lockPath = root.appendingPathComponent(".run.lock").path
         let lock = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard lock >= 0 else { throw RunDirectoryError(description: "cannot open \(lockPath): \(String(cString: strerror(errno)))") }
+        guard lock >= 0 else { throw SpasmError(.runDirectory, "cannot open \(lockPath): \(String(cString: strerror(errno)))") }
         defer { flock(lock, LOCK_UN); close(lock) }
         flock(lock, LOCK_EX)
         var note: String?
@@ -79,7 +80,7 @@ extension DataHome {
         }
         var template = Array("/tmp/spasmwatch-XXXXXX".utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw RunDirectoryError(description: "cannot make a run directory under /tmp: \(String(cString: strerror(errno)))")
+            throw SpasmError(.runDirectory, "cannot make a run directory under /tmp: \(String(cString: strerror(errno)))")
         }
         let url = URL(fileURLWithPath: String(cString: made))
         chmod(url.path, mode)
@@ -108,7 +109,7 @@ extension DataHome {
             problem = nil
         }
         if let problem {
-            throw RunDirectoryError(description: "refusing the run directory \(url.path): \(problem), so the sockets in it may not be SpasmWatch's. Stop the services, remove it, and start them again.")
+            throw SpasmError(.runDirectory, "refusing the run directory \(url.path): \(problem), so the sockets in it may not be SpasmWatch's. Stop the services, remove it, and start them again.")
         }
     }
 
@@ -118,7 +119,7 @@ extension DataHome {
         do {
             try AtomicFile.write(url.path + "\n", to: runPathFile, mode: groupAccess ? 0o640 : 0o600)
         } catch {
-            throw RunDirectoryError(description: "cannot record the run directory in \(runPathFile.path): \(error)")
+            throw SpasmError(.runDirectory, "cannot record the run directory in \(runPathFile.path): \(error)")
         }
     }
 
@@ -126,18 +127,18 @@ extension DataHome {
         var info = stat()
         if lstat(url.path, &info) != 0 {
             guard errno == ENOENT else {
-                throw RunDirectoryError(description: "cannot use the run directory \(url.path): \(String(cString: strerror(errno)))")
+                throw SpasmError(.runDirectory, "cannot use the run directory \(url.path): \(String(cString: strerror(errno)))")
             }
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             if mkdir(url.path, mode) != 0 && errno != EEXIST {
-                throw RunDirectoryError(description: "cannot make the run directory \(url.path): \(String(cString: strerror(errno)))")
+                throw SpasmError(.runDirectory, "cannot make the run directory \(url.path): \(String(cString: strerror(errno)))")
             }
             guard lstat(url.path, &info) == 0 else {
-                throw RunDirectoryError(description: "cannot use the run directory \(url.path): \(String(cString: strerror(errno)))")
+                throw SpasmError(.runDirectory, "cannot use the run directory \(url.path): \(String(cString: strerror(errno)))")
             }
         }
         if let problem = serviceProblem(url.path, info, groupAccess: groupAccess) {
-            throw RunDirectoryError(description: "refusing the run directory \(url.path): \(problem). Another local user could replace the sockets in it and receive diary entries. Remove it (as its owner or root) and start again, or choose another with bus.runDirectory.")
+            throw SpasmError(.runDirectory, "refusing the run directory \(url.path): \(problem). Another local user could replace the sockets in it and receive diary entries. Remove it (as its owner or root) and start again, or choose another with bus.runDirectory.")
         }
         chmod(url.path, mode)
     }

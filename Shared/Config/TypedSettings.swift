@@ -1,4 +1,5 @@
 import Foundation
+import SpasmErrors
 
 /// The home's time zone (`timeZone`): an IANA name, or empty for the system's. Read and
 /// checked once, when the configuration loads, so every service uses the same `zone` and a
@@ -11,13 +12,13 @@ public struct TimeZoneSetting: Codable, Sendable, Equatable, CustomStringConvert
     /// The system's zone.
     public static var system: TimeZoneSetting { TimeZoneSetting(zone: .current, name: "") }
 
-    public init(_ name: String) throws(ConfigurationError) {
+    public init(_ name: String) throws(SpasmError) {
         if name.isEmpty {
             self = .system
         } else if let zone = TimeZone(identifier: name) {
             self.init(zone: zone, name: name)
         } else {
-            throw ConfigurationError(description: "timeZone '\(name)' is not an IANA time zone name (e.g. Europe/Berlin, America/New_York)")
+            throw SpasmError(.configuration, "timeZone '\(name)' is not an IANA time zone name (e.g. Europe/Berlin, America/New_York)")
         }
     }
 
@@ -63,18 +64,18 @@ public enum Transport: String, Codable, Sendable, CaseIterable {
 
 /// Checks that need more than one setting, run once when the configuration loads.
 enum SettingsCheck {
-    static func check(_ configuration: Configuration) throws(ConfigurationError) {
+    static func check(_ configuration: Configuration) throws(SpasmError) {
         try HTTPLimitSettings.check(configuration)
         // An HTTP server beyond loopback without a token would be open to the network.
         let manual = configuration.manual
         if !Endpoints.isLoopback(manual.httpHost) && manual.httpToken.isEmpty {
-            throw ConfigurationError(description:
+            throw SpasmError(.configuration,
                 "manual.httpToken must be set when manual.httpHost is '\(manual.httpHost)' (not loopback): the diary would be open to the network. "
                 + "Set one, e.g. --set manual.httpToken=$(openssl rand -hex 16), and open the page once as https://HOST:\(manual.httpPort)/?token=TOKEN")
         }
         let sensor = configuration.sensor
         if !Endpoints.isLoopback(sensor.httpHost) && sensor.httpToken.isEmpty {
-            throw ConfigurationError(description:
+            throw SpasmError(.configuration,
                 "sensor.httpHost \(sensor.httpHost) is beyond localhost: set sensor.httpToken too (producers then send 'Authorization: Bearer TOKEN')")
         }
     }

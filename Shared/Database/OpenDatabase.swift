@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SpasmErrors
 
 /// How `openDatabase` sets up a file. The defaults suit the small files that must not lose
 /// a commit (outboxes, journals).
@@ -73,13 +74,14 @@ public func backupDatabase(_ source: any DatabaseReader, to file: URL, verify: B
     try source.backup(to: destination)
     let check = verify ? try destination.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") } : "ok"
     try destination.close()
-    guard check == "ok" else { throw DatabaseCopyError(file: file, check: check ?? "?") }
+    guard check == "ok" else {
+        throw SpasmError(.databaseCopy, "the copy \(file.path) failed its integrity check: \(check ?? "?")", detail: check ?? "?")
+    }
 }
 
-public struct DatabaseCopyError: Error, CustomStringConvertible {
-    public let file: URL
-    public let check: String
-    public var description: String { "the copy \(file.path) failed its integrity check: \(check)" }
+extension SpasmError.Code {
+    /// A backup copy failed `PRAGMA integrity_check`; `detail` is what the check said.
+    public static let databaseCopy = SpasmError.Code("database.copy")
 }
 
 /// Creates an empty file with mode 0640 (less what the umask takes) when there is none.

@@ -1,4 +1,5 @@
 import Foundation
+import SpasmErrors
 
 /// A recording in the project's CSV format: header `t,ax,ay,az` (IMU, g) or `t,emg` (EMG, mV),
 /// `t` in seconds.
@@ -18,16 +19,6 @@ public struct Recording: Sendable {
         self.kind = kind; self.times = times; self.values = values; self.sampleRate = sampleRate
     }
 
-    public enum ParseError: Error, CustomStringConvertible {
-        case unknownHeader(String), badRow(Int), tooShort
-        public var description: String {
-            switch self {
-            case .unknownHeader(let h): "unknown CSV header '\(h)' (expected t,ax,ay,az or t,emg)"
-            case .badRow(let n): "malformed CSV row \(n)"
-            case .tooShort: "recording has fewer than 2 samples"
-            }
-        }
-    }
 
     public init(contentsOf url: URL, kind: SensorKind? = nil, rate: Double? = nil) throws {
         try self.init(csvData: Data(contentsOf: url), kind: kind, rate: rate)
@@ -50,7 +41,7 @@ public struct Recording: Sendable {
         if cols.count >= 4, cols[0] == "t", cols[1] == "ax", cols[2] == "ay", cols[3] == "az" { detected = .imu }
         else if cols.count >= 2, cols[0] == "t", cols[1] == "emg" { detected = .emg }
         else if let k = kind { detected = k }
-        else { throw ParseError.unknownHeader(header) }
+        else { throw SpasmError(.recordingCSV, "unknown CSV header '\(header)' (expected t,ax,ay,az or t,emg)") }
         let k = kind ?? detected
         let ch = k.channels
         var times: [Double] = []
@@ -69,14 +60,14 @@ public struct Recording: Sendable {
                 if p >= end { break }
                 row += 1
                 let tv = strtod(p, &endp)
-                guard let e0 = endp, e0 != p else { throw ParseError.badRow(row) }
+                guard let e0 = endp, e0 != p else { throw SpasmError(.recordingCSV, "malformed CSV row \(row)") }
                 p = e0
                 times.append(tv)
                 for _ in 0..<ch {
-                    guard p.pointee == 44 else { throw ParseError.badRow(row) }   // ','
+                    guard p.pointee == 44 else { throw SpasmError(.recordingCSV, "malformed CSV row \(row)") }   // ','
                     p += 1
                     let v = strtod(p, &endp)
-                    guard let e = endp, e != p else { throw ParseError.badRow(row) }
+                    guard let e = endp, e != p else { throw SpasmError(.recordingCSV, "malformed CSV row \(row)") }
                     p = e
                     values.append(Float(v))
                 }
@@ -84,7 +75,7 @@ public struct Recording: Sendable {
                 while p < end, p.pointee != 10 { p += 1 }
             }
         }
-        guard times.count >= 2 else { throw ParseError.tooShort }
+        guard times.count >= 2 else { throw SpasmError(.recordingCSV, "recording has fewer than 2 samples") }
         self.kind = k; self.times = times; self.values = values
         self.sampleRate = rate ?? Recording.medianRate(times)
     }
@@ -148,4 +139,9 @@ public struct EpisodeRow: Sendable, Equatable {
         guard let s = try? String(contentsOf: url, encoding: .utf8) else { return nil }
         return read(csvText: s)
     }
+}
+
+extension SpasmError.Code {
+    /// A recording CSV that cannot be read (its header, a row, too few samples).
+    public static let recordingCSV = SpasmError.Code("recording.csv")
 }

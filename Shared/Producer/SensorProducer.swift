@@ -1,5 +1,6 @@
 import Foundation
 import SpasmBus
+import SpasmErrors
 import SpasmSchema
 import ZeroMQ
 
@@ -47,11 +48,6 @@ public final class SensorProducer {
             self.producerName = producerName
             self.test = test
         }
-    }
-
-    /// The ingestion service did not answer in time.
-    public struct Timeout: Error, CustomStringConvertible {
-        public var description: String { "spasmwatch-sensor did not answer; is it running?" }
     }
 
     public let sensor: Sensor
@@ -190,7 +186,7 @@ public final class SensorProducer {
         } catch {
             guard error.isAgain else { throw error }
             try reconnect()
-            throw Timeout()
+            throw SpasmError.producerTimeout
         }
         framesInFlight += 1
         framesSent += 1
@@ -209,11 +205,11 @@ public final class SensorProducer {
             if !wait { return nil }
             // No answer in time: start afresh, so a late reply cannot be taken for another frame's.
             try reconnect()
-            throw Timeout()
+            throw SpasmError.producerTimeout
         }
         framesInFlight -= 1
         // A DEALER peer's reply is [reply JSON] (or [empty][reply JSON] if it sent a delimiter).
-        guard let json = parts.last else { throw Timeout() }
+        guard let json = parts.last else { throw SpasmError.producerTimeout }
         return try ProducerReply.decode(json)
     }
 
@@ -232,4 +228,13 @@ public final class SensorProducer {
     }
 
     deinit { close() }
+}
+
+extension SpasmError.Code {
+    /// The ingestion service did not answer a producer in time.
+    public static let producerTimeout = SpasmError.Code("producer.timeout")
+}
+
+extension SpasmError {
+    static let producerTimeout = SpasmError(.producerTimeout, "spasmwatch-sensor did not answer; is it running?")
 }

@@ -1,24 +1,30 @@
 import Foundation
 import SpasmBus
+import SpasmErrors
 import SpasmRuntime
 import SpasmSchema
 import ZeroMQ
 
-/// Why a store query failed.
-public enum StoreClientError: Error, CustomStringConvertible, Sendable {
+extension SpasmError.Code {
     /// No answer in time: the store is not running, or busy.
-    case noAnswer(endpoint: String, seconds: Double)
-    /// The store refused the request; its reason.
-    case refused(String)
-    case malformedReply(String)
+    public static let storeNoAnswer = SpasmError.Code("store.no-answer")
+    /// The store refused the request; `detail` is its reason.
+    public static let storeRefused = SpasmError.Code("store.refused")
+    public static let storeMalformedReply = SpasmError.Code("store.malformed-reply")
 
-    public var description: String {
-        switch self {
-        case .noAnswer(let endpoint, let seconds):
-            "no answer from spasmwatch-store at \(endpoint) within \(seconds.formatted()) s — is it running? (`spasmwatch status`)"
-        case .refused(let why): "the store refused the query: \(why)"
-        case .malformedReply(let why): "unreadable reply from the store: \(why)"
-        }
+    /// Every way a store query fails.
+    public static let storeQueryFailures: Set<SpasmError.Code> = [.storeNoAnswer, .storeRefused, .storeMalformedReply]
+}
+
+/// Why a store query failed.
+extension SpasmError {
+    static func storeNoAnswer(endpoint: String, seconds: Double) -> SpasmError {
+        SpasmError(.storeNoAnswer,
+                   "no answer from spasmwatch-store at \(endpoint) within \(seconds.formatted()) s — is it running? (`spasmwatch status`)")
+    }
+    static func storeRefused(_ why: String) -> SpasmError { SpasmError(.storeRefused, "the store refused the query: \(why)", detail: why) }
+    static func storeMalformedReply(_ why: String) -> SpasmError {
+        SpasmError(.storeMalformedReply, "unreadable reply from the store: \(why)", detail: why)
     }
 }
 
@@ -41,10 +47,10 @@ public final class StoreClient: Sendable {
         do {
             response = try await client.ask(request, timeout: timeoutSeconds)
         } catch {
-            if case .badReply(_, let why) = error { throw StoreClientError.malformedReply(why) }
-            throw StoreClientError.noAnswer(endpoint: endpoint, seconds: timeoutSeconds)
+            if error.code == .requestBadReply { throw SpasmError.storeMalformedReply(error.detail ?? "") }
+            throw SpasmError.storeNoAnswer(endpoint: endpoint, seconds: timeoutSeconds)
         }
-        guard response.ok else { throw StoreClientError.refused(response.error ?? "no reason given") }
+        guard response.ok else { throw SpasmError.storeRefused(response.error ?? "no reason given") }
         return response
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import SpasmConfig
+import SpasmErrors
 
 /// Flags every SpasmWatch executable accepts.
 public struct CommonOptions: ParsableArguments, Sendable {
@@ -22,7 +23,7 @@ public struct CommonOptions: ParsableArguments, Sendable {
     /// The data home and how it was chosen (`--home`, `$SPASMWATCH_HOME`, installed, per-user).
     public func locateHome() -> DataHome.Located { DataHome.locate(option: home) }
 
-    /// Home and configuration; a bad setting throws `ConfigurationError` naming it (a
+    /// Home and configuration; a bad setting throws a `.configuration` `SpasmError` naming it (a
     /// service exits 2 with it, the CLI prints it).
     /// Sets the umask first (owner-only, or owner and group with `bus.groupAccess`), so
     /// nothing this process writes is readable by other local users.
@@ -35,9 +36,9 @@ public struct CommonOptions: ParsableArguments, Sendable {
     }
 
     /// `--log-level` as a level; an unknown name is a setting error naming the allowed ones.
-    public func logLevelSetting() throws(ConfigurationError) -> Logger.Level {
+    public func logLevelSetting() throws(SpasmError) -> Logger.Level {
         guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
-            throw ConfigurationError(description: "--log-level '\(logLevel)' is not a log level; allowed are \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw SpasmError(.configuration, "--log-level '\(logLevel)' is not a log level; allowed are \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         return level
     }

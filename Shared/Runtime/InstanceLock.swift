@@ -1,4 +1,5 @@
 import Foundation
+import SpasmErrors
 import Synchronization
 
 /// One running instance per data home: an exclusive `flock` on a file in the run directory,
@@ -9,23 +10,18 @@ public final class InstanceLock: Sendable {
     private let descriptor: Atomic<Int32>
     public let url: URL
 
-    /// Another process holds the lock (or the file cannot be opened).
-    public struct Held: Error, CustomStringConvertible, Sendable {
-        public let description: String
-    }
-
-    /// Takes the lock or throws `Held`, naming the pid of the process that holds it.
+    /// Takes the lock or throws `instanceLockHeld`, naming the pid of the process that holds it.
     /// `what` names the service for the message ("spasmwatch-store").
     public init(url: URL, what: String, home: String) throws {
         self.url = url
         let descriptor = open(url.path, O_RDWR | O_CREAT, 0o600)
         guard descriptor >= 0 else {
-            throw Held(description: "cannot open \(url.path): \(String(cString: strerror(errno)))")
+            throw SpasmError(.instanceLockHeld, "cannot open \(url.path): \(String(cString: strerror(errno)))")
         }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let other = (try? String(contentsOf: url, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
             close(descriptor)
-            throw Held(description: "another \(what) (pid \(other.flatMap { $0.isEmpty ? nil : $0 } ?? "?")) is already running on \(home) (\(url.path) is locked); refusing to take over")
+            throw SpasmError(.instanceLockHeld, "another \(what) (pid \(other.flatMap { $0.isEmpty ? nil : $0 } ?? "?")) is already running on \(home) (\(url.path) is locked); refusing to take over")
         }
         ftruncate(descriptor, 0)
         let pid = "\(getpid())\n"
@@ -40,4 +36,9 @@ public final class InstanceLock: Sendable {
         flock(descriptor, LOCK_UN)
         close(descriptor)
     }
+}
+
+extension SpasmError.Code {
+    /// Another process holds an `InstanceLock` (or its file cannot be opened).
+    public static let instanceLockHeld = SpasmError.Code("instance-lock.held")
 }

@@ -1,29 +1,43 @@
 import Foundation
 import SpasmBus
+import SpasmErrors
 import SpasmSchema
 import ZeroMQ
 
-/// Why a request got no usable reply.
-public enum RequestError: Error, CustomStringConvertible, Sendable, Equatable {
+extension SpasmError.Code {
     /// Nobody listens at the endpoint: no socket file, or no peer took the request.
-    case notRunning(endpoint: String)
+    public static let requestNotRunning = SpasmError.Code("request.not-running")
     /// The request went out and no reply came in time (the socket is then made anew).
-    case timedOut(endpoint: String, seconds: Double)
-    /// A reply came that is not the reply expected.
-    case badReply(endpoint: String, why: String)
+    public static let requestTimedOut = SpasmError.Code("request.timed-out")
+    /// A reply came that is not the reply expected; `detail` says why.
+    public static let requestBadReply = SpasmError.Code("request.bad-reply")
     /// The process's ZeroMQ context is ending, or the client was closed.
-    case closed(endpoint: String)
+    public static let requestClosed = SpasmError.Code("request.closed")
     /// The socket refused (e.g. an endpoint that is not an address).
-    case socket(endpoint: String, why: String)
+    public static let requestSocket = SpasmError.Code("request.socket")
 
-    public var description: String {
-        switch self {
-        case .notRunning(let endpoint): "nothing is answering at \(endpoint) (is the service running? `spasmwatch status`)"
-        case .timedOut(let endpoint, let seconds): "no reply from \(endpoint) within \(seconds.formatted()) s"
-        case .badReply(let endpoint, let why): "unreadable reply from \(endpoint): \(why)"
-        case .closed(let endpoint): "the request to \(endpoint) was not sent: shutting down"
-        case .socket(let endpoint, let why): "cannot ask \(endpoint): \(why)"
-        }
+    /// Every way `RequestClient.ask` fails.
+    public static let requestFailures: Set<SpasmError.Code> = [
+        .requestNotRunning, .requestTimedOut, .requestBadReply, .requestClosed, .requestSocket,
+    ]
+}
+
+/// Why a request got no usable reply.
+extension SpasmError {
+    public static func requestNotRunning(endpoint: String) -> SpasmError {
+        SpasmError(.requestNotRunning, "nothing is answering at \(endpoint) (is the service running? `spasmwatch status`)")
+    }
+    public static func requestTimedOut(endpoint: String, seconds: Double) -> SpasmError {
+        SpasmError(.requestTimedOut, "no reply from \(endpoint) within \(seconds.formatted()) s")
+    }
+    public static func requestBadReply(endpoint: String, why: String) -> SpasmError {
+        SpasmError(.requestBadReply, "unreadable reply from \(endpoint): \(why)", detail: why)
+    }
+    public static func requestClosed(endpoint: String) -> SpasmError {
+        SpasmError(.requestClosed, "the request to \(endpoint) was not sent: shutting down")
+    }
+    public static func requestSocket(endpoint: String, why: String) -> SpasmError {
+        SpasmError(.requestSocket, "cannot ask \(endpoint): \(why)", detail: why)
     }
 }
 
@@ -47,25 +61,25 @@ public final class RequestClient<Request: Encodable & Sendable, Reply: Decodable
 
     /// Sends `request` and waits up to `timeout` seconds for its reply (for ipc, fails at
     /// once when the socket file does not exist).
-    public func ask(_ request: Request, timeout: Double = 5) async throws(RequestError) -> Reply {
+    public func ask(_ request: Request, timeout: Double = 5) async throws(SpasmError) -> Reply {
         let data: Data
         do {
             data = try WireCodec.encode(request)
         } catch {
-            throw .socket(endpoint: endpoint, why: "the request does not encode: \(error)")
+            throw .requestSocket(endpoint: endpoint, why: "the request does not encode: \(error)")
         }
         let reply: Data
         do {
             reply = try await exchange.exchange(data, timeout: timeout)
-        } catch let error as RequestError {
+        } catch let error as SpasmError where SpasmError.Code.requestFailures.contains(error.code) {
             throw error
         } catch {
-            throw .socket(endpoint: endpoint, why: "\(error)")
+            throw .requestSocket(endpoint: endpoint, why: "\(error)")
         }
         do {
             return try JSONDecoder().decode(Reply.self, from: reply)
         } catch {
-            throw .badReply(endpoint: endpoint, why: WireCodec.describe(error, in: reply))
+            throw .requestBadReply(endpoint: endpoint, why: WireCodec.describe(error, in: reply))
         }
     }
 }
@@ -101,12 +115,12 @@ public final class RequestExchange: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// The reply's last part; throws a `RequestError`.
+    /// The reply's last part; throws a `request.*` `SpasmError`.
     func exchange(_ request: Data, timeout: Double) async throws -> Data {
         try await withCheckedThrowingContinuation { (reply: CheckedContinuation<Data, Error>) in
             condition.lock()
             defer { condition.unlock() }
-            guard !stopped else { return reply.resume(throwing: RequestError.closed(endpoint: endpoint)) }
+            guard !stopped else { return reply.resume(throwing: SpasmError.requestClosed(endpoint: endpoint)) }
             jobs.append(Job(request: request, timeout: timeout, reply: reply))
             if !started {
                 started = true
@@ -138,7 +152,7 @@ public final class RequestExchange: @unchecked Sendable {
                 continue
             }
             if ended {
-                job.reply.resume(throwing: RequestError.closed(endpoint: endpoint))
+                job.reply.resume(throwing: SpasmError.requestClosed(endpoint: endpoint))
                 continue
             }
             let open = socket ?? (try? connect())
@@ -150,32 +164,32 @@ public final class RequestExchange: @unchecked Sendable {
                 // A REQ socket that missed its reply is stuck, a DEALER's may bring it late: start over.
                 open?.close()
                 socket = nil
-                if case .closed = error { ended = true }
+                if error.code == .requestClosed { ended = true }
                 job.reply.resume(throwing: error)
             }
         }
     }
 
-    private func send(_ job: Job, on socket: ZMQSocket?) -> Result<Data, RequestError> {
+    private func send(_ job: Job, on socket: ZMQSocket?) -> Result<Data, SpasmError> {
         if endpoint.hasPrefix("ipc://"), !FileManager.default.fileExists(atPath: String(endpoint.dropFirst(6))) {
-            return .failure(.notRunning(endpoint: endpoint))  // no socket file: the service is not running
+            return .failure(.requestNotRunning(endpoint: endpoint))  // no socket file: the service is not running
         }
-        guard let socket else { return .failure(.socket(endpoint: endpoint, why: "no socket (is the endpoint an address?)")) }
+        guard let socket else { return .failure(.requestSocket(endpoint: endpoint, why: "no socket (is the endpoint an address?)")) }
         do {
             try socket.setReceiveTimeout(milliseconds: Int32(min(max(job.timeout, 0.001), 86_400) * 1000))
             try socket.send(kind == .dealer ? [Data(), job.request] : [job.request])
             guard let frames = try socket.receiveMultipart(), let reply = frames.last else {
-                return .failure(.timedOut(endpoint: endpoint, seconds: job.timeout))
+                return .failure(.requestTimedOut(endpoint: endpoint, seconds: job.timeout))
             }
             return .success(reply)
         } catch {
-            if error.isAgain { return .failure(.notRunning(endpoint: endpoint)) }  // no peer took it
-            if error.isTerminated { return .failure(.closed(endpoint: endpoint)) }
-            return .failure(.socket(endpoint: endpoint, why: "\(error)"))
+            if error.isAgain { return .failure(.requestNotRunning(endpoint: endpoint)) }  // no peer took it
+            if error.isTerminated { return .failure(.requestClosed(endpoint: endpoint)) }
+            return .failure(.requestSocket(endpoint: endpoint, why: "\(error)"))
         }
     }
 
-    private func connect() throws(ZMQError) -> ZMQSocket {
+    private func connect() throws(SpasmError) -> ZMQSocket {
         let socket = try ZMQSocket(context: context, type: kind == .dealer ? .dealer : .req)
         do {
             try socket.setImmediate(true)  // fail the send instead of queueing for a dead peer

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import SpasmBus
+import SpasmErrors
 import SpasmSchema
 import SpasmSync
 import Synchronization
@@ -69,7 +70,7 @@ public final class RequestReplyServer<Request: Decodable & Sendable, Reply: Enco
                 do {
                     frames = try socket.receiveMultipart()
                 } catch {
-                    if let zmqError = error as? ZMQError, zmqError.isTerminated { return }
+                    if let zmqError = error as? SpasmError, zmqError.isTerminated { return }
                     logger.warning("request receive failed", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
                     continue
                 }
@@ -90,7 +91,7 @@ public final class RequestReplyServer<Request: Decodable & Sendable, Reply: Enco
                 do {
                     try socket.send(routed.reply(answered))
                 } catch {
-                    if let zmqError = error as? ZMQError, zmqError.isTerminated { return }
+                    if let zmqError = error as? SpasmError, zmqError.isTerminated { return }
                     counters?.add("\(counterPrefix).reply_failed")
                     logger.warning("reply failed", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
                 }

@@ -4,6 +4,7 @@ import Logging
 import ServiceLifecycle
 import SpasmBus
 import SpasmConfig
+import SpasmErrors
 import SpasmSchema
 import SpasmSync
 import ZeroMQ
@@ -65,14 +66,14 @@ public final class ServiceEnvironment: Sendable {
         let environment: ServiceEnvironment
         do {
             environment = try ServiceEnvironment(service: service, instance: instance, options: options)
-        } catch let error as any SettingProblem {
+        } catch let error as SpasmError where error.code.isSettingProblem {
             Logger(label: service).critical("\(error.description)")
             throw ExitCode(2)
         }
         let services: [any Service]
         do {
             services = try await build(environment)
-        } catch let error as any SettingProblem {
+        } catch let error as SpasmError where error.code.isSettingProblem {
             environment.logger.critical("\(error.description)")
             await environment.shutdown()
             throw ExitCode(2)
@@ -87,7 +88,7 @@ public final class ServiceEnvironment: Sendable {
     /// Makes the home's folders and checks or makes the run directory (refusing one another
     /// user could take over), then takes away what an older home gave to other users, and
     /// says so. Returns the run directory.
-    public static func prepare(_ home: DataHome, configuration: Configuration, logger: Logger) throws -> URL {
+    private static func prepare(_ home: DataHome, configuration: Configuration, logger: Logger) throws -> URL {
         let groupAccess = configuration.bus.groupAccess
         try home.prepare(groupAccess: groupAccess)
         let run = try home.prepareRunDirectory(configuration.bus)

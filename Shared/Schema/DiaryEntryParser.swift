@@ -1,4 +1,5 @@
 import Foundation
+import SpasmErrors
 
 /// Reads a diary entry from JSON sent by a person's device (the phone page, `POST /api/entries`,
 /// an integration) and turns every problem into the same sentences `DiaryRules` gives the
@@ -46,7 +47,7 @@ public enum DiaryEntryParser {
             }
             let version = try top.int("v") ?? 0
             guard version == SchemaVersion.current else {
-                throw DiaryValidationError(field: "v", message: "\(SchemaError.unsupportedVersion(version))")
+                throw DiaryValidationError(field: "v", message: "\(SpasmError.schemaUnsupportedVersion(version))")
             }
         }
         guard let kindText = try top.string("kind") else {

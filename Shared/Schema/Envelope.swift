@@ -1,4 +1,5 @@
 import Foundation
+import SpasmErrors
 
 /// The schema version this build speaks. A message with another version is rejected.
 public enum SchemaVersion {
@@ -103,22 +104,22 @@ public enum WireCodec {
     }
 
     /// Reads only the header, checking the schema version.
-    public static func decodeHeader(_ data: Data) throws(SchemaError) -> EnvelopeHeader {
+    public static func decodeHeader(_ data: Data) throws(SpasmError) -> EnvelopeHeader {
         if let header = EnvelopeHeader.fastDecode(data), header.version == SchemaVersion.current { return header }
         let header: EnvelopeHeader
         do {
             header = try JSONDecoder().decode(EnvelopeHeader.self, from: data)
         } catch {
-            throw SchemaError.malformed(describe(error, in: data))
+            throw SpasmError.schemaMalformed(describe(error, in: data))
         }
         guard header.version == SchemaVersion.current else {
-            throw SchemaError.unsupportedVersion(header.version)
+            throw SpasmError.schemaUnsupportedVersion(header.version)
         }
         return header
     }
 
     /// Decodes a whole envelope, checking version and type.
-    public static func decode<Body: MessageBody>(_ type: Body.Type, from data: Data) throws(SchemaError) -> Envelope<Body> {
+    public static func decode<Body: MessageBody>(_ type: Body.Type, from data: Data) throws(SpasmError) -> Envelope<Body> {
         if Body.hasFlatReader, let envelope = FlatJSON.withMembers(data, { members -> Envelope<Body>? in
             guard let header = EnvelopeHeader(flat: members), header.version == SchemaVersion.current,
                   header.type == Body.messageType, let body = members.value("body")?.members.flatMap(Body.init(flat:))
@@ -129,12 +130,12 @@ public enum WireCodec {
         }
         let header = try decodeHeader(data)
         guard header.type == Body.messageType else {
-            throw SchemaError.wrongType(expected: Body.messageType, got: header.type)
+            throw SpasmError.schemaWrongType(expected: Body.messageType, got: header.type)
         }
         do {
             return try JSONDecoder().decode(Envelope<Body>.self, from: data)
         } catch {
-            throw SchemaError.malformed(describe(error, in: data))
+            throw SpasmError.schemaMalformed(describe(error, in: data))
         }
     }
 
@@ -187,25 +188,23 @@ public enum WireCodec {
     }
 }
 
-/// Why a message could not be read.
-public enum SchemaError: Error, Equatable, Sendable, CustomStringConvertible {
-    case unsupportedVersion(Int)
-    case wrongType(expected: String, got: String)
-    case malformed(String)
-    case missingPayload(String)
+extension SpasmError.Code {
+    public static let schemaUnsupportedVersion = SpasmError.Code("schema.unsupported-version")
+    public static let schemaWrongType = SpasmError.Code("schema.wrong-type")
+    public static let schemaMalformed = SpasmError.Code("schema.malformed")
+    public static let schemaMissingPayload = SpasmError.Code("schema.missing-payload")
+}
 
-    public var description: String {
-        switch self {
-        case .unsupportedVersion(let v):
-            "schema version \(v) is not supported (this build speaks version \(SchemaVersion.current))"
-        case .wrongType(let expected, let got):
-            "message type '\(got)' where '\(expected)' was expected"
-        case .malformed(let why):
-            why
-        case .missingPayload(let why):
-            why
-        }
+/// Why a message could not be read.
+extension SpasmError {
+    public static func schemaUnsupportedVersion(_ v: Int) -> SpasmError {
+        SpasmError(.schemaUnsupportedVersion, "schema version \(v) is not supported (this build speaks version \(SchemaVersion.current))")
     }
+    public static func schemaWrongType(expected: String, got: String) -> SpasmError {
+        SpasmError(.schemaWrongType, "message type '\(got)' where '\(expected)' was expected")
+    }
+    public static func schemaMalformed(_ why: String) -> SpasmError { SpasmError(.schemaMalformed, why) }
+    public static func schemaMissingPayload(_ why: String) -> SpasmError { SpasmError(.schemaMissingPayload, why) }
 }
 
 extension WireCodec {

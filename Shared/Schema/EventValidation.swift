@@ -1,14 +1,16 @@
 import Foundation
+import SpasmErrors
 
-/// A field of an episode or an alert that breaks a rule: which field, and what is allowed.
-public struct EventValidationError: Error, Equatable, Sendable, CustomStringConvertible {
-    public let field: String
-    public let message: String
-    public init(field: String, message: String) {
-        self.field = field
-        self.message = message
+extension SpasmError.Code {
+    /// A field of an episode or an alert that breaks a rule; `detail` is the field.
+    public static let eventInvalid = SpasmError.Code("event.invalid")
+}
+
+extension SpasmError {
+    /// Which field breaks a rule, and what is allowed.
+    static func eventInvalid(field: String, _ message: String) -> SpasmError {
+        SpasmError(.eventInvalid, "\(field): \(message)", detail: field)
     }
-    public var description: String { "\(field): \(message)" }
 }
 
 /// The rules detect and notify follow when they make episodes and alerts; storage checks every
@@ -17,28 +19,28 @@ public enum EventValidator {
     static let maxTextCharacters = 2_000
     static let maxIdCharacters = 200
 
-    public static func validate(_ e: EpisodeEvent) throws(EventValidationError) {
+    public static func validate(_ e: EpisodeEvent) throws(SpasmError) {
         try identifier(e.sensorId, field: "sensorId")
         try time(e.start, field: "start")
         try time(e.detectedAt, field: "detectedAt")
         if let end = e.end {
             try time(end, field: "end")
             guard end >= e.start else {
-                throw EventValidationError(field: "end", message: "end \(end) is before start \(e.start)")
+                throw SpasmError.eventInvalid(field: "end", "end \(end) is before start \(e.start)")
             }
         }
         guard e.confidence.isFinite, (0...1).contains(e.confidence) else {
-            throw EventValidationError(field: "confidence", message: "confidence \(e.confidence) is outside 0–1")
+            throw SpasmError.eventInvalid(field: "confidence", "confidence \(e.confidence) is outside 0–1")
         }
         if let p = e.peak, !p.isFinite || p < 0 {
-            throw EventValidationError(field: "peak", message: "peak \(p) must be a finite number ≥ 0")
+            throw SpasmError.eventInvalid(field: "peak", "peak \(p) must be a finite number ≥ 0")
         }
         if let f = e.dominantFrequencyHz, !f.isFinite || f < 0 || f > 10_000 {
-            throw EventValidationError(field: "dominantFrequencyHz", message: "dominantFrequencyHz \(f) is outside 0–10000")
+            throw SpasmError.eventInvalid(field: "dominantFrequencyHz", "dominantFrequencyHz \(f) is outside 0–10000")
         }
     }
 
-    public static func validate(_ a: Alert) throws(EventValidationError) {
+    public static func validate(_ a: Alert) throws(SpasmError) {
         try identifier(a.kind, field: "kind")
         try identifier(a.groupKey, field: "groupKey")
         try text(a.title, field: "title")
@@ -47,22 +49,22 @@ public enum EventValidator {
         if let s = a.sensorId { try identifier(s, field: "sensorId") }
     }
 
-    static func identifier(_ value: String, field: String) throws(EventValidationError) {
+    static func identifier(_ value: String, field: String) throws(SpasmError) {
         guard !value.isEmpty, value.count <= maxIdCharacters else {
-            throw EventValidationError(field: field, message: "\(field) must be 1–\(maxIdCharacters) characters, got \(value.count)")
+            throw SpasmError.eventInvalid(field: field, "\(field) must be 1–\(maxIdCharacters) characters, got \(value.count)")
         }
     }
 
-    static func text(_ value: String, field: String) throws(EventValidationError) {
+    static func text(_ value: String, field: String) throws(SpasmError) {
         guard !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, value.count <= maxTextCharacters else {
-            throw EventValidationError(field: field, message: "\(field) must be 1–\(maxTextCharacters) characters and not blank, got \(value.count)")
+            throw SpasmError.eventInvalid(field: field, "\(field) must be 1–\(maxTextCharacters) characters and not blank, got \(value.count)")
         }
     }
 
-    static func time(_ value: Double, field: String) throws(EventValidationError) {
+    static func time(_ value: Double, field: String) throws(SpasmError) {
         // The diary's lower bound (2000-01-01); no upper bound: clocks of sensors may run ahead.
         guard value.isFinite, value >= DiaryRules.earliest else {
-            throw EventValidationError(field: field, message: "\(field) \(value) is before 2000-01-01; give Unix seconds (UTC)")
+            throw SpasmError.eventInvalid(field: field, "\(field) \(value) is before 2000-01-01; give Unix seconds (UTC)")
         }
     }
 }

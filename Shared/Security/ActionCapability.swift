@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SpasmErrors
 
 /// What an action link lets its holder do, and nothing else.
 public enum CapabilityAction: UInt8, Sendable, CaseIterable, CustomStringConvertible {
@@ -33,33 +34,26 @@ public struct ActionCapability: Sendable, Equatable {
     }
 }
 
-/// Why a link was refused, in words for the page that says so.
-public enum CapabilityError: Error, Equatable, CustomStringConvertible, Sendable {
+extension SpasmError.Code {
     /// Not a token this hub makes (cut short, wrong characters, unknown version).
-    case malformed
+    public static let capabilityMalformed = SpasmError.Code("capability.malformed")
     /// The signature does not match: altered, made up, or from another hub.
-    case forged
+    public static let capabilityForged = SpasmError.Code("capability.forged")
     /// Valid, but older than its lifetime.
-    case expired(at: Double)
+    public static let capabilityExpired = SpasmError.Code("capability.expired")
+    /// `keys/actions.key` cannot be made or read.
+    public static let actionKey = SpasmError.Code("action-key")
+}
 
-    /// The counter that counts it: `actions.refused.<reason>`.
-    public var reason: String {
-        switch self {
-        case .malformed: "malformed"
-        case .forged: "forged"
-        case .expired: "expired"
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .malformed:
-            "This link is not a SpasmWatch action link (it may have been cut short when it was copied)."
-        case .forged:
-            "This link was not made by this SpasmWatch hub, or it was changed after it was sent."
-        case .expired:
-            "This link has expired: action links work for 24 hours after the alert."
-        }
+/// Why a link was refused, in words for the page that says so.
+extension SpasmError {
+    public static let capabilityMalformed = SpasmError(
+        .capabilityMalformed, "This link is not a SpasmWatch action link (it may have been cut short when it was copied).")
+    public static let capabilityForged = SpasmError(
+        .capabilityForged, "This link was not made by this SpasmWatch hub, or it was changed after it was sent.")
+    /// `detail`: when it expired (Unix seconds).
+    public static func capabilityExpired(at: Double) -> SpasmError {
+        SpasmError(.capabilityExpired, "This link has expired: action links work for 24 hours after the alert.", detail: "\(at)")
     }
 }
 
@@ -86,19 +80,19 @@ public struct ActionKey: Sendable {
         let temporary = directory.appendingPathComponent(".actions.key.\(getpid()).\(UUID().uuidString.prefix(8))")
         let bytes = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
         guard FileManager.default.createFile(atPath: temporary.path, contents: bytes, attributes: [.posixPermissions: 0o600]) else {
-            throw ActionKeyError("could not write \(temporary.path)")
+            throw SpasmError(.actionKey, "could not write \(temporary.path)")
         }
         defer { unlink(temporary.path) }
         // link() fails when the file exists: then another service won the race, and its key counts.
         if link(temporary.path, file.path) != 0 && errno != EEXIST {
-            throw ActionKeyError("could not create \(file.path): \(String(cString: strerror(errno)))")
+            throw SpasmError(.actionKey, "could not create \(file.path): \(String(cString: strerror(errno)))")
         }
         return try checked(try Data(contentsOf: file), file: file)
     }
 
     private static func checked(_ data: Data, file: URL) throws -> ActionKey {
         guard data.count == 32 else {
-            throw ActionKeyError("\(file.path) holds \(data.count) bytes, not 32: remove it and restart notify and manual (old links stop working)")
+            throw SpasmError(.actionKey, "\(file.path) holds \(data.count) bytes, not 32: remove it and restart notify and manual (old links stop working)")
         }
         return ActionKey(bytes: data)
     }
@@ -127,24 +121,24 @@ public struct ActionKey: Sendable {
     }
 
     /// The capability a token grants at `now`, or why it grants none.
-    public func verify(_ token: String, now: Double) throws(CapabilityError) -> ActionCapability {
+    public func verify(_ token: String, now: Double) throws(SpasmError) -> ActionCapability {
         guard token.count <= 512, let data = Self.unbase64url(token), data.count >= 1 + 16 + 1 + 4 + 1 + Self.macBytes,
-              data[data.startIndex] == Self.version else { throw .malformed }
+              data[data.startIndex] == Self.version else { throw .capabilityMalformed }
         let bytes = [UInt8](data)
         let receiverCount = Int(bytes[22])
-        guard bytes.count == 23 + receiverCount + Self.macBytes else { throw .malformed }
+        guard bytes.count == 23 + receiverCount + Self.macBytes else { throw .capabilityMalformed }
         let payload = Data(bytes[0..<(23 + receiverCount)])
         let expected = [UInt8](mac(payload))
         let given = Array(bytes[(23 + receiverCount)...])
         var difference: UInt8 = 0
         for i in 0..<Self.macBytes { difference |= expected[i] ^ given[i] }
-        guard difference == 0 else { throw .forged }
+        guard difference == 0 else { throw .capabilityForged }
         guard let action = CapabilityAction(rawValue: bytes[17]),
-              let receiver = String(bytes: bytes[23..<(23 + receiverCount)], encoding: .utf8) else { throw .malformed }
+              let receiver = String(bytes: bytes[23..<(23 + receiverCount)], encoding: .utf8) else { throw .capabilityMalformed }
         let alertId = UUID(uuid: (bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8],
                                   bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15], bytes[16]))
         let expiry = Double(UInt32(bytes[18]) << 24 | UInt32(bytes[19]) << 16 | UInt32(bytes[20]) << 8 | UInt32(bytes[21]))
-        guard now < expiry else { throw .expired(at: expiry) }
+        guard now < expiry else { throw .capabilityExpired(at: expiry) }
         return ActionCapability(alertId: alertId, action: action, receiver: receiver, expiresAt: expiry)
     }
 
@@ -169,9 +163,4 @@ public struct ActionKey: Sendable {
     public static func looksLikeToken(_ text: Substring) -> Bool {
         !text.isEmpty && text.count <= 512 && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
     }
-}
-
-public struct ActionKeyError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Logging
 import SpasmBus
+import SpasmErrors
 import SpasmSchema
 
 /// Writes what arrives on the bus into the store, a batch per transaction (group commit).
@@ -45,7 +46,7 @@ public final class StoreIngestor {
             case SensorFrame.messageType:
                 let frame = try bodies.frame(message.envelope)
                 guard let payload = message.payload, payload.count == frame.payloadByteCount, frame.channels > 0 else {
-                    throw SchemaError.missingPayload("frame payload has \(message.payload?.count ?? 0) bytes, expected \(frame.payloadByteCount)")
+                    throw SpasmError.schemaMissingPayload("frame payload has \(message.payload?.count ?? 0) bytes, expected \(frame.payloadByteCount)")
                 }
                 return .frame(frame, payload)
             // Every body kept passes its sender's own rules, whoever published it on the bus.

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SpasmBus
+import SpasmErrors
 import SpasmSchema
 
 /// Answers `StoreRequest`s from the database (read-only; any thread). The query endpoint,
@@ -46,13 +47,13 @@ public struct StoreQueryEngine: Sendable {
     /// A request's JSON, checked and decoded (the query endpoint's `decode`).
     public static func decode(json: Data) throws -> StoreRequest {
         // JSONDecoder would say "not valid JSON" for NaN, or take 1e309 as infinity.
-        if let bad = NonFiniteNumbers.first(in: json) { throw QueryError(message: bad.message) }
+        if let bad = NonFiniteNumbers.first(in: json) { throw SpasmError(.storeBadQuery, bad.message) }
         return try JSONDecoder().decode(StoreRequest.self, from: json)
     }
 
     /// What a request that does not decode gets (the query endpoint's `refuse`).
     public static func refusal(_ error: Error, in json: Data) -> StoreResponse {
-        if let error = error as? QueryError { return .failure("bad request: \(error.message)") }
+        if let error = error as? SpasmError, error.code == .storeBadQuery { return .failure("bad request: \(error.message)") }
         return .failure("bad request: \(WireCodec.describe(error, in: json)); known queries: "
                         + StoreRequest.Query.allCases.map(\.rawValue).joined(separator: ", "))
     }
@@ -66,7 +67,7 @@ public struct StoreQueryEngine: Sendable {
 
     public func answer(_ request: StoreRequest) -> StoreResponse {
         do {
-            if let v = request.v, v != SchemaVersion.current { return .failure("\(SchemaError.unsupportedVersion(v))") }
+            if let v = request.v, v != SchemaVersion.current { return .failure("\(SpasmError.schemaUnsupportedVersion(v))") }
             if let from = request.from, let to = request.to, from > to {
                 return .failure("'from' (\(from)) is after 'to' (\(to))")
             }
@@ -90,14 +91,13 @@ public struct StoreQueryEngine: Sendable {
             case .info: return try info()
             case .storedFrames: return try storedFrames()
             }
-        } catch let error as QueryError {
+        } catch let error as SpasmError where error.code == .storeBadQuery {
             return .failure(error.message)
         } catch {
             return .failure("query failed: \(error)")
         }
     }
 
-    struct QueryError: Error { let message: String }
 
     // MARK: Filters
 
@@ -125,7 +125,7 @@ public struct StoreQueryEngine: Sendable {
     func checkKinds(_ kinds: [String]?, allowed: [String], what: String) throws -> [String]? {
         guard let kinds, !kinds.isEmpty else { return nil }
         for kind in kinds where !allowed.contains(kind) {
-            throw QueryError(message: "unknown \(what) '\(kind)'; known: \(allowed.joined(separator: ", "))")
+            throw SpasmError(.storeBadQuery, "unknown \(what) '\(kind)'; known: \(allowed.joined(separator: ", "))")
         }
         return kinds
     }
@@ -303,18 +303,23 @@ public struct StoreQueryEngine: Sendable {
     func statisticsResponse(_ request: StoreRequest) throws -> StoreResponse {
         var zone = timeZone
         if let name = request.timeZone, !name.isEmpty {
-            guard let named = TimeZone(identifier: name) else { throw QueryError(message: "unknown time zone '\(name)'") }
+            guard let named = TimeZone(identifier: name) else { throw SpasmError(.storeBadQuery, "unknown time zone '\(name)'") }
             zone = named
         }
         let to = request.to ?? Date().timeIntervalSince1970
         let from = request.from ?? (to - 30 * 86_400)
         let days = ((to - from) / 86_400).rounded(.up)
         if days > Double(Self.maxStatisticsDays) {
-            throw QueryError(message: "statistics cover at most \(Self.maxStatisticsDays) days; this request asks for "
+            throw SpasmError(.storeBadQuery, "statistics cover at most \(Self.maxStatisticsDays) days; this request asks for "
                              + "\(days < 1e15 ? String(Int(days)) : String(days)) days: ask for a shorter range of 'from' and 'to'")
         }
         var response = StoreResponse()
         response.statistics = try statistics(from: from, to: to, person: request.person, timeZone: zone)
         return response
     }
+}
+
+extension SpasmError.Code {
+    /// A query the store refuses: what is wrong with it and what is allowed.
+    static let storeBadQuery = SpasmError.Code("store.bad-query")
 }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import SpasmConfig
+import SpasmErrors
 import SpasmSync
 import SpasmWeb
 import SwiftASN1
@@ -28,9 +29,10 @@ extension DataHome {
     public var tlsFiles: TLSFiles { TLSFiles(directory: keyDirectory.appendingPathComponent("tls")) }
 }
 
-public struct TLSSetupError: SettingProblem {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+extension SpasmError.Code {
+    /// A host beyond loopback with no certificate yet, or certificates that cannot be made
+    /// or read: a setting problem (services exit 2).
+    public static let tlsSetup = SpasmError.Code("tls.setup", settingProblem: true)
 }
 
 /// The home's certificate authority and the server certificate it issues (swift-certificates
@@ -58,7 +60,7 @@ public enum HomeCertificates {
     public static func initialize(files: TLSFiles, names: HubNames, required: [String] = [], newCA: Bool,
                                   serverDays: Int = defaultServerDays, now: Date = Date()) throws -> Issued {
         guard (1...maxServerDays).contains(serverDays) else {
-            throw TLSSetupError("--days \(serverDays): a server certificate lasts 1 to \(maxServerDays) days (phones refuse longer ones)")
+            throw SpasmError(.tlsSetup, "--days \(serverDays): a server certificate lasts 1 to \(maxServerDays) days (phones refuse longer ones)")
         }
         try prepareDirectory(files)
         return try withLock(files) {
@@ -75,7 +77,7 @@ public enum HomeCertificates {
             let missing = names.all.filter { !covered.contains($0) }
             let missingRequired = required.map { AllowedHosts.hostPart($0.trimmingCharacters(in: .whitespaces)) }.filter { !covered.contains($0) }
             if !missingRequired.isEmpty {
-                throw TLSSetupError("the home's certificate authority does not cover \(missingRequired.joined(separator: ", ")): "
+                throw SpasmError(.tlsSetup, "the home's certificate authority does not cover \(missingRequired.joined(separator: ", ")): "
                     + "run `spasmwatch tls init --new-ca --name …` to make a new one (phones then trust the new CA again)")
             }
             let server = try issueServer(ca: ca, days: serverDays, now: now, files: files)
@@ -196,7 +198,7 @@ public enum HomeCertificates {
             return (try Certificate(pemEncoded: String(contentsOf: files.caCertificate, encoding: .utf8)),
                     try P256.Signing.PrivateKey(pemRepresentation: String(contentsOf: files.caKey, encoding: .utf8)))
         } catch {
-            throw TLSSetupError("cannot read the home's certificate authority in \(files.directory.path) (\(error)): run `spasmwatch tls init --new-ca`")
+            throw SpasmError(.tlsSetup, "cannot read the home's certificate authority in \(files.directory.path) (\(error)): run `spasmwatch tls init --new-ca`")
         }
     }
 

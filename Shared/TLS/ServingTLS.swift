@@ -4,6 +4,7 @@ import HummingbirdTLS
 import Logging
 import NIOSSL
 import SpasmConfig
+import SpasmErrors
 
 /// How both HTTP servers (the diary page and sensor HTTP) choose between plain HTTP and
 /// HTTPS: plain HTTP only on loopback; bound anywhere else they serve TLS with the home's
@@ -24,7 +25,7 @@ public enum ServingTLS {
     /// Throws `missingCertificate` when `host` is beyond loopback and there is no certificate.
     public static func check(host: String, setting: String, home: DataHome) throws {
         if !isLoopback(host) && !home.tlsFiles.hasCA && !FileManager.default.fileExists(atPath: home.tlsFiles.serverCertificate.path) {
-            throw TLSSetupError(missingCertificate(setting: setting, host: host, home: home))
+            throw SpasmError(.tlsSetup, missingCertificate(setting: setting, host: host, home: home))
         }
     }
 
@@ -36,10 +37,10 @@ public enum ServingTLS {
         let live: LiveServerCertificate
         do {
             live = try LiveServerCertificate(files: home.tlsFiles, logger: logger, clock: clock)
-        } catch let error as TLSSetupError {
+        } catch let error as SpasmError where error.code == .tlsSetup {
             throw error
         } catch {
-            throw TLSSetupError("cannot read the HTTPS certificate in \(home.tlsFiles.directory.path) (\(error)): run `spasmwatch tls init` again")
+            throw SpasmError(.tlsSetup, "cannot read the HTTPS certificate in \(home.tlsFiles.directory.path) (\(error)): run `spasmwatch tls init` again")
         }
         let first = live.current()
         var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: first.chain, privateKey: first.key)

@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import SpasmErrors
 #endif
 
 /// The token both HTTP servers require when none is configured: 32 random bytes, hex, in
@@ -11,10 +12,6 @@ import Glibc
 /// configured `manual.httpToken` / `sensor.httpToken` wins.
 public enum LocalToken {
     public static let fileName = "http.token"
-
-    public struct Failure: Error, CustomStringConvertible {
-        public let description: String
-    }
 
     /// `configured` when set, else the home's token (created atomically when missing: a
     /// private temporary file linked into place, so two servers starting together agree).
@@ -28,12 +25,12 @@ public enum LocalToken {
         let text = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined() + "\n"
         let temporary = keyDirectory.appendingPathComponent(".\(fileName).\(getpid()).\(UUID().uuidString.prefix(8))")
         guard FileManager.default.createFile(atPath: temporary.path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw Failure(description: "could not write \(temporary.path)")
+            throw SpasmError(.localToken, "could not write \(temporary.path)")
         }
         defer { unlink(temporary.path) }
         // link() fails when the file exists: then the other server won the race, and its token counts.
         if link(temporary.path, file.path) != 0 && errno != EEXIST {
-            throw Failure(description: "could not create \(file.path): \(String(cString: strerror(errno)))")
+            throw SpasmError(.localToken, "could not create \(file.path): \(String(cString: strerror(errno)))")
         }
         return try checked(try String(contentsOf: file, encoding: .utf8), file: file)
     }
@@ -41,8 +38,13 @@ public enum LocalToken {
     private static func checked(_ text: String, file: URL) throws -> String {
         let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard token.count >= 16 else {
-            throw Failure(description: "\(file.path) holds no usable token (fewer than 16 characters): remove it and restart manual and sensor")
+            throw SpasmError(.localToken, "\(file.path) holds no usable token (fewer than 16 characters): remove it and restart manual and sensor")
         }
         return token
     }
+}
+
+extension SpasmError.Code {
+    /// The home's HTTP token (`keys/http.token`) cannot be made or read.
+    public static let localToken = SpasmError.Code("local-token")
 }

@@ -1,34 +1,33 @@
 import CZeroMQ
+import SpasmErrors
 
-/// An error from libzmq that keeps its errno, so callers can tell EAGAIN (would block or
-/// timed out), ETERM (context shutting down) and EINTR (signal) apart from real faults.
-public struct ZMQError: Error, CustomStringConvertible, Equatable, Sendable {
-    public let errno: Int32
-    public let operation: String
+extension SpasmError.Code {
+    /// A libzmq call failed; `errorNumber` keeps its errno.
+    public static let zeroMQ = SpasmError.Code("zeromq")
+}
 
-    public init(errno: Int32, operation: String) {
-        self.errno = errno
-        self.operation = operation
+/// libzmq's errors keep their errno (`errorNumber`), so callers can tell EAGAIN (would block
+/// or timed out), ETERM (context shutting down) and EINTR (signal) apart from real faults.
+extension SpasmError {
+    public static func zeroMQ(errno: Int32, operation: String) -> SpasmError {
+        SpasmError(.zeroMQ, "\(operation): \(String(cString: zmq_strerror(errno))) (errno \(errno))",
+                   detail: operation, errorNumber: errno)
     }
 
     /// Reads `zmq_errno()` right after a failed call.
-    static func last(_ operation: String) -> ZMQError {
-        ZMQError(errno: zmq_errno(), operation: operation)
+    static func lastZeroMQ(_ operation: String) -> SpasmError {
+        zeroMQ(errno: zmq_errno(), operation: operation)
     }
 
     /// The call would block, or a receive/send timeout expired.
-    public var isAgain: Bool { errno == EAGAIN }
+    public var isAgain: Bool { code == .zeroMQ && errorNumber == EAGAIN }
     /// The context was terminated: the socket's owner should close it and leave.
-    public var isTerminated: Bool { errno == ETERM }
+    public var isTerminated: Bool { code == .zeroMQ && errorNumber == ETERM }
     /// A signal interrupted the call; retrying is safe.
-    public var isInterrupted: Bool { errno == EINTR }
-
-    public var description: String {
-        "\(operation): \(String(cString: zmq_strerror(errno))) (errno \(errno))"
-    }
+    public var isInterrupted: Bool { code == .zeroMQ && errorNumber == EINTR }
 }
 
 @inline(__always)
-func check(_ rc: Int32, _ operation: @autoclosure () -> String) throws(ZMQError) {
-    if rc == -1 { throw ZMQError.last(operation()) }
+func check(_ rc: Int32, _ operation: @autoclosure () -> String) throws(SpasmError) {
+    if rc == -1 { throw SpasmError.lastZeroMQ(operation()) }
 }

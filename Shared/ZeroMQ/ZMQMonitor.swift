@@ -1,5 +1,6 @@
 import CZeroMQ
 import Foundation
+import SpasmErrors
 
 /// One event from libzmq's socket monitor (zmq_socket_monitor(3)).
 public struct ZMQMonitorEvent: Sendable, Equatable {
@@ -30,8 +31,8 @@ public final class ZMQMonitor {
     /// Starts monitoring `socket` for `events` (a mask of `ZMQ_EVENT_*`; the default: a
     /// connection made, its handshake done, and a disconnection).
     public init(watching socket: ZMQSocket, context: ZMQContext,
-                events: Int32 = ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED) throws(ZMQError) {
-        guard let watched = socket.handle else { throw ZMQError(errno: ENOTSOCK, operation: "zmq_socket_monitor") }
+                events: Int32 = ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED) throws(SpasmError) {
+        guard let watched = socket.handle else { throw SpasmError.zeroMQ(errno: ENOTSOCK, operation: "zmq_socket_monitor") }
         endpoint = "inproc://monitor-\(UUID().uuidString)"
         try check(zmq_socket_monitor(watched, endpoint, events), "zmq_socket_monitor \(endpoint)")
         pair = try ZMQSocket(context: context, type: .pair)

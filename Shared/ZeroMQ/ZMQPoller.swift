@@ -1,4 +1,5 @@
 import CZeroMQ
+import SpasmErrors
 
 /// Waits on several sockets owned by the calling thread (zmq_poll).
 public struct ZMQPoller {
@@ -17,10 +18,10 @@ public struct ZMQPoller {
     }
 
     /// Waits up to `timeoutMilliseconds` (-1 forever). Returns the indexes that are readable.
-    public mutating func poll(timeoutMilliseconds: Int) throws(ZMQError) -> [Int] {
+    public mutating func poll(timeoutMilliseconds: Int) throws(SpasmError) -> [Int] {
         let rc = items.withUnsafeMutableBufferPointer { zmq_poll($0.baseAddress, Int32($0.count), timeoutMilliseconds) }
         if rc < 0 {
-            let err = ZMQError.last("zmq_poll")
+            let err = SpasmError.lastZeroMQ("zmq_poll")
             if err.isInterrupted { return [] }
             throw err
         }
@@ -32,10 +33,10 @@ public struct ZMQPoller {
 /// control socket receives "TERMINATE".
 public enum ZMQProxy {
     public static func run(frontend: ZMQSocket, backend: ZMQSocket, capture: ZMQSocket? = nil,
-                           control: ZMQSocket? = nil) throws(ZMQError) {
+                           control: ZMQSocket? = nil) throws(SpasmError) {
         let rc = zmq_proxy_steerable(frontend.handle, backend.handle, capture?.handle, control?.handle)
         if rc == -1 {
-            let err = ZMQError.last("zmq_proxy_steerable")
+            let err = SpasmError.lastZeroMQ("zmq_proxy_steerable")
             if err.isTerminated { return }
             throw err
         }

@@ -1,4 +1,5 @@
 import Foundation
+import SpasmErrors
 import Testing
 @testable import SpasmDetection
 
@@ -48,7 +49,8 @@ struct ScannerAndScorerTests {
         let emg = try Recording(csvText: "t,emg\n0.000,0.01\n0.001,-0.02\n0.002,0.03\n")
         #expect(emg.kind == .emg)
         #expect(abs(emg.sampleRate - 1000) < 1e-6)
-        #expect(throws: Recording.ParseError.self) { try Recording(csvText: "time,x\n0,1\n1,2\n") }
+        let unreadable = #expect(throws: SpasmError.self) { try Recording(csvText: "time,x\n0,1\n1,2\n") }
+        #expect(unreadable?.code == .recordingCSV)
     }
 
     @Test("scan output is paired rows and a score.py-readable CSV")

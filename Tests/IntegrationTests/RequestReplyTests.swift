@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SpasmBus
+import SpasmErrors
 import SpasmRuntime
 import SpasmTestSupport
 import Testing
@@ -72,7 +73,7 @@ struct RequestReplyTests {
             _ = try await confused.ask(Ping(n: 1))
             Issue.record("a reply of another shape must not decode")
         } catch {
-            guard case .badReply = error else { Issue.record("expected a bad reply, got \(error)"); return }
+            guard error.code == .requestBadReply else { Issue.record("expected a bad reply, got \(error)"); return }
         }
         serving.cancel()
         _ = try? await serving.value
@@ -91,7 +92,7 @@ struct RequestReplyTests {
             _ = try await client.ask(Ping(n: 1), timeout: 0.2)
             Issue.record("the first reply comes after the timeout")
         } catch {
-            #expect(error == .timedOut(endpoint: endpoint, seconds: 0.2))
+            #expect(error == .requestTimedOut(endpoint: endpoint, seconds: 0.2))
             #expect(error.description.contains("no reply from \(endpoint)"))
         }
         // A REQ socket that missed its reply would refuse to send again; this one was made anew.
@@ -111,13 +112,13 @@ struct RequestReplyTests {
             _ = try await client.ask(Ping(n: 1), timeout: 60)
             Issue.record("nobody answers")
         } catch {
-            #expect(error == .notRunning(endpoint: endpoint))
+            #expect(error == .requestNotRunning(endpoint: endpoint))
         }
         await onBlockingPool { context.terminate() }
         do {
             _ = try await client.ask(Ping(n: 1), timeout: 60)
         } catch {
-            #expect(error == .notRunning(endpoint: endpoint) || error == .closed(endpoint: endpoint))
+            #expect(error == .requestNotRunning(endpoint: endpoint) || error == .requestClosed(endpoint: endpoint))
         }
     }
 }

@@ -3,6 +3,7 @@ import GRDB
 import Logging
 import SpasmBus
 import SpasmConfig
+import SpasmErrors
 import SpasmReliability
 import SpasmRuntime
 import SpasmSchema
@@ -85,7 +86,7 @@ struct StoreProcessTests {
         do {
             _ = try await StoreClient.query(StoreRequest(query: .entries, kinds: ["sneeze"]), context: sender.context, endpoint: endpoint)
             Issue.record("a bad request must be refused")
-        } catch let error as StoreClientError {
+        } catch let error as SpasmError where SpasmError.Code.storeQueryFailures.contains(error.code) {
             #expect(error.description.contains("unknown entry kind"))
         }
 
@@ -132,7 +133,7 @@ struct StoreProcessTests {
             _ = try await StoreClient.query(StoreRequest(query: .info), context: context,
                                             endpoint: "ipc://\(home.path)/nobody.sock", timeoutSeconds: 0.5)
             Issue.record("no store: the query must fail")
-        } catch let error as StoreClientError {
+        } catch let error as SpasmError where SpasmError.Code.storeQueryFailures.contains(error.code) {
             #expect(error.description.contains("no answer from spasmwatch-store"))
         }
         await onBlockingPool { context.terminate() }

@@ -1,3 +1,4 @@
+import SpasmErrors
 import SpasmSync
 import Foundation
 import SpasmConfig
@@ -155,9 +156,9 @@ struct ChannelTests {
     @Test func aCommandThatFailsOrHangsIsAFailedAttempt() async throws {
         let dir = URL(fileURLWithPath: NSTemporaryDirectory())
         let failing = CommandChannel(command: ["/bin/sh", "-c", "exit 3"], workingDirectory: dir, timeoutSeconds: 10, retry: .once)
-        await #expect(throws: ChannelError.self) { try await failing.send(Self.note()) }
+        await #expect(throws: SpasmError.self) { try await failing.send(Self.note()) }
         let hanging = CommandChannel(command: ["/bin/sleep", "30"], workingDirectory: dir, timeoutSeconds: 0.3, retry: .once)
-        let error = await #expect(throws: ChannelError.self) { try await hanging.send(Self.note()) }
+        let error = await #expect(throws: SpasmError.self) { try await hanging.send(Self.note()) }
         #expect(error?.description.contains("did not finish") == true)
     }
 

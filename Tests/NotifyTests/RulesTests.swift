@@ -1,5 +1,6 @@
 import Foundation
 import SpasmConfig
+import SpasmErrors
 import SpasmNotify
 import SpasmTestSupport
 import Testing
@@ -41,12 +42,12 @@ struct RulesTests {
 
         try #"{"receivers": [{"name": "me", "channels": [{"type": "console"}]}], "routes": [{"receivers": ["carer"]}]}"#
             .write(to: home.root.appendingPathComponent("notify.json"), atomically: true, encoding: .utf8)
-        let error = #expect(throws: NotifyConfigError.self) { try NotifyRules.load(home: home, configuration: Configuration()) }
+        let error = #expect(throws: SpasmError.self) { try NotifyRules.load(home: home, configuration: Configuration()) }
         #expect(error?.description.contains("names receiver 'carer'") == true)
 
         try #"{"receivers": [{"name": "me", "channels": [{"type": "webhook"}]}], "routes": [{"receivers": ["me"]}]}"#
             .write(to: home.root.appendingPathComponent("notify.json"), atomically: true, encoding: .utf8)
-        let webhookError = #expect(throws: NotifyConfigError.self) { try NotifyRules.load(home: home, configuration: Configuration()) }
+        let webhookError = #expect(throws: SpasmError.self) { try NotifyRules.load(home: home, configuration: Configuration()) }
         #expect(webhookError?.description.contains("needs \"url\"") == true)
     }
 
@@ -80,9 +81,9 @@ struct RulesTests {
 
     @Test func unknownTimeZoneIsAnError() {
         // Checked once, when the configuration loads, the same way for every service.
-        #expect(throws: ConfigurationError.self) { try TimeZoneSetting("Mars/Olympus") }
+        #expect(throws: SpasmError.self) { try TimeZoneSetting("Mars/Olympus") }
         let home = DataHome(root: FileManager.default.temporaryDirectory.appendingPathComponent("tz-\(UUID().uuidString)"))
-        #expect(throws: ConfigurationError.self) {
+        #expect(throws: SpasmError.self) {
             try ConfigurationLoader.load(home: home, environment: [:], overrides: ["timeZone=Mars/Olympus"])
         }
     }

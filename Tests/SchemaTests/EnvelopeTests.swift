@@ -1,4 +1,5 @@
 import Foundation
+import SpasmErrors
 import Testing
 @testable import SpasmSchema
 
@@ -28,27 +29,27 @@ struct EnvelopeTests {
         header.version = 2
         let data = try WireCodec.encodeEnvelope(Envelope(header: Samples.header("heartbeat"), body: Samples.heartbeat))
         let bumped = String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\"v\":1", with: "\"v\":2")
-        #expect(throws: SchemaError.unsupportedVersion(2)) {
+        #expect(throws: SpasmError.schemaUnsupportedVersion(2)) {
             try WireCodec.decode(Heartbeat.self, from: Data(bumped.utf8))
         }
-        #expect(SchemaError.unsupportedVersion(2).description
+        #expect(SpasmError.schemaUnsupportedVersion(2).description
             == "schema version 2 is not supported (this build speaks version 1)")
     }
 
     @Test func wrongTypeAndMissingFieldsSayWhatIsWrong() throws {
         let data = try WireCodec.encodeEnvelope(Envelope(header: Samples.header("heartbeat"), body: Samples.heartbeat))
-        #expect(throws: SchemaError.wrongType(expected: "alert", got: "heartbeat")) {
+        #expect(throws: SpasmError.schemaWrongType(expected: "alert", got: "heartbeat")) {
             try WireCodec.decode(Alert.self, from: data)
         }
         let noSource = String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\"source\":\"test-source\",", with: "")
-        #expect(throws: SchemaError.malformed("missing required field 'source'")) {
+        #expect(throws: SpasmError.schemaMalformed("missing required field 'source'")) {
             try WireCodec.decodeHeader(Data(noSource.utf8))
         }
         let badRate = #"{"v":1,"type":"sensor.frame","id":"6F1B8C2E-3D4A-4B5C-9E8F-0A1B2C3D4E5F","source":"s","epoch":1,"seq":0,"time":1,"person":"me","body":{"sensorId":"a","kind":"imu","placement":"left-calf","sampleRate":"fast","channels":3,"unit":"g","firstSampleTime":1,"sampleCount":1}}"#
-        #expect(throws: SchemaError.malformed("field 'body.sampleRate' has the wrong type: expected a number")) {
+        #expect(throws: SpasmError.schemaMalformed("field 'body.sampleRate' has the wrong type: expected a number")) {
             try WireCodec.decode(SensorFrame.self, from: Data(badRate.utf8))
         }
-        #expect(throws: SchemaError.malformed("not valid JSON: Invalid value around character 1.")) {
+        #expect(throws: SpasmError.schemaMalformed("not valid JSON: Invalid value around character 1.")) {
             try WireCodec.decodeHeader(Data("{nope".utf8))
         }
     }

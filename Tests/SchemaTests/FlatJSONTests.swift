@@ -1,4 +1,5 @@
 import Foundation
+import SpasmErrors
 import Testing
 @testable import SpasmSchema
 
@@ -78,7 +79,7 @@ struct FlatJSONTests {
             // Whatever JSONDecoder makes of it is the answer (it is lenient about a few of these).
             #expect((try? WireCodec.decodeHeader(data)) == (try? JSONDecoder().decode(EnvelopeHeader.self, from: data)), "\(text)")
         }
-        #expect(throws: SchemaError.self) { try WireCodec.decodeHeader(Data(refused[3].utf8)) }
+        #expect(throws: SpasmError.self) { try WireCodec.decodeHeader(Data(refused[3].utf8)) }
         // Integers written with an exponent or fraction are refused by the fast reader; JSONDecoder decides.
         let exponent = good.replacingOccurrences(of: #""seq":0"#, with: #""seq":1e2"#)
         #expect(EnvelopeHeader.fastDecode(Data(exponent.utf8)) == nil)

@@ -1,4 +1,5 @@
 import Foundation
+import SpasmErrors
 import SpasmSecurity
 import Testing
 
@@ -31,7 +32,7 @@ struct ActionCapabilityTests {
         #expect(Set(tokens).count == 4)
         // Another hub's key: its tokens are forged here.
         let other = ActionKey.random()
-        #expect(throws: CapabilityError.forged) { try key.verify(other.token(for: Self.capability())!, now: Self.now) }
+        #expect(throws: SpasmError.capabilityForged) { try key.verify(other.token(for: Self.capability())!, now: Self.now) }
     }
 
     @Test func anAlteredTokenIsForgedAndAShortOneMalformed() throws {
@@ -40,21 +41,21 @@ struct ActionCapabilityTests {
         var bytes = try #require(Data(base64Encoded: Self.padded(token)))
         // Point it at another alert (bytes 1…16), the signature no longer matches.
         bytes[5] ^= 0x01
-        #expect(throws: CapabilityError.forged) { try key.verify(Self.urlSafe(bytes), now: Self.now) }
+        #expect(throws: SpasmError.capabilityForged) { try key.verify(Self.urlSafe(bytes), now: Self.now) }
         // Turn "ok" into "help".
         var help = try #require(Data(base64Encoded: Self.padded(token)))
         help[17] = CapabilityAction.help.rawValue
-        #expect(throws: CapabilityError.forged) { try key.verify(Self.urlSafe(help), now: Self.now) }
-        #expect(throws: CapabilityError.malformed) { try key.verify(String(token.prefix(20)), now: Self.now) }
-        #expect(throws: CapabilityError.malformed) { try key.verify("not a token!", now: Self.now) }
-        #expect(throws: CapabilityError.malformed) { try key.verify("", now: Self.now) }
+        #expect(throws: SpasmError.capabilityForged) { try key.verify(Self.urlSafe(help), now: Self.now) }
+        #expect(throws: SpasmError.capabilityMalformed) { try key.verify(String(token.prefix(20)), now: Self.now) }
+        #expect(throws: SpasmError.capabilityMalformed) { try key.verify("not a token!", now: Self.now) }
+        #expect(throws: SpasmError.capabilityMalformed) { try key.verify("", now: Self.now) }
     }
 
     @Test func aTokenExpiresAfter24Hours() throws {
         let key = ActionKey.random()
         let token = try #require(key.token(for: Self.capability()))
         #expect(try key.verify(token, now: Self.now + 24 * 3600 - 1).receiver == "anna")
-        #expect(throws: CapabilityError.expired(at: Self.now + 24 * 3600)) { try key.verify(token, now: Self.now + 24 * 3600) }
+        #expect(throws: SpasmError.capabilityExpired(at: Self.now + 24 * 3600)) { try key.verify(token, now: Self.now + 24 * 3600) }
     }
 
     @Test func theKeyFileIsCreatedOnceWithMode0600AndSharedByEveryone() throws {
@@ -72,7 +73,8 @@ struct ActionCapabilityTests {
         #expect(try second.verify(token, now: Self.now).receiver == "anna")
         // A damaged key file is a clear error, not a silent new key.
         try Data([1, 2, 3]).write(to: file)
-        #expect(throws: ActionKeyError.self) { try ActionKey.load(directory: dir) }
+        let refused = #expect(throws: SpasmError.self) { try ActionKey.load(directory: dir) }
+        #expect(refused?.code == .actionKey)
     }
 
     @Test func linksStartWithThePublicAddress() throws {

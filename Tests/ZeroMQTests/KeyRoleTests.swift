@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SpasmBus
 import SpasmConfig
+import SpasmErrors
 import SpasmTestSupport
 import Testing
 import ZeroMQ
@@ -43,8 +44,8 @@ struct KeyRoleTests {
 
         let (made, secret) = try KeyAllowlist.issue(name: "calf", role: .producer, home: home)
         #expect(try CurveKeys.publicKey(forSecret: secret) == made.publicKey)
-        #expect(throws: KeyAllowlist.KeyError.self) { try KeyAllowlist.issue(name: "laptop", role: .consumer, home: home) }
-        #expect(throws: KeyAllowlist.KeyError.self) { try KeyAllowlist.issue(name: "../x", role: .producer, home: home) }
+        #expect(throws: SpasmError.self) { try KeyAllowlist.issue(name: "laptop", role: .consumer, home: home) }
+        #expect(throws: SpasmError.self) { try KeyAllowlist.issue(name: "../x", role: .producer, home: home) }
         #expect(try KeyAllowlist.revoke(name: "calf", home: home).role == .producer)
         #expect(KeyAllowlist.keys(home: home).map(\.name) == ["laptop"])
         #expect(!FileManager.default.fileExists(atPath: KeyAllowlist.issuedSecret(home: home, name: "calf").path))
@@ -95,8 +96,8 @@ struct KeyRoleTests {
         #expect(KeyAllowlist.producerBinding(home: home, name: "calf") == ["calf"])
         #expect(KeyAllowlist.producerBinding(home: home, name: "gateway") == nil, "a service key may send any sensor id")
         #expect(KeyAllowlist.producerBinding(home: home, name: "gone") == [])
-        #expect(throws: KeyAllowlist.KeyError.self) { try KeyAllowlist.issue(name: "hub", role: .consumer, home: home, sensors: ["x"]) }
-        #expect(throws: KeyAllowlist.KeyError.self) { try KeyAllowlist.issue(name: "bad", role: .producer, home: home, sensors: ["a b"]) }
+        #expect(throws: SpasmError.self) { try KeyAllowlist.issue(name: "hub", role: .consumer, home: home, sensors: ["x"]) }
+        #expect(throws: SpasmError.self) { try KeyAllowlist.issue(name: "bad", role: .producer, home: home, sensors: ["a b"]) }
         _ = try KeyAllowlist.revoke(name: "legs", home: home)
         #expect(!FileManager.default.fileExists(atPath: KeyAllowlist.sensorsFile(home: home, name: "legs").path))
 

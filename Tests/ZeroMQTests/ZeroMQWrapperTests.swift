@@ -1,4 +1,5 @@
 import Foundation
+import SpasmErrors
 import Testing
 @testable import ZeroMQ
 
@@ -31,12 +32,12 @@ struct ZeroMQWrapperTests {
         // Nothing queued: a non-blocking receive reports "nothing" rather than failing.
         #expect(try pull.receiveMultipart(dontWait: true) == nil)
         // A bad endpoint is a real error with its errno.
-        let bad = #expect(throws: ZMQError.self) { try pull.bind("nonsense://x") }
-        #expect(bad?.isAgain == false)
+        let bad = #expect(throws: SpasmError.self) { try pull.bind("nonsense://x") }
+        #expect(bad?.code == .zeroMQ && bad?.errorNumber != nil && bad?.isAgain == false)
         #expect(bad?.description.contains("zmq_bind nonsense://x") == true)
         // After shutdown, blocking calls fail with ETERM.
         context.shutdown()
-        let term = #expect(throws: ZMQError.self) { try pull.receiveMultipart() }
+        let term = #expect(throws: SpasmError.self) { try pull.receiveMultipart() }
         #expect(term?.isTerminated == true)
         pull.close()
         context.terminate()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SpasmDiary
+import SpasmErrors
 import SpasmReliability
 import SpasmRuntime
 import SpasmSchema
@@ -21,20 +22,20 @@ struct ConfirmCommand: AsyncParsableCommand {
 
     func run() async throws {
         let connection = try DiaryConnection(options: options)
-        try await DiaryFailure.reporting {
+        try await SpasmError.reportingDiary {
             let wasSpasm: Bool
             switch answer.lowercased() {
             case "yes", "y", "true": wasSpasm = true
             case "no", "n", "false": wasSpasm = false
-            default: throw DiaryFailure("answer '\(answer)' is not allowed; allowed: yes, no")
+            default: throw SpasmError(.diary, "answer '\(answer)' is not allowed; allowed: yes, no")
             }
             if let reply = await connection.send(ManualRequest(op: .confirm, episode: episode, wasSpasm: wasSpasm, via: "cli")) {
-                guard reply.ok, let saved = reply.saved else { throw DiaryFailure(reply.error ?? "confirm failed") }
+                guard reply.ok, let saved = reply.saved else { throw SpasmError(.diary, reply.error ?? "confirm failed") }
                 print("\(saved.duplicate ? "already saved" : "saved") \(saved.shortId)  \(saved.summary)")
                 return
             }
             guard let id = UUID(uuidString: episode) else {
-                throw DiaryFailure("the manual service is not running, so an episode prefix cannot be looked up; give the whole episode id")
+                throw SpasmError(.diary, "the manual service is not running, so an episode prefix cannot be looked up; give the whole episode id")
             }
             let entry = DiaryEntry(recordedAt: Date().timeIntervalSince1970, via: "cli", kind: .confirmation,
                                    confirmation: EpisodeConfirmation(episodeId: id, wasSpasm: wasSpasm))

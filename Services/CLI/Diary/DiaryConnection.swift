@@ -3,6 +3,7 @@ import Foundation
 import SpasmBus
 import SpasmConfig
 import SpasmDiary
+import SpasmErrors
 import SpasmReliability
 import SpasmRuntime
 import SpasmSchema
@@ -44,10 +45,10 @@ struct DiaryConnection: Sendable {
         do {
             try DiaryValidator.validate(entry)
         } catch {
-            throw DiaryFailure(error.message)
+            throw SpasmError(.diary, error.message)
         }
         if let reply = await send(ManualRequest(op: .add, entry: entry)) {
-            guard reply.ok, let saved = reply.saved else { throw DiaryFailure(reply.error ?? "the manual service refused the entry") }
+            guard reply.ok, let saved = reply.saved else { throw SpasmError(.diary, reply.error ?? "the manual service refused the entry") }
             return .saved(saved)
         }
         let url = home.outbox(for: DiaryOutbox.source)
@@ -85,18 +86,13 @@ struct DiaryConnection: Sendable {
     }
 }
 
-/// A failure the person reads: the sentence, nothing else, and exit status 2.
-struct DiaryFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ message: String) { description = message }
-}
-
-extension DiaryFailure {
-    /// Runs `body`, printing a diary failure as one line on stderr (exit 2).
-    static func reporting(_ body: () async throws -> Void) async throws {
+extension SpasmError {
+    /// Runs `body`, printing a diary failure (`.diary`: the sentence, nothing else) as one
+    /// line on stderr (exit 2).
+    static func reportingDiary(_ body: () async throws -> Void) async throws {
         do {
             try await body()
-        } catch let failure as DiaryFailure {
+        } catch let failure as SpasmError where failure.code == .diary {
             FileHandle.standardError.write(Data("spasmwatch: \(failure.description)\n".utf8))
             throw ExitCode(2)
         } catch let error as DiaryValidationError {
@@ -120,9 +116,9 @@ struct ManualServiceHistory: DiaryHistory {
 
     func recent(limit: Int) async throws -> [RecentEntry] {
         guard let reply = await connection.send(ManualRequest(op: .recent, limit: limit)) else {
-            throw DiaryFailure("the manual service stopped answering")
+            throw SpasmError(.diary, "the manual service stopped answering")
         }
-        guard reply.ok else { throw DiaryFailure(reply.error ?? "the manual service could not list entries") }
+        guard reply.ok else { throw SpasmError(.diary, reply.error ?? "the manual service could not list entries") }
         return reply.entries ?? []
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SpasmDiary
+import SpasmErrors
 import SpasmReliability
 import SpasmRuntime
 import SpasmSchema
@@ -18,9 +19,9 @@ struct EpisodesCommand: AsyncParsableCommand {
 
     func run() async throws {
         let connection = try DiaryConnection(options: options)
-        try await DiaryFailure.reporting {
+        try await SpasmError.reportingDiary {
             guard let reply = await connection.send(ManualRequest(op: .episodes, limit: limit)) else {
-                throw DiaryFailure("the manual service is not running (deploy/stack start spasmwatch-manual)")
+                throw SpasmError(.diary, "the manual service is not running (deploy/stack start spasmwatch-manual)")
             }
             let episodes = reply.episodes ?? []
             guard !episodes.isEmpty else {

@@ -1,6 +1,7 @@
 import Foundation
 import SpasmConfig
 import SpasmDiary
+import SpasmErrors
 import SpasmSchema
 
 /// Bare `spasmwatch log`: asks for an entry one question at a time. Each answer is checked
@@ -9,8 +10,6 @@ import SpasmSchema
 struct Interview {
     let clock: HomeClock
     var input: () -> String? = { readLine(strippingNewline: true) }
-
-    struct Cancelled: Error {}
 
     func run() throws -> DiaryEntry? {
         let now = Date().timeIntervalSince1970
@@ -33,7 +32,7 @@ struct Interview {
             case "exercise": return try exercise(now: now)
             default: return try relapse(now: now)
             }
-        } catch is Cancelled {
+        } catch let error as SpasmError where error.code == .interviewCancelled {
             return nil
         }
     }
@@ -126,7 +125,7 @@ struct Interview {
         while true {
             print("\(question) ", terminator: "")
             fflush(nil)
-            guard let line = input() else { print(""); throw Cancelled() }
+            guard let line = input() else { print(""); throw SpasmError(.interviewCancelled, "the interview was ended before its last answer") }
             let answer = line.trimmingCharacters(in: .whitespaces)
             if answer.isEmpty {
                 if optional { return nil }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SpasmDiary
+import SpasmErrors
 import SpasmReliability
 import SpasmRuntime
 import SpasmSchema
@@ -21,7 +22,7 @@ struct RecentCommand: AsyncParsableCommand {
 
     func run() async throws {
         let connection = try DiaryConnection(options: options)
-        try await DiaryFailure.reporting {
+        try await SpasmError.reportingDiary {
             let history = await connection.history()
             let entries = try await history.recent(limit: limit)
             if json {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SpasmDiary
+import SpasmErrors
 import SpasmReliability
 import SpasmRuntime
 import SpasmSchema
@@ -18,9 +19,9 @@ struct UndoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let connection = try DiaryConnection(options: options)
-        try await DiaryFailure.reporting {
+        try await SpasmError.reportingDiary {
             if let reply = await connection.send(ManualRequest(op: .undo, target: entry, via: "cli")) {
-                guard reply.ok, let saved = reply.saved else { throw DiaryFailure(reply.error ?? "undo failed") }
+                guard reply.ok, let saved = reply.saved else { throw SpasmError(.diary, reply.error ?? "undo failed") }
                 print("\(saved.duplicate ? "already " : "")\(saved.summary) (correction \(saved.shortId))")
                 return
             }
@@ -32,11 +33,11 @@ struct UndoCommand: AsyncParsableCommand {
                 target = local.first { $0.entry.entryId == id }!
             } else {
                 guard let last = local.first(where: { !$0.retracted && $0.entry.kind != .correction }) else {
-                    throw DiaryFailure("there is no entry to undo")
+                    throw SpasmError(.diary, "there is no entry to undo")
                 }
                 target = last
             }
-            if target.retracted { throw DiaryFailure("entry \(target.shortId) (\(target.summary)) is already undone") }
+            if target.retracted { throw SpasmError(.diary, "entry \(target.shortId) (\(target.summary)) is already undone") }
             let correction = DiaryEntry(recordedAt: Date().timeIntervalSince1970, via: "cli", kind: .correction,
                                         correction: CorrectionRecord(targetEntryId: target.entry.entryId, action: .retract))
             connection.report(try await connection.save(correction), verb: "undone (\(target.summary)):")

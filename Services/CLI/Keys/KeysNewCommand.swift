@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SpasmBus
 import SpasmConfig
+import SpasmErrors
 import SpasmRuntime
 
 struct KeysNewCommand: AsyncParsableCommand {
@@ -23,7 +24,7 @@ struct KeysNewCommand: AsyncParsableCommand {
         do {
             let (key, _) = try KeyAllowlist.issue(name: name, role: role, home: home, sensors: sensors)
             print(try describeKey(key, home: home, configuration: configuration))
-        } catch let error as KeyAllowlist.KeyError {
+        } catch let error as SpasmError where error.code == .key {
             throw ValidationError(error.description)
         }
     }

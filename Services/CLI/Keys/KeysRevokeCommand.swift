@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SpasmBus
 import SpasmConfig
+import SpasmErrors
 import SpasmRuntime
 
 struct KeysRevokeCommand: AsyncParsableCommand {
@@ -16,7 +17,7 @@ struct KeysRevokeCommand: AsyncParsableCommand {
         do {
             let key = try KeyAllowlist.revoke(name: name, home: home)
             print("revoked \(key.name) (\(key.role.rawValue)); connections already open stay until they close")
-        } catch let error as KeyAllowlist.KeyError {
+        } catch let error as SpasmError where error.code == .key {
             throw ValidationError(error.description)
         }
     }

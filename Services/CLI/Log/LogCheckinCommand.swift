@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SpasmConfig
 import SpasmDiary
+import SpasmErrors
 import SpasmRuntime
 import SpasmSchema
 
@@ -27,8 +28,8 @@ struct LogCheckinCommand: AsyncParsableCommand {
 
     func run() async throws {
         let connection = try DiaryConnection(options: options)
-        try await DiaryFailure.reporting {
-            guard let nrs else { throw DiaryFailure("nrs is required (0–10, spasticity over the last 24 hours)") }
+        try await SpasmError.reportingDiary {
+            guard let nrs else { throw SpasmError(.diary, "nrs is required (0–10, spasticity over the last 24 hours)") }
             let record = CheckIn(at: try DiaryInput.time(at, clock: connection.clock), nrs: try DiaryInput.nrs(nrs),
                                  psfs: try psfs.map { (t) throws(DiaryValidationError) in try DiaryInput.psfs(t) },
                                  sleepQuality: try sleep.map { (t) throws(DiaryValidationError) in try DiaryInput.sleep(t) })

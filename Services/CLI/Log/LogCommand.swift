@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SpasmConfig
 import SpasmDiary
+import SpasmErrors
 import SpasmRuntime
 import SpasmSchema
 
@@ -35,7 +36,7 @@ struct LogCommand: AsyncParsableCommand {
             throw ValidationError("no entry kind given: use spasmwatch log spasm|checkin|med|exercise|relapse … (or run it in a terminal to be asked)")
         }
         let connection = try DiaryConnection(options: options)
-        try await DiaryFailure.reporting {
+        try await SpasmError.reportingDiary {
             guard let entry = try Interview(clock: connection.clock).run() else {
                 print("nothing saved")
                 return

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SpasmConfig
 import SpasmDiary
+import SpasmErrors
 import SpasmRuntime
 import SpasmSchema
 
@@ -24,7 +25,7 @@ struct LogExerciseCommand: AsyncParsableCommand {
 
     func run() async throws {
         let connection = try DiaryConnection(options: options)
-        try await DiaryFailure.reporting {
+        try await SpasmError.reportingDiary {
             let record = ExerciseRecord(at: try DiaryInput.time(at, clock: connection.clock),
                                         activity: try DiaryRules.activity(activity), minutes: try Quantities.minutes(length))
             let entry = DiaryEntry(recordedAt: Date().timeIntervalSince1970, via: "cli", kind: .exercise, exercise: record)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SpasmConfig
 import SpasmDiary
+import SpasmErrors
 import SpasmRuntime
 import SpasmSchema
 
@@ -40,9 +41,9 @@ struct LogMedicationCommand: AsyncParsableCommand {
 
     func run() async throws {
         let connection = try DiaryConnection(options: options)
-        try await DiaryFailure.reporting {
+        try await SpasmError.reportingDiary {
             let flags = [(change, MedicationRecord.Action.changed), (start, .started), (stop, .stopped)].filter(\.0)
-            guard flags.count <= 1 else { throw DiaryFailure("action: give one of --change, --start, --stop (or none for taken)") }
+            guard flags.count <= 1 else { throw SpasmError(.diary, "action: give one of --change, --start, --stop (or none for taken)") }
             let amount = dose.isEmpty ? nil : try Quantities.dose(dose.joined(separator: " "))
             let record = MedicationRecord(
                 at: try DiaryInput.time(at, clock: connection.clock), name: try DiaryRules.medicationName(name),

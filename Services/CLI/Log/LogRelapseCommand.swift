@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SpasmConfig
 import SpasmDiary
+import SpasmErrors
 import SpasmRuntime
 import SpasmSchema
 
@@ -27,7 +28,7 @@ struct LogRelapseCommand: AsyncParsableCommand {
 
     func run() async throws {
         let connection = try DiaryConnection(options: options)
-        try await DiaryFailure.reporting {
+        try await SpasmError.reportingDiary {
             let record = RelapseRecord(at: try DiaryInput.time(at, clock: connection.clock), phase: try DiaryRules.relapsePhase(phase),
                                        markedBy: clinician ? .clinician : .person, note: note)
             let entry = DiaryEntry(recordedAt: Date().timeIntervalSince1970, via: "cli", kind: .relapse, relapse: record)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SpasmConfig
 import SpasmDiary
+import SpasmErrors
 import SpasmRuntime
 import SpasmSchema
 
@@ -46,9 +47,9 @@ struct LogSpasmCommand: AsyncParsableCommand {
 
     func run() async throws {
         let connection = try DiaryConnection(options: options)
-        try await DiaryFailure.reporting {
-            guard let type else { throw DiaryFailure("type is required; allowed: tonic, phasic, clonus, cramp, unsure") }
-            guard let severity else { throw DiaryFailure("severity is required (1 mild, 2 moderate, 3 severe)") }
+        try await SpasmError.reportingDiary {
+            guard let type else { throw SpasmError(.diary, "type is required; allowed: tonic, phasic, clonus, cramp, unsure") }
+            guard let severity else { throw SpasmError(.diary, "severity is required (1 mild, 2 moderate, 3 severe)") }
             let record = SpasmRecord(
                 at: try DiaryInput.time(at, clock: connection.clock),
                 durationSeconds: try duration.map { (t) throws(DiaryValidationError) in try Quantities.duration(t) },

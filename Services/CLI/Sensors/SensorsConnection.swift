@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SpasmConfig
+import SpasmErrors
 import SpasmRuntime
 import SpasmSchema
 
@@ -13,10 +14,10 @@ enum SensorsConnection {
         do {
             reply = try await RequestClient<SensorRequest, SensorReply>(context: ProcessContext.shared, endpoint: endpoint).ask(request)
         } catch {
-            if case .badReply(_, let why) = error { throw SensorsFailure("unreadable reply from spasmwatch-sensor: \(why)") }
-            throw SensorsFailure("spasmwatch-sensor is not answering at \(endpoint) (home \(home.root.path)): is it running? Start it with deploy/stack up")
+            if error.code == .requestBadReply { throw SpasmError(.sensors, "unreadable reply from spasmwatch-sensor: \(error.detail ?? "")") }
+            throw SpasmError(.sensors, "spasmwatch-sensor is not answering at \(endpoint) (home \(home.root.path)): is it running? Start it with deploy/stack up")
         }
-        guard reply.ok else { throw SensorsFailure(reply.error ?? "spasmwatch-sensor refused the request") }
+        guard reply.ok else { throw SpasmError(.sensors, reply.error ?? "spasmwatch-sensor refused the request") }
         return reply
     }
 }

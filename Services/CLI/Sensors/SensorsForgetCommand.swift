@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SpasmConfig
+import SpasmErrors
 import SpasmRuntime
 import SpasmSchema
 
@@ -15,7 +16,7 @@ struct SensorsForgetCommand: AsyncParsableCommand {
     @OptionGroup var options: CommonOptions
 
     func run() async throws {
-        try await SensorsFailure.reporting {
+        try await SpasmError.reportingSensors {
             let reply = try await SensorsConnection.send(SensorRequest(op: .forget, sensorId: sensorId), options: options)
             let what = reply.sensors?.first.map { " (\($0.kind.rawValue) at \($0.placement.rawValue), \($0.framesAccepted) frames)" } ?? ""
             print("forgot sensor \(sensorId)\(what)")

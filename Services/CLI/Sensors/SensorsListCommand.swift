@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SpasmConfig
+import SpasmErrors
 import SpasmRuntime
 import SpasmSchema
 
@@ -13,7 +14,7 @@ struct SensorsListCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        try await SensorsFailure.reporting {
+        try await SpasmError.reportingSensors {
             let reply = try await SensorsConnection.send(SensorRequest(op: .list), options: options)
             let sensors = reply.sensors ?? []
             let (home, configuration) = try options.load()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SpasmConfig
+import SpasmErrors
 import SpasmRuntime
 import SpasmSchema
 
@@ -18,7 +19,7 @@ struct SensorsMoveCommand: AsyncParsableCommand {
     @OptionGroup var options: CommonOptions
 
     func run() async throws {
-        try await SensorsFailure.reporting {
+        try await SpasmError.reportingSensors {
             let reply = try await SensorsConnection.send(SensorRequest(op: .move, sensorId: sensorId, placement: site), options: options)
             print("moved \(sensorId) to \(reply.sensors?.first?.placement.rawValue ?? site)")
         }

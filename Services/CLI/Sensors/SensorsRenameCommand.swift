@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SpasmConfig
+import SpasmErrors
 import SpasmRuntime
 import SpasmSchema
 
@@ -18,7 +19,7 @@ struct SensorsRenameCommand: AsyncParsableCommand {
     @OptionGroup var options: CommonOptions
 
     func run() async throws {
-        try await SensorsFailure.reporting {
+        try await SpasmError.reportingSensors {
             let reply = try await SensorsConnection.send(SensorRequest(op: .rename, sensorId: sensorId, name: name), options: options)
             let given = reply.sensors?.first?.name
             print(given.map { "renamed \(sensorId) to \"\($0)\"" } ?? "cleared the name of \(sensorId)")

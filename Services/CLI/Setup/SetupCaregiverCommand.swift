@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SpasmErrors
 import SpasmSync
 import SpasmConfig
 import SpasmNotify
@@ -87,26 +88,26 @@ struct SetupCaregiverCommand: AsyncParsableCommand {
         do {
             edit = try CaregiverRules(fileContent: existing, person: configuration.person)
             person = CaregiverRules.personName(in: try edit.rules(), configured: configuration.person)
-        } catch let error as CaregiverSetupError {
+        } catch let error as SpasmError where error.code == .caregiverSetup {
             throw ValidationError("\(file.path): \(error.description); nothing was changed (fix the file, or move it away to start from the standard rules)")
         }
         do {
             try edit.setCaregiver(name, channel: channel, escalateAfter: escalateAfter, person: person)
-        } catch let error as CaregiverSetupError {
+        } catch let error as SpasmError where error.code == .caregiverSetup {
             throw ValidationError("\(error.description); nothing was changed")
         }
         let rules: NotifyRules
         do {
             rules = try edit.rules()
             try rules.validate(origin: file.path)
-        } catch let error as CaregiverSetupError {
+        } catch let error as SpasmError where error.code == .caregiverSetup {
             throw ValidationError("\(file.path): \(error.description); nothing was changed")
-        } catch let error as NotifyConfigError {
+        } catch let error as SpasmError where error.code == .notifyConfig {
             throw ValidationError("\(error.description); nothing was changed")
         }
         do {
             try AtomicFile.write(try edit.fileContent(), to: file, mode: configuration.bus.groupAccess ? 0o640 : 0o600)
-        } catch let error as AtomicFile.Failure {
+        } catch let error as SpasmError where error.code == .atomicFile {
             throw ValidationError(error.description)
         }
 

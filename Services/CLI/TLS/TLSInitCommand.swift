@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SpasmConfig
+import SpasmErrors
 import SpasmRuntime
 import SpasmTLS
 import X509
@@ -32,7 +33,7 @@ struct TLSInitCommand: AsyncParsableCommand {
         do {
             issued = try HomeCertificates.initialize(files: home.tlsFiles, names: HubNames.current(extra: names), required: names,
                                                      newCA: newCA, serverDays: days)
-        } catch let error as TLSSetupError {
+        } catch let error as SpasmError where error.code == .tlsSetup {
             throw ValidationError(error.description)
         }
         let files = home.tlsFiles

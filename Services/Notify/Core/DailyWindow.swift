@@ -1,5 +1,6 @@
 import Foundation
 import SpasmConfig
+import SpasmErrors
 
 /// A daily window of local time, "22:00"–"07:00" (may wrap past midnight).
 public struct DailyWindow: Codable, Sendable, Equatable {
@@ -22,7 +23,7 @@ public struct DailyWindow: Codable, Sendable, Equatable {
     /// Throws a readable error when start or end is not "HH:MM".
     public func validate(_ what: String) throws {
         for value in [start, end] where Self.minutes(value) == nil {
-            throw NotifyConfigError("\(what): '\(value)' is not a local time like 22:00")
+            throw SpasmError(.notifyConfig, "\(what): '\(value)' is not a local time like 22:00")
         }
     }
 
@@ -39,8 +40,7 @@ public struct DailyWindow: Codable, Sendable, Equatable {
     }
 }
 
-/// A problem in the notification settings or rules file, in words.
-public struct NotifyConfigError: SettingProblem, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+extension SpasmError.Code {
+    /// A problem in the notification settings or rules file, in words: a setting problem.
+    public static let notifyConfig = SpasmError.Code("notify.config", settingProblem: true)
 }

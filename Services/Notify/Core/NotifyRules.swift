@@ -1,5 +1,6 @@
 import Foundation
 import SpasmConfig
+import SpasmErrors
 import SpasmSchema
 
 /// The routing rules file (`<home>/notify.json`, or `notify.rulesFile`): who gets told
@@ -150,12 +151,12 @@ public struct NotifyRules: Codable, Sendable, Equatable {
     public static func load(home: DataHome, configuration: Configuration) throws -> NotifyRules {
         let url = fileURL(home: home, configuration: configuration)
         guard FileManager.default.fileExists(atPath: url.path) else {
-            if !configuration.notify.rulesFile.isEmpty { throw NotifyConfigError("notify.rulesFile: \(url.path) does not exist") }
+            if !configuration.notify.rulesFile.isEmpty { throw SpasmError(.notifyConfig, "notify.rulesFile: \(url.path) does not exist") }
             return standard(person: configuration.person)
         }
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw NotifyConfigError("\(url.path): cannot be read (\(error.localizedDescription))")
+            throw SpasmError(.notifyConfig, "\(url.path): cannot be read (\(error.localizedDescription))")
         }
         return try parse(data, origin: url.path)
     }
@@ -163,12 +164,12 @@ public struct NotifyRules: Codable, Sendable, Equatable {
     /// Reads and checks a rules file's text. The error names the place: "line 3, column 7: …"
     /// for a syntax error, the field path ("receivers[1].channels[0].url: …") otherwise.
     public static func parse(_ data: Data, origin: String) throws -> NotifyRules {
-        if let syntax = JSONSyntax.firstError(in: data) { throw NotifyConfigError("\(origin): \(syntax)") }
+        if let syntax = JSONSyntax.firstError(in: data) { throw SpasmError(.notifyConfig, "\(origin): \(syntax)") }
         let rules: NotifyRules
         do {
             rules = try JSONDecoder().decode(NotifyRules.self, from: data)
         } catch {
-            throw NotifyConfigError("\(origin): \(describe(error))")
+            throw SpasmError(.notifyConfig, "\(origin): \(describe(error))")
         }
         try rules.validate(origin: origin)
         return rules
@@ -198,7 +199,7 @@ public struct NotifyRules: Codable, Sendable, Equatable {
 
     /// Checks names, references and values; the error gives the field path and what to fix.
     public func validate(origin: String) throws {
-        func fail(_ path: String, _ message: String) -> NotifyConfigError { NotifyConfigError("\(origin): \(path): \(message)") }
+        func fail(_ path: String, _ message: String) -> SpasmError { SpasmError(.notifyConfig, "\(origin): \(path): \(message)") }
         if receivers.isEmpty {
             throw fail("receivers", "is empty; add at least {\"name\": \"me\", \"isPerson\": true, \"channels\": [{\"type\": \"console\"}]}")
         }
@@ -271,7 +272,7 @@ public struct ChannelSpec: Codable, Sendable, Equatable {
     public var name: String { type.rawValue }
 
     func validate(origin: String, at place: String) throws {
-        func fail(_ field: String, _ message: String) -> NotifyConfigError { NotifyConfigError("\(origin): \(place)\(field): \(message)") }
+        func fail(_ field: String, _ message: String) -> SpasmError { SpasmError(.notifyConfig, "\(origin): \(place)\(field): \(message)") }
         switch type {
         case .console: break
         case .file:

@@ -1,5 +1,6 @@
 import Foundation
 import SpasmBus
+import SpasmErrors
 import SpasmRuntime
 import SpasmSchema
 import ZeroMQ
@@ -72,9 +73,9 @@ public struct StoreQueryAlertSource: PendingAlertSource {
         do {
             response = try await client.ask(query, timeout: timeoutSeconds)
         } catch {
-            throw ChannelError("storage did not answer: \(error)")
+            throw SpasmError(.channel, "storage did not answer: \(error)")
         }
-        guard response.ok else { throw ChannelError("storage refused the query: \(response.error ?? "no reason given")") }
+        guard response.ok else { throw SpasmError(.channel, "storage refused the query: \(response.error ?? "no reason given")") }
         return response.alerts ?? []
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SpasmConfig
+import SpasmErrors
 
 /// `notify.json` as the running service sees it: which rules are in force, since when,
 /// and what is wrong with the file on disk, if anything.
@@ -143,15 +144,15 @@ public struct RulesFile: Sendable {
         }
     }
 
-    private mutating func read() -> Result<NotifyRules, NotifyConfigError> {
+    private mutating func read() -> Result<NotifyRules, SpasmError> {
         guard let data = try? Data(contentsOf: url) else {
-            return .failure(NotifyConfigError(signature == nil ? "\(name): does not exist" : "\(name): cannot be read"))
+            return .failure(SpasmError(.notifyConfig, signature == nil ? "\(name): does not exist" : "\(name): cannot be read"))
         }
         content = data
-        do { return .success(try NotifyRules.parse(data, origin: name)) } catch let error as NotifyConfigError {
+        do { return .success(try NotifyRules.parse(data, origin: name)) } catch let error as SpasmError where error.code == .notifyConfig {
             return .failure(error)
         } catch {
-            return .failure(NotifyConfigError("\(name): \(error)"))
+            return .failure(SpasmError(.notifyConfig, "\(name): \(error)"))
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import SpasmConfig
+import SpasmErrors
 
 /// One way of reaching a receiver. `send` makes a single attempt and throws when it did
 /// not get through; retries and their back-off are the engine's (see `RetryPolicy`).
@@ -30,10 +31,9 @@ public struct RetryPolicy: Sendable, Equatable {
     public static let once = RetryPolicy(maxAttempts: 1, backoffSeconds: 0)
 }
 
-/// Why a channel attempt failed, in words.
-public struct ChannelError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+extension SpasmError.Code {
+    /// Why a channel attempt failed, in words.
+    public static let channel = SpasmError.Code("notify.channel")
 }
 
 /// Builds channels from the rules file's specs.

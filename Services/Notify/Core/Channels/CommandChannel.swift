@@ -1,5 +1,6 @@
 import Foundation
 import SpasmBus
+import SpasmErrors
 import SpasmRuntime
 import SpasmSchema
 
@@ -24,14 +25,14 @@ public struct CommandChannel: NotificationChannel {
         let input = try WireCodec.encode(notification)
         let (command, directory, timeout) = (self.command, workingDirectory, timeoutSeconds)
         // Process start and the wait block: keep them off the cooperative pool.
-        let result: Result<Void, ChannelError> = await onBlockingPool {
+        let result: Result<Void, SpasmError> = await onBlockingPool {
             Self.run(command: command, directory: directory, timeout: timeout, input: input, notification: notification)
         }
         try result.get()
     }
 
     static func run(command: [String], directory: URL, timeout: Double, input: Data,
-                    notification: AlertNotification) -> Result<Void, ChannelError> {
+                    notification: AlertNotification) -> Result<Void, SpasmError> {
         let process = Process()
         let program = command[0]
         if program.contains("/") {
@@ -55,7 +56,7 @@ public struct CommandChannel: NotificationChannel {
         do {
             try process.run()
         } catch {
-            return .failure(ChannelError("cannot run \(program): \(error.localizedDescription)"))
+            return .failure(SpasmError(.channel, "cannot run \(program): \(error.localizedDescription)"))
         }
         // A program that does not read its input must not make us hang: write, then close.
         signal(SIGPIPE, SIG_IGN)
@@ -69,11 +70,11 @@ public struct CommandChannel: NotificationChannel {
             while process.isRunning && Date() < grace { usleep(10_000) }
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
-            return .failure(ChannelError("\(program) did not finish within \(NotificationText.duration(timeout)); stopped it"))
+            return .failure(SpasmError(.channel, "\(program) did not finish within \(NotificationText.duration(timeout)); stopped it"))
         }
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            return .failure(ChannelError("\(program) exited with status \(process.terminationStatus)"))
+            return .failure(SpasmError(.channel, "\(program) exited with status \(process.terminationStatus)"))
         }
         return .success(())
     }

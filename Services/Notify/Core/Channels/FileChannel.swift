@@ -1,3 +1,4 @@
+import SpasmErrors
 import SpasmSync
 import Foundation
 import SpasmSchema
@@ -21,7 +22,7 @@ public final class FileChannel: NotificationChannel {
             try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             if !fm.fileExists(atPath: url.path) { _ = fm.createFile(atPath: url.path, contents: nil) }
             guard let handle = FileHandle(forWritingAtPath: url.path) else {
-                throw ChannelError("cannot open \(url.path) for writing")
+                throw SpasmError(.channel, "cannot open \(url.path) for writing")
             }
             defer { try? handle.close() }
             try handle.seekToEnd()

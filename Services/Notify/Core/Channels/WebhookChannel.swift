@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import SpasmErrors
 import SpasmSchema
 
 /// POSTs notifications to a URL: our JSON (`json`), ntfy (text body with Title, Priority,
@@ -62,7 +63,7 @@ public struct WebhookChannel: NotificationChannel {
         let (status, body): (Int, Data) = try await withCheckedThrowingContinuation { continuation in
             let task = session.dataTask(with: request) { data, response, error in
                 if let error {
-                    continuation.resume(throwing: ChannelError("\(url.absoluteString): \(error.localizedDescription)"))
+                    continuation.resume(throwing: SpasmError(.channel, "\(url.absoluteString): \(error.localizedDescription)"))
                 } else {
                     continuation.resume(returning: ((response as? HTTPURLResponse)?.statusCode ?? 0, data ?? Data()))
                 }
@@ -71,7 +72,7 @@ public struct WebhookChannel: NotificationChannel {
         }
         guard (200..<300).contains(status) else {
             let detail = String(decoding: body.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw ChannelError("\(url.absoluteString) answered HTTP \(status)\(detail.isEmpty ? "" : ": \(detail)")")
+            throw SpasmError(.channel, "\(url.absoluteString) answered HTTP \(status)\(detail.isEmpty ? "" : ": \(detail)")")
         }
     }
 
