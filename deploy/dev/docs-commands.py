@@ -224,7 +224,7 @@ class Run:
         else:
             body = self.rewrite(cmd.text)
         save = ("__rc=$?; { for __v in $(compgen -v); do case $__v in BASH*|PPID|UID|EUID|SHELLOPTS|PIPESTATUS|FUNCNAME|"
-                "GROUPS|RANDOM|SRANDOM|LINENO|SECONDS|EPOCH*|HISTCMD|_|__*|COMP*|DIRSTACK|OPTIND|OPTARG|OPTERR|IFS|PS*|PWD|OLDPWD|"
+                "GROUPS|RANDOM|SRANDOM|LINENO|SECONDS|EPOCH*|HISTCMD|_|__*|COMP*|DIRSTACK|OPTIND|OPTARG|OPTERR|IFS|PS*|PWD|"
                 "SHLVL|HOSTNAME|HOSTTYPE|MACHTYPE|OSTYPE) continue;; esac; "
                 "__d=$(declare -p \"$__v\" 2>/dev/null) || continue; __f=${__d#declare -}; [[ ${__f%% *} == *r* ]] && continue; printf '%s\\n' \"$__d\"; done; "
                 "printf 'cd %q\\n' \"$PWD\"; } > " + sh_quote(self.state) + "; exit $__rc\n")
