@@ -20,7 +20,8 @@ A command the runner cannot run here carries a note in its trailing comment (or 
 line heading its block, for the whole block); the reader benefits from it too:
 
     # needs systemd          # needs root            # needs a radio (Bluetooth LE)
-    # needs another machine  # takes minutes         # placeholder: replace X with ...
+    # needs another machine  # needs a terminal      # takes minutes
+    # placeholder: replace X with ...
     # ... until Ctrl-C       (or "Ctrl-C stops it"): run for a few seconds, then Ctrl-C;
                              passes if it was still running and printed no traceback
 
@@ -45,7 +46,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SKIP_MARKERS = ["needs systemd", "needs root", "needs a radio", "needs another machine", "takes minutes", "placeholder"]
+SKIP_MARKERS = ["needs systemd", "needs root", "needs a radio", "needs another machine", "needs a terminal", "takes minutes",
+                "placeholder"]
 CTRL_C = "ctrl-c"
 COMMAND_TIMEOUT = 120  # seconds for a command that should end by itself
 CTRL_C_AFTER = 4  # seconds a "until Ctrl-C" command runs
