@@ -203,8 +203,12 @@ class Run:
             f.write("cd %s\n" % sh_quote(self.project))
 
     def copy_project(self):
-        files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                               capture_output=True, check=True).stdout.decode().split("\0")
+        listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                                capture_output=True)
+        if listed.returncode != 0:  # not a git checkout: everything but the build and the homes
+            shutil.copytree(ROOT, self.project, symlinks=True, ignore=shutil.ignore_patterns(".build", ".spasmwatch*", ".git"))
+            return
+        files = listed.stdout.decode().split("\0")
         for rel in filter(None, files):
             src = os.path.join(ROOT, rel)
             if not os.path.isfile(src):
@@ -235,7 +239,7 @@ class Run:
     def run(self, cmd, timeout=None, ctrl_c=False):
         proc = subprocess.Popen(["bash", "-c", self.script(cmd)], env=self.env, cwd=self.project,
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=default_ctrl_c)
         try:
             out, _ = proc.communicate(timeout=CTRL_C_AFTER if ctrl_c else (timeout or COMMAND_TIMEOUT))
             return proc.returncode, out.decode(errors="replace"), False
@@ -267,6 +271,11 @@ class Run:
                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
         kill_users_of(self.tmp)
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def default_ctrl_c():
+    """In the command's process: Ctrl-C stops it, even when whoever started the runner ignored it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def sh_quote(s):
@@ -376,6 +385,7 @@ if __name__ == "__main__":
     def interrupted(signum, frame):
         raise KeyboardInterrupt
     signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGINT, interrupted)
     try:
         sys.exit(main())
     except KeyboardInterrupt:
