@@ -30,6 +30,9 @@ $SPASMWATCH_SHARED) are skipped when it is not there. So that a command means th
 `$(swift build [-c release] --show-bin-path)` becomes $SPASMWATCH_BIN, `swift run NAME`
 becomes $SPASMWATCH_BIN/NAME, and the default ports 127.0.0.1:8470/8471 the free ones.
 
+Also failed: output naming the default port 8470/8471 (the runner configured others), and a
+data home made inside the project that .gitignore lacks.
+
 Prints one line per command (ok, FAILED with its output, skipped with the reason), then the
 counts; exits 1 when any failed. Everything it started is stopped at the end (deploy/stack
 down on each home, then any process still using the temporary folder), also on Ctrl-C.
@@ -263,14 +266,26 @@ class Run:
         status, out, _ = self.run(setup)
         return None if status == 0 else out
 
+    def unignored_homes(self):
+        """Data homes the commands made inside the project that git would not ignore."""
+        for home in homes_in(self.project):
+            rel = os.path.relpath(home, self.project)
+            ignored = subprocess.run(["git", "check-ignore", "-q", rel + "/"], cwd=ROOT, capture_output=True).returncode
+            if ignored == 1:
+                yield f"the data home {rel}/ would be committed: .gitignore lacks it"
+
     def stop_everything(self):
-        for pids in glob.glob(os.path.join(self.tmp, "**", "pids"), recursive=True):
-            home = os.path.dirname(pids)
+        for home in homes_in(self.tmp):
             env = dict(self.env, SPASMWATCH_HOME=home)
             subprocess.run(["bash", os.path.join(self.project, "deploy/stack"), "down"], env=env, cwd=self.project,
                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
         kill_users_of(self.tmp)
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def homes_in(folder):
+    """The data homes under folder that deploy/stack started (they have pids/), hidden ones too."""
+    return [d for d, subdirs, _ in os.walk(folder) if "pids" in subdirs]
 
 
 def default_ctrl_c():
@@ -367,12 +382,18 @@ def main():
                     good = not timed_out and status == 0 and shows(out, cmd.expected)
                     why = ("did not end in %ds" % COMMAND_TIMEOUT if timed_out else f"exit status {status}" if status
                            else "its output lacks: " + " | ".join(cmd.expected))
+                default = re.search(r"(127\.0\.0\.1|localhost):(8470|8471)\b", out)
+                if good and default:
+                    good, why = False, f"it names the default port {default.group(0)}, not the one config.json sets"
                 label = "ok" if good else "FAILED"
                 counts[label] += 1
                 extra = " (ran until Ctrl-C)" if ctrl_c and timed_out else ""
                 print(f"{label:8} {cmd.shown()}  [{time.time() - t0:.1f}s]{extra}", flush=True)
                 if not good:
                     print(f"      {why}\n{indent(out)}", flush=True)
+            for problem in run.unignored_homes():
+                counts["FAILED"] += 1
+                print(f"FAILED   {os.path.relpath(doc, ROOT)}: {problem}", flush=True)
         finally:
             run.stop_everything()
     print(f"\n{counts['ok']} ran ok, {counts['FAILED']} failed, {counts['skipped']} skipped, in {time.time() - started:.0f}s")
