@@ -34,7 +34,7 @@ struct BenchBusCommand: AsyncParsableCommand {
         }
         let home = try TemporaryDirectory(prefix: "sw-bench")
         defer { home.remove() }
-        let bin = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let bin = BenchBinaries.directory
         let bus = try Child.start(bin.appendingPathComponent("spasmwatch-bus").path, [], home: home.url)
         defer { bus.terminate() }
         let dataHome = DataHome(root: home.url)

@@ -15,7 +15,7 @@ enum EndToEndStoreBench {
     static func run(frames: Int, events: Int) async throws {
         let home = try TemporaryDirectory(prefix: "sw-bench-e2e")
         defer { home.remove() }
-        let bin = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let bin = BenchBinaries.directory
         let bus = try Child.start(bin.appendingPathComponent("spasmwatch-bus").path, [], home: home.url)
         defer { bus.terminate() }
         try await Task.sleep(for: .seconds(1))

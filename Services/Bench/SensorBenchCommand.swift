@@ -26,7 +26,7 @@ struct SensorBenchCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: home) }
         try AtomicFile.write(#"{"sensor": {"httpPort": 0}}"#, to: home.appendingPathComponent("config.json"))
-        let bin = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let bin = BenchBinaries.directory
         let bus = try launch(bin.appendingPathComponent("spasmwatch-bus"), [], home: home)
         try await Task.sleep(for: .seconds(1))
         let sensor = try launch(bin.appendingPathComponent("spasmwatch-sensor"), [], home: home)

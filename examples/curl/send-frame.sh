@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Send one EMG frame to spasmwatch-sensor over HTTP (for devices that cannot speak ZeroMQ).
-#   examples/curl/send-frame.sh [http://127.0.0.1:8470]
+#   examples/curl/send-frame.sh [http://127.0.0.1:8470]   (default: the home's sensor.httpPort on 127.0.0.1)
 # Every request carries the token: $SPASMWATCH_TOKEN, else the home's keys/http.token
 # (made by the first start; the home is $SPASMWATCH_HOME, else /var/lib/spasmwatch when
 # installed, else ~/.local/share/spasmwatch). With sensor.httpToken set, pass that one.
 # "test": true marks an example (a test sensor): it never raises a "sensor is silent" alert.
 # A real device leaves it out.
 set -euo pipefail
-URL=${1:-http://127.0.0.1:8470}
+home=${SPASMWATCH_HOME:-}
+[[ -z "$home" && -d /var/lib/spasmwatch ]] && home=/var/lib/spasmwatch
+home=${home:-${XDG_DATA_HOME:-$HOME/.local/share}/spasmwatch}
+# The port the home configured (spasmwatch on PATH reads it as the services do), else the default.
+port=$(spasmwatch config get --home "$home" sensor.httpPort 2>/dev/null) || port=8470
+URL=${1:-http://127.0.0.1:$port}
 if [[ -z "${SPASMWATCH_TOKEN:-}" ]]; then
-    home=${SPASMWATCH_HOME:-}
-    [[ -z "$home" && -d /var/lib/spasmwatch ]] && home=/var/lib/spasmwatch
-    home=${home:-${XDG_DATA_HOME:-$HOME/.local/share}/spasmwatch}
     SPASMWATCH_TOKEN=$(cat "$home/keys/http.token")
 fi
 now=$(date +%s.%N)

@@ -147,4 +147,8 @@ def stream(sock, args, t0, per_frame):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # Ctrl-C: a line, not a traceback
+        print("stopped (Ctrl-C)", file=sys.stderr)
+        sys.exit(130)
