@@ -1,4 +1,5 @@
 import Foundation
+import SpasmBus
 import SpasmSchema
 import SpasmStore
 import Testing
@@ -6,8 +7,9 @@ import Testing
 @Suite("Store: the neurologist's report")
 struct ReportTests {
     /// 40 days: 10 phasic spasms and NRS 6 a day until baclofen starts on 2026-09-21, then
-    /// 4 spasms and NRS 3 a day; a relapse from 2026-10-01 to 2026-10-03.
-    func seededInput() throws -> (ReportInput, URL) {
+    /// 4 spasms and NRS 3 a day; a relapse from 2026-10-01 to 2026-10-03. With `alsoDetected`,
+    /// the sensors detect every one of those spasms too, 5 minutes after the diary time, on the same limb.
+    func seededInput(alsoDetected: Bool = false) throws -> (ReportInput, URL) {
         let (database, dir) = try StoreFixtures.database("report")
         let ingestor = StoreIngestor(database: database)
         let first = StoreFixtures.utc("2026-09-01T00:00:00Z")
@@ -34,6 +36,19 @@ struct ReportTests {
         entries.append(DiaryEntry(recordedAt: 1_700_000_000, via: "test", kind: .relapse,
                                   relapse: RelapseRecord(at: StoreFixtures.utc("2026-10-03T09:00:00Z"), phase: .end)))
         try ingestor.store(try entries.map { try StoreFixtures.entry($0) })
+        if alsoDetected {
+            var messages: [BusMessage] = []
+            for entry in entries {
+                guard let spasm = entry.spasm else { continue }
+                let id = UUID(), start = spasm.at + 300
+                for phase in [EpisodeEvent.Phase.onset, .end] {
+                    let event = EpisodeEvent(episodeId: id, phase: phase, kind: .phasic, sensorId: "calf", site: spasm.site, start: start,
+                                             end: phase == .end ? start + 4 : nil, detectedAt: start + 2, confidence: 0.9)
+                    messages.append(try StoreFixtures.message(event, topic: Topic.episode("phasic"), source: "detect-0"))
+                }
+            }
+            try ingestor.store(messages)
+        }
 
         let engine = StoreQueryEngine(database: database, timeZone: .gmt)
         let (from, to) = (first, first + 40 * 86_400)
@@ -42,7 +57,7 @@ struct ReportTests {
             statistics: try #require(engine.answer(StoreRequest(query: .statistics, from: from, to: to)).statistics),
             entries: engine.answer(StoreRequest(query: .entries, from: from, to: to)).entries ?? [],
             medicationHistory: engine.answer(StoreRequest(query: .entries, to: to, kinds: ["medication"])).entries ?? [],
-            episodes: [], alerts: [])
+            episodes: engine.answer(StoreRequest(query: .episodes, from: from, to: to)).episodes ?? [], alerts: [])
         return (input, dir)
     }
 
@@ -52,13 +67,52 @@ struct ReportTests {
         let changes = ReportAnalysis.treatmentChanges(input.entries)
         #expect(changes.map(\.label) == ["baclofen 10 mg started (regular)"], "an as-needed dose taken is not a change")
         let days = LocalDays(from: input.from, to: input.to, timeZone: .gmt)
-        let result = ReportAnalysis.compare(changes[0], days: input.statistics.days, localDays: days)
+        let spasms = ReportAnalysis.dailySpasms(entries: input.entries, episodes: input.episodes, localDays: days)
+        let result = ReportAnalysis.compare(changes[0], days: input.statistics.days, spasms: spasms, localDays: days)
         #expect(result.daysBefore == 14 && result.daysAfter == 14)
         #expect(result.spasmsBefore == 10)
         #expect(result.spasmsAfter == 4)
         #expect(result.spasmChangePercent == -60)
         #expect(result.nrsChangePercent == -50)
         #expect(result.spasmResponder && result.nrsResponder)
+    }
+
+    /// A spasm logged in the diary and detected by a sensor is one spasm: before/after and the
+    /// totals count the pair once, and the report still shows both sources.
+    @Test func aSpasmBothLoggedAndDetectedCountsOnce() throws {
+        let (input, dir) = try seededInput(alsoDetected: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let html = try ReportBuilder.html(input)
+        #expect(html.contains("<b id=\"total-diary\">286</b>"), "both sources shown: 286 in the diary")
+        #expect(html.contains("<b id=\"total-detected\">286</b>"), "and 286 detected")
+        #expect(html.contains("<b id=\"total-matched\">286</b>"), "every one of them is a pair")
+        #expect(html.contains("<b id=\"total-spasms\">286</b>"), "counted once")
+        #expect(html.contains("10.0 → 4.0"), "before/after counts each pair once, not 20.0 → 8.0")
+        #expect(!html.contains("20.0 → 8.0"))
+    }
+
+    /// Hand-worked: on one day, a diary spasm at 10:00 (left calf) and a detection at 10:05
+    /// (left calf) are one spasm; 12:00 right calf vs 12:03 left calf are two (another limb);
+    /// 14:00 vs 14:11 on the left calf are two (11 minutes apart, beyond ±10).
+    @Test func matchingIsSameLimbWithinTenMinutes() throws {
+        let t = StoreFixtures.utc("2026-09-01T00:00:00Z")
+        func diary(_ hour: Double, _ site: BodySite) -> StoredEntry {
+            let e = DiaryEntry(recordedAt: t + hour * 3600, via: "test", kind: .spasm, spasm: SpasmRecord(at: t + hour * 3600, site: site, type: .tonic, severity: 2))
+            return StoredEntry(person: "me", entry: e, at: t + hour * 3600)
+        }
+        func detected(_ hour: Double, _ site: BodySite) -> StoredEpisode {
+            StoredEpisode(person: "me", episodeId: UUID(), kind: .tonic, sensorId: "calf", site: site, start: t + hour * 3600, end: t + hour * 3600 + 10,
+                          detectedAt: t + hour * 3600 + 2, confidence: 0.9, peak: nil, dominantFrequencyHz: nil, confirmed: nil)
+        }
+        let entries = [diary(10, .leftCalf), diary(12, .rightCalf), diary(14, .leftCalf)]
+        let episodes = [detected(10 + 5.0 / 60, .leftCalf), detected(12 + 3.0 / 60, .leftCalf), detected(14 + 11.0 / 60, .leftCalf)]
+        let days = LocalDays(from: t, to: t + 2 * 86_400, timeZone: .gmt)
+        let counts = ReportAnalysis.dailySpasms(entries: entries, episodes: episodes, localDays: days)
+        #expect(counts.count == 2)
+        #expect(counts[0] == DailySpasms(diary: 3, detected: 3, matched: 1))
+        #expect(counts[0].total == 5)
+        #expect(counts[1].total == 0)
+        #expect(ReportAnalysis.matchWindowSeconds == 600)
     }
 
     @Test func interruptedEpisodesAreShownAsSuch() throws {

@@ -71,8 +71,78 @@ public struct ShadedPeriod: Sendable, Equatable {
     public var label: String
 }
 
+/// One spasm as the report counts it: logged in the diary, detected by a sensor, or both.
+public struct CountedSpasm: Sendable, Equatable {
+    public enum Source: String, Sendable { case diary, detected, both }
+    /// The diary's time when logged, else the episode's start.
+    public var at: Double
+    public var site: BodySite?
+    public var source: Source
+}
+
+/// One local day's spasms from both sources; a pair (logged and detected) counts once in `total`.
+public struct DailySpasms: Sendable, Equatable {
+    public var diary: Int
+    public var detected: Int
+    /// Diary spasms matched to a detected episode.
+    public var matched: Int
+    public var total: Int { diary + detected - matched }
+
+    public init(diary: Int = 0, detected: Int = 0, matched: Int = 0) {
+        self.diary = diary
+        self.detected = detected
+        self.matched = matched
+    }
+}
+
 /// The report's arithmetic, kept apart from the drawing so tests can check the numbers.
 public enum ReportAnalysis {
+    /// A diary spasm and a detected episode on the same body site whose times are at most
+    /// this far apart are one spasm.
+    public static let matchWindowSeconds = 600.0
+
+    /// Every spasm once: each diary spasm with a site is paired with the nearest unpaired
+    /// detected episode on the same site within ±`matchWindowSeconds`. Falls and episodes the
+    /// person marked "not a spasm" are not spasms. Sorted by time.
+    public static func countedSpasms(entries: [StoredEntry], episodes: [StoredEpisode]) -> [CountedSpasm] {
+        let detected = episodes.filter { $0.kind != .fall && $0.confirmed != false }.sorted { $0.start < $1.start }
+        var paired = Array(repeating: false, count: detected.count)
+        var result: [CountedSpasm] = []
+        for stored in entries.sorted(by: { $0.at < $1.at }) {
+            guard let spasm = stored.entry.spasm else { continue }
+            var best: Int?
+            if let site = spasm.site {
+                for (i, e) in detected.enumerated() where !paired[i] && e.site == site && abs(e.start - spasm.at) <= matchWindowSeconds {
+                    if best.map({ abs(detected[$0].start - spasm.at) > abs(e.start - spasm.at) }) ?? true { best = i }
+                }
+            }
+            if let best { paired[best] = true }
+            result.append(CountedSpasm(at: spasm.at, site: spasm.site, source: best == nil ? .diary : .both))
+        }
+        for (i, e) in detected.enumerated() where !paired[i] {
+            result.append(CountedSpasm(at: e.start, site: e.site, source: .detected))
+        }
+        return result.sorted { $0.at < $1.at }
+    }
+
+    /// Per local day: diary, detected and matched counts (a pair falls on the diary's day).
+    public static func dailySpasms(entries: [StoredEntry], episodes: [StoredEpisode], localDays: LocalDays) -> [DailySpasms] {
+        dailySpasms(countedSpasms(entries: entries, episodes: episodes), localDays: localDays)
+    }
+
+    public static func dailySpasms(_ spasms: [CountedSpasm], localDays: LocalDays) -> [DailySpasms] {
+        var days = Array(repeating: DailySpasms(), count: localDays.count)
+        for s in spasms {
+            guard let i = localDays.index(of: s.at) else { continue }
+            switch s.source {
+            case .diary: days[i].diary += 1
+            case .detected: days[i].detected += 1
+            case .both: days[i].diary += 1; days[i].detected += 1; days[i].matched += 1
+            }
+        }
+        return days
+    }
+
     public static let responderThresholdPercent = 30.0
     /// Days compared on each side of a change.
     public static let window = 14
@@ -96,23 +166,24 @@ public enum ReportAnalysis {
     }
 
     /// Daily means before (the days ending the day before the change) and after (the days
-    /// starting the day after), spasms = diary + detected per day.
-    public static func compare(_ change: TreatmentChange, days: [DailyStatistics], localDays: LocalDays) -> BeforeAfter {
+    /// starting the day after); spasms per day count a logged-and-detected pair once (`spasms`).
+    public static func compare(_ change: TreatmentChange, days: [DailyStatistics], spasms: [DailySpasms], localDays: LocalDays) -> BeforeAfter {
         var result = BeforeAfter(change: change, daysBefore: 0, daysAfter: 0)
         guard let i = localDays.index(of: change.at) else { return result }
-        let before = days[max(0, i - window)..<i]
-        let after = days[min(days.count, i + 1)..<min(days.count, i + 1 + window)]
+        let count = min(days.count, spasms.count)
+        let before = max(0, i - window)..<min(i, count)
+        let after = min(count, i + 1)..<min(count, i + 1 + window)
         result.daysBefore = before.count
         result.daysAfter = after.count
-        func spasms(_ slice: ArraySlice<DailyStatistics>) -> Double? {
-            slice.count < minimumDays ? nil : Double(slice.map { $0.diarySpasms + $0.detectedSpasms }.reduce(0, +)) / Double(slice.count)
+        func mean(_ range: Range<Int>) -> Double? {
+            range.count < minimumDays ? nil : Double(spasms[range].map(\.total).reduce(0, +)) / Double(range.count)
         }
-        func nrs(_ slice: ArraySlice<DailyStatistics>) -> Double? {
-            let values = slice.compactMap(\.nrs)
+        func nrs(_ range: Range<Int>) -> Double? {
+            let values = days[range].compactMap(\.nrs)
             return values.count < minimumDays ? nil : values.reduce(0, +) / Double(values.count)
         }
-        result.spasmsBefore = spasms(before)
-        result.spasmsAfter = spasms(after)
+        result.spasmsBefore = mean(before)
+        result.spasmsAfter = mean(after)
         result.nrsBefore = nrs(before)
         result.nrsAfter = nrs(after)
         return result

@@ -17,11 +17,14 @@ public enum ReportBuilder {
         let changes = ReportAnalysis.treatmentChanges(input.entries)
         let periods = ReportAnalysis.shadedPeriods(entries: input.entries, alerts: input.alerts, end: days.bounds.last ?? input.to)
         let medications = ReportAnalysis.currentMedications(input.medicationHistory, at: input.to)
-        let comparisons = changes.map { ReportAnalysis.compare($0, days: stats, localDays: days) }
+        let counted = ReportAnalysis.countedSpasms(entries: input.entries, episodes: input.episodes)
+        let daily = ReportAnalysis.dailySpasms(counted, localDays: days)
+        let comparisons = changes.map { ReportAnalysis.compare($0, days: stats, spasms: daily, localDays: days) }
         let e = SVGChart.escape
 
-        let totalDiary = stats.map(\.diarySpasms).reduce(0, +)
-        let totalDetected = stats.map(\.detectedSpasms).reduce(0, +)
+        let totalDiary = daily.map(\.diary).reduce(0, +)
+        let totalDetected = daily.map(\.detected).reduce(0, +)
+        let totalMatched = daily.map(\.matched).reduce(0, +)
         let falls = stats.map { $0.detected["fall"] ?? 0 }.reduce(0, +)
         let interrupted = input.episodes.filter { $0.interrupted == true }.count
         let nrsValues = stats.compactMap(\.nrs)
@@ -37,7 +40,7 @@ public enum ReportBuilder {
         <h1>Spasm report</h1>
         <div class="meta">Person: <b>\(e(input.person))</b> · Period: <b>\(e(days.labels.first ?? "")) – \(e(days.labels.last ?? ""))</b> (\(days.count) days, \(e(input.timeZone.identifier))) · Generated \(e(localTime(input.generatedAt, input.timeZone)))</div>
         <div class="meta">Current medications: \(medications.isEmpty ? "none recorded" : medications.map { e(Describe.medication($0)) }.joined(separator: "; "))</div>
-        <p class="summary"><span>Diary spasms <b id="total-diary">\(totalDiary)</b></span><span>Detected spasms <b id="total-detected">\(totalDetected)</b></span><span>Falls <b>\(falls)</b></span><span>Mean NRS <b id="mean-nrs">\(meanNRS.map { String(format: "%.1f", $0) } ?? "–")</b></span><span>Treatment changes <b>\(changes.count)</b></span>\(interrupted > 0 ? "<span>Interrupted episodes <b id=\"interrupted\">\(interrupted)</b></span>" : "")</p>
+        <p class="summary"><span>Spasms <b id="total-spasms">\(totalDiary + totalDetected - totalMatched)</b></span><span>in the diary <b id="total-diary">\(totalDiary)</b></span><span>detected <b id="total-detected">\(totalDetected)</b></span><span>both <b id="total-matched">\(totalMatched)</b></span><span>Falls <b>\(falls)</b></span><span>Mean NRS <b id="mean-nrs">\(meanNRS.map { String(format: "%.1f", $0) } ?? "–")</b></span><span>Treatment changes <b>\(changes.count)</b></span>\(interrupted > 0 ? "<span>Interrupted episodes <b id=\"interrupted\">\(interrupted)</b></span>" : "")</p>
         </header>
 
         """
@@ -50,7 +53,7 @@ public enum ReportBuilder {
         html += section("Body sites", sitesTable(input.statistics.sites))
         html += section("Treatment changes: before and after", comparisonTable(comparisons, timeZone: input.timeZone))
         html += section("Relapses and flare-ups", periodsTable(periods, timeZone: input.timeZone))
-        html += "<p class=\"note\">Diary: what the person recorded (corrections applied). Detected: episodes found by the wearable sensors; episodes the person marked “not a spasm” and falls are not counted as spasms. A ≥30% drop in spasm frequency or NRS is flagged as a response. Days are local (\(e(input.timeZone.identifier))).\(interrupted > 0 ? " Interrupted episodes: detection stopped (a crash or a restart) while they were open; they are counted, and end when the sensor was last seen." : "")</p>\n"
+        html += "<p class=\"note\">Diary: what the person recorded (corrections applied). Detected: episodes found by the wearable sensors; episodes the person marked “not a spasm” and falls are not counted as spasms. Both: a diary spasm and a detected episode on the same body site at most \(Int(ReportAnalysis.matchWindowSeconds / 60)) minutes apart are one spasm, counted once in “Spasms”, in the daily counts and before/after. A ≥30% drop in spasm frequency or NRS is flagged as a response. Days are local (\(e(input.timeZone.identifier))).\(interrupted > 0 ? " Interrupted episodes: detection stopped (a crash or a restart) while they were open; they are counted, and end when the sensor was last seen." : "")</p>\n"
         html += "</body></html>\n"
         return html
     }
@@ -179,7 +182,7 @@ public enum ReportBuilder {
             html += "<td class=\"num\">\(value(row.spasmsBefore)) → \(value(row.spasmsAfter))</td><td class=\"num\">\(flagged(row.spasmChangePercent, row.spasmResponder))</td>"
             html += "<td class=\"num\">\(value(row.nrsBefore)) → \(value(row.nrsAfter))</td><td class=\"num\">\(flagged(row.nrsChangePercent, row.nrsResponder))</td></tr>\n"
         }
-        html += "</table><p class=\"note\">Up to \(ReportAnalysis.window) days on each side of the day of the change (the day itself left out); fewer than \(ReportAnalysis.minimumDays) days with data: no comparison (–). Spasms: diary and detected.</p>"
+        html += "</table><p class=\"note\">Up to \(ReportAnalysis.window) days on each side of the day of the change (the day itself left out); fewer than \(ReportAnalysis.minimumDays) days with data: no comparison (–). Spasms: diary and detected, a spasm in both counted once.</p>"
         return html
     }
 
