@@ -1,7 +1,7 @@
 import Foundation
 import SpasmBus
 import SpasmSchema
-import SpasmStore
+@testable import SpasmStore
 import Testing
 
 @Suite("Store: the neurologist's report")
@@ -133,18 +133,99 @@ struct ReportTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let html = try ReportBuilder.html(input)
         #expect(html.hasPrefix("<!DOCTYPE html>"))
-        #expect(html.contains("Period: <b>2026-09-01 – 2026-10-10</b> (40 days"))
+        #expect(html.contains("Period: <b class=\"date\">2026-09-01 – 2026-10-10</b> (40 days"))
         #expect(html.contains("Current medications: baclofen 10 mg started (regular)"))
         #expect(html.contains("<b id=\"total-diary\">286</b>"), "21 days × 10 + 19 days × 4")
         #expect(html.contains("10.0 → 4.0"))
-        #expect(html.contains("-60% ✓ ≥30% drop"))
         #expect(html.contains("6.0 → 3.0"))
-        #expect(html.contains("-50% ✓ ≥30% drop"))
-        #expect(html.contains("<td>relapse</td><td>2026-10-01 09:00</td><td>2026-10-03 09:00</td>"))
-        #expect(html.components(separatedBy: "<svg").count - 1 >= 4, "charts are inline SVG")
+        #expect(html.contains("−50% responder"), "a responder: the NRS fell by at least 30%")
+        #expect(html.contains("<td class=\"num\">−60%</td>"), "the spasm frequency change beside it")
+        #expect(html.contains("<td>relapse</td><td class=\"date\">2026-10-01 09:00</td><td class=\"date\">2026-10-03 09:00</td>"))
+        #expect(html.components(separatedBy: "<svg").count - 1 >= 5, "charts are inline SVG")
         #expect(html.contains("@media print") && html.contains("size: A4"))
         #expect(!html.contains("<script") && !html.contains("src=") && !html.contains("<link"),
                 "self-contained: no scripts, nothing loaded from elsewhere")
         #expect(html.contains("left calf"))
+    }
+
+    /// Page 1 answers first, by hand from the seeded 40 days (days 0–20: 10 spasms a day at
+    /// 08:00–17:00, NRS 6; days 21–39: 4 spasms at 08:00–11:00, NRS 3; severity 2 throughout):
+    /// the last 30 days are days 10–39: (11 × 10 + 19 × 4) / 30 = 6.2 spasms a day, against
+    /// 10.0 on the 10 days before (−38%); NRS (11 × 6 + 19 × 3) / 30 = 4.1 against 6.0 (−32%).
+    /// 08–11 h holds 3 × 40 = 120 of 286 spasms (42%). Baclofen: NRS 6.0 → 3.0 (−50%), spasms
+    /// 10.0 → 4.0 (−60%), with the relapse of 1–3 Oct inside its after window (22 Sep – 5 Oct).
+    @Test func pageOneAnswersFirst() throws {
+        let (input, dir) = try seededInput()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let html = try ReportBuilder.html(input)
+        #expect(html.contains("<p id=\"answer-often\"><b>How often, how bad:</b> 6.2 spasms a day over the last 30 days (the 10 days before: 10.0, −38%); NRS 4.1 (6.0, −32%); severity 2.0 of 3</p>"))
+        #expect(html.contains("<p id=\"answer-when\"><b>When:</b> most between 08:00 and 11:00 (42% of spasms, in 3 of 24 hours)</p>"))
+        #expect(html.contains("<p id=\"answer-change\"><b>Last treatment change:</b> Since baclofen 10 mg started (21 Sep): NRS 6.0 → 3.0 (−50%): responder; spasms 10.0 → 4.0 a day (−60%). Unfair comparison: a relapse in the after window</p>"))
+        let pageBreak = try #require(html.range(of: "<div class=\"page\">"))
+        for text in ["answer-often", "answer-when", "answer-change", "Treatment changes: before and after", "10.0 → 4.0"] {
+            #expect(html.range(of: text).map { $0.upperBound < pageBreak.lowerBound } == true, "\(text) is on page 1")
+        }
+        #expect(html.range(of: "<svg").map { $0.lowerBound > pageBreak.lowerBound } == true, "the charts follow on page 2")
+        #expect(ReportAnalysis.worstHours([Int](repeating: 0, count: 24)) == nil)
+        var wrap = [Int](repeating: 0, count: 24)
+        wrap[23] = 5; wrap[0] = 5; wrap[1] = 5; wrap[12] = 9
+        #expect(ReportAnalysis.worstHours(wrap).map { [$0.start, $0.count] } == [23, 15], "the window wraps past midnight")
+    }
+
+    /// A relapse or flare-up inside a before or after window is named beside the figure; an
+    /// exercise session or a dose taken is not a treatment change.
+    @Test func anUnfairComparisonIsFlaggedAndSessionsAreNotChanges() throws {
+        var (input, dir) = try seededInput()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let walk = DiaryEntry(recordedAt: StoreFixtures.utc("2026-09-10T10:00:00Z"), via: "test", kind: .exercise,
+                              exercise: ExerciseRecord(at: StoreFixtures.utc("2026-09-10T10:00:00Z"), activity: "walking", minutes: 120))
+        input.entries.append(StoredEntry(person: "me", entry: walk, at: walk.recordedAt))
+        let changes = ReportAnalysis.treatmentChanges(input.entries)
+        #expect(changes.map(\.short) == ["baclofen 10 mg started"], "walking 2 h is a session, not a change")
+        let days = LocalDays(from: input.from, to: input.to, timeZone: .gmt)
+        let spasms = ReportAnalysis.dailySpasms(entries: input.entries, episodes: input.episodes, localDays: days)
+        let relapse = ShadedPeriod(start: StoreFixtures.utc("2026-10-01T09:00:00Z"), end: StoreFixtures.utc("2026-10-03T09:00:00Z"), label: "relapse")
+        let flare = ShadedPeriod(start: StoreFixtures.utc("2026-09-15T21:00:00Z"), end: StoreFixtures.utc("2026-09-16T21:00:00Z"), label: "flare-up")
+        let late = ShadedPeriod(start: StoreFixtures.utc("2026-10-07T00:00:00Z"), end: StoreFixtures.utc("2026-10-08T00:00:00Z"), label: "relapse")
+        let compared = ReportAnalysis.compare(changes[0], days: input.statistics.days, spasms: spasms, localDays: days, periods: [relapse, flare, late])
+        #expect(compared.confounders == ["a flare-up in the before window", "a relapse in the after window"],
+                "the relapse of 7 Oct is after the window (22 Sep – 5 Oct)")
+        #expect(ReportAnalysis.compare(changes[0], days: input.statistics.days, spasms: spasms, localDays: days, periods: [late]).confounders.isEmpty)
+        let html = try ReportBuilder.html(input)
+        #expect(html.contains("<span class=\"unfair\">⚠ a relapse in the after window: the comparison may be unfair</span>"))
+        #expect(!html.contains("walking"), "no marker, no row for a session")
+    }
+
+    /// Weekly bars with round ticks, severity on its own 1–3 axis, one label for changes on
+    /// one day, dates that do not wrap, the configured name.
+    func ticks(_ value: Double) -> [Double] {
+        let t = SVGChart.niceTicks(value)
+        return [t.maximum, Double(t.steps)]
+    }
+
+    @Test func readableCharts() throws {
+        #expect(ticks(25) == [25, 5])
+        #expect(ticks(12.5) == [15, 3])
+        #expect(ticks(18.8) == [20, 4])
+        #expect(ticks(3) == [3, 3])
+        #expect(ticks(130) == [150, 3])
+        var (input, dir) = try seededInput()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let change = StoreFixtures.utc("2026-09-21T08:00:00Z")
+        let vitamin = DiaryEntry(recordedAt: change, via: "test", kind: .medication, medication: MedicationRecord(
+            at: change + 1800, name: "vitamin D", dose: 1000, unit: "IU", action: .started, regimen: .regular, supplement: true))
+        input.entries.append(StoredEntry(person: "me", entry: vitamin, at: change + 1800))
+        input.name = "Anna Example"
+        let html = try ReportBuilder.html(input)
+        #expect(html.components(separatedBy: "<title>week of").count - 1 == 6, "40 days: 6 weekly bars (diary only here), not 40 daily ones")
+        #expect(html.contains(">1, 2</text>"), "two changes on one day share one label")
+        #expect(!html.contains("fill=\"#1565c0\">1</text>") && !html.contains("fill=\"#1565c0\">2</text>"), "no labels piled on one another")
+        #expect(html.contains("aria-label=\"severity\"") && !html.contains("3.33"), "severity on its own axis")
+        #expect(html.contains(".date { white-space: nowrap; }"))
+        #expect(html.contains("<td class=\"date\">2026-09-21</td>"))
+        #expect(html.contains("<h1>Spasm report — <span id=\"person\">Anna Example</span></h1>"))
+        input.name = nil
+        let unnamed = try ReportBuilder.html(input)
+        #expect(!unnamed.contains(">me<") && !unnamed.contains("— me"), "the default id \"me\" is not a name")
     }
 }
