@@ -24,6 +24,9 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: "Whose report (default: the configured person).")
     var person: String?
 
+    @Flag(help: "Also print it to a PDF beside the HTML (report.pdf), with headless Chromium when installed.")
+    var pdf = false
+
     func run() async throws {
         let access = try StoreAccess(options: options)
         let now = Date().timeIntervalSince1970
@@ -51,12 +54,24 @@ struct ReportCommand: AsyncParsableCommand {
         guard let statistics = stats.statistics else { throw ValidationError("the store sent no statistics") }
         let input = ReportInput(person: person, from: start, to: end, timeZone: access.timeZone, generatedAt: now,
                                 statistics: statistics, entries: entries,
-                                medicationHistory: medications, episodes: episodes, alerts: alerts)
+                                medicationHistory: medications, episodes: episodes, alerts: alerts,
+                                name: self.person == nil ? access.configuration.personName : nil)
         let html = try ReportBuilder.html(input)
         try Data(html.utf8).write(to: URL(fileURLWithPath: out))
         let days = statistics.days
         print("wrote \(out): \(days.first?.day ?? "") to \(days.last?.day ?? "") (\(days.count) days), "
               + "\(days.map(\.diarySpasms).reduce(0, +)) diary and \(days.map(\.detectedSpasms).reduce(0, +)) detected spasms, "
               + "\(ReportAnalysis.treatmentChanges(input.entries).count) treatment changes")
+        if input.name?.isEmpty ?? true, person == Person.defaultId {
+            print("the report names no one: set personName in \(access.home.configFile.path) (e.g. {\"personName\": \"Anna Example\"})")
+        }
+        guard pdf else { return }
+        guard let browser = ReportPDF.browser() else {
+            FileHandle.standardError.write(Data((ReportPDF.howToPrint(out) + "\n").utf8))
+            throw ExitCode(1)
+        }
+        let pdfFile = ReportPDF.pdfPath(for: out)
+        try await ReportPDF.render(html: out, to: pdfFile, browser: browser)
+        print("wrote \(pdfFile) (A4)")
     }
 }

@@ -8,6 +8,8 @@ import SpasmSchema
 public struct Configuration: Codable, Sendable, Equatable {
     /// Whose data a single-person home records.
     public var person: String = Person.defaultId
+    /// The person's name as the report shows it ("" = none: the report names no one).
+    public var personName: String = ""
     /// IANA time zone for day boundaries, quiet hours and reports; empty = the system's.
     public var timeZone: TimeZoneSetting = .system
     /// Services `spasmwatch status` expects to see alive.

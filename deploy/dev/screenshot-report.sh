@@ -3,8 +3,9 @@
 # headless Chromium and keeps the results in the git-ignored screenshots/ folder:
 #   screenshots/report.html  the report itself
 #   screenshots/report.png   a full-page screenshot
-#   screenshots/report.pdf   what printing on A4 gives
-# Needs Debian's `chromium` (apt-get install chromium). Runs a private bus and store in a
+#   screenshots/report.pdf   what printing on A4 gives (`spasmwatch report --pdf`)
+#   screenshots/report-page-N.png  each A4 page (with poppler-utils' pdftoppm)
+# Needs Debian's `chromium` (apt-get install chromium poppler-utils). Runs a private bus and store in a
 # temporary data home, stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -29,14 +30,14 @@ sleep 1
 sleep 2
 "$bin/spasmwatch" seed-demo
 mkdir -p "$root/screenshots"
-"$bin/spasmwatch" report --out "$root/screenshots/report.html"
-browser=$(command -v chromium || command -v chromium-browser || true)
-if [ -z "$browser" ]; then
-    echo "chromium not found: apt-get install chromium (the HTML is in screenshots/report.html)" >&2
-    exit 1
-fi
+SPASMWATCH_PERSON_NAME="${PERSON_NAME:-Anna Example}" "$bin/spasmwatch" report --pdf --out "$root/screenshots/report.html"
+browser=$(command -v chromium || command -v chromium-browser)
 flags=(--headless --disable-gpu --hide-scrollbars --no-first-run)
 [ "$(id -u)" = 0 ] && flags+=(--no-sandbox)
 "$browser" "${flags[@]}" --window-size=1000,3200 --screenshot="$root/screenshots/report.png" "file://$root/screenshots/report.html" 2>/dev/null
-"$browser" "${flags[@]}" --no-pdf-header-footer --print-to-pdf="$root/screenshots/report.pdf" "file://$root/screenshots/report.html" 2>/dev/null
-echo "screenshots/report.html, screenshots/report.png, screenshots/report.pdf"
+if command -v pdftoppm >/dev/null; then
+    pdftoppm -png -r 80 "$root/screenshots/report.pdf" "$root/screenshots/report-page"
+else
+    echo "pdftoppm not found (apt-get install poppler-utils): no page PNGs" >&2
+fi
+echo "screenshots/report.html, screenshots/report.png, screenshots/report.pdf, screenshots/report-page-*.png"

@@ -4,12 +4,17 @@ import Foundation
 struct SVGChart {
     let width = 720.0
     let height: Double
-    let left = 40.0, right = 12.0, top = 10.0, bottom = 26.0
+    let left = 40.0, right = 12.0, bottom = 26.0
+    /// Room above the plot (change markers' numbers go there, clear of the data).
+    let top: Double
     var plotWidth: Double { width - left - right }
     var plotHeight: Double { height - top - bottom }
     private(set) var parts: [String] = []
 
-    init(height: Double = 220) { self.height = height }
+    init(height: Double = 220, top: Double = 10) {
+        self.height = height
+        self.top = top
+    }
 
     static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
@@ -33,10 +38,10 @@ struct SVGChart {
         add("<text x=\"\(Self.f(x))\" y=\"\(Self.f(y))\" font-size=\"\(size)\" text-anchor=\"\(anchor)\" fill=\"\(fill)\">\(Self.escape(string))</text>")
     }
 
-    /// Horizontal grid lines and y labels from 0 to `maximum`.
-    mutating func yAxis(maximum: Double, steps: Int = 4, label: String) {
+    /// Horizontal grid lines and y labels from `minimum` to `maximum`.
+    mutating func yAxis(minimum: Double = 0, maximum: Double, steps: Int = 4, label: String) {
         for s in 0...steps {
-            let value = maximum * Double(s) / Double(steps)
+            let value = minimum + (maximum - minimum) * Double(s) / Double(steps)
             let y = top + plotHeight - plotHeight * Double(s) / Double(steps)
             line(left, y, left + plotWidth, y, stroke: "#e3e3e3")
             text(left - 4, y + 3, value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value), anchor: "end", size: 9)
@@ -49,12 +54,19 @@ struct SVGChart {
             + parts.joined() + "</svg>"
     }
 
-    /// A "nice" axis maximum at or above `value`.
-    static func niceMaximum(_ value: Double) -> Double {
-        guard value > 0 else { return 1 }
-        let magnitude = pow(10, floor(log10(value)))
-        for step in [1.0, 2, 2.5, 5, 10] where step * magnitude >= value { return step * magnitude }
-        return 10 * magnitude
+    /// Round ticks from 0 covering `value`: a step of 1, 2 or 5 × 10ⁿ and at most 5 steps
+    /// (25 → 0, 5 … 25; 13 → 0, 5, 10, 15).
+    static func niceTicks(_ value: Double) -> (maximum: Double, steps: Int) {
+        guard value > 0 else { return (1, 1) }
+        var magnitude = pow(10, floor(log10(value)) - 1)
+        if magnitude < 1 { magnitude = 1 }
+        while true {
+            for step in [1.0, 2, 5] {
+                let n = (value / (step * magnitude)).rounded(.up)
+                if n <= 5 { return (step * magnitude * max(n, 1), Int(max(n, 1))) }
+            }
+            magnitude *= 10
+        }
     }
 }
 
@@ -74,16 +86,25 @@ struct DayAxis {
         return x(day: i) + dayWidth * (time - start) / max(end - start, 1)
     }
 
-    /// Day labels (every few days) along the bottom.
-    func labels(into chart: inout SVGChart) {
-        let every = max(1, Int((Double(days.count) / 10).rounded(.up)))
+    /// The first day of each week (`week` days from the period's first) along the bottom, "1 Sep".
+    func labels(into chart: inout SVGChart, week: Int = 7) {
+        let every = days.count <= 14 ? 1 : week
         for i in stride(from: 0, to: days.count, by: every) {
-            let label = String(days.labels[i].dropFirst(5))  // "11-25"
-            chart.text(x(day: i) + dayWidth / 2, chart.top + chart.plotHeight + 14, label, size: 9)
+            chart.text(x(day: i) + (every == 1 ? dayWidth / 2 : 0), chart.top + chart.plotHeight + 14, Self.shortDate(days.labels[i]),
+                       anchor: every == 1 ? "middle" : "start", size: 9)
         }
     }
 
-    /// Shaded relapses and flare-ups, and numbered dashed markers for treatment changes.
+    /// "2026-09-01" → "1 Sep".
+    static func shortDate(_ label: String) -> String {
+        let parts = label.split(separator: "-")
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        guard parts.count == 3, let m = Int(parts[1]), (1...12).contains(m), let d = Int(parts[2]) else { return label }
+        return "\(d) \(months[m - 1])"
+    }
+
+    /// Shaded relapses and flare-ups, and numbered dashed markers for treatment changes:
+    /// markers closer than a label's width share one label ("1, 2") above the plot.
     func context(into chart: inout SVGChart, periods: [ShadedPeriod], changes: [TreatmentChange]) {
         let (first, last) = (days.bounds.first ?? 0, days.bounds.last ?? 0)
         for p in periods {
@@ -92,11 +113,18 @@ struct DayAxis {
             chart.rect(x: x1, y: chart.top, w: max(x2 - x1, 2), h: chart.plotHeight,
                        fill: p.label == "relapse" ? "#f4c7c3" : "#fde9b8", title: p.label, opacity: 0.6)
         }
+        var groups: [(x: Double, numbers: [Int])] = []
         for (n, c) in changes.enumerated() {
             guard let x = x(time: c.at) else { continue }
-            let color = c.kind == .exercise ? "#2e7d32" : (c.kind == .supplement ? "#8e24aa" : "#1565c0")
-            chart.line(x, chart.top, x, chart.top + chart.plotHeight, stroke: color, dash: true, width: 1.2)
-            chart.text(x + 2, chart.top + 9, "\(n + 1)", anchor: "start", size: 9, fill: color)
+            chart.line(x, chart.top, x, chart.top + chart.plotHeight, stroke: c.kind == .supplement ? "#8e24aa" : "#1565c0", dash: true, width: 1.2)
+            if let lastGroup = groups.last, x - lastGroup.x < 8 + 10 * Double(lastGroup.numbers.count) {
+                groups[groups.count - 1].numbers.append(n + 1)
+            } else {
+                groups.append((x, [n + 1]))
+            }
+        }
+        for g in groups {
+            chart.text(g.x, chart.top - 3, g.numbers.map(String.init).joined(separator: ", "), size: 9, fill: "#1565c0")
         }
     }
 }
