@@ -39,7 +39,10 @@ let package = Package(
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ", "SpasmSync"], path: "Shared/ZeroMQ"),
         .target(name: "SpasmVocabulary", path: "Shared/Vocabulary"),
         .target(name: "SpasmSchema", dependencies: ["SpasmVocabulary", "SpasmSync"], path: "Shared/Schema"),
-        .target(name: "SpasmConfig", dependencies: ["SpasmSchema", "SpasmSync"], path: "Shared/Config"),
+        // The diary's rules (validation, the JSON API's parser): just above Schema, without GRDB,
+        // so the config's HomeClock, the store's re-checks and the fuzzer use them (docs/architecture.md).
+        .target(name: "SpasmDiaryRules", dependencies: ["SpasmSchema"], path: "Shared/Diary/Rules"),
+        .target(name: "SpasmConfig", dependencies: ["SpasmSchema", "SpasmDiaryRules", "SpasmSync"], path: "Shared/Config"),
         .target(name: "SpasmDatabase", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], path: "Shared/Database"),
         .target(
             name: "SpasmBus",
@@ -76,11 +79,11 @@ let package = Package(
         .target(name: "SpasmProducer", dependencies: ["SpasmBus", "SpasmSchema", "ZeroMQ"], path: "Shared/Producer"),
         .target(
             name: "SpasmDiary",
-            dependencies: ["SpasmSchema", "SpasmConfig", "SpasmReliability", "SpasmDatabase", .product(name: "GRDB", package: "GRDB.swift")],
-            path: "Shared/Diary"),
+            dependencies: ["SpasmSchema", "SpasmDiaryRules", "SpasmConfig", "SpasmReliability", "SpasmDatabase", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Shared/Diary/Journal"),
         .target(
             name: "SpasmStore",
-            dependencies: ["SpasmBus", "SpasmSchema", "SpasmDatabase", "SpasmResources", .product(name: "GRDB", package: "GRDB.swift"),
+            dependencies: ["SpasmBus", "SpasmSchema", "SpasmDiaryRules", "SpasmDatabase", "SpasmResources", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "Logging", package: "swift-log")],
             path: "Shared/Store", resources: [.copy("Report/Templates")]),
         .target(name: "SpasmIngestion", dependencies: ["SpasmSchema"], path: "Shared/Ingestion"),
@@ -97,7 +100,7 @@ let package = Package(
             path: "Services/Sensor"),
         .executableTarget(
             name: "spasmwatch-manual",
-            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmSecurity", "SpasmWeb", "SpasmTLS", "SpasmQR", "SpasmProducer", "SpasmSignal", "SpasmResources",
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmDiaryRules", "SpasmSecurity", "SpasmWeb", "SpasmTLS", "SpasmQR", "SpasmProducer", "SpasmSignal", "SpasmResources",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket")],
             path: "Services/Manual", resources: [.copy("Pages")]),
@@ -123,7 +126,7 @@ let package = Package(
             path: "Services/Notify/Service"),
         .executableTarget(
             name: "spasmwatch",
-            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmStore", "SpasmNotify", "SpasmTLS", "SpasmDatabase",
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmDiaryRules", "SpasmStore", "SpasmNotify", "SpasmTLS", "SpasmDatabase",
                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
             path: "Services/CLI"),
 
@@ -143,9 +146,9 @@ let package = Package(
         // MARK: Tests
         .target(name: "SpasmTestSupport", dependencies: ["SpasmBus", "ZeroMQ", "SpasmSync", .product(name: "Hummingbird", package: "hummingbird"),
                                                   .product(name: "Logging", package: "swift-log")], path: "Tests/Support"),
-        .target(name: "SpasmFuzzChecks", dependencies: ["SpasmSchema", "SpasmIngestion"], path: "Tests/Fuzz/Checks"),
-        .testTarget(name: "FuzzTests", dependencies: ["SpasmFuzzChecks", "SpasmIngestion", "SpasmSchema"], path: "Tests/FuzzTests"),
-        .testTarget(name: "SchemaTests", dependencies: ["SpasmSchema"], path: "Tests/SchemaTests",
+        .target(name: "SpasmFuzzChecks", dependencies: ["SpasmSchema", "SpasmDiaryRules", "SpasmIngestion"], path: "Tests/Fuzz/Checks"),
+        .testTarget(name: "FuzzTests", dependencies: ["SpasmFuzzChecks", "SpasmIngestion", "SpasmSchema", "SpasmDiaryRules"], path: "Tests/FuzzTests"),
+        .testTarget(name: "SchemaTests", dependencies: ["SpasmSchema", "SpasmDiaryRules"], path: "Tests/SchemaTests",
                     exclude: ["Fixtures"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "SpasmBus", "SpasmConfig", "SpasmTestSupport"], path: "Tests/ZeroMQTests"),
         .testTarget(name: "ReliabilityTests", dependencies: ["SpasmReliability", "SpasmBus", "SpasmDatabase", "SpasmTestSupport", .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/ReliabilityTests"),
@@ -159,7 +162,7 @@ let package = Package(
         .testTarget(name: "DetectionTests", dependencies: ["SpasmDetection"], path: "Tests/DetectionTests"),
         .testTarget(name: "SimulationTests", dependencies: ["SpasmSimulation"], path: "Tests/SimulationTests"),
         .testTarget(name: "ConfigTests", dependencies: ["SpasmConfig"], path: "Tests/ConfigTests"),
-        .testTarget(name: "DiaryTests", dependencies: ["SpasmDiary", "SpasmSchema", "SpasmConfig", "SpasmReliability", .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/DiaryTests"),
+        .testTarget(name: "DiaryTests", dependencies: ["SpasmDiary", "SpasmDiaryRules", "SpasmSchema", "SpasmConfig", "SpasmReliability", .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/DiaryTests"),
         .testTarget(name: "StoreTests", dependencies: ["SpasmStore", "SpasmBus", "SpasmSchema", "SpasmTestSupport",
                                                      .product(name: "GRDB", package: "GRDB.swift")],
                     path: "Tests/StoreTests"),

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Logging
 import SpasmBus
+import SpasmDiaryRules
 import SpasmSchema
 
 /// Writes what arrives on the bus into the store, a batch per transaction (group commit).

@@ -3,6 +3,7 @@ import Foundation
 import SpasmBus
 import SpasmConfig
 import SpasmDiary
+import SpasmDiaryRules
 import SpasmReliability
 import SpasmRuntime
 import SpasmSchema

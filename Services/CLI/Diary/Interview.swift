@@ -1,6 +1,7 @@
 import Foundation
 import SpasmConfig
 import SpasmDiary
+import SpasmDiaryRules
 import SpasmSchema
 
 /// Bare `spasmwatch log`: asks for an entry one question at a time. Each answer is checked

@@ -1,4 +1,6 @@
 import Foundation
+import SpasmDiaryRules
+import SpasmSchema
 
 /// A field of an episode or an alert that breaks a rule: which field, and what is allowed.
 public struct EventValidationError: Error, Equatable, Sendable, CustomStringConvertible {

@@ -1,4 +1,5 @@
 import Foundation
+import SpasmSchema
 
 /// Reads a diary entry from JSON sent by a person's device (the phone page, `POST /api/entries`,
 /// an integration) and turns every problem into the same sentences `DiaryRules` gives the
