@@ -26,6 +26,11 @@ public enum DiaryEntryParser {
         // JSONDecoder refuses NaN and 1e309 as "not valid JSON", naming no field.
         // One outside any object (malformed text) names no field: the errors below say more.
         if let bad = NonFiniteNumbers.first(in: data), !bad.field.isEmpty { throw DiaryValidationError(field: bad.field, message: bad.message) }
+        // JSONDecoder checks a string's escapes and a number's digits only when it reads that
+        // value, so text that is not JSON is refused first, whole, as it always was.
+        if let problem = JSONTextProblem.syntax(data) {
+            throw DiaryValidationError(field: "", message: "the request body is not valid JSON: \(problem)")
+        }
         let decoder = JSONDecoder()
         decoder.userInfo[Body.context] = Body.Context(via: defaultVia, now: now)
         do {
@@ -35,7 +40,7 @@ public enum DiaryEntryParser {
         } catch DecodingError.typeMismatch(_, let context) where context.codingPath.isEmpty {
             throw DiaryValidationError(field: "", message: "the request body must be a JSON object, e.g. {\"kind\":\"spasm\",\"spasm\":{…}}")
         } catch {
-            throw DiaryValidationError(field: "", message: "the request body is not valid JSON" + (JSONTextProblem.syntax(data).map { ": \($0)" } ?? ""))
+            throw DiaryValidationError(field: "", message: "the request body is not valid JSON")
         }
     }
 
