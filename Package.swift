@@ -40,7 +40,10 @@ let package = Package(
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ", "SpasmErrors", "SpasmSync"], path: "Shared/ZeroMQ"),
         .target(name: "SpasmVocabulary", path: "Shared/Vocabulary"),
         .target(name: "SpasmSchema", dependencies: ["SpasmVocabulary", "SpasmErrors", "SpasmSync"], path: "Shared/Schema"),
-        .target(name: "SpasmConfig", dependencies: ["SpasmSchema", "SpasmErrors", "SpasmSync"], path: "Shared/Config"),
+        // The diary's rules (validation, the JSON API's parser): just above Schema, without GRDB,
+        // so the config's HomeClock, the store's re-checks and the fuzzer use them (docs/architecture.md).
+        .target(name: "SpasmDiaryRules", dependencies: ["SpasmSchema", "SpasmErrors"], path: "Shared/Diary/Rules"),
+        .target(name: "SpasmConfig", dependencies: ["SpasmSchema", "SpasmDiaryRules", "SpasmErrors", "SpasmSync"], path: "Shared/Config"),
         .target(name: "SpasmDatabase", dependencies: ["SpasmErrors", .product(name: "GRDB", package: "GRDB.swift")], path: "Shared/Database"),
         .target(
             name: "SpasmBus",
@@ -77,11 +80,11 @@ let package = Package(
         .target(name: "SpasmProducer", dependencies: ["SpasmBus", "SpasmSchema", "ZeroMQ"], path: "Shared/Producer"),
         .target(
             name: "SpasmDiary",
-            dependencies: ["SpasmSchema", "SpasmConfig", "SpasmReliability", "SpasmDatabase", .product(name: "GRDB", package: "GRDB.swift")],
-            path: "Shared/Diary"),
+            dependencies: ["SpasmSchema", "SpasmDiaryRules", "SpasmConfig", "SpasmReliability", "SpasmDatabase", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Shared/Diary/Journal"),
         .target(
             name: "SpasmStore",
-            dependencies: ["SpasmBus", "SpasmSchema", "SpasmDatabase", "SpasmResources", .product(name: "GRDB", package: "GRDB.swift"),
+            dependencies: ["SpasmBus", "SpasmSchema", "SpasmDiaryRules", "SpasmDatabase", "SpasmResources", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "Logging", package: "swift-log")],
             path: "Shared/Store", resources: [.copy("Report/Templates")]),
         .target(name: "SpasmIngestion", dependencies: ["SpasmSchema"], path: "Shared/Ingestion"),
@@ -98,7 +101,7 @@ let package = Package(
             path: "Services/Sensor"),
         .executableTarget(
             name: "spasmwatch-manual",
-            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmSecurity", "SpasmWeb", "SpasmTLS", "SpasmQR", "SpasmProducer", "SpasmSignal", "SpasmResources",
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmDiaryRules", "SpasmSecurity", "SpasmWeb", "SpasmTLS", "SpasmQR", "SpasmProducer", "SpasmSignal", "SpasmResources",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket")],
             path: "Services/Manual", resources: [.copy("Pages")]),
@@ -124,7 +127,7 @@ let package = Package(
             path: "Services/Notify/Service"),
         .executableTarget(
             name: "spasmwatch",
-            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmStore", "SpasmNotify", "SpasmTLS", "SpasmDatabase",
+            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmDiaryRules", "SpasmStore", "SpasmNotify", "SpasmTLS", "SpasmDatabase",
                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
             path: "Services/CLI"),
 
@@ -144,9 +147,9 @@ let package = Package(
         // MARK: Tests
         .target(name: "SpasmTestSupport", dependencies: ["SpasmBus", "ZeroMQ", "SpasmSync", .product(name: "Hummingbird", package: "hummingbird"),
                                                   .product(name: "Logging", package: "swift-log")], path: "Tests/Support"),
-        .target(name: "SpasmFuzzChecks", dependencies: ["SpasmSchema", "SpasmIngestion"], path: "Tests/Fuzz/Checks"),
-        .testTarget(name: "FuzzTests", dependencies: ["SpasmFuzzChecks", "SpasmIngestion", "SpasmSchema"], path: "Tests/FuzzTests"),
-        .testTarget(name: "SchemaTests", dependencies: ["SpasmSchema"], path: "Tests/SchemaTests",
+        .target(name: "SpasmFuzzChecks", dependencies: ["SpasmSchema", "SpasmDiaryRules", "SpasmIngestion"], path: "Tests/Fuzz/Checks"),
+        .testTarget(name: "FuzzTests", dependencies: ["SpasmFuzzChecks", "SpasmIngestion", "SpasmSchema", "SpasmDiaryRules"], path: "Tests/FuzzTests"),
+        .testTarget(name: "SchemaTests", dependencies: ["SpasmSchema", "SpasmDiaryRules"], path: "Tests/SchemaTests",
                     exclude: ["Fixtures"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "SpasmBus", "SpasmConfig", "SpasmTestSupport"], path: "Tests/ZeroMQTests"),
         .testTarget(name: "ReliabilityTests", dependencies: ["SpasmReliability", "SpasmBus", "SpasmDatabase", "SpasmTestSupport", .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/ReliabilityTests"),
@@ -160,7 +163,7 @@ let package = Package(
         .testTarget(name: "DetectionTests", dependencies: ["SpasmDetection"], path: "Tests/DetectionTests"),
         .testTarget(name: "SimulationTests", dependencies: ["SpasmSimulation"], path: "Tests/SimulationTests"),
         .testTarget(name: "ConfigTests", dependencies: ["SpasmConfig"], path: "Tests/ConfigTests"),
-        .testTarget(name: "DiaryTests", dependencies: ["SpasmDiary", "SpasmSchema", "SpasmConfig", "SpasmReliability", .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/DiaryTests"),
+        .testTarget(name: "DiaryTests", dependencies: ["SpasmDiary", "SpasmDiaryRules", "SpasmSchema", "SpasmConfig", "SpasmReliability", .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/DiaryTests"),
         .testTarget(name: "StoreTests", dependencies: ["SpasmStore", "SpasmBus", "SpasmSchema", "SpasmTestSupport",
                                                      .product(name: "GRDB", package: "GRDB.swift")],
                     path: "Tests/StoreTests"),

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SpasmBus
 import SpasmDiary
+import SpasmDiaryRules
 import SpasmErrors
 import SpasmReliability
 import SpasmSchema

@@ -6,6 +6,7 @@ import Logging
 import ServiceLifecycle
 import SpasmBus
 import SpasmConfig
+import SpasmDiaryRules
 import SpasmSchema
 import SpasmTLS
 import SpasmWeb

@@ -1,4 +1,5 @@
 import Foundation
+import SpasmDiaryRules
 import SpasmSchema
 
 /// The home's local time: the configured IANA zone (`timeZone`), else the system's. Reads

@@ -56,10 +56,6 @@ public struct ManualReply: Codable, Sendable, Equatable {
         self.entries = entries
         self.episodes = episodes
     }
-
-    public static func failure(_ error: DiaryValidationError) -> ManualReply {
-        ManualReply(ok: false, error: error.message, field: error.field.isEmpty ? nil : error.field)
-    }
 }
 
 /// "Saved": the entry is in the durable outbox (and will reach storage).
@@ -142,20 +138,5 @@ public enum ShortId {
     /// Normalises what a person typed: lower case, no spaces.
     public static func normalize(_ text: String) -> String {
         text.trimmingCharacters(in: .whitespaces).lowercased()
-    }
-
-    /// Picks the one id starting with `prefix`, or explains why not.
-    public static func resolve(_ prefix: String, among ids: [UUID], what: String) throws(DiaryValidationError) -> UUID {
-        let p = normalize(prefix)
-        guard !p.isEmpty else { throw DiaryValidationError(field: what, message: "no \(what) id given") }
-        let matches = Array(Set(ids.filter { $0.uuidString.lowercased().hasPrefix(p) }))
-        if matches.count == 1 { return matches[0] }
-        if matches.isEmpty {
-            let longer = p.count > 36 ? ", which is longer than an id (36 characters)" : ""
-            throw DiaryValidationError(field: what, message: "no \(what) has an id starting with \(EchoText.quoted(p))\(longer)")
-        }
-        let shown = matches.map { String($0.uuidString.lowercased().prefix(max(p.count + 4, 8))) }.sorted().joined(separator: ", ")
-        throw DiaryValidationError(field: what,
-                                   message: "'\(p)' matches \(matches.count) \(what == "entry" ? "entries" : what + "s"): \(shown); type more of the id")
     }
 }

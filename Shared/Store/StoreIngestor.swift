@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Logging
 import SpasmBus
+import SpasmDiaryRules
 import SpasmErrors
 import SpasmSchema
 

@@ -1,6 +1,7 @@
 import Foundation
 import SpasmConfig
 import SpasmDiary
+import SpasmDiaryRules
 import SpasmSchema
 import Testing
 

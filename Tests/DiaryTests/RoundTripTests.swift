@@ -1,4 +1,5 @@
 import Foundation
+import SpasmDiaryRules
 import SpasmSchema
 import Testing
 

@@ -1,4 +1,5 @@
 import Foundation
+import SpasmDiaryRules
 import SpasmFuzzChecks
 import SpasmIngestion
 import SpasmSchema

@@ -48,16 +48,18 @@ module() {
 
 build() {
     local started=$SECONDS rebuilt=0
+    module SpasmErrors Shared/Errors
     module SpasmSync Shared/Sync
     module SpasmVocabulary Shared/Vocabulary
     module SpasmSchema Shared/Schema
+    module SpasmDiaryRules Shared/Diary/Rules
     module SpasmIngestion Shared/Ingestion
     module SpasmFuzzChecks Tests/Fuzz/Checks
     for t in flatjson frame diary; do
         if [[ $rebuilt == 1 || ! -x $out/fuzz-$t || Tests/Fuzz/Entry/FuzzEntry.swift -nt $out/fuzz-$t ]]; then
             local upper; upper=$(echo "$t" | tr a-z A-Z)
             swiftc "${flags[@]}" -D "FUZZ_$upper" -module-name "Fuzz$upper" Tests/Fuzz/Entry/FuzzEntry.swift \
-                "$out"/SpasmSync.o "$out"/SpasmVocabulary.o "$out"/SpasmSchema.o "$out"/SpasmIngestion.o "$out"/SpasmFuzzChecks.o -o "$out/fuzz-$t" \
+                "$out"/SpasmErrors.o "$out"/SpasmSync.o "$out"/SpasmVocabulary.o "$out"/SpasmSchema.o "$out"/SpasmDiaryRules.o "$out"/SpasmIngestion.o "$out"/SpasmFuzzChecks.o -o "$out/fuzz-$t" \
                 2> >(grep -v "Cannot export local symbol" >&2)
         fi
     done

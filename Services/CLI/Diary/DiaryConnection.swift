@@ -3,6 +3,7 @@ import Foundation
 import SpasmBus
 import SpasmConfig
 import SpasmDiary
+import SpasmDiaryRules
 import SpasmErrors
 import SpasmReliability
 import SpasmRuntime

@@ -1,6 +1,7 @@
 import Foundation
 import SpasmConfig
 import SpasmDiary
+import SpasmDiaryRules
 import SpasmSchema
 
 /// What a person types on the command line, read into entry fields with the same rules

@@ -1,6 +1,7 @@
 import Foundation
 import SpasmConfig
 import SpasmDiary
+import SpasmDiaryRules
 import SpasmErrors
 import SpasmSchema
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SpasmDiary
+import SpasmDiaryRules
 import SpasmErrors
 import SpasmReliability
 import SpasmRuntime

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SpasmConfig
 import SpasmDiary
+import SpasmDiaryRules
 import SpasmErrors
 import SpasmRuntime
 import SpasmSchema

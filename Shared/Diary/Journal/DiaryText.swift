@@ -1,4 +1,5 @@
 import Foundation
+import SpasmDiaryRules
 import SpasmSchema
 
 /// One-line descriptions of entries and episodes, for the CLI and the phone page.

@@ -1,4 +1,5 @@
 import Foundation
+import SpasmSchema
 
 /// Why a diary entry was refused: the field (its path on the wire, e.g. `spasm.severity`)
 /// and one sentence that names it and the allowed values. The CLI, the phone page, the

@@ -1,5 +1,7 @@
 import Foundation
+import SpasmDiaryRules
 import SpasmErrors
+import SpasmSchema
 
 extension SpasmError.Code {
     /// A field of an episode or an alert that breaks a rule; `detail` is the field.

@@ -1,9 +1,11 @@
 import Foundation
 import SpasmErrors
+import SpasmSchema
 
 /// Reads a diary entry from JSON sent by a person's device (the phone page, `POST /api/entries`,
-/// an integration) and turns every problem into the same sentences `DiaryRules` gives the
-/// CLI, instead of Codable's generic decoding errors.
+/// an integration) with JSONDecoder, field by field, and turns every problem into the same
+/// sentences `DiaryRules` gives the CLI (naming the field), instead of Codable's generic
+/// decoding errors.
 ///
 /// The accepted JSON is the `manual.entry` body (docs/wire-format.md) with conveniences:
 /// `entryId` (send one so a re-send is recognised), `recordedAt` and each record's `at`
@@ -22,27 +24,50 @@ public enum DiaryEntryParser {
     public static let maxClockCorrection: Double = 86_400
     public static func parse(_ data: Data, via defaultVia: String,
                              now: Double = Date().timeIntervalSince1970) throws(DiaryValidationError) -> DiaryEntry {
-        // JSONSerialization refuses NaN as "not valid JSON" and may read 1e309 as infinity.
+        // JSONDecoder refuses NaN and 1e309 as "not valid JSON", naming no field.
         // One outside any object (malformed text) names no field: the errors below say more.
         if let bad = NonFiniteNumbers.first(in: data), !bad.field.isEmpty { throw DiaryValidationError(field: bad.field, message: bad.message) }
-        let object: Any
+        // JSONDecoder checks a string's escapes and a number's digits only when it reads that
+        // value, so text that is not JSON is refused first, whole, as it always was.
+        if let problem = JSONTextProblem.syntax(data) {
+            throw DiaryValidationError(field: "", message: "the request body is not valid JSON: \(problem)")
+        }
+        let decoder = JSONDecoder()
+        decoder.userInfo[Body.context] = Body.Context(via: defaultVia, now: now)
         do {
-            object = try JSONSerialization.jsonObject(with: data)
-        } catch {
-            throw DiaryValidationError(field: "", message: "the request body is not valid JSON" + (JSONTextProblem.syntax(data).map { ": \($0)" } ?? ""))
-        }
-        guard let dictionary = object as? [String: Any] else {
+            return try decoder.decode(Body.self, from: data).entry
+        } catch let refusal as DiaryValidationError {
+            throw refusal
+        } catch DecodingError.typeMismatch(_, let context) where context.codingPath.isEmpty {
             throw DiaryValidationError(field: "", message: "the request body must be a JSON object, e.g. {\"kind\":\"spasm\",\"spasm\":{…}}")
+        } catch {
+            throw DiaryValidationError(field: "", message: "the request body is not valid JSON")
         }
-        return try parse(dictionary, via: defaultVia, now: now)
     }
 
-    public static func parse(_ json: [String: Any], via defaultVia: String,
-                             now: Double = Date().timeIntervalSince1970) throws(DiaryValidationError) -> DiaryEntry {
-        let top = Fields(json, path: "")
+    /// The request body as JSONDecoder hands it over: one object, read field by field in the
+    /// order the rules are checked (so the first problem is the one named).
+    struct Body: Decodable {
+        struct Context: Sendable {
+            let via: String
+            let now: Double
+        }
+        static let context = CodingUserInfoKey(rawValue: "spasmwatch.diaryEntry")!
+        let entry: DiaryEntry
+
+        init(from decoder: any Decoder) throws {
+            guard let context = decoder.userInfo[Self.context] as? Context else {
+                preconditionFailure("DiaryEntryParser.Body is decoded only by DiaryEntryParser.parse")
+            }
+            let top = Fields(try decoder.container(keyedBy: FieldKey.self), path: "")
+            entry = try DiaryEntryParser.entry(top, via: context.via, now: context.now)
+        }
+    }
+
+    static func entry(_ top: Fields, via defaultVia: String, now: Double) throws(DiaryValidationError) -> DiaryEntry {
         // `v` is optional here (the page sends none); when given it must be this build's version.
-        if let v = top.value("v") {
-            guard !(v is String) else {
+        if top.has("v") {
+            guard !top.isString("v") else {
                 throw DiaryValidationError(field: "v", message: "'v' must be the number \(SchemaVersion.current), not a string: send \"v\":\(SchemaVersion.current)")
             }
             let version = try top.int("v") ?? 0
@@ -61,14 +86,13 @@ public enum DiaryEntryParser {
         } ?? UUID()
         var entry = DiaryEntry(entryId: entryId, recordedAt: try top.double("recordedAt").map { $0 + shift } ?? now,
                                via: try top.string("via") ?? defaultVia, kind: kind)
-        for other in DiaryEntry.Kind.allCases where other != kind && json[other.rawValue] != nil && !(json[other.rawValue] is NSNull) {
+        for other in DiaryEntry.Kind.allCases where other != kind && top.has(other.rawValue) {
             throw DiaryValidationError(field: other.rawValue,
                                        message: "entry has a '\(other.rawValue)' record but kind is '\(kind.rawValue)'; send exactly one record, the one kind names")
         }
-        guard let recordJSON = json[kind.rawValue] as? [String: Any] else {
+        guard let r = top.object(kind.rawValue) else {
             throw DiaryValidationError(field: kind.rawValue, message: "kind '\(kind.rawValue)' needs a '\(kind.rawValue)' object")
         }
-        let r = Fields(recordJSON, path: kind.rawValue)
         switch kind {
         case .spasm:
             guard let typeText = try r.string("type") else {
@@ -149,13 +173,22 @@ public enum DiaryEntryParser {
         return -offset
     }
 
-    /// Typed access to one JSON object's fields, with errors that name the field.
+    struct FieldKey: CodingKey {
+        let stringValue: String
+        init(_ name: String) { stringValue = name }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        var intValue: Int? { nil }
+        init?(intValue: Int) { nil }
+    }
+
+    /// Typed access to one JSON object's fields (JSONDecoder's keyed container), with errors
+    /// that name the field. A field that is null counts as absent.
     struct Fields {
-        let json: [String: Any]
+        let container: KeyedDecodingContainer<FieldKey>
         let path: String
 
-        init(_ json: [String: Any], path: String) {
-            self.json = json
+        init(_ container: KeyedDecodingContainer<FieldKey>, path: String) {
+            self.container = container
             self.path = path
         }
 
@@ -165,56 +198,92 @@ public enum DiaryEntryParser {
             DiaryValidationError(field: full(key), message: "\(key) is required (\(hint))")
         }
 
-        func value(_ key: String) -> Any? {
-            guard let v = json[key], !(v is NSNull) else { return nil }
-            return v
+        /// Present and not null.
+        func has(_ key: String) -> Bool {
+            container.contains(FieldKey(key)) && (try? container.decodeNil(forKey: FieldKey(key))) == false
         }
 
-        func wrong(_ key: String, _ expected: String, _ got: Any) -> DiaryValidationError {
-            let shown: String
-            if let s = got as? String { shown = "\"\(s)\"" } else { shown = "\(got)" }
-            return DiaryValidationError(field: full(key), message: "\(key) must be \(expected); got \(shown)")
+        func isString(_ key: String) -> Bool { (try? container.decode(String.self, forKey: FieldKey(key))) != nil }
+
+        func wrong(_ key: String, _ expected: String, _ got: String) -> DiaryValidationError {
+            DiaryValidationError(field: full(key), message: "\(key) must be \(expected); got \(got)")
         }
 
-        static func isBool(_ v: Any) -> Bool {
-            // JSONSerialization hands true/false over as the boolean NSNumber class.
-            guard let n = v as? NSNumber else { return false }
-            return type(of: n) == type(of: NSNumber(value: true))
+        /// What the field holds, for a sentence: `"two"`, `2.5`, `true`, `[1, 2]`.
+        func shown(_ key: String) -> String { (try? container.decode(Shown.self, forKey: FieldKey(key)))?.text ?? "?" }
+
+        func value<T: Decodable>(_ type: T.Type, _ key: String, expected: String) throws(DiaryValidationError) -> T? {
+            guard has(key) else { return nil }
+            guard let value = try? container.decode(T.self, forKey: FieldKey(key)) else { throw wrong(key, expected, shown(key)) }
+            return value
         }
 
-        func string(_ key: String) throws(DiaryValidationError) -> String? {
-            guard let v = value(key) else { return nil }
-            guard let s = v as? String else { throw wrong(key, "text", v) }
-            return s
-        }
+        func string(_ key: String) throws(DiaryValidationError) -> String? { try value(String.self, key, expected: "text") }
 
-        func double(_ key: String) throws(DiaryValidationError) -> Double? {
-            guard let v = value(key) else { return nil }
-            guard !Self.isBool(v), let n = v as? NSNumber else { throw wrong(key, "a number", v) }
-            return n.doubleValue
-        }
+        func double(_ key: String) throws(DiaryValidationError) -> Double? { try value(Double.self, key, expected: "a number") }
 
         func int(_ key: String) throws(DiaryValidationError) -> Int? {
             guard let d = try double(key) else { return nil }
-            guard d == d.rounded(), abs(d) < 1e9 else { throw wrong(key, "a whole number", d) }
+            guard d == d.rounded(), abs(d) < 1e9 else { throw wrong(key, "a whole number", "\(d)") }
             return Int(d)
         }
 
-        func bool(_ key: String) throws(DiaryValidationError) -> Bool? {
-            guard let v = value(key) else { return nil }
-            guard Self.isBool(v), let b = v as? Bool else { throw wrong(key, "true or false", v) }
-            return b
-        }
+        func bool(_ key: String) throws(DiaryValidationError) -> Bool? { try value(Bool.self, key, expected: "true or false") }
 
         func strings(_ key: String) throws(DiaryValidationError) -> [String] {
-            guard let v = value(key) else { return [] }
-            guard let list = v as? [Any] else { throw wrong(key, "a list of text", v) }
+            guard has(key) else { return [] }
+            guard var list = try? container.nestedUnkeyedContainer(forKey: FieldKey(key)) else {
+                throw wrong(key, "a list of text", shown(key))
+            }
             var out: [String] = []
-            for item in list {
-                guard let s = item as? String else { throw wrong(key, "a list of text", item) }
-                out.append(s)
+            while !list.isAtEnd {
+                if let s = try? list.decode(String.self) {
+                    out.append(s)
+                } else {
+                    throw wrong(key, "a list of text", (try? list.decode(Shown.self))?.text ?? "?")
+                }
             }
             return out
         }
+
+        /// The nested object `key`, or nil when it is absent, null or not an object.
+        func object(_ key: String) -> Fields? {
+            guard has(key), let nested = try? container.nestedContainer(keyedBy: FieldKey.self, forKey: FieldKey(key)) else { return nil }
+            return Fields(nested, path: full(key))
+        }
+    }
+
+    /// Any JSON value as a short text for an error sentence (strings quoted, containers cut
+    /// after `limit` characters, so a refusal does not carry a long input back).
+    struct Shown: Decodable {
+        static let limit = 64
+        let text: String
+
+        init(from decoder: any Decoder) throws {
+            if var list = try? decoder.unkeyedContainer() {
+                var items: [String] = []
+                while !list.isAtEnd, items.joined().count < Self.limit { items.append(try list.decode(Shown.self).text) }
+                text = Self.cut("[" + items.joined(separator: ", ") + (list.isAtEnd ? "]" : ", …]"))
+            } else if let object = try? decoder.container(keyedBy: FieldKey.self) {
+                var members: [String] = []
+                for key in object.allKeys where members.joined().count < Self.limit {
+                    members.append("\"\(key.stringValue)\": \(try object.decode(Shown.self, forKey: key).text)")
+                }
+                text = Self.cut("{" + members.joined(separator: ", ") + (members.count < object.allKeys.count ? ", …}" : "}"))
+            } else {
+                let value = try decoder.singleValueContainer()
+                if value.decodeNil() {
+                    text = "null"
+                } else if let b = try? value.decode(Bool.self) {
+                    text = "\(b)"
+                } else if let d = try? value.decode(Double.self) {
+                    text = DiaryRules.number(d)
+                } else {
+                    text = "\"\(try value.decode(String.self))\""
+                }
+            }
+        }
+
+        static func cut(_ text: String) -> String { text.count > 2 * limit ? String(text.prefix(2 * limit)) + "…" : text }
     }
 }
