@@ -207,15 +207,15 @@ def main():
     elif step == "spasm-toast":
         entry_id, _ = tap_spasm(tools, "left-calf", "tonic", 2)
         toast = "document.getElementById('flash')"
-        saved = wait_for(tools, f"{toast}.className.includes('show') && {toast}.textContent.startsWith('Saved') && {toast}.textContent",
+        saved = wait_for(tools, f"{toast}.className.includes('show') && {toast}.textContent.startsWith('Saved') && {toast}.querySelector('.text').textContent",
                          "the toast says what was saved")
         undo_inside = tools.evaluate(f"!!{toast}.querySelector('button') && {toast}.querySelector('button').textContent")
         tools.evaluate(f"{toast}.querySelector('button').click(); true")
-        undone = wait_for(tools, f"{toast}.className.includes('show') && {toast}.textContent.startsWith('Undone') && {toast}.textContent",
+        undone = wait_for(tools, f"{toast}.className.includes('show') && {toast}.textContent.startsWith('Undone') && {toast}.querySelector('.text').textContent",
                           "the toast says it was undone")
         redo_label = tools.evaluate(f"{toast}.querySelector('button') && {toast}.querySelector('button').textContent")
         tools.evaluate(f"{toast}.querySelector('button').click(); true")
-        back = wait_for(tools, f"{toast}.className.includes('show') && {toast}.textContent.startsWith('Back') && {toast}.textContent",
+        back = wait_for(tools, f"{toast}.className.includes('show') && {toast}.textContent.startsWith('Back') && {toast}.querySelector('.text').textContent",
                         "the toast says it is back")
         wait_for(tools, "queue().length === 0", "the server took the undo and the redo")
         print(json.dumps({"entryId": entry_id, "saved": saved, "undoInToast": undo_inside, "undone": undone,
