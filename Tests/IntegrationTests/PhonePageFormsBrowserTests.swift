@@ -77,8 +77,8 @@ struct PhonePageFormsBrowserTests {
         let fall = EpisodeEvent(episodeId: UUID(), phase: .end, kind: .fall, sensorId: "wrist-l", site: .leftWrist, start: now - 60,
                                 end: now - 59, detectedAt: now - 58, confidence: 0.95)
         #expect(await HostileInputProcessTests.eventually(30) {
-            try? client.publisher.publish(spasm, topic: Topic.episode(spasm.kind.rawValue))
-            try? client.publisher.publish(fall, topic: Topic.episode(fall.kind.rawValue))
+            _ = try? client.publisher.publish(spasm, topic: Topic.episode(spasm.kind.rawValue))
+            _ = try? client.publisher.publish(fall, topic: Topic.episode(fall.kind.rawValue))
             let listed = (try? await http("GET", "\(page.manual.base)/api/episodes").json()["episodes"] as? [[String: Any]]) ?? []
             return listed.count == 2
         }, "the page's server heard both episodes")
@@ -146,7 +146,7 @@ struct PhonePageFormsBrowserTests {
         let episode = EpisodeEvent(episodeId: UUID(), phase: .end, kind: .clonus, sensorId: "ankle-r", site: .rightAnkle, start: now - 30,
                                    end: now - 20, detectedAt: now - 19, confidence: 0.9, dominantFrequencyHz: 6)
         #expect(await HostileInputProcessTests.eventually(30) {
-            try? client.publisher.publish(episode, topic: Topic.episode(episode.kind.rawValue))
+            _ = try? client.publisher.publish(episode, topic: Topic.episode(episode.kind.rawValue))
             return ((try? await http("GET", "\(page.manual.base)/api/episodes").json()["episodes"] as? [[String: Any]]) ?? []).count == 1
         })
         let labels = try await page.step("inspect-labels", screenshot: "phone-episode")
