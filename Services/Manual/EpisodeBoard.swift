@@ -71,6 +71,46 @@ actor EpisodeBoard {
 
     func answer(_ episodeId: UUID, wasSpasm: Bool) { answers[episodeId] = wasSpasm }
 
+    /// What storage has (`BoardHistory`): on the first fill, recent episodes and open alerts
+    /// join the board, oldest first, before anything heard since; later fills only bring
+    /// ends of episodes the board still shows as ongoing, and answers given elsewhere. So a
+    /// restart or a lost end never leaves an episode "ongoing" for ever.
+    func fill(episodes stored: [StoredEpisode], alerts storedAlerts: [StoredAlert], adding: Bool) {
+        var added: [UUID] = []
+        for s in stored {
+            let event = EpisodeEvent(episodeId: s.episodeId, phase: s.end == nil ? .onset : .end, kind: s.kind, sensorId: s.sensorId,
+                                     site: s.site, start: s.start, end: s.end, detectedAt: s.detectedAt, confidence: s.confidence,
+                                     peak: s.peak, dominantFrequencyHz: s.dominantFrequencyHz, interrupted: s.interrupted)
+            if let known = episodes[s.episodeId] {
+                if known.phase != .end && event.phase == .end { episodes[s.episodeId] = event }
+            } else if adding {
+                episodes[s.episodeId] = event
+                added.append(s.episodeId)
+            }
+            if let confirmed = s.confirmed, answers[s.episodeId] == nil { answers[s.episodeId] = confirmed }
+        }
+        episodeOrder = Array((added + episodeOrder).suffix(capacity))
+        for id in Set(episodes.keys).subtracting(episodeOrder) { episodes[id] = nil }
+        var addedAlerts: [UUID] = []
+        for s in storedAlerts {
+            for help in s.helpRequests ?? [] { helpRequested(help.alertId, by: help.by) }
+            if let ack = s.acknowledgements.first {
+                acknowledged(ack.alertId, by: ack.by, at: ack.at)
+            } else if adding, alerts[s.alert.alertId] == nil, !acknowledgedAlerts.contains(s.alert.alertId) {
+                alerts[s.alert.alertId] = s.alert
+                addedAlerts.append(s.alert.alertId)
+            }
+        }
+        alertOrder = addedAlerts + alertOrder
+        while alertOrder.count > alertCapacity {
+            let drop = alertOrder.firstIndex { alerts[$0]?.severity == .info } ?? 0
+            alerts[alertOrder.remove(at: drop)] = nil
+        }
+    }
+
+    /// Episodes the board shows as ongoing (for the later fills).
+    func ongoingEpisodes() -> Int { episodes.values.filter { $0.phase != .end }.count }
+
     func load(answers: [UUID: Bool]) { self.answers.merge(answers) { _, new in new } }
 
     func acknowledged(_ alertId: UUID, by: String? = nil, at: Double = Date().timeIntervalSince1970) {

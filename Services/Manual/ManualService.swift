@@ -37,6 +37,11 @@ enum ManualService {
         let feed = try environment.subscribe([Topic.episodePrefix, Topic.alertPrefix, Topic.acknowledgement,
                                               Topic.heartbeat(ServiceName.notify)])
         let feedLoop = MessageLoopService(subscriber: feed) { message in await board.observe(message) }
+        // What storage has fills the lists too: they survive a restart, and a missed end arrives.
+        let history = BoardHistory(board: board, store: StoreClient(context: environment.context, endpoint: environment.endpoints.storeQuery,
+                                                                    timeoutSeconds: 3),
+                                   person: environment.configuration.person, logger: environment.logger)
+        let historyFill = PeriodicService(every: .seconds(10)) { await history.fill() }
         // The CLI's way in. The desk is async: the socket thread waits for its answer.
         let requests = try RequestReplyServer<ManualRequest, ManualReply>(name: "manual-requests", context: environment.context,
                                               endpoint: environment.endpoints.manualRequests, logger: environment.logger,
@@ -77,7 +82,7 @@ enum ManualService {
             info["warning.publicURL"] = warning
             return (info, nil)
         }
-        return [heartbeat, sender, feedLoop, requests, outboxWatch, web]
+        return [heartbeat, sender, feedLoop, historyFill, requests, outboxWatch, web]
     }
 }
 

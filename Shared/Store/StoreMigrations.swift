@@ -168,6 +168,27 @@ enum StoreMigrations {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v5-page undone undos") { db in
+            // An undo can itself be undone (a redo): a correction another correction retracts
+            // no longer takes effect. Down each chain from its newest correction, every
+            // second one (depth 0, 2, …) is in effect and hides its target.
+            try db.execute(sql: """
+                DROP VIEW diary_entry_effective;
+                CREATE VIEW diary_entry_effective AS
+                WITH RECURSIVE chain(entryId, targetEntryId, depth) AS (
+                    SELECT c.entryId, c.targetEntryId, 0 FROM diary_entry c
+                    WHERE c.kind = 'correction'
+                      AND NOT EXISTS (SELECT 1 FROM diary_entry x WHERE x.kind = 'correction' AND x.targetEntryId = c.entryId)
+                    UNION ALL
+                    SELECT t.entryId, t.targetEntryId, chain.depth + 1 FROM chain
+                    JOIN diary_entry t ON t.entryId = chain.targetEntryId AND t.kind = 'correction'
+                    WHERE chain.depth < 100
+                )
+                SELECT e.* FROM diary_entry e
+                WHERE e.kind <> 'correction'
+                  AND NOT EXISTS (SELECT 1 FROM chain WHERE chain.targetEntryId = e.entryId AND chain.depth % 2 = 0);
+                """)
+        }
         return migrator
     }
 

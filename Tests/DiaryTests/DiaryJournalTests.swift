@@ -40,6 +40,28 @@ struct DiaryJournalTests {
         #expect(try await journal.ids(startingWith: prefix.uppercased()).contains(first.entryId))
     }
 
+    /// An undo can be undone (a redo): the entry is back; undoing the redo takes it away again.
+    /// Seen on main: the entry stayed undone.
+    @Test func undoOfAnUndoPutsTheEntryBack() async throws {
+        let journal = try DiaryJournal(DatabaseQueue())
+        let entry = spasm(1_764_000_000)
+        func correction(_ target: UUID, _ t: Double) -> DiaryEntry {
+            DiaryEntry(recordedAt: t, via: "web", kind: .correction, correction: CorrectionRecord(targetEntryId: target, action: .retract))
+        }
+        let undo = correction(entry.entryId, 1_764_000_100), redo = correction(undo.entryId, 1_764_000_200)
+        let again = correction(redo.entryId, 1_764_000_300)
+        #expect(try await journal.record(entry))
+        #expect(try await journal.record(undo))
+        #expect(try await journal.entry(entry.entryId)?.retracted == true)
+        #expect(try await journal.record(redo))
+        #expect(try await journal.entry(entry.entryId)?.retracted == false, "redo puts it back")
+        #expect(try await journal.entry(undo.entryId)?.retracted == true)
+        #expect(try await journal.lastUndoable()?.entryId == entry.entryId)
+        #expect(try await journal.record(again))
+        #expect(try await journal.entry(entry.entryId)?.retracted == true, "undoing the redo undoes the entry again")
+        #expect(try await journal.entry(undo.entryId)?.retracted == false)
+    }
+
     /// A second handle on the same file (the CLI while the service runs) sees the same rows.
     @Test func aSecondHandleOnTheFileSeesTheSameRows() async throws {
         let url = temporaryFile("journal.sqlite")

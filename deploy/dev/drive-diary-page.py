@@ -18,6 +18,15 @@ Steps:
                  the warnings, and where "Spasm now" starts against the screen's height
   press-help     taps "I need help" on the first critical alert; waits until the page says
                  everyone is being asked
+  inspect-labels waits until "Was this a spasm?" lists an episode; prints JSON: the PSFS
+                 buttons' text and title, the episodes listed (kind and text), the Yes/No
+                 buttons' boxes (getBoundingClientRect)
+  spasm-toast    taps a spasm; prints JSON: the toast's text and whether Undo is inside it;
+                 taps that Undo, then the Redo the toast offers, with each toast's text
+  spasm-earlier  logs a spasm "10 min ago" and one at 07:15; prints JSON: each entry's id
+                 and the time the page gave it
+  med-refused    types baclofen with the dose "10 zz" (no such unit) and saves; waits for
+                 the server's refusal; prints JSON: the toast and what the fields still hold
 Exit status 1 when a step does not complete within 30 s.
 """
 import base64
@@ -184,6 +193,54 @@ def main():
               viewportHeight: window.innerHeight,
             };
         })())"""))
+    elif step == "inspect-labels":
+        wait_for(tools, "document.querySelectorAll('#episode-list li').length > 0", "an episode to confirm is listed")
+        print(tools.evaluate("""JSON.stringify((() => {
+            const box = (e) => { const r = e.getBoundingClientRect(); return { label: e.textContent, top: r.top, left: r.left, right: r.right, bottom: r.bottom, width: r.width, height: r.height }; };
+            return {
+              psfs: Array.from(document.querySelectorAll('#psfs-buttons button')).map(b => ({ text: b.textContent, title: b.getAttribute('title') })),
+              episodes: Array.from(document.querySelectorAll('#episode-list li .what')).map(e => e.textContent),
+              heading: document.querySelector('#episodes h2').textContent,
+              answers: Array.from(document.querySelectorAll('#episode-list li:first-child button')).map(box),
+            };
+        })())"""))
+    elif step == "spasm-toast":
+        entry_id, _ = tap_spasm(tools, "left-calf", "tonic", 2)
+        toast = "document.getElementById('flash')"
+        saved = wait_for(tools, f"{toast}.className.includes('show') && {toast}.textContent.startsWith('Saved') && {toast}.querySelector('.text').textContent",
+                         "the toast says what was saved")
+        undo_inside = tools.evaluate(f"!!{toast}.querySelector('button') && {toast}.querySelector('button').textContent")
+        tools.evaluate(f"{toast}.querySelector('button').click(); true")
+        undone = wait_for(tools, f"{toast}.className.includes('show') && {toast}.textContent.startsWith('Undone') && {toast}.querySelector('.text').textContent",
+                          "the toast says it was undone")
+        redo_label = tools.evaluate(f"{toast}.querySelector('button') && {toast}.querySelector('button').textContent")
+        tools.evaluate(f"{toast}.querySelector('button').click(); true")
+        back = wait_for(tools, f"{toast}.className.includes('show') && {toast}.textContent.startsWith('Back') && {toast}.querySelector('.text').textContent",
+                        "the toast says it is back")
+        wait_for(tools, "queue().length === 0", "the server took the undo and the redo")
+        print(json.dumps({"entryId": entry_id, "saved": saved, "undoInToast": undo_inside, "undone": undone,
+                          "redoLabel": redo_label, "back": back}))
+    elif step == "spasm-earlier":
+        wait_for(tools, "!!document.querySelector('[data-when=\"10\"]')", "the When? buttons")
+        tools.evaluate("document.querySelector('[data-when=\"10\"]').click(); true")
+        ten, _ = tap_spasm(tools, "right-calf", "phasic", 1)
+        ten_at = tools.evaluate(f"(mine.get('{ten}'.toLowerCase()) || {{}}).spasm.at")
+        tools.evaluate("const t = document.getElementById('spasm-time'); t.value = '07:15'; t.dispatchEvent(new Event('input')); true")
+        expected = tools.evaluate("(() => { const d = new Date(); d.setHours(7, 15, 0, 0); if (d > new Date()) d.setDate(d.getDate() - 1); return d.getTime() / 1000; })()")
+        at_time, _ = tap_spasm(tools, "left-thigh", "cramp", 3)
+        at_time_at = tools.evaluate(f"(mine.get('{at_time}'.toLowerCase()) || {{}}).spasm.at")
+        wait_for(tools, "queue().length === 0", "the server took both")
+        chosen = tools.evaluate("document.querySelector('[data-when].chosen').dataset.when")
+        print(json.dumps({"tenMinutes": {"entryId": ten, "at": ten_at}, "atTime": {"entryId": at_time, "at": at_time_at, "expected": expected},
+                          "whenAfterSaving": chosen}))
+    elif step == "med-refused":
+        tools.evaluate("document.getElementById('med-name').value = 'baclofen'; document.getElementById('med-dose').value = '10 zz'; "
+                       "document.getElementById('med-save').click(); true")
+        toast = wait_for(tools, "document.getElementById('flash').className.includes('error') && document.getElementById('flash').textContent",
+                         "the page says the server refused it")
+        wait_for(tools, "queue().length === 0", "the refused entry left the queue")
+        print(json.dumps({"toast": toast, "name": tools.evaluate("document.getElementById('med-name').value"),
+                          "dose": tools.evaluate("document.getElementById('med-dose').value")}))
     elif step == "press-help":
         wait_for(tools, "!!document.querySelector('#urgent .urgent button.help')", "the I need help button")
         tools.evaluate("document.querySelector('#urgent .urgent button.help').click(); true")

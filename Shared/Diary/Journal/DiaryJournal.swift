@@ -65,11 +65,28 @@ public final class DiaryJournal: Sendable {
         return try await database.write { db in
             if try Row.exists(db, key: row.id) { return false }
             try row.insert(db)
-            if let c = entry.correction {
-                try db.execute(sql: "UPDATE entries SET retractedBy = ? WHERE id = ? AND retractedBy IS NULL",
-                               arguments: [row.id, Self.key(c.targetEntryId)])
-            }
+            if let c = entry.correction { try Self.apply(c, by: row.id, db) }
             return true
+        }
+    }
+
+    /// A correction takes effect: its target is retracted. When the target is itself a
+    /// correction (an undo of an undo, a redo), that one stops taking effect: what it
+    /// retracted is back (and so on down a chain of redos).
+    static func apply(_ correction: CorrectionRecord, by id: String, _ db: Database) throws {
+        var retracting = (target: Self.key(correction.targetEntryId), by: id)
+        for _ in 0..<100 {
+            try db.execute(sql: "UPDATE entries SET retractedBy = ? WHERE id = ? AND retractedBy IS NULL",
+                           arguments: [retracting.by, retracting.target])
+            // The target was a correction: what it retracted is back, unless another one still retracts it.
+            guard let undone = try Row.fetchOne(db, key: retracting.target), undone.kind == DiaryEntry.Kind.correction.rawValue,
+                  let inner = decode(undone)?.entry.correction else { return }
+            let restored = Self.key(inner.targetEntryId)
+            try db.execute(sql: "UPDATE entries SET retractedBy = NULL WHERE id = ? AND retractedBy = ?", arguments: [restored, undone.id])
+            // The restored entry is a correction too: it takes effect again.
+            guard let again = try Row.fetchOne(db, key: restored), again.kind == DiaryEntry.Kind.correction.rawValue,
+                  again.retractedBy == nil, let next = decode(again)?.entry.correction else { return }
+            retracting = (Self.key(next.targetEntryId), again.id)
         }
     }
 
