@@ -111,7 +111,7 @@ struct ReplayProgress {
             guard Date().timeIntervalSince(lastShown) >= 2 else { return }
             lastShown = Date()
             print("\r" + line(fraction, offset, frames, rejected), terminator: "")
-            fflush(stdout)
+            fflush(nil)  // every stream: `stdout` itself is a global var Swift 6 refuses to touch
             shownOnce = true
         } else {
             let tenth = Int(fraction * 10)
