@@ -233,7 +233,7 @@ public enum FrameValidator {
                 guard let bad, bad.element.kind != .number, (try? JSONSerialization.jsonObject(with: json)) != nil else { throw notJSON(json) }
                 throw FrameRejection(message: "sample \(bad.index) is not a number; samples must be finite numbers", field: "samples", reason: "nan")
             }
-            let samples = numbers.map(Float.init)
+            let samples = numbers.map { Float($0) }
             if let declared = fields.value("sampleCount").flatMap(integer), declared * channels != samples.count {
                 throw FrameRejection(message: "sampleCount \(declared) does not match \(samples.count) values in samples for \(channels) channel(s)",
                                      field: "sampleCount", reason: "samples")

@@ -8,7 +8,7 @@ extension FlatJSON {
     public static func syntaxError(in data: Data) -> String? {
         data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> String? in
             var walk = SyntaxWalk(cursor: Cursor(raw: raw))
-            do {
+            do throws(SyntaxFailure) {
                 walk.cursor.skipSpace()
                 try walk.value(depth: 0)
                 walk.cursor.skipSpace()
