@@ -4,7 +4,8 @@ import Testing
 
 /// `deploy/stack` against a temporary home, with the debug executables (SPASMWATCH_BIN, so
 /// nothing is built): a service killed with -9, or a pid file naming a zombie or another
-/// program, is started again; `up --supervise` brings a killed service back by itself.
+/// program, is started again; `up --supervise` brings a killed service back by itself; `up`
+/// names the configured page and `down` finds the demo.
 @Suite("deploy/stack restarts", .serialized)
 struct StackScriptProcessTests {
     static let script = TestSupport.repositoryRoot.appendingPathComponent("deploy/stack").path
@@ -126,5 +127,47 @@ struct StackScriptProcessTests {
                 "still there: \(([supervisor] + services).filter(alive).map { "\($0) \((try? String(contentsOfFile: "/proc/\($0)/stat", encoding: .utf8)) ?? "")" })")
         try await Task.sleep(for: .seconds(2))
         #expect(pid("spasmwatch-sensor", home: home) == nil, "nothing restarted after down")
+    }
+
+    /// As a new user runs it: `up` names the page on the configured port, and `down` (no
+    /// --demo) after `up --demo` stops the demo, saying so; with nothing running it says that
+    /// instead of "stopped".
+    @Test func upNamesTheConfiguredPageAndDownFindsTheDemo() async throws {
+        let usual = try TestSupport.temporaryHome("stack-usual"), demo = try TestSupport.temporaryHome("stack-demo")
+        defer {
+            // Whatever a failed `down` left running goes too.
+            for file in (try? FileManager.default.contentsOfDirectory(atPath: demo.appendingPathComponent("pids").path)) ?? [] {
+                if let pid = pid(String(file.dropLast(4)), home: demo) { kill(pid, SIGKILL) }
+            }
+            try? FileManager.default.removeItem(at: usual)
+            try? FileManager.default.removeItem(at: demo)
+        }
+        let sensorPort = SecondHost.freePort(on: "127.0.0.1"), pagePort = SecondHost.freePort(on: "127.0.0.1")
+        try #"{"sensor": {"httpPort": \#(sensorPort)}, "manual": {"httpPort": \#(pagePort)}}"#
+            .write(to: demo.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        func run(_ arguments: [String]) async throws -> (Int32, String) {
+            let run = try ChildProcess("/bin/bash", [Self.script] + arguments, home: usual,
+                                       environment: ["SPASMWATCH_BIN": TestSupport.binDirectory.path, "SPASMWATCH_STOP_TIMEOUT": "5",
+                                                     "SPASMWATCH_DEMO_HOME": demo.path])
+            let status = await run.wait(timeout: 120)
+            return (status ?? -1, run.stdout + run.stderr)
+        }
+        var (status, out) = try await run(["up", "--demo"])
+        #expect(status == 0, "\(out)")
+        #expect(out.contains("diary page:     http://127.0.0.1:\(pagePort)/?token="), "\(out)")
+        #expect(!out.contains(":8471/"), "\(out)")
+        let bus = try #require(pid("spasmwatch-bus", home: demo), "\(out)")
+        let store = try #require(pid("spasmwatch-store", home: demo), "\(out)")
+
+        (status, out) = try await run(["down"])
+        #expect(status == 0, "\(out)")
+        #expect(out.contains("the demo does: stopping it"), "\(out)")
+        #expect(out.contains("SpasmWatch stopped ("), "\(out)")
+        #expect(await waitUntil(15) { !alive(bus) && !alive(store) }, "\(out)")
+
+        (status, out) = try await run(["down"])
+        #expect(status == 0, "\(out)")
+        #expect(out.contains("Nothing was running on"), "\(out)")
+        #expect(!out.contains("SpasmWatch stopped"), "\(out)")
     }
 }
