@@ -161,7 +161,7 @@ let package = Package(
         .testTarget(name: "TLSTests", dependencies: ["SpasmTLS", "SpasmSync", .product(name: "X509", package: "swift-certificates"),
                                                    .product(name: "Logging", package: "swift-log")], path: "Tests/TLSTests"),
         .testTarget(name: "DetectionTests", dependencies: ["SpasmDetection"], path: "Tests/DetectionTests"),
-        .testTarget(name: "SimulationTests", dependencies: ["SpasmSimulation"], path: "Tests/SimulationTests"),
+        .testTarget(name: "SimulationTests", dependencies: ["SpasmSimulation", "SpasmDetection"], path: "Tests/SimulationTests"),
         .testTarget(name: "ConfigTests", dependencies: ["SpasmConfig"], path: "Tests/ConfigTests"),
         .testTarget(name: "DiaryTests", dependencies: ["SpasmDiary", "SpasmDiaryRules", "SpasmSchema", "SpasmConfig", "SpasmReliability", .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/DiaryTests"),
         .testTarget(name: "StoreTests", dependencies: ["SpasmStore", "SpasmBus", "SpasmSchema", "SpasmTestSupport",

@@ -63,22 +63,73 @@ public enum FrameValidator {
             throw FrameRejection(message: "frame is \(total) bytes; at most \(maxBytes) bytes are allowed (send shorter frames)",
                                  field: nil, reason: "size")
         }
-        // Fast path: FlatJSON reads the frame's members. Anything it refuses (malformed JSON)
-        // goes through JSONDecoder's generic path.
-        guard let fields = FrameFields(json) else {
-            if let bad = NonFiniteNumbers.first(in: json), !bad.field.isEmpty { throw FrameRejection(message: bad.message, field: bad.field, reason: "nan") }
-            throw FrameRejection(message: "frame is not a valid JSON object" + (JSONTextProblem.syntax(json).map { ": \($0)" } ?? ""),
-                                 field: nil, reason: "json")
+        // Fast path: FlatJSON reads the frame's members and the checks read them in place.
+        if let checked = read(json, binary: binary, now: now) { return try checked.get() }
+        // FlatJSON refused the text. Valid JSON it does not read (escaped member names, deep
+        // nesting) is read by JSONSerialization and its members written again plainly.
+        if let plain = plainJSON(json), let checked = read(plain, binary: binary, now: now) { return try checked.get() }
+        throw notJSON(json)
+    }
+
+    /// The rejection for text that is not one JSON object: the non-finite number and its
+    /// field, else the parser's reason.
+    static func notJSON(_ json: Data) -> FrameRejection {
+        if let bad = NonFiniteNumbers.first(in: json), !bad.field.isEmpty { return FrameRejection(message: bad.message, field: bad.field, reason: "nan") }
+        if let problem = JSONTextProblem.syntax(json) {
+            return FrameRejection(message: "frame is not a valid JSON object: \(problem)", field: nil, reason: "json")
         }
-        guard let versionValue = fields["v"] else {
+        let object = (try? JSONSerialization.jsonObject(with: json)) is [String: Any]
+        return FrameRejection(message: "frame is not a valid JSON object" + (object ? ": a value nests deeper than 32 levels" : ""), field: nil, reason: "json")
+    }
+
+    /// Checks the members FlatJSON reads; nil when it refuses the text, or a member does not
+    /// read exactly as JSONDecoder would read it (the caller then goes the slow way).
+    static func read(_ json: Data, binary: Data?, now: Double) -> Result<ValidFrame, FrameRejection>? {
+        FlatJSON.withMembers(json) { members -> Result<ValidFrame, FrameRejection>? in
+            let readable = members.forEach { key, value in
+                switch value.kind {
+                case .string: value.string != nil
+                case .number: value.double != nil
+                case .bool, .null: true
+                case .array where key == "samples": true  // read by check, which names the element
+                case .array, .object:
+                    value.numbers != nil || (try? JSONSerialization.jsonObject(with: Data(value.jsonBytes), options: .fragmentsAllowed)) != nil
+                }
+            }
+            guard readable else { return nil }
+            return Result { () throws(FrameRejection) -> ValidFrame in try check(members, json: json, binary: binary, now: now) }
+        }
+    }
+
+    /// The members this validator reads, as JSONSerialization reads `json` (which keeps the
+    /// last of duplicate names, FlatJSON the first), written again without escapes in the
+    /// names; nil when `json` is not one JSON object.
+    public static func plainJSON(_ json: Data) -> Data? {
+        guard let object = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] else { return nil }
+        var plain = Data("{".utf8)
+        for name in memberNames {
+            guard let value = object[name],
+                  let text = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .withoutEscapingSlashes]) else { continue }
+            plain.append(contentsOf: Array((plain.count > 1 ? ",\"" : "\"").utf8) + Array(name.utf8) + Array("\":".utf8))
+            plain.append(text)
+        }
+        plain.append(UInt8(ascii: "}"))
+        return plain
+    }
+
+    public static let memberNames = ["v", "sensorId", "kind", "placement", "sampleRate", "channels", "unit", "firstSampleTime", "test",
+                              "device", "battery", "producer", "seq", "samples", "sampleCount"]
+
+    static func check(_ fields: FlatJSON.Members, json: Data, binary: Data?, now: Double) throws(FrameRejection) -> ValidFrame {
+        guard let versionValue = fields.value("v") else {
             throw FrameRejection(message: "missing required field 'v' (the schema version: 1)", field: "v", reason: "version")
         }
-        if case .string(let text) = versionValue {
+        if let text = versionValue.string {
             throw FrameRejection(message: "'v' must be the number \(SchemaVersion.current), not the string \"\(text)\": send \"v\":\(SchemaVersion.current)",
                                  field: "v", reason: "version")
         }
         guard let version = integer(versionValue), version == SchemaVersion.current else {
-            throw FrameRejection(message: "schema version \(versionValue.text) is not supported (this build speaks version \(SchemaVersion.current))",
+            throw FrameRejection(message: "schema version \(text(versionValue)) is not supported (this build speaks version \(SchemaVersion.current))",
                                  field: "v", reason: "version")
         }
         let sensorId = try string(fields, "sensorId")
@@ -102,7 +153,7 @@ public enum FrameValidator {
         }
         let expectedChannels = kind == .imu ? 3 : 1
         var channels = expectedChannels
-        if let value = fields["channels"] {
+        if let value = fields.value("channels") {
             guard let n = integer(value) else {
                 throw FrameRejection(message: "channels must be a whole number", field: "channels", reason: "field")
             }
@@ -120,8 +171,8 @@ public enum FrameValidator {
                                  field: "unit", reason: "unit")
         }
         var firstSampleTime: Double?
-        if let value = fields["firstSampleTime"], value != .null {
-            guard let t = double(value), t.isFinite, t > 946_684_800, t < 4_102_444_800 else {
+        if let value = fields.value("firstSampleTime"), !value.isNull {
+            guard let t = value.double, t.isFinite, t > 946_684_800, t < 4_102_444_800 else {
                 throw FrameRejection(message: "firstSampleTime must be Unix epoch seconds (UTC) as a number, e.g. 1764072000.25",
                                      field: "firstSampleTime", reason: "time")
             }
@@ -133,53 +184,57 @@ public enum FrameValidator {
             firstSampleTime = t
         }
         var test = false
-        if let value = fields["test"], value != .null {
-            guard case .bool(let b) = value else {
+        if let value = fields.value("test"), !value.isNull {
+            guard let b = value.bool else {
                 throw FrameRejection(message: "test must be true or false (true marks a test sensor: replays, simulations, examples)",
                                      field: "test", reason: "field")
             }
             test = b
         }
         var device: DeviceKind?
-        if let value = fields["device"], value != .null {
-            guard let text = value.stringValue, let kind = DeviceKind(rawValue: text) else {
-                throw FrameRejection(message: "device \(value.text) is not allowed; allowed: \(DeviceKind.allCases.map(\.rawValue).joined(separator: ", "))",
+        if let value = fields.value("device"), !value.isNull {
+            guard let text = value.string, let kind = DeviceKind(rawValue: text) else {
+                throw FrameRejection(message: "device \(Self.text(value)) is not allowed; allowed: \(DeviceKind.allCases.map(\.rawValue).joined(separator: ", "))",
                                      field: "device", reason: "field")
             }
             device = kind
         }
         var battery: Double?
-        if let value = fields["battery"], value != .null {
-            guard let percent = double(value), percent.isFinite, (0...100).contains(percent) else {
-                throw FrameRejection(message: "battery \(value.text) is not allowed: the battery in percent, a number from 0 to 100 (leave it out when the device does not know)",
+        if let value = fields.value("battery"), !value.isNull {
+            guard let percent = value.double, percent.isFinite, (0...100).contains(percent) else {
+                throw FrameRejection(message: "battery \(text(value)) is not allowed: the battery in percent, a number from 0 to 100 (leave it out when the device does not know)",
                                      field: "battery", reason: "range")
             }
             battery = percent
         }
-        let producer = fields["producer"]?.stringValue
-        let producerSeq = fields["seq"].flatMap(integer).map { UInt64(max(0, $0)) }
+        let producer = fields.value("producer")?.string
+        let producerSeq = fields.value("seq").flatMap(integer).map { UInt64(max(0, $0)) }
 
         // Samples: a JSON array or a binary frame, not both, not neither. Either way they
         // end as little-endian Float32, the bus's form.
         var payload: Data
-        let jsonSamples = fields["samples"]
+        let jsonSamples = fields.value("samples")
         switch (jsonSamples, binary) {
         case (.some, .some(let b)) where !b.isEmpty:
             throw FrameRejection(message: "samples were sent twice: use either the 'samples' array or the binary frame",
                                  field: "samples", reason: "samples")
         case (.some(let value), _):
-            guard case .array(let array) = value else {
+            guard value.kind == .array else {
                 throw FrameRejection(message: "samples must be an array of numbers (channels interleaved)", field: "samples", reason: "samples")
             }
-            var samples: [Float] = []
-            samples.reserveCapacity(array.count)
-            for (i, element) in array.enumerated() {
-                guard let d = double(element) else {
-                    throw FrameRejection(message: "sample \(i) is not a number; samples must be finite numbers", field: "samples", reason: "nan")
+            guard let numbers = value.numbers else {
+                var bad: (index: Int, element: FlatJSON.Value)?
+                _ = value.forEachElement { i, element in
+                    if element.double != nil { return true }
+                    bad = (i, element)
+                    return false
                 }
-                samples.append(Float(d))
+                // A number beyond a Double, or a string that is not UTF-8: JSONDecoder refuses the text.
+                guard let bad, bad.element.kind != .number, (try? JSONSerialization.jsonObject(with: json)) != nil else { throw notJSON(json) }
+                throw FrameRejection(message: "sample \(bad.index) is not a number; samples must be finite numbers", field: "samples", reason: "nan")
             }
-            if let declared = fields["sampleCount"].flatMap(integer), declared * channels != samples.count {
+            let samples = numbers.map { Float($0) }
+            if let declared = fields.value("sampleCount").flatMap(integer), declared * channels != samples.count {
                 throw FrameRejection(message: "sampleCount \(declared) does not match \(samples.count) values in samples for \(channels) channel(s)",
                                      field: "sampleCount", reason: "samples")
             }
@@ -189,12 +244,12 @@ public enum FrameValidator {
                 throw FrameRejection(message: "binary frame has \(b.count) bytes: expected a multiple of 4 (little-endian Float32)",
                                      field: "samples", reason: "samples")
             }
-            guard let declaredValue = fields["sampleCount"] else {
+            guard let declaredValue = fields.value("sampleCount") else {
                 throw FrameRejection(message: "missing required field 'sampleCount' (samples per channel) for a binary frame",
                                      field: "sampleCount", reason: "field")
             }
             guard let declared = integer(declaredValue) else {
-                throw FrameRejection(message: "sampleCount must be a whole number (samples per channel), not \(declaredValue.text)",
+                throw FrameRejection(message: "sampleCount must be a whole number (samples per channel), not \(text(declaredValue))",
                                      field: "sampleCount", reason: "field")
             }
             guard declared * channels * 4 == b.count else {
@@ -277,126 +332,44 @@ public enum FrameValidator {
         (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 46 || c == 95 || c == 45
     }
 
-    private static func string(_ fields: FrameFields, _ name: String) throws(FrameRejection) -> String {
-        guard let value = fields[name] else {
-            throw FrameRejection(message: "missing required field '\(name)'", field: name, reason: "field")
+    private static func string(_ fields: FlatJSON.Members, _ name: StaticString) throws(FrameRejection) -> String {
+        guard let value = fields.value(name) else {
+            throw FrameRejection(message: "missing required field '\(name)'", field: "\(name)", reason: "field")
         }
-        guard let text = value.stringValue else {
-            throw FrameRejection(message: "field '\(name)' must be a string", field: name, reason: "field")
+        guard let text = value.string else {
+            throw FrameRejection(message: "field '\(name)' must be a string", field: "\(name)", reason: "field")
         }
         return text
     }
 
-    private static func number(_ fields: FrameFields, _ name: String) throws(FrameRejection) -> Double {
-        guard let value = fields[name] else {
-            throw FrameRejection(message: "missing required field '\(name)'", field: name, reason: "field")
+    private static func number(_ fields: FlatJSON.Members, _ name: StaticString) throws(FrameRejection) -> Double {
+        guard let value = fields.value(name) else {
+            throw FrameRejection(message: "missing required field '\(name)'", field: "\(name)", reason: "field")
         }
-        guard let d = double(value) else {
-            throw FrameRejection(message: "field '\(name)' must be a number", field: name, reason: "field")
+        guard let d = value.double else {
+            throw FrameRejection(message: "field '\(name)' must be a number", field: "\(name)", reason: "field")
         }
         return d
     }
 
-    private static func double(_ value: JSONValue) -> Double? {
-        if case .number(let d) = value { return d }
-        return nil
+    private static func integer(_ value: FlatJSON.Value) -> Int? {
+        guard let d = value.double, d == d.rounded(), abs(d) < 1e15 else { return nil }
+        return Int(d)
     }
 
-    private static func integer(_ value: JSONValue) -> Int? {
-        guard let d = double(value), d == d.rounded(), abs(d) < 1e15 else { return nil }
-        return Int(d)
+    /// The value as the producer wrote it, for error messages.
+    private static func text(_ value: FlatJSON.Value) -> String {
+        switch value.kind {
+        case .null: "null"
+        case .bool: "\(value.bool!)"
+        case .number: value.double.map(format) ?? String(decoding: value.jsonBytes, as: UTF8.self)
+        case .string: "'\(value.string ?? "")'"
+        case .array: "an array"
+        case .object: "an object"
+        }
     }
 
     public static func format(_ value: Double) -> String {
         value == value.rounded() && abs(value) < 1e9 ? String(Int(value)) : String(format: "%.3g", value)
-    }
-}
-
-/// A frame's top-level members, read by FlatJSON (the fast path) or, when it refuses the
-/// text, by JSONDecoder as `[String: JSONValue]`. Ten-odd members: a list beats a dictionary.
-public struct FrameFields {
-    private var members: [(name: String, value: JSONValue)] = []
-
-    public init?(_ json: Data) {
-        let fast = FlatJSON.withMembers(json) { object -> [(name: String, value: JSONValue)]? in
-            var list: [(name: String, value: JSONValue)] = []
-            list.reserveCapacity(12)
-            let ok = object.forEach { key, value in
-                guard let converted = JSONValue(value) else { return false }
-                list.append((key.string, converted))
-                return true
-            }
-            return ok ? list : nil
-        }
-        if let fast {
-            members = fast
-        } else if NonFiniteNumbers.first(in: json) != nil {
-            return nil  // JSONDecoder would read 1e309 as infinity; the caller names the field
-        } else if let decoded = try? JSONDecoder().decode([String: JSONValue].self, from: json) {
-            members = decoded.map { ($0.key, $0.value) }
-        } else {
-            return nil
-        }
-    }
-
-    /// The first member with this name, as JSONDecoder reads duplicates.
-    public subscript(name: String) -> JSONValue? {
-        members.first(where: { $0.name == name })?.value
-    }
-}
-
-/// Any JSON value, decoded strictly (a number is never a Bool and the reverse), so each
-/// field's error can say exactly what was wrong.
-public enum JSONValue: Decodable, Equatable, Sendable {
-    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
-
-    public init(from decoder: Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null }
-        else if let b = try? container.decode(Bool.self) { self = .bool(b) }
-        else if let d = try? container.decode(Double.self) { self = .number(d) }
-        else if let s = try? container.decode(String.self) { self = .string(s) }
-        else if let a = try? container.decode([JSONValue].self) { self = .array(a) }
-        else { self = .object(try container.decode([String: JSONValue].self)) }
-    }
-
-    /// From FlatJSON's reader; nil when it cannot be converted exactly (the caller falls back).
-    public init?(_ value: FlatJSON.Value) {
-        switch value.kind {
-        case .null: self = .null
-        case .bool: self = .bool(value.bool!)
-        case .number:
-            guard let d = value.double else { return nil }
-            self = .number(d)
-        case .string:
-            guard let s = value.string else { return nil }
-            self = .string(s)
-        case .array:
-            if let numbers = value.numbers {
-                self = .array(numbers.map(JSONValue.number))
-                return
-            }
-            fallthrough
-        case .object:
-            guard let decoded = try? JSONDecoder().decode(JSONValue.self, from: Data(value.jsonBytes)) else { return nil }
-            self = decoded
-        }
-    }
-
-    public var stringValue: String? {
-        if case .string(let s) = self { return s }
-        return nil
-    }
-
-    /// The value as the producer wrote it, for error messages.
-    public var text: String {
-        switch self {
-        case .null: "null"
-        case .bool(let b): "\(b)"
-        case .number(let d): FrameValidator.format(d)
-        case .string(let s): "'\(s)'"
-        case .array: "an array"
-        case .object: "an object"
-        }
     }
 }

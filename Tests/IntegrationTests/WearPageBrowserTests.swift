@@ -38,11 +38,10 @@ struct WearPageBrowserTests {
         // What the detector finds in the excerpt offline.
         let excerptFile = home.appendingPathComponent("excerpt.csv")
         var lines = ["t,ax,ay,az"]
-        for line in try String(contentsOf: Self.recording!, encoding: .utf8).split(separator: "\n").dropFirst() {
-            let fields = line.split(separator: ",")
-            guard let t = Double(fields[0]), t >= Self.excerpt.start else { continue }
+        let recording = try Recording(contentsOf: Self.recording!)
+        for (i, t) in recording.times.enumerated() where t >= Self.excerpt.start {
             if t >= Self.excerpt.end { break }
-            lines.append(([String(format: "%.3f", t - Self.excerpt.start)] + fields[1...3].map(String.init)).joined(separator: ","))
+            lines.append(([String(format: "%.3f", t - Self.excerpt.start)] + recording.values[(i * 3)..<(i * 3 + 3)].map { "\($0)" }).joined(separator: ","))
         }
         try (lines.joined(separator: "\n") + "\n").write(to: excerptFile, atomically: true, encoding: .utf8)
         let scan = try ChildProcess("spasmwatch-detect", ["scan", excerptFile.path], home: home)

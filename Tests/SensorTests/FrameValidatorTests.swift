@@ -115,28 +115,38 @@ struct FrameValidatorTests {
     }
 }
 
-/// The frame's members read by FlatJSON are what JSONDecoder reads, including values it
-/// hands back to JSONDecoder (nested objects, arrays of strings).
-@Suite("Frame fields")
-struct FrameFieldsTests {
-    @Test func agreesWithJSONDecoder() throws {
+/// A frame FlatJSON reads in place and one it hands to JSONSerialization (escaped member
+/// names, deep nesting) validate the same way; values the checks do not read (nested
+/// objects, arrays of strings) do not matter.
+@Suite("Frame reading")
+struct FrameReadingTests {
+    static let rest = #""sensorId":"ankle-r","kind":"imu","placement":"right-ankle","sampleRate":100,"unit":"g","firstSampleTime":1764072000,"samples":[0,0,1,0.1,0,0.9]"#
+
+    @Test func readsWhatJSONDecoderReads() throws {
+        let deep = String(repeating: "[", count: 40) + String(repeating: "]", count: 40)
         let texts = [
             FrameValidatorTests.imuJSON,
-            #" { "v" : 1 , "a" : -1.5e-3, "b": true, "c": null, "d": [ ], "e": [1, 2.5, -3e2] } "#,
-            #"{"s":"x y","n":0}"#,
-            #"{"s":"a\"b","o":{"x":[1,"y"]},"a":["x"]}"#,
-            #"{"kind":"emg","v":1,"kind":"imu"}"#,  // found by the fuzzer: Tests/Fuzz/frame/crash-556e…
+            #" { "v" : 1 , "# + Self.rest + #" , "a": -1.5e-3, "b": true, "c": null, "d": [ ], "e": [1, 2.5, -3e2] } "#,
+            #"{"\u0076":1,"# + Self.rest + "}",
+            #"{"v":1,"# + Self.rest + #","s":"a\"b","o":{"x":[1,"y"]},"a":["x"]}"#,
+            #"{"v":1,"# + Self.rest + #","deep":"# + deep + "}",
         ]
         for text in texts {
-            let fields = try #require(FrameFields(Data(text.utf8)), "\(text)")
-            let slow = try JSONDecoder().decode([String: JSONValue].self, from: Data(text.utf8))
-            for (name, value) in slow { #expect(fields[name] == value, "\(name) in \(text)") }
+            let valid = try FrameValidator.validate(json: Data(text.utf8), binary: nil, maxBytes: 100_000, now: 1_764_072_000)
+            #expect(valid.sensorId == "ankle-r" && valid.placement == .rightAnkle, "\(text)")
+            #expect(valid.samples == [0, 0, 1, 0.1, 0, 0.9], "\(text)")
+        }
+        // Found by the fuzzer (Tests/Fuzz/frame/crash-556e…): the first of duplicate names counts, as in JSONDecoder.
+        let twice = #"{"kind":"emg","v":1,"# + Self.rest + "}"
+        #expect(throws: FrameRejection(message: "sampleRate 100 is outside 500–2000 Hz for emg", field: "sampleRate", reason: "range")) {
+            try FrameValidator.validate(json: Data(twice.utf8), binary: nil, maxBytes: 100_000, now: 1_764_072_000)
         }
     }
 
     @Test func refusesWhatIsNotOneObject() {
         for text in [#"{"a":1"#, #"{"a":1}x"#, #"{"a":01e}"#, "[1]", ""] {
-            #expect(FrameFields(Data(text.utf8)) == nil, "\(text)")
+            let rejection = FrameValidatorTests().rejection(Data(text.utf8))
+            #expect(rejection?.reason == "json" && rejection?.field == nil, "\(text): \(rejection?.message ?? "accepted")")
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SpasmDetection
 import Testing
 @testable import SpasmSimulation
 
@@ -14,8 +15,9 @@ struct RecordingWriterTests {
         try RecordingWriter.writeManifest([w.entry], to: dir)
         let lines = try String(contentsOf: w.samplesFile, encoding: .utf8).split(separator: "\n")
         #expect(lines[0] == (kind == .imu ? "t,ax,ay,az" : "t,emg"))
-        let t = lines.dropFirst().map { Double($0.split(separator: ",")[0])! }
-        #expect(lines[1].split(separator: ",").count == kind.channels + 1)
+        let recording = try Recording(contentsOf: w.samplesFile)  // the one reader (replay, scan)
+        let t = recording.times
+        #expect(recording.kind == kind && recording.values.count == t.count * kind.channels)
         #expect(t.first == 0)
         let step = 1 / rate
         var jumps = 0
@@ -28,6 +30,7 @@ struct RecordingWriterTests {
         let labels = try String(contentsOf: w.labelsFile, encoding: .utf8).split(separator: "\n")
         #expect(labels[0] == "start,end,kind")
         #expect(labels.count - 1 == w.entry.events)
+        #expect(EpisodeRow.read(contentsOf: w.labelsFile)?.count == w.entry.events)
         let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("manifest.json"))) as! [String: Any]
         let rec = (manifest["recordings"] as! [[String: Any]])[0]
         #expect(rec["file"] as? String == "rec.csv" && rec["labels"] as? String == "rec.labels.csv")

@@ -164,7 +164,7 @@ public struct NotifyRules: Codable, Sendable, Equatable {
     /// Reads and checks a rules file's text. The error names the place: "line 3, column 7: …"
     /// for a syntax error, the field path ("receivers[1].channels[0].url: …") otherwise.
     public static func parse(_ data: Data, origin: String) throws -> NotifyRules {
-        if let syntax = JSONSyntax.firstError(in: data) { throw SpasmError(.notifyConfig, "\(origin): \(syntax)") }
+        if let syntax = FlatJSON.syntaxError(in: data) { throw SpasmError(.notifyConfig, "\(origin): \(syntax)") }
         let rules: NotifyRules
         do {
             rules = try JSONDecoder().decode(NotifyRules.self, from: data)

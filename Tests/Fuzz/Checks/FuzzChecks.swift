@@ -134,7 +134,7 @@ public enum FuzzChecks {
 
     /// Validates a frame; an accepted one must satisfy every rule of docs/plug-in-a-sensor.md,
     /// a refused one must say why and (except for size and JSON syntax) name the field. The
-    /// fast reader (FlatJSON) and the generic one (JSONDecoder) must agree on every member.
+    /// fast reader (FlatJSON) and the generic one (JSONSerialization) must agree.
     public static func frame(_ input: Data) -> (outcome: Result<ValidFrame, FrameRejection>, problems: [String]) {
         let (json, binary) = frameParts(input)
         var problems: [String] = []
@@ -168,19 +168,48 @@ public enum FuzzChecks {
                 problems.append("rejection '\(rejection.message)' names no field")
             }
         }
-        problems += readersAgree(json)
+        problems += readersAgree(json, binary: binary, outcome)
         return (outcome, problems)
     }
 
-    /// FrameFields (FlatJSON, falling back to JSONDecoder) against JSONDecoder alone.
-    static func readersAgree(_ json: Data) -> [String] {
-        guard let fields = FrameFields(json),
-              let slow = try? JSONDecoder().decode([String: JSONValue].self, from: json) else { return [] }
-        var problems: [String] = []
-        for (name, value) in slow where fields[name] != value {
-            problems.append("member '\(name)': the fast reader gives \(fields[name]?.text ?? "nothing"), JSONDecoder \(value.text)")
+    /// The fast reader (FlatJSON, read in place) against JSONSerialization: the frame's members
+    /// as JSONSerialization reads them, written again plainly, validate the same way. Skipped
+    /// when a member name repeats (JSONSerialization keeps the last, FlatJSON and JSONDecoder
+    /// the first) and for frames refused for their size.
+    static func readersAgree(_ json: Data, binary: Data?, _ outcome: Result<ValidFrame, FrameRejection>) -> [String] {
+        if case .failure(let rejection) = outcome, rejection.reason == "size" { return [] }
+        guard let plain = FrameValidator.plainJSON(json), !repeatsMemberName(json) else { return [] }
+        let again: Result<ValidFrame, FrameRejection> = Result { () throws(FrameRejection) -> ValidFrame in
+            try FrameValidator.validate(json: plain, binary: binary, maxBytes: Int.max, now: now)
         }
-        return problems
+        switch (outcome, again) {
+        case (.success(let fast), .success(let slow)):
+            let close = fast.samples.count == slow.samples.count
+                && zip(fast.samples, slow.samples).allSatisfy { abs($0 - $1) <= 1e-6 * max(abs($0), abs($1)) }
+            if fast.sensorId != slow.sensorId || fast.kind != slow.kind || fast.placement != slow.placement || !close {
+                return ["the fast reader accepts \(fast.sensorId) \(fast.kind.rawValue) with \(fast.samples.count) values, JSONSerialization \(slow.sensorId) \(slow.kind.rawValue) with \(slow.samples.count)"]
+            }
+        case (.failure(let fast), .failure(let slow)):
+            if fast.reason != slow.reason || fast.field != slow.field {
+                return ["the fast reader refuses with '\(fast.message)', JSONSerialization's reading with '\(slow.message)'"]
+            }
+        case (.success, .failure(let slow)):
+            return ["the fast reader accepts a frame JSONSerialization's reading refuses: \(slow.message)"]
+        case (.failure(let fast), .success):
+            return ["the fast reader refuses a frame JSONSerialization's reading accepts: \(fast.message)"]
+        }
+        return []
+    }
+
+    /// Whether a member the validator reads appears twice at the top level.
+    static func repeatsMemberName(_ json: Data) -> Bool {
+        FlatJSON.withMembers(json) { members -> Bool? in
+            var seen: Set<String> = []
+            return !members.forEach { key, _ in
+                let name = key.string
+                return !FrameValidator.memberNames.contains(name) || seen.insert(name).inserted
+            }
+        } ?? false
     }
 
     // MARK: Diary entries
