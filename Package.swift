@@ -51,25 +51,35 @@ let package = Package(
             path: "Shared/Bus"),
         .target(
             name: "SpasmReliability",
-            dependencies: ["SpasmBus", "SpasmRuntime", "SpasmSchema", "SpasmDatabase", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift"),
-                           .product(name: "Logging", package: "swift-log"),
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            dependencies: [
+                "SpasmBus", "SpasmRuntime", "SpasmSchema", "SpasmDatabase", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Shared/Reliability"),
         .target(
             name: "SpasmRuntime",
-            dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema",
-                           .product(name: "Logging", package: "swift-log"),
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                           .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: [
+                "SpasmBus", "SpasmConfig", "SpasmSchema",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             path: "Shared/Runtime"),
-        .target(name: "SpasmWeb", dependencies: ["SpasmErrors", "SpasmSync", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Crypto", package: "swift-crypto")], path: "Shared/Web"),
+        .target(
+            name: "SpasmWeb",
+            dependencies: [
+                "SpasmErrors", "SpasmSync", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Crypto", package: "swift-crypto"),
+            ], path: "Shared/Web"),
         .target(
             name: "SpasmTLS",
-            dependencies: ["SpasmConfig", "SpasmWeb", .product(name: "X509", package: "swift-certificates"),
-                           .product(name: "SwiftASN1", package: "swift-asn1"), .product(name: "Crypto", package: "swift-crypto"),
-                           .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "HummingbirdTLS", package: "hummingbird"),
-                           .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "SpasmConfig", "SpasmWeb", .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Shared/TLS"),
         .systemLibrary(name: "CQREncode", path: "Shared/CQREncode"),
         .target(name: "SpasmQR", dependencies: ["CQREncode"], path: "Shared/QR"),
@@ -80,12 +90,16 @@ let package = Package(
         .target(name: "SpasmProducer", dependencies: ["SpasmBus", "SpasmSchema", "ZeroMQ"], path: "Shared/Producer"),
         .target(
             name: "SpasmDiary",
-            dependencies: ["SpasmSchema", "SpasmDiaryRules", "SpasmConfig", "SpasmReliability", "SpasmDatabase", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "SpasmSchema", "SpasmDiaryRules", "SpasmConfig", "SpasmReliability", "SpasmDatabase", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             path: "Shared/Diary/Journal"),
         .target(
             name: "SpasmStore",
-            dependencies: ["SpasmBus", "SpasmSchema", "SpasmDiaryRules", "SpasmDatabase", "SpasmResources", .product(name: "GRDB", package: "GRDB.swift"),
-                           .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "SpasmBus", "SpasmSchema", "SpasmDiaryRules", "SpasmDatabase", "SpasmResources", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Shared/Store", resources: [.copy("Report/Templates")]),
         .target(name: "SpasmIngestion", dependencies: ["SpasmSchema"], path: "Shared/Ingestion"),
         .target(name: "SpasmDetection", dependencies: ["SpasmVocabulary", "SpasmErrors", "SpasmSync", "SpasmSignal"], path: "Shared/Detection"),
@@ -95,31 +109,43 @@ let package = Package(
         .executableTarget(name: "spasmwatch-bus", dependencies: ["SpasmRuntime"], path: "Services/Bus"),
         .executableTarget(
             name: "spasmwatch-sensor",
-            dependencies: ["SpasmRuntime", "SpasmIngestion", "SpasmSimulation", "SpasmDetection", "SpasmProducer", "SpasmWeb", "SpasmTLS", "SpasmDatabase", .product(name: "Hummingbird", package: "hummingbird"),
-                           .product(name: "GRDB", package: "GRDB.swift"),
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            dependencies: [
+                "SpasmRuntime", "SpasmIngestion", "SpasmSimulation", "SpasmDetection", "SpasmProducer", "SpasmWeb", "SpasmTLS", "SpasmDatabase",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Services/Sensor"),
         .executableTarget(
             name: "spasmwatch-manual",
-            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmDiaryRules", "SpasmSecurity", "SpasmWeb", "SpasmTLS", "SpasmQR", "SpasmProducer", "SpasmSignal", "SpasmResources",
-                           .product(name: "Hummingbird", package: "hummingbird"),
-                           .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket")],
+            dependencies: [
+                "SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmDiaryRules", "SpasmSecurity", "SpasmWeb", "SpasmTLS", "SpasmQR",
+                "SpasmProducer", "SpasmSignal", "SpasmResources",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            ],
             path: "Services/Manual", resources: [.copy("Pages")]),
         .executableTarget(
             name: "spasmwatch-detect",
-            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDetection", "SpasmSimulation", "SpasmDatabase",
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                           .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "SpasmRuntime", "SpasmReliability", "SpasmDetection", "SpasmSimulation", "SpasmDatabase",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             path: "Services/Detect"),
         .executableTarget(
             name: "spasmwatch-store",
-            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmStore", "ZeroMQ",
-                           .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "SpasmRuntime", "SpasmReliability", "SpasmStore", "ZeroMQ",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             path: "Services/Store"),
         .target(
             name: "SpasmNotify",
-            dependencies: ["SpasmBus", "SpasmConfig", "SpasmRuntime", "SpasmSchema", "SpasmSecurity", "SpasmDatabase", "ZeroMQ",
-                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "SpasmBus", "SpasmConfig", "SpasmRuntime", "SpasmSchema", "SpasmSecurity", "SpasmDatabase", "ZeroMQ",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Services/Notify/Core"),
         .executableTarget(
             name: "spasmwatch-notify",
@@ -127,15 +153,19 @@ let package = Package(
             path: "Services/Notify/Service"),
         .executableTarget(
             name: "spasmwatch",
-            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmDiaryRules", "SpasmStore", "SpasmNotify", "SpasmTLS", "SpasmDatabase",
-                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
+            dependencies: [
+                "SpasmRuntime", "SpasmReliability", "SpasmDiary", "SpasmDiaryRules", "SpasmStore", "SpasmNotify", "SpasmTLS", "SpasmDatabase",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             path: "Services/CLI"),
 
         // MARK: Benchmarks, not part of the product (never installed)
         .executableTarget(
             name: "spasmwatch-bench",
-            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmStore", "SpasmIngestion", "SpasmProducer", "SpasmDetection",
-                           "SpasmSimulation", "ZeroMQ", .product(name: "GRDBSQLite", package: "GRDB.swift")],
+            dependencies: [
+                "SpasmRuntime", "SpasmReliability", "SpasmStore", "SpasmIngestion", "SpasmProducer", "SpasmDetection",
+                "SpasmSimulation", "ZeroMQ", .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             path: "Services/Bench"),
 
         // MARK: Examples (docs/custom-alert-consumer.md)
@@ -145,33 +175,67 @@ let package = Package(
             path: "examples/swift/AlertConsumer"),
 
         // MARK: Tests
-        .target(name: "SpasmTestSupport", dependencies: ["SpasmBus", "ZeroMQ", "SpasmSync", .product(name: "Hummingbird", package: "hummingbird"),
-                                                  .product(name: "Logging", package: "swift-log")], path: "Tests/Support"),
+        .target(
+            name: "SpasmTestSupport",
+            dependencies: [
+                "SpasmBus", "ZeroMQ", "SpasmSync", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ], path: "Tests/Support"),
         .target(name: "SpasmFuzzChecks", dependencies: ["SpasmSchema", "SpasmDiaryRules", "SpasmIngestion"], path: "Tests/Fuzz/Checks"),
-        .testTarget(name: "FuzzTests", dependencies: ["SpasmFuzzChecks", "SpasmIngestion", "SpasmSchema", "SpasmDiaryRules"], path: "Tests/FuzzTests"),
-        .testTarget(name: "SchemaTests", dependencies: ["SpasmSchema", "SpasmDiaryRules"], path: "Tests/SchemaTests",
-                    exclude: ["Fixtures"]),
+        .testTarget(
+            name: "FuzzTests", dependencies: ["SpasmFuzzChecks", "SpasmIngestion", "SpasmSchema", "SpasmDiaryRules"], path: "Tests/FuzzTests"),
+        .testTarget(
+            name: "SchemaTests", dependencies: ["SpasmSchema", "SpasmDiaryRules"], path: "Tests/SchemaTests",
+            exclude: ["Fixtures"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "SpasmBus", "SpasmConfig", "SpasmTestSupport"], path: "Tests/ZeroMQTests"),
-        .testTarget(name: "ReliabilityTests", dependencies: ["SpasmReliability", "SpasmBus", "SpasmDatabase", "SpasmTestSupport", .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/ReliabilityTests"),
-        .testTarget(name: "SensorTests", dependencies: ["spasmwatch-sensor", "SpasmIngestion", "SpasmBus", "SpasmConfig", "SpasmProducer", "SpasmSignal", "SpasmTestSupport",
-                                                   .product(name: "GRDB", package: "GRDB.swift")],
-                    path: "Tests/SensorTests"),
-        .testTarget(name: "DetectServiceTests", dependencies: ["spasmwatch-detect", "SpasmSchema", "SpasmTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
-                    path: "Tests/DetectServiceTests"),
-        .testTarget(name: "TLSTests", dependencies: ["SpasmTLS", "SpasmSync", .product(name: "X509", package: "swift-certificates"),
-                                                   .product(name: "Logging", package: "swift-log")], path: "Tests/TLSTests"),
+        .testTarget(
+            name: "ReliabilityTests",
+            dependencies: ["SpasmReliability", "SpasmBus", "SpasmDatabase", "SpasmTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Tests/ReliabilityTests"),
+        .testTarget(
+            name: "SensorTests",
+            dependencies: [
+                "spasmwatch-sensor", "SpasmIngestion", "SpasmBus", "SpasmConfig", "SpasmProducer", "SpasmSignal", "SpasmTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "Tests/SensorTests"),
+        .testTarget(
+            name: "DetectServiceTests",
+            dependencies: ["spasmwatch-detect", "SpasmSchema", "SpasmTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Tests/DetectServiceTests"),
+        .testTarget(
+            name: "TLSTests",
+            dependencies: [
+                "SpasmTLS", "SpasmSync", .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Logging", package: "swift-log"),
+            ], path: "Tests/TLSTests"),
         .testTarget(name: "DetectionTests", dependencies: ["SpasmDetection"], path: "Tests/DetectionTests"),
         .testTarget(name: "SimulationTests", dependencies: ["SpasmSimulation", "SpasmDetection"], path: "Tests/SimulationTests"),
         .testTarget(name: "ConfigTests", dependencies: ["SpasmConfig"], path: "Tests/ConfigTests"),
-        .testTarget(name: "DiaryTests", dependencies: ["SpasmDiary", "SpasmDiaryRules", "SpasmSchema", "SpasmConfig", "SpasmReliability", .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/DiaryTests"),
-        .testTarget(name: "StoreTests", dependencies: ["SpasmStore", "SpasmBus", "SpasmSchema", "SpasmTestSupport",
-                                                     .product(name: "GRDB", package: "GRDB.swift")],
-                    path: "Tests/StoreTests"),
-        .testTarget(name: "NotifyTests", dependencies: ["SpasmNotify", "SpasmSchema", "SpasmConfig", "SpasmSecurity", "SpasmTestSupport", .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/NotifyTests"),
-        .testTarget(name: "IntegrationTests",
-                    dependencies: ["SpasmBus", "SpasmConfig", "SpasmSchema", "SpasmProducer", "SpasmReliability", "SpasmRuntime",
-                                   "SpasmStore", "SpasmTestSupport", "SpasmDetection", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift")],
-                    path: "Tests/IntegrationTests"),
+        .testTarget(
+            name: "DiaryTests",
+            dependencies: [
+                "SpasmDiary", "SpasmDiaryRules", "SpasmSchema", "SpasmConfig", "SpasmReliability", .product(name: "GRDB", package: "GRDB.swift"),
+            ], path: "Tests/DiaryTests"),
+        .testTarget(
+            name: "StoreTests",
+            dependencies: [
+                "SpasmStore", "SpasmBus", "SpasmSchema", "SpasmTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "Tests/StoreTests"),
+        .testTarget(
+            name: "NotifyTests",
+            dependencies: [
+                "SpasmNotify", "SpasmSchema", "SpasmConfig", "SpasmSecurity", "SpasmTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ], path: "Tests/NotifyTests"),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "SpasmBus", "SpasmConfig", "SpasmSchema", "SpasmProducer", "SpasmReliability", "SpasmRuntime",
+                "SpasmStore", "SpasmTestSupport", "SpasmDetection", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "Tests/IntegrationTests"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
-import SpasmSync
 import SpasmBus
 import SpasmConfig
 import SpasmRuntime
 import SpasmSchema
+import SpasmSync
 import ZeroMQ
 
 /// `spasmwatch-bench bus`: publisher → broker → subscriber throughput through a real
@@ -46,12 +46,15 @@ struct BenchBusCommand: AsyncParsableCommand {
         print("")
         var rows: [[String]] = [["MESSAGE", "RAW LIBZMQ (C)", "SWIFT WRAPPER", "% OF RAW", "SPASMWATCH ENVELOPES", "% OF RAW"]]
         for (shape, label) in [("small", "200 B, 1 part"), ("frame", "sensor frame 50×3 (3 parts)")] {
-            let raw = try await measure(sub: [cBench, "sub", endpoints.busSubscribe, "\(messages)"],
-                                        pub: [cBench, "pub", endpoints.busPublish, "\(messages)", shape])
-            let swift = try await measure(sub: selfArgs(bin, "sub", endpoints.busSubscribe, shape),
-                                          pub: selfArgs(bin, "pub", endpoints.busPublish, shape))
-            let envelope = try await measure(sub: selfArgs(bin, "envelope-sub", endpoints.busSubscribe, shape),
-                                             pub: selfArgs(bin, "envelope-pub", endpoints.busPublish, shape))
+            let raw = try await measure(
+                sub: [cBench, "sub", endpoints.busSubscribe, "\(messages)"],
+                pub: [cBench, "pub", endpoints.busPublish, "\(messages)", shape])
+            let swift = try await measure(
+                sub: selfArgs(bin, "sub", endpoints.busSubscribe, shape),
+                pub: selfArgs(bin, "pub", endpoints.busPublish, shape))
+            let envelope = try await measure(
+                sub: selfArgs(bin, "envelope-sub", endpoints.busSubscribe, shape),
+                pub: selfArgs(bin, "envelope-pub", endpoints.busPublish, shape))
             rows.append([label, raw.text, swift.text, percent(swift.rate, raw.rate), envelope.text, percent(envelope.rate, raw.rate)])
         }
         print(TextTable.render(rows))
@@ -62,8 +65,10 @@ struct BenchBusCommand: AsyncParsableCommand {
     }
 
     func selfArgs(_ bin: URL, _ role: String, _ endpoint: String, _ shape: String) -> [String] {
-        [bin.appendingPathComponent("spasmwatch-bench").path, "bus", "--role", role, "--endpoint", endpoint,
-         "--shape", shape, "--messages", "\(messages)"]
+        [
+            bin.appendingPathComponent("spasmwatch-bench").path, "bus", "--role", role, "--endpoint", endpoint,
+            "--shape", shape, "--messages", "\(messages)",
+        ]
     }
 
     func percent(_ a: Double, _ b: Double) -> String { b > 0 ? String(format: "%.0f%%", 100 * a / b) : "-" }
@@ -84,7 +89,8 @@ struct BenchBusCommand: AsyncParsableCommand {
         publisher.terminate()
         let fields = output.split(whereSeparator: { $0 == " " || $0 == "\n" })
         guard let i = fields.firstIndex(of: "received"), i + 3 < fields.count,
-              let n = Int(fields[i + 1]), let s = Double(fields[i + 3]), s > 0 else {
+            let n = Int(fields[i + 1]), let s = Double(fields[i + 3]), s > 0
+        else {
             return Result(received: 0, rate: 0)
         }
         return Result(received: n, rate: Double(n) / s)
@@ -119,8 +125,9 @@ enum BenchPeer {
             try socket.connect(endpoint)
             try socket.setReceiveTimeout(milliseconds: 30_000)
             var received = 0
-            var first: Date?, last = Date()
-            while received < count, let _ = try socket.receiveMultipart() {
+            var first: Date?
+            var last = Date()
+            while received < count, (try socket.receiveMultipart()) != nil {
                 if first == nil {
                     first = Date()
                     try socket.setReceiveTimeout(milliseconds: 2000)
@@ -134,21 +141,26 @@ enum BenchPeer {
             let address = BusAddress(publish: endpoint, subscribe: "")
             let publisher = try BusPublisher(context: context, address: address, source: "bench", queueCapacity: 1_000_000)
             Thread.sleep(forTimeInterval: 0.5)
-            let frame = SensorFrame(sensorId: "ankle-r", kind: .imu, placement: .rightAnkle, sampleRate: 100, channels: 3,
-                                    unit: .g, firstSampleTime: Date().timeIntervalSince1970, sampleCount: 50)
-            let beat = Heartbeat(service: "bench", instance: "bench", pid: 1, version: "0", uptimeSeconds: 0,
-                                 counters: ["a": 1, "b": 2, "c": 3], info: ["k": String(repeating: "x", count: 40)])
+            let frame = SensorFrame(
+                sensorId: "ankle-r", kind: .imu, placement: .rightAnkle, sampleRate: 100, channels: 3,
+                unit: .g, firstSampleTime: Date().timeIntervalSince1970, sampleCount: 50)
+            let beat = Heartbeat(
+                service: "bench", instance: "bench", pid: 1, version: "0", uptimeSeconds: 0,
+                counters: ["a": 1, "b": 2, "c": 3], info: ["k": String(repeating: "x", count: 40)])
             let samples = Data(repeating: 1, count: 600)
-            let frameJSON = try WireCodec.encode(frame), beatJSON = try WireCodec.encode(beat)
+            let frameJSON = try WireCodec.encode(frame)
+            let beatJSON = try WireCodec.encode(beat)
             for _ in 0..<count {
                 // Back-pressure on the hand-off queue instead of dropping.
                 while publisher.pending > 500_000 { Thread.sleep(forTimeInterval: 0.001) }
                 if shape == "small" {
-                    try publisher.publishEncoded(topic: "heartbeat.bench", type: Heartbeat.messageType, id: UUID(),
-                                                 person: nil, bodyJSON: beatJSON)
+                    try publisher.publishEncoded(
+                        topic: "heartbeat.bench", type: Heartbeat.messageType, id: UUID(),
+                        person: nil, bodyJSON: beatJSON)
                 } else {
-                    try publisher.publishEncoded(topic: "sensor.frame.ankle-r", type: SensorFrame.messageType, id: UUID(),
-                                                 person: nil, bodyJSON: frameJSON, payload: samples)
+                    try publisher.publishEncoded(
+                        topic: "sensor.frame.ankle-r", type: SensorFrame.messageType, id: UUID(),
+                        person: nil, bodyJSON: frameJSON, payload: samples)
                 }
             }
             publisher.close()
@@ -156,7 +168,8 @@ enum BenchPeer {
             let address = BusAddress(publish: "", subscribe: endpoint)
             let subscriber = try BusSubscriber(context: context, address: address, prefixes: [""], queueCapacity: 200_000)
             var received = 0
-            var first: Date?, last = Date()
+            var first: Date?
+            var last = Date()
             var idle = Date().addingTimeInterval(28)  // wait up to 30 s for the first message
             while received < count, Date().timeIntervalSince(idle) < 2 {
                 let batch = subscriber.next(timeout: 0.1) ?? []
@@ -177,67 +190,68 @@ enum BenchPeer {
 /// The raw-libzmq reference: a small C program compiled in the same run.
 enum CBench {
     static let source = #"""
-    #include <zmq.h>
-    #include <stdio.h>
-    #include <stdlib.h>
-    #include <string.h>
-    #include <time.h>
-    #include <unistd.h>
-    static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
-    int main(int argc, char **argv) {
-        if (argc < 4) return 2;
-        void *ctx = zmq_ctx_new();
-        long n = atol(argv[3]);
-        int hwm = 200000;
-        if (strcmp(argv[1], "pub") == 0) {
-            void *s = zmq_socket(ctx, ZMQ_PUB);
-            zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
-            int linger = 5000; zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
-            zmq_connect(s, argv[2]);
-            usleep(500000);
-            int frame = argc > 4 && strcmp(argv[4], "frame") == 0;
-            char a[200], b[300], c[600];
-            memset(a, 'a', 200); memset(b, '{', 300); memset(c, 1, 600);
-            for (long i = 0; i < n; i++) {
-                if (frame) {
-                    zmq_send(s, "sensor.frame.ankle-r", 20, ZMQ_SNDMORE);
-                    zmq_send(s, b, 300, ZMQ_SNDMORE);
-                    zmq_send(s, c, 600, 0);
-                } else {
-                    zmq_send(s, a, 200, 0);
+        #include <zmq.h>
+        #include <stdio.h>
+        #include <stdlib.h>
+        #include <string.h>
+        #include <time.h>
+        #include <unistd.h>
+        static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
+        int main(int argc, char **argv) {
+            if (argc < 4) return 2;
+            void *ctx = zmq_ctx_new();
+            long n = atol(argv[3]);
+            int hwm = 200000;
+            if (strcmp(argv[1], "pub") == 0) {
+                void *s = zmq_socket(ctx, ZMQ_PUB);
+                zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
+                int linger = 5000; zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+                zmq_connect(s, argv[2]);
+                usleep(500000);
+                int frame = argc > 4 && strcmp(argv[4], "frame") == 0;
+                char a[200], b[300], c[600];
+                memset(a, 'a', 200); memset(b, '{', 300); memset(c, 1, 600);
+                for (long i = 0; i < n; i++) {
+                    if (frame) {
+                        zmq_send(s, "sensor.frame.ankle-r", 20, ZMQ_SNDMORE);
+                        zmq_send(s, b, 300, ZMQ_SNDMORE);
+                        zmq_send(s, c, 600, 0);
+                    } else {
+                        zmq_send(s, a, 200, 0);
+                    }
                 }
-            }
-            zmq_close(s);
-        } else {
-            void *s = zmq_socket(ctx, ZMQ_SUB);
-            zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
-            zmq_setsockopt(s, ZMQ_SUBSCRIBE, "", 0);
-            int timeout = 30000; zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
-            zmq_connect(s, argv[2]);
-            long received = 0; double first = 0, last = 0;
-            zmq_msg_t msg; zmq_msg_init(&msg);
-            while (received < n) {
-                int more = 1, ok = 1;
-                while (more) {
-                    if (zmq_msg_recv(&msg, s, 0) < 0) { ok = 0; break; }
-                    more = zmq_msg_more(&msg);
+                zmq_close(s);
+            } else {
+                void *s = zmq_socket(ctx, ZMQ_SUB);
+                zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
+                zmq_setsockopt(s, ZMQ_SUBSCRIBE, "", 0);
+                int timeout = 30000; zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+                zmq_connect(s, argv[2]);
+                long received = 0; double first = 0, last = 0;
+                zmq_msg_t msg; zmq_msg_init(&msg);
+                while (received < n) {
+                    int more = 1, ok = 1;
+                    while (more) {
+                        if (zmq_msg_recv(&msg, s, 0) < 0) { ok = 0; break; }
+                        more = zmq_msg_more(&msg);
+                    }
+                    if (!ok) break;
+                    if (received == 0) { first = now(); timeout = 2000; zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout); }
+                    received++;
+                    last = now();
                 }
-                if (!ok) break;
-                if (received == 0) { first = now(); timeout = 2000; zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout); }
-                received++;
-                last = now();
+                zmq_msg_close(&msg);
+                printf("received %ld seconds %f\n", received, last - first);
+                zmq_close(s);
             }
-            zmq_msg_close(&msg);
-            printf("received %ld seconds %f\n", received, last - first);
-            zmq_close(s);
+            zmq_ctx_term(ctx);
+            return 0;
         }
-        zmq_ctx_term(ctx);
-        return 0;
-    }
-    """#
+        """#
 
     static func build(in dir: URL) throws -> String {
-        let c = dir.appendingPathComponent("zmq_bench.c"), exe = dir.appendingPathComponent("zmq_bench")
+        let c = dir.appendingPathComponent("zmq_bench.c")
+        let exe = dir.appendingPathComponent("zmq_bench")
         try AtomicFile.write(source, to: c)
         let cc = Process()
         cc.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -278,7 +292,9 @@ final class Child: @unchecked Sendable {
         child.process.standardError = FileHandle.nullDevice
         pipe.fileHandleForReading.readabilityHandler = { h in
             let d = h.availableData
-            child.lock.lock(); child.output.append(d); child.lock.unlock()
+            child.lock.lock()
+            child.output.append(d)
+            child.lock.unlock()
         }
         try child.process.run()
         return child

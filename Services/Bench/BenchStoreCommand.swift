@@ -64,20 +64,26 @@ struct BenchStoreCommand: AsyncParsableCommand {
             func k(_ r: Double) -> String { String(format: "%.0f k/s", r / 1000) }
             let rows: [[String]] = [
                 ["WHAT", "SPASMWATCH-STORE PATH", "RAW SQLITE (C API)", "% OF RAW", "GOAL"],
-                ["sensor frames, 50×3 Float32 (600 B)", k(rate(frameCount, frameSeconds)), k(rate(frameCount, rawFrameSeconds)),
-                 String(format: "%.0f%%", 100 * rawFrameSeconds / frameSeconds), "≥ 100 k/s"],
-                ["events (episode onsets, receipted)", k(rate(eventCount, eventSeconds)), k(rate(eventCount, rawEventSeconds)),
-                 String(format: "%.0f%%", 100 * rawEventSeconds / eventSeconds), "≥ 50 k/s"],
+                [
+                    "sensor frames, 50×3 Float32 (600 B)", k(rate(frameCount, frameSeconds)), k(rate(frameCount, rawFrameSeconds)),
+                    String(format: "%.0f%%", 100 * rawFrameSeconds / frameSeconds), "≥ 100 k/s",
+                ],
+                [
+                    "events (episode onsets, receipted)", k(rate(eventCount, eventSeconds)), k(rate(eventCount, rawEventSeconds)),
+                    String(format: "%.0f%%", 100 * rawEventSeconds / eventSeconds), "≥ 50 k/s",
+                ],
             ]
-            var text = "Store write path: \(frameCount) frames from 4 sensors and \(eventCount) events, \(batch) per transaction, WAL, synchronous=NORMAL, 32 MB cache, checkpoint every 8000 pages; best of \(rounds) rounds\n\n"
+            var text =
+                "Store write path: \(frameCount) frames from 4 sensors and \(eventCount) events, \(batch) per transaction, WAL, synchronous=NORMAL, 32 MB cache, checkpoint every 8000 pages; best of \(rounds) rounds\n\n"
             text += TextTable.render(rows) + "\n\n"
             text += "SPASMWATCH-STORE PATH: StoreIngestor.store on messages as the subscriber hands them over — decode the body,\n"
             text += "idempotency (frame: sensor + first sample time; event: envelope id), group commit, per-minute summaries\n"
             text += "(\(summaries) written), receipts listed (\(receipted)). RAW SQLITE: the same rows into the same tables through\n"
             text += "the C API with prepared statements, nothing decoded, the same ids (message ids time-ordered, episode ids\n"
-            text += "random, as the services make them). Database after a round: \(AppDatabase.formatBytes(databaseBytes)) + raw frames \(AppDatabase.formatBytes(rawBytes)).\n"
+            text +=
+                "random, as the services make them). Database after a round: \(AppDatabase.formatBytes(databaseBytes)) + raw frames \(AppDatabase.formatBytes(rawBytes)).\n"
             #if DEBUG
-            text += "\nThis is a debug build: build with `swift build -c release` for real figures.\n"
+                text += "\nThis is a debug build: build with `swift build -c release` for real figures.\n"
             #endif
             return text
         }
@@ -93,7 +99,9 @@ struct BenchStoreCommand: AsyncParsableCommand {
         var samples = [Float](repeating: 0, count: 150)
         for i in 0..<50 {
             let t = Float(i) / 100
-            samples[i * 3] = 0.1 * sin(2 * .pi * 5 * t); samples[i * 3 + 1] = 0.05 * cos(2 * .pi * 2 * t); samples[i * 3 + 2] = 1
+            samples[i * 3] = 0.1 * sin(2 * .pi * 5 * t)
+            samples[i * 3 + 1] = 0.05 * cos(2 * .pi * 2 * t)
+            samples[i * 3 + 2] = 1
         }
         let payload = SamplePacking.pack(samples)
         let start = 1_764_000_000.0
@@ -101,8 +109,9 @@ struct BenchStoreCommand: AsyncParsableCommand {
         frameMessages.reserveCapacity(frameCount)
         for i in 0..<frameCount {
             let sensor = sensors[i % sensors.count]
-            let frame = SensorFrame(sensorId: sensor, kind: .imu, placement: .rightAnkle, sampleRate: 100, channels: 3, unit: .g,
-                                    firstSampleTime: start + Double(i / sensors.count) * 0.5, sampleCount: 50)
+            let frame = SensorFrame(
+                sensorId: sensor, kind: .imu, placement: .rightAnkle, sampleRate: 100, channels: 3, unit: .g,
+                firstSampleTime: start + Double(i / sensors.count) * 0.5, sampleCount: 50)
             frameMessages.append(try message(topic: Topic.sensorFrame(sensor), body: frame, seq: UInt64(i), payload: payload))
         }
         // Ids as the services make them: message ids time-ordered, episode ids random.
@@ -111,8 +120,9 @@ struct BenchStoreCommand: AsyncParsableCommand {
         eventMessages.reserveCapacity(eventCount)
         for i in 0..<eventCount {
             let t = start + Double(i)
-            let episode = EpisodeEvent(episodeId: .fastRandom(), phase: .onset, kind: .clonus, sensorId: "ankle-r", site: .rightAnkle,
-                                       start: t, detectedAt: t + 2, confidence: 0.9)
+            let episode = EpisodeEvent(
+                episodeId: .fastRandom(), phase: .onset, kind: .clonus, sensorId: "ankle-r", site: .rightAnkle,
+                start: t, detectedAt: t + 2, confidence: 0.9)
             let message = try message(topic: Topic.episode("clonus"), body: episode, seq: UInt64(i), payload: nil)
             eventMessages.append(message)
             eventIds.append((message.header.id, episode.episodeId))
@@ -135,7 +145,8 @@ struct BenchStoreCommand: AsyncParsableCommand {
 
         // Raw SQLite, the same rows, the same schema, the same transaction size.
         let raw = try RawSQLite(path: dir.appendingPathComponent("raw.sqlite").path)
-        try raw.exec("""
+        try raw.exec(
+            """
             CREATE TABLE sensor_frame (id INTEGER PRIMARY KEY, sensorId TEXT NOT NULL, firstSampleTime REAL NOT NULL,
                 sampleRate REAL NOT NULL, channels INTEGER NOT NULL, sampleCount INTEGER NOT NULL, samples BLOB NOT NULL,
                 UNIQUE (sensorId, firstSampleTime));
@@ -147,7 +158,8 @@ struct BenchStoreCommand: AsyncParsableCommand {
             CREATE INDEX episode_start ON episode(person, start);
             """)
         let rawFrameSeconds = try time {
-            let insert = try raw.prepare("INSERT INTO sensor_frame (sensorId, firstSampleTime, sampleRate, channels, sampleCount, samples) VALUES (?, ?, ?, ?, ?, ?)")
+            let insert = try raw.prepare(
+                "INSERT INTO sensor_frame (sensorId, firstSampleTime, sampleRate, channels, sampleCount, samples) VALUES (?, ?, ?, ?, ?, ?)")
             defer { sqlite3_finalize(insert) }
             for chunk in stride(from: 0, to: frameCount, by: batch) {
                 try raw.exec("BEGIN")
@@ -166,8 +178,13 @@ struct BenchStoreCommand: AsyncParsableCommand {
         }
         let rawEventSeconds = try time {
             let mark = try raw.prepare("INSERT OR IGNORE INTO received_message (messageId, source, type, storedAt) VALUES (?, ?, ?, ?)")
-            let insert = try raw.prepare("INSERT INTO episode (episodeId, person, kind, sensorId, site, start, \"end\", detectedAt, confidence, peak, dominantFrequencyHz) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, NULL)")
-            defer { sqlite3_finalize(mark); sqlite3_finalize(insert) }
+            let insert = try raw.prepare(
+                "INSERT INTO episode (episodeId, person, kind, sensorId, site, start, \"end\", detectedAt, confidence, peak, dominantFrequencyHz) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, NULL)"
+            )
+            defer {
+                sqlite3_finalize(mark)
+                sqlite3_finalize(insert)
+            }
             for chunk in stride(from: 0, to: eventCount, by: batch) {
                 try raw.exec("BEGIN")
                 for i in chunk..<min(chunk + batch, eventCount) {
@@ -194,9 +211,10 @@ struct BenchStoreCommand: AsyncParsableCommand {
         raw.close()
 
         let info = StoreQueryEngine(database: database, timeZone: .current).answer(StoreRequest(query: .info)).info
-        return Round(frameSeconds: frameSeconds, eventSeconds: eventSeconds, rawFrameSeconds: rawFrameSeconds,
-                     rawEventSeconds: rawEventSeconds, summaries: info?.rows["sensor_minute"] ?? 0, receipted: receipted,
-                     databaseBytes: info?.databaseBytes ?? 0, rawBytes: info?.rawBytes ?? 0)
+        return Round(
+            frameSeconds: frameSeconds, eventSeconds: eventSeconds, rawFrameSeconds: rawFrameSeconds,
+            rawEventSeconds: rawEventSeconds, summaries: info?.rows["sensor_minute"] ?? 0, receipted: receipted,
+            databaseBytes: info?.databaseBytes ?? 0, rawBytes: info?.rawBytes ?? 0)
     }
 
     static func message<Body: MessageBody>(topic: String, body: Body, seq: UInt64, payload: Data?) throws -> BusMessage {
@@ -242,5 +260,8 @@ final class RawSQLite {
         guard rc == SQLITE_DONE else { throw ValidationError("sqlite: \(String(cString: sqlite3_errmsg(db)))") }
     }
 
-    func close() { sqlite3_close(db); db = nil }
+    func close() {
+        sqlite3_close(db)
+        db = nil
+    }
 }

@@ -52,9 +52,11 @@ struct DetectBenchCommand: ParsableCommand {
             if sink.isNaN { print("") }
             let perSecond = Double(count) / detectorTime
             let reference = Double(count) / referenceTime
-            rows.append(["\(kind.rawValue) \(Int(rate)) Hz", "\(count)\(channels == 3 ? "×3" : "")",
-                         String(format: "%.1f M samples/s", perSecond / 1e6), String(format: "%.0f M samples/s", reference / 1e6),
-                         String(format: "1 : %.0f", reference / perSecond), kind == .imu ? "≥ 3 M/s" : "≥ 10 M/s"])
+            rows.append([
+                "\(kind.rawValue) \(Int(rate)) Hz", "\(count)\(channels == 3 ? "×3" : "")",
+                String(format: "%.1f M samples/s", perSecond / 1e6), String(format: "%.0f M samples/s", reference / 1e6),
+                String(format: "1 : %.0f", reference / perSecond), kind == .imu ? "≥ 3 M/s" : "≥ 10 M/s",
+            ])
             _ = episodes
         }
         print(TextTable.render(rows))
@@ -72,8 +74,10 @@ struct DetectBenchCommand: ParsableCommand {
         let scanTime = try time { rowsFound = try RecordingScanner.scan(fileURL: written.samplesFile, kind: nil, rate: nil).count }
         let n = Double(scenario.durationSeconds! * 1000)
         print("")
-        print(String(format: "scan of a %.0f s 1 kHz EMG CSV: %.2f M samples/s including parsing (parsing alone %.2f M samples/s); %d episodes",
-                     scenario.durationSeconds!, n / scanTime / 1e6, n / parseTime / 1e6, rowsFound))
+        print(
+            String(
+                format: "scan of a %.0f s 1 kHz EMG CSV: %.2f M samples/s including parsing (parsing alone %.2f M samples/s); %d episodes",
+                scenario.durationSeconds!, n / scanTime / 1e6, n / parseTime / 1e6, rowsFound))
     }
 
     func time(_ body: () throws -> Void) rethrows -> Double {

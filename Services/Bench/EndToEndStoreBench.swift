@@ -37,14 +37,18 @@ enum EndToEndStoreBench {
         let payload = Data(count: 600)
         let start = Date().timeIntervalSince1970
         let frameBodies = try (0..<frames).map { i in
-            try WireCodec.encode(SensorFrame(sensorId: sensors[i % sensors.count], kind: .imu, placement: .rightAnkle,
-                                             sampleRate: 100, channels: 3, unit: .g,
-                                             firstSampleTime: start + Double(i / sensors.count) * 0.5, sampleCount: 50))
+            try WireCodec.encode(
+                SensorFrame(
+                    sensorId: sensors[i % sensors.count], kind: .imu, placement: .rightAnkle,
+                    sampleRate: 100, channels: 3, unit: .g,
+                    firstSampleTime: start + Double(i / sensors.count) * 0.5, sampleCount: 50))
         }
         let eventBodies = try (0..<events).map { i in
-            try WireCodec.encode(EpisodeEvent(episodeId: UUID(), phase: .onset, kind: .clonus, sensorId: "ankle-r",
-                                              site: .rightAnkle, start: start + Double(i), detectedAt: start + Double(i) + 2,
-                                              confidence: 0.9))
+            try WireCodec.encode(
+                EpisodeEvent(
+                    episodeId: UUID(), phase: .onset, kind: .clonus, sensorId: "ankle-r",
+                    site: .rightAnkle, start: start + Double(i), detectedAt: start + Double(i) + 2,
+                    confidence: 0.9))
         }
         func rows(_ table: String) async throws -> Int {
             try await client.send(StoreRequest(query: .info)).info?.rows[table] ?? 0
@@ -56,21 +60,27 @@ enum EndToEndStoreBench {
                 while publisher.pending > 200_000 { try await Task.sleep(for: .milliseconds(1)) }
                 try publish(i)
             }
-            var last = before, lastChange = Date()
+            var last = before
+            var lastChange = Date()
             while last - before < count, Date().timeIntervalSince(lastChange) < 5 {
                 try await Task.sleep(for: .milliseconds(50))
                 let now = try await rows(table)
-                if now != last { last = now; lastChange = Date() }
+                if now != last {
+                    last = now
+                    lastChange = Date()
+                }
             }
             return (last - before, lastChange.timeIntervalSince(t0))
         }
         let f = try await timed("sensor_frame", count: frames) { i in
-            try publisher.publishEncoded(topic: Topic.sensorFrame(sensors[i % sensors.count]), type: SensorFrame.messageType,
-                                         id: UUID(), person: nil, bodyJSON: frameBodies[i], payload: payload)
+            try publisher.publishEncoded(
+                topic: Topic.sensorFrame(sensors[i % sensors.count]), type: SensorFrame.messageType,
+                id: UUID(), person: nil, bodyJSON: frameBodies[i], payload: payload)
         }
         let e = try await timed("episode", count: events) { i in
-            try publisher.publishEncoded(topic: Topic.episode("clonus"), type: EpisodeEvent.messageType, id: UUID(),
-                                         person: nil, bodyJSON: eventBodies[i])
+            try publisher.publishEncoded(
+                topic: Topic.episode("clonus"), type: EpisodeEvent.messageType, id: UUID(),
+                person: nil, bodyJSON: eventBodies[i])
         }
         await publisher.closeAsync()
         await onBlockingPool { context.terminate() }  // the client's thread closes its socket when the context ends

@@ -1,12 +1,12 @@
 import ArgumentParser
 import Foundation
-import SpasmSync
 import SpasmBus
 import SpasmConfig
+import SpasmIngestion
 import SpasmProducer
 import SpasmRuntime
-import SpasmIngestion
 import SpasmSchema
+import SpasmSync
 import Synchronization
 import ZeroMQ
 
@@ -30,27 +30,40 @@ struct SensorBenchCommand: AsyncParsableCommand {
         let bus = try launch(bin.appendingPathComponent("spasmwatch-bus"), [], home: home)
         try await Task.sleep(for: .seconds(1))
         let sensor = try launch(bin.appendingPathComponent("spasmwatch-sensor"), [], home: home)
-        defer { sensor.terminate(); bus.terminate(); sensor.waitUntilExit(); bus.waitUntilExit() }
+        defer {
+            sensor.terminate()
+            bus.terminate()
+            sensor.waitUntilExit()
+            bus.waitUntilExit()
+        }
         try await Task.sleep(for: .seconds(2))
         let dataHome = DataHome(root: home)
         let endpoints = Endpoints(home: dataHome, configuration: try ConfigurationLoader.load(home: dataHome))
         let seconds = self.seconds
 
         await SocketThread.run(name: "bench") { Self.perFrameCosts(endpoints: endpoints) }
-        print("Sensor ingestion: producers → spasmwatch-sensor (validate, convert, republish) → bus → a subscriber; 50×3 IMU frames; \(Int(seconds)) s per case")
+        print(
+            "Sensor ingestion: producers → spasmwatch-sensor (validate, convert, republish) → bus → a subscriber; 50×3 IMU frames; \(Int(seconds)) s per case"
+        )
         print("")
         let raw = await SocketThread.run(name: "bench") { Self.rawBus(endpoints: endpoints, seconds: seconds) }
         var rows = [["CASE", "FRAMES/S ACCEPTED", "SAMPLES/S", "REPUBLISHED/S", "% OF RAW BUS"]]
-        rows.append(["raw bus (3-part frames, no ingestion)", String(format: "%.0f k", raw / 1000), String(format: "%.1f M", raw * 50 / 1e6), "-", "100%"])
-        let cases: [(producers: Int, binary: Bool, window: Int)] = [(10, true, 64), (10, false, 64), (100, true, 64), (100, false, 64), (10, true, 1)]
+        rows.append([
+            "raw bus (3-part frames, no ingestion)", String(format: "%.0f k", raw / 1000), String(format: "%.1f M", raw * 50 / 1e6), "-", "100%",
+        ])
+        let cases: [(producers: Int, binary: Bool, window: Int)] = [
+            (10, true, 64), (10, false, 64), (100, true, 64), (100, false, 64), (10, true, 1),
+        ]
         for c in cases {
             let (accepted, republished) = await SocketThread.run(name: "bench") {
                 Self.run(producers: c.producers, binary: c.binary, window: c.window, endpoints: endpoints, seconds: seconds)
             }
             let how = c.window > 1 ? "" : ", one at a time (send)"
-            rows.append(["\(c.producers) producers, \(c.binary ? "binary" : "JSON") samples\(how)", String(format: "%.1f k", accepted / 1000),
-                         String(format: "%.2f M", accepted * 50 / 1e6), String(format: "%.1f k", republished / 1000),
-                         String(format: "%.0f%%", 100 * accepted / raw)])
+            rows.append([
+                "\(c.producers) producers, \(c.binary ? "binary" : "JSON") samples\(how)", String(format: "%.1f k", accepted / 1000),
+                String(format: "%.2f M", accepted * 50 / 1e6), String(format: "%.1f k", republished / 1000),
+                String(format: "%.0f%%", 100 * accepted / raw),
+            ])
         }
         print(TextTable.render(rows))
         print("")
@@ -75,8 +88,9 @@ struct SensorBenchCommand: AsyncParsableCommand {
     /// What one frame costs inside ingestion, without sockets: validation, then validation
     /// plus publication (encode and hand to the bus thread).
     static func perFrameCosts(endpoints: Endpoints) {
-        let header = ProducerFrame(sensorId: "cost", kind: "imu", placement: "left-wrist", sampleRate: 200, channels: 3, unit: "g",
-                                   firstSampleTime: 1_764_072_000, sampleCount: 50, producer: "bench", seq: 1)
+        let header = ProducerFrame(
+            sensorId: "cost", kind: "imu", placement: "left-wrist", sampleRate: 200, channels: 3, unit: "g",
+            firstSampleTime: 1_764_072_000, sampleCount: 50, producer: "bench", seq: 1)
         let json = try! JSONEncoder().encode(header)
         let binary = SamplePacking.pack([Float](repeating: 0.01, count: 150))
         let n = 20_000
@@ -84,8 +98,9 @@ struct SensorBenchCommand: AsyncParsableCommand {
         for _ in 0..<n { _ = try? FrameValidator.validate(json: json, binary: binary, maxBytes: 1 << 20) }
         let validate = Double(DispatchTime.now().uptimeNanoseconds - t) / Double(n) / 1000
         let context = ZMQContext()
-        let publisher = try! BusPublisher(context: context, address: BusAddress(publish: endpoints.busPublish, subscribe: ""),
-                                          source: "cost", queueCapacity: 1_000_000)
+        let publisher = try! BusPublisher(
+            context: context, address: BusAddress(publish: endpoints.busPublish, subscribe: ""),
+            source: "cost", queueCapacity: 1_000_000)
         // IngestionCore lives in spasmwatch-sensor, which this separate executable cannot link:
         // this is the same path without its per-stream rules (validate, encode, stamp, publish).
         t = DispatchTime.now().uptimeNanoseconds
@@ -94,8 +109,9 @@ struct SensorBenchCommand: AsyncParsableCommand {
             h.firstSampleTime = 1_764_072_000 + Double(i) * 0.25
             let json = try! JSONEncoder().encode(h)
             guard (try? FrameValidator.validate(json: json, binary: binary, maxBytes: 1 << 20)) != nil else { continue }
-            try? publisher.publishEncoded(topic: Topic.sensorFrame("cost"), type: SensorFrame.messageType, id: .fastRandom(),
-                                          person: nil, bodyJSON: json, payload: binary)
+            try? publisher.publishEncoded(
+                topic: Topic.sensorFrame("cost"), type: SensorFrame.messageType, id: .fastRandom(),
+                person: nil, bodyJSON: json, payload: binary)
         }
         let ingest = Double(DispatchTime.now().uptimeNanoseconds - t) / Double(n) / 1000
         publisher.close()
@@ -109,8 +125,9 @@ struct SensorBenchCommand: AsyncParsableCommand {
         let context = ZMQContext()
         defer { context.terminate() }
         let counted = Atomic<Int>(0)
-        let subscriber = try? BusSubscriber(context: context, address: BusAddress(publish: endpoints.busPublish, subscribe: endpoints.busSubscribe),
-                                            prefixes: ["sensor.frame.bench-"], queueCapacity: 1_000_000)
+        let subscriber = try? BusSubscriber(
+            context: context, address: BusAddress(publish: endpoints.busPublish, subscribe: endpoints.busSubscribe),
+            prefixes: ["sensor.frame.bench-"], queueCapacity: 1_000_000)
         Thread.sleep(forTimeInterval: 0.5)
         let counter = Thread {
             while let batch = subscriber?.next(timeout: 0.2) { counted.add(batch.count, ordering: .relaxed) }
@@ -123,34 +140,40 @@ struct SensorBenchCommand: AsyncParsableCommand {
         let samples = [Float](repeating: 0.01, count: 150)
         let jsonSamples = samples.map { Double($0) }
         for p in 0..<producers {
-            threads.append(SocketThread(name: "bench-\(p)") {
-                guard let producer = try? SensorProducer(endpoint: endpoints.sensorProducers,
-                                                         sensor: .init(sensorId: "bench-\(binary ? "b" : "j")\(producers)-\(window)-\(p)", kind: .imu,
-                                                                       placement: .leftWrist, sampleRate: 200, producerName: "bench"),
-                                                         context: context, window: window) else { return }
-                defer { producer.close() }
-                // The stream runs far faster than real time: date it a month back, so it never
-                // reaches the "at most 10 minutes ahead of the server clock" rule.
-                var t = start - 30 * 86_400
-                var n = 0
-                func count(_ replies: [ProducerReply]) { n += replies.lazy.filter(\.ok).count }
-                while Date().timeIntervalSince1970 < deadline {
-                    for _ in 0..<16 {
-                        if window == 1 {
-                            if (try? producer.send(samples: samples, firstSampleTime: t))?.ok == true { n += 1 }
-                        } else if binary {
-                            count((try? producer.submit(samples: samples, firstSampleTime: t)) ?? [])
-                        } else {
-                            let frame = ProducerFrame(sensorId: producer.sensor.sensorId, kind: "imu", placement: "left-wrist", sampleRate: 200,
-                                                      unit: "g", firstSampleTime: t, seq: producer.framesSent, samples: jsonSamples)
-                            count((try? producer.submit(json: frame.fastJSON()!, binary: nil)) ?? [])
+            threads.append(
+                SocketThread(name: "bench-\(p)") {
+                    guard
+                        let producer = try? SensorProducer(
+                            endpoint: endpoints.sensorProducers,
+                            sensor: .init(
+                                sensorId: "bench-\(binary ? "b" : "j")\(producers)-\(window)-\(p)", kind: .imu,
+                                placement: .leftWrist, sampleRate: 200, producerName: "bench"),
+                            context: context, window: window)
+                    else { return }
+                    defer { producer.close() }
+                    // The stream runs far faster than real time: date it a month back, so it never
+                    // reaches the "at most 10 minutes ahead of the server clock" rule.
+                    var t = start - 30 * 86_400
+                    var n = 0
+                    func count(_ replies: [ProducerReply]) { n += replies.lazy.filter(\.ok).count }
+                    while Date().timeIntervalSince1970 < deadline {
+                        for _ in 0..<16 {
+                            if window == 1 {
+                                if (try? producer.send(samples: samples, firstSampleTime: t))?.ok == true { n += 1 }
+                            } else if binary {
+                                count((try? producer.submit(samples: samples, firstSampleTime: t)) ?? [])
+                            } else {
+                                let frame = ProducerFrame(
+                                    sensorId: producer.sensor.sensorId, kind: "imu", placement: "left-wrist", sampleRate: 200,
+                                    unit: "g", firstSampleTime: t, seq: producer.framesSent, samples: jsonSamples)
+                                count((try? producer.submit(json: frame.fastJSON()!, binary: nil)) ?? [])
+                            }
+                            t += 0.25
                         }
-                        t += 0.25
                     }
-                }
-                count((try? producer.flush()) ?? [])
-                accepted.add(n, ordering: .relaxed)
-            })
+                    count((try? producer.flush()) ?? [])
+                    accepted.add(n, ordering: .relaxed)
+                })
         }
         for t in threads { t.join() }
         let elapsed = Date().timeIntervalSince1970 - start
@@ -191,7 +214,10 @@ struct SensorBenchCommand: AsyncParsableCommand {
             // ingestion's producers stay at most their window ahead of their replies.
             var sent = 0
             while Date().timeIntervalSince1970 < end {
-                if sent - received.load(ordering: .relaxed) > 20_000 { usleep(200); continue }
+                if sent - received.load(ordering: .relaxed) > 20_000 {
+                    usleep(200)
+                    continue
+                }
                 for _ in 0..<1000 { _ = try? s.send(parts) }
                 sent += 1000
             }

@@ -12,15 +12,18 @@ struct Broker: Sendable {
     let proxy: SocketThread
     let zap: SocketThread?
 
-    static func start(context: ZMQContext, endpoints: Endpoints, configuration: Configuration,
-                      security: BusSecurity?, home: DataHome, counters: CounterSet, logger: Logger) throws -> Broker {
+    static func start(
+        context: ZMQContext, endpoints: Endpoints, configuration: Configuration,
+        security: BusSecurity?, home: DataHome, counters: CounterSet, logger: Logger
+    ) throws -> Broker {
         // The ZAP handler must be bound before CURVE sockets accept clients.
         let zap = try security.map { _ in try ZAPHandler.start(context: context, home: home, logger: logger) }
         let ready = SocketThread.Handshake()
         let hwm = Int32(clamping: configuration.bus.highWaterMark)
         let maxBytes = Int64(configuration.bus.maxMessageBytes)
         let proxy = SocketThread(name: "bus-proxy") {
-            let frontend: ZMQSocket, backend: ZMQSocket
+            let frontend: ZMQSocket
+            let backend: ZMQSocket
             do {
                 frontend = try ZMQSocket(context: context, type: .xsub)
                 backend = try ZMQSocket(context: context, type: .xpub)
@@ -42,8 +45,12 @@ struct Broker: Sendable {
                 ready.fail(error)
                 return
             }
-            logger.info("bus running", metadata: ["publish": "\(endpoints.busPublish)", "subscribe": "\(endpoints.busSubscribe)",
-                                                  "high_water_mark": "\(hwm)"])
+            logger.info(
+                "bus running",
+                metadata: [
+                    "publish": "\(endpoints.busPublish)", "subscribe": "\(endpoints.busSubscribe)",
+                    "high_water_mark": "\(hwm)",
+                ])
             do {
                 if security != nil {
                     try filter(frontend: frontend, backend: backend, gate: SourceGate(counters: counters, logger: logger))
@@ -66,7 +73,8 @@ struct Broker: Sendable {
     static func filter(frontend: ZMQSocket, backend: ZMQSocket, gate: SourceGate) throws(SpasmError) {
         var gate = gate
         var poller = ZMQPoller()
-        let fromPublishers = poller.add(frontend), fromSubscribers = poller.add(backend)
+        let fromPublishers = poller.add(frontend)
+        let fromSubscribers = poller.add(backend)
         do throws(SpasmError) {
             while true {
                 let ready = try poller.poll(timeoutMilliseconds: 1000)

@@ -52,9 +52,11 @@ struct SourceGate {
         let suppressed = logged[key]?.since ?? 0
         if logged.count > 1000 { logged.removeAll() }
         logged[key] = (now, 0)
-        logger.warning("refused a message: not forwarded", metadata: [
-            "key": "\(key)", "topic": "\(topic)", "reason": "\(refusal.reason)", "error": "\(refusal.message)",
-            "refused_since_last_log": "\(suppressed)",
-        ])
+        logger.warning(
+            "refused a message: not forwarded",
+            metadata: [
+                "key": "\(key)", "topic": "\(topic)", "reason": "\(refusal.reason)", "error": "\(refusal.message)",
+                "refused_since_last_log": "\(suppressed)",
+            ])
     }
 }

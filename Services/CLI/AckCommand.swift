@@ -59,9 +59,11 @@ struct AckCommand: AsyncParsableCommand {
             if let episodeId = known?.episodeId {
                 // A diary entry like any other: through spasmwatch-manual, or into its outbox
                 // when it is not running (it sends it when it starts).
-                let entry = DiaryEntry(recordedAt: now, via: "cli", kind: .confirmation,
-                                       confirmation: EpisodeConfirmation(episodeId: episodeId, wasSpasm: false,
-                                                                         note: "false alarm (spasmwatch ack --false-alarm)"))
+                let entry = DiaryEntry(
+                    recordedAt: now, via: "cli", kind: .confirmation,
+                    confirmation: EpisodeConfirmation(
+                        episodeId: episodeId, wasSpasm: false,
+                        note: "false alarm (spasmwatch ack --false-alarm)"))
                 switch try await DiaryConnection(options: options).save(entry) {
                 case .saved(let saved):
                     recorded = " The episode is recorded as not a spasm (diary entry \(saved.shortId))."
@@ -83,18 +85,23 @@ struct AckCommand: AsyncParsableCommand {
             print("Acknowledged the \(what) (\(short)): escalation stops.")
         }
         if !stored {
-            print("Storage has not confirmed it yet (is spasmwatch-store running?); it stays in the outbox and is re-sent the next time you run spasmwatch ack.")
+            print(
+                "Storage has not confirmed it yet (is spasmwatch-store running?); it stays in the outbox and is re-sent the next time you run spasmwatch ack."
+            )
         }
     }
 
     /// The alert an id or prefix names: notify's journal first, then storage (alerts notify
     /// never saw, e.g. while it was down). A full id is accepted even when neither knows it.
-    static func find(_ text: String, journal: NotifyJournal?, home: DataHome,
-                     configuration: Configuration) async throws -> (id: UUID, alert: Alert?, person: String?) {
+    static func find(
+        _ text: String, journal: NotifyJournal?, home: DataHome,
+        configuration: Configuration
+    ) async throws -> (id: UUID, alert: Alert?, person: String?) {
         let text = text.trimmingCharacters(in: .whitespaces)
-        let storage = StoreQueryAlertSource(context: sharedContext,
-                                            endpoint: Endpoints(home: home, configuration: configuration).storeQuery,
-                                            timeoutSeconds: 2)
+        let storage = StoreQueryAlertSource(
+            context: sharedContext,
+            endpoint: Endpoints(home: home, configuration: configuration).storeQuery,
+            timeoutSeconds: 2)
         if let id = UUID(uuidString: text) {
             if let entry = try await journal?.entry(id) { return (id, entry.alert, entry.person) }
             let match = (try? await storage.alerts(idPrefix: id.uuidString))?.first { $0.alert.alertId == id }
@@ -108,13 +115,16 @@ struct AckCommand: AsyncParsableCommand {
             return (id, inJournal[0].alert, inJournal[0].person)
         }
         if inJournal.count > 1 {
-            throw ValidationError("'\(text)' matches \(inJournal.count) alerts; give more characters:\n  \(inJournal.map(describe).joined(separator: "\n  "))")
+            throw ValidationError(
+                "'\(text)' matches \(inJournal.count) alerts; give more characters:\n  \(inJournal.map(describe).joined(separator: "\n  "))")
         }
         let stored = (try? await storage.alerts(idPrefix: text)) ?? []
         if stored.count == 1 { return (stored[0].alert.alertId, stored[0].alert, stored[0].person) }
         if stored.count > 1 {
-            throw ValidationError("'\(text)' matches \(stored.count) alerts; give more characters:\n  "
-                                  + stored.map { "\(NotificationText.shortId($0.alert.alertId))  \(clock($0.alert.at))  \($0.alert.kind)" }.joined(separator: "\n  "))
+            throw ValidationError(
+                "'\(text)' matches \(stored.count) alerts; give more characters:\n  "
+                    + stored.map { "\(NotificationText.shortId($0.alert.alertId))  \(clock($0.alert.at))  \($0.alert.kind)" }.joined(
+                        separator: "\n  "))
         }
         let recent = (try await journal?.recent(limit: 5) ?? []).map(describe).joined(separator: "\n  ")
         throw ValidationError("no alert id starts with '\(text)'." + (recent.isEmpty ? "" : " Recent alerts:\n  \(recent)"))

@@ -15,7 +15,10 @@ struct HistoryCommand: AsyncParsableCommand {
     @Option(help: "How far back: 30m, 12h, 7d, 2w, or a date (2026-11-01).")
     var since: String = "7d"
 
-    @Option(help: "Only these kinds (repeatable): spasm, checkin, medication, exercise, relapse, correction, confirmation, episode, phasic, clonus, tonic, fall, alert, delivery.")
+    @Option(
+        help:
+            "Only these kinds (repeatable): spasm, checkin, medication, exercise, relapse, correction, confirmation, episode, phasic, clonus, tonic, fall, alert, delivery."
+    )
     var kind: [String] = []
 
     @Option(help: "Only this body site (or limb), e.g. left-calf, left-leg.")
@@ -34,9 +37,11 @@ struct HistoryCommand: AsyncParsableCommand {
             guard let s = BodySite(parsing: text) else { throw ValidationError("unknown body site '\(text)'; known: \(BodySite.allowedList)") }
             return s
         }
-        let entryKinds = DiaryEntry.Kind.allCases.map(\.rawValue), episodeKinds = EpisodeKind.allCases.map(\.rawValue)
+        let entryKinds = DiaryEntry.Kind.allCases.map(\.rawValue)
+        let episodeKinds = EpisodeKind.allCases.map(\.rawValue)
         for k in kind where !(entryKinds + episodeKinds + ["episode", "alert", "delivery"]).contains(k) {
-            throw ValidationError("unknown kind '\(k)'; known: \((entryKinds + ["episode"] + episodeKinds + ["alert", "delivery"]).joined(separator: ", "))")
+            throw ValidationError(
+                "unknown kind '\(k)'; known: \((entryKinds + ["episode"] + episodeKinds + ["alert", "delivery"]).joined(separator: ", "))")
         }
         let wantEntries = kind.isEmpty || kind.contains(where: entryKinds.contains)
         let wantEpisodes = kind.isEmpty || kind.contains("episode") || kind.contains(where: episodeKinds.contains)
@@ -46,19 +51,29 @@ struct HistoryCommand: AsyncParsableCommand {
         var rows: [(time: Double, cells: [String])] = []
         if wantEntries {
             let kinds = kind.filter(entryKinds.contains)
-            let response = try await access.query(StoreRequest(query: .entries, from: from, person: person,
-                                                               kinds: kinds.isEmpty ? nil : kinds, site: siteFilter,
-                                                               includeCorrected: all))
+            let response = try await access.query(
+                StoreRequest(
+                    query: .entries, from: from, person: person,
+                    kinds: kinds.isEmpty ? nil : kinds, site: siteFilter,
+                    includeCorrected: all))
             for stored in response.entries ?? [] {
                 let note = stored.correctedBy.map { " [corrected by \(Describe.shortId($0))]" } ?? ""
-                rows.append((stored.at, [access.localTime(stored.at), stored.entry.kind.rawValue,
-                                         Describe.shortId(stored.entry.entryId), Describe.entry(stored.entry) + note]))
+                rows.append(
+                    (
+                        stored.at,
+                        [
+                            access.localTime(stored.at), stored.entry.kind.rawValue,
+                            Describe.shortId(stored.entry.entryId), Describe.entry(stored.entry) + note,
+                        ]
+                    ))
             }
         }
         if wantEpisodes {
             let kinds = kind.filter(episodeKinds.contains)
-            let response = try await access.query(StoreRequest(query: .episodes, from: from, person: person,
-                                                               kinds: kinds.isEmpty ? nil : kinds, site: siteFilter))
+            let response = try await access.query(
+                StoreRequest(
+                    query: .episodes, from: from, person: person,
+                    kinds: kinds.isEmpty ? nil : kinds, site: siteFilter))
             for e in response.episodes ?? [] {
                 rows.append((e.start, [access.localTime(e.start), "detected", Describe.shortId(e.episodeId), Describe.episode(e)]))
             }
@@ -66,8 +81,14 @@ struct HistoryCommand: AsyncParsableCommand {
         if wantAlerts {
             let response = try await access.query(StoreRequest(query: .alerts, from: from, person: person, site: siteFilter))
             for a in response.alerts ?? [] {
-                rows.append((a.alert.at, [access.localTime(a.alert.at), "alert " + a.alert.kind, Describe.shortId(a.alert.alertId),
-                                          Describe.alert(a)]))
+                rows.append(
+                    (
+                        a.alert.at,
+                        [
+                            access.localTime(a.alert.at), "alert " + a.alert.kind, Describe.shortId(a.alert.alertId),
+                            Describe.alert(a),
+                        ]
+                    ))
             }
         }
         if wantDeliveries {

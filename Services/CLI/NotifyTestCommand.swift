@@ -51,8 +51,9 @@ struct NotifyTestCommand: AsyncParsableCommand, ReportsWhetherRunning {
         if dryRun && viaBus { throw ValidationError("--dry-run (the file alone) and --via-bus (the running service) exclude each other") }
         guard wait > 0 else { throw ValidationError("--wait must be above 0 seconds") }
         let now = Date().timeIntervalSince1970
-        let alert = Alert(kind: "test", severity: severity, groupKey: "test", title: "SpasmWatch test",
-                          message: "A test alert from spasmwatch notify test. Nothing happened; no action is needed.", at: now)
+        let alert = Alert(
+            kind: "test", severity: severity, groupKey: "test", title: "SpasmWatch test",
+            message: "A test alert from spasmwatch notify test. Nothing happened; no action is needed.", at: now)
         if dryRun {
             try await sendItself(alert, home: home, configuration: configuration)
         } else {

@@ -57,8 +57,9 @@ struct NotifyTestThroughService {
 
         let address = try BusAddress.resolve(home: home, configuration: configuration)
         let context = ZMQContext()
-        let listener = try BusSubscriber(context: context, address: address,
-                                         prefixes: [Topic.deliveryPrefix, Topic.heartbeat(ServiceName.notify)])
+        let listener = try BusSubscriber(
+            context: context, address: address,
+            prefixes: [Topic.deliveryPrefix, Topic.heartbeat(ServiceName.notify)])
         let sender = try ReliableCLISender(home: home, configuration: configuration)
         try await sender.send(alert, topic: Topic.alert(alert.severity), id: alert.alertId, person: configuration.person)
         let heartbeatWait = max(3, 3 * configuration.bus.heartbeatSeconds)
@@ -73,17 +74,24 @@ struct NotifyTestThroughService {
         guard let notify = heard.notify else {
             try await sender.withdraw(alert.alertId)
             await sender.close()
-            print("Published test alert \(short) on \(Topic.alert(alert.severity)) (for custom consumers; not kept to re-send), but spasmwatch-notify is not running on home \(path) (no heartbeat within \(Int(heartbeatWait)) s): nobody was told.")
+            print(
+                "Published test alert \(short) on \(Topic.alert(alert.severity)) (for custom consumers; not kept to re-send), but spasmwatch-notify is not running on home \(path) (no heartbeat within \(Int(heartbeatWait)) s): nobody was told."
+            )
             let start = HomeCheck.startCommand(home)
-            print("Start it: \(start.contains("systemctl") ? "sudo systemctl start spasmwatch-notify" : start.replacingOccurrences(of: "deploy/stack up", with: "deploy/stack start spasmwatch-notify")) (or the whole stack: \(start)).")
+            print(
+                "Start it: \(start.contains("systemctl") ? "sudo systemctl start spasmwatch-notify" : start.replacingOccurrences(of: "deploy/stack up", with: "deploy/stack start spasmwatch-notify")) (or the whole stack: \(start))."
+            )
             print("The rules file alone: spasmwatch notify test --dry-run")
             throw ExitCode(2)
         }
         let stored = try await sender.waitForReceipts(seconds: 2)
         await sender.close()
-        print("Test alert \(short) on \(Topic.alert(alert.severity))\(stored ? " (stored)" : ""); spasmwatch-notify\(notify.info["rules"].map { " (rules: \($0))" } ?? "") reports:")
+        print(
+            "Test alert \(short) on \(Topic.alert(alert.severity))\(stored ? " (stored)" : ""); spasmwatch-notify\(notify.info["rules"].map { " (rules: \($0))" } ?? "") reports:"
+        )
         if let fileNote { print("note: \(fileNote)") }
-        let noCaregiver = notify.info["warning.caregiver"] != nil || notify.info["caregivers"] == "none"
+        let noCaregiver =
+            notify.info["warning.caregiver"] != nil || notify.info["caregivers"] == "none"
             || (notify.info["caregivers"] == nil && fileRules.map { $0.caregivers(person: configuration.person).isEmpty } == true)
         if noCaregiver { print(NotifyRules.noCaregiverWarning) }
 
@@ -92,7 +100,9 @@ struct NotifyTestThroughService {
         for delivery in heard.deliveries { byPair[Pair(receiver: delivery.receiver, channel: delivery.channel), default: []].append(delivery) }
         for pair in Set(expected.keys).union(byPair.keys).sorted() {
             let specs = expected[pair] ?? []
-            let what = specs.count == 1 ? NotifyTestCommand.describe(specs[0])
+            let what =
+                specs.count == 1
+                ? NotifyTestCommand.describe(specs[0])
                 : specs.count > 1 ? "\(pair.channel) ×\(specs.count)" : pair.channel
             let lines = Self.outcomes(byPair[pair] ?? [], expected: max(specs.count, 1), wait: wait)
             for (ok, text) in lines {
@@ -102,8 +112,11 @@ struct NotifyTestThroughService {
             if specs.isEmpty {
                 print("          (\(pair.receiver) is not in the rules file: the running service uses other rules)")
             } else if byPair[pair] == nil, let known = notify.info["receivers"],
-                      !known.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }).contains(pair.receiver) {
-                print("          (the running spasmwatch-notify does not know \(pair.receiver): its rules are older than the file; restart it: deploy/stack restart spasmwatch-notify)")
+                !known.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }).contains(pair.receiver)
+            {
+                print(
+                    "          (the running spasmwatch-notify does not know \(pair.receiver): its rules are older than the file; restart it: deploy/stack restart spasmwatch-notify)"
+                )
             }
         }
         if expected.isEmpty && byPair.isEmpty {
@@ -118,9 +131,10 @@ struct NotifyTestThroughService {
         let ordered = deliveries.sorted { ($0.at, $0.attempt) < ($1.at, $1.attempt) }
         var lines: [(Bool, String)] = []
         for delivery in ordered where delivery.outcome != .failed {
-            lines.append(delivery.outcome == .sent
-                ? (true, delivery.attempt > 1 ? "on attempt \(delivery.attempt)" : "")
-                : (false, "gave up after \(delivery.attempt) attempts: \(delivery.error ?? "no error given")"))
+            lines.append(
+                delivery.outcome == .sent
+                    ? (true, delivery.attempt > 1 ? "on attempt \(delivery.attempt)" : "")
+                    : (false, "gave up after \(delivery.attempt) attempts: \(delivery.error ?? "no error given")"))
         }
         let failed = ordered.filter { $0.outcome == .failed }
         while lines.count < expected {
@@ -135,8 +149,10 @@ struct NotifyTestThroughService {
 
     /// Listens (on this thread) until every expected channel has a final outcome, `wait`
     /// seconds have passed, or notify has sent no heartbeat within `heartbeatWait`.
-    static func listen(_ subscriber: BusSubscriber, alertId: UUID, expected: [Pair: Int], wait: Double,
-                       heartbeatWait: Double) -> Heard {
+    static func listen(
+        _ subscriber: BusSubscriber, alertId: UUID, expected: [Pair: Int], wait: Double,
+        heartbeatWait: Double
+    ) -> Heard {
         var heard = Heard()
         var seen = Set<UUID>()
         let start = Date()
@@ -145,7 +161,8 @@ struct NotifyTestThroughService {
             for message in subscriber.next(timeout: 0.1) ?? [] {
                 if message.topic.hasPrefix(Topic.deliveryPrefix) {
                     guard let delivery = try? message.decode(Delivery.self).body, delivery.alertIds.contains(alertId),
-                          seen.insert(delivery.deliveryId).inserted else { continue }
+                        seen.insert(delivery.deliveryId).inserted
+                    else { continue }
                     heard.deliveries.append(delivery)
                     heard.lastDeliveryAt = Date()
                 } else if let beat = try? message.decode(Heartbeat.self).body {
@@ -160,7 +177,10 @@ struct NotifyTestThroughService {
             // Done when every channel has its outcome and a heartbeat came after the last of
             // them: one sent earlier may still show rules notify has since reloaded.
             if let notifyAt = heard.notifyAt, notifyAt > heard.lastDeliveryAt ?? .distantPast, !expected.isEmpty,
-               expected.allSatisfy({ finals[$0.key, default: 0] >= $0.value }) { break }
+                expected.allSatisfy({ finals[$0.key, default: 0] >= $0.value })
+            {
+                break
+            }
         }
         return heard
     }

@@ -26,8 +26,9 @@ final class ReliableCLISender {
         publisher = try BusPublisher(context: context, address: address, source: "cli", person: configuration.person)
         receipts = try BusSubscriber(context: context, address: address, prefixes: [Topic.stored("cli")])
         outbox = try Outbox.open(url: home.outbox(for: "cli"))
-        sender = ReliableSender(outbox: outbox, publisher: publisher, receipts: receipts, counters: CounterSet(),
-                                resendInterval: 1, logger: Logger(label: "spasmwatch"))
+        sender = ReliableSender(
+            outbox: outbox, publisher: publisher, receipts: receipts, counters: CounterSet(),
+            resendInterval: 1, logger: Logger(label: "spasmwatch"))
     }
 
     private var warmedUp = false
@@ -82,9 +83,11 @@ final class ReliableCLISender {
 extension SpasmError {
     /// What storage refused of this run's messages, with its reason (exit status non-zero).
     static func refusedByStorage(_ items: [RefusedItem]) -> SpasmError {
-        SpasmError(.refusedByStorage, items.map {
-            "storage refused the \($0.type) \(String($0.id.uuidString.lowercased().prefix(8))): \($0.reason) "
-                + "(kept in data/outbox-cli.sqlite, not re-sent; spasmwatch status lists it)"
-        }.joined(separator: "\n"))
+        SpasmError(
+            .refusedByStorage,
+            items.map {
+                "storage refused the \($0.type) \(String($0.id.uuidString.lowercased().prefix(8))): \($0.reason) "
+                    + "(kept in data/outbox-cli.sqlite, not re-sent; spasmwatch status lists it)"
+            }.joined(separator: "\n"))
     }
 }

@@ -52,16 +52,18 @@ struct ReportCommand: AsyncParsableCommand {
         let episodes = try await access.allEpisodes(StoreRequest(query: .episodes, from: start, to: end, person: person))
         let alerts = try await access.allAlerts(StoreRequest(query: .alerts, from: start, to: end, person: person))
         guard let statistics = stats.statistics else { throw ValidationError("the store sent no statistics") }
-        let input = ReportInput(person: person, from: start, to: end, timeZone: access.timeZone, generatedAt: now,
-                                statistics: statistics, entries: entries,
-                                medicationHistory: medications, episodes: episodes, alerts: alerts,
-                                name: self.person == nil ? access.configuration.personName : nil)
+        let input = ReportInput(
+            person: person, from: start, to: end, timeZone: access.timeZone, generatedAt: now,
+            statistics: statistics, entries: entries,
+            medicationHistory: medications, episodes: episodes, alerts: alerts,
+            name: self.person == nil ? access.configuration.personName : nil)
         let html = try ReportBuilder.html(input)
         try Data(html.utf8).write(to: URL(fileURLWithPath: out))
         let days = statistics.days
-        print("wrote \(out): \(days.first?.day ?? "") to \(days.last?.day ?? "") (\(days.count) days), "
-              + "\(days.map(\.diarySpasms).reduce(0, +)) diary and \(days.map(\.detectedSpasms).reduce(0, +)) detected spasms, "
-              + "\(ReportAnalysis.treatmentChanges(input.entries).count) treatment changes")
+        print(
+            "wrote \(out): \(days.first?.day ?? "") to \(days.last?.day ?? "") (\(days.count) days), "
+                + "\(days.map(\.diarySpasms).reduce(0, +)) diary and \(days.map(\.detectedSpasms).reduce(0, +)) detected spasms, "
+                + "\(ReportAnalysis.treatmentChanges(input.entries).count) treatment changes")
         if input.name?.isEmpty ?? true, person == Person.defaultId {
             print("the report names no one: set personName in \(access.home.configFile.path) (e.g. {\"personName\": \"Anna Example\"})")
         }

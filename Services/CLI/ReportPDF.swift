@@ -33,14 +33,17 @@ enum ReportPDF {
 
     /// Prints `html` to `pdf`; throws a sentence when Chromium fails.
     static func render(html: String, to pdf: String, browser: URL) async throws {
-        let htmlURL = URL(fileURLWithPath: html).standardizedFileURL, pdfURL = URL(fileURLWithPath: pdf).standardizedFileURL
+        let htmlURL = URL(fileURLWithPath: html).standardizedFileURL
+        let pdfURL = URL(fileURLWithPath: pdf).standardizedFileURL
         let profile = FileManager.default.temporaryDirectory.appendingPathComponent("spasmwatch-pdf-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: profile, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         defer { try? FileManager.default.removeItem(at: profile) }
         let log = profile.appendingPathComponent("chromium.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        var arguments = ["--headless", "--disable-gpu", "--no-first-run", "--no-pdf-header-footer", "--user-data-dir=\(profile.path)",
-                         "--print-to-pdf=\(pdfURL.path)", htmlURL.absoluteString]
+        var arguments = [
+            "--headless", "--disable-gpu", "--no-first-run", "--no-pdf-header-footer", "--user-data-dir=\(profile.path)",
+            "--print-to-pdf=\(pdfURL.path)", htmlURL.absoluteString,
+        ]
         if getuid() == 0 { arguments.insert("--no-sandbox", at: 0) }  // Chromium refuses to run as root with its sandbox.
         try? FileManager.default.removeItem(at: pdfURL)
         let process = Process()
@@ -53,15 +56,20 @@ enum ReportPDF {
         let finished = await onBlockingPool { () -> Bool in
             let deadline = Date().addingTimeInterval(timeoutSeconds)
             while process.isRunning && Date() < deadline { usleep(50_000) }
-            if process.isRunning { process.terminate(); process.waitUntilExit(); return false }
+            if process.isRunning {
+                process.terminate()
+                process.waitUntilExit()
+                return false
+            }
             return true
         }
         let head = (try? FileHandle(forReadingFrom: pdfURL)).flatMap { try? $0.read(upToCount: 4) }
         guard finished, process.terminationStatus == 0, head == Data("%PDF".utf8) else {
             let detail = (try? String(contentsOf: log, encoding: .utf8))?.split(separator: "\n").suffix(3).joined(separator: " / ") ?? ""
-            throw ValidationError("\(browser.lastPathComponent) did not write \(pdf)"
-                                  + (finished ? " (exit status \(process.terminationStatus))" : " within \(Int(timeoutSeconds)) s")
-                                  + (detail.isEmpty ? "" : ": \(detail)") + ". The HTML is in \(html); print it from a browser (Ctrl+P, A4, Save as PDF).")
+            throw ValidationError(
+                "\(browser.lastPathComponent) did not write \(pdf)"
+                    + (finished ? " (exit status \(process.terminationStatus))" : " within \(Int(timeoutSeconds)) s")
+                    + (detail.isEmpty ? "" : ": \(detail)") + ". The HTML is in \(html); print it from a browser (Ctrl+P, A4, Save as PDF).")
         }
     }
 }

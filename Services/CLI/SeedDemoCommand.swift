@@ -32,8 +32,9 @@ struct SeedDemoCommand: AsyncParsableCommand {
         let publisher = try BusPublisher(context: context, address: address, source: source, counters: counters)
         let receipts = try BusSubscriber(context: context, address: address, prefixes: [Topic.stored(source)])
         let outbox = try Outbox.open(url: home.outbox(for: source))
-        let sender = ReliableSender(outbox: outbox, publisher: publisher, receipts: receipts, counters: counters,
-                                    resendInterval: 2, logger: Logger(label: "seed-demo"))
+        let sender = ReliableSender(
+            outbox: outbox, publisher: publisher, receipts: receipts, counters: counters,
+            resendInterval: 2, logger: Logger(label: "seed-demo"))
         let running = Task { try await sender.run() }
         try await Task.sleep(for: .milliseconds(500))
         let history = DemoHistory(endingAt: Date().timeIntervalSince1970, days: days)
@@ -50,6 +51,8 @@ struct SeedDemoCommand: AsyncParsableCommand {
         await publisher.closeAsync()
         await onBlockingPool { context.terminate() }
         guard pending == 0 else { throw ValidationError("\(pending) of \(total) messages not confirmed by the store: is it running?") }
-        print("sent \(total) messages (\(history.entries.count) diary entries, \(history.episodes.count) episode events, \(history.alerts.count) alerts); all stored")
+        print(
+            "sent \(total) messages (\(history.entries.count) diary entries, \(history.episodes.count) episode events, \(history.alerts.count) alerts); all stored"
+        )
     }
 }

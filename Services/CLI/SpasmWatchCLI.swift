@@ -9,10 +9,12 @@ struct SpasmWatchCLI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spasmwatch",
         abstract: "SpasmWatch: record, watch and understand spasms in MS.",
-        subcommands: [StatusCommand.self, TailCommand.self, LogCommand.self, RecentCommand.self, UndoCommand.self,
-                      ConfirmCommand.self, EpisodesCommand.self, HistoryCommand.self, StatsCommand.self, ExportCommand.self,
-                      ReportCommand.self, BackupCommand.self, AckCommand.self, NotifyGroupCommand.self, SetupGroupCommand.self, SensorsCommand.self,
-                      SeedDemoCommand.self, KeysCommand.self, TLSCommand.self, ConfigCommand.self])
+        subcommands: [
+            StatusCommand.self, TailCommand.self, LogCommand.self, RecentCommand.self, UndoCommand.self,
+            ConfirmCommand.self, EpisodesCommand.self, HistoryCommand.self, StatsCommand.self, ExportCommand.self,
+            ReportCommand.self, BackupCommand.self, AckCommand.self, NotifyGroupCommand.self, SetupGroupCommand.self, SensorsCommand.self,
+            SeedDemoCommand.self, KeysCommand.self, TLSCommand.self, ConfigCommand.self,
+        ])
 
     /// As ArgumentParser's own `main`, with the data-home check (`HomeCheck`) between
     /// parsing and running, so every command finds its home the same way. A bad setting

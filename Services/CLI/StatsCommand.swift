@@ -23,8 +23,10 @@ struct StatsCommand: AsyncParsableCommand {
         let access = try StoreAccess(options: options)
         let from = access.startOfWindow(days: days)
         let now = Date().timeIntervalSince1970
-        let response = try await access.query(StoreRequest(query: .statistics, from: from, to: now, person: person,
-                                                           timeZone: access.timeZone.identifier))
+        let response = try await access.query(
+            StoreRequest(
+                query: .statistics, from: from, to: now, person: person,
+                timeZone: access.timeZone.identifier))
         guard let stats = response.statistics else { throw ValidationError("the store sent no statistics") }
         print(StatsCommand.render(stats))
     }
@@ -37,14 +39,17 @@ struct StatsCommand: AsyncParsableCommand {
             let tonic = (d.diary["tonic"] ?? 0) + (d.detected["tonic"] ?? 0)
             let phasic = (d.diary["phasic"] ?? 0) + (d.detected["phasic"] ?? 0)
             let clonus = (d.diary["clonus"] ?? 0) + (d.detected["clonus"] ?? 0)
-            rows.append([d.day, "\(d.diarySpasms)", "\(d.detectedSpasms)", "\(tonic)", "\(phasic)", "\(clonus)",
-                         n(d.diary, "cramp"), n(d.detected, "fall"),
-                         d.severityMean.map { String(format: "%.1f", $0) } ?? "-",
-                         d.nrs.map { String(format: "%.1f", $0) } ?? "-", d.psfs.map(String.init) ?? "-"])
+            rows.append([
+                d.day, "\(d.diarySpasms)", "\(d.detectedSpasms)", "\(tonic)", "\(phasic)", "\(clonus)",
+                n(d.diary, "cramp"), n(d.detected, "fall"),
+                d.severityMean.map { String(format: "%.1f", $0) } ?? "-",
+                d.nrs.map { String(format: "%.1f", $0) } ?? "-", d.psfs.map(String.init) ?? "-",
+            ])
         }
         lines.append(Format.table(rows))
         lines.append("")
-        let diary = stats.days.map { Double($0.diarySpasms) }, detected = stats.days.map { Double($0.detectedSpasms) }
+        let diary = stats.days.map { Double($0.diarySpasms) }
+        let detected = stats.days.map { Double($0.detectedSpasms) }
         func summary(_ values: [Double?]) -> String {
             let known = values.compactMap { $0 }
             guard !known.isEmpty else { return "no data" }
@@ -59,11 +64,15 @@ struct StatsCommand: AsyncParsableCommand {
         lines.append(line("NRS (0–10)", stats.days.map(\.nrs), summary(stats.days.map(\.nrs))))
         lines.append(line("PSFS (0–4)", stats.days.map { $0.psfs.map(Double.init) }, summary(stats.days.map { $0.psfs.map(Double.init) })))
         lines.append(line("severity (1–3)", stats.days.map(\.severityMean), summary(stats.days.map(\.severityMean))))
-        lines.append(line("hour of day 00→23", stats.hourOfDay.map(Double.init),
-                          "busiest \(String(format: "%02d", stats.hourOfDay.firstIndex(of: stats.hourOfDay.max() ?? 0) ?? 0)):00"))
+        lines.append(
+            line(
+                "hour of day 00→23", stats.hourOfDay.map(Double.init),
+                "busiest \(String(format: "%02d", stats.hourOfDay.firstIndex(of: stats.hourOfDay.max() ?? 0) ?? 0)):00"))
         let sites = stats.sites.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(6)
             .map { "\($0.key.replacingOccurrences(of: "-", with: " ")) \($0.value)" }
-        lines.append("body sites".padding(toLength: labelWidth, withPad: " ", startingAt: 0) + (sites.isEmpty ? "none recorded" : sites.joined(separator: ", ")))
+        lines.append(
+            "body sites".padding(toLength: labelWidth, withPad: " ", startingAt: 0)
+                + (sites.isEmpty ? "none recorded" : sites.joined(separator: ", ")))
         lines.append("")
         lines.append("Days are local (\(stats.timeZone)). TONIC, PHASIC, CLONUS: diary and detected together. Detected: episodes")
         lines.append("from the sensors; falls and episodes marked \"not a spasm\" are not counted as spasms.")
@@ -78,11 +87,12 @@ enum Sparkline {
     static func render(_ values: [Double?]) -> String {
         let known = values.compactMap { $0 }
         guard let low = known.min(), let high = known.max() else { return String(repeating: " ", count: values.count) }
-        return String(values.map { value -> Character in
-            guard let value else { return " " }
-            if high == low { return high == 0 ? blocks[0] : blocks[3] }
-            let index = Int(((value - low) / (high - low) * Double(blocks.count - 1)).rounded())
-            return blocks[min(max(index, 0), blocks.count - 1)]
-        })
+        return String(
+            values.map { value -> Character in
+                guard let value else { return " " }
+                if high == low { return high == 0 ? blocks[0] : blocks[3] }
+                let index = Int(((value - low) / (high - low) * Double(blocks.count - 1)).rounded())
+                return blocks[min(max(index, 0), blocks.count - 1)]
+            })
     }
 }

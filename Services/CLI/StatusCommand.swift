@@ -43,8 +43,10 @@ struct StatusCommand: AsyncParsableCommand, ReportsWhetherRunning {
         print("SpasmWatch status — home \(home.root.path)")
         print("")
         let refusals = await StorageRefusals.statusLines(home: home)
-        let warnings = Self.warnings(beats.values.map(\.body), busRunning: BusState.of(home, configuration: configuration) != .notRunning,
-                                     home: home) + refusals
+        let warnings =
+            Self.warnings(
+                beats.values.map(\.body), busRunning: BusState.of(home, configuration: configuration) != .notRunning,
+                home: home) + refusals
         if !warnings.isEmpty {
             print("Warnings:")
             for warning in warnings { print("  \(warning)") }
@@ -60,8 +62,10 @@ struct StatusCommand: AsyncParsableCommand, ReportsWhetherRunning {
             let counters = body.counters.sorted { $0.key < $1.key }
                 .filter { verbose || !$0.key.hasPrefix("bus.") || $0.key == "bus.gap_messages" }
                 .map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            rows.append([body.service, body.instance, age < 3 ? "alive" : "silent", "\(body.pid)",
-                         Format.duration(body.uptimeSeconds), String(format: "%.1fs ago", age), counters])
+            rows.append([
+                body.service, body.instance, age < 3 ? "alive" : "silent", "\(body.pid)",
+                Format.duration(body.uptimeSeconds), String(format: "%.1fs ago", age), counters,
+            ])
         }
         for service in configuration.expectedServices where !seenServices.contains(service) {
             rows.append([service, "-", "MISSING", "-", "-", "-", ""])
@@ -81,9 +85,11 @@ struct StatusCommand: AsyncParsableCommand, ReportsWhetherRunning {
             print("")
             var sensorRows: [[String]] = [["SENSOR", "KIND", "PLACEMENT", "RATE", "LAST FRAME", "FRAMES", "REJECTED", "SAMPLES LOST", "MAX JITTER"]]
             for s in sensors.sorted(by: { $0.sensorId < $1.sensorId }) {
-                sensorRows.append([s.sensorId, s.kind.rawValue, s.placement.rawValue, String(format: "%.0f Hz", s.sampleRate),
-                                   String(format: "%.1fs ago", now - s.lastFrameTime), "\(s.framesAccepted)",
-                                   "\(s.framesRejected)", "\(s.samplesLost)", String(format: "%.1f ms", s.maxJitterMs)])
+                sensorRows.append([
+                    s.sensorId, s.kind.rawValue, s.placement.rawValue, String(format: "%.0f Hz", s.sampleRate),
+                    String(format: "%.1fs ago", now - s.lastFrameTime), "\(s.framesAccepted)",
+                    "\(s.framesRejected)", "\(s.samplesLost)", String(format: "%.1f ms", s.maxJitterMs),
+                ])
             }
             Format.printTable(sensorRows)
         }

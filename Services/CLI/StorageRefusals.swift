@@ -14,12 +14,14 @@ enum StorageRefusals {
         var lines: [String] = []
         for name in names {
             guard let outbox = try? Outbox.open(url: folder.appendingPathComponent(name)),
-                  let summary = try? await outbox.refusedSummary(), summary.count > 0, let latest = summary.latest else { continue }
+                let summary = try? await outbox.refusedSummary(), summary.count > 0, let latest = summary.latest
+            else { continue }
             let count = summary.count
             let source = name.dropFirst("outbox-".count).dropLast(".sqlite".count)
             let what = count == 1 ? "1 message" : "\(count) messages"
-            lines.append("\(what) refused by storage, from \(source) (kept in data/\(name), not re-sent); "
-                         + "latest: \(latest.type) \(latest.id.uuidString.lowercased().prefix(8)): \(latest.reason)")
+            lines.append(
+                "\(what) refused by storage, from \(source) (kept in data/\(name), not re-sent); "
+                    + "latest: \(latest.type) \(latest.id.uuidString.lowercased().prefix(8)): \(latest.reason)")
         }
         return lines
     }

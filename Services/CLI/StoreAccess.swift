@@ -36,8 +36,10 @@ struct StoreAccess {
     /// Every row a list query matches, read `StoreQueryEngine.maxLimit` rows at a time (the
     /// most one query returns): each next page asks again with `to` just past the oldest time
     /// received, so rows at that time are read twice and kept once. Oldest first.
-    func all<Row>(_ request: StoreRequest, _ rows: (StoreResponse) -> [Row]?, time: (Row) -> Double,
-                  id: (Row) -> String) async throws -> [Row] {
+    func all<Row>(
+        _ request: StoreRequest, _ rows: (StoreResponse) -> [Row]?, time: (Row) -> Double,
+        id: (Row) -> String
+    ) async throws -> [Row] {
         var request = request
         request.limit = StoreQueryEngine.maxLimit
         var pages: [[Row]] = []
@@ -49,7 +51,8 @@ struct StoreAccess {
             pages.append(fresh)
             guard response.truncated == true, let oldest = page.first.map(time) else { break }
             guard !fresh.isEmpty else {
-                throw ValidationError("more than \(StoreQueryEngine.maxLimit) \(request.query.rawValue) share the time \(oldest); cannot read past them")
+                throw ValidationError(
+                    "more than \(StoreQueryEngine.maxLimit) \(request.query.rawValue) share the time \(oldest); cannot read past them")
             }
             request.to = oldest.nextUp
         }

@@ -62,7 +62,8 @@ struct TailCommand: AsyncParsableCommand {
     static func line(for message: BusMessage) -> String {
         let header = message.header
         let time = timeFormat.string(from: Date(timeIntervalSince1970: header.time))
-        var body = FlatJSON.withMembers(message.envelope) { $0.value("body").map { String(decoding: $0.jsonBytes, as: UTF8.self) } }
+        var body =
+            FlatJSON.withMembers(message.envelope) { $0.value("body").map { String(decoding: $0.jsonBytes, as: UTF8.self) } }
             ?? String(decoding: message.envelope, as: UTF8.self)
         if body.count > 160 { body = String(body.prefix(157)) + "..." }
         var line = "\(time) \(message.topic) \(header.source)#\(header.seq) \(body)"

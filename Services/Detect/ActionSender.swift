@@ -20,9 +20,11 @@ struct ActionSender: Sendable {
                 switch action {
                 case .episode(let episode):
                     if episode.phase == .onset {
-                        learning.remember(episodeId: episode.episodeId, .init(
-                            sensorId: episode.sensorId, kind: episode.kind.rawValue, start: episode.start,
-                            limb: (episode.site?.limb ?? episode.site)?.rawValue))
+                        learning.remember(
+                            episodeId: episode.episodeId,
+                            .init(
+                                sensorId: episode.sensorId, kind: episode.kind.rawValue, start: episode.start,
+                                limb: (episode.site?.limb ?? episode.site)?.rawValue))
                         counters.add("episodes.\(episode.kind.rawValue)")
                         try await openEpisodes.opened(episode)
                     }
@@ -50,8 +52,9 @@ struct ActionSender: Sendable {
             }
             try await openEpisodes.clear(leftOpen.map(\.episodeId))
             if !leftOpen.isEmpty {
-                logger.notice("closed \(leftOpen.count) episode\(leftOpen.count == 1 ? "" : "s") left open by the previous run, as interrupted",
-                              metadata: ["episodes": "\(leftOpen.map { String($0.episodeId.uuidString.prefix(8)) }.joined(separator: ","))"])
+                logger.notice(
+                    "closed \(leftOpen.count) episode\(leftOpen.count == 1 ? "" : "s") left open by the previous run, as interrupted",
+                    metadata: ["episodes": "\(leftOpen.map { String($0.episodeId.uuidString.prefix(8)) }.joined(separator: ","))"])
             }
         } catch {
             logger.error("could not close the episodes left open", metadata: ["error": "\(error)"])

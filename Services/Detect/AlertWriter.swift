@@ -15,8 +15,10 @@ struct AlertWriter: Sendable {
     }
 
     /// The alert for an episode's onset, if its kind raises one (config: detect.alertOn*).
-    func onset(kind: EpisodeKind, episodeId: UUID, sensorId: String, site: BodySite, at: Double,
-               settings: DetectSettings) -> Alert? {
+    func onset(
+        kind: EpisodeKind, episodeId: UUID, sensorId: String, site: BodySite, at: Double,
+        settings: DetectSettings
+    ) -> Alert? {
         let severityText: String
         switch kind {
         case .fall: severityText = settings.alertOnFall
@@ -30,7 +32,8 @@ struct AlertWriter: Sendable {
         switch kind {
         case .fall:
             title = "Possible fall"
-            message = "A possible fall was detected by the \(place) sensor at \(clock(at)). If you are OK, press \"I'm OK\" (or run spasmwatch ack). If you are hurt, call for help."
+            message =
+                "A possible fall was detected by the \(place) sensor at \(clock(at)). If you are OK, press \"I'm OK\" (or run spasmwatch ack). If you are hurt, call for help."
         case .phasic:
             title = "Phasic spasm"
             message = "A sudden jerk (phasic spasm) of the \(place) at \(clock(at)). Recorded in your diary; nothing to do unless it hurt."
@@ -40,16 +43,19 @@ struct AlertWriter: Sendable {
         case .tonic:
             return nil
         }
-        return Alert(kind: kind.rawValue, severity: severity, groupKey: "\(person)/\(kind.rawValue)/\(site.limb?.rawValue ?? site.rawValue)",
-                     title: title, message: message, at: at, episodeId: episodeId, sensorId: sensorId, site: site)
+        return Alert(
+            kind: kind.rawValue, severity: severity, groupKey: "\(person)/\(kind.rawValue)/\(site.limb?.rawValue ?? site.rawValue)",
+            title: title, message: message, at: at, episodeId: episodeId, sensorId: sensorId, site: site)
     }
 
     /// A tonic spasm that has lasted longer than the configured time.
     func longTonic(episodeId: UUID, sensorId: String, site: BodySite, start: Double, seconds: Double) -> Alert {
-        Alert(kind: "tonic", severity: .warning, groupKey: "\(person)/tonic/\(site.limb?.rawValue ?? site.rawValue)",
-              title: "Long tonic spasm",
-              message: "The \(site.displayName) has been stiff (tonic spasm) for \(Int(seconds)) seconds since \(clock(start)). Try to relax, change position or stretch gently; if it does not ease or the pain is severe, call for help.",
-              at: start + seconds, episodeId: episodeId, sensorId: sensorId, site: site)
+        Alert(
+            kind: "tonic", severity: .warning, groupKey: "\(person)/tonic/\(site.limb?.rawValue ?? site.rawValue)",
+            title: "Long tonic spasm",
+            message:
+                "The \(site.displayName) has been stiff (tonic spasm) for \(Int(seconds)) seconds since \(clock(start)). Try to relax, change position or stretch gently; if it does not ease or the pain is severe, call for help.",
+            at: start + seconds, episodeId: episodeId, sensorId: sensorId, site: site)
     }
 }
 

@@ -30,24 +30,31 @@ struct DetectService {
 
         let outbox = try Outbox.open(url: environment.home.outbox(for: instance))
         let receipts = try environment.subscribe([Topic.stored(instance)])
-        let sender = ReliableSender(outbox: outbox, publisher: environment.publisher, receipts: receipts,
-                                    counters: environment.counters, logger: logger)
+        let sender = ReliableSender(
+            outbox: outbox, publisher: environment.publisher, receipts: receipts,
+            counters: environment.counters, logger: logger)
         // One SQLite file per instance: its open episodes and what it learned.
         let openEpisodes = try OpenEpisodeLog.openOrReset(url: data.appendingPathComponent("\(instance)-open-episodes.sqlite"), logger: logger)
-        let learning = SensitivityStore(table: openEpisodes.state, adopting: data.appendingPathComponent("\(instance)-learning.json"),
-                                        logger: logger)
-        let engine = DetectionEngine(configuration: configuration.detect, learning: learning,
-                                     alerts: AlertWriter(person: configuration.person, timeZone: timeZone))
-        let flare = shard.index == 0
-            ? FlareUpMonitor(table: openEpisodes.state, adopting: data.appendingPathComponent("flare-up.json"),
-                             timeZone: timeZone, person: configuration.person, logger: logger)
+        let learning = SensitivityStore(
+            table: openEpisodes.state, adopting: data.appendingPathComponent("\(instance)-learning.json"),
+            logger: logger)
+        let engine = DetectionEngine(
+            configuration: configuration.detect, learning: learning,
+            alerts: AlertWriter(person: configuration.person, timeZone: timeZone))
+        let flare =
+            shard.index == 0
+            ? FlareUpMonitor(
+                table: openEpisodes.state, adopting: data.appendingPathComponent("flare-up.json"),
+                timeZone: timeZone, person: configuration.person, logger: logger)
             : nil
-        let actionSender = ActionSender(sender: sender, learning: learning, openEpisodes: openEpisodes,
-                                        counters: environment.counters, logger: logger)
+        let actionSender = ActionSender(
+            sender: sender, learning: learning, openEpisodes: openEpisodes,
+            counters: environment.counters, logger: logger)
         await actionSender.closeLeftOpen()
 
-        let service = DetectService(environment: environment, shard: shard, engine: engine, learning: learning, flare: flare,
-                                    sender: sender, actionSender: actionSender, openEpisodes: openEpisodes)
+        let service = DetectService(
+            environment: environment, shard: shard, engine: engine, learning: learning, flare: flare,
+            sender: sender, actionSender: actionSender, openEpisodes: openEpisodes)
         let frames = MessageLoopService(subscriber: try environment.subscribe([Topic.sensorFramePrefix], queueCapacity: 20_000)) {
             await service.take(frame: $0)
         }
@@ -63,8 +70,10 @@ struct DetectService {
         var services: [any Service] = [heartbeat, sender, frames, diary]
         // Only instance 0 watches for flare-ups (diary entries also trigger a check).
         if flare != nil { services.append(PeriodicService(every: .seconds(600)) { await service.checkFlareUp() }) }
-        services += [PeriodicService(every: .seconds(1)) { await service.copyEngineStatistics() },
-                     PeriodicService(every: .seconds(2)) { await service.noteOpenEpisodes() }]
+        services += [
+            PeriodicService(every: .seconds(1)) { await service.copyEngineStatistics() },
+            PeriodicService(every: .seconds(2)) { await service.noteOpenEpisodes() },
+        ]
         logger.info("detection ready", metadata: ["shard": "\(shard.index)/\(shard.count)"])
         return services
     }
@@ -98,13 +107,16 @@ struct DetectService {
         guard let entry = try? message.decode(DiaryEntry.self).body else { return }
         flare?.record(entry: entry)
         if let confirmation = entry.confirmation,
-           let sensor = learning.apply(confirmation: confirmation.episodeId, wasSpasm: confirmation.wasSpasm, at: entry.recordedAt) {
+            let sensor = learning.apply(confirmation: confirmation.episodeId, wasSpasm: confirmation.wasSpasm, at: entry.recordedAt)
+        {
             await actionSender.deliver(await engine.reload(sensorId: sensor))
         }
         if let spasm = entry.spasm, let site = spasm.site {
             for sensor in await engine.sensorsMissing(spasmAt: spasm.at, site: site, learning: learning) {
-                if learning.apply(missedSpasmOn: sensor, at: entry.recordedAt,
-                                  note: "\(entry.entryId.uuidString.prefix(8)) at the \(site.displayName)") != nil {
+                if learning.apply(
+                    missedSpasmOn: sensor, at: entry.recordedAt,
+                    note: "\(entry.entryId.uuidString.prefix(8)) at the \(site.displayName)") != nil
+                {
                     await actionSender.deliver(await engine.reload(sensorId: sensor))
                 }
             }

@@ -14,14 +14,15 @@ final class DetectStateTable: Sendable {
 
     /// The migration that makes the table (registered by the file's owner, OpenEpisodeLog).
     static func migrate(_ db: Database) throws {
-        try db.execute(sql: """
-            CREATE TABLE detect_state (
-                name TEXT PRIMARY KEY NOT NULL,
-                -- The part's state as JSON (SensitivityStore.State, FlareUpModel).
-                state BLOB NOT NULL,
-                savedAt REAL NOT NULL
-            )
-            """)
+        try db.execute(
+            sql: """
+                CREATE TABLE detect_state (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    -- The part's state as JSON (SensitivityStore.State, FlareUpModel).
+                    state BLOB NOT NULL,
+                    savedAt REAL NOT NULL
+                )
+                """)
     }
 
     /// The saved state named `name`, if any and readable.
@@ -35,8 +36,9 @@ final class DetectStateTable: Sendable {
     func save<Value: Encodable>(_ name: String, _ value: Value) throws {
         let data = try JSONEncoder().encode(value)
         try database.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO detect_state (name, state, savedAt) VALUES (?, ?, ?)",
-                           arguments: [name, data, Date().timeIntervalSince1970])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO detect_state (name, state, savedAt) VALUES (?, ?, ?)",
+                arguments: [name, data, Date().timeIntervalSince1970])
         }
     }
 

@@ -65,10 +65,12 @@ actor DetectionEngine {
             tracked = existing
             tracked.placement = frame.placement
         } else {
-            tracked = Tracked(detector: StreamingDetector(kind: kind, sampleRate: frame.sampleRate,
-                                                          settings: learning.settings(for: frame.sensorId)),
-                              kind: frame.kind, sampleRate: frame.sampleRate, placement: frame.placement,
-                              origin: frame.firstSampleTime)
+            tracked = Tracked(
+                detector: StreamingDetector(
+                    kind: kind, sampleRate: frame.sampleRate,
+                    settings: learning.settings(for: frame.sensorId)),
+                kind: frame.kind, sampleRate: frame.sampleRate, placement: frame.placement,
+                origin: frame.firstSampleTime)
         }
         // A new rate or kind replaces the detector: what the old one had open ends, interrupted.
         var actions: [Action] = replacing ? sensors[frame.sensorId].map { closeAll(sensorId: frame.sensorId, $0) } ?? [] : []
@@ -84,12 +86,18 @@ actor DetectionEngine {
         }
         // A tonic spasm still going after the configured time raises a warning while it lasts.
         let now = frame.firstSampleTime + Double(frame.sampleCount) / frame.sampleRate
-        for (id, episode) in tracked.open where episode.kind == .tonic && !episode.alerted
-            && now - episode.start >= configuration.tonicAlertSeconds {
+        for (id, episode) in tracked.open
+        where episode.kind == .tonic && !episode.alerted
+            && now - episode.start >= configuration.tonicAlertSeconds
+        {
             tracked.open[id]?.alerted = true
-            actions.append(.alert(alerts.marked(alerts.longTonic(episodeId: id, sensorId: frame.sensorId, site: tracked.placement,
-                                                                 start: episode.start, seconds: now - episode.start),
-                                                test: tracked.test)))
+            actions.append(
+                .alert(
+                    alerts.marked(
+                        alerts.longTonic(
+                            episodeId: id, sensorId: frame.sensorId, site: tracked.placement,
+                            start: episode.start, seconds: now - episode.start),
+                        test: tracked.test)))
         }
         sensors[frame.sensorId] = tracked
         return actions
@@ -108,11 +116,16 @@ actor DetectionEngine {
         case .onset(let onset):
             let kind = onset.kind
             tracked.open[onset.id] = (onset.kind, onset.start, false)
-            var actions: [Action] = [.episode(EpisodeEvent(
-                episodeId: onset.id, phase: .onset, kind: kind, sensorId: sensorId, site: tracked.placement,
-                start: onset.start, detectedAt: onset.detectedAt, confidence: onset.confidence, test: tracked.test ? true : nil))]
-            if let alert = alerts.onset(kind: kind, episodeId: onset.id, sensorId: sensorId, site: tracked.placement,
-                                        at: onset.start, settings: configuration) {
+            var actions: [Action] = [
+                .episode(
+                    EpisodeEvent(
+                        episodeId: onset.id, phase: .onset, kind: kind, sensorId: sensorId, site: tracked.placement,
+                        start: onset.start, detectedAt: onset.detectedAt, confidence: onset.confidence, test: tracked.test ? true : nil))
+            ]
+            if let alert = alerts.onset(
+                kind: kind, episodeId: onset.id, sensorId: sensorId, site: tracked.placement,
+                at: onset.start, settings: configuration)
+            {
                 actions.append(.alert(alerts.marked(alert, test: tracked.test)))
             }
             return actions
@@ -120,15 +133,22 @@ actor DetectionEngine {
             let kind = end.kind
             let wasAlerted = tracked.open[end.id]?.alerted ?? false
             tracked.open[end.id] = nil
-            var actions: [Action] = [.episode(EpisodeEvent(
-                episodeId: end.id, phase: .end, kind: kind, sensorId: sensorId, site: tracked.placement, start: end.start,
-                end: end.end, detectedAt: end.detectedAt, confidence: end.confidence, peak: end.peak,
-                dominantFrequencyHz: end.dominantFrequencyHz, interrupted: interrupted ? true : nil,
-                test: tracked.test ? true : nil))]
+            var actions: [Action] = [
+                .episode(
+                    EpisodeEvent(
+                        episodeId: end.id, phase: .end, kind: kind, sensorId: sensorId, site: tracked.placement, start: end.start,
+                        end: end.end, detectedAt: end.detectedAt, confidence: end.confidence, peak: end.peak,
+                        dominantFrequencyHz: end.dominantFrequencyHz, interrupted: interrupted ? true : nil,
+                        test: tracked.test ? true : nil))
+            ]
             if kind == .tonic && !wasAlerted && end.end - end.start >= configuration.tonicAlertSeconds {
-                actions.append(.alert(alerts.marked(alerts.longTonic(episodeId: end.id, sensorId: sensorId, site: tracked.placement,
-                                                                     start: end.start, seconds: end.end - end.start),
-                                                    test: tracked.test)))
+                actions.append(
+                    .alert(
+                        alerts.marked(
+                            alerts.longTonic(
+                                episodeId: end.id, sensorId: sensorId, site: tracked.placement,
+                                start: end.start, seconds: end.end - end.start),
+                            test: tracked.test)))
             }
             return actions
         }
@@ -140,8 +160,9 @@ actor DetectionEngine {
         guard let tracked = sensors[sensorId] else { return [] }
         let actions = closeAll(sensorId: sensorId, tracked)
         sensors[sensorId]?.open = [:]
-        sensors[sensorId]?.detector = StreamingDetector(kind: tracked.kind, sampleRate: tracked.sampleRate,
-                                                        settings: learning.settings(for: sensorId))
+        sensors[sensorId]?.detector = StreamingDetector(
+            kind: tracked.kind, sampleRate: tracked.sampleRate,
+            settings: learning.settings(for: sensorId))
         return actions
     }
 
@@ -168,7 +189,8 @@ extension DetectionEngine {
         let limb = (site.limb ?? site).rawValue
         return sensors.compactMap { id, tracked -> String? in
             guard (tracked.placement.limb ?? tracked.placement).rawValue == limb,
-                  let span = coverage[id], span.first <= time, span.last >= time else { return nil }
+                let span = coverage[id], span.first <= time, span.last >= time
+            else { return nil }
             return learning.hasEpisode(sensorId: id, near: time, within: 300) ? nil : id
         }
     }

@@ -16,8 +16,9 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         if let out { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
-        let report = try EventScorer.scanAndEvaluate(datasetDirectory: URL(fileURLWithPath: directory), settings: .init(),
-                                                     writeTo: out.map { URL(fileURLWithPath: $0) })
+        let report = try EventScorer.scanAndEvaluate(
+            datasetDirectory: URL(fileURLWithPath: directory), settings: .init(),
+            writeTo: out.map { URL(fileURLWithPath: $0) })
         print(report.text, terminator: report.text.hasSuffix("\n") ? "" : "\n")
     }
 }

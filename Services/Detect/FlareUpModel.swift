@@ -70,8 +70,11 @@ struct FlareUpModel: Codable, Sendable, Equatable {
         case .start:
             if relapses.last.map({ $0.end != nil }) ?? true { relapses.append(Relapse(start: time)) }
         case .end:
-            if let i = relapses.indices.last, relapses[i].end == nil { relapses[i].end = time }
-            else { relapses.append(Relapse(start: time - 86_400, end: time)) }
+            if let i = relapses.indices.last, relapses[i].end == nil {
+                relapses[i].end = time
+            } else {
+                relapses.append(Relapse(start: time - 86_400, end: time))
+            }
         }
     }
 

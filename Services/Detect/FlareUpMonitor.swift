@@ -1,9 +1,9 @@
-import SpasmSync
 import Foundation
 import Logging
 import SpasmBus
 import SpasmReliability
 import SpasmSchema
+import SpasmSync
 
 /// Watches diary entries and detected episodes for flare-ups (FlareUpModel) and sends one
 /// alert when one begins. Its state lives in the detector's database (DetectStateTable, part
@@ -19,8 +19,10 @@ final class FlareUpMonitor: Sendable {
     static let realertAfter: Double = 7 * 86_400
 
     /// `legacyFile`: the JSON file an earlier version kept (`flare-up.json`).
-    init(table: DetectStateTable, adopting legacyFile: URL? = nil, timeZone: TimeZone, person: String, logger: Logger,
-         now: Double = Date().timeIntervalSince1970) {
+    init(
+        table: DetectStateTable, adopting legacyFile: URL? = nil, timeZone: TimeZone, person: String, logger: Logger,
+        now: Double = Date().timeIntervalSince1970
+    ) {
         self.table = table
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
@@ -67,10 +69,15 @@ final class FlareUpMonitor: Sendable {
         if let lastAlert, now - lastAlert < Self.realertAfter { return nil }
         model.withLock { $0.lastAlertAt = now }
         save()
-        logger.notice("flare-up", metadata: ["ratio": "\(String(format: "%.2f", ratio))", "baseline_per_day": "\(String(format: "%.2f", perDay))",
-                                             "last_48h": "\(count)", "p": "\(p)"])
-        return Alert(kind: "flare-up", severity: .warning, groupKey: "\(person)/flare-up", title: "Spasms are much more frequent",
-                     message: FlareUpModel.message(ratio: ratio), at: now)
+        logger.notice(
+            "flare-up",
+            metadata: [
+                "ratio": "\(String(format: "%.2f", ratio))", "baseline_per_day": "\(String(format: "%.2f", perDay))",
+                "last_48h": "\(count)", "p": "\(p)",
+            ])
+        return Alert(
+            kind: "flare-up", severity: .warning, groupKey: "\(person)/flare-up", title: "Spasms are much more frequent",
+            message: FlareUpModel.message(ratio: ratio), at: now)
     }
 
     /// For `spasmwatch status`: "learning your baseline: 9 of 14 days", or the usual rate.

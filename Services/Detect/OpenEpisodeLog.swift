@@ -33,17 +33,18 @@ final class OpenEpisodeLog: Sendable {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1 open episodes") { db in
-            try db.execute(sql: """
-                CREATE TABLE open_episode (
-                    episodeId TEXT PRIMARY KEY NOT NULL,
-                    sensorId TEXT NOT NULL,
-                    -- The onset as published (EpisodeEvent JSON).
-                    onset BLOB NOT NULL,
-                    -- The end of the last frame seen from the sensor, Unix seconds.
-                    lastSeen REAL NOT NULL
-                );
-                CREATE INDEX open_episode_sensor ON open_episode(sensorId);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE open_episode (
+                        episodeId TEXT PRIMARY KEY NOT NULL,
+                        sensorId TEXT NOT NULL,
+                        -- The onset as published (EpisodeEvent JSON).
+                        onset BLOB NOT NULL,
+                        -- The end of the last frame seen from the sensor, Unix seconds.
+                        lastSeen REAL NOT NULL
+                    );
+                    CREATE INDEX open_episode_sensor ON open_episode(sensorId);
+                    """)
         }
         migrator.registerMigration("v2 detect state", migrate: DetectStateTable.migrate)
         return migrator
@@ -56,8 +57,9 @@ final class OpenEpisodeLog: Sendable {
             return try OpenEpisodeLog.open(url: url)
         } catch {
             let aside = url.appendingPathExtension("broken-\(Int(Date().timeIntervalSince1970))")
-            logger.error("open-episode log unreadable; starting a fresh one (episodes it held stay open in storage)",
-                         metadata: ["file": "\(url.path)", "movedTo": "\(aside.lastPathComponent)", "error": "\(error)"])
+            logger.error(
+                "open-episode log unreadable; starting a fresh one (episodes it held stay open in storage)",
+                metadata: ["file": "\(url.path)", "movedTo": "\(aside.lastPathComponent)", "error": "\(error)"])
             for suffix in ["", "-wal", "-shm"] {
                 let file = URL(fileURLWithPath: url.path + suffix)
                 if FileManager.default.fileExists(atPath: file.path) {
@@ -72,8 +74,9 @@ final class OpenEpisodeLog: Sendable {
     func opened(_ onset: EpisodeEvent) async throws {
         let json = try WireCodec.encode(onset)
         try await database.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO open_episode (episodeId, sensorId, onset, lastSeen) VALUES (?, ?, ?, ?)",
-                           arguments: [onset.episodeId.uuidString, onset.sensorId, json, max(onset.detectedAt, onset.start)])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO open_episode (episodeId, sensorId, onset, lastSeen) VALUES (?, ?, ?, ?)",
+                arguments: [onset.episodeId.uuidString, onset.sensorId, json, max(onset.detectedAt, onset.start)])
         }
     }
 

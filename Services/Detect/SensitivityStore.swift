@@ -1,7 +1,7 @@
-import SpasmSync
 import Foundation
 import Logging
 import SpasmDetection
+import SpasmSync
 
 /// What detection learned from the person, per sensor: a sensitivity offset moved by their
 /// answers to "was this a spasm?" and by diary spasms the sensor missed, within safe bounds.
@@ -86,7 +86,8 @@ final class SensitivityStore: Sendable {
             logger.info("confirmation for an episode this detector does not know", metadata: ["episode": "\(episodeId)"])
             return nil
         }
-        let why = wasSpasm
+        let why =
+            wasSpasm
             ? "episode \(episodeId.uuidString.prefix(8)) (\(episode.kind)) confirmed as a spasm by the person"
             : "episode \(episodeId.uuidString.prefix(8)) (\(episode.kind)) rejected by the person: not a spasm"
         return change(sensorId: episode.sensorId, delta: wasSpasm ? Self.stepConfirmed : Self.stepRejected, why: why, at: time)
@@ -114,8 +115,11 @@ final class SensitivityStore: Sendable {
             logger.info("sensitivity unchanged: at its safe bound", metadata: ["sensor": "\(sensorId)", "why": "\(why)"])
             return nil
         }
-        logger.notice("sensitivity changed", metadata: [
-            "sensor": "\(sensorId)", "from": "\(String(format: "%.2f", old))", "to": "\(String(format: "%.2f", new))", "why": "\(why)"])
+        logger.notice(
+            "sensitivity changed",
+            metadata: [
+                "sensor": "\(sensorId)", "from": "\(String(format: "%.2f", old))", "to": "\(String(format: "%.2f", new))", "why": "\(why)",
+            ])
         save()
         return sensorId
     }

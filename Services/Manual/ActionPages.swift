@@ -1,8 +1,8 @@
 import Foundation
-import SpasmConfig
 import HTTPTypes
 import Hummingbird
 import SpasmBus
+import SpasmConfig
 import SpasmDiary
 import SpasmErrors
 import SpasmSchema
@@ -77,7 +77,8 @@ struct ActionPages: Sendable {
         }
         // The person says "I'm OK"; a caregiver says it is dealt with (both acknowledge).
         let okLabel = capability.receiver == person ? "I'm OK — tell everyone" : "Dealt with — tell everyone"
-        let button = capability.action == .ok
+        let button =
+            capability.action == .ok
             ? "<button class=\"ok\">\(okLabel)</button>"
             : "<button class=\"help\">I need help — tell everyone now</button>"
         body += "<form method=\"post\">\(button)</form><p class=\"meta\">Nothing happens until you press the button.</p>"
@@ -104,8 +105,10 @@ struct ActionPages: Sendable {
                 return Self.page("Not saved", "<p>\(Self.escape(error.message)). Call someone now.</p>", status: .internalServerError)
             }
             counters.add("actions.help")
-            return Self.page("Help is being asked for", "<p>Everyone on the list is being told now that \(who) asked for help.</p>"
-                             + "<p>If you can, call someone too.</p>")
+            return Self.page(
+                "Help is being asked for",
+                "<p>Everyone on the list is being told now that \(who) asked for help.</p>"
+                    + "<p>If you can, call someone too.</p>")
         }
     }
 
@@ -119,9 +122,10 @@ struct ActionPages: Sendable {
     }
 
     func refused(_ error: SpasmError) -> Response {
-        Self.page("This link does not work",
-                  "<p>\(Self.escape(error.description))</p><p>Nothing was changed. If someone may need help, call them, or open the SpasmWatch page.</p>",
-                  status: .forbidden)
+        Self.page(
+            "This link does not work",
+            "<p>\(Self.escape(error.description))</p><p>Nothing was changed. If someone may need help, call them, or open the SpasmWatch page.</p>",
+            status: .forbidden)
     }
 
     static func page(_ title: String, _ body: String, status: HTTPResponse.Status = .ok) -> Response {
@@ -136,11 +140,14 @@ struct ActionPages: Sendable {
             .ok{background:#1e7d46}.help{background:#b3261e}</style></head>
             <body><main><h1>\(escape(title))</h1>\(body)</main></body></html>
             """
-        return Response(status: status,
-                        headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
-                                  .referrerPolicy: "no-referrer", .xRobotsTag: "noindex",
-                                  .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"],
-                        body: .init(byteBuffer: ByteBuffer(string: html)))
+        return Response(
+            status: status,
+            headers: [
+                .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+                .referrerPolicy: "no-referrer", .xRobotsTag: "noindex",
+                .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+            ],
+            body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
     static func escape(_ text: String) -> String {

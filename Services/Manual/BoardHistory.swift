@@ -33,15 +33,26 @@ struct BoardHistory: Sendable {
         let first = !filled.withLock { $0 }
         if !first, await board.ongoingEpisodes() == 0 { return true }
         do {
-            let episodes = try await store.send(StoreRequest(query: .episodes, from: now - Self.episodeWindow, person: person,
-                                                             limit: board.capacity))
-            let alerts = first ? try await store.send(StoreRequest(query: .alerts, from: now - Self.alertWindow, person: person,
-                                                                   limit: board.alertCapacity)).alerts ?? [] : []
+            let episodes = try await store.send(
+                StoreRequest(
+                    query: .episodes, from: now - Self.episodeWindow, person: person,
+                    limit: board.capacity))
+            let alerts =
+                first
+                ? try await store.send(
+                    StoreRequest(
+                        query: .alerts, from: now - Self.alertWindow, person: person,
+                        limit: board.alertCapacity)
+                ).alerts ?? [] : []
             await board.fill(episodes: episodes.episodes ?? [], alerts: alerts, adding: first)
             if first {
                 filled.withLock { $0 = true }
-                logger.info("episodes and alerts read from storage", metadata: ["episodes": "\(episodes.episodes?.count ?? 0)",
-                                                                                "alerts": "\(alerts.count)"])
+                logger.info(
+                    "episodes and alerts read from storage",
+                    metadata: [
+                        "episodes": "\(episodes.episodes?.count ?? 0)",
+                        "alerts": "\(alerts.count)",
+                    ])
             }
             return true
         } catch {

@@ -19,8 +19,10 @@ actor DiaryDesk {
     let person: String
     let logger: Logger
 
-    init(journal: DiaryJournal, sender: ReliableSender, board: EpisodeBoard, counters: CounterSet, person: String,
-         logger: Logger) {
+    init(
+        journal: DiaryJournal, sender: ReliableSender, board: EpisodeBoard, counters: CounterSet, person: String,
+        logger: Logger
+    ) {
         self.journal = journal
         self.sender = sender
         self.board = board
@@ -44,14 +46,16 @@ actor DiaryDesk {
             }
             if let correction = entry.correction {
                 guard let target = try await journal.entry(correction.targetEntryId) else {
-                    return .failure(DiaryValidationError(
-                        field: "correction.targetEntryId",
-                        message: "no entry has the id \(correction.targetEntryId.uuidString.lowercased())"))
+                    return .failure(
+                        DiaryValidationError(
+                            field: "correction.targetEntryId",
+                            message: "no entry has the id \(correction.targetEntryId.uuidString.lowercased())"))
                 }
                 if target.retracted {
-                    return .failure(DiaryValidationError(
-                        field: "correction.targetEntryId",
-                        message: "entry \(ShortId.of(correction.targetEntryId)) (\(DiaryText.summary(target.entry))) is already undone"))
+                    return .failure(
+                        DiaryValidationError(
+                            field: "correction.targetEntryId",
+                            message: "entry \(ShortId.of(correction.targetEntryId)) (\(DiaryText.summary(target.entry))) is already undone"))
                 }
             }
             // The outbox first: durable before anyone hears "saved".
@@ -65,8 +69,12 @@ actor DiaryDesk {
         counters.add("entries.accepted")
         counters.add("entries.\(entry.kind.rawValue)")
         if let c = entry.confirmation { await board.answer(c.episodeId, wasSpasm: c.wasSpasm) }
-        logger.info("entry saved", metadata: ["entryId": "\(ShortId.of(entry.entryId))", "kind": "\(entry.kind.rawValue)",
-                                              "via": "\(entry.via)"])
+        logger.info(
+            "entry saved",
+            metadata: [
+                "entryId": "\(ShortId.of(entry.entryId))", "kind": "\(entry.kind.rawValue)",
+                "via": "\(entry.via)",
+            ])
         return .success(saved(entry, duplicate: false))
     }
 
@@ -91,8 +99,9 @@ actor DiaryDesk {
         } catch {
             return .failure(DiaryValidationError(field: "", message: "could not read the diary: \(error)"))
         }
-        let correction = DiaryEntry(recordedAt: Date().timeIntervalSince1970, via: via, kind: .correction,
-                                    correction: CorrectionRecord(targetEntryId: targetId, action: .retract))
+        let correction = DiaryEntry(
+            recordedAt: Date().timeIntervalSince1970, via: via, kind: .correction,
+            correction: CorrectionRecord(targetEntryId: targetId, action: .retract))
         return await add(correction)
     }
 
@@ -108,8 +117,9 @@ actor DiaryDesk {
                 return .failure(error)
             }
         }
-        let entry = DiaryEntry(recordedAt: Date().timeIntervalSince1970, via: via, kind: .confirmation,
-                               confirmation: EpisodeConfirmation(episodeId: episodeId, wasSpasm: wasSpasm))
+        let entry = DiaryEntry(
+            recordedAt: Date().timeIntervalSince1970, via: via, kind: .confirmation,
+            confirmation: EpisodeConfirmation(episodeId: episodeId, wasSpasm: wasSpasm))
         return await add(entry)
     }
 
@@ -120,9 +130,10 @@ actor DiaryDesk {
         let refused = Dictionary(try await sender.outbox.refused().map { ($0.id, $0.reason) }, uniquingKeysWith: { first, _ in first })
         return try await journal.recent(limit: max(1, min(limit, 500))).map { item in
             let reason = refused[item.entry.entryId]
-            return RecentEntry(entry: item.entry, shortId: ShortId.of(item.entry.entryId), summary: DiaryText.summary(item.entry),
-                               at: DiaryText.time(of: item.entry), retracted: item.retracted,
-                               stored: !waiting.contains(item.entry.entryId) && reason == nil, refused: reason)
+            return RecentEntry(
+                entry: item.entry, shortId: ShortId.of(item.entry.entryId), summary: DiaryText.summary(item.entry),
+                at: DiaryText.time(of: item.entry), retracted: item.retracted,
+                stored: !waiting.contains(item.entry.entryId) && reason == nil, refused: reason)
         }
     }
 

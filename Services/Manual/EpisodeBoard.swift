@@ -78,9 +78,10 @@ actor EpisodeBoard {
     func fill(episodes stored: [StoredEpisode], alerts storedAlerts: [StoredAlert], adding: Bool) {
         var added: [UUID] = []
         for s in stored {
-            let event = EpisodeEvent(episodeId: s.episodeId, phase: s.end == nil ? .onset : .end, kind: s.kind, sensorId: s.sensorId,
-                                     site: s.site, start: s.start, end: s.end, detectedAt: s.detectedAt, confidence: s.confidence,
-                                     peak: s.peak, dominantFrequencyHz: s.dominantFrequencyHz, interrupted: s.interrupted)
+            let event = EpisodeEvent(
+                episodeId: s.episodeId, phase: s.end == nil ? .onset : .end, kind: s.kind, sensorId: s.sensorId,
+                site: s.site, start: s.start, end: s.end, detectedAt: s.detectedAt, confidence: s.confidence,
+                peak: s.peak, dominantFrequencyHz: s.dominantFrequencyHz, interrupted: s.interrupted)
             if let known = episodes[s.episodeId] {
                 if known.phase != .end && event.phase == .end { episodes[s.episodeId] = event }
             } else if adding {

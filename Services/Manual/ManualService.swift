@@ -22,32 +22,41 @@ enum ManualService {
         let outbox = try Outbox.open(url: home.outbox(for: environment.instance))
         let journal = try DiaryJournal.open(url: home.diaryJournal)
         let receipts = try environment.subscribe([Topic.stored(environment.instance)])
-        let sender = ReliableSender(outbox: outbox, publisher: environment.publisher, receipts: receipts,
-                                    counters: environment.counters, logger: environment.logger)
+        let sender = ReliableSender(
+            outbox: outbox, publisher: environment.publisher, receipts: receipts,
+            counters: environment.counters, logger: environment.logger)
         let board = EpisodeBoard()
         await board.load(answers: try await journal.confirmations())
-        let desk = DiaryDesk(journal: journal, sender: sender, board: board, counters: environment.counters,
-                             person: environment.configuration.person, logger: environment.logger)
+        let desk = DiaryDesk(
+            journal: journal, sender: sender, board: board, counters: environment.counters,
+            person: environment.configuration.person, logger: environment.logger)
         // Entries the CLI saved while this service was down join the recent list now;
         // the sender publishes them with everything else that is due.
         try await desk.importFromOutbox()
 
         // Episodes, alerts, acknowledgements and help requests for the page; notify's
         // heartbeat for its caregiver warning.
-        let feed = try environment.subscribe([Topic.episodePrefix, Topic.alertPrefix, Topic.acknowledgement,
-                                              Topic.heartbeat(ServiceName.notify)])
+        let feed = try environment.subscribe([
+            Topic.episodePrefix, Topic.alertPrefix, Topic.acknowledgement,
+            Topic.heartbeat(ServiceName.notify),
+        ])
         let feedLoop = MessageLoopService(subscriber: feed) { message in await board.observe(message) }
         // What storage has fills the lists too: they survive a restart, and a missed end arrives.
-        let history = BoardHistory(board: board, store: StoreClient(context: environment.context, endpoint: environment.endpoints.storeQuery,
-                                                                    timeoutSeconds: 3),
-                                   person: environment.configuration.person, logger: environment.logger)
+        let history = BoardHistory(
+            board: board,
+            store: StoreClient(
+                context: environment.context, endpoint: environment.endpoints.storeQuery,
+                timeoutSeconds: 3),
+            person: environment.configuration.person, logger: environment.logger)
         let historyFill = PeriodicService(every: .seconds(10)) { await history.fill() }
         // The CLI's way in. The desk is async: the socket thread waits for its answer.
-        let requests = try RequestReplyServer<ManualRequest, ManualReply>(name: "manual-requests", context: environment.context,
-                                              endpoint: environment.endpoints.manualRequests, logger: environment.logger,
-                                              refuse: { error, data in
-            ManualReply(ok: false, error: "not a manual request: \(WireCodec.describe(error, in: data))")
-        }) { await desk.handle($0) }
+        let requests = try RequestReplyServer<ManualRequest, ManualReply>(
+            name: "manual-requests", context: environment.context,
+            endpoint: environment.endpoints.manualRequests, logger: environment.logger,
+            refuse: { error, data in
+                ManualReply(ok: false, error: "not a manual request: \(WireCodec.describe(error, in: data))")
+            }
+        ) { await desk.handle($0) }
         environment.logger.info("accepting CLI requests", metadata: ["endpoint": "\(environment.endpoints.manualRequests)"])
         let outboxWatch = PeriodicService(every: .seconds(2), firstRunAfter: .seconds(2)) { _ = try? await desk.importFromOutbox() }
         let pageURL = PageAddress()
@@ -55,9 +64,10 @@ enum ManualService {
         let actions: ActionPages?
         let warning: String?
         do {
-            actions = ActionPages(key: try ActionKey.load(directory: home.keyDirectory), desk: desk, board: board,
-                                  counters: environment.counters, clock: HomeClock(configuration: environment.configuration),
-                                  person: environment.configuration.person)
+            actions = ActionPages(
+                key: try ActionKey.load(directory: home.keyDirectory), desk: desk, board: board,
+                counters: environment.counters, clock: HomeClock(configuration: environment.configuration),
+                person: environment.configuration.person)
             warning = publicURLWarning(settings)
         } catch {
             actions = nil
@@ -66,17 +76,23 @@ enum ManualService {
         }
         // "Wear this phone": the phone's frames go to sensor ingestion like any producer's, sent
         // with this service's own bus key (a service key may send any sensor id).
-        let forwarder = SensorForwarder(endpoint: environment.endpoints.sensorProducers,
-                                        security: environment.endpoints.usesCurve
-                                            ? try BusSecurity.load(home: home, key: ServiceName.keyName(ServiceName.manual)) : nil)
+        let forwarder = SensorForwarder(
+            endpoint: environment.endpoints.sensorProducers,
+            security: environment.endpoints.usesCurve
+                ? try BusSecurity.load(home: home, key: ServiceName.keyName(ServiceName.manual)) : nil)
         let counters = environment.counters
-        let wear = WearRoutes(page: try WearPage.html(), streams: WearStreams(forwarder: forwarder) { counters.add($0, $1) }, context: environment.context,
-                              sensorRequests: environment.endpoints.sensorRequests, storeQuery: environment.endpoints.storeQuery)
-        let web = try WebServer.make(desk: desk, board: board, settings: settings, home: home, page: try PhonePage.html(), actions: actions,
-                                     counters: environment.counters, limits: ConnectionLimits(maxConnections: settings.httpMaxConnections,
-                                                                                          requestSeconds: settings.httpRequestSeconds,
-                                                                                          idleSeconds: settings.httpIdleSeconds),
-                                     wear: settings.wearThisPhone ? wear : nil, logger: environment.logger) { url in pageURL.set(url) }
+        let wear = WearRoutes(
+            page: try WearPage.html(), streams: WearStreams(forwarder: forwarder) { counters.add($0, $1) }, context: environment.context,
+            sensorRequests: environment.endpoints.sensorRequests, storeQuery: environment.endpoints.storeQuery)
+        let web = try WebServer.make(
+            desk: desk, board: board, settings: settings, home: home, page: try PhonePage.html(), actions: actions,
+            counters: environment.counters,
+            limits: ConnectionLimits(
+                maxConnections: settings.httpMaxConnections,
+                requestSeconds: settings.httpRequestSeconds,
+                idleSeconds: settings.httpIdleSeconds),
+            wear: settings.wearThisPhone ? wear : nil, logger: environment.logger
+        ) { url in pageURL.set(url) }
         let heartbeat = environment.heartbeat {
             var info = ["diary page": pageURL.get()]
             info["warning.publicURL"] = warning
@@ -92,7 +108,8 @@ extension ManualService {
     static func publicURLWarning(_ settings: ManualSettings) -> String? {
         if let warning = settings.publicURLWarning { return warning }
         if Endpoints.isLoopback(settings.httpHost) {
-            return "manual.publicURL is set, but manual.httpHost is \(settings.httpHost): other phones cannot reach the \"I'm OK\" links unless a proxy forwards them; set manual.httpHost (and manual.httpToken)"
+            return
+                "manual.publicURL is set, but manual.httpHost is \(settings.httpHost): other phones cannot reach the \"I'm OK\" links unless a proxy forwards them; set manual.httpHost (and manual.httpToken)"
         }
         return nil
     }

@@ -11,8 +11,10 @@ enum PhonePage {
     static var options: String {
         let object: [String: Any] = [
             "sites": BodySite.allCases.map(\.rawValue),
-            "commonSites": ["left-calf", "right-calf", "left-thigh", "right-thigh", "left-foot", "right-foot",
-                            "left-hand", "right-hand", "back", "both-legs"],
+            "commonSites": [
+                "left-calf", "right-calf", "left-thigh", "right-thigh", "left-foot", "right-foot",
+                "left-hand", "right-hand", "back", "both-legs",
+            ],
             "types": SpasmType.allCases.map(\.rawValue),
             "units": DiaryRules.doseUnits,
         ]

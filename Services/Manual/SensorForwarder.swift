@@ -29,10 +29,13 @@ final class SensorForwarder: Sendable {
                     do {
                         if producer == nil {
                             // The SDK's own socket; its Sensor description is not used for raw frames.
-                            producer = try SensorProducer(endpoint: endpoint, sensor: .init(sensorId: "phone", kind: .imu,
-                                                                                            placement: .rightThigh, sampleRate: 60,
-                                                                                            producerName: "phone-page"),
-                                                          security: security)
+                            producer = try SensorProducer(
+                                endpoint: endpoint,
+                                sensor: .init(
+                                    sensorId: "phone", kind: .imu,
+                                    placement: .rightThigh, sampleRate: 60,
+                                    producerName: "phone-page"),
+                                security: security)
                             producer?.retryUnavailableSeconds = 5
                         }
                         replies.append(try producer!.send(json: frame.json, binary: frame.binary))
@@ -72,7 +75,8 @@ final class SensorForwarder: Sendable {
             condition.lock()
             if closed {
                 condition.unlock()
-                job.done.resume(returning: job.frames.map { _ in ProducerReply(ok: false, error: "shutting down", reason: ProducerReply.unavailable) })
+                job.done.resume(
+                    returning: job.frames.map { _ in ProducerReply(ok: false, error: "shutting down", reason: ProducerReply.unavailable) })
                 return
             }
             jobs.append(job)

@@ -30,29 +30,37 @@ struct TrustPage: Sendable {
 
     func certificate(der: Bool) -> Response {
         guard let ca = HomeCertificates.authorityCertificate(files) else {
-            return Response(status: .notFound, headers: [.contentType: "text/plain; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(string: "this home has no certificate authority yet: run `spasmwatch tls init`\n")))
+            return Response(
+                status: .notFound, headers: [.contentType: "text/plain; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: "this home has no certificate authority yet: run `spasmwatch tls init`\n")))
         }
         let bytes = der ? ca.der : Array(ca.pem.utf8)
-        return Response(status: .ok,
-                        headers: [.contentType: "application/x-x509-ca-cert", .cacheControl: "no-store",
-                                  .contentDisposition: "attachment; filename=\"spasmwatch-home-ca.\(der ? "crt" : "pem")\""],
-                        body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "application/x-x509-ca-cert", .cacheControl: "no-store",
+                .contentDisposition: "attachment; filename=\"spasmwatch-home-ca.\(der ? "crt" : "pem")\"",
+            ],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     func page(host: String) -> Response {
         let base = publicBase ?? "\(scheme)://\(host)"
-        let address = base + Self.path + (token.isEmpty ? "" : "?token=" + (token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? token))
+        let address =
+            base + Self.path + (token.isEmpty ? "" : "?token=" + (token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? token))
         let qr = QRCode(address)?.svg() ?? "<p>(the address is too long for a QR code)</p>"
         let ca = HomeCertificates.authorityCertificate(files)
         let caName = ca.map { Self.escape($0.subject) } ?? ""
         let state: String
         if ca == nil {
-            state = "<p class=warn>This home has no certificate authority yet. On the hub run <code>spasmwatch tls init</code>, then restart the services.</p>"
+            state =
+                "<p class=warn>This home has no certificate authority yet. On the hub run <code>spasmwatch tls init</code>, then restart the services.</p>"
         } else if scheme == "https" {
-            state = "<p>This page came over HTTPS. If your browser warned you on the way here, this phone does not trust the hub yet: follow the steps below once.</p>"
+            state =
+                "<p>This page came over HTTPS. If your browser warned you on the way here, this phone does not trust the hub yet: follow the steps below once.</p>"
         } else {
-            state = "<p class=warn>This page came over plain HTTP (the diary listens on loopback only). Phones reach it once <code>manual.httpHost</code> is set; it then serves HTTPS.</p>"
+            state =
+                "<p class=warn>This page came over plain HTTP (the diary listens on loopback only). Phones reach it once <code>manual.httpHost</code> is set; it then serves HTTPS.</p>"
         }
         let html = """
             <!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -79,10 +87,13 @@ struct TrustPage: Sendable {
             <p><a href="/">Back to the diary</a></p>
             </body></html>
             """
-        return Response(status: .ok,
-                        headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store", .referrerPolicy: "no-referrer",
-                                  .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'"],
-                        body: .init(byteBuffer: ByteBuffer(string: html)))
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/html; charset=utf-8", .cacheControl: "no-store", .referrerPolicy: "no-referrer",
+                .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'",
+            ],
+            body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
     static func escape(_ text: String) -> String {
@@ -90,4 +101,3 @@ struct TrustPage: Sendable {
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 }
-

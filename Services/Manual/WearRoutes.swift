@@ -36,9 +36,10 @@ struct WearRoutes: Sendable {
 
     func add(to router: Router<BasicRequestContext>) {
         router.get("/wear") { _, _ -> Response in
-            Response(status: .ok,
-                     headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store", .referrerPolicy: "no-referrer"],
-                     body: .init(byteBuffer: ByteBuffer(string: page)))
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store", .referrerPolicy: "no-referrer"],
+                body: .init(byteBuffer: ByteBuffer(string: page)))
         }
         router.get("/api/devices") { _, _ -> Response in
             try await devices()
@@ -55,18 +56,23 @@ struct WearRoutes: Sendable {
 
     /// The socket, on its own router (Hummingbird upgrades through a separate responder);
     /// `guards` puts the same Host, Origin and token checks in front of it as on the page.
-    func webSocketRouter(trustedOrigins: [String], count: @escaping @Sendable (String) -> Void,
-                         guards: (Router<BasicWebSocketRequestContext>) -> Void) -> Router<BasicWebSocketRequestContext> {
+    func webSocketRouter(
+        trustedOrigins: [String], count: @escaping @Sendable (String) -> Void,
+        guards: (Router<BasicWebSocketRequestContext>) -> Void
+    ) -> Router<BasicWebSocketRequestContext> {
         let router = Router(context: BasicWebSocketRequestContext.self)
         guards(router)
         let streams = self.streams
-        router.ws("/wear/socket", shouldUpgrade: { request, _ in
-            guard WebSocketOrigin.allows(request.headers[.origin], authority: request.head.authority ?? "", trusted: trustedOrigins) else {
-                count("http.refused.origin")
-                return .dontUpgrade
+        router.ws(
+            "/wear/socket",
+            shouldUpgrade: { request, _ in
+                guard WebSocketOrigin.allows(request.headers[.origin], authority: request.head.authority ?? "", trusted: trustedOrigins) else {
+                    count("http.refused.origin")
+                    return .dontUpgrade
+                }
+                return .upgrade([:])
             }
-            return .upgrade([:])
-        }) { inbound, outbound, _ in
+        ) { inbound, outbound, _ in
             count("wear.connections")
             for try await message in inbound.messages(maxSize: Self.maxMessageBytes) {
                 guard case .text(let text) = message else { continue }
@@ -103,8 +109,9 @@ struct WearRoutes: Sendable {
     func devices() async throws -> Response {
         let reply = await ask(SensorRequest(op: .list))
         guard reply.ok else {
-            return try WebServer.json(DeviceList(ok: false, error: reply.error, devices: [], sites: BodySite.allCases.map(\.rawValue)),
-                                      status: .serviceUnavailable)
+            return try WebServer.json(
+                DeviceList(ok: false, error: reply.error, devices: [], sites: BodySite.allCases.map(\.rawValue)),
+                status: .serviceUnavailable)
         }
         var lost: [String: Int64]?
         if let stored = (try? await store.send(StoreRequest(query: .storedFrames)))?.storedFrames {
@@ -112,8 +119,10 @@ struct WearRoutes: Sendable {
                 all[item.key] = max(0, item.value - (stored[item.key] ?? 0))
             }
         }
-        return try WebServer.json(DeviceList(ok: true, devices: reply.sensors ?? [], framesLost: lost,
-                                             sites: BodySite.allCases.map(\.rawValue)))
+        return try WebServer.json(
+            DeviceList(
+                ok: true, devices: reply.sensors ?? [], framesLost: lost,
+                sites: BodySite.allCases.map(\.rawValue)))
     }
 
     func change(_ request: SensorRequest) async throws -> Response {

@@ -1,7 +1,7 @@
 import Foundation
 import SpasmProducer
-import SpasmSignal
 import SpasmSchema
+import SpasmSignal
 
 /// The phone as a sensor, on the server's side of the "Wear this phone" page's WebSocket.
 ///
@@ -86,8 +86,9 @@ actor WearStreams {
         } else {
             // A new page load (or this service restarted): its numbering starts here.
             let rate = Self.rate(for: batch.t)
-            stream = Stream(epoch: batch.epoch, nextSeq: batch.seq, resampler: UniformResampler(rate: rate),
-                            frameSeq: streams[batch.device]?.frameSeq ?? 0, lost: streams[batch.device]?.lost ?? 0)
+            stream = Stream(
+                epoch: batch.epoch, nextSeq: batch.seq, resampler: UniformResampler(rate: rate),
+                frameSeq: streams[batch.device]?.frameSeq ?? 0, lost: streams[batch.device]?.lost ?? 0)
         }
         if batch.seq < stream.nextSeq {
             count("wear.duplicates", 1)
@@ -104,11 +105,12 @@ actor WearStreams {
             let runs = stream.resampler.add(times: batch.t.map { $0 / 1000 }, x: batch.x, y: batch.y, z: batch.z)
             var frames: [(json: Data, binary: Data)] = []
             for run in runs {
-                let frame = ProducerFrame(sensorId: batch.device, kind: "imu", placement: batch.placement,
-                                          sampleRate: stream.resampler.rate, channels: 3, unit: "g",
-                                          firstSampleTime: run.firstSampleTime, sampleCount: run.count,
-                                          producer: "phone-page", seq: stream.frameSeq, device: DeviceKind.phone.rawValue,
-                                          battery: batch.battery)
+                let frame = ProducerFrame(
+                    sensorId: batch.device, kind: "imu", placement: batch.placement,
+                    sampleRate: stream.resampler.rate, channels: 3, unit: "g",
+                    firstSampleTime: run.firstSampleTime, sampleCount: run.count,
+                    producer: "phone-page", seq: stream.frameSeq, device: DeviceKind.phone.rawValue,
+                    battery: batch.battery)
                 stream.frameSeq += 1
                 frames.append((json: (try? WireCodec.encode(frame)) ?? Data(), binary: SamplePacking.pack(run.samples)))
             }
@@ -150,8 +152,9 @@ actor WearStreams {
         streams[batch.device] = current
         count("wear.batches", 1)
         count("wear.samples_in", Int64(batch.t.count))
-        return Reply(type: "ack", seq: batch.seq, duplicate: false, error: error, lost: current.lost,
-                     rate: current.resampler.rate, sensorId: batch.device)
+        return Reply(
+            type: "ack", seq: batch.seq, duplicate: false, error: error, lost: current.lost,
+            rate: current.resampler.rate, sensorId: batch.device)
     }
 
     /// What is wrong with a batch, in words, or nil.

@@ -44,9 +44,11 @@ enum WebServer {
     }
 
     /// `onRunning` gets the page's address once the server listens (the real port when 0 was asked).
-    static func make(desk: DiaryDesk, board: EpisodeBoard, settings: ManualSettings, home: DataHome, page: String, actions: ActionPages?,
-                     counters: CounterSet, limits: ConnectionLimits = .init(), wear: WearRoutes? = nil,
-                     logger: Logger, onRunning: @escaping @Sendable (String) -> Void = { _ in }) throws -> some Service {
+    static func make(
+        desk: DiaryDesk, board: EpisodeBoard, settings: ManualSettings, home: DataHome, page: String, actions: ActionPages?,
+        counters: CounterSet, limits: ConnectionLimits = .init(), wear: WearRoutes? = nil,
+        logger: Logger, onRunning: @escaping @Sendable (String) -> Void = { _ in }
+    ) throws -> some Service {
         let settings = try withToken(settings, home: home)
         let router = Router()
         let publicHost = settings.actionLinkBase.flatMap { URL(string: $0)?.host }
@@ -54,10 +56,11 @@ enum WebServer {
         let scheme = ServingTLS.isLoopback(settings.httpHost) ? "http" : "https"
         // The same guards in front of the page's routes and of the phone's WebSocket.
         func guards<C: RequestContext>(_ router: Router<C>) {
-            router.add(middleware: BrowserGuard(
-                hosts: AllowedHosts(bindHost: settings.httpHost, extra: settings.allowedHosts + (publicHost.map { [$0] } ?? [])),
-                trustedOrigins: settings.actionLinkBase.map { [$0] } ?? [], token: settings.httpToken, setting: "manual.allowedHosts",
-                isCapability: { ActionPages.isCapabilityPath($0) }, count: { counters.add($0) }))
+            router.add(
+                middleware: BrowserGuard(
+                    hosts: AllowedHosts(bindHost: settings.httpHost, extra: settings.allowedHosts + (publicHost.map { [$0] } ?? [])),
+                    trustedOrigins: settings.actionLinkBase.map { [$0] } ?? [], token: settings.httpToken, setting: "manual.allowedHosts",
+                    isCapability: { ActionPages.isCapabilityPath($0) }, count: { counters.add($0) }))
             router.add(middleware: TokenCheck(token: settings.httpToken, secure: scheme == "https"))
         }
         guards(router)
@@ -66,9 +69,10 @@ enum WebServer {
         wear?.add(to: router)
 
         router.get("/") { _, _ -> Response in
-            Response(status: .ok,
-                     headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store", .referrerPolicy: "no-referrer"],
-                     body: .init(byteBuffer: ByteBuffer(string: page)))
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store", .referrerPolicy: "no-referrer"],
+                body: .init(byteBuffer: ByteBuffer(string: page)))
         }
         router.get("/api/entries") { request, _ -> Response in
             let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 50
@@ -83,8 +87,9 @@ enum WebServer {
             do {
                 buffer = try await request.body.collect(upTo: maxBodyBytes)
             } catch {
-                return try json(ManualReply(ok: false, error: "the request body is larger than \(maxBodyBytes / 1024) KiB"),
-                                status: .contentTooLarge)
+                return try json(
+                    ManualReply(ok: false, error: "the request body is larger than \(maxBodyBytes / 1024) KiB"),
+                    status: .contentTooLarge)
             }
             let entry: DiaryEntry
             do throws(DiaryValidationError) {
@@ -132,13 +137,15 @@ enum WebServer {
         let host = settings.httpHost
         let base: HTTPServerBuilder
         if let wear {
-            let socketRouter = wear.webSocketRouter(trustedOrigins: settings.actionLinkBase.map { [$0] } ?? [],
-                                                    count: { counters.add($0) }, guards: { guards($0) })
+            let socketRouter = wear.webSocketRouter(
+                trustedOrigins: settings.actionLinkBase.map { [$0] } ?? [],
+                count: { counters.add($0) }, guards: { guards($0) })
             let sockets = socketRouter.buildResponder()
             // The cap and the first request's deadline hold before an upgrade too (ConnectionLimits).
             base = limits.upgradingServer(count: { counters.add($0) }) { http1, responder in
-                HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: sockets,
-                                             configuration: .init(http1: http1, ws: .init(maxFrameSize: WearRoutes.maxMessageBytes)))
+                HTTP1WebSocketUpgradeChannel(
+                    responder: responder, webSocketResponder: sockets,
+                    configuration: .init(http1: http1, ws: .init(maxFrameSize: WearRoutes.maxMessageBytes)))
             }
         } else {
             base = limits.server { counters.add($0) }
@@ -162,9 +169,10 @@ enum WebServer {
     }
 
     static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
-        Response(status: status,
-                 headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-                 body: .init(byteBuffer: ByteBuffer(bytes: try WireCodec.encode(value))))
+        Response(
+            status: status,
+            headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try WireCodec.encode(value))))
     }
 }
 
@@ -198,8 +206,10 @@ struct TokenCheck<Context: RequestContext>: RouterMiddleware {
     let token: String
     var secure = false
 
-    func handle(_ request: Request, context: Context,
-                next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         if ActionPages.isCapabilityPath(request.uri.path) || TrustPage.certificatePaths.contains(request.uri.path) {
             return try await next(request, context)
         }
@@ -208,13 +218,21 @@ struct TokenCheck<Context: RequestContext>: RouterMiddleware {
         let cookie = request.cookies[WebServer.cookieName]?.value
         guard [bearer, query, cookie].contains(where: { $0.map(matches) ?? false }) else {
             return try WebServer.json(
-                ManualReply(ok: false, error: "this diary needs its token (manual.httpToken, else the home's keys/http.token): open the page as /?token=TOKEN or send Authorization: Bearer TOKEN"),
+                ManualReply(
+                    ok: false,
+                    error:
+                        "this diary needs its token (manual.httpToken, else the home's keys/http.token): open the page as /?token=TOKEN or send Authorization: Bearer TOKEN"
+                ),
                 status: .unauthorized)
         }
         let setCookie = "\(WebServer.cookieName)=\(token); Path=/; HttpOnly; SameSite=Strict; Max-Age=31536000" + (secure ? "; Secure" : "")
         if let query, matches(query), request.method == .get, !request.uri.path.hasPrefix("/api/") {
-            return Response(status: .seeOther, headers: [.location: Self.withoutToken(path: request.uri.path, query: request.uri.query), .setCookie: setCookie, .cacheControl: "no-store",
-                                                         .referrerPolicy: "no-referrer"])
+            return Response(
+                status: .seeOther,
+                headers: [
+                    .location: Self.withoutToken(path: request.uri.path, query: request.uri.query), .setCookie: setCookie, .cacheControl: "no-store",
+                    .referrerPolicy: "no-referrer",
+                ])
         }
         var response = try await next(request, context)
         if let query, matches(query) { response.headers[.setCookie] = setCookie }

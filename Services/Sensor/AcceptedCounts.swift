@@ -31,13 +31,14 @@ final class AcceptedCounts: Sendable {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1 accepted frames") { db in
-            try db.execute(sql: """
-                CREATE TABLE sensor_accepted (
-                    sensorId TEXT PRIMARY KEY NOT NULL,
-                    frames INTEGER NOT NULL,
-                    lastAcceptedAt REAL NOT NULL
-                ) WITHOUT ROWID
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE sensor_accepted (
+                        sensorId TEXT PRIMARY KEY NOT NULL,
+                        frames INTEGER NOT NULL,
+                        lastAcceptedAt REAL NOT NULL
+                    ) WITHOUT ROWID
+                    """)
         }
         return migrator
     }
@@ -57,10 +58,11 @@ final class AcceptedCounts: Sendable {
                     defer { p.removeAll(keepingCapacity: true) }
                     return p
                 }
-                let upsert = try db.cachedStatement(sql: """
-                    INSERT INTO sensor_accepted (sensorId, frames, lastAcceptedAt) VALUES (?, ?, ?)
-                    ON CONFLICT(sensorId) DO UPDATE SET frames = frames + excluded.frames, lastAcceptedAt = excluded.lastAcceptedAt
-                    """)
+                let upsert = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO sensor_accepted (sensorId, frames, lastAcceptedAt) VALUES (?, ?, ?)
+                        ON CONFLICT(sensorId) DO UPDATE SET frames = frames + excluded.frames, lastAcceptedAt = excluded.lastAcceptedAt
+                        """)
                 for (id, n) in taken { try upsert.execute(arguments: [id, n, now]) }
             }
         } catch {

@@ -40,7 +40,10 @@ final class AcceptedCountsWriter: Service, Sendable {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
             if waiting.offer(c) { return }
             Task {
-                do { try await onBlockingPool { try counts.save() }; c.resume() } catch { c.resume(throwing: error) }
+                do {
+                    try await onBlockingPool { try counts.save() }
+                    c.resume()
+                } catch { c.resume(throwing: error) }
             }
         }
     }

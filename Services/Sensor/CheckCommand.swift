@@ -22,7 +22,9 @@ struct CheckCommand: ParsableCommand {
         let payload = try binary.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
         do {
             let valid = try FrameValidator.validate(json: json, binary: payload, maxBytes: configuration.sensor.maxFrameBytes)
-            print("accepted: \(valid.kind.rawValue) frame from \(valid.sensorId) at \(valid.placement.rawValue), \(valid.sampleCount) samples × \(valid.channels) channel(s) at \(FrameValidator.format(valid.sampleRate)) Hz\(valid.test ? " (test sensor)" : "")")
+            print(
+                "accepted: \(valid.kind.rawValue) frame from \(valid.sensorId) at \(valid.placement.rawValue), \(valid.sampleCount) samples × \(valid.channels) channel(s) at \(FrameValidator.format(valid.sampleRate)) Hz\(valid.test ? " (test sensor)" : "")"
+            )
         } catch {
             print("rejected: \(error.message)")
             throw ExitCode(1)

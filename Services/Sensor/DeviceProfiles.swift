@@ -42,14 +42,15 @@ final class DeviceProfiles: Sendable {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-phone device profiles") { db in
-            try db.execute(sql: """
-                CREATE TABLE sensor_profile (
-                    sensorId TEXT PRIMARY KEY NOT NULL,
-                    name TEXT,
-                    placement TEXT,
-                    updatedAt REAL NOT NULL
-                ) WITHOUT ROWID
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE sensor_profile (
+                        sensorId TEXT PRIMARY KEY NOT NULL,
+                        name TEXT,
+                        placement TEXT,
+                        updatedAt REAL NOT NULL
+                    ) WITHOUT ROWID
+                    """)
         }
         return migrator
     }
@@ -75,10 +76,11 @@ final class DeviceProfiles: Sendable {
         change(&profile)
         let saved = profile
         try queue.write { db in
-            try db.execute(sql: """
-                INSERT INTO sensor_profile (sensorId, name, placement, updatedAt) VALUES (?, ?, ?, ?)
-                ON CONFLICT(sensorId) DO UPDATE SET name = excluded.name, placement = excluded.placement, updatedAt = excluded.updatedAt
-                """, arguments: [sensorId, saved.name, saved.placement?.rawValue, now])
+            try db.execute(
+                sql: """
+                    INSERT INTO sensor_profile (sensorId, name, placement, updatedAt) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(sensorId) DO UPDATE SET name = excluded.name, placement = excluded.placement, updatedAt = excluded.updatedAt
+                    """, arguments: [sensorId, saved.name, saved.placement?.rawValue, now])
         }
         profiles.withLock { $0[sensorId] = saved }
         return saved

@@ -19,18 +19,24 @@ import SpasmWeb
 /// `ConnectionLimits` bounds slow, idle and too many connections. Plain HTTP on loopback
 /// only: bound beyond it, HTTPS with the home's certificate (`ServingTLS`, docs/https.md).
 enum HTTPEndpoint {
-    static func makeApplication(core: IngestionCore, settings: SensorSettings, home: DataHome, limits: ConnectionLimits = .init(),
-                                logger: Logger) throws -> some ApplicationProtocol {
+    static func makeApplication(
+        core: IngestionCore, settings: SensorSettings, home: DataHome, limits: ConnectionLimits = .init(),
+        logger: Logger
+    ) throws -> some ApplicationProtocol {
         // A token beyond loopback was required when the configuration loaded (SettingsCheck).
         // Beyond loopback: HTTPS, or a `.tlsSetup` error saying to run `spasmwatch tls init`.
-        let server = try ServingTLS.server(limits.server { core.counters.add($0) }, host: settings.httpHost, setting: "sensor.httpHost",
-                                           home: home, logger: logger).server
+        let server = try ServingTLS.server(
+            limits.server { core.counters.add($0) }, host: settings.httpHost, setting: "sensor.httpHost",
+            home: home, logger: logger
+        ).server
         let token = try LocalToken.resolve(configured: settings.httpToken, keyDirectory: home.keyDirectory)
         let maxBytes = settings.maxFrameBytes
         let router = Router(context: PeerRequestContext.self)
         let counters = core.counters
-        router.add(middleware: BrowserGuard(hosts: AllowedHosts(bindHost: settings.httpHost, extra: settings.allowedHosts),
-                                            token: token, setting: "sensor.allowedHosts", count: { counters.add($0) }))
+        router.add(
+            middleware: BrowserGuard(
+                hosts: AllowedHosts(bindHost: settings.httpHost, extra: settings.allowedHosts),
+                token: token, setting: "sensor.allowedHosts", count: { counters.add($0) }))
         router.add(middleware: SensorTokenCheck(token: token, counters: counters))
         router.post("/api/frames") { request, context -> Response in
             var request = request
@@ -40,31 +46,40 @@ enum HTTPEndpoint {
             } catch {
                 core.counters.add("frames.rejected")
                 core.counters.add("rejected.size")
-                return json(ProducerReply(ok: false, error: "frame is larger than \(maxBytes) bytes, the most allowed (send shorter frames)",
-                                          reason: "size"), status: .contentTooLarge)
+                return json(
+                    ProducerReply(
+                        ok: false, error: "frame is larger than \(maxBytes) bytes, the most allowed (send shorter frames)",
+                        reason: "size"), status: .contentTooLarge)
             }
             let peer = context.peer
             let reply = await core.ingestAsync(json: Data(buffer: body), binary: nil, via: "http", producerKey: "http:" + peer)
-            let status: HTTPResponse.Status = reply.ok ? .ok : reply.reason == "rate-limit" ? .tooManyRequests
-                : reply.reason == ProducerReply.unavailable ? .serviceUnavailable : .badRequest
+            let status: HTTPResponse.Status =
+                reply.ok
+                ? .ok
+                : reply.reason == "rate-limit"
+                    ? .tooManyRequests
+                    : reply.reason == ProducerReply.unavailable ? .serviceUnavailable : .badRequest
             return json(reply, status: status)
         }
         router.get("/api/sensors") { _, _ -> Response in
             json(core.sensorStatuses(), status: .ok)
         }
-        return Application(router: router,
-                           server: server,
-                           configuration: .init(address: .hostname(settings.httpHost, port: settings.httpPort),
-                                                serverName: "spasmwatch-sensor"),
-                           logger: logger)
+        return Application(
+            router: router,
+            server: server,
+            configuration: .init(
+                address: .hostname(settings.httpHost, port: settings.httpPort),
+                serverName: "spasmwatch-sensor"),
+            logger: logger)
     }
 
     static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status) -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let data = (try? encoder.encode(value)) ?? Data()
-        return Response(status: status, headers: [.contentType: "application/json"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
 
@@ -74,15 +89,19 @@ struct SensorTokenCheck<Context: RequestContext>: RouterMiddleware {
     let token: String
     let counters: CounterSet
 
-    func handle(_ request: Request, context: Context,
-                next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         if let bearer = TokenMatch.bearer(request.headers[.authorization]), TokenMatch.matches(bearer, token) {
             return try await next(request, context)
         }
         if request.uri.path == "/api/frames" { counters.add("frames.rejected") }
         counters.add("rejected.auth")
-        return HTTPEndpoint.json(ProducerReply(ok: false, error: "missing or wrong token: send 'Authorization: Bearer TOKEN' (sensor.httpToken, else the home's keys/http.token)",
-                                               reason: "auth"), status: .unauthorized)
+        return HTTPEndpoint.json(
+            ProducerReply(
+                ok: false, error: "missing or wrong token: send 'Authorization: Bearer TOKEN' (sensor.httpToken, else the home's keys/http.token)",
+                reason: "auth"), status: .unauthorized)
     }
 }
 

@@ -1,11 +1,11 @@
-import SpasmErrors
-import SpasmSync
 import Foundation
 import Logging
 import SpasmBus
 import SpasmConfig
+import SpasmErrors
 import SpasmIngestion
 import SpasmSchema
+import SpasmSync
 
 /// The heart of sensor ingestion, shared by the ZeroMQ and HTTP endpoints: validates each
 /// frame (FrameValidator, then time and rate rules that need history), publishes accepted
@@ -99,8 +99,10 @@ final class IngestionCore: Sendable {
     /// Saves those counts for the HTTP path, on its own thread (never on the pool).
     let countsWriter: AcceptedCountsWriter?
 
-    init(publisher: BusPublisher, counters: CounterSet, settings: SensorSettings, logger: Logger, person: String = "me",
-         link: BusLink? = nil, acceptedCounts: AcceptedCounts? = nil, profiles: DeviceProfiles? = nil) {
+    init(
+        publisher: BusPublisher, counters: CounterSet, settings: SensorSettings, logger: Logger, person: String = "me",
+        link: BusLink? = nil, acceptedCounts: AcceptedCounts? = nil, profiles: DeviceProfiles? = nil
+    ) {
         self.profiles = profiles
         self.link = link
         self.acceptedCounts = acceptedCounts
@@ -114,8 +116,10 @@ final class IngestionCore: Sendable {
     }
 
     /// Checks and publishes one frame; the reply says what happened.
-    func ingest(json: Data, binary: Data?, via: String, producerKey: String,
-                now: Double = Date().timeIntervalSince1970) -> ProducerReply {
+    func ingest(
+        json: Data, binary: Data?, via: String, producerKey: String,
+        now: Double = Date().timeIntervalSince1970
+    ) -> ProducerReply {
         var outgoing: [[Data]] = []
         let reply = ingest(json: json, binary: binary, via: via, producerKey: producerKey, now: now, outgoing: &outgoing)
         deliver(outgoing)
@@ -126,8 +130,9 @@ final class IngestionCore: Sendable {
     /// saved by `countsWriter`'s thread, so the request's task waits without blocking the pool.
     func ingestAsync(json: Data, binary: Data?, via: String, producerKey: String) async -> ProducerReply {
         var outgoing: [[Data]] = []
-        let reply = ingest(json: json, binary: binary, via: via, producerKey: producerKey,
-                           now: Date().timeIntervalSince1970, outgoing: &outgoing)
+        let reply = ingest(
+            json: json, binary: binary, via: via, producerKey: producerKey,
+            now: Date().timeIntervalSince1970, outgoing: &outgoing)
         if let countsWriter, !outgoing.isEmpty {
             do {
                 try await countsWriter.save()
@@ -157,8 +162,10 @@ final class IngestionCore: Sendable {
     /// Checks one frame and adds what it publishes to `outgoing` (stamped, in order); the
     /// caller hands a whole batch of frames to the bus at once.
     /// `binding`: on tcp, the producer key's name and the sensor ids it may send (nil: any).
-    func ingest(json: Data, binary: Data?, via: String, producerKey: String, now: Double,
-                binding: (key: String, sensors: [String])? = nil, outgoing: inout [[Data]]) -> ProducerReply {
+    func ingest(
+        json: Data, binary: Data?, via: String, producerKey: String, now: Double,
+        binding: (key: String, sensors: [String])? = nil, outgoing: inout [[Data]]
+    ) -> ProducerReply {
         var seq: UInt64?
         do {
             // A frame that is wrong is wrong whether or not the bus is up: its own error first.
@@ -166,8 +173,9 @@ final class IngestionCore: Sendable {
             seq = frame.producerSeq
             if let binding, !binding.sensors.contains(frame.sensorId) {
                 let may = binding.sensors.isEmpty ? "none (it is no longer allowed)" : binding.sensors.joined(separator: ", ")
-                throw FrameRejection(message: "sensor '\(frame.sensorId)' is not bound to key '\(binding.key)'; this key may send: \(may)",
-                                     field: "sensorId", reason: "sensor-binding")
+                throw FrameRejection(
+                    message: "sensor '\(frame.sensorId)' is not bound to key '\(binding.key)'; this key may send: \(may)",
+                    field: "sensorId", reason: "sensor-binding")
             }
             var sentPlacement: BodySite?
             if let site = profiles?.profile(frame.sensorId)?.placement, site != frame.placement {
@@ -178,22 +186,28 @@ final class IngestionCore: Sendable {
                 // PUB would drop it: never answer "accepted" for a frame that goes nowhere (and
                 // leave the sensor's state as it was: the frame is sent again).
                 counters.add("frames.unavailable")
-                return ProducerReply(ok: false, error: "not accepted: \(problem); send this frame again in a moment (the SDK and the examples retry by themselves)",
-                                     reason: ProducerReply.unavailable, seq: frame.producerSeq)
+                return ProducerReply(
+                    ok: false, error: "not accepted: \(problem); send this frame again in a moment (the SDK and the examples retry by themselves)",
+                    reason: ProducerReply.unavailable, seq: frame.producerSeq)
             }
             let (header, register) = try admit(frame, sentPlacement: sentPlacement, producerKey: producerKey, now: now)
             if let register {
-                let registration = SensorRegistration(sensorId: frame.sensorId, kind: frame.kind, placement: frame.placement,
-                                                      sampleRate: frame.sampleRate, channels: frame.channels, via: via,
-                                                      producer: frame.producer ?? register)
-                if let message = try? publisher.stamp(topic: Topic.sensorRegistered, type: SensorRegistration.messageType,
-                                                      id: .fastRandom(), person: nil, bodyJSON: WireCodec.encode(registration)) {
+                let registration = SensorRegistration(
+                    sensorId: frame.sensorId, kind: frame.kind, placement: frame.placement,
+                    sampleRate: frame.sampleRate, channels: frame.channels, via: via,
+                    producer: frame.producer ?? register)
+                if let message = try? publisher.stamp(
+                    topic: Topic.sensorRegistered, type: SensorRegistration.messageType,
+                    id: .fastRandom(), person: nil, bodyJSON: WireCodec.encode(registration))
+                {
                     outgoing.append(message)
                 }
             }
             let body = try header.fastJSON() ?? WireCodec.encode(header)
-            outgoing.append(try publisher.stamp(topic: Topic.sensorFrame(frame.sensorId), type: SensorFrame.messageType,
-                                                id: .fastRandom(), person: nil, bodyJSON: body, payload: frame.payload))
+            outgoing.append(
+                try publisher.stamp(
+                    topic: Topic.sensorFrame(frame.sensorId), type: SensorFrame.messageType,
+                    id: .fastRandom(), person: nil, bodyJSON: body, payload: frame.payload))
             acceptedCounts?.add(frame.sensorId)
             counters.add("frames.accepted")
             counters.add("samples.accepted", Int64(frame.sampleCount))
@@ -217,8 +231,10 @@ final class IngestionCore: Sendable {
     /// forward per sensor (small jitter allowed, gaps recorded, clock jumps re-anchored after
     /// 3 consistent frames), and whether the sensor is worn. Returns the bus header and, for a
     /// new or changed sensor, a registration to publish.
-    private func admit(_ frame: ValidFrame, sentPlacement: BodySite? = nil, producerKey: String,
-                       now: Double) throws(FrameRejection) -> (SensorFrame, String?) {
+    private func admit(
+        _ frame: ValidFrame, sentPlacement: BodySite? = nil, producerKey: String,
+        now: Double
+    ) throws(FrameRejection) -> (SensorFrame, String?) {
         let limit = settings.maxFramesPerSecondPerProducer
         let duration = Double(frame.sampleCount) / frame.sampleRate
         let period = 1 / frame.sampleRate
@@ -232,9 +248,10 @@ final class IngestionCore: Sendable {
             guard bucket.tokens >= 1 else {
                 state.buckets[producerKey] = bucket
                 state.sensors[frame.sensorId]?.framesRejected += 1
-                return .failure(FrameRejection(
-                    message: "rate limit: at most \(FrameValidator.format(limit)) frames/s per producer; slow down (send more samples per frame)",
-                    field: nil, reason: "rate-limit"))
+                return .failure(
+                    FrameRejection(
+                        message: "rate limit: at most \(FrameValidator.format(limit)) frames/s per producer; slow down (send more samples per frame)",
+                        field: nil, reason: "rate-limit"))
             }
             bucket.tokens -= 1
             state.buckets[producerKey] = bucket
@@ -242,14 +259,17 @@ final class IngestionCore: Sendable {
             let previous = state.sensors[frame.sensorId]
             if previous == nil {
                 if state.perProducer[producerKey, default: 0] >= settings.maxSensorsPerProducer {
-                    return .failure(FrameRejection(
-                        message: "too many sensors: at most \(settings.maxSensorsPerProducer) per producer; forget old ones with spasmwatch sensors forget ID",
-                        field: "sensorId", reason: "sensor-limit"))
+                    return .failure(
+                        FrameRejection(
+                            message:
+                                "too many sensors: at most \(settings.maxSensorsPerProducer) per producer; forget old ones with spasmwatch sensors forget ID",
+                            field: "sensorId", reason: "sensor-limit"))
                 }
                 if state.sensors.count >= settings.maxSensors {
-                    return .failure(FrameRejection(
-                        message: "too many sensors: at most \(settings.maxSensors) in all; forget old ones with spasmwatch sensors forget ID",
-                        field: "sensorId", reason: "sensor-limit"))
+                    return .failure(
+                        FrameRejection(
+                            message: "too many sensors: at most \(settings.maxSensors) in all; forget old ones with spasmwatch sensors forget ID",
+                            field: "sensorId", reason: "sensor-limit"))
                 }
             }
             let changed = previous.map { $0.kind != frame.kind || $0.sampleRate != frame.sampleRate || $0.placement != frame.placement } ?? true
@@ -276,9 +296,10 @@ final class IngestionCore: Sendable {
                 }
                 sensor = known
             } else {
-                sensor = SensorState(kind: frame.kind, placement: frame.placement, sampleRate: frame.sampleRate,
-                                     channels: frame.channels, nextExpectedTime: start, lastFrameTime: now,
-                                     registeredAt: now, producerKey: producerKey, sendingSince: now)
+                sensor = SensorState(
+                    kind: frame.kind, placement: frame.placement, sampleRate: frame.sampleRate,
+                    channels: frame.channels, nextExpectedTime: start, lastFrameTime: now,
+                    registeredAt: now, producerKey: producerKey, sendingSince: now)
                 state.perProducer[producerKey, default: 0] += 1
             }
             if let stream {
@@ -287,11 +308,14 @@ final class IngestionCore: Sendable {
                 if Self.isClockJump(delta: delta, elapsed: now - stream.lastFrameTime, tolerance: tolerance, period: period) {
                     // Not this stream's clock. Frames that agree with each other build up a new
                     // stream; the third is accepted on it. A single stray frame costs one frame.
-                    var candidate = ClockCandidate(nextExpectedTime: start + duration, arrival: now, frames: 1,
-                                                   jump: delta - (now - stream.lastFrameTime))
+                    var candidate = ClockCandidate(
+                        nextExpectedTime: start + duration, arrival: now, frames: 1,
+                        jump: delta - (now - stream.lastFrameTime))
                     if let previousCandidate = sensor.candidate,
-                       !Self.isClockJump(delta: start - previousCandidate.nextExpectedTime, elapsed: now - previousCandidate.arrival,
-                                         tolerance: tolerance, period: period) {
+                        !Self.isClockJump(
+                            delta: start - previousCandidate.nextExpectedTime, elapsed: now - previousCandidate.arrival,
+                            tolerance: tolerance, period: period)
+                    {
                         candidate.frames = previousCandidate.frames + 1
                         candidate.jump = previousCandidate.jump
                     }
@@ -299,19 +323,24 @@ final class IngestionCore: Sendable {
                         sensor.candidate = candidate
                         sensor.framesRejected += 1
                         state.sensors[frame.sensorId] = sensor
-                        return .failure(FrameRejection(
-                            message: Self.jumpMessage(frame: frame, start: start, stream: stream, delta: delta,
-                                                      elapsed: now - stream.lastFrameTime, frames: candidate.frames),
-                            field: "firstSampleTime", reason: "time"))
+                        return .failure(
+                            FrameRejection(
+                                message: Self.jumpMessage(
+                                    frame: frame, start: start, stream: stream, delta: delta,
+                                    elapsed: now - stream.lastFrameTime, frames: candidate.frames),
+                                field: "firstSampleTime", reason: "time"))
                     }
                     // Three frames agree: the sensor's clock moved. Carry on from here.
                     sensor.candidate = nil
                     sensor.clockJumps += 1
                     sensor.lastClockJump = candidate.jump
                     counters.add("sensor.clock_jumps")
-                    logger.notice("sensor clock jumped: its stream restarts on the new clock", metadata: [
-                        "sensor": "\(frame.sensorId)", "jumpSeconds": "\(String(format: "%.3f", candidate.jump))",
-                        "frames": "\(Self.framesToReanchor)"])
+                    logger.notice(
+                        "sensor clock jumped: its stream restarts on the new clock",
+                        metadata: [
+                            "sensor": "\(frame.sensorId)", "jumpSeconds": "\(String(format: "%.3f", candidate.jump))",
+                            "frames": "\(Self.framesToReanchor)",
+                        ])
                 } else {
                     sensor.candidate = nil  // back on the stream's clock: a stray frame is forgotten
                     if delta > 1.5 * period {
@@ -347,8 +376,11 @@ final class IngestionCore: Sendable {
             }
             if !sensor.worn && (wornByConfig.contains(frame.sensorId) || now - sensor.sendingSince >= settings.wornAfterSeconds) {
                 sensor.worn = true
-                logger.info("sensor is worn: it raises an alert if it falls silent", metadata: [
-                    "sensor": "\(frame.sensorId)", "test": "\(frame.test)"])
+                logger.info(
+                    "sensor is worn: it raises an alert if it falls silent",
+                    metadata: [
+                        "sensor": "\(frame.sensorId)", "test": "\(frame.test)",
+                    ])
             }
             sensor.nextExpectedTime = start + duration
             sensor.lastFrameTime = now
@@ -357,10 +389,11 @@ final class IngestionCore: Sendable {
             let register = changed || now - sensor.registeredAt > 60
             if register { sensor.registeredAt = now }
             state.sensors[frame.sensorId] = sensor
-            let header = SensorFrame(sensorId: frame.sensorId, kind: frame.kind, placement: frame.placement,
-                                     sampleRate: frame.sampleRate, channels: frame.channels,
-                                     unit: frame.kind == .imu ? .g : .millivolts, firstSampleTime: start,
-                                     sampleCount: frame.sampleCount, producerSeq: frame.producerSeq, test: frame.test ? true : nil)
+            let header = SensorFrame(
+                sensorId: frame.sensorId, kind: frame.kind, placement: frame.placement,
+                sampleRate: frame.sampleRate, channels: frame.channels,
+                unit: frame.kind == .imu ? .g : .millivolts, firstSampleTime: start,
+                sampleCount: frame.sampleCount, producerSeq: frame.producerSeq, test: frame.test ? true : nil)
             return .success((header, register ? (frame.producer ?? producerKey) : nil))
         }
         return try result.get()
@@ -373,14 +406,20 @@ final class IngestionCore: Sendable {
         delta < -tolerance || (delta > 1.5 * period && delta - max(0, elapsed) > forwardJumpSeconds)
     }
 
-    static func jumpMessage(frame: ValidFrame, start: Double, stream: SensorState, delta: Double, elapsed: Double,
-                            frames: Int) -> String {
-        let what = frame.firstSampleTime == nil ? "this frame (no firstSampleTime: its arrival) starts at \(String(format: "%.3f", start)), which"
+    static func jumpMessage(
+        frame: ValidFrame, start: Double, stream: SensorState, delta: Double, elapsed: Double,
+        frames: Int
+    ) -> String {
+        let what =
+            frame.firstSampleTime == nil
+            ? "this frame (no firstSampleTime: its arrival) starts at \(String(format: "%.3f", start)), which"
             : "firstSampleTime \(String(format: "%.3f", start))"
-        let problem = delta < 0
+        let problem =
+            delta < 0
             ? "\(what) is \(String(format: "%.3f", -delta)) s before the end of the previous frame of \(frame.sensorId) (\(String(format: "%.3f", stream.nextExpectedTime))); time must move forward"
             : "\(what) is \(FrameValidator.duration(delta)) after the end of the previous frame of \(frame.sensorId) (\(String(format: "%.3f", stream.nextExpectedTime))), but only \(FrameValidator.duration(elapsed)) have passed: the sensor's clock jumped forward"
-        return problem + ". If the sensor's clock changed, keep sending: after \(framesToReanchor) consistent frames its stream restarts on the new clock (this frame is \(frames) of \(framesToReanchor))"
+        return problem
+            + ". If the sensor's clock changed, keep sending: after \(framesToReanchor) consistent frames its stream restarts on the new clock (this frame is \(frames) of \(framesToReanchor))"
     }
 
     /// Forgets sensors unseen for `expireAfterSeconds`, and idle rate buckets.
@@ -390,8 +429,12 @@ final class IngestionCore: Sendable {
         for id in expired { remove(id, from: &state) }
         if !expired.isEmpty {
             counters.add("sensors.expired", Int64(expired.count))
-            logger.info("sensors forgotten after a day unseen", metadata: ["sensors": "\(expired.sorted().prefix(20).joined(separator: ","))",
-                                                                          "count": "\(expired.count)"])
+            logger.info(
+                "sensors forgotten after a day unseen",
+                metadata: [
+                    "sensors": "\(expired.sorted().prefix(20).joined(separator: ","))",
+                    "count": "\(expired.count)",
+                ])
         }
         state.buckets = state.buckets.filter { now - $0.value.updated < 60 }
     }
@@ -405,11 +448,12 @@ final class IngestionCore: Sendable {
     }
 
     private func status(_ id: String, _ s: SensorState) -> SensorStatus {
-        var status = SensorStatus(sensorId: id, kind: s.kind, placement: s.placement, sampleRate: s.sampleRate,
-                                  lastFrameTime: s.lastFrameTime, framesAccepted: s.framesAccepted,
-                                  framesRejected: s.framesRejected, samplesLost: s.samplesLost, maxJitterMs: s.maxJitterMs,
-                                  person: person, worn: s.worn, test: s.test, sendingSince: s.sendingSince,
-                                  clockJumps: s.clockJumps, lastClockJumpSeconds: s.lastClockJump)
+        var status = SensorStatus(
+            sensorId: id, kind: s.kind, placement: s.placement, sampleRate: s.sampleRate,
+            lastFrameTime: s.lastFrameTime, framesAccepted: s.framesAccepted,
+            framesRejected: s.framesRejected, samplesLost: s.samplesLost, maxJitterMs: s.maxJitterMs,
+            person: person, worn: s.worn, test: s.test, sendingSince: s.sendingSince,
+            clockJumps: s.clockJumps, lastClockJumpSeconds: s.lastClockJump)
         status.device = s.device
         status.battery = s.battery
         status.batteryAt = s.batteryAt
@@ -425,7 +469,8 @@ final class IngestionCore: Sendable {
         guard let profiles else { return SensorReply(ok: false, error: "this sensor ingestion keeps no device names or sites") }
         guard state.withLock({ $0.sensors[id] != nil }) else {
             let known = sensorStatuses().map(\.sensorId)
-            return SensorReply(ok: false, error: "no sensor '\(id)' is known; known: \(known.isEmpty ? "none" : known.prefix(20).joined(separator: ", "))")
+            return SensorReply(
+                ok: false, error: "no sensor '\(id)' is known; known: \(known.isEmpty ? "none" : known.prefix(20).joined(separator: ", "))")
         }
         do {
             switch request.op {
@@ -456,7 +501,9 @@ final class IngestionCore: Sendable {
             return SensorReply(ok: false, error: "could not save the change: \(error)")
         }
         counters.add("sensors.\(request.op.rawValue)d")
-        logger.notice("sensor \(request.op.rawValue)d", metadata: ["sensor": "\(id)", "name": "\(request.name ?? "")", "placement": "\(request.placement ?? "")"])
+        logger.notice(
+            "sensor \(request.op.rawValue)d",
+            metadata: ["sensor": "\(id)", "name": "\(request.name ?? "")", "placement": "\(request.placement ?? "")"])
         return SensorReply(ok: true, sensors: sensorStatuses().filter { $0.sensorId == id })
     }
 
@@ -471,8 +518,10 @@ final class IngestionCore: Sendable {
     /// What the heartbeat carries: at most `SensorStatus.heartbeatLimit` sensors — those that
     /// raise an alert when silent first (the watchdog needs them), then the most recent — and
     /// a line saying how many are known.
-    func heartbeatSensors(now: Double = Date().timeIntervalSince1970,
-                          limit: Int = SensorStatus.heartbeatLimit) -> (info: [String: String], sensors: [SensorStatus]) {
+    func heartbeatSensors(
+        now: Double = Date().timeIntervalSince1970,
+        limit: Int = SensorStatus.heartbeatLimit
+    ) -> (info: [String: String], sensors: [SensorStatus]) {
         let all = sensorStatuses(now: now)
         let chosen = all.sorted { a, b in
             if a.watched != b.watched { return a.watched }
@@ -511,7 +560,11 @@ final class IngestionCore: Sendable {
 
     /// What a request that does not decode gets.
     static func refusal(_ error: Error) -> SensorReply {
-        SensorReply(ok: false, error: "not a sensor request (expected {\"op\":\"list\"}, or \"forget\", \"rename\" (with \"name\") or \"move\" (with \"placement\") and a \"sensorId\"): \(WireCodec.describe(error))")
+        SensorReply(
+            ok: false,
+            error:
+                "not a sensor request (expected {\"op\":\"list\"}, or \"forget\", \"rename\" (with \"name\") or \"move\" (with \"placement\") and a \"sensorId\"): \(WireCodec.describe(error))"
+        )
     }
 
     func answer(_ request: SensorRequest) -> SensorReply {

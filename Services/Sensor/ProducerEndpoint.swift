@@ -22,8 +22,10 @@ final class ProducerEndpoint: Service, Sendable {
     let maxMessageBytes: Int
     private let stopped = Atomic<Bool>(false)
 
-    init(core: IngestionCore, endpoint: String, security: BusSecurity?, home: DataHome, context: ZMQContext, maxFrameBytes: Int,
-         logger: Logger) {
+    init(
+        core: IngestionCore, endpoint: String, security: BusSecurity?, home: DataHome, context: ZMQContext, maxFrameBytes: Int,
+        logger: Logger
+    ) {
         self.core = core
         self.home = home
         self.endpoint = endpoint
@@ -46,7 +48,9 @@ final class ProducerEndpoint: Service, Sendable {
                 try socket.setReceiveTimeout(milliseconds: 100)
                 try socket.setReceiveHighWaterMark(100_000)
                 try socket.setSendHighWaterMark(100_000)
-                if let security, let secret = security.serverSecretKey { try socket.makeCurveServer(secretKey: secret, zapDomain: ZAPDomain.producers) }
+                if let security, let secret = security.serverSecretKey {
+                    try socket.makeCurveServer(secretKey: secret, zapDomain: ZAPDomain.producers)
+                }
                 try socket.bind(endpoint)
                 ready.succeed()
             } catch {
@@ -85,18 +89,22 @@ final class ProducerEndpoint: Service, Sendable {
                     if body.isEmpty || body.count > 2 {
                         core.counters.add("frames.rejected")
                         core.counters.add("rejected.json")
-                        reply = ProducerReply(ok: false, error: "expected [frame JSON] or [frame JSON][binary Float32 samples], got \(body.count) parts",
-                                              reason: "json")
+                        reply = ProducerReply(
+                            ok: false, error: "expected [frame JSON] or [frame JSON][binary Float32 samples], got \(body.count) parts",
+                            reason: "json")
                     } else {
-                        let key = producerKeys[identity] ?? {
-                            if producerKeys.count > 10_000 { producerKeys.removeAll() }
-                            let key = "zmq:" + identity.map { String(format: "%02x", $0) }.joined()
-                            producerKeys[identity] = key
-                            return key
-                        }()
+                        let key =
+                            producerKeys[identity]
+                            ?? {
+                                if producerKeys.count > 10_000 { producerKeys.removeAll() }
+                                let key = "zmq:" + identity.map { String(format: "%02x", $0) }.joined()
+                                producerKeys[identity] = key
+                                return key
+                            }()
                         let binding = security == nil ? nil : bindings.binding(for: userId ?? "", now: now)
-                        reply = core.ingest(json: body[body.startIndex], binary: body.count == 2 ? body[body.startIndex + 1] : nil,
-                                            via: "zmq", producerKey: key, now: now, binding: binding, outgoing: &outgoing)
+                        reply = core.ingest(
+                            json: body[body.startIndex], binary: body.count == 2 ? body[body.startIndex + 1] : nil,
+                            via: "zmq", producerKey: key, now: now, binding: binding, outgoing: &outgoing)
                     }
                     replies.append(routed.reply(reply.fastJSON()))
                 }

@@ -3,9 +3,9 @@ import Foundation
 import SpasmBus
 import SpasmConfig
 import SpasmDetection
+import SpasmIngestion
 import SpasmProducer
 import SpasmRuntime
-import SpasmIngestion
 import SpasmSchema
 
 /// `spasmwatch-sensor replay FILE.csv`: sends a recording in the format of
@@ -47,16 +47,22 @@ struct ReplayCommand: AsyncParsableCommand {
         }
         let speedValue: Double? = speed == "max" ? nil : Double(speed)
         if speed != "max" && (speedValue ?? 0) <= 0 { throw ValidationError("--speed must be a positive number or 'max'") }
-        let id = sensorId ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        let id =
+            sensorId
+            ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
             .replacingOccurrences(of: " ", with: "-")
         let perFrame = frameSamples ?? max(1, Int(recording.sampleRate / 4))
         let security = endpoints.usesCurve ? try BusSecurity.load(home: home, key: ServiceName.keyName(ServiceName.sensor)) : nil
-        let sensor = SensorProducer.Sensor(sensorId: id, kind: recording.kind, placement: site, sampleRate: recording.sampleRate,
-                                           producerName: "replay", test: true)
+        let sensor = SensorProducer.Sensor(
+            sensorId: id, kind: recording.kind, placement: site, sampleRate: recording.sampleRate,
+            producerName: "replay", test: true)
         let endpoint = endpoints.sensorProducers
-        print("replaying \(file): \(recording.kind.rawValue), \(recording.count) samples at \(FrameValidatorFormat.rate(recording.sampleRate)) Hz, \(recording.gaps) gap(s), as sensor \(id)")
+        print(
+            "replaying \(file): \(recording.kind.rawValue), \(recording.count) samples at \(FrameValidatorFormat.rate(recording.sampleRate)) Hz, \(recording.gaps) gap(s), as sensor \(id)"
+        )
         let result: (frames: Int, rejected: Int, errors: [String]) = await SocketThread.run(name: "replay") {
-            var frames = 0, rejected = 0
+            var frames = 0
+            var rejected = 0
             var errors: [String] = []
             do {
                 let producer = try SensorProducer(endpoint: endpoint, sensor: sensor, security: security)

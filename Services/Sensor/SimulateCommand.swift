@@ -44,18 +44,26 @@ struct SimulateCommand: AsyncParsableCommand {
         let endpoints = Endpoints(home: home, configuration: configuration)
         let security = endpoints.usesCurve ? try BusSecurity.load(home: home, key: ServiceName.keyName(ServiceName.sensor)) : nil
         let speedValue: Double?
-        if speed == "max" { speedValue = nil } else {
+        if speed == "max" {
+            speedValue = nil
+        } else {
             guard let s = Double(speed), s > 0 else { throw ValidationError("--speed must be a positive number or 'max'") }
             speedValue = s
         }
         if duration == nil, speedValue.map({ $0 > 1 }) ?? true {
-            throw ValidationError("--speed \(speed) needs --duration: a signal sent faster than real time is dated in the past so that it ends now (ingestion refuses samples dated more than 10 minutes ahead)")
+            throw ValidationError(
+                "--speed \(speed) needs --duration: a signal sent faster than real time is dated in the past so that it ends now (ingestion refuses samples dated more than 10 minutes ahead)"
+            )
         }
         guard ["imu", "emg", "mixed"].contains(kind) else { throw ValidationError("--kind must be imu, emg or mixed") }
-        let imuSites: [(BodySite, SimulatedPlacement, String)] = [(.rightAnkle, .ankle, "right"), (.leftWrist, .wrist, "left"),
-                                                                   (.leftAnkle, .ankle, "left"), (.rightWrist, .wrist, "right")]
-        let emgSites: [(BodySite, SimulatedPlacement, String)] = [(.leftCalf, .calf, "left"), (.rightCalf, .calf, "right"),
-                                                                   (.leftQuadriceps, .quadriceps, "left")]
+        let imuSites: [(BodySite, SimulatedPlacement, String)] = [
+            (.rightAnkle, .ankle, "right"), (.leftWrist, .wrist, "left"),
+            (.leftAnkle, .ankle, "left"), (.rightWrist, .wrist, "right"),
+        ]
+        let emgSites: [(BodySite, SimulatedPlacement, String)] = [
+            (.leftCalf, .calf, "left"), (.rightCalf, .calf, "right"),
+            (.leftQuadriceps, .quadriceps, "left"),
+        ]
         var list: [SimulatedSensor] = []
         for i in 0..<max(1, sensors) {
             let isIMU = kind == "imu" || (kind == "mixed" && i % 2 == 0)
@@ -69,15 +77,19 @@ struct SimulateCommand: AsyncParsableCommand {
             }
             let rateValue = rate ?? (isIMU ? 100 : 1000)
             guard simKind.supportedRates.contains(rateValue) else {
-                throw ValidationError("--rate \(rateValue) is outside \(Int(simKind.supportedRates.lowerBound))–\(Int(simKind.supportedRates.upperBound)) Hz for \(simKind.rawValue)")
+                throw ValidationError(
+                    "--rate \(rateValue) is outside \(Int(simKind.supportedRates.lowerBound))–\(Int(simKind.supportedRates.upperBound)) Hz for \(simKind.rawValue)"
+                )
             }
             s.sampleRate = rateValue
             s.durationSeconds = duration
             let site = isIMU ? imuSites[(i / 2) % imuSites.count] : emgSites[(i / 2) % emgSites.count]
             s.placement = site.1
             s.side = site.2
-            list.append(SimulatedSensor(sensorId: "\(prefix)-\(i)-\(site.0.rawValue)", placement: site.0, scenario: s,
-                                        frameSamples: max(1, Int(rateValue / (isIMU ? 4 : 10)))))
+            list.append(
+                SimulatedSensor(
+                    sensorId: "\(prefix)-\(i)-\(site.0.rawValue)", placement: site.0, scenario: s,
+                    frameSamples: max(1, Int(rateValue / (isIMU ? 4 : 10)))))
         }
         for s in list {
             print("sensor \(s.sensorId): \(s.scenario.kind.rawValue) at \(s.placement.rawValue), \(Int(s.scenario.sampleRate)) Hz")
@@ -87,8 +99,10 @@ struct SimulateCommand: AsyncParsableCommand {
         let source = DispatchSource.makeSignalSource(signal: SIGINT)
         source.setEventHandler { stop.set() }
         source.resume()
-        let sent = await SimulationRunner.run(sensors: list, endpoint: endpoints.sensorProducers, security: security,
-                                              speed: speedValue, stop: stop) { line in
+        let sent = await SimulationRunner.run(
+            sensors: list, endpoint: endpoints.sensorProducers, security: security,
+            speed: speedValue, stop: stop
+        ) { line in
             print(line)
             fflush(nil)
         }

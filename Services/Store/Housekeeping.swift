@@ -1,7 +1,7 @@
 import Foundation
 import Logging
-import SpasmRuntime
 import SpasmBus
+import SpasmRuntime
 import SpasmStore
 
 /// Background chores, once a minute (the first 3 s after start): purge raw frames past their

@@ -1,8 +1,8 @@
-import SpasmErrors
-import SpasmSync
 import Foundation
 import Logging
+import SpasmErrors
 import SpasmSchema
+import SpasmSync
 import ZeroMQ
 
 /// Publishes on the bus. Async code calls `publish`, which never blocks: messages are stamped
@@ -21,8 +21,10 @@ public final class BusPublisher: Sendable {
     private let linked: Locked<Bool>
 
     /// Connects a publisher to the bus's publish endpoint.
-    public init(context: ZMQContext, address: BusAddress, source: String, person: String = Person.defaultId,
-                counters: CounterSet = CounterSet(), queueCapacity: Int = 100_000, logger: Logger? = nil) throws {
+    public init(
+        context: ZMQContext, address: BusAddress, source: String, person: String = Person.defaultId,
+        counters: CounterSet = CounterSet(), queueCapacity: Int = 100_000, logger: Logger? = nil
+    ) throws {
         self.source = source
         self.epoch = UInt32.random(in: 1...UInt32.max)
         self.person = person
@@ -81,36 +83,46 @@ public final class BusPublisher: Sendable {
     }
 
     /// Stamps a header for a new message of this sender.
-    public func makeHeader(topic: String, type: String, id: UUID = .timeOrdered(), person: String? = nil,
-                           time: Double = Date().timeIntervalSince1970) -> EnvelopeHeader {
+    public func makeHeader(
+        topic: String, type: String, id: UUID = .timeOrdered(), person: String? = nil,
+        time: Double = Date().timeIntervalSince1970
+    ) -> EnvelopeHeader {
         let seq = nextSeq.withLock { counters in
             defer { counters[topic, default: 0] += 1 }
             return counters[topic, default: 0]
         }
-        return EnvelopeHeader(type: type, id: id, source: source, epoch: epoch, seq: seq, time: time,
-                              person: person ?? self.person)
+        return EnvelopeHeader(
+            type: type, id: id, source: source, epoch: epoch, seq: seq, time: time,
+            person: person ?? self.person)
     }
 
     /// Publishes a typed message; returns its message id.
     @discardableResult
-    public func publish<Body: MessageBody>(_ body: Body, topic: String, id: UUID = .timeOrdered(), person: String? = nil,
-                                           payload: Data? = nil) throws -> UUID {
-        try publishEncoded(topic: topic, type: Body.messageType, id: id, person: person,
-                           bodyJSON: WireCodec.encode(body), payload: payload)
+    public func publish<Body: MessageBody>(
+        _ body: Body, topic: String, id: UUID = .timeOrdered(), person: String? = nil,
+        payload: Data? = nil
+    ) throws -> UUID {
+        try publishEncoded(
+            topic: topic, type: Body.messageType, id: id, person: person,
+            bodyJSON: WireCodec.encode(body), payload: payload)
         return id
     }
 
     /// Publishes an already-encoded body (outbox re-sends keep id and body, get a new sequence number).
-    public func publishEncoded(topic: String, type: String, id: UUID, person: String?, bodyJSON: Data,
-                               payload: Data? = nil) throws {
+    public func publishEncoded(
+        topic: String, type: String, id: UUID, person: String?, bodyJSON: Data,
+        payload: Data? = nil
+    ) throws {
         publish(batch: [try stamp(topic: topic, type: type, id: id, person: person, bodyJSON: bodyJSON, payload: payload)])
     }
 
     /// Stamps (sequence number, time) and assembles a message without handing it over yet:
     /// collect several and pass them to `publish(batch:)`, which wakes the socket thread
     /// once for all of them. Sequence numbers are taken here, so publish batches in order.
-    public func stamp(topic: String, type: String, id: UUID, person: String?, bodyJSON: Data,
-                      payload: Data? = nil) throws -> [Data] {
+    public func stamp(
+        topic: String, type: String, id: UUID, person: String?, bodyJSON: Data,
+        payload: Data? = nil
+    ) throws -> [Data] {
         let header = makeHeader(topic: topic, type: type, id: id, person: person)
         let envelope = try WireCodec.assemble(header: header, bodyJSON: bodyJSON)
         var frames = [Data(topic.utf8), envelope]

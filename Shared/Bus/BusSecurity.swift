@@ -1,7 +1,7 @@
 import Foundation
+import SpasmConfig
 import SpasmErrors
 import SpasmSync
-import SpasmConfig
 import ZeroMQ
 
 /// CURVE keys for `tcp://` endpoints (BRIEF §3: never plain TCP). Kept in the data home's
@@ -32,11 +32,15 @@ public struct BusSecurity: Sendable {
         var note: String?
         if own.made {
             let shared = FileManager.default.fileExists(atPath: dir.appendingPathComponent("client.secret").path)
-            note = "made this service's own key '\(key)' (keys/allowed/services/\(key).public)"
-                + (shared ? "; the shared keys/client.* key is no longer used by it (it stays allowed as the service key 'local', which speaks only for source 'local')" : "")
+            note =
+                "made this service's own key '\(key)' (keys/allowed/services/\(key).public)"
+                + (shared
+                    ? "; the shared keys/client.* key is no longer used by it (it stays allowed as the service key 'local', which speaks only for source 'local')"
+                    : "")
         }
-        return BusSecurity(serverPublicKey: server.publicKey, clientPublicKey: own.publicKey, clientSecretKey: own.secretKey,
-                           serverSecretKey: server.secretKey, keyName: key, note: note)
+        return BusSecurity(
+            serverPublicKey: server.publicKey, clientPublicKey: own.publicKey, clientSecretKey: own.secretKey,
+            serverSecretKey: server.secretKey, keyName: key, note: note)
     }
 
     /// The pair of one of our own services: its secret kept like an issued key's (0600), its
@@ -48,7 +52,8 @@ public struct BusSecurity: Sendable {
         let publicFile = KeyAllowlist.directory(home: home, role: .service).appendingPathComponent("\(name).public")
         func read(_ url: URL) -> String? {
             guard let text = try? String(contentsOf: url, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
-                  text.count == 40 else { return nil }
+                text.count == 40
+            else { return nil }
             return text
         }
         var made = false
@@ -89,13 +94,15 @@ public struct BusSecurity: Sendable {
         let secretFile = dir.appendingPathComponent("\(name).secret")
         let publicFile = dir.appendingPathComponent("\(name).public")
         if let secret = try? String(contentsOf: secretFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
-           secret.count == 40 {
+            secret.count == 40
+        {
             return (try CurveKeys.publicKey(forSecret: secret), secret)
         }
         let keys = try CurveKeys.generate()
         // Write the secret with 0600 before it holds anything, then the public key.
-        _ = FileManager.default.createFile(atPath: secretFile.path, contents: Data(keys.secretKey.utf8),
-                                       attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(
+            atPath: secretFile.path, contents: Data(keys.secretKey.utf8),
+            attributes: [.posixPermissions: 0o600])
         try AtomicFile.write(keys.publicKey, to: publicFile)
         // Another process may have raced us: whatever is on disk now wins.
         let onDisk = try String(contentsOf: secretFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -116,8 +123,10 @@ public struct BusAddress: Sendable {
     public var highWaterMark: Int
     public var maxMessageBytes: Int
 
-    public init(publish: String, subscribe: String, security: BusSecurity? = nil, highWaterMark: Int = 200_000,
-                maxMessageBytes: Int = 4 << 20) {
+    public init(
+        publish: String, subscribe: String, security: BusSecurity? = nil, highWaterMark: Int = 200_000,
+        maxMessageBytes: Int = 4 << 20
+    ) {
         self.publish = publish
         self.subscribe = subscribe
         self.security = security
@@ -129,9 +138,10 @@ public struct BusAddress: Sendable {
     /// `key` names this process's own client key on tcp (`BusSecurity.load`).
     public static func resolve(home: DataHome, configuration: Configuration, key: String = SourceBinding.cliKey) throws -> BusAddress {
         let endpoints = Endpoints(home: home, configuration: configuration)
-        return BusAddress(publish: endpoints.busPublish, subscribe: endpoints.busSubscribe,
-                          security: endpoints.usesCurve ? try BusSecurity.load(home: home, key: key) : nil,
-                          highWaterMark: configuration.bus.highWaterMark,
-                          maxMessageBytes: configuration.bus.maxMessageBytes)
+        return BusAddress(
+            publish: endpoints.busPublish, subscribe: endpoints.busSubscribe,
+            security: endpoints.usesCurve ? try BusSecurity.load(home: home, key: key) : nil,
+            highWaterMark: configuration.bus.highWaterMark,
+            maxMessageBytes: configuration.bus.maxMessageBytes)
     }
 }

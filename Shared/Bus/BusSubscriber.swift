@@ -1,8 +1,8 @@
-import SpasmErrors
-import SpasmSync
 import Foundation
 import Logging
+import SpasmErrors
 import SpasmSchema
+import SpasmSync
 import Synchronization
 import ZeroMQ
 
@@ -29,8 +29,10 @@ public final class BusSubscriber: Sendable {
 
     /// Connects to the bus's subscribe endpoint and subscribes to topic prefixes
     /// ("" = everything).
-    public init(context: ZMQContext, address: BusAddress, prefixes: [String], counters: CounterSet = CounterSet(),
-                queueCapacity: Int = 50_000, logger: Logger? = nil) throws {
+    public init(
+        context: ZMQContext, address: BusAddress, prefixes: [String], counters: CounterSet = CounterSet(),
+        queueCapacity: Int = 50_000, logger: Logger? = nil
+    ) throws {
         self.prefixes = prefixes
         let shared = Shared(queue: HandoffQueue(capacity: queueCapacity), counters: counters)
         self.shared = shared
@@ -70,7 +72,9 @@ public final class BusSubscriber: Sendable {
                 }
                 if received.isEmpty { continue }  // timeout: check the stop flag
                 batch.removeAll(keepingCapacity: true)
-                var malformed = 0, gaps: Int64 = 0, duplicates = 0
+                var malformed = 0
+                var gaps: Int64 = 0
+                var duplicates = 0
                 for frames in received {
                     let message: BusMessage
                     do {

@@ -37,7 +37,10 @@ public final class HandoffQueue<Element: Sendable>: @unchecked Sendable {
         }
         while next < elements.count {
             while buffer.count >= capacity && !closed { condition.wait() }
-            if closed { condition.unlock(); return false }
+            if closed {
+                condition.unlock()
+                return false
+            }
             let taken = min(capacity - buffer.count, elements.count - next)
             buffer.append(contentsOf: elements[next..<(next + taken)])
             next += taken
@@ -71,7 +74,10 @@ public final class HandoffQueue<Element: Sendable>: @unchecked Sendable {
             w.resume(returning: elements)
             return elements.count
         }
-        guard !closed else { condition.unlock(); return 0 }
+        guard !closed else {
+            condition.unlock()
+            return 0
+        }
         let room = max(0, capacity - buffer.count)
         let taken = min(room, elements.count)
         buffer.append(contentsOf: elements.prefix(taken))

@@ -64,7 +64,8 @@ public enum KeyAllowlist {
             return files.filter { $0.hasSuffix(".public") }.sorted().compactMap { file in
                 let url = dir.appendingPathComponent(file)
                 guard let key = try? String(contentsOf: url, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
-                      key.count == 40 else { return nil }
+                    key.count == 40
+                else { return nil }
                 return AllowedKey(name: String(file.dropLast(".public".count)), role: role, publicKey: key, file: url)
             }
         }
@@ -77,8 +78,9 @@ public enum KeyAllowlist {
         let fm = FileManager.default
         let allowed = directory(home: home)
         for role in KeyRole.allCases {
-            try fm.createDirectory(at: directory(home: home, role: role), withIntermediateDirectories: true,
-                                   attributes: [.posixPermissions: 0o700])
+            try fm.createDirectory(
+                at: directory(home: home, role: role), withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
         }
         let flat = ((try? fm.contentsOfDirectory(atPath: allowed.path)) ?? []).filter { $0.hasSuffix(".public") }.sorted()
         var moved: [String] = []
@@ -86,8 +88,9 @@ public enum KeyAllowlist {
             let from = allowed.appendingPathComponent(file)
             let to = directory(home: home, role: .service).appendingPathComponent(file)
             if fm.fileExists(atPath: to.path) {
-                logger.warning("a flat allowed key has the name of a service key; left in place, not allowed",
-                               metadata: ["file": "\(from.path)", "service_key": "\(to.path)"])
+                logger.warning(
+                    "a flat allowed key has the name of a service key; left in place, not allowed",
+                    metadata: ["file": "\(from.path)", "service_key": "\(to.path)"])
                 continue
             }
             do {
@@ -95,13 +98,15 @@ public enum KeyAllowlist {
             } catch {
                 // Another service (bus and sensor both start a ZAP handler) may have moved it first.
                 if fm.fileExists(atPath: to.path) && !fm.fileExists(atPath: from.path) { continue }
-                logger.error("could not move a flat allowed key into services/; it is not allowed until moved",
-                             metadata: ["file": "\(from.path)", "error": "\(error)"])
+                logger.error(
+                    "could not move a flat allowed key into services/; it is not allowed until moved",
+                    metadata: ["file": "\(from.path)", "error": "\(error)"])
                 continue
             }
             let name = String(file.dropLast(".public".count))
-            logger.notice("moved a flat allowed key into services/: it keeps its access as a service key (bus and producer endpoint)",
-                          metadata: ["key": "\(name)", "from": "\(from.path)", "to": "\(to.path)"])
+            logger.notice(
+                "moved a flat allowed key into services/: it keeps its access as a service key (bus and producer endpoint)",
+                metadata: ["key": "\(name)", "from": "\(from.path)", "to": "\(to.path)"])
             moved.append(name)
         }
         return moved
@@ -126,7 +131,8 @@ public enum KeyAllowlist {
     public static func issue(name: String, role: KeyRole, home: DataHome, sensors: [String] = []) throws -> (AllowedKey, secretKey: String) {
         try checkName(name)
         if let taken = keys(home: home).first(where: { $0.name == name }) {
-            throw SpasmError(.key, "a key named '\(name)' already exists (\(taken.role.rawValue), \(taken.file.path)); revoke it first or choose another name")
+            throw SpasmError(
+                .key, "a key named '\(name)' already exists (\(taken.role.rawValue), \(taken.file.path)); revoke it first or choose another name")
         }
         if role != .producer && !sensors.isEmpty {
             throw SpasmError(.key, "--sensor binds a producer key's sensors; a \(role.rawValue) key has none (a service key may send any sensor id)")

@@ -36,16 +36,19 @@ public enum SourceBinding {
             return SpasmError(.refusedNoKey, "a message without a key name (ZAP user id) is not forwarded")
         }
         if !speaks(key: key, for: source) {
-            return SpasmError(.refusedSource,
-                           "key '\(key)' may not send as source '\(source)'; its envelopes must carry source '\(key)' or '\(key)-…'")
+            return SpasmError(
+                .refusedSource,
+                "key '\(key)' may not send as source '\(source)'; its envelopes must carry source '\(key)' or '\(key)-…'")
         }
         if topic.hasPrefix("heartbeat.spasmwatch-") {
             if topic == "heartbeat.spasmwatch-\(key)" { return nil }
-            return SpasmError(.refusedTopic, "topic '\(topic)' is reserved for that service's own key; key '\(key)' may publish heartbeat.spasmwatch-\(key) only")
+            return SpasmError(
+                .refusedTopic, "topic '\(topic)' is reserved for that service's own key; key '\(key)' may publish heartbeat.spasmwatch-\(key) only")
         }
         if let reserved = reservedTopics.first(where: { topic.hasPrefix($0.prefix) }), !reserved.keys.contains(key) {
-            return SpasmError(.refusedTopic,
-                           "topic '\(topic)' is reserved for the keys \(reserved.keys.sorted().joined(separator: ", ")); key '\(key)' may not publish it")
+            return SpasmError(
+                .refusedTopic,
+                "topic '\(topic)' is reserved for the keys \(reserved.keys.sorted().joined(separator: ", ")); key '\(key)' may not publish it")
         }
         return nil
     }
@@ -54,7 +57,8 @@ public enum SourceBinding {
     static func speaks(key: String, for source: String) -> Bool {
         if source == key { return true }
         if source.hasPrefix(key), source.utf8.count > key.utf8.count,
-           source.utf8[source.utf8.index(source.utf8.startIndex, offsetBy: key.utf8.count)] == UInt8(ascii: "-") {
+            source.utf8[source.utf8.index(source.utf8.startIndex, offsetBy: key.utf8.count)] == UInt8(ascii: "-")
+        {
             return true
         }
         return key == cliKey && (source == "demo" || source == "bench")

@@ -29,7 +29,8 @@ public enum ZAPHandler {
                 let frames: [Data]?
                 do { frames = try socket.receiveMultipart() } catch { return }
                 guard let frames, frames.count >= 6 else { continue }
-                let version = frames[0], requestId = frames[1]
+                let version = frames[0]
+                let requestId = frames[1]
                 let domain = String(decoding: frames[2], as: UTF8.self)
                 let mechanism = String(decoding: frames[5], as: UTF8.self)
                 var userId = ""
@@ -39,12 +40,18 @@ public enum ZAPHandler {
                     refusal = verdict.refusal
                     userId = verdict.name ?? ""
                     if let refusal {
-                        logger.warning("refused a client key", metadata: ["key": "\(CurveKeys.z85(frames[6]))", "name": "\(userId)",
-                                                                          "domain": "\(domain)", "reason": "\(refusal)"])
+                        logger.warning(
+                            "refused a client key",
+                            metadata: [
+                                "key": "\(CurveKeys.z85(frames[6]))", "name": "\(userId)",
+                                "domain": "\(domain)", "reason": "\(refusal)",
+                            ])
                     }
                 }
-                let reply: [Data] = [version, requestId, Data((refusal == nil ? "200" : "400").utf8),
-                                     Data((refusal ?? "OK").utf8), Data(userId.utf8), Data()]
+                let reply: [Data] = [
+                    version, requestId, Data((refusal == nil ? "200" : "400").utf8),
+                    Data((refusal ?? "OK").utf8), Data(userId.utf8), Data(),
+                ]
                 do { try socket.send(reply) } catch { return }
             }
         }
@@ -63,4 +70,3 @@ public enum ZAPHandler {
         return (first.name, "key '\(first.name)' is a \(roles) key; \(domain) takes \(wanted.isEmpty ? "no" : wanted) keys")
     }
 }
-

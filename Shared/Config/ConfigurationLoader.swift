@@ -10,8 +10,10 @@ extension SpasmError.Code {
 /// Builds a `Configuration` from defaults, the config file, the environment and `--set` flags.
 public enum ConfigurationLoader {
     /// Loads the configuration for a data home.
-    public static func load(home: DataHome, environment: [String: String] = ProcessInfo.processInfo.environment,
-                            overrides: [String] = []) throws -> Configuration {
+    public static func load(
+        home: DataHome, environment: [String: String] = ProcessInfo.processInfo.environment,
+        overrides: [String] = []
+    ) throws -> Configuration {
         var tree = try jsonObject(Configuration())
         let file = environment["SPASMWATCH_CONFIG"].map { URL(fileURLWithPath: $0) } ?? home.configFile
         if FileManager.default.fileExists(atPath: file.path) {
@@ -31,10 +33,13 @@ public enum ConfigurationLoader {
             guard let eq = override.firstIndex(of: "=") else {
                 throw SpasmError(.configuration, "--set \(override): expected KEY=VALUE, e.g. bus.highWaterMark=50000")
             }
-            let key = String(override[..<eq]), value = String(override[override.index(after: eq)...])
+            let key = String(override[..<eq])
+            let value = String(override[override.index(after: eq)...])
             let path = key.split(separator: ".").map(String.init)
             guard leafPaths(tree).contains(path) else {
-                throw SpasmError(.configuration, "--set \(key): unknown setting; known: \(leafPaths(tree).map { $0.joined(separator: ".") }.joined(separator: ", "))")
+                throw SpasmError(
+                    .configuration,
+                    "--set \(key): unknown setting; known: \(leafPaths(tree).map { $0.joined(separator: ".") }.joined(separator: ", "))")
             }
             try set(&tree, path: path, text: value, origin: "--set \(key)")
         }
@@ -54,14 +59,15 @@ public enum ConfigurationLoader {
 
     /// `bus.highWaterMark` → `SPASMWATCH_BUS_HIGH_WATER_MARK`.
     public static func environmentName(_ path: [String]) -> String {
-        "SPASMWATCH_" + path.map { component in
-            var out = ""
-            for ch in component {
-                if ch.isUppercase { out += "_" }
-                out += ch.uppercased()
-            }
-            return out
-        }.joined(separator: "_")
+        "SPASMWATCH_"
+            + path.map { component in
+                var out = ""
+                for ch in component {
+                    if ch.isUppercase { out += "_" }
+                    out += ch.uppercased()
+                }
+                return out
+            }.joined(separator: "_")
     }
 
     static func jsonObject(_ config: Configuration) throws -> [String: Any] {

@@ -16,7 +16,8 @@ extension ConfigurationLoader {
     public static func value(of key: String, in configuration: Configuration) throws(SpasmError) -> String {
         let unknown = SpasmError(.configuration, "unknown setting '\(key)'; known: \(knownKeys.joined(separator: ", "))")
         guard let data = try? JSONEncoder().encode(configuration),
-              var node = try? JSONDecoder().decode(SettingValue.self, from: data) else { throw unknown }
+            var node = try? JSONDecoder().decode(SettingValue.self, from: data)
+        else { throw unknown }
         for component in key.split(separator: ".", omittingEmptySubsequences: false) {
             guard case .section(let children) = node, let child = children[String(component)] else { throw unknown }
             node = child
@@ -39,13 +40,21 @@ private indirect enum SettingValue: Decodable {
 
     init(from decoder: any Decoder) throws {
         let single = try decoder.singleValueContainer()
-        if single.decodeNil() { self = .null }
-        else if let b = try? single.decode(Bool.self) { self = .bool(b) }
-        else if let i = try? single.decode(Int.self) { self = .integer(i) }
-        else if let d = try? single.decode(Double.self) { self = .number(d) }
-        else if let s = try? single.decode(String.self) { self = .string(s) }
-        else if let l = try? single.decode([SettingValue].self) { self = .list(l) }
-        else { self = .section(try single.decode([String: SettingValue].self)) }
+        if single.decodeNil() {
+            self = .null
+        } else if let b = try? single.decode(Bool.self) {
+            self = .bool(b)
+        } else if let i = try? single.decode(Int.self) {
+            self = .integer(i)
+        } else if let d = try? single.decode(Double.self) {
+            self = .number(d)
+        } else if let s = try? single.decode(String.self) {
+            self = .string(s)
+        } else if let l = try? single.decode([SettingValue].self) {
+            self = .list(l)
+        } else {
+            self = .section(try single.decode([String: SettingValue].self))
+        }
     }
 
     /// Nil for a section: it is not one setting.

@@ -43,8 +43,10 @@ public struct DataHome: Sendable, Equatable {
     }
 
     /// Resolves the home from `--home` and the environment (see the type's comment).
-    public static func locate(option: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
-                              installed: String = installedPath) -> Located {
+    public static func locate(
+        option: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
+        installed: String = installedPath
+    ) -> Located {
         if let option, !option.isEmpty { return Located(home: DataHome(root: URL(fileURLWithPath: option)), origin: .option) }
         if let path = environment["SPASMWATCH_HOME"], !path.isEmpty {
             return Located(home: DataHome(root: URL(fileURLWithPath: path)), origin: .environment)

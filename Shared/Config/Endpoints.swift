@@ -53,9 +53,11 @@ public struct Endpoints: Sendable, Equatable {
 
     /// A table for `spasmwatch status` and the docs.
     public var table: [(String, String)] {
-        [("bus publish (publishers connect)", busPublish), ("bus subscribe (subscribers connect)", busSubscribe),
-         ("store queries", storeQuery), ("sensor producers", sensorProducers), ("manual requests", manualRequests),
-         ("sensor requests", sensorRequests),
-         ("sensor HTTP", sensorHTTP), ("diary phone page", manualHTTP)]
+        [
+            ("bus publish (publishers connect)", busPublish), ("bus subscribe (subscribers connect)", busSubscribe),
+            ("store queries", storeQuery), ("sensor producers", sensorProducers), ("manual requests", manualRequests),
+            ("sensor requests", sensorRequests),
+            ("sensor HTTP", sensorHTTP), ("diary phone page", manualHTTP),
+        ]
     }
 }

@@ -1,4 +1,5 @@
 import SpasmErrors
+
 /// The HTTP servers' connection limits (`manual.*`, `sensor.*`: `httpMaxConnections`,
 /// `httpRequestSeconds`, `httpIdleSeconds`), checked when the configuration loads so that a
 /// wrong value stops the service with a sentence instead of a server with no deadline.
@@ -13,7 +14,10 @@ enum HTTPLimitSettings {
         ]
         for (section, connections, request, idle) in values {
             guard connectionsRange.contains(connections) else {
-                throw SpasmError(.configuration, "\(section).httpMaxConnections is \(connections); allowed are \(connectionsRange.lowerBound)–\(connectionsRange.upperBound) connections")
+                throw SpasmError(
+                    .configuration,
+                    "\(section).httpMaxConnections is \(connections); allowed are \(connectionsRange.lowerBound)–\(connectionsRange.upperBound) connections"
+                )
             }
             for (name, value) in [("httpRequestSeconds", request), ("httpIdleSeconds", idle)] where !secondsRange.contains(value) {
                 throw SpasmError(.configuration, "\(section).\(name) is \(value); allowed are 1–3600 seconds")

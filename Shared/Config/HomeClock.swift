@@ -32,8 +32,9 @@ public struct HomeClock: Sendable {
     /// spring-forward day a skipped time becomes the first minute after the gap.
     public func next(minuteOfDay: Int, after time: Double) -> Double {
         let components = DateComponents(hour: minuteOfDay / 60, minute: minuteOfDay % 60, second: 0)
-        let date = calendar.nextDate(after: Date(timeIntervalSince1970: time), matching: components,
-                                     matchingPolicy: .nextTime, direction: .forward)
+        let date = calendar.nextDate(
+            after: Date(timeIntervalSince1970: time), matching: components,
+            matchingPolicy: .nextTime, direction: .forward)
         return date?.timeIntervalSince1970 ?? time + 86_400
     }
 
@@ -111,7 +112,8 @@ public struct HomeClock: Sendable {
         }
         let parts = text.split(separator: ":")
         guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0...23).contains(h), (0...59).contains(m),
-              parts[1].count == 2 else { return nil }
+            parts[1].count == 2
+        else { return nil }
         return (h, m)
     }
 
@@ -120,7 +122,10 @@ public struct HomeClock: Sendable {
         let parts = text.split(separator: "-")
         guard parts.count == 3, let y = Int(parts[0]), let mo = Int(parts[1]), let d = Int(parts[2]) else { return nil }
         var comps = DateComponents()
-        comps.year = y; comps.month = mo; comps.day = d; comps.hour = 12
+        comps.year = y
+        comps.month = mo
+        comps.day = d
+        comps.hour = 12
         guard let noon = calendar.date(from: comps), calendar.component(.day, from: noon) == d else { return nil }
         return calendar.startOfDay(for: noon)
     }
@@ -133,8 +138,11 @@ public struct HomeClock: Sendable {
 
     /// The instant the home's wall clock shows `hour:minute` on the day starting at `day`.
     func wallClock(day: Date, hour: Int, minute: Int, text: String, field: String) throws(DiaryValidationError) -> Date {
-        guard let date = calendar.nextDate(after: day.addingTimeInterval(-1), matching: DateComponents(hour: hour, minute: minute),
-                                           matchingPolicy: .nextTime, repeatedTimePolicy: .first, direction: .forward) else {
+        guard
+            let date = calendar.nextDate(
+                after: day.addingTimeInterval(-1), matching: DateComponents(hour: hour, minute: minute),
+                matchingPolicy: .nextTime, repeatedTimePolicy: .first, direction: .forward)
+        else {
             throw DiaryValidationError(field: field, message: "at '\(text)' is not a time; \(Self.atHelp)")
         }
         return date

@@ -9,8 +9,9 @@ extension ManualSettings {
     public var actionLinkBase: String? {
         let text = publicURL.trimmingCharacters(in: .whitespaces).isEmpty ? (derivedPublicURL ?? "") : publicURL.trimmingCharacters(in: .whitespaces)
         guard !text.isEmpty, let url = URL(string: text), let scheme = url.scheme?.lowercased(),
-              scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty,
-              url.query == nil, url.fragment == nil, url.user == nil else { return nil }
+            scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty,
+            url.query == nil, url.fragment == nil, url.user == nil
+        else { return nil }
         var base = text
         while base.hasSuffix("/") { base.removeLast() }
         return base
@@ -35,10 +36,12 @@ extension ManualSettings {
             return "manual.publicURL is not set: alerts carry no \"I'm OK\" link for other phones; set it to the address phones use to reach this hub"
         }
         guard let base = actionLinkBase else {
-            return "manual.publicURL '\(text)' is not an http:// or https:// address (with no ?query or #part): alerts carry no \"I'm OK\" link; set it to the address phones use to reach this hub, e.g. https://hub.local:8471"
+            return
+                "manual.publicURL '\(text)' is not an http:// or https:// address (with no ?query or #part): alerts carry no \"I'm OK\" link; set it to the address phones use to reach this hub, e.g. https://hub.local:8471"
         }
         if base.lowercased().hasPrefix("http://") {
-            return "manual.publicURL is http://: the \"I'm OK\" links in alerts would cross the home network unencrypted, and the diary serves HTTPS beyond loopback; use https:// (docs/https.md)"
+            return
+                "manual.publicURL is http://: the \"I'm OK\" links in alerts would cross the home network unencrypted, and the diary serves HTTPS beyond loopback; use https:// (docs/https.md)"
         }
         return nil
     }

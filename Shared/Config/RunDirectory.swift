@@ -65,7 +65,10 @@ extension DataHome {
         let lockPath = root.appendingPathComponent(".run.lock").path
         let lock = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard lock >= 0 else { throw SpasmError(.runDirectory, "cannot open \(lockPath): \(String(cString: strerror(errno)))") }
-        defer { flock(lock, LOCK_UN); close(lock) }
+        defer {
+            flock(lock, LOCK_UN)
+            close(lock)
+        }
         flock(lock, LOCK_EX)
         var note: String?
         if let recorded = recordedRunDirectory {
@@ -109,7 +112,10 @@ extension DataHome {
             problem = nil
         }
         if let problem {
-            throw SpasmError(.runDirectory, "refusing the run directory \(url.path): \(problem), so the sockets in it may not be SpasmWatch's. Stop the services, remove it, and start them again.")
+            throw SpasmError(
+                .runDirectory,
+                "refusing the run directory \(url.path): \(problem), so the sockets in it may not be SpasmWatch's. Stop the services, remove it, and start them again."
+            )
         }
     }
 
@@ -138,7 +144,10 @@ extension DataHome {
             }
         }
         if let problem = serviceProblem(url.path, info, groupAccess: groupAccess) {
-            throw SpasmError(.runDirectory, "refusing the run directory \(url.path): \(problem). Another local user could replace the sockets in it and receive diary entries. Remove it (as its owner or root) and start again, or choose another with bus.runDirectory.")
+            throw SpasmError(
+                .runDirectory,
+                "refusing the run directory \(url.path): \(problem). Another local user could replace the sockets in it and receive diary entries. Remove it (as its owner or root) and start again, or choose another with bus.runDirectory."
+            )
         }
         chmod(url.path, mode)
     }

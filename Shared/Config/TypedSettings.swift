@@ -55,8 +55,10 @@ public enum Transport: String, Codable, Sendable, CaseIterable {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
         guard let value = Transport(rawValue: text) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription:
-                "bus.transport '\(text)' is not a transport; allowed are \(Transport.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw DecodingError.dataCorruptedError(
+                in: container,
+                debugDescription:
+                    "bus.transport '\(text)' is not a transport; allowed are \(Transport.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         self = value
     }
@@ -69,14 +71,18 @@ enum SettingsCheck {
         // An HTTP server beyond loopback without a token would be open to the network.
         let manual = configuration.manual
         if !Endpoints.isLoopback(manual.httpHost) && manual.httpToken.isEmpty {
-            throw SpasmError(.configuration,
+            throw SpasmError(
+                .configuration,
                 "manual.httpToken must be set when manual.httpHost is '\(manual.httpHost)' (not loopback): the diary would be open to the network. "
-                + "Set one, e.g. --set manual.httpToken=$(openssl rand -hex 16), and open the page once as https://HOST:\(manual.httpPort)/?token=TOKEN")
+                    + "Set one, e.g. --set manual.httpToken=$(openssl rand -hex 16), and open the page once as https://HOST:\(manual.httpPort)/?token=TOKEN"
+            )
         }
         let sensor = configuration.sensor
         if !Endpoints.isLoopback(sensor.httpHost) && sensor.httpToken.isEmpty {
-            throw SpasmError(.configuration,
-                "sensor.httpHost \(sensor.httpHost) is beyond localhost: set sensor.httpToken too (producers then send 'Authorization: Bearer TOKEN')")
+            throw SpasmError(
+                .configuration,
+                "sensor.httpHost \(sensor.httpHost) is beyond localhost: set sensor.httpToken too (producers then send 'Authorization: Bearer TOKEN')"
+            )
         }
     }
 }

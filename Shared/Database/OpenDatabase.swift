@@ -23,8 +23,10 @@ public struct DatabaseOptions: Sendable {
     /// More PRAGMA statements for the writing connection (e.g. "cache_size = -32000").
     public var pragmas: [String]
 
-    public init(synchronous: Synchronous = .full, busyTimeout: TimeInterval = 5, concurrentReads: Bool = false,
-                readOnly: Bool = false, pragmas: [String] = []) {
+    public init(
+        synchronous: Synchronous = .full, busyTimeout: TimeInterval = 5, concurrentReads: Bool = false,
+        readOnly: Bool = false, pragmas: [String] = []
+    ) {
         self.synchronous = synchronous
         self.busyTimeout = busyTimeout
         self.concurrentReads = concurrentReads
@@ -44,7 +46,9 @@ public func openDatabase(url: URL, migrator: DatabaseMigrator?, options: Databas
     var configuration = Configuration()
     configuration.readonly = options.readOnly
     configuration.busyMode = .timeout(options.busyTimeout)
-    let synchronous = options.synchronous, pragmas = options.pragmas, pool = options.concurrentReads
+    let synchronous = options.synchronous
+    let pragmas = options.pragmas
+    let pool = options.concurrentReads
     configuration.prepareDatabase { db in
         guard !db.configuration.readonly else { return }
         // A pool turns on WAL itself; a queue's connection does it here (it lasts in the file).
@@ -56,7 +60,8 @@ public func openDatabase(url: URL, migrator: DatabaseMigrator?, options: Databas
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try createPrivately(url)
     }
-    let writer: any DatabaseWriter = pool
+    let writer: any DatabaseWriter =
+        pool
         ? try DatabasePool(path: url.path, configuration: configuration)
         : try DatabaseQueue(path: url.path, configuration: configuration)
     if !options.readOnly, let migrator { try migrator.migrate(writer) }
@@ -87,9 +92,16 @@ extension SpasmError.Code {
 /// Creates an empty file with mode 0640 (less what the umask takes) when there is none.
 private func createPrivately(_ url: URL) throws {
     let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
-    if fd >= 0 { close(fd); return }
+    if fd >= 0 {
+        close(fd)
+        return
+    }
     guard errno == EEXIST else {
-        throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path,
-                                                       NSLocalizedDescriptionKey: String(cString: strerror(errno))])
+        throw CocoaError(
+            .fileWriteUnknown,
+            userInfo: [
+                NSFilePathErrorKey: url.path,
+                NSLocalizedDescriptionKey: String(cString: strerror(errno)),
+            ])
     }
 }

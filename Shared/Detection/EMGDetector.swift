@@ -58,7 +58,9 @@ struct EMGDetector: Sendable {
     private var clonusFreqSum = 0.0, clonusFreqN = 0.0
 
     init(sampleRate: Double, settings: DetectorSettings) {
-        fs = sampleRate; dt = 1 / sampleRate; s = settings
+        fs = sampleRate
+        dt = 1 / sampleRate
+        s = settings
         hp = .highPass(settings.emgHighPassHz, fs: fs)
         notch1 = .notch(settings.mainsHz, fs: fs, q: 15)
         useNotch2 = 2 * settings.mainsHz < 0.45 * fs
@@ -72,14 +74,22 @@ struct EMGDetector: Sendable {
         minLag = max(2, Int((fsd / (settings.clonusHighHz * 1.06)).rounded(.down)))
         maxLag = Int((fsd / (settings.clonusLowHz * 0.94)).rounded(.up)) + 1
         rhythm = RhythmTracker(channels: 1, maxLag: maxLag, tau: 0.6, fs: fsd)
-        aDown = 1 - exp(-1 / (2 * fsd)); aUp = 1 - exp(-1 / (10 * fsd)); aActive = 1 - exp(-1 / (120 * fsd))
+        aDown = 1 - exp(-1 / (2 * fsd))
+        aUp = 1 - exp(-1 / (10 * fsd))
+        aActive = 1 - exp(-1 / (120 * fsd))
         let k = settings.tonicBaselineMultiple * settings.amplitudeScale
-        kOn = k; kOff = 0.6 * k
+        kOn = k
+        kOff = 0.6 * k
     }
 
     mutating func gap(lastSampleTime: Double, nextStart: Double, out: inout [DetectorOutput]) {
         closeAll(at: lastSampleTime, detectedAt: nextStart, out: &out)
-        hp.reset(); notch1.reset(); notch2.reset(); envHP.reset(); rhythm.reset(); modEnv.y = 0
+        hp.reset()
+        notch1.reset()
+        notch2.reset()
+        envHP.reset()
+        rhythm.reset()
+        modEnv.y = 0
         decimCount = 0
         started = false
         warmupUntil = nextStart + 0.6
@@ -87,7 +97,10 @@ struct EMGDetector: Sendable {
 
     mutating func closeAll(at time: Double, detectedAt: Double, out: inout [DetectorOutput]) {
         if let c = clonus { closeClonus(c, end: min(time, rhythmLast, modStrongLast), detectedAt: detectedAt, out: &out) }
-        if let tn = tonic { out.append(.end(tn.end(at: min(time, activeLast), detectedAt: detectedAt))); tonic = nil }
+        if let tn = tonic {
+            out.append(.end(tn.end(at: min(time, activeLast), detectedAt: detectedAt)))
+            tonic = nil
+        }
         activeStart = nil
         rhythmOnSince = nil
     }
@@ -127,15 +140,23 @@ struct EMGDetector: Sendable {
         // baseline (quiet RMS)
         if t < streamStart + 0.4 && baselineN < 1e9 {
             // initial estimate: running mean until the warm-up ends
-            if t > streamStart + 0.1 { baselineN += 1; baseline += (envSlow - baseline) / baselineN }
+            if t > streamStart + 0.1 {
+                baselineN += 1
+                baseline += (envSlow - baseline) / baselineN
+            }
             if t >= warmupUntil - 0.25 { baselineN = 1e9 }
         } else {
             baselineN = 1e9
-            if envSlow < 0.8 * baseline { baseline += aDown * (envSlow - baseline) }
-            else if envSlow < 2 * baseline { baseline += aUp * (envSlow - baseline) }
+            if envSlow < 0.8 * baseline {
+                baseline += aDown * (envSlow - baseline)
+            } else if envSlow < 2 * baseline {
+                baseline += aUp * (envSlow - baseline)
+            }
             // Activity that never ends (> 5 min) is more likely a new noise floor (electrode
             // moved) than a spasm: only then does the baseline slowly follow it.
-            else if let a = activeStart, t - a > 300 { baseline += aActive * (envSlow - baseline) }
+            else if let a = activeStart, t - a > 300 {
+                baseline += aActive * (envSlow - baseline)
+            }
         }
         let b = max(baseline, 1e-9)
 
@@ -155,45 +176,71 @@ struct EMGDetector: Sendable {
         if !sustained, clonus == nil { rhythmOnSince = nil }
         let rh = rhythm.rhythm(minLag: minLag, maxLag: maxLag, minR: s.clonusMinRhythm)
         let freq = fsd / rh.lag
-        let rhythmic = sustained && modAmp >= minMod && rh.ok
+        let rhythmic =
+            sustained && modAmp >= minMod && rh.ok
             && freq >= s.clonusLowHz * 0.9 && freq <= s.clonusHighHz * 1.1
         if rhythmic {
             if rhythmOnSince == nil { rhythmOnSince = t }
             rhythmLast = t
-            if clonus != nil { clonusFreqSum += freq; clonusFreqN += 1 }
+            if clonus != nil {
+                clonusFreqSum += freq
+                clonusFreqN += 1
+            }
         } else if rhythmOnSince != nil, t - rhythmLast > 0.4 {
             rhythmOnSince = nil
             if let c = clonus {
                 closeClonus(c, end: min(rhythmLast, modStrongLast), detectedAt: t, out: &out)
                 // activity that goes on after the clonus is judged afresh
-                if activeStart != nil { activeStart = t; activePeak = 0 }
+                if activeStart != nil {
+                    activeStart = t
+                    activePeak = 0
+                }
             }
         }
-        if var c = clonus { c.peak = max(c.peak, envSlow); clonus = c }
+        if var c = clonus {
+            c.peak = max(c.peak, envSlow)
+            clonus = c
+        }
         let lead = 0.4
         if clonus == nil, let since = rhythmOnSince, rhythmic, t - since >= s.clonusMinSeconds - lead {
             let start = since - lead
-            if let tn = tonic {   // precedence clonus > tonic
-                out.append(.end(tn.end(at: max(tn.start, min(activeLast, start)), detectedAt: t))); tonic = nil
+            if let tn = tonic {  // precedence clonus > tonic
+                out.append(.end(tn.end(at: max(tn.start, min(activeLast, start)), detectedAt: t)))
+                tonic = nil
             }
-            var c = OpenEpisode(kind: .clonus, start: start, detectedAt: t,
-                                confidence: clamp01(0.5 * rh.r + 0.5 * confidence(ratio: modAmp / (s.emgClonusMinModulation * b))))
+            var c = OpenEpisode(
+                kind: .clonus, start: start, detectedAt: t,
+                confidence: clamp01(0.5 * rh.r + 0.5 * confidence(ratio: modAmp / (s.emgClonusMinModulation * b))))
             c.peak = envSlow
-            clonusFreqSum = freq; clonusFreqN = 1
+            clonusFreqSum = freq
+            clonusFreqN = 1
             out.append(.onset(c.onset))
             clonus = c
         }
 
         // activity (tonic)
         if envSlow >= kOn * b {
-            if activeStart == nil { activeStart = t - 0.05; activePeak = 0; activeSum = 0; activeN = 0 }
+            if activeStart == nil {
+                activeStart = t - 0.05
+                activePeak = 0
+                activeSum = 0
+                activeN = 0
+            }
             activeLast = t
         }
         if let a = activeStart {
-            if envSlow >= kOff * b { activeLast = t; activePeak = max(activePeak, envSlow); activeSum += envSlow / b; activeN += 1 }
+            if envSlow >= kOff * b {
+                activeLast = t
+                activePeak = max(activePeak, envSlow)
+                activeSum += envSlow / b
+                activeN += 1
+            }
             if t - activeLast > 0.15 {
                 activeStart = nil
-                if let tn = tonic { out.append(.end(tn.end(at: activeLast, detectedAt: t))); tonic = nil }
+                if let tn = tonic {
+                    out.append(.end(tn.end(at: activeLast, detectedAt: t)))
+                    tonic = nil
+                }
             } else if tonic == nil, clonus == nil, rhythmOnSince == nil, t - a >= s.tonicMinSeconds - 0.05 {
                 let ratio = activeN > 0 ? activeSum / activeN / kOn : 1
                 var tn = OpenEpisode(kind: .tonic, start: a, detectedAt: t, confidence: confidence(ratio: ratio))
@@ -201,7 +248,8 @@ struct EMGDetector: Sendable {
                 out.append(.onset(tn.onset))
                 tonic = tn
             } else if var tn = tonic {
-                tn.peak = max(tn.peak, envSlow); tonic = tn
+                tn.peak = max(tn.peak, envSlow)
+                tonic = tn
             }
         }
     }

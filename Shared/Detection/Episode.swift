@@ -11,7 +11,10 @@ struct OpenEpisode: Sendable {
     var dominantFrequencyHz: Double? = nil
 
     init(kind: EpisodeKind, start: Double, detectedAt: Double, confidence: Double) {
-        self.kind = kind; self.start = start; self.detectedAt = detectedAt; self.confidence = confidence
+        self.kind = kind
+        self.start = start
+        self.detectedAt = detectedAt
+        self.confidence = confidence
     }
 
     var onset: EpisodeOnset {
@@ -19,7 +22,8 @@ struct OpenEpisode: Sendable {
     }
 
     func end(at end: Double, detectedAt: Double) -> EpisodeEnd {
-        EpisodeEnd(id: id, kind: kind, start: start, end: max(end, start), detectedAt: detectedAt,
-                   peak: peak, dominantFrequencyHz: dominantFrequencyHz, confidence: confidence)
+        EpisodeEnd(
+            id: id, kind: kind, start: start, end: max(end, start), detectedAt: detectedAt,
+            peak: peak, dominantFrequencyHz: dominantFrequencyHz, confidence: confidence)
     }
 }

@@ -19,7 +19,11 @@ public enum EventScorer {
     /// Result of scoring one recording and kind.
     public struct Counts: Sendable, Equatable {
         public var refTrue = 0, tp = 0, fp = 0
-        public init(refTrue: Int = 0, tp: Int = 0, fp: Int = 0) { self.refTrue = refTrue; self.tp = tp; self.fp = fp }
+        public init(refTrue: Int = 0, tp: Int = 0, fp: Int = 0) {
+            self.refTrue = refTrue
+            self.tp = tp
+            self.fp = fp
+        }
     }
 
     public typealias Interval = (start: Double, end: Double)
@@ -31,8 +35,12 @@ public enum EventScorer {
 
     /// Python slice bounds `[a:b]` on a sequence of length n.
     static func slice(_ a: Int, _ b: Int, _ n: Int) -> Range<Int> {
-        func norm(_ i: Int) -> Int { let j = i < 0 ? i + n : i; return max(0, min(n, j)) }
-        let lo = norm(a), hi = norm(b)
+        func norm(_ i: Int) -> Int {
+            let j = i < 0 ? i + n : i
+            return max(0, min(n, j))
+        }
+        let lo = norm(a)
+        let hi = norm(b)
         return lo < hi ? lo..<hi : lo..<lo
     }
 
@@ -74,8 +82,10 @@ public enum EventScorer {
 
     /// Event scoring of `hypothesis` against `reference` (seconds) on a recording of
     /// `numSamples` grid samples (`round(seconds × 10)`).
-    public static func score(reference: [Interval], hypothesis: [Interval], numSamples n: Int,
-                             parameters p: Parameters = .init()) -> Counts {
+    public static func score(
+        reference: [Interval], hypothesis: [Interval], numSamples n: Int,
+        parameters p: Parameters = .init()
+    ) -> Counts {
         let ref = split(merge(reference, p.minDurationBetweenEvents), p.maxEventDuration)
         let hyp = split(merge(hypothesis, p.minDurationBetweenEvents), p.maxEventDuration)
         let hypMask = mask(hyp, n: n)
@@ -83,7 +93,8 @@ public enum EventScorer {
         let fileDuration = Double(n) / gridHz
         var c = Counts(refTrue: ref.count)
         for e in ref {
-            let s = max(0, e.start - p.toleranceStart), en = min(fileDuration, e.end + p.toleranceEnd)
+            let s = max(0, e.start - p.toleranceStart)
+            let en = min(fileDuration, e.end + p.toleranceEnd)
             let r = slice(pyRound(s * gridHz), pyRound(en * gridHz), n)
             var sum = 0
             for i in r where hypMask[i] { sum += 1 }
@@ -119,11 +130,14 @@ public enum EventScorer {
         public var hours: Double
         public var missing: [String]
         public var overallF1: Double {
-            let tp = kinds.reduce(0) { $0 + $1.tp }, fp = kinds.reduce(0) { $0 + $1.fp }, ref = kinds.reduce(0) { $0 + $1.ref }
+            let tp = kinds.reduce(0) { $0 + $1.tp }
+            let fp = kinds.reduce(0) { $0 + $1.fp }
+            let ref = kinds.reduce(0) { $0 + $1.ref }
             return ref + fp > 0 ? 2 * Double(tp) / Double(2 * tp + fp + ref - tp) : .nan
         }
         public var overallSensitivity: Double {
-            let tp = kinds.reduce(0) { $0 + $1.tp }, ref = kinds.reduce(0) { $0 + $1.ref }
+            let tp = kinds.reduce(0) { $0 + $1.tp }
+            let ref = kinds.reduce(0) { $0 + $1.ref }
             return ref > 0 ? Double(tp) / Double(ref) : .nan
         }
         public var falseAlarmsPer24h: Double { Double(kinds.reduce(0) { $0 + $1.fp }) / hours * 24 }
@@ -133,15 +147,20 @@ public enum EventScorer {
             for k in kinds {
                 s += k.kind.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)
                 s += " ref=" + pad(k.ref) + " tp=" + pad(k.tp) + " fp=" + pad(k.fp)
-                s += String(format: " sens=%.3f prec=%.3f f1=%.3f fa/24h=%.1f latency_med=%.2fs\n",
-                            k.sensitivity, k.precision, k.f1, k.falseAlarmsPer24h, k.medianLatency)
+                s += String(
+                    format: " sens=%.3f prec=%.3f f1=%.3f fa/24h=%.1f latency_med=%.2fs\n",
+                    k.sensitivity, k.precision, k.f1, k.falseAlarmsPer24h, k.medianLatency)
             }
             if !missing.isEmpty { s += "missing detections for: " + missing.joined(separator: " ") + "\n" }
-            s += String(format: "overall F1=%.3f sens=%.3f fa/24h=%.1f over %.2f h\n",
-                        overallF1, overallSensitivity, falseAlarmsPer24h, hours)
+            s += String(
+                format: "overall F1=%.3f sens=%.3f fa/24h=%.1f over %.2f h\n",
+                overallF1, overallSensitivity, falseAlarmsPer24h, hours)
             return s
         }
-        private func pad(_ i: Int) -> String { let t = String(i); return String(repeating: " ", count: max(0, 3 - t.count)) + t }
+        private func pad(_ i: Int) -> String {
+            let t = String(i)
+            return String(repeating: " ", count: max(0, 3 - t.count)) + t
+        }
     }
 
     /// One recording of a data set.
@@ -161,8 +180,10 @@ public enum EventScorer {
     }
 
     /// Scores `detections[name]` (nil = missing file) against a data set's labels, exactly like score.py.
-    public static func evaluate(datasetDirectory: URL, detections: [String: [EpisodeRow]],
-                                parameters p: Parameters = .init()) throws -> Report {
+    public static func evaluate(
+        datasetDirectory: URL, detections: [String: [EpisodeRow]],
+        parameters p: Parameters = .init()
+    ) throws -> Report {
         let recs = try manifest(datasetDirectory: datasetDirectory)
         var kinds = EpisodeKind.allCases.map { KindScore(kind: $0) }
         var hours = 0.0
@@ -172,18 +193,26 @@ public enum EventScorer {
             hours += rec.seconds / 3600
             let labels = EpisodeRow.read(contentsOf: datasetDirectory.appendingPathComponent(rec.labels)) ?? []
             let hyps: [EpisodeRow]
-            if let h = detections[rec.name] { hyps = h } else { hyps = []; missing.append(rec.name) }
+            if let h = detections[rec.name] {
+                hyps = h
+            } else {
+                hyps = []
+                missing.append(rec.name)
+            }
             for (ki, k) in EpisodeKind.allCases.enumerated() {
                 let ref: [Interval] = labels.filter { $0.kind == k.rawValue }.map { ($0.start, $0.end) }
                 let hyp: [Interval] = hyps.filter { $0.kind == k.rawValue }
                     .map { (max(0, $0.start), min(rec.seconds, max($0.end, $0.start + 0.3))) }
                 if ref.isEmpty && hyp.isEmpty { continue }
                 let c = score(reference: ref, hypothesis: hyp, numSamples: n, parameters: p)
-                kinds[ki].tp += c.tp; kinds[ki].fp += c.fp; kinds[ki].ref += c.refTrue
+                kinds[ki].tp += c.tp
+                kinds[ki].fp += c.fp
+                kinds[ki].ref += c.refTrue
                 for l in labels where l.kind == k.rawValue {
                     let ats = hyps.compactMap { h -> Double? in
                         guard h.kind == k.rawValue, let at = h.detectedAt,
-                              h.start <= l.end + p.toleranceEnd, h.end >= l.start - p.toleranceStart else { return nil }
+                            h.start <= l.end + p.toleranceEnd, h.end >= l.start - p.toleranceStart
+                        else { return nil }
                         return at
                     }
                     if let m = ats.min() { kinds[ki].latencies.append(m - l.start) }
@@ -207,8 +236,10 @@ public enum EventScorer {
 
     /// Runs the detector over every recording of a data set (optionally writing
     /// `NAME.detections.csv` into `writeTo`) and scores the result.
-    public static func scanAndEvaluate(datasetDirectory: URL, settings: DetectorSettings = .init(),
-                                       writeTo: URL? = nil) throws -> Report {
+    public static func scanAndEvaluate(
+        datasetDirectory: URL, settings: DetectorSettings = .init(),
+        writeTo: URL? = nil
+    ) throws -> Report {
         var dets: [String: [EpisodeRow]] = [:]
         for rec in try manifest(datasetDirectory: datasetDirectory) {
             let rows = try RecordingScanner.scan(fileURL: datasetDirectory.appendingPathComponent(rec.file), settings: settings)

@@ -8,7 +8,8 @@ struct OnePole: Sendable {
     init(tau: Double, fs: Double) { alpha = 1 - exp(-1 / (max(tau, 1e-9) * fs)) }
 
     @inline(__always) mutating func step(_ x: Double) -> Double {
-        y += alpha * (x - y); return y
+        y += alpha * (x - y)
+        return y
     }
 }
 
@@ -20,13 +21,14 @@ struct RhythmTracker: Sendable {
     let channels: Int
     let maxLag: Int
     let alpha: Double
-    private var history: [Double]      // ring of (maxLag + 1) × channels
-    private var acc: [Double]          // acc[L] = weighted mean of Σc x[n] x[n−L]
+    private var history: [Double]  // ring of (maxLag + 1) × channels
+    private var acc: [Double]  // acc[L] = weighted mean of Σc x[n] x[n−L]
     private var pos = 0
     private(set) var count = 0
 
     init(channels: Int, maxLag: Int, tau: Double, fs: Double) {
-        self.channels = channels; self.maxLag = maxLag
+        self.channels = channels
+        self.maxLag = maxLag
         alpha = 1 - exp(-1 / (tau * fs))
         // Each sample is stored twice (at pos and pos + cap) so that every lag reads one
         // contiguous run of memory: the inner loop has no wrap-around and vectorises.
@@ -37,21 +39,28 @@ struct RhythmTracker: Sendable {
     mutating func reset() {
         for i in history.indices { history[i] = 0 }
         for i in acc.indices { acc[i] = 0 }
-        pos = 0; count = 0
+        pos = 0
+        count = 0
     }
 
     /// Push one sample (channels values in `x0, x1, x2`).
     @inline(__always) mutating func push(_ x0: Double, _ x1: Double = 0, _ x2: Double = 0) {
         let cap = maxLag + 1
         let ch = channels
-        let a = alpha, k = 1 - alpha
+        let a = alpha
+        let k = 1 - alpha
         let p = pos
         history.withUnsafeMutableBufferPointer { h in
             if ch == 1 {
-                h[p] = x0; h[p + cap] = x0
+                h[p] = x0
+                h[p + cap] = x0
             } else {
-                h[3 * p] = x0; h[3 * p + 1] = x1; h[3 * p + 2] = x2
-                h[3 * (p + cap)] = x0; h[3 * (p + cap) + 1] = x1; h[3 * (p + cap) + 2] = x2
+                h[3 * p] = x0
+                h[3 * p + 1] = x1
+                h[3 * p + 2] = x2
+                h[3 * (p + cap)] = x0
+                h[3 * (p + cap) + 1] = x1
+                h[3 * (p + cap) + 2] = x2
             }
             acc.withUnsafeMutableBufferPointer { s in
                 // sample n − L sits at index p + cap − L (for L = 0 that is the copy at p + cap)
@@ -92,13 +101,17 @@ struct RhythmTracker: Sendable {
     /// refined by parabolic interpolation. Without such a period, returns the strongest
     /// local maximum with `ok == false`.
     func rhythm(minLag: Int, maxLag hi: Int, minR: Double) -> (r: Double, lag: Double, halfR: Double, ok: Bool) {
-        let lo = max(1, minLag), hi = min(hi, maxLag - 1)
+        let lo = max(1, minLag)
+        let hi = min(hi, maxLag - 1)
         guard lo <= hi, acc[0] > 1e-30 else { return (0, Double(lo), 0, false) }
         var fallback: (r: Double, lag: Double, halfR: Double, ok: Bool) = (-2, Double(lo), 0, false)
         for L in lo...hi {
-            let v = r(L), left = r(L - 1), right = r(L + 1)
+            let v = r(L)
+            let left = r(L - 1)
+            let right = r(L + 1)
             guard v >= left && v >= right else { continue }
-            var lag = Double(L), peak = v
+            var lag = Double(L)
+            var peak = v
             let den = left - 2 * v + right
             if den < 0 {
                 let d = max(-0.5, min(0.5, 0.5 * (left - right) / den))
@@ -106,7 +119,8 @@ struct RhythmTracker: Sendable {
                 peak = v - 0.25 * (left - right) * d
             }
             peak = min(peak, 1)
-            let half = r(at: lag / 2), third = r(at: lag / 3)
+            let half = r(at: lag / 2)
+            let third = r(at: lag / 3)
             if peak >= minR && half <= -0.2 && third < 0.5 { return (peak, lag, half, true) }
             if peak > fallback.r { fallback = (peak, lag, half, false) }
         }

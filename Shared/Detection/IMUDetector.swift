@@ -59,7 +59,7 @@ struct IMUDetector: Sendable {
     private var wideCount = 0
     // gait canceller: band signal minus itself one gait period earlier (removes every
     // harmonic of the gait, keeps a clonus that is not one), with its own rhythm tracker
-    private var bandHistory: [Double]          // ring of 3 × historyLength decimated band samples
+    private var bandHistory: [Double]  // ring of 3 × historyLength decimated band samples
     private let historyLength: Int
     private var historyPos = 0
     private var comb: RhythmTracker
@@ -68,7 +68,7 @@ struct IMUDetector: Sendable {
     private let fsd: Double
 
     // time
-    private(set) var t = 0.0               // time of the current sample
+    private(set) var t = 0.0  // time of the current sample
     private var warmupUntil = 0.0
 
     // fall
@@ -104,7 +104,9 @@ struct IMUDetector: Sendable {
     private var clonusFreqSum = 0.0, clonusFreqN = 0.0
 
     init(sampleRate: Double, settings: DetectorSettings) {
-        fs = sampleRate; dt = 1 / sampleRate; s = settings
+        fs = sampleRate
+        dt = 1 / sampleRate
+        s = settings
         let k = settings.amplitudeScale
         phasicPeak = settings.phasicPeakG * k
         pulseLow = 0.5 * settings.phasicPeakG * k
@@ -113,7 +115,8 @@ struct IMUDetector: Sendable {
         strongLevel2 = (0.6 * clonusAmp) * (0.6 * clonusAmp)
         alphaFast = 1 - exp(-1 / (0.1 * fs))
         alphaSlow = 1 - exp(-1 / (3.0 * fs))
-        let lo = settings.clonusLowHz, hi = settings.clonusHighHz
+        let lo = settings.clonusLowHz
+        let hi = settings.clonusHighHz
         hp = Array(repeating: .highPass(lo * 0.85, fs: fs), count: 3)
         lp = Array(repeating: .lowPass(min(hi * 1.1, 0.45 * fs), fs: fs), count: 3)
         bandEnv = OnePole(tau: 0.25, fs: fs)
@@ -142,10 +145,21 @@ struct IMUDetector: Sendable {
     /// Called when the stream jumps: close what is open at the last sample, restart transients.
     mutating func gap(lastSampleTime: Double, nextStart: Double, out: inout [DetectorOutput]) {
         closeAll(at: lastSampleTime, detectedAt: nextStart, out: &out)
-        for i in 0..<3 { hp[i].reset(); lp[i].reset(); wideHP[i].reset() }
-        rhythm.reset(); wide.reset(); wideCount = 0; comb.reset(); combEnv.y = 0; decimCount = 0; bandEnv.y = 0
+        for i in 0..<3 {
+            hp[i].reset()
+            lp[i].reset()
+            wideHP[i].reset()
+        }
+        rhythm.reset()
+        wide.reset()
+        wideCount = 0
+        comb.reset()
+        combEnv.y = 0
+        decimCount = 0
+        bandEnv.y = 0
         for i in bandHistory.indices { bandHistory[i] = 0 }
-        lowStart = nil; armedUntil = -.infinity
+        lowStart = nil
+        armedUntil = -.infinity
         inPulse = false
         rhythmOnSince = nil
         haveGravity = false
@@ -153,16 +167,25 @@ struct IMUDetector: Sendable {
     }
 
     mutating func closeAll(at time: Double, detectedAt: Double, out: inout [DetectorOutput]) {
-        if let f = fall { out.append(.end(f.end(at: max(f.start, time), detectedAt: detectedAt))); fall = nil
-            lastFallEnd = time }
-        if let p = phasic { out.append(.end(p.end(at: phasicLastJerkEnd, detectedAt: detectedAt))); phasic = nil }
+        if let f = fall {
+            out.append(.end(f.end(at: max(f.start, time), detectedAt: detectedAt)))
+            fall = nil
+            lastFallEnd = time
+        }
+        if let p = phasic {
+            out.append(.end(p.end(at: phasicLastJerkEnd, detectedAt: detectedAt)))
+            phasic = nil
+        }
         if let c = clonus { closeClonus(c, detectedAt: detectedAt, out: &out) }
-        if let q = pending {   // the rhythm never confirmed: it was a jerk after all
-            pending = nil; pendingLevel2 = .infinity
-            let p = OpenEpisode(kind: .phasic, start: q.start, detectedAt: detectedAt,
-                                confidence: confidence(ratio: q.peak / phasicPeak))
+        if let q = pending {  // the rhythm never confirmed: it was a jerk after all
+            pending = nil
+            pendingLevel2 = .infinity
+            let p = OpenEpisode(
+                kind: .phasic, start: q.start, detectedAt: detectedAt,
+                confidence: confidence(ratio: q.peak / phasicPeak))
             out.append(.onset(p.onset))
-            var e = p; e.peak = q.peak
+            var e = p
+            e.peak = q.peak
             out.append(.end(e.end(at: q.end, detectedAt: detectedAt)))
         }
         inPulse = false
@@ -182,20 +205,29 @@ struct IMUDetector: Sendable {
     mutating func step(_ ax: Double, _ ay: Double, _ az: Double, time: Double, out: inout [DetectorOutput]) {
         t = time
         if !haveGravity {
-            gx = ax; gy = ay; gz = az; haveGravity = true
-            warmupUntil = max(warmupUntil, t + 0.5)   // gravity and filters settle first
+            gx = ax
+            gy = ay
+            gz = az
+            haveGravity = true
+            warmupUntil = max(warmupUntil, t + 0.5)  // gravity and filters settle first
             for i in 0..<3 {
                 let v = i == 0 ? ax : (i == 1 ? ay : az)
-                hp[i].settle(at: v); lp[i].settle(at: 0); wideHP[i].settle(at: v)
+                hp[i].settle(at: v)
+                lp[i].settle(at: 0)
+                wideHP[i].settle(at: v)
             }
         }
         let m = (ax * ax + ay * ay + az * az).squareRoot()
 
         // --- dynamic acceleration (gravity removed)
-        let dx = ax - gx, dy = ay - gy, dz = az - gz
+        let dx = ax - gx
+        let dy = ay - gy
+        let dz = az - gz
         let d = (dx * dx + dy * dy + dz * dz).squareRoot()
         let a = (abs(m - 1) < 0.15 && d < 0.6) ? alphaFast : alphaSlow
-        gx += a * dx; gy += a * dy; gz += a * dz
+        gx += a * dx
+        gy += a * dy
+        gz += a * dz
 
         // --- fall
         stepFall(m, out: &out)
@@ -204,7 +236,9 @@ struct IMUDetector: Sendable {
         let bx = lp[0].step(hp[0].step(ax))
         let by = lp[1].step(hp[1].step(ay))
         let bz = lp[2].step(hp[2].step(az))
-        let wx = wideHP[0].step(ax), wy = wideHP[1].step(ay), wz = wideHP[2].step(az)
+        let wx = wideHP[0].step(ax)
+        let wy = wideHP[1].step(ay)
+        let wz = wideHP[2].step(az)
         let bp = bandEnv.step(bx * bx + by * by + bz * bz)
         // instantaneous band magnitude: a sustained oscillation reaches it every half period
         let b2 = bx * bx + by * by + bz * bz
@@ -218,7 +252,10 @@ struct IMUDetector: Sendable {
             let g = 1 / (bp + 4e-4).squareRoot()
             rhythm.push(bx * g, by * g, bz * g)
             wideCount += 1
-            if wideCount >= wideDecim { wideCount = 0; wide.push(wx, wy, wz) }
+            if wideCount >= wideDecim {
+                wideCount = 0
+                wide.push(wx, wy, wz)
+            }
             pushComb(bx, by, bz)
             stepClonus(out: &out)
         }
@@ -226,12 +263,13 @@ struct IMUDetector: Sendable {
         // --- phasic
         stepPulse(d, out: &out)
         if let p = phasic, t - phasicLastJerkEnd >= s.phasicMergeSeconds {
-            out.append(.end(p.end(at: phasicLastJerkEnd, detectedAt: t))); phasic = nil
+            out.append(.end(p.end(at: phasicLastJerkEnd, detectedAt: t)))
+            phasic = nil
         }
     }
 
     private mutating func stepFall(_ m: Double, out: inout [DetectorOutput]) {
-        let ff = s.fallFreeFallG * (2 - s.amplitudeScale)   // more sensitive → higher free-fall limit
+        let ff = s.fallFreeFallG * (2 - s.amplitudeScale)  // more sensitive → higher free-fall limit
         if m < ff {
             if lowStart == nil { lowStart = t }
             lowLast = t
@@ -245,8 +283,9 @@ struct IMUDetector: Sendable {
         let impact = s.fallImpactG * s.amplitudeScale
         if m > impact, t <= armedUntil, fall == nil, t >= warmupUntil {
             armedUntil = -.infinity
-            var f = OpenEpisode(kind: .fall, start: armedStart, detectedAt: t,
-                                confidence: confidence(ratio: m / impact))
+            var f = OpenEpisode(
+                kind: .fall, start: armedStart, detectedAt: t,
+                confidence: confidence(ratio: m / impact))
             f.peak = m
             out.append(.onset(f.onset))
             fall = f
@@ -257,7 +296,11 @@ struct IMUDetector: Sendable {
             inPulse = false
         }
         if var f = fall {
-            if m > 1.5 { fallLastHigh = t; f.peak = max(f.peak, m); fall = f }
+            if m > 1.5 {
+                fallLastHigh = t
+                f.peak = max(f.peak, m)
+                fall = f
+            }
             if t - fallLastHigh >= 0.3 {
                 out.append(.end(f.end(at: fallLastHigh + dt, detectedAt: t)))
                 fall = nil
@@ -272,17 +315,28 @@ struct IMUDetector: Sendable {
             // jerk during walking still ends as a short pulse.
             dynBackground += backgroundAlpha * (d - dynBackground)
             low = max(pulseLow, 1.8 * dynBackground)
-            if d > low { inPulse = true; pulseStart = t; pulseLastAbove = t; pulsePeak = d; humpStart = t; humpLongest = dt }
+            if d > low {
+                inPulse = true
+                pulseStart = t
+                pulseLastAbove = t
+                pulsePeak = d
+                humpStart = t
+                humpLongest = dt
+            }
             return
         }
         if d > low {
-            pulseLastAbove = t; if d > pulsePeak { pulsePeak = d }
+            pulseLastAbove = t
+            if d > pulsePeak { pulsePeak = d }
             if humpStart < 0 { humpStart = t }
             humpLongest = max(humpLongest, t - humpStart + dt)
-        } else { humpStart = -1 }
+        } else {
+            humpStart = -1
+        }
         guard t - pulseLastAbove >= 0.1 else { return }
         inPulse = false
-        let start = pulseStart, end = pulseLastAbove + dt
+        let start = pulseStart
+        let end = pulseLastAbove + dt
         // Several jerks in a row form one pulse group; each of its humps must be short.
         guard pulsePeak >= phasicPeak, humpLongest <= s.phasicMaxPulseSeconds + dt, t >= warmupUntil else { return }
         // precedence: fall > clonus > phasic
@@ -296,17 +350,26 @@ struct IMUDetector: Sendable {
             if let q = pending, start - q.end >= s.phasicMergeSeconds {
                 // an earlier held jerk that stands alone: report it (already over)
                 openPhasic(start: q.start, end: q.end, peak: q.peak, out: &out)
-                if let p = phasic { out.append(.end(p.end(at: phasicLastJerkEnd, detectedAt: t))); phasic = nil }
+                if let p = phasic {
+                    out.append(.end(p.end(at: phasicLastJerkEnd, detectedAt: t)))
+                    phasic = nil
+                }
                 pending = nil
             }
-            if var q = pending { q.end = end; q.peak = max(q.peak, pulsePeak); pending = q }
-            else { pending = PendingJerk(start: start, end: end, peak: pulsePeak) }
+            if var q = pending {
+                q.end = end
+                q.peak = max(q.peak, pulsePeak)
+                pending = q
+            } else {
+                pending = PendingJerk(start: start, end: end, peak: pulsePeak)
+            }
             pendingLevel2 = pow(0.3 * (pending?.peak ?? 0), 2)
             pendingStrongLast = t
             return
         }
         if var p = phasic, start - phasicLastJerkEnd < s.phasicMergeSeconds {
-            p.peak = max(p.peak, pulsePeak); phasic = p
+            p.peak = max(p.peak, pulsePeak)
+            phasic = p
             phasicLastJerkEnd = max(phasicLastJerkEnd, end)
             return
         }
@@ -315,8 +378,9 @@ struct IMUDetector: Sendable {
 
     private mutating func openPhasic(start: Double, end: Double, peak: Double, out: inout [DetectorOutput]) {
         if let p = phasic { out.append(.end(p.end(at: phasicLastJerkEnd, detectedAt: t))) }
-        var p = OpenEpisode(kind: .phasic, start: start, detectedAt: t,
-                            confidence: confidence(ratio: peak / phasicPeak))
+        var p = OpenEpisode(
+            kind: .phasic, start: start, detectedAt: t,
+            confidence: confidence(ratio: peak / phasicPeak))
         p.peak = peak
         out.append(.onset(p.onset))
         phasic = p
@@ -326,12 +390,22 @@ struct IMUDetector: Sendable {
     /// The gait period (in decimated samples, at `fsd`) when the broadband signal clearly
     /// repeats at a walking cadence (1.3–2.6 Hz), else nil.
     private func gaitLag() -> Double? {
-        let lo = max(2, Int((wfs / 2.6).rounded(.down))), hi = min(maxLagWide - 2, Int((wfs / 1.3).rounded(.up)))
+        let lo = max(2, Int((wfs / 2.6).rounded(.down)))
+        let hi = min(maxLagWide - 2, Int((wfs / 1.3).rounded(.up)))
         guard lo < hi else { return nil }
-        var best = lo, bestR = wide.r(lo)
-        for L in lo...hi { let v = wide.r(L); if v > bestR { bestR = v; best = L } }
+        var best = lo
+        var bestR = wide.r(lo)
+        for L in lo...hi {
+            let v = wide.r(L)
+            if v > bestR {
+                bestR = v
+                best = L
+            }
+        }
         guard bestR >= 0.5, best > lo, best < hi else { return nil }
-        let ym = wide.r(best - 1), yp = wide.r(best + 1), den = ym - 2 * bestR + yp
+        let ym = wide.r(best - 1)
+        let yp = wide.r(best + 1)
+        let den = ym - 2 * bestR + yp
         let lagW = den < 0 ? Double(best) + max(-0.5, min(0.5, 0.5 * (ym - yp) / den)) : Double(best)
         return lagW * Double(wideDecim)
     }
@@ -342,7 +416,9 @@ struct IMUDetector: Sendable {
     private mutating func pushComb(_ bx: Double, _ by: Double, _ bz: Double) {
         let n = historyLength
         bandHistory.withUnsafeMutableBufferPointer { h in
-            h[3 * historyPos] = bx; h[3 * historyPos + 1] = by; h[3 * historyPos + 2] = bz
+            h[3 * historyPos] = bx
+            h[3 * historyPos + 1] = by
+            h[3 * historyPos + 2] = bz
         }
         // the gait period changes slowly: re-estimate it 10 times a second
         gaitCountdown -= 1
@@ -350,13 +426,21 @@ struct IMUDetector: Sendable {
             gaitCountdown = max(1, Int(fsd / 10))
             let was = currentGaitLag
             currentGaitLag = gaitLag()
-            if was == nil && currentGaitLag != nil { comb.reset(); combEnv.y = 0 }
+            if was == nil && currentGaitLag != nil {
+                comb.reset()
+                combEnv.y = 0
+            }
         }
-        var cx = bx, cy = by, cz = bz
+        var cx = bx
+        var cy = by
+        var cz = bz
         if let T = currentGaitLag {
-            let i0 = Int(T.rounded(.down)), f = T - Double(i0)
-            var j0 = historyPos - i0; if j0 < 0 { j0 += n }
-            var j1 = j0 - 1; if j1 < 0 { j1 += n }
+            let i0 = Int(T.rounded(.down))
+            let f = T - Double(i0)
+            var j0 = historyPos - i0
+            if j0 < 0 { j0 += n }
+            var j1 = j0 - 1
+            if j1 < 0 { j1 += n }
             bandHistory.withUnsafeBufferPointer { h in
                 cx -= h[3 * j0] * (1 - f) + h[3 * j1] * f
                 cy -= h[3 * j0 + 1] * (1 - f) + h[3 * j1 + 1] * f
@@ -364,7 +448,7 @@ struct IMUDetector: Sendable {
             }
         }
         historyPos = historyPos + 1 == n ? 0 : historyPos + 1
-        guard currentGaitLag != nil else { return }   // the canceller only matters while walking
+        guard currentGaitLag != nil else { return }  // the canceller only matters while walking
         let p = combEnv.step(cx * cx + cy * cy + cz * cz)
         let g = 1 / (p + 4e-4).squareRoot()
         comb.push(cx * g, cy * g, cz * g)
@@ -406,12 +490,14 @@ struct IMUDetector: Sendable {
         // sustained: the oscillation itself (not only the windowed statistics) is still there
         let sustained = t - strongLast <= 0.35
         if !sustained, clonus == nil { rhythmOnSince = nil }
-        var rhythmic = t >= warmupUntil && sustained && trueAmp >= clonusAmp && rh.ok
+        var rhythmic =
+            t >= warmupUntil && sustained && trueAmp >= clonusAmp && rh.ok
             && freq >= s.clonusLowHz * 0.9 && freq <= s.clonusHighHz * 1.1
         // Gait harmonics stay weak (walking is ≤ 0.5 g in all); a stronger rhythm locked to
         // the gait is still a clonus.
         if rhythmic && trueAmp < s.walkingHarmonicMaxG && isWalkingHarmonic(lag: rh.lag) { rhythmic = false }
-        var freqUsed = freq, rUsed = rh.r
+        var freqUsed = freq
+        var rUsed = rh.r
         // While walking: the same test on the gait-cancelled signal finds a clonus that the
         // gait's own harmonics mask (unless the clonus is itself locked to the gait).
         if !rhythmic, t >= warmupUntil, sustained, let T = currentGaitLag {
@@ -426,8 +512,11 @@ struct IMUDetector: Sendable {
             // as it needs only 0.7 × the correlation.
             let going = rhythmOnSince != nil
             if rc.ok && combGain >= (going ? 0.5 : 0.9) && combAmp >= clonusAmp * (going ? 0.7 : 1)
-                && fc >= s.clonusLowHz * 0.9 && fc <= s.clonusHighHz * 1.1 {
-                rhythmic = true; freqUsed = fc; rUsed = rc.r
+                && fc >= s.clonusLowHz * 0.9 && fc <= s.clonusHighHz * 1.1
+            {
+                rhythmic = true
+                freqUsed = fc
+                rUsed = rc.r
             }
         }
         if rhythmic {
@@ -435,16 +524,20 @@ struct IMUDetector: Sendable {
             rhythmLast = t
             lastRhythmHz = freqUsed
             if var c = clonus {
-                c.peak = max(c.peak, amp); clonus = c
-                clonusFreqSum += freqUsed; clonusFreqN += 1
+                c.peak = max(c.peak, amp)
+                clonus = c
+                clonusFreqSum += freqUsed
+                clonusFreqN += 1
             }
         } else if rhythmOnSince != nil, t - rhythmLast > 0.4, !cancellerBlind() {
             rhythmOnSince = nil
             if let c = clonus { closeClonus(c, detectedAt: t, out: &out) }
         }
         if let q = pending, clonus == nil,
-           (rhythmOnSince == nil && (t - pendingStrongLast >= 0.1 || t - q.end >= 1.0)) || t - q.end > 3 {
-            pending = nil; pendingLevel2 = .infinity
+            (rhythmOnSince == nil && (t - pendingStrongLast >= 0.1 || t - q.end >= 1.0)) || t - q.end > 3
+        {
+            pending = nil
+            pendingLevel2 = .infinity
             if clonus == nil { openPhasic(start: q.start, end: q.end, peak: q.peak, out: &out) }
         }
         // Onset once the rhythm has held long enough. The exponential window needs
@@ -454,13 +547,17 @@ struct IMUDetector: Sendable {
             let start = since - lead
             // precedence: a phasic episode that is really this clonus's beginning is ended here.
             if let p = phasic, phasicLastJerkEnd >= start {
-                out.append(.end(p.end(at: phasicLastJerkEnd, detectedAt: t))); phasic = nil
+                out.append(.end(p.end(at: phasicLastJerkEnd, detectedAt: t)))
+                phasic = nil
             }
-            pending = nil; pendingLevel2 = .infinity
-            var c = OpenEpisode(kind: .clonus, start: start, detectedAt: t,
-                                confidence: clamp01(0.5 * rUsed + 0.5 * confidence(ratio: trueAmp / clonusAmp)))
+            pending = nil
+            pendingLevel2 = .infinity
+            var c = OpenEpisode(
+                kind: .clonus, start: start, detectedAt: t,
+                confidence: clamp01(0.5 * rUsed + 0.5 * confidence(ratio: trueAmp / clonusAmp)))
             c.peak = amp
-            clonusFreqSum = freqUsed; clonusFreqN = 1
+            clonusFreqSum = freqUsed
+            clonusFreqN = 1
             out.append(.onset(c.onset))
             clonus = c
         }

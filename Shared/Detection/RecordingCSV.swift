@@ -16,9 +16,11 @@ public struct Recording: Sendable {
     public var duration: Double { times.isEmpty ? 0 : times[times.count - 1] - times[0] }
 
     public init(kind: SensorKind, times: [Double], values: [Float], sampleRate: Double) {
-        self.kind = kind; self.times = times; self.values = values; self.sampleRate = sampleRate
+        self.kind = kind
+        self.times = times
+        self.values = values
+        self.sampleRate = sampleRate
     }
-
 
     public init(contentsOf url: URL, kind: SensorKind? = nil, rate: Double? = nil) throws {
         try self.init(csvData: Data(contentsOf: url), kind: kind, rate: rate)
@@ -38,16 +40,22 @@ public struct Recording: Sendable {
             .trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         let cols = header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         let detected: SensorKind
-        if cols.count >= 4, cols[0] == "t", cols[1] == "ax", cols[2] == "ay", cols[3] == "az" { detected = .imu }
-        else if cols.count >= 2, cols[0] == "t", cols[1] == "emg" { detected = .emg }
-        else if let k = kind { detected = k }
-        else { throw SpasmError(.recordingCSV, "unknown CSV header '\(header)' (expected t,ax,ay,az or t,emg)") }
+        if cols.count >= 4, cols[0] == "t", cols[1] == "ax", cols[2] == "ay", cols[3] == "az" {
+            detected = .imu
+        } else if cols.count >= 2, cols[0] == "t", cols[1] == "emg" {
+            detected = .emg
+        } else if let k = kind {
+            detected = k
+        } else {
+            throw SpasmError(.recordingCSV, "unknown CSV header '\(header)' (expected t,ax,ay,az or t,emg)")
+        }
         let k = kind ?? detected
         let ch = k.channels
         var times: [Double] = []
         var values: [Float] = []
         let estimate = max(16, bytes.count / (ch == 3 ? 28 : 16))
-        times.reserveCapacity(estimate); values.reserveCapacity(estimate * ch)
+        times.reserveCapacity(estimate)
+        values.reserveCapacity(estimate * ch)
         var row = 0
         try bytes.withUnsafeMutableBufferPointer { buf in
             let base = UnsafeMutableRawPointer(buf.baseAddress!).assumingMemoryBound(to: CChar.self)
@@ -64,7 +72,7 @@ public struct Recording: Sendable {
                 p = e0
                 times.append(tv)
                 for _ in 0..<ch {
-                    guard p.pointee == 44 else { throw SpasmError(.recordingCSV, "malformed CSV row \(row)") }   // ','
+                    guard p.pointee == 44 else { throw SpasmError(.recordingCSV, "malformed CSV row \(row)") }  // ','
                     p += 1
                     let v = strtod(p, &endp)
                     guard let e = endp, e != p else { throw SpasmError(.recordingCSV, "malformed CSV row \(row)") }
@@ -76,7 +84,9 @@ public struct Recording: Sendable {
             }
         }
         guard times.count >= 2 else { throw SpasmError(.recordingCSV, "recording has fewer than 2 samples") }
-        self.kind = k; self.times = times; self.values = values
+        self.kind = k
+        self.times = times
+        self.values = values
         self.sampleRate = rate ?? Recording.medianRate(times)
     }
 
@@ -87,14 +97,21 @@ public struct Recording: Sendable {
         var d: [Double] = []
         let step = max(1, t.count / 20000)
         var i = 1
-        while i < t.count { d.append(t[i] - t[i - 1]); i += step }
+        while i < t.count {
+            d.append(t[i] - t[i - 1])
+            i += step
+        }
         d.sort()
         let m = d[d.count / 2]
         guard m > 0 else { return 1 }
-        var sum = 0.0, n = 0
+        var sum = 0.0
+        var n = 0
         for j in 1..<t.count {
             let s = t[j] - t[j - 1]
-            if s > 0.5 * m && s < 1.5 * m { sum += s; n += 1 }
+            if s > 0.5 * m && s < 1.5 * m {
+                sum += s
+                n += 1
+            }
         }
         return n > 0 && sum > 0 ? Double(n) / sum : 1 / m
     }
@@ -108,7 +125,10 @@ public struct EpisodeRow: Sendable, Equatable {
     public var detectedAt: Double?
 
     public init(start: Double, end: Double, kind: String, detectedAt: Double? = nil) {
-        self.start = start; self.end = end; self.kind = kind; self.detectedAt = detectedAt
+        self.start = start
+        self.end = end
+        self.kind = kind
+        self.detectedAt = detectedAt
     }
 
     /// Reads a labels or detections CSV (header names the columns; rows that do not
@@ -119,7 +139,8 @@ public struct EpisodeRow: Sendable, Equatable {
         let cols = h.split(separator: ",", omittingEmptySubsequences: false)
             .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         guard let si = cols.firstIndex(of: "start"), let ei = cols.firstIndex(of: "end"),
-              let ki = cols.firstIndex(of: "kind") else { return [] }
+            let ki = cols.firstIndex(of: "kind")
+        else { return [] }
         let di = cols.firstIndex(of: "detected_at")
         var rows: [EpisodeRow] = []
         while let l = lines.next() {

@@ -11,10 +11,17 @@ public struct ScanRow: Sendable, Equatable {
     public var peak: Double
     public var dominantFrequencyHz: Double?
 
-    public init(start: Double, end: Double, kind: EpisodeKind, detectedAt: Double, confidence: Double,
-                peak: Double = 0, dominantFrequencyHz: Double? = nil) {
-        self.start = start; self.end = end; self.kind = kind; self.detectedAt = detectedAt
-        self.confidence = confidence; self.peak = peak; self.dominantFrequencyHz = dominantFrequencyHz
+    public init(
+        start: Double, end: Double, kind: EpisodeKind, detectedAt: Double, confidence: Double,
+        peak: Double = 0, dominantFrequencyHz: Double? = nil
+    ) {
+        self.start = start
+        self.end = end
+        self.kind = kind
+        self.detectedAt = detectedAt
+        self.confidence = confidence
+        self.peak = peak
+        self.dominantFrequencyHz = dominantFrequencyHz
     }
 }
 
@@ -22,13 +29,17 @@ public struct ScanRow: Sendable, Equatable {
 /// contiguous blocks between gaps, onsets paired with ends by id.
 public enum RecordingScanner {
     /// Scan a recording file; `kind` from the header and `rate` from the median time step unless given.
-    public static func scan(fileURL: URL, kind: SensorKind? = nil, rate: Double? = nil,
-                            settings: DetectorSettings = .init()) throws -> [ScanRow] {
+    public static func scan(
+        fileURL: URL, kind: SensorKind? = nil, rate: Double? = nil,
+        settings: DetectorSettings = .init()
+    ) throws -> [ScanRow] {
         try scan(Recording(contentsOf: fileURL, kind: kind, rate: rate), settings: settings)
     }
 
-    public static func scan(csvText: String, kind: SensorKind? = nil, rate: Double? = nil,
-                            settings: DetectorSettings = .init()) throws -> [ScanRow] {
+    public static func scan(
+        csvText: String, kind: SensorKind? = nil, rate: Double? = nil,
+        settings: DetectorSettings = .init()
+    ) throws -> [ScanRow] {
         try scan(Recording(csvText: csvText, kind: kind, rate: rate), settings: settings)
     }
 
@@ -41,8 +52,10 @@ public enum RecordingScanner {
     /// ``scan(_:settings:blockSize:)``, and the number of gaps the detector saw (each one
     /// ends what is open and restarts its filters). A recording whose clock jitters is
     /// first put on a steady clock (``Recording/steadyClock()``), as a producer would send it.
-    public static func scanCountingGaps(_ rec: Recording, settings: DetectorSettings = .init(),
-                                        blockSize: Int? = nil) -> (rows: [ScanRow], gaps: Int) {
+    public static func scanCountingGaps(
+        _ rec: Recording, settings: DetectorSettings = .init(),
+        blockSize: Int? = nil
+    ) -> (rows: [ScanRow], gaps: Int) {
         let rec = rec.steadyClock()
         let blockSize = max(16, blockSize ?? Int(rec.sampleRate.rounded()))
         var det = StreamingDetector(kind: rec.kind, sampleRate: rec.sampleRate, settings: settings)
@@ -76,13 +89,17 @@ public enum RecordingScanner {
             case .onset(let on): open[on.id] = on
             case .end(let e):
                 let on = open.removeValue(forKey: e.id)
-                rows.append(ScanRow(start: e.start, end: e.end, kind: e.kind, detectedAt: on?.detectedAt ?? e.detectedAt,
-                                    confidence: e.confidence, peak: e.peak, dominantFrequencyHz: e.dominantFrequencyHz))
+                rows.append(
+                    ScanRow(
+                        start: e.start, end: e.end, kind: e.kind, detectedAt: on?.detectedAt ?? e.detectedAt,
+                        confidence: e.confidence, peak: e.peak, dominantFrequencyHz: e.dominantFrequencyHz))
             }
         }
         for on in open.values {
-            rows.append(ScanRow(start: on.start, end: on.detectedAt, kind: on.kind, detectedAt: on.detectedAt,
-                                confidence: on.confidence, peak: 0, dominantFrequencyHz: nil))
+            rows.append(
+                ScanRow(
+                    start: on.start, end: on.detectedAt, kind: on.kind, detectedAt: on.detectedAt,
+                    confidence: on.confidence, peak: 0, dominantFrequencyHz: nil))
         }
         return rows.sorted { ($0.start, $0.end) < ($1.start, $1.end) }
     }
@@ -91,7 +108,8 @@ public enum RecordingScanner {
     public static func csv(_ rows: [ScanRow]) -> String {
         var s = "start,end,kind,detected_at,confidence\n"
         for r in rows {
-            s += String(format: "%.3f,%.3f,", r.start, r.end) + r.kind.rawValue
+            s +=
+                String(format: "%.3f,%.3f,", r.start, r.end) + r.kind.rawValue
                 + String(format: ",%.3f,%.2f\n", r.detectedAt, r.confidence)
         }
         return s

@@ -19,8 +19,10 @@ extension Recording {
     /// (pauses longer than ``longestBridgedPause`` aside) differ from the nominal period by
     /// more than 10 % of it plus the millisecond the column is written to.
     public var clockJitters: Bool {
-        let dt = 1 / sampleRate, tolerance = 0.1 * dt + 0.001
-        var steps = 0, off = 0
+        let dt = 1 / sampleRate
+        let tolerance = 0.1 * dt + 0.001
+        var steps = 0
+        var off = 0
         for i in 1..<max(1, times.count) {
             let step = times[i] - times[i - 1]
             if step > Self.longestBridgedPause { continue }
@@ -43,7 +45,8 @@ extension Recording {
         }
         var resampler = UniformResampler(rate: rate, channels: kind.channels, maxGap: Self.longestBridgedPause)
         let runs = resampler.add(times: times, interleaved: values) + resampler.finish()
-        var outTimes: [Double] = [], outValues: [Float] = []
+        var outTimes: [Double] = []
+        var outValues: [Float] = []
         outTimes.reserveCapacity(Int(duration * rate) + 16)
         outValues.reserveCapacity((Int(duration * rate) + 16) * kind.channels)
         for run in runs {

@@ -27,7 +27,9 @@ public struct StreamingDetector: Sendable {
 
     public init(kind: SensorKind, sampleRate: Double, settings: DetectorSettings = .init()) {
         precondition(sampleRate > 0, "sampleRate must be positive")
-        self.kind = kind; self.sampleRate = sampleRate; self.settings = settings
+        self.kind = kind
+        self.sampleRate = sampleRate
+        self.settings = settings
         switch kind {
         case .imu: imu = IMUDetector(sampleRate: sampleRate, settings: settings)
         case .emg: emg = EMGDetector(sampleRate: sampleRate, settings: settings)
@@ -45,8 +47,16 @@ public struct StreamingDetector: Sendable {
         // true rate is off by ~0.1 % does not turn every long block boundary into a gap.
         if let exp = nextExpected, abs(startTime - exp) > 1.5 * dt + min(0.002 * lastBlockDuration, 2 * dt) {
             gapCount += 1
-            if var d = imu { imu = nil; d.gap(lastSampleTime: lastSample, nextStart: startTime, out: &out); imu = d }
-            if var d = emg { emg = nil; d.gap(lastSampleTime: lastSample, nextStart: startTime, out: &out); emg = d }
+            if var d = imu {
+                imu = nil
+                d.gap(lastSampleTime: lastSample, nextStart: startTime, out: &out)
+                imu = d
+            }
+            if var d = emg {
+                emg = nil
+                d.gap(lastSampleTime: lastSample, nextStart: startTime, out: &out)
+                emg = d
+            }
         }
         let ch = kind.channels
         let n = samples.count / ch
@@ -56,10 +66,17 @@ public struct StreamingDetector: Sendable {
             var i = 0
             while i < n {
                 let b = i * 3
-                var x = Double(samples[b]), y = Double(samples[b + 1]), z = Double(samples[b + 2])
+                var x = Double(samples[b])
+                var y = Double(samples[b + 1])
+                var z = Double(samples[b + 2])
                 // a non-finite value (sensor glitch) would poison every filter: hold the last good one
-                if !(x.isFinite && y.isFinite && z.isFinite) { x = lastGood.0; y = lastGood.1; z = lastGood.2 }
-                else { lastGood = (x, y, z) }
+                if !(x.isFinite && y.isFinite && z.isFinite) {
+                    x = lastGood.0
+                    y = lastGood.1
+                    z = lastGood.2
+                } else {
+                    lastGood = (x, y, z)
+                }
                 d.step(x, y, z, time: Self.tick(startTime + Double(i) * dt), out: &out)
                 i += 1
             }
@@ -94,8 +111,16 @@ public struct StreamingDetector: Sendable {
     public mutating func finish() -> [DetectorOutput] {
         out.removeAll(keepingCapacity: true)
         let at = lastSample
-        if var d = imu { imu = nil; d.closeAll(at: at, detectedAt: at, out: &out); imu = d }
-        if var d = emg { emg = nil; d.closeAll(at: at, detectedAt: at, out: &out); emg = d }
+        if var d = imu {
+            imu = nil
+            d.closeAll(at: at, detectedAt: at, out: &out)
+            imu = d
+        }
+        if var d = emg {
+            emg = nil
+            d.closeAll(at: at, detectedAt: at, out: &out)
+            emg = d
+        }
         return out
     }
 }

@@ -13,7 +13,11 @@ public struct EpisodeOnset: Sendable, Equatable, Codable {
     public var confidence: Double
 
     public init(id: UUID, kind: EpisodeKind, start: Double, detectedAt: Double, confidence: Double) {
-        self.id = id; self.kind = kind; self.start = start; self.detectedAt = detectedAt; self.confidence = confidence
+        self.id = id
+        self.kind = kind
+        self.start = start
+        self.detectedAt = detectedAt
+        self.confidence = confidence
     }
 }
 
@@ -32,10 +36,18 @@ public struct EpisodeEnd: Sendable, Equatable, Codable {
     public var dominantFrequencyHz: Double?
     public var confidence: Double
 
-    public init(id: UUID, kind: EpisodeKind, start: Double, end: Double, detectedAt: Double,
-                peak: Double, dominantFrequencyHz: Double?, confidence: Double) {
-        self.id = id; self.kind = kind; self.start = start; self.end = end; self.detectedAt = detectedAt
-        self.peak = peak; self.dominantFrequencyHz = dominantFrequencyHz; self.confidence = confidence
+    public init(
+        id: UUID, kind: EpisodeKind, start: Double, end: Double, detectedAt: Double,
+        peak: Double, dominantFrequencyHz: Double?, confidence: Double
+    ) {
+        self.id = id
+        self.kind = kind
+        self.start = start
+        self.end = end
+        self.detectedAt = detectedAt
+        self.peak = peak
+        self.dominantFrequencyHz = dominantFrequencyHz
+        self.confidence = confidence
     }
 }
 
@@ -45,10 +57,16 @@ public enum DetectorOutput: Sendable, Equatable {
     case end(EpisodeEnd)
 
     public var id: UUID {
-        switch self { case .onset(let o): o.id; case .end(let e): e.id }
+        switch self {
+        case .onset(let o): o.id
+        case .end(let e): e.id
+        }
     }
     public var kind: EpisodeKind {
-        switch self { case .onset(let o): o.kind; case .end(let e): e.kind }
+        switch self {
+        case .onset(let o): o.kind
+        case .end(let e): e.kind
+        }
     }
 }
 

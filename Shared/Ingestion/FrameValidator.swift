@@ -46,8 +46,8 @@ public struct ValidFrame: Sendable {
 public enum FrameValidator {
     public static let imuRates = 25.0...200.0
     public static let emgRates = 500.0...2000.0
-    public static let maxAcceleration: Float = 16       // g
-    public static let maxEMG: Float = 100               // mV
+    public static let maxAcceleration: Float = 16  // g
+    public static let maxEMG: Float = 100  // mV
     public static let standardGravity = 9.80665
     public static let sensorIdPattern = "letters, digits, '.', '_' or '-', 1–64 characters"
     /// A device clock may run a little ahead; a first sample further ahead of the server's
@@ -56,12 +56,15 @@ public enum FrameValidator {
 
     /// Parses and checks one frame: its JSON and, for ZeroMQ, an optional binary payload.
     /// `now`: the server's clock, for the "not ahead of the server" rule.
-    public static func validate(json: Data, binary: Data?, maxBytes: Int,
-                         now: Double = Date().timeIntervalSince1970) throws(FrameRejection) -> ValidFrame {
+    public static func validate(
+        json: Data, binary: Data?, maxBytes: Int,
+        now: Double = Date().timeIntervalSince1970
+    ) throws(FrameRejection) -> ValidFrame {
         let total = json.count + (binary?.count ?? 0)
         if total > maxBytes {
-            throw FrameRejection(message: "frame is \(total) bytes; at most \(maxBytes) bytes are allowed (send shorter frames)",
-                                 field: nil, reason: "size")
+            throw FrameRejection(
+                message: "frame is \(total) bytes; at most \(maxBytes) bytes are allowed (send shorter frames)",
+                field: nil, reason: "size")
         }
         // Fast path: FlatJSON reads the frame's members and the checks read them in place.
         if let checked = read(json, binary: binary, now: now) { return try checked.get() }
@@ -74,12 +77,15 @@ public enum FrameValidator {
     /// The rejection for text that is not one JSON object: the non-finite number and its
     /// field, else the parser's reason.
     static func notJSON(_ json: Data) -> FrameRejection {
-        if let bad = NonFiniteNumbers.first(in: json), !bad.field.isEmpty { return FrameRejection(message: bad.message, field: bad.field, reason: "nan") }
+        if let bad = NonFiniteNumbers.first(in: json), !bad.field.isEmpty {
+            return FrameRejection(message: bad.message, field: bad.field, reason: "nan")
+        }
         if let problem = JSONTextProblem.syntax(json) {
             return FrameRejection(message: "frame is not a valid JSON object: \(problem)", field: nil, reason: "json")
         }
         let object = (try? JSONSerialization.jsonObject(with: json)) is [String: Any]
-        return FrameRejection(message: "frame is not a valid JSON object" + (object ? ": a value nests deeper than 32 levels" : ""), field: nil, reason: "json")
+        return FrameRejection(
+            message: "frame is not a valid JSON object" + (object ? ": a value nests deeper than 32 levels" : ""), field: nil, reason: "json")
     }
 
     /// Checks the members FlatJSON reads; nil when it refuses the text, or a member does not
@@ -109,7 +115,8 @@ public enum FrameValidator {
         var plain = Data("{".utf8)
         for name in memberNames {
             guard let value = object[name],
-                  let text = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .withoutEscapingSlashes]) else { continue }
+                let text = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .withoutEscapingSlashes])
+            else { continue }
             plain.append(contentsOf: Array((plain.count > 1 ? ",\"" : "\"").utf8) + Array(name.utf8) + Array("\":".utf8))
             plain.append(text)
         }
@@ -117,24 +124,29 @@ public enum FrameValidator {
         return plain
     }
 
-    public static let memberNames = ["v", "sensorId", "kind", "placement", "sampleRate", "channels", "unit", "firstSampleTime", "test",
-                              "device", "battery", "producer", "seq", "samples", "sampleCount"]
+    public static let memberNames = [
+        "v", "sensorId", "kind", "placement", "sampleRate", "channels", "unit", "firstSampleTime", "test",
+        "device", "battery", "producer", "seq", "samples", "sampleCount",
+    ]
 
     static func check(_ fields: FlatJSON.Members, json: Data, binary: Data?, now: Double) throws(FrameRejection) -> ValidFrame {
         guard let versionValue = fields.value("v") else {
             throw FrameRejection(message: "missing required field 'v' (the schema version: 1)", field: "v", reason: "version")
         }
         if let text = versionValue.string {
-            throw FrameRejection(message: "'v' must be the number \(SchemaVersion.current), not the string \"\(text)\": send \"v\":\(SchemaVersion.current)",
-                                 field: "v", reason: "version")
+            throw FrameRejection(
+                message: "'v' must be the number \(SchemaVersion.current), not the string \"\(text)\": send \"v\":\(SchemaVersion.current)",
+                field: "v", reason: "version")
         }
         guard let version = integer(versionValue), version == SchemaVersion.current else {
-            throw FrameRejection(message: "schema version \(text(versionValue)) is not supported (this build speaks version \(SchemaVersion.current))",
-                                 field: "v", reason: "version")
+            throw FrameRejection(
+                message: "schema version \(text(versionValue)) is not supported (this build speaks version \(SchemaVersion.current))",
+                field: "v", reason: "version")
         }
         let sensorId = try string(fields, "sensorId")
         guard sensorId.utf8.count <= 64, !sensorId.isEmpty, sensorId.utf8.allSatisfy(isSensorIdByte) else {
-            throw FrameRejection(message: "sensorId \(EchoText.quoted(sensorId)) is not allowed: use \(sensorIdPattern)", field: "sensorId", reason: "field")
+            throw FrameRejection(
+                message: "sensorId \(EchoText.quoted(sensorId)) is not allowed: use \(sensorIdPattern)", field: "sensorId", reason: "field")
         }
         let kindText = try string(fields, "kind")
         guard let kind = SensorKind(rawValue: kindText) else {
@@ -142,14 +154,17 @@ public enum FrameValidator {
         }
         let placementText = try string(fields, "placement")
         guard let placement = BodySite(rawValue: placementText) ?? BodySite(parsing: placementText) else {
-            throw FrameRejection(message: "placement \(EchoText.quoted(placementText)) is not a body site; allowed: \(BodySite.allowedList)",
-                                 field: "placement", reason: "field")
+            throw FrameRejection(
+                message: "placement \(EchoText.quoted(placementText)) is not a body site; allowed: \(BodySite.allowedList)",
+                field: "placement", reason: "field")
         }
         let sampleRate = try number(fields, "sampleRate")
         let rates = kind == .imu ? imuRates : emgRates
         guard sampleRate.isFinite, rates.contains(sampleRate) else {
-            throw FrameRejection(message: "sampleRate \(format(sampleRate)) is outside \(format(rates.lowerBound))–\(format(rates.upperBound)) Hz for \(kind.rawValue)",
-                                 field: "sampleRate", reason: "range")
+            throw FrameRejection(
+                message:
+                    "sampleRate \(format(sampleRate)) is outside \(format(rates.lowerBound))–\(format(rates.upperBound)) Hz for \(kind.rawValue)",
+                field: "sampleRate", reason: "range")
         }
         let expectedChannels = kind == .imu ? 3 : 1
         var channels = expectedChannels
@@ -158,8 +173,9 @@ public enum FrameValidator {
                 throw FrameRejection(message: "channels must be a whole number", field: "channels", reason: "field")
             }
             guard n == expectedChannels else {
-                throw FrameRejection(message: "channels \(n) is not allowed for \(kind.rawValue): must be \(expectedChannels)",
-                                     field: "channels", reason: "range")
+                throw FrameRejection(
+                    message: "channels \(n) is not allowed for \(kind.rawValue): must be \(expectedChannels)",
+                    field: "channels", reason: "range")
             }
             channels = n
         }
@@ -167,18 +183,21 @@ public enum FrameValidator {
         let allowedUnits = kind == .imu ? imuUnits : emgUnits
         let unit = unitAliases[unitText] ?? unitText
         guard allowedUnits.contains(unit) else {
-            throw FrameRejection(message: "unit \(EchoText.quoted(unitText)) is not allowed for \(kind.rawValue); allowed: \(allowedUnits.joined(separator: ", "))",
-                                 field: "unit", reason: "unit")
+            throw FrameRejection(
+                message: "unit \(EchoText.quoted(unitText)) is not allowed for \(kind.rawValue); allowed: \(allowedUnits.joined(separator: ", "))",
+                field: "unit", reason: "unit")
         }
         var firstSampleTime: Double?
         if let value = fields.value("firstSampleTime"), !value.isNull {
             guard let t = value.double, t.isFinite, t > 946_684_800, t < 4_102_444_800 else {
-                throw FrameRejection(message: "firstSampleTime must be Unix epoch seconds (UTC) as a number, e.g. 1764072000.25",
-                                     field: "firstSampleTime", reason: "time")
+                throw FrameRejection(
+                    message: "firstSampleTime must be Unix epoch seconds (UTC) as a number, e.g. 1764072000.25",
+                    field: "firstSampleTime", reason: "time")
             }
             if t > now + futureSlackSeconds {
                 throw FrameRejection(
-                    message: "firstSampleTime \(String(format: "%.3f", t)) (\(utc(t))) is \(duration(t - now)) ahead of the server clock (\(String(format: "%.3f", now)), \(utc(now))); at most \(Int(futureSlackSeconds / 60)) minutes ahead is allowed: set the device's clock, or leave firstSampleTime out to use the arrival time",
+                    message:
+                        "firstSampleTime \(String(format: "%.3f", t)) (\(utc(t))) is \(duration(t - now)) ahead of the server clock (\(String(format: "%.3f", now)), \(utc(now))); at most \(Int(futureSlackSeconds / 60)) minutes ahead is allowed: set the device's clock, or leave firstSampleTime out to use the arrival time",
                     field: "firstSampleTime", reason: "clock")
             }
             firstSampleTime = t
@@ -186,24 +205,28 @@ public enum FrameValidator {
         var test = false
         if let value = fields.value("test"), !value.isNull {
             guard let b = value.bool else {
-                throw FrameRejection(message: "test must be true or false (true marks a test sensor: replays, simulations, examples)",
-                                     field: "test", reason: "field")
+                throw FrameRejection(
+                    message: "test must be true or false (true marks a test sensor: replays, simulations, examples)",
+                    field: "test", reason: "field")
             }
             test = b
         }
         var device: DeviceKind?
         if let value = fields.value("device"), !value.isNull {
             guard let text = value.string, let kind = DeviceKind(rawValue: text) else {
-                throw FrameRejection(message: "device \(Self.text(value)) is not allowed; allowed: \(DeviceKind.allCases.map(\.rawValue).joined(separator: ", "))",
-                                     field: "device", reason: "field")
+                throw FrameRejection(
+                    message: "device \(Self.text(value)) is not allowed; allowed: \(DeviceKind.allCases.map(\.rawValue).joined(separator: ", "))",
+                    field: "device", reason: "field")
             }
             device = kind
         }
         var battery: Double?
         if let value = fields.value("battery"), !value.isNull {
             guard let percent = value.double, percent.isFinite, (0...100).contains(percent) else {
-                throw FrameRejection(message: "battery \(text(value)) is not allowed: the battery in percent, a number from 0 to 100 (leave it out when the device does not know)",
-                                     field: "battery", reason: "range")
+                throw FrameRejection(
+                    message:
+                        "battery \(text(value)) is not allowed: the battery in percent, a number from 0 to 100 (leave it out when the device does not know)",
+                    field: "battery", reason: "range")
             }
             battery = percent
         }
@@ -216,8 +239,9 @@ public enum FrameValidator {
         let jsonSamples = fields.value("samples")
         switch (jsonSamples, binary) {
         case (.some, .some(let b)) where !b.isEmpty:
-            throw FrameRejection(message: "samples were sent twice: use either the 'samples' array or the binary frame",
-                                 field: "samples", reason: "samples")
+            throw FrameRejection(
+                message: "samples were sent twice: use either the 'samples' array or the binary frame",
+                field: "samples", reason: "samples")
         case (.some(let value), _):
             guard value.kind == .array else {
                 throw FrameRejection(message: "samples must be an array of numbers (channels interleaved)", field: "samples", reason: "samples")
@@ -235,26 +259,31 @@ public enum FrameValidator {
             }
             let samples = numbers.map { Float($0) }
             if let declared = fields.value("sampleCount").flatMap(integer), declared * channels != samples.count {
-                throw FrameRejection(message: "sampleCount \(declared) does not match \(samples.count) values in samples for \(channels) channel(s)",
-                                     field: "sampleCount", reason: "samples")
+                throw FrameRejection(
+                    message: "sampleCount \(declared) does not match \(samples.count) values in samples for \(channels) channel(s)",
+                    field: "sampleCount", reason: "samples")
             }
             payload = SamplePacking.pack(samples)
         case (nil, .some(let b)):
             guard b.count % 4 == 0 else {
-                throw FrameRejection(message: "binary frame has \(b.count) bytes: expected a multiple of 4 (little-endian Float32)",
-                                     field: "samples", reason: "samples")
+                throw FrameRejection(
+                    message: "binary frame has \(b.count) bytes: expected a multiple of 4 (little-endian Float32)",
+                    field: "samples", reason: "samples")
             }
             guard let declaredValue = fields.value("sampleCount") else {
-                throw FrameRejection(message: "missing required field 'sampleCount' (samples per channel) for a binary frame",
-                                     field: "sampleCount", reason: "field")
+                throw FrameRejection(
+                    message: "missing required field 'sampleCount' (samples per channel) for a binary frame",
+                    field: "sampleCount", reason: "field")
             }
             guard let declared = integer(declaredValue) else {
-                throw FrameRejection(message: "sampleCount must be a whole number (samples per channel), not \(text(declaredValue))",
-                                     field: "sampleCount", reason: "field")
+                throw FrameRejection(
+                    message: "sampleCount must be a whole number (samples per channel), not \(text(declaredValue))",
+                    field: "sampleCount", reason: "field")
             }
             guard declared * channels * 4 == b.count else {
-                throw FrameRejection(message: "binary frame has \(b.count / 4) values; sampleCount \(declared) × \(channels) channel(s) needs \(declared * channels)",
-                                     field: "sampleCount", reason: "samples")
+                throw FrameRejection(
+                    message: "binary frame has \(b.count / 4) values; sampleCount \(declared) × \(channels) channel(s) needs \(declared * channels)",
+                    field: "sampleCount", reason: "samples")
             }
             payload = b
         case (nil, nil):
@@ -265,8 +294,9 @@ public enum FrameValidator {
             throw FrameRejection(message: "a frame needs at least one sample", field: "samples", reason: "samples")
         }
         if valueCount % channels != 0 {
-            throw FrameRejection(message: "samples has \(valueCount) values, not a multiple of \(channels) channels",
-                                 field: "samples", reason: "samples")
+            throw FrameRejection(
+                message: "samples has \(valueCount) values, not a multiple of \(channels) channels",
+                field: "samples", reason: "samples")
         }
         // Units, then ranges, one pass over the Float32 bytes (converted in place only when
         // the unit is not already g or mV).
@@ -277,7 +307,10 @@ public enum FrameValidator {
             payload.withUnsafeBytes { raw in
                 for i in 0..<valueCount {
                     let value = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
-                    if !value.isFinite || abs(value) > limit { problem = (i, value); return }
+                    if !value.isFinite || abs(value) > limit {
+                        problem = (i, value)
+                        return
+                    }
                 }
             }
         } else {
@@ -285,7 +318,10 @@ public enum FrameValidator {
                 for i in 0..<valueCount {
                     let rawValue = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
                     let value = rawValue * scale
-                    if !rawValue.isFinite || abs(value) > limit { problem = (i, rawValue.isFinite ? value : rawValue); return }
+                    if !rawValue.isFinite || abs(value) > limit {
+                        problem = (i, rawValue.isFinite ? value : rawValue)
+                        return
+                    }
                     raw.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: i * 4, as: UInt32.self)
                 }
             }
@@ -293,16 +329,19 @@ public enum FrameValidator {
         if let (i, value) = problem {
             let axis = kind == .imu ? axisNames[i % 3] : "emg"
             guard value.isFinite else {
-                throw FrameRejection(message: "sample \(i / channels) (\(axis)) is \(value.isNaN ? "NaN" : "infinite"); samples must be finite numbers",
-                                     field: "samples", reason: "nan")
+                throw FrameRejection(
+                    message: "sample \(i / channels) (\(axis)) is \(value.isNaN ? "NaN" : "infinite"); samples must be finite numbers",
+                    field: "samples", reason: "nan")
             }
             let what = kind == .imu ? "|\(axis)| must be ≤ 16 g" : "|emg| must be ≤ 100 mV"
-            throw FrameRejection(message: "sample \(i / channels) (\(axis)) is \(format(Double(value))) \(kind == .imu ? "g" : "mV"); \(what) for \(kind.rawValue)",
-                                 field: "samples", reason: "range")
+            throw FrameRejection(
+                message: "sample \(i / channels) (\(axis)) is \(format(Double(value))) \(kind == .imu ? "g" : "mV"); \(what) for \(kind.rawValue)",
+                field: "samples", reason: "range")
         }
-        return ValidFrame(sensorId: sensorId, kind: kind, placement: placement, sampleRate: sampleRate, channels: channels,
-                          firstSampleTime: firstSampleTime, producer: producer, producerSeq: producerSeq, test: test,
-                          device: device, battery: battery, payload: payload)
+        return ValidFrame(
+            sensorId: sensorId, kind: kind, placement: placement, sampleRate: sampleRate, channels: channels,
+            firstSampleTime: firstSampleTime, producer: producer, producerSeq: producerSeq, test: test,
+            device: device, battery: battery, payload: payload)
     }
 
     /// `2026-12-01 08:00:00 UTC`, for messages about clocks.

@@ -38,8 +38,10 @@ public final class SensorProducer {
         /// it never raises a sensor-silent alert and its episodes and alerts say "(test sensor)".
         public var test: Bool
 
-        public init(sensorId: String, kind: SensorKind, placement: BodySite, sampleRate: Double, unit: String? = nil,
-                    producerName: String = "swift-sdk", test: Bool = false) {
+        public init(
+            sensorId: String, kind: SensorKind, placement: BodySite, sampleRate: Double, unit: String? = nil,
+            producerName: String = "swift-sdk", test: Bool = false
+        ) {
             self.sensorId = sensorId
             self.kind = kind
             self.placement = placement
@@ -71,8 +73,10 @@ public final class SensorProducer {
 
     /// Connects to the producer endpoint (`Endpoints.sensorProducers`; `spasmwatch status`
     /// prints it). `security` is needed for a tcp endpoint (CURVE).
-    public init(endpoint: String, sensor: Sensor, security: BusSecurity? = nil, context: ZMQContext? = nil,
-                timeoutMilliseconds: Int32 = 5000, window: Int = 64) throws {
+    public init(
+        endpoint: String, sensor: Sensor, security: BusSecurity? = nil, context: ZMQContext? = nil,
+        timeoutMilliseconds: Int32 = 5000, window: Int = 64
+    ) throws {
         self.sensor = sensor
         self.endpoint = endpoint
         self.security = security
@@ -98,10 +102,11 @@ public final class SensorProducer {
     /// The frame's JSON header for `samples` (interleaved, 3 channels for imu, 1 for emg).
     private func header(valueCount: Int, firstSampleTime: Double?) -> Data {
         let channels = sensor.kind == .imu ? 3 : 1
-        let frame = ProducerFrame(sensorId: sensor.sensorId, kind: sensor.kind.rawValue, placement: sensor.placement.rawValue,
-                                  sampleRate: sensor.sampleRate, channels: channels, unit: sensor.unit,
-                                  firstSampleTime: firstSampleTime, sampleCount: valueCount / channels,
-                                  producer: sensor.producerName, seq: framesSent, test: sensor.test ? true : nil)
+        let frame = ProducerFrame(
+            sensorId: sensor.sensorId, kind: sensor.kind.rawValue, placement: sensor.placement.rawValue,
+            sampleRate: sensor.sampleRate, channels: channels, unit: sensor.unit,
+            firstSampleTime: firstSampleTime, sampleCount: valueCount / channels,
+            producer: sensor.producerName, seq: framesSent, test: sensor.test ? true : nil)
         return frame.fastJSON() ?? (try! JSONEncoder().encode(frame))
     }
 

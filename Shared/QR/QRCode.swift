@@ -28,7 +28,8 @@ public struct QRCode: Sendable, Equatable {
                 path += "M\(column + 4) \(row + 4)h1v1h-1z"
             }
         }
-        return #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 \#(side) \#(side)" width="\#(pixels)" height="\#(pixels)" shape-rendering="crispEdges" role="img" aria-label="QR code of this page's address">"#
+        return
+            #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 \#(side) \#(side)" width="\#(pixels)" height="\#(pixels)" shape-rendering="crispEdges" role="img" aria-label="QR code of this page's address">"#
             + #"<rect width="\#(side)" height="\#(side)" fill="white"/><path fill="black" d="\#(path)"/></svg>"#
     }
 }

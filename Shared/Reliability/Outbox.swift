@@ -96,11 +96,14 @@ public final class Outbox: Sendable {
 
     /// Writes a typed message durably and returns the stored item.
     @discardableResult
-    public func add<Body: MessageBody>(_ body: Body, topic: String, id: UUID = .timeOrdered(), person: String,
-                                       payload: Data? = nil) async throws -> OutboxItem {
-        let item = OutboxItem(id: id, topic: topic, type: Body.messageType, person: person,
-                              body: try WireCodec.encode(body), payload: payload,
-                              createdAt: Date().timeIntervalSince1970, lastSentAt: nil, attempts: 0)
+    public func add<Body: MessageBody>(
+        _ body: Body, topic: String, id: UUID = .timeOrdered(), person: String,
+        payload: Data? = nil
+    ) async throws -> OutboxItem {
+        let item = OutboxItem(
+            id: id, topic: topic, type: Body.messageType, person: person,
+            body: try WireCodec.encode(body), payload: payload,
+            createdAt: Date().timeIntervalSince1970, lastSentAt: nil, attempts: 0)
         try await add(item)
         return item
     }
@@ -139,9 +142,11 @@ public final class Outbox: Sendable {
             var moved = 0
             for refusal in refusals {
                 guard let item = try OutboxItem.fetchOne(db, key: refusal.id) else { continue }
-                try RefusedItem(id: item.id, topic: item.topic, type: item.type, person: item.person, body: item.body,
-                                payload: item.payload, createdAt: item.createdAt, attempts: item.attempts,
-                                reason: refusal.reason, refusedAt: time).insert(db, onConflict: .replace)
+                try RefusedItem(
+                    id: item.id, topic: item.topic, type: item.type, person: item.person, body: item.body,
+                    payload: item.payload, createdAt: item.createdAt, attempts: item.attempts,
+                    reason: refusal.reason, refusedAt: time
+                ).insert(db, onConflict: .replace)
                 try item.delete(db)
                 moved += 1
             }

@@ -16,8 +16,10 @@ public final class ReliableSender: Service, Sendable {
     let logger: Logger
 
     /// `receipts` must be subscribed to `Topic.stored(publisher.source)`.
-    public init(outbox: Outbox, publisher: BusPublisher, receipts: BusSubscriber, counters: CounterSet,
-                resendInterval: Double = 2, logger: Logger) {
+    public init(
+        outbox: Outbox, publisher: BusPublisher, receipts: BusSubscriber, counters: CounterSet,
+        resendInterval: Double = 2, logger: Logger
+    ) {
         self.outbox = outbox
         self.publisher = publisher
         self.receipts = receipts
@@ -28,8 +30,10 @@ public final class ReliableSender: Service, Sendable {
 
     /// Writes the message to the outbox (durable on return), then publishes it.
     @discardableResult
-    public func send<Body: MessageBody>(_ body: Body, topic: String, id: UUID = .timeOrdered(), person: String? = nil,
-                                        payload: Data? = nil) async throws -> UUID {
+    public func send<Body: MessageBody>(
+        _ body: Body, topic: String, id: UUID = .timeOrdered(), person: String? = nil,
+        payload: Data? = nil
+    ) async throws -> UUID {
         let item = try await outbox.add(body, topic: topic, id: id, person: person ?? publisher.person, payload: payload)
         try publish(item)
         try await outbox.markSent([item.id])
@@ -37,8 +41,9 @@ public final class ReliableSender: Service, Sendable {
     }
 
     private func publish(_ item: OutboxItem) throws {
-        try publisher.publishEncoded(topic: item.topic, type: item.type, id: item.id, person: item.person,
-                                     bodyJSON: item.body, payload: item.payload)
+        try publisher.publishEncoded(
+            topic: item.topic, type: item.type, id: item.id, person: item.person,
+            bodyJSON: item.body, payload: item.payload)
         counters.add("outbox.published")
     }
 
@@ -67,8 +72,9 @@ public final class ReliableSender: Service, Sendable {
                 counters.add("outbox.refused", Int64(moved))
                 counters.add("outbox.refused_again", Int64(refusals.count - moved))
                 for refusal in refusals where moved > 0 {
-                    logger.warning("storage refused a message; kept in the outbox's refused table, not re-sent",
-                                   metadata: ["id": "\(refusal.id)", "type": "\(refusal.type)", "reason": "\(refusal.reason)"])
+                    logger.warning(
+                        "storage refused a message; kept in the outbox's refused table, not re-sent",
+                        metadata: ["id": "\(refusal.id)", "type": "\(refusal.type)", "reason": "\(refusal.reason)"])
                 }
             } catch {
                 logger.error("outbox refuse failed", metadata: ["error": "\(error)"])

@@ -19,8 +19,9 @@ extension SpasmError.Code {
 /// Why a store query failed.
 extension SpasmError {
     static func storeNoAnswer(endpoint: String, seconds: Double) -> SpasmError {
-        SpasmError(.storeNoAnswer,
-                   "no answer from spasmwatch-store at \(endpoint) within \(seconds.formatted()) s — is it running? (`spasmwatch status`)")
+        SpasmError(
+            .storeNoAnswer,
+            "no answer from spasmwatch-store at \(endpoint) within \(seconds.formatted()) s — is it running? (`spasmwatch status`)")
     }
     static func storeRefused(_ why: String) -> SpasmError { SpasmError(.storeRefused, "the store refused the query: \(why)", detail: why) }
     static func storeMalformedReply(_ why: String) -> SpasmError {
@@ -55,8 +56,10 @@ public final class StoreClient: Sendable {
     }
 
     /// One request, on a client made for it (a long-lived caller keeps a `StoreClient`).
-    public static func query(_ request: StoreRequest, context: ZMQContext, endpoint: String,
-                             timeoutSeconds: Double = 10) async throws -> StoreResponse {
+    public static func query(
+        _ request: StoreRequest, context: ZMQContext, endpoint: String,
+        timeoutSeconds: Double = 10
+    ) async throws -> StoreResponse {
         try await StoreClient(context: context, endpoint: endpoint, timeoutSeconds: timeoutSeconds).send(request)
     }
 }

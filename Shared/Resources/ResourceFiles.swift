@@ -24,11 +24,15 @@ public struct ResourceFiles: Sendable {
     public func text(_ path: String) throws(SpasmError) -> String {
         let file = directory.appendingPathComponent(path)
         guard let data = FileManager.default.contents(atPath: file.path) else {
-            let folder = FileManager.default.fileExists(atPath: directory.path)
+            let folder =
+                FileManager.default.fileExists(atPath: directory.path)
                 ? "the folder \(directory.path) is there but lacks it"
                 : "the folder \(directory.path) is missing"
-            throw SpasmError(.resourceMissing, "\(file.lastPathComponent) could not be read: \(folder). "
-                + "It belongs beside the executable; reinstall with deploy/stack install, which copies the *.resources folders next to the binaries")
+            throw SpasmError(
+                .resourceMissing,
+                "\(file.lastPathComponent) could not be read: \(folder). "
+                    + "It belongs beside the executable; reinstall with deploy/stack install, which copies the *.resources folders next to the binaries"
+            )
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw SpasmError(.resourceNotText, "\(file.path) is not UTF-8 text")

@@ -38,7 +38,9 @@ public struct CommonOptions: ParsableArguments, Sendable {
     /// `--log-level` as a level; an unknown name is a setting error naming the allowed ones.
     public func logLevelSetting() throws(SpasmError) -> Logger.Level {
         guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
-            throw SpasmError(.configuration, "--log-level '\(logLevel)' is not a log level; allowed are \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw SpasmError(
+                .configuration,
+                "--log-level '\(logLevel)' is not a log level; allowed are \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         return level
     }

@@ -13,8 +13,10 @@ public struct HeartbeatPublisher: Sendable {
     /// Extra facts and sensors, read at each beat.
     let details: @Sendable () -> (info: [String: String], sensors: [SensorStatus]?)
 
-    public init(service: String, publisher: BusPublisher, counters: CounterSet,
-                details: @escaping @Sendable () -> (info: [String: String], sensors: [SensorStatus]?) = { ([:], nil) }) {
+    public init(
+        service: String, publisher: BusPublisher, counters: CounterSet,
+        details: @escaping @Sendable () -> (info: [String: String], sensors: [SensorStatus]?) = { ([:], nil) }
+    ) {
         self.service = service
         self.publisher = publisher
         self.counters = counters
@@ -24,10 +26,11 @@ public struct HeartbeatPublisher: Sendable {
     /// Publishes one heartbeat now.
     public func send() {
         let extra = details()
-        let heartbeat = Heartbeat(service: service, instance: publisher.source, pid: getpid(),
-                                  version: SpasmWatchVersion.string,
-                                  uptimeSeconds: Date().timeIntervalSince(started),
-                                  counters: counters.snapshot, info: extra.info, sensors: extra.sensors)
+        let heartbeat = Heartbeat(
+            service: service, instance: publisher.source, pid: getpid(),
+            version: SpasmWatchVersion.string,
+            uptimeSeconds: Date().timeIntervalSince(started),
+            counters: counters.snapshot, info: extra.info, sensors: extra.sensors)
         _ = try? publisher.publish(heartbeat, topic: Topic.heartbeat(service))
     }
 }

@@ -21,7 +21,10 @@ public final class InstanceLock: Sendable {
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let other = (try? String(contentsOf: url, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
             close(descriptor)
-            throw SpasmError(.instanceLockHeld, "another \(what) (pid \(other.flatMap { $0.isEmpty ? nil : $0 } ?? "?")) is already running on \(home) (\(url.path) is locked); refusing to take over")
+            throw SpasmError(
+                .instanceLockHeld,
+                "another \(what) (pid \(other.flatMap { $0.isEmpty ? nil : $0 } ?? "?")) is already running on \(home) (\(url.path) is locked); refusing to take over"
+            )
         }
         ftruncate(descriptor, 0)
         let pid = "\(getpid())\n"

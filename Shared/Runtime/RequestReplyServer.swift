@@ -34,11 +34,13 @@ public final class RequestReplyServer<Request: Decodable & Sendable, Reply: Enco
 
     /// Answers on the socket thread. With `counters`, `<prefix>.answered` and
     /// `<prefix>.reply_failed` are counted too.
-    public init(name: String, context: ZMQContext, endpoint: String, counters: CounterSet? = nil, counterPrefix: String = "requests",
-                maxRequestBytes: Int = MessageLimits.requestBytes, logger: Logger,
-                decode: @escaping Decode = { try JSONDecoder().decode(Request.self, from: $0) },
-                refuse: @escaping @Sendable (_ error: Error, _ request: Data) -> Reply,
-                answer: @escaping @Sendable (Request) -> Reply) throws {
+    public init(
+        name: String, context: ZMQContext, endpoint: String, counters: CounterSet? = nil, counterPrefix: String = "requests",
+        maxRequestBytes: Int = MessageLimits.requestBytes, logger: Logger,
+        decode: @escaping Decode = { try JSONDecoder().decode(Request.self, from: $0) },
+        refuse: @escaping @Sendable (_ error: Error, _ request: Data) -> Reply,
+        answer: @escaping @Sendable (Request) -> Reply
+    ) throws {
         let ready = SocketThread.Handshake()
         let reply: @Sendable (Data) -> Data = { data in
             let reply: Reply
@@ -102,13 +104,17 @@ public final class RequestReplyServer<Request: Decodable & Sendable, Reply: Enco
 
     /// Answers with an async `handler` (e.g. an actor's method): the socket thread, never a
     /// thread of the cooperative pool, waits for each reply.
-    public convenience init(name: String, context: ZMQContext, endpoint: String, counters: CounterSet? = nil,
-                            counterPrefix: String = "requests", maxRequestBytes: Int = MessageLimits.requestBytes, logger: Logger,
-                            decode: @escaping Decode = { try JSONDecoder().decode(Request.self, from: $0) },
-                            refuse: @escaping @Sendable (_ error: Error, _ request: Data) -> Reply,
-                            handler: @escaping @Sendable (Request) async -> Reply) throws {
-        try self.init(name: name, context: context, endpoint: endpoint, counters: counters, counterPrefix: counterPrefix,
-                      maxRequestBytes: maxRequestBytes, logger: logger, decode: decode, refuse: refuse) { request in
+    public convenience init(
+        name: String, context: ZMQContext, endpoint: String, counters: CounterSet? = nil,
+        counterPrefix: String = "requests", maxRequestBytes: Int = MessageLimits.requestBytes, logger: Logger,
+        decode: @escaping Decode = { try JSONDecoder().decode(Request.self, from: $0) },
+        refuse: @escaping @Sendable (_ error: Error, _ request: Data) -> Reply,
+        handler: @escaping @Sendable (Request) async -> Reply
+    ) throws {
+        try self.init(
+            name: name, context: context, endpoint: endpoint, counters: counters, counterPrefix: counterPrefix,
+            maxRequestBytes: maxRequestBytes, logger: logger, decode: decode, refuse: refuse
+        ) { request in
             let reply = Locked<Reply?>(nil)
             let answered = SocketThread.Handshake()
             Task {

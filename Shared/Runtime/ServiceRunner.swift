@@ -45,15 +45,18 @@ public final class ServiceEnvironment: Sendable {
         address = try BusAddress.resolve(home: home, configuration: configuration, key: ServiceName.keyName(service))
         if let note = address.security?.note { logger.notice("\(note)") }
         endpoints = Endpoints(home: home, configuration: configuration)
-        publisher = try BusPublisher(context: context, address: address, source: instance,
-                                     person: configuration.person, counters: counters, logger: logger)
+        publisher = try BusPublisher(
+            context: context, address: address, source: instance,
+            person: configuration.person, counters: counters, logger: logger)
     }
 
     /// The one way a service process runs: logging on stderr, the environment, the services
     /// `build` returns, until SIGTERM or SIGINT. A bad setting (or `--log-level`) is one
     /// critical line naming it and exit status 2, the same in every service.
-    public static func main(service: String, instance: String, options: CommonOptions,
-                            build: (ServiceEnvironment) async throws -> [any Service]) async throws {
+    public static func main(
+        service: String, instance: String, options: CommonOptions,
+        build: (ServiceEnvironment) async throws -> [any Service]
+    ) async throws {
         let level: Logger.Level
         do {
             level = try options.logLevelSetting()
@@ -95,16 +98,18 @@ public final class ServiceEnvironment: Sendable {
         if let note = run.note { logger.warning("\(note)") }
         let tightened = home.tighten(groupAccess: groupAccess, runDirectory: run.url)
         if tightened > 0 {
-            logger.notice("tightened \(tightened) files and folders to \(groupAccess ? "owner and group" : "owner-only")",
-                          metadata: ["home": "\(home.root.path)"])
+            logger.notice(
+                "tightened \(tightened) files and folders to \(groupAccess ? "owner and group" : "owner-only")",
+                metadata: ["home": "\(home.root.path)"])
         }
         return run.url
     }
 
     /// A subscriber on this service's context, counting into its counters; closed at shutdown.
     public func subscribe(_ prefixes: [String], queueCapacity: Int = 50_000) throws -> BusSubscriber {
-        let subscriber = try BusSubscriber(context: context, address: address, prefixes: prefixes, counters: counters,
-                                           queueCapacity: queueCapacity, logger: logger)
+        let subscriber = try BusSubscriber(
+            context: context, address: address, prefixes: prefixes, counters: counters,
+            queueCapacity: queueCapacity, logger: logger)
         subscribers.withLock { $0.append(subscriber) }
         return subscriber
     }
@@ -130,10 +135,11 @@ public final class ServiceEnvironment: Sendable {
     /// Runs services until SIGTERM or SIGINT, then shuts down in order: services end,
     /// sockets close (linger bounded), the context terminates. No hang on exit.
     public func run(_ services: [any Service]) async throws {
-        let group = ServiceGroup(configuration: .init(
-            services: services.map { .init(service: $0) },
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
         logger.info("started", metadata: ["pid": "\(getpid())", "home": "\(home.root.path)", "bus": "\(address.publish)"])
         do {
             try await group.run()

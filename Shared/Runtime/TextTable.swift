@@ -1,3 +1,5 @@
+import Foundation
+
 /// Rows of cells as aligned text columns, for terminal tables (status, history, benchmarks).
 public enum TextTable {
     /// The rows, each column padded to its widest cell plus two spaces (the last column is
@@ -13,5 +15,3 @@ public enum TextTable {
         }.joined(separator: "\n")
     }
 }
-
-import Foundation

@@ -24,10 +24,12 @@ public struct DiaryEntry: MessageBody {
     public var correction: CorrectionRecord?
     public var confirmation: EpisodeConfirmation?
 
-    public init(entryId: UUID = .fastRandom(), recordedAt: Double, via: String, kind: Kind, spasm: SpasmRecord? = nil,
-                checkin: CheckIn? = nil, medication: MedicationRecord? = nil, exercise: ExerciseRecord? = nil,
-                relapse: RelapseRecord? = nil, correction: CorrectionRecord? = nil,
-                confirmation: EpisodeConfirmation? = nil) {
+    public init(
+        entryId: UUID = .fastRandom(), recordedAt: Double, via: String, kind: Kind, spasm: SpasmRecord? = nil,
+        checkin: CheckIn? = nil, medication: MedicationRecord? = nil, exercise: ExerciseRecord? = nil,
+        relapse: RelapseRecord? = nil, correction: CorrectionRecord? = nil,
+        confirmation: EpisodeConfirmation? = nil
+    ) {
         self.entryId = entryId
         self.recordedAt = recordedAt
         self.via = via
@@ -73,9 +75,11 @@ public struct SpasmRecord: Codable, Sendable, Equatable {
     public var effects: [SpasmEffect]
     public var note: String?
 
-    public init(at: Double, durationSeconds: Double? = nil, site: BodySite? = nil, type: SpasmType, severity: Int,
-                pain: Int? = nil, triggers: [SpasmTrigger] = [], triggerNote: String? = nil,
-                effects: [SpasmEffect] = [], note: String? = nil) {
+    public init(
+        at: Double, durationSeconds: Double? = nil, site: BodySite? = nil, type: SpasmType, severity: Int,
+        pain: Int? = nil, triggers: [SpasmTrigger] = [], triggerNote: String? = nil,
+        effects: [SpasmEffect] = [], note: String? = nil
+    ) {
         self.at = at
         self.durationSeconds = durationSeconds
         self.site = site
@@ -122,8 +126,10 @@ public struct MedicationRecord: Codable, Sendable, Equatable {
     /// True for a supplement (vitamin D, magnesium, ...).
     public var supplement: Bool
 
-    public init(at: Double, name: String, dose: Double? = nil, unit: String? = nil, action: Action,
-                regimen: Regimen, supplement: Bool = false) {
+    public init(
+        at: Double, name: String, dose: Double? = nil, unit: String? = nil, action: Action,
+        regimen: Regimen, supplement: Bool = false
+    ) {
         self.at = at
         self.name = name
         self.dose = dose

@@ -45,8 +45,10 @@ public struct EnvelopeHeader: Codable, Sendable, Equatable {
         case version = "v", type, id, source, epoch, seq, time, person
     }
 
-    public init(version: Int = SchemaVersion.current, type: String, id: UUID = .timeOrdered(), source: String,
-                epoch: UInt32, seq: UInt64, time: Double, person: String = Person.defaultId) {
+    public init(
+        version: Int = SchemaVersion.current, type: String, id: UUID = .timeOrdered(), source: String,
+        epoch: UInt32, seq: UInt64, time: Double, person: String = Person.defaultId
+    ) {
         self.version = version
         self.type = type
         self.id = id
@@ -120,12 +122,16 @@ public enum WireCodec {
 
     /// Decodes a whole envelope, checking version and type.
     public static func decode<Body: MessageBody>(_ type: Body.Type, from data: Data) throws(SpasmError) -> Envelope<Body> {
-        if Body.hasFlatReader, let envelope = FlatJSON.withMembers(data, { members -> Envelope<Body>? in
-            guard let header = EnvelopeHeader(flat: members), header.version == SchemaVersion.current,
-                  header.type == Body.messageType, let body = members.value("body")?.members.flatMap(Body.init(flat:))
-            else { return nil }
-            return Envelope(header: header, body: body)
-        }) {
+        if Body.hasFlatReader,
+            let envelope = FlatJSON.withMembers(
+                data,
+                { members -> Envelope<Body>? in
+                    guard let header = EnvelopeHeader(flat: members), header.version == SchemaVersion.current,
+                        header.type == Body.messageType, let body = members.value("body")?.members.flatMap(Body.init(flat:))
+                    else { return nil }
+                    return Envelope(header: header, body: body)
+                })
+        {
             return envelope
         }
         let header = try decodeHeader(data)
@@ -151,7 +157,8 @@ public enum WireCodec {
             let at = path(context.codingPath + [key])
             return "missing required field '\(at)'"
         case .typeMismatch(_, let context) where path(context.codingPath) == "v":
-            return "'v' must be the number \(SchemaVersion.current), not \(context.debugDescription.contains("string") ? "a string" : "another value"): send \"v\":\(SchemaVersion.current)"
+            return
+                "'v' must be the number \(SchemaVersion.current), not \(context.debugDescription.contains("string") ? "a string" : "another value"): send \"v\":\(SchemaVersion.current)"
         case .typeMismatch(let type, let context):
             return "field '\(path(context.codingPath))' has the wrong type: expected \(typeName(type))"
         case .valueNotFound(let type, let context):
@@ -171,7 +178,8 @@ public enum WireCodec {
     public static func describe(_ error: Error, in json: Data) -> String {
         if let bad = NonFiniteNumbers.first(in: json) { return bad.message }
         if case .dataCorrupted(let context)? = error as? DecodingError, context.codingPath.isEmpty,
-           let problem = JSONTextProblem.describe(json) {
+            let problem = JSONTextProblem.describe(json)
+        {
             return problem
         }
         return describe(error)

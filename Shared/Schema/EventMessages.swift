@@ -31,9 +31,11 @@ public struct EpisodeEvent: MessageBody {
     /// `true` when it came from a test sensor (a replay, a simulation, an example). Absent otherwise.
     public var test: Bool?
 
-    public init(episodeId: UUID, phase: Phase, kind: EpisodeKind, sensorId: String, site: BodySite?, start: Double,
-                end: Double? = nil, detectedAt: Double, confidence: Double, peak: Double? = nil,
-                dominantFrequencyHz: Double? = nil, interrupted: Bool? = nil, test: Bool? = nil) {
+    public init(
+        episodeId: UUID, phase: Phase, kind: EpisodeKind, sensorId: String, site: BodySite?, start: Double,
+        end: Double? = nil, detectedAt: Double, confidence: Double, peak: Double? = nil,
+        dominantFrequencyHz: Double? = nil, interrupted: Bool? = nil, test: Bool? = nil
+    ) {
         self.episodeId = episodeId
         self.phase = phase
         self.kind = kind
@@ -81,9 +83,11 @@ public struct Alert: MessageBody {
     /// `true` when it is about a test sensor (its title and message say "(test sensor)"). Absent otherwise.
     public var test: Bool?
 
-    public init(alertId: UUID = .fastRandom(), kind: String, severity: AlertSeverity, groupKey: String, title: String,
-                message: String, at: Double, episodeId: UUID? = nil, sensorId: String? = nil, site: BodySite? = nil,
-                test: Bool? = nil) {
+    public init(
+        alertId: UUID = .fastRandom(), kind: String, severity: AlertSeverity, groupKey: String, title: String,
+        message: String, at: Double, episodeId: UUID? = nil, sensorId: String? = nil, site: BodySite? = nil,
+        test: Bool? = nil
+    ) {
         self.alertId = alertId
         self.kind = kind
         self.severity = severity
@@ -153,8 +157,10 @@ public struct Delivery: MessageBody {
     public var at: Double
     public var text: String
 
-    public init(deliveryId: UUID = .fastRandom(), alertIds: [UUID], receiver: String, channel: String, attempt: Int,
-                outcome: Outcome, error: String? = nil, at: Double, text: String) {
+    public init(
+        deliveryId: UUID = .fastRandom(), alertIds: [UUID], receiver: String, channel: String, attempt: Int,
+        outcome: Outcome, error: String? = nil, at: Double, text: String
+    ) {
         self.deliveryId = deliveryId
         self.alertIds = alertIds
         self.receiver = receiver

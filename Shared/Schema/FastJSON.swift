@@ -44,10 +44,18 @@ struct FastJSONWriter {
     }
 
     private mutating func digits(_ value: UInt64) {
-        if value < 10 { bytes.append(48 + UInt8(value)); return }
+        if value < 10 {
+            bytes.append(48 + UInt8(value))
+            return
+        }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
-            var v = value, n = 0
-            while v > 0 { buffer[19 - n] = 48 + UInt8(v % 10); v /= 10; n += 1 }
+            var v = value
+            var n = 0
+            while v > 0 {
+                buffer[19 - n] = 48 + UInt8(v % 10)
+                v /= 10
+                n += 1
+            }
             bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[(20 - n)...]))
         }
     }
@@ -72,14 +80,23 @@ extension EnvelopeHeader {
     /// without the closing brace, ready for `"body"`. Nil when `time` is not finite.
     func fastJSONPrefix() -> FastJSONWriter? {
         var w = FastJSONWriter()
-        w.raw("{\"epoch\":"); w.integer(epoch)
-        w.raw(",\"id\":\""); id.appendCanonical(to: &w.bytes); w.raw("\"")
-        w.raw(",\"person\":"); w.string(person)
-        w.raw(",\"seq\":"); w.integer(seq)
-        w.raw(",\"source\":"); w.string(source)
-        w.raw(",\"time\":"); guard w.number(time) else { return nil }
-        w.raw(",\"type\":"); w.string(type)
-        w.raw(",\"v\":"); w.integer(version)
+        w.raw("{\"epoch\":")
+        w.integer(epoch)
+        w.raw(",\"id\":\"")
+        id.appendCanonical(to: &w.bytes)
+        w.raw("\"")
+        w.raw(",\"person\":")
+        w.string(person)
+        w.raw(",\"seq\":")
+        w.integer(seq)
+        w.raw(",\"source\":")
+        w.string(source)
+        w.raw(",\"time\":")
+        guard w.number(time) else { return nil }
+        w.raw(",\"type\":")
+        w.string(type)
+        w.raw(",\"v\":")
+        w.integer(version)
         return w
     }
 }
@@ -88,16 +105,27 @@ extension SensorFrame {
     /// The body as JSONEncoder would write it with sorted keys, without JSONEncoder.
     public func fastJSON() -> Data? {
         var w = FastJSONWriter()
-        w.raw("{\"channels\":"); w.integer(channels)
-        w.raw(",\"firstSampleTime\":"); guard w.number(firstSampleTime) else { return nil }
-        w.raw(",\"kind\":"); w.string(kind.rawValue)
-        w.raw(",\"placement\":"); w.string(placement.rawValue)
-        if let producerSeq { w.raw(",\"producerSeq\":"); w.integer(producerSeq) }
-        w.raw(",\"sampleCount\":"); w.integer(sampleCount)
-        w.raw(",\"sampleRate\":"); guard w.number(sampleRate) else { return nil }
-        w.raw(",\"sensorId\":"); w.string(sensorId)
+        w.raw("{\"channels\":")
+        w.integer(channels)
+        w.raw(",\"firstSampleTime\":")
+        guard w.number(firstSampleTime) else { return nil }
+        w.raw(",\"kind\":")
+        w.string(kind.rawValue)
+        w.raw(",\"placement\":")
+        w.string(placement.rawValue)
+        if let producerSeq {
+            w.raw(",\"producerSeq\":")
+            w.integer(producerSeq)
+        }
+        w.raw(",\"sampleCount\":")
+        w.integer(sampleCount)
+        w.raw(",\"sampleRate\":")
+        guard w.number(sampleRate) else { return nil }
+        w.raw(",\"sensorId\":")
+        w.string(sensorId)
         if let test { w.raw(test ? ",\"test\":true" : ",\"test\":false") }
-        w.raw(",\"unit\":"); w.string(unit.rawValue)
+        w.raw(",\"unit\":")
+        w.string(unit.rawValue)
         w.raw("}")
         return w.data
     }
@@ -108,13 +136,35 @@ extension ProducerReply {
     public func fastJSON() -> Data {
         var w = FastJSONWriter(capacity: 96)
         w.raw("{")
-        if let accepted { w.raw("\"accepted\":"); w.integer(accepted); w.raw(",") }
-        if let error { w.raw("\"error\":"); w.string(error); w.raw(",") }
-        if let field { w.raw("\"field\":"); w.string(field); w.raw(",") }
-        w.raw("\"ok\":"); if ok { w.raw("true") } else { w.raw("false") }
-        if let reason { w.raw(",\"reason\":"); w.string(reason) }
-        if let sensorId { w.raw(",\"sensorId\":"); w.string(sensorId) }
-        if let seq { w.raw(",\"seq\":"); w.integer(seq) }
+        if let accepted {
+            w.raw("\"accepted\":")
+            w.integer(accepted)
+            w.raw(",")
+        }
+        if let error {
+            w.raw("\"error\":")
+            w.string(error)
+            w.raw(",")
+        }
+        if let field {
+            w.raw("\"field\":")
+            w.string(field)
+            w.raw(",")
+        }
+        w.raw("\"ok\":")
+        if ok { w.raw("true") } else { w.raw("false") }
+        if let reason {
+            w.raw(",\"reason\":")
+            w.string(reason)
+        }
+        if let sensorId {
+            w.raw(",\"sensorId\":")
+            w.string(sensorId)
+        }
+        if let seq {
+            w.raw(",\"seq\":")
+            w.integer(seq)
+        }
         w.raw("}")
         return w.data
     }
@@ -126,13 +176,30 @@ extension ProducerFrame {
     public func fastJSON() -> Data? {
         var w = FastJSONWriter(capacity: 256 + (samples?.count ?? 0) * 8)
         w.raw("{")
-        if let channels { w.raw("\"channels\":"); w.integer(channels); w.raw(",") }
-        if let firstSampleTime { w.raw("\"firstSampleTime\":"); guard w.number(firstSampleTime) else { return nil }; w.raw(",") }
-        w.raw("\"kind\":"); w.string(kind)
-        w.raw(",\"placement\":"); w.string(placement)
-        if let producer { w.raw(",\"producer\":"); w.string(producer) }
-        if let sampleCount { w.raw(",\"sampleCount\":"); w.integer(sampleCount) }
-        w.raw(",\"sampleRate\":"); guard w.number(sampleRate) else { return nil }
+        if let channels {
+            w.raw("\"channels\":")
+            w.integer(channels)
+            w.raw(",")
+        }
+        if let firstSampleTime {
+            w.raw("\"firstSampleTime\":")
+            guard w.number(firstSampleTime) else { return nil }
+            w.raw(",")
+        }
+        w.raw("\"kind\":")
+        w.string(kind)
+        w.raw(",\"placement\":")
+        w.string(placement)
+        if let producer {
+            w.raw(",\"producer\":")
+            w.string(producer)
+        }
+        if let sampleCount {
+            w.raw(",\"sampleCount\":")
+            w.integer(sampleCount)
+        }
+        w.raw(",\"sampleRate\":")
+        guard w.number(sampleRate) else { return nil }
         if let samples {
             w.raw(",\"samples\":[")
             for (i, sample) in samples.enumerated() {
@@ -141,11 +208,17 @@ extension ProducerFrame {
             }
             w.raw("]")
         }
-        w.raw(",\"sensorId\":"); w.string(sensorId)
-        if let seq { w.raw(",\"seq\":"); w.integer(seq) }
+        w.raw(",\"sensorId\":")
+        w.string(sensorId)
+        if let seq {
+            w.raw(",\"seq\":")
+            w.integer(seq)
+        }
         if let test { w.raw(test ? ",\"test\":true" : ",\"test\":false") }
-        w.raw(",\"unit\":"); w.string(unit)
-        w.raw(",\"v\":"); w.integer(v)
+        w.raw(",\"unit\":")
+        w.string(unit)
+        w.raw(",\"v\":")
+        w.integer(v)
         w.raw("}")
         return w.data
     }

@@ -118,8 +118,9 @@ public enum FlatJSON {
 
         /// The value's JSON text (objects and arrays whole, strings with their quotes).
         public var jsonBytes: UnsafeRawBufferPointer {
-            kind == .string ? UnsafeRawBufferPointer(rebasing: raw[(range.lowerBound - 1)..<(range.upperBound + 1)])
-                            : UnsafeRawBufferPointer(rebasing: raw[range])
+            kind == .string
+                ? UnsafeRawBufferPointer(rebasing: raw[(range.lowerBound - 1)..<(range.upperBound + 1)])
+                : UnsafeRawBufferPointer(rebasing: raw[range])
         }
 
         /// The numbers of an array of numbers, or nil.
@@ -229,7 +230,7 @@ public enum FlatJSON {
                     guard index < end else { return nil }
                     switch raw[index] {
                     case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-                         UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                        UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                         break
                     case UInt8(ascii: "u"):
                         guard index + 4 < end else { return nil }
@@ -354,7 +355,11 @@ public enum FlatJSON {
         }
         while i < bytes.count {
             let c = bytes[i]
-            guard c == UInt8(ascii: "\\") else { out.append(c); i += 1; continue }
+            guard c == UInt8(ascii: "\\") else {
+                out.append(c)
+                i += 1
+                continue
+            }
             let e = bytes[i + 1]
             i += 2
             switch e {

@@ -33,7 +33,8 @@ extension FlatJSON {
         func failure(_ expected: String) -> SyntaxFailure {
             let bytes = cursor.raw
             let index = min(cursor.index, cursor.end)
-            var line = 1, lineStart = 0
+            var line = 1
+            var lineStart = 0
             for i in 0..<index where bytes[i] == UInt8(ascii: "\n") {
                 line += 1
                 lineStart = i + 1

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Published every second on `heartbeat.<service>` by every service.
 public struct Heartbeat: MessageBody {
     public static let messageType = "heartbeat"
@@ -17,8 +19,10 @@ public struct Heartbeat: MessageBody {
     /// `SensorStatus.heartbeatLimit`, worn sensors first; `info["sensors"]` says how many more.
     public var sensors: [SensorStatus]?
 
-    public init(service: String, instance: String, pid: Int32, version: String, uptimeSeconds: Double,
-                counters: [String: Int64] = [:], info: [String: String] = [:], sensors: [SensorStatus]? = nil) {
+    public init(
+        service: String, instance: String, pid: Int32, version: String, uptimeSeconds: Double,
+        counters: [String: Int64] = [:], info: [String: String] = [:], sensors: [SensorStatus]? = nil
+    ) {
         self.service = service
         self.instance = instance
         self.pid = pid
@@ -71,10 +75,12 @@ public struct SensorStatus: Codable, Sendable, Equatable {
     /// The most sensors one heartbeat lists (worn ones first), so a heartbeat stays small.
     public static let heartbeatLimit = 64
 
-    public init(sensorId: String, kind: SensorKind, placement: BodySite, sampleRate: Double, lastFrameTime: Double,
-                framesAccepted: Int64, framesRejected: Int64, samplesLost: Int64, maxJitterMs: Double,
-                person: String? = nil, worn: Bool? = nil, test: Bool? = nil, sendingSince: Double? = nil,
-                clockJumps: Int64? = nil, lastClockJumpSeconds: Double? = nil) {
+    public init(
+        sensorId: String, kind: SensorKind, placement: BodySite, sampleRate: Double, lastFrameTime: Double,
+        framesAccepted: Int64, framesRejected: Int64, samplesLost: Int64, maxJitterMs: Double,
+        person: String? = nil, worn: Bool? = nil, test: Bool? = nil, sendingSince: Double? = nil,
+        clockJumps: Int64? = nil, lastClockJumpSeconds: Double? = nil
+    ) {
         self.sensorId = sensorId
         self.kind = kind
         self.placement = placement
@@ -137,5 +143,3 @@ public struct RefusedReceipt: MessageBody {
         self.refused = refused
     }
 }
-
-import Foundation

@@ -25,8 +25,10 @@ public struct ManualRequest: Codable, Sendable, Equatable {
     public var wasSpasm: Bool?
     public var via: String?
 
-    public init(op: Operation, entry: DiaryEntry? = nil, limit: Int? = nil, target: String? = nil,
-                episode: String? = nil, wasSpasm: Bool? = nil, via: String? = nil) {
+    public init(
+        op: Operation, entry: DiaryEntry? = nil, limit: Int? = nil, target: String? = nil,
+        episode: String? = nil, wasSpasm: Bool? = nil, via: String? = nil
+    ) {
         self.op = op
         self.entry = entry
         self.limit = limit
@@ -47,8 +49,10 @@ public struct ManualReply: Codable, Sendable, Equatable {
     public var entries: [RecentEntry]?
     public var episodes: [EpisodeSummary]?
 
-    public init(ok: Bool, error: String? = nil, field: String? = nil, saved: SavedEntry? = nil,
-                entries: [RecentEntry]? = nil, episodes: [EpisodeSummary]? = nil) {
+    public init(
+        ok: Bool, error: String? = nil, field: String? = nil, saved: SavedEntry? = nil,
+        entries: [RecentEntry]? = nil, episodes: [EpisodeSummary]? = nil
+    ) {
         self.ok = ok
         self.error = error
         self.field = field

@@ -45,9 +45,15 @@ public enum NonFiniteNumbers {
             while i < n {
                 let c = raw[i]
                 switch c {
-                case UInt8(ascii: "{"): stack.append(.object(key: nil)); i += 1
-                case UInt8(ascii: "["): stack.append(.array(index: 0)); i += 1
-                case UInt8(ascii: "}"), UInt8(ascii: "]"): if !stack.isEmpty { stack.removeLast() }; i += 1
+                case UInt8(ascii: "{"):
+                    stack.append(.object(key: nil))
+                    i += 1
+                case UInt8(ascii: "["):
+                    stack.append(.array(index: 0))
+                    i += 1
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    if !stack.isEmpty { stack.removeLast() }
+                    i += 1
                 case UInt8(ascii: ","):
                     switch stack.last {
                     case .array(let index): stack[stack.count - 1] = .array(index: index + 1)
@@ -64,7 +70,7 @@ public enum NonFiniteNumbers {
                     }
                     i = j + 1
                 case UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                     UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"):
+                    UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"):
                     var j = i
                     while j < n, isTokenByte(raw[j]) { j += 1 }
                     let token = String(decoding: UnsafeRawBufferPointer(rebasing: raw[i..<j]), as: UTF8.self)
@@ -82,7 +88,8 @@ public enum NonFiniteNumbers {
     private static func isTokenByte(_ c: UInt8) -> Bool {
         switch c {
         case UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."), UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"): true
+            UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"):
+            true
         default: false
         }
     }

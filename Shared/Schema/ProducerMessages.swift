@@ -32,10 +32,12 @@ public struct ProducerFrame: Codable, Sendable, Equatable {
     /// The device's battery in percent, 0–100, where it reports one (optional).
     public var battery: Double?
 
-    public init(v: Int = SchemaVersion.current, sensorId: String, kind: String, placement: String, sampleRate: Double,
-                channels: Int? = nil, unit: String, firstSampleTime: Double? = nil, sampleCount: Int? = nil,
-                producer: String? = nil, seq: UInt64? = nil, samples: [Double]? = nil, test: Bool? = nil,
-                device: String? = nil, battery: Double? = nil) {
+    public init(
+        v: Int = SchemaVersion.current, sensorId: String, kind: String, placement: String, sampleRate: Double,
+        channels: Int? = nil, unit: String, firstSampleTime: Double? = nil, sampleCount: Int? = nil,
+        producer: String? = nil, seq: UInt64? = nil, samples: [Double]? = nil, test: Bool? = nil,
+        device: String? = nil, battery: Double? = nil
+    ) {
         self.device = device
         self.battery = battery
         self.v = v
@@ -76,8 +78,10 @@ public struct ProducerReply: Codable, Sendable, Equatable {
     /// The reason when ingestion cannot reach the bus.
     public static let unavailable = "unavailable"
 
-    public init(ok: Bool, error: String? = nil, field: String? = nil, reason: String? = nil, sensorId: String? = nil,
-                accepted: Int? = nil, seq: UInt64? = nil) {
+    public init(
+        ok: Bool, error: String? = nil, field: String? = nil, reason: String? = nil, sensorId: String? = nil,
+        accepted: Int? = nil, seq: UInt64? = nil
+    ) {
         self.seq = seq
         self.ok = ok
         self.error = error

@@ -37,8 +37,10 @@ public struct SensorFrame: MessageBody {
     /// alerts are marked as test, and it never raises a sensor-silent alert. Absent otherwise.
     public var test: Bool?
 
-    public init(sensorId: String, kind: SensorKind, placement: BodySite, sampleRate: Double, channels: Int,
-                unit: SampleUnit, firstSampleTime: Double, sampleCount: Int, producerSeq: UInt64? = nil, test: Bool? = nil) {
+    public init(
+        sensorId: String, kind: SensorKind, placement: BodySite, sampleRate: Double, channels: Int,
+        unit: SampleUnit, firstSampleTime: Double, sampleCount: Int, producerSeq: UInt64? = nil, test: Bool? = nil
+    ) {
         self.sensorId = sensorId
         self.kind = kind
         self.placement = placement
@@ -68,8 +70,10 @@ public struct SensorRegistration: MessageBody {
     public var via: String
     public var producer: String?
 
-    public init(sensorId: String, kind: SensorKind, placement: BodySite, sampleRate: Double, channels: Int,
-                via: String, producer: String? = nil) {
+    public init(
+        sensorId: String, kind: SensorKind, placement: BodySite, sampleRate: Double, channels: Int,
+        via: String, producer: String? = nil
+    ) {
         self.sensorId = sensorId
         self.kind = kind
         self.placement = placement

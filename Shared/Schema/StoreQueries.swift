@@ -53,9 +53,11 @@ public struct StoreRequest: Codable, Sendable, Equatable {
     /// At most this many rows (newest first when cut), default 10 000.
     public var limit: Int?
 
-    public init(query: Query, from: Double? = nil, to: Double? = nil, person: String? = nil, kinds: [String]? = nil,
-                site: BodySite? = nil, undeliveredOnly: Bool? = nil, sensorId: String? = nil, idPrefix: String? = nil,
-                includeCorrected: Bool? = nil, timeZone: String? = nil, limit: Int? = nil) {
+    public init(
+        query: Query, from: Double? = nil, to: Double? = nil, person: String? = nil, kinds: [String]? = nil,
+        site: BodySite? = nil, undeliveredOnly: Bool? = nil, sensorId: String? = nil, idPrefix: String? = nil,
+        includeCorrected: Bool? = nil, timeZone: String? = nil, limit: Int? = nil
+    ) {
         self.query = query
         self.from = from
         self.to = to
@@ -133,9 +135,11 @@ public struct StoredEpisode: Codable, Sendable, Equatable {
     /// True when detection stopped during the episode: `end` is when it last saw the sensor.
     public var interrupted: Bool?
 
-    public init(person: String, episodeId: UUID, kind: EpisodeKind, sensorId: String, site: BodySite?, start: Double,
-                end: Double?, detectedAt: Double, confidence: Double, peak: Double?, dominantFrequencyHz: Double?,
-                confirmed: Bool?, interrupted: Bool? = nil) {
+    public init(
+        person: String, episodeId: UUID, kind: EpisodeKind, sensorId: String, site: BodySite?, start: Double,
+        end: Double?, detectedAt: Double, confidence: Double, peak: Double?, dominantFrequencyHz: Double?,
+        confirmed: Bool?, interrupted: Bool? = nil
+    ) {
         self.person = person
         self.episodeId = episodeId
         self.kind = kind
@@ -163,8 +167,10 @@ public struct StoredAlert: Codable, Sendable, Equatable {
     public var deliveryAttempts: Int
     public var delivered: Bool
 
-    public init(person: String, alert: Alert, acknowledgements: [Acknowledgement], helpRequests: [HelpRequest]? = nil,
-                deliveryAttempts: Int, delivered: Bool) {
+    public init(
+        person: String, alert: Alert, acknowledgements: [Acknowledgement], helpRequests: [HelpRequest]? = nil,
+        deliveryAttempts: Int, delivered: Bool
+    ) {
         self.person = person
         self.alert = alert
         self.acknowledgements = acknowledgements
@@ -213,9 +219,11 @@ public struct DailyStatistics: Codable, Sendable, Equatable {
     public var nrs: Double?
     public var psfs: Int?
 
-    public init(day: String, start: Double, diary: [String: Int] = [:], detected: [String: Int] = [:],
-                diarySpasms: Int = 0, detectedSpasms: Int = 0, severityMean: Double? = nil, painMean: Double? = nil,
-                nrs: Double? = nil, psfs: Int? = nil) {
+    public init(
+        day: String, start: Double, diary: [String: Int] = [:], detected: [String: Int] = [:],
+        diarySpasms: Int = 0, detectedSpasms: Int = 0, severityMean: Double? = nil, painMean: Double? = nil,
+        nrs: Double? = nil, psfs: Int? = nil
+    ) {
         self.day = day
         self.start = start
         self.diary = diary
@@ -243,8 +251,10 @@ public struct SensorMinuteSummary: Codable, Sendable, Equatable {
     /// Strongest frequency (Hz) of the dynamic signal (EMG: of its envelope), when measurable.
     public var dominantFrequencyHz: Double?
 
-    public init(sensorId: String, minute: Double, kind: SensorKind, samples: Int, rms: Double, peak: Double,
-                dominantFrequencyHz: Double?) {
+    public init(
+        sensorId: String, minute: Double, kind: SensorKind, samples: Int, rms: Double, peak: Double,
+        dominantFrequencyHz: Double?
+    ) {
         self.sensorId = sensorId
         self.minute = minute
         self.kind = kind

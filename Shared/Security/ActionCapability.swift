@@ -75,8 +75,9 @@ public struct ActionKey: Sendable {
     public static func load(directory: URL) throws -> ActionKey {
         let file = directory.appendingPathComponent("actions.key")
         if let existing = try? Data(contentsOf: file) { return try checked(existing, file: file) }
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            at: directory, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
         let temporary = directory.appendingPathComponent(".actions.key.\(getpid()).\(UUID().uuidString.prefix(8))")
         let bytes = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
         guard FileManager.default.createFile(atPath: temporary.path, contents: bytes, attributes: [.posixPermissions: 0o600]) else {
@@ -92,7 +93,8 @@ public struct ActionKey: Sendable {
 
     private static func checked(_ data: Data, file: URL) throws -> ActionKey {
         guard data.count == 32 else {
-            throw SpasmError(.actionKey, "\(file.path) holds \(data.count) bytes, not 32: remove it and restart notify and manual (old links stop working)")
+            throw SpasmError(
+                .actionKey, "\(file.path) holds \(data.count) bytes, not 32: remove it and restart notify and manual (old links stop working)")
         }
         return ActionKey(bytes: data)
     }
@@ -123,7 +125,8 @@ public struct ActionKey: Sendable {
     /// The capability a token grants at `now`, or why it grants none.
     public func verify(_ token: String, now: Double) throws(SpasmError) -> ActionCapability {
         guard token.count <= 512, let data = Self.unbase64url(token), data.count >= 1 + 16 + 1 + 4 + 1 + Self.macBytes,
-              data[data.startIndex] == Self.version else { throw .capabilityMalformed }
+            data[data.startIndex] == Self.version
+        else { throw .capabilityMalformed }
         let bytes = [UInt8](data)
         let receiverCount = Int(bytes[22])
         guard bytes.count == 23 + receiverCount + Self.macBytes else { throw .capabilityMalformed }
@@ -134,9 +137,13 @@ public struct ActionKey: Sendable {
         for i in 0..<Self.macBytes { difference |= expected[i] ^ given[i] }
         guard difference == 0 else { throw .capabilityForged }
         guard let action = CapabilityAction(rawValue: bytes[17]),
-              let receiver = String(bytes: bytes[23..<(23 + receiverCount)], encoding: .utf8) else { throw .capabilityMalformed }
-        let alertId = UUID(uuid: (bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8],
-                                  bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15], bytes[16]))
+            let receiver = String(bytes: bytes[23..<(23 + receiverCount)], encoding: .utf8)
+        else { throw .capabilityMalformed }
+        let alertId = UUID(
+            uuid: (
+                bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8],
+                bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15], bytes[16]
+            ))
         let expiry = Double(UInt32(bytes[18]) << 24 | UInt32(bytes[19]) << 16 | UInt32(bytes[20]) << 8 | UInt32(bytes[21]))
         guard now < expiry else { throw .capabilityExpired(at: expiry) }
         return ActionCapability(alertId: alertId, action: action, receiver: receiver, expiresAt: expiry)

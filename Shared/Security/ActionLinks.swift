@@ -19,8 +19,9 @@ public struct ActionLinks: Sendable {
 
     /// The link for one receiver to do `action` to `alertId`, sent at `now`.
     public func url(alertId: UUID, action: CapabilityAction, receiver: String, now: Double) -> String? {
-        let capability = ActionCapability(alertId: alertId, action: action, receiver: receiver,
-                                          expiresAt: now + ActionCapability.lifetimeSeconds)
+        let capability = ActionCapability(
+            alertId: alertId, action: action, receiver: receiver,
+            expiresAt: now + ActionCapability.lifetimeSeconds)
         return key.token(for: capability).map { baseURL + Self.pathPrefix + $0 }
     }
 }

@@ -63,7 +63,8 @@ public struct UniformResampler: Sendable {
         var runs: [Run] = []
         var current: Run?
         for i in times.indices {
-            let t = times[i], base = i * channels
+            let t = times[i]
+            let base = i * channels
             guard let t0 = previousTime else {
                 keep(t, values, base)
                 segmentStart = t

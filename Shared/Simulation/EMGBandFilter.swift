@@ -13,7 +13,9 @@ struct EMGBandFilter: Sendable {
         let b = Biquad<Float>.lowPass(fc, fs: rate, q: 1.3066)
         let h = Biquad<Float>.highPass(20, fs: rate, q: 0.7071)
         // Calibrate the gain on a fixed stream (deterministic), then start from rest.
-        var pa = a, pb = b, ph = h
+        var pa = a
+        var pb = b
+        var ph = h
         var cal = SimRandom(seed: 0x5EED)
         var ss = 0.0
         let n = 40_000
@@ -21,7 +23,9 @@ struct EMGBandFilter: Sendable {
             let y = ph.step(pb.step(pa.step(cal.gaussian4().0)))
             if k >= 2000 { ss += Double(y * y) }
         }
-        lpA = a; lpB = b; hp = h
+        lpA = a
+        lpB = b
+        hp = h
         gain = Float(1 / (ss / Double(n - 2000)).squareRoot())
     }
 

@@ -66,13 +66,17 @@ struct EMGEngine: Sendable {
         floorRMS = floor0
         quietRMS = floor0
         driftAmt = min(max(mix.drift, 0), 0.6)
-        driftP1 = r.uniform(120...600); driftP2 = r.uniform(600...2400)
-        driftPh1 = r.uniform(0...6.28); driftPh2 = r.uniform(0...6.28)
+        driftP1 = r.uniform(120...600)
+        driftP2 = r.uniform(600...2400)
+        driftPh1 = r.uniform(0...6.28)
+        driftPh2 = r.uniform(0...6.28)
         band = EMGBandFilter(rate: rate)
         let w = 2 * Double.pi * 50 / rate
-        hcInc = Float(cos(w)); hsInc = Float(sin(w))
-        planner = EventPlanner(rate: rate, rates: scenario.eventsPerHour, allowed: [.clonus, .tonic],
-                               warmup: max(scenario.warmupSeconds, 0), limitIndex: limitIndex, rng: r.fork())
+        hcInc = Float(cos(w))
+        hsInc = Float(sin(w))
+        planner = EventPlanner(
+            rate: rate, rates: scenario.eventsPerHour, allowed: [.clonus, .tonic],
+            warmup: max(scenario.warmupSeconds, 0), limitIndex: limitIndex, rng: r.fork())
         self.rng = r.fork()
         let start = Int64(max(scenario.warmupSeconds, 0) * rate)
         nextContraction = scheduleAfter(start, perHour: mix.contractionsPerHour)
@@ -93,13 +97,16 @@ struct EMGEngine: Sendable {
         if i >= humSegEnd {
             humFrom = humTo
             humTo = Float(min(max(mix.humLevel, 0), 3) * rng.uniform(0.2...1.0))
-            humSegStart = i; humSegEnd = i + Int64(rng.uniform(30...300) * rate)
+            humSegStart = i
+            humSegEnd = i + Int64(rng.uniform(30...300) * rate)
         }
-        let u = min(1, Float(i - humSegStart) / Float(5 * rate))     // 5 s cross-fade
+        let u = min(1, Float(i - humSegStart) / Float(5 * rate))  // 5 s cross-fade
         humAmp = (humFrom + (humTo - humFrom) * u) * floorRMS
         quietRMS = (floorRMS * floorRMS + humAmp * humAmp / 2).squareRoot()
         // Re-normalise the hum phasor.
-        let m = 1 / (hc * hc + hs * hs).squareRoot(); hc *= m; hs *= m
+        let m = 1 / (hc * hc + hs * hs).squareRoot()
+        hc *= m
+        hs *= m
     }
 
     private mutating func startEvent(at i: Int64, events: inout [TruthEvent]) -> Bool {
@@ -108,13 +115,15 @@ struct EMGEngine: Sendable {
         case .tonic:
             let dur = min(2.5 + rng.exponential(mean: 10), 40)
             guard planner.fits(index: i, seconds: dur) else { return false }
-            evStart = i; evEnd = i + Int64(dur * rate)
+            evStart = i
+            evEnd = i + Int64(dur * rate)
             evLevel = Float(rng.uniform(7...30))
             evRamp = max(Int64(rng.uniform(0.15...0.4) * rate), 1)
         case .clonus:
             let dur = min(2.6 + rng.exponential(mean: 7), 25)
             guard planner.fits(index: i, seconds: dur) else { return false }
-            evStart = i; evEnd = i + Int64(dur * rate)
+            evStart = i
+            evEnd = i + Int64(dur * rate)
             let f = placement.isLeg ? rng.uniform(4...7) : rng.uniform(3...8)
             burstInc = Float(f / rate)
             burstPhase = 0
@@ -136,7 +145,10 @@ struct EMGEngine: Sendable {
         // The Gaussian cache lives in the state, so chunk boundaries never change the stream.
         var (g0, g1, g2, g3) = gCache
         var gi = gIndex
-        defer { gCache = (g0, g1, g2, g3); gIndex = gi }
+        defer {
+            gCache = (g0, g1, g2, g3)
+            gIndex = gi
+        }
         let guardLen = Int64(2.5 * rate)
         let sepLen = Int64(1.2 * rate)
         for _ in 0..<count {
@@ -148,7 +160,7 @@ struct EMGEngine: Sendable {
             // Confounders stay ≥ 2.5 s away from events.
             if i >= nextContraction {
                 if i < artEnd + sepLen {
-                    nextContraction = artEnd + sepLen          // never merge with an artefact
+                    nextContraction = artEnd + sepLen  // never merge with an artefact
                 } else if eventKind == nil && planner.nextIndex - i > guardLen && i - evEnd > guardLen {
                     conStart = i
                     let len = Int64(rng.uniform(0.15...0.8) * rate)
@@ -161,10 +173,11 @@ struct EMGEngine: Sendable {
             }
             if i >= nextArtefact {
                 if i < conEnd + sepLen {
-                    nextArtefact = conEnd + sepLen             // never merge with a contraction
+                    nextArtefact = conEnd + sepLen  // never merge with a contraction
                 } else if eventKind == nil && planner.nextIndex - i > guardLen && i - evEnd > guardLen {
                     let f = rng.uniform(1...5)
-                    artStart = i; artEnd = i + max(Int64(rate / f), 2)
+                    artStart = i
+                    artEnd = i + max(Int64(rate / f), 2)
                     artAmp = Float(rng.uniform(3...40)) * (rng.uniform() < 0.5 ? -1 : 1)
                     nextArtefact = max(scheduleAfter(i, perHour: mix.artefactsPerHour), artEnd + Int64(0.5 * rate))
                 } else {
@@ -181,7 +194,8 @@ struct EMGEngine: Sendable {
             }
             if let kind = eventKind {
                 if kind == .tonic {
-                    let d = i - evStart, rem = evEnd - i
+                    let d = i - evStart
+                    let rem = evEnd - i
                     let env = min(1, Float(min(d, rem)) / Float(evRamp))
                     act = evLevel * env * (1 + 0.15 * _sin(Float(Double(d) * dt) * 2 * .pi * 0.23))
                 } else {
@@ -203,9 +217,17 @@ struct EMGEngine: Sendable {
                 }
             }
 
-            if gi == 4 { (g0, g1, g2, g3) = rng.gaussian4(); gi = 0 }
+            if gi == 4 {
+                (g0, g1, g2, g3) = rng.gaussian4()
+                gi = 0
+            }
             let x: Float
-            switch gi { case 0: x = g0; case 1: x = g1; case 2: x = g2; default: x = g3 }
+            switch gi {
+            case 0: x = g0
+            case 1: x = g1
+            case 2: x = g2
+            default: x = g3
+            }
             gi += 1
             let noise = band.process(x)
 

@@ -8,16 +8,19 @@ struct EventPlanner: Sendable {
     let rate: Double
     let kinds: [EpisodeKind]
     let weights: [Double]
-    let meanInterval: Double      // seconds
-    let limitIndex: Int64         // events must end before this sample index
+    let meanInterval: Double  // seconds
+    let limitIndex: Int64  // events must end before this sample index
     static let minSpacing = 4.0
     var nextIndex: Int64
     var rng: SimRandom
 
-    init(rate: Double, rates: EventRates, allowed: [EpisodeKind], warmup: Double,
-         limitIndex: Int64, rng: SimRandom) {
+    init(
+        rate: Double, rates: EventRates, allowed: [EpisodeKind], warmup: Double,
+        limitIndex: Int64, rng: SimRandom
+    ) {
         self.rate = rate
-        var k: [EpisodeKind] = [], w: [Double] = []
+        var k: [EpisodeKind] = []
+        var w: [Double] = []
         for kind in allowed {
             let r: Double
             switch kind {
@@ -26,9 +29,13 @@ struct EventPlanner: Sendable {
             case .tonic: r = rates.tonic
             case .fall: r = rates.fall
             }
-            if r > 0 { k.append(kind); w.append(r) }
+            if r > 0 {
+                k.append(kind)
+                w.append(r)
+            }
         }
-        kinds = k; weights = w
+        kinds = k
+        weights = w
         let total = w.reduce(0, +)
         meanInterval = total > 0 ? 3600 / total : .infinity
         self.limitIndex = limitIndex
@@ -39,7 +46,10 @@ struct EventPlanner: Sendable {
 
     /// Plan the next onset after sample index `index` (plus the minimum spacing when an event just ended).
     mutating func schedule(after index: Int64, spacing: Double = 0) {
-        guard meanInterval.isFinite else { nextIndex = .max; return }
+        guard meanInterval.isFinite else {
+            nextIndex = .max
+            return
+        }
         let wait = spacing + rng.exponential(mean: meanInterval)
         let s = Double(index) + wait * rate
         nextIndex = s < Double(Int64.max / 2) ? Int64(s) : .max

@@ -8,7 +8,10 @@ public struct LongRecordingSet: Sendable {
     public struct Item: Sendable {
         public var name: String
         public var scenario: SimulationScenario
-        public init(name: String, scenario: SimulationScenario) { self.name = name; self.scenario = scenario }
+        public init(name: String, scenario: SimulationScenario) {
+            self.name = name
+            self.scenario = scenario
+        }
     }
 
     public var items: [Item]
@@ -23,24 +26,35 @@ public struct LongRecordingSet: Sendable {
     public static func validation(seedBase: UInt64 = 9000, hoursScale: Double = 1) -> LongRecordingSet {
         var items: [Item] = []
         var seed = seedBase
-        func next() -> UInt64 { seed += 1; return seed }
+        func next() -> UInt64 {
+            seed += 1
+            return seed
+        }
         // Confounder-only: 9 h IMU + 3.25 h EMG.
         let imuConf: [(Double, SimulatedPlacement, String, Double, Double)] = [
             (25, .wrist, "left", 3 * 3600, 1.0), (50, .ankle, "right", 2 * 3600, 1.5),
-            (100, .wrist, "right", 2 * 3600, 0.6), (200, .calf, "left", 2 * 3600, 2.5)]
+            (100, .wrist, "right", 2 * 3600, 0.6), (200, .calf, "left", 2 * 3600, 2.5),
+        ]
         for (rate, place, side, secs, noise) in imuConf {
             var s = SimulationScenario.confounders(kind: .imu, seed: next())
-            s.sampleRate = rate; s.placement = place; s.side = side; s.noiseLevel = noise
+            s.sampleRate = rate
+            s.placement = place
+            s.side = side
+            s.noiseLevel = noise
             s.durationSeconds = (secs * hoursScale).rounded()
             s.amplitudeScale = [0.8, 1.0, 1.2][Int(seed % 3)]
             items.append(Item(name: "conf_imu_\(place.rawValue)_\(Int(rate))hz", scenario: s))
         }
         let emgConf: [(Double, SimulatedPlacement, String, Double, Double)] = [
             (500, .calf, "left", 1.5 * 3600, 1.0), (1000, .quadriceps, "right", 1.0 * 3600, 2.0),
-            (2000, .forearm, "left", 0.75 * 3600, 0.5)]
+            (2000, .forearm, "left", 0.75 * 3600, 0.5),
+        ]
         for (rate, place, side, secs, noise) in emgConf {
             var s = SimulationScenario.confounders(kind: .emg, seed: next())
-            s.sampleRate = rate; s.placement = place; s.side = side; s.noiseLevel = noise
+            s.sampleRate = rate
+            s.placement = place
+            s.side = side
+            s.noiseLevel = noise
             s.durationSeconds = (secs * hoursScale).rounded()
             items.append(Item(name: "conf_emg_\(place.rawValue)_\(Int(rate))hz", scenario: s))
         }
@@ -55,23 +69,27 @@ public struct LongRecordingSet: Sendable {
         var seed = seedBase
         let imu: [(Double, SimulatedPlacement, String, Double, Double)] = [
             (25, .wrist, "right", 1.0, 1.0), (50, .ankle, "left", 1.5, 0.8), (100, .wrist, "left", 0.6, 1.2),
-            (200, .ankle, "right", 2.5, 1.0), (100, .calf, "left", 1.0, 0.7)]
+            (200, .ankle, "right", 2.5, 1.0), (100, .calf, "left", 1.0, 0.7),
+        ]
         for (rate, place, side, noise, amp) in imu {
             seed += 1
-            var s = SimulationScenario(kind: .imu, sampleRate: rate, durationSeconds: secondsEach, seed: seed,
-                                       placement: place, side: side,
-                                       eventsPerHour: EventRates(phasic: 30, clonus: 20, fall: 6),
-                                       confounders: .typical, noiseLevel: noise, amplitudeScale: amp, gapsPerHour: 8)
+            var s = SimulationScenario(
+                kind: .imu, sampleRate: rate, durationSeconds: secondsEach, seed: seed,
+                placement: place, side: side,
+                eventsPerHour: EventRates(phasic: 30, clonus: 20, fall: 6),
+                confounders: .typical, noiseLevel: noise, amplitudeScale: amp, gapsPerHour: 8)
             s.confounders.walking = 3
             items.append(Item(name: "ev_imu_\(place.rawValue)_\(Int(rate))hz", scenario: s))
         }
         let emg: [(Double, SimulatedPlacement, String, Double)] = [
-            (500, .calf, "right", 1.0), (1000, .quadriceps, "left", 2.0), (2000, .calf, "left", 0.6)]
+            (500, .calf, "right", 1.0), (1000, .quadriceps, "left", 2.0), (2000, .calf, "left", 0.6),
+        ]
         for (rate, place, side, noise) in emg {
             seed += 1
-            let s = SimulationScenario(kind: .emg, sampleRate: rate, durationSeconds: secondsEach, seed: seed,
-                                       placement: place, side: side, eventsPerHour: EventRates(clonus: 25, tonic: 35),
-                                       confounders: .typical, noiseLevel: noise, gapsPerHour: 8)
+            let s = SimulationScenario(
+                kind: .emg, sampleRate: rate, durationSeconds: secondsEach, seed: seed,
+                placement: place, side: side, eventsPerHour: EventRates(clonus: 25, tonic: 35),
+                confounders: .typical, noiseLevel: noise, gapsPerHour: 8)
             items.append(Item(name: "ev_emg_\(place.rawValue)_\(Int(rate))hz", scenario: s))
         }
         return LongRecordingSet(items: items)
@@ -86,7 +104,7 @@ public struct LongRecordingSet: Sendable {
             let w = try RecordingWriter.write(scenario: item.scenario, to: directory, name: item.name)
             entries.append(w.entry)
             progress(w.entry)
-            try RecordingWriter.writeManifest(entries, to: directory)   // usable while still writing
+            try RecordingWriter.writeManifest(entries, to: directory)  // usable while still writing
         }
         return entries
     }

@@ -14,14 +14,21 @@ struct SimRandom: Sendable {
             z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
             return z ^ (z >> 31)
         }
-        s0 = mix(&x); s1 = mix(&x); s2 = mix(&x); s3 = mix(&x)
+        s0 = mix(&x)
+        s1 = mix(&x)
+        s2 = mix(&x)
+        s3 = mix(&x)
     }
 
     @inline(__always)
     mutating func next() -> UInt64 {
         let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
         let t = s1 << 17
-        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
         s3 = (s3 << 45) | (s3 >> 19)
         return result
     }
@@ -42,7 +49,9 @@ struct SimRandom: Sendable {
 
     /// A random unit vector.
     mutating func unitVector() -> Vec3 {
-        let z = uniform(-1...1), a = uniform(0...(2 * Double.pi)), r = (1 - z * z).squareRoot()
+        let z = uniform(-1...1)
+        let a = uniform(0...(2 * Double.pi))
+        let r = (1 - z * z).squareRoot()
         return Vec3(Float(r * cos(a)), Float(r * sin(a)), Float(z))
     }
 
@@ -67,15 +76,20 @@ final class GaussianTable: Sendable {
         var r = SimRandom(seed: 0xC0FFEE)
         var i = 0
         while i < 65536 {
-            let u1 = max(r.uniform(), 1e-300), u2 = r.uniform()
+            let u1 = max(r.uniform(), 1e-300)
+            let u2 = r.uniform()
             let m = (-2 * log(u1)).squareRoot()
-            v[i] = Float(m * cos(2 * .pi * u2)); v[i + 1] = Float(m * sin(2 * .pi * u2))
+            v[i] = Float(m * cos(2 * .pi * u2))
+            v[i + 1] = Float(m * sin(2 * .pi * u2))
             i += 2
         }
         // Normalise to exactly zero mean and unit variance.
         let mean = v.reduce(0, +) / Float(v.count)
         var ss: Float = 0
-        for j in 0..<v.count { v[j] -= mean; ss += v[j] * v[j] }
+        for j in 0..<v.count {
+            v[j] -= mean
+            ss += v[j] * v[j]
+        }
         let sd = (ss / Float(v.count)).squareRoot()
         for j in 0..<v.count { v[j] /= sd }
         values = v

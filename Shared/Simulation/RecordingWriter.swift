@@ -12,10 +12,18 @@ public struct RecordingManifestEntry: Sendable, Codable, Equatable {
     public var events: Int
     public var gaps: Int
 
-    public init(file: String, labels: String, kind: String, rate_hz: Double, seconds: Double,
-                placement: String, events: Int, gaps: Int) {
-        self.file = file; self.labels = labels; self.kind = kind; self.rate_hz = rate_hz
-        self.seconds = seconds; self.placement = placement; self.events = events; self.gaps = gaps
+    public init(
+        file: String, labels: String, kind: String, rate_hz: Double, seconds: Double,
+        placement: String, events: Int, gaps: Int
+    ) {
+        self.file = file
+        self.labels = labels
+        self.kind = kind
+        self.rate_hz = rate_hz
+        self.seconds = seconds
+        self.placement = placement
+        self.events = events
+        self.gaps = gaps
     }
 }
 
@@ -69,14 +77,18 @@ public enum RecordingWriter {
                 }
                 out.append(0x0A)
             }
-            if out.bytes.count > 1 << 20 { try handle.write(contentsOf: out.bytes); out.bytes.removeAll(keepingCapacity: true) }
+            if out.bytes.count > 1 << 20 {
+                try handle.write(contentsOf: out.bytes)
+                out.bytes.removeAll(keepingCapacity: true)
+            }
         }
         try handle.write(contentsOf: out.bytes)
         try writeLabels(events, to: labelsURL)
         let seconds = (sc.durationSeconds! * rate).rounded() / rate
-        let entry = RecordingManifestEntry(file: name + ".csv", labels: name + ".labels.csv", kind: sc.kind.rawValue,
-                                           rate_hz: rate, seconds: seconds, placement: sc.placementText,
-                                           events: events.count, gaps: sim.gapCount)
+        let entry = RecordingManifestEntry(
+            file: name + ".csv", labels: name + ".labels.csv", kind: sc.kind.rawValue,
+            rate_hz: rate, seconds: seconds, placement: sc.placementText,
+            events: events.count, gaps: sim.gapCount)
         return Written(samplesFile: samplesURL, labelsFile: labelsURL, entry: entry, events: events)
     }
 
@@ -88,9 +100,14 @@ public enum RecordingWriter {
     }
 
     /// Write `manifest.json` (`{"definitions": …, "recordings": [...]}`) in `directory`.
-    public static func writeManifest(_ entries: [RecordingManifestEntry], to directory: URL,
-                                     definitions: String = SimulationDefinitions.text) throws {
-        struct Manifest: Encodable { var definitions: String; var recordings: [RecordingManifestEntry] }
+    public static func writeManifest(
+        _ entries: [RecordingManifestEntry], to directory: URL,
+        definitions: String = SimulationDefinitions.text
+    ) throws {
+        struct Manifest: Encodable {
+            var definitions: String
+            var recordings: [RecordingManifestEntry]
+        }
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data = try enc.encode(Manifest(definitions: definitions, recordings: entries))
@@ -101,14 +118,14 @@ public enum RecordingWriter {
 /// The event definitions the generated labels follow (BRIEF §2).
 public enum SimulationDefinitions {
     public static let text = """
-    Simulated by SpasmSimulation. Labels follow BRIEF section 2:
-      phasic  one or more jerks, each a dynamic pulse (gravity removed) peaking >= 1 g and lasting <= 0.5 s; jerks < 1 s apart form one episode.
-      clonus  rhythmic 3-8 Hz oscillation sustained >= 2 s: dynamic amplitude >= 0.2 g (IMU), or EMG bursting at 3-8 Hz (EMG).
-      tonic   EMG activation >= 5x the quiet baseline RMS sustained >= 2 s.
-      fall    |a| < 0.5 g for >= 100 ms, then |a| > 2.5 g within 1 s.
-    Confounders (not events): walking 1.5-2.3 Hz with harmonics <= 0.45 g, gestures <= 2.5 rad/s, set-down <= 0.65 g,
-    10-15 Hz vibration, voluntary contractions <= 0.8 s, motion artefacts < 10 Hz, 50 Hz hum, drifting EMG floor, sample gaps.
-    """
+        Simulated by SpasmSimulation. Labels follow BRIEF section 2:
+          phasic  one or more jerks, each a dynamic pulse (gravity removed) peaking >= 1 g and lasting <= 0.5 s; jerks < 1 s apart form one episode.
+          clonus  rhythmic 3-8 Hz oscillation sustained >= 2 s: dynamic amplitude >= 0.2 g (IMU), or EMG bursting at 3-8 Hz (EMG).
+          tonic   EMG activation >= 5x the quiet baseline RMS sustained >= 2 s.
+          fall    |a| < 0.5 g for >= 100 ms, then |a| > 2.5 g within 1 s.
+        Confounders (not events): walking 1.5-2.3 Hz with harmonics <= 0.45 g, gestures <= 2.5 rad/s, set-down <= 0.65 g,
+        10-15 Hz vibration, voluntary contractions <= 0.8 s, motion artefacts < 10 Hz, 50 Hz hum, drifting EMG floor, sample gaps.
+        """
 }
 
 /// Byte buffer with a fast fixed-point number formatter (no Foundation formatting per sample).
@@ -121,7 +138,10 @@ struct CSVBuffer {
         var scale: Double = 1
         for _ in 0..<decimals { scale *= 10 }
         var v = (value * scale).rounded()
-        if v < 0 { v = -v; if v != 0 { bytes.append(0x2D) } }
+        if v < 0 {
+            v = -v
+            if v != 0 { bytes.append(0x2D) }
+        }
         let iv = UInt64(min(v, 1e18))
         let p = UInt64(scale)
         appendInt(iv / p)
@@ -129,7 +149,11 @@ struct CSVBuffer {
             bytes.append(0x2E)
             var frac = iv % p
             var div = p / 10
-            while div > 0 { bytes.append(0x30 + UInt8(frac / div)); frac %= div; div /= 10 }
+            while div > 0 {
+                bytes.append(0x30 + UInt8(frac / div))
+                frac %= div
+                div /= 10
+            }
         }
     }
     @inline(__always) mutating func appendInt(_ x: UInt64) {

@@ -32,8 +32,10 @@ public struct SignalSimulator: Sendable {
 
     public init(scenario: SimulationScenario) {
         self.scenario = scenario
-        let rate = min(max(scenario.sampleRate.isFinite ? scenario.sampleRate : scenario.kind.defaultRate,
-                           scenario.kind.supportedRates.lowerBound), scenario.kind.supportedRates.upperBound)
+        let rate = min(
+            max(
+                scenario.sampleRate.isFinite ? scenario.sampleRate : scenario.kind.defaultRate,
+                scenario.kind.supportedRates.lowerBound), scenario.kind.supportedRates.upperBound)
         sampleRate = rate
         channelCount = scenario.kind.channels
         var root = SimRandom(seed: scenario.seed ^ (scenario.kind == .imu ? 0x1A2B : 0xE3E6))
@@ -70,8 +72,9 @@ public struct SignalSimulator: Sendable {
         }
         let ev = pendingEvents
         pendingEvents.removeAll(keepingCapacity: true)
-        return SimulatedChunk(startTime: Double(start) / sampleRate, samples: samples, channelCount: channelCount,
-                              newEvents: ev, gapBefore: gap, firstSampleIndex: start)
+        return SimulatedChunk(
+            startTime: Double(start) / sampleRate, samples: samples, channelCount: channelCount,
+            newEvents: ev, gapBefore: gap, firstSampleIndex: start)
     }
 
     /// Allocation-free variant: fills `buffer` with `buffer.count / channelCount` instants
@@ -83,8 +86,9 @@ public struct SignalSimulator: Sendable {
         if n > 0, let base = buffer.baseAddress { generate(into: base, count: n) }
         let ev = pendingEvents
         pendingEvents.removeAll(keepingCapacity: true)
-        return SimulatedChunk(startTime: Double(start) / sampleRate, samples: [], channelCount: channelCount,
-                              newEvents: ev, gapBefore: gap, firstSampleIndex: start, count: n)
+        return SimulatedChunk(
+            startTime: Double(start) / sampleRate, samples: [], channelCount: channelCount,
+            newEvents: ev, gapBefore: gap, firstSampleIndex: start, count: n)
     }
 
     private func clampCount(_ count: Int) -> Int {
@@ -95,8 +99,11 @@ public struct SignalSimulator: Sendable {
 
     private mutating func generate(into p: UnsafeMutablePointer<Float>, count: Int) {
         guard count > 0 else { return }
-        if imu != nil { imu!.generate(into: p, count: count, events: &pendingEvents) }
-        else { emg!.generate(into: p, count: count, events: &pendingEvents) }
+        if imu != nil {
+            imu!.generate(into: p, count: count, events: &pendingEvents)
+        } else {
+            emg!.generate(into: p, count: count, events: &pendingEvents)
+        }
         nextSampleIndex += Int64(count)
     }
 
@@ -115,13 +122,16 @@ public struct SignalSimulator: Sendable {
         let len = Int64(gapRng.uniform(0.2...1.5) * sampleRate)
         let margin = Int64(1.0 * sampleRate)
         if eventActive || nextEventIndex - nextSampleIndex < len + margin {
-            nextGapIndex = nextSampleIndex + Int64(2 * sampleRate)   // try again later
+            nextGapIndex = nextSampleIndex + Int64(2 * sampleRate)  // try again later
             return false
         }
-        if limitIndex != .max && nextSampleIndex + len + margin >= limitIndex { nextGapIndex = .max; return false }
+        if limitIndex != .max && nextSampleIndex + len + margin >= limitIndex {
+            nextGapIndex = .max
+            return false
+        }
         var scratch = [Float](repeating: 0, count: Int(len) * channelCount)
         scratch.withUnsafeMutableBufferPointer { generate(into: $0.baseAddress!, count: Int(len)) }
-        pendingEvents.removeAll(keepingCapacity: true)   // none can start (checked above)
+        pendingEvents.removeAll(keepingCapacity: true)  // none can start (checked above)
         droppedSamples += len
         gapCount += 1
         nextGapIndex = scheduleGap(after: nextSampleIndex)

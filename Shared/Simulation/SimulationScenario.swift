@@ -26,7 +26,10 @@ public struct EventRates: Sendable, Codable, Equatable {
     public var fall: Double
 
     public init(phasic: Double = 0, clonus: Double = 0, tonic: Double = 0, fall: Double = 0) {
-        self.phasic = phasic; self.clonus = clonus; self.tonic = tonic; self.fall = fall
+        self.phasic = phasic
+        self.clonus = clonus
+        self.tonic = tonic
+        self.fall = fall
     }
 
     /// No events at all.
@@ -58,23 +61,33 @@ public struct ConfounderMix: Sendable, Codable, Equatable {
     public var humLevel: Double
     public var drift: Double
 
-    public init(rest: Double = 4, walking: Double = 2, gestures: Double = 2, setDown: Double = 1,
-                vibration: Double = 0.5, contractionsPerHour: Double = 60, artefactsPerHour: Double = 60,
-                humLevel: Double = 0.6, drift: Double = 0.25) {
-        self.rest = rest; self.walking = walking; self.gestures = gestures; self.setDown = setDown
-        self.vibration = vibration; self.contractionsPerHour = contractionsPerHour
-        self.artefactsPerHour = artefactsPerHour; self.humLevel = humLevel; self.drift = drift
+    public init(
+        rest: Double = 4, walking: Double = 2, gestures: Double = 2, setDown: Double = 1,
+        vibration: Double = 0.5, contractionsPerHour: Double = 60, artefactsPerHour: Double = 60,
+        humLevel: Double = 0.6, drift: Double = 0.25
+    ) {
+        self.rest = rest
+        self.walking = walking
+        self.gestures = gestures
+        self.setDown = setDown
+        self.vibration = vibration
+        self.contractionsPerHour = contractionsPerHour
+        self.artefactsPerHour = artefactsPerHour
+        self.humLevel = humLevel
+        self.drift = drift
     }
 
     /// Typical home day: mostly resting, some walking and gestures.
     public static let typical = ConfounderMix()
     /// Busy: lots of every confounder (used by `.confounders`).
-    public static let busy = ConfounderMix(rest: 1.5, walking: 3, gestures: 3, setDown: 2, vibration: 1.5,
-                                           contractionsPerHour: 300, artefactsPerHour: 300,
-                                           humLevel: 2.5, drift: 0.4)
+    public static let busy = ConfounderMix(
+        rest: 1.5, walking: 3, gestures: 3, setDown: 2, vibration: 1.5,
+        contractionsPerHour: 300, artefactsPerHour: 300,
+        humLevel: 2.5, drift: 0.4)
     /// Only resting noise.
-    public static let quiet = ConfounderMix(rest: 1, walking: 0, gestures: 0, setDown: 0, vibration: 0,
-                                            contractionsPerHour: 0, artefactsPerHour: 0, humLevel: 0.3, drift: 0.1)
+    public static let quiet = ConfounderMix(
+        rest: 1, walking: 0, gestures: 0, setDown: 0, vibration: 0,
+        contractionsPerHour: 0, artefactsPerHour: 0, humLevel: 0.3, drift: 0.1)
 
     public init(from decoder: any Decoder) throws {
         let d = ConfounderMix()
@@ -120,11 +133,13 @@ public struct SimulationScenario: Sendable, Codable, Equatable {
     /// Seconds at the start that are always quiet and event-free (lets a detector learn the baseline).
     public var warmupSeconds: Double
 
-    public init(kind: SensorKind = .imu, sampleRate: Double? = nil, durationSeconds: Double? = nil,
-                seed: UInt64 = 1, placement: SimulatedPlacement? = nil, side: String = "left",
-                eventsPerHour: EventRates = EventRates(phasic: 6, clonus: 4, tonic: 6, fall: 0.5),
-                confounders: ConfounderMix = .typical, noiseLevel: Double = 1, amplitudeScale: Double = 1,
-                gapsPerHour: Double = 2, warmupSeconds: Double = 5) {
+    public init(
+        kind: SensorKind = .imu, sampleRate: Double? = nil, durationSeconds: Double? = nil,
+        seed: UInt64 = 1, placement: SimulatedPlacement? = nil, side: String = "left",
+        eventsPerHour: EventRates = EventRates(phasic: 6, clonus: 4, tonic: 6, fall: 0.5),
+        confounders: ConfounderMix = .typical, noiseLevel: Double = 1, amplitudeScale: Double = 1,
+        gapsPerHour: Double = 2, warmupSeconds: Double = 5
+    ) {
         self.kind = kind
         self.sampleRate = sampleRate ?? kind.defaultRate
         self.durationSeconds = durationSeconds
@@ -144,12 +159,15 @@ public struct SimulationScenario: Sendable, Codable, Equatable {
 
     /// Events every ~20–60 s, some confounders: a demo shows detections quickly.
     public static func demo(kind: SensorKind, seed: UInt64 = 1) -> SimulationScenario {
-        SimulationScenario(kind: kind, seed: seed,
-                           eventsPerHour: kind == .imu ? EventRates(phasic: 50, clonus: 30, fall: 10)
-                                                       : EventRates(clonus: 40, tonic: 50),
-                           confounders: ConfounderMix(rest: 3, walking: 2, gestures: 2, setDown: 1, vibration: 0.5,
-                                                      contractionsPerHour: 90, artefactsPerHour: 90),
-                           gapsPerHour: 6, warmupSeconds: 5)
+        SimulationScenario(
+            kind: kind, seed: seed,
+            eventsPerHour: kind == .imu
+                ? EventRates(phasic: 50, clonus: 30, fall: 10)
+                : EventRates(clonus: 40, tonic: 50),
+            confounders: ConfounderMix(
+                rest: 3, walking: 2, gestures: 2, setDown: 1, vibration: 0.5,
+                contractionsPerHour: 90, artefactsPerHour: 90),
+            gapsPerHour: 6, warmupSeconds: 5)
     }
 
     /// Hours of walking, gestures, set-downs, vibration, contractions, artefacts and hum, and no events.

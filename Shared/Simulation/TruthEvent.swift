@@ -7,7 +7,9 @@ public struct TruthEvent: Sendable, Codable, Equatable {
     public var kind: EpisodeKind
 
     public init(start: Double, end: Double, kind: EpisodeKind) {
-        self.start = start; self.end = end; self.kind = kind
+        self.start = start
+        self.end = end
+        self.kind = kind
     }
 
     /// Duration in seconds.
@@ -35,10 +37,16 @@ public struct SimulatedChunk: Sendable, Equatable {
     /// Number of sample instants (also set by `SignalSimulator.fill(_:)`, whose `samples` stay empty).
     public var count: Int
 
-    public init(startTime: Double, samples: [Float], channelCount: Int, newEvents: [TruthEvent],
-                gapBefore: Bool, firstSampleIndex: Int64, count: Int? = nil) {
-        self.startTime = startTime; self.samples = samples; self.channelCount = channelCount
-        self.newEvents = newEvents; self.gapBefore = gapBefore; self.firstSampleIndex = firstSampleIndex
+    public init(
+        startTime: Double, samples: [Float], channelCount: Int, newEvents: [TruthEvent],
+        gapBefore: Bool, firstSampleIndex: Int64, count: Int? = nil
+    ) {
+        self.startTime = startTime
+        self.samples = samples
+        self.channelCount = channelCount
+        self.newEvents = newEvents
+        self.gapBefore = gapBefore
+        self.firstSampleIndex = firstSampleIndex
         self.count = count ?? (channelCount == 0 ? 0 : samples.count / channelCount)
     }
 }

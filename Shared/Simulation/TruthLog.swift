@@ -10,9 +10,20 @@ struct TruthLog: Sendable {
     var omega: [Float] = []
 
     static func code(_ a: IMUEngine.Activity) -> UInt8 {
-        switch a { case .rest: 0; case .walk: 1; case .gesture: 2; case .setDown: 3; case .vibration: 4 }
+        switch a {
+        case .rest: 0
+        case .walk: 1
+        case .gesture: 2
+        case .setDown: 3
+        case .vibration: 4
+        }
     }
     static func code(_ k: EpisodeKind) -> UInt8 {
-        switch k { case .phasic: 10; case .clonus: 11; case .tonic: 12; case .fall: 13 }
+        switch k {
+        case .phasic: 10
+        case .clonus: 11
+        case .tonic: 12
+        case .fall: 13
+        }
     }
 }

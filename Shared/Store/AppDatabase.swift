@@ -94,8 +94,12 @@ public final class AppDatabase: Sendable {
     /// "12.3 MB".
     public static func formatBytes(_ bytes: Int64) -> String {
         let units = ["B", "kB", "MB", "GB", "TB"]
-        var value = Double(bytes), unit = 0
-        while value >= 1000 && unit < units.count - 1 { value /= 1000; unit += 1 }
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1000 && unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
         return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
     }
 }

@@ -26,13 +26,17 @@ struct BodyDecoder {
     /// The byte range of the body object, or nil.
     static func bodyRange(_ envelope: Data) -> Range<Data.Index>? {
         envelope.withUnsafeBytes { raw -> Range<Int>? in
-            let n = raw.count, m = marker.count
+            let n = raw.count
+            let m = marker.count
             guard n > m + 2, raw[n - 1] == UInt8(ascii: "}") else { return nil }
             var i = n - m - 1
             while i >= 0 {
                 if raw[i] == marker[0] {
                     var match = true
-                    for k in 1..<m where raw[i + k] != marker[k] { match = false; break }
+                    for k in 1..<m where raw[i + k] != marker[k] {
+                        match = false
+                        break
+                    }
                     if match { return (i + m)..<(n - 1) }
                 }
                 i -= 1

@@ -21,7 +21,8 @@ public struct LocalDays: Sendable {
         formatter.timeZone = timeZone
         formatter.dateFormat = "yyyy-MM-dd"
         var day = calendar.startOfDay(for: Date(timeIntervalSince1970: from))
-        var bounds: [Double] = [], labels: [String] = []
+        var bounds: [Double] = []
+        var labels: [String] = []
         while day.timeIntervalSince1970 < to {
             bounds.append(day.timeIntervalSince1970)
             labels.append(formatter.string(from: day))
@@ -38,7 +39,8 @@ public struct LocalDays: Sendable {
     /// The index of the day holding `time`, or nil outside the range.
     public func index(of time: Double) -> Int? {
         guard let first = bounds.first, let last = bounds.last, time >= first, time < last else { return nil }
-        var low = 0, high = bounds.count - 1
+        var low = 0
+        var high = bounds.count - 1
         while high - low > 1 {
             let mid = (low + high) / 2
             if bounds[mid] <= time { low = mid } else { high = mid }
@@ -56,7 +58,8 @@ extension StoreQueryEngine {
     /// Daily statistics over local days from the day holding `from` to the day holding `to`.
     public func statistics(from: Double, to: Double, person: String?, timeZone: TimeZone) throws -> StoreStatistics {
         let days = LocalDays(from: from, to: to, timeZone: timeZone)
-        let start = days.bounds.first ?? from, end = days.bounds.last ?? to
+        let start = days.bounds.first ?? from
+        let end = days.bounds.last ?? to
         typealias E = DiaryEntryRecord.Columns
         typealias P = EpisodeRecord.Columns
         var entryRows = DiaryEntryRecord.effectiveView.select(E.kind, E.at, E.site, E.spasmType, E.severity, E.pain, E.nrs, E.psfs)

@@ -36,7 +36,8 @@ public enum Describe {
             return "relapse \(r.phase.rawValue) (marked by \(r.markedBy.rawValue))" + (r.note.map { ", “\($0)”" } ?? "")
         case .correction:
             guard let c = entry.correction else { return "correction" }
-            return c.action == .retract ? "retracts \(shortId(c.targetEntryId))"
+            return c.action == .retract
+                ? "retracts \(shortId(c.targetEntryId))"
                 : "replaces \(shortId(c.targetEntryId))" + (c.replacementEntryId.map { " with \(shortId($0))" } ?? "")
         case .confirmation:
             guard let c = entry.confirmation else { return "confirmation" }

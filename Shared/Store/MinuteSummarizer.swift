@@ -17,7 +17,8 @@ public struct MinuteSummarizer {
         let minute = (frame.firstSampleTime / 60).rounded(.down) * 60
         if var state = states[frame.sensorId] {
             if state.minute != minute && minute > state.minute
-                || state.channels != frame.channels || state.sampleRate != frame.sampleRate {
+                || state.channels != frame.channels || state.sampleRate != frame.sampleRate
+            {
                 if let done = state.finish() { finished.append(done) }
                 state = State(frame: frame, minute: minute)
             }
@@ -140,11 +141,18 @@ public struct MinuteSummarizer {
                     addPower()
                 } else {
                     // The axis that moves most carries the rhythm (one FFT instead of one per axis).
-                    var axis = 0, largest = -1.0
+                    var axis = 0
+                    var largest = -1.0
                     for c in 0..<channels {
                         var energy = 0.0
-                        for i in 0..<n { let d = Double(window[i * channels + c]) - means[c]; energy += d * d }
-                        if energy > largest { largest = energy; axis = c }
+                        for i in 0..<n {
+                            let d = Double(window[i * channels + c]) - means[c]
+                            energy += d * d
+                        }
+                        if energy > largest {
+                            largest = energy
+                            axis = c
+                        }
                     }
                     for i in 0..<n { re[i] = Double(window[i * channels + axis]) - means[axis] }
                     for i in n..<windowLength { re[i] = 0 }
@@ -173,7 +181,8 @@ public struct MinuteSummarizer {
             if windows > 0 {
                 let resolution = sampleRate / Double(windowLength)
                 let first = max(1, Int((0.5 / resolution).rounded(.up)))
-                var best = first, total = 0.0
+                var best = first
+                var total = 0.0
                 if first < spectrum.count {
                     for k in first..<spectrum.count {
                         total += spectrum[k]
@@ -182,8 +191,9 @@ public struct MinuteSummarizer {
                     if total > 1e-12 { dominant = Double(best) * resolution }
                 }
             }
-            return SensorMinuteSummary(sensorId: sensorId, minute: minute, kind: kind, samples: count,
-                                       rms: variance.squareRoot(), peak: peak, dominantFrequencyHz: dominant)
+            return SensorMinuteSummary(
+                sensorId: sensorId, minute: minute, kind: kind, samples: count,
+                rms: variance.squareRoot(), peak: peak, dominantFrequencyHz: dominant)
         }
     }
 }
@@ -196,23 +206,34 @@ enum FFT {
         var j = 0
         for i in 1..<n {
             var bit = n >> 1
-            while j & bit != 0 { j ^= bit; bit >>= 1 }
+            while j & bit != 0 {
+                j ^= bit
+                bit >>= 1
+            }
             j |= bit
-            if i < j { re.swapAt(i, j); im.swapAt(i, j) }
+            if i < j {
+                re.swapAt(i, j)
+                im.swapAt(i, j)
+            }
         }
         var length = 2
         while length <= n {
             let angle = -2 * Double.pi / Double(length)
-            let wr = cos(angle), wi = sin(angle)
+            let wr = cos(angle)
+            let wi = sin(angle)
             var start = 0
             while start < n {
-                var cr = 1.0, ci = 0.0
+                var cr = 1.0
+                var ci = 0.0
                 for k in 0..<(length / 2) {
-                    let a = start + k, b = a + length / 2
+                    let a = start + k
+                    let b = a + length / 2
                     let tr = re[b] * cr - im[b] * ci
                     let ti = re[b] * ci + im[b] * cr
-                    re[b] = re[a] - tr; im[b] = im[a] - ti
-                    re[a] += tr; im[a] += ti
+                    re[b] = re[a] - tr
+                    im[b] = im[a] - ti
+                    re[a] += tr
+                    im[a] += ti
                     let next = cr * wr - ci * wi
                     ci = cr * wi + ci * wr
                     cr = next

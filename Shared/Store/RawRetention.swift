@@ -39,10 +39,11 @@ public struct RawRetention: Sendable {
         var deleted = 0
         while true {
             let n = try database.raw.write { db -> Int in
-                try db.execute(sql: """
-                    DELETE FROM sensor_frame WHERE id IN (SELECT id FROM sensor_frame ORDER BY id LIMIT ?)
-                      AND firstSampleTime < ?
-                    """, arguments: [chunk, cutoff])
+                try db.execute(
+                    sql: """
+                        DELETE FROM sensor_frame WHERE id IN (SELECT id FROM sensor_frame ORDER BY id LIMIT ?)
+                          AND firstSampleTime < ?
+                        """, arguments: [chunk, cutoff])
                 return db.changesCount
             }
             deleted += n
@@ -52,8 +53,9 @@ public struct RawRetention: Sendable {
             let target = Int64(Double(budgetBytes) * 0.95)
             while usedBytes > target {
                 let n = try database.raw.write { db -> Int in
-                    try db.execute(sql: "DELETE FROM sensor_frame WHERE id IN (SELECT id FROM sensor_frame ORDER BY id LIMIT ?)",
-                                   arguments: [chunk])
+                    try db.execute(
+                        sql: "DELETE FROM sensor_frame WHERE id IN (SELECT id FROM sensor_frame ORDER BY id LIMIT ?)",
+                        arguments: [chunk])
                     return db.changesCount
                 }
                 if n == 0 { break }

@@ -22,8 +22,10 @@ public struct StoreQueryEngine: Sendable {
     /// Given: each refused request counts `queries.refused`.
     public let counters: CounterSet?
 
-    public init(database: AppDatabase, timeZone: TimeZone, diskBudgetBytes: Int64 = 5_000_000_000, rawRetentionDays: Double = 7,
-                counters: CounterSet? = nil) {
+    public init(
+        database: AppDatabase, timeZone: TimeZone, diskBudgetBytes: Int64 = 5_000_000_000, rawRetentionDays: Double = 7,
+        counters: CounterSet? = nil
+    ) {
         self.counters = counters
         self.database = database
         self.timeZone = timeZone
@@ -54,8 +56,9 @@ public struct StoreQueryEngine: Sendable {
     /// What a request that does not decode gets (the query endpoint's `refuse`).
     public static func refusal(_ error: Error, in json: Data) -> StoreResponse {
         if let error = error as? SpasmError, error.code == .storeBadQuery { return .failure("bad request: \(error.message)") }
-        return .failure("bad request: \(WireCodec.describe(error, in: json)); known queries: "
-                        + StoreRequest.Query.allCases.map(\.rawValue).joined(separator: ", "))
+        return .failure(
+            "bad request: \(WireCodec.describe(error, in: json)); known queries: "
+                + StoreRequest.Query.allCases.map(\.rawValue).joined(separator: ", "))
     }
 
     /// `answer`, counting a refusal as `queries.refused` (the query endpoint's handler).
@@ -76,8 +79,9 @@ public struct StoreQueryEngine: Sendable {
             }
             if let limit = request.limit, limit <= 0 { return .failure("'limit' must be positive") }
             if let limit = request.limit, limit > Self.maxLimit {
-                return .failure("'limit' is \(limit); at most \(Self.maxLimit) rows per query "
-                                + "(for more, ask again with 'to' set to the oldest time received)")
+                return .failure(
+                    "'limit' is \(limit); at most \(Self.maxLimit) rows per query "
+                        + "(for more, ask again with 'to' set to the oldest time received)")
             }
             switch request.query {
             case .entries: return try entries(request)
@@ -98,14 +102,15 @@ public struct StoreQueryEngine: Sendable {
         }
     }
 
-
     // MARK: Filters
 
     /// A request's common filters on `rows`: the time range, the person, the body site (a
     /// limb takes in its parts) and the id prefix, each when the request names it and the
     /// table has the column.
-    func filtered<Record>(_ rows: QueryInterfaceRequest<Record>, _ request: StoreRequest, time: Column, person: Column,
-                          site: Column?, id: Column?) -> QueryInterfaceRequest<Record> {
+    func filtered<Record>(
+        _ rows: QueryInterfaceRequest<Record>, _ request: StoreRequest, time: Column, person: Column,
+        site: Column?, id: Column?
+    ) -> QueryInterfaceRequest<Record> {
         var rows = rows
         if let from = request.from { rows = rows.filter(time >= from) }
         if let to = request.to { rows = rows.filter(time < to) }
@@ -140,7 +145,8 @@ public struct StoreQueryEngine: Sendable {
 
     func entries(_ request: StoreRequest) throws -> StoreResponse {
         typealias C = DiaryEntryRecord.Columns
-        let e = TableAlias<DiaryEntryRecord>(name: "e"), c = TableAlias<DiaryEntryRecord>(name: "c")
+        let e = TableAlias<DiaryEntryRecord>(name: "e")
+        let c = TableAlias<DiaryEntryRecord>(name: "c")
         let table = request.includeCorrected == true ? DiaryEntryRecord.all() : DiaryEntryRecord.effectiveView.all()
         var rows = filtered(table.aliased(e), request, time: C.at, person: C.person, site: C.site, id: C.entryId)
         if let kinds = try checkKinds(request.kinds, allowed: DiaryEntry.Kind.allCases.map(\.rawValue), what: "entry kind") {
@@ -152,15 +158,18 @@ public struct StoreQueryEngine: Sendable {
             .order(C.recordedAt).limit(1)
         let limit = request.limit ?? Self.defaultLimit
         let found = try database.main.read { db in
-            try Row.fetchAll(db, rows.select(C.person, C.at, C.json, correctedBy.forKey("correctedBy"))
-                .order(C.at.desc, C.entryId).limit(limit + 1))
+            try Row.fetchAll(
+                db,
+                rows.select(C.person, C.at, C.json, correctedBy.forKey("correctedBy"))
+                    .order(C.at.desc, C.entryId).limit(limit + 1))
         }
         let decoder = JSONDecoder()
         let entries = try found.map { row -> StoredEntry in
             let json: Data = row["json"]
             let corrected: String? = row["correctedBy"]
-            return StoredEntry(person: row["person"], entry: try decoder.decode(DiaryEntry.self, from: json), at: row["at"],
-                               correctedBy: corrected.flatMap(UUID.init(uuidString:)))
+            return StoredEntry(
+                person: row["person"], entry: try decoder.decode(DiaryEntry.self, from: json), at: row["at"],
+                correctedBy: corrected.flatMap(UUID.init(uuidString:)))
         }
         let (page, truncated) = limited(entries, request)
         var response = StoreResponse()
@@ -200,18 +209,24 @@ public struct StoreQueryEngine: Sendable {
         let limit = request.limit ?? Self.defaultLimit
         let decoder = JSONDecoder()
         let alerts = try database.main.read { db in
-            try Row.fetchAll(db, rows.select(C.person, C.json, C.alertId, deliveries.select(count(D.deliveryId)).forKey("attempts"),
-                                             sent.exists().forKey("delivered"))
-                .order(C.at.desc).limit(limit + 1)).map { row -> StoredAlert in
+            try Row.fetchAll(
+                db,
+                rows.select(
+                    C.person, C.json, C.alertId, deliveries.select(count(D.deliveryId)).forKey("attempts"),
+                    sent.exists().forKey("delivered")
+                )
+                .order(C.at.desc).limit(limit + 1)
+            ).map { row -> StoredAlert in
                 let json: Data = row["json"]
                 let alertId: String = row["alertId"]
                 let acks = try AlertAnswerRecord.select(A.json, as: Data.self).filter(A.alertId == alertId).order(A.at)
                     .fetchAll(db).map { try decoder.decode(Acknowledgement.self, from: $0) }
                 let helps = try AlertAnswerRecord.helpRequests.select(A.json, as: Data.self).filter(A.alertId == alertId).order(A.at)
                     .fetchAll(db).map { try decoder.decode(HelpRequest.self, from: $0) }
-                return StoredAlert(person: row["person"], alert: try decoder.decode(Alert.self, from: json),
-                                   acknowledgements: acks, helpRequests: helps.isEmpty ? nil : helps,
-                                   deliveryAttempts: row["attempts"], delivered: row["delivered"])
+                return StoredAlert(
+                    person: row["person"], alert: try decoder.decode(Alert.self, from: json),
+                    acknowledgements: acks, helpRequests: helps.isEmpty ? nil : helps,
+                    deliveryAttempts: row["attempts"], delivered: row["delivered"])
             }
         }
         let (page, truncated) = limited(alerts, request)
@@ -276,15 +291,18 @@ public struct StoreQueryEngine: Sendable {
     func info() throws -> StoreResponse {
         var rows: [String: Int] = [:]
         try database.main.read { db in
-            for table in ["diary_entry", "sensor", "episode", "alert", "acknowledgement", "delivery", "service_health",
-                          "sensor_minute", "received_message"] {
+            for table in [
+                "diary_entry", "sensor", "episode", "alert", "acknowledgement", "delivery", "service_health",
+                "sensor_minute", "received_message",
+            ] {
                 rows[table] = try Table(table).fetchCount(db)
             }
         }
         rows["sensor_frame"] = try database.raw.read { db in try Table("sensor_frame").fetchCount(db) }
         var response = StoreResponse()
-        response.info = StoreInfo(databaseBytes: database.databaseBytes, rawBytes: database.rawBytes,
-                                  diskBudgetBytes: diskBudgetBytes, rawRetentionDays: rawRetentionDays, rows: rows)
+        response.info = StoreInfo(
+            databaseBytes: database.databaseBytes, rawBytes: database.rawBytes,
+            diskBudgetBytes: diskBudgetBytes, rawRetentionDays: rawRetentionDays, rows: rows)
         return response
     }
 
@@ -310,8 +328,10 @@ public struct StoreQueryEngine: Sendable {
         let from = request.from ?? (to - 30 * 86_400)
         let days = ((to - from) / 86_400).rounded(.up)
         if days > Double(Self.maxStatisticsDays) {
-            throw SpasmError(.storeBadQuery, "statistics cover at most \(Self.maxStatisticsDays) days; this request asks for "
-                             + "\(days < 1e15 ? String(Int(days)) : String(days)) days: ask for a shorter range of 'from' and 'to'")
+            throw SpasmError(
+                .storeBadQuery,
+                "statistics cover at most \(Self.maxStatisticsDays) days; this request asks for "
+                    + "\(days < 1e15 ? String(Int(days)) : String(days)) days: ask for a shorter range of 'from' and 'to'")
         }
         var response = StoreResponse()
         response.statistics = try statistics(from: from, to: to, person: request.person, timeZone: zone)

@@ -40,10 +40,11 @@ struct EpisodeRecord: Codable, FetchableRecord, TableRecord {
     }
 
     var stored: StoredEpisode {
-        StoredEpisode(person: person, episodeId: UUID(uuidString: episodeId) ?? UUID(), kind: kind,
-                      sensorId: sensorId, site: site.flatMap(BodySite.init(rawValue:)), start: start, end: end,
-                      detectedAt: detectedAt, confidence: confidence, peak: peak, dominantFrequencyHz: dominantFrequencyHz,
-                      confirmed: confirmed, interrupted: interrupted ? true : nil)
+        StoredEpisode(
+            person: person, episodeId: UUID(uuidString: episodeId) ?? UUID(), kind: kind,
+            sensorId: sensorId, site: site.flatMap(BodySite.init(rawValue:)), start: start, end: end,
+            detectedAt: detectedAt, confidence: confidence, peak: peak, dominantFrequencyHz: dominantFrequencyHz,
+            confirmed: confirmed, interrupted: interrupted ? true : nil)
     }
 }
 
@@ -66,9 +67,10 @@ struct SensorRecord: Codable, FetchableRecord, TableRecord {
     }
 
     var registration: SensorRegistration {
-        SensorRegistration(sensorId: sensorId, kind: SensorKind(rawValue: kind) ?? .imu,
-                           placement: BodySite(rawValue: placement) ?? .back, sampleRate: sampleRate, channels: channels,
-                           via: via, producer: producer)
+        SensorRegistration(
+            sensorId: sensorId, kind: SensorKind(rawValue: kind) ?? .imu,
+            placement: BodySite(rawValue: placement) ?? .back, sampleRate: sampleRate, channels: channels,
+            via: via, producer: producer)
     }
 }
 
@@ -89,8 +91,9 @@ struct SensorMinuteRecord: Codable, FetchableRecord, TableRecord {
     }
 
     var summary: SensorMinuteSummary {
-        SensorMinuteSummary(sensorId: sensorId, minute: minute, kind: SensorKind(rawValue: kind) ?? .imu, samples: samples,
-                            rms: rms, peak: peak, dominantFrequencyHz: dominantFrequencyHz)
+        SensorMinuteSummary(
+            sensorId: sensorId, minute: minute, kind: SensorKind(rawValue: kind) ?? .imu, samples: samples,
+            rms: rms, peak: peak, dominantFrequencyHz: dominantFrequencyHz)
     }
 }
 

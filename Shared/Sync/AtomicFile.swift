@@ -30,7 +30,10 @@ public enum AtomicFile {
             throw SpasmError(.atomicFile, "cannot replace \(url.path): \(reason)")
         }
         let dir = open(directory.path, O_RDONLY | O_CLOEXEC)
-        if dir >= 0 { fsync(dir); close(dir) }
+        if dir >= 0 {
+            fsync(dir)
+            close(dir)
+        }
     }
 
     /// Writes `text` as UTF-8.

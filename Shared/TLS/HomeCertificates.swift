@@ -57,8 +57,10 @@ public enum HomeCertificates {
 
     /// `spasmwatch tls init`: a CA when there is none (or `newCA`), then a server certificate
     /// from it. `required` (the `--name`s) must be covered by the CA unless a new one is made.
-    public static func initialize(files: TLSFiles, names: HubNames, required: [String] = [], newCA: Bool,
-                                  serverDays: Int = defaultServerDays, now: Date = Date()) throws -> Issued {
+    public static func initialize(
+        files: TLSFiles, names: HubNames, required: [String] = [], newCA: Bool,
+        serverDays: Int = defaultServerDays, now: Date = Date()
+    ) throws -> Issued {
         guard (1...maxServerDays).contains(serverDays) else {
             throw SpasmError(.tlsSetup, "--days \(serverDays): a server certificate lasts 1 to \(maxServerDays) days (phones refuse longer ones)")
         }
@@ -77,8 +79,10 @@ public enum HomeCertificates {
             let missing = names.all.filter { !covered.contains($0) }
             let missingRequired = required.map { AllowedHosts.hostPart($0.trimmingCharacters(in: .whitespaces)) }.filter { !covered.contains($0) }
             if !missingRequired.isEmpty {
-                throw SpasmError(.tlsSetup, "the home's certificate authority does not cover \(missingRequired.joined(separator: ", ")): "
-                    + "run `spasmwatch tls init --new-ca --name …` to make a new one (phones then trust the new CA again)")
+                throw SpasmError(
+                    .tlsSetup,
+                    "the home's certificate authority does not cover \(missingRequired.joined(separator: ", ")): "
+                        + "run `spasmwatch tls init --new-ca --name …` to make a new one (phones then trust the new CA again)")
             }
             let server = try issueServer(ca: ca, days: serverDays, now: now, files: files)
             return Issued(ca: ca.certificate, server: server, newCA: makeCA, notCovered: missing)
@@ -95,8 +99,10 @@ public enum HomeCertificates {
     public static func loadServing(files: TLSFiles, now: Date = Date()) throws -> (certificatePEM: String, keyPEM: String, renewed: String?) {
         try withLock(files) {
             let renewed = try renewLocked(files: files, now: now)
-            return (try String(contentsOf: files.serverCertificate, encoding: .utf8),
-                    try String(contentsOf: files.serverKey, encoding: .utf8), renewed)
+            return (
+                try String(contentsOf: files.serverCertificate, encoding: .utf8),
+                try String(contentsOf: files.serverKey, encoding: .utf8), renewed
+            )
         }
     }
 
@@ -113,7 +119,8 @@ public enum HomeCertificates {
     /// The names and addresses the CA's name constraints permit.
     public static func coveredNames(_ ca: Certificate) -> HubNames {
         guard let constraints = try? ca.extensions.nameConstraints else { return HubNames(dnsNames: [], addresses: []) }
-        var names: [String] = [], addresses: [String] = []
+        var names: [String] = []
+        var addresses: [String] = []
         for subtree in constraints.permittedSubtrees {
             switch subtree {
             case .dnsName(let name): names.append(name)
@@ -129,7 +136,8 @@ public enum HomeCertificates {
     /// The CA certificate as PEM and DER, with its subject, for the trust page; nil when none.
     public static func authorityCertificate(_ files: TLSFiles) -> (pem: String, der: [UInt8], subject: String)? {
         guard let pem = try? String(contentsOf: files.caCertificate, encoding: .utf8),
-              let certificate = try? Certificate(pemEncoded: pem) else { return nil }
+            let certificate = try? Certificate(pemEncoded: pem)
+        else { return nil }
         var serializer = DER.Serializer()
         guard (try? serializer.serialize(certificate)) != nil else { return nil }
         return (pem, serializer.serializedBytes, String(describing: certificate.subject))
@@ -145,7 +153,9 @@ public enum HomeCertificates {
             OrganizationName("SpasmWatch")
             CommonName("SpasmWatch home CA (\(host))")
         }
-        let ranges = names.addresses.compactMap { IPBytes.parse($0) }.map { ASN1OctetString(contentBytes: ArraySlice($0 + [UInt8](repeating: 0xFF, count: $0.count))) }
+        let ranges = names.addresses.compactMap { IPBytes.parse($0) }.map {
+            ASN1OctetString(contentBytes: ArraySlice($0 + [UInt8](repeating: 0xFF, count: $0.count)))
+        }
         let extensions = try Certificate.Extensions {
             Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
             Critical(KeyUsage(keyCertSign: true, cRLSign: true))
@@ -160,8 +170,10 @@ public enum HomeCertificates {
         return (certificate, key)
     }
 
-    static func issueServer(ca: (certificate: Certificate, key: P256.Signing.PrivateKey), days: Int, now: Date,
-                            files: TLSFiles) throws -> Certificate {
+    static func issueServer(
+        ca: (certificate: Certificate, key: P256.Signing.PrivateKey), days: Int, now: Date,
+        files: TLSFiles
+    ) throws -> Certificate {
         let names = coveredNames(ca.certificate)
         let key = P256.Signing.PrivateKey()
         let publicKey = Certificate.PublicKey(key.publicKey)
@@ -195,10 +207,13 @@ public enum HomeCertificates {
 
     static func loadAuthority(_ files: TLSFiles) throws -> (certificate: Certificate, key: P256.Signing.PrivateKey) {
         do {
-            return (try Certificate(pemEncoded: String(contentsOf: files.caCertificate, encoding: .utf8)),
-                    try P256.Signing.PrivateKey(pemRepresentation: String(contentsOf: files.caKey, encoding: .utf8)))
+            return (
+                try Certificate(pemEncoded: String(contentsOf: files.caCertificate, encoding: .utf8)),
+                try P256.Signing.PrivateKey(pemRepresentation: String(contentsOf: files.caKey, encoding: .utf8))
+            )
         } catch {
-            throw SpasmError(.tlsSetup, "cannot read the home's certificate authority in \(files.directory.path) (\(error)): run `spasmwatch tls init --new-ca`")
+            throw SpasmError(
+                .tlsSetup, "cannot read the home's certificate authority in \(files.directory.path) (\(error)): run `spasmwatch tls init --new-ca`")
         }
     }
 
@@ -225,4 +240,3 @@ public enum HomeCertificates {
 
     static func iso(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
 }
-

@@ -40,10 +40,12 @@ public struct HubNames: Sendable, Equatable {
             let text = AllowedHosts.hostPart(item.trimmingCharacters(in: .whitespaces))
             if IPBytes.parse(text) != nil { continue }
             let labels = text.split(separator: ".", omittingEmptySubsequences: false)
-            let ok = !text.isEmpty && text.count <= 253 && labels.allSatisfy { label in
-                !label.isEmpty && label.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
-                    && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
-            }
+            let ok =
+                !text.isEmpty && text.count <= 253
+                && labels.allSatisfy { label in
+                    !label.isEmpty && label.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
+                        && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+                }
             if !ok { return "--name '\(item)' is not a host name (letters, digits and '-', dot-separated, e.g. hub.home.arpa) nor an IP address" }
         }
         return nil

@@ -56,13 +56,18 @@ public final class LiveServerCertificate: Sendable {
             let fresh = try Self.load(files: files, now: now, logger: logger)
             state.withLock { $0 = (fresh, nil) }
             if fresh.serialNumber != served.serialNumber {
-                logger.notice("serving a new HTTPS server certificate", metadata: ["serial": "\(fresh.serialNumber)",
-                              "until": "\(HomeCertificates.iso(fresh.notValidAfter))"])
+                logger.notice(
+                    "serving a new HTTPS server certificate",
+                    metadata: [
+                        "serial": "\(fresh.serialNumber)",
+                        "until": "\(HomeCertificates.iso(fresh.notValidAfter))",
+                    ])
             }
             return fresh
         } catch {
-            logger.error("cannot read or renew the HTTPS server certificate, serving the current one",
-                         metadata: ["error": "\(error)", "until": "\(HomeCertificates.iso(served.notValidAfter))"])
+            logger.error(
+                "cannot read or renew the HTTPS server certificate, serving the current one",
+                metadata: ["error": "\(error)", "until": "\(HomeCertificates.iso(served.notValidAfter))"])
             state.withLock { $0.retryAfter = now.addingTimeInterval(60) }
             return served
         }
@@ -86,14 +91,16 @@ public final class LiveServerCertificate: Sendable {
         let certificate = try Certificate(pemEncoded: loaded.certificatePEM)
         let chain = try NIOSSLCertificate.fromPEMBytes(Array(loaded.certificatePEM.utf8)).map { NIOSSLCertificateSource.certificate($0) }
         let key = try NIOSSLPrivateKey(bytes: Array(loaded.keyPEM.utf8), format: .pem)
-        return Served(chain: chain, key: .privateKey(key), notValidAfter: certificate.notValidAfter,
-                      serialNumber: certificate.serialNumber.description, file: before)
+        return Served(
+            chain: chain, key: .privateKey(key), notValidAfter: certificate.notValidAfter,
+            serialNumber: certificate.serialNumber.description, file: before)
     }
 
     static func stamp(_ url: URL) -> FileStamp? {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path),
-              let inode = (attributes[.systemFileNumber] as? NSNumber)?.uint64Value,
-              let modified = attributes[.modificationDate] as? Date else { return nil }
+            let inode = (attributes[.systemFileNumber] as? NSNumber)?.uint64Value,
+            let modified = attributes[.modificationDate] as? Date
+        else { return nil }
         return FileStamp(inode: inode, modified: modified)
     }
 }

@@ -30,8 +30,10 @@ public enum ServingTLS {
     }
 
     /// `base` as is on loopback; wrapped in TLS beyond it. The second value is the scheme.
-    public static func server(_ base: HTTPServerBuilder, host: String, setting: String, home: DataHome,
-                              logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }) throws -> (server: HTTPServerBuilder, scheme: String) {
+    public static func server(
+        _ base: HTTPServerBuilder, host: String, setting: String, home: DataHome,
+        logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }
+    ) throws -> (server: HTTPServerBuilder, scheme: String) {
         if isLoopback(host) { return (base, "http") }
         try check(host: host, setting: setting, home: home)
         let live: LiveServerCertificate
@@ -40,7 +42,8 @@ public enum ServingTLS {
         } catch let error as SpasmError where error.code == .tlsSetup {
             throw error
         } catch {
-            throw SpasmError(.tlsSetup, "cannot read the HTTPS certificate in \(home.tlsFiles.directory.path) (\(error)): run `spasmwatch tls init` again")
+            throw SpasmError(
+                .tlsSetup, "cannot read the HTTPS certificate in \(home.tlsFiles.directory.path) (\(error)): run `spasmwatch tls init` again")
         }
         let first = live.current()
         var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: first.chain, privateKey: first.key)

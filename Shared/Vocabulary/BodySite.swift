@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where on the body a sensor sits, a spasm was felt, or an alert is about (BRIEF §4):
 /// one shared list for sensor placement, the diary and alert routing.
 /// On the wire as kebab-case text: "left-calf", "right-upper-arm", "back", "both-legs".
@@ -46,5 +48,3 @@ public enum BodySite: String, Codable, Sendable, CaseIterable, Hashable {
     /// All values, for error messages: "left-foot, right-foot, …".
     public static var allowedList: String { allCases.map(\.rawValue).joined(separator: ", ") }
 }
-
-import Foundation

@@ -1,9 +1,10 @@
 import Foundation
 import SpasmSync
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The names a request's `Host` may carry (a page on `evil.example` whose name was made to

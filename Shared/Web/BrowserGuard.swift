@@ -29,9 +29,11 @@ public struct BrowserGuard<Context: RequestContext>: RouterMiddleware {
     /// The setting that adds a name, for the error text ("manual.allowedHosts").
     let setting: String
 
-    public init(hosts: AllowedHosts, trustedOrigins: [String] = [], token: String, setting: String,
-                isCapability: @escaping @Sendable (String) -> Bool = { _ in false },
-                count: @escaping @Sendable (String) -> Void) {
+    public init(
+        hosts: AllowedHosts, trustedOrigins: [String] = [], token: String, setting: String,
+        isCapability: @escaping @Sendable (String) -> Bool = { _ in false },
+        count: @escaping @Sendable (String) -> Void
+    ) {
         self.hosts = hosts
         self.trustedOrigins = Set(trustedOrigins.compactMap(Self.origin(of:)))
         self.token = token
@@ -40,26 +42,34 @@ public struct BrowserGuard<Context: RequestContext>: RouterMiddleware {
         self.count = count
     }
 
-    public func handle(_ request: Request, context: Context,
-                       next: (Request, Context) async throws -> Response) async throws -> Response {
+    public func handle(
+        _ request: Request, context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         let authority = request.head.authority ?? ""
         guard hosts.allows(authority) else {
-            return refuse("host", status: .misdirectedRequest,
-                          "Host '\(authority)' is not a name of this server; allowed are \(hosts.described) (add a name to \(setting) if it is yours)")
+            return refuse(
+                "host", status: .misdirectedRequest,
+                "Host '\(authority)' is not a name of this server; allowed are \(hosts.described) (add a name to \(setting) if it is yours)")
         }
         if request.method == .get || request.method == .head || isCapability(request.uri.path) {
             return try await next(request, context)
         }
         if request.headers[.secFetchSite]?.lowercased() == "cross-site" {
-            return refuse("origin", "a request from another site (Sec-Fetch-Site: cross-site) may not change anything here; only this server's own page may")
+            return refuse(
+                "origin", "a request from another site (Sec-Fetch-Site: cross-site) may not change anything here; only this server's own page may")
         }
         let origin = request.headers[.origin]
         if let origin {
-            let same = Self.origin(of: origin).map { value in
-                value.split(separator: "/").last.map { String($0) == authority.lowercased() } ?? false
-            } ?? false
+            let same =
+                Self.origin(of: origin).map { value in
+                    value.split(separator: "/").last.map { String($0) == authority.lowercased() } ?? false
+                } ?? false
             if !same, !(Self.origin(of: origin).map(trustedOrigins.contains) ?? false) {
-                return refuse("origin", "Origin '\(origin)' is not this server ('\(authority)'): a page from another site may not change anything here; only this server's own page may")
+                return refuse(
+                    "origin",
+                    "Origin '\(origin)' is not this server ('\(authority)'): a page from another site may not change anything here; only this server's own page may"
+                )
             }
         }
         let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
@@ -67,8 +77,10 @@ public struct BrowserGuard<Context: RequestContext>: RouterMiddleware {
             let bearer = TokenMatch.bearer(request.headers[.authorization])
             let tokenShown = origin == nil && bearer.map { TokenMatch.matches($0, token) } == true
             if !tokenShown {
-                return refuse("content-type", "Content-Type '\(type ?? "none")' is refused for \(request.method) \(request.uri.path): send 'Content-Type: application/json'"
-                              + (token.isEmpty ? "" : " (or, from a program that sends no Origin, 'Authorization: Bearer TOKEN')"))
+                return refuse(
+                    "content-type",
+                    "Content-Type '\(type ?? "none")' is refused for \(request.method) \(request.uri.path): send 'Content-Type: application/json'"
+                        + (token.isEmpty ? "" : " (or, from a program that sends no Origin, 'Authorization: Bearer TOKEN')"))
             }
         }
         return try await next(request, context)
@@ -82,7 +94,8 @@ public struct BrowserGuard<Context: RequestContext>: RouterMiddleware {
     /// "scheme://host[:port]" of an `Origin` or URL, lowercased; nil for `null` or a non-URL.
     static func origin(of text: String) -> String? {
         guard let url = URL(string: text.trimmingCharacters(in: .whitespaces)), let scheme = url.scheme?.lowercased(),
-              let host = url.host?.lowercased(), !host.isEmpty else { return nil }
+            let host = url.host?.lowercased(), !host.isEmpty
+        else { return nil }
         let bracketed = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
         return "\(scheme)://\(bracketed)" + (url.port.map { ":\($0)" } ?? "")
     }
@@ -96,8 +109,9 @@ public struct BrowserGuard<Context: RequestContext>: RouterMiddleware {
     static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status) -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: (try? encoder.encode(value)) ?? Data())))
+        return Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: (try? encoder.encode(value)) ?? Data())))
     }
 }
 

@@ -32,9 +32,10 @@ public struct ConnectionLimits: Sendable {
     public func server(count: @escaping @Sendable (String) -> Void) -> HTTPServerBuilder {
         let gate = ConnectionGate(cap: maxConnections)
         let deadline = Self.amount(requestSeconds)
-        return .http1(configuration: .init(
-            additionalChannelHandlers: [RequestDeadlineHandler(gate: gate, deadline: deadline, count: count)],
-            idleTimeout: Self.amount(idleSeconds)))
+        return .http1(
+            configuration: .init(
+                additionalChannelHandlers: [RequestDeadlineHandler(gate: gate, deadline: deadline, count: count)],
+                idleTimeout: Self.amount(idleSeconds)))
     }
 
     static func amount(_ seconds: Double) -> TimeAmount {

@@ -1,7 +1,8 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
-import SpasmErrors
+    import Glibc
+    import SpasmErrors
 #endif
 
 /// The token both HTTP servers require when none is configured: 32 random bytes, hex, in
@@ -19,8 +20,9 @@ public enum LocalToken {
         if !configured.isEmpty { return configured }
         let file = keyDirectory.appendingPathComponent(fileName)
         if let existing = try? String(contentsOf: file, encoding: .utf8) { return try checked(existing, file: file) }
-        try FileManager.default.createDirectory(at: keyDirectory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            at: keyDirectory, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
         var generator = SystemRandomNumberGenerator()
         let text = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined() + "\n"
         let temporary = keyDirectory.appendingPathComponent(".\(fileName).\(getpid()).\(UUID().uuidString.prefix(8))")

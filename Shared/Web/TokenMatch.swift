@@ -9,7 +9,8 @@ import Foundation
 public enum TokenMatch {
     public static func matches(_ candidate: String, _ token: String) -> Bool {
         guard !token.isEmpty else { return false }
-        let a = Array(SHA256.hash(data: Data(candidate.utf8))), b = Array(SHA256.hash(data: Data(token.utf8)))
+        let a = Array(SHA256.hash(data: Data(candidate.utf8)))
+        let b = Array(SHA256.hash(data: Data(token.utf8)))
         var diff: UInt8 = 0
         for i in 0..<min(a.count, b.count) { diff |= a[i] ^ b[i] }
         return diff == 0 && a.count == b.count

@@ -12,9 +12,12 @@ extension ConnectionLimits {
     /// the first request's headers must arrive within `requestSeconds`. From then on the
     /// HTTP/1 handlers bound each body, later requests and idle time as `server(count:)` does.
     /// `build` makes the upgrade channel from the HTTP/1 configuration it must use.
-    public func upgradingServer(count: @escaping @Sendable (String) -> Void,
-                                build: @escaping @Sendable (HTTP1Channel.Configuration, @escaping HTTPChannelHandler.Responder) -> any ServerChildChannel)
-        -> HTTPServerBuilder {
+    public func upgradingServer(
+        count: @escaping @Sendable (String) -> Void,
+        build: @escaping @Sendable (HTTP1Channel.Configuration, @escaping HTTPChannelHandler.Responder) -> any ServerChildChannel
+    )
+        -> HTTPServerBuilder
+    {
         let gate = ConnectionGate(cap: maxConnections)
         let deadline = Self.amount(requestSeconds)
         let http1 = HTTP1Channel.Configuration(
@@ -25,8 +28,10 @@ extension ConnectionLimits {
         }
     }
 
-    static func guarded<Base: ServerChildChannel>(_ base: Base, gate: ConnectionGate, deadline: TimeAmount,
-                                                  count: @escaping @Sendable (String) -> Void) -> any ServerChildChannel {
+    static func guarded<Base: ServerChildChannel>(
+        _ base: Base, gate: ConnectionGate, deadline: TimeAmount,
+        count: @escaping @Sendable (String) -> Void
+    ) -> any ServerChildChannel {
         GuardedChannel(base: base, gate: gate, deadline: deadline, count: count)
     }
 }

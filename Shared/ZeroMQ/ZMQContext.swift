@@ -1,5 +1,5 @@
-import SpasmSync
 import CZeroMQ
+import SpasmSync
 
 /// A libzmq context. libzmq documents contexts as thread-safe, so one may be shared by the
 /// threads that each own a socket.
@@ -35,7 +35,9 @@ public final class ZMQContext: @unchecked Sendable {
 
     /// The libzmq version as "major.minor.patch".
     public static var version: String {
-        var major: Int32 = 0, minor: Int32 = 0, patch: Int32 = 0
+        var major: Int32 = 0
+        var minor: Int32 = 0
+        var patch: Int32 = 0
         zmq_version(&major, &minor, &patch)
         return "\(major).\(minor).\(patch)"
     }
@@ -43,4 +45,3 @@ public final class ZMQContext: @unchecked Sendable {
     /// Whether libzmq was built with a capability ("curve", "ipc", ...).
     public static func has(_ capability: String) -> Bool { zmq_has(capability) == 1 }
 }
-

@@ -10,8 +10,9 @@ extension SpasmError.Code {
 /// or timed out), ETERM (context shutting down) and EINTR (signal) apart from real faults.
 extension SpasmError {
     public static func zeroMQ(errno: Int32, operation: String) -> SpasmError {
-        SpasmError(.zeroMQ, "\(operation): \(String(cString: zmq_strerror(errno))) (errno \(errno))",
-                   detail: operation, errorNumber: errno)
+        SpasmError(
+            .zeroMQ, "\(operation): \(String(cString: zmq_strerror(errno))) (errno \(errno))",
+            detail: operation, errorNumber: errno)
     }
 
     /// Reads `zmq_errno()` right after a failed call.

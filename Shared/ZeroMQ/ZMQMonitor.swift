@@ -30,8 +30,10 @@ public final class ZMQMonitor {
 
     /// Starts monitoring `socket` for `events` (a mask of `ZMQ_EVENT_*`; the default: a
     /// connection made, its handshake done, and a disconnection).
-    public init(watching socket: ZMQSocket, context: ZMQContext,
-                events: Int32 = ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED) throws(SpasmError) {
+    public init(
+        watching socket: ZMQSocket, context: ZMQContext,
+        events: Int32 = ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED
+    ) throws(SpasmError) {
         guard let watched = socket.handle else { throw SpasmError.zeroMQ(errno: ENOTSOCK, operation: "zmq_socket_monitor") }
         endpoint = "inproc://monitor-\(UUID().uuidString)"
         try check(zmq_socket_monitor(watched, endpoint, events), "zmq_socket_monitor \(endpoint)")
@@ -48,8 +50,10 @@ public final class ZMQMonitor {
             let head = [UInt8](parts[0])
             let event = UInt16(head[0]) | UInt16(head[1]) << 8
             let value = UInt32(head[2]) | UInt32(head[3]) << 8 | UInt32(head[4]) << 16 | UInt32(head[5]) << 24
-            events.append(ZMQMonitorEvent(event: UInt16(littleEndian: event), value: UInt32(littleEndian: value),
-                                          endpoint: String(decoding: parts[1], as: UTF8.self)))
+            events.append(
+                ZMQMonitorEvent(
+                    event: UInt16(littleEndian: event), value: UInt32(littleEndian: value),
+                    endpoint: String(decoding: parts[1], as: UTF8.self)))
         }
         return events
     }

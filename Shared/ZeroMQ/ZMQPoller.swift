@@ -32,8 +32,10 @@ public struct ZMQPoller {
 /// The libzmq built-in proxy, run on the calling thread until the context ends or the
 /// control socket receives "TERMINATE".
 public enum ZMQProxy {
-    public static func run(frontend: ZMQSocket, backend: ZMQSocket, capture: ZMQSocket? = nil,
-                           control: ZMQSocket? = nil) throws(SpasmError) {
+    public static func run(
+        frontend: ZMQSocket, backend: ZMQSocket, capture: ZMQSocket? = nil,
+        control: ZMQSocket? = nil
+    ) throws(SpasmError) {
         let rc = zmq_proxy_steerable(frontend.handle, backend.handle, capture?.handle, control?.handle)
         if rc == -1 {
             let err = SpasmError.lastZeroMQ("zmq_proxy_steerable")

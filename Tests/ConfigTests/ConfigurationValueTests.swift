@@ -33,8 +33,9 @@ struct ConfigurationValueTests {
         loaded = try ConfigurationLoader.load(home: home, environment: ["SPASMWATCH_DETECT_INSTANCES": "4"])
         #expect(try ConfigurationLoader.value(of: "detect.instances", in: loaded) == "4")
 
-        loaded = try ConfigurationLoader.load(home: home, environment: ["SPASMWATCH_DETECT_INSTANCES": "4"],
-                                              overrides: ["detect.instances=5"])
+        loaded = try ConfigurationLoader.load(
+            home: home, environment: ["SPASMWATCH_DETECT_INSTANCES": "4"],
+            overrides: ["detect.instances=5"])
         #expect(try ConfigurationLoader.value(of: "detect.instances", in: loaded) == "5")
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import SpasmSchema
 import Testing
+
 @testable import spasmwatch_detect
 
 /// Flare-ups on seeded diaries: baseline learning, a flare, relapses, medication changes.
@@ -79,10 +80,11 @@ struct FlareUpModelTests {
 
     @Test func rejectedEpisodesDoNotCountAndDuplicatesCountOnce() {
         var m = FlareUpModel(monitoringSince: now - 86_400)
-        let episode = UUID(), rejected = UUID()
+        let episode = UUID()
+        let rejected = UUID()
         m.addDiarySpasm(id: UUID(), at: now - 1000, site: .leftCalf)
-        m.addDetectedEpisode(id: episode, at: now - 1100, site: .leftAnkle)       // same leg, 100 s apart: one spasm
-        m.addDetectedEpisode(id: UUID(), at: now - 1100, site: .rightAnkle)      // other leg: its own
+        m.addDetectedEpisode(id: episode, at: now - 1100, site: .leftAnkle)  // same leg, 100 s apart: one spasm
+        m.addDetectedEpisode(id: UUID(), at: now - 1100, site: .rightAnkle)  // other leg: its own
         m.addDetectedEpisode(id: rejected, at: now - 5000, site: .leftCalf)
         m.confirm(episodeId: rejected, wasSpasm: false)
         #expect(m.countedTimes().count == 2)
@@ -98,7 +100,8 @@ struct FlareUpModelTests {
 @Suite("Sharding and learning")
 struct ShardingAndLearningTests {
     @Test func shardsSplitSensorsStably() throws {
-        let a = try SensorShard(parsing: "0/2"), b = try SensorShard(parsing: "1/2")
+        let a = try SensorShard(parsing: "0/2")
+        let b = try SensorShard(parsing: "1/2")
         let ids = (0..<100).map { "sensor-\($0)" }
         #expect(ids.allSatisfy { a.owns($0) != b.owns($0) })
         #expect(ids.filter { a.owns($0) }.count > 20)

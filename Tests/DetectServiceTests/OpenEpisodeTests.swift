@@ -3,6 +3,7 @@ import SpasmConfig
 import SpasmSchema
 import SpasmTestSupport
 import Testing
+
 @testable import spasmwatch_detect
 
 /// Open episodes: on disk until their end is sent, and closed as interrupted when the
@@ -12,10 +13,12 @@ struct OpenEpisodeTests {
     static let t0 = 1_764_072_000.0
 
     func engine(_ dir: URL) throws -> DetectionEngine {
-        DetectionEngine(configuration: DetectSettings(),
-                        learning: SensitivityStore(table: try OpenEpisodeLog.open(url: dir.appendingPathComponent("learning.sqlite")).state,
-                                                   logger: .init(label: "t")),
-                        alerts: AlertWriter(person: "me", timeZone: .gmt))
+        DetectionEngine(
+            configuration: DetectSettings(),
+            learning: SensitivityStore(
+                table: try OpenEpisodeLog.open(url: dir.appendingPathComponent("learning.sqlite")).state,
+                logger: .init(label: "t")),
+            alerts: AlertWriter(person: "me", timeZone: .gmt))
     }
 
     /// 10 s quiet, then a contraction that goes on: frames of 0.1 s at 1 kHz until an onset.
@@ -23,10 +26,12 @@ struct OpenEpisodeTests {
         var noise = EMGNoise(seed: 7)
         for n in 0..<300 {
             let first = Self.t0 + Double(n) / 10
-            let frame = SensorFrame(sensorId: sensor, kind: .emg, placement: .leftCalf, sampleRate: 1000, channels: 1,
-                                    unit: .millivolts, firstSampleTime: first, sampleCount: 100)
-            let actions = await engine.process(frame: frame, samples: noise.samples(100, sigma: first < Self.t0 + 10 ? 0.005 : 0.05),
-                                               arrivedAt: first)
+            let frame = SensorFrame(
+                sensorId: sensor, kind: .emg, placement: .leftCalf, sampleRate: 1000, channels: 1,
+                unit: .millivolts, firstSampleTime: first, sampleCount: 100)
+            let actions = await engine.process(
+                frame: frame, samples: noise.samples(100, sigma: first < Self.t0 + 10 ? 0.005 : 0.05),
+                arrivedAt: first)
             for case .episode(let e) in actions where e.phase == .onset { return (e, first + 0.1) }
         }
         return (nil, 0)
@@ -54,8 +59,9 @@ struct OpenEpisodeTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let engine = try engine(dir)
         let episode = try #require(await feedUntilOnset(engine).0)
-        let frame = SensorFrame(sensorId: "calf", kind: .emg, placement: .leftCalf, sampleRate: 500, channels: 1,
-                                unit: .millivolts, firstSampleTime: Self.t0 + 60, sampleCount: 50)
+        let frame = SensorFrame(
+            sensorId: "calf", kind: .emg, placement: .leftCalf, sampleRate: 500, channels: 1,
+            unit: .millivolts, firstSampleTime: Self.t0 + 60, sampleCount: 50)
         let actions = await engine.process(frame: frame, samples: [Float](repeating: 0, count: 50), arrivedAt: Self.t0 + 60)
         let end = actions.compactMap { action -> EpisodeEvent? in
             if case .episode(let e) = action, e.phase == .end { return e } else { return nil }
@@ -68,10 +74,12 @@ struct OpenEpisodeTests {
         let dir = try TestSupport.temporaryHome("open-log")
         defer { try? FileManager.default.removeItem(at: dir) }
         let url = dir.appendingPathComponent("detect-open-episodes.sqlite")
-        let onset = EpisodeEvent(episodeId: UUID(), phase: .onset, kind: .tonic, sensorId: "calf", site: .leftCalf,
-                                 start: Self.t0, detectedAt: Self.t0 + 2, confidence: 0.8)
-        let other = EpisodeEvent(episodeId: UUID(), phase: .onset, kind: .clonus, sensorId: "ankle", site: .rightAnkle,
-                                 start: Self.t0 + 5, detectedAt: Self.t0 + 7, confidence: 0.6)
+        let onset = EpisodeEvent(
+            episodeId: UUID(), phase: .onset, kind: .tonic, sensorId: "calf", site: .leftCalf,
+            start: Self.t0, detectedAt: Self.t0 + 2, confidence: 0.8)
+        let other = EpisodeEvent(
+            episodeId: UUID(), phase: .onset, kind: .clonus, sensorId: "ankle", site: .rightAnkle,
+            start: Self.t0 + 5, detectedAt: Self.t0 + 7, confidence: 0.6)
         do {
             let log = try OpenEpisodeLog.open(url: url)
             try await log.opened(onset)

@@ -4,6 +4,7 @@ import Logging
 import SpasmConfig
 import SpasmSchema
 import Testing
+
 @testable import spasmwatch_detect
 
 /// A test sensor's episodes and alerts still flow, marked as test (issue 11, point 5).
@@ -20,17 +21,19 @@ struct TestSensorMarkingTests {
     }
 
     func run(test: Bool?) async throws -> [DetectionEngine.Action] {
-        let engine = DetectionEngine(configuration: DetectSettings(),
-                                     learning: SensitivityStore(table: try OpenEpisodeLog(DatabaseQueue()).state, logger: Logger(label: "t")),
-                                     alerts: AlertWriter(person: "me", timeZone: TimeZone(identifier: "UTC")!))
+        let engine = DetectionEngine(
+            configuration: DetectSettings(),
+            learning: SensitivityStore(table: try OpenEpisodeLog(DatabaseQueue()).state, logger: Logger(label: "t")),
+            alerts: AlertWriter(person: "me", timeZone: TimeZone(identifier: "UTC")!))
         let samples = Self.fallSamples()
         var actions: [DetectionEngine.Action] = []
         let t0 = 1_795_000_000.0
         for (i, start) in stride(from: 0, to: samples.count / 3, by: 25).enumerated() {
             let chunk = Array(samples[(start * 3)..<min(samples.count, (start + 25) * 3)])
-            let frame = SensorFrame(sensorId: "demo-ankle-r", kind: .imu, placement: .rightAnkle, sampleRate: 100, channels: 3,
-                                    unit: .g, firstSampleTime: t0 + Double(start) / 100, sampleCount: chunk.count / 3,
-                                    producerSeq: UInt64(i), test: test)
+            let frame = SensorFrame(
+                sensorId: "demo-ankle-r", kind: .imu, placement: .rightAnkle, sampleRate: 100, channels: 3,
+                unit: .g, firstSampleTime: t0 + Double(start) / 100, sampleCount: chunk.count / 3,
+                producerSeq: UInt64(i), test: test)
             actions += await engine.process(frame: frame, samples: chunk, arrivedAt: Date().timeIntervalSince1970)
         }
         return actions

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SpasmDetection
 
 /// What real devices' clocks do to a recording (issue 15): a phone's browser dates each
@@ -9,20 +10,29 @@ import Testing
 struct DeviceClockTests {
     /// A phone-like recording: ~60 Hz with ±5 ms jitter, a 50–100 ms stall every ~5 s,
     /// real pauses at `pauses` (start, seconds); the signal is `dynamic(t)` on gravity.
-    static func phone(seconds: Double, seed: UInt64 = 7, pauses: [(Double, Double)] = [],
-                      dynamic: (Double) -> (Double, Double, Double) = { _ in (0, 0, 0) }) -> Recording {
+    static func phone(
+        seconds: Double, seed: UInt64 = 7, pauses: [(Double, Double)] = [],
+        dynamic: (Double) -> (Double, Double, Double) = { _ in (0, 0, 0) }
+    ) -> Recording {
         var f = SignalFactory(seed: seed)
-        var times: [Double] = [], values: [Float] = []
-        var t = 0.0, nextStall = 3.0
+        var times: [Double] = []
+        var values: [Float] = []
+        var t = 0.0
+        var nextStall = 3.0
         while t < seconds {
             // the time column is written to the millisecond, as in ../shared/eval/devices
             let written = (t * 1000).rounded() / 1000
             let d = dynamic(written)
             times.append(written)
-            values += [Float(0.3 + d.0 + 0.01 * f.gaussian()), Float(-0.5 + d.1 + 0.01 * f.gaussian()),
-                       Float(-0.81 + d.2 + 0.01 * f.gaussian())]
+            values += [
+                Float(0.3 + d.0 + 0.01 * f.gaussian()), Float(-0.5 + d.1 + 0.01 * f.gaussian()),
+                Float(-0.81 + d.2 + 0.01 * f.gaussian()),
+            ]
             t += 1 / 60.0 + 0.005 * (2 * f.uniform() - 1)
-            if t >= nextStall { t += 0.05 + 0.05 * f.uniform(); nextStall = t + 4 + 2 * f.uniform() }
+            if t >= nextStall {
+                t += 0.05 + 0.05 * f.uniform()
+                nextStall = t + 4 + 2 * f.uniform()
+            }
             for (at, length) in pauses where t >= at && t - at < 0.1 { t = at + length }
         }
         return Recording(kind: .imu, times: times, values: values, sampleRate: Recording.medianRate(times))
@@ -49,7 +59,7 @@ struct DeviceClockTests {
 
     @Test("a steady clock is taken as it is, a jittering one is put on a uniform grid with its pauses kept")
     func steadyClock() {
-        let times = (0..<200).map { (Double($0) / 52 * 1000).rounded() / 1000 }   // 52 Hz written to the ms
+        let times = (0..<200).map { (Double($0) / 52 * 1000).rounded() / 1000 }  // 52 Hz written to the ms
         let strap = Recording(kind: .imu, times: times, values: [Float](repeating: 0, count: 600), sampleRate: Recording.medianRate(times))
         #expect(!strap.clockJitters)
         #expect(strap.steadyClock().times == times)
@@ -58,7 +68,7 @@ struct DeviceClockTests {
         let phone = Self.phone(seconds: 60, pauses: [(30, 0.8)]).steadyClock()
         let dt = 1 / phone.sampleRate
         let steps = zip(phone.times, phone.times.dropFirst()).map { $1 - $0 }
-        #expect(steps.filter { abs($0 - dt) > 1e-9 }.count == 1)      // the pause
+        #expect(steps.filter { abs($0 - dt) > 1e-9 }.count == 1)  // the pause
         #expect(steps.contains { $0 > 0.7 })
         #expect(abs(phone.sampleRate - 60) < 0.5)
         #expect(phone.values.count == 3 * phone.times.count)

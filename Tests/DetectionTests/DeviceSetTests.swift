@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SpasmDetection
 
 /// The bar of issue 15 on `../shared/eval/devices` (6 h from watch, phone, strap and EMG
@@ -31,11 +32,16 @@ struct DeviceSetTests {
 
     /// The detector restarts only at the recordings' real gaps (and a watch's clock jump),
     /// not at a phone's jitter and stalls.
-    @Test("the detector restarts only at each device recording's real gaps",
-          .enabled(if: sharedDevicesAvailable, "../shared/eval/devices is not present"))
+    @Test(
+        "the detector restarts only at each device recording's real gaps",
+        .enabled(if: sharedDevicesAvailable, "../shared/eval/devices is not present"))
     func onlyRealGaps() throws {
-        let manifest = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: sharedDevicesDirectory
-            .appendingPathComponent("manifest.json"))) as? [String: Any])
+        let manifest = try #require(
+            JSONSerialization.jsonObject(
+                with: Data(
+                    contentsOf:
+                        sharedDevicesDirectory
+                        .appendingPathComponent("manifest.json"))) as? [String: Any])
         let recordings = try #require(manifest["recordings"] as? [[String: Any]])
         #expect(recordings.count >= 9)
         for entry in recordings {

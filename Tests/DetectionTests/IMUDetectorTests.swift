@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SpasmDetection
 
 @Suite("IMU detector on synthetic signals")
@@ -56,7 +57,9 @@ struct IMUDetectorTests {
         if let e = ends(out, .clonus).first {
             #expect(abs(e.end - 16) < 1.5)
             #expect(abs((e.dominantFrequencyHz ?? 0) - 5) < 0.5)
-        } else { Issue.record("no clonus end") }
+        } else {
+            Issue.record("no clonus end")
+        }
     }
 
     @Test("precedence: a strong clonus (peaks > 1 g) is not also phasic")
@@ -73,9 +76,9 @@ struct IMUDetectorTests {
     func fall(rate: Double) {
         var f = SignalFactory(seed: 15)
         let x = f.imu(rate: rate, seconds: 20, gravity: (0, 0, 0), noise: 0.01) { t in
-            if t >= 10 && t < 10.3 { return (0, 0, 0.2) }              // free fall: |a| ≈ 0.2 g
-            if t >= 10.3 && t < 10.38 { return (0.5, 0, 3.8) }         // impact ≈ 3.8 g
-            return (0, 0, 1)                                           // at rest
+            if t >= 10 && t < 10.3 { return (0, 0, 0.2) }  // free fall: |a| ≈ 0.2 g
+            if t >= 10.3 && t < 10.38 { return (0.5, 0, 3.8) }  // impact ≈ 3.8 g
+            return (0, 0, 1)  // at rest
         }
         let out = run(.imu, rate: rate, x)
         #expect(protocolViolation(out) == nil)
@@ -104,9 +107,11 @@ struct IMUDetectorTests {
         let x = f.imu(rate: rate, seconds: 120) { t in
             let w = 2 * Double.pi * 1.9 * t
             // fundamental dominant, harmonics weaker; 0.5 g at most in all
-            return (0.25 * sin(w) + 0.1 * sin(2 * w + 0.5),
-                    0.08 * sin(w + 1),
-                    0.2 * sin(w + 0.4) + 0.13 * sin(2 * w) + 0.06 * sin(3 * w + 0.3))
+            return (
+                0.25 * sin(w) + 0.1 * sin(2 * w + 0.5),
+                0.08 * sin(w + 1),
+                0.2 * sin(w + 0.4) + 0.13 * sin(2 * w) + 0.06 * sin(3 * w + 0.3)
+            )
         }
         let out = run(.imu, rate: rate, x)
         #expect(out.isEmpty, "walking produced \(onsets(out).map(\.kind))")
@@ -142,7 +147,7 @@ struct IMUDetectorTests {
         let after = f.imu(rate: 50, seconds: 10, gravity: (1, 0, 0)) { _ in (0, 0, 0) }
         var d = StreamingDetector(kind: .imu, sampleRate: 50)
         var out = d.process(startTime: 0, samples: before)
-        out += d.process(startTime: 11.3, samples: after)      // 1.3 s dropped
+        out += d.process(startTime: 11.3, samples: after)  // 1.3 s dropped
         out += d.finish()
         #expect(out.isEmpty)
         #expect(d.gapCount == 1)
@@ -167,9 +172,12 @@ struct IMUDetectorTests {
             (jerk(t, center: 5, peak: 2) + 0.5 * window(t, from: 15, to: 22) * sin(2 * .pi * 4 * t), 0, 0)
         }
         func summary(_ o: [DetectorOutput]) -> [String] {
-            o.map { switch $0 {
+            o.map {
+                switch $0 {
                 case .onset(let a): "on \(a.kind) " + String(format: "%.4f %.4f", a.start, a.detectedAt)
-                case .end(let e): "end \(e.kind) " + String(format: "%.4f %.4f", e.start, e.end) } }
+                case .end(let e): "end \(e.kind) " + String(format: "%.4f %.4f", e.start, e.end)
+                }
+            }
         }
         let a = summary(run(.imu, rate: 100, x, frame: 1))
         let b = summary(run(.imu, rate: 100, x, frame: 1000))
@@ -180,8 +188,10 @@ struct IMUDetectorTests {
     /// Walking used by several tests: fundamental dominant, weaker harmonics, ≤ 0.5 g in all.
     static func walk(_ t: Double, f: Double = 1.9) -> (Double, Double, Double) {
         let w = 2 * Double.pi * f * t
-        return (0.25 * sin(w) + 0.1 * sin(2 * w + 0.5), 0.08 * sin(w + 1),
-                0.2 * sin(w + 0.4) + 0.13 * sin(2 * w) + 0.06 * sin(3 * w + 0.3))
+        return (
+            0.25 * sin(w) + 0.1 * sin(2 * w + 0.5), 0.08 * sin(w + 1),
+            0.2 * sin(w + 0.4) + 0.13 * sin(2 * w) + 0.06 * sin(3 * w + 0.3)
+        )
     }
 
     @Test("a rapid series of jerks (0.35 s apart) is one phasic episode, not clonus", arguments: [50.0, 100.0])
@@ -208,7 +218,10 @@ struct IMUDetectorTests {
         #expect(protocolViolation(out) == nil)
         let on = onsets(out)
         #expect(on.map(\.kind) == [.phasic])
-        if let o = on.first { #expect(abs(o.start - 30) < 0.4); #expect(o.detectedAt - o.start < 1.5) }
+        if let o = on.first {
+            #expect(abs(o.start - 30) < 0.4)
+            #expect(o.detectedAt - o.start < 1.5)
+        }
     }
 
     @Test("a strong jerk does not leave a phantom rhythm behind")
@@ -228,7 +241,8 @@ struct IMUDetectorTests {
     func nonFiniteSamples() {
         var f = SignalFactory(seed: 26)
         var x = f.imu(rate: 50, seconds: 30) { t in (jerk(t, center: 20, peak: 2), 0, 0) }
-        x[3 * 100] = .nan; x[3 * 101 + 1] = .infinity
+        x[3 * 100] = .nan
+        x[3 * 101 + 1] = .infinity
         let out = run(.imu, rate: 50, x)
         #expect(protocolViolation(out) == nil)
         #expect(onsets(out).map(\.kind) == [.phasic])
@@ -251,7 +265,8 @@ struct IMUDetectorTests {
         var f = SignalFactory(seed: 28)
         let x = f.imu(rate: 100, seconds: 20) { t in (jerk(t, center: 10, peak: 0.75), 0, 0) }
         #expect(run(.imu, rate: 100, x).isEmpty)
-        var s = DetectorSettings(); s.sensitivityOffset = 1
+        var s = DetectorSettings()
+        s.sensitivityOffset = 1
         #expect(onsets(run(.imu, rate: 100, x, settings: s)).map(\.kind) == [.phasic])
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import SpasmErrors
 import Testing
+
 @testable import SpasmDetection
 
 @Suite("CSV, scanner and scorer")
@@ -25,7 +26,9 @@ struct ScannerAndScorerTests {
         #expect(EventScorer.pyRound(2.5) == 2)
         #expect(EventScorer.pyRound(3.5) == 4)
         #expect(EventScorer.pyRound(-0.5) == 0)
-        var p = EventScorer.Parameters(); p.toleranceStart = 0; p.toleranceEnd = 0
+        var p = EventScorer.Parameters()
+        p.toleranceStart = 0
+        p.toleranceEnd = 0
         // reference cells [3, 5) ; hypothesis [0.25, 0.35) → cells [2, 4) overlaps cell 3 → tp
         let c = EventScorer.score(reference: [(0.3, 0.5)], hypothesis: [(0.25, 0.35)], numSamples: 10, parameters: p)
         #expect(c.tp == 1)
@@ -65,7 +68,7 @@ struct ScannerAndScorerTests {
         let rows = try RecordingScanner.scan(csvText: text)
         #expect(rows.count == 1)
         #expect(rows.first?.kind == .phasic)
-        #expect(abs((rows.first?.start ?? 0) - 7.9) < 0.3)     // seconds from the first sample
+        #expect(abs((rows.first?.start ?? 0) - 7.9) < 0.3)  // seconds from the first sample
         let csv = RecordingScanner.csv(rows)
         #expect(csv.hasPrefix("start,end,kind,detected_at,confidence\n"))
         let back = EpisodeRow.read(csvText: csv)
@@ -83,30 +86,34 @@ struct ScannerAndScorerTests {
         #expect(round == s)
     }
 
-    @Test("scanning the dev recordings finds every label and nothing else",
-          .enabled(if: sharedDevAvailable, "../shared/eval/dev is not present"))
+    @Test(
+        "scanning the dev recordings finds every label and nothing else",
+        .enabled(if: sharedDevAvailable, "../shared/eval/dev is not present"))
     func devSet() throws {
         let report = try EventScorer.scanAndEvaluate(datasetDirectory: sharedDevDirectory)
         for k in report.kinds {
             #expect(k.f1 >= 0.95, "\(k.kind) F1 \(k.f1)")
         }
         #expect(report.overallF1 >= 0.97)
-        #expect(report.falseAlarmsPer24h <= 9)   // at most one false alarm on the 2.75 h dev set
+        #expect(report.falseAlarmsPer24h <= 9)  // at most one false alarm on the 2.75 h dev set
     }
 
-    @Test("scanning one dev file: every detection overlaps a label of its kind",
-          .enabled(if: sharedDevAvailable, "../shared/eval/dev is not present"))
+    @Test(
+        "scanning one dev file: every detection overlaps a label of its kind",
+        .enabled(if: sharedDevAvailable, "../shared/eval/dev is not present"))
     func devFileMatchesLabels() throws {
         let rows = try RecordingScanner.scan(fileURL: sharedDevDirectory.appendingPathComponent("imu_wrist_a.csv"))
         let labels = EpisodeRow.read(contentsOf: sharedDevDirectory.appendingPathComponent("imu_wrist_a.labels.csv")) ?? []
         #expect(!labels.isEmpty)
         for r in rows {
-            #expect(labels.contains { $0.kind == r.kind.rawValue && r.start <= $0.end + 2 && r.end >= $0.start - 1 },
-                    "unmatched \(r.kind) at \(r.start)")
+            #expect(
+                labels.contains { $0.kind == r.kind.rawValue && r.start <= $0.end + 2 && r.end >= $0.start - 1 },
+                "unmatched \(r.kind) at \(r.start)")
         }
         for l in labels {
-            #expect(rows.contains { l.kind == $0.kind.rawValue && $0.start <= l.end + 2 && $0.end >= l.start - 1 },
-                    "missed \(l.kind) at \(l.start)")
+            #expect(
+                rows.contains { l.kind == $0.kind.rawValue && $0.start <= l.end + 2 && $0.end >= l.start - 1 },
+                "missed \(l.kind) at \(l.start)")
         }
     }
 
@@ -122,6 +129,9 @@ struct ScannerAndScorerTests {
         #expect(abs(rec.sampleRate - rate) / rate < 1e-4)
         let rows = RecordingScanner.scan(rec)
         #expect(rows.map(\.kind) == [.tonic])
-        if let r = rows.first { #expect(abs(r.start - 5) < 0.3); #expect(abs(r.end - 35) < 0.5) }
+        if let r = rows.first {
+            #expect(abs(r.start - 5) < 0.3)
+            #expect(abs(r.end - 35) < 0.5)
+        }
     }
 }

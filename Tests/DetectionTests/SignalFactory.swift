@@ -1,29 +1,34 @@
 import Foundation
+
 @testable import SpasmDetection
 
 /// Deterministic synthetic wearable signals with known truth, for the detector tests.
 struct SignalFactory {
     private var state: UInt64
 
-    init(seed: UInt64 = 1) { state = seed &* 0x9E3779B97F4A7C15 | 1 }
+    init(seed: UInt64 = 1) { state = seed &* 0x9E37_79B9_7F4A_7C15 | 1 }
 
     /// Uniform in [0, 1).
     mutating func uniform() -> Double {
-        state = state &* 6364136223846793005 &+ 1442695040888963407
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
         return Double(state >> 11) / Double(1 << 53)
     }
 
     /// Standard normal (Box–Muller).
     mutating func gaussian() -> Double {
-        let u1 = max(uniform(), 1e-12), u2 = uniform()
+        let u1 = max(uniform(), 1e-12)
+        let u2 = uniform()
         return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
     }
 
     /// IMU samples (interleaved x, y, z in g): gravity along `gravity` plus `dynamic(t)` plus noise.
-    mutating func imu(rate: Double, seconds: Double, gravity: (Double, Double, Double) = (0, 0, 1),
-                      noise: Double = 0.01, dynamic: (Double) -> (Double, Double, Double)) -> [Float] {
+    mutating func imu(
+        rate: Double, seconds: Double, gravity: (Double, Double, Double) = (0, 0, 1),
+        noise: Double = 0.01, dynamic: (Double) -> (Double, Double, Double)
+    ) -> [Float] {
         let n = Int(seconds * rate)
-        var out = [Float](); out.reserveCapacity(n * 3)
+        var out = [Float]()
+        out.reserveCapacity(n * 3)
         for i in 0..<n {
             let t = Double(i) / rate
             let d = dynamic(t)
@@ -35,10 +40,13 @@ struct SignalFactory {
     }
 
     /// EMG samples (mV): Gaussian noise whose standard deviation is `sigma(t)`, plus `extra(t)`.
-    mutating func emg(rate: Double, seconds: Double, sigma: (Double) -> Double,
-                      extra: (Double) -> Double = { _ in 0 }) -> [Float] {
+    mutating func emg(
+        rate: Double, seconds: Double, sigma: (Double) -> Double,
+        extra: (Double) -> Double = { _ in 0 }
+    ) -> [Float] {
         let n = Int(seconds * rate)
-        var out = [Float](); out.reserveCapacity(n)
+        var out = [Float]()
+        out.reserveCapacity(n)
         for i in 0..<n {
             let t = Double(i) / rate
             out.append(Float(sigma(t) * gaussian() + extra(t)))
@@ -63,8 +71,10 @@ func window(_ t: Double, from a: Double, to b: Double, ramp: Double = 0.15) -> D
 }
 
 /// Runs a detector over samples in frames of `frame` samples, then `finish()`.
-func run(_ kind: SensorKind, rate: Double, _ samples: [Float], frame: Int = 64,
-         settings: DetectorSettings = .init(), startTime: Double = 0) -> [DetectorOutput] {
+func run(
+    _ kind: SensorKind, rate: Double, _ samples: [Float], frame: Int = 64,
+    settings: DetectorSettings = .init(), startTime: Double = 0
+) -> [DetectorOutput] {
     var d = StreamingDetector(kind: kind, sampleRate: rate, settings: settings)
     let ch = kind.channels
     var out: [DetectorOutput] = []
@@ -113,7 +123,8 @@ func protocolViolation(_ out: [DetectorOutput]) -> String? {
 
 /// `../shared/eval` seen from this file (repo root is two levels above Tests/DetectionTests),
 /// or `$SPASMWATCH_SHARED/eval` (for a worktree elsewhere).
-let sharedEvalDirectory: URL = ProcessInfo.processInfo.environment["SPASMWATCH_SHARED"]
+let sharedEvalDirectory: URL =
+    ProcessInfo.processInfo.environment["SPASMWATCH_SHARED"]
     .map { URL(fileURLWithPath: $0).appendingPathComponent("eval") }
     ?? URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SpasmDetection
 
 /// A watch's signal (25 Hz, int16 in mg, ±4 g that clips, a bias of a few hundredths of a g,
@@ -8,18 +9,24 @@ import Testing
 /// harmonic (4.25 Hz at a 2 Hz gait), where the gait canceller passes on little of them.
 @Suite("Clonus while walking, on a watch")
 struct WalkingClonusTests {
-    static func watch(seconds: Double, gaitHz: Double, seed: UInt64,
-                      clonus: (from: Double, to: Double, hz: Double, g: Double)?) -> [Float] {
+    static func watch(
+        seconds: Double, gaitHz: Double, seed: UInt64,
+        clonus: (from: Double, to: Double, hz: Double, g: Double)?
+    ) -> [Float] {
         var f = SignalFactory(seed: seed)
         let rate = 25.0
-        let bias: (Float, Float, Float) = (-0.028, 0.004, 0.032), scale: Float = 1.024
+        let bias: (Float, Float, Float) = (-0.028, 0.004, 0.032)
+        let scale: Float = 1.024
         let raw = f.imu(rate: rate, seconds: seconds, gravity: (0.2, -0.3, 0.93)) { t in
             let w = 2 * Double.pi * gaitHz * t
-            var a = (0.25 * sin(w) + 0.1 * sin(2 * w + 0.5), 0.08 * sin(w + 1),
-                     0.2 * sin(w + 0.4) + 0.13 * sin(2 * w) + 0.06 * sin(3 * w + 0.3))
+            var a = (
+                0.25 * sin(w) + 0.1 * sin(2 * w + 0.5), 0.08 * sin(w + 1),
+                0.2 * sin(w + 0.4) + 0.13 * sin(2 * w) + 0.06 * sin(3 * w + 0.3)
+            )
             if let c = clonus {
                 let v = c.g * sin(2 * .pi * c.hz * t) * window(t, from: c.from, to: c.to)
-                a.0 += 0.8 * v; a.2 += 0.6 * v
+                a.0 += 0.8 * v
+                a.2 += 0.6 * v
             }
             return a
         }

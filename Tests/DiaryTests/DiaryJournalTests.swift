@@ -19,7 +19,8 @@ struct DiaryJournalTests {
 
     @Test func recordsOnceRetractsAndFindsByPrefix() async throws {
         let journal = try DiaryJournal(DatabaseQueue())
-        let first = spasm(1_764_000_000), second = spasm(1_764_000_100)
+        let first = spasm(1_764_000_000)
+        let second = spasm(1_764_000_100)
         #expect(try await journal.record(first))
         #expect(try await journal.record(second))
         #expect(try await journal.record(first) == false)  // the same id again: kept once
@@ -28,8 +29,9 @@ struct DiaryJournalTests {
         #expect(try await journal.unknown([first.entryId, stranger, second.entryId]) == [stranger])
         #expect(try await journal.lastUndoable()?.entryId == second.entryId)
 
-        let undo = DiaryEntry(recordedAt: 1_764_000_200, via: "web", kind: .correction,
-                              correction: CorrectionRecord(targetEntryId: second.entryId, action: .retract))
+        let undo = DiaryEntry(
+            recordedAt: 1_764_000_200, via: "web", kind: .correction,
+            correction: CorrectionRecord(targetEntryId: second.entryId, action: .retract))
         #expect(try await journal.record(undo))
         let recent = try await journal.recent(limit: 10)
         #expect(recent.map(\.entry.entryId) == [undo.entryId, second.entryId, first.entryId])
@@ -48,7 +50,8 @@ struct DiaryJournalTests {
         func correction(_ target: UUID, _ t: Double) -> DiaryEntry {
             DiaryEntry(recordedAt: t, via: "web", kind: .correction, correction: CorrectionRecord(targetEntryId: target, action: .retract))
         }
-        let undo = correction(entry.entryId, 1_764_000_100), redo = correction(undo.entryId, 1_764_000_200)
+        let undo = correction(entry.entryId, 1_764_000_100)
+        let redo = correction(undo.entryId, 1_764_000_200)
         let again = correction(redo.entryId, 1_764_000_300)
         #expect(try await journal.record(entry))
         #expect(try await journal.record(undo))

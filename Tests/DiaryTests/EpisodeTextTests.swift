@@ -9,8 +9,9 @@ struct EpisodeTextTests {
     static let t = 1_764_072_000.0
 
     @Test func anInterruptedEpisodeSaysSoAndIsNotOngoing() {
-        let onset = EpisodeEvent(episodeId: UUID(), phase: .onset, kind: .tonic, sensorId: "calf", site: .leftCalf, start: Self.t,
-                                 detectedAt: Self.t + 2, confidence: 0.8)
+        let onset = EpisodeEvent(
+            episodeId: UUID(), phase: .onset, kind: .tonic, sensorId: "calf", site: .leftCalf, start: Self.t,
+            detectedAt: Self.t + 2, confidence: 0.8)
         #expect(DiaryText.summary(onset) == "tonic, left calf, ongoing, confidence 80%")
         var end = onset
         end.phase = .end

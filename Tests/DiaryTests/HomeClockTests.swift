@@ -69,9 +69,13 @@ struct HomeClockTests {
 
     @Test func badTimesNameTheFieldAndTheForms() {
         for text in ["25:00", "tomorrow 10:00", "soon", "2026-02-30 10:00", "", "13pm", "0am", "last night", "3 xm"] {
-            #expect(throws: DiaryValidationError(
-                field: "at",
-                message: "at '\(text)' is not a time; use e.g. 03:10, 3am, \"yesterday 22:00\", \"last night 23:00\", \"2026-11-24 22:00\" or \"20m ago\"")) {
+            #expect(
+                throws: DiaryValidationError(
+                    field: "at",
+                    message:
+                        "at '\(text)' is not a time; use e.g. 03:10, 3am, \"yesterday 22:00\", \"last night 23:00\", \"2026-11-24 22:00\" or \"20m ago\""
+                )
+            ) {
                 try clock.parse(text, now: utc("2026-11-25T12:00:00Z"))
             }
         }
@@ -96,12 +100,18 @@ struct QuantityTests {
         #expect(try Quantities.minutes("20m") == 20)
         #expect(try Quantities.minutes("1h") == 60)
         #expect(try Quantities.minutes("45") == 45)
-        #expect(throws: DiaryValidationError(field: "spasm.durationSeconds",
-                                             message: "duration 'long' is not a duration; use e.g. 45s, 2m, 1m30s")) {
+        #expect(
+            throws: DiaryValidationError(
+                field: "spasm.durationSeconds",
+                message: "duration 'long' is not a duration; use e.g. 45s, 2m, 1m30s")
+        ) {
             try Quantities.duration("long")
         }
-        #expect(throws: DiaryValidationError(field: "spasm.durationSeconds",
-                                             message: "duration 90000s is outside 1 second–24 hours (e.g. 45s, 2m, 1h)")) {
+        #expect(
+            throws: DiaryValidationError(
+                field: "spasm.durationSeconds",
+                message: "duration 90000s is outside 1 second–24 hours (e.g. 45s, 2m, 1h)")
+        ) {
             try Quantities.duration("25h")
         }
     }

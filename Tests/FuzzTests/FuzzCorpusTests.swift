@@ -52,8 +52,11 @@ struct FuzzCorpusTests {
     /// manual service from one POST /api/entries); now refused, naming the field.
     @Test func aTimeFarInTheFutureIsRefusedNotACrash() throws {
         let outcome = FuzzChecks.diary(try Self.finding("diary", "crash-0fa06d27")).outcome
-        #expect(throws: DiaryValidationError(field: "recordedAt",
-                                             message: "recordedAt 1.7640721844674407e+34 is after 2100-01-01; give Unix seconds (UTC)")) {
+        #expect(
+            throws: DiaryValidationError(
+                field: "recordedAt",
+                message: "recordedAt 1.7640721844674407e+34 is after 2100-01-01; give Unix seconds (UTC)")
+        ) {
             try outcome.get()
         }
     }
@@ -62,7 +65,10 @@ struct FuzzCorpusTests {
     /// named as not JSON.
     @Test func aNonFiniteNumberOutsideAnyObjectNamesTheBody() throws {
         let outcome = FuzzChecks.diary(try Self.finding("diary", "crash-ae1f8c8d")).outcome
-        #expect(throws: DiaryValidationError(field: "", message: "the request body is not valid JSON: byte 0 is not valid UTF-8 (JSON text must be UTF-8)")) {
+        #expect(
+            throws: DiaryValidationError(
+                field: "", message: "the request body is not valid JSON: byte 0 is not valid UTF-8 (JSON text must be UTF-8)")
+        ) {
             try outcome.get()
         }
         #expect(NonFiniteNumbers.Finding(field: "", text: "1e309").message.hasPrefix("the JSON text has 1e309, not a finite number"))

@@ -29,8 +29,16 @@ struct ActionLinkProcessTests {
         defer { host.remove() }
         let home = try TestSupport.temporaryHome("act-netns")
         defer { try? FileManager.default.removeItem(at: home) }
-        let me = try await TinyHTTPServer(), anna = try await TinyHTTPServer(), ben = try await TinyHTTPServer(), carl = try await TinyHTTPServer()
-        defer { me.stop(); anna.stop(); ben.stop(); carl.stop() }
+        let me = try await TinyHTTPServer()
+        let anna = try await TinyHTTPServer()
+        let ben = try await TinyHTTPServer()
+        let carl = try await TinyHTTPServer()
+        defer {
+            me.stop()
+            anna.stop()
+            ben.stop()
+            carl.stop()
+        }
         let port = SecondHost.freePort(on: host.hostAddress)
         let publicURL = "https://\(host.hostAddress):\(port)"
         // Beyond loopback the diary serves HTTPS; the second host trusts the home's CA.
@@ -39,13 +47,14 @@ struct ActionLinkProcessTests {
         // manual listens on the veth address only (with a page token, since it is not
         // loopback); notify makes the links from publicURL.
         try """
-            {"manual": {"httpHost": "\(host.hostAddress)", "httpPort": \(port), "httpToken": "page-secret",
-                        "publicURL": "\(publicURL)"}}
-            """.write(to: home.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        {"manual": {"httpHost": "\(host.hostAddress)", "httpPort": \(port), "httpToken": "page-secret",
+                    "publicURL": "\(publicURL)"}}
+        """.write(to: home.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
         func ntfy(_ name: String, _ server: TinyHTTPServer, person: Bool = false) -> String {
             #"{"name": "\#(name)", "isPerson": \#(person), "channels": [{"type": "webhook", "url": "\#(server.url)", "format": "ntfy"}]}"#
         }
-        try NotifyProcessTests.write("""
+        try NotifyProcessTests.write(
+            """
             {"receivers": [\(ntfy("me", me, person: true)), \(ntfy("anna", anna)), \(ntfy("ben", ben)), \(ntfy("carl", carl))],
              "routes": [{"match": {"kinds": ["fall"]}, "receivers": ["me", "anna", "ben", "carl"], "escalateAfterSeconds": 5},
                         {"receivers": ["me"]}]}
@@ -62,7 +71,11 @@ struct ActionLinkProcessTests {
         defer { client.close() }
 
         let fall = NotifyProcessTests.fall()
-        #expect(await NotifyProcessTests.eventually { try? client.publish(fall); return !me.received.isEmpty })
+        #expect(
+            await NotifyProcessTests.eventually {
+                try? client.publish(fall)
+                return !me.received.isEmpty
+            })
         // The person's copy has both buttons, each a link on the public address.
         let toMe = try #require(me.received.first)
         #expect(Self.link(toMe, "I'm OK")?.hasPrefix("\(publicURL)/act/") == true, "\(toMe.headers)")
@@ -107,8 +120,9 @@ struct ActionLinkProcessTests {
         #expect(answer.contains("Everyone else is told that Anna answered"))
         // The others hear "Anna answered"; carl, next in line, is never told.
         for (name, server) in [("me", me), ("ben", ben)] {
-            #expect(await NotifyProcessTests.eventually { Self.bodies(server).contains { $0.contains("Anna answered") } },
-                    "\(name) hears that anna answered: \(Self.bodies(server))")
+            #expect(
+                await NotifyProcessTests.eventually { Self.bodies(server).contains { $0.contains("Anna answered") } },
+                "\(name) hears that anna answered: \(Self.bodies(server))")
         }
         print("measured: link POST from the second host to \"Anna answered\" at both webhooks: \(Int(Date().timeIntervalSince(tapped) * 1000)) ms")
         let ack = try #require(client.messages(Topic.acknowledgement).compactMap { try? $0.decode(Acknowledgement.self).body }.first)
@@ -123,10 +137,11 @@ struct ActionLinkProcessTests {
         #expect(again.contains("Already answered by anna"), "\(again)")
 
         // The refusals were counted; the token was never logged.
-        #expect(await NotifyProcessTests.eventually {
-            let beat = client.messages("heartbeat.").last.flatMap { try? $0.decode(Heartbeat.self).body }
-            return (beat?.counters["actions.refused.forged"] ?? 0) >= 1 && (beat?.counters["actions.refused.malformed"] ?? 0) >= 1
-        })
+        #expect(
+            await NotifyProcessTests.eventually {
+                let beat = client.messages("heartbeat.").last.flatMap { try? $0.decode(Heartbeat.self).body }
+                return (beat?.counters["actions.refused.forged"] ?? 0) >= 1 && (beat?.counters["actions.refused.malformed"] ?? 0) >= 1
+            })
         let beat = try #require(client.messages("heartbeat.").last.flatMap { try? $0.decode(Heartbeat.self).body })
         #expect(beat.info["warning.publicURL"] == nil, "an https:// publicURL served over HTTPS raises no warning: \(beat.info)")
         #expect(!manual.stderr.contains(annasToken) && !manual.stdout.contains(annasToken), "the token is never logged")
@@ -142,12 +157,17 @@ struct ActionLinkProcessTests {
     @Test func thePersonsHelpLinkTellsTheCaregiverAtOnce() async throws {
         let home = try TestSupport.temporaryHome("act-help")
         defer { try? FileManager.default.removeItem(at: home) }
-        let me = try await TinyHTTPServer(), anna = try await TinyHTTPServer()
-        defer { me.stop(); anna.stop() }
+        let me = try await TinyHTTPServer()
+        let anna = try await TinyHTTPServer()
+        defer {
+            me.stop()
+            anna.stop()
+        }
         let port = SecondHost.freePort(on: "127.0.0.1")
         try #"{"manual": {"httpPort": \#(port), "publicURL": "http://127.0.0.1:\#(port)"}}"#
             .write(to: home.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
-        try NotifyProcessTests.write("""
+        try NotifyProcessTests.write(
+            """
             {"receivers": [{"name": "me", "isPerson": true, "channels": [{"type": "webhook", "url": "\(me.url)", "format": "ntfy"}]},
                            {"name": "anna", "channels": [{"type": "webhook", "url": "\(anna.url)", "format": "ntfy"}]}],
              "routes": [{"match": {"severities": ["critical"]}, "receivers": ["me", "anna"], "escalateAfterSeconds": 600}]}
@@ -161,7 +181,11 @@ struct ActionLinkProcessTests {
         let client = try NotifyProcessTests.TestBus(home: home, prefixes: [Topic.acknowledgement])
         defer { client.close() }
         let fall = NotifyProcessTests.fall()
-        #expect(await NotifyProcessTests.eventually { try? client.publish(fall); return !me.received.isEmpty })
+        #expect(
+            await NotifyProcessTests.eventually {
+                try? client.publish(fall)
+                return !me.received.isEmpty
+            })
         let toPerson = try #require(me.received.first)
         let help = try #require(Self.link(toPerson, "I need help"))
         let asked = try await http("GET", help)
@@ -190,7 +214,8 @@ struct ActionLinkProcessTests {
         defer { try? FileManager.default.removeItem(at: home) }
         let me = try await TinyHTTPServer()
         defer { me.stop() }
-        try NotifyProcessTests.write("""
+        try NotifyProcessTests.write(
+            """
             {"receivers": [{"name": "me", "isPerson": true, "channels": [{"type": "webhook", "url": "\(me.url)", "format": "ntfy"}]}],
              "routes": [{"receivers": ["me"]}]}
             """, to: home)
@@ -202,13 +227,20 @@ struct ActionLinkProcessTests {
         let client = try NotifyProcessTests.TestBus(home: home, prefixes: [Topic.heartbeatPrefix])
         defer { client.close() }
         let fall = NotifyProcessTests.fall()
-        #expect(await NotifyProcessTests.eventually { try? client.publish(fall); return !me.received.isEmpty })
+        #expect(
+            await NotifyProcessTests.eventually {
+                try? client.publish(fall)
+                return !me.received.isEmpty
+            })
         #expect(me.received.first?.headers["actions"] == nil, "no dead link")
-        let expected = "manual.publicURL is not set: alerts carry no \"I'm OK\" link for other phones; set it to the address phones use to reach this hub"
+        let expected =
+            "manual.publicURL is not set: alerts carry no \"I'm OK\" link for other phones; set it to the address phones use to reach this hub"
         for service in [ServiceName.notify, ServiceName.manual] {
-            #expect(await NotifyProcessTests.eventually {
-                client.messages(Topic.heartbeat(service)).last.flatMap { try? $0.decode(Heartbeat.self).body.info["warning.publicURL"] } == expected
-            }, "\(service) says why")
+            #expect(
+                await NotifyProcessTests.eventually {
+                    client.messages(Topic.heartbeat(service)).last.flatMap { try? $0.decode(Heartbeat.self).body.info["warning.publicURL"] }
+                        == expected
+                }, "\(service) says why")
         }
         // A made-up link on the loopback page: 403, a page that says so.
         let made = try await http("POST", "\(manual.base)/act/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")

@@ -6,8 +6,10 @@ import Testing
 /// and what is allowed, and exit status 2 (settings are checked once, when they load).
 @Suite("Bad settings", .serialized)
 struct BadSettingProcessTests {
-    static let services = ["spasmwatch-bus", "spasmwatch-sensor", "spasmwatch-manual", "spasmwatch-detect",
-                           "spasmwatch-store", "spasmwatch-notify"]
+    static let services = [
+        "spasmwatch-bus", "spasmwatch-sensor", "spasmwatch-manual", "spasmwatch-detect",
+        "spasmwatch-store", "spasmwatch-notify",
+    ]
 
     @Test(arguments: [
         (["--set", "timeZone=Mars/Olympus"], "timeZone 'Mars/Olympus' is not an IANA time zone name"),
@@ -42,8 +44,9 @@ struct BadSettingProcessTests {
             let status = await process.wait(timeout: 30)
             #expect(status == 2, "spasmwatch \(command) \(arguments): exit \(String(describing: status)); \(process.stderr)")
             let lines = process.stderr.split(separator: "\n")
-            #expect(lines.count == 1 && lines[0].hasPrefix("spasmwatch: ") && lines[0].contains(sentence),
-                    "spasmwatch \(command): \(process.stderr)")
+            #expect(
+                lines.count == 1 && lines[0].hasPrefix("spasmwatch: ") && lines[0].contains(sentence),
+                "spasmwatch \(command): \(process.stderr)")
         }
     }
 }

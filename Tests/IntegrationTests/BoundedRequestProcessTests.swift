@@ -96,7 +96,8 @@ struct BoundedRequestProcessTests {
         let samples = Data(count: 2 << 20)
         let frameReply = try await Self.request([header, samples], endpoint: ep.sensorProducers, context: context)
         #expect(frameReply?["ok"] as? Bool == false)
-        #expect(frameReply?["error"] as? String
+        #expect(
+            frameReply?["error"] as? String
                 == "frame is \(header.count + samples.count) bytes; at most 262144 bytes are allowed (send shorter frames)")
         #expect(frameReply?["reason"] as? String == "size")
 
@@ -121,10 +122,13 @@ struct ExportPagingProcessTests {
             let messages = try (0..<count).map { n -> BusMessage in
                 let at = n >= 30 && n < 60 ? base + 30 : base + Double(n)
                 let entry = DiaryEntry(recordedAt: at, via: "test", kind: .spasm, spasm: SpasmRecord(at: at, type: .phasic, severity: 1))
-                let header = EnvelopeHeader(type: DiaryEntry.messageType, id: UUID(), source: "manual", epoch: 1, seq: UInt64(n),
-                                            time: at, person: "me")
-                return try BusMessage(frames: [Data(Topic.manualEntry.utf8),
-                                               try WireCodec.assemble(header: header, bodyJSON: WireCodec.encode(entry))])
+                let header = EnvelopeHeader(
+                    type: DiaryEntry.messageType, id: UUID(), source: "manual", epoch: 1, seq: UInt64(n),
+                    time: at, person: "me")
+                return try BusMessage(frames: [
+                    Data(Topic.manualEntry.utf8),
+                    try WireCodec.assemble(header: header, bodyJSON: WireCodec.encode(entry)),
+                ])
             }
             _ = try StoreIngestor(database: database).store(messages)
         }

@@ -4,8 +4,9 @@ import SpasmConfig
 import SpasmSchema
 import SpasmTestSupport
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What a web page on another site, a rebound DNS name and a slow client can do to the
@@ -40,9 +41,14 @@ struct BrowserGuardProcessTests {
     @Test func aForeignPageCannotAcknowledgeAFallAndTheEscalationGoesOn() async throws {
         let home = try TestSupport.temporaryHome("web-ack")
         defer { try? FileManager.default.removeItem(at: home) }
-        let me = try await TinyHTTPServer(), anna = try await TinyHTTPServer()
-        defer { me.stop(); anna.stop() }
-        try NotifyProcessTests.write("""
+        let me = try await TinyHTTPServer()
+        let anna = try await TinyHTTPServer()
+        defer {
+            me.stop()
+            anna.stop()
+        }
+        try NotifyProcessTests.write(
+            """
             {"receivers": [{"name": "me", "isPerson": true, "channels": [{"type": "webhook", "url": "\(me.url)"}]},
                            {"name": "anna", "channels": [{"type": "webhook", "url": "\(anna.url)"}]}],
              "routes": [{"match": {"kinds": ["fall"]}, "receivers": ["me", "anna"], "escalateAfterSeconds": 4}, {"receivers": ["me"]}]}
@@ -55,7 +61,11 @@ struct BrowserGuardProcessTests {
         let client = try NotifyProcessTests.TestBus(home: home, prefixes: [Topic.acknowledgement, Topic.heartbeat(ServiceName.manual)])
         defer { client.close() }
         let fall = NotifyProcessTests.fall()
-        #expect(await NotifyProcessTests.eventually { try? client.publish(fall); return !me.received.isEmpty })
+        #expect(
+            await NotifyProcessTests.eventually {
+                try? client.publish(fall)
+                return !me.received.isEmpty
+            })
         let ackURL = "\(manual.base)/api/alerts/\(fall.alertId.uuidString)/acknowledge"
 
         // The attack seen on main: a page on another site posts a "simple" text/plain request.
@@ -65,8 +75,10 @@ struct BrowserGuardProcessTests {
         // Also refused: JSON from another origin, a cross-site fetch, and text/plain with no Origin.
         let json = try Self.curl(["-X", "POST", "-H", Self.evil, "-H", "Content-Type: application/json", "--data", "{}", ackURL])
         #expect(json.status == 403, "\(json)")
-        let crossSite = try Self.curl(["-X", "POST", "-H", "Sec-Fetch-Site: cross-site", "-H", "Content-Type: application/json",
-                                       "--data", "{}", ackURL])
+        let crossSite = try Self.curl([
+            "-X", "POST", "-H", "Sec-Fetch-Site: cross-site", "-H", "Content-Type: application/json",
+            "--data", "{}", ackURL,
+        ])
         #expect(crossSite.status == 403 && crossSite.body.contains("Sec-Fetch-Site: cross-site"), "\(crossSite)")
         let plain = try Self.curl(["-X", "POST", "-H", "Content-Type: text/plain", "--data", "{}", ackURL])
         #expect(plain.status == 403 && plain.body.contains("send 'Content-Type: application/json'"), "\(plain)")
@@ -75,10 +87,11 @@ struct BrowserGuardProcessTests {
         #expect(await NotifyProcessTests.eventually(30) { !anna.received.isEmpty }, "the escalation must go on")
         #expect(client.messages(Topic.acknowledgement).isEmpty)
         // Each refusal was counted (the manual service's heartbeat).
-        #expect(await NotifyProcessTests.eventually {
-            let beat = client.messages("heartbeat.").last.flatMap { try? $0.decode(Heartbeat.self).body }
-            return (beat?.counters["http.refused.origin"] ?? 0) >= 3 && (beat?.counters["http.refused.content-type"] ?? 0) >= 1
-        })
+        #expect(
+            await NotifyProcessTests.eventually {
+                let beat = client.messages("heartbeat.").last.flatMap { try? $0.decode(Heartbeat.self).body }
+                return (beat?.counters["http.refused.origin"] ?? 0) >= 3 && (beat?.counters["http.refused.content-type"] ?? 0) >= 1
+            })
 
         // The phone page's own request (same origin, JSON) still acknowledges.
         let page = try await http("POST", ackURL, body: "{}", headers: ["Origin": manual.base, "Sec-Fetch-Site": "same-origin"])
@@ -99,8 +112,10 @@ struct BrowserGuardProcessTests {
         let manual = try await ManualProcess.start(home: home)
         let entries = "\(manual.base)/api/entries"
         let entry = #"{"kind":"spasm","spasm":{"site":"left-calf","type":"tonic","severity":2}}"#
-        for headers in [[Self.evil, "Content-Type: application/json"], [Self.evil, "Content-Type: text/plain"],
-                        ["Origin: null", "Content-Type: application/json"], ["Content-Type: application/x-www-form-urlencoded"]] {
+        for headers in [
+            [Self.evil, "Content-Type: application/json"], [Self.evil, "Content-Type: text/plain"],
+            ["Origin: null", "Content-Type: application/json"], ["Content-Type: application/x-www-form-urlencoded"],
+        ] {
             let refused = try Self.curl(["-X", "POST"] + headers.flatMap { ["-H", $0] } + ["--data", entry, entries])
             #expect(refused.status == 403, "\(headers): \(refused)")
             #expect(refused.body.contains(#""ok":false"#))
@@ -125,8 +140,10 @@ struct BrowserGuardProcessTests {
         // Frames: a page on another site cannot post them.
         let frame = Self.frame("forged")
         let frames = "http://127.0.0.1:\(sensorPort)/api/frames"
-        for headers in [[Self.evil, "Content-Type: application/json"], [Self.evil, "Content-Type: text/plain"],
-                        ["Sec-Fetch-Site: cross-site", "Content-Type: application/json"], ["Content-Type: text/plain"]] {
+        for headers in [
+            [Self.evil, "Content-Type: application/json"], [Self.evil, "Content-Type: text/plain"],
+            ["Sec-Fetch-Site: cross-site", "Content-Type: application/json"], ["Content-Type: text/plain"],
+        ] {
             let refused = try Self.curl(["-X", "POST"] + headers.flatMap { ["-H", $0] } + ["--data", frame, frames])
             #expect(refused.status == 403, "\(headers): \(refused)")
         }
@@ -163,8 +180,11 @@ struct BrowserGuardProcessTests {
         #expect(right.status == 200, "\(right)")
         // A device with the token may post without a JSON type (curl -d sends a form type).
         let frame = Self.frame("calf")
-        let tokenFrame = try Self.curl(trust + ["-X", "POST", "-H", "Authorization: Bearer sensor-secret", "--data", frame,
-                                                "https://localhost:\(port)/api/frames"])
+        let tokenFrame = try Self.curl(
+            trust + [
+                "-X", "POST", "-H", "Authorization: Bearer sensor-secret", "--data", frame,
+                "https://localhost:\(port)/api/frames",
+            ])
         #expect(tokenFrame.status == 200, "\(tokenFrame)")
         await sensor.stop()
         await bus.stop()
@@ -245,8 +265,12 @@ struct BrowserGuardProcessTests {
     @Test func shorterDeadlinesFromTheSettingsCloseConnections() async throws {
         let home = try TestSupport.temporaryHome("web-deadlines")
         defer { try? FileManager.default.removeItem(at: home) }
-        let manual = try await ManualProcess.start(home: home, arguments: ["--set", "manual.httpIdleSeconds=1",
-                                                                           "--set", "manual.httpRequestSeconds=1"])
+        let manual = try await ManualProcess.start(
+            home: home,
+            arguments: [
+                "--set", "manual.httpIdleSeconds=1",
+                "--set", "manual.httpRequestSeconds=1",
+            ])
         let idle = try Self.connect(port: manual.port)
         defer { close(idle) }
         let request = "GET /api/entries HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(TestSupport.httpToken(home: home))\r\n\r\n"
@@ -289,7 +313,10 @@ struct BrowserGuardProcessTests {
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard result == 0 else { close(fd); throw TestFailure("connect to 127.0.0.1:\(port) failed: errno \(errno)") }
+        guard result == 0 else {
+            close(fd)
+            throw TestFailure("connect to 127.0.0.1:\(port) failed: errno \(errno)")
+        }
         return fd
     }
 }

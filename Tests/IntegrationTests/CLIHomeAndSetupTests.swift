@@ -56,8 +56,9 @@ struct CLIHomeAndSetupTests {
         #expect(!log.stdout.contains("saved"), "nothing was saved: \(log.stdout)")
         #expect(log.stderr.contains("no SpasmWatch home at \(place.perUserHome.path) (the per-user default)"), "\(log.stderr)")
         #expect(log.stderr.contains("deploy/stack up"))
-        #expect(!FileManager.default.fileExists(atPath: place.workingDirectory.appendingPathComponent(".spasmwatch").path),
-                "no home in the working directory")
+        #expect(
+            !FileManager.default.fileExists(atPath: place.workingDirectory.appendingPathComponent(".spasmwatch").path),
+            "no home in the working directory")
         #expect(!FileManager.default.fileExists(atPath: place.perUserHome.path), "no home created silently")
 
         let status = try await place.run(["status", "--listen", "0.5"])
@@ -70,8 +71,9 @@ struct CLIHomeAndSetupTests {
         #expect(again.process.terminationStatus == 0, "\(again.stderr)")
         #expect(again.stderr.contains("home \(place.perUserHome.path) (the per-user default"), "\(again.stderr)")
         #expect(again.stderr.contains("SpasmWatch is not running on home \(place.perUserHome.path)"))
-        #expect(FileManager.default.fileExists(atPath: place.perUserHome.appendingPathComponent("data/outbox-manual.sqlite").path),
-                "the entry waits in that home's outbox")
+        #expect(
+            FileManager.default.fileExists(atPath: place.perUserHome.appendingPathComponent("data/outbox-manual.sqlite").path),
+            "the entry waits in that home's outbox")
         #expect(!FileManager.default.fileExists(atPath: place.workingDirectory.appendingPathComponent(".spasmwatch").path))
     }
 
@@ -88,8 +90,9 @@ struct CLIHomeAndSetupTests {
         #expect(!FileManager.default.fileExists(atPath: place.perUserHome.path))
 
         let viaEnvironment = place.root.appendingPathComponent("from-env")
-        let child = try ChildProcess("spasmwatch", ["notify", "test", "--dry-run"], home: place.workingDirectory,
-                                     environment: place.environment.merging(["SPASMWATCH_HOME": viaEnvironment.path]) { $1 })
+        let child = try ChildProcess(
+            "spasmwatch", ["notify", "test", "--dry-run"], home: place.workingDirectory,
+            environment: place.environment.merging(["SPASMWATCH_HOME": viaEnvironment.path]) { $1 })
         #expect(await child.wait(timeout: 60) == 0, "\(child.stderr)")
         #expect(child.stderr.contains("created home \(viaEnvironment.path) (from $SPASMWATCH_HOME)"))
     }
@@ -148,10 +151,11 @@ struct CLIHomeAndSetupTests {
         let client = try TestBus(home: home, prefixes: [Topic.deliveryPrefix])
         defer { client.close() }
         let fall = NotifyProcessTests.fall()
-        #expect(await Self.eventually {
-            try? client.publish(fall)
-            return notify.stdout.contains("NOTIFY me:")
-        }, "the person is told at once")
+        #expect(
+            await Self.eventually {
+                try? client.publish(fall)
+                return notify.stdout.contains("NOTIFY me:")
+            }, "the person is told at once")
         #expect(await Self.eventually { !server.received.isEmpty }, "anna's ntfy topic got the fall")
         // When notify itself says it told each (its delivery reports), not when this test looked.
         let sent = { (receiver: String) in
@@ -159,7 +163,8 @@ struct CLIHomeAndSetupTests {
                 .first { $0.receiver == receiver && $0.outcome == .sent && $0.alertIds == [fall.alertId] }
         }
         #expect(await Self.eventually { sent("me") != nil && sent("anna") != nil })
-        let toMe = try #require(sent("me")), toAnna = try #require(sent("anna"))
+        let toMe = try #require(sent("me"))
+        let toAnna = try #require(sent("anna"))
         #expect(toAnna.at - toMe.at >= 2.9, "anna was told after the 3 s wait, not at once (\(toAnna.at - toMe.at) s)")
 
         let request = try #require(server.received.first)
@@ -200,8 +205,9 @@ struct CLIHomeAndSetupTests {
         #expect(first.stdout.split(separator: "\n").contains { $0.contains("anna") && $0.contains("after 60 seconds if nobody answered") })
         let second = try await Self.setup(["ben", "--command", "/bin/echo 'to ben'", "--after", "2m"], home: home)
         #expect(second.process.terminationStatus == 0, "\(second.stderr)")
-        #expect(second.stdout.split(separator: "\n").contains { $0.contains("ben") && $0.contains("after 4 minutes if nobody answered") },
-                "--after is the wait between steps: ben is the second step")
+        #expect(
+            second.stdout.split(separator: "\n").contains { $0.contains("ben") && $0.contains("after 4 minutes if nobody answered") },
+            "--after is the wait between steps: ben is the second step")
         let update = try await Self.setup(["anna", "--ntfy", "https://ntfy.sh/anna-7f3k9q"], home: home)
         #expect(update.process.terminationStatus == 0, "\(update.stderr)")
         #expect(update.stdout.contains("warning: ntfy.sh is not on your home network"))
@@ -248,9 +254,14 @@ struct CLIHomeAndSetupTests {
     @Test func notifyTestGoesThroughTheRunningServiceAndReportsEachReceiver() async throws {
         let home = try TestSupport.temporaryHome("cli-notify-test")
         defer { try? FileManager.default.removeItem(at: home) }
-        let good = try await TinyHTTPServer(), bad = try await TinyHTTPServer { _ in 500 }
-        defer { good.stop(); bad.stop() }
-        try NotifyProcessTests.write("""
+        let good = try await TinyHTTPServer()
+        let bad = try await TinyHTTPServer { _ in 500 }
+        defer {
+            good.stop()
+            bad.stop()
+        }
+        try NotifyProcessTests.write(
+            """
             {"receivers": [{"name": "me", "isPerson": true, "channels": [{"type": "console"}, {"type": "webhook", "url": "\(good.url)", "format": "ntfy"}]},
                            {"name": "anna", "channels": [{"type": "webhook", "url": "\(bad.url)", "maxAttempts": 2, "backoffSeconds": 0.2}]}],
              "routes": [{"match": {"severities": ["critical"]}, "receivers": ["me", "anna"]}, {"receivers": ["me"]}]}
@@ -292,7 +303,8 @@ struct CLIHomeAndSetupTests {
         #expect(dry.stdout.contains("FAILED  anna via webhook (json)"))
 
         // With no caregiver, both say so.
-        try NotifyProcessTests.write("""
+        try NotifyProcessTests.write(
+            """
             {"receivers": [{"name": "me", "isPerson": true, "channels": [{"type": "console"}]}], "routes": [{"receivers": ["me"]}]}
             """, to: home)
         let alone = try ChildProcess("spasmwatch", ["notify", "test", "--dry-run"], home: home)
@@ -320,10 +332,12 @@ struct CLIHomeAndSetupTests {
         let status = try ChildProcess("spasmwatch", ["status", "--listen", "3", "--set", "expectedServices=spasmwatch-bus"], home: home)
         let beats = Task {
             while !Task.isCancelled {
-                let notify = Heartbeat(service: "spasmwatch-notify", instance: "notify", pid: 1, version: "0", uptimeSeconds: 5,
-                                       info: ["caregivers": "none", "rules": "notify.json, loaded 10:02"])
-                let sensor = Heartbeat(service: "spasmwatch-sensor", instance: "sensor", pid: 2, version: "0", uptimeSeconds: 5,
-                                       info: ["warning.clock": "Sensor ankle-r's clock is 2 hours ahead."])
+                let notify = Heartbeat(
+                    service: "spasmwatch-notify", instance: "notify", pid: 1, version: "0", uptimeSeconds: 5,
+                    info: ["caregivers": "none", "rules": "notify.json, loaded 10:02"])
+                let sensor = Heartbeat(
+                    service: "spasmwatch-sensor", instance: "sensor", pid: 2, version: "0", uptimeSeconds: 5,
+                    info: ["warning.clock": "Sensor ankle-r's clock is 2 hours ahead."])
                 _ = try? client.publisher.publish(notify, topic: Topic.heartbeat("spasmwatch-notify"))
                 _ = try? client.publisher.publish(sensor, topic: Topic.heartbeat("spasmwatch-sensor"))
                 try? await Task.sleep(for: .milliseconds(200))

@@ -25,8 +25,9 @@ struct ConfigGetProcessTests {
         #expect(out == "file-token\n", "\(err)")
         (status, out, err) = try await get(["detect.instances"], home: home, environment: ["SPASMWATCH_DETECT_INSTANCES": "4"])
         #expect(out == "4\n", "\(err)")
-        (status, out, err) = try await get(["detect.instances", "--set", "detect.instances=5"], home: home,
-                                           environment: ["SPASMWATCH_DETECT_INSTANCES": "4"])
+        (status, out, err) = try await get(
+            ["detect.instances", "--set", "detect.instances=5"], home: home,
+            environment: ["SPASMWATCH_DETECT_INSTANCES": "4"])
         #expect(out == "5\n", "\(err)")
         // Only the value on stdout: nothing about the home or whether anything runs there.
         #expect(err.isEmpty, "\(err)")

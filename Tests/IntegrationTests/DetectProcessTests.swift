@@ -1,8 +1,8 @@
 import Foundation
-import SpasmDetection
 import GRDB
 import SpasmBus
 import SpasmConfig
+import SpasmDetection
 import SpasmReliability
 import SpasmSchema
 import SpasmTestSupport
@@ -21,8 +21,10 @@ struct DetectProcessTests {
         }
     }
 
-    @Test(.enabled(if: TestSupport.sharedDirectory != nil, "../shared/eval/dev is not present beside the repository (set SPASMWATCH_SHARED to its folder)"),
-          arguments: DetectProcessTests.recordings)
+    @Test(
+        .enabled(
+            if: TestSupport.sharedDirectory != nil, "../shared/eval/dev is not present beside the repository (set SPASMWATCH_SHARED to its folder)"),
+        arguments: DetectProcessTests.recordings)
     func liveAndScanAgree(_ path: String) async throws {
         let recording = try #require(TestSupport.sharedDirectory).appendingPathComponent(path)
         let home = try TestSupport.temporaryHome("detect-live")
@@ -40,8 +42,9 @@ struct DetectProcessTests {
         #expect(await detect.waitForOutput("detection ready"))
         let ep = Endpoints(home: DataHome(root: home), configuration: Configuration())
         let context = ZMQContext()
-        let subscriber = try BusSubscriber(context: context, address: BusAddress(publish: ep.busPublish, subscribe: ep.busSubscribe),
-                                           prefixes: ["episode.", "sensor.frame.live"])
+        let subscriber = try BusSubscriber(
+            context: context, address: BusAddress(publish: ep.busPublish, subscribe: ep.busSubscribe),
+            prefixes: ["episode.", "sensor.frame.live"])
         try await Task.sleep(for: .seconds(1))
         let replay = try ChildProcess("spasmwatch-sensor", ["replay", recording.path, "--speed", "max", "--sensor-id", "live"], home: home)
         #expect(await replay.wait(timeout: 180) == 0, "\(replay.stdout)")
@@ -89,8 +92,12 @@ struct DetectShardProcessTests {
         #expect(await sensor.waitForOutput("producer endpoint ready"))
         #expect(await first.waitForOutput("detection ready"))
         #expect(await second.waitForOutput("detection ready"))
-        let simulate = try ChildProcess("spasmwatch-sensor", ["simulate", "--sensors", "6", "--kind", "imu", "--duration", "3",
-                                                              "--speed", "max"], home: home)
+        let simulate = try ChildProcess(
+            "spasmwatch-sensor",
+            [
+                "simulate", "--sensors", "6", "--kind", "imu", "--duration", "3",
+                "--speed", "max",
+            ], home: home)
         #expect(await simulate.wait(timeout: 120) == 0)
         try await Task.sleep(for: .seconds(2))
         let status = try ChildProcess("spasmwatch", ["status", "--set", "expectedServices=spasmwatch-bus,spasmwatch-detect"], home: home)
@@ -140,9 +147,11 @@ struct DetectCrashProcessTests {
             subscriber = try BusSubscriber(context: context, address: address, prefixes: ["episode.", "sensor.frame.probe"])
             endpoint = Endpoints(home: DataHome(root: home), configuration: Configuration()).storeQuery
             // The publisher is connected once its own probe frames come back through the bus.
-            let probe = SensorFrame(sensorId: "probe", kind: .emg, placement: .rightCalf, sampleRate: 1000, channels: 1,
-                                    unit: .millivolts, firstSampleTime: Date().timeIntervalSince1970, sampleCount: 1)
-            let publisher = publisher, subscriber = subscriber
+            let probe = SensorFrame(
+                sensorId: "probe", kind: .emg, placement: .rightCalf, sampleRate: 1000, channels: 1,
+                unit: .millivolts, firstSampleTime: Date().timeIntervalSince1970, sampleCount: 1)
+            let publisher = publisher
+            let subscriber = subscriber
             let connected = await DetectCrashProcessTests.waitUntil(20) {
                 _ = try? publisher.publish(probe, topic: Topic.sensorFrame("probe"), payload: SamplePacking.pack([0]))
                 return (subscriber.next(timeout: 0.1) ?? []).contains { $0.topic == Topic.sensorFrame("probe") }
@@ -153,15 +162,19 @@ struct DetectCrashProcessTests {
         /// 10 s quiet, then a tonic contraction still going at the last frame. Returns the
         /// onset detection published and the end of the last frame.
         func tonicThatDoesNotEnd(sensorId: String) async throws -> (EpisodeEvent, lastSeen: Double) {
-            let rate = 1000.0, perFrame = 100, frames = 180
+            let rate = 1000.0
+            let perFrame = 100
+            let frames = 180
             let t0 = (Date().timeIntervalSince1970 - 60).rounded()
             var noise = EMGNoise()
             for n in 0..<frames {
                 let first = t0 + Double(n * perFrame) / rate
-                let frame = SensorFrame(sensorId: sensorId, kind: .emg, placement: .leftCalf, sampleRate: rate, channels: 1,
-                                        unit: .millivolts, firstSampleTime: first, sampleCount: perFrame)
-                try publisher.publish(frame, topic: Topic.sensorFrame(sensorId),
-                                      payload: SamplePacking.pack(noise.samples(perFrame, sigma: first < t0 + 10 ? 0.005 : 0.05)))
+                let frame = SensorFrame(
+                    sensorId: sensorId, kind: .emg, placement: .leftCalf, sampleRate: rate, channels: 1,
+                    unit: .millivolts, firstSampleTime: first, sampleCount: perFrame)
+                try publisher.publish(
+                    frame, topic: Topic.sensorFrame(sensorId),
+                    payload: SamplePacking.pack(noise.samples(perFrame, sigma: first < t0 + 10 ? 0.005 : 0.05)))
             }
             var onset: EpisodeEvent?
             let subscriber = subscriber
@@ -191,8 +204,9 @@ struct DetectCrashProcessTests {
             let db = try DatabaseQueue(path: file.path, configuration: configuration)
             defer { try? db.close() }
             return try await db.read { db in
-                try Double.fetchOne(db, sql: "SELECT lastSeen FROM open_episode WHERE episodeId = ?",
-                                    arguments: [episode.episodeId.uuidString])
+                try Double.fetchOne(
+                    db, sql: "SELECT lastSeen FROM open_episode WHERE episodeId = ?",
+                    arguments: [episode.episodeId.uuidString])
             }
         }
 
@@ -280,7 +294,10 @@ struct DetectCrashProcessTests {
             return owner != nil
         }
         let holder = try #require(owner, "one instance notes the episode")
-        for d in detects { d.signal(SIGKILL); #expect(await d.wait(timeout: 20) != nil) }
+        for d in detects {
+            d.signal(SIGKILL)
+            #expect(await d.wait(timeout: 20) != nil)
+        }
         detects = try instances.indices.map { try ChildProcess("spasmwatch-detect", ["--shard", "\($0)/2"], home: home) }
         for d in detects { #expect(await d.waitForOutput("detection ready")) }
         for (instance, d) in zip(instances, detects) {

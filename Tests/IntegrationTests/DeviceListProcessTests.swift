@@ -14,7 +14,9 @@ import ZeroMQ
 struct DeviceListProcessTests {
     static func frame(_ id: String, at t: Double, placement: String = "right-thigh", battery: String = "80") -> Data {
         let samples = Array(repeating: "0,0,1", count: 30).joined(separator: ",")
-        return Data(#"{"v":1,"sensorId":"\#(id)","kind":"imu","placement":"\#(placement)","sampleRate":60,"unit":"g","firstSampleTime":\#(t),"device":"phone","battery":\#(battery),"samples":[\#(samples)]}"#.utf8)
+        return Data(
+            #"{"v":1,"sensorId":"\#(id)","kind":"imu","placement":"\#(placement)","sampleRate":60,"unit":"g","firstSampleTime":\#(t),"device":"phone","battery":\#(battery),"samples":[\#(samples)]}"#
+                .utf8)
     }
 
     static func cli(_ arguments: [String], home: URL) async throws -> ChildProcess {
@@ -40,16 +42,20 @@ struct DeviceListProcessTests {
         let ep = Endpoints(home: DataHome(root: home), configuration: Configuration())
         let context = ZMQContext()
         defer { context.terminate() }
-        let subscriber = try BusSubscriber(context: context, address: BusAddress(publish: ep.busPublish, subscribe: ep.busSubscribe),
-                                           prefixes: ["sensor.frame.phone-1"])
+        let subscriber = try BusSubscriber(
+            context: context, address: BusAddress(publish: ep.busPublish, subscribe: ep.busSubscribe),
+            prefixes: ["sensor.frame.phone-1"])
         try await Task.sleep(for: .milliseconds(300))
         let start = Date().timeIntervalSince1970 - 10
         let replies: [ProducerReply] = try await offPoolThrowing {
-            let producer = try SensorProducer(endpoint: ep.sensorProducers, sensor: .init(sensorId: "x", kind: .imu, placement: .rightThigh, sampleRate: 60),
-                                              context: context)
+            let producer = try SensorProducer(
+                endpoint: ep.sensorProducers, sensor: .init(sensorId: "x", kind: .imu, placement: .rightThigh, sampleRate: 60),
+                context: context)
             defer { producer.close() }
-            return [try producer.send(json: Self.frame("phone-1", at: start), binary: nil),
-                    try producer.send(json: Self.frame("phone-1", at: start + 0.5, battery: "150"), binary: nil)]
+            return [
+                try producer.send(json: Self.frame("phone-1", at: start), binary: nil),
+                try producer.send(json: Self.frame("phone-1", at: start + 0.5, battery: "150"), binary: nil),
+            ]
         }
         #expect(replies[0].ok, "\(replies[0])")
         #expect(replies[1].ok == false)
@@ -85,8 +91,9 @@ struct DeviceListProcessTests {
         sensor = try ChildProcess("spasmwatch-sensor", home: home)
         #expect(await sensor.waitForOutput("bus connected", timeout: 30))
         let again: ProducerReply = try await offPoolThrowing {
-            let producer = try SensorProducer(endpoint: ep.sensorProducers, sensor: .init(sensorId: "x", kind: .imu, placement: .rightThigh, sampleRate: 60),
-                                              context: context)
+            let producer = try SensorProducer(
+                endpoint: ep.sensorProducers, sensor: .init(sensorId: "x", kind: .imu, placement: .rightThigh, sampleRate: 60),
+                context: context)
             defer { producer.close() }
             return try producer.send(json: Self.frame("phone-1", at: start + 1), binary: nil)
         }

@@ -1,13 +1,14 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import SpasmBus
 import SpasmConfig
 import SpasmReliability
 import SpasmSchema
 import SpasmTestSupport
 import ZeroMQ
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// Stands in for `spasmwatch-store` (built in parallel) in the diary's process tests:
 /// stores each `manual.entry` and `acknowledgement` once by message id, as storage does,
@@ -50,8 +51,12 @@ final class StandInStorage: @unchecked Sendable {
             while !lock.withLock({ stopped }) {
                 for message in subscriber.next(timeout: 0.1) ?? [] {
                     if let reason = lock.withLock({ refusing[message.header.type] }) {
-                        receipts.send(refused: [(source: message.header.source,
-                                                 refusal: RefusedReceipt.Refusal(id: message.header.id, type: message.header.type, reason: reason))])
+                        receipts.send(refused: [
+                            (
+                                source: message.header.source,
+                                refusal: RefusedReceipt.Refusal(id: message.header.id, type: message.header.type, reason: reason)
+                            )
+                        ])
                         continue
                     }
                     lock.withLock {
@@ -71,11 +76,13 @@ final class StandInStorage: @unchecked Sendable {
 
     /// Closes its sockets (as if storage stopped); what it stored stays.
     func stop() {
-        guard let c = lock.withLock({ () -> Connection? in
-            stopped = true
-            defer { connection = nil }
-            return connection
-        }) else { return }
+        guard
+            let c = lock.withLock({ () -> Connection? in
+                stopped = true
+                defer { connection = nil }
+                return connection
+            })
+        else { return }
         c.loop.join()
         c.subscriber.close()
         c.publisher.close()

@@ -15,7 +15,8 @@ struct DocsCommandsProcessTests {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.filter { $0.allSatisfy(\.isNumber) }.compactMap { pid in
             guard let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd"),
-                  cwd.contains("/sw-docs-") else { return nil }
+                cwd.contains("/sw-docs-")
+            else { return nil }
             let cmdline = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))) ?? Data()
             return "\(pid) \(String(decoding: cmdline.map { $0 == 0 ? 32 : $0 }, as: UTF8.self))"
         }
@@ -36,8 +37,9 @@ struct DocsCommandsProcessTests {
         }
         let output = run.stdout + run.stderr
         let skipped = output.components(separatedBy: "\n").filter { $0.hasPrefix("skipped ") }
-        print("docs commands in \(Int(Date().timeIntervalSince(started))) s; \(skipped.count) skipped:\n"
-              + skipped.joined(separator: "\n"))
+        print(
+            "docs commands in \(Int(Date().timeIntervalSince(started))) s; \(skipped.count) skipped:\n"
+                + skipped.joined(separator: "\n"))
         #expect(status == 0, "deploy/dev/docs-commands.py:\n\(output)")
         #expect(output.contains(" 0 failed"), "\(output.components(separatedBy: "\n").filter { $0.hasPrefix("FAILED") }.joined(separator: "\n"))")
         // What cannot run here is listed, not silently dropped.

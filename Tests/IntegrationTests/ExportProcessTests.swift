@@ -20,15 +20,19 @@ struct ExportProcessTests {
     /// detected clonus episode (onset and end), each receipted by the real store.
     func seed(_ home: URL) async throws -> Seeded {
         let at = (Date().timeIntervalSince1970 - 3600).rounded(.down)
-        let spasm = DiaryEntry(recordedAt: at + 60, via: "test", kind: .spasm,
-                               spasm: SpasmRecord(at: at, durationSeconds: 95, site: .leftCalf, type: .tonic, severity: 2, pain: 6))
+        let spasm = DiaryEntry(
+            recordedAt: at + 60, via: "test", kind: .spasm,
+            spasm: SpasmRecord(at: at, durationSeconds: 95, site: .leftCalf, type: .tonic, severity: 2, pain: 6))
         let checkin = DiaryEntry(recordedAt: at + 120, via: "test", kind: .checkin, checkin: CheckIn(at: at + 120, nrs: 7, psfs: 3))
-        let medication = DiaryEntry(recordedAt: at + 180, via: "test", kind: .medication,
-                                    medication: MedicationRecord(at: at + 180, name: "baclofen", dose: 20, unit: "mg", action: .started,
-                                                                 regimen: .regular))
+        let medication = DiaryEntry(
+            recordedAt: at + 180, via: "test", kind: .medication,
+            medication: MedicationRecord(
+                at: at + 180, name: "baclofen", dose: 20, unit: "mg", action: .started,
+                regimen: .regular))
         let episodeId = UUID()
-        let onset = EpisodeEvent(episodeId: episodeId, phase: .onset, kind: .clonus, sensorId: "ankle-r", site: .rightAnkle,
-                                 start: at + 240, detectedAt: at + 243, confidence: 0.9)
+        let onset = EpisodeEvent(
+            episodeId: episodeId, phase: .onset, kind: .clonus, sensorId: "ankle-r", site: .rightAnkle,
+            start: at + 240, detectedAt: at + 243, confidence: 0.9)
         var end = onset
         end.phase = .end
         end.end = at + 252
@@ -50,7 +54,10 @@ struct ExportProcessTests {
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(pending == 0, "every record receipted by the store")
-        for task in running { task.cancel(); _ = try? await task.value }
+        for task in running {
+            task.cancel()
+            _ = try? await task.value
+        }
         for s in senders { await s.close() }
         return Seeded(spasm: spasm, checkin: checkin, medication: medication, episodeId: episodeId, at: at)
     }
@@ -79,8 +86,11 @@ struct ExportProcessTests {
         let lines = text.split(separator: "\n")
         #expect(lines.count == 5, "a header and one row per record: \(text)")
         let header = lines.first.map(cells) ?? []
-        #expect(header == ["record", "id", "time_utc", "local_time", "person", "kind", "detail", "site", "severity", "pain", "nrs",
-                           "psfs", "duration_s", "dose", "description"])
+        #expect(
+            header == [
+                "record", "id", "time_utc", "local_time", "person", "kind", "detail", "site", "severity", "pain", "nrs",
+                "psfs", "duration_s", "dose", "description",
+            ])
         func row(_ id: UUID) -> [String: String] {
             guard let line = lines.first(where: { $0.contains(id.uuidString) }) else { return [:] }
             return Dictionary(zip(header, cells(line)), uniquingKeysWith: { a, _ in a })
@@ -103,31 +113,31 @@ struct ExportProcessTests {
     /// Parses the bundle with `fhir.resources` (R4B models in releases 7 and 8, R4 in 6.x) and
     /// prints, per resource, "type id status code value" for the test to check.
     static let parseScript = #"""
-    import json, sys
-    raw = open(sys.argv[1]).read()
-    try:
-        from fhir.resources.R4B.bundle import Bundle
-        bundle = Bundle.model_validate_json(raw)
-        print("models R4B")
-        dump = lambda r: json.loads(r.model_dump_json(exclude_none=True))
-    except ImportError:
-        from fhir.resources.bundle import Bundle
-        bundle = Bundle.parse_raw(raw)
-        print("models R4")
-        dump = lambda r: json.loads(r.json())
-    assert bundle.type == "collection", bundle.type
-    for e in bundle.entry:
-        r = dump(e.resource)  # what the models read back, times as ISO 8601 text
-        p = r.get("effectivePeriod")
-        when = r.get("effectiveDateTime") or (p.get("start", "") + "/" + p.get("end", ""))
-        who = r["subject"]["identifier"]["value"]
-        if r["resourceType"] == "Observation":
-            codes = ",".join(c["system"] + "|" + c["code"] for c in r["code"]["coding"])
-            comps = ";".join(c["code"]["coding"][0]["code"] for c in r.get("component", []))
-            print(r["resourceType"], r["id"], r["status"], codes, r.get("valueInteger", "-"), when, who, comps)
-        else:
-            print(r["resourceType"], r["id"], r["status"], r["medicationCodeableConcept"]["text"], r["dosage"][0]["text"], when, who)
-    """#
+        import json, sys
+        raw = open(sys.argv[1]).read()
+        try:
+            from fhir.resources.R4B.bundle import Bundle
+            bundle = Bundle.model_validate_json(raw)
+            print("models R4B")
+            dump = lambda r: json.loads(r.model_dump_json(exclude_none=True))
+        except ImportError:
+            from fhir.resources.bundle import Bundle
+            bundle = Bundle.parse_raw(raw)
+            print("models R4")
+            dump = lambda r: json.loads(r.json())
+        assert bundle.type == "collection", bundle.type
+        for e in bundle.entry:
+            r = dump(e.resource)  # what the models read back, times as ISO 8601 text
+            p = r.get("effectivePeriod")
+            when = r.get("effectiveDateTime") or (p.get("start", "") + "/" + p.get("end", ""))
+            who = r["subject"]["identifier"]["value"]
+            if r["resourceType"] == "Observation":
+                codes = ",".join(c["system"] + "|" + c["code"] for c in r["code"]["coding"])
+                comps = ";".join(c["code"]["coding"][0]["code"] for c in r.get("component", []))
+                print(r["resourceType"], r["id"], r["status"], codes, r.get("valueInteger", "-"), when, who, comps)
+            else:
+                print(r["resourceType"], r["id"], r["status"], r["medicationCodeableConcept"]["text"], r["dosage"][0]["text"], when, who)
+        """#
 
     static let fhirResources: Bool = {
         let p = Process()
@@ -168,12 +178,14 @@ struct ExportProcessTests {
         let time = { (t: Double) in berlin.string(from: Date(timeIntervalSince1970: t)) }
         #expect(time(seeded.at).hasSuffix("+01:00") || time(seeded.at).hasSuffix("+02:00"))
         let spasmId = seeded.spasm.entryId.uuidString.lowercased()
-        #expect(line(spasmId) == "Observation \(spasmId) final urn:spasmwatch:code|spasm,http://snomed.info/sct|45352006 - "
+        #expect(
+            line(spasmId) == "Observation \(spasmId) final urn:spasmwatch:code|spasm,http://snomed.info/sct|45352006 - "
                 + "\(time(seeded.at))/\(time(seeded.at + 95)) me spasm-type;body-site;severity;72514-3;duration", "\(lines)")
         let episodeId = seeded.episodeId.uuidString.lowercased()
-        #expect(line(episodeId) == "Observation \(episodeId) final urn:spasmwatch:code|spasm,http://snomed.info/sct|45352006 - "
+        #expect(
+            line(episodeId) == "Observation \(episodeId) final urn:spasmwatch:code|spasm,http://snomed.info/sct|45352006 - "
                 + "\(time(seeded.at + 240))/\(time(seeded.at + 252)) me spasm-type;body-site;duration;confidence;dominant-frequency",
-                "\(lines)")
+            "\(lines)")
         let checkinId = seeded.checkin.entryId.uuidString.lowercased()
         #expect(line("\(checkinId)-nrs") == "Observation \(checkinId)-nrs final urn:spasmwatch:code|spasticity-nrs 7 \(time(seeded.at + 120)) me ")
         #expect(line("\(checkinId)-psfs") == "Observation \(checkinId)-psfs final urn:spasmwatch:code|psfs-frequency 3 \(time(seeded.at + 120)) me ")

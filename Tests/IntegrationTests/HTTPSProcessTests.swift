@@ -46,7 +46,8 @@ struct HTTPSProcessTests {
         #expect(HTTPSTest.mode(directory) == 0o700)
 
         // Again: a new server certificate from the same CA; --new-ca replaces the CA.
-        let firstCA = try Data(contentsOf: ca), firstServer = try Data(contentsOf: server)
+        let firstCA = try Data(contentsOf: ca)
+        let firstServer = try Data(contentsOf: server)
         try await HTTPSTest.initialize(home: home)
         #expect(try Data(contentsOf: ca) == firstCA)
         #expect(try Data(contentsOf: server) != firstServer)
@@ -109,16 +110,20 @@ struct HTTPSProcessTests {
         let scanned = try HTTPSTest.decodeQR(inHTML: trust.body)
         let link = URLComponents(string: scanned)
         // (the hub's public address, manual.publicURL: its .local name, the same port)
-        #expect(link?.scheme == "https" && link?.port == port && link?.path == "/trust"
+        #expect(
+            link?.scheme == "https" && link?.port == port && link?.path == "/trust"
                 && link?.queryItems?.first { $0.name == "token" }?.value == token, "the QR code says \(scanned)")
         let tokenless = try HTTPSTest.curl(["\(base)/trust"], ca: ca, namespace: host.namespace)
         #expect(tokenless.status == 401 && !tokenless.body.contains("<svg"), "no token, no QR code: \(tokenless)")
 
         // The phone's WebSocket rides inside the same TLS: the page's origin with its cookie is upgraded.
-        let upgrade = try HTTPSTest.curl(["--http1.1", "--max-time", "3", "-H", "Cookie: spasmwatch_token=\(token)", "-H", "Origin: \(base)",
-                                          "-H", "Connection: Upgrade", "-H", "Upgrade: websocket", "-H", "Sec-WebSocket-Version: 13",
-                                          "-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "\(base)/wear/socket"],
-                                         ca: ca, namespace: host.namespace)
+        let upgrade = try HTTPSTest.curl(
+            [
+                "--http1.1", "--max-time", "3", "-H", "Cookie: spasmwatch_token=\(token)", "-H", "Origin: \(base)",
+                "-H", "Connection: Upgrade", "-H", "Upgrade: websocket", "-H", "Sec-WebSocket-Version: 13",
+                "-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "\(base)/wear/socket",
+            ],
+            ca: ca, namespace: host.namespace)
         // (curl then waits on the open socket until --max-time: the switch shows in its headers.)
         #expect(upgrade.headers["sec-websocket-accept"] == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", "wss:// inside the page's TLS: \(upgrade)")
 
@@ -131,7 +136,9 @@ struct HTTPSProcessTests {
         #expect(fromDER.0 == 0 && fromDER.1 == fromPEM, "\(fromDER) vs \(fromPEM)")
         let pem = try HTTPSTest.curl(["\(base)/trust/ca.pem"], ca: ca, namespace: host.namespace)
         #expect(pem.headers["content-type"] == "application/x-x509-ca-cert")
-        #expect(pem.body.trimmingCharacters(in: .whitespacesAndNewlines) == (try String(contentsOf: ca, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(
+            pem.body.trimmingCharacters(in: .whitespacesAndNewlines)
+                == (try String(contentsOf: ca, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines))
 
         // Without trusting the CA, curl refuses the hub; plain HTTP gets no page at all.
         let untrusted = try HTTPSTest.curl(["\(base)/"], ca: nil, namespace: host.namespace)
@@ -169,15 +176,19 @@ struct HTTPSProcessTests {
         #expect(try Data(contentsOf: ca) == caBytes, "renewal keeps the CA")
         let list = try HTTPSTest.curl(["-H", "Authorization: Bearer sensor-secret", "https://localhost:\(port)/api/sensors"], ca: ca)
         #expect(list.status == 200, "\(list)")
-        let served = try HTTPSTest.run(["/bin/sh", "-c",
-            "/usr/bin/openssl s_client -connect 127.0.0.1:\(port) -servername localhost </dev/null 2>/dev/null | /usr/bin/openssl x509 -noout -serial"])
+        let served = try HTTPSTest.run([
+            "/bin/sh", "-c",
+            "/usr/bin/openssl s_client -connect 127.0.0.1:\(port) -servername localhost </dev/null 2>/dev/null | /usr/bin/openssl x509 -noout -serial",
+        ])
         #expect(served.1 == (try HTTPSTest.x509(server, ["-serial"])), "the renewed certificate is the one served")
 
         // While it runs: a certificate `spasmwatch tls init` writes is served from the next
         // connection on, with no restart (the same path a renewal near the end takes).
         _ = try await HTTPSTest.initialize(home: home)
-        let again = try HTTPSTest.run(["/bin/sh", "-c",
-            "/usr/bin/openssl s_client -connect 127.0.0.1:\(port) -servername localhost </dev/null 2>/dev/null | /usr/bin/openssl x509 -noout -serial"])
+        let again = try HTTPSTest.run([
+            "/bin/sh", "-c",
+            "/usr/bin/openssl s_client -connect 127.0.0.1:\(port) -servername localhost </dev/null 2>/dev/null | /usr/bin/openssl x509 -noout -serial",
+        ])
         let nowOnDisk = try HTTPSTest.x509(server, ["-serial"])
         #expect(again.1 != served.1 && again.1 == nowOnDisk, "served \(again.1), before \(served.1)")
         #expect(try HTTPSTest.curl(["-H", "Authorization: Bearer sensor-secret", "https://localhost:\(port)/api/sensors"], ca: ca).status == 200)

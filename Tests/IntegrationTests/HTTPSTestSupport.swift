@@ -47,7 +47,8 @@ enum HTTPSTest {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: command[0])
         process.arguments = Array(command.dropFirst())
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
@@ -63,10 +64,12 @@ enum HTTPSTest {
     /// zbar's `zbarimg` from a bitmap of it (8 pixels a module), as a phone's camera would.
     static func decodeQR(inHTML html: String) throws -> String {
         guard let svgStart = html.range(of: "<svg"), let viewBox = html.range(of: #"viewBox="0 0 "#, range: svgStart.upperBound..<html.endIndex),
-              let d = html.range(of: #" d=""#, range: svgStart.upperBound..<html.endIndex) else { throw TestFailure("no QR code in the page") }
+            let d = html.range(of: #" d=""#, range: svgStart.upperBound..<html.endIndex)
+        else { throw TestFailure("no QR code in the page") }
         let side = Int(html[viewBox.upperBound...].prefix { $0.isNumber }) ?? 0
         let path = html[d.upperBound...].prefix { $0 != "\"" }
-        let scale = 8, pixels = side * scale
+        let scale = 8
+        let pixels = side * scale
         var bitmap = [UInt8](repeating: 255, count: pixels * pixels)
         for square in path.split(separator: "M") {
             let numbers = square.prefix { $0 != "h" }.split(separator: " ").compactMap { Int($0) }

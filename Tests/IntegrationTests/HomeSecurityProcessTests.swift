@@ -36,8 +36,9 @@ struct HomeSecurityProcessTests {
     /// starts in the background keeps the pipe Foundation watches open.
     @discardableResult
     static func stack(_ arguments: [String], home: URL) async throws -> ChildProcess {
-        let child = try ChildProcess(TestSupport.repositoryRoot.appendingPathComponent("deploy/stack").path, arguments, home: home,
-                                     environment: ["SPASMWATCH_BIN": TestSupport.binDirectory.path])
+        let child = try ChildProcess(
+            TestSupport.repositoryRoot.appendingPathComponent("deploy/stack").path, arguments, home: home,
+            environment: ["SPASMWATCH_BIN": TestSupport.binDirectory.path])
         if arguments.first != "start" {
             #expect(await child.wait(timeout: 60) == 0, "deploy/stack \(arguments): \(child.stdout) \(child.stderr)")
         }
@@ -59,9 +60,11 @@ struct HomeSecurityProcessTests {
         chmod(home.path, 0o755)
         let old = home.appendingPathComponent("data/old-notes.txt")
         #expect(fm.createFile(atPath: old.path, contents: Data("an older diary note\n".utf8), attributes: [.posixPermissions: 0o644]))
-        #expect(fm.createFile(atPath: home.appendingPathComponent("config.json").path,
-                              contents: Data(#"{"manual": {"httpPort": 0}, "sensor": {"httpPort": 0}}"#.utf8),
-                              attributes: [.posixPermissions: 0o644]))
+        #expect(
+            fm.createFile(
+                atPath: home.appendingPathComponent("config.json").path,
+                contents: Data(#"{"manual": {"httpPort": 0}, "sensor": {"httpPort": 0}}"#.utf8),
+                attributes: [.posixPermissions: 0o644]))
 
         let logs = home.appendingPathComponent("logs")
         func log(_ name: String) -> String { (try? String(contentsOf: logs.appendingPathComponent("\(name).log"), encoding: .utf8)) ?? "" }
@@ -77,8 +80,12 @@ struct HomeSecurityProcessTests {
         }
         #expect(await Self.until { log("spasmwatch-store").contains("store open") })
 
-        let entry = try ChildProcess("spasmwatch", ["log", "spasm", "--site", "left-calf", "--type", "tonic", "--severity", "2",
-                                                    "--note", "secret note"], home: home)
+        let entry = try ChildProcess(
+            "spasmwatch",
+            [
+                "log", "spasm", "--site", "left-calf", "--type", "tonic", "--severity", "2",
+                "--note", "secret note",
+            ], home: home)
         #expect(await entry.wait(timeout: 30) == 0, "\(entry.stdout) \(entry.stderr)")
         let test = try ChildProcess("spasmwatch", ["notify", "test"], home: home)
         _ = await test.wait(timeout: 60)
@@ -86,10 +93,11 @@ struct HomeSecurityProcessTests {
         #expect(await Self.until(60) { fm.fileExists(atPath: jsonl.path) }, "notify test: \(test.stdout) \(test.stderr)")
         let backups = home.appendingPathComponent("data/backups")
         // A finished backup: while it is written it is a `.partial` file that is then renamed.
-        #expect(await Self.until {
-            let names = (try? fm.contentsOfDirectory(atPath: backups.path)) ?? []
-            return names.contains { $0.hasPrefix("daily-") } && !names.contains { $0.hasSuffix(".partial") }
-        })
+        #expect(
+            await Self.until {
+                let names = (try? fm.contentsOfDirectory(atPath: backups.path)) ?? []
+                return names.contains { $0.hasPrefix("daily-") } && !names.contains { $0.hasSuffix(".partial") }
+            })
 
         let allLogs = services.map(log).joined()
         #expect(allLogs.contains("files and folders to owner-only"), "no service said it tightened the older home")
@@ -98,8 +106,11 @@ struct HomeSecurityProcessTests {
         let outboxes = try fm.contentsOfDirectory(atPath: data.path).filter { $0.hasPrefix("outbox-") && $0.hasSuffix(".sqlite") }
         #expect(!outboxes.isEmpty)
         let backupFiles = try fm.contentsOfDirectory(atPath: backups.path).map { "data/backups/\($0)" }
-        let files = ["data/spasmwatch.sqlite", "data/old-notes.txt", "config.json", "logs/notifications.jsonl",
-                     "logs/spasmwatch-bus.log", "logs/spasmwatch-store.log"] + outboxes.map { "data/\($0)" } + backupFiles
+        let files =
+            [
+                "data/spasmwatch.sqlite", "data/old-notes.txt", "config.json", "logs/notifications.jsonl",
+                "logs/spasmwatch-bus.log", "logs/spasmwatch-store.log",
+            ] + outboxes.map { "data/\($0)" } + backupFiles
         for file in files {
             let path = home.appendingPathComponent(file).path
             let mode = try Self.mode(path)
@@ -125,7 +136,8 @@ struct HomeSecurityProcessTests {
         try #"{"bus": {"groupAccess": true}}"#.write(to: home.appendingPathComponent("config.json"), atomically: false, encoding: .utf8)
         let bus = try ChildProcess("spasmwatch-bus", home: home)
         #expect(await bus.waitForOutput("bus running"), "\(bus.stderr)")
-        let run = home.appendingPathComponent("run"), data = home.appendingPathComponent("data")
+        let run = home.appendingPathComponent("run")
+        let data = home.appendingPathComponent("data")
         #expect(try Self.mode(run.path) == 0o770)
         #expect(try Self.mode(data.path) == 0o770)
         #expect(try Self.mode(run.appendingPathComponent("bus.lock").path) & 0o007 == 0)
@@ -191,8 +203,8 @@ struct HomeSecurityProcessTests {
         let home = parent.appendingPathComponent(String(repeating: "a-very-long-folder-name-", count: 4))
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         // The name older versions used: someone else made it first, open to all.
-        var hash: UInt64 = 1469598103934665603
-        for byte in home.standardizedFileURL.path.utf8 { hash = (hash ^ UInt64(byte)) &* 1099511628211 }
+        var hash: UInt64 = 1_469_598_103_934_665_603
+        for byte in home.standardizedFileURL.path.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
         let predictable = "/tmp/spasmwatch-\(getuid())-\(String(hash, radix: 36))"
         if Self.isRoot {
             mkdir(predictable, 0o777)
@@ -216,8 +228,9 @@ struct HomeSecurityProcessTests {
         let endpoints = Endpoints(home: DataHome(root: home), configuration: Configuration())
         #expect(endpoints.busSubscribe == "ipc://\(path)/bus-out.sock")
         let context = ZMQContext()
-        let subscriber = try BusSubscriber(context: context, address: BusAddress(publish: endpoints.busPublish, subscribe: endpoints.busSubscribe),
-                                           prefixes: ["alert."])
+        let subscriber = try BusSubscriber(
+            context: context, address: BusAddress(publish: endpoints.busPublish, subscribe: endpoints.busSubscribe),
+            prefixes: ["alert."])
         try await Task.sleep(for: .milliseconds(500))  // let the subscription reach the bus
         let test = try ChildProcess("spasmwatch", ["notify", "test", "--via-bus"], home: home)
         _ = await test.wait(timeout: 30)
@@ -252,11 +265,13 @@ struct HomeSecurityProcessTests {
         /// Publishes a diary spasm until detection has saved it (a slow joiner misses the first).
         func recordSpasm(_ id: UUID) async throws -> Bool {
             let context = ZMQContext()
-            let publisher = try BusPublisher(context: context, address: try BusAddress.resolve(home: DataHome(root: home), configuration: Configuration()),
-                                             source: "test")
+            let publisher = try BusPublisher(
+                context: context, address: try BusAddress.resolve(home: DataHome(root: home), configuration: Configuration()),
+                source: "test")
             let now = Date().timeIntervalSince1970
-            let entry = DiaryEntry(entryId: id, recordedAt: now, via: "test", kind: .spasm,
-                                   spasm: SpasmRecord(at: now, site: .leftCalf, type: .tonic, severity: 2))
+            let entry = DiaryEntry(
+                entryId: id, recordedAt: now, via: "test", kind: .spasm,
+                spasm: SpasmRecord(at: now, site: .leftCalf, type: .tonic, severity: 2))
             let saved = await Self.until(30) {
                 try publisher.publish(entry, topic: Topic.manualEntry)
                 return try Self.flareUpState(database).contains(id.uuidString)

@@ -81,10 +81,11 @@ enum HostileCorpus {
     static func hex(_ text: String, case name: String) throws -> Data {
         let digits = Array(text.filter { !$0.isWhitespace })
         guard digits.count % 2 == 0 else { throw TestFailure("\(name).expect: odd number of hex digits") }
-        return try Data(stride(from: 0, to: digits.count, by: 2).map { i in
-            guard let byte = UInt8(String(digits[i...i + 1]), radix: 16) else { throw TestFailure("\(name).expect: bad hex '\(text)'") }
-            return byte
-        })
+        return try Data(
+            stride(from: 0, to: digits.count, by: 2).map { i in
+                guard let byte = UInt8(String(digits[i...i + 1]), radix: 16) else { throw TestFailure("\(name).expect: bad hex '\(text)'") }
+                return byte
+            })
     }
 
     // MARK: Generated cases
@@ -104,41 +105,50 @@ enum HostileCorpus {
             cases.append(HostileCase(name: "\(endpoint)/gen-\(name)", payload: payload, expectation: expectation))
         }
         let http = endpoint.hasSuffix("http")
-        let frameHeader = Data(#"{"v":1,"sensorId":"gen","kind":"imu","placement":"right-ankle","sampleRate":100,"unit":"g","sampleCount":1,"pad":""#.utf8)
+        let frameHeader = Data(
+            #"{"v":1,"sensorId":"gen","kind":"imu","placement":"right-ankle","sampleRate":100,"unit":"g","sampleCount":1,"pad":""#.utf8)
         let requestHeader = Data(endpoint == "store-queries" ? #"{"query":"info","person":""#.utf8 : #"{"v":1,"op":"recent","via":""#.utf8)
         func padded(_ total: Int) -> Data {
-            let header = endpoint.hasPrefix("producer") ? frameHeader : endpoint == "diary-http" ? Data(#"{"kind":"spasm","note":""#.utf8) : requestHeader
+            let header =
+                endpoint.hasPrefix("producer") ? frameHeader : endpoint == "diary-http" ? Data(#"{"kind":"spasm","note":""#.utf8) : requestHeader
             return header + Data(repeating: UInt8(ascii: "a"), count: max(0, total - header.count - 2)) + Data(#""}"#.utf8)
         }
-        let sizeWords: String = switch endpoint {
-        case "producer-http": "frame is larger than \(checkedLimit) bytes"
-        case "diary-http": "the request body is larger than \(checkedLimit / 1024) KiB"
-        case "producer-zmq": "at most \(checkedLimit) bytes are allowed"
-        default: "at most \(checkedLimit) bytes are allowed"
-        }
+        let sizeWords: String =
+            switch endpoint {
+            case "producer-http": "frame is larger than \(checkedLimit) bytes"
+            case "diary-http": "the request body is larger than \(checkedLimit / 1024) KiB"
+            case "producer-zmq": "at most \(checkedLimit) bytes are allowed"
+            default: "at most \(checkedLimit) bytes are allowed"
+            }
         let size = HostileCase.Expectation(accepted: false, errors: [sizeWords], status: http ? 413 : nil)
         add("oversize-by-one", padded(checkedLimit + 1), size)
         let bigCount = http ? 4 : bigRepeats
         for i in 0..<bigCount { add("oversize-near-socket-limit-\(i)", padded(nearSocketLimit), size) }
 
-        let notJSON: String = switch endpoint {
-        case "producer-zmq", "producer-http": "frame is not a valid JSON object"
-        case "diary-http": "the request body is not valid JSON"
-        default: "not valid JSON"
-        }
+        let notJSON: String =
+            switch endpoint {
+            case "producer-zmq", "producer-http": "frame is not a valid JSON object"
+            case "diary-http": "the request body is not valid JSON"
+            default: "not valid JSON"
+            }
         let nesting = HostileCase.Expectation(accepted: false, errors: [notJSON, "nested"], status: http ? 400 : nil)
         // 100 000 levels, or as many as fit the endpoint's checked limit (the diary's is 64 KiB).
         let depth = min(100_000, checkedLimit / 2 - 64)
         add("deep-nesting-\(depth)", Data(repeating: UInt8(ascii: "["), count: depth), nesting)
-        let inField = endpoint.hasPrefix("producer") ? Data(#"{"v":1,"sensorId":"gen","samples":"#.utf8)
-            : endpoint == "diary-http" ? Data(#"{"kind":"spasm","spasm":"#.utf8) : requestHeader.dropLast() // `"person":` / `"via":`
-        add("deep-nesting-in-a-field", inField + Data(repeating: UInt8(ascii: "["), count: depth)
-            + Data(repeating: UInt8(ascii: "]"), count: depth) + Data("}".utf8), nesting)
+        let inField =
+            endpoint.hasPrefix("producer")
+            ? Data(#"{"v":1,"sensorId":"gen","samples":"#.utf8)
+            : endpoint == "diary-http" ? Data(#"{"kind":"spasm","spasm":"#.utf8) : requestHeader.dropLast()  // `"person":` / `"via":`
+        add(
+            "deep-nesting-in-a-field",
+            inField + Data(repeating: UInt8(ascii: "["), count: depth)
+                + Data(repeating: UInt8(ascii: "]"), count: depth) + Data("}".utf8), nesting)
 
         var random = SplitMix64(seed: 0x5eed_0013)
         for i in 0..<(http ? 25 : 100) {
             let count = Int(random.next() % 2048) + 1
-            add("random-bytes-\(i)", Data((0..<count).map { _ in UInt8(truncatingIfNeeded: random.next()) }),
+            add(
+                "random-bytes-\(i)", Data((0..<count).map { _ in UInt8(truncatingIfNeeded: random.next()) }),
                 HostileCase.Expectation(accepted: false, status: http ? 400 : nil, anyError: true))
         }
         return cases
@@ -194,7 +204,8 @@ struct HostileReply {
 /// VmRSS of a process, bytes (from /proc/PID/status).
 func residentBytes(_ pid: Int32) -> Int? {
     guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-          let kB = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else { return nil }
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+        let kB = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+    else { return nil }
     return kB * 1024
 }

@@ -62,13 +62,17 @@ struct HostileInputProcessTests {
             #expect(failure == nil, "\(hostile.name): \(failure ?? "")")
             guard hostile.expectation.accepted, failure == nil, let json = reply.json else { return }
             if let sensorId = json["sensorId"] as? String { acceptedFrames[sensorId, default: 0] += 1 }
-            if let saved = json["saved"] as? [String: Any], let id = (saved["entryId"] as? String).flatMap(UUID.init(uuidString:)) { savedEntries.insert(id) }
+            if let saved = json["saved"] as? [String: Any], let id = (saved["entryId"] as? String).flatMap(UUID.init(uuidString:)) {
+                savedEntries.insert(id)
+            }
         }
 
         // ZeroMQ: the producer endpoint, the manual request socket, the store query socket.
-        for (endpoint, address, limit, target) in [("producer-zmq", endpoints.sensorProducers, 256 << 10, sensor),
-                                                   ("manual-requests", endpoints.manualRequests, MessageLimits.requestBytes, manual.process),
-                                                   ("store-queries", endpoints.storeQuery, MessageLimits.requestBytes, store)] {
+        for (endpoint, address, limit, target) in [
+            ("producer-zmq", endpoints.sensorProducers, 256 << 10, sensor),
+            ("manual-requests", endpoints.manualRequests, MessageLimits.requestBytes, manual.process),
+            ("store-queries", endpoints.storeQuery, MessageLimits.requestBytes, store),
+        ] {
             for hostile in try HostileCorpus.load(endpoint) + HostileCorpus.generated(endpoint, checkedLimit: limit) {
                 guard Self.alive(target, after: hostile) else { break }
                 let reply = try await Self.request([hostile.payload] + hostile.expectation.parts, address: address, context: context)
@@ -76,14 +80,17 @@ struct HostileInputProcessTests {
             }
             // Wrong part counts a REQ socket cannot send: a DEALER with no request part, and one
             // without the empty delimiter (answered like a REQ's request).
-            let good = endpoint == "producer-zmq"
-                ? Data(#"{"v":1,"sensorId":"hostile-dealer","kind":"imu","placement":"left-wrist","sampleRate":50,"unit":"g","samples":[0,0,1]}"#.utf8)
+            let good =
+                endpoint == "producer-zmq"
+                ? Data(
+                    #"{"v":1,"sensorId":"hostile-dealer","kind":"imu","placement":"left-wrist","sampleRate":50,"unit":"g","samples":[0,0,1]}"#.utf8)
                 : endpoint == "store-queries" ? Data(#"{"query":"info"}"#.utf8) : Data(#"{"v":1,"op":"recent","limit":1}"#.utf8)
             let dealerCases: [(String, [Data], HostileCase.Expectation)] = [
                 ("dealer-no-request-part", [Data()], .init(accepted: false, errors: [endpoint == "producer-zmq" ? "got 0 parts" : "got 0"])),
                 ("dealer-without-delimiter", [good], .init(accepted: true)),
                 // (The producer endpoint takes two: the frame and its binary samples.)
-                endpoint == "producer-zmq" ? ("dealer-three-request-parts", [Data(), good, good, good], .init(accepted: false, errors: ["got 3 parts"]))
+                endpoint == "producer-zmq"
+                    ? ("dealer-three-request-parts", [Data(), good, good, good], .init(accepted: false, errors: ["got 3 parts"]))
                     : ("dealer-two-request-parts", [Data(), good, good], .init(accepted: false, errors: ["got 2 parts"])),
             ]
             for (name, parts, expectation) in dealerCases where target.isRunning {
@@ -93,8 +100,10 @@ struct HostileInputProcessTests {
         }
         // HTTP: the producer endpoint and the diary's API.
         let scratch = home.appendingPathComponent("payload")
-        for (endpoint, port, path, limit, target) in [("producer-http", sensorPort, "/api/frames", 256 << 10, sensor),
-                                                      ("diary-http", manual.port, "/api/entries", 64 << 10, manual.process)] {
+        for (endpoint, port, path, limit, target) in [
+            ("producer-http", sensorPort, "/api/frames", 256 << 10, sensor),
+            ("diary-http", manual.port, "/api/entries", 64 << 10, manual.process),
+        ] {
             for hostile in try HostileCorpus.load(endpoint) + HostileCorpus.generated(endpoint, checkedLimit: limit) {
                 guard Self.alive(target, after: hostile) else { break }
                 let reply = try Self.post(hostile, port: port, defaultPath: path, scratch: scratch, token: TestSupport.httpToken(home: home))
@@ -111,8 +120,9 @@ struct HostileInputProcessTests {
         #expect(savedEntries.count >= 7, "good diary entries saved: \(savedEntries.count)")
         #expect(acceptedFrames.count >= 10, "good frames accepted: \(acceptedFrames)")
         let stored = await Self.eventually {
-            let entries = try? await StoreClient.query(StoreRequest(query: .entries, includeCorrected: true), context: context,
-                                                       endpoint: endpoints.storeQuery)
+            let entries = try? await StoreClient.query(
+                StoreRequest(query: .entries, includeCorrected: true), context: context,
+                endpoint: endpoints.storeQuery)
             let ids = Set(entries?.entries?.map(\.entry.entryId) ?? [])
             let frames = try? await StoreClient.query(StoreRequest(query: .storedFrames), context: context, endpoint: endpoints.storeQuery)
             let counts = frames?.storedFrames ?? [:]
@@ -151,8 +161,10 @@ struct HostileInputProcessTests {
 
     /// One request on a fresh socket: the last part of the reply, or nil after 20 s. A REQ
     /// socket adds the empty delimiter; a DEALER sends exactly `parts` (no delimiter added).
-    static func request(_ parts: [Data], address: String, context: ZMQContext,
-                        type: ZMQSocketType = .req) async throws -> HostileReply {
+    static func request(
+        _ parts: [Data], address: String, context: ZMQContext,
+        type: ZMQSocketType = .req
+    ) async throws -> HostileReply {
         let reply: Data? = try await offPoolThrowing {
             let socket = try ZMQSocket(context: context, type: type)
             defer { socket.close() }
@@ -192,7 +204,8 @@ struct HostileInputProcessTests {
 
     /// Frames sent until the store has stored one (a subscriber joins the bus a moment late).
     static func storeHearsFrames(_ endpoints: Endpoints, context: ZMQContext) async -> Bool {
-        let frame = Data(#"{"v":1,"sensorId":"hostile-warmup","kind":"imu","placement":"left-wrist","sampleRate":50,"unit":"g","samples":[0,0,1]}"#.utf8)
+        let frame = Data(
+            #"{"v":1,"sensorId":"hostile-warmup","kind":"imu","placement":"left-wrist","sampleRate":50,"unit":"g","samples":[0,0,1]}"#.utf8)
         return await eventually {
             _ = try? await request([frame], address: endpoints.sensorProducers, context: context)
             let stored = try? await StoreClient.query(StoreRequest(query: .storedFrames), context: context, endpoint: endpoints.storeQuery)

@@ -16,7 +16,10 @@ struct KeyRolesProcessTests {
         return Int(try #require(probe.lastEndpoint?.split(separator: ":").last.flatMap { Int($0) }))
     }
 
-    struct Key { let publicKey: String; let secretKey: String }
+    struct Key {
+        let publicKey: String
+        let secretKey: String
+    }
 
     /// Writes `keys/allowed/<folder>/<name>.public` and returns the pair.
     static func allow(_ name: String, in folder: String?, home: URL) throws -> Key {
@@ -43,8 +46,10 @@ struct KeyRolesProcessTests {
     }
 
     /// Connects a socket with `key` and waits for the CURVE handshake's outcome.
-    static func handshake(_ type: ZMQSocketType, _ endpoint: String, key: Key, server: String,
-                          context: ZMQContext) throws -> (socket: ZMQSocket, accepted: Bool?) {
+    static func handshake(
+        _ type: ZMQSocketType, _ endpoint: String, key: Key, server: String,
+        context: ZMQContext
+    ) throws -> (socket: ZMQSocket, accepted: Bool?) {
         let socket = try ZMQSocket(context: context, type: type)
         let monitor = try ZMQMonitor(watching: socket, context: context, events: ZMQMonitorEvent.allEvents)
         defer { monitor.close() }
@@ -68,12 +73,13 @@ struct KeyRolesProcessTests {
         defer { try? FileManager.default.removeItem(at: home) }
         let context = ZMQContext()
         defer { context.terminate() }
-        let publishPort = try Self.freePort(context), subscribePort = try Self.freePort(context)
+        let publishPort = try Self.freePort(context)
+        let subscribePort = try Self.freePort(context)
         let producerPort = try Self.freePort(context)
         try """
-            {"bus": {"transport": "tcp", "tcpPublishPort": \(publishPort), "tcpSubscribePort": \(subscribePort)},
-             "sensor": {"producerTcpPort": \(producerPort), "httpPort": \(try Self.freePort(context))}}
-            """.write(to: home.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        {"bus": {"transport": "tcp", "tcpPublishPort": \(publishPort), "tcpSubscribePort": \(subscribePort)},
+         "sensor": {"producerTcpPort": \(producerPort), "httpPort": \(try Self.freePort(context))}}
+        """.write(to: home.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
         let wearable = try await Self.newKey("wearable", role: "producer", home: home)
         let phone = try await Self.newKey("phone", role: "consumer", home: home)
         #expect(FileManager.default.fileExists(atPath: home.appendingPathComponent("keys/allowed/producers/wearable.public").path))
@@ -90,7 +96,8 @@ struct KeyRolesProcessTests {
 
         let server = try String(contentsOf: home.appendingPathComponent("keys/bus.public"), encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        let publish = "tcp://127.0.0.1:\(publishPort)", subscribe = "tcp://127.0.0.1:\(subscribePort)"
+        let publish = "tcp://127.0.0.1:\(publishPort)"
+        let subscribe = "tcp://127.0.0.1:\(subscribePort)"
 
         // A producer key can neither subscribe nor publish on the bus.
         let producerSub = try Self.handshake(.sub, subscribe, key: wearable, server: server, context: context)

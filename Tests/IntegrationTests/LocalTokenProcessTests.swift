@@ -12,7 +12,8 @@ struct LocalTokenProcessTests {
     static func curlAsNobody(_ arguments: [String]) throws -> Int {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-        process.arguments = ["-u", "nobody", "--", "/usr/bin/curl", "-s", "-o", "/dev/null", "--max-time", "20", "--write-out", "%{http_code}"] + arguments
+        process.arguments =
+            ["-u", "nobody", "--", "/usr/bin/curl", "-s", "-o", "/dev/null", "--max-time", "20", "--write-out", "%{http_code}"] + arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
@@ -34,11 +35,17 @@ struct LocalTokenProcessTests {
 
         #expect(try Self.curlAsNobody(["\(manual.base)/api/entries"]) == 401, "another user read the diary")
         #expect(try Self.curlAsNobody(["\(manual.base)/"]) == 401)
-        #expect(try Self.curlAsNobody(["-X", "POST", "-H", "Content-Type: application/json", "--data", #"{"kind":"spasm","severity":3}"#,
-                                       "\(manual.base)/api/entries"]) == 401, "another user wrote to the diary")
+        #expect(
+            try Self.curlAsNobody([
+                "-X", "POST", "-H", "Content-Type: application/json", "--data", #"{"kind":"spasm","severity":3}"#,
+                "\(manual.base)/api/entries",
+            ]) == 401, "another user wrote to the diary")
         let frame = BrowserGuardProcessTests.frame("intruder")
-        #expect(try Self.curlAsNobody(["-X", "POST", "-H", "Content-Type: application/json", "--data", frame,
-                                       "http://127.0.0.1:\(sensorPort)/api/frames"]) == 401, "another user posted a frame")
+        #expect(
+            try Self.curlAsNobody([
+                "-X", "POST", "-H", "Content-Type: application/json", "--data", frame,
+                "http://127.0.0.1:\(sensorPort)/api/frames",
+            ]) == 401, "another user posted a frame")
         #expect(try Self.curlAsNobody(["http://127.0.0.1:\(sensorPort)/api/sensors"]) == 401)
 
         // The owner has the token: one file, private, shared by both servers.

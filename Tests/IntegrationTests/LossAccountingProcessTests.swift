@@ -7,8 +7,9 @@ import SpasmSchema
 import SpasmTestSupport
 import Testing
 import ZeroMQ
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Loss counted where it happens, with the real bus, sensor ingestion and store: no
@@ -41,8 +42,9 @@ struct LossAccountingProcessTests {
         let endpoint = endpoints(home).sensorProducers
         let start = Self.streams.next(sensor)
         return try await offPoolThrowing {
-            let producer = try SensorProducer(endpoint: endpoint,
-                                              sensor: .init(sensorId: sensor, kind: .imu, placement: .rightAnkle, sampleRate: 100))
+            let producer = try SensorProducer(
+                endpoint: endpoint,
+                sensor: .init(sensorId: sensor, kind: .imu, placement: .rightAnkle, sampleRate: 100))
             producer.retryUnavailableSeconds = retrySeconds
             defer { producer.close() }
             let reply = try producer.send(samples: [Float](repeating: 0.3, count: 90), firstSampleTime: start)
@@ -55,7 +57,8 @@ struct LossAccountingProcessTests {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/frames")!)
         request.httpMethod = "POST"
         request.setValue("Bearer \(TestSupport.httpToken(home: home))", forHTTPHeaderField: "Authorization")
-        request.httpBody = Data(#"{"v":1,"sensorId":"loss-http","kind":"emg","placement":"left-calf","sampleRate":1000,"unit":"mV","samples":[0.1,0.2]}"#.utf8)
+        request.httpBody = Data(
+            #"{"v":1,"sensorId":"loss-http","kind":"emg","placement":"left-calf","sampleRate":1000,"unit":"mV","samples":[0.1,0.2]}"#.utf8)
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         let (data, response) = try await URLSession.shared.data(for: request)
         return ((response as! HTTPURLResponse).statusCode, try JSONDecoder().decode(ProducerReply.self, from: data))
@@ -100,8 +103,11 @@ struct LossAccountingProcessTests {
     func storedFrames(_ home: URL, sensor: String) async throws -> Int64? {
         let context = ZMQContext()
         defer { context.terminate() }
-        guard let response = try? await StoreClient.query(StoreRequest(query: .storedFrames), context: context,
-                                                          endpoint: endpoints(home).storeQuery, timeoutSeconds: 3) else { return nil }
+        guard
+            let response = try? await StoreClient.query(
+                StoreRequest(query: .storedFrames), context: context,
+                endpoint: endpoints(home).storeQuery, timeoutSeconds: 3)
+        else { return nil }
         return response.storedFrames?[sensor] ?? 0
     }
 
@@ -142,10 +148,11 @@ struct LossAccountingProcessTests {
         let id = "loss-calf"
         // The store is subscribed once a frame reaches it.
         var accepted: Int64 = 0
-        #expect(try await waitUntil(20) {
-            if try await send(home, sensor: id).0.ok { accepted += 1 }
-            return try await storedFrames(home, sensor: id) ?? 0 > 0
-        })
+        #expect(
+            try await waitUntil(20) {
+                if try await send(home, sensor: id).0.ok { accepted += 1 }
+                return try await storedFrames(home, sensor: id) ?? 0 > 0
+            })
         for _ in 0..<10 { if try await send(home, sensor: id).0.ok { accepted += 1 } }
         #expect(try await waitUntil(20) { try await storedFrames(home, sensor: id) == accepted })
 
@@ -153,7 +160,10 @@ struct LossAccountingProcessTests {
         store.signal(SIGKILL)
         _ = await store.wait(timeout: 10)
         let whileDown: Int64 = 15
-        for _ in 0..<whileDown { #expect(try await send(home, sensor: id).0.ok); accepted += 1 }
+        for _ in 0..<whileDown {
+            #expect(try await send(home, sensor: id).0.ok)
+            accepted += 1
+        }
 
         // Ingestion restarts too (kill -9): its accepted count is kept on disk.
         sensor.signal(SIGKILL)
@@ -163,11 +173,16 @@ struct LossAccountingProcessTests {
         store = try ChildProcess("spasmwatch-store", home: home)
         #expect(await store.waitForOutput("started"))
         var before: Int64?
-        #expect(try await waitUntil(20) { before = try await storedFrames(home, sensor: id); return before != nil })
-        #expect(try await waitUntil(20) {
-            if try await send(home, sensor: id).0.ok { accepted += 1 }
-            return try await storedFrames(home, sensor: id) ?? 0 > before ?? 0
-        })
+        #expect(
+            try await waitUntil(20) {
+                before = try await storedFrames(home, sensor: id)
+                return before != nil
+            })
+        #expect(
+            try await waitUntil(20) {
+                if try await send(home, sensor: id).0.ok { accepted += 1 }
+                return try await storedFrames(home, sensor: id) ?? 0 > before ?? 0
+            })
 
         let list = try ChildProcess("spasmwatch", ["sensors"], home: home)
         #expect(await list.wait(timeout: 30) == 0, "\(list.stderr)")
@@ -176,12 +191,17 @@ struct LossAccountingProcessTests {
         let lost = accepted - stored
         #expect(lost >= whileDown, "accepted \(accepted), stored \(stored)")
         #expect(list.stdout.contains("\(lost) frames not stored"), "\(list.stdout)")
-        let status = try ChildProcess("spasmwatch", ["status", "--listen", "1.5",
-                                                     "--set", "expectedServices=spasmwatch-bus,spasmwatch-sensor,spasmwatch-store"], home: home)
+        let status = try ChildProcess(
+            "spasmwatch",
+            [
+                "status", "--listen", "1.5",
+                "--set", "expectedServices=spasmwatch-bus,spasmwatch-sensor,spasmwatch-store",
+            ], home: home)
         #expect(await status.wait(timeout: 30) == 0, "\(status.stdout)\(status.stderr)")
         #expect(status.stdout.contains("Loss between sensor ingestion and storage:"), "\(status.stdout)")
-        #expect(status.stdout.contains("\(id): \(lost) of \(accepted) frames accepted by sensor ingestion were never stored"),
-                "\(status.stdout)")
+        #expect(
+            status.stdout.contains("\(id): \(lost) of \(accepted) frames accepted by sensor ingestion were never stored"),
+            "\(status.stdout)")
         await sensor.stop()
         await store.stop()
         await bus.stop()
@@ -197,7 +217,8 @@ final class StreamClock: @unchecked Sendable {
     private let origin = Date().timeIntervalSince1970 - 3600
 
     func next(_ sensor: String) -> Double {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         let t = times[sensor] ?? origin
         times[sensor] = t + 0.3
         return t

@@ -24,17 +24,23 @@ struct ManualDiaryProcessTests {
         try await Task.sleep(for: .milliseconds(700))  // let tail's subscription reach the bus
 
         // 1. From the CLI.
-        let cli = try ChildProcess("spasmwatch", ["log", "spasm", "--site", "left-calf", "--type", "tonic", "--severity", "2",
-                                                  "--pain", "6", "--duration", "45s"], home: home)
+        let cli = try ChildProcess(
+            "spasmwatch",
+            [
+                "log", "spasm", "--site", "left-calf", "--type", "tonic", "--severity", "2",
+                "--pain", "6", "--duration", "45s",
+            ], home: home)
         #expect(await cli.wait(timeout: 30) == 0)
         #expect(cli.stdout.contains("spasm: left calf, tonic, moderate (2), pain 6/10, 45 s"))
         let cliShort = try #require(savedShortId(cli.stdout))
 
         // 2. From the page (the JSON API the page uses), with the id the phone gave it.
         let pageId = UUID()
-        let page = try await http("POST", "\(manual.base)/api/entries", body: """
-            {"entryId":"\(pageId.uuidString)","kind":"spasm","spasm":{"site":"right-foot","type":"phasic","severity":3}}
-            """)
+        let page = try await http(
+            "POST", "\(manual.base)/api/entries",
+            body: """
+                {"entryId":"\(pageId.uuidString)","kind":"spasm","spasm":{"site":"right-foot","type":"phasic","severity":3}}
+                """)
         #expect(page.status == 201)
 
         // Both in the recent list (CLI) and on the bus (tail).
@@ -63,9 +69,11 @@ struct ManualDiaryProcessTests {
         // 4. Storage stops; an entry comes from the page; storage comes back.
         storage.stop()
         let storageOutageId = UUID()
-        let duringStorageOutage = try await http("POST", "\(manual.base)/api/entries", body: """
-            {"entryId":"\(storageOutageId.uuidString)","kind":"medication","medication":{"name":"baclofen","dose":10,"unit":"mg"}}
-            """)
+        let duringStorageOutage = try await http(
+            "POST", "\(manual.base)/api/entries",
+            body: """
+                {"entryId":"\(storageOutageId.uuidString)","kind":"medication","medication":{"name":"baclofen","dose":10,"unit":"mg"}}
+                """)
         #expect(duringStorageOutage.status == 201)
         try await Task.sleep(for: .seconds(3))  // at least one re-send into the void
         try storage.start()
@@ -86,9 +94,11 @@ struct ManualDiaryProcessTests {
         #expect(!afterRestart.stdout.contains("is not running"))
         #expect(afterRestart.stdout.contains(manualOutageShort))
         // The phone re-sends an entry it already sent (it never saw the answer): one entry still.
-        let resend = try await http("POST", "\(manual.base)/api/entries", body: """
-            {"entryId":"\(pageId.uuidString)","kind":"spasm","spasm":{"site":"right-foot","type":"phasic","severity":3}}
-            """)
+        let resend = try await http(
+            "POST", "\(manual.base)/api/entries",
+            body: """
+                {"entryId":"\(pageId.uuidString)","kind":"spasm","spasm":{"site":"right-foot","type":"phasic","severity":3}}
+                """)
         #expect(resend.status == 200)
         #expect(try resend.json()["saved"].flatMap { ($0 as? [String: Any])?["duplicate"] as? Bool } == true)
 
@@ -129,7 +139,8 @@ struct ManualDiaryProcessTests {
         #expect(bad.status == 400)
         #expect(try bad.json()["error"] as? String == Self.severityError)
         #expect(try bad.json()["field"] as? String == "spasm.severity")
-        let elbow = try await http("POST", "\(manual.base)/api/entries", body: #"{"kind":"spasm","spasm":{"type":"tonic","severity":2,"site":"elbow"}}"#)
+        let elbow = try await http(
+            "POST", "\(manual.base)/api/entries", body: #"{"kind":"spasm","spasm":{"type":"tonic","severity":2,"site":"elbow"}}"#)
         #expect((try elbow.json()["error"] as? String)?.hasPrefix("site 'elbow' is not a body site; allowed: left-foot, right-foot,") == true)
 
         let id = UUID()
@@ -143,25 +154,30 @@ struct ManualDiaryProcessTests {
         #expect(entries.count == 1)
         #expect((entries.first?["summary"] as? String) == "check-in: spasticity 4/10, PSFS 1, sleep 7/10")
 
-        let undo = try await http("POST", "\(manual.base)/api/entries",
-                                  body: #"{"kind":"correction","correction":{"targetEntryId":"\#(id.uuidString)","action":"retract"}}"#)
+        let undo = try await http(
+            "POST", "\(manual.base)/api/entries",
+            body: #"{"kind":"correction","correction":{"targetEntryId":"\#(id.uuidString)","action":"retract"}}"#)
         #expect(undo.status == 201)
         list = try await http("GET", "\(manual.base)/api/entries")
         entries = try list.json()["entries"] as? [[String: Any]] ?? []
         #expect(entries.first { ($0["shortId"] as? String) == ShortId.of(id) }?["retracted"] as? Bool == true)
-        let undoAgain = try await http("POST", "\(manual.base)/api/entries",
-                                       body: #"{"kind":"correction","correction":{"targetEntryId":"\#(id.uuidString)"}}"#)
+        let undoAgain = try await http(
+            "POST", "\(manual.base)/api/entries",
+            body: #"{"kind":"correction","correction":{"targetEntryId":"\#(id.uuidString)"}}"#)
         #expect(undoAgain.status == 400)
-        #expect(try undoAgain.json()["error"] as? String
+        #expect(
+            try undoAgain.json()["error"] as? String
                 == "entry \(ShortId.of(id)) (check-in: spasticity 4/10, PSFS 1, sleep 7/10) is already undone")
 
         // A detected episode appears, is confirmed from the page; an alert is acknowledged.
         let episodeId = UUID()
         let now = Date().timeIntervalSince1970
-        let episode = EpisodeEvent(episodeId: episodeId, phase: .end, kind: .clonus, sensorId: "ankle-r", site: .rightAnkle,
-                                   start: now - 10, end: now - 4, detectedAt: now - 8, confidence: 0.9)
-        let alert = Alert(kind: "fall", severity: .critical, groupKey: "me/fall", title: "Possible fall",
-                          message: "A fall was detected by the right ankle sensor.", at: now)
+        let episode = EpisodeEvent(
+            episodeId: episodeId, phase: .end, kind: .clonus, sensorId: "ankle-r", site: .rightAnkle,
+            start: now - 10, end: now - 4, detectedAt: now - 8, confidence: 0.9)
+        let alert = Alert(
+            kind: "fall", severity: .critical, groupKey: "me/fall", title: "Possible fall",
+            message: "A fall was detected by the right ankle sensor.", at: now)
         var episodes: [[String: Any]] = []
         var alerts: [[String: Any]] = []
         for _ in 0..<60 where episodes.isEmpty || alerts.isEmpty {
@@ -175,8 +191,9 @@ struct ManualDiaryProcessTests {
         #expect(episodes.first?["shortId"] as? String == ShortId.of(episodeId))
         #expect(alerts.count == 1)
 
-        let confirm = try await http("POST", "\(manual.base)/api/entries",
-                                     body: #"{"kind":"confirmation","confirmation":{"episodeId":"\#(episodeId.uuidString)","wasSpasm":true}}"#)
+        let confirm = try await http(
+            "POST", "\(manual.base)/api/entries",
+            body: #"{"kind":"confirmation","confirmation":{"episodeId":"\#(episodeId.uuidString)","wasSpasm":true}}"#)
         #expect(confirm.status == 201)
         episodes = try await http("GET", "\(manual.base)/api/episodes").json()["episodes"] as? [[String: Any]] ?? []
         #expect(episodes.first?["wasSpasm"] as? Bool == true)
@@ -222,8 +239,9 @@ struct ManualDiaryProcessTests {
         storage.refuse(DiaryEntry.messageType, reason: "spasm.severity: a rule storage keeps")
         storage.refuse(Acknowledgement.messageType, reason: "by: a rule storage keeps")
         let manual = try await ManualProcess.start(home: home)
-        let posted = try await http("POST", "\(manual.base)/api/entries",
-                                    body: #"{"kind":"spasm","spasm":{"site":"left-calf","type":"tonic","severity":2}}"#)
+        let posted = try await http(
+            "POST", "\(manual.base)/api/entries",
+            body: #"{"kind":"spasm","spasm":{"site":"left-calf","type":"tonic","severity":2}}"#)
         #expect(posted.status == 201, "\(posted.text)")
         var entry: [String: Any] = [:]
         let deadline = Date().addingTimeInterval(30)
@@ -256,8 +274,12 @@ struct ManualDiaryProcessTests {
 
         let token = "s3cret-\(UUID().uuidString.prefix(8))"
         let ca = try await HTTPSTest.initialize(home: home)
-        let child = try ChildProcess("spasmwatch-manual", ["--set", "manual.httpHost=0.0.0.0", "--set", "manual.httpPort=0",
-                                                          "--set", "manual.httpToken=\(token)"], home: home)
+        let child = try ChildProcess(
+            "spasmwatch-manual",
+            [
+                "--set", "manual.httpHost=0.0.0.0", "--set", "manual.httpPort=0",
+                "--set", "manual.httpToken=\(token)",
+            ], home: home)
         var port: Int?
         for _ in 0..<300 where port == nil {
             if let r = child.stderr.range(of: "diary page at https://0.0.0.0:") { port = Int(child.stderr[r.upperBound...].prefix { $0.isNumber }) }
@@ -273,8 +295,11 @@ struct ManualDiaryProcessTests {
         #expect(withQuery.status == 303 && withQuery.headers["location"] == "/", "\(withQuery)")
         #expect(withQuery.headers["set-cookie"]?.hasPrefix("spasmwatch_token=\(token)") == true)
         #expect(withQuery.headers["set-cookie"]?.contains("; Secure") == true)
-        let withCookie = try HTTPSTest.curl(["-X", "POST", "-H", "Cookie: spasmwatch_token=\(token)", "-H", "Content-Type: application/json",
-                                             "--data", #"{"kind":"checkin","checkin":{"nrs":2}}"#, "\(base)/api/entries"], ca: ca)
+        let withCookie = try HTTPSTest.curl(
+            [
+                "-X", "POST", "-H", "Cookie: spasmwatch_token=\(token)", "-H", "Content-Type: application/json",
+                "--data", #"{"kind":"checkin","checkin":{"nrs":2}}"#, "\(base)/api/entries",
+            ], ca: ca)
         #expect(withCookie.status == 201, "\(withCookie)")
         await child.stop()
         await bus.stop()

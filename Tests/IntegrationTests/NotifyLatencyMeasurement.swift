@@ -1,6 +1,6 @@
 import Foundation
-import SpasmSync
 import SpasmSchema
+import SpasmSync
 import SpasmTestSupport
 import Testing
 
@@ -15,7 +15,8 @@ struct NotifyLatencyMeasurement {
     func fallToPersonAndCaregiverWebhook() async throws {
         let home = try TestSupport.temporaryHome("notify-latency")
         defer { try? FileManager.default.removeItem(at: home) }
-        let arrivals = Locked<[Double]>([]), personArrivals = Locked<[Double]>([])
+        let arrivals = Locked<[Double]>([])
+        let personArrivals = Locked<[Double]>([])
         let person = try await TinyHTTPServer { _ in
             personArrivals.withLock { $0.append(Date().timeIntervalSince1970) }
             return 200
@@ -24,9 +25,13 @@ struct NotifyLatencyMeasurement {
             arrivals.withLock { $0.append(Date().timeIntervalSince1970) }
             return 200
         }
-        defer { person.stop(); caregiver.stop() }
+        defer {
+            person.stop()
+            caregiver.stop()
+        }
         let delay = 2.0
-        try P.write("""
+        try P.write(
+            """
             {"receivers": [{"name": "me", "isPerson": true, "channels": [{"type": "webhook", "url": "\(person.url)"}]},
                            {"name": "anna", "channels": [{"type": "webhook", "url": "\(caregiver.url)"}]}],
              "routes": [{"match": {"kinds": ["fall"]}, "receivers": ["me", "anna"], "escalateAfterSeconds": \(delay)}]}
@@ -38,12 +43,18 @@ struct NotifyLatencyMeasurement {
         let client = try P.TestBus(home: home, prefixes: [Topic.deliveryPrefix])
         defer { client.close() }
         let warmUp = P.fall()
-        #expect(await P.eventually { try? client.publish(warmUp); return !person.received.isEmpty })
+        #expect(
+            await P.eventually {
+                try? client.publish(warmUp)
+                return !person.received.isEmpty
+            })
         #expect(await P.eventually { arrivals.withLock { $0.count } == 1 })
 
-        var toPerson: [Double] = [], toCaregiver: [Double] = []
+        var toPerson: [Double] = []
+        var toCaregiver: [Double] = []
         for _ in 0..<20 {
-            let before = person.received.count, caregiverBefore = arrivals.withLock { $0.count }
+            let before = person.received.count
+            let caregiverBefore = arrivals.withLock { $0.count }
             let sent = Date().timeIntervalSince1970
             try client.publish(P.fall(at: sent))
             #expect(await P.eventually { person.received.count > before })

@@ -1,8 +1,8 @@
-import SpasmSync
 import Foundation
 import SpasmBus
 import SpasmConfig
 import SpasmSchema
+import SpasmSync
 import SpasmTestSupport
 import Synchronization
 import Testing
@@ -43,8 +43,9 @@ struct NotifyProcessTests {
                         state.seen.withLock { $0.append(message) }
                         // Stand-in storage: "stored" receipts for whatever notify sends reliably.
                         if storeReceipts && message.header.source == "notify" && message.topic.hasPrefix("delivery.") {
-                            _ = try? publisher.publish(StoredReceipt(forSource: "notify", ids: [message.header.id]),
-                                                       topic: Topic.stored("notify"))
+                            _ = try? publisher.publish(
+                                StoredReceipt(forSource: "notify", ids: [message.header.id]),
+                                topic: Topic.stored("notify"))
                         }
                     }
                 }
@@ -85,9 +86,10 @@ struct NotifyProcessTests {
     }
 
     static func fall(at time: Double = Date().timeIntervalSince1970) -> Alert {
-        Alert(kind: "fall", severity: .critical, groupKey: "fall:right-leg", title: "Possible fall",
-              message: "A fall was detected at the right ankle.", at: time, episodeId: UUID(), sensorId: "ankle-r",
-              site: .rightAnkle)
+        Alert(
+            kind: "fall", severity: .critical, groupKey: "fall:right-leg", title: "Possible fall",
+            message: "A fall was detected at the right ankle.", at: time, episodeId: UUID(), sensorId: "ankle-r",
+            site: .rightAnkle)
     }
 
     @Test func aFallReachesWebhookAndConsoleEscalatesAndStopsWhenAcknowledged() async throws {
@@ -95,7 +97,8 @@ struct NotifyProcessTests {
         defer { try? FileManager.default.removeItem(at: home) }
         let server = try await TinyHTTPServer()
         defer { server.stop() }
-        try Self.write("""
+        try Self.write(
+            """
             {"receivers": [
                {"name": "me", "isPerson": true, "channels": [{"type": "console"}, {"type": "webhook", "url": "\(server.url)"}]},
                {"name": "anna", "channels": [{"type": "webhook", "url": "\(server.url)"}]},
@@ -133,10 +136,11 @@ struct NotifyProcessTests {
         // (`spasmwatch ack` itself is exercised in the false-alarm test.)
         let ack = Acknowledgement(alertId: fall.alertId, by: "anna", at: Date().timeIntervalSince1970, via: "test")
         let ackId = UUID()
-        #expect(await Self.eventually {
-            _ = try? client.publisher.publish(ack, topic: Topic.acknowledgement, id: ackId)
-            return Self.notifications(server).contains { $0["receiver"] as? String == "me" && $0["purpose"] as? String == "acknowledged" }
-        }, "the person hears that anna answered")
+        #expect(
+            await Self.eventually {
+                _ = try? client.publisher.publish(ack, topic: Topic.acknowledgement, id: ackId)
+                return Self.notifications(server).contains { $0["receiver"] as? String == "me" && $0["purpose"] as? String == "acknowledged" }
+            }, "the person hears that anna answered")
         try await Task.sleep(for: .seconds(8))  // past ben's turn, had the escalation gone on
         #expect(!Self.notifications(server).contains { $0["receiver"] as? String == "ben" }, "escalation stopped")
 
@@ -157,7 +161,8 @@ struct NotifyProcessTests {
         defer { try? FileManager.default.removeItem(at: home) }
         let server = try await TinyHTTPServer()
         defer { server.stop() }
-        try Self.write("""
+        try Self.write(
+            """
             {"receivers": [{"name": "me", "isPerson": true, "channels": [{"type": "webhook", "url": "\(server.url)"}]},
                            {"name": "anna", "channels": [{"type": "webhook", "url": "\(server.url)"}]}],
              "routes": [{"receivers": ["me", "anna"], "escalate": false}]}
@@ -170,14 +175,19 @@ struct NotifyProcessTests {
         let client = try TestBus(home: home, prefixes: [Topic.manualEntry, Topic.acknowledgement])
         defer { client.close() }
         let fall = Self.fall()
-        #expect(await Self.eventually { try? client.publish(fall); return Self.notifications(server).count >= 2 })
+        #expect(
+            await Self.eventually {
+                try? client.publish(fall)
+                return Self.notifications(server).count >= 2
+            })
 
         // Another alert, answered on the phone page ("I'm OK"): anna hears that the person is OK.
         let second = Self.fall()
-        #expect(await Self.eventually {
-            try? client.publish(second)
-            return Self.notifications(server).contains { ($0["alertIds"] as? [String]) == [second.alertId.uuidString] }
-        })
+        #expect(
+            await Self.eventually {
+                try? client.publish(second)
+                return Self.notifications(server).contains { ($0["alertIds"] as? [String]) == [second.alertId.uuidString] }
+            })
         // The page knows the alert once the manual service has heard it.
         var pageStatus = 0
         for _ in 0..<100 where pageStatus != 200 {
@@ -186,23 +196,28 @@ struct NotifyProcessTests {
             if pageStatus != 200 { try await Task.sleep(for: .milliseconds(200)) }
         }
         #expect(pageStatus == 200, "the phone page's I'm OK was accepted")
-        #expect(await Self.eventually {
-            Self.notifications(server).contains {
-                $0["receiver"] as? String == "anna" && $0["purpose"] as? String == "acknowledged"
-                    && ($0["alertIds"] as? [String]) == [second.alertId.uuidString]
-            }
-        }, "the phone page's acknowledgement reached notify")
+        #expect(
+            await Self.eventually {
+                Self.notifications(server).contains {
+                    $0["receiver"] as? String == "anna" && $0["purpose"] as? String == "acknowledged"
+                        && ($0["alertIds"] as? [String]) == [second.alertId.uuidString]
+                }
+            }, "the phone page's acknowledgement reached notify")
 
         let short = String(fall.alertId.uuidString.lowercased().prefix(8))
         let ack = try ChildProcess("spasmwatch", ["ack", short, "--false-alarm", "--wait", "2"], home: home)
         #expect(await ack.wait(timeout: 30) == 0, "ack: \(ack.stderr)")
         #expect(ack.stdout.contains("false alarm"))
-        #expect(await Self.eventually {
-            Self.notifications(server).filter { $0["purpose"] as? String == "false-alarm" }.count == 2
-        }, "both who were told hear it was a false alarm")
+        #expect(
+            await Self.eventually {
+                Self.notifications(server).filter { $0["purpose"] as? String == "false-alarm" }.count == 2
+            }, "both who were told hear it was a false alarm")
         let entry = try #require(client.messages(Topic.manualEntry).compactMap { try? $0.decode(DiaryEntry.self) }.first)
-        #expect(entry.body.confirmation == EpisodeConfirmation(episodeId: fall.episodeId!, wasSpasm: false,
-                                                              note: "false alarm (spasmwatch ack --false-alarm)"))
+        #expect(
+            entry.body.confirmation
+                == EpisodeConfirmation(
+                    episodeId: fall.episodeId!, wasSpasm: false,
+                    note: "false alarm (spasmwatch ack --false-alarm)"))
         #expect(entry.header.source == "manual", "through the manual service")
         let acks = client.messages(Topic.acknowledgement).compactMap { try? $0.decode(Acknowledgement.self).body }
         #expect(acks.contains { $0.alertId == fall.alertId && $0.falseAlarm && $0.via == "cli" })
@@ -220,7 +235,8 @@ struct NotifyProcessTests {
         defer { try? FileManager.default.removeItem(at: home) }
         let server = try await TinyHTTPServer()
         defer { server.stop() }
-        try Self.write("""
+        try Self.write(
+            """
             {"receivers": [{"name": "me", "isPerson": true, "channels": [{"type": "webhook", "url": "\(server.url)"}]}],
              "routes": [{"receivers": ["me"], "escalate": false}]}
             """, to: home)
@@ -231,12 +247,14 @@ struct NotifyProcessTests {
         let client = try TestBus(home: home, prefixes: [Topic.acknowledgement])
         defer { client.close() }
         let now = Date().timeIntervalSince1970
-        let older = Self.fall(at: now - 120), newer = Self.fall(at: now - 60)
+        let older = Self.fall(at: now - 120)
+        let newer = Self.fall(at: now - 60)
         for alert in [older, newer] {
-            #expect(await Self.eventually {
-                try? client.publish(alert)
-                return Self.notifications(server).contains { ($0["alertIds"] as? [String]) == [alert.alertId.uuidString] }
-            })
+            #expect(
+                await Self.eventually {
+                    try? client.publish(alert)
+                    return Self.notifications(server).contains { ($0["alertIds"] as? [String]) == [alert.alertId.uuidString] }
+                })
         }
         let user = String(cString: getpwuid(geteuid())!.pointee.pw_name)
         func short(_ alert: Alert) -> String { String(alert.alertId.uuidString.lowercased().prefix(8)) }
@@ -250,11 +268,12 @@ struct NotifyProcessTests {
 
         // Once notify has it (its journal first, then "acknowledged" to the person, who did not
         // answer this time), the next `ack` takes the one before.
-        #expect(await Self.eventually {
-            Self.notifications(server).contains {
-                $0["purpose"] as? String == "acknowledged" && ($0["alertIds"] as? [String]) == [newer.alertId.uuidString]
-            }
-        }, "the person hears someone else answered: \(Self.notifications(server))")
+        #expect(
+            await Self.eventually {
+                Self.notifications(server).contains {
+                    $0["purpose"] as? String == "acknowledged" && ($0["alertIds"] as? [String]) == [newer.alertId.uuidString]
+                }
+            }, "the person hears someone else answered: \(Self.notifications(server))")
         ack = try ChildProcess("spasmwatch", ["ack", "--wait", "2", "--by", "anna"], home: home)
         #expect(await ack.wait(timeout: 30) == 0, "ack: \(ack.stderr)")
         #expect(ack.stdout.contains("latest open alert, \(short(older))"), "\(ack.stdout)")
@@ -272,7 +291,8 @@ struct NotifyProcessTests {
         let down = Flag(true)
         let server = try await TinyHTTPServer { _ in down.value.load(ordering: .relaxed) ? 503 : 200 }
         defer { server.stop() }
-        try Self.write("""
+        try Self.write(
+            """
             {"receivers": [{"name": "me", "channels": [{"type": "console"},
                                                        {"type": "webhook", "url": "\(server.url)", "maxAttempts": 5, "backoffSeconds": 60}]}],
              "routes": [{"receivers": ["me"]}], "groupWaitSeconds": 0}
@@ -286,12 +306,14 @@ struct NotifyProcessTests {
         // is reported, the next waits a minute — and notify crashes.
         var notify = try ChildProcess("spasmwatch-notify", ["--set", "expectedServices=spasmwatch-bus"], home: home)
         #expect(await notify.waitForOutput("started"))
-        let seenByRun1 = Alert(kind: "tonic", severity: .warning, groupKey: "tonic:left-leg", title: "Long tonic spasm",
-                               message: "A tonic spasm lasted 90 s.", at: Date().timeIntervalSince1970, site: .leftCalf)
-        #expect(await Self.eventually {
-            try? client.publish(seenByRun1)
-            return !client.messages("delivery.webhook").isEmpty
-        })
+        let seenByRun1 = Alert(
+            kind: "tonic", severity: .warning, groupKey: "tonic:left-leg", title: "Long tonic spasm",
+            message: "A tonic spasm lasted 90 s.", at: Date().timeIntervalSince1970, site: .leftCalf)
+        #expect(
+            await Self.eventually {
+                try? client.publish(seenByRun1)
+                return !client.messages("delivery.webhook").isEmpty
+            })
         let failed = try #require(client.messages("delivery.webhook").first)
         #expect(try failed.decode(Delivery.self).body.outcome == .failed)
         #expect(await notify.waitForOutput("NOTIFY me: [warning]"), "the console got it")
@@ -300,8 +322,9 @@ struct NotifyProcessTests {
         _ = await notify.wait(timeout: 10)
 
         // Meanwhile an alert was published that notify never saw; storage has it.
-        let missed = Alert(kind: "fall", severity: .critical, groupKey: "fall:right-leg", title: "Possible fall",
-                           message: "A fall was detected.", at: Date().timeIntervalSince1970, site: .rightAnkle)
+        let missed = Alert(
+            kind: "fall", severity: .critical, groupKey: "fall:right-leg", title: "Possible fall",
+            message: "A fall was detected.", at: Date().timeIntervalSince1970, site: .rightAnkle)
         let storage = try StandInStoreQueries(endpoint: client.endpoints.storeQuery, alerts: [missed])
         defer { storage.stop() }
 
@@ -311,28 +334,32 @@ struct NotifyProcessTests {
         defer { receipts.close() }
         notify = try ChildProcess("spasmwatch-notify", ["--set", "expectedServices=spasmwatch-bus"], home: home)
         #expect(await notify.waitForOutput("started"))
-        #expect(await Self.eventually {
-            let ok = Self.notifications(server).flatMap { ($0["alertIds"] as? [String]) ?? [] }
-            return ok.contains(seenByRun1.alertId.uuidString) && ok.contains(missed.alertId.uuidString)
-        }, "the interrupted webhook send and storage's undelivered alert were delivered after the restart")
-        #expect(Self.notifications(server).dropFirst(requestsInRun1)
-                    .filter { ($0["alertIds"] as? [String]) == [seenByRun1.alertId.uuidString] }.count == 1,
-                "the interrupted send is taken up once")
+        #expect(
+            await Self.eventually {
+                let ok = Self.notifications(server).flatMap { ($0["alertIds"] as? [String]) ?? [] }
+                return ok.contains(seenByRun1.alertId.uuidString) && ok.contains(missed.alertId.uuidString)
+            }, "the interrupted webhook send and storage's undelivered alert were delivered after the restart")
+        #expect(
+            Self.notifications(server).dropFirst(requestsInRun1)
+                .filter { ($0["alertIds"] as? [String]) == [seenByRun1.alertId.uuidString] }.count == 1,
+            "the interrupted send is taken up once")
         let resent = try #require(Self.notifications(server).last { ($0["alertIds"] as? [String]) == [seenByRun1.alertId.uuidString] })
         #expect((resent["title"] as? String)?.hasSuffix("(resent after a restart)") == true, "a repeated notification says so")
         let late = try #require(Self.notifications(server).last { ($0["alertIds"] as? [String]) == [missed.alertId.uuidString] })
         #expect((late["title"] as? String)?.contains("resent") == false, "one nobody had is not a repeat")
         #expect(!notify.stdout.contains("NOTIFY me: [warning]"), "the console, which had it, is not told again")
         #expect(storage.state.queries.load(ordering: .relaxed) >= 1)
-        #expect(await Self.eventually {
-            client.messages("delivery.webhook").filter { $0.header.id == failed.header.id }.count >= 2
-        }, "the first run's delivery report was re-sent with the same id")
+        #expect(
+            await Self.eventually {
+                client.messages("delivery.webhook").filter { $0.header.id == failed.header.id }.count >= 2
+            }, "the first run's delivery report was re-sent with the same id")
         // With storage's receipts the outbox empties (heartbeat counter).
         let beats = try TestBus(home: home, prefixes: [Topic.heartbeat("spasmwatch-notify")])
         defer { beats.close() }
-        #expect(await Self.eventually(30) {
-            beats.messages("heartbeat.").last.flatMap { try? $0.decode(Heartbeat.self).body.counters["outbox.pending"] } == 0
-        }, "every delivery report confirmed by storage")
+        #expect(
+            await Self.eventually(30) {
+                beats.messages("heartbeat.").last.flatMap { try? $0.decode(Heartbeat.self).body.counters["outbox.pending"] } == 0
+            }, "every delivery report confirmed by storage")
         await notify.stop()
         await bus.stop()
     }
@@ -341,9 +368,14 @@ struct NotifyProcessTests {
     @Test func notifyTestReportsEachChannel() async throws {
         let home = try TestSupport.temporaryHome("notify-test")
         defer { try? FileManager.default.removeItem(at: home) }
-        let good = try await TinyHTTPServer(), bad = try await TinyHTTPServer { _ in 500 }
-        defer { good.stop(); bad.stop() }
-        try Self.write("""
+        let good = try await TinyHTTPServer()
+        let bad = try await TinyHTTPServer { _ in 500 }
+        defer {
+            good.stop()
+            bad.stop()
+        }
+        try Self.write(
+            """
             {"receivers": [{"name": "me", "channels": [{"type": "console"}, {"type": "webhook", "url": "\(good.url)", "format": "ntfy"}]},
                            {"name": "anna", "channels": [{"type": "webhook", "url": "\(bad.url)"}]}],
              "routes": [{"receivers": ["me"]}]}
@@ -369,9 +401,14 @@ struct NotifyProcessTests {
         #expect(await notify.waitForOutput("started"))
         let swift = try ChildProcess("alert-consumer-example", ["--count", "1"], home: home)
         #expect(await swift.waitForOutput("listening for alerts"))
-        let python: ChildProcess? = PythonProducer.available
-            ? try ChildProcess("/usr/bin/env", ["python3", TestSupport.repositoryRoot.appendingPathComponent("examples/python/alert_consumer.py").path,
-                                                "--count", "1", "--timeout", "60"], home: home)
+        let python: ChildProcess? =
+            PythonProducer.available
+            ? try ChildProcess(
+                "/usr/bin/env",
+                [
+                    "python3", TestSupport.repositoryRoot.appendingPathComponent("examples/python/alert_consumer.py").path,
+                    "--count", "1", "--timeout", "60",
+                ], home: home)
             : nil
         if let python { #expect(await python.waitForOutput("listening for alerts")) }
         let store = try ChildProcess("spasmwatch-store", home: home)
@@ -397,8 +434,12 @@ struct NotifyProcessTests {
         defer { try? FileManager.default.removeItem(at: home) }
         let bus = try ChildProcess("spasmwatch-bus", home: home)
         #expect(await bus.waitForOutput("bus running"))
-        let python = try ChildProcess("/usr/bin/env", ["python3", TestSupport.repositoryRoot.appendingPathComponent("examples/python/alert_consumer.py").path,
-                                                       "--json", "--count", "1", "--timeout", "60"], home: home)
+        let python = try ChildProcess(
+            "/usr/bin/env",
+            [
+                "python3", TestSupport.repositoryRoot.appendingPathComponent("examples/python/alert_consumer.py").path,
+                "--json", "--count", "1", "--timeout", "60",
+            ], home: home)
         #expect(await python.waitForOutput("listening for alerts"))
         let test = try ChildProcess("spasmwatch", ["notify", "test", "--via-bus", "--severity", "critical"], home: home)
         #expect(await test.wait(timeout: 30) == 2, "published, but spasmwatch-notify is not running here")
@@ -430,21 +471,28 @@ final class StandInStoreQueries: Sendable {
         let reply = try JSONSerialization.data(withJSONObject: [
             "ok": true,
             "alerts": try alerts.map { alert -> [String: Any] in
-                ["person": "me", "alert": try JSONSerialization.jsonObject(with: WireCodec.encode(alert)),
-                 "acknowledgements": [], "deliveryAttempts": 0, "delivered": false]
+                [
+                    "person": "me", "alert": try JSONSerialization.jsonObject(with: WireCodec.encode(alert)),
+                    "acknowledgements": [], "deliveryAttempts": 0, "delivered": false,
+                ]
             },
         ])
         let answers = try JSONSerialization.data(withJSONObject: [
             "ok": true,
             "alerts": try answered.map { alert, ack -> [String: Any] in
-                ["person": "me", "alert": try JSONSerialization.jsonObject(with: WireCodec.encode(alert)),
-                 "acknowledgements": [try JSONSerialization.jsonObject(with: JSONEncoder().encode(ack))],
-                 "deliveryAttempts": 1, "delivered": true]
-            } + helped.map { alert, help -> [String: Any] in
-                ["person": "me", "alert": try JSONSerialization.jsonObject(with: WireCodec.encode(alert)),
-                 "acknowledgements": [], "helpRequests": [try JSONSerialization.jsonObject(with: JSONEncoder().encode(help))],
-                 "deliveryAttempts": 1, "delivered": true]
-            },
+                [
+                    "person": "me", "alert": try JSONSerialization.jsonObject(with: WireCodec.encode(alert)),
+                    "acknowledgements": [try JSONSerialization.jsonObject(with: JSONEncoder().encode(ack))],
+                    "deliveryAttempts": 1, "delivered": true,
+                ]
+            }
+                + helped.map { alert, help -> [String: Any] in
+                    [
+                        "person": "me", "alert": try JSONSerialization.jsonObject(with: WireCodec.encode(alert)),
+                        "acknowledgements": [], "helpRequests": [try JSONSerialization.jsonObject(with: JSONEncoder().encode(help))],
+                        "deliveryAttempts": 1, "delivered": true,
+                    ]
+                },
         ])
         let (context, state) = (self.context, self.state)
         let ready = SocketThread.Handshake()
@@ -458,7 +506,8 @@ final class StandInStoreQueries: Sendable {
                 ready.succeed()
                 while !state.stopped.load(ordering: .relaxed) {
                     guard let frames = try socket.receiveMultipart(), let request = frames.first,
-                          let query = try? JSONSerialization.jsonObject(with: request) as? [String: Any] else { continue }
+                        let query = try? JSONSerialization.jsonObject(with: request) as? [String: Any]
+                    else { continue }
                     let alertsQuery = query["query"] as? String == "alerts"
                     let undelivered = query["undeliveredOnly"] as? Bool == true
                     state.queries.add(1, ordering: .relaxed)

@@ -35,7 +35,8 @@ struct NotifyRestartProcessTests {
         defer { try? FileManager.default.removeItem(at: home) }
         let server = try await TinyHTTPServer()
         defer { server.stop() }
-        try P.write("""
+        try P.write(
+            """
             {"receivers": [{"name": "me", "isPerson": true, "channels": [{"type": "webhook", "url": "\(server.url)"}]},
                            {"name": "anna", "channels": [{"type": "webhook", "url": "\(server.url)"}]}],
              "routes": [{"match": {"kinds": ["fall"]}, "receivers": ["me", "anna"], "escalateAfterSeconds": 2},
@@ -51,10 +52,11 @@ struct NotifyRestartProcessTests {
         // Three falls, delivered to the person and (nobody answering) to anna: each
         // escalation has finished, none is acknowledged.
         let falls = (0..<3).map { _ in P.fall() }
-        #expect(await P.eventually(40) {
-            for fall in falls { try? client.publish(fall) }
-            return falls.allSatisfy { Self.count($0, to: "me", server) == 1 && Self.count($0, to: "anna", server) == 1 }
-        }, "every fall reached me and then anna")
+        #expect(
+            await P.eventually(40) {
+                for fall in falls { try? client.publish(fall) }
+                return falls.allSatisfy { Self.count($0, to: "me", server) == 1 && Self.count($0, to: "anna", server) == 1 }
+            }, "every fall reached me and then anna")
         #expect(await P.eventually { Self.sendsUnderWay(home) == 0 })
         notify.signal(SIGKILL)
         _ = await notify.wait(timeout: 10)
@@ -63,10 +65,11 @@ struct NotifyRestartProcessTests {
         #expect(await notify.waitForOutput("started"))
         // A fresh fall after the restart gets through: by then the resume is done.
         let fresh = P.fall()
-        #expect(await P.eventually(40) {
-            try? client.publish(fresh)
-            return Self.count(fresh, to: "me", server) == 1
-        }, "notify runs again")
+        #expect(
+            await P.eventually(40) {
+                try? client.publish(fresh)
+                return Self.count(fresh, to: "me", server) == 1
+            }, "notify runs again")
         #expect(await notify.waitForOutput("resume finished"))
         for fall in falls {
             #expect(Self.count(fall, to: "me", server) == 1, "a delivered fall is not sent to the person again")
@@ -81,7 +84,8 @@ struct NotifyRestartProcessTests {
         defer { try? FileManager.default.removeItem(at: home) }
         let server = try await TinyHTTPServer()
         defer { server.stop() }
-        try P.write("""
+        try P.write(
+            """
             {"receivers": [{"name": "me", "isPerson": true, "channels": [{"type": "webhook", "url": "\(server.url)"}]},
                            {"name": "anna", "channels": [{"type": "webhook", "url": "\(server.url)"}]},
                            {"name": "ben", "channels": [{"type": "webhook", "url": "\(server.url)"}]}],
@@ -96,10 +100,11 @@ struct NotifyRestartProcessTests {
         #expect(await notify.waitForOutput("started"))
 
         let fall = P.fall()
-        #expect(await P.eventually(40) {
-            try? client.publish(fall)
-            return Self.count(fall, to: "anna", server) == 1
-        }, "step 1 (anna) was reached")
+        #expect(
+            await P.eventually(40) {
+                try? client.publish(fall)
+                return Self.count(fall, to: "anna", server) == 1
+            }, "step 1 (anna) was reached")
         #expect(await P.eventually { Self.sendsUnderWay(home) == 0 })
         notify.signal(SIGKILL)
         _ = await notify.wait(timeout: 10)
@@ -124,7 +129,8 @@ struct NotifyRestartProcessTests {
         defer { try? FileManager.default.removeItem(at: home) }
         let server = try await TinyHTTPServer()
         defer { server.stop() }
-        try P.write("""
+        try P.write(
+            """
             {"receivers": [{"name": "me", "isPerson": true, "channels": [{"type": "webhook", "url": "\(server.url)"}]},
                            {"name": "anna", "channels": [{"type": "webhook", "url": "\(server.url)"}]}],
              "routes": [{"match": {"kinds": ["fall"]}, "receivers": ["me", "anna"], "escalateAfterSeconds": 8}]}
@@ -136,7 +142,11 @@ struct NotifyRestartProcessTests {
         var notify = try ChildProcess("spasmwatch-notify", home: home)
         #expect(await notify.waitForOutput("started"))
         let fall = P.fall()
-        #expect(await P.eventually(40) { try? client.publish(fall); return Self.count(fall, to: "me", server) == 1 })
+        #expect(
+            await P.eventually(40) {
+                try? client.publish(fall)
+                return Self.count(fall, to: "me", server) == 1
+            })
         #expect(await P.eventually { Self.sendsUnderWay(home) == 0 })
         notify.signal(SIGKILL)
         _ = await notify.wait(timeout: 10)
@@ -146,9 +156,10 @@ struct NotifyRestartProcessTests {
         defer { storage.stop() }
         notify = try ChildProcess("spasmwatch-notify", home: home)
         #expect(await notify.waitForOutput("acknowledgements given while notify was down", timeout: 40), "\(notify.stderr)")
-        #expect(await P.eventually {
-            client.messages("heartbeat.").last.flatMap { try? $0.decode(Heartbeat.self).body.counters["resumed.acknowledgements"] } == 1
-        })
+        #expect(
+            await P.eventually {
+                client.messages("heartbeat.").last.flatMap { try? $0.decode(Heartbeat.self).body.counters["resumed.acknowledgements"] } == 1
+            })
         #expect(Self.count(fall, to: "anna", server) == 0, "anna is not asked: the person answered")
         await notify.stop()
         await bus.stop()
@@ -162,7 +173,8 @@ struct NotifyRestartProcessTests {
         defer { try? FileManager.default.removeItem(at: home) }
         let server = try await TinyHTTPServer()
         defer { server.stop() }
-        try P.write("""
+        try P.write(
+            """
             {"receivers": [{"name": "me", "isPerson": true, "channels": [{"type": "webhook", "url": "\(server.url)"}]},
                            {"name": "anna", "channels": [{"type": "webhook", "url": "\(server.url)"}]}],
              "routes": [{"match": {"kinds": ["fall"]}, "receivers": ["me", "anna"], "escalateAfterSeconds": 600}]}
@@ -174,7 +186,11 @@ struct NotifyRestartProcessTests {
         var notify = try ChildProcess("spasmwatch-notify", home: home)
         #expect(await notify.waitForOutput("started"))
         let fall = P.fall()
-        #expect(await P.eventually(40) { try? client.publish(fall); return Self.count(fall, to: "me", server) == 1 })
+        #expect(
+            await P.eventually(40) {
+                try? client.publish(fall)
+                return Self.count(fall, to: "me", server) == 1
+            })
         #expect(await P.eventually { Self.sendsUnderWay(home) == 0 })
         notify.signal(SIGKILL)
         _ = await notify.wait(timeout: 10)
@@ -183,8 +199,9 @@ struct NotifyRestartProcessTests {
         let storage = try StandInStoreQueries(endpoint: client.endpoints.storeQuery, alerts: [], helped: [(fall, help)])
         defer { storage.stop() }
         notify = try ChildProcess("spasmwatch-notify", home: home)
-        #expect(await P.eventually(40) { Self.count(fall, to: "anna", server) == 1 },
-                "anna is told now, not in 10 minutes: \(notify.stderr.suffix(2000))")
+        #expect(
+            await P.eventually(40) { Self.count(fall, to: "anna", server) == 1 },
+            "anna is told now, not in 10 minutes: \(notify.stderr.suffix(2000))")
         let toAnna = Self.about(fall, server).filter { $0["receiver"] as? String == "anna" }
         #expect(toAnna.first?["purpose"] as? String == "help-requested", "\(toAnna)")
         #expect(Self.count(fall, to: "me", server) == 1, "the person, who asked, is not told again")

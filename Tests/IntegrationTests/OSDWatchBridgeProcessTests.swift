@@ -18,8 +18,9 @@ struct OSDWatchBridgeProcessTests {
     func pythonUnitTestsPass() async throws {
         let home = try TestSupport.temporaryHome("osd-unit")
         defer { try? FileManager.default.removeItem(at: home) }
-        let run = try ChildProcess("/usr/bin/env", ["python3", "-m", "unittest", "discover", "-s", Self.folder.path, "-t", Self.folder.path],
-                                   home: home)
+        let run = try ChildProcess(
+            "/usr/bin/env", ["python3", "-m", "unittest", "discover", "-s", Self.folder.path, "-t", Self.folder.path],
+            home: home)
         #expect(await run.wait(timeout: 300) == 0, "python3 -m unittest discover -s examples/ble: \(run.stderr)")
         #expect(run.stderr.contains("OK"), "\(run.stderr)")
     }
@@ -31,9 +32,9 @@ struct OSDWatchBridgeProcessTests {
         let context = ZMQContext()
         let ports = try (0..<4).map { _ in try KeyRolesProcessTests.freePort(context) }
         try """
-            {"bus": {"transport": "tcp", "tcpPublishPort": \(ports[0]), "tcpSubscribePort": \(ports[1])},
-             "sensor": {"producerTcpPort": \(ports[2]), "httpPort": \(ports[3])}}
-            """.write(to: home.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        {"bus": {"transport": "tcp", "tcpPublishPort": \(ports[0]), "tcpSubscribePort": \(ports[1])},
+         "sensor": {"producerTcpPort": \(ports[2]), "httpPort": \(ports[3])}}
+        """.write(to: home.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
         // What a person does on the hub: a producer key bound to the watch's sensor id, a
         // consumer key for the alerts, each saved from `keys show` into a private file.
         var keyFiles: [String] = []
@@ -55,13 +56,17 @@ struct OSDWatchBridgeProcessTests {
         defer { store.signal(SIGKILL) }
         #expect(await store.waitForOutput("started"))
 
-        let watch = try ChildProcess("/usr/bin/env", [
-            "python3", Self.folder.appendingPathComponent("fake_watch.py").path, "--seconds", "20", "--sessions", "2", "--battery", "87", "--",
-            "--producer-key", keyFiles[0], "--consumer-key", keyFiles[1], "--host", "127.0.0.1",
-            "--placement", "left-wrist", "--status-seconds", "1"], home: home)
+        let watch = try ChildProcess(
+            "/usr/bin/env",
+            [
+                "python3", Self.folder.appendingPathComponent("fake_watch.py").path, "--seconds", "20", "--sessions", "2", "--battery", "87", "--",
+                "--producer-key", keyFiles[0], "--consumer-key", keyFiles[1], "--host", "127.0.0.1",
+                "--placement", "left-wrist", "--status-seconds", "1",
+            ], home: home)
         defer { watch.signal(SIGKILL) }
-        #expect(await watch.waitForOutput("streaming from the watch (OpenSeizureDetector, format 3, battery 87%)", timeout: 30),
-                "bridge: \(watch.stderr)")
+        #expect(
+            await watch.waitForOutput("streaming from the watch (OpenSeizureDetector, format 3, battery 87%)", timeout: 30),
+            "bridge: \(watch.stderr)")
         // Frames arrive at ingestion as a watch, with its battery.
         var device: [String: Any]?
         let deadline = Date().addingTimeInterval(60)
@@ -83,10 +88,12 @@ struct OSDWatchBridgeProcessTests {
 
         // A fall alert on the bus (as detection would publish it): the watch shows FALL.
         let configuration = try ConfigurationLoader.load(home: DataHome(root: home))
-        let publisher = try BusPublisher(context: context, address: try BusAddress.resolve(home: DataHome(root: home), configuration: configuration),
-                                         source: "cli")
-        let alert = Alert(kind: "fall", severity: .critical, groupKey: "me/fall", title: "Possible fall",
-                          message: "A fall was detected by the left wrist watch.", at: Date().timeIntervalSince1970, sensorId: "watch-l")
+        let publisher = try BusPublisher(
+            context: context, address: try BusAddress.resolve(home: DataHome(root: home), configuration: configuration),
+            source: "cli")
+        let alert = Alert(
+            kind: "fall", severity: .critical, groupKey: "me/fall", title: "Possible fall",
+            message: "A fall was detected by the left wrist watch.", at: Date().timeIntervalSince1970, sensorId: "watch-l")
         let fallDeadline = Date().addingTimeInterval(40)
         while Date() < fallDeadline && !watch.stdout.contains("status 3 FALL") {
             try publisher.publish(alert, topic: Topic.alert(.critical), id: alert.alertId)  // a slow joiner misses the first

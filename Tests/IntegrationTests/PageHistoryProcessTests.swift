@@ -42,15 +42,17 @@ struct PageHistoryProcessTests {
 
         // An onset the page hears; then the page's service is down when the end comes.
         let now = Date().timeIntervalSince1970
-        let onset = EpisodeEvent(episodeId: UUID(), phase: .onset, kind: .clonus, sensorId: "ankle-r", site: .rightAnkle, start: now - 40,
-                                 detectedAt: now - 38, confidence: 0.9)
+        let onset = EpisodeEvent(
+            episodeId: UUID(), phase: .onset, kind: .clonus, sensorId: "ankle-r", site: .rightAnkle, start: now - 40,
+            detectedAt: now - 38, confidence: 0.9)
         var end = onset
         end.phase = .end
         end.end = now - 25
         end.peak = 1.4
         end.dominantFrequencyHz = 6
-        let warning = Alert(kind: "sensor-silent", severity: .warning, groupKey: "sensor-silent:ankle-r", title: "Sensor ankle-r is silent",
-                            message: "The sensor ankle-r has sent nothing for 30 s.", at: now - 20, sensorId: "ankle-r")
+        let warning = Alert(
+            kind: "sensor-silent", severity: .warning, groupKey: "sensor-silent:ankle-r", title: "Sensor ankle-r is silent",
+            message: "The sensor ankle-r has sent nothing for 30 s.", at: now - 20, sensorId: "ankle-r")
         _ = try await sender.sender.send(onset, topic: Topic.episode(onset.kind.rawValue))
         func listed() async -> [[String: Any]] {
             (try? await http("GET", "\(manual.base)/api/episodes").json()["episodes"] as? [[String: Any]]) ?? []
@@ -73,13 +75,15 @@ struct PageHistoryProcessTests {
         #expect(abs((body["end"] as? Double ?? 0) - (end.end ?? 0)) < 0.001, "with its end: \(episode)")
         #expect((episode["summary"] as? String)?.contains("ongoing") == false, "not ongoing: \(episode)")
         let alerts = try await http("GET", "\(manual.base)/api/alerts").json()["alerts"] as? [[String: Any]] ?? []
-        #expect(alerts.compactMap { ($0["alert"] as? [String: Any])?["alertId"] as? String }.map { $0.lowercased() }
+        #expect(
+            alerts.compactMap { ($0["alert"] as? [String: Any])?["alertId"] as? String }.map { $0.lowercased() }
                 == [warning.alertId.uuidString.lowercased()], "the open alert is listed after the restart: \(alerts)")
 
         // Acknowledged elsewhere while the service was down: not listed after the next restart.
         await manual.process.stop()
-        _ = try await sender.sender.send(Acknowledgement(alertId: warning.alertId, by: "anna", at: now, falseAlarm: false, via: "test"),
-                                         topic: Topic.acknowledgement)
+        _ = try await sender.sender.send(
+            Acknowledgement(alertId: warning.alertId, by: "anna", at: now, falseAlarm: false, via: "test"),
+            topic: Topic.acknowledgement)
         #expect(try await waitUntil(30) { try await sender.sender.outbox.pendingCount() == 0 })
         manual = try await ManualProcess.start(home: home)
         #expect(await waitUntil(30) { await listed().count == 1 }, "the episode is listed again")
@@ -110,8 +114,9 @@ struct PageHistoryProcessTests {
         let logged = try await run(["log", "spasm", "--site", "left-calf", "--type", "tonic", "--severity", "2"])
         let short = try #require(savedShortId(logged), "\(logged)")
         let undone = try await run(["undo"])
-        let correction = try #require(undone.range(of: #"correction [0-9a-f]{8}"#, options: .regularExpression).map { String(undone[$0].suffix(8)) },
-                                      "undo says its correction's id: \(undone)")
+        let correction = try #require(
+            undone.range(of: #"correction [0-9a-f]{8}"#, options: .regularExpression).map { String(undone[$0].suffix(8)) },
+            "undo says its correction's id: \(undone)")
         func recent() async throws -> [RecentEntry] {
             try await run(["recent", "--json"]).split(separator: "\n").compactMap { try? JSONDecoder().decode(RecentEntry.self, from: Data($0.utf8)) }
         }
@@ -125,10 +130,11 @@ struct PageHistoryProcessTests {
         #expect(rows.first { $0.shortId == correction }?.retracted == true, "its undo is undone")
 
         // Storage agrees, once the corrections are stored.
-        #expect(try await waitUntil(30) {
-            let entries = try await storeQuery(home, StoreRequest(query: .entries, includeCorrected: true)).entries ?? []
-            return entries.count == 3
-        }, "storage has the entry and both corrections")
+        #expect(
+            try await waitUntil(30) {
+                let entries = try await storeQuery(home, StoreRequest(query: .entries, includeCorrected: true)).entries ?? []
+                return entries.count == 3
+            }, "storage has the entry and both corrections")
         let effective = try await storeQuery(home, StoreRequest(query: .entries)).entries ?? []
         #expect(effective.map { ShortId.of($0.entry.entryId) } == [short], "storage's diary has the spasm again: \(effective)")
 
@@ -136,9 +142,10 @@ struct PageHistoryProcessTests {
         let third = try #require(redo.range(of: #"correction [0-9a-f]{8}"#, options: .regularExpression).map { String(redo[$0].suffix(8)) })
         _ = try await run(["undo", third])
         #expect(try await recent().first { $0.shortId == short }?.retracted == true, "undone again")
-        #expect(try await waitUntil(30) {
-            try await storeQuery(home, StoreRequest(query: .entries)).entries?.isEmpty == true
-        }, "storage's diary leaves it out again")
+        #expect(
+            try await waitUntil(30) {
+                try await storeQuery(home, StoreRequest(query: .entries)).entries?.isEmpty == true
+            }, "storage's diary leaves it out again")
 
         await manual.process.stop()
         await store.stop()

@@ -31,10 +31,15 @@ struct PhonePageBrowserTests {
     func theFallIsPinnedFirstInRedAndINeedHelpReachesTheCaregiver() async throws {
         let home = try TestSupport.temporaryHome("page-fall")
         defer { try? FileManager.default.removeItem(at: home) }
-        let me = try await TinyHTTPServer(), anna = try await TinyHTTPServer()
-        defer { me.stop(); anna.stop() }
+        let me = try await TinyHTTPServer()
+        let anna = try await TinyHTTPServer()
+        defer {
+            me.stop()
+            anna.stop()
+        }
         // anna would hear only after 10 minutes: "I need help" must bring that forward.
-        try NotifyProcessTests.write("""
+        try NotifyProcessTests.write(
+            """
             {"receivers": [{"name": "me", "isPerson": true, "channels": [{"type": "webhook", "url": "\(me.url)"}]},
                            {"name": "anna", "channels": [{"type": "webhook", "url": "\(anna.url)"}]}],
              "routes": [{"match": {"severities": ["critical"]}, "receivers": ["me", "anna"], "escalateAfterSeconds": 600},
@@ -51,45 +56,57 @@ struct PhonePageBrowserTests {
         // The demo's mix: many routine spasm alerts, a silent sensor, and one fall among them.
         let now = Date().timeIntervalSince1970
         var alerts: [Alert] = (0..<30).map { i in
-            Alert(kind: i % 3 == 0 ? "clonus" : "phasic", severity: .info, groupKey: "phasic:left-leg", title: "Phasic spasm",
-                  message: "A phasic spasm in the left calf.", at: now - Double(60 - i), site: .leftCalf)
+            Alert(
+                kind: i % 3 == 0 ? "clonus" : "phasic", severity: .info, groupKey: "phasic:left-leg", title: "Phasic spasm",
+                message: "A phasic spasm in the left calf.", at: now - Double(60 - i), site: .leftCalf)
         }
         let fall = NotifyProcessTests.fall(at: now - 100)
         alerts.insert(fall, at: 12)
-        alerts.append(Alert(kind: "sensor-silent", severity: .warning, groupKey: "sensor-silent:wrist-l", title: "Sensor wrist-l is silent",
-                            message: "The sensor wrist-l has sent nothing for 30 s.", at: now - 50, sensorId: "wrist-l"))
+        alerts.append(
+            Alert(
+                kind: "sensor-silent", severity: .warning, groupKey: "sensor-silent:wrist-l", title: "Sensor wrist-l is silent",
+                message: "The sensor wrist-l has sent nothing for 30 s.", at: now - 50, sensorId: "wrist-l"))
         let ids = Set(alerts.map(\.alertId))
-        #expect(await HostileInputProcessTests.eventually(30) {
-            for alert in alerts { try? client.publish(alert) }
-            let listed = (try? JSONSerialization.jsonObject(with: await http("GET", "\(manual.base)/api/alerts").body) as? [String: Any])?["alerts"] as? [[String: Any]]
-            let seen = Set((listed ?? []).compactMap { ($0["alert"] as? [String: Any])?["alertId"] as? String }.compactMap(UUID.init(uuidString:)))
-            return ids.isSubset(of: seen)
-        }, "the page's server heard every alert")
+        #expect(
+            await HostileInputProcessTests.eventually(30) {
+                for alert in alerts { try? client.publish(alert) }
+                let listed =
+                    (try? JSONSerialization.jsonObject(with: await http("GET", "\(manual.base)/api/alerts").body) as? [String: Any])?["alerts"]
+                    as? [[String: Any]]
+                let seen = Set(
+                    (listed ?? []).compactMap { ($0["alert"] as? [String: Any])?["alertId"] as? String }.compactMap(UUID.init(uuidString:)))
+                return ids.isSubset(of: seen)
+            }, "the page's server heard every alert")
         #expect(await NotifyProcessTests.eventually { !me.received.isEmpty }, "the person was told about the fall")
         #expect(anna.received.isEmpty, "anna's turn is 10 minutes away")
 
         // notify's heartbeat reached the page's server (no "notifications are not running").
-        #expect(await HostileInputProcessTests.eventually(20) {
-            let data = try? await http("GET", "\(manual.base)/api/alerts").body
-            let body = data.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
-            return (body?["warnings"] as? [String]) == []
-        }, "notify runs with a caregiver: no warning for the page")
+        #expect(
+            await HostileInputProcessTests.eventually(20) {
+                let data = try? await http("GET", "\(manual.base)/api/alerts").body
+                let body = data.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+                return (body?["warnings"] as? [String]) == []
+            }, "notify runs with a caregiver: no warning for the page")
 
         // A phone-sized headless Chromium with DevTools.
         let devtools = SecondHost.freePort(on: "127.0.0.1")
         let profile = home.appendingPathComponent("chromium")
-        var arguments = ["--headless=new", "--disable-gpu", "--hide-scrollbars", "--no-first-run", "--user-data-dir=\(profile.path)",
-                         "--remote-debugging-port=\(devtools)", "--window-size=412,915", manual.pageURL]
+        var arguments = [
+            "--headless=new", "--disable-gpu", "--hide-scrollbars", "--no-first-run", "--user-data-dir=\(profile.path)",
+            "--remote-debugging-port=\(devtools)", "--window-size=412,915", manual.pageURL,
+        ]
         if getuid() == 0 { arguments.insert("--no-sandbox", at: 0) }
         let browser = try ChildProcess(Self.chromium!, arguments, home: home)
         defer { browser.signal(SIGKILL) }
-        #expect(await browser.waitForOutput("DevTools listening on", timeout: 60),
-                "chromium's DevTools: \(browser.stderr.split(separator: "\n").filter { !$0.contains("dbus") }.suffix(20))")
+        #expect(
+            await browser.waitForOutput("DevTools listening on", timeout: 60),
+            "chromium's DevTools: \(browser.stderr.split(separator: "\n").filter { !$0.contains("dbus") }.suffix(20))")
 
         let screenshots = TestSupport.repositoryRoot.appendingPathComponent("screenshots")
         try? FileManager.default.createDirectory(at: screenshots, withIntermediateDirectories: true)
-        let (status, output) = try await Self.driver(devtools, "\(manual.base)/", "inspect-alerts",
-                                                     screenshot: screenshots.appendingPathComponent("phone-fall.png").path)
+        let (status, output) = try await Self.driver(
+            devtools, "\(manual.base)/", "inspect-alerts",
+            screenshot: screenshots.appendingPathComponent("phone-fall.png").path)
         #expect(status == 0, "driver: \(output)")
         let line = try #require(output.split(separator: "\n").first { $0.hasPrefix("{") }, "driver: \(output)")
         let page = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
@@ -104,13 +121,15 @@ struct PhonePageBrowserTests {
         #expect((page["routine"] as? String)?.hasPrefix("30 spasms detected \(since)") == true, "routine alerts are one line: \(page)")
         #expect(page["notices"] as? [String] == ["I took it off on purpose"], "the silent sensor's own answer")
         #expect(page["okButtonsOutsideCritical"] as? Int == 0, "\"I'm OK\" only where an alert asks")
-        let spasmTop = page["spasmTop"] as? Double ?? .infinity, height = page["viewportHeight"] as? Double ?? 0
+        let spasmTop = page["spasmTop"] as? Double ?? .infinity
+        let height = page["viewportHeight"] as? Double ?? 0
         #expect(spasmTop + 60 < height, "\"Spasm now\" stays on the first screen: \(spasmTop) of \(height)")
         #expect((page["warnings"] as? String)?.isEmpty == true, "notify runs and a caregiver is set up: no warning: \(page)")
 
         // "I need help": anna is told now, in words that say the person asked.
-        let (pressed, pressOutput) = try await Self.driver(devtools, "\(manual.base)/", "press-help",
-                                                           screenshot: screenshots.appendingPathComponent("phone-help.png").path)
+        let (pressed, pressOutput) = try await Self.driver(
+            devtools, "\(manual.base)/", "press-help",
+            screenshot: screenshots.appendingPathComponent("phone-help.png").path)
         #expect(pressed == 0, "driver: \(pressOutput)")
         #expect(await NotifyProcessTests.eventually(20) { !anna.received.isEmpty }, "I need help reached the caregiver at once")
         let toAnna = try #require(NotifyProcessTests.notifications(anna).first)
@@ -140,8 +159,10 @@ struct PhonePageBrowserTests {
         #expect(await bus.waitForOutput("bus running"))
         let manual = try await ManualProcess.start(home: home)
         let devtools = SecondHost.freePort(on: "127.0.0.1")
-        var arguments = ["--headless=new", "--disable-gpu", "--no-first-run", "--user-data-dir=\(home.appendingPathComponent("chromium").path)",
-                         "--remote-debugging-port=\(devtools)", "--window-size=412,915", manual.pageURL]
+        var arguments = [
+            "--headless=new", "--disable-gpu", "--no-first-run", "--user-data-dir=\(home.appendingPathComponent("chromium").path)",
+            "--remote-debugging-port=\(devtools)", "--window-size=412,915", manual.pageURL,
+        ]
         if getuid() == 0 { arguments.insert("--no-sandbox", at: 0) }
         let browser = try ChildProcess(Self.chromium!, arguments, home: home)
         defer { browser.signal(SIGKILL) }
@@ -169,8 +190,9 @@ struct PhonePageBrowserTests {
             return body["warnings"] as? [String] ?? []
         }
         let sentence = "No caregiver is set up: a fall reaches only you."
-        var beat = Heartbeat(service: ServiceName.notify, instance: "notify", pid: 1, version: "test", uptimeSeconds: 1, counters: [:],
-                             info: ["caregivers": "none", "warning.caregiver": sentence])
+        var beat = Heartbeat(
+            service: ServiceName.notify, instance: "notify", pid: 1, version: "test", uptimeSeconds: 1, counters: [:],
+            info: ["caregivers": "none", "warning.caregiver": sentence])
         var shown = false
         for _ in 0..<100 where !shown {
             try client.publisher.publish(beat, topic: Topic.heartbeat(ServiceName.notify))
@@ -188,10 +210,13 @@ struct PhonePageBrowserTests {
         }
         #expect(cleared, "with a caregiver the warning goes")
         // notify stops: after 15 s without its heartbeat the page says nobody will be told.
-        #expect(await HostileInputProcessTests.eventually(40) {
-            let reply = (try? await http("GET", "\(manual.base)/api/alerts").body).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
-            return (reply?["warnings"] as? [String])?.first?.contains("spasmwatch-notify is silent") == true
-        }, "no notify: nobody will be told")
+        #expect(
+            await HostileInputProcessTests.eventually(40) {
+                let reply = (try? await http("GET", "\(manual.base)/api/alerts").body).flatMap {
+                    try? JSONSerialization.jsonObject(with: $0) as? [String: Any]
+                }
+                return (reply?["warnings"] as? [String])?.first?.contains("spasmwatch-notify is silent") == true
+            }, "no notify: nobody will be told")
         await manual.process.stop()
         await bus.stop()
     }

@@ -26,9 +26,11 @@ struct PhonePageFormsBrowserTests {
             #expect(await bus.waitForOutput("bus running"))
             let manual = try await ManualProcess.start(home: home)
             let devtools = SecondHost.freePort(on: "127.0.0.1")
-            var arguments = ["--headless=new", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
-                             "--user-data-dir=\(home.appendingPathComponent("chromium").path)",
-                             "--remote-debugging-port=\(devtools)", "--window-size=412,915", manual.pageURL]
+            var arguments = [
+                "--headless=new", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
+                "--user-data-dir=\(home.appendingPathComponent("chromium").path)",
+                "--remote-debugging-port=\(devtools)", "--window-size=412,915", manual.pageURL,
+            ]
             if getuid() == 0 { arguments.insert("--no-sandbox", at: 0) }
             let browser = try ChildProcess(PhonePageBrowserTests.chromium!, arguments, home: home)
             #expect(await browser.waitForOutput("DevTools listening on", timeout: 60))
@@ -39,8 +41,9 @@ struct PhonePageFormsBrowserTests {
         func step(_ name: String, screenshot: String? = nil) async throws -> [String: Any] {
             let shot = screenshot.map { TestSupport.repositoryRoot.appendingPathComponent("screenshots/\($0).png").path }
             if shot != nil {
-                try? FileManager.default.createDirectory(at: TestSupport.repositoryRoot.appendingPathComponent("screenshots"),
-                                                         withIntermediateDirectories: true)
+                try? FileManager.default.createDirectory(
+                    at: TestSupport.repositoryRoot.appendingPathComponent("screenshots"),
+                    withIntermediateDirectories: true)
             }
             let (status, output) = try await PhonePageBrowserTests.driver(devtools, "\(manual.base)/", name, screenshot: shot)
             #expect(status == 0, "driver \(name): \(output)")
@@ -67,21 +70,27 @@ struct PhonePageFormsBrowserTests {
     @Test(.enabled(if: PhonePageBrowserTests.unavailableReason == nil, "\(PhonePageBrowserTests.unavailableReason ?? "")"))
     func labelsSayWhatTheyMeanAndTheToastSaysWhatWasSaved() async throws {
         let page = try await Page.open("page-labels")
-        defer { page.browser.signal(SIGKILL); try? FileManager.default.removeItem(at: page.home) }
+        defer {
+            page.browser.signal(SIGKILL)
+            try? FileManager.default.removeItem(at: page.home)
+        }
         // A phasic spasm and a fall detected: only the spasm is asked about.
         let client = try NotifyProcessTests.TestBus(home: page.home, prefixes: [])
         defer { client.close() }
         let now = Date().timeIntervalSince1970
-        let spasm = EpisodeEvent(episodeId: UUID(), phase: .end, kind: .phasic, sensorId: "calf-l", site: .leftCalf, start: now - 120,
-                                 end: now - 118, detectedAt: now - 117, confidence: 0.9)
-        let fall = EpisodeEvent(episodeId: UUID(), phase: .end, kind: .fall, sensorId: "wrist-l", site: .leftWrist, start: now - 60,
-                                end: now - 59, detectedAt: now - 58, confidence: 0.95)
-        #expect(await HostileInputProcessTests.eventually(30) {
-            _ = try? client.publisher.publish(spasm, topic: Topic.episode(spasm.kind.rawValue))
-            _ = try? client.publisher.publish(fall, topic: Topic.episode(fall.kind.rawValue))
-            let listed = (try? await http("GET", "\(page.manual.base)/api/episodes").json()["episodes"] as? [[String: Any]]) ?? []
-            return listed.count == 2
-        }, "the page's server heard both episodes")
+        let spasm = EpisodeEvent(
+            episodeId: UUID(), phase: .end, kind: .phasic, sensorId: "calf-l", site: .leftCalf, start: now - 120,
+            end: now - 118, detectedAt: now - 117, confidence: 0.9)
+        let fall = EpisodeEvent(
+            episodeId: UUID(), phase: .end, kind: .fall, sensorId: "wrist-l", site: .leftWrist, start: now - 60,
+            end: now - 59, detectedAt: now - 58, confidence: 0.95)
+        #expect(
+            await HostileInputProcessTests.eventually(30) {
+                _ = try? client.publisher.publish(spasm, topic: Topic.episode(spasm.kind.rawValue))
+                _ = try? client.publisher.publish(fall, topic: Topic.episode(fall.kind.rawValue))
+                let listed = (try? await http("GET", "\(page.manual.base)/api/episodes").json()["episodes"] as? [[String: Any]]) ?? []
+                return listed.count == 2
+            }, "the page's server heard both episodes")
 
         let labels = try await page.step("inspect-labels", screenshot: "phone-labels")
         let psfs = labels["psfs"] as? [[String: Any]] ?? []
@@ -93,8 +102,9 @@ struct PhonePageFormsBrowserTests {
             #expect(button["title"] is NSNull || button["title"] == nil, "no tooltip: \(button)")
         }
         let episodes = labels["episodes"] as? [String] ?? []
-        #expect(episodes.count == 1 && episodes.first?.lowercased().contains("phasic") == true,
-                "\"Was this a spasm?\" lists the spasm, never the fall: \(episodes)")
+        #expect(
+            episodes.count == 1 && episodes.first?.lowercased().contains("phasic") == true,
+            "\"Was this a spasm?\" lists the spasm, never the fall: \(episodes)")
         #expect(!episodes.contains { $0.lowercased().contains("fall") })
 
         // "Spasm now" in three taps: the toast says what was saved, Undo inside it; then Redo.
@@ -116,12 +126,16 @@ struct PhonePageFormsBrowserTests {
     @Test(.enabled(if: PhonePageBrowserTests.unavailableReason == nil, "\(PhonePageBrowserTests.unavailableReason ?? "")"))
     func aSpasmForEarlierARefusedDoseAndYesNoBigAndApart() async throws {
         let page = try await Page.open("page-forgiving")
-        defer { page.browser.signal(SIGKILL); try? FileManager.default.removeItem(at: page.home) }
+        defer {
+            page.browser.signal(SIGKILL)
+            try? FileManager.default.removeItem(at: page.home)
+        }
 
         // "10 min ago" and "at 07:15": the entry's time is that time, on the server too.
         let before = Date().timeIntervalSince1970
         let earlier = try await page.step("spasm-earlier", screenshot: "phone-earlier")
-        let ten = try #require(earlier["tenMinutes"] as? [String: Any]), at = try #require(earlier["atTime"] as? [String: Any])
+        let ten = try #require(earlier["tenMinutes"] as? [String: Any])
+        let at = try #require(earlier["atTime"] as? [String: Any])
         let tenAt = ten["at"] as? Double ?? 0
         #expect(tenAt <= before - 590 && tenAt >= before - 700, "10 minutes ago: \(tenAt) against \(before)")
         #expect(at["at"] as? Double == at["expected"] as? Double, "at 07:15: \(at)")
@@ -143,12 +157,14 @@ struct PhonePageFormsBrowserTests {
         let client = try NotifyProcessTests.TestBus(home: page.home, prefixes: [])
         defer { client.close() }
         let now = Date().timeIntervalSince1970
-        let episode = EpisodeEvent(episodeId: UUID(), phase: .end, kind: .clonus, sensorId: "ankle-r", site: .rightAnkle, start: now - 30,
-                                   end: now - 20, detectedAt: now - 19, confidence: 0.9, dominantFrequencyHz: 6)
-        #expect(await HostileInputProcessTests.eventually(30) {
-            _ = try? client.publisher.publish(episode, topic: Topic.episode(episode.kind.rawValue))
-            return ((try? await http("GET", "\(page.manual.base)/api/episodes").json()["episodes"] as? [[String: Any]]) ?? []).count == 1
-        })
+        let episode = EpisodeEvent(
+            episodeId: UUID(), phase: .end, kind: .clonus, sensorId: "ankle-r", site: .rightAnkle, start: now - 30,
+            end: now - 20, detectedAt: now - 19, confidence: 0.9, dominantFrequencyHz: 6)
+        #expect(
+            await HostileInputProcessTests.eventually(30) {
+                _ = try? client.publisher.publish(episode, topic: Topic.episode(episode.kind.rawValue))
+                return ((try? await http("GET", "\(page.manual.base)/api/episodes").json()["episodes"] as? [[String: Any]]) ?? []).count == 1
+            })
         let labels = try await page.step("inspect-labels", screenshot: "phone-episode")
         let answers = labels["answers"] as? [[String: Any]] ?? []
         #expect(answers.compactMap { $0["label"] as? String } == ["Yes", "No"], "\(answers)")

@@ -32,9 +32,11 @@ struct RequestReplyTests {
     }
 
     func server(_ endpoint: String, context: ZMQContext, counters: CounterSet, slow: Slow) throws -> RequestReplyServer<Ping, Pong> {
-        try RequestReplyServer<Ping, Pong>(name: "test-requests", context: context, endpoint: endpoint, counters: counters,
-                                           counterPrefix: "pings", logger: Logger(label: "test"),
-                                           refuse: { error, _ in Pong(ok: false, error: "not a ping: \(error)") }) { await slow.answer($0) }
+        try RequestReplyServer<Ping, Pong>(
+            name: "test-requests", context: context, endpoint: endpoint, counters: counters,
+            counterPrefix: "pings", logger: Logger(label: "test"),
+            refuse: { error, _ in Pong(ok: false, error: "not a ping: \(error)") }
+        ) { await slow.answer($0) }
     }
 
     func folder(_ name: String) throws -> URL {
@@ -73,7 +75,10 @@ struct RequestReplyTests {
             _ = try await confused.ask(Ping(n: 1))
             Issue.record("a reply of another shape must not decode")
         } catch {
-            guard error.code == .requestBadReply else { Issue.record("expected a bad reply, got \(error)"); return }
+            guard error.code == .requestBadReply else {
+                Issue.record("expected a bad reply, got \(error)")
+                return
+            }
         }
         serving.cancel()
         _ = try? await serving.value

@@ -29,7 +29,8 @@ final class SecondHost: Sendable {
         hostInterface = "swh\(tag.prefix(8))"
         let peerInterface = "swp\(tag.prefix(8))"
         // 10.213.x.y/30: .1 here, .2 there; random so parallel runs do not meet.
-        let third = Int.random(in: 0...255), fourth = Int.random(in: 0...63) * 4
+        let third = Int.random(in: 0...255)
+        let fourth = Int.random(in: 0...63) * 4
         hostAddress = "10.213.\(third).\(fourth + 1)"
         peerAddress = "10.213.\(third).\(fourth + 2)"
         do {
@@ -63,7 +64,8 @@ final class SecondHost: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ip!)
         process.arguments = arguments
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
@@ -84,7 +86,9 @@ final class SecondHost: Sendable {
         sa.sin_family = sa_family_t(AF_INET)
         sa.sin_addr.s_addr = inet_addr(address)
         sa.sin_port = 0
-        _ = withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        _ = withUnsafePointer(to: &sa) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
         return Int(UInt16(bigEndian: sa.sin_port))

@@ -6,8 +6,9 @@ import SpasmSchema
 import SpasmTestSupport
 import Testing
 import ZeroMQ
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// The real bus and sensor-ingestion processes, with producers in Swift, Python and curl.
@@ -36,15 +37,18 @@ struct SensorProcessTests {
         defer { try? FileManager.default.removeItem(at: home) }
         let ep = endpoints(home)
         let context = ZMQContext()
-        let subscriber = try BusSubscriber(context: context, address: BusAddress(publish: ep.busPublish, subscribe: ep.busSubscribe),
-                                           prefixes: ["sensor."])
+        let subscriber = try BusSubscriber(
+            context: context, address: BusAddress(publish: ep.busPublish, subscribe: ep.busSubscribe),
+            prefixes: ["sensor."])
         try await Task.sleep(for: .milliseconds(500))
         let result: (ProducerReply, ProducerReply) = try await offPoolThrowing {
-            let producer = try SensorProducer(endpoint: ep.sensorProducers,
-                                              sensor: .init(sensorId: "ankle-r", kind: .imu, placement: .rightAnkle, sampleRate: 100),
-                                              context: context)
+            let producer = try SensorProducer(
+                endpoint: ep.sensorProducers,
+                sensor: .init(sensorId: "ankle-r", kind: .imu, placement: .rightAnkle, sampleRate: 100),
+                context: context)
             defer { producer.close() }
-            let good = try producer.send(samples: Array(repeating: [0, 0, 1], count: 50).flatMap { $0 }, firstSampleTime: Date().timeIntervalSince1970)
+            let good = try producer.send(
+                samples: Array(repeating: [0, 0, 1], count: 50).flatMap { $0 }, firstSampleTime: Date().timeIntervalSince1970)
             let bad = try producer.send(samples: [0, 0, 99], firstSampleTime: nil)
             return (good, bad)
         }
@@ -83,13 +87,15 @@ struct SensorProcessTests {
         defer { try? FileManager.default.removeItem(at: home) }
         let ep = endpoints(home)
         let context = ZMQContext()
-        let subscriber = try BusSubscriber(context: context, address: BusAddress(publish: ep.busPublish, subscribe: ep.busSubscribe),
-                                           prefixes: ["sensor.frame.window-"])
+        let subscriber = try BusSubscriber(
+            context: context, address: BusAddress(publish: ep.busPublish, subscribe: ep.busSubscribe),
+            prefixes: ["sensor.frame.window-"])
         try await Task.sleep(for: .milliseconds(500))
         let replies: [ProducerReply] = try await offPoolThrowing {
-            let producer = try SensorProducer(endpoint: ep.sensorProducers,
-                                              sensor: .init(sensorId: "window-1", kind: .imu, placement: .leftWrist, sampleRate: 100),
-                                              context: context, window: 8)
+            let producer = try SensorProducer(
+                endpoint: ep.sensorProducers,
+                sensor: .init(sensorId: "window-1", kind: .imu, placement: .leftWrist, sampleRate: 100),
+                context: context, window: 8)
             defer { producer.close() }
             let t0 = Date().timeIntervalSince1970
             var replies: [ProducerReply] = []
@@ -129,7 +135,8 @@ struct SensorProcessTests {
             let (data, response) = try await URLSession.shared.data(for: request)
             return ((response as! HTTPURLResponse).statusCode, try JSONDecoder().decode(ProducerReply.self, from: data))
         }
-        let good = try await post(#"{"v":1,"sensorId":"calf","kind":"emg","placement":"left-calf","sampleRate":1000,"unit":"mV","samples":[0.1,0.2]}"#)
+        let good = try await post(
+            #"{"v":1,"sensorId":"calf","kind":"emg","placement":"left-calf","sampleRate":1000,"unit":"mV","samples":[0.1,0.2]}"#)
         #expect(good.0 == 200)
         #expect(good.1.ok)
         let bad = try await post(#"{"v":1,"sensorId":"calf","kind":"emg","placement":"left-calf","sampleRate":5000,"unit":"mV","samples":[0.1]}"#)
@@ -165,8 +172,12 @@ struct SensorProcessTests {
         let tail = try ChildProcess("spasmwatch", ["tail", "sensor.frame.python-wrist", "--count", "3", "--seconds", "30"], home: home)
         try await Task.sleep(for: .milliseconds(500))
         let script = TestSupport.repositoryRoot.appendingPathComponent("examples/python/producer.py").path
-        let good = try ChildProcess("/usr/bin/env", ["python3", script, "--seconds", "2",
-                                                     "--endpoint", endpoints(home).sensorProducers], home: home)
+        let good = try ChildProcess(
+            "/usr/bin/env",
+            [
+                "python3", script, "--seconds", "2",
+                "--endpoint", endpoints(home).sensorProducers,
+            ], home: home)
         #expect(await good.wait(timeout: 30) == 0, "python producer: \(good.stderr)")
         #expect(good.stdout.contains("sent 8 frames from python-wrist"))
         #expect(await tail.wait(timeout: 20) == 0)
@@ -179,8 +190,12 @@ struct SensorProcessTests {
         let sensors = try JSONDecoder().decode([SensorStatus].self, from: Data(list.stdout.utf8))
         #expect(sensors.first { $0.sensorId == "python-wrist" }?.test == true, "the example is a test sensor")
         // Frames in flight (DEALER): 60 s of data sent without waiting, every reply in order.
-        let fast = try ChildProcess("/usr/bin/env", ["python3", script, "--in-flight", "16", "--seconds", "60", "--sensor-id", "python-fast",
-                                                     "--endpoint", endpoints(home).sensorProducers], home: home)
+        let fast = try ChildProcess(
+            "/usr/bin/env",
+            [
+                "python3", script, "--in-flight", "16", "--seconds", "60", "--sensor-id", "python-fast",
+                "--endpoint", endpoints(home).sensorProducers,
+            ], home: home)
         #expect(await fast.wait(timeout: 60) == 0, "python producer --in-flight: \(fast.stderr)")
         #expect(fast.stdout.contains("sent 240 frames from python-fast, 240 accepted"))
         await sensor.stop()
@@ -207,7 +222,8 @@ struct SensorProcessTests {
     @Test func checkCommandPrintsTheVerdict() async throws {
         let home = try TestSupport.temporaryHome("check")
         defer { try? FileManager.default.removeItem(at: home) }
-        let good = home.appendingPathComponent("good.json"), bad = home.appendingPathComponent("bad.json")
+        let good = home.appendingPathComponent("good.json")
+        let bad = home.appendingPathComponent("bad.json")
         try #"{"v":1,"sensorId":"a","kind":"imu","placement":"left-wrist","sampleRate":50,"unit":"g","samples":[0,0,1]}"#
             .write(to: good, atomically: true, encoding: .utf8)
         try #"{"v":1,"sensorId":"a","kind":"imu","placement":"left-elbow","sampleRate":50,"unit":"g","samples":[0,0,1]}"#

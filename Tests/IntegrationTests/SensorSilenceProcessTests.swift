@@ -23,8 +23,9 @@ struct SensorSilenceProcessTests {
     }
 
     static func frame(_ id: String, test: Bool = false, start: Double? = nil) -> Data {
-        let frame = ProducerFrame(sensorId: id, kind: "imu", placement: "right-ankle", sampleRate: 100, channels: 3, unit: "g",
-                                  firstSampleTime: start, sampleCount: 25, producer: "flood", test: test ? true : nil)
+        let frame = ProducerFrame(
+            sensorId: id, kind: "imu", placement: "right-ankle", sampleRate: 100, channels: 3, unit: "g",
+            firstSampleTime: start, sampleCount: 25, producer: "flood", test: test ? true : nil)
         return frame.fastJSON()!
     }
 
@@ -36,19 +37,23 @@ struct SensorSilenceProcessTests {
         let server = try await TinyHTTPServer()
         defer { server.stop() }
         try """
-            {"sensor": {"httpPort": 0, "silentAfterSeconds": 2},
-             "notify": {"groupWaitSeconds": 0},
-             "expectedServices": ["spasmwatch-bus", "spasmwatch-sensor", "spasmwatch-notify"]}
-            """.write(to: home.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        {"sensor": {"httpPort": 0, "silentAfterSeconds": 2},
+         "notify": {"groupWaitSeconds": 0},
+         "expectedServices": ["spasmwatch-bus", "spasmwatch-sensor", "spasmwatch-notify"]}
+        """.write(to: home.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
         try """
-            {"receivers": [{"name": "me", "isPerson": true, "channels": [{"type": "webhook", "url": "\(server.url)"}]}],
-             "routes": [{"receivers": ["me"]}]}
-            """.write(to: home.appendingPathComponent("notify.json"), atomically: true, encoding: .utf8)
+        {"receivers": [{"name": "me", "isPerson": true, "channels": [{"type": "webhook", "url": "\(server.url)"}]}],
+         "routes": [{"receivers": ["me"]}]}
+        """.write(to: home.appendingPathComponent("notify.json"), atomically: true, encoding: .utf8)
         let bus = try ChildProcess("spasmwatch-bus", home: home)
         #expect(await bus.waitForOutput("bus running"))
         // The caps lowered through --set: 20 sensors per producer stand for the 2,000 seen.
-        let sensor = try ChildProcess("spasmwatch-sensor", ["--set", "sensor.maxSensorsPerProducer=20", "--set", "sensor.wornAfterSeconds=1",
-                                                            "--set", "sensor.worn=named"], home: home)
+        let sensor = try ChildProcess(
+            "spasmwatch-sensor",
+            [
+                "--set", "sensor.maxSensorsPerProducer=20", "--set", "sensor.wornAfterSeconds=1",
+                "--set", "sensor.worn=named",
+            ], home: home)
         #expect(await sensor.waitForOutput("producer endpoint ready"))
         let notify = try ChildProcess("spasmwatch-notify", home: home)
         #expect(await notify.waitForOutput("started"))
@@ -56,8 +61,11 @@ struct SensorSilenceProcessTests {
 
         // One producer sends for 25 ids (the cap is 20), a test sensor and a named sensor, for 1.5 s.
         let replies: [String: ProducerReply] = try await offPoolThrowing {
-            let producer = try SensorProducer(endpoint: endpoint, sensor: .init(sensorId: "unused", kind: .imu, placement: .rightAnkle,
-                                                                               sampleRate: 100))
+            let producer = try SensorProducer(
+                endpoint: endpoint,
+                sensor: .init(
+                    sensorId: "unused", kind: .imu, placement: .rightAnkle,
+                    sampleRate: 100))
             defer { producer.close() }
             var last: [String: ProducerReply] = [:]
             for round in 0..<7 {
@@ -128,18 +136,21 @@ struct SensorSilenceProcessTests {
         #expect(await sensor.waitForOutput("producer endpoint ready"))
         let endpoint = Endpoints(home: DataHome(root: home), configuration: Configuration()).sensorProducers
         let replies: [ProducerReply] = try await offPoolThrowing {
-            let producer = try SensorProducer(endpoint: endpoint, sensor: .init(sensorId: "wrist-clock", kind: .imu, placement: .leftWrist,
-                                                                               sampleRate: 100))
+            let producer = try SensorProducer(
+                endpoint: endpoint,
+                sensor: .init(
+                    sensorId: "wrist-clock", kind: .imu, placement: .leftWrist,
+                    sampleRate: 100))
             defer { producer.close() }
             let samples: [Float] = Array(repeating: [Float(0), 0, 1], count: 25).flatMap { $0 }
             let now = Date().timeIntervalSince1970
             var replies: [ProducerReply] = []
-            replies.append(try producer.send(samples: samples, firstSampleTime: now - 10))        // 0: accepted
-            replies.append(try producer.send(samples: samples, firstSampleTime: now + 86_400))    // 1: a day ahead
-            replies.append(try producer.send(samples: samples, firstSampleTime: now - 9.75))      // 2: normal again
-            replies.append(try producer.send(samples: samples, firstSampleTime: nil))             // 3: no clock
+            replies.append(try producer.send(samples: samples, firstSampleTime: now - 10))  // 0: accepted
+            replies.append(try producer.send(samples: samples, firstSampleTime: now + 86_400))  // 1: a day ahead
+            replies.append(try producer.send(samples: samples, firstSampleTime: now - 9.75))  // 2: normal again
+            replies.append(try producer.send(samples: samples, firstSampleTime: nil))  // 3: no clock
             let back = now - 3600
-            for i in 0..<4 {                                                                     // 4–7: an hour back
+            for i in 0..<4 {  // 4–7: an hour back
                 replies.append(try producer.send(samples: samples, firstSampleTime: back + Double(i) * 0.25))
             }
             return replies

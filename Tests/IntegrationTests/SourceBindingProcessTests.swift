@@ -22,14 +22,16 @@ struct SourceBindingProcessTests {
     /// A home whose bus and producer endpoint are tcp on free loopback ports.
     static func tcpHome(_ label: String, context: ZMQContext) throws -> Stack {
         let home = try TestSupport.temporaryHome(label)
-        let publishPort = try Keys.freePort(context), subscribePort = try Keys.freePort(context)
+        let publishPort = try Keys.freePort(context)
+        let subscribePort = try Keys.freePort(context)
         let producerPort = try Keys.freePort(context)
         try """
-            {"bus": {"transport": "tcp", "tcpPublishPort": \(publishPort), "tcpSubscribePort": \(subscribePort)},
-             "sensor": {"producerTcpPort": \(producerPort), "httpPort": 0}, "manual": {"httpPort": 0}}
-            """.write(to: home.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
-        return Stack(home: home, publish: "tcp://127.0.0.1:\(publishPort)", subscribe: "tcp://127.0.0.1:\(subscribePort)",
-                     producers: "tcp://127.0.0.1:\(producerPort)")
+        {"bus": {"transport": "tcp", "tcpPublishPort": \(publishPort), "tcpSubscribePort": \(subscribePort)},
+         "sensor": {"producerTcpPort": \(producerPort), "httpPort": 0}, "manual": {"httpPort": 0}}
+        """.write(to: home.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        return Stack(
+            home: home, publish: "tcp://127.0.0.1:\(publishPort)", subscribe: "tcp://127.0.0.1:\(subscribePort)",
+            producers: "tcp://127.0.0.1:\(producerPort)")
     }
 
     static func serverKey(_ home: URL) throws -> String {
@@ -42,8 +44,13 @@ struct SourceBindingProcessTests {
     }
 
     static func count(_ home: URL, _ sql: String) throws -> Int {
-        let db = try DatabaseQueue(path: home.appendingPathComponent("data/spasmwatch.sqlite").path,
-                                   configuration: { var c = GRDB.Configuration(); c.readonly = true; return c }())
+        let db = try DatabaseQueue(
+            path: home.appendingPathComponent("data/spasmwatch.sqlite").path,
+            configuration: {
+                var c = GRDB.Configuration()
+                c.readonly = true
+                return c
+            }())
         return try db.read { try Int.fetchOne($0, sql: sql) ?? 0 }
     }
 
@@ -92,12 +99,15 @@ struct SourceBindingProcessTests {
         #expect(forger.accepted == true, "a service key may publish")
 
         let now = Date().timeIntervalSince1970
-        let asDetect = Alert(kind: "fall", severity: .critical, groupKey: "me/fall", title: "Possible fall",
-                             message: "forged with source detect", at: now)
-        let ownSource = Alert(kind: "fall", severity: .critical, groupKey: "me/fall", title: "Possible fall",
-                              message: "forged on a reserved topic", at: now)
-        let entry = DiaryEntry(recordedAt: now, via: "test", kind: .spasm,
-                               spasm: SpasmRecord(at: now - 60, site: .leftCalf, type: .tonic, severity: 2))
+        let asDetect = Alert(
+            kind: "fall", severity: .critical, groupKey: "me/fall", title: "Possible fall",
+            message: "forged with source detect", at: now)
+        let ownSource = Alert(
+            kind: "fall", severity: .critical, groupKey: "me/fall", title: "Possible fall",
+            message: "forged on a reserved topic", at: now)
+        let entry = DiaryEntry(
+            recordedAt: now, via: "test", kind: .spasm,
+            spasm: SpasmRecord(at: now - 60, site: .leftCalf, type: .tonic, severity: 2))
         var counters: [String: Int64] = [:]
         var heardOwnTopic = false
         let deadline = Date().addingTimeInterval(30)
@@ -116,8 +126,9 @@ struct SourceBindingProcessTests {
             while let parts = try watcher.socket.receiveMultipart() {
                 let topic = String(decoding: parts[0], as: UTF8.self)
                 if topic == "myapp.status" { heardOwnTopic = true }
-                #expect(topic != Topic.manualEntry && topic != Topic.stored("manual") && !topic.hasPrefix("alert."),
-                        "a forged \(topic) reached a subscriber")
+                #expect(
+                    topic != Topic.manualEntry && topic != Topic.stored("manual") && !topic.hasPrefix("alert."),
+                    "a forged \(topic) reached a subscriber")
                 if topic == "heartbeat.spasmwatch-bus", let beat = try? WireCodec.decode(Heartbeat.self, from: parts[1]) {
                     counters = beat.body.counters
                 }
@@ -131,8 +142,12 @@ struct SourceBindingProcessTests {
 
         // The real services still work end to end: the CLI's entry goes through manual and the
         // bus (manual's own key) to storage (store's own key), and its receipt comes back.
-        let log = try ChildProcess("spasmwatch", ["log", "spasm", "--site", "left-calf", "--type", "tonic", "--severity", "2",
-                                                  "--note", "real entry"], home: home)
+        let log = try ChildProcess(
+            "spasmwatch",
+            [
+                "log", "spasm", "--site", "left-calf", "--type", "tonic", "--severity", "2",
+                "--note", "real entry",
+            ], home: home)
         #expect(await log.wait(timeout: 30) == 0, "\(log.stdout) \(log.stderr)")
         var stored = 0
         let storedBy = Date().addingTimeInterval(30)
@@ -142,7 +157,10 @@ struct SourceBindingProcessTests {
             try await Task.sleep(for: .milliseconds(200))
         }
         #expect(stored == 1, "the real diary entry is stored once (the forged one is not)")
-        let forgedAlerts = try Self.count(home, "SELECT COUNT(*) FROM alert WHERE alertId IN ('\(asDetect.alertId.uuidString)', '\(ownSource.alertId.uuidString)', '\(asDetect.alertId.uuidString.lowercased())', '\(ownSource.alertId.uuidString.lowercased())')")
+        let forgedAlerts = try Self.count(
+            home,
+            "SELECT COUNT(*) FROM alert WHERE alertId IN ('\(asDetect.alertId.uuidString)', '\(ownSource.alertId.uuidString)', '\(asDetect.alertId.uuidString.lowercased())', '\(ownSource.alertId.uuidString.lowercased())')"
+        )
         #expect(forgedAlerts == 0, "a forged alert is not stored")
         #expect(try Self.count(home, "SELECT COUNT(*) FROM alert") == 0)
 
@@ -226,8 +244,9 @@ struct SourceBindingProcessTests {
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline && refused < 2 {
             guard let parts = try watcher.socket.receiveMultipart(),
-                  String(decoding: parts[0], as: UTF8.self) == "heartbeat.spasmwatch-sensor",
-                  let beat = try? WireCodec.decode(Heartbeat.self, from: parts[1]) else { continue }
+                String(decoding: parts[0], as: UTF8.self) == "heartbeat.spasmwatch-sensor",
+                let beat = try? WireCodec.decode(Heartbeat.self, from: parts[1])
+            else { continue }
             refused = beat.body.counters["rejected.sensor-binding", default: 0]
         }
         #expect(refused == 2, "refusals counted as rejected.sensor-binding")

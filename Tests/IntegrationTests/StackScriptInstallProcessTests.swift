@@ -15,8 +15,9 @@ struct StackScriptInstallProcessTests {
     let files = FileManager.default
 
     func install(root: URL, place: URL) async throws -> (Int32, String) {
-        let run = try ChildProcess("/bin/bash", [Self.script, "install"], home: place,
-                                   environment: ["DESTDIR": root.path, "SPASMWATCH_BIN": TestSupport.binDirectory.path])
+        let run = try ChildProcess(
+            "/bin/bash", [Self.script, "install"], home: place,
+            environment: ["DESTDIR": root.path, "SPASMWATCH_BIN": TestSupport.binDirectory.path])
         let status = await run.wait(timeout: 120)
         return (status ?? -1, run.stdout + run.stderr)
     }
@@ -53,9 +54,11 @@ struct StackScriptInstallProcessTests {
         // Units: the static files, one per service, the template and the target, hardened.
         for name in Self.services.map({ "\($0).service" }) + ["spasmwatch-detect@.service"] {
             let unit = try String(contentsOf: units.appendingPathComponent(name), encoding: .utf8)
-            for line in ["ProtectSystem=strict", "NoNewPrivileges=yes", "ReadWritePaths=/var/lib/spasmwatch", "PrivateTmp=yes",
-                         "RuntimeDirectory=spasmwatch", "RuntimeDirectoryMode=0770", "RuntimeDirectoryPreserve=yes",
-                         "UMask=0007", "User=spasmwatch", "Group=spasmwatch", "PartOf=spasmwatch.target", "WantedBy=spasmwatch.target"] {
+            for line in [
+                "ProtectSystem=strict", "NoNewPrivileges=yes", "ReadWritePaths=/var/lib/spasmwatch", "PrivateTmp=yes",
+                "RuntimeDirectory=spasmwatch", "RuntimeDirectoryMode=0770", "RuntimeDirectoryPreserve=yes",
+                "UMask=0007", "User=spasmwatch", "Group=spasmwatch", "PartOf=spasmwatch.target", "WantedBy=spasmwatch.target",
+            ] {
                 #expect(unit.contains("\n\(line)\n"), "\(name) lacks \(line)")
             }
         }
@@ -64,14 +67,18 @@ struct StackScriptInstallProcessTests {
         let dropIn = try String(contentsOf: units.appendingPathComponent("spasmwatch-detect@.service.d/instances.conf"), encoding: .utf8)
         #expect(dropIn.contains("Environment=SPASMWATCH_DETECT_INSTANCES=2"), "\(dropIn)")
         #expect(files.fileExists(atPath: units.appendingPathComponent("spasmwatch.target").path))
-        #expect(!files.fileExists(atPath: units.appendingPathComponent("spasmwatch-detect.service").path),
-                "the earlier single detector unit is still there: it would run unsharded beside the instances")
+        #expect(
+            !files.fileExists(atPath: units.appendingPathComponent("spasmwatch-detect.service").path),
+            "the earlier single detector unit is still there: it would run unsharded beside the instances")
 
         // Enabled: the target pulls in each service and two detector instances; multi-user pulls in the target.
-        #expect(try wanted(units) == (Self.services.map { "\($0).service" } + ["spasmwatch-detect@0.service", "spasmwatch-detect@1.service"]).sorted())
-        #expect(try files.destinationOfSymbolicLink(atPath: units.appendingPathComponent("spasmwatch.target.wants/spasmwatch-detect@1.service").path)
+        #expect(
+            try wanted(units) == (Self.services.map { "\($0).service" } + ["spasmwatch-detect@0.service", "spasmwatch-detect@1.service"]).sorted())
+        #expect(
+            try files.destinationOfSymbolicLink(atPath: units.appendingPathComponent("spasmwatch.target.wants/spasmwatch-detect@1.service").path)
                 == "../spasmwatch-detect@.service")
-        #expect(try files.destinationOfSymbolicLink(atPath: units.appendingPathComponent("multi-user.target.wants/spasmwatch.target").path)
+        #expect(
+            try files.destinationOfSymbolicLink(atPath: units.appendingPathComponent("multi-user.target.wants/spasmwatch.target").path)
                 == "../spasmwatch.target")
 
         // The home: private to the service's user and group, the configuration kept.
@@ -79,8 +86,10 @@ struct StackScriptInstallProcessTests {
         #expect(homeMode == 0o770)
         #expect(try String(contentsOf: home.appendingPathComponent("config.json"), encoding: .utf8).contains("\"instances\": 2"))
 
-        try verifyWithSystemd(root: root, units: ["spasmwatch.target", "spasmwatch-detect@0.service", "spasmwatch-detect@1.service"]
-                              + Self.services.map { "\($0).service" })
+        try verifyWithSystemd(
+            root: root,
+            units: ["spasmwatch.target", "spasmwatch-detect@0.service", "spasmwatch-detect@1.service"]
+                + Self.services.map { "\($0).service" })
 
         // Fewer instances: the second install drops the extra one.
         try #"{"bus": {"groupAccess": true}, "detect": {"instances": 1}}"#
@@ -88,8 +97,9 @@ struct StackScriptInstallProcessTests {
         (status, out) = try await install(root: root, place: place)
         #expect(status == 0, "\(out)")
         #expect(try wanted(units) == (Self.services.map { "\($0).service" } + ["spasmwatch-detect@0.service"]).sorted())
-        #expect(try String(contentsOf: units.appendingPathComponent("spasmwatch-detect@.service.d/instances.conf"), encoding: .utf8)
-                    .contains("Environment=SPASMWATCH_DETECT_INSTANCES=1"))
+        #expect(
+            try String(contentsOf: units.appendingPathComponent("spasmwatch-detect@.service.d/instances.conf"), encoding: .utf8)
+                .contains("Environment=SPASMWATCH_DETECT_INSTANCES=1"))
     }
 
     /// The resource bundles go beside the binaries, and an installed copy run from there reads
@@ -104,8 +114,10 @@ struct StackScriptInstallProcessTests {
         let bin = root.appendingPathComponent("usr/local/bin")
         let pages = bin.appendingPathComponent("SpasmWatch_spasmwatch-manual.resources")
         let phone = pages.appendingPathComponent("Pages/phone.html")
-        for file in [phone, pages.appendingPathComponent("Pages/wear.html"),
-                     bin.appendingPathComponent("SpasmWatch_SpasmStore.resources/Templates/report.css")] {
+        for file in [
+            phone, pages.appendingPathComponent("Pages/wear.html"),
+            bin.appendingPathComponent("SpasmWatch_SpasmStore.resources/Templates/report.css"),
+        ] {
             let mode = try files.attributesOfItem(atPath: file.path)[.posixPermissions] as? Int
             #expect(mode == 0o644, "\(file.path)")
         }
@@ -138,7 +150,8 @@ struct StackScriptInstallProcessTests {
     /// the like) in the root too, so those are linked in. Skipped, saying why, without the tool.
     func verifyWithSystemd(root: URL, units: [String]) throws {
         guard let analyze = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"].first(where: files.isExecutableFile(atPath:)),
-              files.fileExists(atPath: "/usr/lib/systemd/system/sysinit.target") else {
+            files.fileExists(atPath: "/usr/lib/systemd/system/sysinit.target")
+        else {
             print("skipped systemd-analyze verify: systemd-analyze or /usr/lib/systemd/system is not installed here")
             return
         }

@@ -12,8 +12,9 @@ struct StackScriptProcessTests {
 
     /// Runs deploy/stack to completion; returns its exit status and output.
     func stack(_ arguments: [String], home: URL) async throws -> (Int32, String) {
-        let run = try ChildProcess("/bin/bash", [Self.script] + arguments, home: home,
-                                   environment: ["SPASMWATCH_BIN": TestSupport.binDirectory.path, "SPASMWATCH_STOP_TIMEOUT": "5"])
+        let run = try ChildProcess(
+            "/bin/bash", [Self.script] + arguments, home: home,
+            environment: ["SPASMWATCH_BIN": TestSupport.binDirectory.path, "SPASMWATCH_STOP_TIMEOUT": "5"])
         let status = await run.wait(timeout: 120)
         return (status ?? -1, run.stdout + run.stderr)
     }
@@ -26,7 +27,8 @@ struct StackScriptProcessTests {
     /// Alive and not a zombie, as /proc says.
     func alive(_ pid: Int32) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
+            let close = stat.lastIndex(of: ")")
+        else { return false }
         let state = stat[stat.index(close, offsetBy: 2)...].prefix(1)
         return state != "Z" && state != "X"
     }
@@ -59,14 +61,19 @@ struct StackScriptProcessTests {
 
         // A pid file naming a zombie (kill -0 succeeds on it) or another program (a reused pid).
         kill(second, SIGKILL)
-        let zombie = try ChildProcess("/usr/bin/python3", ["-c", """
-            import os, sys, time
-            child = os.fork()
-            if child == 0:
-                os._exit(0)
-            print(child, flush=True)
-            time.sleep(600)
-            """], home: home)
+        let zombie = try ChildProcess(
+            "/usr/bin/python3",
+            [
+                "-c",
+                """
+                import os, sys, time
+                child = os.fork()
+                if child == 0:
+                    os._exit(0)
+                print(child, flush=True)
+                time.sleep(600)
+                """,
+            ], home: home)
         #expect(await zombie.waitForOutput("\n"))
         let zombiePid = try #require(Int32(zombie.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(await waitUntil(10) { (try? String(contentsOfFile: "/proc/\(zombiePid)/stat", encoding: .utf8))?.contains(") Z ") == true })
@@ -106,10 +113,11 @@ struct StackScriptProcessTests {
         let first = try #require(pid("spasmwatch-sensor", home: home))
         kill(first, SIGKILL)
         let log = home.appendingPathComponent("logs/supervisor.log")
-        #expect(await waitUntil(30) {
-            guard let now = pid("spasmwatch-sensor", home: home), now != first else { return false }
-            return alive(now)
-        }, "supervisor log: \((try? String(contentsOf: log, encoding: .utf8)) ?? "none")")
+        #expect(
+            await waitUntil(30) {
+                guard let now = pid("spasmwatch-sensor", home: home), now != first else { return false }
+                return alive(now)
+            }, "supervisor log: \((try? String(contentsOf: log, encoding: .utf8)) ?? "none")")
         let logText = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         #expect(logText.contains("spasmwatch-sensor is not running"), "\(logText)")
         #expect(logText.contains("restarting it"), "\(logText)")
@@ -123,8 +131,10 @@ struct StackScriptProcessTests {
         (status, out) = try await stack(["down"], home: home)
         #expect(status == 0, "\(out)")
         #expect(out.contains("stopped the supervisor"), "\(out)")
-        #expect(await waitUntil(10) { !alive(supervisor) && services.allSatisfy { !alive($0) } },
-                "still there: \(([supervisor] + services).filter(alive).map { "\($0) \((try? String(contentsOfFile: "/proc/\($0)/stat", encoding: .utf8)) ?? "")" })")
+        #expect(
+            await waitUntil(10) { !alive(supervisor) && services.allSatisfy { !alive($0) } },
+            "still there: \(([supervisor] + services).filter(alive).map { "\($0) \((try? String(contentsOfFile: "/proc/\($0)/stat", encoding: .utf8)) ?? "")" })"
+        )
         try await Task.sleep(for: .seconds(2))
         #expect(pid("spasmwatch-sensor", home: home) == nil, "nothing restarted after down")
     }
@@ -133,7 +143,8 @@ struct StackScriptProcessTests {
     /// --demo) after `up --demo` stops the demo, saying so; with nothing running it says that
     /// instead of "stopped".
     @Test func upNamesTheConfiguredPageAndDownFindsTheDemo() async throws {
-        let usual = try TestSupport.temporaryHome("stack-usual"), demo = try TestSupport.temporaryHome("stack-demo")
+        let usual = try TestSupport.temporaryHome("stack-usual")
+        let demo = try TestSupport.temporaryHome("stack-demo")
         defer {
             // Whatever a failed `down` left running goes too.
             for file in (try? FileManager.default.contentsOfDirectory(atPath: demo.appendingPathComponent("pids").path)) ?? [] {
@@ -142,13 +153,17 @@ struct StackScriptProcessTests {
             try? FileManager.default.removeItem(at: usual)
             try? FileManager.default.removeItem(at: demo)
         }
-        let sensorPort = SecondHost.freePort(on: "127.0.0.1"), pagePort = SecondHost.freePort(on: "127.0.0.1")
+        let sensorPort = SecondHost.freePort(on: "127.0.0.1")
+        let pagePort = SecondHost.freePort(on: "127.0.0.1")
         try #"{"sensor": {"httpPort": \#(sensorPort)}, "manual": {"httpPort": \#(pagePort)}}"#
             .write(to: demo.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
         func run(_ arguments: [String]) async throws -> (Int32, String) {
-            let run = try ChildProcess("/bin/bash", [Self.script] + arguments, home: usual,
-                                       environment: ["SPASMWATCH_BIN": TestSupport.binDirectory.path, "SPASMWATCH_STOP_TIMEOUT": "5",
-                                                     "SPASMWATCH_DEMO_HOME": demo.path])
+            let run = try ChildProcess(
+                "/bin/bash", [Self.script] + arguments, home: usual,
+                environment: [
+                    "SPASMWATCH_BIN": TestSupport.binDirectory.path, "SPASMWATCH_STOP_TIMEOUT": "5",
+                    "SPASMWATCH_DEMO_HOME": demo.path,
+                ])
             let status = await run.wait(timeout: 120)
             return (status ?? -1, run.stdout + run.stderr)
         }

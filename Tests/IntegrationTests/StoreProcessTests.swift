@@ -28,8 +28,9 @@ struct StoreProcessTests {
             publisher = try BusPublisher(context: context, address: address, source: source, counters: counters)
             receipts = try BusSubscriber(context: context, address: address, prefixes: [Topic.stored(source)])
             let outbox = try Outbox.open(url: home.appendingPathComponent("data/outbox-\(source).sqlite"))
-            sender = ReliableSender(outbox: outbox, publisher: publisher, receipts: receipts, counters: counters,
-                                    resendInterval: 1, logger: Logger(label: "test-sender"))
+            sender = ReliableSender(
+                outbox: outbox, publisher: publisher, receipts: receipts, counters: counters,
+                resendInterval: 1, logger: Logger(label: "test-sender"))
         }
 
         func close() async {
@@ -72,16 +73,18 @@ struct StoreProcessTests {
         let now = Date().timeIntervalSince1970
         var ids: [UUID] = []
         for n in 0..<200 {
-            let entry = DiaryEntry(recordedAt: now, via: "test", kind: .spasm,
-                                   spasm: SpasmRecord(at: now - Double(n) * 60, site: .leftCalf, type: .phasic, severity: 1 + n % 3))
+            let entry = DiaryEntry(
+                recordedAt: now, via: "test", kind: .spasm,
+                spasm: SpasmRecord(at: now - Double(n) * 60, site: .leftCalf, type: .phasic, severity: 1 + n % 3))
             ids.append(entry.entryId)
             try await sender.sender.send(entry, topic: Topic.manualEntry)
         }
         #expect(try await waitUntil(30) { try await sender.sender.outbox.pendingCount() == 0 }, "every entry receipted")
 
         let endpoint = Endpoints(home: DataHome(root: home), configuration: Configuration()).storeQuery
-        let response = try await StoreClient.query(StoreRequest(query: .entries, kinds: ["spasm"]), context: sender.context,
-                                                   endpoint: endpoint)
+        let response = try await StoreClient.query(
+            StoreRequest(query: .entries, kinds: ["spasm"]), context: sender.context,
+            endpoint: endpoint)
         #expect(Set(response.entries?.map(\.entry.entryId) ?? []) == Set(ids))
         do {
             _ = try await StoreClient.query(StoreRequest(query: .entries, kinds: ["sneeze"]), context: sender.context, endpoint: endpoint)
@@ -130,8 +133,9 @@ struct StoreProcessTests {
         defer { try? FileManager.default.removeItem(at: home) }
         let context = ZMQContext()
         do {
-            _ = try await StoreClient.query(StoreRequest(query: .info), context: context,
-                                            endpoint: "ipc://\(home.path)/nobody.sock", timeoutSeconds: 0.5)
+            _ = try await StoreClient.query(
+                StoreRequest(query: .info), context: context,
+                endpoint: "ipc://\(home.path)/nobody.sock", timeoutSeconds: 0.5)
             Issue.record("no store: the query must fail")
         } catch let error as SpasmError where SpasmError.Code.storeQueryFailures.contains(error.code) {
             #expect(error.description.contains("no answer from spasmwatch-store"))
@@ -163,8 +167,9 @@ struct StoreProcessTests {
             let now = Date().timeIntervalSince1970
             while afterKill < 200 && ids.count < 50_000 {
                 let n = ids.count
-                let episode = EpisodeEvent(episodeId: UUID(), phase: .onset, kind: .clonus, sensorId: "ankle-r", site: .rightAnkle,
-                                           start: now + Double(n), detectedAt: now + Double(n) + 2, confidence: 0.9)
+                let episode = EpisodeEvent(
+                    episodeId: UUID(), phase: .onset, kind: .clonus, sensorId: "ankle-r", site: .rightAnkle,
+                    start: now + Double(n), detectedAt: now + Double(n) + 2, confidence: 0.9)
                 ids.append(try await sender.sender.send(episode, topic: Topic.episode("clonus")))
                 if killed.value.load(ordering: .relaxed) { afterKill += 1 }
             }
@@ -223,19 +228,25 @@ struct StoreProcessTests {
         let running = Task { try await sender.sender.run() }
         try await Task.sleep(for: .milliseconds(500))
         let now = Date().timeIntervalSince1970
-        let bad = DiaryEntry(recordedAt: now, via: "test", kind: .spasm,
-                             spasm: SpasmRecord(at: now, site: .leftCalf, type: .phasic, severity: 9))
-        let good = DiaryEntry(recordedAt: now, via: "test", kind: .spasm,
-                              spasm: SpasmRecord(at: now, site: .leftCalf, type: .phasic, severity: 2))
-        let episode = EpisodeEvent(episodeId: UUID(), phase: .onset, kind: .fall, sensorId: "wrist", site: nil, start: now,
-                                   detectedAt: now, confidence: 7)
+        let bad = DiaryEntry(
+            recordedAt: now, via: "test", kind: .spasm,
+            spasm: SpasmRecord(at: now, site: .leftCalf, type: .phasic, severity: 9))
+        let good = DiaryEntry(
+            recordedAt: now, via: "test", kind: .spasm,
+            spasm: SpasmRecord(at: now, site: .leftCalf, type: .phasic, severity: 2))
+        let episode = EpisodeEvent(
+            episodeId: UUID(), phase: .onset, kind: .fall, sensorId: "wrist", site: nil, start: now,
+            detectedAt: now, confidence: 7)
         let alert = Alert(kind: "fall", severity: .critical, groupKey: "fall", title: "", message: "forged", at: now)
-        let refusedIds = [try await sender.sender.send(bad, topic: Topic.manualEntry, id: bad.entryId),
-                          try await sender.sender.send(episode, topic: Topic.episode("fall")),
-                          try await sender.sender.send(alert, topic: Topic.alert(.critical))]
+        let refusedIds = [
+            try await sender.sender.send(bad, topic: Topic.manualEntry, id: bad.entryId),
+            try await sender.sender.send(episode, topic: Topic.episode("fall")),
+            try await sender.sender.send(alert, topic: Topic.alert(.critical)),
+        ]
         try await sender.sender.send(good, topic: Topic.manualEntry, id: good.entryId)
-        #expect(await waitUntil(30) { sender.counters["outbox.confirmed"] >= 1 },
-                "the valid entry is receipted")
+        #expect(
+            await waitUntil(30) { sender.counters["outbox.confirmed"] >= 1 },
+            "the valid entry is receipted")
         #expect(await waitUntil(30) { store.stderr.contains("severity 9 is outside 1–3") }, "the refusal names the rule: \(store.stderr)")
         #expect(await waitUntil(30) { store.stderr.contains("confidence") && store.stderr.contains("title") })
 
@@ -246,26 +257,31 @@ struct StoreProcessTests {
         #expect(try await sender.sender.resendDue() == 0, "a refused body is not re-sent")
         let refused = try await sender.sender.outbox.refused()
         #expect(Set(refused.map(\.id)) == Set(refusedIds))
-        #expect(refused.contains { $0.type == DiaryEntry.messageType && $0.reason.contains("severity 9 is outside 1–3") },
-                "the refusal keeps storage's reason: \(refused.map(\.reason))")
+        #expect(
+            refused.contains { $0.type == DiaryEntry.messageType && $0.reason.contains("severity 9 is outside 1–3") },
+            "the refusal keeps storage's reason: \(refused.map(\.reason))")
         #expect(refused.allSatisfy { !$0.body.isEmpty }, "the refused message itself is kept")
 
         // Sent again with the same id (an old sender, a lost refusal): refused again, but
         // counted once.
         let again = try #require(refused.first { $0.type == DiaryEntry.messageType })
-        try sender.publisher.publishEncoded(topic: again.topic, type: again.type, id: again.id, person: again.person,
-                                            bodyJSON: again.body, payload: nil)
+        try sender.publisher.publishEncoded(
+            topic: again.topic, type: again.type, id: again.id, person: again.person,
+            bodyJSON: again.body, payload: nil)
         #expect(await waitUntil(30) { sender.counters["outbox.refused_again"] >= 1 }, "the repeat is answered too")
 
         // The counters, from the store's heartbeat.
         var counters: [String: Int64] = [:]
-        #expect(try await waitUntil(60) {
-            let tail = try ChildProcess("spasmwatch", ["tail", "heartbeat.spasmwatch-store", "--count", "1", "--json", "--seconds", "30"], home: home)
-            guard await tail.wait(timeout: 40) == 0, let line = tail.stdout.split(separator: "\n").first,
-                  let beat = try? WireCodec.decode(Heartbeat.self, from: Data(line.utf8)) else { return false }
-            counters = beat.body.counters
-            return counters["store.refused_again", default: 0] >= 1
-        }, "storage saw the repeat: \(counters)")
+        #expect(
+            try await waitUntil(60) {
+                let tail = try ChildProcess(
+                    "spasmwatch", ["tail", "heartbeat.spasmwatch-store", "--count", "1", "--json", "--seconds", "30"], home: home)
+                guard await tail.wait(timeout: 40) == 0, let line = tail.stdout.split(separator: "\n").first,
+                    let beat = try? WireCodec.decode(Heartbeat.self, from: Data(line.utf8))
+                else { return false }
+                counters = beat.body.counters
+                return counters["store.refused_again", default: 0] >= 1
+            }, "storage saw the repeat: \(counters)")
         #expect(counters["rejected.\(DiaryEntry.messageType)"] == 1)
         #expect(counters["rejected.\(EpisodeEvent.messageType)"] == 1)
         #expect(counters["rejected.\(Alert.messageType)"] == 1)
@@ -277,7 +293,8 @@ struct StoreProcessTests {
         #expect(status.stdout.contains("latest:"), "\(status.stdout)")
 
         let db = try DatabaseQueue(path: home.appendingPathComponent("data/spasmwatch.sqlite").path)
-        #expect(try await db.read { try String.fetchAll($0, sql: "SELECT entryId FROM diary_entry") }.map { $0.lowercased() }
+        #expect(
+            try await db.read { try String.fetchAll($0, sql: "SELECT entryId FROM diary_entry") }.map { $0.lowercased() }
                 == [good.entryId.uuidString.lowercased()])
         #expect(try await db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM episode") } == 0)
         #expect(try await db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM alert") } == 0)

@@ -1,8 +1,8 @@
 import Foundation
+import SpasmBus
 import SpasmConfig
 import SpasmDetection
 import SpasmReliability
-import SpasmBus
 import SpasmSchema
 import SpasmTestSupport
 import Testing
@@ -41,7 +41,8 @@ struct WearPageBrowserTests {
         let recording = try Recording(contentsOf: Self.recording!)
         for (i, t) in recording.times.enumerated() where t >= Self.excerpt.start {
             if t >= Self.excerpt.end { break }
-            lines.append(([String(format: "%.3f", t - Self.excerpt.start)] + recording.values[(i * 3)..<(i * 3 + 3)].map { "\($0)" }).joined(separator: ","))
+            lines.append(
+                ([String(format: "%.3f", t - Self.excerpt.start)] + recording.values[(i * 3)..<(i * 3 + 3)].map { "\($0)" }).joined(separator: ","))
         }
         try (lines.joined(separator: "\n") + "\n").write(to: excerptFile, atomically: true, encoding: .utf8)
         let scan = try ChildProcess("spasmwatch-detect", ["scan", excerptFile.path], home: home)
@@ -60,18 +61,24 @@ struct WearPageBrowserTests {
         let manual = try await ManualProcess.start(home: home, arguments: ["--set", "manual.wearThisPhone=true"])
 
         let devtools = SecondHost.freePort(on: "127.0.0.1")
-        var arguments = ["--headless=new", "--disable-gpu", "--no-first-run", "--user-data-dir=\(home.appendingPathComponent("chromium").path)",
-                         "--remote-debugging-port=\(devtools)", "--window-size=412,915", manual.pageURL]  // the token once: the cookie
+        var arguments = [
+            "--headless=new", "--disable-gpu", "--no-first-run", "--user-data-dir=\(home.appendingPathComponent("chromium").path)",
+            "--remote-debugging-port=\(devtools)", "--window-size=412,915", manual.pageURL,
+        ]  // the token once: the cookie
         if getuid() == 0 { arguments.insert("--no-sandbox", at: 0) }
         let browser = try ChildProcess(PhonePageBrowserTests.chromium!, arguments, home: home)
         defer { browser.signal(SIGKILL) }
         #expect(await browser.waitForOutput("DevTools listening on", timeout: 60))
 
         let script = TestSupport.repositoryRoot.appendingPathComponent("deploy/dev/drive-wear-page.py").path
-        let drive = try ChildProcess(PhonePageBrowserTests.python!, [script, "\(devtools)", manual.base, Self.recording!.path,
-                                                                    "\(Self.excerpt.start)", "\(Self.excerpt.end)",
-                                                                    "--blip-at", "60", "--blip-seconds", "60",
-                                                                    "--rename", "My phone", "--move", "left-forearm"], home: home)
+        let drive = try ChildProcess(
+            PhonePageBrowserTests.python!,
+            [
+                script, "\(devtools)", manual.base, Self.recording!.path,
+                "\(Self.excerpt.start)", "\(Self.excerpt.end)",
+                "--blip-at", "60", "--blip-seconds", "60",
+                "--rename", "My phone", "--move", "left-forearm",
+            ], home: home)
         #expect(await drive.wait(timeout: 400) == 0, "driver: \(drive.stdout) \(drive.stderr)")
         let line = try #require(drive.stdout.split(separator: "\n").last { $0.hasPrefix("{") }, "driver: \(drive.stdout) \(drive.stderr)")
         let page = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
@@ -131,7 +138,10 @@ struct WearPageBrowserTests {
             if stored.isEmpty { try await Task.sleep(for: .seconds(1)) }
         }
         #expect(stored.allSatisfy { $0.site == .rightThigh }, "detected while worn at the right thigh: \(stored.map(\.site))")
-        #expect(matched, "stored \(stored.map { ($0.kind.rawValue, $0.start - firstTime, ($0.end ?? 0) - firstTime) }) vs scan \(expected.map { ($0.kind, $0.start, $0.end) }): \(counts)")
+        #expect(
+            matched,
+            "stored \(stored.map { ($0.kind.rawValue, $0.start - firstTime, ($0.end ?? 0) - firstTime) }) vs scan \(expected.map { ($0.kind, $0.start, $0.end) }): \(counts)"
+        )
 
         // And `spasmwatch history` lists each of them, the way the person sees it.
         let history = try ChildProcess("spasmwatch", ["history", "--since", "1d", "--kind", "episode"], home: home)
@@ -142,7 +152,9 @@ struct WearPageBrowserTests {
             #expect(line?.contains(episode.kind.rawValue) == true, "\(episode.kind.rawValue) \(short) in: \(history.stdout)")
         }
 
-        print("wear: page \(line); scan \(expected.map { "\($0.kind)@\(String(format: "%.1f", $0.start))" }); stored \(stored.map { "\($0.kind.rawValue)@\(String(format: "%.1f", $0.start - firstTime))" })")
+        print(
+            "wear: page \(line); scan \(expected.map { "\($0.kind)@\(String(format: "%.1f", $0.start))" }); stored \(stored.map { "\($0.kind.rawValue)@\(String(format: "%.1f", $0.start - firstTime))" })"
+        )
         for p in [manual.process, detect, sensor, store, bus] { await p.stop() }
     }
 
@@ -153,7 +165,8 @@ struct WearPageBrowserTests {
         defer { try? FileManager.default.removeItem(at: home) }
         let bus = try ChildProcess("spasmwatch-bus", home: home)
         #expect(await bus.waitForOutput("bus running"))
-        let manual = try await ManualProcess.start(home: home, arguments: ["--set", "manual.httpToken=wear-secret", "--set", "manual.wearThisPhone=true"])
+        let manual = try await ManualProcess.start(
+            home: home, arguments: ["--set", "manual.httpToken=wear-secret", "--set", "manual.wearThisPhone=true"])
         // Raw upgrade requests (python3, as the browser tests use): only the page's own origin with the token is upgraded.
         let probe = """
             import socket, sys
@@ -166,9 +179,12 @@ struct WearPageBrowserTests {
                 s.close()
             """
         let own = "Origin: \(manual.base)"
-        let run = try ChildProcess(PhonePageBrowserTests.python ?? "/usr/bin/python3",
-                                   ["-c", probe, "\(manual.port)", own, "Origin: http://evil.example|Authorization: Bearer wear-secret",
-                                    "\(own)|Authorization: Bearer wear-secret"], home: home)
+        let run = try ChildProcess(
+            PhonePageBrowserTests.python ?? "/usr/bin/python3",
+            [
+                "-c", probe, "\(manual.port)", own, "Origin: http://evil.example|Authorization: Bearer wear-secret",
+                "\(own)|Authorization: Bearer wear-secret",
+            ], home: home)
         #expect(await run.wait(timeout: 30) == 0, "\(run.stderr)")
         let lines = run.stdout.split(separator: "\n").map(String.init)
         #expect(lines.count == 3, "\(run.stdout)")

@@ -1,11 +1,11 @@
-import SpasmErrors
-import SpasmSync
 import Foundation
-import SpasmConfig
 import Logging
+import SpasmConfig
+import SpasmErrors
 import SpasmNotify
 import SpasmSchema
 import SpasmSecurity
+import SpasmSync
 import SpasmTestSupport
 import Testing
 
@@ -13,8 +13,9 @@ import Testing
 @Suite("Notification channels")
 struct ChannelTests {
     static func note(_ kind: String = "fall", severity: AlertSeverity = .critical, purpose: AlertNotification.Purpose = .alert) -> AlertNotification {
-        let alert = Alert(kind: kind, severity: severity, groupKey: "\(kind):right-leg", title: "Fall",
-                          message: "A fall was detected", at: 1_795_597_200, site: .rightAnkle)
+        let alert = Alert(
+            kind: kind, severity: severity, groupKey: "\(kind):right-leg", title: "Fall",
+            message: "A fall was detected", at: 1_795_597_200, site: .rightAnkle)
         return note(alert, purpose: purpose, links: links)
     }
 
@@ -22,9 +23,10 @@ struct ChannelTests {
 
     static func note(_ alert: Alert, purpose: AlertNotification.Purpose = .alert, links: ActionLinks?, toPerson: Bool = false) -> AlertNotification {
         let text = NotificationText(home: HomeClock(timeZone: TimeZone(identifier: "Europe/Berlin")!), links: links)
-        return AlertNotification(receiver: "anna", purpose: purpose, person: "me", alerts: [alert], title: "Possible fall — right ankle",
-                            text: "A fall was detected at 10:00.",
-                            actions: text.actions(alert, receiver: "anna", toPerson: toPerson, now: 1_795_597_201), createdAt: 1_795_597_201)
+        return AlertNotification(
+            receiver: "anna", purpose: purpose, person: "me", alerts: [alert], title: "Possible fall — right ankle",
+            text: "A fall was detected at 10:00.",
+            actions: text.actions(alert, receiver: "anna", toPerson: toPerson, now: 1_795_597_201), createdAt: 1_795_597_201)
     }
 
     /// Collects delivery reports.
@@ -37,8 +39,9 @@ struct ChannelTests {
     @Test func webhookSendsGenericJSON() async throws {
         let server = try await TinyHTTPServer()
         defer { server.stop() }
-        let channel = WebhookChannel(url: server.url, format: .json, headers: ["Authorization": "Bearer x"], timeoutSeconds: 5,
-                                     retry: .once)
+        let channel = WebhookChannel(
+            url: server.url, format: .json, headers: ["Authorization": "Bearer x"], timeoutSeconds: 5,
+            retry: .once)
         try await channel.send(Self.note())
         let request = try #require(server.received.first)
         #expect(request.method == "POST")
@@ -103,8 +106,9 @@ struct ChannelTests {
         let server = try await TinyHTTPServer { $0 < 2 ? 503 : 200 }
         defer { server.stop() }
         let recorder = Recorder()
-        let channel = WebhookChannel(url: server.url, format: .json, timeoutSeconds: 5,
-                                     retry: RetryPolicy(maxAttempts: 5, backoffSeconds: 0.05))
+        let channel = WebhookChannel(
+            url: server.url, format: .json, timeoutSeconds: 5,
+            retry: RetryPolicy(maxAttempts: 5, backoffSeconds: 0.05))
         let engine = Self.engine(channels: ["anna": [channel]], recorder: recorder)
         await engine.take(Self.note().alerts[0], person: "me")
         await engine.idle()
@@ -119,8 +123,9 @@ struct ChannelTests {
         let server = try await TinyHTTPServer { _ in 500 }
         defer { server.stop() }
         let recorder = Recorder()
-        let channel = WebhookChannel(url: server.url, format: .ntfy, timeoutSeconds: 5,
-                                     retry: RetryPolicy(maxAttempts: 3, backoffSeconds: 0.01))
+        let channel = WebhookChannel(
+            url: server.url, format: .ntfy, timeoutSeconds: 5,
+            retry: RetryPolicy(maxAttempts: 3, backoffSeconds: 0.01))
         let engine = Self.engine(channels: ["anna": [channel]], recorder: recorder)
         await engine.take(Self.note().alerts[0], person: "me")
         await engine.idle()
@@ -145,8 +150,9 @@ struct ChannelTests {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("got.json")
-        let channel = CommandChannel(command: ["/bin/sh", "-c", "cat > '\(out.path)'; echo \"$SPASMWATCH_SEVERITY\" >> '\(out.path).sev'"],
-                                     workingDirectory: dir, timeoutSeconds: 10, retry: .once)
+        let channel = CommandChannel(
+            command: ["/bin/sh", "-c", "cat > '\(out.path)'; echo \"$SPASMWATCH_SEVERITY\" >> '\(out.path).sev'"],
+            workingDirectory: dir, timeoutSeconds: 10, retry: .once)
         try await channel.send(Self.note())
         let got = try JSONDecoder().decode(AlertNotification.self, from: Data(contentsOf: out))
         #expect(got.receiver == "anna")
@@ -174,12 +180,15 @@ struct ChannelTests {
     }
 
     static func engine(channels: [String: [any NotificationChannel]], recorder: Recorder) -> NotifyEngine {
-        let rules = NotifyRules(receivers: [.init(name: "anna", channels: [.init(type: .console)])],
-                                routes: [.init(receivers: ["anna"])])
+        let rules = NotifyRules(
+            receivers: [.init(name: "anna", channels: [.init(type: .console)])],
+            routes: [.init(receivers: ["anna"])])
         let clock = SystemClock()
-        let planner = NotificationPlanner(rules: rules, settings: PlannerSettings(),
-                                          text: NotificationText(home: HomeClock(timeZone: .gmt)), clock: clock)
-        return NotifyEngine(planner: planner, channels: channels, journal: nil, recorder: recorder, clock: clock,
-                            logger: Logger(label: "test"))
+        let planner = NotificationPlanner(
+            rules: rules, settings: PlannerSettings(),
+            text: NotificationText(home: HomeClock(timeZone: .gmt)), clock: clock)
+        return NotifyEngine(
+            planner: planner, channels: channels, journal: nil, recorder: recorder, clock: clock,
+            logger: Logger(label: "test"))
     }
 }

@@ -20,7 +20,8 @@ struct EngineResumeTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let home = DataHome(root: dir)
         let journal = try NotifyJournal.open(url: dir.appendingPathComponent("data/notify.sqlite"))
-        let mine = ChannelSpec(type: .file, path: "me.jsonl"), annas = ChannelSpec(type: .file, path: "anna.jsonl")
+        let mine = ChannelSpec(type: .file, path: "me.jsonl")
+        let annas = ChannelSpec(type: .file, path: "anna.jsonl")
         let clock = ManualClock(PlannerTests.morning)
         let fall = PlannerTests.alert("fall", .critical, at: PlannerTests.morning)
         try await journal.record(fall, person: "me", at: clock.now)
@@ -28,18 +29,21 @@ struct EngineResumeTests {
 
         // The first run: me had [console, file]; its file send was cut off, and the
         // escalation was due to tell anna next.
-        let interrupted = AlertNotification(receiver: "me", purpose: .alert, person: "me", alerts: [fall], title: "Possible fall",
-                                            text: "A fall was detected.", escalationStep: 0, createdAt: clock.now)
-        let job = NotifyJournal.Job(id: "j1", receiver: "me", channelIndex: 1, notification: try WireCodec.encode(interrupted),
-                                    createdAt: clock.now, channel: mine)
+        let interrupted = AlertNotification(
+            receiver: "me", purpose: .alert, person: "me", alerts: [fall], title: "Possible fall",
+            text: "A fall was detected.", escalationStep: 0, createdAt: clock.now)
+        let job = NotifyJournal.Job(
+            id: "j1", receiver: "me", channelIndex: 1, notification: try WireCodec.encode(interrupted),
+            createdAt: clock.now, channel: mine)
         let escalation = NotificationPlanner.EscalationState(
             alert: fall, person: "me", steps: ["me", "anna"], nextStep: 1, nextAt: clock.now + 120, after: 120,
             startedAt: clock.now, told: ["me"])
         try await journal.save(jobs: [job], escalations: .init(running: [escalation]), at: clock.now)
 
         // The next run, after notify.json changed: me has only the file channel (index 0).
-        let rules = NotifyRules(receivers: [.init(name: "me", isPerson: true, channels: [mine]), .init(name: "anna", channels: [annas])],
-                                routes: [.init(receivers: ["me", "anna"])])
+        let rules = NotifyRules(
+            receivers: [.init(name: "me", isPerson: true, channels: [mine]), .init(name: "anna", channels: [annas])],
+            routes: [.init(receivers: ["me", "anna"])])
         clock.advance(by: 300)
         let engine = NotifyEngine(
             planner: NotificationPlanner(rules: rules, settings: PlannerSettings(), text: NotificationText(home: PlannerTests.berlin), clock: clock),

@@ -18,32 +18,40 @@ struct JournalTests {
 
     @Test func resumesOnlyUndeliveredUnansweredAlerts() async throws {
         let journal = try Self.journal()
-        let undelivered = Self.alert(.info, at: 1000), delivered = Self.alert(.info, at: 1000)
-        let oldFall = Self.alert(.critical, at: 100), deliveredFall = Self.alert(.critical, at: 1000)
-        let undeliveredFall = Self.alert(.critical, at: 1000), answeredFall = Self.alert(.critical, at: 1000)
-        for (alert, time) in [(undelivered, 1000.0), (delivered, 1000), (oldFall, 100), (deliveredFall, 1000),
-                              (undeliveredFall, 1000), (answeredFall, 1000)] {
+        let undelivered = Self.alert(.info, at: 1000)
+        let delivered = Self.alert(.info, at: 1000)
+        let oldFall = Self.alert(.critical, at: 100)
+        let deliveredFall = Self.alert(.critical, at: 1000)
+        let undeliveredFall = Self.alert(.critical, at: 1000)
+        let answeredFall = Self.alert(.critical, at: 1000)
+        for (alert, time) in [
+            (undelivered, 1000.0), (delivered, 1000), (oldFall, 100), (deliveredFall, 1000),
+            (undeliveredFall, 1000), (answeredFall, 1000),
+        ] {
             #expect(try await journal.record(alert, person: "me", at: time))
         }
         #expect(try await journal.record(undelivered, person: "me", at: 1001) == false, "a re-send is recognised")
         try await journal.markDelivered([delivered.alertId, deliveredFall.alertId], at: 1002)
         try await journal.markAcknowledged(Acknowledgement(alertId: answeredFall.alertId, by: "me", at: 1003, via: "cli"))
         let resumed = Set(try await journal.undelivered(since: 500).map(\.id))
-        #expect(resumed == [undelivered.alertId.uuidString, undeliveredFall.alertId.uuidString],
-                "a delivered fall is not sent again; an old or answered one neither")
+        #expect(
+            resumed == [undelivered.alertId.uuidString, undeliveredFall.alertId.uuidString],
+            "a delivered fall is not sent again; an old or answered one neither")
     }
 
     /// Escalation progress is saved with the sends of each step, and forgotten when the
     /// escalation ends or is acknowledged.
     @Test func escalationProgressIsKeptUntilItEnds() async throws {
         let journal = try Self.journal()
-        let fall = Self.alert(.critical, at: 1000), other = Self.alert(.critical, at: 1000)
+        let fall = Self.alert(.critical, at: 1000)
+        let other = Self.alert(.critical, at: 1000)
         try await journal.record(fall, person: "me", at: 1000)
         func state(_ alert: Alert, step: Int) -> NotificationPlanner.EscalationState {
             let steps = ["me", "anna", "ben"]
             let next: Double = 1000 + Double(step) * 60
-            return NotificationPlanner.EscalationState(alert: alert, person: "me", steps: steps, nextStep: step, nextAt: next,
-                                                       after: 60, startedAt: 1000, told: Array(steps.prefix(step)))
+            return NotificationPlanner.EscalationState(
+                alert: alert, person: "me", steps: steps, nextStep: step, nextAt: next,
+                after: 60, startedAt: 1000, told: Array(steps.prefix(step)))
         }
         let job = NotifyJournal.Job(id: "j1", receiver: "anna", channelIndex: 0, notification: Data("{}".utf8), createdAt: 1060)
         try await journal.save(jobs: [], escalations: .init(running: [state(fall, step: 1), state(other, step: 1)]), at: 1000)

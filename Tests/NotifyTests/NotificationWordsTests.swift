@@ -10,8 +10,9 @@ struct NotificationWordsTests {
     typealias T = PlannerTests
 
     static func planner(_ rules: NotifyRules, _ clock: ManualClock, names: [String: String] = [:]) -> NotificationPlanner {
-        NotificationPlanner(rules: rules, settings: PlannerSettings(groupWaitSeconds: 60, repeatIntervalSeconds: 600, escalateAfterSeconds: 120),
-                            text: NotificationText(home: T.berlin, names: names), clock: clock)
+        NotificationPlanner(
+            rules: rules, settings: PlannerSettings(groupWaitSeconds: 60, repeatIntervalSeconds: 600, escalateAfterSeconds: 120),
+            text: NotificationText(home: T.berlin, names: names), clock: clock)
     }
 
     @Test func withNoCaregiverTheFallSaysNobodyElseWillBeTold() throws {
@@ -32,13 +33,17 @@ struct NotificationWordsTests {
     /// Seen: "2 phasic spasms between 06:33 and 06:33". In the same minute it is "at 06:33".
     @Test func groupedSpasmsInOneMinuteSayAtNotBetween() throws {
         let text = NotificationText(home: T.berlin, names: [:])
-        let sameMinute = text.alert([T.alert("phasic", at: T.morning), T.alert("phasic", at: T.morning + 20)],
-                                    person: "me", toPerson: true, now: T.morning + 30).text
+        let sameMinute = text.alert(
+            [T.alert("phasic", at: T.morning), T.alert("phasic", at: T.morning + 20)],
+            person: "me", toPerson: true, now: T.morning + 30
+        ).text
         let clock = T.berlin.describe(T.morning, now: T.morning + 30)
         #expect(sameMinute.contains("at \(clock)"), "\(sameMinute)")
         #expect(!sameMinute.contains("between"), "\(sameMinute)")
-        let apart = text.alert([T.alert("phasic", at: T.morning), T.alert("phasic", at: T.morning + 300)],
-                               person: "me", toPerson: true, now: T.morning + 310).text
+        let apart = text.alert(
+            [T.alert("phasic", at: T.morning), T.alert("phasic", at: T.morning + 300)],
+            person: "me", toPerson: true, now: T.morning + 310
+        ).text
         #expect(apart.contains("between \(clock) and "), "\(apart)")
     }
 
@@ -79,12 +84,14 @@ struct NotificationWordsTests {
 
     @Test func othersToldAtOnceAreNamed() throws {
         let console = [ChannelSpec(type: .console)]
-        let rules = NotifyRules(receivers: [.init(name: "me", isPerson: true, channels: console), .init(name: "anna", channels: console)],
-                                routes: [.init(receivers: ["me", "anna"], escalate: false)])
+        let rules = NotifyRules(
+            receivers: [.init(name: "me", isPerson: true, channels: console), .init(name: "anna", channels: console)],
+            routes: [.init(receivers: ["me", "anna"], escalate: false)])
         let clock = ManualClock(T.morning)
         var planner = Self.planner(rules, clock, names: ["me": "Sam"])
         let notes = planner.receive(T.alert("fall", .critical, at: T.morning), person: "me")
-        let toMe = try #require(notes.first { $0.receiver == "me" }), toAnna = try #require(notes.first { $0.receiver == "anna" })
+        let toMe = try #require(notes.first { $0.receiver == "me" })
+        let toAnna = try #require(notes.first { $0.receiver == "anna" })
         #expect(toMe.text.contains("Anna has been told too."), "\(toMe.text)")
         #expect(toMe.text.hasSuffix("If you are hurt, call for help."))
         #expect(toAnna.title == "Sam may have fallen")
@@ -96,8 +103,9 @@ struct NotificationWordsTests {
     /// claim, and no promise either.
     @Test func aFallNoRouteTakesFurtherSaysNobodyElse() throws {
         let console = [ChannelSpec(type: .console)]
-        let rules = NotifyRules(receivers: [.init(name: "me", isPerson: true, channels: console), .init(name: "anna", channels: console)],
-                                routes: [.init(match: .init(sites: [.rightLeg]), receivers: ["me", "anna"]), .init(receivers: ["me"])])
+        let rules = NotifyRules(
+            receivers: [.init(name: "me", isPerson: true, channels: console), .init(name: "anna", channels: console)],
+            routes: [.init(match: .init(sites: [.rightLeg]), receivers: ["me", "anna"]), .init(receivers: ["me"])])
         let clock = ManualClock(T.morning)
         var planner = Self.planner(rules, clock)
         let note = try #require(planner.receive(T.alert("fall", .critical, site: .leftCalf, at: T.morning), person: "me").first)

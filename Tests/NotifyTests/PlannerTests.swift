@@ -20,20 +20,27 @@ struct PlannerTests {
         ],
         routes: [
             .init(match: .init(severities: [.critical]), receivers: ["me", "anna", "ben"]),
-            .init(match: .init(kinds: ["phasic"], sites: [.rightLeg], between: DailyWindow(start: "22:00", end: "07:00")),
-                  receivers: ["night-nurse"]),
+            .init(
+                match: .init(kinds: ["phasic"], sites: [.rightLeg], between: DailyWindow(start: "22:00", end: "07:00")),
+                receivers: ["night-nurse"]),
             .init(match: .init(persons: ["me"]), receivers: ["me"]),
         ])
 
-    static func planner(_ clock: ManualClock, rules: NotifyRules = rules, settings: PlannerSettings = PlannerSettings(
-        groupWaitSeconds: 60, repeatIntervalSeconds: 600, escalateAfterSeconds: 120)) -> NotificationPlanner {
+    static func planner(
+        _ clock: ManualClock, rules: NotifyRules = rules,
+        settings: PlannerSettings = PlannerSettings(
+            groupWaitSeconds: 60, repeatIntervalSeconds: 600, escalateAfterSeconds: 120)
+    ) -> NotificationPlanner {
         NotificationPlanner(rules: rules, settings: settings, text: NotificationText(home: berlin), clock: clock)
     }
 
-    static func alert(_ kind: String, _ severity: AlertSeverity = .info, site: BodySite? = .leftCalf, at: Double,
-                      id: UUID = UUID()) -> Alert {
-        Alert(alertId: id, kind: kind, severity: severity, groupKey: "\(kind):\(site?.limb?.rawValue ?? "-")",
-              title: kind, message: "detected \(kind)", at: at, site: site)
+    static func alert(
+        _ kind: String, _ severity: AlertSeverity = .info, site: BodySite? = .leftCalf, at: Double,
+        id: UUID = UUID()
+    ) -> Alert {
+        Alert(
+            alertId: id, kind: kind, severity: severity, groupKey: "\(kind):\(site?.limb?.rawValue ?? "-")",
+            title: kind, message: "detected \(kind)", at: at, site: site)
     }
 
     @Test func routesMatchOnSeverityKindSiteTimeOfDayAndPerson() {
@@ -110,9 +117,11 @@ struct PlannerTests {
     @Test func quietHoursHoldAllButCritical() {
         let night = Self.morning + 13 * 3600  // 23:00 local
         let clock = ManualClock(night)
-        var planner = Self.planner(clock, settings: PlannerSettings(
-            groupWaitSeconds: 60, repeatIntervalSeconds: 600, escalateAfterSeconds: 120,
-            quietHours: DailyWindow(start: "22:00", end: "07:00")))
+        var planner = Self.planner(
+            clock,
+            settings: PlannerSettings(
+                groupWaitSeconds: 60, repeatIntervalSeconds: 600, escalateAfterSeconds: 120,
+                quietHours: DailyWindow(start: "22:00", end: "07:00")))
         _ = planner.receive(Self.alert("sensor-silent", .warning, at: night), person: "me")
         let fall = planner.receive(Self.alert("fall", .critical, at: night), person: "me")
         #expect(fall.map(\.receiver) == ["me"], "critical passes at once")
@@ -214,7 +223,8 @@ struct PlannerTests {
     @Test func anAcknowledgedAlertWaitingInAGroupIsNotSent() {
         let clock = ManualClock(Self.morning)
         var planner = Self.planner(clock)
-        let a = Self.alert("tonic", at: Self.morning), b = Self.alert("tonic", at: Self.morning + 1)
+        let a = Self.alert("tonic", at: Self.morning)
+        let b = Self.alert("tonic", at: Self.morning + 1)
         _ = planner.receive(a, person: "me")
         _ = planner.receive(b, person: "me")
         _ = planner.acknowledge(Acknowledgement(alertId: a.alertId, by: "me", at: clock.now, via: "web"))

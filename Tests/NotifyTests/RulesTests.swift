@@ -68,13 +68,17 @@ struct RulesTests {
         #expect(NotifyRules.noCaregiverWarning == "No caregiver is set up: a fall reaches only you.")
         let console = [ChannelSpec(type: .console)]
         let rules = NotifyRules(
-            receivers: [.init(name: "me", channels: console), .init(name: "anna", channels: console),
-                        .init(name: "ben", channels: console), .init(name: "nurse", channels: console),
-                        .init(name: "sam", isPerson: true, channels: console)],
-            routes: [.init(match: .init(kinds: ["phasic"]), receivers: ["nurse"]),
-                     .init(match: .init(severities: [.critical], sites: [.leftLeg]), receivers: ["sam", "ben"], continue: true),
-                     .init(match: .init(minSeverity: .warning), receivers: ["me", "anna", "sam"]),
-                     .init(receivers: ["nurse"])])
+            receivers: [
+                .init(name: "me", channels: console), .init(name: "anna", channels: console),
+                .init(name: "ben", channels: console), .init(name: "nurse", channels: console),
+                .init(name: "sam", isPerson: true, channels: console),
+            ],
+            routes: [
+                .init(match: .init(kinds: ["phasic"]), receivers: ["nurse"]),
+                .init(match: .init(severities: [.critical], sites: [.leftLeg]), receivers: ["sam", "ben"], continue: true),
+                .init(match: .init(minSeverity: .warning), receivers: ["me", "anna", "sam"]),
+                .init(receivers: ["nurse"]),
+            ])
         #expect(rules.caregivers == ["ben", "anna"], "the nurse gets spasms only, and the catch-all comes after a route that takes every fall")
         #expect(rules.caregivers(person: "sam") == ["ben", "me", "anna"], "for person sam, a receiver named me is a caregiver")
     }

@@ -9,10 +9,13 @@ struct WatchdogTests {
         Heartbeat(service: "spasmwatch-\(service)", instance: service, pid: 1, version: "0", uptimeSeconds: 1, sensors: sensors)
     }
 
-    static func sensor(_ id: String = "ankle-r", lastFrame: Double, worn: Bool? = true, test: Bool? = nil,
-                       placement: BodySite = .rightAnkle) -> SensorStatus {
-        SensorStatus(sensorId: id, kind: .imu, placement: placement, sampleRate: 100, lastFrameTime: lastFrame,
-                     framesAccepted: 10, framesRejected: 0, samplesLost: 0, maxJitterMs: 0, worn: worn, test: test)
+    static func sensor(
+        _ id: String = "ankle-r", lastFrame: Double, worn: Bool? = true, test: Bool? = nil,
+        placement: BodySite = .rightAnkle
+    ) -> SensorStatus {
+        SensorStatus(
+            sensorId: id, kind: .imu, placement: placement, sampleRate: 100, lastFrameTime: lastFrame,
+            framesAccepted: 10, framesRejected: 0, samplesLost: 0, maxJitterMs: 0, worn: worn, test: test)
     }
 
     @Test func aSilentSensorRaisesOneAlertUntilItComesBack() {
@@ -43,8 +46,9 @@ struct WatchdogTests {
     }
 
     @Test func anExpectedServiceNeverHeardFromRaisesAnAlertAfterTheGrace() {
-        var watchdog = Watchdog(sensorSilentAfter: 30, serviceSilentAfter: 100,
-                                expected: ["spasmwatch-detect", "spasmwatch-store"], startedAt: 0, startGrace: 30)
+        var watchdog = Watchdog(
+            sensorSilentAfter: 30, serviceSilentAfter: 100,
+            expected: ["spasmwatch-detect", "spasmwatch-store"], startedAt: 0, startGrace: 30)
         watchdog.observe(Self.beat("store"), at: 1)
         #expect(watchdog.check(now: 30).isEmpty, "still within the grace")
         watchdog.observe(Self.beat("store"), at: 31)
@@ -56,10 +60,12 @@ struct WatchdogTests {
 
     @Test func onlyWornSensorsThatAreNotTestSensorsRaiseTheAlarm() {
         var watchdog = Watchdog(sensorSilentAfter: 30, serviceSilentAfter: 10_000)
-        let sensors = [Self.sensor("curl-calf", lastFrame: 1000, worn: false),
-                       Self.sensor("replay-1", lastFrame: 1000, worn: true, test: true),
-                       Self.sensor("old-build", lastFrame: 1000, worn: nil),
-                       Self.sensor("wrist-l", lastFrame: 1000, worn: true, placement: .leftWrist)]
+        let sensors = [
+            Self.sensor("curl-calf", lastFrame: 1000, worn: false),
+            Self.sensor("replay-1", lastFrame: 1000, worn: true, test: true),
+            Self.sensor("old-build", lastFrame: 1000, worn: nil),
+            Self.sensor("wrist-l", lastFrame: 1000, worn: true, placement: .leftWrist),
+        ]
         watchdog.observe(Self.beat("sensor", sensors: sensors), at: 1100)
         let alerts = watchdog.check(now: 1100)
         #expect(alerts.map(\.groupKey) == ["sensor-silent:wrist-l"], "a sensor not yet worn, a test sensor, and one without the flag never page")

@@ -5,6 +5,7 @@ import SpasmBus
 import SpasmSchema
 import SpasmTestSupport
 import Testing
+
 @testable import SpasmReliability
 
 @Suite("Durable outbox", .serialized)
@@ -49,8 +50,9 @@ struct OutboxTests {
         // Written while "the service was down" (as the CLI does): sent on the first pass.
         let early = UUID()
         try await outbox.add(entry, topic: Topic.manualEntry, id: early, person: "me")
-        let sender = ReliableSender(outbox: outbox, publisher: publisher, receipts: receipts, counters: counters,
-                                    resendInterval: 0.3, logger: Logger(label: "test"))
+        let sender = ReliableSender(
+            outbox: outbox, publisher: publisher, receipts: receipts, counters: counters,
+            resendInterval: 0.3, logger: Logger(label: "test"))
         let running = Task { try await sender.run() }
         try await Task.sleep(for: .milliseconds(300))  // subscriptions settle
         let id = try await sender.send(entry, topic: Topic.manualEntry)
@@ -64,8 +66,12 @@ struct OutboxTests {
         #expect((seen[id] ?? 0) >= 3)
         #expect((seen[early] ?? 0) >= 2)
         let body = try #require(try await outbox.all().first { $0.id == id })
-        #expect(try WireCodec.decode(DiaryEntry.self, from: WireCodec.assemble(
-            header: publisher.makeHeader(topic: "t", type: DiaryEntry.messageType), bodyJSON: body.body)).body == entry)
+        #expect(
+            try WireCodec.decode(
+                DiaryEntry.self,
+                from: WireCodec.assemble(
+                    header: publisher.makeHeader(topic: "t", type: DiaryEntry.messageType), bodyJSON: body.body)
+            ).body == entry)
 
         // Storage confirms both: the outbox empties and re-sending stops.
         try storage.publish(StoredReceipt(forSource: "manual-test", ids: [id, early]), topic: Topic.stored("manual-test"))

@@ -1,6 +1,7 @@
 import Foundation
 import SpasmErrors
 import Testing
+
 @testable import SpasmSchema
 
 @Suite("Envelope and schema")
@@ -32,8 +33,9 @@ struct EnvelopeTests {
         #expect(throws: SpasmError.schemaUnsupportedVersion(2)) {
             try WireCodec.decode(Heartbeat.self, from: Data(bumped.utf8))
         }
-        #expect(SpasmError.schemaUnsupportedVersion(2).description
-            == "schema version 2 is not supported (this build speaks version 1)")
+        #expect(
+            SpasmError.schemaUnsupportedVersion(2).description
+                == "schema version 2 is not supported (this build speaks version 1)")
     }
 
     @Test func wrongTypeAndMissingFieldsSayWhatIsWrong() throws {
@@ -45,7 +47,8 @@ struct EnvelopeTests {
         #expect(throws: SpasmError.schemaMalformed("missing required field 'source'")) {
             try WireCodec.decodeHeader(Data(noSource.utf8))
         }
-        let badRate = #"{"v":1,"type":"sensor.frame","id":"6F1B8C2E-3D4A-4B5C-9E8F-0A1B2C3D4E5F","source":"s","epoch":1,"seq":0,"time":1,"person":"me","body":{"sensorId":"a","kind":"imu","placement":"left-calf","sampleRate":"fast","channels":3,"unit":"g","firstSampleTime":1,"sampleCount":1}}"#
+        let badRate =
+            #"{"v":1,"type":"sensor.frame","id":"6F1B8C2E-3D4A-4B5C-9E8F-0A1B2C3D4E5F","source":"s","epoch":1,"seq":0,"time":1,"person":"me","body":{"sensorId":"a","kind":"imu","placement":"left-calf","sampleRate":"fast","channels":3,"unit":"g","firstSampleTime":1,"sampleCount":1}}"#
         #expect(throws: SpasmError.schemaMalformed("field 'body.sampleRate' has the wrong type: expected a number")) {
             try WireCodec.decode(SensorFrame.self, from: Data(badRate.utf8))
         }

@@ -1,6 +1,7 @@
 import Foundation
 import SpasmErrors
 import Testing
+
 @testable import SpasmSchema
 
 /// The hand-written readers give exactly what JSONDecoder gives, and refuse (so that
@@ -20,8 +21,9 @@ struct FlatJSONTests {
     @Test func framesAndEpisodesMatchJSONDecoder() throws {
         let frames = [
             Samples.frame,
-            SensorFrame(sensorId: "emg-\"quoted\"-é", kind: .emg, placement: .leftCalf, sampleRate: 1000, channels: 1,
-                        unit: .millivolts, firstSampleTime: 1e9 + 1.0 / 3.0, sampleCount: 100, producerSeq: UInt64.max),
+            SensorFrame(
+                sensorId: "emg-\"quoted\"-é", kind: .emg, placement: .leftCalf, sampleRate: 1000, channels: 1,
+                unit: .millivolts, firstSampleTime: 1e9 + 1.0 / 3.0, sampleCount: 100, producerSeq: UInt64.max),
         ]
         for frame in frames {
             let data = try WireCodec.encodeEnvelope(Envelope(header: Samples.header(SensorFrame.messageType), body: frame))
@@ -31,10 +33,12 @@ struct FlatJSONTests {
         }
         let episodes = [
             Samples.episode,
-            EpisodeEvent(episodeId: UUID(), phase: .end, kind: .tonic, sensorId: "calf", site: nil, start: 1_764_000_000.125,
-                         end: 1_764_000_004.5, detectedAt: 1_764_000_002, confidence: 0.75, peak: 3.25, dominantFrequencyHz: nil),
-            EpisodeEvent(episodeId: UUID(), phase: .end, kind: .clonus, sensorId: "ankle", site: .leftAnkle, start: 1_764_000_000,
-                         end: 1_764_000_009.25, detectedAt: 1_764_000_009.25, confidence: 0.5, interrupted: true),
+            EpisodeEvent(
+                episodeId: UUID(), phase: .end, kind: .tonic, sensorId: "calf", site: nil, start: 1_764_000_000.125,
+                end: 1_764_000_004.5, detectedAt: 1_764_000_002, confidence: 0.75, peak: 3.25, dominantFrequencyHz: nil),
+            EpisodeEvent(
+                episodeId: UUID(), phase: .end, kind: .clonus, sensorId: "ankle", site: .leftAnkle, start: 1_764_000_000,
+                end: 1_764_000_009.25, detectedAt: 1_764_000_009.25, confidence: 0.5, interrupted: true),
         ]
         for episode in episodes {
             let body = try WireCodec.encode(episode)
@@ -42,7 +46,9 @@ struct FlatJSONTests {
             #expect(try JSONDecoder().decode(EpisodeEvent.self, from: body) == episode)
         }
         // `interrupted` must be true or false: anything else is left to JSONDecoder (which refuses it).
-        let wrong = Data(#"{"episodeId":"6F1B8C2E-3D4A-4B5C-9E8F-0A1B2C3D4E5F","phase":"end","kind":"tonic","sensorId":"s","start":1,"end":2,"detectedAt":2,"confidence":1,"interrupted":"yes"}"#.utf8)
+        let wrong = Data(
+            #"{"episodeId":"6F1B8C2E-3D4A-4B5C-9E8F-0A1B2C3D4E5F","phase":"end","kind":"tonic","sensorId":"s","start":1,"end":2,"detectedAt":2,"confidence":1,"interrupted":"yes"}"#
+                .utf8)
         #expect(FlatJSON.withMembers(wrong) { EpisodeEvent(flat: $0) } == nil)
         #expect(throws: (any Error).self) { try JSONDecoder().decode(EpisodeEvent.self, from: wrong) }
     }
@@ -50,8 +56,9 @@ struct FlatJSONTests {
     @Test func repliesRoundTrip() throws {
         let replies = [
             ProducerReply(ok: true, sensorId: "ankle", accepted: 50, seq: 7),
-            ProducerReply(ok: false, error: "sampleRate 5000 is outside 500–2000 Hz for emg\nsee \"docs\"", field: "sampleRate",
-                          reason: "range"),
+            ProducerReply(
+                ok: false, error: "sampleRate 5000 is outside 500–2000 Hz for emg\nsee \"docs\"", field: "sampleRate",
+                reason: "range"),
         ]
         for reply in replies {
             #expect(try ProducerReply.decode(reply.fastJSON()) == reply)
@@ -63,15 +70,15 @@ struct FlatJSONTests {
         let good = #"{"epoch":1,"id":"6F1B8C2E-3D4A-4B5C-9E8F-0A1B2C3D4E5F","person":"me","seq":0,"source":"s","time":1,"type":"t","v":1,"body":{}}"#
         #expect(EnvelopeHeader.fastDecode(Data(good.utf8)) != nil)
         let refused = [
-            good.replacingOccurrences(of: #""seq":0"#, with: #""seq":0.5"#),       // not a whole number
-            good.replacingOccurrences(of: #""seq":0"#, with: #""seq":-1"#),        // negative unsigned
+            good.replacingOccurrences(of: #""seq":0"#, with: #""seq":0.5"#),  // not a whole number
+            good.replacingOccurrences(of: #""seq":0"#, with: #""seq":-1"#),  // negative unsigned
             good.replacingOccurrences(of: #""epoch":1"#, with: #""epoch":4294967296"#),  // past UInt32
-            good.replacingOccurrences(of: #""person":"me","#, with: ""),         // missing field
-            good.replacingOccurrences(of: #""id":"6F1B"#, with: #""id":"XF1B"#),   // not a UUID
+            good.replacingOccurrences(of: #""person":"me","#, with: ""),  // missing field
+            good.replacingOccurrences(of: #""id":"6F1B"#, with: #""id":"XF1B"#),  // not a UUID
             good.replacingOccurrences(of: #""body":{}"#, with: #""body":{"a":01}"#),  // bad number in the body
             good.replacingOccurrences(of: #""body":{}"#, with: #""body":{"a":"\q"}"#),  // bad escape
-            good + "x",                                                              // trailing text
-            String(good.dropLast()),                                                 // cut short
+            good + "x",  // trailing text
+            String(good.dropLast()),  // cut short
         ]
         for text in refused {
             let data = Data(text.utf8)
@@ -87,7 +94,8 @@ struct FlatJSONTests {
 
     @Test func idsAreWellFormedAndReadBack() throws {
         for _ in 0..<100 {
-            let random = UUID.fastRandom(), ordered = UUID.timeOrdered()
+            let random = UUID.fastRandom()
+            let ordered = UUID.timeOrdered()
             #expect(random.canonicalString == random.uuidString)
             #expect(Array(random.uuidString)[14] == "4")
             #expect(Array(ordered.uuidString)[14] == "7")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SpasmSchema
 
 /// The wire format cannot drift silently: each message encodes to exactly the bytes in
@@ -57,8 +58,10 @@ struct FastJSONTests {
 extension FastJSONTests {
     @Test func producerRepliesMatchJSONEncoder() throws {
         let encoder = WireCodec.encoder()
-        for reply in [ProducerReply(ok: true, sensorId: "ankle-r", accepted: 50), ProducerReply(ok: true, sensorId: "a", accepted: 1, seq: 41),
-                      ProducerReply(ok: false, error: "sampleRate 5000 is outside 500–2000 Hz for emg", field: "sampleRate", reason: "range")] {
+        for reply in [
+            ProducerReply(ok: true, sensorId: "ankle-r", accepted: 50), ProducerReply(ok: true, sensorId: "a", accepted: 1, seq: 41),
+            ProducerReply(ok: false, error: "sampleRate 5000 is outside 500–2000 Hz for emg", field: "sampleRate", reason: "range"),
+        ] {
             #expect(String(decoding: reply.fastJSON(), as: UTF8.self) == String(decoding: try encoder.encode(reply), as: UTF8.self))
         }
     }
@@ -66,10 +69,12 @@ extension FastJSONTests {
     @Test func producerFramesMatchJSONEncoder() throws {
         let encoder = WireCodec.encoder()
         let frames = [
-            ProducerFrame(sensorId: "ankle-r", kind: "imu", placement: "right-ankle", sampleRate: 100, channels: 3, unit: "g",
-                          firstSampleTime: 1_764_072_000.25, sampleCount: 50, producer: "swift-sdk", seq: 7),
-            ProducerFrame(sensorId: "calf \"1\"", kind: "emg", placement: "left-calf", sampleRate: 1000, unit: "uV",
-                          samples: [0, -1.5, 1e-7, 123.25]),
+            ProducerFrame(
+                sensorId: "ankle-r", kind: "imu", placement: "right-ankle", sampleRate: 100, channels: 3, unit: "g",
+                firstSampleTime: 1_764_072_000.25, sampleCount: 50, producer: "swift-sdk", seq: 7),
+            ProducerFrame(
+                sensorId: "calf \"1\"", kind: "emg", placement: "left-calf", sampleRate: 1000, unit: "uV",
+                samples: [0, -1.5, 1e-7, 123.25]),
         ]
         for frame in frames {
             let fast = try #require(frame.fastJSON())

@@ -29,7 +29,8 @@ struct NonFiniteNumbersTests {
     func aDiaryEntryNamesTheField(text: String) {
         let refused = diaryRefusal(#"{"kind":"spasm","spasm":{"type":"phasic","severity":2,"pain":\#(text)}}"#)
         #expect(refused?.field == "spasm.pain", "\(refused?.message ?? "accepted")")
-        #expect(refused?.message == "field 'spasm.pain' is \(text), not a finite number "
+        #expect(
+            refused?.message == "field 'spasm.pain' is \(text), not a finite number "
                 + "(JSON numbers must be finite: no NaN, Infinity or magnitudes beyond 1.8e308)")
         let sentAt = diaryRefusal(#"{"kind":"spasm","sentAt":\#(text),"spasm":{"type":"phasic","severity":2}}"#)
         #expect(sentAt?.field == "sentAt", "\(sentAt?.message ?? "accepted")")

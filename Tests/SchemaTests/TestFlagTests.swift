@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SpasmSchema
 
 /// `"test": true` on frames, episodes and producer frames: the hand-written readers and

@@ -27,8 +27,10 @@ struct ActionCapabilityTests {
     @Test func tokensAreUnguessableAndDifferPerAlertActionAndReceiver() throws {
         let key = ActionKey.random()
         let alert = UUID()
-        let tokens = [Self.capability(.ok, alert: alert), Self.capability(.help, alert: alert),
-                      Self.capability(.ok, receiver: "ben", alert: alert), Self.capability(.ok)].compactMap(key.token)
+        let tokens = [
+            Self.capability(.ok, alert: alert), Self.capability(.help, alert: alert),
+            Self.capability(.ok, receiver: "ben", alert: alert), Self.capability(.ok),
+        ].compactMap(key.token)
         #expect(Set(tokens).count == 4)
         // Another hub's key: its tokens are forged here.
         let other = ActionKey.random()

@@ -2,6 +2,7 @@ import Foundation
 import SpasmIngestion
 import SpasmSchema
 import Testing
+
 @testable import spasmwatch_sensor
 
 /// Numbers JSON cannot carry and a version sent as a string: the error names the field.
@@ -18,14 +19,17 @@ struct FrameNumberAndVersionTests {
         }
     }
 
-    @Test(arguments: [("sampleRate", "NaN"), ("sampleRate", "Infinity"), ("sampleRate", "1e309"),
-                      ("firstSampleTime", "-Infinity"), ("firstSampleTime", "1e400")])
+    @Test(arguments: [
+        ("sampleRate", "NaN"), ("sampleRate", "Infinity"), ("sampleRate", "1e309"),
+        ("firstSampleTime", "-Infinity"), ("firstSampleTime", "1e400"),
+    ])
     func aNonFiniteFieldIsNamed(field: String, text: String) {
         var json = Self.start + #""samples":[0,0,1],"#
         json += field == "sampleRate" ? #""sampleRate":\#(text)}"# : #""sampleRate":100,"firstSampleTime":\#(text)}"#
         let refused = rejection(json)
         #expect(refused?.field == field, "\(json): \(refused?.message ?? "accepted")")
-        #expect(refused?.message == "field '\(field)' is \(text), not a finite number "
+        #expect(
+            refused?.message == "field '\(field)' is \(text), not a finite number "
                 + "(JSON numbers must be finite: no NaN, Infinity or magnitudes beyond 1.8e308)")
         #expect(refused?.reason == "nan")
     }
@@ -38,7 +42,8 @@ struct FrameNumberAndVersionTests {
     }
 
     @Test func aVersionSentAsAStringSaysItMustBeTheNumberOne() {
-        let refused = rejection(#"{"v":"1","sensorId":"ankle-r","kind":"imu","placement":"right-ankle","sampleRate":100,"unit":"g","samples":[0,0,1]}"#)
+        let refused = rejection(
+            #"{"v":"1","sensorId":"ankle-r","kind":"imu","placement":"right-ankle","sampleRate":100,"unit":"g","samples":[0,0,1]}"#)
         #expect(refused?.message == #"'v' must be the number 1, not the string "1": send "v":1"#)
         #expect(refused?.field == "v")
         #expect(refused?.reason == "version")

@@ -2,12 +2,14 @@ import Foundation
 import SpasmIngestion
 import SpasmSchema
 import Testing
+
 @testable import spasmwatch_sensor
 
 /// Every validation rule, with the exact error a producer reads.
 @Suite("Frame validation")
 struct FrameValidatorTests {
-    static let imuJSON = #"{"v":1,"sensorId":"ankle-r","kind":"imu","placement":"right-ankle","sampleRate":100,"unit":"g","firstSampleTime":1764072000,"samples":[0,0,1,0.1,0,0.9]}"#
+    static let imuJSON =
+        #"{"v":1,"sensorId":"ankle-r","kind":"imu","placement":"right-ankle","sampleRate":100,"unit":"g","firstSampleTime":1764072000,"samples":[0,0,1,0.1,0,0.9]}"#
 
     func frame(_ edit: (inout [String: Any]) -> Void) -> Data {
         var object = try! JSONSerialization.jsonObject(with: Data(Self.imuJSON.utf8)) as! [String: Any]
@@ -36,8 +38,9 @@ struct FrameValidatorTests {
         #expect(rejection(frame { $0["v"] = nil })?.message == "missing required field 'v' (the schema version: 1)")
         #expect(rejection(frame { $0["v"] = 2 })?.message == "schema version 2 is not supported (this build speaks version 1)")
         #expect(rejection(frame { $0["sensorId"] = nil })?.message == "missing required field 'sensorId'")
-        #expect(rejection(frame { $0["sensorId"] = "bad id!" })?.message
-            == "sensorId 'bad id!' is not allowed: use letters, digits, '.', '_' or '-', 1–64 characters")
+        #expect(
+            rejection(frame { $0["sensorId"] = "bad id!" })?.message
+                == "sensorId 'bad id!' is not allowed: use letters, digits, '.', '_' or '-', 1–64 characters")
         #expect(rejection(frame { $0["sampleRate"] = "fast" })?.message == "field 'sampleRate' must be a number")
         #expect(rejection(frame { $0["kind"] = 3 })?.message == "field 'kind' must be a string")
     }
@@ -55,7 +58,11 @@ struct FrameValidatorTests {
     @Test func deviceKindAndBattery() throws {
         let plain = try FrameValidator.validate(json: Data(Self.imuJSON.utf8), binary: nil, maxBytes: 100_000)
         #expect(plain.device == nil && plain.battery == nil)
-        let phone = try FrameValidator.validate(json: frame { $0["device"] = "phone"; $0["battery"] = 57.5 }, binary: nil, maxBytes: 100_000)
+        let phone = try FrameValidator.validate(
+            json: frame {
+                $0["device"] = "phone"
+                $0["battery"] = 57.5
+            }, binary: nil, maxBytes: 100_000)
         #expect(phone.device == .phone)
         #expect(phone.battery == 57.5)
         let device = rejection(frame { $0["device"] = "tablet" })
@@ -64,13 +71,19 @@ struct FrameValidatorTests {
         let battery = rejection(frame { $0["battery"] = 140 })
         #expect(battery?.field == "battery")
         #expect(battery?.reason == "range")
-        #expect(battery?.message.hasPrefix("battery 140 is not allowed: the battery in percent, a number from 0 to 100") == true,
-                "\(battery?.message ?? "")")
+        #expect(
+            battery?.message.hasPrefix("battery 140 is not allowed: the battery in percent, a number from 0 to 100") == true,
+            "\(battery?.message ?? "")")
     }
 
     @Test func ratesPerKind() {
         #expect(rejection(frame { $0["sampleRate"] = 400 })?.message == "sampleRate 400 is outside 25–200 Hz for imu")
-        let emg = frame { $0["kind"] = "emg"; $0["unit"] = "mV"; $0["sampleRate"] = 5000; $0["samples"] = [0.1] }
+        let emg = frame {
+            $0["kind"] = "emg"
+            $0["unit"] = "mV"
+            $0["sampleRate"] = 5000
+            $0["samples"] = [0.1]
+        }
         #expect(rejection(emg)?.message == "sampleRate 5000 is outside 500–2000 Hz for emg")
         #expect(rejection(emg)?.reason == "range")
     }
@@ -82,24 +95,39 @@ struct FrameValidatorTests {
         #expect(rejection(frame { $0["samples"] = [0, "x", 1] })?.message == "sample 1 is not a number; samples must be finite numbers")
         #expect(rejection(frame { $0["samples"] = nil })?.message == "no samples: send a 'samples' array or a binary Float32 frame")
         // m/s² is converted to g.
-        let ms2 = try FrameValidator.validate(json: frame { $0["unit"] = "m/s2"; $0["samples"] = [0, 0, 9.80665] }, binary: nil, maxBytes: 10_000)
+        let ms2 = try FrameValidator.validate(
+            json: frame {
+                $0["unit"] = "m/s2"
+                $0["samples"] = [0, 0, 9.80665]
+            }, binary: nil, maxBytes: 10_000)
         #expect(abs(ms2.samples[2] - 1) < 1e-6)
         // µV to mV.
-        let uv = try FrameValidator.validate(json: frame { $0["kind"] = "emg"; $0["unit"] = "uV"; $0["sampleRate"] = 1000; $0["samples"] = [500] },
-                                             binary: nil, maxBytes: 10_000)
+        let uv = try FrameValidator.validate(
+            json: frame {
+                $0["kind"] = "emg"
+                $0["unit"] = "uV"
+                $0["sampleRate"] = 1000
+                $0["samples"] = [500]
+            },
+            binary: nil, maxBytes: 10_000)
         #expect(uv.samples == [0.5])
     }
 
     @Test func binaryFrames() throws {
-        let header = frame { $0["samples"] = nil; $0["sampleCount"] = 2 }
+        let header = frame {
+            $0["samples"] = nil
+            $0["sampleCount"] = 2
+        }
         let good = SamplePacking.pack([0, 0, 1, 0, 0, 1])
         #expect(try FrameValidator.validate(json: header, binary: good, maxBytes: 10_000).sampleCount == 2)
         #expect(rejection(header, binary: good.prefix(22))?.message == "binary frame has 22 bytes: expected a multiple of 4 (little-endian Float32)")
         #expect(rejection(header, binary: good.prefix(12))?.message == "binary frame has 3 values; sampleCount 2 × 3 channel(s) needs 6")
-        #expect(rejection(frame { $0["samples"] = nil }, binary: good)?.message
-            == "missing required field 'sampleCount' (samples per channel) for a binary frame")
-        #expect(rejection(frame { $0["sampleCount"] = 2 }, binary: good)?.message
-            == "samples were sent twice: use either the 'samples' array or the binary frame")
+        #expect(
+            rejection(frame { $0["samples"] = nil }, binary: good)?.message
+                == "missing required field 'sampleCount' (samples per channel) for a binary frame")
+        #expect(
+            rejection(frame { $0["sampleCount"] = 2 }, binary: good)?.message
+                == "samples were sent twice: use either the 'samples' array or the binary frame")
         let nan = SamplePacking.pack([0, .nan, 1, 0, 0, 1])
         #expect(rejection(header, binary: nan)?.message == "sample 0 (ay) is NaN; samples must be finite numbers")
         let inf = SamplePacking.pack([0, 0, 1, 0, 0, .infinity])
@@ -107,10 +135,12 @@ struct FrameValidatorTests {
     }
 
     @Test func timeAndSize() {
-        #expect(rejection(frame { $0["firstSampleTime"] = "now" })?.message
-            == "firstSampleTime must be Unix epoch seconds (UTC) as a number, e.g. 1764072000.25")
-        #expect(rejection(Data(Self.imuJSON.utf8), maxBytes: 50)?.message
-            == "frame is \(Self.imuJSON.utf8.count) bytes; at most 50 bytes are allowed (send shorter frames)")
+        #expect(
+            rejection(frame { $0["firstSampleTime"] = "now" })?.message
+                == "firstSampleTime must be Unix epoch seconds (UTC) as a number, e.g. 1764072000.25")
+        #expect(
+            rejection(Data(Self.imuJSON.utf8), maxBytes: 50)?.message
+                == "frame is \(Self.imuJSON.utf8.count) bytes; at most 50 bytes are allowed (send shorter frames)")
         #expect(rejection(Data(Self.imuJSON.utf8), maxBytes: 50)?.reason == "size")
     }
 }
@@ -120,7 +150,8 @@ struct FrameValidatorTests {
 /// objects, arrays of strings) do not matter.
 @Suite("Frame reading")
 struct FrameReadingTests {
-    static let rest = #""sensorId":"ankle-r","kind":"imu","placement":"right-ankle","sampleRate":100,"unit":"g","firstSampleTime":1764072000,"samples":[0,0,1,0.1,0,0.9]"#
+    static let rest =
+        #""sensorId":"ankle-r","kind":"imu","placement":"right-ankle","sampleRate":100,"unit":"g","firstSampleTime":1764072000,"samples":[0,0,1,0.1,0,0.9]"#
 
     @Test func readsWhatJSONDecoderReads() throws {
         let deep = String(repeating: "[", count: 40) + String(repeating: "]", count: 40)

@@ -6,6 +6,7 @@ import SpasmIngestion
 import SpasmSchema
 import SpasmTestSupport
 import Testing
+
 @testable import spasmwatch_sensor
 
 /// A core on an in-process broker, fed frames at an injected server time.
@@ -27,8 +28,10 @@ final class CoreHarness {
 
     /// 25 samples at 100 Hz (0.25 s) from `id`, starting at `start` (nil: no clock).
     static func frame(_ id: String = "s1", start: Double?, test: Bool? = nil, count: Int = 25) -> Data {
-        var object: [String: Any] = ["v": 1, "sensorId": id, "kind": "imu", "placement": "right-ankle", "sampleRate": 100,
-                                     "unit": "g", "samples": Array(repeating: [0.0, 0.0, 1.0], count: count).flatMap { $0 }]
+        var object: [String: Any] = [
+            "v": 1, "sensorId": id, "kind": "imu", "placement": "right-ankle", "sampleRate": 100,
+            "unit": "g", "samples": Array(repeating: [0.0, 0.0, 1.0], count: count).flatMap { $0 },
+        ]
         if let start { object["firstSampleTime"] = start }
         if let test { object["test"] = test }
         return try! JSONSerialization.data(withJSONObject: object)
@@ -60,16 +63,23 @@ struct IngestionClockTests {
         do {
             _ = try FrameValidator.validate(json: json, binary: nil, maxBytes: 1 << 20, now: Self.now)
         } catch {
-            #expect(error.message == "firstSampleTime 1795086400.000 (2026-11-19 11:06:40 UTC) is 86400 s (24 h) ahead of the server clock (1795000000.000, 2026-11-18 11:06:40 UTC); at most 10 minutes ahead is allowed: set the device's clock, or leave firstSampleTime out to use the arrival time")
+            #expect(
+                error.message
+                    == "firstSampleTime 1795086400.000 (2026-11-19 11:06:40 UTC) is 86400 s (24 h) ahead of the server clock (1795000000.000, 2026-11-18 11:06:40 UTC); at most 10 minutes ahead is allowed: set the device's clock, or leave firstSampleTime out to use the arrival time"
+            )
             #expect(error.reason == "clock")
             #expect(error.field == "firstSampleTime")
         }
         // Nine minutes ahead is a clock running a little fast: accepted.
-        #expect((try? FrameValidator.validate(json: CoreHarness.frame(start: Self.now + 540), binary: nil, maxBytes: 1 << 20,
-                                              now: Self.now)) != nil)
+        #expect(
+            (try? FrameValidator.validate(
+                json: CoreHarness.frame(start: Self.now + 540), binary: nil, maxBytes: 1 << 20,
+                now: Self.now)) != nil)
         // 2096, as seen: refused too.
-        #expect((try? FrameValidator.validate(json: CoreHarness.frame(start: 3_995_000_000), binary: nil, maxBytes: 1 << 20,
-                                              now: Self.now)) == nil)
+        #expect(
+            (try? FrameValidator.validate(
+                json: CoreHarness.frame(start: 3_995_000_000), binary: nil, maxBytes: 1 << 20,
+                now: Self.now)) == nil)
     }
 
     @Test func afterADayAheadFrameNormalFramesAndClocklessFramesAreAccepted() async throws {
@@ -110,7 +120,8 @@ struct IngestionClockTests {
 
     @Test func aForwardJumpIsAClockJumpNotHoursOfLostSamples() async throws {
         let h = try CoreHarness("clock-forward")
-        let t = Self.now, slow = Self.now - 7200  // the device's clock is two hours slow
+        let t = Self.now
+        let slow = Self.now - 7200  // the device's clock is two hours slow
         #expect(h.send(start: slow, now: t + 0.3).ok)
         #expect(h.send(start: slow + 0.25, now: t + 0.55).ok)
         // NTP sets it two hours forward; 0.25 s passed.

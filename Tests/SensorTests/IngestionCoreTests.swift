@@ -5,14 +5,17 @@ import SpasmConfig
 import SpasmSchema
 import SpasmTestSupport
 import Testing
+
 @testable import spasmwatch_sensor
 
 /// The rules that need history (time moving forward, gaps, rate limit), and publication.
 @Suite("Ingestion core", .serialized)
 struct IngestionCoreTests {
     func frameJSON(start: Double?, count: Int = 25, rate: Double = 100, id: String = "s1") -> Data {
-        var object: [String: Any] = ["v": 1, "sensorId": id, "kind": "imu", "placement": "right-ankle", "sampleRate": rate,
-                                     "unit": "g", "samples": Array(repeating: [0.0, 0.0, 1.0], count: count).flatMap { $0 }]
+        var object: [String: Any] = [
+            "v": 1, "sensorId": id, "kind": "imu", "placement": "right-ankle", "sampleRate": rate,
+            "unit": "g", "samples": Array(repeating: [0.0, 0.0, 1.0], count: count).flatMap { $0 },
+        ]
         if let start { object["firstSampleTime"] = start }
         return try! JSONSerialization.data(withJSONObject: object)
     }
@@ -36,7 +39,10 @@ struct IngestionCoreTests {
         // Backwards is not.
         let back = core.ingest(json: frameJSON(start: t0 + 0.1), binary: nil, via: "test", producerKey: "p", now: now)
         #expect(back.ok == false)
-        #expect(back.error == "firstSampleTime 1764072000.100 is 0.400 s before the end of the previous frame of s1 (1764072000.500); time must move forward. If the sensor's clock changed, keep sending: after 3 consistent frames its stream restarts on the new clock (this frame is 1 of 3)")
+        #expect(
+            back.error
+                == "firstSampleTime 1764072000.100 is 0.400 s before the end of the previous frame of s1 (1764072000.500); time must move forward. If the sensor's clock changed, keep sending: after 3 consistent frames its stream restarts on the new clock (this frame is 1 of 3)"
+        )
         // A gap of one second is recorded, not refused.
         #expect(core.ingest(json: frameJSON(start: t0 + 1.5), binary: nil, via: "test", producerKey: "p", now: now).ok)
         #expect(core.sensorStatuses(now: now).first?.samplesLost == 100)
@@ -44,13 +50,15 @@ struct IngestionCoreTests {
         _ = core.ingest(json: frameJSON(start: t0 + 1.75), binary: nil, via: "test", producerKey: "p", now: now)
         let limited = core.ingest(json: frameJSON(start: t0 + 2.0), binary: nil, via: "test", producerKey: "p", now: now)
         #expect(limited.error == "rate limit: at most 5 frames/s per producer; slow down (send more samples per frame)")
-        #expect(core.ingest(json: frameJSON(start: nil, id: "s2"), binary: nil, via: "test", producerKey: "other", now: now).ok,
-                "another producer has its own budget; a frame without a time uses its arrival")
+        #expect(
+            core.ingest(json: frameJSON(start: nil, id: "s2"), binary: nil, via: "test", producerKey: "other", now: now).ok,
+            "another producer has its own budget; a frame without a time uses its arrival")
         #expect(counters["rejected.time"] == 1)
         #expect(counters["rejected.rate-limit"] == 1)
         #expect(counters["frames.accepted"] == 5)
 
-        var frames: [BusMessage] = [], registrations = 0
+        var frames: [BusMessage] = []
+        var registrations = 0
         let deadline = Date().addingTimeInterval(5)
         while frames.count < 5 && Date() < deadline {
             for m in subscriber.next(timeout: 0.1) ?? [] {

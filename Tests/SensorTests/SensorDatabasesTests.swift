@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import spasmwatch_sensor
 
 /// Ingestion's two small databases, in memory: what they answer, not their files
@@ -25,7 +26,10 @@ struct SensorDatabasesTests {
         let database = try DatabaseQueue()
         let profiles = try DeviceProfiles(database)
         #expect(profiles.profile("ankle-r") == nil)
-        _ = try profiles.update("ankle-r") { $0.name = "left boot"; $0.placement = .leftAnkle }
+        _ = try profiles.update("ankle-r") {
+            $0.name = "left boot"
+            $0.placement = .leftAnkle
+        }
         let reloaded = try DeviceProfiles(database)
         #expect(reloaded.profile("ankle-r") == DeviceProfiles.Profile(name: "left boot", placement: .leftAnkle))
     }

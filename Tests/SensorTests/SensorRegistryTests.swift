@@ -1,6 +1,7 @@
 import Foundation
 import SpasmSchema
 import Testing
+
 @testable import spasmwatch_sensor
 
 /// Which sensors are worn or test sensors, the caps, expiry, forgetting, and a bounded
@@ -10,7 +11,10 @@ struct SensorRegistryTests {
     static let t = 1_795_000_000.0
 
     @Test func aSensorIsWornOnceItHasSentForWornAfterSecondsOrIsNamed() async throws {
-        let h = try CoreHarness("worn") { $0.wornAfterSeconds = 10; $0.worn = ["named"] }
+        let h = try CoreHarness("worn") {
+            $0.wornAfterSeconds = 10
+            $0.worn = ["named"]
+        }
         let t = Self.t
         #expect(h.send("named", start: nil, now: t).ok)
         #expect(h.status("named", now: t)?.worn == true, "named in sensor.worn: worn from its first frame")
@@ -30,7 +34,10 @@ struct SensorRegistryTests {
     }
 
     @Test func wornCountsFromTheEndOfTheLastSilence() async throws {
-        let h = try CoreHarness("worn-silence") { $0.wornAfterSeconds = 60; $0.silentAfterSeconds = 30 }
+        let h = try CoreHarness("worn-silence") {
+            $0.wornAfterSeconds = 60
+            $0.silentAfterSeconds = 30
+        }
         let t = Self.t
         // A frame every 20 s for a while: never silent for 30 s, so it counts.
         #expect(h.send(start: nil, now: t).ok)
@@ -49,23 +56,30 @@ struct SensorRegistryTests {
     @Test func theTestFlagIsPublishedOnTheBusAndAnythingButABoolIsRefused() async throws {
         let h = try CoreHarness("test-flag")
         var outgoing: [[Data]] = []
-        let reply = h.core.ingest(json: CoreHarness.frame("demo", start: nil, test: true), binary: nil, via: "test", producerKey: "p",
-                                  now: Self.t, outgoing: &outgoing)
+        let reply = h.core.ingest(
+            json: CoreHarness.frame("demo", start: nil, test: true), binary: nil, via: "test", producerKey: "p",
+            now: Self.t, outgoing: &outgoing)
         #expect(reply.ok)
         let frameJSON = try #require(outgoing.last?[1])
         #expect(String(decoding: frameJSON, as: UTF8.self).contains(#""test":true"#))
         var plain: [[Data]] = []
-        _ = h.core.ingest(json: CoreHarness.frame("real", start: nil), binary: nil, via: "test", producerKey: "p", now: Self.t,
-                          outgoing: &plain)
+        _ = h.core.ingest(
+            json: CoreHarness.frame("real", start: nil), binary: nil, via: "test", producerKey: "p", now: Self.t,
+            outgoing: &plain)
         #expect(!String(decoding: try #require(plain.last?[1]), as: UTF8.self).contains("test"), "no flag: nothing added")
-        let bad = h.core.ingest(json: Data(#"{"v":1,"sensorId":"x","kind":"imu","placement":"left-wrist","sampleRate":50,"unit":"g","samples":[0,0,1],"test":"yes"}"#.utf8),
-                                binary: nil, via: "test", producerKey: "p", now: Self.t)
+        let bad = h.core.ingest(
+            json: Data(
+                #"{"v":1,"sensorId":"x","kind":"imu","placement":"left-wrist","sampleRate":50,"unit":"g","samples":[0,0,1],"test":"yes"}"#.utf8),
+            binary: nil, via: "test", producerKey: "p", now: Self.t)
         #expect(bad.error == "test must be true or false (true marks a test sensor: replays, simulations, examples)")
         await h.close()
     }
 
     @Test func theCapsRefuseNewSensorsWithAClearErrorAndCountIt() async throws {
-        let h = try CoreHarness("caps") { $0.maxSensorsPerProducer = 3; $0.maxSensors = 5 }
+        let h = try CoreHarness("caps") {
+            $0.maxSensorsPerProducer = 3
+            $0.maxSensors = 5
+        }
         let t = Self.t
         for i in 0..<3 { #expect(h.send("a\(i)", start: nil, now: t, producer: "one").ok) }
         let refused = h.send("a3", start: nil, now: t, producer: "one")
@@ -74,8 +88,9 @@ struct SensorRegistryTests {
         #expect(refused.reason == "sensor-limit")
         #expect(h.send("a0", start: nil, now: t + 0.25, producer: "one").ok, "known sensors carry on")
         for i in 0..<2 { #expect(h.send("b\(i)", start: nil, now: t, producer: "two").ok) }
-        #expect(h.send("b2", start: nil, now: t, producer: "two").error
-            == "too many sensors: at most 5 in all; forget old ones with spasmwatch sensors forget ID")
+        #expect(
+            h.send("b2", start: nil, now: t, producer: "two").error
+                == "too many sensors: at most 5 in all; forget old ones with spasmwatch sensors forget ID")
         #expect(h.counters["rejected.sensor-limit"] == 2)
         // Forgetting one makes room.
         #expect(h.core.forget("a1")?.sensorId == "a1")
@@ -98,7 +113,11 @@ struct SensorRegistryTests {
     }
 
     @Test func theHeartbeatListsAtMostItsLimitWornSensorsFirstAndSaysHowManyMore() async throws {
-        let h = try CoreHarness("heartbeat") { $0.worn = ["w1", "w2"]; $0.maxSensorsPerProducer = 10_000; $0.maxSensors = 10_000 }
+        let h = try CoreHarness("heartbeat") {
+            $0.worn = ["w1", "w2"]
+            $0.maxSensorsPerProducer = 10_000
+            $0.maxSensors = 10_000
+        }
         let t = Self.t
         for i in 0..<2000 { #expect(h.send(String(format: "id%04d", i), start: nil, now: t + Double(i) * 0.001).ok) }
         #expect(h.send("w1", start: nil, now: t).ok)
@@ -108,8 +127,11 @@ struct SensorRegistryTests {
         #expect(sensors.contains { $0.sensorId == "w1" } && sensors.contains { $0.sensorId == "w2" }, "worn sensors are always listed")
         #expect(sensors.contains { $0.sensorId == "id1999" }, "then the most recent")
         #expect(info["sensors"] == "2002 known, 2 worn (watched when silent); 64 listed here, 1938 more: spasmwatch sensors lists all")
-        let bytes = try WireCodec.encode(Heartbeat(service: "spasmwatch-sensor", instance: "sensor", pid: 1, version: "0",
-                                                   uptimeSeconds: 1, info: info, sensors: sensors)).count
+        let bytes = try WireCodec.encode(
+            Heartbeat(
+                service: "spasmwatch-sensor", instance: "sensor", pid: 1, version: "0",
+                uptimeSeconds: 1, info: info, sensors: sensors)
+        ).count
         #expect(bytes < 40_000, "a heartbeat stays small: \(bytes) bytes")
         await h.close()
     }

@@ -9,7 +9,7 @@ struct UniformResamplerTests {
     static func jittered(seconds: Double, from start: Double = 1_764_000_000, seed: UInt64 = 7) -> [Double] {
         var state = seed
         func random() -> Double {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Double(state >> 11) / Double(1 << 53)
         }
         return (0..<Int(seconds * 60)).map { start + Double($0) / 60 + (random() - 0.5) * 0.012 }.sorted()

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SpasmSimulation
 
 @Suite("Determinism and API")
@@ -8,8 +9,10 @@ struct DeterminismTests {
     func sameSeedSameStream(kind: SensorKind) {
         var s = SimulationScenario.demo(kind: kind, seed: 42)
         s.durationSeconds = 300
-        let a = Collected(s, seconds: 300), b = Collected(s, seconds: 300)
-        let sameSamples = a.samples == b.samples, sameTimes = a.times == b.times
+        let a = Collected(s, seconds: 300)
+        let b = Collected(s, seconds: 300)
+        let sameSamples = a.samples == b.samples
+        let sameTimes = a.times == b.times
         #expect(sameSamples)
         #expect(sameTimes)
         #expect(a.events == b.events)
@@ -25,7 +28,8 @@ struct DeterminismTests {
         var s = SimulationScenario.demo(kind: kind, seed: 7)
         s.gapsPerHour = 0
         s.durationSeconds = 120
-        let a = Collected(s, seconds: 120, chunk: 17), b = Collected(s, seconds: 120, chunk: 500)
+        let a = Collected(s, seconds: 120, chunk: 17)
+        let b = Collected(s, seconds: 120, chunk: 500)
         let same = a.samples == b.samples
         #expect(same)
         #expect(a.events == b.events)
@@ -33,7 +37,8 @@ struct DeterminismTests {
 
     @Test func fillMatchesNextChunk() {
         let s = SimulationScenario.demo(kind: .imu, seed: 3)
-        var a = SignalSimulator(scenario: s), b = SignalSimulator(scenario: s)
+        var a = SignalSimulator(scenario: s)
+        var b = SignalSimulator(scenario: s)
         var buf = [Float](repeating: 0, count: 64 * 3)
         for _ in 0..<200 {
             let ca = a.nextChunk(count: 64)

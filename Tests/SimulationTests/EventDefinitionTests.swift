@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SpasmSimulation
 
 /// Labels must meet BRIEF §2 exactly, and confounders must never meet it.
@@ -10,7 +11,9 @@ struct EventDefinitionTests {
     @Test(arguments: imuCases)
     func imuLabelsMatchInjectedSignal(rate: Double, placement: SimulatedPlacement, seed: UInt64) throws {
         var s = SimulationScenario.demo(kind: .imu, seed: seed)
-        s.sampleRate = rate; s.placement = placement; s.durationSeconds = 900
+        s.sampleRate = rate
+        s.placement = placement
+        s.durationSeconds = 900
         s.eventsPerHour = EventRates(phasic: 40, clonus: 30, fall: 20)
         s.noiseLevel = 2
         let r = Collected(s, seconds: 900, truth: true)
@@ -22,7 +25,8 @@ struct EventDefinitionTests {
         for (a, b) in zip(r.events, r.events.dropFirst()) { #expect(b.start - a.end >= 4 - 1e-6) }
         let falls = fallPatterns(times: r.times, magnitudes: mags)
         for e in r.events {
-            let lo = Int((e.start * rate).rounded()), hi = Int((e.end * rate).rounded())
+            let lo = Int((e.start * rate).rounded())
+            let hi = Int((e.end * rate).rounded())
             let dyn = truth.dynamic[lo..<min(hi, truth.dynamic.count)]
             switch e.kind {
             case .phasic:
@@ -48,7 +52,11 @@ struct EventDefinitionTests {
     @Test(arguments: [(SimulatedPlacement.wrist, 25.0, UInt64(31)), (.ankle, 100, 32), (.calf, 200, 33)])
     func imuConfoundersNeverMeetADefinition(placement: SimulatedPlacement, rate: Double, seed: UInt64) throws {
         var s = SimulationScenario.confounders(kind: .imu, seed: seed)
-        s.placement = placement; s.sampleRate = rate; s.durationSeconds = 1800; s.amplitudeScale = 1.5; s.noiseLevel = 3
+        s.placement = placement
+        s.sampleRate = rate
+        s.durationSeconds = 1800
+        s.amplitudeScale = 1.5
+        s.noiseLevel = 3
         let r = Collected(s, seconds: 1800, truth: true)
         let truth = try #require(r.truth)
         #expect(r.events.isEmpty)
@@ -58,12 +66,34 @@ struct EventDefinitionTests {
         for (k, code) in truth.activity.enumerated() {
             let d = truth.dynamic[k]
             switch code {
-            case 1: if d > 0.45 + 1e-4 { Issue.record("walking \(d) g at \(k)"); return }
-            case 2: if d > 0.5 || truth.omega[k] > 2.5 + 1e-3 { Issue.record("gesture \(d) g \(truth.omega[k]) rad/s"); return }
-            case 3: if d > 0.7 { Issue.record("set-down \(d) g"); return }
-            case 4: if d > 0.35 + 1e-4 { Issue.record("vibration \(d) g"); return }
-            case 0: if d > 1e-6 { Issue.record("rest has dynamic \(d)"); return }
-            default: Issue.record("event code \(code) in confounder data"); return
+            case 1:
+                if d > 0.45 + 1e-4 {
+                    Issue.record("walking \(d) g at \(k)")
+                    return
+                }
+            case 2:
+                if d > 0.5 || truth.omega[k] > 2.5 + 1e-3 {
+                    Issue.record("gesture \(d) g \(truth.omega[k]) rad/s")
+                    return
+                }
+            case 3:
+                if d > 0.7 {
+                    Issue.record("set-down \(d) g")
+                    return
+                }
+            case 4:
+                if d > 0.35 + 1e-4 {
+                    Issue.record("vibration \(d) g")
+                    return
+                }
+            case 0:
+                if d > 1e-6 {
+                    Issue.record("rest has dynamic \(d)")
+                    return
+                }
+            default:
+                Issue.record("event code \(code) in confounder data")
+                return
             }
         }
     }
@@ -71,12 +101,15 @@ struct EventDefinitionTests {
     @Test(arguments: [(500.0, SimulatedPlacement.calf, UInt64(41)), (1000, .quadriceps, 42)])
     func emgLabelsMatchInjectedSignal(rate: Double, placement: SimulatedPlacement, seed: UInt64) throws {
         var s = SimulationScenario.demo(kind: .emg, seed: seed)
-        s.sampleRate = rate; s.placement = placement; s.durationSeconds = 900
+        s.sampleRate = rate
+        s.placement = placement
+        s.durationSeconds = 900
         let r = Collected(s, seconds: 900, chunk: 500, truth: true)
         let truth = try #require(r.truth)
         #expect(Set(r.events.map(\.kind)) == [.tonic, .clonus])
         for e in r.events {
-            let lo = Int((e.start * rate).rounded()), hi = Int((e.end * rate).rounded())
+            let lo = Int((e.start * rate).rounded())
+            let hi = Int((e.end * rate).rounded())
             #expect(e.duration >= 2.5)
             let inner = Array(truth.dynamic[(lo + Int(0.45 * rate))..<(hi - Int(0.45 * rate))])
             if e.kind == .tonic {
@@ -99,11 +132,12 @@ struct EventDefinitionTests {
 
     @Test func emgConfoundersHaveNoEventsAndShortActivations() throws {
         var s = SimulationScenario.confounders(kind: .emg, seed: 51)
-        s.durationSeconds = 1800; s.sampleRate = 500
+        s.durationSeconds = 1800
+        s.sampleRate = 500
         let r = Collected(s, seconds: 1800, chunk: 500, truth: true)
         let truth = try #require(r.truth)
         #expect(r.events.isEmpty)
-        #expect(truth.activity.contains(20) && truth.activity.contains(21))   // contractions and artefacts happened
+        #expect(truth.activity.contains(20) && truth.activity.contains(21))  // contractions and artefacts happened
         #expect(Double(longestRun(truth.dynamic) { $0 >= 5 }) / 500 < 0.8)
         // Measured: the quiet RMS drifts but stays in a sensible band (mV).
         var sumsq = 0.0

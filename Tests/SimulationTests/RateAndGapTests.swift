@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SpasmSimulation
 
 @Suite("Rates and gaps")
@@ -32,7 +33,8 @@ struct RateAndGapTests {
         s.gapsPerHour = 120
         s.durationSeconds = 600
         var sim = SignalSimulator(scenario: s)
-        var expectedNext = 0.0, jumps = 0
+        var expectedNext = 0.0
+        var jumps = 0
         var events: [TruthEvent] = []
         var gapTimes: [(Double, Double)] = []
         while !sim.isFinished {

@@ -1,6 +1,7 @@
 import Foundation
 import SpasmDetection
 import Testing
+
 @testable import SpasmSimulation
 
 @Suite("Recording writer")
@@ -10,7 +11,9 @@ struct RecordingWriterTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("simtest-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         var s = SimulationScenario.demo(kind: kind, seed: 77)
-        s.sampleRate = rate; s.durationSeconds = 120; s.gapsPerHour = 300
+        s.sampleRate = rate
+        s.durationSeconds = 120
+        s.gapsPerHour = 300
         let w = try RecordingWriter.write(scenario: s, to: dir, name: "rec")
         try RecordingWriter.writeManifest([w.entry], to: dir)
         let lines = try String(contentsOf: w.samplesFile, encoding: .utf8).split(separator: "\n")
@@ -26,7 +29,7 @@ struct RecordingWriterTests {
             if b - a > 1.5 * step { jumps += 1 } else { #expect(abs(b - a - step) < 1e-3) }
         }
         #expect(jumps == w.entry.gaps && jumps > 0)
-        #expect(t.count < Int(120 * rate))   // dropped instants are missing
+        #expect(t.count < Int(120 * rate))  // dropped instants are missing
         let labels = try String(contentsOf: w.labelsFile, encoding: .utf8).split(separator: "\n")
         #expect(labels[0] == "start,end,kind")
         #expect(labels.count - 1 == w.entry.events)

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import SpasmSimulation
 
 /// Runs a simulator to the end of its scenario (or `seconds`), collecting everything.
@@ -30,7 +31,9 @@ struct Collected {
     /// |a| per emitted instant (IMU).
     var magnitudes: [Double] {
         stride(from: 0, to: samples.count, by: 3).map {
-            let x = Double(samples[$0]), y = Double(samples[$0 + 1]), z = Double(samples[$0 + 2])
+            let x = Double(samples[$0])
+            let y = Double(samples[$0 + 1])
+            let z = Double(samples[$0 + 2])
             return (x * x + y * y + z * z).squareRoot()
         }
     }
@@ -51,19 +54,32 @@ func fallPatterns(times: [Double], magnitudes m: [Double]) -> [Double] {
             if Double(j - i + 1) * period >= 0.1 - 1e-9 {
                 var k = j + 1
                 while k < m.count && times[k] <= times[j] + 1 {
-                    if m[k] > 2.5 { out.append(times[i]); break }
+                    if m[k] > 2.5 {
+                        out.append(times[i])
+                        break
+                    }
                     k += 1
                 }
             }
             i = j + 1
-        } else { i += 1 }
+        } else {
+            i += 1
+        }
     }
     return out
 }
 
 /// Longest run (in samples) where `predicate` holds.
 func longestRun<T>(_ xs: [T], where predicate: (T) -> Bool) -> Int {
-    var best = 0, run = 0
-    for x in xs { if predicate(x) { run += 1; best = max(best, run) } else { run = 0 } }
+    var best = 0
+    var run = 0
+    for x in xs {
+        if predicate(x) {
+            run += 1
+            best = max(best, run)
+        } else {
+            run = 0
+        }
+    }
     return best
 }

@@ -19,8 +19,10 @@ struct IdempotencyTests {
         #expect(second.map(\.id) == [id, id], "a re-sent message is receipted again")
         #expect(first.first?.source == "manual")
         let (received, entries) = try database.main.read { db in
-            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM received_message")!,
-             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM diary_entry")!)
+            (
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM received_message")!,
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM diary_entry")!
+            )
         }
         #expect(received == 1)
         #expect(entries == 1)
@@ -31,9 +33,11 @@ struct IdempotencyTests {
         let (database, dir) = try StoreFixtures.database("help")
         defer { try? FileManager.default.removeItem(at: dir) }
         let ingestor = StoreIngestor(database: database)
-        let id = UUID(), alertId = UUID()
-        let message = try StoreFixtures.message(HelpRequest(alertId: alertId, by: "me", at: 1_764_000_000, via: "web"),
-                                                topic: Topic.helpRequest, id: id, source: "manual")
+        let id = UUID()
+        let alertId = UUID()
+        let message = try StoreFixtures.message(
+            HelpRequest(alertId: alertId, by: "me", at: 1_764_000_000, via: "web"),
+            topic: Topic.helpRequest, id: id, source: "manual")
         #expect(try ingestor.store([message]).map(\.id) == [id])
         #expect(try ingestor.store([message]).map(\.id) == [id], "a re-send is receipted again")
         let rows = try database.main.read { db in
@@ -42,10 +46,12 @@ struct IdempotencyTests {
         #expect(rows.count == 1)
         #expect(rows.first?["alertId"] == alertId.uuidString)
         // notify asks for them after a restart, with the alert they are about.
-        let alert = Alert(alertId: alertId, kind: "fall", severity: .critical, groupKey: "fall", title: "Fall", message: "m",
-                          at: 1_763_999_990)
+        let alert = Alert(
+            alertId: alertId, kind: "fall", severity: .critical, groupKey: "fall", title: "Fall", message: "m",
+            at: 1_763_999_990)
         try ingestor.store([try StoreFixtures.message(alert, topic: Topic.alert(.critical), source: "detect")])
-        let stored = StoreQueryEngine(database: database, timeZone: .gmt)
+        let stored =
+            StoreQueryEngine(database: database, timeZone: .gmt)
             .answer(StoreRequest(query: .alerts, from: 1_763_999_000)).alerts ?? []
         #expect(stored.map(\.alert.alertId) == [alertId])
         #expect(stored.first?.helpRequests?.map(\.by) == ["me"])
@@ -55,7 +61,8 @@ struct IdempotencyTests {
         let (database, dir) = try StoreFixtures.database("merge")
         defer { try? FileManager.default.removeItem(at: dir) }
         let ingestor = StoreIngestor(database: database)
-        let a = UUID(), b = UUID()
+        let a = UUID()
+        let b = UUID()
         try ingestor.store([try StoreFixtures.episode(a, .onset, .clonus, start: "2026-10-24T11:00:00Z", site: .leftAnkle)])
         try ingestor.store([try StoreFixtures.episode(a, .end, .clonus, start: "2026-10-24T11:00:00Z", site: .leftAnkle)])
         // The end arrives first (the onset was re-sent later).
@@ -78,19 +85,25 @@ struct IdempotencyTests {
         let (database, dir) = try StoreFixtures.database("interrupted")
         defer { try? FileManager.default.removeItem(at: dir) }
         let ingestor = StoreIngestor(database: database)
-        let open = UUID(), ended = UUID(), late = UUID()
+        let open = UUID()
+        let ended = UUID()
+        let late = UUID()
         let t = StoreFixtures.utc("2026-10-24T11:00:00Z")
         func interrupted(_ id: UUID, lastSeen: Double) throws -> BusMessage {
-            try StoreFixtures.message(EpisodeEvent(episodeId: id, phase: .end, kind: .tonic, sensorId: "ankle-l", site: .leftAnkle,
-                                                   start: t, end: lastSeen, detectedAt: lastSeen, confidence: 0.8, interrupted: true),
-                                      topic: Topic.episode("tonic"), source: "detect")
+            try StoreFixtures.message(
+                EpisodeEvent(
+                    episodeId: id, phase: .end, kind: .tonic, sensorId: "ankle-l", site: .leftAnkle,
+                    start: t, end: lastSeen, detectedAt: lastSeen, confidence: 0.8, interrupted: true),
+                topic: Topic.episode("tonic"), source: "detect")
         }
         for id in [open, ended, late] {
             try ingestor.store([try StoreFixtures.episode(id, .onset, .tonic, start: "2026-10-24T11:00:00Z", site: .leftAnkle)])
         }
         try ingestor.store([try StoreFixtures.episode(ended, .end, .tonic, start: "2026-10-24T11:00:00Z", site: .leftAnkle)])
-        try ingestor.store([try interrupted(open, lastSeen: t + 30), try interrupted(ended, lastSeen: t + 30),
-                            try interrupted(late, lastSeen: t + 30)])
+        try ingestor.store([
+            try interrupted(open, lastSeen: t + 30), try interrupted(ended, lastSeen: t + 30),
+            try interrupted(late, lastSeen: t + 30),
+        ])
         try ingestor.store([try StoreFixtures.episode(late, .end, .tonic, start: "2026-10-24T11:00:00Z", site: .leftAnkle)])
         let engine = StoreQueryEngine(database: database, timeZone: .gmt)
         let episodes = engine.answer(StoreRequest(query: .episodes)).episodes ?? []
@@ -112,8 +125,9 @@ struct IdempotencyTests {
         let (database, dir) = try StoreFixtures.database("frames")
         defer { try? FileManager.default.removeItem(at: dir) }
         let ingestor = StoreIngestor(database: database)
-        let frame = SensorFrame(sensorId: "ankle-r", kind: .imu, placement: .rightAnkle, sampleRate: 100, channels: 3, unit: .g,
-                                firstSampleTime: 1_764_000_000, sampleCount: 2)
+        let frame = SensorFrame(
+            sensorId: "ankle-r", kind: .imu, placement: .rightAnkle, sampleRate: 100, channels: 3, unit: .g,
+            firstSampleTime: 1_764_000_000, sampleCount: 2)
         let payload = SamplePacking.pack([0, 0, 1, 0.5, 0, 1])
         let message = try StoreFixtures.message(frame, topic: Topic.sensorFrame("ankle-r"), payload: payload)
         let resent = try StoreFixtures.message(frame, topic: Topic.sensorFrame("ankle-r"), payload: payload)
@@ -133,11 +147,14 @@ struct IdempotencyTests {
         let retracted = StoreFixtures.spasm("2026-10-24T11:00:00Z", .tonic, severity: 3)
         let replaced = StoreFixtures.spasm("2026-10-24T12:00:00Z", .phasic, severity: 1)
         let replacement = StoreFixtures.spasm("2026-10-24T12:00:00Z", .clonus, severity: 2)
-        let retract = DiaryEntry(recordedAt: 1_700_000_001, via: "test", kind: .correction,
-                                 correction: CorrectionRecord(targetEntryId: retracted.entryId, action: .retract))
-        let replace = DiaryEntry(recordedAt: 1_700_000_002, via: "test", kind: .correction,
-                                 correction: CorrectionRecord(targetEntryId: replaced.entryId, action: .replace,
-                                                              replacementEntryId: replacement.entryId))
+        let retract = DiaryEntry(
+            recordedAt: 1_700_000_001, via: "test", kind: .correction,
+            correction: CorrectionRecord(targetEntryId: retracted.entryId, action: .retract))
+        let replace = DiaryEntry(
+            recordedAt: 1_700_000_002, via: "test", kind: .correction,
+            correction: CorrectionRecord(
+                targetEntryId: replaced.entryId, action: .replace,
+                replacementEntryId: replacement.entryId))
         try ingestor.store(try [kept, retracted, replaced, replacement, retract, replace].map { try StoreFixtures.entry($0) })
         let engine = StoreQueryEngine(database: database, timeZone: .gmt)
         let effective = engine.answer(StoreRequest(query: .entries)).entries ?? []

@@ -43,7 +43,8 @@ struct QueryLimitsTests {
         for query in [StoreRequest.Query.entries, .episodes, .alerts, .deliveries, .sensorSummaries] {
             let refused = engine.answer(StoreRequest(query: query, limit: StoreQueryEngine.maxLimit + 1))
             #expect(!refused.ok)
-            #expect(refused.error == "'limit' is \(StoreQueryEngine.maxLimit + 1); at most \(StoreQueryEngine.maxLimit) rows per query "
+            #expect(
+                refused.error == "'limit' is \(StoreQueryEngine.maxLimit + 1); at most \(StoreQueryEngine.maxLimit) rows per query "
                     + "(for more, ask again with 'to' set to the oldest time received)", "\(query)")
             #expect(engine.answer(StoreRequest(query: query, limit: StoreQueryEngine.maxLimit)).ok)
         }
@@ -63,7 +64,8 @@ struct QueryLimitsTests {
             #expect(response.entries?.count == 0, "'\(prefix)' is no id's prefix")
         }
         let id = entries[2].entryId.uuidString.lowercased()
-        #expect(engine.answer(StoreRequest(query: .entries, idPrefix: String(id.prefix(8)))).entries?.map(\.entry.entryId)
+        #expect(
+            engine.answer(StoreRequest(query: .entries, idPrefix: String(id.prefix(8)))).entries?.map(\.entry.entryId)
                 == [entries[2].entryId])
         #expect(engine.answer(StoreRequest(query: .alerts, idPrefix: "%")).alerts?.count == 0)
     }
@@ -71,14 +73,17 @@ struct QueryLimitsTests {
     @Test func nonFiniteNumbersInAQueryNameTheirField() throws {
         let (engine, dir) = try engine("limits-nan")
         defer { try? FileManager.default.removeItem(at: dir) }
-        for (json, field, text) in [(#"{"query":"entries","from":1e309}"#, "from", "1e309"),
-                                    (#"{"query":"entries","to":-1e400}"#, "to", "-1e400"),
-                                    (#"{"query":"entries","from":NaN}"#, "from", "NaN"),
-                                    (#"{"query":"statistics","to":Infinity}"#, "to", "Infinity"),
-                                    (#"{"query":"entries","limit":-Infinity}"#, "limit", "-Infinity")] {
+        for (json, field, text) in [
+            (#"{"query":"entries","from":1e309}"#, "from", "1e309"),
+            (#"{"query":"entries","to":-1e400}"#, "to", "-1e400"),
+            (#"{"query":"entries","from":NaN}"#, "from", "NaN"),
+            (#"{"query":"statistics","to":Infinity}"#, "to", "Infinity"),
+            (#"{"query":"entries","limit":-Infinity}"#, "limit", "-Infinity"),
+        ] {
             let reply = try answer(engine, json)
             #expect(reply["ok"] as? Bool == false)
-            #expect(reply["error"] as? String == "bad request: field '\(field)' is \(text), not a finite number "
+            #expect(
+                reply["error"] as? String == "bad request: field '\(field)' is \(text), not a finite number "
                     + "(JSON numbers must be finite: no NaN, Infinity or magnitudes beyond 1.8e308)", "\(json)")
         }
     }

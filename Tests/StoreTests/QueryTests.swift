@@ -16,43 +16,57 @@ struct QueryTests {
         let s6 = StoreFixtures.spasm("2026-10-26T07:00:00Z", .phasic, severity: 1)
         let s7 = StoreFixtures.spasm("2026-10-26T07:00:00Z", .tonic, severity: 2, site: .leftThigh)
         var messages = try [
-            StoreFixtures.spasm("2026-10-24T10:00:00Z", .phasic, severity: 2, site: .leftCalf, pain: 4),   // 12:00 CEST
-            StoreFixtures.spasm("2026-10-24T18:00:00Z", .tonic, severity: 3, site: .rightCalf, pain: 6),   // 20:00 CEST
-            StoreFixtures.spasm("2026-10-25T08:00:00Z", .clonus, severity: 1, site: .leftAnkle),           // 09:00 CET
-            StoreFixtures.spasm("2026-10-25T22:30:00Z", .cramp, severity: 2, site: .leftCalf),             // 23:30 CET, still the 25th
+            StoreFixtures.spasm("2026-10-24T10:00:00Z", .phasic, severity: 2, site: .leftCalf, pain: 4),  // 12:00 CEST
+            StoreFixtures.spasm("2026-10-24T18:00:00Z", .tonic, severity: 3, site: .rightCalf, pain: 6),  // 20:00 CEST
+            StoreFixtures.spasm("2026-10-25T08:00:00Z", .clonus, severity: 1, site: .leftAnkle),  // 09:00 CET
+            StoreFixtures.spasm("2026-10-25T22:30:00Z", .cramp, severity: 2, site: .leftCalf),  // 23:30 CET, still the 25th
             s5, s6, s7,
-            DiaryEntry(recordedAt: 1_700_000_001, via: "test", kind: .correction, correction: CorrectionRecord(targetEntryId: s5.entryId, action: .retract)),
-            DiaryEntry(recordedAt: 1_700_000_002, via: "test", kind: .correction,
-                       correction: CorrectionRecord(targetEntryId: s6.entryId, action: .replace, replacementEntryId: s7.entryId)),
+            DiaryEntry(
+                recordedAt: 1_700_000_001, via: "test", kind: .correction, correction: CorrectionRecord(targetEntryId: s5.entryId, action: .retract)),
+            DiaryEntry(
+                recordedAt: 1_700_000_002, via: "test", kind: .correction,
+                correction: CorrectionRecord(targetEntryId: s6.entryId, action: .replace, replacementEntryId: s7.entryId)),
             StoreFixtures.checkin("2026-10-24T19:00:00Z", nrs: 6, psfs: 3),
             StoreFixtures.checkin("2026-10-24T20:00:00Z", nrs: 4, psfs: 2),
             StoreFixtures.checkin("2026-10-25T19:00:00Z", nrs: 3),
         ].map { try StoreFixtures.entry($0) }
-        let a = UUID(), b = UUID(), c = UUID(), d = UUID()
+        let a = UUID()
+        let b = UUID()
+        let c = UUID()
+        let d = UUID()
         messages += [
             try StoreFixtures.episode(a, .onset, .clonus, start: "2026-10-24T11:00:00Z", site: .leftAnkle),  // 13:00 CEST
             try StoreFixtures.episode(a, .end, .clonus, start: "2026-10-24T11:00:00Z", site: .leftAnkle),
             try StoreFixtures.episode(b, .onset, .fall, start: "2026-10-25T09:00:00Z", site: nil),
             try StoreFixtures.episode(c, .onset, .phasic, start: "2026-10-25T10:00:00Z", site: .rightCalf),
-            try StoreFixtures.episode(d, .onset, .tonic, start: "2026-10-26T05:00:00Z", site: .rightCalf),   // 06:00 CET
-            try StoreFixtures.entry(DiaryEntry(recordedAt: 1_700_000_003, via: "test", kind: .confirmation,
-                                               confirmation: EpisodeConfirmation(episodeId: c, wasSpasm: false))),
+            try StoreFixtures.episode(d, .onset, .tonic, start: "2026-10-26T05:00:00Z", site: .rightCalf),  // 06:00 CET
+            try StoreFixtures.entry(
+                DiaryEntry(
+                    recordedAt: 1_700_000_003, via: "test", kind: .confirmation,
+                    confirmation: EpisodeConfirmation(episodeId: c, wasSpasm: false))),
         ]
         // Alerts: one delivered, one only failed, one never attempted.
-        let delivered = UUID(), failed = UUID(), pending = UUID()
+        let delivered = UUID()
+        let failed = UUID()
+        let pending = UUID()
         for (id, hour) in [(delivered, 9), (failed, 10), (pending, 11)] {
-            let alert = Alert(alertId: id, kind: "fall", severity: .critical, groupKey: "fall", title: "Fall", message: "m",
-                              at: StoreFixtures.utc("2026-10-25T\(hour):00:00Z"), site: .leftLeg)
+            let alert = Alert(
+                alertId: id, kind: "fall", severity: .critical, groupKey: "fall", title: "Fall", message: "m",
+                at: StoreFixtures.utc("2026-10-25T\(hour):00:00Z"), site: .leftLeg)
             messages.append(try StoreFixtures.message(alert, topic: Topic.alert(.critical), source: "detect-0"))
         }
         let attempts: [(UUID, Delivery.Outcome)] = [(delivered, .failed), (delivered, .sent), (failed, .failed)]
         for (n, (id, outcome)) in attempts.enumerated() {
-            let delivery = Delivery(alertIds: [id], receiver: "carer", channel: "webhook", attempt: n + 1, outcome: outcome,
-                                    at: StoreFixtures.utc("2026-10-25T12:00:00Z") + Double(n), text: "t")
+            let delivery = Delivery(
+                alertIds: [id], receiver: "carer", channel: "webhook", attempt: n + 1, outcome: outcome,
+                at: StoreFixtures.utc("2026-10-25T12:00:00Z") + Double(n), text: "t")
             messages.append(try StoreFixtures.message(delivery, topic: Topic.delivery("webhook"), source: "notify"))
         }
-        messages.append(try StoreFixtures.message(Acknowledgement(alertId: delivered, by: "me", at: StoreFixtures.utc("2026-10-25T09:05:00Z"),
-                                                                  via: "cli"), topic: Topic.acknowledgement, source: "manual"))
+        messages.append(
+            try StoreFixtures.message(
+                Acknowledgement(
+                    alertId: delivered, by: "me", at: StoreFixtures.utc("2026-10-25T09:05:00Z"),
+                    via: "cli"), topic: Topic.acknowledgement, source: "manual"))
         try ingestor.store(messages)
         let engine = StoreQueryEngine(database: database, timeZone: berlin)
         return (engine, ["delivered": delivered, "failed": failed, "pending": pending, "a": a, "c": c])
@@ -60,8 +74,12 @@ struct QueryTests {
 
     @Test func dailyStatisticsFollowLocalDaysAcrossTheDaylightSavingChange() throws {
         let (engine, _) = try seeded()
-        let stats = try #require(engine.answer(StoreRequest(query: .statistics, from: StoreFixtures.utc("2026-10-24T10:00:00Z"),
-                                                            to: StoreFixtures.utc("2026-10-26T12:00:00Z"))).statistics)
+        let stats = try #require(
+            engine.answer(
+                StoreRequest(
+                    query: .statistics, from: StoreFixtures.utc("2026-10-24T10:00:00Z"),
+                    to: StoreFixtures.utc("2026-10-26T12:00:00Z"))
+            ).statistics)
         #expect(stats.timeZone == "Europe/Berlin")
         #expect(stats.days.map(\.day) == ["2026-10-24", "2026-10-25", "2026-10-26"])
         #expect(stats.days[2].start - stats.days[1].start == 25 * 3600, "the day the clocks go back has 25 hours")
@@ -87,8 +105,12 @@ struct QueryTests {
         #expect(stats.hourOfDay == hours)
         #expect(stats.sites == ["left-calf": 2, "right-calf": 2, "left-ankle": 2, "left-thigh": 1])
         // The same data in UTC: the 23:30 CET spasm (22:30Z) is still on the 25th, 06:00 CET (05:00Z) is hour 5.
-        let utc = try #require(engine.answer(StoreRequest(query: .statistics, from: StoreFixtures.utc("2026-10-24T10:00:00Z"),
-                                                          to: StoreFixtures.utc("2026-10-26T12:00:00Z"), timeZone: "UTC")).statistics)
+        let utc = try #require(
+            engine.answer(
+                StoreRequest(
+                    query: .statistics, from: StoreFixtures.utc("2026-10-24T10:00:00Z"),
+                    to: StoreFixtures.utc("2026-10-26T12:00:00Z"), timeZone: "UTC")
+            ).statistics)
         #expect(utc.hourOfDay[5] == 1 && utc.hourOfDay[6] == 0)
     }
 
@@ -99,8 +121,12 @@ struct QueryTests {
         #expect(leftLeg.map(\.at) == leftLeg.map(\.at).sorted(), "oldest first")
         let checkins = engine.answer(StoreRequest(query: .entries, kinds: ["checkin"])).entries ?? []
         #expect(checkins.map { $0.entry.checkin?.nrs } == [6, 4, 3])
-        let day25 = engine.answer(StoreRequest(query: .entries, from: StoreFixtures.utc("2026-10-24T22:00:00Z"),
-                                               to: StoreFixtures.utc("2026-10-25T23:00:00Z"), kinds: ["spasm"])).entries ?? []
+        let day25 =
+            engine.answer(
+                StoreRequest(
+                    query: .entries, from: StoreFixtures.utc("2026-10-24T22:00:00Z"),
+                    to: StoreFixtures.utc("2026-10-25T23:00:00Z"), kinds: ["spasm"])
+            ).entries ?? []
         #expect(day25.count == 2)
         #expect((engine.answer(StoreRequest(query: .entries, person: "someone-else")).entries ?? []).isEmpty)
         let clonus = engine.answer(StoreRequest(query: .episodes, kinds: ["clonus"])).episodes ?? []

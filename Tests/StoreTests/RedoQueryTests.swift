@@ -15,7 +15,8 @@ struct RedoQueryTests {
         func correction(_ target: UUID, _ t: Double) -> DiaryEntry {
             DiaryEntry(recordedAt: t, via: "test", kind: .correction, correction: CorrectionRecord(targetEntryId: target, action: .retract))
         }
-        let undo = correction(spasm.entryId, spasm.recordedAt + 10), redo = correction(undo.entryId, spasm.recordedAt + 20)
+        let undo = correction(spasm.entryId, spasm.recordedAt + 10)
+        let redo = correction(undo.entryId, spasm.recordedAt + 20)
         let again = correction(redo.entryId, spasm.recordedAt + 30)
         func listed() -> [UUID] { (engine.answer(StoreRequest(query: .entries)).entries ?? []).map(\.entry.entryId) }
         func counted() -> Int {

@@ -1,8 +1,9 @@
 import Foundation
 import SpasmBus
 import SpasmSchema
-@testable import SpasmStore
 import Testing
+
+@testable import SpasmStore
 
 @Suite("Store: the neurologist's report")
 struct ReportTests {
@@ -20,30 +21,44 @@ struct ReportTests {
             let count = midnight < change - 8 * 3600 + 86_400 ? 10 : 4
             for n in 0..<count {
                 let at = midnight + 3600 * Double(8 + n)
-                entries.append(DiaryEntry(recordedAt: at, via: "test", kind: .spasm,
-                                          spasm: SpasmRecord(at: at, site: n % 2 == 0 ? .leftCalf : .rightCalf, type: .phasic, severity: 2)))
+                entries.append(
+                    DiaryEntry(
+                        recordedAt: at, via: "test", kind: .spasm,
+                        spasm: SpasmRecord(at: at, site: n % 2 == 0 ? .leftCalf : .rightCalf, type: .phasic, severity: 2)))
             }
             let nrs = midnight < change ? 6 : 3
-            entries.append(DiaryEntry(recordedAt: midnight + 20 * 3600, via: "test", kind: .checkin,
-                                      checkin: CheckIn(at: midnight + 20 * 3600, nrs: nrs, psfs: 2)))
+            entries.append(
+                DiaryEntry(
+                    recordedAt: midnight + 20 * 3600, via: "test", kind: .checkin,
+                    checkin: CheckIn(at: midnight + 20 * 3600, nrs: nrs, psfs: 2)))
         }
-        entries.append(DiaryEntry(recordedAt: change, via: "test", kind: .medication,
-                                  medication: MedicationRecord(at: change, name: "baclofen", dose: 10, unit: "mg", action: .started, regimen: .regular)))
-        entries.append(DiaryEntry(recordedAt: change, via: "test", kind: .medication,
-                                  medication: MedicationRecord(at: change + 3600, name: "ibuprofen", dose: 200, unit: "mg", action: .taken, regimen: .asNeeded)))
-        entries.append(DiaryEntry(recordedAt: 1_700_000_000, via: "test", kind: .relapse,
-                                  relapse: RelapseRecord(at: StoreFixtures.utc("2026-10-01T09:00:00Z"), phase: .start)))
-        entries.append(DiaryEntry(recordedAt: 1_700_000_000, via: "test", kind: .relapse,
-                                  relapse: RelapseRecord(at: StoreFixtures.utc("2026-10-03T09:00:00Z"), phase: .end)))
+        entries.append(
+            DiaryEntry(
+                recordedAt: change, via: "test", kind: .medication,
+                medication: MedicationRecord(at: change, name: "baclofen", dose: 10, unit: "mg", action: .started, regimen: .regular)))
+        entries.append(
+            DiaryEntry(
+                recordedAt: change, via: "test", kind: .medication,
+                medication: MedicationRecord(at: change + 3600, name: "ibuprofen", dose: 200, unit: "mg", action: .taken, regimen: .asNeeded)))
+        entries.append(
+            DiaryEntry(
+                recordedAt: 1_700_000_000, via: "test", kind: .relapse,
+                relapse: RelapseRecord(at: StoreFixtures.utc("2026-10-01T09:00:00Z"), phase: .start)))
+        entries.append(
+            DiaryEntry(
+                recordedAt: 1_700_000_000, via: "test", kind: .relapse,
+                relapse: RelapseRecord(at: StoreFixtures.utc("2026-10-03T09:00:00Z"), phase: .end)))
         try ingestor.store(try entries.map { try StoreFixtures.entry($0) })
         if alsoDetected {
             var messages: [BusMessage] = []
             for entry in entries {
                 guard let spasm = entry.spasm else { continue }
-                let id = UUID(), start = spasm.at + 300
+                let id = UUID()
+                let start = spasm.at + 300
                 for phase in [EpisodeEvent.Phase.onset, .end] {
-                    let event = EpisodeEvent(episodeId: id, phase: phase, kind: .phasic, sensorId: "calf", site: spasm.site, start: start,
-                                             end: phase == .end ? start + 4 : nil, detectedAt: start + 2, confidence: 0.9)
+                    let event = EpisodeEvent(
+                        episodeId: id, phase: phase, kind: .phasic, sensorId: "calf", site: spasm.site, start: start,
+                        end: phase == .end ? start + 4 : nil, detectedAt: start + 2, confidence: 0.9)
                     messages.append(try StoreFixtures.message(event, topic: Topic.episode("phasic"), source: "detect-0"))
                 }
             }
@@ -97,12 +112,15 @@ struct ReportTests {
     @Test func matchingIsSameLimbWithinTenMinutes() throws {
         let t = StoreFixtures.utc("2026-09-01T00:00:00Z")
         func diary(_ hour: Double, _ site: BodySite) -> StoredEntry {
-            let e = DiaryEntry(recordedAt: t + hour * 3600, via: "test", kind: .spasm, spasm: SpasmRecord(at: t + hour * 3600, site: site, type: .tonic, severity: 2))
+            let e = DiaryEntry(
+                recordedAt: t + hour * 3600, via: "test", kind: .spasm, spasm: SpasmRecord(at: t + hour * 3600, site: site, type: .tonic, severity: 2)
+            )
             return StoredEntry(person: "me", entry: e, at: t + hour * 3600)
         }
         func detected(_ hour: Double, _ site: BodySite) -> StoredEpisode {
-            StoredEpisode(person: "me", episodeId: UUID(), kind: .tonic, sensorId: "calf", site: site, start: t + hour * 3600, end: t + hour * 3600 + 10,
-                          detectedAt: t + hour * 3600 + 2, confidence: 0.9, peak: nil, dominantFrequencyHz: nil, confirmed: nil)
+            StoredEpisode(
+                person: "me", episodeId: UUID(), kind: .tonic, sensorId: "calf", site: site, start: t + hour * 3600, end: t + hour * 3600 + 10,
+                detectedAt: t + hour * 3600 + 2, confidence: 0.9, peak: nil, dominantFrequencyHz: nil, confirmed: nil)
         }
         let entries = [diary(10, .leftCalf), diary(12, .rightCalf), diary(14, .leftCalf)]
         let episodes = [detected(10 + 5.0 / 60, .leftCalf), detected(12 + 3.0 / 60, .leftCalf), detected(14 + 11.0 / 60, .leftCalf)]
@@ -120,9 +138,12 @@ struct ReportTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         try #expect(!ReportBuilder.html(input).contains("Interrupted episodes"), "nothing to say when there are none")
         let t = StoreFixtures.utc("2026-09-05T10:00:00Z")
-        input.episodes = [StoredEpisode(person: "me", episodeId: UUID(), kind: .tonic, sensorId: "calf", site: .leftCalf, start: t,
-                                        end: t + 40, detectedAt: t + 2, confidence: 0.8, peak: nil, dominantFrequencyHz: nil,
-                                        confirmed: nil, interrupted: true)]
+        input.episodes = [
+            StoredEpisode(
+                person: "me", episodeId: UUID(), kind: .tonic, sensorId: "calf", site: .leftCalf, start: t,
+                end: t + 40, detectedAt: t + 2, confidence: 0.8, peak: nil, dominantFrequencyHz: nil,
+                confirmed: nil, interrupted: true)
+        ]
         let html = try ReportBuilder.html(input)
         #expect(html.contains("Interrupted episodes <b id=\"interrupted\">1</b>"))
         #expect(html.contains("detection stopped (a crash or a restart) while they were open"))
@@ -143,8 +164,9 @@ struct ReportTests {
         #expect(html.contains("<td>relapse</td><td class=\"date\">2026-10-01 09:00</td><td class=\"date\">2026-10-03 09:00</td>"))
         #expect(html.components(separatedBy: "<svg").count - 1 >= 5, "charts are inline SVG")
         #expect(html.contains("@media print") && html.contains("size: A4"))
-        #expect(!html.contains("<script") && !html.contains("src=") && !html.contains("<link"),
-                "self-contained: no scripts, nothing loaded from elsewhere")
+        #expect(
+            !html.contains("<script") && !html.contains("src=") && !html.contains("<link"),
+            "self-contained: no scripts, nothing loaded from elsewhere")
         #expect(html.contains("left calf"))
     }
 
@@ -158,9 +180,15 @@ struct ReportTests {
         let (input, dir) = try seededInput()
         defer { try? FileManager.default.removeItem(at: dir) }
         let html = try ReportBuilder.html(input)
-        #expect(html.contains("<p id=\"answer-often\"><b>How often, how bad:</b> 6.2 spasms a day over the last 30 days (the 10 days before: 10.0, −38%); NRS 4.1 (6.0, −32%); severity 2.0 of 3</p>"))
+        #expect(
+            html.contains(
+                "<p id=\"answer-often\"><b>How often, how bad:</b> 6.2 spasms a day over the last 30 days (the 10 days before: 10.0, −38%); NRS 4.1 (6.0, −32%); severity 2.0 of 3</p>"
+            ))
         #expect(html.contains("<p id=\"answer-when\"><b>When:</b> most between 08:00 and 11:00 (42% of spasms, in 3 of 24 hours)</p>"))
-        #expect(html.contains("<p id=\"answer-change\"><b>Last treatment change:</b> Since baclofen 10 mg started (21 Sep): NRS 6.0 → 3.0 (−50%): responder; spasms 10.0 → 4.0 a day (−60%). Unfair comparison: a relapse in the after window</p>"))
+        #expect(
+            html.contains(
+                "<p id=\"answer-change\"><b>Last treatment change:</b> Since baclofen 10 mg started (21 Sep): NRS 6.0 → 3.0 (−50%): responder; spasms 10.0 → 4.0 a day (−60%). Unfair comparison: a relapse in the after window</p>"
+            ))
         let pageBreak = try #require(html.range(of: "<div class=\"page\">"))
         for text in ["answer-often", "answer-when", "answer-change", "Treatment changes: before and after", "10.0 → 4.0"] {
             #expect(html.range(of: text).map { $0.upperBound < pageBreak.lowerBound } == true, "\(text) is on page 1")
@@ -168,7 +196,10 @@ struct ReportTests {
         #expect(html.range(of: "<svg").map { $0.lowerBound > pageBreak.lowerBound } == true, "the charts follow on page 2")
         #expect(ReportAnalysis.worstHours([Int](repeating: 0, count: 24)) == nil)
         var wrap = [Int](repeating: 0, count: 24)
-        wrap[23] = 5; wrap[0] = 5; wrap[1] = 5; wrap[12] = 9
+        wrap[23] = 5
+        wrap[0] = 5
+        wrap[1] = 5
+        wrap[12] = 9
         #expect(ReportAnalysis.worstHours(wrap).map { [$0.start, $0.count] } == [23, 15], "the window wraps past midnight")
     }
 
@@ -177,8 +208,9 @@ struct ReportTests {
     @Test func anUnfairComparisonIsFlaggedAndSessionsAreNotChanges() throws {
         var (input, dir) = try seededInput()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let walk = DiaryEntry(recordedAt: StoreFixtures.utc("2026-09-10T10:00:00Z"), via: "test", kind: .exercise,
-                              exercise: ExerciseRecord(at: StoreFixtures.utc("2026-09-10T10:00:00Z"), activity: "walking", minutes: 120))
+        let walk = DiaryEntry(
+            recordedAt: StoreFixtures.utc("2026-09-10T10:00:00Z"), via: "test", kind: .exercise,
+            exercise: ExerciseRecord(at: StoreFixtures.utc("2026-09-10T10:00:00Z"), activity: "walking", minutes: 120))
         input.entries.append(StoredEntry(person: "me", entry: walk, at: walk.recordedAt))
         let changes = ReportAnalysis.treatmentChanges(input.entries)
         #expect(changes.map(\.short) == ["baclofen 10 mg started"], "walking 2 h is a session, not a change")
@@ -187,9 +219,11 @@ struct ReportTests {
         let relapse = ShadedPeriod(start: StoreFixtures.utc("2026-10-01T09:00:00Z"), end: StoreFixtures.utc("2026-10-03T09:00:00Z"), label: "relapse")
         let flare = ShadedPeriod(start: StoreFixtures.utc("2026-09-15T21:00:00Z"), end: StoreFixtures.utc("2026-09-16T21:00:00Z"), label: "flare-up")
         let late = ShadedPeriod(start: StoreFixtures.utc("2026-10-07T00:00:00Z"), end: StoreFixtures.utc("2026-10-08T00:00:00Z"), label: "relapse")
-        let compared = ReportAnalysis.compare(changes[0], days: input.statistics.days, spasms: spasms, localDays: days, periods: [relapse, flare, late])
-        #expect(compared.confounders == ["a flare-up in the before window", "a relapse in the after window"],
-                "the relapse of 7 Oct is after the window (22 Sep – 5 Oct)")
+        let compared = ReportAnalysis.compare(
+            changes[0], days: input.statistics.days, spasms: spasms, localDays: days, periods: [relapse, flare, late])
+        #expect(
+            compared.confounders == ["a flare-up in the before window", "a relapse in the after window"],
+            "the relapse of 7 Oct is after the window (22 Sep – 5 Oct)")
         #expect(ReportAnalysis.compare(changes[0], days: input.statistics.days, spasms: spasms, localDays: days, periods: [late]).confounders.isEmpty)
         let html = try ReportBuilder.html(input)
         #expect(html.contains("<span class=\"unfair\">⚠ a relapse in the after window: the comparison may be unfair</span>"))
@@ -212,8 +246,10 @@ struct ReportTests {
         var (input, dir) = try seededInput()
         defer { try? FileManager.default.removeItem(at: dir) }
         let change = StoreFixtures.utc("2026-09-21T08:00:00Z")
-        let vitamin = DiaryEntry(recordedAt: change, via: "test", kind: .medication, medication: MedicationRecord(
-            at: change + 1800, name: "vitamin D", dose: 1000, unit: "IU", action: .started, regimen: .regular, supplement: true))
+        let vitamin = DiaryEntry(
+            recordedAt: change, via: "test", kind: .medication,
+            medication: MedicationRecord(
+                at: change + 1800, name: "vitamin D", dose: 1000, unit: "IU", action: .started, regimen: .regular, supplement: true))
         input.entries.append(StoredEntry(person: "me", entry: vitamin, at: change + 1800))
         input.name = "Anna Example"
         let html = try ReportBuilder.html(input)

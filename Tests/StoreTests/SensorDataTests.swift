@@ -16,10 +16,13 @@ struct SensorDataTests {
                 let t = Double(f * 50 + i) / 100
                 samples += [Float(0.3 * sin(2 * .pi * 5 * t)), 0, 1]
             }
-            let frame = SensorFrame(sensorId: sensor, kind: .imu, placement: .rightAnkle, sampleRate: 100, channels: 3, unit: .g,
-                                    firstSampleTime: start + Double(f) * 0.5, sampleCount: 50)
-            messages.append(try StoreFixtures.message(frame, topic: Topic.sensorFrame(sensor), seq: UInt64(f),
-                                                      payload: SamplePacking.pack(samples)))
+            let frame = SensorFrame(
+                sensorId: sensor, kind: .imu, placement: .rightAnkle, sampleRate: 100, channels: 3, unit: .g,
+                firstSampleTime: start + Double(f) * 0.5, sampleCount: 50)
+            messages.append(
+                try StoreFixtures.message(
+                    frame, topic: Topic.sensorFrame(sensor), seq: UInt64(f),
+                    payload: SamplePacking.pack(samples)))
         }
         return messages
     }
@@ -31,7 +34,8 @@ struct SensorDataTests {
         let minute = 1_764_000_000.0 - 1_764_000_000.0.truncatingRemainder(dividingBy: 60)
         try ingestor.store(try frames(start: minute), now: minute)
         try ingestor.store(try frames(start: minute + 60, seconds: 1), now: minute)  // the next minute closes the first
-        let summaries = StoreQueryEngine(database: database, timeZone: .gmt)
+        let summaries =
+            StoreQueryEngine(database: database, timeZone: .gmt)
             .answer(StoreRequest(query: .sensorSummaries, sensorId: "ankle-r")).sensorSummaries ?? []
         let first = try #require(summaries.first { $0.minute == minute })
         #expect(first.samples == 6000)

@@ -16,12 +16,16 @@ struct SensorsAndHealthTests {
         func beat(_ uptime: Double, time: Double) throws -> SpasmBus.BusMessage {
             let header = EnvelopeHeader(type: Heartbeat.messageType, source: "detect-0", epoch: 1, seq: UInt64(uptime), time: time)
             let body = Heartbeat(service: "spasmwatch-detect", instance: "detect-0", pid: 7, version: "0.1.0", uptimeSeconds: uptime)
-            return try SpasmBus.BusMessage(frames: [Data("heartbeat.spasmwatch-detect".utf8),
-                                                    WireCodec.assemble(header: header, bodyJSON: WireCodec.encode(body))])
+            return try SpasmBus.BusMessage(frames: [
+                Data("heartbeat.spasmwatch-detect".utf8),
+                WireCodec.assemble(header: header, bodyJSON: WireCodec.encode(body)),
+            ])
         }
-        try ingestor.store([try StoreFixtures.message(first, topic: Topic.sensorRegistered, source: "sensor"),
-                            try StoreFixtures.message(moved, topic: Topic.sensorRegistered, source: "sensor"),
-                            try beat(2, time: 200), try beat(1, time: 100)])
+        try ingestor.store([
+            try StoreFixtures.message(first, topic: Topic.sensorRegistered, source: "sensor"),
+            try StoreFixtures.message(moved, topic: Topic.sensorRegistered, source: "sensor"),
+            try beat(2, time: 200), try beat(1, time: 100),
+        ])
         let engine = StoreQueryEngine(database: database, timeZone: .gmt, diskBudgetBytes: 1_000_000, rawRetentionDays: 3)
         #expect(engine.answer(StoreRequest(query: .sensors)).sensors == [moved])
         let health = engine.answer(StoreRequest(query: .health)).health ?? []

@@ -7,10 +7,13 @@ import SpasmTestSupport
 
 /// Builds bus messages as the store's subscriber hands them over, and fresh databases.
 enum StoreFixtures {
-    static func message<Body: MessageBody>(_ body: Body, topic: String, id: UUID = UUID(), source: String = "test",
-                                           seq: UInt64 = 0, person: String = "me", payload: Data? = nil) throws -> BusMessage {
-        let header = EnvelopeHeader(type: Body.messageType, id: id, source: source, epoch: 1, seq: seq, time: 1_764_000_000,
-                                    person: person)
+    static func message<Body: MessageBody>(
+        _ body: Body, topic: String, id: UUID = UUID(), source: String = "test",
+        seq: UInt64 = 0, person: String = "me", payload: Data? = nil
+    ) throws -> BusMessage {
+        let header = EnvelopeHeader(
+            type: Body.messageType, id: id, source: source, epoch: 1, seq: seq, time: 1_764_000_000,
+            person: person)
         var parts = [Data(topic.utf8), try WireCodec.assemble(header: header, bodyJSON: WireCodec.encode(body))]
         if let payload { parts.append(payload) }
         return try BusMessage(frames: parts)
@@ -35,10 +38,13 @@ enum StoreFixtures {
         ISO8601DateFormatter().date(from: text)!.timeIntervalSince1970
     }
 
-    static func spasm(_ at: String, _ type: SpasmType, severity: Int, site: BodySite? = nil, pain: Int? = nil,
-                      id: UUID = UUID()) -> DiaryEntry {
-        DiaryEntry(entryId: id, recordedAt: utc(at) + 60, via: "test", kind: .spasm,
-                   spasm: SpasmRecord(at: utc(at), site: site, type: type, severity: severity, pain: pain))
+    static func spasm(
+        _ at: String, _ type: SpasmType, severity: Int, site: BodySite? = nil, pain: Int? = nil,
+        id: UUID = UUID()
+    ) -> DiaryEntry {
+        DiaryEntry(
+            entryId: id, recordedAt: utc(at) + 60, via: "test", kind: .spasm,
+            spasm: SpasmRecord(at: utc(at), site: site, type: type, severity: severity, pain: pain))
     }
 
     static func checkin(_ at: String, nrs: Int, psfs: Int? = nil) -> DiaryEntry {
@@ -47,9 +53,10 @@ enum StoreFixtures {
 
     static func episode(_ id: UUID, _ phase: EpisodeEvent.Phase, _ kind: EpisodeKind, start: String, site: BodySite?) throws -> BusMessage {
         let t = utc(start)
-        let body = EpisodeEvent(episodeId: id, phase: phase, kind: kind, sensorId: "ankle-l", site: site, start: t,
-                                end: phase == .end ? t + 4 : nil, detectedAt: t + 2, confidence: phase == .end ? 0.95 : 0.8,
-                                peak: phase == .end ? 0.6 : nil, dominantFrequencyHz: phase == .end && kind == .clonus ? 5.5 : nil)
+        let body = EpisodeEvent(
+            episodeId: id, phase: phase, kind: kind, sensorId: "ankle-l", site: site, start: t,
+            end: phase == .end ? t + 4 : nil, detectedAt: t + 2, confidence: phase == .end ? 0.95 : 0.8,
+            peak: phase == .end ? 0.6 : nil, dominantFrequencyHz: phase == .end && kind == .clonus ? 5.5 : nil)
         return try message(body, topic: Topic.episode(kind.rawValue), source: "detect-0")
     }
 }

@@ -15,7 +15,8 @@ public struct EMGNoise: Sendable {
 
     /// One sample with standard deviation `sigma` (Box–Muller).
     public mutating func sample(_ sigma: Double) -> Float {
-        let u1 = max(uniform(), 1e-12), u2 = uniform()
+        let u1 = max(uniform(), 1e-12)
+        let u2 = uniform()
         return Float(sigma * (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2))
     }
 

@@ -16,7 +16,8 @@ public final class InProcessBroker: Sendable {
         let ready = SocketThread.Handshake()
         proxy = SocketThread(name: "test-proxy") {
             do {
-                let xsub = try ZMQSocket(context: context, type: .xsub), xpub = try ZMQSocket(context: context, type: .xpub)
+                let xsub = try ZMQSocket(context: context, type: .xsub)
+                let xpub = try ZMQSocket(context: context, type: .xpub)
                 try xsub.bind(address.publish)
                 try xpub.bind(address.subscribe)
                 ready.succeed()

@@ -20,7 +20,8 @@ public enum TestSupport {
     /// `../shared` beside the repository, when present (CI and developers have it), or
     /// `$SPASMWATCH_SHARED` (for a worktree elsewhere).
     public static var sharedDirectory: URL? {
-        let dir = ProcessInfo.processInfo.environment["SPASMWATCH_SHARED"].map { URL(fileURLWithPath: $0) }
+        let dir =
+            ProcessInfo.processInfo.environment["SPASMWATCH_SHARED"].map { URL(fileURLWithPath: $0) }
             ?? repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared")
         return FileManager.default.fileExists(atPath: dir.appendingPathComponent("eval/dev/manifest.json").path) ? dir : nil
     }
@@ -59,8 +60,10 @@ public final class ChildProcess: @unchecked Sendable {
     private var errorOutput = Data()
     public let name: String
 
-    public init(_ executable: String, _ arguments: [String] = [], home: URL, environment: [String: String] = [:],
-                stdin: Data? = nil) throws {
+    public init(
+        _ executable: String, _ arguments: [String] = [], home: URL, environment: [String: String] = [:],
+        stdin: Data? = nil
+    ) throws {
         name = executable
         // A bare name is one of our executables; an absolute path is a system tool.
         process.executableURL = executable.hasPrefix("/") ? URL(fileURLWithPath: executable) : TestSupport.executable(executable)
@@ -70,7 +73,8 @@ public final class ChildProcess: @unchecked Sendable {
         for (k, v) in environment { env[k] = v }
         process.environment = env
         process.currentDirectoryURL = home
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         if let stdin {
@@ -86,17 +90,29 @@ public final class ChildProcess: @unchecked Sendable {
         out.fileHandleForReading.readabilityHandler = { [weak self] h in
             let d = h.availableData
             guard let self else { return }
-            self.lock.lock(); self.output.append(d); self.lock.unlock()
+            self.lock.lock()
+            self.output.append(d)
+            self.lock.unlock()
         }
         err.fileHandleForReading.readabilityHandler = { [weak self] h in
             let d = h.availableData
             guard let self else { return }
-            self.lock.lock(); self.errorOutput.append(d); self.lock.unlock()
+            self.lock.lock()
+            self.errorOutput.append(d)
+            self.lock.unlock()
         }
     }
 
-    public var stdout: String { lock.lock(); defer { lock.unlock() }; return String(decoding: output, as: UTF8.self) }
-    public var stderr: String { lock.lock(); defer { lock.unlock() }; return String(decoding: errorOutput, as: UTF8.self) }
+    public var stdout: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: output, as: UTF8.self)
+    }
+    public var stderr: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: errorOutput, as: UTF8.self)
+    }
     public var isRunning: Bool { process.isRunning }
     public var pid: Int32 { process.processIdentifier }
 
@@ -127,7 +143,10 @@ public final class ChildProcess: @unchecked Sendable {
     public func stop(grace: Double = 10) async {
         guard process.isRunning else { return }
         signal(SIGTERM)
-        if await wait(timeout: grace) == nil { signal(SIGKILL); await wait(timeout: 5) }
+        if await wait(timeout: grace) == nil {
+            signal(SIGKILL)
+            await wait(timeout: 5)
+        }
     }
 
     deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }

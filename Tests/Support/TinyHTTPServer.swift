@@ -2,8 +2,9 @@ import Foundation
 internal import Hummingbird
 internal import Logging
 import SpasmSync
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A webhook receiver for tests: a Hummingbird app on 127.0.0.1, port 0 (a free port). It
@@ -32,24 +33,27 @@ public final class TinyHTTPServer: Sendable {
             let body = try await request.body.collect(upTo: 16 << 20)
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName] = field.value }
-            let recorded = Request(method: request.method.rawValue, path: request.head.path ?? "",
-                                   headers: headers, body: Data(body.readableBytesView))
+            let recorded = Request(
+                method: request.method.rawValue, path: request.head.path ?? "",
+                headers: headers, body: Data(body.readableBytesView))
             let index = requests.withLock { list in
                 list.append(recorded)
                 return list.count - 1
             }
             let status = respond(index)
-            return Response(status: .init(code: status), headers: [.contentType: "text/plain"],
-                            body: .init(byteBuffer: ByteBuffer(string: status < 300 ? "ok" : "try later")))
+            return Response(
+                status: .init(code: status), headers: [.contentType: "text/plain"],
+                body: .init(byteBuffer: ByteBuffer(string: status < 300 ? "ok" : "try later")))
         }
         var logger = Logger(label: "TinyHTTPServer")
         logger.logLevel = .warning
         let (running, started) = AsyncStream<Int>.makeStream()
-        let application = Application(responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                                      onServerRunning: { channel in
-                                          started.yield(channel.localAddress?.port ?? 0)
-                                          started.finish()
-                                      }, logger: logger)
+        let application = Application(
+            responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in
+                started.yield(channel.localAddress?.port ?? 0)
+                started.finish()
+            }, logger: logger)
         app = Task {
             try? await application.run()
             started.finish()

@@ -3,6 +3,7 @@ import SpasmConfig
 import SpasmSchema
 import SpasmTestSupport
 import Testing
+
 @testable import SpasmBus
 @testable import ZeroMQ
 

@@ -40,7 +40,7 @@ struct KeyRoleTests {
         let old = try CurveKeys.generate()
         try old.publicKey.write(to: flat.appendingPathComponent("laptop.public"), atomically: false, encoding: .utf8)
         #expect(try KeyAllowlist.migrate(home: home, logger: Logger(label: "test")) == ["laptop"])
-        #expect(KeyAllowlist.keys(home: home) .map { "\($0.name):\($0.role)" } == ["laptop:service"])
+        #expect(KeyAllowlist.keys(home: home).map { "\($0.name):\($0.role)" } == ["laptop:service"])
 
         let (made, secret) = try KeyAllowlist.issue(name: "calf", role: .producer, home: home)
         #expect(try CurveKeys.publicKey(forSecret: secret) == made.publicKey)
@@ -78,10 +78,12 @@ struct KeyRoleTests {
             (nil, "x", "x", "no-key"),
         ]
         for row in allowed {
-            #expect(SourceBinding.check(key: row.key, topic: row.topic, source: row.source)?.reason == row.refusal,
-                    "\(row.key ?? "-") \(row.topic) \(row.source)")
+            #expect(
+                SourceBinding.check(key: row.key, topic: row.topic, source: row.source)?.reason == row.refusal,
+                "\(row.key ?? "-") \(row.topic) \(row.source)")
         }
-        #expect(SourceBinding.check(key: "my-consumer", topic: "alert.critical", source: "detect")?.message
+        #expect(
+            SourceBinding.check(key: "my-consumer", topic: "alert.critical", source: "detect")?.message
                 == "key 'my-consumer' may not send as source 'detect'; its envelopes must carry source 'my-consumer' or 'my-consumer-…'")
     }
 
@@ -106,7 +108,8 @@ struct KeyRoleTests {
         #expect(first.note != nil && again.note == nil, "made once, then loaded")
         #expect(first.clientPublicKey == again.clientPublicKey && first.keyName == "store")
         #expect(KeyAllowlist.keys(home: home).contains { $0.name == "store" && $0.role == .service && $0.publicKey == first.clientPublicKey })
-        let mode = try FileManager.default.attributesOfItem(atPath: KeyAllowlist.issuedSecret(home: home, name: "store").path)[.posixPermissions] as? Int
+        let mode =
+            try FileManager.default.attributesOfItem(atPath: KeyAllowlist.issuedSecret(home: home, name: "store").path)[.posixPermissions] as? Int
         #expect(mode == 0o600)
         #expect(try BusSecurity.load(home: home, key: "detect").clientPublicKey != first.clientPublicKey)
     }

@@ -1,6 +1,8 @@
+import CZeroMQ
 import Foundation
 import SpasmErrors
 import Testing
+
 @testable import ZeroMQ
 
 @Suite("libzmq wrapper")
@@ -16,7 +18,10 @@ struct ZeroMQWrapperTests {
         defer { context.terminate() }
         let pull = try ZMQSocket(context: context, type: .pull)
         let push = try ZMQSocket(context: context, type: .push)
-        defer { pull.close(); push.close() }
+        defer {
+            pull.close()
+            push.close()
+        }
         try pull.bind("inproc://multipart")
         try push.connect("inproc://multipart")
         let parts = [Data("topic".utf8), Data(), Data([0, 1, 2, 255])]
@@ -46,9 +51,14 @@ struct ZeroMQWrapperTests {
     @Test func pollerReportsReadableSockets() throws {
         let context = ZMQContext()
         defer { context.terminate() }
-        let a = try ZMQSocket(context: context, type: .pull), b = try ZMQSocket(context: context, type: .pull)
+        let a = try ZMQSocket(context: context, type: .pull)
+        let b = try ZMQSocket(context: context, type: .pull)
         let pa = try ZMQSocket(context: context, type: .push)
-        defer { a.close(); b.close(); pa.close() }
+        defer {
+            a.close()
+            b.close()
+            pa.close()
+        }
         try a.bind("inproc://poll-a")
         try b.bind("inproc://poll-b")
         try pa.connect("inproc://poll-a")
@@ -77,7 +87,10 @@ struct ZeroMQWrapperTests {
         let endpoint = "ipc://\(NSTemporaryDirectory())zmq-monitor-\(UUID().uuidString.prefix(8)).sock"
         let publisher = try ZMQSocket(context: context, type: .pub)
         let monitor = try ZMQMonitor(watching: publisher, context: context)
-        defer { monitor.close(); publisher.close() }
+        defer {
+            monitor.close()
+            publisher.close()
+        }
         func waitFor(_ event: UInt16) -> Bool {
             let deadline = Date().addingTimeInterval(10)
             while Date() < deadline {
@@ -98,7 +111,8 @@ struct ZeroMQWrapperTests {
     @Test func curveRefusesPlainClientsAndAcceptsKeyedOnes() throws {
         let context = ZMQContext()
         defer { context.terminate() }
-        let server = try CurveKeys.generate(), client = try CurveKeys.generate()
+        let server = try CurveKeys.generate()
+        let client = try CurveKeys.generate()
         #expect(server.publicKey.count == 40)
         #expect(try CurveKeys.publicKey(forSecret: server.secretKey) == server.publicKey)
         let pull = try ZMQSocket(context: context, type: .pull)
@@ -117,9 +131,10 @@ struct ZeroMQWrapperTests {
         try keyed.connect(endpoint)
         try keyed.send(Data("secret".utf8))
         #expect(try pull.receiveMultipart() == [Data("secret".utf8)])
-        plain.close(); keyed.close(); pull.close()
+        plain.close()
+        keyed.close()
+        pull.close()
     }
 }
 
-import CZeroMQ
 let ZMQ_SNDHWM_VALUE = ZMQ_SNDHWM

@@ -37,8 +37,9 @@ struct ConfirmCommand: AsyncParsableCommand {
             guard let id = UUID(uuidString: episode) else {
                 throw SpasmError(.diary, "the manual service is not running, so an episode prefix cannot be looked up; give the whole episode id")
             }
-            let entry = DiaryEntry(recordedAt: Date().timeIntervalSince1970, via: "cli", kind: .confirmation,
-                                   confirmation: EpisodeConfirmation(episodeId: id, wasSpasm: wasSpasm))
+            let entry = DiaryEntry(
+                recordedAt: Date().timeIntervalSince1970, via: "cli", kind: .confirmation,
+                confirmation: EpisodeConfirmation(episodeId: id, wasSpasm: wasSpasm))
             connection.report(try await connection.save(entry), entry: entry)
         }
     }

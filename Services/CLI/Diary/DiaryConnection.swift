@@ -22,8 +22,9 @@ struct DiaryConnection: Sendable {
     init(options: CommonOptions) throws {
         (home, configuration) = try options.load()
         clock = HomeClock(configuration: configuration)
-        client = RequestClient(context: ProcessContext.shared,
-                               endpoint: Endpoints(home: home, configuration: configuration).manualRequests, name: "diary")
+        client = RequestClient(
+            context: ProcessContext.shared,
+            endpoint: Endpoints(home: home, configuration: configuration).manualRequests, name: "diary")
     }
 
     var endpoint: String { client.endpoint }
@@ -56,8 +57,9 @@ struct DiaryConnection: Sendable {
         try home.prepare(groupAccess: configuration.bus.groupAccess)
         let outbox = try Outbox.open(url: url)
         try await DiaryOutbox.enqueue(entry, in: outbox, person: configuration.person)
-        let saved = SavedEntry(entryId: entry.entryId, shortId: ShortId.of(entry.entryId), summary: DiaryText.summary(entry),
-                               duplicate: false)
+        let saved = SavedEntry(
+            entryId: entry.entryId, shortId: ShortId.of(entry.entryId), summary: DiaryText.summary(entry),
+            duplicate: false)
         return .savedHere(saved, outbox: url)
     }
 
@@ -137,16 +139,18 @@ struct LocalDiaryHistory: DiaryHistory {
             let outbox = try Outbox.open(url: outboxURL)
             waiting = try await DiaryOutbox.pendingIds(in: outbox)
             for entry in try await DiaryOutbox.pendingEntries(in: outbox) {
-                byId[entry.entryId] = RecentEntry(entry: entry, shortId: ShortId.of(entry.entryId), summary: DiaryText.summary(entry),
-                                                  at: DiaryText.time(of: entry), retracted: false, stored: false)
+                byId[entry.entryId] = RecentEntry(
+                    entry: entry, shortId: ShortId.of(entry.entryId), summary: DiaryText.summary(entry),
+                    at: DiaryText.time(of: entry), retracted: false, stored: false)
             }
         }
         if FileManager.default.fileExists(atPath: home.diaryJournal.path) {
             let journal = try DiaryJournal.open(url: home.diaryJournal)
             for item in try await journal.recent(limit: limit) {
-                byId[item.entry.entryId] = RecentEntry(entry: item.entry, shortId: ShortId.of(item.entry.entryId),
-                                                       summary: DiaryText.summary(item.entry), at: DiaryText.time(of: item.entry),
-                                                       retracted: item.retracted, stored: !waiting.contains(item.entry.entryId))
+                byId[item.entry.entryId] = RecentEntry(
+                    entry: item.entry, shortId: ShortId.of(item.entry.entryId),
+                    summary: DiaryText.summary(item.entry), at: DiaryText.time(of: item.entry),
+                    retracted: item.retracted, stored: !waiting.contains(item.entry.entryId))
             }
         }
         // Retractions still waiting in the outbox apply too.

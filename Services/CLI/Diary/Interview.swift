@@ -18,9 +18,11 @@ struct Interview {
         let kind: String
         do {
             kind = try ask("What happened? 1 spasm, 2 check-in, 3 medication, 4 exercise, 5 relapse") { (text) throws(DiaryValidationError) in
-                let choices = ["1": "spasm", "2": "checkin", "3": "medication", "4": "exercise", "5": "relapse",
-                               "spasm": "spasm", "checkin": "checkin", "check-in": "checkin", "medication": "medication",
-                               "med": "medication", "exercise": "exercise", "relapse": "relapse"]
+                let choices = [
+                    "1": "spasm", "2": "checkin", "3": "medication", "4": "exercise", "5": "relapse",
+                    "spasm": "spasm", "checkin": "checkin", "check-in": "checkin", "medication": "medication",
+                    "med": "medication", "exercise": "exercise", "relapse": "relapse",
+                ]
                 guard let k = choices[text.lowercased()] else {
                     throw DiaryValidationError(field: "kind", message: "'\(text)' is not one of 1–5 (spasm, check-in, medication, exercise, relapse)")
                 }
@@ -55,46 +57,61 @@ struct Interview {
         let pain = try ask("Pain 0–10?", optional: true) { (t) throws(DiaryValidationError) in try DiaryInput.pain(t) }
         let duration = try ask("How long? (e.g. 45s, 2m)", optional: true) { (t) throws(DiaryValidationError) in try Quantities.duration(t) }
         let at = try when()
-        let triggers = try ask("Triggers? (comma-separated: heat, cold, stress, tiredness, infection, bladder, posture, stretch, inactivity)",
-                               optional: true) { (t) throws(DiaryValidationError) in try DiaryInput.triggers([t]) } ?? []
-        let effects = try ask("Did it cause anything? (fall, dropped-something, woke-me, none)", optional: true) {
-            (t) throws(DiaryValidationError) in try DiaryInput.effects([t])
-        } ?? []
+        let triggers =
+            try ask(
+                "Triggers? (comma-separated: heat, cold, stress, tiredness, infection, bladder, posture, stretch, inactivity)",
+                optional: true
+            ) { (t) throws(DiaryValidationError) in try DiaryInput.triggers([t]) } ?? []
+        let effects =
+            try ask("Did it cause anything? (fall, dropped-something, woke-me, none)", optional: true) {
+                (t) throws(DiaryValidationError) in try DiaryInput.effects([t])
+            } ?? []
         let note = try ask("Note?", optional: true) { (t) throws(DiaryValidationError) in
             try DiaryRules.note(t, field: "spasm.note")
             return t
         }
-        return DiaryEntry(recordedAt: now, via: "cli", kind: .spasm,
-                          spasm: SpasmRecord(at: at, durationSeconds: duration, site: site, type: type, severity: severity, pain: pain,
-                                             triggers: triggers, effects: effects, note: note))
+        return DiaryEntry(
+            recordedAt: now, via: "cli", kind: .spasm,
+            spasm: SpasmRecord(
+                at: at, durationSeconds: duration, site: site, type: type, severity: severity, pain: pain,
+                triggers: triggers, effects: effects, note: note))
     }
 
     func checkin(now: Double) throws -> DiaryEntry {
         let nrs = try ask("Spasticity over the last 24 hours, 0 none – 10 worst?") { (t) throws(DiaryValidationError) in try DiaryInput.nrs(t) }!
-        let psfs = try ask("How often? 0 none, 1 only when touched or moved, 2 less than once an hour, 3 once an hour or more, 4 more than 10 an hour",
-                           optional: true) { (t) throws(DiaryValidationError) in try DiaryInput.psfs(t) }
-        let sleep = try ask("Sleep last night, 0 very poor – 10 very good?", optional: true) { (t) throws(DiaryValidationError) in try DiaryInput.sleep(t) }
-        return DiaryEntry(recordedAt: now, via: "cli", kind: .checkin,
-                          checkin: CheckIn(at: try when(), nrs: nrs, psfs: psfs, sleepQuality: sleep))
+        let psfs = try ask(
+            "How often? 0 none, 1 only when touched or moved, 2 less than once an hour, 3 once an hour or more, 4 more than 10 an hour",
+            optional: true
+        ) { (t) throws(DiaryValidationError) in try DiaryInput.psfs(t) }
+        let sleep = try ask("Sleep last night, 0 very poor – 10 very good?", optional: true) { (t) throws(DiaryValidationError) in
+            try DiaryInput.sleep(t)
+        }
+        return DiaryEntry(
+            recordedAt: now, via: "cli", kind: .checkin,
+            checkin: CheckIn(at: try when(), nrs: nrs, psfs: psfs, sleepQuality: sleep))
     }
 
     func medication(now: Double) throws -> DiaryEntry {
         let name = try ask("Which medication or supplement?") { (t) throws(DiaryValidationError) in try DiaryRules.medicationName(t) }!
         let dose = try ask("Dose? (e.g. 10mg, 1 tablet)", optional: true) { (t) throws(DiaryValidationError) in try Quantities.dose(t) }
-        let action = try ask("Taken, started, stopped or changed? (Enter: taken)", optional: true) {
-            (t) throws(DiaryValidationError) in try DiaryRules.medicationAction(t)
-        } ?? .taken
-        let regimen = try ask("Regular, short-course or as-needed? (Enter: regular)", optional: true) {
-            (t) throws(DiaryValidationError) in try DiaryRules.regimen(t)
-        } ?? .regular
-        let supplement = try ask("A supplement? (y/N)", optional: true) { (t) throws(DiaryValidationError) in
-            guard ["y", "yes", "n", "no"].contains(t.lowercased()) else {
-                throw DiaryValidationError(field: "medication.supplement", message: "answer y or n")
-            }
-            return t.lowercased().hasPrefix("y")
-        } ?? false
-        let record = MedicationRecord(at: try when(), name: name, dose: dose?.dose, unit: dose?.unit, action: action,
-                                      regimen: regimen, supplement: supplement)
+        let action =
+            try ask("Taken, started, stopped or changed? (Enter: taken)", optional: true) {
+                (t) throws(DiaryValidationError) in try DiaryRules.medicationAction(t)
+            } ?? .taken
+        let regimen =
+            try ask("Regular, short-course or as-needed? (Enter: regular)", optional: true) {
+                (t) throws(DiaryValidationError) in try DiaryRules.regimen(t)
+            } ?? .regular
+        let supplement =
+            try ask("A supplement? (y/N)", optional: true) { (t) throws(DiaryValidationError) in
+                guard ["y", "yes", "n", "no"].contains(t.lowercased()) else {
+                    throw DiaryValidationError(field: "medication.supplement", message: "answer y or n")
+                }
+                return t.lowercased().hasPrefix("y")
+            } ?? false
+        let record = MedicationRecord(
+            at: try when(), name: name, dose: dose?.dose, unit: dose?.unit, action: action,
+            regimen: regimen, supplement: supplement)
         try DiaryRules.medicationDose(record)
         return DiaryEntry(recordedAt: now, via: "cli", kind: .medication, medication: record)
     }
@@ -104,29 +121,37 @@ struct Interview {
             (t) throws(DiaryValidationError) in try DiaryRules.activity(t)
         }!
         let minutes = try ask("How long? (e.g. 20m, 1h)") { (t) throws(DiaryValidationError) in try Quantities.minutes(t) }!
-        return DiaryEntry(recordedAt: now, via: "cli", kind: .exercise,
-                          exercise: ExerciseRecord(at: try when(), activity: activity, minutes: minutes))
+        return DiaryEntry(
+            recordedAt: now, via: "cli", kind: .exercise,
+            exercise: ExerciseRecord(at: try when(), activity: activity, minutes: minutes))
     }
 
     func relapse(now: Double) throws -> DiaryEntry {
         let phase = try ask("Relapse start or end?") { (t) throws(DiaryValidationError) in try DiaryRules.relapsePhase(t) }!
-        let clinician = try ask("Marked by a clinician? (y/N)", optional: true) { (t) throws(DiaryValidationError) in
-            guard ["y", "yes", "n", "no"].contains(t.lowercased()) else {
-                throw DiaryValidationError(field: "relapse.markedBy", message: "answer y or n")
-            }
-            return t.lowercased().hasPrefix("y")
-        } ?? false
-        return DiaryEntry(recordedAt: now, via: "cli", kind: .relapse,
-                          relapse: RelapseRecord(at: try when(), phase: phase, markedBy: clinician ? .clinician : .person))
+        let clinician =
+            try ask("Marked by a clinician? (y/N)", optional: true) { (t) throws(DiaryValidationError) in
+                guard ["y", "yes", "n", "no"].contains(t.lowercased()) else {
+                    throw DiaryValidationError(field: "relapse.markedBy", message: "answer y or n")
+                }
+                return t.lowercased().hasPrefix("y")
+            } ?? false
+        return DiaryEntry(
+            recordedAt: now, via: "cli", kind: .relapse,
+            relapse: RelapseRecord(at: try when(), phase: phase, markedBy: clinician ? .clinician : .person))
     }
 
     /// Asks until the answer passes `parse`; nil for an empty answer to an optional question.
-    func ask<T>(_ question: String, optional: Bool = false, list: String? = nil,
-                _ parse: (String) throws(DiaryValidationError) -> T) throws -> T? {
+    func ask<T>(
+        _ question: String, optional: Bool = false, list: String? = nil,
+        _ parse: (String) throws(DiaryValidationError) -> T
+    ) throws -> T? {
         while true {
             print("\(question) ", terminator: "")
             fflush(nil)
-            guard let line = input() else { print(""); throw SpasmError(.interviewCancelled, "the interview was ended before its last answer") }
+            guard let line = input() else {
+                print("")
+                throw SpasmError(.interviewCancelled, "the interview was ended before its last answer")
+            }
             let answer = line.trimmingCharacters(in: .whitespaces)
             if answer.isEmpty {
                 if optional { return nil }

@@ -39,8 +39,9 @@ struct UndoCommand: AsyncParsableCommand {
                 target = last
             }
             if target.retracted { throw SpasmError(.diary, "entry \(target.shortId) (\(target.summary)) is already undone") }
-            let correction = DiaryEntry(recordedAt: Date().timeIntervalSince1970, via: "cli", kind: .correction,
-                                        correction: CorrectionRecord(targetEntryId: target.entry.entryId, action: .retract))
+            let correction = DiaryEntry(
+                recordedAt: Date().timeIntervalSince1970, via: "cli", kind: .correction,
+                correction: CorrectionRecord(targetEntryId: target.entry.entryId, action: .retract))
             connection.report(try await connection.save(correction), verb: "undone (\(target.summary)):")
         }
     }

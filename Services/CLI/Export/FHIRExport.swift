@@ -73,22 +73,30 @@ enum FHIRExport {
     }
 
     static func site(_ site: BodySite) -> FHIR.CodeableConcept {
-        FHIR.CodeableConcept(coding: [FHIR.Coding(system: bodySiteSystem, code: site.rawValue, display: site.displayName)],
-                             text: site.displayName)
+        FHIR.CodeableConcept(
+            coding: [FHIR.Coding(system: bodySiteSystem, code: site.rawValue, display: site.displayName)],
+            text: site.displayName)
     }
 
     static func spasmCode(fall: Bool = false) -> FHIR.CodeableConcept {
         fall
-            ? FHIR.CodeableConcept(coding: [FHIR.Coding(system: codeSystem, code: "fall", display: "Fall"),
-                                            FHIR.Coding(system: snomed, code: "1912002", display: "Fall")], text: "Fall")
-            : FHIR.CodeableConcept(coding: [FHIR.Coding(system: codeSystem, code: "spasm", display: "Spasm"),
-                                            FHIR.Coding(system: snomed, code: "45352006", display: "Spasm")], text: "Spasm")
+            ? FHIR.CodeableConcept(
+                coding: [
+                    FHIR.Coding(system: codeSystem, code: "fall", display: "Fall"),
+                    FHIR.Coding(system: snomed, code: "1912002", display: "Fall"),
+                ], text: "Fall")
+            : FHIR.CodeableConcept(
+                coding: [
+                    FHIR.Coding(system: codeSystem, code: "spasm", display: "Spasm"),
+                    FHIR.Coding(system: snomed, code: "45352006", display: "Spasm"),
+                ], text: "Spasm")
     }
 
     static func kindComponent(_ kind: String) -> FHIR.ObservationComponent {
-        FHIR.ObservationComponent(code: own("spasm-type", "Kind of spasm"),
-                                  valueCodeableConcept: FHIR.CodeableConcept(
-                                      coding: [FHIR.Coding(system: spasmTypeSystem, code: kind, display: kind)], text: kind))
+        FHIR.ObservationComponent(
+            code: own("spasm-type", "Kind of spasm"),
+            valueCodeableConcept: FHIR.CodeableConcept(
+                coding: [FHIR.Coding(system: spasmTypeSystem, code: kind, display: kind)], text: kind))
     }
 
     static func siteComponent(_ site: BodySite) -> FHIR.ObservationComponent {
@@ -98,14 +106,21 @@ enum FHIRExport {
     static func diarySpasm(_ stored: StoredEntry, _ spasm: SpasmRecord, _ time: Times) -> FHIR.Observation {
         var components = [kindComponent(spasm.type.rawValue)]
         if let site = spasm.site { components.append(siteComponent(site)) }
-        components.append(FHIR.ObservationComponent(code: own("severity", "Severity (PSFS: 1 mild, 2 moderate, 3 severe)"),
-                                                    valueInteger: spasm.severity))
+        components.append(
+            FHIR.ObservationComponent(
+                code: own("severity", "Severity (PSFS: 1 mild, 2 moderate, 3 severe)"),
+                valueInteger: spasm.severity))
         if let pain = spasm.pain {
-            components.append(FHIR.ObservationComponent(
-                code: FHIR.CodeableConcept(coding: [FHIR.Coding(system: loinc, code: "72514-3",
-                                                                display: "Pain severity - 0-10 verbal numeric rating [Score] - Reported")],
-                                           text: "Pain 0–10"),
-                valueInteger: pain))
+            components.append(
+                FHIR.ObservationComponent(
+                    code: FHIR.CodeableConcept(
+                        coding: [
+                            FHIR.Coding(
+                                system: loinc, code: "72514-3",
+                                display: "Pain severity - 0-10 verbal numeric rating [Score] - Reported")
+                        ],
+                        text: "Pain 0–10"),
+                    valueInteger: pain))
         }
         if let duration = spasm.durationSeconds {
             components.append(FHIR.ObservationComponent(code: own("duration", "Duration"), valueQuantity: .ucum(duration, "s")))
@@ -136,14 +151,18 @@ enum FHIRExport {
         if let end = episode.end {
             components.append(FHIR.ObservationComponent(code: own("duration", "Duration"), valueQuantity: .ucum(end - episode.start, "s")))
         }
-        components.append(FHIR.ObservationComponent(code: own("confidence", "Detection confidence (0–1)"),
-                                                    valueQuantity: .ucum(episode.confidence, "1")))
+        components.append(
+            FHIR.ObservationComponent(
+                code: own("confidence", "Detection confidence (0–1)"),
+                valueQuantity: .ucum(episode.confidence, "1")))
         if let hz = episode.dominantFrequencyHz {
             components.append(FHIR.ObservationComponent(code: own("dominant-frequency", "Dominant frequency"), valueQuantity: .ucum(hz, "Hz")))
         }
         if let confirmed = episode.confirmed {
-            components.append(FHIR.ObservationComponent(code: own("confirmed-by-person", "The person says it was a spasm"),
-                                                        valueBoolean: confirmed))
+            components.append(
+                FHIR.ObservationComponent(
+                    code: own("confirmed-by-person", "The person says it was a spasm"),
+                    valueBoolean: confirmed))
         }
         let id = episode.episodeId.uuidString.lowercased()
         return FHIR.Observation(
@@ -191,7 +210,8 @@ enum FHIRExport {
     static func statement(_ stored: StoredEntry, _ m: MedicationRecord, all: [StoredEntry], _ time: Times) -> FHIR.MedicationStatement {
         let same = all.compactMap { e -> MedicationRecord? in
             guard e.person == stored.person, let other = e.entry.medication, other.action != .taken,
-                  other.name.lowercased() == m.name.lowercased() else { return nil }
+                other.name.lowercased() == m.name.lowercased()
+            else { return nil }
             return other
         }
         let status: String
@@ -221,12 +241,18 @@ enum FHIRExport {
         let id = stored.entry.entryId.uuidString.lowercased()
         return FHIR.MedicationStatement(
             id: id, identifier: [FHIR.Identifier(system: entrySystem, value: id)], status: status,
-            category: FHIR.CodeableConcept(coding: [FHIR.Coding(system: medicationCategorySystem, code: "patientspecified",
-                                                                display: "Patient Specified")]),
+            category: FHIR.CodeableConcept(coding: [
+                FHIR.Coding(
+                    system: medicationCategorySystem, code: "patientspecified",
+                    display: "Patient Specified")
+            ]),
             medicationCodeableConcept: FHIR.CodeableConcept(text: m.name), subject: subject(stored.person),
             effectiveDateTime: dateTime, effectivePeriod: period, dateAsserted: time(stored.entry.recordedAt),
-            dosage: [FHIR.Dosage(text: parts.joined(separator: ", "), asNeededBoolean: m.regimen == .asNeeded ? true : nil,
-                                 doseAndRate: quantity.map { [FHIR.DoseAndRate(doseQuantity: $0)] })],
+            dosage: [
+                FHIR.Dosage(
+                    text: parts.joined(separator: ", "), asNeededBoolean: m.regimen == .asNeeded ? true : nil,
+                    doseAndRate: quantity.map { [FHIR.DoseAndRate(doseQuantity: $0)] })
+            ],
             note: m.supplement ? [FHIR.Annotation(text: "supplement")] : nil)
     }
 }

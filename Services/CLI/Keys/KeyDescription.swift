@@ -14,20 +14,29 @@ func describeKey(_ key: AllowedKey, home: DataHome, configuration: Configuration
     switch key.role {
     case .producer: connect = ["producer endpoint (REQ, frames)  \(endpoints.sensorProducers)"]
     case .consumer: connect = ["bus subscribe (SUB)              \(endpoints.busSubscribe)"]
-    case .service: connect = ["bus publish (PUB)                \(endpoints.busPublish)",
-                              "bus subscribe (SUB)              \(endpoints.busSubscribe)",
-                              "producer endpoint (REQ, frames)  \(endpoints.sensorProducers)"]
+    case .service:
+        connect = [
+            "bus publish (PUB)                \(endpoints.busPublish)",
+            "bus subscribe (SUB)              \(endpoints.busSubscribe)",
+            "producer endpoint (REQ, frames)  \(endpoints.sensorProducers)",
+        ]
     }
-    var lines = ["key:                 \(key.name) (\(key.role.rawValue))",
-                 "server public key:   \(server)"]
+    var lines = [
+        "key:                 \(key.name) (\(key.role.rawValue))",
+        "server public key:   \(server)",
+    ]
     lines += connect.map { "connect to:          \($0)" }
     if key.role == .producer {
-        lines.append("may send sensors:    \(KeyAllowlist.boundSensors(home: home, name: key.name).joined(separator: ", ")) (frames for any other sensor id are refused)")
+        lines.append(
+            "may send sensors:    \(KeyAllowlist.boundSensors(home: home, name: key.name).joined(separator: ", ")) (frames for any other sensor id are refused)"
+        )
     } else if key.role == .service {
         lines.append("may send:            frames for any sensor id; on the bus, envelopes with source '\(key.name)' or '\(key.name)-…' only")
     }
-    lines += ["public key:          \(key.publicKey)",
-              "secret key:          \(secret ?? "(not kept here: this key was not made by `spasmwatch keys new`)")"]
+    lines += [
+        "public key:          \(key.publicKey)",
+        "secret key:          \(secret ?? "(not kept here: this key was not made by `spasmwatch keys new`)")",
+    ]
     if !endpoints.usesCurve {
         lines.append("note: bus.transport is \(configuration.bus.transport); keys apply only with bus.transport=tcp")
     }

@@ -15,8 +15,9 @@ struct KeysNewCommand: AsyncParsableCommand {
     var name: String
     @Option(help: "producer (the producer endpoint only), consumer (subscribe only) or service (bus and producer endpoint).")
     var role: KeyRole = .producer
-    @Option(name: .customLong("sensor"),
-            help: "A sensor id this producer key may send frames for (repeat for several; default: the key's name).")
+    @Option(
+        name: .customLong("sensor"),
+        help: "A sensor id this producer key may send frames for (repeat for several; default: the key's name).")
     var sensors: [String] = []
 
     func run() async throws {

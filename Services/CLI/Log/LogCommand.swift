@@ -23,8 +23,10 @@ struct LogCommand: AsyncParsableCommand {
               spasmwatch log relapse start
             Times are the home's local time (config `timeZone`, else the system's).
             """,
-        subcommands: [LogSpasmCommand.self, LogCheckinCommand.self, LogMedicationCommand.self,
-                      LogExerciseCommand.self, LogRelapseCommand.self])
+        subcommands: [
+            LogSpasmCommand.self, LogCheckinCommand.self, LogMedicationCommand.self,
+            LogExerciseCommand.self, LogRelapseCommand.self,
+        ])
 
     @OptionGroup var options: CommonOptions
 
@@ -33,7 +35,8 @@ struct LogCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard interactive || isatty(STDIN_FILENO) == 1 else {
-            throw ValidationError("no entry kind given: use spasmwatch log spasm|checkin|med|exercise|relapse … (or run it in a terminal to be asked)")
+            throw ValidationError(
+                "no entry kind given: use spasmwatch log spasm|checkin|med|exercise|relapse … (or run it in a terminal to be asked)")
         }
         let connection = try DiaryConnection(options: options)
         try await SpasmError.reportingDiary {

@@ -27,8 +27,9 @@ struct LogExerciseCommand: AsyncParsableCommand {
     func run() async throws {
         let connection = try DiaryConnection(options: options)
         try await SpasmError.reportingDiary {
-            let record = ExerciseRecord(at: try DiaryInput.time(at, clock: connection.clock),
-                                        activity: try DiaryRules.activity(activity), minutes: try Quantities.minutes(length))
+            let record = ExerciseRecord(
+                at: try DiaryInput.time(at, clock: connection.clock),
+                activity: try DiaryRules.activity(activity), minutes: try Quantities.minutes(length))
             let entry = DiaryEntry(recordedAt: Date().timeIntervalSince1970, via: "cli", kind: .exercise, exercise: record)
             connection.report(try await connection.save(entry), entry: entry)
         }

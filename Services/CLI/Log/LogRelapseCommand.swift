@@ -30,8 +30,9 @@ struct LogRelapseCommand: AsyncParsableCommand {
     func run() async throws {
         let connection = try DiaryConnection(options: options)
         try await SpasmError.reportingDiary {
-            let record = RelapseRecord(at: try DiaryInput.time(at, clock: connection.clock), phase: try DiaryRules.relapsePhase(phase),
-                                       markedBy: clinician ? .clinician : .person, note: note)
+            let record = RelapseRecord(
+                at: try DiaryInput.time(at, clock: connection.clock), phase: try DiaryRules.relapsePhase(phase),
+                markedBy: clinician ? .clinician : .person, note: note)
             let entry = DiaryEntry(recordedAt: Date().timeIntervalSince1970, via: "cli", kind: .relapse, relapse: record)
             connection.report(try await connection.save(entry), entry: entry)
         }

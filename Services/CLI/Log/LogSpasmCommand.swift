@@ -33,14 +33,16 @@ struct LogSpasmCommand: AsyncParsableCommand {
     @Option(help: "When, local time: 03:10, \"yesterday 22:00\", \"2026-11-24 22:00\", \"20m ago\" (default now).")
     var at: String?
 
-    @Option(help: "What brought it on (repeatable or comma-separated): heat, cold, stress, tiredness, infection, bladder, posture, stretch, inactivity.")
+    @Option(
+        help: "What brought it on (repeatable or comma-separated): heat, cold, stress, tiredness, infection, bladder, posture, stretch, inactivity.")
     var trigger: [String] = []
 
     @Option(help: "Another trigger, in your own words.")
     var triggerNote: String?
 
-    @Option(name: [.customLong("caused"), .customLong("effect")],
-            help: "What it caused (repeatable): fall, dropped-something, woke-me, none.")
+    @Option(
+        name: [.customLong("caused"), .customLong("effect")],
+        help: "What it caused (repeatable): fall, dropped-something, woke-me, none.")
     var caused: [String] = []
 
     @Option(help: "A note.")

@@ -15,7 +15,8 @@ enum SensorsConnection {
             reply = try await RequestClient<SensorRequest, SensorReply>(context: ProcessContext.shared, endpoint: endpoint).ask(request)
         } catch {
             if error.code == .requestBadReply { throw SpasmError(.sensors, "unreadable reply from spasmwatch-sensor: \(error.detail ?? "")") }
-            throw SpasmError(.sensors, "spasmwatch-sensor is not answering at \(endpoint) (home \(home.root.path)): is it running? Start it with deploy/stack up")
+            throw SpasmError(
+                .sensors, "spasmwatch-sensor is not answering at \(endpoint) (home \(home.root.path)): is it running? Start it with deploy/stack up")
         }
         guard reply.ok else { throw SpasmError(.sensors, reply.error ?? "spasmwatch-sensor refused the request") }
         return reply

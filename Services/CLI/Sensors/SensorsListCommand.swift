@@ -60,15 +60,19 @@ struct SensorsListCommand: AsyncParsableCommand {
             if let lost = loss?.lost(s.sensorId), lost > 0 { lossParts.append("\(lost) frames not stored") }
             if s.samplesLost > 0 { lossParts.append("\(s.samplesLost) samples in gaps") }
             let lossText = lossParts.isEmpty ? "0" : lossParts.joined(separator: "; ")
-            let jumps = (s.clockJumps ?? 0) == 0 ? "0"
+            let jumps =
+                (s.clockJumps ?? 0) == 0
+                ? "0"
                 : "\(s.clockJumps ?? 0) (last \(String(format: "%+.1f", s.lastClockJumpSeconds ?? 0)) s)"
             let name = s.name.map { "\($0) (\(s.sensorId))" } ?? s.sensorId
             let kind = "\((s.device ?? .other).rawValue) (\(s.kind.rawValue))"
             let site = s.placement.rawValue + (s.sentPlacement.map { " (it sends \($0.rawValue))" } ?? "")
             let battery = s.battery.map { String(format: "%.0f%%", $0) } ?? "-"
-            rows.append([name, s.person ?? "-", kind, site, battery, String(format: "%.0f Hz", s.sampleRate),
-                         state, String(format: "%.0fs ago", max(0, now - s.lastFrameTime)), "\(s.framesAccepted)",
-                         "\(s.framesRejected)", lossText, jumps])
+            rows.append([
+                name, s.person ?? "-", kind, site, battery, String(format: "%.0f Hz", s.sampleRate),
+                state, String(format: "%.0fs ago", max(0, now - s.lastFrameTime)), "\(s.framesAccepted)",
+                "\(s.framesRejected)", lossText, jumps,
+            ])
         }
         return TextTable.render(rows)
     }

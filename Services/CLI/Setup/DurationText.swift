@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
-import SpasmSync
 import SpasmConfig
 import SpasmNotify
 import SpasmRuntime
 import SpasmSchema
+import SpasmSync
 
 /// Durations as people type them: "90s", "2m", "1m30s", "1h", or plain seconds "90".
 enum DurationText {
@@ -26,7 +26,9 @@ enum DurationText {
             return seconds
         }
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
-        var total = 0.0, number = "", sawUnit = false
+        var total = 0.0
+        var number = ""
+        var sawUnit = false
         for ch in trimmed {
             if ch.isNumber || ch == "." {
                 number.append(ch)

@@ -1,11 +1,11 @@
 import ArgumentParser
 import Foundation
-import SpasmErrors
-import SpasmSync
 import SpasmConfig
+import SpasmErrors
 import SpasmNotify
 import SpasmRuntime
 import SpasmSchema
+import SpasmSync
 
 /// `spasmwatch setup caregiver NAME --ntfy URL | --webhook URL | --command CMD [--after 90s] [--header H]`.
 struct SetupCaregiverCommand: AsyncParsableCommand {
@@ -38,10 +38,15 @@ struct SetupCaregiverCommand: AsyncParsableCommand {
     @Option(help: "A program (with arguments) that gets each notification as JSON on stdin.")
     var command: String?
 
-    @Option(name: .customLong("header"), help: "An HTTP header for --ntfy or --webhook, e.g. \"Authorization: Bearer tk_…\" for an ntfy server with access control (repeatable).")
+    @Option(
+        name: .customLong("header"),
+        help: "An HTTP header for --ntfy or --webhook, e.g. \"Authorization: Bearer tk_…\" for an ntfy server with access control (repeatable).")
     var headers: [String] = []
 
-    @Option(help: "How long a fall waits for an answer before this caregiver is told, e.g. 90s, 2m, 1m30s (default: as set, else notify.escalateAfterSeconds).")
+    @Option(
+        help:
+            "How long a fall waits for an answer before this caregiver is told, e.g. 90s, 2m, 1m30s (default: as set, else notify.escalateAfterSeconds)."
+    )
     var after: String?
 
     func validate() throws {
@@ -50,7 +55,8 @@ struct SetupCaregiverCommand: AsyncParsableCommand {
             throw ValidationError("give exactly one of --ntfy URL, --webhook URL or --command CMD (how \(name) is reached)")
         }
         if name.trimmingCharacters(in: .whitespaces).isEmpty || name.count > 64
-            || name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            || name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        {
             throw ValidationError("the caregiver's name must be 1 to 64 printable characters, e.g. anna")
         }
         if let after { _ = try DurationText.parse(after, option: "--after") }
@@ -89,7 +95,8 @@ struct SetupCaregiverCommand: AsyncParsableCommand {
             edit = try CaregiverRules(fileContent: existing, person: configuration.person)
             person = CaregiverRules.personName(in: try edit.rules(), configured: configuration.person)
         } catch let error as SpasmError where error.code == .caregiverSetup {
-            throw ValidationError("\(file.path): \(error.description); nothing was changed (fix the file, or move it away to start from the standard rules)")
+            throw ValidationError(
+                "\(file.path): \(error.description); nothing was changed (fix the file, or move it away to start from the standard rules)")
         }
         do {
             try edit.setCaregiver(name, channel: channel, escalateAfter: escalateAfter, person: person)
@@ -117,7 +124,9 @@ struct SetupCaregiverCommand: AsyncParsableCommand {
         print(try Self.fallSummary(rules, person: person, configuration: configuration))
         if let target, !HomeNetwork.isLocal(target) {
             print("")
-            print("warning: \(target.host ?? target.absoluteString) is not on your home network: the words of every alert to \(name) — a fall, where, when — leave your home and pass through that server. Anyone who knows the \(ntfy != nil ? "topic name" : "URL") can read them: \(ntfy != nil ? "use a long random topic, or run ntfy on your home network" : "prefer a server on your home network").")
+            print(
+                "warning: \(target.host ?? target.absoluteString) is not on your home network: the words of every alert to \(name) — a fall, where, when — leave your home and pass through that server. Anyone who knows the \(ntfy != nil ? "topic name" : "URL") can read them: \(ntfy != nil ? "use a long random topic, or run ntfy on your home network" : "prefer a server on your home network")."
+            )
         }
         print("")
         print("spasmwatch-notify reads notify.json again when it changes. Check what each receiver really gets: spasmwatch notify test")
@@ -141,21 +150,28 @@ struct SetupCaregiverCommand: AsyncParsableCommand {
             return (channel, url)
         }
         let words = try CommandWords.split(command ?? "")
-        guard let program = words.first else { throw ValidationError("--command: give a program, e.g. --command \"/usr/local/bin/send-sms +4917012345\"") }
+        guard let program = words.first else {
+            throw ValidationError("--command: give a program, e.g. --command \"/usr/local/bin/send-sms +4917012345\"")
+        }
         if program.contains("/") {
             guard FileManager.default.isExecutableFile(atPath: program) else {
                 throw ValidationError("--command: \(program) is not an executable file")
             }
         } else if !(ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
-            .contains(where: { FileManager.default.isExecutableFile(atPath: "\($0)/\(program)") }) {
-            FileHandle.standardError.write(Data("spasmwatch: warning: \(program) is not on this shell's PATH; spasmwatch-notify looks it up on its own PATH (a full path is safer)\n".utf8))
+            .contains(where: { FileManager.default.isExecutableFile(atPath: "\($0)/\(program)") })
+        {
+            FileHandle.standardError.write(
+                Data(
+                    "spasmwatch: warning: \(program) is not on this shell's PATH; spasmwatch-notify looks it up on its own PATH (a full path is safer)\n"
+                        .utf8))
         }
         return (["type": "command", "command": words], nil)
     }
 
     static func httpURL(_ text: String, option: String) throws -> URL {
         guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
-              let host = url.host, !host.isEmpty else {
+            let host = url.host, !host.isEmpty
+        else {
             throw ValidationError("\(option) \(text): expected a URL starting with http:// or https://, e.g. https://ntfy.sh/anna-7f3k9q")
         }
         return url
@@ -164,16 +180,18 @@ struct SetupCaregiverCommand: AsyncParsableCommand {
     /// Where notify reads its rules: `notify.rulesFile` (relative to the home), else `<home>/notify.json`.
     static func rulesFile(home: DataHome, configuration: Configuration) -> URL {
         let configured = configuration.notify.rulesFile
-        return configured.isEmpty ? home.root.appendingPathComponent("notify.json")
+        return configured.isEmpty
+            ? home.root.appendingPathComponent("notify.json")
             : URL(fileURLWithPath: configured, relativeTo: home.root).standardizedFileURL
     }
 
     /// Who a fall reaches, in order, and when: the planner's own routing of a fall.
     static func fallSummary(_ rules: NotifyRules, person: String, configuration: Configuration) throws -> String {
         let settings = PlannerSettings(escalateAfterSeconds: rules.escalateAfterSeconds ?? configuration.notify.escalateAfterSeconds)
-        let planner = NotificationPlanner(rules: rules, settings: settings,
-                                          text: NotificationText(home: HomeClock(configuration: configuration)),
-                                          clock: SystemClock())
+        let planner = NotificationPlanner(
+            rules: rules, settings: settings,
+            text: NotificationText(home: HomeClock(configuration: configuration)),
+            clock: SystemClock())
         let fall = Alert(kind: "fall", severity: .critical, groupKey: "fall", title: "Possible fall", message: "", at: Date().timeIntervalSince1970)
         let routing = planner.route(fall, person: person)
         var rows: [[String]] = []

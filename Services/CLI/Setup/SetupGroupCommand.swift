@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
-import SpasmSync
 import SpasmConfig
 import SpasmNotify
 import SpasmRuntime
 import SpasmSchema
+import SpasmSync
 
 /// `spasmwatch setup …`: set up a home without editing files by hand.
 struct SetupGroupCommand: AsyncParsableCommand {

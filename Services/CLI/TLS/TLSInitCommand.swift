@@ -31,26 +31,31 @@ struct TLSInitCommand: AsyncParsableCommand {
         if let problem = HubNames.invalid(names) { throw ValidationError(problem) }
         let issued: HomeCertificates.Issued
         do {
-            issued = try HomeCertificates.initialize(files: home.tlsFiles, names: HubNames.current(extra: names), required: names,
-                                                     newCA: newCA, serverDays: days)
+            issued = try HomeCertificates.initialize(
+                files: home.tlsFiles, names: HubNames.current(extra: names), required: names,
+                newCA: newCA, serverDays: days)
         } catch let error as SpasmError where error.code == .tlsSetup {
             throw ValidationError(error.description)
         }
         let files = home.tlsFiles
         let covered = HomeCertificates.coveredNames(issued.ca)
         let format = ISO8601DateFormatter()
-        print(issued.newCA ? "made a new certificate authority: \(files.caCertificate.path) (key \(files.caKey.path), 0600)"
-                           : "kept the certificate authority: \(files.caCertificate.path)")
+        print(
+            issued.newCA
+                ? "made a new certificate authority: \(files.caCertificate.path) (key \(files.caKey.path), 0600)"
+                : "kept the certificate authority: \(files.caCertificate.path)")
         print("server certificate: \(files.serverCertificate.path), good until \(format.string(from: issued.server.notValidAfter))")
         print("names:     \(covered.dnsNames.joined(separator: ", "))")
         print("addresses: \(covered.addresses.joined(separator: ", "))")
         if !issued.notCovered.isEmpty {
-            print("note: \(issued.notCovered.joined(separator: ", ")) \(issued.notCovered.count == 1 ? "is" : "are") not covered by this CA; "
-                  + "`spasmwatch tls init --new-ca` includes \(issued.notCovered.count == 1 ? "it" : "them") (phones then trust the new CA again)")
+            print(
+                "note: \(issued.notCovered.joined(separator: ", ")) \(issued.notCovered.count == 1 ? "is" : "are") not covered by this CA; "
+                    + "`spasmwatch tls init --new-ca` includes \(issued.notCovered.count == 1 ? "it" : "them") (phones then trust the new CA again)")
         }
         let manual = configuration.manual
         let host = covered.dnsNames.first { $0.hasSuffix(".local") } ?? covered.dnsNames.first ?? "localhost"
-        print("""
+        print(
+            """
             next: restart the services (deploy/stack restart); bound beyond loopback (manual.httpHost, sensor.httpHost) they serve HTTPS.
                   On each phone open https://\(host):\(manual.httpPort)/trust?token=TOKEN (manual.httpToken, else the home's keys/http.token) once and follow its steps to trust the CA.
             """)

@@ -58,8 +58,10 @@ public struct AlertNotification: Codable, Sendable, Equatable {
     public var escalationStep: Int?
     public var createdAt: Double
 
-    public init(notificationId: UUID = .fastRandom(), receiver: String, purpose: Purpose, person: String, alerts: [Alert],
-                title: String, text: String, actions: [Action] = [], escalationStep: Int? = nil, createdAt: Double) {
+    public init(
+        notificationId: UUID = .fastRandom(), receiver: String, purpose: Purpose, person: String, alerts: [Alert],
+        title: String, text: String, actions: [Action] = [], escalationStep: Int? = nil, createdAt: Double
+    ) {
         precondition(!alerts.isEmpty, "a notification is about at least one alert")
         self.notificationId = notificationId
         self.receiver = receiver

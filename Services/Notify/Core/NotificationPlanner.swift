@@ -8,8 +8,10 @@ public struct PlannerSettings: Sendable, Equatable {
     public var escalateAfterSeconds: Double
     public var quietHours: DailyWindow?
 
-    public init(groupWaitSeconds: Double = 60, repeatIntervalSeconds: Double = 600, escalateAfterSeconds: Double = 120,
-                quietHours: DailyWindow? = nil) {
+    public init(
+        groupWaitSeconds: Double = 60, repeatIntervalSeconds: Double = 600, escalateAfterSeconds: Double = 120,
+        quietHours: DailyWindow? = nil
+    ) {
         self.groupWaitSeconds = groupWaitSeconds
         self.repeatIntervalSeconds = repeatIntervalSeconds
         self.escalateAfterSeconds = escalateAfterSeconds
@@ -71,8 +73,10 @@ public struct NotificationPlanner: Sendable {
         /// Everyone told so far (escalation steps and receivers told at once).
         public var told: [String]
 
-        public init(alert: Alert, person: String, steps: [String], nextStep: Int, nextAt: Double?, after: Double,
-                    startedAt: Double, told: [String]) {
+        public init(
+            alert: Alert, person: String, steps: [String], nextStep: Int, nextAt: Double?, after: Double,
+            startedAt: Double, told: [String]
+        ) {
             self.alert = alert
             self.person = person
             self.steps = steps
@@ -122,8 +126,9 @@ public struct NotificationPlanner: Sendable {
     func followUp(toldNow: [String], next: [String], after: Double, person: String) -> NotificationText.FollowUp {
         // The person, in a list a caregiver reads, is named as the texts name them.
         let named = { (names: [String]) in names.map { self.isPerson($0, person: person) ? self.text.name(of: person) : $0 } }
-        return NotificationText.FollowUp(toldNow: named(toldNow), next: named(next), after: after,
-                                         noCaregiver: rules.caregivers(person: person).isEmpty)
+        return NotificationText.FollowUp(
+            toldNow: named(toldNow), next: named(next), after: after,
+            noCaregiver: rules.caregivers(person: person).isEmpty)
     }
 
     // MARK: Routing
@@ -187,20 +192,26 @@ public struct NotificationPlanner: Sendable {
         if alert.kind == "test" {
             for receiver in routing.immediate {
                 let words = text.alert([alert], person: person, toPerson: isPerson(receiver, person: person), now: now)
-                out.append(AlertNotification(receiver: receiver, purpose: .test, person: person, alerts: [alert],
-                                        title: words.title, text: words.text, createdAt: now))
+                out.append(
+                    AlertNotification(
+                        receiver: receiver, purpose: .test, person: person, alerts: [alert],
+                        title: words.title, text: words.text, createdAt: now))
             }
             return out
         }
         let later = Array(routing.escalation.dropFirst())
         let toldAtOnce = routing.escalation.prefix(1) + (alert.severity == .critical ? routing.immediate : [])
         if let first = routing.escalation.first {
-            let words = text.alert([alert], person: person, toPerson: isPerson(first, person: person), now: now,
-                                   followUp: followUp(toldNow: routing.immediate, next: later, after: routing.escalateAfter,
-                                                      person: person))
-            out.append(AlertNotification(receiver: first, purpose: .alert, person: person, alerts: [alert], title: words.title,
-                                    text: words.text, actions: text.actions(alert, receiver: first, toPerson: isPerson(first, person: person), now: now),
-                                    escalationStep: 0, createdAt: now))
+            let words = text.alert(
+                [alert], person: person, toPerson: isPerson(first, person: person), now: now,
+                followUp: followUp(
+                    toldNow: routing.immediate, next: later, after: routing.escalateAfter,
+                    person: person))
+            out.append(
+                AlertNotification(
+                    receiver: first, purpose: .alert, person: person, alerts: [alert], title: words.title,
+                    text: words.text, actions: text.actions(alert, receiver: first, toPerson: isPerson(first, person: person), now: now),
+                    escalationStep: 0, createdAt: now))
             if !later.isEmpty {
                 escalations[alert.alertId] = EscalationState(
                     alert: alert, person: person, steps: routing.escalation, nextStep: 1,
@@ -211,13 +222,17 @@ public struct NotificationPlanner: Sendable {
         }
         for receiver in routing.immediate {
             if alert.severity == .critical {
-                let words = text.alert([alert], person: person, toPerson: isPerson(receiver, person: person), now: now,
-                                       followUp: followUp(toldNow: toldAtOnce.filter { $0 != receiver }, next: later,
-                                                          after: routing.escalateAfter, person: person))
-                out.append(AlertNotification(receiver: receiver, purpose: .alert, person: person, alerts: [alert],
-                                        title: words.title, text: words.text,
-                                        actions: text.actions(alert, receiver: receiver, toPerson: isPerson(receiver, person: person), now: now),
-                                        createdAt: now))
+                let words = text.alert(
+                    [alert], person: person, toPerson: isPerson(receiver, person: person), now: now,
+                    followUp: followUp(
+                        toldNow: toldAtOnce.filter { $0 != receiver }, next: later,
+                        after: routing.escalateAfter, person: person))
+                out.append(
+                    AlertNotification(
+                        receiver: receiver, purpose: .alert, person: person, alerts: [alert],
+                        title: words.title, text: words.text,
+                        actions: text.actions(alert, receiver: receiver, toPerson: isPerson(receiver, person: person), now: now),
+                        createdAt: now))
             } else {
                 enqueue(alert, person: person, receiver: receiver, now: now)
             }
@@ -252,11 +267,13 @@ public struct NotificationPlanner: Sendable {
         // confirmation); a plain "I'm OK" to the others who were told.
         let audience = ack.falseAlarm ? record.receivers : record.receivers.filter { $0 != ack.by }
         let out = audience.map { receiver in
-            let words = text.acknowledged(record.alert, person: record.person, ack: ack,
-                                          toPerson: isPerson(receiver, person: record.person), now: now)
-            return AlertNotification(receiver: receiver, purpose: ack.falseAlarm ? .falseAlarm : .acknowledged,
-                                person: record.person, alerts: [record.alert], title: words.title, text: words.text,
-                                createdAt: now)
+            let words = text.acknowledged(
+                record.alert, person: record.person, ack: ack,
+                toPerson: isPerson(receiver, person: record.person), now: now)
+            return AlertNotification(
+                receiver: receiver, purpose: ack.falseAlarm ? .falseAlarm : .acknowledged,
+                person: record.person, alerts: [record.alert], title: words.title, text: words.text,
+                createdAt: now)
         }
         return out
     }
@@ -269,7 +286,8 @@ public struct NotificationPlanner: Sendable {
         guard !acknowledged.contains(alertId), helpAsked.insert(alertId).inserted else { return [] }
         let escalation = escalations[alertId]
         guard let alert = escalation?.alert ?? told[alertId]?.alert,
-              let person = escalation?.person ?? told[alertId]?.person else { return [] }
+            let person = escalation?.person ?? told[alertId]?.person
+        else { return [] }
         var audience = told[alertId]?.receivers ?? []
         for step in escalation?.steps.dropFirst(escalation?.nextStep ?? 0) ?? [] where !audience.contains(step) { audience.append(step) }
         let askedByPerson = by == person || isPerson(by, person: person)
@@ -282,9 +300,10 @@ public struct NotificationPlanner: Sendable {
         let out = audience.map { receiver in
             let toPerson = isPerson(receiver, person: person)
             let words = text.helpRequested(alert, person: person, by: by, toPerson: toPerson, now: now)
-            return AlertNotification(receiver: receiver, purpose: .helpRequested, person: person, alerts: [alert],
-                                     title: words.title, text: words.text,
-                                     actions: [text.okAction(alert, receiver: receiver, now: now)], createdAt: now)
+            return AlertNotification(
+                receiver: receiver, purpose: .helpRequested, person: person, alerts: [alert],
+                title: words.title, text: words.text,
+                actions: [text.okAction(alert, receiver: receiver, now: now)], createdAt: now)
         }
         remember(out)
         return out
@@ -337,8 +356,10 @@ public struct NotificationPlanner: Sendable {
             } else {
                 let alerts = group.pending.sorted { $0.at < $1.at }
                 let words = text.alert(alerts, person: group.person, toPerson: isPerson(group.receiver, person: group.person), now: now)
-                out.append(AlertNotification(receiver: group.receiver, purpose: .alert, person: group.person, alerts: alerts,
-                                        title: words.title, text: words.text, createdAt: now))
+                out.append(
+                    AlertNotification(
+                        receiver: group.receiver, purpose: .alert, person: group.person, alerts: alerts,
+                        title: words.title, text: words.text, createdAt: now))
                 group.pending = []
                 group.flushAt = nil
                 group.lastSentAt = now
@@ -350,16 +371,20 @@ public struct NotificationPlanner: Sendable {
             let receiver = escalation.steps[escalation.nextStep]
             let notified = told[id]?.receivers ?? Array(escalation.steps.prefix(escalation.nextStep))
             let later = Array(escalation.steps.dropFirst(escalation.nextStep + 1))
-            let words = text.escalation(escalation.alert, person: escalation.person, waited: now - escalation.startedAt,
-                                        notified: notified, now: now,
-                                        followUp: followUp(toldNow: [], next: later, after: escalation.after,
-                                                           person: escalation.person))
+            let words = text.escalation(
+                escalation.alert, person: escalation.person, waited: now - escalation.startedAt,
+                notified: notified, now: now,
+                followUp: followUp(
+                    toldNow: [], next: later, after: escalation.after,
+                    person: escalation.person))
             // A receiver the reloaded rules no longer have is passed over.
             if rules.receiver(named: receiver) != nil {
-                out.append(AlertNotification(receiver: receiver, purpose: .escalation, person: escalation.person,
-                                        alerts: [escalation.alert], title: words.title, text: words.text,
-                                        actions: [text.okAction(escalation.alert, receiver: receiver, now: now)], escalationStep: escalation.nextStep,
-                                        createdAt: now))
+                out.append(
+                    AlertNotification(
+                        receiver: receiver, purpose: .escalation, person: escalation.person,
+                        alerts: [escalation.alert], title: words.title, text: words.text,
+                        actions: [text.okAction(escalation.alert, receiver: receiver, now: now)], escalationStep: escalation.nextStep,
+                        createdAt: now))
             }
             escalation.nextStep += 1
             escalation.nextAt = escalation.nextStep < escalation.steps.count ? now + escalation.after : nil

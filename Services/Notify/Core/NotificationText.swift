@@ -28,9 +28,10 @@ public struct NotificationText: Sendable {
     /// The "I'm OK" action for an alert, as sent to `receiver` at `now`: its link works
     /// for that alert, that receiver and 24 hours only.
     public func okAction(_ alert: Alert, receiver: String, now: Double) -> AlertNotification.Action {
-        AlertNotification.Action(label: "I'm OK",
-                                 url: links?.url(alertId: alert.alertId, action: .ok, receiver: receiver, now: now),
-                                 command: "spasmwatch ack \(Self.shortId(alert.alertId))", kind: "ok")
+        AlertNotification.Action(
+            label: "I'm OK",
+            url: links?.url(alertId: alert.alertId, action: .ok, receiver: receiver, now: now),
+            command: "spasmwatch ack \(Self.shortId(alert.alertId))", kind: "ok")
     }
 
     /// "I need help" (only as a link: without `manual.publicURL` there is none).
@@ -47,16 +48,21 @@ public struct NotificationText: Sendable {
 
     /// Someone pressed "I need help": told to every other receiver at once.
     public func helpRequested(_ alert: Alert, person: String, by: String, toPerson: Bool, now: Double) -> (title: String, text: String) {
-        let who = name(of: person), when = home.describe(alert.at, now: now)
+        let who = name(of: person)
+        let when = home.describe(alert.at, now: now)
         let place = place(alert).map { " (\($0))" } ?? ""
         let asker = by == person ? capitalized(who) : capitalized(by)
         let what = alert.kind == "fall" ? "a possible fall" : "an alert (\(alert.title))"
         if toPerson {
-            return ("Help is being asked for",
-                    "\(asker) asked for help after \(what) at \(when)\(place). Everyone on your list is being told now.")
+            return (
+                "Help is being asked for",
+                "\(asker) asked for help after \(what) at \(when)\(place). Everyone on your list is being told now."
+            )
         }
-        return ("\(asker) asked for help",
-                "\(asker) pressed \"I need help\" after \(what)\(by == person ? "" : " for \(who)") at \(when)\(place). Please go to \(who) now, or call someone who can. When \(who) is safe, press \"I'm OK\" or run spasmwatch ack \(Self.shortId(alert.alertId)).")
+        return (
+            "\(asker) asked for help",
+            "\(asker) pressed \"I need help\" after \(what)\(by == person ? "" : " for \(who)") at \(when)\(place). Please go to \(who) now, or call someone who can. When \(who) is safe, press \"I'm OK\" or run spasmwatch ack \(Self.shortId(alert.alertId))."
+        )
     }
 
     public static func shortId(_ id: UUID) -> String { String(id.uuidString.lowercased().prefix(8)) }
@@ -100,15 +106,19 @@ public struct NotificationText: Sendable {
             if rest.count > 1 { sentence += ", then \(rest.joined(separator: ", then ")), each \(after) after the last" }
             words.append(sentence + ".")
         } else if followUp.toldNow.isEmpty {
-            words.append(toPerson && followUp.noCaregiver ? "Nobody else will be told: no caregiver is set up."
-                                                          : "Nobody else will be told.")
+            words.append(
+                toPerson && followUp.noCaregiver
+                    ? "Nobody else will be told: no caregiver is set up."
+                    : "Nobody else will be told.")
         }
         return words.joined(separator: " ")
     }
 
     /// New alert(s) for a receiver. `followUp` (critical alerts): who else is told, and when.
-    public func alert(_ alerts: [Alert], person: String, toPerson: Bool, now: Double,
-                      followUp: FollowUp? = nil) -> (title: String, text: String) {
+    public func alert(
+        _ alerts: [Alert], person: String, toPerson: Bool, now: Double,
+        followUp: FollowUp? = nil
+    ) -> (title: String, text: String) {
         Self.markedTest(alerts, words(alerts, person: person, toPerson: toPerson, now: now, followUp: followUp))
     }
 
@@ -119,8 +129,10 @@ public struct NotificationText: Sendable {
         return (words.title + " (test sensor)", words.text + " This came from a test sensor (a replay, a simulation or an example).")
     }
 
-    private func words(_ alerts: [Alert], person: String, toPerson: Bool, now: Double,
-                       followUp: FollowUp?) -> (title: String, text: String) {
+    private func words(
+        _ alerts: [Alert], person: String, toPerson: Bool, now: Double,
+        followUp: FollowUp?
+    ) -> (title: String, text: String) {
         let first = alerts[0]
         if alerts.count > 1 { return group(alerts, person: person, toPerson: toPerson, now: now) }
         let when = home.describe(first.at, now: now)
@@ -130,7 +142,8 @@ public struct NotificationText: Sendable {
         let ack = "spasmwatch ack \(Self.shortId(first.alertId))"
         switch first.kind {
         case "fall":
-            var text = toPerson
+            var text =
+                toPerson
                 ? "A fall was detected at \(when)\(whereText.map { " (\($0) sensor)" } ?? ""). If you are OK, press \"I'm OK\" on the SpasmWatch page or run \(ack)."
                 : "A fall was detected for \(who) at \(when)\(whereText.map { " (\($0) sensor)" } ?? ""). Please check on \(who) now. When you have, press \"I'm OK\" on the SpasmWatch page or run \(ack)."
             let nobodyElse = followUp.map { $0.toldNow.isEmpty && $0.next.isEmpty } ?? true
@@ -140,7 +153,8 @@ public struct NotificationText: Sendable {
         case "phasic", "clonus", "tonic":
             let what = Self.spasmWords(first.kind, count: 1)
             let site = whereText.map { ", \($0)" } ?? ""
-            let advice = toPerson
+            let advice =
+                toPerson
                 ? "It is in your diary. If spasms keep coming, sit or lie somewhere safe until they settle."
                 : "It is in \(who)'s diary; no action is needed unless they ask for help."
             return ("\(capitalized(what))\(site)", "\(capitalized(what)) \(whereText.map { "in the \($0) " } ?? "")at \(when). \(advice)")
@@ -149,36 +163,49 @@ public struct NotificationText: Sendable {
             if first.sensorId == nil, !first.message.isEmpty { return (first.title, first.message) }
             let sensor = first.sensorId ?? "a sensor"
             let siteText = first.site.map { " (\($0.displayName))" } ?? ""
-            return ("Sensor \(sensor) is silent",
-                    "The sensor \(sensor)\(siteText) has sent nothing since \(when), so spasms and falls there are not being detected. Check its battery, that it is switched on, and that it is within range of the home server.")
+            return (
+                "Sensor \(sensor) is silent",
+                "The sensor \(sensor)\(siteText) has sent nothing since \(when), so spasms and falls there are not being detected. Check its battery, that it is switched on, and that it is within range of the home server."
+            )
         case "service-down":
             let service = first.groupKey.split(separator: ":").dropFirst().first.map(String.init) ?? "a SpasmWatch service"
-            return (first.title.isEmpty ? "\(service) has stopped" : first.title,
-                    "\(service) has not reported since \(when)\(service.contains("detect") ? ", so spasms and falls are not being detected" : ""). Restart it with: deploy/stack restart \(service.split(separator: "@").first.map(String.init) ?? service) — and look at its log in the data home's logs/ folder.")
+            return (
+                first.title.isEmpty ? "\(service) has stopped" : first.title,
+                "\(service) has not reported since \(when)\(service.contains("detect") ? ", so spasms and falls are not being detected" : ""). Restart it with: deploy/stack restart \(service.split(separator: "@").first.map(String.init) ?? service) — and look at its log in the data home's logs/ folder."
+            )
         case "test":
-            return ("SpasmWatch test",
-                    "This is a test sent at \(when) to check that notifications reach \(toPerson ? "you" : "this receiver"). Nothing happened; no action is needed.")
+            return (
+                "SpasmWatch test",
+                "This is a test sent at \(when) to check that notifications reach \(toPerson ? "you" : "this receiver"). Nothing happened; no action is needed."
+            )
         default:
             let site = whereText.map { " (\($0))" } ?? ""
-            let then = first.severity == .critical ? " When you have dealt with it, run \(ack)." + (followUp.map { " " + followUpWords($0, toPerson: toPerson) } ?? "") : ""
+            let then =
+                first.severity == .critical
+                ? " When you have dealt with it, run \(ack)." + (followUp.map { " " + followUpWords($0, toPerson: toPerson) } ?? "") : ""
             return (first.title, "\(first.message)\(site) — at \(when).\(then)")
         }
     }
 
     /// A burst of the same thing: "4 phasic spasms in 6 minutes, left leg".
     func group(_ alerts: [Alert], person: String, toPerson: Bool, now: Double) -> (title: String, text: String) {
-        let first = alerts.min { $0.at < $1.at }!, last = alerts.max { $0.at < $1.at }!
+        let first = alerts.min { $0.at < $1.at }!
+        let last = alerts.max { $0.at < $1.at }!
         let span = max(last.at - first.at, 1)
         let what = Self.spasmWords(first.kind, count: alerts.count)
         let sites = Set(alerts.compactMap { $0.site.map { $0.limb ?? $0 } })
-        let siteText = sites.count == 1 ? ", \(sites.first!.displayName)" : sites.isEmpty ? "" : ", \(sites.map(\.displayName).sorted().joined(separator: " and "))"
+        let siteText =
+            sites.count == 1
+            ? ", \(sites.first!.displayName)" : sites.isEmpty ? "" : ", \(sites.map(\.displayName).sorted().joined(separator: " and "))"
         let title = "\(Self.spasmWords(first.kind, count: alerts.count, short: true)) in \(Self.duration(span))\(siteText)"
-        let from = home.describe(first.at, now: now), to = home.describe(last.at, now: now)
+        let from = home.describe(first.at, now: now)
+        let to = home.describe(last.at, now: now)
         let who = toPerson ? "your" : "\(name(of: person))'s"
         let advice: String
         switch first.kind {
         case "phasic", "clonus", "tonic":
-            advice = toPerson
+            advice =
+                toPerson
                 ? "They are in your diary. Sit or lie somewhere safe until they settle; if this is more than usual, note what may have set them off (heat, tiredness, bladder, stress)."
                 : "They are in \(who) diary. Check whether help is wanted; no action is needed otherwise."
         default:
@@ -190,34 +217,48 @@ public struct NotificationText: Sendable {
     }
 
     /// A critical alert passed on because nobody answered.
-    public func escalation(_ alert: Alert, person: String, waited: Double, notified: [String], now: Double,
-                           followUp: FollowUp = FollowUp()) -> (title: String, text: String) {
-        let who = name(of: person), when = home.describe(alert.at, now: now)
+    public func escalation(
+        _ alert: Alert, person: String, waited: Double, notified: [String], now: Double,
+        followUp: FollowUp = FollowUp()
+    ) -> (title: String, text: String) {
+        let who = name(of: person)
+        let when = home.describe(alert.at, now: now)
         let place = place(alert).map { " (\($0))" } ?? ""
         let what = alert.kind == "fall" ? "may have fallen" : "has an alert: \(alert.title)"
-        return Self.markedTest([alert], ("No answer: \(who) \(what)",
-                "\(capitalized(who)) \(what) at \(when)\(place), and nobody has said they are OK for \(Self.duration(waited)) (told so far: \(notified.joined(separator: ", "))). Please check on \(who) now. When you have, press \"I'm OK\" on the SpasmWatch page or run spasmwatch ack \(Self.shortId(alert.alertId)). \(followUp.next.isEmpty ? "You are the last one on the list: nobody else will be told." : followUpWords(followUp, toPerson: false))"))
+        return Self.markedTest(
+            [alert],
+            (
+                "No answer: \(who) \(what)",
+                "\(capitalized(who)) \(what) at \(when)\(place), and nobody has said they are OK for \(Self.duration(waited)) (told so far: \(notified.joined(separator: ", "))). Please check on \(who) now. When you have, press \"I'm OK\" on the SpasmWatch page or run spasmwatch ack \(Self.shortId(alert.alertId)). \(followUp.next.isEmpty ? "You are the last one on the list: nobody else will be told." : followUpWords(followUp, toPerson: false))"
+            ))
     }
 
     /// Someone answered: the alert needs no more attention.
     public func acknowledged(_ alert: Alert, person: String, ack: Acknowledgement, toPerson: Bool, now: Double) -> (title: String, text: String) {
-        let when = home.describe(alert.at, now: now), at = home.describe(ack.at, now: now)
+        let when = home.describe(alert.at, now: now)
+        let at = home.describe(ack.at, now: now)
         let what = alert.kind
         let by = ack.by == person ? (toPerson ? "you" : name(of: person)) : ack.by
         if ack.falseAlarm {
-            return ("False alarm: \(what) at \(when)",
-                    "The \(what) alert \(toPerson ? "" : "for \(name(of: person)) ")from \(when) was a false alarm (\(by) said so at \(at)). Nothing happened; no action is needed.")
+            return (
+                "False alarm: \(what) at \(when)",
+                "The \(what) alert \(toPerson ? "" : "for \(name(of: person)) ")from \(when) was a false alarm (\(by) said so at \(at)). Nothing happened; no action is needed."
+            )
         }
-        return ("\(toPerson ? "Acknowledged" : "\(capitalized(name(of: person))) is OK"): \(what) at \(when)",
-                "\(capitalized(by)) answered the \(what) alert from \(when) at \(at) (via \(ack.via)). No need to check further.")
+        return (
+            "\(toPerson ? "Acknowledged" : "\(capitalized(name(of: person))) is OK"): \(what) at \(when)",
+            "\(capitalized(by)) answered the \(what) alert from \(when) at \(at) (via \(ack.via)). No need to check further."
+        )
     }
 
     static func spasmWords(_ kind: String, count: Int, short: Bool = false) -> String {
         let plural = count > 1
         let noun: String
         if short {
-            let base = ["phasic": "phasic spasm", "clonus": "bout of clonus", "tonic": "tonic spasm", "fall": "possible fall"][kind] ?? "\(kind) alert"
-            let many = ["phasic": "phasic spasms", "clonus": "bouts of clonus", "tonic": "tonic spasms", "fall": "possible falls"][kind] ?? "\(kind) alerts"
+            let base =
+                ["phasic": "phasic spasm", "clonus": "bout of clonus", "tonic": "tonic spasm", "fall": "possible fall"][kind] ?? "\(kind) alert"
+            let many =
+                ["phasic": "phasic spasms", "clonus": "bouts of clonus", "tonic": "tonic spasms", "fall": "possible falls"][kind] ?? "\(kind) alerts"
             return plural ? "\(count) \(many)" : "a \(base)"
         }
         switch kind {

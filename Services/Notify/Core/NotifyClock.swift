@@ -1,5 +1,5 @@
-import SpasmSync
 import Foundation
+import SpasmSync
 
 /// Where notification logic reads "now" (Unix seconds). Tests use `ManualClock` to step
 /// through grouping windows, quiet hours and escalation without waiting.

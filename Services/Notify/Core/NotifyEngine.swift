@@ -26,8 +26,10 @@ public actor NotifyEngine {
     /// Marks a notification sent again because a restart interrupted it.
     public static let resentMark = " (resent after a restart)"
 
-    public init(planner: NotificationPlanner, channels: [String: [any NotificationChannel]], journal: NotifyJournal?,
-                recorder: any DeliveryRecorder, clock: any NotifyClock, logger: Logger) {
+    public init(
+        planner: NotificationPlanner, channels: [String: [any NotificationChannel]], journal: NotifyJournal?,
+        recorder: any DeliveryRecorder, clock: any NotifyClock, logger: Logger
+    ) {
         self.planner = planner
         self.channels = channels
         self.journal = journal
@@ -38,8 +40,10 @@ public actor NotifyEngine {
 
     /// New rules and channels (notify.json reloaded). Open escalations, waiting groups and
     /// sends under way are kept; what is sent from now on uses the new rules.
-    public func update(rules: NotifyRules, settings: PlannerSettings, text: NotificationText,
-                       channels: [String: [any NotificationChannel]]) {
+    public func update(
+        rules: NotifyRules, settings: PlannerSettings, text: NotificationText,
+        channels: [String: [any NotificationChannel]]
+    ) {
         planner.update(rules: rules, settings: settings, text: text)
         self.channels = channels
     }
@@ -89,7 +93,7 @@ public actor NotifyEngine {
             let specs = planner.rules.receiver(named: job.receiver)?.channels ?? []
             let index = job.channelSpec.map { specs.firstIndex(of: $0) } ?? job.channelIndex
             guard var note = try? JSONDecoder().decode(AlertNotification.self, from: job.notification),
-                  let index, let channel = channels[job.receiver].flatMap({ index < $0.count ? $0[index] : nil })
+                let index, let channel = channels[job.receiver].flatMap({ index < $0.count ? $0[index] : nil })
             else {
                 try? await journal.removeJob(job.id)  // the rules changed: that channel is gone
                 continue
@@ -209,9 +213,10 @@ public actor NotifyEngine {
                 var job: NotifyJournal.Job?
                 if journal != nil, note.purpose != .test, let data = try? WireCodec.encode(note) {
                     let spec = planner.rules.receiver(named: note.receiver)?.channels
-                    job = NotifyJournal.Job(id: UUID().uuidString, receiver: note.receiver, channelIndex: index,
-                                            notification: data, createdAt: clock.now,
-                                            channel: spec.flatMap { index < $0.count ? $0[index] : nil })
+                    job = NotifyJournal.Job(
+                        id: UUID().uuidString, receiver: note.receiver, channelIndex: index,
+                        notification: data, createdAt: clock.now,
+                        channel: spec.flatMap { index < $0.count ? $0[index] : nil })
                 }
                 sends.append((note, channel, job))
             }
@@ -235,8 +240,9 @@ public actor NotifyEngine {
     private func start(_ note: AlertNotification, channel: any NotificationChannel, job: NotifyJournal.Job?) {
         let id = UUID()
         inFlight[id] = Task { [recorder, journal, clock, logger] in
-            let finished = await Self.deliver(note, through: channel, recorder: recorder, journal: journal, clock: clock,
-                                              logger: logger)
+            let finished = await Self.deliver(
+                note, through: channel, recorder: recorder, journal: journal, clock: clock,
+                logger: logger)
             // Interrupted by shutdown: the job stays and is taken up at the next start.
             if finished, let job, let journal { try? await journal.removeJob(job.id) }
             self.finished(id)
@@ -248,8 +254,10 @@ public actor NotifyEngine {
     /// One notification through one channel: attempts with back-off until one gets through
     /// or the channel's attempts are used up. Every attempt is reported. Returns false when
     /// shutdown interrupted it before a final outcome.
-    static func deliver(_ note: AlertNotification, through channel: any NotificationChannel, recorder: any DeliveryRecorder,
-                        journal: NotifyJournal?, clock: any NotifyClock, logger: Logger) async -> Bool {
+    static func deliver(
+        _ note: AlertNotification, through channel: any NotificationChannel, recorder: any DeliveryRecorder,
+        journal: NotifyJournal?, clock: any NotifyClock, logger: Logger
+    ) async -> Bool {
         let policy = channel.retry
         for attempt in 1...policy.maxAttempts {
             var error: String?
@@ -260,16 +268,20 @@ public actor NotifyEngine {
             }
             let last = attempt == policy.maxAttempts
             let outcome: Delivery.Outcome = error == nil ? .sent : (last ? .gaveUp : .failed)
-            let delivery = Delivery(alertIds: note.alertIds, receiver: note.receiver, channel: channel.name, attempt: attempt,
-                                    outcome: outcome, error: error, at: clock.now, text: "\(note.title): \(note.text)")
+            let delivery = Delivery(
+                alertIds: note.alertIds, receiver: note.receiver, channel: channel.name, attempt: attempt,
+                outcome: outcome, error: error, at: clock.now, text: "\(note.title): \(note.text)")
             await recorder.record(delivery, person: note.person)
             if error == nil {
                 if note.purpose != .test, let journal { try? await journal.markDelivered(note.alertIds, at: clock.now) }
                 return true
             }
-            logger.warning("delivery failed", metadata: [
-                "receiver": "\(note.receiver)", "channel": "\(channel.name)", "attempt": "\(attempt)",
-                "outcome": "\(outcome.rawValue)", "error": "\(error ?? "")"])
+            logger.warning(
+                "delivery failed",
+                metadata: [
+                    "receiver": "\(note.receiver)", "channel": "\(channel.name)", "attempt": "\(attempt)",
+                    "outcome": "\(outcome.rawValue)", "error": "\(error ?? "")",
+                ])
             if last { return true }
             if Task.isCancelled { return false }
             try? await Task.sleep(for: .milliseconds(Int64(policy.delay(after: attempt) * 1000)))

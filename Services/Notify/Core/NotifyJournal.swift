@@ -41,7 +41,8 @@ public final class NotifyJournal: Sendable {
     /// service's file with its own owner and mode); nil when there is none yet.
     public static func open(readingFrom url: URL) -> NotifyJournal? {
         guard FileManager.default.fileExists(atPath: url.path),
-              let database = try? openDatabase(url: url, migrator: nil, options: .init(readOnly: true)) else { return nil }
+            let database = try? openDatabase(url: url, migrator: nil, options: .init(readOnly: true))
+        else { return nil }
         return NotifyJournal(reading: database)
     }
 
@@ -101,8 +102,10 @@ public final class NotifyJournal: Sendable {
         /// The channel's `ChannelSpec` as JSON (nil in jobs from before it was kept).
         public var channel: Data?
 
-        public init(id: String, receiver: String, channelIndex: Int, notification: Data, createdAt: Double,
-                    channel: ChannelSpec? = nil) {
+        public init(
+            id: String, receiver: String, channelIndex: Int, notification: Data, createdAt: Double,
+            channel: ChannelSpec? = nil
+        ) {
             self.id = id
             self.receiver = receiver
             self.channelIndex = channelIndex
@@ -130,8 +133,9 @@ public final class NotifyJournal: Sendable {
         try await database.write { db in
             for job in jobs { try job.insert(db, onConflict: .ignore) }
             for row in rows {
-                try db.execute(sql: "INSERT OR REPLACE INTO escalation (alertId, state, updatedAt) VALUES (?, ?, ?)",
-                               arguments: [row.id, row.state, time])
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO escalation (alertId, state, updatedAt) VALUES (?, ?, ?)",
+                    arguments: [row.id, row.state, time])
             }
             for id in changes.ended {
                 try db.execute(sql: "DELETE FROM escalation WHERE alertId = ?", arguments: [id.uuidString])
@@ -154,9 +158,10 @@ public final class NotifyJournal: Sendable {
     /// Records an alert; false when it was already there (a re-send).
     @discardableResult
     public func record(_ alert: Alert, person: String, at time: Double) async throws -> Bool {
-        let entry = Entry(id: alert.alertId.uuidString, person: person, severity: alert.severity.rawValue, kind: alert.kind,
-                          body: try WireCodec.encode(alert), receivedAt: time, deliveredAt: nil, acknowledgedAt: nil,
-                          falseAlarm: false)
+        let entry = Entry(
+            id: alert.alertId.uuidString, person: person, severity: alert.severity.rawValue, kind: alert.kind,
+            body: try WireCodec.encode(alert), receivedAt: time, deliveredAt: nil, acknowledgedAt: nil,
+            falseAlarm: false)
         return try await database.write { db in
             let before = db.totalChangesCount
             try entry.insert(db, onConflict: .ignore)

@@ -32,8 +32,10 @@ public struct NotifyRules: Codable, Sendable, Equatable {
     /// Names to use in messages for person ids ("me" → "Sam").
     public var names: [String: String]?
 
-    public init(receivers: [Receiver], routes: [Route], quietHours: DailyWindow? = nil, groupWaitSeconds: Double? = nil,
-                repeatIntervalSeconds: Double? = nil, escalateAfterSeconds: Double? = nil, names: [String: String]? = nil) {
+    public init(
+        receivers: [Receiver], routes: [Route], quietHours: DailyWindow? = nil, groupWaitSeconds: Double? = nil,
+        repeatIntervalSeconds: Double? = nil, escalateAfterSeconds: Double? = nil, names: [String: String]? = nil
+    ) {
         self.receivers = receivers
         self.routes = routes
         self.quietHours = quietHours
@@ -70,8 +72,10 @@ public struct NotifyRules: Codable, Sendable, Equatable {
         /// Keep looking at later routes after this one matched.
         public var `continue`: Bool?
 
-        public init(match: Match? = nil, receivers: [String], escalate: Bool? = nil, escalateAfterSeconds: Double? = nil,
-                    continue: Bool? = nil) {
+        public init(
+            match: Match? = nil, receivers: [String], escalate: Bool? = nil, escalateAfterSeconds: Double? = nil,
+            continue: Bool? = nil
+        ) {
             self.match = match
             self.receivers = receivers
             self.escalate = escalate
@@ -92,8 +96,10 @@ public struct NotifyRules: Codable, Sendable, Equatable {
         /// Local time of day the alert happened.
         public var between: DailyWindow?
 
-        public init(kinds: [String]? = nil, severities: [AlertSeverity]? = nil, minSeverity: AlertSeverity? = nil,
-                    persons: [String]? = nil, sites: [BodySite]? = nil, between: DailyWindow? = nil) {
+        public init(
+            kinds: [String]? = nil, severities: [AlertSeverity]? = nil, minSeverity: AlertSeverity? = nil,
+            persons: [String]? = nil, sites: [BodySite]? = nil, between: DailyWindow? = nil
+        ) {
             self.kinds = kinds
             self.severities = severities
             self.minSeverity = minSeverity
@@ -134,8 +140,11 @@ public struct NotifyRules: Codable, Sendable, Equatable {
     /// With no rules file: the person, on the console and a JSON-lines file.
     public static func standard(person: String) -> NotifyRules {
         NotifyRules(
-            receivers: [Receiver(name: person, isPerson: true,
-                                 channels: [ChannelSpec(type: .console), ChannelSpec(type: .file, path: "logs/notifications.jsonl")])],
+            receivers: [
+                Receiver(
+                    name: person, isPerson: true,
+                    channels: [ChannelSpec(type: .console), ChannelSpec(type: .file, path: "logs/notifications.jsonl")])
+            ],
             routes: [Route(receivers: [person])])
     }
 
@@ -143,7 +152,8 @@ public struct NotifyRules: Codable, Sendable, Equatable {
     /// `<home>/notify.json`.
     public static func fileURL(home: DataHome, configuration: Configuration) -> URL {
         let configured = configuration.notify.rulesFile
-        return configured.isEmpty ? home.root.appendingPathComponent("notify.json")
+        return configured.isEmpty
+            ? home.root.appendingPathComponent("notify.json")
             : URL(fileURLWithPath: configured, relativeTo: home.root).standardizedFileURL
     }
 
@@ -186,9 +196,16 @@ public struct NotifyRules: Codable, Sendable, Equatable {
         case .keyNotFound(let key, let context):
             return "\(path(context.codingPath + [key])): missing (this field is required)"
         case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
-            let expected = type == String.self ? "a string" : type == Bool.self ? "true or false"
-                : (type == Double.self || type == Int.self) ? "a number" : "\(type)".contains("Array") ? "a list [ … ]"
-                : "\(type)".contains("Dictionary") ? "an object { … }" : "\(type)"
+            let expected =
+                type == String.self
+                ? "a string"
+                : type == Bool.self
+                    ? "true or false"
+                    : (type == Double.self || type == Int.self)
+                        ? "a number"
+                        : "\(type)".contains("Array")
+                            ? "a list [ … ]"
+                            : "\(type)".contains("Dictionary") ? "an object { … }" : "\(type)"
             return "\(path(context.codingPath)): should be \(expected)"
         case .dataCorrupted(let context):
             return "\(path(context.codingPath)): \(context.debugDescription)"
@@ -218,7 +235,8 @@ public struct NotifyRules: Codable, Sendable, Equatable {
             let at = "routes[\(index)]"
             if route.receivers.isEmpty { throw fail("\(at).receivers", "is empty; name at least one receiver") }
             for (number, name) in route.receivers.enumerated() where !names.contains(name) {
-                throw fail("\(at).receivers[\(number)]", "names receiver '\(name)', which is not in receivers (\(names.sorted().joined(separator: ", ")))")
+                throw fail(
+                    "\(at).receivers[\(number)]", "names receiver '\(name)', which is not in receivers (\(names.sorted().joined(separator: ", ")))")
             }
             if let after = route.escalateAfterSeconds, !(after > 0) { throw fail("\(at).escalateAfterSeconds", "must be above 0") }
             try route.match?.between?.validate("\(origin): \(at).match.between")
@@ -254,9 +272,11 @@ public struct ChannelSpec: Codable, Sendable, Equatable {
     public var maxAttempts: Int?
     public var backoffSeconds: Double?
 
-    public init(type: Kind, path: String? = nil, url: String? = nil, format: WebhookFormat? = nil,
-                headers: [String: String]? = nil, command: [String]? = nil, timeoutSeconds: Double? = nil,
-                maxAttempts: Int? = nil, backoffSeconds: Double? = nil) {
+    public init(
+        type: Kind, path: String? = nil, url: String? = nil, format: WebhookFormat? = nil,
+        headers: [String: String]? = nil, command: [String]? = nil, timeoutSeconds: Double? = nil,
+        maxAttempts: Int? = nil, backoffSeconds: Double? = nil
+    ) {
         self.type = type
         self.path = path
         self.url = url
@@ -279,8 +299,11 @@ public struct ChannelSpec: Codable, Sendable, Equatable {
             if (path ?? "").isEmpty { throw fail(".path", "a file channel needs \"path\" (e.g. \"logs/notifications.jsonl\")") }
         case .webhook:
             guard let url, let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
-                throw fail(".url", url == nil ? "missing: a webhook channel needs \"url\" starting with http:// or https://"
-                                               : "'\(url!)' is not a URL starting with http:// or https://")
+                throw fail(
+                    ".url",
+                    url == nil
+                        ? "missing: a webhook channel needs \"url\" starting with http:// or https://"
+                        : "'\(url!)' is not a URL starting with http:// or https://")
             }
         case .command:
             if (command ?? []).isEmpty { throw fail(".command", "a command channel needs \"command\": [\"program\", \"arg\"…]") }
@@ -298,9 +321,10 @@ extension NamedChoice {
     public init(from decoder: any Decoder) throws {
         let raw = try decoder.singleValueContainer().decode(String.self)
         guard let value = Self(rawValue: raw) else {
-            throw DecodingError.dataCorrupted(.init(
-                codingPath: decoder.codingPath,
-                debugDescription: "'\(raw)' is not allowed; use one of \(Self.allCases.map(\.rawValue).joined(separator: ", "))"))
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: decoder.codingPath,
+                    debugDescription: "'\(raw)' is not allowed; use one of \(Self.allCases.map(\.rawValue).joined(separator: ", "))"))
         }
         self = value
     }

@@ -14,8 +14,9 @@ public struct NotifySetup: Sendable {
     public init(home: DataHome, configuration: Configuration, actionKey: ActionKey? = nil) throws {
         let rules = try NotifyRules.load(home: home, configuration: configuration)
         let file = NotifyRules.fileURL(home: home, configuration: configuration).path
-        try self.init(rules: rules, origin: FileManager.default.fileExists(atPath: file) ? file : "default (console and logs/notifications.jsonl)",
-                      configuration: configuration, actionKey: actionKey)
+        try self.init(
+            rules: rules, origin: FileManager.default.fileExists(atPath: file) ? file : "default (console and logs/notifications.jsonl)",
+            configuration: configuration, actionKey: actionKey)
     }
 
     /// For rules already read (the running service, which reloads them).
@@ -34,9 +35,10 @@ public struct NotifySetup: Sendable {
             repeatIntervalSeconds: rules.repeatIntervalSeconds ?? settings.repeatIntervalSeconds,
             escalateAfterSeconds: rules.escalateAfterSeconds ?? settings.escalateAfterSeconds,
             quietHours: rules.quietHours ?? quiet)
-        text = NotificationText(home: HomeClock(configuration: configuration), names: rules.names ?? [:],
-                                links: configuration.manual.actionLinkBase.flatMap { base in
-                                    actionKey.map { ActionLinks(baseURL: base, key: $0) }
-                                })
+        text = NotificationText(
+            home: HomeClock(configuration: configuration), names: rules.names ?? [:],
+            links: configuration.manual.actionLinkBase.flatMap { base in
+                actionKey.map { ActionLinks(baseURL: base, key: $0) }
+            })
     }
 }

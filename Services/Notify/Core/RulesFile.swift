@@ -88,13 +88,15 @@ public struct RulesFile: Sendable {
             return rules
         case .failure(let problem):
             if let data = try? Data(contentsOf: lastGoodURL), let rules = try? NotifyRules.parse(data, origin: lastGoodURL.path) {
-                let saved = (try? FileManager.default.attributesOfItem(atPath: lastGoodURL.path)[.modificationDate] as? Date)?
+                let saved =
+                    (try? FileManager.default.attributesOfItem(atPath: lastGoodURL.path)[.modificationDate] as? Date)?
                     .map(\.timeIntervalSince1970) ?? now
                 status = Status(source: name, loadedAt: saved, problem: problem.description, usingLastGood: true)
                 return rules
             }
-            status = Status(source: "standard rules (only the person, on the console and in logs/notifications.jsonl)",
-                            loadedAt: now, problem: problem.description, usingLastGood: false)
+            status = Status(
+                source: "standard rules (only the person, on the console and in logs/notifications.jsonl)",
+                loadedAt: now, problem: problem.description, usingLastGood: false)
             return .standard(person: person)
         }
     }
@@ -165,8 +167,9 @@ public struct RulesFile: Sendable {
 
     static func signature(of url: URL) -> Signature? {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path) else { return nil }
-        return Signature(size: (attributes[.size] as? NSNumber)?.intValue ?? -1,
-                         modified: (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0,
-                         inode: (attributes[.systemFileNumber] as? NSNumber)?.intValue ?? 0)
+        return Signature(
+            size: (attributes[.size] as? NSNumber)?.intValue ?? -1,
+            modified: (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0,
+            inode: (attributes[.systemFileNumber] as? NSNumber)?.intValue ?? 0)
     }
 }

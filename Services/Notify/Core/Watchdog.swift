@@ -35,8 +35,10 @@ public struct Watchdog: Sendable {
     /// At most this many sensors are named in an alert's title and group key (the message names them all).
     static let namedInTitle = 5
 
-    public init(sensorSilentAfter: Double, serviceSilentAfter: Double, ignoring: Set<String> = [],
-                expected: Set<String> = [], startedAt: Double = 0, startGrace: Double = 60) {
+    public init(
+        sensorSilentAfter: Double, serviceSilentAfter: Double, ignoring: Set<String> = [],
+        expected: Set<String> = [], startedAt: Double = 0, startGrace: Double = 60
+    ) {
         self.sensorSilentAfter = sensorSilentAfter
         self.serviceSilentAfter = serviceSilentAfter
         self.ignoring = ignoring
@@ -62,19 +64,23 @@ public struct Watchdog: Sendable {
         where now - beat.time > serviceSilentAfter && !downInstances.contains(instance) {
             downInstances.insert(instance)
             let name = instance == beat.service || beat.service.hasSuffix(instance) ? beat.service : "\(beat.service) (\(instance))"
-            alerts.append(Alert(kind: "service-down", severity: .warning, groupKey: "service-down:\(beat.service)",
-                                title: "\(name) has stopped",
-                                message: "\(name) has not sent a heartbeat for \(Int(now - beat.time)) seconds.",
-                                at: beat.time))
+            alerts.append(
+                Alert(
+                    kind: "service-down", severity: .warning, groupKey: "service-down:\(beat.service)",
+                    title: "\(name) has stopped",
+                    message: "\(name) has not sent a heartbeat for \(Int(now - beat.time)) seconds.",
+                    at: beat.time))
         }
         if now - startedAt > startGrace {
             let heard = Set(lastBeat.values.map(\.service))
             for service in expected.subtracting(heard).subtracting(neverSeenReported).sorted() {
                 neverSeenReported.insert(service)
-                alerts.append(Alert(kind: "service-down", severity: .warning, groupKey: "service-down:\(service)",
-                                    title: "\(service) is not running",
-                                    message: "\(service) has not sent a heartbeat since notification started \(Int(now - startedAt)) seconds ago.",
-                                    at: startedAt))
+                alerts.append(
+                    Alert(
+                        kind: "service-down", severity: .warning, groupKey: "service-down:\(service)",
+                        title: "\(service) is not running",
+                        message: "\(service) has not sent a heartbeat since notification started \(Int(now - startedAt)) seconds ago.",
+                        at: startedAt))
             }
         }
         if let alert = checkSensors(now: now) { alerts.append(alert) }
@@ -107,20 +113,25 @@ public struct Watchdog: Sendable {
         let named = ids.prefix(namedInTitle).joined(separator: ", ") + (ids.count > namedInTitle ? " and \(ids.count - namedInTitle) more" : "")
         let advice = "battery, switched off, or out of range? A sensor no longer used: spasmwatch sensors forget ID."
         if let only = sensors.first, sensors.count == 1 {
-            return Alert(kind: "sensor-silent", severity: .warning, groupKey: "sensor-silent:\(only.sensorId)",
-                         title: "Sensor \(only.sensorId) is silent",
-                         message: "Sensor \(only.sensorId) (\(only.placement.displayName)) has sent nothing for \(Int(now - only.lastFrameTime)) seconds: \(advice)",
-                         at: only.lastFrameTime, sensorId: only.sensorId, site: only.placement)
+            return Alert(
+                kind: "sensor-silent", severity: .warning, groupKey: "sensor-silent:\(only.sensorId)",
+                title: "Sensor \(only.sensorId) is silent",
+                message:
+                    "Sensor \(only.sensorId) (\(only.placement.displayName)) has sent nothing for \(Int(now - only.lastFrameTime)) seconds: \(advice)",
+                at: only.lastFrameTime, sensorId: only.sensorId, site: only.placement)
         }
         let each = sensors.map { "\($0.sensorId) (\($0.placement.displayName), \(Int(now - $0.lastFrameTime)) s)" }.joined(separator: ", ")
         // The key names the set: a different set is a different notification.
-        let key = ids.count <= namedInTitle ? ids.joined(separator: ",")
+        let key =
+            ids.count <= namedInTitle
+            ? ids.joined(separator: ",")
             : ids.prefix(namedInTitle).joined(separator: ",") + ",+\(ids.count - namedInTitle):\(String(fnv(ids.joined(separator: ",")), radix: 16))"
         let sites = Set(sensors.map(\.placement))
-        return Alert(kind: "sensor-silent", severity: .warning, groupKey: "sensor-silent:\(key)",
-                     title: "\(ids.count) sensors are silent: \(named)",
-                     message: "\(ids.count) worn sensors have sent nothing: \(each). \(advice.prefix(1).uppercased() + advice.dropFirst())",
-                     at: sensors.map(\.lastFrameTime).max() ?? now, site: sites.count == 1 ? sites.first : nil)
+        return Alert(
+            kind: "sensor-silent", severity: .warning, groupKey: "sensor-silent:\(key)",
+            title: "\(ids.count) sensors are silent: \(named)",
+            message: "\(ids.count) worn sensors have sent nothing: \(each). \(advice.prefix(1).uppercased() + advice.dropFirst())",
+            at: sensors.map(\.lastFrameTime).max() ?? now, site: sites.count == 1 ? sites.first : nil)
     }
 
     static func fnv(_ text: String) -> UInt64 {

@@ -1,4 +1,3 @@
-import SpasmSync
 import Dispatch
 import Foundation
 import ServiceLifecycle
@@ -9,6 +8,7 @@ import SpasmReliability
 import SpasmRuntime
 import SpasmSchema
 import SpasmSecurity
+import SpasmSync
 
 /// The running notify service: reads alerts, acknowledgements and heartbeats from the bus,
 /// feeds the engine, ticks it for group windows and escalations, runs the watchdog, and
@@ -36,9 +36,11 @@ final class NotifyService: Service, Sendable {
     /// Why alerts carry no (or an insecure) action link, for the heartbeat.
     let linkWarning: String?
 
-    init(environment: ServiceEnvironment, engine: NotifyEngine, inbox: BusSubscriber, sender: ReliableSender,
-         journal: NotifyJournal, storage: any PendingAlertSource, watchdog: Watchdog, clock: any NotifyClock,
-         rulesFile: RulesFile, rules: NotifyRules, actionKey: ActionKey?, linkWarning: String?) {
+    init(
+        environment: ServiceEnvironment, engine: NotifyEngine, inbox: BusSubscriber, sender: ReliableSender,
+        journal: NotifyJournal, storage: any PendingAlertSource, watchdog: Watchdog, clock: any NotifyClock,
+        rulesFile: RulesFile, rules: NotifyRules, actionKey: ActionKey?, linkWarning: String?
+    ) {
         self.actionKey = actionKey
         self.linkWarning = linkWarning
         self.rulesFile = Locked(rulesFile)
@@ -85,7 +87,10 @@ final class NotifyService: Service, Sendable {
     func tick() async {
         await engine.tick()
         environment.counters.set("escalations.open", Int64(await engine.openEscalations.count))
-        let forced = hangup.withLock { value in defer { value = false }; return value }
+        let forced = hangup.withLock { value in
+            defer { value = false }
+            return value
+        }
         let now = clock.now
         let due = lastCheck.withLock { last in
             guard now - last >= 1 else { return false }
@@ -100,15 +105,24 @@ final class NotifyService: Service, Sendable {
         let counters = environment.counters
         switch message.header.type {
         case Alert.messageType:
-            guard let envelope = try? message.decode(Alert.self) else { counters.add("rejected.alert"); return }
+            guard let envelope = try? message.decode(Alert.self) else {
+                counters.add("rejected.alert")
+                return
+            }
             counters.add("alerts.received")
             await engine.take(envelope.body, person: envelope.header.person)
         case Acknowledgement.messageType:
-            guard let envelope = try? message.decode(Acknowledgement.self) else { counters.add("rejected.acknowledgement"); return }
+            guard let envelope = try? message.decode(Acknowledgement.self) else {
+                counters.add("rejected.acknowledgement")
+                return
+            }
             counters.add("acknowledgements.received")
             await engine.take(envelope.body)
         case HelpRequest.messageType:
-            guard let envelope = try? message.decode(HelpRequest.self) else { counters.add("rejected.help-request"); return }
+            guard let envelope = try? message.decode(HelpRequest.self) else {
+                counters.add("rejected.help-request")
+                return
+            }
             counters.add("help-requests.received")
             await engine.take(envelope.body)
         case Heartbeat.messageType:
@@ -149,16 +163,22 @@ final class NotifyService: Service, Sendable {
         environment.counters.add("resumed.sends", Int64(resumed.sends))
         environment.counters.add("resumed.escalations", Int64(resumed.escalations))
         environment.counters.add("resumed.journal", Int64(resumed.undelivered))
-        environment.logger.info("resume finished", metadata: [
-            "interruptedSends": "\(resumed.sends)", "escalations": "\(resumed.escalations)",
-            "undelivered": "\(resumed.undelivered)"])
+        environment.logger.info(
+            "resume finished",
+            metadata: [
+                "interruptedSends": "\(resumed.sends)", "escalations": "\(resumed.escalations)",
+                "undelivered": "\(resumed.undelivered)",
+            ])
         for attempt in 1...5 {
             if Task.isCancelled || Task.isShuttingDownGracefully { return }
             do {
                 let pending = try await storage.undeliveredAlerts(since: since)
                 let taken = await engine.resume(pending)
-                environment.logger.info("asked storage for undelivered alerts", metadata: [
-                    "alerts": "\(pending.count)", "new": "\(taken)"])
+                environment.logger.info(
+                    "asked storage for undelivered alerts",
+                    metadata: [
+                        "alerts": "\(pending.count)", "new": "\(taken)",
+                    ])
                 environment.counters.add("resumed.storage", Int64(taken))
                 if let oldest = resumed.oldestEscalation { await takeMissedAcknowledgements(since: oldest) }
                 return
@@ -205,19 +225,27 @@ final class NotifyService: Service, Sendable {
             if force { logger.info("rules checked on SIGHUP: unchanged", metadata: ["rules": "\(status.describe(homeTime, now: now))"]) }
         case .rejected(let problem):
             environment.counters.add("rules.rejected")
-            logger.error("rules file not used: the rules in force stay", metadata: [
-                "problem": "\(problem)", "rules": "\(status.describe(homeTime, now: now))"])
+            logger.error(
+                "rules file not used: the rules in force stay",
+                metadata: [
+                    "problem": "\(problem)", "rules": "\(status.describe(homeTime, now: now))",
+                ])
         case .loaded(let rules):
             do {
-                let setup = try NotifySetup(rules: rules, origin: status.source, configuration: environment.configuration,
-                                            actionKey: actionKey)
-                await engine.update(rules: setup.rules, settings: setup.planner, text: setup.text,
-                                    channels: ChannelFactory.make(setup.rules, home: environment.home, settings: environment.configuration.notify))
+                let setup = try NotifySetup(
+                    rules: rules, origin: status.source, configuration: environment.configuration,
+                    actionKey: actionKey)
+                await engine.update(
+                    rules: setup.rules, settings: setup.planner, text: setup.text,
+                    channels: ChannelFactory.make(setup.rules, home: environment.home, settings: environment.configuration.notify))
                 environment.counters.add("rules.reloaded")
-                logger.notice("rules reloaded", metadata: [
-                    "reason": "\(force ? "SIGHUP" : "file changed")", "rules": "\(status.source)",
-                    "receivers": "\(rules.receivers.map(\.name).joined(separator: ","))", "routes": "\(rules.routes.count)",
-                    "caregivers": "\(rules.caregivers(person: environment.configuration.person).joined(separator: ","))"])
+                logger.notice(
+                    "rules reloaded",
+                    metadata: [
+                        "reason": "\(force ? "SIGHUP" : "file changed")", "rules": "\(status.source)",
+                        "receivers": "\(rules.receivers.map(\.name).joined(separator: ","))", "routes": "\(rules.routes.count)",
+                        "caregivers": "\(rules.caregivers(person: environment.configuration.person).joined(separator: ","))",
+                    ])
                 rulesInForce.withLock { $0 = rules }
             } catch {
                 logger.error("rules not used", metadata: ["error": "\(error)"])
@@ -232,8 +260,10 @@ final class NotifyService: Service, Sendable {
         let rules = rulesInForce.withLock { $0 }
         let caregivers = rules.caregivers(person: environment.configuration.person)
         let rulesText = status.describe(homeTime, now: clock.now)
-        var info = ["rules": rulesText, "receivers": rules.receivers.map(\.name).joined(separator: ", "),
-                    "caregivers": caregivers.isEmpty ? "none" : caregivers.joined(separator: ", ")]
+        var info = [
+            "rules": rulesText, "receivers": rules.receivers.map(\.name).joined(separator: ", "),
+            "caregivers": caregivers.isEmpty ? "none" : caregivers.joined(separator: ", "),
+        ]
         if caregivers.isEmpty { info["warning.caregiver"] = NotifyRules.noCaregiverWarning }
         if status.problem != nil { info["warning.rules"] = rulesText }
         info["warning.publicURL"] = linkWarning
@@ -276,16 +306,22 @@ extension NotifyService {
         var rulesFile = RulesFile(home: environment.home, configuration: environment.configuration)
         let rules = rulesFile.start(now: clock.now)
         if let problem = rulesFile.status.problem {
-            environment.logger.critical("notify.json is unusable; running with other rules until it is fixed", metadata: [
-                "problem": "\(problem)", "using": "\(rulesFile.status.usingLastGood ? "the last good copy \(rulesFile.lastGoodURL.path)" : rulesFile.status.source)"])
+            environment.logger.critical(
+                "notify.json is unusable; running with other rules until it is fixed",
+                metadata: [
+                    "problem": "\(problem)",
+                    "using": "\(rulesFile.status.usingLastGood ? "the last good copy \(rulesFile.lastGoodURL.path)" : rulesFile.status.source)",
+                ])
         }
-        let setup = try NotifySetup(rules: rules, origin: rulesFile.status.source, configuration: environment.configuration,
-                                    actionKey: actionKey)
+        let setup = try NotifySetup(
+            rules: rules, origin: rulesFile.status.source, configuration: environment.configuration,
+            actionKey: actionKey)
         let receipts = try environment.subscribe([Topic.stored(environment.instance)])
         let inbox = try environment.subscribe([Topic.alertPrefix, Topic.acknowledgement, Topic.heartbeatPrefix])
         let outbox = try Outbox.open(url: environment.home.outbox(for: environment.instance))
-        let sender = ReliableSender(outbox: outbox, publisher: environment.publisher, receipts: receipts,
-                                    counters: environment.counters, logger: environment.logger)
+        let sender = ReliableSender(
+            outbox: outbox, publisher: environment.publisher, receipts: receipts,
+            counters: environment.counters, logger: environment.logger)
         let journal = try NotifyJournal.open(url: environment.home.dataDirectory.appendingPathComponent("notify.sqlite"))
         let engine = NotifyEngine(
             planner: NotificationPlanner(rules: setup.rules, settings: setup.planner, text: setup.text, clock: clock),
@@ -295,19 +331,23 @@ extension NotifyService {
         let service = NotifyService(
             environment: environment, engine: engine, inbox: inbox, sender: sender, journal: journal,
             storage: StoreQueryAlertSource(context: environment.context, endpoint: environment.endpoints.storeQuery),
-            watchdog: Watchdog(sensorSilentAfter: environment.configuration.sensor.silentAfterSeconds,
-                               serviceSilentAfter: environment.configuration.notify.serviceSilentAfterSeconds,
-                               ignoring: [environment.instance],
-                               expected: Set(environment.configuration.expectedServices).subtracting([ServiceName.notify]),
-                               startedAt: clock.now,
-                               startGrace: max(30, 3 * environment.configuration.notify.serviceSilentAfterSeconds)),
+            watchdog: Watchdog(
+                sensorSilentAfter: environment.configuration.sensor.silentAfterSeconds,
+                serviceSilentAfter: environment.configuration.notify.serviceSilentAfterSeconds,
+                ignoring: [environment.instance],
+                expected: Set(environment.configuration.expectedServices).subtracting([ServiceName.notify]),
+                startedAt: clock.now,
+                startGrace: max(30, 3 * environment.configuration.notify.serviceSilentAfterSeconds)),
             clock: clock, rulesFile: rulesFile, rules: setup.rules, actionKey: actionKey,
             linkWarning: keyWarning ?? environment.configuration.manual.publicURLWarning)
         let caregivers = setup.rules.caregivers(person: environment.configuration.person)
-        environment.logger.info("routing", metadata: [
-            "receivers": "\(setup.rules.receivers.map(\.name).joined(separator: ","))",
-            "routes": "\(setup.rules.routes.count)", "rules": "\(rulesFile.status.source)",
-            "caregivers": "\(caregivers.isEmpty ? "none" : caregivers.joined(separator: ","))"])
+        environment.logger.info(
+            "routing",
+            metadata: [
+                "receivers": "\(setup.rules.receivers.map(\.name).joined(separator: ","))",
+                "routes": "\(setup.rules.routes.count)", "rules": "\(rulesFile.status.source)",
+                "caregivers": "\(caregivers.isEmpty ? "none" : caregivers.joined(separator: ","))",
+            ])
         if caregivers.isEmpty { environment.logger.warning("\(NotifyRules.noCaregiverWarning)") }
         let heartbeat = environment.heartbeat { (service.heartbeatInfo(), nil) }
         let tick = PeriodicService(every: .milliseconds(200)) { await service.tick() }

@@ -60,8 +60,9 @@ public final class DiaryJournal: Sendable {
     /// entry id was already there.
     @discardableResult
     public func record(_ entry: DiaryEntry) async throws -> Bool {
-        let row = Row(id: Self.key(entry.entryId), recordedAt: entry.recordedAt, at: DiaryText.time(of: entry),
-                      kind: entry.kind.rawValue, body: try WireCodec.encode(entry), retractedBy: nil)
+        let row = Row(
+            id: Self.key(entry.entryId), recordedAt: entry.recordedAt, at: DiaryText.time(of: entry),
+            kind: entry.kind.rawValue, body: try WireCodec.encode(entry), retractedBy: nil)
         return try await database.write { db in
             if try Row.exists(db, key: row.id) { return false }
             try row.insert(db)
@@ -76,16 +77,19 @@ public final class DiaryJournal: Sendable {
     static func apply(_ correction: CorrectionRecord, by id: String, _ db: Database) throws {
         var retracting = (target: Self.key(correction.targetEntryId), by: id)
         for _ in 0..<100 {
-            try db.execute(sql: "UPDATE entries SET retractedBy = ? WHERE id = ? AND retractedBy IS NULL",
-                           arguments: [retracting.by, retracting.target])
+            try db.execute(
+                sql: "UPDATE entries SET retractedBy = ? WHERE id = ? AND retractedBy IS NULL",
+                arguments: [retracting.by, retracting.target])
             // The target was a correction: what it retracted is back, unless another one still retracts it.
             guard let undone = try Row.fetchOne(db, key: retracting.target), undone.kind == DiaryEntry.Kind.correction.rawValue,
-                  let inner = decode(undone)?.entry.correction else { return }
+                let inner = decode(undone)?.entry.correction
+            else { return }
             let restored = Self.key(inner.targetEntryId)
             try db.execute(sql: "UPDATE entries SET retractedBy = NULL WHERE id = ? AND retractedBy = ?", arguments: [restored, undone.id])
             // The restored entry is a correction too: it takes effect again.
             guard let again = try Row.fetchOne(db, key: restored), again.kind == DiaryEntry.Kind.correction.rawValue,
-                  again.retractedBy == nil, let next = decode(again)?.entry.correction else { return }
+                again.retractedBy == nil, let next = decode(again)?.entry.correction
+            else { return }
             retracting = (Self.key(next.targetEntryId), again.id)
         }
     }

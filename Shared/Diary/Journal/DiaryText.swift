@@ -21,14 +21,18 @@ public enum DiaryText {
         switch entry.kind {
         case .spasm:
             guard let s = entry.spasm else { return "spasm" }
-            var parts = [s.site?.displayName ?? "site not given", s.type.rawValue,
-                         "\(severityWords[s.severity] ?? "severity") (\(s.severity))"]
+            var parts = [
+                s.site?.displayName ?? "site not given", s.type.rawValue,
+                "\(severityWords[s.severity] ?? "severity") (\(s.severity))",
+            ]
             if let pain = s.pain { parts.append("pain \(pain)/10") }
             if let d = s.durationSeconds { parts.append(seconds(d)) }
             if !s.triggers.isEmpty { parts.append("triggers " + s.triggers.map(\.rawValue).joined(separator: ", ")) }
             if let t = s.triggerNote, !t.isEmpty { parts.append("(\(t))") }
             let effects = s.effects.filter { $0 != .none }
-            if !effects.isEmpty { parts.append("caused " + effects.map { $0.rawValue.replacingOccurrences(of: "-", with: " ") }.joined(separator: ", ")) }
+            if !effects.isEmpty {
+                parts.append("caused " + effects.map { $0.rawValue.replacingOccurrences(of: "-", with: " ") }.joined(separator: ", "))
+            }
             if let n = s.note, !n.isEmpty { parts.append("“\(n)”") }
             return "spasm: " + parts.joined(separator: ", ")
         case .checkin:
@@ -61,7 +65,8 @@ public enum DiaryText {
                 + (r.note.map { ", “\($0)”" } ?? "")
         case .correction:
             guard let c = entry.correction else { return "correction" }
-            return c.action == .retract ? "undo of \(ShortId.of(c.targetEntryId))"
+            return c.action == .retract
+                ? "undo of \(ShortId.of(c.targetEntryId))"
                 : "\(ShortId.of(c.targetEntryId)) replaced by \(c.replacementEntryId.map(ShortId.of) ?? "?")"
         case .confirmation:
             guard let c = entry.confirmation else { return "confirmation" }

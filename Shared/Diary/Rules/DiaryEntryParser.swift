@@ -22,8 +22,10 @@ public enum DiaryEntryParser {
     public static let trustedClockSkew: Double = 30
     /// The largest correction applied (seconds): a clock further off is refused.
     public static let maxClockCorrection: Double = 86_400
-    public static func parse(_ data: Data, via defaultVia: String,
-                             now: Double = Date().timeIntervalSince1970) throws(DiaryValidationError) -> DiaryEntry {
+    public static func parse(
+        _ data: Data, via defaultVia: String,
+        now: Double = Date().timeIntervalSince1970
+    ) throws(DiaryValidationError) -> DiaryEntry {
         // JSONDecoder refuses NaN and 1e309 as "not valid JSON", naming no field.
         // One outside any object (malformed text) names no field: the errors below say more.
         if let bad = NonFiniteNumbers.first(in: data), !bad.field.isEmpty { throw DiaryValidationError(field: bad.field, message: bad.message) }
@@ -68,7 +70,8 @@ public enum DiaryEntryParser {
         // `v` is optional here (the page sends none); when given it must be this build's version.
         if top.has("v") {
             guard !top.isString("v") else {
-                throw DiaryValidationError(field: "v", message: "'v' must be the number \(SchemaVersion.current), not a string: send \"v\":\(SchemaVersion.current)")
+                throw DiaryValidationError(
+                    field: "v", message: "'v' must be the number \(SchemaVersion.current), not a string: send \"v\":\(SchemaVersion.current)")
             }
             let version = try top.int("v") ?? 0
             guard version == SchemaVersion.current else {
@@ -81,14 +84,17 @@ public enum DiaryEntryParser {
         let kind = try DiaryRules.kind(kindText)
         var shift = 0.0
         if let sentAt = try top.double("sentAt") { shift = try clockCorrection(sentAt: sentAt, now: now) }
-        let entryId = try top.string("entryId").map { (text) throws(DiaryValidationError) in
-            try DiaryRules.uuid(text, field: "entryId", what: "an entry id")
-        } ?? UUID()
-        var entry = DiaryEntry(entryId: entryId, recordedAt: try top.double("recordedAt").map { $0 + shift } ?? now,
-                               via: try top.string("via") ?? defaultVia, kind: kind)
+        let entryId =
+            try top.string("entryId").map { (text) throws(DiaryValidationError) in
+                try DiaryRules.uuid(text, field: "entryId", what: "an entry id")
+            } ?? UUID()
+        var entry = DiaryEntry(
+            entryId: entryId, recordedAt: try top.double("recordedAt").map { $0 + shift } ?? now,
+            via: try top.string("via") ?? defaultVia, kind: kind)
         for other in DiaryEntry.Kind.allCases where other != kind && top.has(other.rawValue) {
-            throw DiaryValidationError(field: other.rawValue,
-                                       message: "entry has a '\(other.rawValue)' record but kind is '\(kind.rawValue)'; send exactly one record, the one kind names")
+            throw DiaryValidationError(
+                field: other.rawValue,
+                message: "entry has a '\(other.rawValue)' record but kind is '\(kind.rawValue)'; send exactly one record, the one kind names")
         }
         guard let r = top.object(kind.rawValue) else {
             throw DiaryValidationError(field: kind.rawValue, message: "kind '\(kind.rawValue)' needs a '\(kind.rawValue)' object")
@@ -114,8 +120,9 @@ public enum DiaryEntryParser {
                 note: try r.string("note"))
         case .checkin:
             guard let nrs = try r.int("nrs") else { throw r.missing("nrs", "0–10, spasticity over the last 24 hours") }
-            entry.checkin = CheckIn(at: try r.double("at").map { $0 + shift } ?? now, nrs: nrs, psfs: try r.int("psfs"),
-                                    sleepQuality: try r.int("sleepQuality"))
+            entry.checkin = CheckIn(
+                at: try r.double("at").map { $0 + shift } ?? now, nrs: nrs, psfs: try r.int("psfs"),
+                sleepQuality: try r.int("sleepQuality"))
         case .medication:
             guard let name = try r.string("name") else { throw r.missing("name", "e.g. baclofen") }
             entry.medication = MedicationRecord(
@@ -127,7 +134,8 @@ public enum DiaryEntryParser {
         case .exercise:
             guard let activity = try r.string("activity") else { throw r.missing("activity", "e.g. stretching, walking, physio") }
             guard let minutes = try r.double("minutes") else { throw r.missing("minutes", "1–600") }
-            entry.exercise = ExerciseRecord(at: try r.double("at").map { $0 + shift } ?? now, activity: try DiaryRules.activity(activity), minutes: minutes)
+            entry.exercise = ExerciseRecord(
+                at: try r.double("at").map { $0 + shift } ?? now, activity: try DiaryRules.activity(activity), minutes: minutes)
         case .relapse:
             guard let phase = try r.string("phase") else { throw r.missing("phase", "allowed: start, end") }
             entry.relapse = RelapseRecord(
@@ -157,8 +165,9 @@ public enum DiaryEntryParser {
     /// beyond `maxClockCorrection` (or for milliseconds), an error that names `sentAt`.
     public static func clockCorrection(sentAt: Double, now: Double) throws(DiaryValidationError) -> Double {
         guard sentAt.isFinite, sentAt < 1e11 else {
-            throw DiaryValidationError(field: "sentAt",
-                                       message: "sentAt \(DiaryRules.number(sentAt)) looks like milliseconds; give Unix seconds (UTC)")
+            throw DiaryValidationError(
+                field: "sentAt",
+                message: "sentAt \(DiaryRules.number(sentAt)) looks like milliseconds; give Unix seconds (UTC)")
         }
         let offset = sentAt - now
         if abs(offset) <= trustedClockSkew { return 0 }
@@ -168,7 +177,8 @@ public enum DiaryEntryParser {
             throw DiaryValidationError(
                 field: "sentAt",
                 message: "sentAt says this device's clock is \(amount) \(offset > 0 ? "ahead of" : "behind") the server's; "
-                    + "a clock is corrected by at most \(Int(maxClockCorrection / 3600)) hours: set the device's date and time, then send the entry again")
+                    + "a clock is corrected by at most \(Int(maxClockCorrection / 3600)) hours: set the device's date and time, then send the entry again"
+            )
         }
         return -offset
     }

@@ -73,7 +73,9 @@ public enum DiaryRules {
         guard let trigger = SpasmTrigger(rawValue: text.trimmingCharacters(in: .whitespaces).lowercased()) else {
             throw DiaryValidationError(
                 field: field,
-                message: "trigger \(EchoText.quoted(text)) is not on the list; allowed: \(list(SpasmTrigger.self)) (anything else goes in the trigger note)")
+                message:
+                    "trigger \(EchoText.quoted(text)) is not on the list; allowed: \(list(SpasmTrigger.self)) (anything else goes in the trigger note)"
+            )
         }
         return trigger
     }
@@ -81,7 +83,8 @@ public enum DiaryRules {
     public static func effect(_ text: String, field: String = "spasm.effects") throws(DiaryValidationError) -> SpasmEffect {
         let normalized = text.trimmingCharacters(in: .whitespaces).lowercased().replacingOccurrences(of: " ", with: "-")
         guard let effect = SpasmEffect(rawValue: normalized) else {
-            throw DiaryValidationError(field: field, message: "caused \(EchoText.quoted(text)) is not on the list; allowed: \(list(SpasmEffect.self))")
+            throw DiaryValidationError(
+                field: field, message: "caused \(EchoText.quoted(text)) is not on the list; allowed: \(list(SpasmEffect.self))")
         }
         return effect
     }
@@ -113,7 +116,9 @@ public enum DiaryRules {
         guard (0...4).contains(value) else {
             throw DiaryValidationError(
                 field: field,
-                message: "psfs \(value) is outside 0–4 (PSFS frequency: 0 none, 1 only when stimulated, 2 less than once an hour, 3 once an hour or more, 4 more than 10 an hour)")
+                message:
+                    "psfs \(value) is outside 0–4 (PSFS frequency: 0 none, 1 only when stimulated, 2 less than once an hour, 3 once an hour or more, 4 more than 10 an hour)"
+            )
         }
     }
 
@@ -138,7 +143,8 @@ public enum DiaryRules {
 
     public static func dose(_ value: Double, field: String = "medication.dose") throws(DiaryValidationError) {
         guard value.isFinite, value > 0, value <= 100_000 else {
-            throw DiaryValidationError(field: field, message: "dose \(number(value)) is outside the allowed range: more than 0, up to 100000 (e.g. 10mg)")
+            throw DiaryValidationError(
+                field: field, message: "dose \(number(value)) is outside the allowed range: more than 0, up to 100000 (e.g. 10mg)")
         }
     }
 
@@ -146,11 +152,13 @@ public enum DiaryRules {
         var normalized = text.trimmingCharacters(in: .whitespaces)
         if normalized.lowercased() == "µg" || normalized.lowercased() == "ug" { normalized = "mcg" }
         if normalized.count > 2, normalized.hasSuffix("s"),
-           doseUnits.contains(where: { $0.caseInsensitiveCompare(String(normalized.dropLast())) == .orderedSame }) {
+            doseUnits.contains(where: { $0.caseInsensitiveCompare(String(normalized.dropLast())) == .orderedSame })
+        {
             normalized = String(normalized.dropLast())  // "tablets" → "tablet"
         }
         guard let unit = doseUnits.first(where: { $0.caseInsensitiveCompare(normalized) == .orderedSame }) else {
-            throw DiaryValidationError(field: field, message: "unit \(EchoText.quoted(text)) is not a dose unit; allowed: \(doseUnits.joined(separator: ", "))")
+            throw DiaryValidationError(
+                field: field, message: "unit \(EchoText.quoted(text)) is not a dose unit; allowed: \(doseUnits.joined(separator: ", "))")
         }
         return unit
     }
@@ -166,7 +174,8 @@ public enum DiaryRules {
     public static func regimen(_ text: String, field: String = "medication.regimen") throws(DiaryValidationError) -> MedicationRecord.Regimen {
         let normalized = text.lowercased().replacingOccurrences(of: " ", with: "-").replacingOccurrences(of: "_", with: "-")
         guard let regimen = MedicationRecord.Regimen(rawValue: normalized) else {
-            throw DiaryValidationError(field: field, message: "regimen \(EchoText.quoted(text)) is not a regimen; allowed: \(list(MedicationRecord.Regimen.self))")
+            throw DiaryValidationError(
+                field: field, message: "regimen \(EchoText.quoted(text)) is not a regimen; allowed: \(list(MedicationRecord.Regimen.self))")
         }
         return regimen
     }
@@ -176,8 +185,9 @@ public enum DiaryRules {
         if let dose = record.dose {
             try self.dose(dose)
             guard let unit = record.unit else {
-                throw DiaryValidationError(field: "medication.unit",
-                                           message: "dose \(number(dose)) needs a unit; allowed: \(doseUnits.joined(separator: ", "))")
+                throw DiaryValidationError(
+                    field: "medication.unit",
+                    message: "dose \(number(dose)) needs a unit; allowed: \(doseUnits.joined(separator: ", "))")
             }
             _ = try doseUnit(unit)
         } else if let unit = record.unit {
@@ -196,7 +206,8 @@ public enum DiaryRules {
             throw DiaryValidationError(field: field, message: "exercise activity is empty; e.g. stretching, walking, physio")
         }
         guard activity.count <= maxNameCharacters else {
-            throw DiaryValidationError(field: field, message: "exercise activity is \(activity.count) characters; allowed: up to \(maxNameCharacters)")
+            throw DiaryValidationError(
+                field: field, message: "exercise activity is \(activity.count) characters; allowed: up to \(maxNameCharacters)")
         }
         return activity
     }
@@ -211,14 +222,16 @@ public enum DiaryRules {
 
     public static func relapsePhase(_ text: String, field: String = "relapse.phase") throws(DiaryValidationError) -> RelapseRecord.Phase {
         guard let phase = RelapseRecord.Phase(rawValue: text.lowercased()) else {
-            throw DiaryValidationError(field: field, message: "phase \(EchoText.quoted(text)) is not a relapse phase; allowed: \(list(RelapseRecord.Phase.self))")
+            throw DiaryValidationError(
+                field: field, message: "phase \(EchoText.quoted(text)) is not a relapse phase; allowed: \(list(RelapseRecord.Phase.self))")
         }
         return phase
     }
 
     public static func markedBy(_ text: String, field: String = "relapse.markedBy") throws(DiaryValidationError) -> RelapseRecord.MarkedBy {
         guard let who = RelapseRecord.MarkedBy(rawValue: text.lowercased()) else {
-            throw DiaryValidationError(field: field, message: "markedBy \(EchoText.quoted(text)) is not allowed; allowed: \(list(RelapseRecord.MarkedBy.self))")
+            throw DiaryValidationError(
+                field: field, message: "markedBy \(EchoText.quoted(text)) is not allowed; allowed: \(list(RelapseRecord.MarkedBy.self))")
         }
         return who
     }
@@ -239,11 +252,13 @@ public enum DiaryRules {
         }
         switch record.action {
         case .replace where record.replacementEntryId == nil:
-            throw DiaryValidationError(field: "correction.replacementEntryId",
-                                       message: "action 'replace' needs replacementEntryId, the entry that takes the target's place")
+            throw DiaryValidationError(
+                field: "correction.replacementEntryId",
+                message: "action 'replace' needs replacementEntryId, the entry that takes the target's place")
         case .retract where record.replacementEntryId != nil:
-            throw DiaryValidationError(field: "correction.replacementEntryId",
-                                       message: "action 'retract' takes no replacementEntryId (use action 'replace')")
+            throw DiaryValidationError(
+                field: "correction.replacementEntryId",
+                message: "action 'retract' takes no replacementEntryId (use action 'replace')")
         default:
             break
         }
@@ -253,14 +268,16 @@ public enum DiaryRules {
 
     public static func uuid(_ text: String, field: String, what: String) throws(DiaryValidationError) -> UUID {
         guard let id = UUID(uuidString: text.trimmingCharacters(in: .whitespaces)) else {
-            throw DiaryValidationError(field: field, message: "\(field.split(separator: ".").last ?? "") \(EchoText.quoted(text)) is not \(what) (a UUID)")
+            throw DiaryValidationError(
+                field: field, message: "\(field.split(separator: ".").last ?? "") \(EchoText.quoted(text)) is not \(what) (a UUID)")
         }
         return id
     }
 
     public static func kind(_ text: String, field: String = "kind") throws(DiaryValidationError) -> DiaryEntry.Kind {
         guard let kind = DiaryEntry.Kind(rawValue: text.lowercased()) else {
-            throw DiaryValidationError(field: field, message: "kind \(EchoText.quoted(text)) is not an entry kind; allowed: \(list(DiaryEntry.Kind.self))")
+            throw DiaryValidationError(
+                field: field, message: "kind \(EchoText.quoted(text)) is not an entry kind; allowed: \(list(DiaryEntry.Kind.self))")
         }
         return kind
     }
@@ -309,13 +326,15 @@ public enum DiaryValidator {
         ]
         let given = present.filter(\.1).map(\.0)
         guard given.contains(entry.kind) else {
-            throw DiaryValidationError(field: entry.kind.rawValue,
-                                       message: "kind '\(entry.kind.rawValue)' needs a '\(entry.kind.rawValue)' record")
+            throw DiaryValidationError(
+                field: entry.kind.rawValue,
+                message: "kind '\(entry.kind.rawValue)' needs a '\(entry.kind.rawValue)' record")
         }
         if given.count > 1 {
             let others = given.filter { $0 != entry.kind }.map { "'\($0.rawValue)'" }.joined(separator: ", ")
-            throw DiaryValidationError(field: "kind",
-                                       message: "entry has \(others) besides '\(entry.kind.rawValue)'; send exactly one record, the one kind names")
+            throw DiaryValidationError(
+                field: "kind",
+                message: "entry has \(others) besides '\(entry.kind.rawValue)'; send exactly one record, the one kind names")
         }
         if let s = entry.spasm {
             try DiaryRules.time(s.at, now: now, field: "spasm.at")

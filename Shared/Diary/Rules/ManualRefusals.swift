@@ -21,7 +21,8 @@ extension ShortId {
             throw DiaryValidationError(field: what, message: "no \(what) has an id starting with \(EchoText.quoted(p))\(longer)")
         }
         let shown = matches.map { String($0.uuidString.lowercased().prefix(max(p.count + 4, 8))) }.sorted().joined(separator: ", ")
-        throw DiaryValidationError(field: what,
-                                   message: "'\(p)' matches \(matches.count) \(what == "entry" ? "entries" : what + "s"): \(shown); type more of the id")
+        throw DiaryValidationError(
+            field: what,
+            message: "'\(p)' matches \(matches.count) \(what == "entry" ? "entries" : what + "s"): \(shown); type more of the id")
     }
 }

@@ -19,9 +19,11 @@ public struct ReportInput: Sendable {
     public var episodes: [StoredEpisode]
     public var alerts: [StoredAlert]
 
-    public init(person: String, from: Double, to: Double, timeZone: TimeZone, generatedAt: Double,
-                statistics: StoreStatistics, entries: [StoredEntry], medicationHistory: [StoredEntry],
-                episodes: [StoredEpisode], alerts: [StoredAlert], name: String? = nil) {
+    public init(
+        person: String, from: Double, to: Double, timeZone: TimeZone, generatedAt: Double,
+        statistics: StoreStatistics, entries: [StoredEntry], medicationHistory: [StoredEntry],
+        episodes: [StoredEpisode], alerts: [StoredAlert], name: String? = nil
+    ) {
         self.person = person
         self.name = name
         self.from = from
@@ -146,7 +148,10 @@ public enum ReportAnalysis {
             switch s.source {
             case .diary: days[i].diary += 1
             case .detected: days[i].detected += 1
-            case .both: days[i].diary += 1; days[i].detected += 1; days[i].matched += 1
+            case .both:
+                days[i].diary += 1
+                days[i].detected += 1
+                days[i].matched += 1
             }
         }
         return days
@@ -166,8 +171,10 @@ public enum ReportAnalysis {
             guard let m = stored.entry.medication, m.action != .taken else { continue }
             var short = m.name
             if let dose = m.dose { short += " \(Describe.number(dose))" + (m.unit.map { " \($0)" } ?? "") }
-            changes.append(TreatmentChange(at: m.at, kind: m.supplement ? .supplement : .medication, label: Describe.medication(m),
-                                           short: short + " \(m.action.rawValue)"))
+            changes.append(
+                TreatmentChange(
+                    at: m.at, kind: m.supplement ? .supplement : .medication, label: Describe.medication(m),
+                    short: short + " \(m.action.rawValue)"))
         }
         return changes
     }
@@ -196,10 +203,11 @@ public enum ReportAnalysis {
         func mean(_ values: [Double], minimum: Int = 1) -> Double? {
             values.count < minimum ? nil : values.reduce(0, +) / Double(values.count)
         }
-        return Recent(days: last.count, spasmsPerDay: perDay(last) ?? 0, nrs: mean(days[last].compactMap(\.nrs)),
-                      severity: mean(days[last].compactMap(\.severityMean)), previousDays: previous.count,
-                      previousSpasmsPerDay: previous.count < minimumDays ? nil : perDay(previous),
-                      previousNRS: mean(days[previous].compactMap(\.nrs), minimum: minimumDays))
+        return Recent(
+            days: last.count, spasmsPerDay: perDay(last) ?? 0, nrs: mean(days[last].compactMap(\.nrs)),
+            severity: mean(days[last].compactMap(\.severityMean)), previousDays: previous.count,
+            previousSpasmsPerDay: previous.count < minimumDays ? nil : perDay(previous),
+            previousNRS: mean(days[previous].compactMap(\.nrs), minimum: minimumDays))
     }
 
     /// Spasms (each counted once) by local hour of day.
@@ -225,8 +233,10 @@ public enum ReportAnalysis {
     public static func confounders(_ result: BeforeAfter, periods: [ShadedPeriod], localDays: LocalDays) -> [String] {
         guard let i = localDays.index(of: result.change.at) else { return [] }
         let bounds = localDays.bounds
-        let windows = [("before", bounds[max(0, i - result.daysBefore)], bounds[i]),
-                       ("after", bounds[min(bounds.count - 1, i + 1)], bounds[min(bounds.count - 1, i + 1 + result.daysAfter)])]
+        let windows = [
+            ("before", bounds[max(0, i - result.daysBefore)], bounds[i]),
+            ("after", bounds[min(bounds.count - 1, i + 1)], bounds[min(bounds.count - 1, i + 1 + result.daysAfter)]),
+        ]
         var found: [String] = []
         for (side, start, end) in windows where start < end {
             for p in periods.sorted(by: { $0.start < $1.start }) where p.start < end && p.end > start {
@@ -240,8 +250,10 @@ public enum ReportAnalysis {
     /// Daily means before (the days ending the day before the change) and after (the days
     /// starting the day after); spasms per day count a logged-and-detected pair once (`spasms`).
     /// Relapses and flare-ups (`periods`) inside either window are named in `confounders`.
-    public static func compare(_ change: TreatmentChange, days: [DailyStatistics], spasms: [DailySpasms], localDays: LocalDays,
-                               periods: [ShadedPeriod] = []) -> BeforeAfter {
+    public static func compare(
+        _ change: TreatmentChange, days: [DailyStatistics], spasms: [DailySpasms], localDays: LocalDays,
+        periods: [ShadedPeriod] = []
+    ) -> BeforeAfter {
         var result = BeforeAfter(change: change, daysBefore: 0, daysAfter: 0)
         guard let i = localDays.index(of: change.at) else { return result }
         let count = min(days.count, spasms.count)
@@ -285,7 +297,9 @@ public enum ReportAnalysis {
         var open: Double?
         for stored in entries.sorted(by: { $0.at < $1.at }) {
             guard let r = stored.entry.relapse else { continue }
-            if r.phase == .start { if open == nil { open = r.at } } else if let start = open {
+            if r.phase == .start {
+                if open == nil { open = r.at }
+            } else if let start = open {
                 periods.append(ShadedPeriod(start: start, end: r.at, label: "relapse"))
                 open = nil
             }

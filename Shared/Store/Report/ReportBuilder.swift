@@ -6,8 +6,10 @@ import SpasmSchema
 /// scripts, no network), printable on A4.
 public enum ReportBuilder {
     /// Weekly bars: three fills that stay apart in black-and-white print.
-    static let sourceColors: [(CountedSpasm.Source, String, String)] = [(.diary, "#1a3f7a", "diary only"), (.both, "#8fa8cf", "diary and detected (one spasm)"),
-                                                                       (.detected, "#e08a00", "detected only")]
+    static let sourceColors: [(CountedSpasm.Source, String, String)] = [
+        (.diary, "#1a3f7a", "diary only"), (.both, "#8fa8cf", "diary and detected (one spasm)"),
+        (.detected, "#e08a00", "detected only"),
+    ]
 
     /// The report; its style sheet is `Templates/report.css`, a SwiftPM resource beside the executable.
     public static func html(_ input: ReportInput, files: ResourceFiles = .store) throws -> String {
@@ -34,37 +36,42 @@ public enum ReportBuilder {
         let period = "\(days.labels.first ?? "") – \(days.labels.last ?? "")"
 
         var html = """
-        <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8">
-        <title>SpasmWatch report\(name.map { " — " + e($0) } ?? "") — \(e(days.labels.first ?? "")) to \(e(days.labels.last ?? ""))</title>
-        <style>
-        \(style)</style></head><body>
-        <header>
-        <h1>Spasm report\(name.map { " — <span id=\"person\">" + e($0) + "</span>" } ?? "")</h1>
-        <div class="meta">Period: <b class="date">\(e(period))</b> (\(days.count) days, \(e(input.timeZone.identifier))) · Generated <span class="date">\(e(localTime(input.generatedAt, input.timeZone)))</span></div>
-        <div class="meta">Current medications: \(medications.isEmpty ? "none recorded" : medications.map { e(Describe.medication($0)) }.joined(separator: "; "))</div>
-        </header>
-        <section class="answers">
-        <h2>In one minute</h2>
-        <p id="answer-often"><b>How often, how bad:</b> \(e(oftenAnswer(ReportAnalysis.recent(days: stats, spasms: daily))))</p>
-        <p id="answer-when"><b>When:</b> \(e(whenAnswer(hours)))</p>
-        <p id="answer-change"><b>Last treatment change:</b> \(e(changeAnswer(comparisons.last, timeZone: input.timeZone)))</p>
-        </section>
-        <p class="summary"><span>Spasms <b id="total-spasms">\(totalDiary + totalDetected - totalMatched)</b></span><span>in the diary <b id="total-diary">\(totalDiary)</b></span><span>detected <b id="total-detected">\(totalDetected)</b></span><span>both <b id="total-matched">\(totalMatched)</b></span><span>Falls <b>\(falls)</b></span><span>Mean NRS <b id="mean-nrs">\(meanNRS.map { String(format: "%.1f", $0) } ?? "–")</b></span>\(interrupted > 0 ? "<span>Interrupted episodes <b id=\"interrupted\">\(interrupted)</b></span>" : "")</p>
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8">
+            <title>SpasmWatch report\(name.map { " — " + e($0) } ?? "") — \(e(days.labels.first ?? "")) to \(e(days.labels.last ?? ""))</title>
+            <style>
+            \(style)</style></head><body>
+            <header>
+            <h1>Spasm report\(name.map { " — <span id=\"person\">" + e($0) + "</span>" } ?? "")</h1>
+            <div class="meta">Period: <b class="date">\(e(period))</b> (\(days.count) days, \(e(input.timeZone.identifier))) · Generated <span class="date">\(e(localTime(input.generatedAt, input.timeZone)))</span></div>
+            <div class="meta">Current medications: \(medications.isEmpty ? "none recorded" : medications.map { e(Describe.medication($0)) }.joined(separator: "; "))</div>
+            </header>
+            <section class="answers">
+            <h2>In one minute</h2>
+            <p id="answer-often"><b>How often, how bad:</b> \(e(oftenAnswer(ReportAnalysis.recent(days: stats, spasms: daily))))</p>
+            <p id="answer-when"><b>When:</b> \(e(whenAnswer(hours)))</p>
+            <p id="answer-change"><b>Last treatment change:</b> \(e(changeAnswer(comparisons.last, timeZone: input.timeZone)))</p>
+            </section>
+            <p class="summary"><span>Spasms <b id="total-spasms">\(totalDiary + totalDetected - totalMatched)</b></span><span>in the diary <b id="total-diary">\(totalDiary)</b></span><span>detected <b id="total-detected">\(totalDetected)</b></span><span>both <b id="total-matched">\(totalMatched)</b></span><span>Falls <b>\(falls)</b></span><span>Mean NRS <b id="mean-nrs">\(meanNRS.map { String(format: "%.1f", $0) } ?? "–")</b></span>\(interrupted > 0 ? "<span>Interrupted episodes <b id=\"interrupted\">\(interrupted)</b></span>" : "")</p>
 
-        """
+            """
         html += section("Treatment changes: before and after", comparisonTable(comparisons, timeZone: input.timeZone))
         html += "<div class=\"page\"></div>\n"
-        html += section("Spasms per day, weekly mean — each spasm counted once",
-                        countsChart(days: days, daily: daily, periods: periods, changes: changes) + countsLegend())
-        html += section("NRS and pain (0–10, daily mean)",
-                        trendChart(days: days, stats: stats, periods: periods, changes: changes)
-                        + "<div class=\"legend\"><span><i class=\"sw\" style=\"background:#c62828\"></i>NRS</span><span><i class=\"sw\" style=\"background:#ef6c00\"></i>pain</span><span><i class=\"sw\" style=\"background:#f4c7c3\"></i>relapse</span><span><i class=\"sw\" style=\"background:#fde9b8\"></i>flare-up</span></div>")
-        html += section("Severity (diary, 1 mild – 3 severe, daily mean)", severityChart(days: days, stats: stats, periods: periods, changes: changes))
+        html += section(
+            "Spasms per day, weekly mean — each spasm counted once",
+            countsChart(days: days, daily: daily, periods: periods, changes: changes) + countsLegend())
+        html += section(
+            "NRS and pain (0–10, daily mean)",
+            trendChart(days: days, stats: stats, periods: periods, changes: changes)
+                + "<div class=\"legend\"><span><i class=\"sw\" style=\"background:#c62828\"></i>NRS</span><span><i class=\"sw\" style=\"background:#ef6c00\"></i>pain</span><span><i class=\"sw\" style=\"background:#f4c7c3\"></i>relapse</span><span><i class=\"sw\" style=\"background:#fde9b8\"></i>flare-up</span></div>"
+        )
+        html += section(
+            "Severity (diary, 1 mild – 3 severe, daily mean)", severityChart(days: days, stats: stats, periods: periods, changes: changes))
         html += section("Hour of day (spasms, each counted once)", hourChart(hours))
         html += section("Body sites", sitesTable(input.statistics.sites))
         html += section("Relapses and flare-ups", periodsTable(periods, timeZone: input.timeZone))
-        html += "<p class=\"note\">Diary: what the person recorded (corrections applied). Detected: episodes found by the wearable sensors; episodes the person marked “not a spasm” and falls are not counted as spasms. Both: a diary spasm and a detected episode on the same body site at most \(Int(ReportAnalysis.matchWindowSeconds / 60)) minutes apart are one spasm, counted once in “Spasms”, in the charts and before/after. A responder: the NRS fell by at least \(Int(ReportAnalysis.responderThresholdPercent))%. Days are local (\(e(input.timeZone.identifier))).\(interrupted > 0 ? " Interrupted episodes: detection stopped (a crash or a restart) while they were open; they are counted, and end when the sensor was last seen." : "")</p>\n"
+        html +=
+            "<p class=\"note\">Diary: what the person recorded (corrections applied). Detected: episodes found by the wearable sensors; episodes the person marked “not a spasm” and falls are not counted as spasms. Both: a diary spasm and a detected episode on the same body site at most \(Int(ReportAnalysis.matchWindowSeconds / 60)) minutes apart are one spasm, counted once in “Spasms”, in the charts and before/after. A responder: the NRS fell by at least \(Int(ReportAnalysis.responderThresholdPercent))%. Days are local (\(e(input.timeZone.identifier))).\(interrupted > 0 ? " Interrupted episodes: detection stopped (a crash or a restart) while they were open; they are counted, and end when the sensor was last seen." : "")</p>\n"
         html += "</body></html>\n"
         return html
     }
@@ -90,8 +97,9 @@ public enum ReportBuilder {
     static func whenAnswer(_ hours: [Int]) -> String {
         guard let worst = ReportAnalysis.worstHours(hours) else { return "no spasms recorded" }
         let total = hours.reduce(0, +)
-        return String(format: "most between %02d:00 and %02d:00 (%d%% of spasms, in 3 of 24 hours)", worst.start, (worst.start + 3) % 24,
-                      Int((Double(worst.count) / Double(max(total, 1)) * 100).rounded()))
+        return String(
+            format: "most between %02d:00 and %02d:00 (%d%% of spasms, in 3 of 24 hours)", worst.start, (worst.start + 3) % 24,
+            Int((Double(worst.count) / Double(max(total, 1)) * 100).rounded()))
     }
 
     /// "Since baclofen 20 mg started (18 Oct): NRS 7.1 → 4.2 (−41%): responder; spasms 13.5 → 5.4 a day (−60%)".
@@ -142,13 +150,15 @@ public enum ReportBuilder {
         let axis = DayAxis(days: days, chart: chart)
         axis.context(into: &chart, periods: periods, changes: changes)
         for (w, r) in weeks.enumerated() {
-            let x = axis.x(day: r.lowerBound) + 3, width = axis.dayWidth * Double(r.count) - 6
+            let x = axis.x(day: r.lowerBound) + 3
+            let width = axis.dayWidth * Double(r.count) - 6
             var y = chart.top + chart.plotHeight
             for (k, (source, color, label)) in sourceColors.enumerated() where means[w][k] > 0 {
                 let h = chart.plotHeight * means[w][k] / top
                 y -= h
-                chart.rect(x: x, y: y, w: width, h: h, fill: color,
-                           title: "week of \(days.labels[r.lowerBound]): \(label) \(number(means[w][k])) a day (\(source.rawValue))")
+                chart.rect(
+                    x: x, y: y, w: width, h: h, fill: color,
+                    title: "week of \(days.labels[r.lowerBound]): \(label) \(number(means[w][k])) a day (\(source.rawValue))")
             }
             chart.text(x + width / 2, y - 3, number(means[w].reduce(0, +)), size: 9)
         }
@@ -157,8 +167,10 @@ public enum ReportBuilder {
     }
 
     /// Daily lines on a fixed axis from `minimum` to `maximum`.
-    static func lines(_ chart: inout SVGChart, axis: DayAxis, stats: [DailyStatistics], minimum: Double, maximum: Double,
-                      series: [(String, (DailyStatistics) -> Double?)]) {
+    static func lines(
+        _ chart: inout SVGChart, axis: DayAxis, stats: [DailyStatistics], minimum: Double, maximum: Double,
+        series: [(String, (DailyStatistics) -> Double?)]
+    ) {
         for (color, value) in series {
             var points: [String] = []
             func flush() {
@@ -168,8 +180,12 @@ public enum ReportBuilder {
                 points.removeAll()
             }
             for (i, day) in stats.enumerated() where i < axis.days.count {
-                guard let v = value(day) else { flush(); continue }
-                let x = axis.x(day: i) + axis.dayWidth / 2, y = chart.top + chart.plotHeight * (1 - (v - minimum) / (maximum - minimum))
+                guard let v = value(day) else {
+                    flush()
+                    continue
+                }
+                let x = axis.x(day: i) + axis.dayWidth / 2
+                let y = chart.top + chart.plotHeight * (1 - (v - minimum) / (maximum - minimum))
                 points.append("\(SVGChart.f(x)),\(SVGChart.f(y))")
                 chart.add("<circle cx=\"\(SVGChart.f(x))\" cy=\"\(SVGChart.f(y))\" r=\"1.8\" fill=\"\(color)\"/>")
             }
@@ -204,8 +220,9 @@ public enum ReportBuilder {
         let w = chart.plotWidth / 24
         for (h, n) in hours.enumerated() {
             let height = chart.plotHeight * Double(n) / top
-            chart.rect(x: chart.left + Double(h) * w + 2, y: chart.top + chart.plotHeight - height, w: w - 4, h: height,
-                       fill: "#5c6bc0", title: String(format: "%02d:00–%02d:59: %d", h, h, n))
+            chart.rect(
+                x: chart.left + Double(h) * w + 2, y: chart.top + chart.plotHeight - height, w: w - 4, h: height,
+                fill: "#5c6bc0", title: String(format: "%02d:00–%02d:59: %d", h, h, n))
             if h % 3 == 0 { chart.text(chart.left + Double(h) * w + w / 2, chart.top + chart.plotHeight + 14, String(format: "%02d h", h), size: 9) }
         }
         return chart.render(label: "hour of day")
@@ -213,12 +230,15 @@ public enum ReportBuilder {
 
     static func sitesTable(_ sites: [String: Int]) -> String {
         guard !sites.isEmpty else { return "<p class=\"note\">No body sites recorded.</p>" }
-        let total = sites.values.reduce(0, +), top = sites.values.max() ?? 1
+        let total = sites.values.reduce(0, +)
+        let top = sites.values.max() ?? 1
         var html = "<table><tr><th>Site</th><th class=\"num\">Spasms</th><th class=\"num\">Share</th><th style=\"width:45%\"></th></tr>"
         for (site, n) in sites.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) {
             let name = BodySite(rawValue: site)?.displayName ?? site
-            html += "<tr><td>\(SVGChart.escape(name))</td><td class=\"num\">\(n)</td><td class=\"num\">\(Int((Double(n) / Double(total) * 100).rounded()))%</td>"
-            html += "<td><svg viewBox=\"0 0 100 8\" preserveAspectRatio=\"none\" style=\"height:9px\"><rect width=\"\(SVGChart.f(Double(n) / Double(top) * 100))\" height=\"8\" fill=\"#26a69a\"/></svg></td></tr>"
+            html +=
+                "<tr><td>\(SVGChart.escape(name))</td><td class=\"num\">\(n)</td><td class=\"num\">\(Int((Double(n) / Double(total) * 100).rounded()))%</td>"
+            html +=
+                "<td><svg viewBox=\"0 0 100 8\" preserveAspectRatio=\"none\" style=\"height:9px\"><rect width=\"\(SVGChart.f(Double(n) / Double(top) * 100))\" height=\"8\" fill=\"#26a69a\"/></svg></td></tr>"
         }
         return html + "</table>"
     }
@@ -233,18 +253,22 @@ public enum ReportBuilder {
     static func comparisonTable(_ rows: [BeforeAfter], timeZone: TimeZone) -> String {
         guard !rows.isEmpty else { return "<p class=\"note\">No regimen started, changed or stopped in this period.</p>" }
         var html = """
-        <table><tr><th>#</th><th>When</th><th>Change</th><th class="num">NRS before → after</th><th class="num">Change</th><th class="num">Spasms/day before → after</th><th class="num">Change</th></tr>
-        """
+            <table><tr><th>#</th><th>When</th><th>Change</th><th class="num">NRS before → after</th><th class="num">Change</th><th class="num">Spasms/day before → after</th><th class="num">Change</th></tr>
+            """
         for (n, row) in rows.enumerated() {
             let nrs = percent(row.nrsChangePercent)
             html += "<tr class=\"change\"><td>\(n + 1)</td><td class=\"date\">\(localTime(row.change.at, timeZone, format: "yyyy-MM-dd"))</td>"
-            html += "<td>\(SVGChart.escape(row.change.kind.rawValue)): \(SVGChart.escape(row.change.label))<br><span class=\"note\">\(row.daysBefore) days before, \(row.daysAfter) after</span>"
+            html +=
+                "<td>\(SVGChart.escape(row.change.kind.rawValue)): \(SVGChart.escape(row.change.label))<br><span class=\"note\">\(row.daysBefore) days before, \(row.daysAfter) after</span>"
             for c in row.confounders { html += "<br><span class=\"unfair\">⚠ \(SVGChart.escape(c)): the comparison may be unfair</span>" }
             html += "</td><td class=\"num\">\(number(row.nrsBefore)) → \(number(row.nrsAfter))</td>"
-            html += "<td class=\"num\">\(row.nrsResponder ? "<span class=\"responder\">\(nrs) responder</span>" : ((row.nrsChangePercent ?? 0) >= ReportAnalysis.responderThresholdPercent ? "<span class=\"worse\">\(nrs)</span>" : nrs))</td>"
-            html += "<td class=\"num\">\(number(row.spasmsBefore)) → \(number(row.spasmsAfter))</td><td class=\"num\">\(percent(row.spasmChangePercent))</td></tr>\n"
+            html +=
+                "<td class=\"num\">\(row.nrsResponder ? "<span class=\"responder\">\(nrs) responder</span>" : ((row.nrsChangePercent ?? 0) >= ReportAnalysis.responderThresholdPercent ? "<span class=\"worse\">\(nrs)</span>" : nrs))</td>"
+            html +=
+                "<td class=\"num\">\(number(row.spasmsBefore)) → \(number(row.spasmsAfter))</td><td class=\"num\">\(percent(row.spasmChangePercent))</td></tr>\n"
         }
-        html += "</table><p class=\"note\">Only a regimen started, changed or stopped is a change (a dose taken or an exercise session is not). Up to \(ReportAnalysis.window) days on each side of the day of the change (the day itself left out); fewer than \(ReportAnalysis.minimumDays) days with data: no comparison (–). Responder: the NRS fell by at least \(Int(ReportAnalysis.responderThresholdPercent))%. Spasms: diary and detected, a spasm in both counted once. ⚠: a relapse or flare-up falls inside a window.</p>"
+        html +=
+            "</table><p class=\"note\">Only a regimen started, changed or stopped is a change (a dose taken or an exercise session is not). Up to \(ReportAnalysis.window) days on each side of the day of the change (the day itself left out); fewer than \(ReportAnalysis.minimumDays) days with data: no comparison (–). Responder: the NRS fell by at least \(Int(ReportAnalysis.responderThresholdPercent))%. Spasms: diary and detected, a spasm in both counted once. ⚠: a relapse or flare-up falls inside a window.</p>"
         return html
     }
 
@@ -252,7 +276,8 @@ public enum ReportBuilder {
         guard !periods.isEmpty else { return "<p class=\"note\">None recorded in this period.</p>" }
         var html = "<table><tr><th>What</th><th>From</th><th>To</th></tr>"
         for p in periods.sorted(by: { $0.start < $1.start }) {
-            html += "<tr><td>\(p.label)</td><td class=\"date\">\(localTime(p.start, timeZone))</td><td class=\"date\">\(localTime(p.end, timeZone))</td></tr>"
+            html +=
+                "<tr><td>\(p.label)</td><td class=\"date\">\(localTime(p.start, timeZone))</td><td class=\"date\">\(localTime(p.end, timeZone))</td></tr>"
         }
         return html + "</table>"
     }

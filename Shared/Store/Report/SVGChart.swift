@@ -27,15 +27,21 @@ struct SVGChart {
 
     mutating func rect(x: Double, y: Double, w: Double, h: Double, fill: String, title: String? = nil, opacity: Double = 1) {
         let t = title.map { "<title>\(Self.escape($0))</title>" } ?? ""
-        add("<rect x=\"\(Self.f(x))\" y=\"\(Self.f(y))\" width=\"\(Self.f(max(w, 0)))\" height=\"\(Self.f(max(h, 0)))\" fill=\"\(fill)\"\(opacity < 1 ? " fill-opacity=\"\(opacity)\"" : "")>\(t)</rect>")
+        add(
+            "<rect x=\"\(Self.f(x))\" y=\"\(Self.f(y))\" width=\"\(Self.f(max(w, 0)))\" height=\"\(Self.f(max(h, 0)))\" fill=\"\(fill)\"\(opacity < 1 ? " fill-opacity=\"\(opacity)\"" : "")>\(t)</rect>"
+        )
     }
 
     mutating func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, stroke: String, dash: Bool = false, width: Double = 1) {
-        add("<line x1=\"\(Self.f(x1))\" y1=\"\(Self.f(y1))\" x2=\"\(Self.f(x2))\" y2=\"\(Self.f(y2))\" stroke=\"\(stroke)\" stroke-width=\"\(width)\"\(dash ? " stroke-dasharray=\"4 3\"" : "")/>")
+        add(
+            "<line x1=\"\(Self.f(x1))\" y1=\"\(Self.f(y1))\" x2=\"\(Self.f(x2))\" y2=\"\(Self.f(y2))\" stroke=\"\(stroke)\" stroke-width=\"\(width)\"\(dash ? " stroke-dasharray=\"4 3\"" : "")/>"
+        )
     }
 
     mutating func text(_ x: Double, _ y: Double, _ string: String, anchor: String = "middle", size: Double = 10, fill: String = "#333") {
-        add("<text x=\"\(Self.f(x))\" y=\"\(Self.f(y))\" font-size=\"\(size)\" text-anchor=\"\(anchor)\" fill=\"\(fill)\">\(Self.escape(string))</text>")
+        add(
+            "<text x=\"\(Self.f(x))\" y=\"\(Self.f(y))\" font-size=\"\(size)\" text-anchor=\"\(anchor)\" fill=\"\(fill)\">\(Self.escape(string))</text>"
+        )
     }
 
     /// Horizontal grid lines and y labels from `minimum` to `maximum`.
@@ -46,7 +52,9 @@ struct SVGChart {
             line(left, y, left + plotWidth, y, stroke: "#e3e3e3")
             text(left - 4, y + 3, value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value), anchor: "end", size: 9)
         }
-        add("<text x=\"10\" y=\"\(Self.f(top + plotHeight / 2))\" font-size=\"9\" text-anchor=\"middle\" fill=\"#555\" transform=\"rotate(-90 10 \(Self.f(top + plotHeight / 2)))\">\(Self.escape(label))</text>")
+        add(
+            "<text x=\"10\" y=\"\(Self.f(top + plotHeight / 2))\" font-size=\"9\" text-anchor=\"middle\" fill=\"#555\" transform=\"rotate(-90 10 \(Self.f(top + plotHeight / 2)))\">\(Self.escape(label))</text>"
+        )
     }
 
     func render(label: String) -> String {
@@ -82,7 +90,8 @@ struct DayAxis {
     /// x of an instant (fractional day).
     func x(time: Double) -> Double? {
         guard let i = days.index(of: time) else { return nil }
-        let start = days.bounds[i], end = days.bounds[i + 1]
+        let start = days.bounds[i]
+        let end = days.bounds[i + 1]
         return x(day: i) + dayWidth * (time - start) / max(end - start, 1)
     }
 
@@ -90,8 +99,9 @@ struct DayAxis {
     func labels(into chart: inout SVGChart, week: Int = 7) {
         let every = days.count <= 14 ? 1 : week
         for i in stride(from: 0, to: days.count, by: every) {
-            chart.text(x(day: i) + (every == 1 ? dayWidth / 2 : 0), chart.top + chart.plotHeight + 14, Self.shortDate(days.labels[i]),
-                       anchor: every == 1 ? "middle" : "start", size: 9)
+            chart.text(
+                x(day: i) + (every == 1 ? dayWidth / 2 : 0), chart.top + chart.plotHeight + 14, Self.shortDate(days.labels[i]),
+                anchor: every == 1 ? "middle" : "start", size: 9)
         }
     }
 
@@ -108,10 +118,12 @@ struct DayAxis {
     func context(into chart: inout SVGChart, periods: [ShadedPeriod], changes: [TreatmentChange]) {
         let (first, last) = (days.bounds.first ?? 0, days.bounds.last ?? 0)
         for p in periods {
-            let start = max(p.start, first), end = min(p.end, last - 0.001)
+            let start = max(p.start, first)
+            let end = min(p.end, last - 0.001)
             guard start < end, let x1 = x(time: start), let x2 = x(time: end) else { continue }
-            chart.rect(x: x1, y: chart.top, w: max(x2 - x1, 2), h: chart.plotHeight,
-                       fill: p.label == "relapse" ? "#f4c7c3" : "#fde9b8", title: p.label, opacity: 0.6)
+            chart.rect(
+                x: x1, y: chart.top, w: max(x2 - x1, 2), h: chart.plotHeight,
+                fill: p.label == "relapse" ? "#f4c7c3" : "#fde9b8", title: p.label, opacity: 0.6)
         }
         var groups: [(x: Double, numbers: [Int])] = []
         for (n, c) in changes.enumerated() {

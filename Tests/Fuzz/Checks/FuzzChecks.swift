@@ -36,18 +36,22 @@ public enum FuzzChecks {
         let nonFinite = NonFiniteNumbers.first(in: input)
         let validUTF8 = String(validating: input, as: UTF8.self) != nil
         let reference = validUTF8 ? (try? JSONSerialization.jsonObject(with: input)) as? [String: Any] : nil
-        let accepted = FlatJSON.withMembers(input) { members -> Bool? in
-            var seen: [String: Int] = [:]
-            _ = members.forEach { key, _ in seen[key.string, default: 0] += 1; return true }
-            _ = members.forEach { key, value in
-                exercise(value, depth: 0)
-                let name = key.string
-                guard let reference, seen[name] == 1, let expected = reference[name] else { return true }
-                compare(value, expected, path: name, problems: &problems)
+        let accepted =
+            FlatJSON.withMembers(input) { members -> Bool? in
+                var seen: [String: Int] = [:]
+                _ = members.forEach { key, _ in
+                    seen[key.string, default: 0] += 1
+                    return true
+                }
+                _ = members.forEach { key, value in
+                    exercise(value, depth: 0)
+                    let name = key.string
+                    guard let reference, seen[name] == 1, let expected = reference[name] else { return true }
+                    compare(value, expected, path: name, problems: &problems)
+                    return true
+                }
                 return true
-            }
-            return true
-        } ?? false
+            } ?? false
         // FlatJSON's grammar accepts 1e309 and a lone surrogate such as "\ud800" (its readers
         // return nil for them, and callers fall back); JSONSerialization refuses both.
         let surrogate = input.indices.contains { i in
@@ -184,10 +188,13 @@ public enum FuzzChecks {
         }
         switch (outcome, again) {
         case (.success(let fast), .success(let slow)):
-            let close = fast.samples.count == slow.samples.count
+            let close =
+                fast.samples.count == slow.samples.count
                 && zip(fast.samples, slow.samples).allSatisfy { abs($0 - $1) <= 1e-6 * max(abs($0), abs($1)) }
             if fast.sensorId != slow.sensorId || fast.kind != slow.kind || fast.placement != slow.placement || !close {
-                return ["the fast reader accepts \(fast.sensorId) \(fast.kind.rawValue) with \(fast.samples.count) values, JSONSerialization \(slow.sensorId) \(slow.kind.rawValue) with \(slow.samples.count)"]
+                return [
+                    "the fast reader accepts \(fast.sensorId) \(fast.kind.rawValue) with \(fast.samples.count) values, JSONSerialization \(slow.sensorId) \(slow.kind.rawValue) with \(slow.samples.count)"
+                ]
             }
         case (.failure(let fast), .failure(let slow)):
             if fast.reason != slow.reason || fast.field != slow.field {

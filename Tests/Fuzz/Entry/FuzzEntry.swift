@@ -5,11 +5,11 @@ import SpasmFuzzChecks
 // per target: -D FUZZ_FLATJSON, FUZZ_FRAME or FUZZ_DIARY. A broken property is a crash, so
 // libFuzzer saves the input.
 #if FUZZ_FLATJSON
-let fuzzTarget = "flatjson"
+    let fuzzTarget = "flatjson"
 #elseif FUZZ_FRAME
-let fuzzTarget = "frame"
+    let fuzzTarget = "frame"
 #else
-let fuzzTarget = "diary"
+    let fuzzTarget = "diary"
 #endif
 
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -55,8 +55,9 @@ enum AlertConsumer {
                     print(String(decoding: message.envelope, as: UTF8.self))
                 } else {
                     let time = Date(timeIntervalSince1970: alert.at).formatted(date: .omitted, time: .standard)
-                    print("\(message.topic) \(time) person=\(envelope.header.person) kind=\(alert.kind) "
-                          + "site=\(alert.site?.rawValue ?? "-") id=\(alert.alertId): \(alert.title) — \(alert.message)")
+                    print(
+                        "\(message.topic) \(time) person=\(envelope.header.person) kind=\(alert.kind) "
+                            + "site=\(alert.site?.rawValue ?? "-") id=\(alert.alertId): \(alert.title) — \(alert.message)")
                 }
                 fflush(nil)  // flush stdout so a pipe sees each line at once
                 printed += 1

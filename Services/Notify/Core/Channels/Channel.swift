@@ -49,8 +49,9 @@ public enum ChannelFactory {
             return WebhookChannel(
                 url: URL(string: spec.url ?? "")!, format: spec.format ?? .json, headers: spec.headers ?? [:],
                 timeoutSeconds: spec.timeoutSeconds ?? settings.webhookTimeoutSeconds,
-                retry: RetryPolicy(maxAttempts: spec.maxAttempts ?? settings.webhookMaxAttempts,
-                                   backoffSeconds: spec.backoffSeconds ?? settings.webhookBackoffSeconds))
+                retry: RetryPolicy(
+                    maxAttempts: spec.maxAttempts ?? settings.webhookMaxAttempts,
+                    backoffSeconds: spec.backoffSeconds ?? settings.webhookBackoffSeconds))
         case .command:
             return CommandChannel(
                 command: spec.command ?? [], workingDirectory: home.root,

@@ -31,8 +31,10 @@ public struct CommandChannel: NotificationChannel {
         try result.get()
     }
 
-    static func run(command: [String], directory: URL, timeout: Double, input: Data,
-                    notification: AlertNotification) -> Result<Void, SpasmError> {
+    static func run(
+        command: [String], directory: URL, timeout: Double, input: Data,
+        notification: AlertNotification
+    ) -> Result<Void, SpasmError> {
         let process = Process()
         let program = command[0]
         if program.contains("/") {

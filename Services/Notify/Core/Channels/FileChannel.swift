@@ -1,7 +1,7 @@
-import SpasmErrors
-import SpasmSync
 import Foundation
+import SpasmErrors
 import SpasmSchema
+import SpasmSync
 
 /// Appends each notification as one JSON line to a file (a JSON-lines log another program
 /// can follow).

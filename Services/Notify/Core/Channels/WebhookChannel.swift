@@ -1,9 +1,10 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import SpasmErrors
 import SpasmSchema
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// POSTs notifications to a URL: our JSON (`json`), ntfy (text body with Title, Priority,
 /// Tags and the "I'm OK" / "I need help" links as ntfy actions in headers) or a Home Assistant webhook payload. Anything
@@ -16,8 +17,10 @@ public struct WebhookChannel: NotificationChannel {
     public let timeoutSeconds: Double
     public let retry: RetryPolicy
 
-    public init(url: URL, format: ChannelSpec.WebhookFormat, headers: [String: String] = [:], timeoutSeconds: Double,
-                retry: RetryPolicy) {
+    public init(
+        url: URL, format: ChannelSpec.WebhookFormat, headers: [String: String] = [:], timeoutSeconds: Double,
+        retry: RetryPolicy
+    ) {
         self.url = url
         self.format = format
         self.headers = headers
