@@ -66,7 +66,7 @@ struct DiaryConnection: Sendable {
     /// Prints what happened to an entry, the way every `log` command does; with the entry, the
     /// time it was saved for ("for 10:42", "for yesterday 23:00"), so a wrong `--at` shows at once.
     func report(_ outcome: Outcome, verb: String = "saved", entry: DiaryEntry? = nil) {
-        let when = entry.map { "  (for \(clock.describe(Self.time(of: $0))))" } ?? ""
+        let when = entry.map { "  (for \(clock.describe(DiaryText.time(of: $0))))" } ?? ""
         switch outcome {
         case .saved(let saved):
             print("\(saved.duplicate ? "already \(verb)" : verb) \(saved.shortId)  \(saved.summary)\(when)")
@@ -75,11 +75,6 @@ struct DiaryConnection: Sendable {
             print("note: the manual service is not running, so the entry was written to its outbox here (\(url.path));")
             print("      it is sent when spasmwatch-manual starts (deploy/stack start spasmwatch-manual).")
         }
-    }
-
-    /// When what an entry records happened: its record's time, else when it was written.
-    static func time(of entry: DiaryEntry) -> Double {
-        entry.spasm?.at ?? entry.checkin?.at ?? entry.medication?.at ?? entry.exercise?.at ?? entry.relapse?.at ?? entry.recordedAt
     }
 
     /// The diary's recent entries: from the manual service, or this machine's files when it is down.
