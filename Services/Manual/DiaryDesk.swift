@@ -7,6 +7,12 @@ import SpasmErrors
 import SpasmReliability
 import SpasmSchema
 
+extension SpasmError.Code {
+    /// The entry (or acknowledgement, help request) was fine but could not be kept or read:
+    /// the outbox or the journal failed. The JSON API answers 500 for it, not 400.
+    static let diaryUnsaved = SpasmError.Code("diary.unsaved")
+}
+
 /// Where every diary entry is accepted, whichever way it came (CLI request, phone page,
 /// JSON API): validated, written to the durable outbox (so "saved" means on disk), published
 /// on `manual.entry` until storage's stored receipt, and noted in the journal for the recent
@@ -32,7 +38,7 @@ actor DiaryDesk {
     }
 
     /// Accepts one entry. A re-sent entry id answers "saved" again (duplicate) and adds nothing.
-    func add(_ entry: DiaryEntry) async -> Result<SavedEntry, DiaryValidationError> {
+    func add(_ entry: DiaryEntry) async -> Result<SavedEntry, SpasmError> {
         do {
             try DiaryValidator.validate(entry)
         } catch {
@@ -47,15 +53,15 @@ actor DiaryDesk {
             if let correction = entry.correction {
                 guard let target = try await journal.entry(correction.targetEntryId) else {
                     return .failure(
-                        DiaryValidationError(
+                        SpasmError.diaryInvalid(
                             field: "correction.targetEntryId",
-                            message: "no entry has the id \(correction.targetEntryId.uuidString.lowercased())"))
+                            "no entry has the id \(correction.targetEntryId.uuidString.lowercased())"))
                 }
                 if target.retracted {
                     return .failure(
-                        DiaryValidationError(
+                        SpasmError.diaryInvalid(
                             field: "correction.targetEntryId",
-                            message: "entry \(ShortId.of(correction.targetEntryId)) (\(DiaryText.summary(target.entry))) is already undone"))
+                            "entry \(ShortId.of(correction.targetEntryId)) (\(DiaryText.summary(target.entry))) is already undone"))
                 }
             }
             // The outbox first: durable before anyone hears "saved".
@@ -64,7 +70,7 @@ actor DiaryDesk {
         } catch {
             counters.add("entries.failed")
             logger.error("could not save an entry", metadata: ["error": "\(error)"])
-            return .failure(DiaryValidationError(field: "", message: "could not save the entry: \(error)"))
+            return .failure(SpasmError(.diaryUnsaved, "could not save the entry: \(error)"))
         }
         counters.add("entries.accepted")
         counters.add("entries.\(entry.kind.rawValue)")
@@ -83,21 +89,21 @@ actor DiaryDesk {
     }
 
     /// Retracts `target` (an id or unique prefix), or the last entry when nil.
-    func undo(target: String?, via: String) async -> Result<SavedEntry, DiaryValidationError> {
+    func undo(target: String?, via: String) async -> Result<SavedEntry, SpasmError> {
         let targetId: UUID
         do {
             if let target {
                 targetId = try ShortId.resolve(target, among: try await journal.ids(startingWith: ShortId.normalize(target)), what: "entry")
             } else {
                 guard let last = try await journal.lastUndoable() else {
-                    return .failure(DiaryValidationError(field: "entry", message: "there is no entry to undo"))
+                    return .failure(SpasmError.diaryInvalid(field: "entry", "there is no entry to undo"))
                 }
                 targetId = last.entryId
             }
-        } catch let error as DiaryValidationError {
+        } catch let error as SpasmError where error.code == .diaryInvalid {
             return .failure(error)
         } catch {
-            return .failure(DiaryValidationError(field: "", message: "could not read the diary: \(error)"))
+            return .failure(SpasmError(.diaryUnsaved, "could not read the diary: \(error)"))
         }
         let correction = DiaryEntry(
             recordedAt: Date().timeIntervalSince1970, via: via, kind: .correction,
@@ -106,7 +112,7 @@ actor DiaryDesk {
     }
 
     /// Answers "was this a spasm?" for an episode (id or unique prefix among recent episodes).
-    func confirm(episode: String, wasSpasm: Bool, via: String) async -> Result<SavedEntry, DiaryValidationError> {
+    func confirm(episode: String, wasSpasm: Bool, via: String) async -> Result<SavedEntry, SpasmError> {
         let episodeId: UUID
         if let full = UUID(uuidString: episode) {
             episodeId = full
@@ -157,7 +163,7 @@ actor DiaryDesk {
     }
 
     /// An alert id, or a unique prefix among the open alerts.
-    func resolveAlert(_ alert: String) async -> Result<UUID, DiaryValidationError> {
+    func resolveAlert(_ alert: String) async -> Result<UUID, SpasmError> {
         if let full = UUID(uuidString: alert) { return .success(full) }
         do {
             return .success(try ShortId.resolve(alert, among: await board.openAlertIds(), what: "alert"))
@@ -168,7 +174,7 @@ actor DiaryDesk {
 
     /// "I'm OK" to an alert: an `Acknowledgement`, sent reliably. `by`: the person (the
     /// page), or the receiver whose action link was used ("anna").
-    func acknowledge(alert: String, falseAlarm: Bool, via: String, by: String? = nil) async -> Result<UUID, DiaryValidationError> {
+    func acknowledge(alert: String, falseAlarm: Bool, via: String, by: String? = nil) async -> Result<UUID, SpasmError> {
         let alertId: UUID
         switch await resolveAlert(alert) {
         case .success(let id): alertId = id
@@ -179,7 +185,7 @@ actor DiaryDesk {
         do {
             try await sender.send(ack, topic: Topic.acknowledgement, person: person)
         } catch {
-            return .failure(DiaryValidationError(field: "", message: "could not save the acknowledgement: \(error)"))
+            return .failure(SpasmError(.diaryUnsaved, "could not save the acknowledgement: \(error)"))
         }
         await board.acknowledged(alertId, by: ack.by, at: now)
         counters.add("alerts.acknowledged")
@@ -188,7 +194,7 @@ actor DiaryDesk {
 
     /// "I need help" (OSD's manual alarm): a `HelpRequest`, sent reliably; notify tells
     /// everyone left on the alert's escalation at once.
-    func requestHelp(alert: String, via: String, by: String? = nil) async -> Result<UUID, DiaryValidationError> {
+    func requestHelp(alert: String, via: String, by: String? = nil) async -> Result<UUID, SpasmError> {
         let alertId: UUID
         switch await resolveAlert(alert) {
         case .success(let id): alertId = id
@@ -198,7 +204,7 @@ actor DiaryDesk {
         do {
             try await sender.send(help, topic: Topic.helpRequest, person: person)
         } catch {
-            return .failure(DiaryValidationError(field: "", message: "could not save the help request: \(error)"))
+            return .failure(SpasmError(.diaryUnsaved, "could not save the help request: \(error)"))
         }
         await board.helpRequested(alertId, by: help.by)
         counters.add("alerts.help_requested")
@@ -212,7 +218,7 @@ actor DiaryDesk {
             return ManualReply(ok: false, error: "\(SpasmError.schemaUnsupportedVersion(request.v))", field: "v")
         }
         let via = request.via ?? "cli"
-        func reply(_ result: Result<SavedEntry, DiaryValidationError>) -> ManualReply {
+        func reply(_ result: Result<SavedEntry, SpasmError>) -> ManualReply {
             switch result {
             case .success(let saved): ManualReply(ok: true, saved: saved)
             case .failure(let error): .failure(error)
@@ -221,14 +227,14 @@ actor DiaryDesk {
         switch request.op {
         case .add:
             guard let entry = request.entry else {
-                return .failure(DiaryValidationError(field: "entry", message: "an 'add' request needs an entry"))
+                return .failure(SpasmError.diaryInvalid(field: "entry", "an 'add' request needs an entry"))
             }
             return reply(await add(entry))
         case .undo:
             return reply(await undo(target: request.target, via: via))
         case .confirm:
             guard let episode = request.episode, let wasSpasm = request.wasSpasm else {
-                return .failure(DiaryValidationError(field: "episode", message: "a 'confirm' request needs episode and wasSpasm"))
+                return .failure(SpasmError.diaryInvalid(field: "episode", "a 'confirm' request needs episode and wasSpasm"))
             }
             return reply(await confirm(episode: episode, wasSpasm: wasSpasm, via: via))
         case .recent:

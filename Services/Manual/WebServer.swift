@@ -7,6 +7,7 @@ import ServiceLifecycle
 import SpasmBus
 import SpasmConfig
 import SpasmDiaryRules
+import SpasmErrors
 import SpasmSchema
 import SpasmTLS
 import SpasmWeb
@@ -92,7 +93,7 @@ enum WebServer {
                     status: .contentTooLarge)
             }
             let entry: DiaryEntry
-            do throws(DiaryValidationError) {
+            do throws(SpasmError) {
                 entry = try DiaryEntryParser.parse(Data(buffer.readableBytesView), via: "web")
             } catch {
                 return try json(ManualReply.failure(error), status: .badRequest)
@@ -101,7 +102,7 @@ enum WebServer {
             case .success(let saved):
                 return try json(ManualReply(ok: true, saved: saved), status: saved.duplicate ? .ok : .created)
             case .failure(let error):
-                return try json(ManualReply.failure(error), status: error.field.isEmpty ? .internalServerError : .badRequest)
+                return try json(ManualReply.failure(error), status: error.code == .diaryUnsaved ? .internalServerError : .badRequest)
             }
         }
         router.get("/api/episodes") { request, _ -> Response in

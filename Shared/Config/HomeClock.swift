@@ -1,5 +1,6 @@
 import Foundation
 import SpasmDiaryRules
+import SpasmErrors
 import SpasmSchema
 
 /// The home's local time: the configured IANA zone (`timeZone`), else the system's. Reads
@@ -46,8 +47,8 @@ public struct HomeClock: Sendable {
     /// "10 min ago", "2h ago". A wall-clock time that
     /// does not exist (skipped by a spring-forward change) becomes the next existing minute;
     /// one that happens twice (autumn) is the first.
-    public func parse(_ text: String, now: Date = Date(), field: String = "at") throws(DiaryValidationError) -> Date {
-        let bad = DiaryValidationError(field: field, message: "at '\(text)' is not a time; \(Self.atHelp)")
+    public func parse(_ text: String, now: Date = Date(), field: String = "at") throws(SpasmError) -> Date {
+        let bad = SpasmError.diaryInvalid(field: field, "at '\(text)' is not a time; \(Self.atHelp)")
         var words = Self.joiningAmPm(text.trimmingCharacters(in: .whitespaces).lowercased().split(separator: " ").map(String.init))
         if words.count == 3, words[0] == "last", words[1] == "night", let (h, m) = Self.clock(words[2]) {
             let today = calendar.startOfDay(for: now)
@@ -137,13 +138,13 @@ public struct HomeClock: Sendable {
     }
 
     /// The instant the home's wall clock shows `hour:minute` on the day starting at `day`.
-    func wallClock(day: Date, hour: Int, minute: Int, text: String, field: String) throws(DiaryValidationError) -> Date {
+    func wallClock(day: Date, hour: Int, minute: Int, text: String, field: String) throws(SpasmError) -> Date {
         guard
             let date = calendar.nextDate(
                 after: day.addingTimeInterval(-1), matching: DateComponents(hour: hour, minute: minute),
                 matchingPolicy: .nextTime, repeatedTimePolicy: .first, direction: .forward)
         else {
-            throw DiaryValidationError(field: field, message: "at '\(text)' is not a time; \(Self.atHelp)")
+            throw SpasmError.diaryInvalid(field: field, "at '\(text)' is not a time; \(Self.atHelp)")
         }
         return date
     }
@@ -209,18 +210,18 @@ public enum Quantities {
     }
 
     /// A duration for `--duration`, with the error the rules give.
-    public static func duration(_ text: String, field: String = "spasm.durationSeconds") throws(DiaryValidationError) -> Double {
+    public static func duration(_ text: String, field: String = "spasm.durationSeconds") throws(SpasmError) -> Double {
         guard let seconds = seconds(text, bareUnit: 1) else {
-            throw DiaryValidationError(field: field, message: "duration '\(text)' is not a duration; use e.g. 45s, 2m, 1m30s")
+            throw SpasmError.diaryInvalid(field: field, "duration '\(text)' is not a duration; use e.g. 45s, 2m, 1m30s")
         }
         try DiaryRules.duration(seconds, field: field)
         return seconds
     }
 
     /// Minutes for an exercise session: "20m", "1h", "20" (minutes).
-    public static func minutes(_ text: String, field: String = "exercise.minutes") throws(DiaryValidationError) -> Double {
+    public static func minutes(_ text: String, field: String = "exercise.minutes") throws(SpasmError) -> Double {
         guard let seconds = seconds(text, bareUnit: 60) else {
-            throw DiaryValidationError(field: field, message: "minutes '\(text)' is not a length of time; use e.g. 20m, 1h, 45")
+            throw SpasmError.diaryInvalid(field: field, "minutes '\(text)' is not a length of time; use e.g. 20m, 1h, 45")
         }
         let minutes = seconds / 60
         try DiaryRules.minutes(minutes, field: field)
@@ -228,11 +229,11 @@ public enum Quantities {
     }
 
     /// "10mg" → (10, "mg"); "2 tablets" → (2, "tablet"); "500" → (500, nil).
-    public static func dose(_ text: String) throws(DiaryValidationError) -> (dose: Double, unit: String?) {
+    public static func dose(_ text: String) throws(SpasmError) -> (dose: Double, unit: String?) {
         let s = text.replacingOccurrences(of: " ", with: "")
         let digits = s.prefix { $0.isNumber || $0 == "." || $0 == "," }
         guard let value = Double(digits.replacingOccurrences(of: ",", with: ".")) else {
-            throw DiaryValidationError(field: "medication.dose", message: "dose '\(text)' is not a dose; use e.g. 10mg, 500mcg, 1 tablet")
+            throw SpasmError.diaryInvalid(field: "medication.dose", "dose '\(text)' is not a dose; use e.g. 10mg, 500mcg, 1 tablet")
         }
         try DiaryRules.dose(value)
         let rest = String(s.dropFirst(digits.count))

@@ -2,6 +2,7 @@ import Foundation
 import SpasmConfig
 import SpasmDiary
 import SpasmDiaryRules
+import SpasmErrors
 import SpasmSchema
 import Testing
 
@@ -70,10 +71,9 @@ struct HomeClockTests {
     @Test func badTimesNameTheFieldAndTheForms() {
         for text in ["25:00", "tomorrow 10:00", "soon", "2026-02-30 10:00", "", "13pm", "0am", "last night", "3 xm"] {
             #expect(
-                throws: DiaryValidationError(
+                throws: SpasmError.diaryInvalid(
                     field: "at",
-                    message:
-                        "at '\(text)' is not a time; use e.g. 03:10, 3am, \"yesterday 22:00\", \"last night 23:00\", \"2026-11-24 22:00\" or \"20m ago\""
+                    "at '\(text)' is not a time; use e.g. 03:10, 3am, \"yesterday 22:00\", \"last night 23:00\", \"2026-11-24 22:00\" or \"20m ago\""
                 )
             ) {
                 try clock.parse(text, now: utc("2026-11-25T12:00:00Z"))
@@ -101,16 +101,16 @@ struct QuantityTests {
         #expect(try Quantities.minutes("1h") == 60)
         #expect(try Quantities.minutes("45") == 45)
         #expect(
-            throws: DiaryValidationError(
+            throws: SpasmError.diaryInvalid(
                 field: "spasm.durationSeconds",
-                message: "duration 'long' is not a duration; use e.g. 45s, 2m, 1m30s")
+                "duration 'long' is not a duration; use e.g. 45s, 2m, 1m30s")
         ) {
             try Quantities.duration("long")
         }
         #expect(
-            throws: DiaryValidationError(
+            throws: SpasmError.diaryInvalid(
                 field: "spasm.durationSeconds",
-                message: "duration 90000s is outside 1 second–24 hours (e.g. 45s, 2m, 1h)")
+                "duration 90000s is outside 1 second–24 hours (e.g. 45s, 2m, 1h)")
         ) {
             try Quantities.duration("25h")
         }
@@ -123,7 +123,7 @@ struct QuantityTests {
         #expect(try Quantities.dose("500µg") == (500, "mcg"))
         #expect(try Quantities.dose("2,5 ml") == (2.5, "ml"))
         #expect(try Quantities.dose("500").unit == nil)
-        #expect(throws: DiaryValidationError(field: "medication.dose", message: "dose 'lots' is not a dose; use e.g. 10mg, 500mcg, 1 tablet")) {
+        #expect(throws: SpasmError.diaryInvalid(field: "medication.dose", "dose 'lots' is not a dose; use e.g. 10mg, 500mcg, 1 tablet")) {
             try Quantities.dose("lots")
         }
     }
@@ -135,10 +135,10 @@ struct QuantityTests {
         #expect(ShortId.of(a) == "1d6afb42")
         #expect(try ShortId.resolve("1D6AF", among: [a, b, c], what: "entry") == a)
         #expect(try ShortId.resolve("9", among: [a, b, c], what: "entry") == c)
-        #expect(throws: DiaryValidationError(field: "entry", message: "'1d6a' matches 2 entries: 1d6a0000, 1d6afb42; type more of the id")) {
+        #expect(throws: SpasmError.diaryInvalid(field: "entry", "'1d6a' matches 2 entries: 1d6a0000, 1d6afb42; type more of the id")) {
             try ShortId.resolve("1d6a", among: [a, b, c], what: "entry")
         }
-        #expect(throws: DiaryValidationError(field: "episode", message: "no episode has an id starting with 'ff'")) {
+        #expect(throws: SpasmError.diaryInvalid(field: "episode", "no episode has an id starting with 'ff'")) {
             try ShortId.resolve("ff", among: [a, b, c], what: "episode")
         }
     }

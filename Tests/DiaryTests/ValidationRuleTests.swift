@@ -1,5 +1,6 @@
 import Foundation
 import SpasmDiaryRules
+import SpasmErrors
 import SpasmSchema
 import Testing
 
@@ -11,9 +12,10 @@ struct ValidationRuleTests {
 
     struct Case: CustomTestStringConvertible, Sendable {
         let json: String
-        let field: String
+        /// nil: the body as a whole is wrong, no field is named.
+        let field: String?
         let message: String
-        var testDescription: String { field + ": " + message.prefix(40) }
+        var testDescription: String { (field ?? "body") + ": " + message.prefix(40) }
     }
 
     static let sites = BodySite.allCases.map(\.rawValue).joined(separator: ", ")
@@ -162,8 +164,8 @@ struct ValidationRuleTests {
         Case(
             json: #"{"via":"","kind":"checkin","checkin":{"nrs":3}}"#, field: "via",
             message: "via '' must be 1–40 characters, e.g. cli, web"),
-        Case(json: #"[1,2]"#, field: "", message: "the request body must be a JSON object, e.g. {\"kind\":\"spasm\",\"spasm\":{…}}"),
-        Case(json: #"{"kind":"#, field: "", message: "the request body is not valid JSON: Unexpected end of file during JSON parse."),
+        Case(json: #"[1,2]"#, field: nil, message: "the request body must be a JSON object, e.g. {\"kind\":\"spasm\",\"spasm\":{…}}"),
+        Case(json: #"{"kind":"#, field: nil, message: "the request body is not valid JSON: Unexpected end of file during JSON parse."),
         // Found by the fuzzer (Tests/Fuzz/diary/crash-0fa0…): a time this far ahead crashed the parser.
         Case(
             json: #"{"kind":"checkin","recordedAt":1e20,"checkin":{"nrs":3}}"#, field: "recordedAt",
@@ -172,12 +174,12 @@ struct ValidationRuleTests {
             json: #"{"kind":"checkin","checkin":{"nrs":3,"at":17640721844674407370955161664072100}}"#, field: "checkin.at",
             message: "at 1.7640721844674407e+34 is after 2100-01-01; give Unix seconds (UTC)"),
         // Found by the fuzzer (Tests/Fuzz/diary/crash-ae1f…): 1e309 outside any object named the field ''.
-        Case(json: #"x, -1e309"#, field: "", message: "the request body is not valid JSON: Invalid value around character 0."),
+        Case(json: #"x, -1e309"#, field: nil, message: "the request body is not valid JSON: Invalid value around character 0."),
     ]
 
     @Test(arguments: cases)
     func ruleGivesItsExactSentence(_ c: Case) {
-        #expect(throws: DiaryValidationError(field: c.field, message: c.message)) {
+        #expect(throws: SpasmError.diaryInvalid(field: c.field, c.message)) {
             try DiaryEntryParser.parse(Data(c.json.utf8), via: "web", now: Self.now)
         }
     }
@@ -188,23 +190,23 @@ struct ValidationRuleTests {
             recordedAt: Self.now, via: "cli", kind: .spasm,
             spasm: SpasmRecord(at: Self.now, type: .tonic, severity: 4))
         #expect(
-            throws: DiaryValidationError(
+            throws: SpasmError.diaryInvalid(
                 field: "spasm.severity",
-                message: "severity 4 is outside 1–3 (PSFS: 1 mild, 2 moderate, 3 severe)")
+                "severity 4 is outside 1–3 (PSFS: 1 mild, 2 moderate, 3 severe)")
         ) {
             try DiaryValidator.validate(bad, now: Self.now)
         }
         let missing = DiaryEntry(recordedAt: Self.now, via: "cli", kind: .checkin)
-        #expect(throws: DiaryValidationError(field: "checkin", message: "kind 'checkin' needs a 'checkin' record")) {
+        #expect(throws: SpasmError.diaryInvalid(field: "checkin", "kind 'checkin' needs a 'checkin' record")) {
             try DiaryValidator.validate(missing, now: Self.now)
         }
         let two = DiaryEntry(
             recordedAt: Self.now, via: "cli", kind: .checkin, checkin: CheckIn(at: Self.now, nrs: 1),
             exercise: ExerciseRecord(at: Self.now, activity: "walking", minutes: 10))
         #expect(
-            throws: DiaryValidationError(
+            throws: SpasmError.diaryInvalid(
                 field: "kind",
-                message: "entry has 'exercise' besides 'checkin'; send exactly one record, the one kind names")
+                "entry has 'exercise' besides 'checkin'; send exactly one record, the one kind names")
         ) {
             try DiaryValidator.validate(two, now: Self.now)
         }
@@ -234,10 +236,9 @@ struct ValidationRuleTests {
             let phoneNow = Self.now + offset
             let json = #"{"kind":"spasm","sentAt":\#(phoneNow),"spasm":{"at":\#(phoneNow - 120),"type":"tonic","severity":1}}"#
             #expect(
-                throws: DiaryValidationError(
+                throws: SpasmError.diaryInvalid(
                     field: "sentAt",
-                    message:
-                        "sentAt says this device's clock is \(words) the server's; a clock is corrected by at most 24 hours: set the device's date and time, then send the entry again"
+                    "sentAt says this device's clock is \(words) the server's; a clock is corrected by at most 24 hours: set the device's date and time, then send the entry again"
                 )
             ) {
                 try DiaryEntryParser.parse(Data(json.utf8), via: "web", now: Self.now)
@@ -246,8 +247,8 @@ struct ValidationRuleTests {
         // Milliseconds instead of seconds is named as such.
         let millis = #"{"kind":"checkin","sentAt":\#(Self.now * 1000),"checkin":{"nrs":3}}"#
         #expect(
-            throws: DiaryValidationError(
-                field: "sentAt", message: "sentAt \(DiaryRules.number(Self.now * 1000)) looks like milliseconds; give Unix seconds (UTC)")
+            throws: SpasmError.diaryInvalid(
+                field: "sentAt", "sentAt \(DiaryRules.number(Self.now * 1000)) looks like milliseconds; give Unix seconds (UTC)")
         ) {
             try DiaryEntryParser.parse(Data(millis.utf8), via: "web", now: Self.now)
         }
@@ -257,8 +258,8 @@ struct ValidationRuleTests {
         #expect(try DiaryEntryParser.parse(Data(late.utf8), via: "web", now: Self.now).checkin?.at == Self.now - 60)
         let ahead = #"{"kind":"checkin","sentAt":\#(behind),"checkin":{"at":\#(behind + 3600),"nrs":3}}"#
         #expect(
-            throws: DiaryValidationError(
-                field: "checkin.at", message: "at is 60 minutes in the future; a diary entry records what has already happened")
+            throws: SpasmError.diaryInvalid(
+                field: "checkin.at", "at is 60 minutes in the future; a diary entry records what has already happened")
         ) {
             try DiaryEntryParser.parse(Data(ahead.utf8), via: "web", now: Self.now)
         }

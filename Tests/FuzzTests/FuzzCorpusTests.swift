@@ -1,5 +1,6 @@
 import Foundation
 import SpasmDiaryRules
+import SpasmErrors
 import SpasmFuzzChecks
 import SpasmIngestion
 import SpasmSchema
@@ -53,9 +54,9 @@ struct FuzzCorpusTests {
     @Test func aTimeFarInTheFutureIsRefusedNotACrash() throws {
         let outcome = FuzzChecks.diary(try Self.finding("diary", "crash-0fa06d27")).outcome
         #expect(
-            throws: DiaryValidationError(
+            throws: SpasmError.diaryInvalid(
                 field: "recordedAt",
-                message: "recordedAt 1.7640721844674407e+34 is after 2100-01-01; give Unix seconds (UTC)")
+                "recordedAt 1.7640721844674407e+34 is after 2100-01-01; give Unix seconds (UTC)")
         ) {
             try outcome.get()
         }
@@ -66,8 +67,8 @@ struct FuzzCorpusTests {
     @Test func aNonFiniteNumberOutsideAnyObjectNamesTheBody() throws {
         let outcome = FuzzChecks.diary(try Self.finding("diary", "crash-ae1f8c8d")).outcome
         #expect(
-            throws: DiaryValidationError(
-                field: "", message: "the request body is not valid JSON: byte 0 is not valid UTF-8 (JSON text must be UTF-8)")
+            throws: SpasmError.diaryInvalid(
+                field: nil, "the request body is not valid JSON: byte 0 is not valid UTF-8 (JSON text must be UTF-8)")
         ) {
             try outcome.get()
         }

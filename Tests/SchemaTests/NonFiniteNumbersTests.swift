@@ -1,5 +1,6 @@
 import Foundation
 import SpasmDiaryRules
+import SpasmErrors
 import SpasmSchema
 import Testing
 
@@ -16,7 +17,7 @@ struct NonFiniteNumbersTests {
         #expect(find(#"[{"a":1},{"b":Infinity}]"#) == .init(field: "[1].b", text: "Infinity"))
     }
 
-    func diaryRefusal(_ json: String) -> DiaryValidationError? {
+    func diaryRefusal(_ json: String) -> SpasmError? {
         do {
             _ = try DiaryEntryParser.parse(Data(json.utf8), via: "phone", now: 1_764_072_000)
             return nil
@@ -28,12 +29,12 @@ struct NonFiniteNumbersTests {
     @Test(arguments: ["NaN", "Infinity", "-Infinity", "1e309"])
     func aDiaryEntryNamesTheField(text: String) {
         let refused = diaryRefusal(#"{"kind":"spasm","spasm":{"type":"phasic","severity":2,"pain":\#(text)}}"#)
-        #expect(refused?.field == "spasm.pain", "\(refused?.message ?? "accepted")")
+        #expect(refused?.detail == "spasm.pain", "\(refused?.message ?? "accepted")")
         #expect(
             refused?.message == "field 'spasm.pain' is \(text), not a finite number "
                 + "(JSON numbers must be finite: no NaN, Infinity or magnitudes beyond 1.8e308)")
         let sentAt = diaryRefusal(#"{"kind":"spasm","sentAt":\#(text),"spasm":{"type":"phasic","severity":2}}"#)
-        #expect(sentAt?.field == "sentAt", "\(sentAt?.message ?? "accepted")")
+        #expect(sentAt?.detail == "sentAt", "\(sentAt?.message ?? "accepted")")
     }
 
     @Test func aBusEnvelopeNamesTheField() {

@@ -85,16 +85,13 @@ struct DiaryConnection: Sendable {
 }
 
 extension SpasmError {
-    /// Runs `body`, printing a diary failure (`.diary`: the sentence, nothing else) as one
+    /// Runs `body`, printing a diary failure (`.diary`, `.diaryInvalid`: the sentence, nothing else) as one
     /// line on stderr (exit 2).
     static func reportingDiary(_ body: () async throws -> Void) async throws {
         do {
             try await body()
-        } catch let failure as SpasmError where failure.code == .diary {
+        } catch let failure as SpasmError where failure.code == .diary || failure.code == .diaryInvalid {
             FileHandle.standardError.write(Data("spasmwatch: \(failure.description)\n".utf8))
-            throw ExitCode(2)
-        } catch let error as DiaryValidationError {
-            FileHandle.standardError.write(Data("spasmwatch: \(error.message)\n".utf8))
             throw ExitCode(2)
         }
     }

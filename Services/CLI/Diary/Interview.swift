@@ -17,14 +17,14 @@ struct Interview {
         print("New diary entry (Enter skips optional questions; Ctrl-D cancels).")
         let kind: String
         do {
-            kind = try ask("What happened? 1 spasm, 2 check-in, 3 medication, 4 exercise, 5 relapse") { (text) throws(DiaryValidationError) in
+            kind = try ask("What happened? 1 spasm, 2 check-in, 3 medication, 4 exercise, 5 relapse") { (text) throws(SpasmError) in
                 let choices = [
                     "1": "spasm", "2": "checkin", "3": "medication", "4": "exercise", "5": "relapse",
                     "spasm": "spasm", "checkin": "checkin", "check-in": "checkin", "medication": "medication",
                     "med": "medication", "exercise": "exercise", "relapse": "relapse",
                 ]
                 guard let k = choices[text.lowercased()] else {
-                    throw DiaryValidationError(field: "kind", message: "'\(text)' is not one of 1–5 (spasm, check-in, medication, exercise, relapse)")
+                    throw SpasmError.diaryInvalid(field: "kind", "'\(text)' is not one of 1–5 (spasm, check-in, medication, exercise, relapse)")
                 }
                 return k
             }!
@@ -41,32 +41,32 @@ struct Interview {
     }
 
     func when() throws -> Double {
-        try ask("When? (Enter for now; e.g. 03:10, yesterday 22:00, 20m ago)", optional: true) { (t) throws(DiaryValidationError) in
+        try ask("When? (Enter for now; e.g. 03:10, yesterday 22:00, 20m ago)", optional: true) { (t) throws(SpasmError) in
             try clock.parse(t).timeIntervalSince1970
         } ?? Date().timeIntervalSince1970
     }
 
     func spasm(now: Double) throws -> DiaryEntry {
         let site = try ask("Where? (e.g. left-calf, right-foot, back; ? lists all)", optional: true, list: BodySite.allowedList) {
-            (t) throws(DiaryValidationError) in try DiaryRules.site(t)
+            (t) throws(SpasmError) in try DiaryRules.site(t)
         }
         let type = try ask("What kind? tonic (stiff), phasic (jerk), clonus (shaking), cramp, unsure") {
-            (t) throws(DiaryValidationError) in try DiaryRules.spasmType(t)
+            (t) throws(SpasmError) in try DiaryRules.spasmType(t)
         }!
-        let severity = try ask("How bad? 1 mild, 2 moderate, 3 severe") { (t) throws(DiaryValidationError) in try DiaryInput.severity(t) }!
-        let pain = try ask("Pain 0–10?", optional: true) { (t) throws(DiaryValidationError) in try DiaryInput.pain(t) }
-        let duration = try ask("How long? (e.g. 45s, 2m)", optional: true) { (t) throws(DiaryValidationError) in try Quantities.duration(t) }
+        let severity = try ask("How bad? 1 mild, 2 moderate, 3 severe") { (t) throws(SpasmError) in try DiaryInput.severity(t) }!
+        let pain = try ask("Pain 0–10?", optional: true) { (t) throws(SpasmError) in try DiaryInput.pain(t) }
+        let duration = try ask("How long? (e.g. 45s, 2m)", optional: true) { (t) throws(SpasmError) in try Quantities.duration(t) }
         let at = try when()
         let triggers =
             try ask(
                 "Triggers? (comma-separated: heat, cold, stress, tiredness, infection, bladder, posture, stretch, inactivity)",
                 optional: true
-            ) { (t) throws(DiaryValidationError) in try DiaryInput.triggers([t]) } ?? []
+            ) { (t) throws(SpasmError) in try DiaryInput.triggers([t]) } ?? []
         let effects =
             try ask("Did it cause anything? (fall, dropped-something, woke-me, none)", optional: true) {
-                (t) throws(DiaryValidationError) in try DiaryInput.effects([t])
+                (t) throws(SpasmError) in try DiaryInput.effects([t])
             } ?? []
-        let note = try ask("Note?", optional: true) { (t) throws(DiaryValidationError) in
+        let note = try ask("Note?", optional: true) { (t) throws(SpasmError) in
             try DiaryRules.note(t, field: "spasm.note")
             return t
         }
@@ -78,12 +78,12 @@ struct Interview {
     }
 
     func checkin(now: Double) throws -> DiaryEntry {
-        let nrs = try ask("Spasticity over the last 24 hours, 0 none – 10 worst?") { (t) throws(DiaryValidationError) in try DiaryInput.nrs(t) }!
+        let nrs = try ask("Spasticity over the last 24 hours, 0 none – 10 worst?") { (t) throws(SpasmError) in try DiaryInput.nrs(t) }!
         let psfs = try ask(
             "How often? 0 none, 1 only when touched or moved, 2 less than once an hour, 3 once an hour or more, 4 more than 10 an hour",
             optional: true
-        ) { (t) throws(DiaryValidationError) in try DiaryInput.psfs(t) }
-        let sleep = try ask("Sleep last night, 0 very poor – 10 very good?", optional: true) { (t) throws(DiaryValidationError) in
+        ) { (t) throws(SpasmError) in try DiaryInput.psfs(t) }
+        let sleep = try ask("Sleep last night, 0 very poor – 10 very good?", optional: true) { (t) throws(SpasmError) in
             try DiaryInput.sleep(t)
         }
         return DiaryEntry(
@@ -92,20 +92,20 @@ struct Interview {
     }
 
     func medication(now: Double) throws -> DiaryEntry {
-        let name = try ask("Which medication or supplement?") { (t) throws(DiaryValidationError) in try DiaryRules.medicationName(t) }!
-        let dose = try ask("Dose? (e.g. 10mg, 1 tablet)", optional: true) { (t) throws(DiaryValidationError) in try Quantities.dose(t) }
+        let name = try ask("Which medication or supplement?") { (t) throws(SpasmError) in try DiaryRules.medicationName(t) }!
+        let dose = try ask("Dose? (e.g. 10mg, 1 tablet)", optional: true) { (t) throws(SpasmError) in try Quantities.dose(t) }
         let action =
             try ask("Taken, started, stopped or changed? (Enter: taken)", optional: true) {
-                (t) throws(DiaryValidationError) in try DiaryRules.medicationAction(t)
+                (t) throws(SpasmError) in try DiaryRules.medicationAction(t)
             } ?? .taken
         let regimen =
             try ask("Regular, short-course or as-needed? (Enter: regular)", optional: true) {
-                (t) throws(DiaryValidationError) in try DiaryRules.regimen(t)
+                (t) throws(SpasmError) in try DiaryRules.regimen(t)
             } ?? .regular
         let supplement =
-            try ask("A supplement? (y/N)", optional: true) { (t) throws(DiaryValidationError) in
+            try ask("A supplement? (y/N)", optional: true) { (t) throws(SpasmError) in
                 guard ["y", "yes", "n", "no"].contains(t.lowercased()) else {
-                    throw DiaryValidationError(field: "medication.supplement", message: "answer y or n")
+                    throw SpasmError.diaryInvalid(field: "medication.supplement", "answer y or n")
                 }
                 return t.lowercased().hasPrefix("y")
             } ?? false
@@ -118,20 +118,20 @@ struct Interview {
 
     func exercise(now: Double) throws -> DiaryEntry {
         let activity = try ask("What kind of exercise? (e.g. stretching, walking, physio)") {
-            (t) throws(DiaryValidationError) in try DiaryRules.activity(t)
+            (t) throws(SpasmError) in try DiaryRules.activity(t)
         }!
-        let minutes = try ask("How long? (e.g. 20m, 1h)") { (t) throws(DiaryValidationError) in try Quantities.minutes(t) }!
+        let minutes = try ask("How long? (e.g. 20m, 1h)") { (t) throws(SpasmError) in try Quantities.minutes(t) }!
         return DiaryEntry(
             recordedAt: now, via: "cli", kind: .exercise,
             exercise: ExerciseRecord(at: try when(), activity: activity, minutes: minutes))
     }
 
     func relapse(now: Double) throws -> DiaryEntry {
-        let phase = try ask("Relapse start or end?") { (t) throws(DiaryValidationError) in try DiaryRules.relapsePhase(t) }!
+        let phase = try ask("Relapse start or end?") { (t) throws(SpasmError) in try DiaryRules.relapsePhase(t) }!
         let clinician =
-            try ask("Marked by a clinician? (y/N)", optional: true) { (t) throws(DiaryValidationError) in
+            try ask("Marked by a clinician? (y/N)", optional: true) { (t) throws(SpasmError) in
                 guard ["y", "yes", "n", "no"].contains(t.lowercased()) else {
-                    throw DiaryValidationError(field: "relapse.markedBy", message: "answer y or n")
+                    throw SpasmError.diaryInvalid(field: "relapse.markedBy", "answer y or n")
                 }
                 return t.lowercased().hasPrefix("y")
             } ?? false
@@ -143,7 +143,7 @@ struct Interview {
     /// Asks until the answer passes `parse`; nil for an empty answer to an optional question.
     func ask<T>(
         _ question: String, optional: Bool = false, list: String? = nil,
-        _ parse: (String) throws(DiaryValidationError) -> T
+        _ parse: (String) throws(SpasmError) -> T
     ) throws -> T? {
         while true {
             print("\(question) ", terminator: "")

@@ -33,8 +33,8 @@ struct LogCheckinCommand: AsyncParsableCommand {
             guard let nrs else { throw SpasmError(.diary, "nrs is required (0–10, spasticity over the last 24 hours)") }
             let record = CheckIn(
                 at: try DiaryInput.time(at, clock: connection.clock), nrs: try DiaryInput.nrs(nrs),
-                psfs: try psfs.map { (t) throws(DiaryValidationError) in try DiaryInput.psfs(t) },
-                sleepQuality: try sleep.map { (t) throws(DiaryValidationError) in try DiaryInput.sleep(t) })
+                psfs: try psfs.map { (t) throws(SpasmError) in try DiaryInput.psfs(t) },
+                sleepQuality: try sleep.map { (t) throws(SpasmError) in try DiaryInput.sleep(t) })
             let entry = DiaryEntry(recordedAt: Date().timeIntervalSince1970, via: "cli", kind: .checkin, checkin: record)
             connection.report(try await connection.save(entry), entry: entry)
         }

@@ -49,7 +49,7 @@ struct LogMedicationCommand: AsyncParsableCommand {
             let record = MedicationRecord(
                 at: try DiaryInput.time(at, clock: connection.clock), name: try DiaryRules.medicationName(name),
                 dose: amount?.dose, unit: amount?.unit, action: flags.first?.1 ?? .taken,
-                regimen: try regimen.map { (t) throws(DiaryValidationError) in try DiaryRules.regimen(t) } ?? .regular,
+                regimen: try regimen.map { (t) throws(SpasmError) in try DiaryRules.regimen(t) } ?? .regular,
                 supplement: supplement)
             let entry = DiaryEntry(recordedAt: Date().timeIntervalSince1970, via: "cli", kind: .medication, medication: record)
             connection.report(try await connection.save(entry), entry: entry)

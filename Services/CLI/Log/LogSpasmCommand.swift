@@ -55,11 +55,11 @@ struct LogSpasmCommand: AsyncParsableCommand {
             guard let severity else { throw SpasmError(.diary, "severity is required (1 mild, 2 moderate, 3 severe)") }
             let record = SpasmRecord(
                 at: try DiaryInput.time(at, clock: connection.clock),
-                durationSeconds: try duration.map { (t) throws(DiaryValidationError) in try Quantities.duration(t) },
-                site: try site.map { (t) throws(DiaryValidationError) in try DiaryRules.site(t) },
+                durationSeconds: try duration.map { (t) throws(SpasmError) in try Quantities.duration(t) },
+                site: try site.map { (t) throws(SpasmError) in try DiaryRules.site(t) },
                 type: try DiaryRules.spasmType(type),
                 severity: try DiaryInput.severity(severity),
-                pain: try pain.map { (t) throws(DiaryValidationError) in try DiaryInput.pain(t) },
+                pain: try pain.map { (t) throws(SpasmError) in try DiaryInput.pain(t) },
                 triggers: try DiaryInput.triggers(trigger),
                 triggerNote: triggerNote,
                 effects: try DiaryInput.effects(caused),

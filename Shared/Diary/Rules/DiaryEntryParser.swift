@@ -25,25 +25,25 @@ public enum DiaryEntryParser {
     public static func parse(
         _ data: Data, via defaultVia: String,
         now: Double = Date().timeIntervalSince1970
-    ) throws(DiaryValidationError) -> DiaryEntry {
+    ) throws(SpasmError) -> DiaryEntry {
         // JSONDecoder refuses NaN and 1e309 as "not valid JSON", naming no field.
         // One outside any object (malformed text) names no field: the errors below say more.
-        if let bad = NonFiniteNumbers.first(in: data), !bad.field.isEmpty { throw DiaryValidationError(field: bad.field, message: bad.message) }
+        if let bad = NonFiniteNumbers.first(in: data), !bad.field.isEmpty { throw SpasmError.diaryInvalid(field: bad.field, bad.message) }
         // JSONDecoder checks a string's escapes and a number's digits only when it reads that
         // value, so text that is not JSON is refused first, whole, as it always was.
         if let problem = JSONTextProblem.syntax(data) {
-            throw DiaryValidationError(field: "", message: "the request body is not valid JSON: \(problem)")
+            throw SpasmError.diaryInvalid(field: nil, "the request body is not valid JSON: \(problem)")
         }
         let decoder = JSONDecoder()
         decoder.userInfo[Body.context] = Body.Context(via: defaultVia, now: now)
         do {
             return try decoder.decode(Body.self, from: data).entry
-        } catch let refusal as DiaryValidationError {
+        } catch let refusal as SpasmError where refusal.code == .diaryInvalid {
             throw refusal
         } catch DecodingError.typeMismatch(_, let context) where context.codingPath.isEmpty {
-            throw DiaryValidationError(field: "", message: "the request body must be a JSON object, e.g. {\"kind\":\"spasm\",\"spasm\":{…}}")
+            throw SpasmError.diaryInvalid(field: nil, "the request body must be a JSON object, e.g. {\"kind\":\"spasm\",\"spasm\":{…}}")
         } catch {
-            throw DiaryValidationError(field: "", message: "the request body is not valid JSON")
+            throw SpasmError.diaryInvalid(field: nil, "the request body is not valid JSON")
         }
     }
 
@@ -66,38 +66,38 @@ public enum DiaryEntryParser {
         }
     }
 
-    static func entry(_ top: Fields, via defaultVia: String, now: Double) throws(DiaryValidationError) -> DiaryEntry {
+    static func entry(_ top: Fields, via defaultVia: String, now: Double) throws(SpasmError) -> DiaryEntry {
         // `v` is optional here (the page sends none); when given it must be this build's version.
         if top.has("v") {
             guard !top.isString("v") else {
-                throw DiaryValidationError(
-                    field: "v", message: "'v' must be the number \(SchemaVersion.current), not a string: send \"v\":\(SchemaVersion.current)")
+                throw SpasmError.diaryInvalid(
+                    field: "v", "'v' must be the number \(SchemaVersion.current), not a string: send \"v\":\(SchemaVersion.current)")
             }
             let version = try top.int("v") ?? 0
             guard version == SchemaVersion.current else {
-                throw DiaryValidationError(field: "v", message: "\(SpasmError.schemaUnsupportedVersion(version))")
+                throw SpasmError.diaryInvalid(field: "v", "\(SpasmError.schemaUnsupportedVersion(version))")
             }
         }
         guard let kindText = try top.string("kind") else {
-            throw DiaryValidationError(field: "kind", message: "kind is required; allowed: \(DiaryRules.list(DiaryEntry.Kind.self))")
+            throw SpasmError.diaryInvalid(field: "kind", "kind is required; allowed: \(DiaryRules.list(DiaryEntry.Kind.self))")
         }
         let kind = try DiaryRules.kind(kindText)
         var shift = 0.0
         if let sentAt = try top.double("sentAt") { shift = try clockCorrection(sentAt: sentAt, now: now) }
         let entryId =
-            try top.string("entryId").map { (text) throws(DiaryValidationError) in
+            try top.string("entryId").map { (text) throws(SpasmError) in
                 try DiaryRules.uuid(text, field: "entryId", what: "an entry id")
             } ?? UUID()
         var entry = DiaryEntry(
             entryId: entryId, recordedAt: try top.double("recordedAt").map { $0 + shift } ?? now,
             via: try top.string("via") ?? defaultVia, kind: kind)
         for other in DiaryEntry.Kind.allCases where other != kind && top.has(other.rawValue) {
-            throw DiaryValidationError(
+            throw SpasmError.diaryInvalid(
                 field: other.rawValue,
-                message: "entry has a '\(other.rawValue)' record but kind is '\(kind.rawValue)'; send exactly one record, the one kind names")
+                "entry has a '\(other.rawValue)' record but kind is '\(kind.rawValue)'; send exactly one record, the one kind names")
         }
         guard let r = top.object(kind.rawValue) else {
-            throw DiaryValidationError(field: kind.rawValue, message: "kind '\(kind.rawValue)' needs a '\(kind.rawValue)' object")
+            throw SpasmError.diaryInvalid(field: kind.rawValue, "kind '\(kind.rawValue)' needs a '\(kind.rawValue)' object")
         }
         switch kind {
         case .spasm:
@@ -110,13 +110,13 @@ public enum DiaryEntryParser {
             entry.spasm = SpasmRecord(
                 at: try r.double("at").map { $0 + shift } ?? now,
                 durationSeconds: try r.double("durationSeconds"),
-                site: try r.string("site").map { (t) throws(DiaryValidationError) in try DiaryRules.site(t) },
+                site: try r.string("site").map { (t) throws(SpasmError) in try DiaryRules.site(t) },
                 type: try DiaryRules.spasmType(typeText),
                 severity: severity,
                 pain: try r.int("pain"),
-                triggers: try r.strings("triggers").map { (t) throws(DiaryValidationError) in try DiaryRules.trigger(t) },
+                triggers: try r.strings("triggers").map { (t) throws(SpasmError) in try DiaryRules.trigger(t) },
                 triggerNote: try r.string("triggerNote"),
-                effects: try r.strings("effects").map { (t) throws(DiaryValidationError) in try DiaryRules.effect(t) },
+                effects: try r.strings("effects").map { (t) throws(SpasmError) in try DiaryRules.effect(t) },
                 note: try r.string("note"))
         case .checkin:
             guard let nrs = try r.int("nrs") else { throw r.missing("nrs", "0–10, spasticity over the last 24 hours") }
@@ -127,9 +127,9 @@ public enum DiaryEntryParser {
             guard let name = try r.string("name") else { throw r.missing("name", "e.g. baclofen") }
             entry.medication = MedicationRecord(
                 at: try r.double("at").map { $0 + shift } ?? now, name: try DiaryRules.medicationName(name), dose: try r.double("dose"),
-                unit: try r.string("unit").map { (t) throws(DiaryValidationError) in try DiaryRules.doseUnit(t) },
-                action: try r.string("action").map { (t) throws(DiaryValidationError) in try DiaryRules.medicationAction(t) } ?? .taken,
-                regimen: try r.string("regimen").map { (t) throws(DiaryValidationError) in try DiaryRules.regimen(t) } ?? .regular,
+                unit: try r.string("unit").map { (t) throws(SpasmError) in try DiaryRules.doseUnit(t) },
+                action: try r.string("action").map { (t) throws(SpasmError) in try DiaryRules.medicationAction(t) } ?? .taken,
+                regimen: try r.string("regimen").map { (t) throws(SpasmError) in try DiaryRules.regimen(t) } ?? .regular,
                 supplement: try r.bool("supplement") ?? false)
         case .exercise:
             guard let activity = try r.string("activity") else { throw r.missing("activity", "e.g. stretching, walking, physio") }
@@ -140,14 +140,14 @@ public enum DiaryEntryParser {
             guard let phase = try r.string("phase") else { throw r.missing("phase", "allowed: start, end") }
             entry.relapse = RelapseRecord(
                 at: try r.double("at").map { $0 + shift } ?? now, phase: try DiaryRules.relapsePhase(phase),
-                markedBy: try r.string("markedBy").map { (t) throws(DiaryValidationError) in try DiaryRules.markedBy(t) } ?? .person,
+                markedBy: try r.string("markedBy").map { (t) throws(SpasmError) in try DiaryRules.markedBy(t) } ?? .person,
                 note: try r.string("note"))
         case .correction:
             guard let target = try r.string("targetEntryId") else { throw r.missing("targetEntryId", "the id of the entry to correct") }
             entry.correction = CorrectionRecord(
                 targetEntryId: try DiaryRules.uuid(target, field: "correction.targetEntryId", what: "an entry id"),
-                action: try r.string("action").map { (t) throws(DiaryValidationError) in try DiaryRules.correctionAction(t) } ?? .retract,
-                replacementEntryId: try r.string("replacementEntryId").map { (t) throws(DiaryValidationError) in
+                action: try r.string("action").map { (t) throws(SpasmError) in try DiaryRules.correctionAction(t) } ?? .retract,
+                replacementEntryId: try r.string("replacementEntryId").map { (t) throws(SpasmError) in
                     try DiaryRules.uuid(t, field: "correction.replacementEntryId", what: "an entry id")
                 })
         case .confirmation:
@@ -163,20 +163,20 @@ public enum DiaryEntryParser {
 
     /// Seconds to add to a device's times, from its `sentAt`: 0 within `trustedClockSkew`;
     /// beyond `maxClockCorrection` (or for milliseconds), an error that names `sentAt`.
-    public static func clockCorrection(sentAt: Double, now: Double) throws(DiaryValidationError) -> Double {
+    public static func clockCorrection(sentAt: Double, now: Double) throws(SpasmError) -> Double {
         guard sentAt.isFinite, sentAt < 1e11 else {
-            throw DiaryValidationError(
+            throw SpasmError.diaryInvalid(
                 field: "sentAt",
-                message: "sentAt \(DiaryRules.number(sentAt)) looks like milliseconds; give Unix seconds (UTC)")
+                "sentAt \(DiaryRules.number(sentAt)) looks like milliseconds; give Unix seconds (UTC)")
         }
         let offset = sentAt - now
         if abs(offset) <= trustedClockSkew { return 0 }
         guard abs(offset) <= maxClockCorrection else {
             let hours = (abs(offset) / 3600).rounded(.down)
             let amount = hours < 48 ? "\(Int(hours)) hours" : "\(DiaryRules.number((abs(offset) / 86_400).rounded(.down))) days"
-            throw DiaryValidationError(
+            throw SpasmError.diaryInvalid(
                 field: "sentAt",
-                message: "sentAt says this device's clock is \(amount) \(offset > 0 ? "ahead of" : "behind") the server's; "
+                "sentAt says this device's clock is \(amount) \(offset > 0 ? "ahead of" : "behind") the server's; "
                     + "a clock is corrected by at most \(Int(maxClockCorrection / 3600)) hours: set the device's date and time, then send the entry again"
             )
         }
@@ -204,8 +204,8 @@ public enum DiaryEntryParser {
 
         func full(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
-        func missing(_ key: String, _ hint: String) -> DiaryValidationError {
-            DiaryValidationError(field: full(key), message: "\(key) is required (\(hint))")
+        func missing(_ key: String, _ hint: String) -> SpasmError {
+            SpasmError.diaryInvalid(field: full(key), "\(key) is required (\(hint))")
         }
 
         /// Present and not null.
@@ -215,32 +215,32 @@ public enum DiaryEntryParser {
 
         func isString(_ key: String) -> Bool { (try? container.decode(String.self, forKey: FieldKey(key))) != nil }
 
-        func wrong(_ key: String, _ expected: String, _ got: String) -> DiaryValidationError {
-            DiaryValidationError(field: full(key), message: "\(key) must be \(expected); got \(got)")
+        func wrong(_ key: String, _ expected: String, _ got: String) -> SpasmError {
+            SpasmError.diaryInvalid(field: full(key), "\(key) must be \(expected); got \(got)")
         }
 
         /// What the field holds, for a sentence: `"two"`, `2.5`, `true`, `[1, 2]`.
         func shown(_ key: String) -> String { (try? container.decode(Shown.self, forKey: FieldKey(key)))?.text ?? "?" }
 
-        func value<T: Decodable>(_ type: T.Type, _ key: String, expected: String) throws(DiaryValidationError) -> T? {
+        func value<T: Decodable>(_ type: T.Type, _ key: String, expected: String) throws(SpasmError) -> T? {
             guard has(key) else { return nil }
             guard let value = try? container.decode(T.self, forKey: FieldKey(key)) else { throw wrong(key, expected, shown(key)) }
             return value
         }
 
-        func string(_ key: String) throws(DiaryValidationError) -> String? { try value(String.self, key, expected: "text") }
+        func string(_ key: String) throws(SpasmError) -> String? { try value(String.self, key, expected: "text") }
 
-        func double(_ key: String) throws(DiaryValidationError) -> Double? { try value(Double.self, key, expected: "a number") }
+        func double(_ key: String) throws(SpasmError) -> Double? { try value(Double.self, key, expected: "a number") }
 
-        func int(_ key: String) throws(DiaryValidationError) -> Int? {
+        func int(_ key: String) throws(SpasmError) -> Int? {
             guard let d = try double(key) else { return nil }
             guard d == d.rounded(), abs(d) < 1e9 else { throw wrong(key, "a whole number", "\(d)") }
             return Int(d)
         }
 
-        func bool(_ key: String) throws(DiaryValidationError) -> Bool? { try value(Bool.self, key, expected: "true or false") }
+        func bool(_ key: String) throws(SpasmError) -> Bool? { try value(Bool.self, key, expected: "true or false") }
 
-        func strings(_ key: String) throws(DiaryValidationError) -> [String] {
+        func strings(_ key: String) throws(SpasmError) -> [String] {
             guard has(key) else { return [] }
             guard var list = try? container.nestedUnkeyedContainer(forKey: FieldKey(key)) else {
                 throw wrong(key, "a list of text", shown(key))

@@ -1,5 +1,6 @@
 import Foundation
 import SpasmDiaryRules
+import SpasmErrors
 import SpasmIngestion
 import SpasmSchema
 
@@ -224,9 +225,9 @@ public enum FuzzChecks {
     /// Parses a diary entry as `POST /api/entries` does. An accepted entry must pass the
     /// validator and read back the same from its own JSON; a refused one must name its field,
     /// except when the body is not a JSON object at all.
-    public static func diary(_ input: Data) -> (outcome: Result<DiaryEntry, DiaryValidationError>, problems: [String]) {
+    public static func diary(_ input: Data) -> (outcome: Result<DiaryEntry, SpasmError>, problems: [String]) {
         var problems: [String] = []
-        let outcome: Result<DiaryEntry, DiaryValidationError>
+        let outcome: Result<DiaryEntry, SpasmError>
         do {
             outcome = .success(try DiaryEntryParser.parse(input, via: "web", now: now))
         } catch {
@@ -251,7 +252,7 @@ public enum FuzzChecks {
             }
         case .failure(let error):
             if error.message.isEmpty { problems.append("a refusal without a message") }
-            if error.field.isEmpty, !error.message.hasPrefix("the request body") {
+            if error.detail == nil, !error.message.hasPrefix("the request body") {
                 problems.append("refusal '\(error.message)' names no field")
             }
         }
