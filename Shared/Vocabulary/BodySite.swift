@@ -40,9 +40,17 @@ public enum BodySite: String, Codable, Sendable, CaseIterable, Hashable {
 
     /// Accepts "left-calf", "left calf", "Left_Calf", "left_calf".
     public init?(parsing text: String) {
-        let normalized = text.trimmingCharacters(in: .whitespaces).lowercased()
-            .replacingOccurrences(of: " ", with: "-").replacingOccurrences(of: "_", with: "-")
-        self.init(rawValue: normalized)
+        self.init(rawValue: Self.normalized(text))
+    }
+
+    /// The site a person most likely meant by `text` when it is none ("left-cafl", "lfet calf"
+    /// → left-calf), for "did you mean …?"; nil when no site is close enough (`Spelling`).
+    public static func closest(to text: String) -> BodySite? {
+        Spelling.closest(to: normalized(text), among: allCases.map(\.rawValue)).flatMap(BodySite.init(rawValue:))
+    }
+
+    static func normalized(_ text: String) -> String {
+        text.trimmingCharacters(in: .whitespaces).lowercased().replacingOccurrences(of: " ", with: "-").replacingOccurrences(of: "_", with: "-")
     }
 
     /// All values, for error messages: "left-foot, right-foot, …".

@@ -49,6 +49,9 @@ struct ValidationRuleTests {
             json: #"{"kind":"spasm","spasm":{"type":"tonic","severity":2,"site":"elbow"}}"#, field: "spasm.site",
             message: "site 'elbow' is not a body site; allowed: \(sites)"),
         Case(
+            json: #"{"kind":"spasm","spasm":{"type":"tonic","severity":2,"site":"left-cafl"}}"#, field: "spasm.site",
+            message: "site 'left-cafl' is not a body site (did you mean left-calf?); allowed: \(sites)"),
+        Case(
             json: #"{"kind":"spasm","spasm":{"type":"tonic","severity":2,"triggers":["rain"]}}"#, field: "spasm.triggers",
             message:
                 "trigger 'rain' is not on the list; allowed: heat, cold, stress, tiredness, infection, bladder, posture, stretch, inactivity (anything else goes in the trigger note)"
@@ -209,6 +212,30 @@ struct ValidationRuleTests {
                 "entry has 'exercise' besides 'checkin'; send exactly one record, the one kind names")
         ) {
             try DiaryValidator.validate(two, now: Self.now)
+        }
+    }
+
+    /// A site typed a little wrong is answered with the closest site (at most 2 edits, a
+    /// swap of two letters counting as one, or the start of exactly one site's name); the
+    /// whole list stays in the sentence. Nothing is suggested when two sites are as close.
+    @Test(arguments: [
+        ("left-cafl", "left-calf"), ("lfet calf", "left-calf"), ("Left_Clf", "left-calf"), ("leftcalf", "left-calf"),
+        ("left calve", "left-calf"), ("rigth-shin", "right-shin"), ("left-ca", "left-calf"), ("right-upper", "right-upper-arm"),
+        ("bak", "back"), ("nekc", "neck"), ("both-leg", "both-legs"), ("abdomin", "abdomen"),
+    ])
+    func aSiteTypoSuggestsTheClosestSite(typed: String, meant: String) {
+        #expect(
+            throws: SpasmError.diaryInvalid(
+                field: "spasm.site", "site '\(typed)' is not a body site (did you mean \(meant)?); allowed: \(Self.sites)")
+        ) {
+            try DiaryRules.site(typed)
+        }
+    }
+
+    @Test(arguments: ["elbow", "left", "left-", "calf", "knee", "xx", "left-c-a-l-f-x"])
+    func aSiteFarFromEverySiteSuggestsNothing(typed: String) {
+        #expect(throws: SpasmError.diaryInvalid(field: "spasm.site", "site '\(typed)' is not a body site; allowed: \(Self.sites)")) {
+            try DiaryRules.site(typed)
         }
     }
 

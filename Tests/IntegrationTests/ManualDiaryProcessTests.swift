@@ -9,6 +9,8 @@ import Testing
 @Suite("Diary processes", .serialized)
 struct ManualDiaryProcessTests {
     static let severityError = "severity 4 is outside 1–3 (PSFS: 1 mild, 2 moderate, 3 severe)"
+    /// The CLI, the JSON API and so the page (which shows the API's `error`) say the same.
+    static let siteTypoError = "site 'left cafl' is not a body site (did you mean left-calf?); allowed: \(BodySite.allowedList)"
 
     /// The issue's "done when": a spasm from the CLI and one from the page, both in the
     /// recent list and on the bus; then entries made while the bus, storage, or the manual
@@ -142,6 +144,11 @@ struct ManualDiaryProcessTests {
         let elbow = try await http(
             "POST", "\(manual.base)/api/entries", body: #"{"kind":"spasm","spasm":{"type":"tonic","severity":2,"site":"elbow"}}"#)
         #expect((try elbow.json()["error"] as? String)?.hasPrefix("site 'elbow' is not a body site; allowed: left-foot, right-foot,") == true)
+        let typo = try await http(
+            "POST", "\(manual.base)/api/entries", body: #"{"kind":"spasm","spasm":{"type":"tonic","severity":2,"site":"left cafl"}}"#)
+        #expect(typo.status == 400)
+        #expect(try typo.json()["error"] as? String == Self.siteTypoError)
+        #expect(try typo.json()["field"] as? String == "spasm.site")
 
         let id = UUID()
         let body = #"{"entryId":"\#(id.uuidString)","kind":"checkin","checkin":{"nrs":4,"psfs":1,"sleepQuality":7}}"#
@@ -212,6 +219,9 @@ struct ManualDiaryProcessTests {
         let cliBad = try ChildProcess("spasmwatch", ["log", "spasm", "--type", "tonic", "--severity", "4"], home: home)
         #expect(await cliBad.wait(timeout: 30) == 2)
         #expect(cliBad.stderr.contains(Self.severityError))
+        let cliTypo = try ChildProcess("spasmwatch", ["log", "spasm", "--site", "left cafl", "--type", "tonic", "--severity", "2"], home: home)
+        #expect(await cliTypo.wait(timeout: 30) == 2)
+        #expect(cliTypo.stderr.contains("spasmwatch: \(Self.siteTypoError)\n"), "\(cliTypo.stderr)")
         let episodesCLI = try ChildProcess("spasmwatch", ["episodes"], home: home)
         #expect(await episodesCLI.wait(timeout: 30) == 0)
         #expect(episodesCLI.stdout.contains(ShortId.of(episodeId)))
