@@ -101,7 +101,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Shared/Store", resources: [.copy("Report/Templates")]),
-        .target(name: "SpasmIngestion", dependencies: ["SpasmSchema"], path: "Shared/Ingestion"),
+        .target(name: "SpasmIngestion", dependencies: ["SpasmSchema", "SpasmErrors"], path: "Shared/Ingestion"),
         .target(name: "SpasmDetection", dependencies: ["SpasmVocabulary", "SpasmErrors", "SpasmSync", "SpasmSignal"], path: "Shared/Detection"),
         .target(name: "SpasmSimulation", dependencies: ["SpasmVocabulary", "SpasmSync", "SpasmSignal"], path: "Shared/Simulation"),
 
@@ -181,7 +181,8 @@ let package = Package(
                 "SpasmBus", "ZeroMQ", "SpasmSync", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ], path: "Tests/Support"),
-        .target(name: "SpasmFuzzChecks", dependencies: ["SpasmSchema", "SpasmDiaryRules", "SpasmIngestion"], path: "Tests/Fuzz/Checks"),
+        .target(
+            name: "SpasmFuzzChecks", dependencies: ["SpasmErrors", "SpasmSchema", "SpasmDiaryRules", "SpasmIngestion"], path: "Tests/Fuzz/Checks"),
         .testTarget(
             name: "FuzzTests", dependencies: ["SpasmFuzzChecks", "SpasmIngestion", "SpasmSchema", "SpasmDiaryRules"], path: "Tests/FuzzTests"),
         .testTarget(
@@ -195,7 +196,7 @@ let package = Package(
         .testTarget(
             name: "SensorTests",
             dependencies: [
-                "spasmwatch-sensor", "SpasmIngestion", "SpasmBus", "SpasmConfig", "SpasmProducer", "SpasmSignal", "SpasmTestSupport",
+                "spasmwatch-sensor", "SpasmIngestion", "SpasmErrors", "SpasmBus", "SpasmConfig", "SpasmProducer", "SpasmSignal", "SpasmTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Tests/SensorTests"),

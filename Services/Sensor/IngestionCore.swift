@@ -173,9 +173,9 @@ final class IngestionCore: Sendable {
             seq = frame.producerSeq
             if let binding, !binding.sensors.contains(frame.sensorId) {
                 let may = binding.sensors.isEmpty ? "none (it is no longer allowed)" : binding.sensors.joined(separator: ", ")
-                throw FrameRejection(
-                    message: "sensor '\(frame.sensorId)' is not bound to key '\(binding.key)'; this key may send: \(may)",
-                    field: "sensorId", reason: "sensor-binding")
+                throw SpasmError(
+                    .frameSensorBinding, "sensor '\(frame.sensorId)' is not bound to key '\(binding.key)'; this key may send: \(may)",
+                    detail: "sensorId")
             }
             var sentPlacement: BodySite?
             if let site = profiles?.profile(frame.sensorId)?.placement, site != frame.placement {
@@ -212,11 +212,11 @@ final class IngestionCore: Sendable {
             counters.add("frames.accepted")
             counters.add("samples.accepted", Int64(frame.sampleCount))
             return ProducerReply(ok: true, sensorId: frame.sensorId, accepted: frame.sampleCount, seq: frame.producerSeq)
-        } catch let rejection as FrameRejection {
+        } catch let rejection as SpasmError where rejection.rejectsFrame {
             counters.add("frames.rejected")
             counters.add("rejected.\(rejection.reason)")
             logger.debug("frame rejected", metadata: ["reason": "\(rejection.reason)", "error": "\(rejection.message)", "via": "\(via)"])
-            var reply = rejection.reply
+            var reply = ProducerReply(rejection: rejection)
             // Echo the frame's seq whenever it can be read, even from a frame refused as invalid.
             reply.seq = seq ?? FlatJSON.withMembers(json) { $0.value("seq")?.uint64 }
             return reply
@@ -234,11 +234,11 @@ final class IngestionCore: Sendable {
     private func admit(
         _ frame: ValidFrame, sentPlacement: BodySite? = nil, producerKey: String,
         now: Double
-    ) throws(FrameRejection) -> (SensorFrame, String?) {
+    ) throws(SpasmError) -> (SensorFrame, String?) {
         let limit = settings.maxFramesPerSecondPerProducer
         let duration = Double(frame.sampleCount) / frame.sampleRate
         let period = 1 / frame.sampleRate
-        let result: Result<(SensorFrame, String?), FrameRejection> = state.withLock { state in
+        let result: Result<(SensorFrame, String?), SpasmError> = state.withLock { state in
             if now - state.lastPrune >= 60 { prune(&state, now: now) }
             // Token bucket: `limit` frames per second, bursts of one second.
             var bucket = state.buckets[producerKey] ?? RateBucket(tokens: limit, updated: now)
@@ -249,9 +249,9 @@ final class IngestionCore: Sendable {
                 state.buckets[producerKey] = bucket
                 state.sensors[frame.sensorId]?.framesRejected += 1
                 return .failure(
-                    FrameRejection(
-                        message: "rate limit: at most \(FrameValidator.format(limit)) frames/s per producer; slow down (send more samples per frame)",
-                        field: nil, reason: "rate-limit"))
+                    SpasmError(
+                        .frameRateLimit,
+                        "rate limit: at most \(FrameValidator.format(limit)) frames/s per producer; slow down (send more samples per frame)"))
             }
             bucket.tokens -= 1
             state.buckets[producerKey] = bucket
@@ -260,16 +260,17 @@ final class IngestionCore: Sendable {
             if previous == nil {
                 if state.perProducer[producerKey, default: 0] >= settings.maxSensorsPerProducer {
                     return .failure(
-                        FrameRejection(
-                            message:
-                                "too many sensors: at most \(settings.maxSensorsPerProducer) per producer; forget old ones with spasmwatch sensors forget ID",
-                            field: "sensorId", reason: "sensor-limit"))
+                        SpasmError(
+                            .frameSensorLimit,
+                            "too many sensors: at most \(settings.maxSensorsPerProducer) per producer; forget old ones with spasmwatch sensors forget ID",
+                            detail: "sensorId"))
                 }
                 if state.sensors.count >= settings.maxSensors {
                     return .failure(
-                        FrameRejection(
-                            message: "too many sensors: at most \(settings.maxSensors) in all; forget old ones with spasmwatch sensors forget ID",
-                            field: "sensorId", reason: "sensor-limit"))
+                        SpasmError(
+                            .frameSensorLimit,
+                            "too many sensors: at most \(settings.maxSensors) in all; forget old ones with spasmwatch sensors forget ID",
+                            detail: "sensorId"))
                 }
             }
             let changed = previous.map { $0.kind != frame.kind || $0.sampleRate != frame.sampleRate || $0.placement != frame.placement } ?? true
@@ -324,11 +325,11 @@ final class IngestionCore: Sendable {
                         sensor.framesRejected += 1
                         state.sensors[frame.sensorId] = sensor
                         return .failure(
-                            FrameRejection(
-                                message: Self.jumpMessage(
+                            SpasmError(
+                                .frameTime,
+                                Self.jumpMessage(
                                     frame: frame, start: start, stream: stream, delta: delta,
-                                    elapsed: now - stream.lastFrameTime, frames: candidate.frames),
-                                field: "firstSampleTime", reason: "time"))
+                                    elapsed: now - stream.lastFrameTime, frames: candidate.frames), detail: "firstSampleTime"))
                     }
                     // Three frames agree: the sensor's clock moved. Carry on from here.
                     sensor.candidate = nil

@@ -1,21 +1,38 @@
 import Foundation
+import SpasmErrors
 import SpasmSchema
 
-/// Why a frame was refused: the words the producer reads, the field, and a short reason
-/// that names a counter (`rejected.<reason>`).
-public struct FrameRejection: Error, Equatable, CustomStringConvertible {
-    public var message: String
-    public var field: String?
-    public var reason: String
+extension SpasmError.Code {
+    // A refused frame. The code's last word is the reason the producer reads
+    // (`"reason":"range"`) and names the counter (`rejected.range`); `detail` is the field,
+    // when there is one. FrameValidator throws the first ten; IngestionCore, for the rules
+    // that need history, the last three and `frameTime` (a sensor's clock jumped).
+    public static let frameSize = SpasmError.Code("frame.size")
+    public static let frameJSON = SpasmError.Code("frame.json")
+    public static let frameNaN = SpasmError.Code("frame.nan")
+    public static let frameVersion = SpasmError.Code("frame.version")
+    public static let frameField = SpasmError.Code("frame.field")
+    public static let frameRange = SpasmError.Code("frame.range")
+    public static let frameUnit = SpasmError.Code("frame.unit")
+    public static let frameTime = SpasmError.Code("frame.time")
+    public static let frameClock = SpasmError.Code("frame.clock")
+    public static let frameSamples = SpasmError.Code("frame.samples")
+    public static let frameSensorBinding = SpasmError.Code("frame.sensor-binding")
+    public static let frameRateLimit = SpasmError.Code("frame.rate-limit")
+    public static let frameSensorLimit = SpasmError.Code("frame.sensor-limit")
+}
 
-    public init(message: String, field: String?, reason: String) {
-        self.message = message
-        self.field = field
-        self.reason = reason
+extension SpasmError {
+    /// Whether this refuses a frame (a code `frame.<reason>`), rather than being a failure of
+    /// ingestion's own.
+    public var rejectsFrame: Bool { code.name.hasPrefix("frame.") }
+}
+
+extension ProducerReply {
+    /// What a producer reads for a refused frame: the sentence, the field and the reason.
+    public init(rejection: SpasmError) {
+        self.init(ok: false, error: rejection.message, field: rejection.detail, reason: rejection.reason)
     }
-
-    public var description: String { message }
-    public var reply: ProducerReply { ProducerReply(ok: false, error: message, field: field, reason: reason) }
 }
 
 /// A frame that passed every check that needs no history: samples converted to g or mV.
@@ -59,12 +76,11 @@ public enum FrameValidator {
     public static func validate(
         json: Data, binary: Data?, maxBytes: Int,
         now: Double = Date().timeIntervalSince1970
-    ) throws(FrameRejection) -> ValidFrame {
+    ) throws(SpasmError) -> ValidFrame {
         let total = json.count + (binary?.count ?? 0)
         if total > maxBytes {
-            throw FrameRejection(
-                message: "frame is \(total) bytes; at most \(maxBytes) bytes are allowed (send shorter frames)",
-                field: nil, reason: "size")
+            throw SpasmError(
+                .frameSize, "frame is \(total) bytes; at most \(maxBytes) bytes are allowed (send shorter frames)")
         }
         // Fast path: FlatJSON reads the frame's members and the checks read them in place.
         if let checked = read(json, binary: binary, now: now) { return try checked.get() }
@@ -76,22 +92,22 @@ public enum FrameValidator {
 
     /// The rejection for text that is not one JSON object: the non-finite number and its
     /// field, else the parser's reason.
-    static func notJSON(_ json: Data) -> FrameRejection {
+    static func notJSON(_ json: Data) -> SpasmError {
         if let bad = NonFiniteNumbers.first(in: json), !bad.field.isEmpty {
-            return FrameRejection(message: bad.message, field: bad.field, reason: "nan")
+            return SpasmError(.frameNaN, bad.message, detail: bad.field)
         }
         if let problem = JSONTextProblem.syntax(json) {
-            return FrameRejection(message: "frame is not a valid JSON object: \(problem)", field: nil, reason: "json")
+            return SpasmError(.frameJSON, "frame is not a valid JSON object: \(problem)")
         }
         let object = (try? JSONSerialization.jsonObject(with: json)) is [String: Any]
-        return FrameRejection(
-            message: "frame is not a valid JSON object" + (object ? ": a value nests deeper than 32 levels" : ""), field: nil, reason: "json")
+        return SpasmError(
+            .frameJSON, "frame is not a valid JSON object" + (object ? ": a value nests deeper than 32 levels" : ""))
     }
 
     /// Checks the members FlatJSON reads; nil when it refuses the text, or a member does not
     /// read exactly as JSONDecoder would read it (the caller then goes the slow way).
-    static func read(_ json: Data, binary: Data?, now: Double) -> Result<ValidFrame, FrameRejection>? {
-        FlatJSON.withMembers(json) { members -> Result<ValidFrame, FrameRejection>? in
+    static func read(_ json: Data, binary: Data?, now: Double) -> Result<ValidFrame, SpasmError>? {
+        FlatJSON.withMembers(json) { members -> Result<ValidFrame, SpasmError>? in
             let readable = members.forEach { key, value in
                 switch value.kind {
                 case .string: value.string != nil
@@ -103,7 +119,7 @@ public enum FrameValidator {
                 }
             }
             guard readable else { return nil }
-            return Result { () throws(FrameRejection) -> ValidFrame in try check(members, json: json, binary: binary, now: now) }
+            return Result { () throws(SpasmError) -> ValidFrame in try check(members, json: json, binary: binary, now: now) }
         }
     }
 
@@ -129,53 +145,51 @@ public enum FrameValidator {
         "device", "battery", "producer", "seq", "samples", "sampleCount",
     ]
 
-    static func check(_ fields: FlatJSON.Members, json: Data, binary: Data?, now: Double) throws(FrameRejection) -> ValidFrame {
+    static func check(_ fields: FlatJSON.Members, json: Data, binary: Data?, now: Double) throws(SpasmError) -> ValidFrame {
         guard let versionValue = fields.value("v") else {
-            throw FrameRejection(message: "missing required field 'v' (the schema version: 1)", field: "v", reason: "version")
+            throw SpasmError(.frameVersion, "missing required field 'v' (the schema version: 1)", detail: "v")
         }
         if let text = versionValue.string {
-            throw FrameRejection(
-                message: "'v' must be the number \(SchemaVersion.current), not the string \"\(text)\": send \"v\":\(SchemaVersion.current)",
-                field: "v", reason: "version")
+            throw SpasmError(
+                .frameVersion, "'v' must be the number \(SchemaVersion.current), not the string \"\(text)\": send \"v\":\(SchemaVersion.current)",
+                detail: "v")
         }
         guard let version = integer(versionValue), version == SchemaVersion.current else {
-            throw FrameRejection(
-                message: "schema version \(text(versionValue)) is not supported (this build speaks version \(SchemaVersion.current))",
-                field: "v", reason: "version")
+            throw SpasmError(
+                .frameVersion, "schema version \(text(versionValue)) is not supported (this build speaks version \(SchemaVersion.current))",
+                detail: "v")
         }
         let sensorId = try string(fields, "sensorId")
         guard sensorId.utf8.count <= 64, !sensorId.isEmpty, sensorId.utf8.allSatisfy(isSensorIdByte) else {
-            throw FrameRejection(
-                message: "sensorId \(EchoText.quoted(sensorId)) is not allowed: use \(sensorIdPattern)", field: "sensorId", reason: "field")
+            throw SpasmError(
+                .frameField, "sensorId \(EchoText.quoted(sensorId)) is not allowed: use \(sensorIdPattern)", detail: "sensorId")
         }
         let kindText = try string(fields, "kind")
         guard let kind = SensorKind(rawValue: kindText) else {
-            throw FrameRejection(message: "kind \(EchoText.quoted(kindText)) is not allowed; allowed: imu, emg", field: "kind", reason: "field")
+            throw SpasmError(.frameField, "kind \(EchoText.quoted(kindText)) is not allowed; allowed: imu, emg", detail: "kind")
         }
         let placementText = try string(fields, "placement")
         guard let placement = BodySite(rawValue: placementText) ?? BodySite(parsing: placementText) else {
-            throw FrameRejection(
-                message: "placement \(EchoText.quoted(placementText)) is not a body site; allowed: \(BodySite.allowedList)",
-                field: "placement", reason: "field")
+            throw SpasmError(
+                .frameField, "placement \(EchoText.quoted(placementText)) is not a body site; allowed: \(BodySite.allowedList)", detail: "placement")
         }
         let sampleRate = try number(fields, "sampleRate")
         let rates = kind == .imu ? imuRates : emgRates
         guard sampleRate.isFinite, rates.contains(sampleRate) else {
-            throw FrameRejection(
-                message:
-                    "sampleRate \(format(sampleRate)) is outside \(format(rates.lowerBound))–\(format(rates.upperBound)) Hz for \(kind.rawValue)",
-                field: "sampleRate", reason: "range")
+            throw SpasmError(
+                .frameRange,
+                "sampleRate \(format(sampleRate)) is outside \(format(rates.lowerBound))–\(format(rates.upperBound)) Hz for \(kind.rawValue)",
+                detail: "sampleRate")
         }
         let expectedChannels = kind == .imu ? 3 : 1
         var channels = expectedChannels
         if let value = fields.value("channels") {
             guard let n = integer(value) else {
-                throw FrameRejection(message: "channels must be a whole number", field: "channels", reason: "field")
+                throw SpasmError(.frameField, "channels must be a whole number", detail: "channels")
             }
             guard n == expectedChannels else {
-                throw FrameRejection(
-                    message: "channels \(n) is not allowed for \(kind.rawValue): must be \(expectedChannels)",
-                    field: "channels", reason: "range")
+                throw SpasmError(
+                    .frameRange, "channels \(n) is not allowed for \(kind.rawValue): must be \(expectedChannels)", detail: "channels")
             }
             channels = n
         }
@@ -183,50 +197,48 @@ public enum FrameValidator {
         let allowedUnits = kind == .imu ? imuUnits : emgUnits
         let unit = unitAliases[unitText] ?? unitText
         guard allowedUnits.contains(unit) else {
-            throw FrameRejection(
-                message: "unit \(EchoText.quoted(unitText)) is not allowed for \(kind.rawValue); allowed: \(allowedUnits.joined(separator: ", "))",
-                field: "unit", reason: "unit")
+            throw SpasmError(
+                .frameUnit, "unit \(EchoText.quoted(unitText)) is not allowed for \(kind.rawValue); allowed: \(allowedUnits.joined(separator: ", "))",
+                detail: "unit")
         }
         var firstSampleTime: Double?
         if let value = fields.value("firstSampleTime"), !value.isNull {
             guard let t = value.double, t.isFinite, t > 946_684_800, t < 4_102_444_800 else {
-                throw FrameRejection(
-                    message: "firstSampleTime must be Unix epoch seconds (UTC) as a number, e.g. 1764072000.25",
-                    field: "firstSampleTime", reason: "time")
+                throw SpasmError(
+                    .frameTime, "firstSampleTime must be Unix epoch seconds (UTC) as a number, e.g. 1764072000.25", detail: "firstSampleTime")
             }
             if t > now + futureSlackSeconds {
-                throw FrameRejection(
-                    message:
-                        "firstSampleTime \(String(format: "%.3f", t)) (\(utc(t))) is \(duration(t - now)) ahead of the server clock (\(String(format: "%.3f", now)), \(utc(now))); at most \(Int(futureSlackSeconds / 60)) minutes ahead is allowed: set the device's clock, or leave firstSampleTime out to use the arrival time",
-                    field: "firstSampleTime", reason: "clock")
+                throw SpasmError(
+                    .frameClock,
+                    "firstSampleTime \(String(format: "%.3f", t)) (\(utc(t))) is \(duration(t - now)) ahead of the server clock (\(String(format: "%.3f", now)), \(utc(now))); at most \(Int(futureSlackSeconds / 60)) minutes ahead is allowed: set the device's clock, or leave firstSampleTime out to use the arrival time",
+                    detail: "firstSampleTime")
             }
             firstSampleTime = t
         }
         var test = false
         if let value = fields.value("test"), !value.isNull {
             guard let b = value.bool else {
-                throw FrameRejection(
-                    message: "test must be true or false (true marks a test sensor: replays, simulations, examples)",
-                    field: "test", reason: "field")
+                throw SpasmError(
+                    .frameField, "test must be true or false (true marks a test sensor: replays, simulations, examples)", detail: "test")
             }
             test = b
         }
         var device: DeviceKind?
         if let value = fields.value("device"), !value.isNull {
             guard let text = value.string, let kind = DeviceKind(rawValue: text) else {
-                throw FrameRejection(
-                    message: "device \(Self.text(value)) is not allowed; allowed: \(DeviceKind.allCases.map(\.rawValue).joined(separator: ", "))",
-                    field: "device", reason: "field")
+                throw SpasmError(
+                    .frameField, "device \(Self.text(value)) is not allowed; allowed: \(DeviceKind.allCases.map(\.rawValue).joined(separator: ", "))",
+                    detail: "device")
             }
             device = kind
         }
         var battery: Double?
         if let value = fields.value("battery"), !value.isNull {
             guard let percent = value.double, percent.isFinite, (0...100).contains(percent) else {
-                throw FrameRejection(
-                    message:
-                        "battery \(text(value)) is not allowed: the battery in percent, a number from 0 to 100 (leave it out when the device does not know)",
-                    field: "battery", reason: "range")
+                throw SpasmError(
+                    .frameRange,
+                    "battery \(text(value)) is not allowed: the battery in percent, a number from 0 to 100 (leave it out when the device does not know)",
+                    detail: "battery")
             }
             battery = percent
         }
@@ -239,12 +251,11 @@ public enum FrameValidator {
         let jsonSamples = fields.value("samples")
         switch (jsonSamples, binary) {
         case (.some, .some(let b)) where !b.isEmpty:
-            throw FrameRejection(
-                message: "samples were sent twice: use either the 'samples' array or the binary frame",
-                field: "samples", reason: "samples")
+            throw SpasmError(
+                .frameSamples, "samples were sent twice: use either the 'samples' array or the binary frame", detail: "samples")
         case (.some(let value), _):
             guard value.kind == .array else {
-                throw FrameRejection(message: "samples must be an array of numbers (channels interleaved)", field: "samples", reason: "samples")
+                throw SpasmError(.frameSamples, "samples must be an array of numbers (channels interleaved)", detail: "samples")
             }
             guard let numbers = value.numbers else {
                 var bad: (index: Int, element: FlatJSON.Value)?
@@ -255,48 +266,45 @@ public enum FrameValidator {
                 }
                 // A number beyond a Double, or a string that is not UTF-8: JSONDecoder refuses the text.
                 guard let bad, bad.element.kind != .number, (try? JSONSerialization.jsonObject(with: json)) != nil else { throw notJSON(json) }
-                throw FrameRejection(message: "sample \(bad.index) is not a number; samples must be finite numbers", field: "samples", reason: "nan")
+                throw SpasmError(.frameNaN, "sample \(bad.index) is not a number; samples must be finite numbers", detail: "samples")
             }
             let samples = numbers.map { Float($0) }
             if let declared = fields.value("sampleCount").flatMap(integer), declared * channels != samples.count {
-                throw FrameRejection(
-                    message: "sampleCount \(declared) does not match \(samples.count) values in samples for \(channels) channel(s)",
-                    field: "sampleCount", reason: "samples")
+                throw SpasmError(
+                    .frameSamples, "sampleCount \(declared) does not match \(samples.count) values in samples for \(channels) channel(s)",
+                    detail: "sampleCount")
             }
             payload = SamplePacking.pack(samples)
         case (nil, .some(let b)):
             guard b.count % 4 == 0 else {
-                throw FrameRejection(
-                    message: "binary frame has \(b.count) bytes: expected a multiple of 4 (little-endian Float32)",
-                    field: "samples", reason: "samples")
+                throw SpasmError(
+                    .frameSamples, "binary frame has \(b.count) bytes: expected a multiple of 4 (little-endian Float32)", detail: "samples")
             }
             guard let declaredValue = fields.value("sampleCount") else {
-                throw FrameRejection(
-                    message: "missing required field 'sampleCount' (samples per channel) for a binary frame",
-                    field: "sampleCount", reason: "field")
+                throw SpasmError(
+                    .frameField, "missing required field 'sampleCount' (samples per channel) for a binary frame", detail: "sampleCount")
             }
             guard let declared = integer(declaredValue) else {
-                throw FrameRejection(
-                    message: "sampleCount must be a whole number (samples per channel), not \(text(declaredValue))",
-                    field: "sampleCount", reason: "field")
+                throw SpasmError(
+                    .frameField, "sampleCount must be a whole number (samples per channel), not \(text(declaredValue))", detail: "sampleCount")
             }
             guard declared * channels * 4 == b.count else {
-                throw FrameRejection(
-                    message: "binary frame has \(b.count / 4) values; sampleCount \(declared) × \(channels) channel(s) needs \(declared * channels)",
-                    field: "sampleCount", reason: "samples")
+                throw SpasmError(
+                    .frameSamples,
+                    "binary frame has \(b.count / 4) values; sampleCount \(declared) × \(channels) channel(s) needs \(declared * channels)",
+                    detail: "sampleCount")
             }
             payload = b
         case (nil, nil):
-            throw FrameRejection(message: "no samples: send a 'samples' array or a binary Float32 frame", field: "samples", reason: "samples")
+            throw SpasmError(.frameSamples, "no samples: send a 'samples' array or a binary Float32 frame", detail: "samples")
         }
         let valueCount = payload.count / 4
         if valueCount == 0 {
-            throw FrameRejection(message: "a frame needs at least one sample", field: "samples", reason: "samples")
+            throw SpasmError(.frameSamples, "a frame needs at least one sample", detail: "samples")
         }
         if valueCount % channels != 0 {
-            throw FrameRejection(
-                message: "samples has \(valueCount) values, not a multiple of \(channels) channels",
-                field: "samples", reason: "samples")
+            throw SpasmError(
+                .frameSamples, "samples has \(valueCount) values, not a multiple of \(channels) channels", detail: "samples")
         }
         // Units, then ranges, one pass over the Float32 bytes (converted in place only when
         // the unit is not already g or mV).
@@ -329,14 +337,15 @@ public enum FrameValidator {
         if let (i, value) = problem {
             let axis = kind == .imu ? axisNames[i % 3] : "emg"
             guard value.isFinite else {
-                throw FrameRejection(
-                    message: "sample \(i / channels) (\(axis)) is \(value.isNaN ? "NaN" : "infinite"); samples must be finite numbers",
-                    field: "samples", reason: "nan")
+                throw SpasmError(
+                    .frameNaN, "sample \(i / channels) (\(axis)) is \(value.isNaN ? "NaN" : "infinite"); samples must be finite numbers",
+                    detail: "samples")
             }
             let what = kind == .imu ? "|\(axis)| must be ≤ 16 g" : "|emg| must be ≤ 100 mV"
-            throw FrameRejection(
-                message: "sample \(i / channels) (\(axis)) is \(format(Double(value))) \(kind == .imu ? "g" : "mV"); \(what) for \(kind.rawValue)",
-                field: "samples", reason: "range")
+            throw SpasmError(
+                .frameRange,
+                "sample \(i / channels) (\(axis)) is \(format(Double(value))) \(kind == .imu ? "g" : "mV"); \(what) for \(kind.rawValue)",
+                detail: "samples")
         }
         return ValidFrame(
             sensorId: sensorId, kind: kind, placement: placement, sampleRate: sampleRate, channels: channels,
@@ -371,22 +380,22 @@ public enum FrameValidator {
         (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 46 || c == 95 || c == 45
     }
 
-    private static func string(_ fields: FlatJSON.Members, _ name: StaticString) throws(FrameRejection) -> String {
+    private static func string(_ fields: FlatJSON.Members, _ name: StaticString) throws(SpasmError) -> String {
         guard let value = fields.value(name) else {
-            throw FrameRejection(message: "missing required field '\(name)'", field: "\(name)", reason: "field")
+            throw SpasmError(.frameField, "missing required field '\(name)'", detail: "\(name)")
         }
         guard let text = value.string else {
-            throw FrameRejection(message: "field '\(name)' must be a string", field: "\(name)", reason: "field")
+            throw SpasmError(.frameField, "field '\(name)' must be a string", detail: "\(name)")
         }
         return text
     }
 
-    private static func number(_ fields: FlatJSON.Members, _ name: StaticString) throws(FrameRejection) -> Double {
+    private static func number(_ fields: FlatJSON.Members, _ name: StaticString) throws(SpasmError) -> Double {
         guard let value = fields.value(name) else {
-            throw FrameRejection(message: "missing required field '\(name)'", field: "\(name)", reason: "field")
+            throw SpasmError(.frameField, "missing required field '\(name)'", detail: "\(name)")
         }
         guard let d = value.double else {
-            throw FrameRejection(message: "field '\(name)' must be a number", field: "\(name)", reason: "field")
+            throw SpasmError(.frameField, "field '\(name)' must be a number", detail: "\(name)")
         }
         return d
     }

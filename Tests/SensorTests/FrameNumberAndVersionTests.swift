@@ -1,4 +1,5 @@
 import Foundation
+import SpasmErrors
 import SpasmIngestion
 import SpasmSchema
 import Testing
@@ -10,7 +11,7 @@ import Testing
 struct FrameNumberAndVersionTests {
     static let start = #"{"v":1,"sensorId":"ankle-r","kind":"imu","placement":"right-ankle","unit":"g","#
 
-    func rejection(_ json: String) -> FrameRejection? {
+    func rejection(_ json: String) -> SpasmError? {
         do {
             _ = try FrameValidator.validate(json: Data(json.utf8), binary: nil, maxBytes: 262_144)
             return nil
@@ -27,26 +28,26 @@ struct FrameNumberAndVersionTests {
         var json = Self.start + #""samples":[0,0,1],"#
         json += field == "sampleRate" ? #""sampleRate":\#(text)}"# : #""sampleRate":100,"firstSampleTime":\#(text)}"#
         let refused = rejection(json)
-        #expect(refused?.field == field, "\(json): \(refused?.message ?? "accepted")")
+        #expect(refused?.detail == field, "\(json): \(refused?.message ?? "accepted")")
         #expect(
             refused?.message == "field '\(field)' is \(text), not a finite number "
                 + "(JSON numbers must be finite: no NaN, Infinity or magnitudes beyond 1.8e308)")
-        #expect(refused?.reason == "nan")
+        #expect(refused?.code == .frameNaN)
     }
 
     @Test func aNonFiniteSampleNamesItsIndex() {
         let refused = rejection(Self.start + #""sampleRate":100,"samples":[0,0,1,0,NaN,1]}"#)
-        #expect(refused?.field == "samples[4]", "\(refused?.message ?? "accepted")")
+        #expect(refused?.detail == "samples[4]", "\(refused?.message ?? "accepted")")
         let overflow = rejection(Self.start + #""sampleRate":100,"samples":[0,0,1,0,1e309,1]}"#)
-        #expect(overflow?.field == "samples[4]", "\(overflow?.message ?? "accepted")")
+        #expect(overflow?.detail == "samples[4]", "\(overflow?.message ?? "accepted")")
     }
 
     @Test func aVersionSentAsAStringSaysItMustBeTheNumberOne() {
         let refused = rejection(
             #"{"v":"1","sensorId":"ankle-r","kind":"imu","placement":"right-ankle","sampleRate":100,"unit":"g","samples":[0,0,1]}"#)
         #expect(refused?.message == #"'v' must be the number 1, not the string "1": send "v":1"#)
-        #expect(refused?.field == "v")
-        #expect(refused?.reason == "version")
+        #expect(refused?.detail == "v")
+        #expect(refused?.code == .frameVersion)
         let other = rejection(#"{"v":2,"sensorId":"ankle-r","kind":"imu","placement":"right-ankle","sampleRate":100,"unit":"g","samples":[0,0,1]}"#)
         #expect(other?.message == "schema version 2 is not supported (this build speaks version 1)")
     }

@@ -1,4 +1,5 @@
 import Foundation
+import SpasmErrors
 import SpasmIngestion
 import SpasmSchema
 import Testing
@@ -17,7 +18,7 @@ struct FrameValidatorTests {
         return try! JSONSerialization.data(withJSONObject: object)
     }
 
-    func rejection(_ json: Data, binary: Data? = nil, maxBytes: Int = 262_144) -> FrameRejection? {
+    func rejection(_ json: Data, binary: Data? = nil, maxBytes: Int = 262_144) -> SpasmError? {
         do {
             _ = try FrameValidator.validate(json: json, binary: binary, maxBytes: maxBytes)
             return nil
@@ -49,7 +50,7 @@ struct FrameValidatorTests {
         #expect(rejection(frame { $0["kind"] = "ecg" })?.message == "kind 'ecg' is not allowed; allowed: imu, emg")
         let placement = rejection(frame { $0["placement"] = "elbow" })
         #expect(placement?.message.hasPrefix("placement 'elbow' is not a body site; allowed: left-foot, right-foot,") == true)
-        #expect(placement?.field == "placement")
+        #expect(placement?.detail == "placement")
         #expect(rejection(frame { $0["unit"] = "mV" })?.message == "unit 'mV' is not allowed for imu; allowed: g, m/s2")
         #expect(rejection(frame { $0["channels"] = 2 })?.message == "channels 2 is not allowed for imu: must be 3")
     }
@@ -66,11 +67,11 @@ struct FrameValidatorTests {
         #expect(phone.device == .phone)
         #expect(phone.battery == 57.5)
         let device = rejection(frame { $0["device"] = "tablet" })
-        #expect(device?.field == "device")
+        #expect(device?.detail == "device")
         #expect(device?.message.hasSuffix("is not allowed; allowed: phone, watch, strap, other") == true, "\(device?.message ?? "")")
         let battery = rejection(frame { $0["battery"] = 140 })
-        #expect(battery?.field == "battery")
-        #expect(battery?.reason == "range")
+        #expect(battery?.detail == "battery")
+        #expect(battery?.code == .frameRange)
         #expect(
             battery?.message.hasPrefix("battery 140 is not allowed: the battery in percent, a number from 0 to 100") == true,
             "\(battery?.message ?? "")")
@@ -85,7 +86,7 @@ struct FrameValidatorTests {
             $0["samples"] = [0.1]
         }
         #expect(rejection(emg)?.message == "sampleRate 5000 is outside 500–2000 Hz for emg")
-        #expect(rejection(emg)?.reason == "range")
+        #expect(rejection(emg)?.code == .frameRange)
     }
 
     @Test func samplesRangesAndUnits() throws {
@@ -141,7 +142,30 @@ struct FrameValidatorTests {
         #expect(
             rejection(Data(Self.imuJSON.utf8), maxBytes: 50)?.message
                 == "frame is \(Self.imuJSON.utf8.count) bytes; at most 50 bytes are allowed (send shorter frames)")
-        #expect(rejection(Data(Self.imuJSON.utf8), maxBytes: 50)?.reason == "size")
+        #expect(rejection(Data(Self.imuJSON.utf8), maxBytes: 50)?.code == .frameSize)
+    }
+
+    /// A refusal's code names the reply's `reason` and the counter `rejected.<reason>`: the
+    /// words producers and dashboards already read, and the reply's bytes.
+    @Test func aRefusalsReplyKeepsItsReasonFieldAndSentence() {
+        let codes: [SpasmError.Code] = [
+            .frameSize, .frameJSON, .frameNaN, .frameVersion, .frameField, .frameRange, .frameUnit, .frameTime, .frameClock, .frameSamples,
+            .frameSensorBinding, .frameRateLimit, .frameSensorLimit,
+        ]
+        #expect(
+            codes.map { SpasmError($0, "x").reason } == [
+                "size", "json", "nan", "version", "field", "range", "unit", "time", "clock", "samples", "sensor-binding", "rate-limit",
+                "sensor-limit",
+            ])
+        #expect(codes.allSatisfy { SpasmError($0, "x").rejectsFrame })
+        #expect(!SpasmError(.schemaMalformed, "x").rejectsFrame, "another module's error is not a frame's refusal")
+        let refused = rejection(frame { $0["placement"] = "elbow" })
+        #expect(refused?.code == .frameField)
+        let reply = refused.map { ProducerReply(rejection: $0) }
+        #expect(
+            reply.map { String(decoding: $0.fastJSON(), as: UTF8.self) }
+                == #"{"error":"placement 'elbow' is not a body site; allowed: \#(BodySite.allowedList)","field":"placement","ok":false,"reason":"field"}"#
+        )
     }
 }
 
@@ -169,7 +193,7 @@ struct FrameReadingTests {
         }
         // Found by the fuzzer (Tests/Fuzz/frame/crash-556e…): the first of duplicate names counts, as in JSONDecoder.
         let twice = #"{"kind":"emg","v":1,"# + Self.rest + "}"
-        #expect(throws: FrameRejection(message: "sampleRate 100 is outside 500–2000 Hz for emg", field: "sampleRate", reason: "range")) {
+        #expect(throws: SpasmError(.frameRange, "sampleRate 100 is outside 500–2000 Hz for emg", detail: "sampleRate")) {
             try FrameValidator.validate(json: Data(twice.utf8), binary: nil, maxBytes: 100_000, now: 1_764_072_000)
         }
     }
@@ -177,7 +201,7 @@ struct FrameReadingTests {
     @Test func refusesWhatIsNotOneObject() {
         for text in [#"{"a":1"#, #"{"a":1}x"#, #"{"a":01e}"#, "[1]", ""] {
             let rejection = FrameValidatorTests().rejection(Data(text.utf8))
-            #expect(rejection?.reason == "json" && rejection?.field == nil, "\(text): \(rejection?.message ?? "accepted")")
+            #expect(rejection?.code == .frameJSON && rejection?.detail == nil, "\(text): \(rejection?.message ?? "accepted")")
         }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SpasmBus
 import SpasmConfig
+import SpasmErrors
 import SpasmIngestion
 import SpasmSchema
 import SpasmTestSupport
@@ -59,7 +60,7 @@ struct IngestionClockTests {
 
     @Test func aFrameMoreThanTenMinutesAheadOfTheServerIsRefusedWithTheTimes() throws {
         let json = CoreHarness.frame(start: Self.now + 86_400)
-        #expect(throws: FrameRejection.self) { try FrameValidator.validate(json: json, binary: nil, maxBytes: 1 << 20, now: Self.now) }
+        #expect(throws: SpasmError.self) { try FrameValidator.validate(json: json, binary: nil, maxBytes: 1 << 20, now: Self.now) }
         do {
             _ = try FrameValidator.validate(json: json, binary: nil, maxBytes: 1 << 20, now: Self.now)
         } catch {
@@ -67,8 +68,8 @@ struct IngestionClockTests {
                 error.message
                     == "firstSampleTime 1795086400.000 (2026-11-19 11:06:40 UTC) is 86400 s (24 h) ahead of the server clock (1795000000.000, 2026-11-18 11:06:40 UTC); at most 10 minutes ahead is allowed: set the device's clock, or leave firstSampleTime out to use the arrival time"
             )
-            #expect(error.reason == "clock")
-            #expect(error.field == "firstSampleTime")
+            #expect(error.code == .frameClock)
+            #expect(error.detail == "firstSampleTime")
         }
         // Nine minutes ahead is a clock running a little fast: accepted.
         #expect(

@@ -135,15 +135,17 @@ public enum FuzzChecks {
         return (Data(input[input.startIndex..<nul]), Data(input[(nul + 1)...]))
     }
 
-    public static let frameReasons: Set<String> = ["size", "json", "nan", "version", "field", "range", "unit", "time", "clock", "samples"]
+    public static let frameCodes: Set<SpasmError.Code> = [
+        .frameSize, .frameJSON, .frameNaN, .frameVersion, .frameField, .frameRange, .frameUnit, .frameTime, .frameClock, .frameSamples,
+    ]
 
     /// Validates a frame; an accepted one must satisfy every rule of docs/plug-in-a-sensor.md,
     /// a refused one must say why and (except for size and JSON syntax) name the field. The
     /// fast reader (FlatJSON) and the generic one (JSONSerialization) must agree.
-    public static func frame(_ input: Data) -> (outcome: Result<ValidFrame, FrameRejection>, problems: [String]) {
+    public static func frame(_ input: Data) -> (outcome: Result<ValidFrame, SpasmError>, problems: [String]) {
         let (json, binary) = frameParts(input)
         var problems: [String] = []
-        let outcome: Result<ValidFrame, FrameRejection>
+        let outcome: Result<ValidFrame, SpasmError>
         do {
             outcome = .success(try FrameValidator.validate(json: json, binary: binary, maxBytes: maxFrameBytes, now: now))
         } catch {
@@ -168,8 +170,8 @@ public enum FuzzChecks {
             }
         case .failure(let rejection):
             if rejection.message.isEmpty { problems.append("a rejection without a message") }
-            if !frameReasons.contains(rejection.reason) { problems.append("unknown rejection reason '\(rejection.reason)'") }
-            if rejection.field?.isEmpty ?? true, rejection.reason != "size", rejection.reason != "json" {
+            if !frameCodes.contains(rejection.code) { problems.append("unknown rejection code '\(rejection.code)'") }
+            if rejection.detail?.isEmpty ?? true, rejection.code != .frameSize, rejection.code != .frameJSON {
                 problems.append("rejection '\(rejection.message)' names no field")
             }
         }
@@ -181,10 +183,10 @@ public enum FuzzChecks {
     /// as JSONSerialization reads them, written again plainly, validate the same way. Skipped
     /// when a member name repeats (JSONSerialization keeps the last, FlatJSON and JSONDecoder
     /// the first) and for frames refused for their size.
-    static func readersAgree(_ json: Data, binary: Data?, _ outcome: Result<ValidFrame, FrameRejection>) -> [String] {
-        if case .failure(let rejection) = outcome, rejection.reason == "size" { return [] }
+    static func readersAgree(_ json: Data, binary: Data?, _ outcome: Result<ValidFrame, SpasmError>) -> [String] {
+        if case .failure(let rejection) = outcome, rejection.code == .frameSize { return [] }
         guard let plain = FrameValidator.plainJSON(json), !repeatsMemberName(json) else { return [] }
-        let again: Result<ValidFrame, FrameRejection> = Result { () throws(FrameRejection) -> ValidFrame in
+        let again: Result<ValidFrame, SpasmError> = Result { () throws(SpasmError) -> ValidFrame in
             try FrameValidator.validate(json: plain, binary: binary, maxBytes: Int.max, now: now)
         }
         switch (outcome, again) {
@@ -198,7 +200,7 @@ public enum FuzzChecks {
                 ]
             }
         case (.failure(let fast), .failure(let slow)):
-            if fast.reason != slow.reason || fast.field != slow.field {
+            if fast.code != slow.code || fast.detail != slow.detail {
                 return ["the fast reader refuses with '\(fast.message)', JSONSerialization's reading with '\(slow.message)'"]
             }
         case (.success, .failure(let slow)):
