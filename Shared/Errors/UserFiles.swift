@@ -80,6 +80,11 @@ public enum UserFiles {
     }
 }
 
+extension UserFiles {
+    /// Every code `UserFiles` throws.
+    public static let codes: Set<SpasmError.Code> = [.fileMissing, .fileUnreadable, .folderMissing, .fileUnwritable]
+}
+
 extension SpasmError.Code {
     /// No file at the path a person gave (`UserFiles.contents`).
     public static let fileMissing = SpasmError.Code("file.missing")

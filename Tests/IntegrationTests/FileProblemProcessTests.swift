@@ -59,7 +59,7 @@ struct FileProblemProcessTests {
         let home = try TestSupport.temporaryHome("file-report")
         defer { try? FileManager.default.removeItem(at: home) }
         let report = try await Self.run("spasmwatch", ["report", "--out", "/no/such/dir/x.html"], home: home)
-        Self.expectSentence(report, ["no folder /no/such/dir", "mkdir -p /no/such/dir"])
+        Self.expectSentence(report, ["spasmwatch: no folder /no/such/dir", "mkdir -p /no/such/dir"])
     }
 
     @Test func backupIntoAMissingFolderNamesTheFolder() async throws {
@@ -73,7 +73,7 @@ struct FileProblemProcessTests {
         try database.close()
 
         let backup = try await Self.run("spasmwatch", ["backup", "/no/such/dir/copy.sqlite"], home: home)
-        Self.expectSentence(backup, ["no folder /no/such/dir", "mkdir -p /no/such/dir"])
+        Self.expectSentence(backup, ["spasmwatch: no folder /no/such/dir", "mkdir -p /no/such/dir"])
         #expect(!FileManager.default.fileExists(atPath: "/no/such/dir"), "no folder was made silently")
     }
 
