@@ -81,6 +81,19 @@ struct InterviewAnswerTests {
         #expect(try Self.interview(["relapse", "start", "", ""]).entry?.relapse?.phase == .start)
     }
 
+    /// The examples the questions give ("e.g. 10mg, 1 tablet", "20m ago", "1h") are taken too.
+    @Test func theQuestionsExamplesAreTaken() throws {
+        let tablet = try #require(try Self.interview(["medication", "baclofen", "1 tablet", "", "", "Y", "20m ago"]).entry?.medication)
+        #expect(tablet.dose == 1 && tablet.unit == "tablet", "\(tablet)")
+        #expect(tablet.supplement)
+        #expect(abs(tablet.at - (Date().timeIntervalSince1970 - 1200)) < 60)
+        for when in ["03:10", "yesterday 22:00"] {
+            #expect(try Self.interview(["4", "walking", "1h", when]).entry?.exercise?.minutes == 60, "\(when)")
+        }
+        #expect(try Self.interview(["exercise", "physio", "20m", ""]).entry?.exercise?.minutes == 20)
+        #expect(try Self.interview(["1", "right-foot", "cramp", "1", "", "2m", "", "", "", ""]).entry?.spasm?.durationSeconds == 120)
+    }
+
     /// An answer that is on no menu is still refused with the rule's sentence, and asked again.
     @Test func anUnknownAnswerIsAskedAgain() throws {
         let (entry, script) = try Self.interview(["1", "", "twitch", "9", "tonic", "2", "", "", "", "", "", ""])

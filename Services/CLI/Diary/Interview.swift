@@ -93,12 +93,12 @@ struct Interview {
         let dose = try ask("Dose? (e.g. 10mg, 1 tablet)", optional: true) { (t) throws(DiaryValidationError) in try Quantities.dose(t) }
         let action =
             try ask(
-                "Taken, started, stopped or changed? \(InterviewMenu.medicationAction.shown) (Enter: taken)", optional: true, menu: .medicationAction
+                "What did you do? \(InterviewMenu.medicationAction.shown) (Enter: taken)", optional: true, menu: .medicationAction
             ) {
                 (t) throws(DiaryValidationError) in try DiaryRules.medicationAction(t)
             } ?? .taken
         let regimen =
-            try ask("Regular, short-course or as-needed? \(InterviewMenu.regimen.shown) (Enter: regular)", optional: true, menu: .regimen) {
+            try ask("How is it taken? \(InterviewMenu.regimen.shown) (Enter: regular)", optional: true, menu: .regimen) {
                 (t) throws(DiaryValidationError) in try DiaryRules.regimen(t)
             } ?? .regular
         let supplement =
