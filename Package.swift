@@ -205,6 +205,8 @@ let package = Package(
             dependencies: ["spasmwatch-detect", "SpasmSchema", "SpasmTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Tests/DetectServiceTests"),
         .testTarget(
+            name: "CLITests", dependencies: ["spasmwatch", "SpasmSchema", "SpasmConfig", "SpasmDiaryRules"], path: "Tests/CLITests"),
+        .testTarget(
             name: "TLSTests",
             dependencies: [
                 "SpasmTLS", "SpasmSync", .product(name: "X509", package: "swift-certificates"),

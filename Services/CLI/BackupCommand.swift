@@ -21,6 +21,7 @@ struct BackupCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (home, _) = try options.load()
+        try UserFiles.checkFolder(toWrite: file)
         let source = home.database
         guard FileManager.default.fileExists(atPath: source.path) else {
             throw ValidationError("no database at \(source.path): has spasmwatch-store run in this home?")

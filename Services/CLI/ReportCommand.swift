@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
+import SpasmErrors
 import SpasmRuntime
 import SpasmSchema
 import SpasmStore
+import SpasmSync
 
 /// `spasmwatch report`: the self-contained HTML report for the neurologist.
 struct ReportCommand: AsyncParsableCommand {
@@ -28,6 +30,7 @@ struct ReportCommand: AsyncParsableCommand {
     var pdf = false
 
     func run() async throws {
+        try UserFiles.checkFolder(toWrite: out)
         let access = try StoreAccess(options: options)
         let now = Date().timeIntervalSince1970
         let end: Double
@@ -58,7 +61,7 @@ struct ReportCommand: AsyncParsableCommand {
             medicationHistory: medications, episodes: episodes, alerts: alerts,
             name: self.person == nil ? access.configuration.personName : nil)
         let html = try ReportBuilder.html(input)
-        try Data(html.utf8).write(to: URL(fileURLWithPath: out))
+        try AtomicFile.write(html, to: URL(fileURLWithPath: out))
         let days = statistics.days
         print(
             "wrote \(out): \(days.first?.day ?? "") to \(days.last?.day ?? "") (\(days.count) days), "

@@ -18,7 +18,8 @@ struct SpasmWatchCLI: AsyncParsableCommand {
 
     /// As ArgumentParser's own `main`, with the data-home check (`HomeCheck`) between
     /// parsing and running, so every command finds its home the same way. A bad setting
-    /// stops it as it stops a service: its one sentence on stderr, exit status 2.
+    /// stops it as it stops a service: its one sentence on stderr, exit status 2; a file
+    /// problem (`UserFiles`) is its sentence likewise, exit status 1.
     static func main() async {
         do {
             var command = try parseAsRoot()
@@ -31,6 +32,10 @@ struct SpasmWatchCLI: AsyncParsableCommand {
         } catch let error as SpasmError where error.code.isSettingProblem {
             FileHandle.standardError.write(Data("spasmwatch: \(error.message)\n".utf8))
             exit(withError: ExitCode(2))
+        } catch let error as SpasmError where UserFiles.codes.contains(error.code) {
+            // A file or folder the person named: its sentence as the home check's lines are.
+            FileHandle.standardError.write(Data("spasmwatch: \(error.message)\n".utf8))
+            exit(withError: ExitCode(1))
         } catch {
             exit(withError: error)
         }

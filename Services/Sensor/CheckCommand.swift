@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SpasmErrors
 import SpasmIngestion
 import SpasmRuntime
 
@@ -18,8 +19,13 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let (_, configuration) = try options.load()
-        let json = frame == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: frame))
-        let payload = try binary.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+        let json =
+            frame == "-"
+            ? FileHandle.standardInput.readDataToEndOfFile()
+            : try UserFiles.contents(of: frame, expecting: "a frame's JSON file (its fields: docs/plug-in-a-sensor.md), or - for standard input")
+        let payload = try binary.map { (path) throws(SpasmError) in
+            try UserFiles.contents(of: path, expecting: "a file of little-endian Float32 samples, the frame's binary part")
+        }
         do {
             let valid = try FrameValidator.validate(json: json, binary: payload, maxBytes: configuration.sensor.maxFrameBytes)
             print(

@@ -1,7 +1,5 @@
-import ArgumentParser
 import Foundation
 import SpasmDetection
-import SpasmErrors
 
 /// What `replay` needs of a recording beyond SpasmDetection's one reader (the same one
 /// `spasmwatch-detect scan` and the tests use): loading it on the steady clock, counting
@@ -21,12 +19,9 @@ extension Recording {
     /// Reads the file as `spasmwatch-detect scan` does (the same reader, the same nominal
     /// rate), on the same steady clock: a phone's jittered times are resampled and only a
     /// pause longer than 0.5 s stays a gap, so live and offline see the same samples.
+    /// A missing or unreadable file, or one that is not a recording, is the reader's sentence.
     static func load(_ url: URL) throws -> Recording {
-        do {
-            return try Recording(contentsOf: url).steadyClock()
-        } catch let error as SpasmError where error.code == .recordingCSV {
-            throw ValidationError("\(url.path): \(error)")
-        }
+        try Recording(contentsOf: url).steadyClock()
     }
 
     /// Frames of at most `maxSamples`, split where the data has a gap so each frame's samples

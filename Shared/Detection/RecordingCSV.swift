@@ -22,9 +22,20 @@ public struct Recording: Sendable {
         self.sampleRate = sampleRate
     }
 
+    /// Reads the file; a missing or unreadable one, or one that is not a recording, is a
+    /// sentence naming the path and what belongs there (`UserFiles`).
     public init(contentsOf url: URL, kind: SensorKind? = nil, rate: Double? = nil) throws {
-        try self.init(csvData: Data(contentsOf: url), kind: kind, rate: rate)
+        let data = try UserFiles.contents(of: url.path, expecting: Self.whatItIs)
+        do {
+            try self.init(csvData: data, kind: kind, rate: rate)
+        } catch let error as SpasmError where error.code == .recordingCSV {
+            throw SpasmError(.recordingCSV, "\(url.path) is \(error.message)", detail: url.path)
+        }
     }
+
+    /// What a recording file is, for the sentences about one.
+    public static let whatItIs =
+        "a recording: a CSV whose first line is t,ax,ay,az (IMU, in g) or t,emg (EMG, in mV), such as those in ../shared/eval/dev/"
 
     public init(csvText: String, kind: SensorKind? = nil, rate: Double? = nil) throws {
         try self.init(csvData: Data(csvText.utf8), kind: kind, rate: rate)
@@ -47,7 +58,9 @@ public struct Recording: Sendable {
         } else if let k = kind {
             detected = k
         } else {
-            throw SpasmError(.recordingCSV, "unknown CSV header '\(header)' (expected t,ax,ay,az or t,emg)")
+            throw SpasmError(
+                .recordingCSV,
+                "not a recording: its first line is '\(Self.echo(header))', and a recording's is t,ax,ay,az (IMU, in g) or t,emg (EMG, in mV)")
         }
         let k = kind ?? detected
         let ch = k.channels
@@ -68,14 +81,20 @@ public struct Recording: Sendable {
                 if p >= end { break }
                 row += 1
                 let tv = strtod(p, &endp)
-                guard let e0 = endp, e0 != p else { throw SpasmError(.recordingCSV, "malformed CSV row \(row)") }
+                guard let e0 = endp, e0 != p else {
+                    throw SpasmError(.recordingCSV, "not a recording: data row \(row) is not numbers separated by commas")
+                }
                 p = e0
                 times.append(tv)
                 for _ in 0..<ch {
-                    guard p.pointee == 44 else { throw SpasmError(.recordingCSV, "malformed CSV row \(row)") }  // ','
+                    guard p.pointee == 44 else {
+                        throw SpasmError(.recordingCSV, "not a recording: data row \(row) is not numbers separated by commas")
+                    }  // ','
                     p += 1
                     let v = strtod(p, &endp)
-                    guard let e = endp, e != p else { throw SpasmError(.recordingCSV, "malformed CSV row \(row)") }
+                    guard let e = endp, e != p else {
+                        throw SpasmError(.recordingCSV, "not a recording: data row \(row) is not numbers separated by commas")
+                    }
                     p = e
                     values.append(Float(v))
                 }
@@ -83,7 +102,7 @@ public struct Recording: Sendable {
                 while p < end, p.pointee != 10 { p += 1 }
             }
         }
-        guard times.count >= 2 else { throw SpasmError(.recordingCSV, "recording has fewer than 2 samples") }
+        guard times.count >= 2 else { throw SpasmError(.recordingCSV, "not a recording: it has fewer than 2 samples") }
         self.kind = k
         self.times = times
         self.values = values
@@ -93,6 +112,12 @@ public struct Recording: Sendable {
     /// Rate from the time column: the median step finds the gaps, then the mean step over
     /// the contiguous stretches gives the rate (a median of rounded steps alone, e.g.
     /// 0.00133 / 0.00134 s at 750 Hz, can be off by a per cent).
+    /// A first line as the sentence quotes it: up to 40 characters, anything unprintable as "?".
+    static func echo(_ line: String) -> String {
+        let shown = line.unicodeScalars.prefix(40).map { $0.properties.generalCategory == .control || $0 == "\u{FFFD}" ? "?" : Character($0) }
+        return String(shown) + (line.unicodeScalars.count > 40 ? "…" : "")
+    }
+
     static func medianRate(_ t: [Double]) -> Double {
         var d: [Double] = []
         let step = max(1, t.count / 20000)

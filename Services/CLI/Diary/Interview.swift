@@ -17,16 +17,11 @@ struct Interview {
         print("New diary entry (Enter skips optional questions; Ctrl-D cancels).")
         let kind: String
         do {
-            kind = try ask("What happened? 1 spasm, 2 check-in, 3 medication, 4 exercise, 5 relapse") { (text) throws(SpasmError) in
-                let choices = [
-                    "1": "spasm", "2": "checkin", "3": "medication", "4": "exercise", "5": "relapse",
-                    "spasm": "spasm", "checkin": "checkin", "check-in": "checkin", "medication": "medication",
-                    "med": "medication", "exercise": "exercise", "relapse": "relapse",
-                ]
-                guard let k = choices[text.lowercased()] else {
+            kind = try ask("What happened? \(InterviewMenu.kind.shown)", menu: .kind) { (text) throws(SpasmError) in
+                guard InterviewMenu.kind.choices.contains(where: { $0.value == text }) else {
                     throw SpasmError.diaryInvalid(field: "kind", "'\(text)' is not one of 1–5 (spasm, check-in, medication, exercise, relapse)")
                 }
-                return k
+                return text
             }!
             switch kind {
             case "spasm": return try spasm(now: now)
@@ -50,20 +45,21 @@ struct Interview {
         let site = try ask("Where? (e.g. left-calf, right-foot, back; ? lists all)", optional: true, list: BodySite.allowedList) {
             (t) throws(SpasmError) in try DiaryRules.site(t)
         }
-        let type = try ask("What kind? tonic (stiff), phasic (jerk), clonus (shaking), cramp, unsure") {
+        let type = try ask("What kind? \(InterviewMenu.spasmType.shown)", menu: .spasmType) {
             (t) throws(SpasmError) in try DiaryRules.spasmType(t)
         }!
-        let severity = try ask("How bad? 1 mild, 2 moderate, 3 severe") { (t) throws(SpasmError) in try DiaryInput.severity(t) }!
+        let severity = try ask("How bad? \(InterviewMenu.severity.shown)", menu: .severity) { (t) throws(SpasmError) in
+            try DiaryInput.severity(t)
+        }!
         let pain = try ask("Pain 0–10?", optional: true) { (t) throws(SpasmError) in try DiaryInput.pain(t) }
         let duration = try ask("How long? (e.g. 45s, 2m)", optional: true) { (t) throws(SpasmError) in try Quantities.duration(t) }
         let at = try when()
         let triggers =
             try ask(
-                "Triggers? (comma-separated: heat, cold, stress, tiredness, infection, bladder, posture, stretch, inactivity)",
-                optional: true
+                "Triggers? (comma-separated: \(InterviewMenu.triggers.shown))", optional: true, menu: .triggers
             ) { (t) throws(SpasmError) in try DiaryInput.triggers([t]) } ?? []
         let effects =
-            try ask("Did it cause anything? (fall, dropped-something, woke-me, none)", optional: true) {
+            try ask("Did it cause anything? (comma-separated: \(InterviewMenu.effects.shown))", optional: true, menu: .effects) {
                 (t) throws(SpasmError) in try DiaryInput.effects([t])
             } ?? []
         let note = try ask("Note?", optional: true) { (t) throws(SpasmError) in
@@ -78,12 +74,13 @@ struct Interview {
     }
 
     func checkin(now: Double) throws -> DiaryEntry {
-        let nrs = try ask("Spasticity over the last 24 hours, 0 none – 10 worst?") { (t) throws(SpasmError) in try DiaryInput.nrs(t) }!
+        let nrs = try ask("Spasticity over the last 24 hours, \(InterviewMenu.nrs.shown)?", menu: .nrs) { (t) throws(SpasmError) in
+            try DiaryInput.nrs(t)
+        }!
         let psfs = try ask(
-            "How often? 0 none, 1 only when touched or moved, 2 less than once an hour, 3 once an hour or more, 4 more than 10 an hour",
-            optional: true
+            "How often? \(InterviewMenu.psfs.shown)", optional: true, menu: .psfs
         ) { (t) throws(SpasmError) in try DiaryInput.psfs(t) }
-        let sleep = try ask("Sleep last night, 0 very poor – 10 very good?", optional: true) { (t) throws(SpasmError) in
+        let sleep = try ask("Sleep last night, \(InterviewMenu.sleep.shown)?", optional: true, menu: .sleep) { (t) throws(SpasmError) in
             try DiaryInput.sleep(t)
         }
         return DiaryEntry(
@@ -95,11 +92,13 @@ struct Interview {
         let name = try ask("Which medication or supplement?") { (t) throws(SpasmError) in try DiaryRules.medicationName(t) }!
         let dose = try ask("Dose? (e.g. 10mg, 1 tablet)", optional: true) { (t) throws(SpasmError) in try Quantities.dose(t) }
         let action =
-            try ask("Taken, started, stopped or changed? (Enter: taken)", optional: true) {
+            try ask(
+                "What did you do? \(InterviewMenu.medicationAction.shown) (Enter: taken)", optional: true, menu: .medicationAction
+            ) {
                 (t) throws(SpasmError) in try DiaryRules.medicationAction(t)
             } ?? .taken
         let regimen =
-            try ask("Regular, short-course or as-needed? (Enter: regular)", optional: true) {
+            try ask("How is it taken? \(InterviewMenu.regimen.shown) (Enter: regular)", optional: true, menu: .regimen) {
                 (t) throws(SpasmError) in try DiaryRules.regimen(t)
             } ?? .regular
         let supplement =
@@ -127,7 +126,9 @@ struct Interview {
     }
 
     func relapse(now: Double) throws -> DiaryEntry {
-        let phase = try ask("Relapse start or end?") { (t) throws(SpasmError) in try DiaryRules.relapsePhase(t) }!
+        let phase = try ask("Relapse: \(InterviewMenu.relapsePhase.shown)?", menu: .relapsePhase) { (t) throws(SpasmError) in
+            try DiaryRules.relapsePhase(t)
+        }!
         let clinician =
             try ask("Marked by a clinician? (y/N)", optional: true) { (t) throws(SpasmError) in
                 guard ["y", "yes", "n", "no"].contains(t.lowercased()) else {
@@ -141,8 +142,9 @@ struct Interview {
     }
 
     /// Asks until the answer passes `parse`; nil for an empty answer to an optional question.
+    /// With a `menu`, what it prints (a number, a word) is read as its value before `parse`.
     func ask<T>(
-        _ question: String, optional: Bool = false, list: String? = nil,
+        _ question: String, optional: Bool = false, list: String? = nil, menu: InterviewMenu? = nil,
         _ parse: (String) throws(SpasmError) -> T
     ) throws -> T? {
         while true {
@@ -163,7 +165,7 @@ struct Interview {
                 continue
             }
             do {
-                return try parse(answer)
+                return try parse(menu?.read(answer) ?? answer)
             } catch {
                 print("  \(error.message)")
             }
