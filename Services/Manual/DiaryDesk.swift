@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SpasmBus
+import SpasmConfig
 import SpasmDiary
 import SpasmDiaryRules
 import SpasmErrors
@@ -17,17 +18,20 @@ actor DiaryDesk {
     let board: EpisodeBoard
     let counters: CounterSet
     let person: String
+    /// The home's clock: the time a reply says an entry was saved for.
+    let clock: HomeClock
     let logger: Logger
 
     init(
         journal: DiaryJournal, sender: ReliableSender, board: EpisodeBoard, counters: CounterSet, person: String,
-        logger: Logger
+        clock: HomeClock, logger: Logger
     ) {
         self.journal = journal
         self.sender = sender
         self.board = board
         self.counters = counters
         self.person = person
+        self.clock = clock
         self.logger = logger
     }
 
@@ -79,7 +83,9 @@ actor DiaryDesk {
     }
 
     func saved(_ entry: DiaryEntry, duplicate: Bool) -> SavedEntry {
-        SavedEntry(entryId: entry.entryId, shortId: ShortId.of(entry.entryId), summary: DiaryText.summary(entry), duplicate: duplicate)
+        SavedEntry(
+            entryId: entry.entryId, shortId: ShortId.of(entry.entryId), summary: DiaryText.summary(entry), duplicate: duplicate,
+            time: clock.describe(DiaryText.time(of: entry)))
     }
 
     /// Retracts `target` (an id or unique prefix), or the last entry when nil.
