@@ -27,6 +27,7 @@ enum ManualService {
             counters: environment.counters, logger: environment.logger)
         let board = EpisodeBoard()
         await board.load(answers: try await journal.confirmations())
+        await board.load(cleared: try await journal.clearedAlerts())
         let desk = DiaryDesk(
             journal: journal, sender: sender, board: board, counters: environment.counters,
             person: environment.configuration.person, clock: HomeClock(configuration: environment.configuration),
