@@ -8,8 +8,8 @@ import SpasmSync
 /// a restart of this service: asked at start, and again every `period` until storage has
 /// answered once (it may start later); after that only while the board shows an episode
 /// as ongoing, so an end this service missed (a restart, a dropped message) still arrives.
-/// Episodes of the last two days, alerts of the last day (routine ones a person cleared
-/// are not told to storage: older ones would come back).
+/// Episodes of the last two days, alerts of the last day (those a person cleared from the
+/// page stay cleared: the journal keeps them, `DiaryJournal.clearedAlerts`).
 struct BoardHistory: Sendable {
     static let episodeWindow: Double = 2 * 86_400
     static let alertWindow: Double = 86_400

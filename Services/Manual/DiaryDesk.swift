@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SpasmBus
+import SpasmConfig
 import SpasmDiary
 import SpasmDiaryRules
 import SpasmErrors
@@ -23,17 +24,20 @@ actor DiaryDesk {
     let board: EpisodeBoard
     let counters: CounterSet
     let person: String
+    /// The home's clock: the time a reply says an entry was saved for.
+    let clock: HomeClock
     let logger: Logger
 
     init(
         journal: DiaryJournal, sender: ReliableSender, board: EpisodeBoard, counters: CounterSet, person: String,
-        logger: Logger
+        clock: HomeClock, logger: Logger
     ) {
         self.journal = journal
         self.sender = sender
         self.board = board
         self.counters = counters
         self.person = person
+        self.clock = clock
         self.logger = logger
     }
 
@@ -85,7 +89,9 @@ actor DiaryDesk {
     }
 
     func saved(_ entry: DiaryEntry, duplicate: Bool) -> SavedEntry {
-        SavedEntry(entryId: entry.entryId, shortId: ShortId.of(entry.entryId), summary: DiaryText.summary(entry), duplicate: duplicate)
+        SavedEntry(
+            entryId: entry.entryId, shortId: ShortId.of(entry.entryId), summary: DiaryText.summary(entry), duplicate: duplicate,
+            time: clock.describe(DiaryText.time(of: entry)))
     }
 
     /// Retracts `target` (an id or unique prefix), or the last entry when nil.
@@ -210,6 +216,22 @@ actor DiaryDesk {
         counters.add("alerts.help_requested")
         logger.notice("help requested", metadata: ["alert": "\(ShortId.of(alertId))", "by": "\(help.by)", "via": "\(via)"])
         return .success(alertId)
+    }
+
+    /// "Clear all" on the page: the routine alerts it shows are noted in the journal (so they
+    /// stay cleared after a restart), then leave the page. Nobody is told; storage keeps them.
+    /// `only`: the ones the page showed (one that came since stays).
+    func clearRoutineAlerts(only shown: Set<UUID>? = nil) async -> Result<Int, DiaryValidationError> {
+        let routine = await board.routineAlerts().filter { shown?.contains($0.id) ?? true }
+        do {
+            try await journal.clear(alerts: routine)
+        } catch {
+            logger.error("could not keep the cleared alerts", metadata: ["error": "\(error)"])
+            return .failure(DiaryValidationError(field: "", message: "could not keep the cleared alerts: \(error)"))
+        }
+        await board.clear(routine)
+        counters.add("alerts.cleared", Int64(routine.count))
+        return .success(routine.count)
     }
 
     /// Answers one CLI request.

@@ -18,6 +18,9 @@ actor EpisodeBoard {
     private var alerts: [UUID: Alert] = [:]
     private var alertOrder: [UUID] = []
     private var acknowledgedAlerts: Set<UUID> = []
+    /// Alerts the person cleared from the page ("Clear all"), with their times (two days kept,
+    /// as in the journal).
+    private var clearedAlerts: [UUID: Double] = [:]
     /// Who answered which alert, and when (for the action links' confirm page).
     private var alertAnswers: [UUID: (by: String, at: Double)] = [:]
     /// Alerts someone asked for help with, and who.
@@ -45,7 +48,9 @@ actor EpisodeBoard {
             // The end phase carries more (end, peak); an onset re-sent late must not undo it.
             if episodes[event.episodeId]?.phase != .end || event.phase == .end { episodes[event.episodeId] = event }
         case Alert.messageType:
-            guard let alert = try? message.decode(Alert.self).body, !acknowledgedAlerts.contains(alert.alertId) else { return }
+            guard let alert = try? message.decode(Alert.self).body, !acknowledgedAlerts.contains(alert.alertId),
+                clearedAlerts[alert.alertId] == nil
+            else { return }
             if alerts[alert.alertId] == nil {
                 alertOrder.append(alert.alertId)
                 if alertOrder.count > alertCapacity {
@@ -97,7 +102,9 @@ actor EpisodeBoard {
             for help in s.helpRequests ?? [] { helpRequested(help.alertId, by: help.by) }
             if let ack = s.acknowledgements.first {
                 acknowledged(ack.alertId, by: ack.by, at: ack.at)
-            } else if adding, alerts[s.alert.alertId] == nil, !acknowledgedAlerts.contains(s.alert.alertId) {
+            } else if adding, alerts[s.alert.alertId] == nil, !acknowledgedAlerts.contains(s.alert.alertId),
+                clearedAlerts[s.alert.alertId] == nil
+            {
                 alerts[s.alert.alertId] = s.alert
                 addedAlerts.append(s.alert.alertId)
             }
@@ -113,6 +120,9 @@ actor EpisodeBoard {
     func ongoingEpisodes() -> Int { episodes.values.filter { $0.phase != .end }.count }
 
     func load(answers: [UUID: Bool]) { self.answers.merge(answers) { _, new in new } }
+
+    /// The alerts cleared before a restart (the journal's).
+    func load(cleared: [UUID: Double]) { clearedAlerts.merge(cleared) { old, _ in old } }
 
     func acknowledged(_ alertId: UUID, by: String? = nil, at: Double = Date().timeIntervalSince1970) {
         if let by, alertAnswers[alertId] == nil {
@@ -130,13 +140,20 @@ actor EpisodeBoard {
         if helpAsked.count > 1000 { helpAsked = helpAsked.filter { alerts[$0.key] != nil || alertAnswers[$0.key] != nil } }
     }
 
-    /// "Clear all" on the page: routine (info) alerts leave the page; nobody is told.
-    @discardableResult
-    func clearRoutine() -> Int {
-        let routine = alertOrder.filter { alerts[$0]?.severity == .info }
-        for id in routine { alerts[id] = nil }
-        alertOrder.removeAll { routine.contains($0) }
-        return routine.count
+    /// The routine (info) alerts the page shows, with their times: what "Clear all" clears.
+    func routineAlerts() -> [(id: UUID, at: Double)] {
+        alertOrder.compactMap { id in alerts[id].flatMap { $0.severity == .info ? (id, $0.at) : nil } }
+    }
+
+    /// "Clear all" on the page: these alerts leave the page and do not come back; nobody is told.
+    func clear(_ cleared: [(id: UUID, at: Double)], now: Double = Date().timeIntervalSince1970) {
+        for alert in cleared {
+            clearedAlerts[alert.id] = alert.at
+            alerts[alert.id] = nil
+        }
+        let ids = Set(cleared.map(\.id))
+        alertOrder.removeAll { ids.contains($0) }
+        clearedAlerts = clearedAlerts.filter { $0.value >= now - 2 * 86_400 }
     }
 
     /// An alert the board knows (open or answered), with who answered it.

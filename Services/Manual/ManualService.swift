@@ -27,9 +27,11 @@ enum ManualService {
             counters: environment.counters, logger: environment.logger)
         let board = EpisodeBoard()
         await board.load(answers: try await journal.confirmations())
+        await board.load(cleared: try await journal.clearedAlerts())
         let desk = DiaryDesk(
             journal: journal, sender: sender, board: board, counters: environment.counters,
-            person: environment.configuration.person, logger: environment.logger)
+            person: environment.configuration.person, clock: HomeClock(configuration: environment.configuration),
+            logger: environment.logger)
         // Entries the CLI saved while this service was down join the recent list now;
         // the sender publishes them with everything else that is due.
         try await desk.importFromOutbox()
@@ -85,7 +87,8 @@ enum ManualService {
             page: try WearPage.html(), streams: WearStreams(forwarder: forwarder) { counters.add($0, $1) }, context: environment.context,
             sensorRequests: environment.endpoints.sensorRequests, storeQuery: environment.endpoints.storeQuery)
         let web = try WebServer.make(
-            desk: desk, board: board, settings: settings, home: home, page: try PhonePage.html(), actions: actions,
+            desk: desk, board: board, settings: settings, home: home, page: try PhonePage.html(timeZone: environment.configuration.timeZone.zone),
+            actions: actions,
             counters: environment.counters,
             limits: ConnectionLimits(
                 maxConnections: settings.httpMaxConnections,

@@ -7,9 +7,11 @@ import SpasmSchema
 /// entry gets its id on the phone and waits in localStorage until the server answers, so a
 /// lost connection loses nothing and a re-send is recognised as the same entry.
 enum PhonePage {
-    /// Lists the page's buttons are built from, from the shared schema.
-    static var options: String {
+    /// Lists the page's buttons are built from, from the shared schema, and the home's time
+    /// zone (the page shows every time on the home's clock).
+    static func options(timeZone: TimeZone) -> String {
         let object: [String: Any] = [
+            "timeZone": timeZone.identifier,
             "sites": BodySite.allCases.map(\.rawValue),
             "commonSites": [
                 "left-calf", "right-calf", "left-thigh", "right-thigh", "left-foot", "right-foot",
@@ -23,8 +25,8 @@ enum PhonePage {
     }
 
     /// The page with the lists filled in, from `Pages/phone.html` (a SwiftPM resource).
-    static func html(from files: ResourceFiles = .manual) throws -> String {
-        try files.text("Pages/phone.html").replacingOccurrences(of: "__OPTIONS__", with: options)
+    static func html(from files: ResourceFiles = .manual, timeZone: TimeZone) throws -> String {
+        try files.text("Pages/phone.html").replacingOccurrences(of: "__OPTIONS__", with: options(timeZone: timeZone))
     }
 }
 

@@ -112,8 +112,14 @@ enum WebServer {
         router.get("/api/alerts") { _, _ -> Response in
             try json(AlertList(ok: true, alerts: await board.openAlerts(), warnings: await board.warnings()))
         }
-        router.post("/api/alerts/clear") { _, _ -> Response in
-            try json(ClearReply(ok: true, cleared: await board.clearRoutine()))
+        router.post("/api/alerts/clear") { request, _ -> Response in
+            // The page sends the ids it shows, so an alert that came after it last looked stays.
+            let body = try? await request.body.collect(upTo: maxBodyBytes)
+            let shown = body.flatMap { try? JSONDecoder().decode(ClearBody.self, from: Data($0.readableBytesView)) }?.alertIds
+            switch await desk.clearRoutineAlerts(only: shown.map(Set.init)) {
+            case .success(let cleared): return try json(ClearReply(ok: true, cleared: cleared))
+            case .failure(let error): return try json(ManualReply.failure(error), status: .internalServerError)
+            }
         }
         router.post("/api/alerts/{id}/help") { _, context -> Response in
             switch await desk.requestHelp(alert: context.parameters.get("id") ?? "", via: "web") {
@@ -187,6 +193,11 @@ struct AlertList: Codable {
 struct ClearReply: Codable {
     var ok: Bool
     var cleared: Int
+}
+
+struct ClearBody: Codable {
+    /// Only these (the routine alerts the page shows); all routine ones when missing.
+    var alertIds: [UUID]?
 }
 
 struct AcknowledgeBody: Codable {

@@ -70,12 +70,16 @@ public struct SavedEntry: Codable, Sendable, Equatable {
     public var summary: String
     /// True when this entry id had been saved before (a re-send): nothing new was added.
     public var duplicate: Bool
+    /// When the entry says it happened, on the home's clock as people read it ("10:42",
+    /// "yesterday 23:00"): the time a page shows as saved (the manual service's replies).
+    public var time: String?
 
-    public init(entryId: UUID, shortId: String, summary: String, duplicate: Bool) {
+    public init(entryId: UUID, shortId: String, summary: String, duplicate: Bool, time: String? = nil) {
         self.entryId = entryId
         self.shortId = shortId
         self.summary = summary
         self.duplicate = duplicate
+        self.time = time
     }
 }
 

@@ -66,6 +66,22 @@ struct DiaryJournalTests {
     }
 
     /// A second handle on the same file (the CLI while the service runs) sees the same rows.
+    /// "Clear all" on the page: the cleared alerts are kept in the file (so they stay cleared
+    /// after a restart), each once, for two days of the alert's own time.
+    @Test func clearedAlertsAreKeptForTwoDays() async throws {
+        let file = temporaryFile("manual-journal.sqlite")
+        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let now = 1_764_000_000.0
+        let (old, recent, newest) = (UUID(), UUID(), UUID())
+        let journal = try DiaryJournal.open(url: file)
+        try await journal.clear(alerts: [(old, now - 3 * 86_400), (recent, now - 3600)], now: now)
+        try await journal.clear(alerts: [(recent, now - 3600), (newest, now - 60)], now: now)
+        let reopened = try DiaryJournal.open(url: file)
+        #expect(try await reopened.clearedAlerts(now: now) == [recent: now - 3600, newest: now - 60])
+        #expect(try await reopened.clearedAlerts(now: now + 2 * 86_400 - 1800) == [newest: now - 60], "older than two days: gone")
+    }
+
     @Test func aSecondHandleOnTheFileSeesTheSameRows() async throws {
         let url = temporaryFile("journal.sqlite")
         defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }

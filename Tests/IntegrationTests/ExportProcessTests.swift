@@ -14,16 +14,20 @@ struct ExportProcessTests {
         let medication: DiaryEntry
         let episodeId: UUID
         let at: Double
+        /// With `more`: an exercise session and a relapse's start and end.
+        var others: [DiaryEntry] = []
     }
 
     /// A diary spasm with a duration, an NRS + PSFS check-in, a medication with a dose, and a
-    /// detected clonus episode (onset and end), each receipted by the real store.
-    func seed(_ home: URL) async throws -> Seeded {
+    /// detected clonus episode (onset and end), each receipted by the real store. With `more`,
+    /// the check-in has a sleep score, and an exercise session and a relapse (start, end) follow.
+    func seed(_ home: URL, more: Bool = false) async throws -> Seeded {
         let at = (Date().timeIntervalSince1970 - 3600).rounded(.down)
         let spasm = DiaryEntry(
             recordedAt: at + 60, via: "test", kind: .spasm,
             spasm: SpasmRecord(at: at, durationSeconds: 95, site: .leftCalf, type: .tonic, severity: 2, pain: 6))
-        let checkin = DiaryEntry(recordedAt: at + 120, via: "test", kind: .checkin, checkin: CheckIn(at: at + 120, nrs: 7, psfs: 3))
+        let checkin = DiaryEntry(
+            recordedAt: at + 120, via: "test", kind: .checkin, checkin: CheckIn(at: at + 120, nrs: 7, psfs: 3, sleepQuality: more ? 4 : nil))
         let medication = DiaryEntry(
             recordedAt: at + 180, via: "test", kind: .medication,
             medication: MedicationRecord(
@@ -37,12 +41,22 @@ struct ExportProcessTests {
         end.phase = .end
         end.end = at + 252
         end.dominantFrequencyHz = 5.5
+        let others =
+            more
+            ? [
+                DiaryEntry(
+                    recordedAt: at + 300, via: "test", kind: .exercise, exercise: ExerciseRecord(at: at + 300, activity: "walking", minutes: 45)),
+                DiaryEntry(
+                    recordedAt: at + 360, via: "test", kind: .relapse,
+                    relapse: RelapseRecord(at: at + 360, phase: .start, markedBy: .clinician, note: "steroids")),
+                DiaryEntry(recordedAt: at + 420, via: "test", kind: .relapse, relapse: RelapseRecord(at: at + 420, phase: .end)),
+            ] : []
         let diary = try StoreProcessTests.Sender(home: home, source: "manual-export")
         let detect = try StoreProcessTests.Sender(home: home, source: "detect-export")
         let senders = [diary, detect]
         let running = senders.map { s in Task { try await s.sender.run() } }
         try await Task.sleep(for: .milliseconds(500))
-        for entry in [spasm, checkin, medication] { try await diary.sender.send(entry, topic: Topic.manualEntry) }
+        for entry in [spasm, checkin, medication] + others { try await diary.sender.send(entry, topic: Topic.manualEntry) }
         try await detect.sender.send(onset, topic: Topic.episode("clonus"))
         try await detect.sender.send(end, topic: Topic.episode("clonus"))
         let deadline = Date().addingTimeInterval(30)
@@ -59,7 +73,7 @@ struct ExportProcessTests {
             _ = try? await task.value
         }
         for s in senders { await s.close() }
-        return Seeded(spasm: spasm, checkin: checkin, medication: medication, episodeId: episodeId, at: at)
+        return Seeded(spasm: spasm, checkin: checkin, medication: medication, episodeId: episodeId, at: at, others: others)
     }
 
     func startStack(_ home: URL) async throws -> (ChildProcess, ChildProcess) {
@@ -134,7 +148,9 @@ struct ExportProcessTests {
             if r["resourceType"] == "Observation":
                 codes = ",".join(c["system"] + "|" + c["code"] for c in r["code"]["coding"])
                 comps = ";".join(c["code"]["coding"][0]["code"] for c in r.get("component", []))
-                print(r["resourceType"], r["id"], r["status"], codes, r.get("valueInteger", "-"), when, who, comps)
+                q, c = r.get("valueQuantity"), r.get("valueCodeableConcept")
+                value = r.get("valueInteger", q and f'{q["value"]:g}|{q["code"]}' or c and c["coding"][0]["code"] or "-")
+                print(r["resourceType"], r["id"], r["status"], codes, value, when, who, comps)
             else:
                 print(r["resourceType"], r["id"], r["status"], r["medicationCodeableConcept"]["text"], r["dosage"][0]["text"], when, who)
         """#
@@ -155,7 +171,7 @@ struct ExportProcessTests {
         let home = try TestSupport.temporaryHome("export-fhir")
         defer { try? FileManager.default.removeItem(at: home) }
         let (bus, store) = try await startStack(home)
-        let seeded = try await seed(home)
+        let seeded = try await seed(home, more: true)
 
         let file = home.appendingPathComponent("records.fhir.json")
         let zone = ["--set", "timeZone=Europe/Berlin"]
@@ -191,7 +207,19 @@ struct ExportProcessTests {
         #expect(line("\(checkinId)-psfs") == "Observation \(checkinId)-psfs final urn:spasmwatch:code|psfs-frequency 3 \(time(seeded.at + 120)) me ")
         let medicationId = seeded.medication.entryId.uuidString.lowercased()
         #expect(line(medicationId) == "MedicationStatement \(medicationId) active baclofen 20 mg, regular, started \(time(seeded.at + 180))/ me")
-        #expect(lines.count == 6, "a models line and five resources: \(lines)")
+        // Exercise (LOINC 55411-3, minutes; the activity as LOINC 73985-4), the check-in's sleep
+        // score, and each relapse entry (issue 18, point 12: they were left out).
+        let (exercise, start, end) = (seeded.others[0], seeded.others[1], seeded.others[2])
+        let exerciseId = exercise.entryId.uuidString.lowercased()
+        #expect(
+            line(exerciseId) == "Observation \(exerciseId) final http://loinc.org|55411-3,urn:spasmwatch:code|exercise 45|min "
+                + "\(time(seeded.at + 300)) me 73985-4", "\(lines)")
+        #expect(line("\(checkinId)-sleep") == "Observation \(checkinId)-sleep final urn:spasmwatch:code|sleep-quality 4 \(time(seeded.at + 120)) me ")
+        let startId = start.entryId.uuidString.lowercased()
+        #expect(line(startId) == "Observation \(startId) final urn:spasmwatch:code|relapse start \(time(seeded.at + 360)) me ", "\(lines)")
+        let endId = end.entryId.uuidString.lowercased()
+        #expect(line(endId) == "Observation \(endId) final urn:spasmwatch:code|relapse end \(time(seeded.at + 420)) me ", "\(lines)")
+        #expect(lines.count == 10, "a models line and nine resources: \(lines)")
 
         await store.stop()
         await bus.stop()

@@ -20,19 +20,24 @@ struct PhonePageFormsBrowserTests {
         let browser: ChildProcess
         let devtools: Int
 
-        static func open(_ label: String) async throws -> Page {
+        /// `settings`: the manual service's `--set`s; `browser`: chromium's environment (its
+        /// locale and time zone) and extra arguments.
+        static func open(
+            _ label: String, settings: [String] = [], browser environment: [String: String] = [:], browserArguments: [String] = []
+        ) async throws -> Page {
             let home = try TestSupport.temporaryHome(label)
             let bus = try ChildProcess("spasmwatch-bus", home: home)
             #expect(await bus.waitForOutput("bus running"))
-            let manual = try await ManualProcess.start(home: home)
+            let manual = try await ManualProcess.start(home: home, arguments: settings.flatMap { ["--set", $0] })
             let devtools = SecondHost.freePort(on: "127.0.0.1")
-            var arguments = [
-                "--headless=new", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
-                "--user-data-dir=\(home.appendingPathComponent("chromium").path)",
-                "--remote-debugging-port=\(devtools)", "--window-size=412,915", manual.pageURL,
-            ]
+            var arguments =
+                [
+                    "--headless=new", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
+                    "--user-data-dir=\(home.appendingPathComponent("chromium").path)",
+                    "--remote-debugging-port=\(devtools)", "--window-size=412,915",
+                ] + browserArguments + [manual.pageURL]
             if getuid() == 0 { arguments.insert("--no-sandbox", at: 0) }
-            let browser = try ChildProcess(PhonePageBrowserTests.chromium!, arguments, home: home)
+            let browser = try ChildProcess(PhonePageBrowserTests.chromium!, arguments, home: home, environment: environment)
             #expect(await browser.waitForOutput("DevTools listening on", timeout: 60))
             return Page(home: home, bus: bus, manual: manual, browser: browser, devtools: devtools)
         }
@@ -120,6 +125,48 @@ struct PhonePageFormsBrowserTests {
         // After the redo the entry is in the diary again, not undone.
         let listed = try #require(Self.entry(try await page.entries(), entryId), "the spasm is listed")
         #expect(listed["retracted"] as? Bool == false, "redo put it back: \(listed)")
+        await page.close()
+    }
+
+    /// Seen on main: the toast read "Saved: left calf, tonic, moderate, 08:54 PM", the
+    /// browser's own format in the browser's own zone. It says the entry's time on the home's
+    /// clock, 24-hour, as the CLI's saved lines do: here the home is in Tokyo and the phone
+    /// in Los Angeles with a 12-hour US locale, and the spasm was 10 minutes ago.
+    @Test(.enabled(if: PhonePageBrowserTests.unavailableReason == nil, "\(PhonePageBrowserTests.unavailableReason ?? "")"))
+    func theToastSaysTheEntrysTimeOnTheHomesClock() async throws {
+        let page = try await Page.open(
+            "page-home-time", settings: ["timeZone=Asia/Tokyo"],
+            browser: ["TZ": "America/Los_Angeles", "LANG": "en_US.UTF-8", "LC_ALL": "en_US.UTF-8"], browserArguments: ["--lang=en-US"])
+        defer {
+            page.browser.signal(SIGKILL)
+            try? FileManager.default.removeItem(at: page.home)
+        }
+        let home = HomeClock(timeZone: try #require(TimeZone(identifier: "Asia/Tokyo")))
+        func stored(_ id: String) async throws -> Double {
+            try #require(Self.entry(try await page.entries(), id)?["at"] as? Double, "entry \(id) listed")
+        }
+
+        let earlier = try await page.step("spasm-earlier-toast")
+        let earlierId = try #require(earlier["entryId"] as? String)
+        let at = try await stored(earlierId)
+        #expect(at < Date().timeIntervalSince1970 - 500, "logged for 10 minutes ago: \(at)")
+        #expect(
+            earlier["saved"] as? String == "Saved: left calf, tonic, moderate, \(home.describe(at))",
+            "the entry's time, on the home's clock: \(earlier)")
+        let recent = earlier["recent"] as? [String] ?? []
+        #expect(
+            recent.contains { $0.hasPrefix("\(home.describe(at)) · \(earlierId.prefix(8))") },
+            "the recent list shows the home's time too: \(recent)")
+        #expect(!recent.contains { $0.contains("AM") || $0.contains("PM") }, "24-hour: \(recent)")
+
+        // "Now", then Undo and Redo: every toast names the same home time.
+        let toast = try await page.step("spasm-toast")
+        let entryId = try #require(toast["entryId"] as? String)
+        let time = home.describe(try await stored(entryId))
+        #expect(time.range(of: #"^\d{2}:\d{2}$"#, options: .regularExpression) != nil || time.hasPrefix("yesterday "), "\(time)")
+        #expect(toast["saved"] as? String == "Saved: left calf, tonic, moderate, \(time)", "\(toast)")
+        #expect(toast["undone"] as? String == "Undone: left calf, tonic, moderate, \(time)", "\(toast)")
+        #expect(toast["back"] as? String == "Back: left calf, tonic, moderate, \(time)", "\(toast)")
         await page.close()
     }
 

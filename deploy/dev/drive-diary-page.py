@@ -25,6 +25,12 @@ Steps:
                  taps that Undo, then the Redo the toast offers, with each toast's text
   spasm-earlier  logs a spasm "10 min ago" and one at 07:15; prints JSON: each entry's id
                  and the time the page gave it
+  spasm-earlier-toast  logs a spasm "10 min ago"; prints JSON: its id, the toast's text and
+                 the recent list's time lines, once the list shows it
+  clear-routine  waits for the routine alerts' line; taps its button; waits until the line
+                 is gone; prints JSON: the line's text and the button's label
+  reload-routine reloads the page and waits for its first refresh; prints JSON: the routine
+                 line's text (null when it is not shown)
   med-refused    types baclofen with the dose "10 zz" (no such unit) and saves; waits for
                  the server's refusal; prints JSON: the toast and what the fields still hold
 Exit status 1 when a step does not complete within 30 s.
@@ -134,6 +140,8 @@ def tap_spasm(tools, site, kind, severity):
     """Three taps; returns the id the phone gave the entry."""
     wait_for(tools, f"!!document.querySelector('[data-site=\"{site}\"]')", "the page's buttons are built")
     before = tools.evaluate("JSON.stringify(queue().map(e => e.entryId))")
+    # An earlier step's toast (and its Undo) is put away first: what shows next is this entry's.
+    tools.evaluate("document.getElementById('flash').className = ''; true")
     tools.evaluate(f"document.querySelector('[data-site=\"{site}\"]').click()")
     tools.evaluate(f"document.querySelector('[data-type=\"{kind}\"]').click()")
     # Watch what gets queued: the entry's id is given on the phone at the third tap.
@@ -233,6 +241,32 @@ def main():
         chosen = tools.evaluate("document.querySelector('[data-when].chosen').dataset.when")
         print(json.dumps({"tenMinutes": {"entryId": ten, "at": ten_at}, "atTime": {"entryId": at_time, "at": at_time_at, "expected": expected},
                           "whenAfterSaving": chosen}))
+    elif step == "spasm-earlier-toast":
+        wait_for(tools, "!!document.querySelector('[data-when=\"10\"]')", "the When? buttons")
+        tools.evaluate("document.querySelector('[data-when=\"10\"]').click(); true")
+        entry_id, _ = tap_spasm(tools, "left-calf", "tonic", 2)
+        toast = "document.getElementById('flash')"
+        saved = wait_for(tools, f"{toast}.className.includes('show') && {toast}.textContent.startsWith('Saved') && {toast}.querySelector('.text').textContent",
+                         "the toast says what was saved")
+        wait_for(tools, f"document.getElementById('recent-list').textContent.includes('{entry_id[:8]}')",
+                 "the entry shows in the recent list")
+        times = tools.evaluate("Array.from(document.querySelectorAll('#recent-list .meta')).map(e => e.textContent)")
+        print(json.dumps({"entryId": entry_id, "saved": saved, "recent": times}))
+    elif step == "clear-routine":
+        routine = "document.getElementById('routine')"
+        text = wait_for(tools, f"!{routine}.classList.contains('hidden') && document.getElementById('routine-text').textContent",
+                        "the routine alerts' line")
+        label = tools.evaluate("document.getElementById('routine-clear').textContent")
+        tools.evaluate("document.getElementById('routine-clear').click(); true")
+        wait_for(tools, f"{routine}.classList.contains('hidden')", "the routine line is gone")
+        print(json.dumps({"text": text, "label": label}))
+    elif step == "reload-routine":
+        tools.evaluate("window.__beforeReload = true")
+        tools.call("Page.reload", ignoreCache=True)
+        wait_for(tools, "!window.__beforeReload && document.readyState === 'complete' && typeof refresh === 'function'", "the page reloaded")
+        tools.evaluate("refresh().then(() => true)")
+        shown = tools.evaluate("!document.getElementById('routine').classList.contains('hidden') && document.getElementById('routine-text').textContent")
+        print(json.dumps({"routine": shown or None}))
     elif step == "med-refused":
         tools.evaluate("document.getElementById('med-name').value = 'baclofen'; document.getElementById('med-dose').value = '10 zz'; "
                        "document.getElementById('med-save').click(); true")

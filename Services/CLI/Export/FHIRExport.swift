@@ -5,8 +5,8 @@ import SpasmStore
 /// `spasmwatch export --format fhir`: a FHIR R4 `Bundle` (type `collection`) for a clinic's
 /// records. Each diary spasm and each detected episode is an `Observation` (category survey or
 /// activity, code SpasmWatch's own plus SNOMED CT 45352006 "Spasm", or 1912002 "Fall" for a fall),
-/// each check-in gives an NRS and a PSFS `Observation`, and each medication entry a
-/// `MedicationStatement`. Resource ids are the stored ids, so the same records give the same file.
+/// each check-in gives an NRS, a PSFS and a sleep `Observation`, each exercise session and each
+/// relapse start or end an `Observation`, and each medication entry a `MedicationStatement`. Resource ids are the stored ids, so the same records give the same file.
 /// The codes and systems are listed in docs/storage.md ("Export").
 enum FHIRExport {
     /// SpasmWatch's own codes: what each Observation and component is.
@@ -16,6 +16,7 @@ enum FHIRExport {
     static let personSystem = "urn:spasmwatch:person"
     static let entrySystem = "urn:spasmwatch:diary-entry"
     static let episodeSystem = "urn:spasmwatch:episode"
+    static let relapsePhaseSystem = "urn:spasmwatch:relapse-phase"
     static let snomed = "http://snomed.info/sct"
     static let loinc = "http://loinc.org"
     static let categorySystem = "http://terminology.hl7.org/CodeSystem/observation-category"
@@ -35,6 +36,15 @@ enum FHIRExport {
                 if let psfs = checkin.psfs {
                     resources.append((checkin.at, .observation(psfsObservation(stored, checkin, psfs, time))))
                 }
+                if let sleep = checkin.sleepQuality {
+                    resources.append((checkin.at, .observation(sleepObservation(stored, checkin, sleep, time))))
+                }
+            }
+            if let exercise = entry.exercise {
+                resources.append((exercise.at, .observation(exerciseObservation(stored, exercise, time))))
+            }
+            if let relapse = entry.relapse {
+                resources.append((relapse.at, .observation(relapseObservation(stored, relapse, time))))
             }
             if let medication = entry.medication {
                 resources.append((medication.at, .medicationStatement(statement(stored, medication, all: entries, time))))
@@ -193,6 +203,53 @@ enum FHIRExport {
             category: category("survey", "Survey"), code: own("psfs-frequency", "Penn Spasm Frequency Scale (0–4)"),
             subject: subject(stored.person), effectiveDateTime: time(checkin.at), issued: time(stored.entry.recordedAt),
             valueInteger: psfs)
+    }
+
+    static func sleepObservation(_ stored: StoredEntry, _ checkin: CheckIn, _ sleep: Int, _ time: Times) -> FHIR.Observation {
+        let id = stored.entry.entryId.uuidString.lowercased()
+        return FHIR.Observation(
+            id: "\(id)-sleep", identifier: [FHIR.Identifier(system: entrySystem, value: "\(id)-sleep")], status: "final",
+            category: category("survey", "Survey"), code: own("sleep-quality", "Sleep quality last night (0 very poor – 10 very good)"),
+            subject: subject(stored.person), effectiveDateTime: time(checkin.at), issued: time(stored.entry.recordedAt),
+            valueInteger: sleep)
+    }
+
+    /// A session: LOINC 55411-3 "Exercise duration" in minutes, the activity as its component
+    /// LOINC 73985-4 "Exercise activity" (as the Physical Activity IG records them).
+    static func exerciseObservation(_ stored: StoredEntry, _ exercise: ExerciseRecord, _ time: Times) -> FHIR.Observation {
+        let id = stored.entry.entryId.uuidString.lowercased()
+        return FHIR.Observation(
+            id: id, identifier: [FHIR.Identifier(system: entrySystem, value: id)], status: "final",
+            category: category("activity", "Activity"),
+            code: FHIR.CodeableConcept(
+                coding: [
+                    FHIR.Coding(system: loinc, code: "55411-3", display: "Exercise duration"),
+                    FHIR.Coding(system: codeSystem, code: "exercise", display: "Exercise session"),
+                ], text: "Exercise session"),
+            subject: subject(stored.person), effectiveDateTime: time(exercise.at), issued: time(stored.entry.recordedAt),
+            valueQuantity: .ucum(exercise.minutes, "min"),
+            method: FHIR.CodeableConcept(text: "diary entry by the person (\(stored.entry.via))"),
+            component: [
+                FHIR.ObservationComponent(
+                    code: FHIR.CodeableConcept(
+                        coding: [FHIR.Coding(system: loinc, code: "73985-4", display: "Exercise activity")], text: "Exercise activity"),
+                    valueCodeableConcept: FHIR.CodeableConcept(text: exercise.activity))
+            ])
+    }
+
+    /// The start or the end of a relapse or flare-up, one Observation each (value: the phase),
+    /// who marked it in `method`.
+    static func relapseObservation(_ stored: StoredEntry, _ relapse: RelapseRecord, _ time: Times) -> FHIR.Observation {
+        let id = stored.entry.entryId.uuidString.lowercased()
+        let phase = relapse.phase == .start ? "Relapse or flare-up began" : "Relapse or flare-up ended"
+        return FHIR.Observation(
+            id: id, identifier: [FHIR.Identifier(system: entrySystem, value: id)], status: "final",
+            category: category("survey", "Survey"), code: own("relapse", "Relapse or flare-up"), subject: subject(stored.person),
+            effectiveDateTime: time(relapse.at), issued: time(stored.entry.recordedAt),
+            valueCodeableConcept: FHIR.CodeableConcept(
+                coding: [FHIR.Coding(system: relapsePhaseSystem, code: relapse.phase.rawValue, display: phase)], text: phase),
+            method: FHIR.CodeableConcept(text: "marked by the \(relapse.markedBy.rawValue) (\(stored.entry.via))"),
+            note: relapse.note.map { [FHIR.Annotation(text: $0)] })
     }
 
     /// "20 mg" (or "" without a dose).

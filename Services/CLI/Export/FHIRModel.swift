@@ -71,6 +71,8 @@ enum FHIR {
         var effectivePeriod: Period?
         var issued: String?
         var valueInteger: Int?
+        var valueQuantity: Quantity?
+        var valueCodeableConcept: CodeableConcept?
         var bodySite: CodeableConcept?
         var method: CodeableConcept?
         var device: Reference?

@@ -51,6 +51,7 @@ public final class DiaryJournal: Sendable {
                 t.column("retractedBy", .text)
             }
         }
+        migrator.registerMigration("v6-pagefix-cleared-alerts", migrate: createClearedAlerts)
         return migrator
     }
 
