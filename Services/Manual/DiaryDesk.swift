@@ -221,13 +221,13 @@ actor DiaryDesk {
     /// "Clear all" on the page: the routine alerts it shows are noted in the journal (so they
     /// stay cleared after a restart), then leave the page. Nobody is told; storage keeps them.
     /// `only`: the ones the page showed (one that came since stays).
-    func clearRoutineAlerts(only shown: Set<UUID>? = nil) async -> Result<Int, DiaryValidationError> {
+    func clearRoutineAlerts(only shown: Set<UUID>? = nil) async -> Result<Int, SpasmError> {
         let routine = await board.routineAlerts().filter { shown?.contains($0.id) ?? true }
         do {
             try await journal.clear(alerts: routine)
         } catch {
             logger.error("could not keep the cleared alerts", metadata: ["error": "\(error)"])
-            return .failure(DiaryValidationError(field: "", message: "could not keep the cleared alerts: \(error)"))
+            return .failure(SpasmError(.diaryUnsaved, "could not keep the cleared alerts: \(error)"))
         }
         await board.clear(routine)
         counters.add("alerts.cleared", Int64(routine.count))

@@ -114,8 +114,18 @@ enum WebServer {
         }
         router.post("/api/alerts/clear") { request, _ -> Response in
             // The page sends the ids it shows, so an alert that came after it last looked stays.
-            let body = try? await request.body.collect(upTo: maxBodyBytes)
-            let shown = body.flatMap { try? JSONDecoder().decode(ClearBody.self, from: Data($0.readableBytesView)) }?.alertIds
+            let body = Data((try await request.body.collect(upTo: maxBodyBytes)).readableBytesView)
+            var shown: [UUID]?
+            if !body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+                // A body that is not what the page sends clears nothing, rather than everything.
+                guard let clear = try? JSONDecoder().decode(ClearBody.self, from: body) else {
+                    let refusal = SpasmError.diaryInvalid(
+                        field: "alertIds",
+                        "the body must be {\"alertIds\": [\"<alert id>\", …]} (the alerts to clear), or empty to clear every routine alert")
+                    return try json(ManualReply.failure(refusal), status: .badRequest)
+                }
+                shown = clear.alertIds
+            }
             switch await desk.clearRoutineAlerts(only: shown.map(Set.init)) {
             case .success(let cleared): return try json(ClearReply(ok: true, cleared: cleared))
             case .failure(let error): return try json(ManualReply.failure(error), status: .internalServerError)

@@ -137,6 +137,11 @@ struct PhonePageBrowserTests {
         #expect((toAnna["title"] as? String)?.hasSuffix("asked for help") == true, "\(toAnna)")
         #expect((toAnna["text"] as? String)?.contains("pressed \"I need help\"") == true)
 
+        // A body that is not what the page sends clears nothing and says what is allowed.
+        let garbled = try await http("POST", "\(manual.base)/api/alerts/clear", body: "[\"all\"")
+        #expect(garbled.status == 400)
+        #expect((try garbled.json()["error"] as? String)?.contains("alertIds") == true)
+
         // "Clear all": routine alerts leave the page, the fall stays.
         let cleared = try await http("POST", "\(manual.base)/api/alerts/clear", body: "{}")
         #expect(try cleared.json()["cleared"] as? Int == 30)
