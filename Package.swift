@@ -167,7 +167,8 @@ let package = Package(
                 "SpasmSimulation", "ZeroMQ", .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             path: "Services/Bench",
-            exclude: ["Reference"]),
+            exclude: ["Reference"],
+            resources: [.copy("Scripts")]),
         // The C references the benchmarks measure against (raw libzmq, Mosquitto's client
         // library), and the guard every benchmark child is started through.
         .executableTarget(

@@ -26,7 +26,8 @@ final class Child: @unchecked Sendable {
     private let lock = NSLock()
     private var output = Data()
 
-    static func start(_ path: String, _ arguments: [String], home: URL?) throws -> Child {
+    /// `withErrors`: stderr goes into the collected output too (for a reason to print when it fails).
+    static func start(_ path: String, _ arguments: [String], home: URL?, withErrors: Bool = false) throws -> Child {
         let child = Child(name: URL(fileURLWithPath: path).lastPathComponent)
         child.process.executableURL = BenchBinaries.directory.appendingPathComponent("spasmwatch-bench-ref")
         child.process.arguments = ["guard", path] + arguments
@@ -35,7 +36,7 @@ final class Child: @unchecked Sendable {
         child.process.environment = env
         let pipe = Pipe()
         child.process.standardOutput = pipe
-        child.process.standardError = FileHandle.nullDevice
+        child.process.standardError = withErrors ? pipe : FileHandle.nullDevice
         pipe.fileHandleForReading.readabilityHandler = { h in
             let d = h.availableData
             child.lock.withLock { child.output.append(d) }

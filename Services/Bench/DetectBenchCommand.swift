@@ -6,8 +6,9 @@ import SpasmSimulation
 
 /// `spasmwatch-bench detect`: detector-core throughput on samples already in memory, and
 /// `scan` of a file with parsing, each beside a reference measured in the same run (one
-/// pass that only reads and sums the same samples), so the ratio is what to compare.
-struct DetectBenchCommand: ParsableCommand {
+/// pass that only reads and sums the same samples), so the ratio is what to compare. EMG is
+/// also measured against neurokit2's `emg_process` on the same samples (NeurokitReference).
+struct DetectBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "detect",
         abstract: "Detector throughput (printed, never asserted): EMG and IMU core speed, scan speed.")
@@ -15,10 +16,22 @@ struct DetectBenchCommand: ParsableCommand {
     @Option(help: "Seconds of signal per case.")
     var seconds: Double = 600
 
-    func run() throws {
+    @Option(help: "Seconds of the same EMG signal (its start) given to neurokit2's emg_process, which is far slower.")
+    var neurokitSeconds: Double = 30
+
+    func run() async throws {
+        let neurokit = NeurokitReference(venv: NeurokitReference.defaultVenv, script: NeurokitReference.defaultScript)
+        let neurokitUnavailable = await neurokit.prepare()
+        let signalFolder = try TemporaryDirectory(prefix: "sw-detect-signal")
+        defer { signalFolder.remove() }
+        #if DEBUG
+            print("Debug build: the detector's figures are well below a release build's (swift build -c release).")
+        #endif
         print("Detector core on one core, samples in memory (\(Int(seconds)) s of simulated signal per case, confounders and events)")
         print("")
-        var rows = [["CASE", "SAMPLES", "DETECTOR", "REFERENCE PASS", "DETECTOR / REFERENCE", "GOAL"]]
+        var rows = [
+            ["CASE", "SAMPLES", "DETECTOR", "REFERENCE PASS", "DETECTOR / REFERENCE", "GOAL", "NEUROKIT2 emg_process", "DETECTOR / NEUROKIT2"]
+        ]
         for (kind, rate) in [(SensorKind.emg, 1000.0), (.emg, 2000), (.imu, 25), (.imu, 50), (.imu, 100), (.imu, 200)] {
             var scenario = SimulationScenario.demo(kind: kind, seed: 7)
             scenario.sampleRate = rate
@@ -52,14 +65,31 @@ struct DetectBenchCommand: ParsableCommand {
             if sink.isNaN { print("") }
             let perSecond = Double(count) / detectorTime
             let reference = Double(count) / referenceTime
-            rows.append([
-                "\(kind.rawValue) \(Int(rate)) Hz", "\(count)\(channels == 3 ? "×3" : "")",
-                String(format: "%.1f M samples/s", perSecond / 1e6), String(format: "%.0f M samples/s", reference / 1e6),
-                String(format: "1 : %.0f", reference / perSecond), kind == .imu ? "≥ 3 M/s" : "≥ 10 M/s",
-            ])
+            var neurokitColumns = ["—", "—"]  // emg_process is for EMG only
+            if kind == .emg {
+                var outcome = NeurokitReference.Outcome.notMeasured(neurokitUnavailable ?? "")
+                if neurokitUnavailable == nil {
+                    outcome = await neurokit.measure(
+                        samples: Array(samples.prefix(Int(min(seconds, neurokitSeconds) * rate))), rate: rate, in: signalFolder.url)
+                }
+                switch outcome {
+                case .measured(let value):
+                    neurokitColumns = [String(format: "%.1f k samples/s", value / 1e3), String(format: "%.0f×", perSecond / value)]
+                case .notMeasured(let why): neurokitColumns = ["not measured: \(why)", ""]
+                }
+            }
+            rows.append(
+                [
+                    "\(kind.rawValue) \(Int(rate)) Hz", "\(count)\(channels == 3 ? "×3" : "")",
+                    String(format: "%.1f M samples/s", perSecond / 1e6), String(format: "%.0f M samples/s", reference / 1e6),
+                    String(format: "1 : %.0f", reference / perSecond), kind == .imu ? "≥ 3 M/s" : "≥ 10 M/s",
+                ] + neurokitColumns)
             _ = episodes
         }
         print(TextTable.render(rows))
+        print(
+            "neurokit2 (on the first \(Int(min(seconds, neurokitSeconds))) s of the same signal) is a different algorithm: it filters, takes the amplitude envelope and detects activations offline over the whole signal at once, where SpasmWatch's detector is streaming, in 0.25 s frames."
+        )
 
         // scan: parse a CSV and detect, beside parsing alone.
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sw-detect-bench-\(getpid())")
