@@ -50,6 +50,7 @@ struct StackScriptInstallProcessTests {
             #expect(files.isExecutableFile(atPath: bin.appendingPathComponent(name).path), "\(name)")
         }
         #expect(!files.fileExists(atPath: bin.appendingPathComponent("spasmwatch-bench").path))
+        #expect(!files.fileExists(atPath: bin.appendingPathComponent("SpasmWatch_spasmwatch-bench.resources").path))
 
         // Units: the static files, one per service, the template and the target, hardened.
         for name in Self.services.map({ "\($0).service" }) + ["spasmwatch-detect@.service"] {
