@@ -166,7 +166,14 @@ let package = Package(
                 "SpasmRuntime", "SpasmReliability", "SpasmStore", "SpasmIngestion", "SpasmProducer", "SpasmDetection",
                 "SpasmSimulation", "ZeroMQ", .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
-            path: "Services/Bench"),
+            path: "Services/Bench",
+            exclude: ["Reference"]),
+        // The C references the benchmarks measure against (raw libzmq, Mosquitto's client
+        // library), and the guard every benchmark child is started through.
+        .executableTarget(
+            name: "spasmwatch-bench-ref",
+            path: "Services/Bench/Reference",
+            linkerSettings: [.linkedLibrary("zmq"), .linkedLibrary("mosquitto")]),
 
         // MARK: Examples (docs/custom-alert-consumer.md)
         .executableTarget(

@@ -7,16 +7,23 @@ import SpasmSchema
 import SpasmSync
 import ZeroMQ
 
-/// `spasmwatch-bench bus`: publisher → broker → subscriber throughput through a real
-/// `spasmwatch-bus`, printed beside the same path through raw libzmq in a small C program
-/// built and run in the same run (so the ratio, not the absolute figure, is what counts).
+/// `spasmwatch-bench bus`: publisher → broker → subscriber throughput, separate processes on
+/// local sockets, for 200-byte messages and 3-part sensor frames, each path measured in the same
+/// run: raw libzmq in C through the same `spasmwatch-bus`, the Swift wrapper, SpasmWatch's
+/// envelopes, and Mosquitto with C clients (QoS 0, the same bytes). Every subscriber is timed
+/// from the first message it received to the last and counts what it got; loss is what the
+/// publisher sent and the subscriber never saw. Nothing waits for a count that loss makes
+/// unreachable: a subscriber stops after `--idle` milliseconds without a message.
 struct BenchBusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bus",
-        abstract: "Bus throughput (200-byte messages and 50×3 sensor frames) beside raw libzmq in C.")
+        abstract: "Bus throughput beside raw libzmq (C) and Mosquitto (C clients), 200 B messages and 3-part sensor frames.")
 
-    @Option(help: "Messages per run.")
-    var messages: Int = 100_000
+    @Option(help: "Messages per run (at least 2,000,000 makes start-up negligible for the C reference).")
+    var messages: Int = 2_000_000
+
+    @Option(help: "A subscriber stops after this many milliseconds without a message.")
+    var idle: Int = 1000
 
     @Option(help: .hidden)
     var role: String?
@@ -29,71 +36,182 @@ struct BenchBusCommand: AsyncParsableCommand {
 
     func run() async throws {
         if let role {
-            try BenchPeer.run(role: role, endpoint: endpoint, shape: shape, count: messages)
+            try BenchPeer.run(role: role, endpoint: endpoint, shape: shape, count: messages, idle: Double(idle) / 1000)
             return
         }
         let home = try TemporaryDirectory(prefix: "sw-bench")
         defer { home.remove() }
         let bin = BenchBinaries.directory
-        let bus = try Child.start(bin.appendingPathComponent("spasmwatch-bus").path, [], home: home.url)
-        defer { bus.terminate() }
+        let reference = bin.appendingPathComponent("spasmwatch-bench-ref").path
         let dataHome = DataHome(root: home.url)
         let endpoints = Endpoints(home: dataHome, configuration: Configuration())
-        try await Task.sleep(for: .seconds(1))
-        let cBench = try CBench.build(in: home.url)
+        let bus = try Child.start(bin.appendingPathComponent("spasmwatch-bus").path, [], home: home.url)
+        defer { bus.terminate() }
+        guard await Self.waitForSocket(endpoints.busSubscribe, of: bus) else {
+            throw ValidationError("spasmwatch-bus did not start (its output: \(bus.text))")
+        }
+        let mosquitto = try await MosquittoBroker.start(in: home.url)
+        defer { mosquitto?.child.terminate() }
 
-        print("Bus throughput: publisher → spasmwatch-bus (XSUB/XPUB proxy) → subscriber, \(messages) messages, ipc, separate processes")
+        print("Bus throughput, \(messages) messages per run, publisher and subscriber in separate processes on local sockets")
+        print("(ZeroMQ ipc through spasmwatch-bus's XSUB/XPUB proxy; Mosquitto \(mosquitto?.version ?? "") on a unix socket).")
         print("")
-        var rows: [[String]] = [["MESSAGE", "RAW LIBZMQ (C)", "SWIFT WRAPPER", "% OF RAW", "SPASMWATCH ENVELOPES", "% OF RAW"]]
-        for (shape, label) in [("small", "200 B, 1 part"), ("frame", "sensor frame 50×3 (3 parts)")] {
+        var rows: [[String]] = [
+            ["MESSAGE", "RAW LIBZMQ (C)", "SWIFT WRAPPER", "SPASMWATCH ENVELOPES", "MOSQUITTO (C, QoS 0)", "ENV ÷ RAW", "ENV ÷ MQTT", "RAW ÷ MQTT"]
+        ]
+        var goals: [String] = []
+        let n = "\(messages)"
+        let idle = "\(idle)"
+        for (shape, label) in [("small", "200 B, 1 part"), ("frame", "sensor frame, 3 parts (900 B)")] {
             let raw = try await measure(
-                sub: [cBench, "sub", endpoints.busSubscribe, "\(messages)"],
-                pub: [cBench, "pub", endpoints.busPublish, "\(messages)", shape])
+                sub: [reference, "zmq-sub", endpoints.busSubscribe, n, idle], pub: [reference, "zmq-pub", endpoints.busPublish, n, shape])
             let swift = try await measure(
-                sub: selfArgs(bin, "sub", endpoints.busSubscribe, shape),
-                pub: selfArgs(bin, "pub", endpoints.busPublish, shape))
+                sub: selfArgs(bin, "sub", endpoints.busSubscribe, shape), pub: selfArgs(bin, "pub", endpoints.busPublish, shape))
             let envelope = try await measure(
                 sub: selfArgs(bin, "envelope-sub", endpoints.busSubscribe, shape),
                 pub: selfArgs(bin, "envelope-pub", endpoints.busPublish, shape))
-            rows.append([label, raw.text, swift.text, percent(swift.rate, raw.rate), envelope.text, percent(envelope.rate, raw.rate)])
+            var mqtt: Result?
+            if let mosquitto {
+                mqtt = try await measure(
+                    sub: [reference, "mqtt-sub", mosquitto.socket, n, idle], pub: [reference, "mqtt-pub", mosquitto.socket, n, shape])
+            }
+            rows.append([
+                label, raw.text, swift.text, envelope.text, mqtt?.text ?? "not installed",
+                ratio(envelope, raw, percent: true), mqtt.map { ratio(envelope, $0) } ?? "-", mqtt.map { ratio(raw, $0) } ?? "-",
+            ])
+            if shape == "small" {
+                goals.append(goal("200 B: envelopes ≥ 50% of raw C", envelope.rate >= 0.5 * raw.rate, ratio(envelope, raw, percent: true)))
+                if let mqtt {
+                    goals.append(goal("200 B: envelopes ≥ 1.5× Mosquitto", envelope.rate >= 1.5 * mqtt.rate, ratio(envelope, mqtt)))
+                }
+            } else {
+                goals.append(goal("3-part frames: envelopes ≥ 80% of raw C", envelope.rate >= 0.8 * raw.rate, ratio(envelope, raw, percent: true)))
+                if let mqtt { goals.append("  reported  3-part frames: envelopes ÷ Mosquitto at 900 B = \(ratio(envelope, mqtt))") }
+            }
         }
         print(TextTable.render(rows))
         print("")
-        print("SWIFT WRAPPER: the same frames through Shared/ZeroMQ. SPASMWATCH ENVELOPES: BusPublisher (stamps and encodes")
-        print("a JSON envelope per message) → BusSubscriber (parses it, checks sequence numbers, hands it to async code).")
-        print("Loss, when any, is what the subscriber counted missing (high-water mark \(Configuration().bus.highWaterMark)).")
+        print("Each cell: messages per second received, from the subscriber's first message to its last, and the share the")
+        print("publisher sent that the subscriber never received (ZeroMQ drops past a high-water mark, \(Configuration().bus.highWaterMark) on")
+        print("the bus; Mosquitto past its default queue limits). SWIFT WRAPPER: the same parts through Shared/ZeroMQ.")
+        print("SPASMWATCH ENVELOPES: BusPublisher (stamps and encodes a JSON envelope per message) → BusSubscriber (parses it,")
+        print("checks sequence numbers, hands it to async code). MOSQUITTO: mosquitto with its defaults, libmosquitto clients.")
+        if mosquitto == nil { print("Mosquitto was not measured: install it with  apt-get install mosquitto") }
+        print("")
+        print("Goals (ratios in this run):")
+        for line in goals { print(line) }
     }
 
     func selfArgs(_ bin: URL, _ role: String, _ endpoint: String, _ shape: String) -> [String] {
         [
             bin.appendingPathComponent("spasmwatch-bench").path, "bus", "--role", role, "--endpoint", endpoint,
-            "--shape", shape, "--messages", "\(messages)",
+            "--shape", shape, "--messages", "\(messages)", "--idle", "\(idle)",
         ]
     }
 
-    func percent(_ a: Double, _ b: Double) -> String { b > 0 ? String(format: "%.0f%%", 100 * a / b) : "-" }
-
-    struct Result {
-        var received: Int
-        var rate: Double
-        var text: String { String(format: "%.0f k msg/s", rate / 1000) + (received < 0 ? "" : " (\(received) recv)") }
+    func ratio(_ a: Result, _ b: Result, percent: Bool = false) -> String {
+        guard b.rate > 0, a.rate > 0 else { return "-" }
+        return percent ? String(format: "%.0f%%", 100 * a.rate / b.rate) : String(format: "%.2f×", a.rate / b.rate)
     }
 
-    /// Starts the subscriber, then the publisher; the subscriber prints "received N seconds S".
+    func goal(_ what: String, _ met: Bool, _ figure: String) -> String {
+        "  \(met ? "met   " : "MISSED")  \(what): \(figure)"
+    }
+
+    struct Result {
+        var sent: Int
+        var received: Int
+        var rate: Double
+        var text: String {
+            guard received > 0 else { return "nothing received" }
+            let lost = sent > 0 ? 100 * Double(max(0, sent - received)) / Double(sent) : 0
+            return String(format: "%.0f k/s, %.0f%% lost", rate / 1000, lost)
+        }
+    }
+
+    /// Starts the subscriber and waits for its `ready`, then the publisher; waits for the
+    /// publisher to finish and the subscriber to stop by itself (`--idle` after its last
+    /// message), interrupting either that overstays. Both print what they counted.
     func measure(sub: [String], pub: [String]) async throws -> Result {
         let subscriber = try Child.start(sub[0], Array(sub.dropFirst()), home: nil)
-        try await Task.sleep(for: .milliseconds(700))
+        defer { subscriber.terminate() }
+        guard await subscriber.waitForLine("ready", timeout: 15) else { return Result(sent: 0, received: 0, rate: 0) }
+        try await Task.sleep(for: .milliseconds(200))
         let publisher = try Child.start(pub[0], Array(pub.dropFirst()), home: nil)
-        let output = await subscriber.waitForExit(timeout: 120)
-        subscriber.terminate()
-        publisher.terminate()
-        let fields = output.split(whereSeparator: { $0 == " " || $0 == "\n" })
-        guard let i = fields.firstIndex(of: "received"), i + 3 < fields.count,
-            let n = Int(fields[i + 1]), let s = Double(fields[i + 3]), s > 0
-        else {
-            return Result(received: 0, rate: 0)
+        defer { publisher.terminate() }
+        if !(await publisher.waitForExit(timeout: max(120, Double(messages) / 5_000))) { await publisher.interrupt() }
+        if !(await subscriber.waitForExit(timeout: Double(idle) / 1000 + 10)) { await subscriber.interrupt() }
+        let sent = Self.number(after: "sent", in: publisher.text).map { Int($0) } ?? messages
+        guard let received = Self.number(after: "received", in: subscriber.text), let seconds = Self.number(after: "seconds", in: subscriber.text),
+            seconds > 0
+        else { return Result(sent: sent, received: 0, rate: 0) }
+        return Result(sent: sent, received: Int(received), rate: received / seconds)
+    }
+
+    /// The number after `word` in a peer's output line (`received 123 seconds 1.5`).
+    static func number(after word: String, in text: String) -> Double? {
+        let fields = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
+        guard let i = fields.lastIndex(of: Substring(word)), i + 1 < fields.count else { return nil }
+        return Double(fields[i + 1])
+    }
+
+    /// Waits until the bus's subscribe socket exists (ipc) or a few seconds have passed (tcp).
+    static func waitForSocket(_ endpoint: String, of bus: Child) async -> Bool {
+        guard endpoint.hasPrefix("ipc://") else {
+            try? await Task.sleep(for: .seconds(1))
+            return bus.process.isRunning
         }
-        return Result(received: n, rate: Double(n) / s)
+        let path = String(endpoint.dropFirst("ipc://".count))
+        for _ in 0..<250 where bus.process.isRunning {
+            if FileManager.default.fileExists(atPath: path) { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+}
+
+/// Debian's `mosquitto` on a unix socket in the bench's temporary folder, with its defaults
+/// otherwise: what a home-server user would run instead of our bus.
+struct MosquittoBroker {
+    let child: Child
+    let socket: String
+    let version: String
+
+    /// nil when `mosquitto` is not installed.
+    static func start(in folder: URL) async throws -> MosquittoBroker? {
+        guard
+            let program = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"].first(where: {
+                FileManager.default.isExecutableFile(atPath: $0)
+            })
+        else { return nil }
+        let socket = folder.appendingPathComponent("mqtt.sock").path
+        var settings = "listener 0 \(socket)\nallow_anonymous true\npersistence false\n"
+        // As root mosquitto drops to the user `mosquitto`, who cannot write our 0700 folder.
+        if getuid() == 0 { settings += "user root\n" }
+        let file = folder.appendingPathComponent("mosquitto.conf")
+        try AtomicFile.write(settings, to: file)
+        let child = try Child.start(program, ["-c", file.path], home: nil)
+        for _ in 0..<250 where child.process.isRunning {
+            if FileManager.default.fileExists(atPath: socket) {
+                return MosquittoBroker(child: child, socket: socket, version: versionText(program))
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        child.terminate()
+        throw ValidationError("mosquitto did not start with \(file.path)")
+    }
+
+    static func versionText(_ program: String) -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = ["-h"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        guard (try? process.run()) != nil else { return "" }
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return text.split(separator: "\n").first.map { $0.replacingOccurrences(of: "mosquitto version ", with: "") } ?? ""
     }
 }
 
@@ -104,9 +222,13 @@ enum BenchPeer {
         return (Data("sensor.frame.ankle-r".utf8), Data(repeating: 0x7b, count: 300), Data(repeating: 1, count: 600))
     }
 
-    static func run(role: String, endpoint: String, shape: String, count: Int) throws {
+    /// Publishers print `ready` once connected and `sent N seconds S`; subscribers print `ready`
+    /// once subscribed and `received N seconds S` (first message to last), stopping after `idle`
+    /// seconds without one: the same protocol as the C references.
+    static func run(role: String, endpoint: String, shape: String, count: Int, idle: Double) throws {
         let context = ZMQContext()
         defer { context.terminate() }
+        func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
         switch role {
         case "pub":
             let socket = try ZMQSocket(context: context, type: .pub)
@@ -114,33 +236,39 @@ enum BenchPeer {
             try socket.setLinger(milliseconds: 5000)
             try socket.connect(endpoint)
             Thread.sleep(forTimeInterval: 0.5)
+            say("ready")
             let p = payload(shape: shape)
             let frames = shape == "small" ? [p.topic] : [p.topic, p.middle, p.tail!]
+            let start = Date()
             for _ in 0..<count { try socket.send(frames) }
+            say("sent \(count) seconds \(Date().timeIntervalSince(start))")
             socket.close()
         case "sub":
             let socket = try ZMQSocket(context: context, type: .sub)
             try socket.setReceiveHighWaterMark(200_000)
             try socket.subscribe("")
             try socket.connect(endpoint)
-            try socket.setReceiveTimeout(milliseconds: 30_000)
+            try socket.setReceiveTimeout(milliseconds: 100)
+            say("ready")
             var received = 0
             var first: Date?
             var last = Date()
-            while received < count, (try socket.receiveMultipart()) != nil {
-                if first == nil {
-                    first = Date()
-                    try socket.setReceiveTimeout(milliseconds: 2000)
+            while received < count {
+                guard try socket.receiveMultipart() != nil else {
+                    if first != nil, Date().timeIntervalSince(last) > idle { break }
+                    continue
                 }
-                received += 1
                 last = Date()
+                if first == nil { first = last }
+                received += 1
             }
-            print("received \(received) seconds \(last.timeIntervalSince(first ?? last))")
+            say("received \(received) seconds \(last.timeIntervalSince(first ?? last))")
             socket.close()
         case "envelope-pub":
             let address = BusAddress(publish: endpoint, subscribe: "")
             let publisher = try BusPublisher(context: context, address: address, source: "bench", queueCapacity: 1_000_000)
             Thread.sleep(forTimeInterval: 0.5)
+            say("ready")
             let frame = SensorFrame(
                 sensorId: "ankle-r", kind: .imu, placement: .rightAnkle, sampleRate: 100, channels: 3,
                 unit: .g, firstSampleTime: Date().timeIntervalSince1970, sampleCount: 50)
@@ -150,6 +278,7 @@ enum BenchPeer {
             let samples = Data(repeating: 1, count: 600)
             let frameJSON = try WireCodec.encode(frame)
             let beatJSON = try WireCodec.encode(beat)
+            let start = Date()
             for _ in 0..<count {
                 // Back-pressure on the hand-off queue instead of dropping.
                 while publisher.pending > 500_000 { Thread.sleep(forTimeInterval: 0.001) }
@@ -163,152 +292,30 @@ enum BenchPeer {
                         person: nil, bodyJSON: frameJSON, payload: samples)
                 }
             }
+            while publisher.pending > 0 { Thread.sleep(forTimeInterval: 0.001) }
+            say("sent \(count) seconds \(Date().timeIntervalSince(start))")
             publisher.close()
         case "envelope-sub":
             let address = BusAddress(publish: "", subscribe: endpoint)
             let subscriber = try BusSubscriber(context: context, address: address, prefixes: [""], queueCapacity: 200_000)
+            say("ready")
             var received = 0
             var first: Date?
             var last = Date()
-            var idle = Date().addingTimeInterval(28)  // wait up to 30 s for the first message
-            while received < count, Date().timeIntervalSince(idle) < 2 {
+            while received < count {
                 let batch = subscriber.next(timeout: 0.1) ?? []
-                if batch.isEmpty { continue }
-                if first == nil { first = Date() }
-                received += batch.count
+                if batch.isEmpty {
+                    if first != nil, Date().timeIntervalSince(last) > idle { break }
+                    continue
+                }
                 last = Date()
-                idle = last
+                if first == nil { first = last }
+                received += batch.count
             }
-            print("received \(received) seconds \(last.timeIntervalSince(first ?? last)) missing \(subscriber.totalMissing)")
+            say("received \(received) seconds \(last.timeIntervalSince(first ?? last)) missing \(subscriber.totalMissing)")
             subscriber.close()
         default:
             throw ValidationError("unknown role \(role)")
         }
-    }
-}
-
-/// The raw-libzmq reference: a small C program compiled in the same run.
-enum CBench {
-    static let source = #"""
-        #include <zmq.h>
-        #include <stdio.h>
-        #include <stdlib.h>
-        #include <string.h>
-        #include <time.h>
-        #include <unistd.h>
-        static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
-        int main(int argc, char **argv) {
-            if (argc < 4) return 2;
-            void *ctx = zmq_ctx_new();
-            long n = atol(argv[3]);
-            int hwm = 200000;
-            if (strcmp(argv[1], "pub") == 0) {
-                void *s = zmq_socket(ctx, ZMQ_PUB);
-                zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
-                int linger = 5000; zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
-                zmq_connect(s, argv[2]);
-                usleep(500000);
-                int frame = argc > 4 && strcmp(argv[4], "frame") == 0;
-                char a[200], b[300], c[600];
-                memset(a, 'a', 200); memset(b, '{', 300); memset(c, 1, 600);
-                for (long i = 0; i < n; i++) {
-                    if (frame) {
-                        zmq_send(s, "sensor.frame.ankle-r", 20, ZMQ_SNDMORE);
-                        zmq_send(s, b, 300, ZMQ_SNDMORE);
-                        zmq_send(s, c, 600, 0);
-                    } else {
-                        zmq_send(s, a, 200, 0);
-                    }
-                }
-                zmq_close(s);
-            } else {
-                void *s = zmq_socket(ctx, ZMQ_SUB);
-                zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
-                zmq_setsockopt(s, ZMQ_SUBSCRIBE, "", 0);
-                int timeout = 30000; zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
-                zmq_connect(s, argv[2]);
-                long received = 0; double first = 0, last = 0;
-                zmq_msg_t msg; zmq_msg_init(&msg);
-                while (received < n) {
-                    int more = 1, ok = 1;
-                    while (more) {
-                        if (zmq_msg_recv(&msg, s, 0) < 0) { ok = 0; break; }
-                        more = zmq_msg_more(&msg);
-                    }
-                    if (!ok) break;
-                    if (received == 0) { first = now(); timeout = 2000; zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout); }
-                    received++;
-                    last = now();
-                }
-                zmq_msg_close(&msg);
-                printf("received %ld seconds %f\n", received, last - first);
-                zmq_close(s);
-            }
-            zmq_ctx_term(ctx);
-            return 0;
-        }
-        """#
-
-    static func build(in dir: URL) throws -> String {
-        let c = dir.appendingPathComponent("zmq_bench.c")
-        let exe = dir.appendingPathComponent("zmq_bench")
-        try AtomicFile.write(source, to: c)
-        let cc = Process()
-        cc.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        cc.arguments = ["cc", "-O2", "-o", exe.path, c.path, "-lzmq"]
-        try cc.run()
-        cc.waitUntilExit()
-        guard cc.terminationStatus == 0 else { throw ValidationError("could not compile the C reference (cc and libzmq3-dev needed)") }
-        return exe.path
-    }
-}
-
-/// A temporary folder removed at the end.
-struct TemporaryDirectory {
-    let url: URL
-    init(prefix: String) throws {
-        url = URL(fileURLWithPath: "/tmp").appendingPathComponent("\(prefix)-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    func remove() { try? FileManager.default.removeItem(at: url) }
-}
-
-/// A child process for benchmarks, its stdout collected.
-final class Child: @unchecked Sendable {
-    // Safe: `output` is only touched under `lock`.
-    let process = Process()
-    private let lock = NSLock()
-    private var output = Data()
-
-    static func start(_ path: String, _ arguments: [String], home: URL?) throws -> Child {
-        let child = Child()
-        child.process.executableURL = URL(fileURLWithPath: path)
-        child.process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        if let home { env["SPASMWATCH_HOME"] = home.path }
-        child.process.environment = env
-        let pipe = Pipe()
-        child.process.standardOutput = pipe
-        child.process.standardError = FileHandle.nullDevice
-        pipe.fileHandleForReading.readabilityHandler = { h in
-            let d = h.availableData
-            child.lock.lock()
-            child.output.append(d)
-            child.lock.unlock()
-        }
-        try child.process.run()
-        return child
-    }
-
-    func waitForExit(timeout: Double) async -> String {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-        try? await Task.sleep(for: .milliseconds(50))
-        return lock.withLock { String(decoding: output, as: UTF8.self) }
-    }
-
-    func terminate() {
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
     }
 }

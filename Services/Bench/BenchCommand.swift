@@ -8,4 +8,21 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "spasmwatch-bench",
         abstract: "SpasmWatch benchmarks (printed, never asserted).",
         subcommands: [BenchBusCommand.self, BenchStoreCommand.self, SensorBenchCommand.self, DetectBenchCommand.self])
+
+    /// ArgumentParser's own `main`, after arming the handlers that stop every child process and
+    /// remove every temporary folder when the run is interrupted.
+    static func main() async {
+        let signalSources = BenchCleanup.installSignalHandlers()
+        defer { withExtendedLifetime(signalSources) {} }
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -27,14 +27,12 @@ struct SensorBenchCommand: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(at: home) }
         try AtomicFile.write(#"{"sensor": {"httpPort": 0}}"#, to: home.appendingPathComponent("config.json"))
         let bin = BenchBinaries.directory
-        let bus = try launch(bin.appendingPathComponent("spasmwatch-bus"), [], home: home)
+        let bus = try Child.start(bin.appendingPathComponent("spasmwatch-bus").path, [], home: home)
         try await Task.sleep(for: .seconds(1))
-        let sensor = try launch(bin.appendingPathComponent("spasmwatch-sensor"), [], home: home)
+        let sensor = try Child.start(bin.appendingPathComponent("spasmwatch-sensor").path, [], home: home)
         defer {
             sensor.terminate()
             bus.terminate()
-            sensor.waitUntilExit()
-            bus.waitUntilExit()
         }
         try await Task.sleep(for: .seconds(2))
         let dataHome = DataHome(root: home)
@@ -70,19 +68,6 @@ struct SensorBenchCommand: AsyncParsableCommand {
         print("Producers use the Swift SDK: `submit` with up to 64 frames in flight each (replies in order), except the last")
         print("row, which waits for each reply (`send`). Producers, ingestion, the bus and the subscriber share the 2 cores.")
         print("Goal for binary 50×3 frames: ≥ 50 k frames/s (2.5 M samples/s) on this 2-core machine.")
-    }
-
-    func launch(_ url: URL, _ args: [String], home: URL) throws -> Process {
-        let p = Process()
-        p.executableURL = url
-        p.arguments = args
-        var env = ProcessInfo.processInfo.environment
-        env["SPASMWATCH_HOME"] = home.path
-        p.environment = env
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        return p
     }
 
     /// What one frame costs inside ingestion, without sockets: validation, then validation

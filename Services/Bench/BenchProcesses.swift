@@ -1,0 +1,119 @@
+import Foundation
+import Synchronization
+
+/// A temporary folder removed at the end, or when the run is interrupted.
+struct TemporaryDirectory {
+    let url: URL
+    init(prefix: String) throws {
+        url = URL(fileURLWithPath: "/tmp").appendingPathComponent("\(prefix)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        BenchCleanup.add(folder: url)
+    }
+    func remove() {
+        try? FileManager.default.removeItem(at: url)
+        BenchCleanup.remove(folder: url)
+    }
+}
+
+/// A child process of a benchmark, its stdout collected. Every child is started through
+/// `spasmwatch-bench-ref guard`, which arms SIGTERM-on-parent-death before it execs the
+/// program: if the bench dies in any way (Ctrl-C, `kill`, `kill -9`), its children go too.
+final class Child: @unchecked Sendable {
+    // Safe: `output` is only touched under `lock`; `process` is set up before `run()` and
+    // afterwards only read through Process's own thread-safe accessors.
+    let process = Process()
+    let name: String
+    private let lock = NSLock()
+    private var output = Data()
+
+    static func start(_ path: String, _ arguments: [String], home: URL?) throws -> Child {
+        let child = Child(name: URL(fileURLWithPath: path).lastPathComponent)
+        child.process.executableURL = BenchBinaries.directory.appendingPathComponent("spasmwatch-bench-ref")
+        child.process.arguments = ["guard", path] + arguments
+        var env = ProcessInfo.processInfo.environment
+        if let home { env["SPASMWATCH_HOME"] = home.path }
+        child.process.environment = env
+        let pipe = Pipe()
+        child.process.standardOutput = pipe
+        child.process.standardError = FileHandle.nullDevice
+        pipe.fileHandleForReading.readabilityHandler = { h in
+            let d = h.availableData
+            child.lock.withLock { child.output.append(d) }
+        }
+        try child.process.run()
+        BenchCleanup.add(child: child)
+        return child
+    }
+
+    private init(name: String) { self.name = name }
+
+    var text: String { lock.withLock { String(decoding: output, as: UTF8.self) } }
+
+    /// Waits until the child printed `line` on a line of its own (true) or exited or the
+    /// deadline passed (false).
+    func waitForLine(_ line: String, timeout: Double) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if text.split(separator: "\n").contains(Substring(line)) { return true }
+            if !process.isRunning { return false }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
+    /// Waits for the child to exit by itself; true when it did before the deadline.
+    @discardableResult
+    func waitForExit(timeout: Double) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        try? await Task.sleep(for: .milliseconds(50))  // the last output
+        return !process.isRunning
+    }
+
+    /// SIGINT first (the C references and peers print what they counted), then SIGTERM.
+    func interrupt() async {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGINT)
+        if await waitForExit(timeout: 3) { return }
+        terminate()
+    }
+
+    func terminate() {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        BenchCleanup.remove(child: self)
+    }
+}
+
+/// What an interrupted run leaves behind, removed by the SIGINT/SIGTERM handler.
+enum BenchCleanup {
+    private struct State {
+        var children: [ObjectIdentifier: Child] = [:]
+        var folders: Set<URL> = []
+    }
+    private static let state = Mutex(State())
+
+    static func add(child: Child) { state.withLock { $0.children[ObjectIdentifier(child)] = child } }
+    static func remove(child: Child) { _ = state.withLock { $0.children.removeValue(forKey: ObjectIdentifier(child)) } }
+    static func add(folder: URL) { _ = state.withLock { $0.folders.insert(folder) } }
+    static func remove(folder: URL) { _ = state.withLock { $0.folders.remove(folder) } }
+
+    /// On SIGINT or SIGTERM: stop every child, remove every temporary folder, exit 130. The
+    /// caller keeps the returned sources alive for the run.
+    static func installSignalHandlers() -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { signalNumber in
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler {
+                let (children, folders) = state.withLock { ($0.children.values, $0.folders) }
+                for child in children where child.process.isRunning { child.process.terminate() }
+                for child in children { child.process.waitUntilExit() }
+                for folder in folders { try? FileManager.default.removeItem(at: folder) }
+                FileHandle.standardError.write(Data("spasmwatch-bench: interrupted; its processes were stopped\n".utf8))
+                exit(130)
+            }
+            source.resume()
+            return source
+        }
+    }
+}
