@@ -5,6 +5,7 @@ import SpasmConfig
 import SpasmReliability
 import SpasmRuntime
 import SpasmSchema
+import SpasmStore
 import ZeroMQ
 
 /// `spasmwatch-bench memory`: the whole stack on a temporary home, each service's resident
@@ -81,6 +82,10 @@ struct BenchMemoryCommand: AsyncParsableCommand {
         print(
             Self.report(
                 rows: rows, sensors: sensors, seconds: seconds, sent: sent, stored: stored, simulatorPeak: simulatorPeak))
+        // The frames as the simulated sensors sent them, in the store's file once it stopped.
+        let disk = try RawFrameBytes.measure(
+            raw: AppDatabase.rawURL(for: dataHome.database), emptyStore: home.url.appendingPathComponent("empty/spasmwatch.sqlite"))
+        print(disk.report())
     }
 
     struct MemoryRow {

@@ -13,7 +13,8 @@ struct RawFrameBytes {
     /// Per b-tree (table or index): pages' bytes, cell payload bytes (record header + columns), unused bytes.
     var objects: [(name: String, pages: Int64, payload: Int64, unused: Int64)]
 
-    static func measure(raw: URL, emptyStore: URL, frames: Int, samples: Int) throws -> RawFrameBytes {
+    /// `frames` and `samples` nil: counted in the file (a store that ran as a service).
+    static func measure(raw: URL, emptyStore: URL, frames: Int? = nil, samples: Int? = nil) throws -> RawFrameBytes {
         func size(_ path: String) throws -> (Int64, RawSQLite) {
             let db = try RawSQLite(path: path)
             try db.exec("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -23,6 +24,9 @@ struct RawFrameBytes {
         }
         let (fileBytes, db) = try size(raw.path)
         defer { db.close() }
+        let counted = try db.rows("SELECT COUNT(*), COALESCE(SUM(sampleCount * channels), 0) FROM sensor_frame").first ?? []
+        let frames = frames ?? Int(counted.first ?? "") ?? 0
+        let samples = samples ?? Int(counted.last ?? "") ?? 0
         // dbstat is compiled into Debian's SQLite; without it the split is left out.
         let objects =
             (try? db.rows("SELECT name, SUM(pgsize), SUM(payload), SUM(unused) FROM dbstat GROUP BY name ORDER BY SUM(pgsize) DESC"))?
