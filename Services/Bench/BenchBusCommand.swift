@@ -235,7 +235,7 @@ enum BenchPeer {
             try socket.setSendHighWaterMark(200_000)
             try socket.setLinger(milliseconds: 5000)
             try socket.connect(endpoint)
-            Thread.sleep(forTimeInterval: 0.5)
+            Thread.sleep(forTimeInterval: 1)
             say("ready")
             let p = payload(shape: shape)
             let frames = shape == "small" ? [p.topic] : [p.topic, p.middle, p.tail!]
@@ -267,7 +267,7 @@ enum BenchPeer {
         case "envelope-pub":
             let address = BusAddress(publish: endpoint, subscribe: "")
             let publisher = try BusPublisher(context: context, address: address, source: "bench", queueCapacity: 1_000_000)
-            Thread.sleep(forTimeInterval: 0.5)
+            Thread.sleep(forTimeInterval: 1)
             say("ready")
             let frame = SensorFrame(
                 sensorId: "ankle-r", kind: .imu, placement: .rightAnkle, sampleRate: 100, channels: 3,

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
+import SpasmErrors
 import SpasmRuntime
 import SpasmSchema
 import SpasmStore
+import SpasmSync
 
 /// `spasmwatch export`: everything stored in a time range, as JSON, CSV or a FHIR R4 Bundle.
 struct ExportCommand: AsyncParsableCommand {
@@ -40,6 +42,7 @@ struct ExportCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let out { try UserFiles.checkFolder(toWrite: out) }
         let access = try StoreAccess(options: options)
         let from = try since.map { try access.parseSince($0) }
         let entries = try await access.allEntries(StoreRequest(query: .entries, from: from, person: person))
@@ -67,7 +70,7 @@ struct ExportCommand: AsyncParsableCommand {
             data = try encoder.encode(FHIRExport.bundle(entries: entries, episodes: episodes, timeZone: access.timeZone))
         }
         if let out {
-            try data.write(to: URL(fileURLWithPath: out))
+            try AtomicFile.write(data, to: URL(fileURLWithPath: out))
             FileHandle.standardError.write(
                 Data(
                     "wrote \(entries.count) entries, \(episodes.count) episodes, \(alerts.count) alerts, \(deliveries.count) deliveries to \(out)\n"

@@ -481,7 +481,7 @@ final class IngestionCore: Sendable {
             case .move:
                 let text = request.placement ?? ""
                 guard let site = BodySite(rawValue: text) ?? BodySite(parsing: text) else {
-                    return SensorReply(ok: false, error: "'\(text)' is not a body site; allowed: \(BodySite.allowedList)")
+                    return SensorReply(ok: false, error: BodySite.notASite(text, quote: { EchoText.quoted($0) }))
                 }
                 _ = try profiles.update(id) { $0.placement = site }
                 state.withLock { state in

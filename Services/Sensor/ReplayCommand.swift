@@ -39,7 +39,7 @@ struct ReplayCommand: AsyncParsableCommand {
         let site: BodySite
         if let placement {
             guard let parsed = BodySite(parsing: placement) else {
-                throw ValidationError("placement '\(placement)' is not a body site; allowed: \(BodySite.allowedList)")
+                throw ValidationError("placement \(BodySite.notASite(placement))")
             }
             site = parsed
         } else {

@@ -1,4 +1,5 @@
 import Foundation
+import SpasmErrors
 import SpasmSync
 
 /// A Swift port of the event scoring in `../shared/eval/score.py`, i.e. timescoring's
@@ -175,8 +176,21 @@ public enum EventScorer {
 
     struct Manifest: Codable { var recordings: [RecordingInfo] }
 
+    /// The recordings a labelled set's `manifest.json` lists; a missing or unreadable one, or one
+    /// that is not a manifest, is a sentence naming the path and what belongs there (`UserFiles`).
     public static func manifest(datasetDirectory: URL) throws -> [RecordingInfo] {
-        try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: datasetDirectory.appendingPathComponent("manifest.json"))).recordings
+        let path = datasetDirectory.appendingPathComponent("manifest.json").path
+        let data = try UserFiles.contents(
+            of: path,
+            expecting:
+                "a labelled set: a folder whose manifest.json lists its recordings and their labels, such as ../shared/eval/dev")
+        guard let manifest = try? JSONDecoder().decode(Manifest.self, from: data) else {
+            throw SpasmError(
+                .fileUnreadable,
+                #"\#(path) is not a labelled set's manifest: it must be JSON such as {"recordings": [{"file": "a.csv", "labels": "a.labels.csv", "seconds": 600}]}"#,
+                detail: path)
+        }
+        return manifest.recordings
     }
 
     /// Scores `detections[name]` (nil = missing file) against a data set's labels, exactly like score.py.

@@ -170,8 +170,7 @@ public enum FrameValidator {
         }
         let placementText = try string(fields, "placement")
         guard let placement = BodySite(rawValue: placementText) ?? BodySite(parsing: placementText) else {
-            throw SpasmError(
-                .frameField, "placement \(EchoText.quoted(placementText)) is not a body site; allowed: \(BodySite.allowedList)", detail: "placement")
+            throw SpasmError(.frameField, "placement \(BodySite.notASite(placementText, quote: { EchoText.quoted($0) }))", detail: "placement")
         }
         let sampleRate = try number(fields, "sampleRate")
         let rates = kind == .imu ? imuRates : emgRates

@@ -49,6 +49,15 @@ public enum BodySite: String, Codable, Sendable, CaseIterable, Hashable {
         Spelling.closest(to: normalized(text), among: allCases.map(\.rawValue)).flatMap(BodySite.init(rawValue:))
     }
 
+    /// The one sentence for text that is no site, wherever a site is typed (diary, sensor
+    /// placement, `sensors move`, `replay --placement`): "'left-clf' is not a body site (did
+    /// you mean left-calf?); allowed: …". `quote` renders what was typed (callers that echo
+    /// input pass `EchoText.quoted`).
+    public static func notASite(_ text: String, quote: (String) -> String = { "'\($0)'" }) -> String {
+        let guess = closest(to: text).map { " (did you mean \($0.rawValue)?)" } ?? ""
+        return "\(quote(text)) is not a body site\(guess); allowed: \(allowedList)"
+    }
+
     static func normalized(_ text: String) -> String {
         text.trimmingCharacters(in: .whitespaces).lowercased().replacingOccurrences(of: " ", with: "-").replacingOccurrences(of: "_", with: "-")
     }

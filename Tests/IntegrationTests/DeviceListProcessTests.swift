@@ -75,6 +75,9 @@ struct DeviceListProcessTests {
         let refused = try await Self.cli(["sensors", "move", "phone-1", "left-elbow"], home: home)
         #expect(refused.process.terminationStatus == 1)
         #expect(refused.stderr.contains("'left-elbow' is not a body site; allowed:"), "\(refused.stderr)")
+        let typo = try await Self.cli(["sensors", "move", "phone-1", "left-forarm"], home: home)
+        #expect(typo.process.terminationStatus == 1)
+        #expect(typo.stderr.contains("'left-forarm' is not a body site (did you mean left-forearm?); allowed:"), "\(typo.stderr)")
         let unknown = try await Self.cli(["sensors", "rename", "nobody", "x"], home: home)
         #expect(unknown.stderr.contains("no sensor 'nobody' is known"), "\(unknown.stderr)")
 

@@ -77,6 +77,28 @@ struct FileProblemProcessTests {
         #expect(!FileManager.default.fileExists(atPath: "/no/such/dir"), "no folder was made silently")
     }
 
+    @Test func exportIntoAMissingFolderNamesTheFolder() async throws {
+        let home = try TestSupport.temporaryHome("file-export")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let export = try await Self.run("spasmwatch", ["export", "--format", "csv", "--out", "/no/such/dir/x.csv"], home: home)
+        Self.expectSentence(export, ["spasmwatch: no folder /no/such/dir", "mkdir -p /no/such/dir"])
+        #expect(!FileManager.default.fileExists(atPath: "/no/such/dir"), "no folder was made silently")
+    }
+
+    /// `eval DIR` of a folder without a labelled set's manifest, or with one that is not JSON.
+    @Test func evalOfAFolderWithoutAManifestNamesItAndSaysWhatToGive() async throws {
+        let home = try TestSupport.temporaryHome("file-eval")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let eval = try await Self.run("spasmwatch-detect", ["eval", "/no/such/set"], home: home)
+        Self.expectSentence(eval, ["no file at /no/such/set/manifest.json", "give the path of a labelled set", "../shared/eval/dev"])
+
+        let set = home.appendingPathComponent("set")
+        try FileManager.default.createDirectory(at: set, withIntermediateDirectories: true)
+        try Data("name,phone\n".utf8).write(to: set.appendingPathComponent("manifest.json"))
+        let garbled = try await Self.run("spasmwatch-detect", ["eval", set.path], home: home)
+        Self.expectSentence(garbled, ["\(set.path)/manifest.json is not a labelled set's manifest", #"{"recordings": ["#])
+    }
+
     /// A recording this user may not read: mode 000, run as `nobody` when the tests run as root
     /// (root reads any file).
     @Test func replayOfAFileThatCannotBeReadSaysWhy() async throws {

@@ -235,6 +235,20 @@ struct SensorProcessTests {
         #expect(await no.wait(timeout: 20) == 1)
         #expect(no.stdout.contains("rejected: placement 'left-elbow' is not a body site"))
     }
+
+    /// `replay --placement` with a typo: refused before anything is sent, with the site it most
+    /// likely meant (issue 18 §11).
+    @Test func replayOfAMistypedPlacementSuggestsTheSite() async throws {
+        let home = try TestSupport.temporaryHome("replay-placement")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let recording = home.appendingPathComponent("r.csv")
+        try "t,emg\n0,0.1\n0.001,0.2\n".write(to: recording, atomically: true, encoding: .utf8)
+        let replay = try ChildProcess("spasmwatch-sensor", ["replay", recording.path, "--placement", "left-clf"], home: home)
+        #expect(await replay.wait(timeout: 20) != 0)
+        #expect(
+            replay.stderr.contains("placement 'left-clf' is not a body site (did you mean left-calf?); allowed: \(BodySite.allowedList)"),
+            "\(replay.stderr)")
+    }
 }
 
 enum PythonProducer {

@@ -51,6 +51,11 @@ struct FrameValidatorTests {
         let placement = rejection(frame { $0["placement"] = "elbow" })
         #expect(placement?.message.hasPrefix("placement 'elbow' is not a body site; allowed: left-foot, right-foot,") == true)
         #expect(placement?.detail == "placement")
+        // A typo gets the site it most likely meant, in the same refusal (issue 18 §11).
+        let typo = rejection(frame { $0["placement"] = "left-clf" })
+        #expect(typo?.message == "placement 'left-clf' is not a body site (did you mean left-calf?); allowed: \(BodySite.allowedList)")
+        #expect(typo?.code == .frameField)
+        #expect(typo?.detail == "placement")
         #expect(rejection(frame { $0["unit"] = "mV" })?.message == "unit 'mV' is not allowed for imu; allowed: g, m/s2")
         #expect(rejection(frame { $0["channels"] = 2 })?.message == "channels 2 is not allowed for imu: must be 3")
     }

@@ -89,7 +89,7 @@ static int zmq_pub(const char *endpoint, long count, int frame) {
         fprintf(stderr, "zmq_connect %s: %s\n", endpoint, zmq_strerror(zmq_errno()));
         return 1;
     }
-    usleep(500000);  // the bus forwards the subscriber's subscription upstream
+    usleep(1000000);  // the bus forwards the subscriber's subscription upstream (slow on a busy machine)
     printf("ready\n");
     fflush(stdout);
     long sent = 0;

@@ -57,8 +57,7 @@ public enum DiaryRules {
 
     public static func site(_ text: String, field: String = "spasm.site") throws(SpasmError) -> BodySite {
         guard let site = BodySite(parsing: text) else {
-            let guess = BodySite.closest(to: text).map { " (did you mean \($0.rawValue)?)" } ?? ""
-            throw SpasmError.diaryInvalid(field: field, "site \(EchoText.quoted(text)) is not a body site\(guess); allowed: \(BodySite.allowedList)")
+            throw SpasmError.diaryInvalid(field: field, "site \(BodySite.notASite(text, quote: { EchoText.quoted($0) }))")
         }
         return site
     }
