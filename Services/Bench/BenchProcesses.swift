@@ -41,7 +41,7 @@ final class Child: @unchecked Sendable {
             let d = h.availableData
             child.lock.withLock { child.output.append(d) }
         }
-        try child.process.run()
+        try LaunchThread.run(child)
         BenchCleanup.add(child: child)
         return child
     }
@@ -83,6 +83,43 @@ final class Child: @unchecked Sendable {
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
         BenchCleanup.remove(child: self)
+    }
+}
+
+/// The one thread every child is started from. The guard's PR_SET_PDEATHSIG fires when the
+/// *thread* that started the child exits, not the process, and the cooperative pool's threads
+/// come and go: a child started from one of them was killed when the pool let its thread go
+/// (a whole stack started for `memory` lost every service seconds after start-up).
+enum LaunchThread {
+    private static let requests = Mutex<[@Sendable () -> Void]>([])
+    private static let pending = DispatchSemaphore(value: 0)
+    private static let started: Bool = {
+        let thread = Thread {
+            while true {
+                pending.wait()
+                let work = requests.withLock { $0.removeFirst() }
+                work()
+            }
+        }
+        thread.start()
+        return true
+    }()
+
+    /// Starts the child's process from the launch thread; waits only for the spawn.
+    static func run(_ child: Child) throws {
+        _ = started
+        let done = DispatchSemaphore(value: 0)
+        let result = Mutex<Result<Void, any Error>?>(nil)
+        requests.withLock {
+            $0.append {
+                let outcome = Result { try child.process.run() }
+                result.withLock { $0 = outcome }
+                done.signal()
+            }
+        }
+        pending.signal()
+        done.wait()
+        try result.withLock { $0 }?.get()
     }
 }
 

@@ -49,6 +49,7 @@ struct BenchStoreCommand: AsyncParsableCommand {
     struct Round {
         var frameSeconds: Double, eventSeconds: Double, rawFrameSeconds: Double, rawEventSeconds: Double
         var summaries: Int, receipted: Int, databaseBytes: Int64, rawBytes: Int64
+        var disk: RawFrameBytes
 
         func best(_ other: Round) -> Round {
             var r = self
@@ -82,6 +83,7 @@ struct BenchStoreCommand: AsyncParsableCommand {
             text += "the C API with prepared statements, nothing decoded, the same ids (message ids time-ordered, episode ids\n"
             text +=
                 "random, as the services make them). Database after a round: \(AppDatabase.formatBytes(databaseBytes)) + raw frames \(AppDatabase.formatBytes(rawBytes)).\n"
+            text += "\n" + disk.report()
             #if DEBUG
                 text += "\nThis is a debug build: build with `swift build -c release` for real figures.\n"
             #endif
@@ -211,10 +213,13 @@ struct BenchStoreCommand: AsyncParsableCommand {
         raw.close()
 
         let info = StoreQueryEngine(database: database, timeZone: .current).answer(StoreRequest(query: .info)).info
+        let disk = try RawFrameBytes.measure(
+            raw: database.rawURL, emptyStore: dir.appendingPathComponent("empty/spasmwatch.sqlite"), frames: frameCount,
+            samples: frameCount * samples.count)
         return Round(
             frameSeconds: frameSeconds, eventSeconds: eventSeconds, rawFrameSeconds: rawFrameSeconds,
             rawEventSeconds: rawEventSeconds, summaries: info?.rows["sensor_minute"] ?? 0, receipted: receipted,
-            databaseBytes: info?.databaseBytes ?? 0, rawBytes: info?.rawBytes ?? 0)
+            databaseBytes: info?.databaseBytes ?? 0, rawBytes: info?.rawBytes ?? 0, disk: disk)
     }
 
     static func message<Body: MessageBody>(topic: String, body: Body, seq: UInt64, payload: Data?) throws -> BusMessage {
@@ -258,6 +263,18 @@ final class RawSQLite {
         let rc = sqlite3_step(statement)
         sqlite3_reset(statement)
         guard rc == SQLITE_DONE else { throw ValidationError("sqlite: \(String(cString: sqlite3_errmsg(db)))") }
+    }
+
+    /// Every row of a query, each column as text ("" for NULL).
+    func rows(_ sql: String) throws -> [[String]] {
+        let statement = try prepare(sql)
+        defer { sqlite3_finalize(statement) }
+        var result: [[String]] = []
+        while sqlite3_step(statement) == SQLITE_ROW {
+            result.append(
+                (0..<sqlite3_column_count(statement)).map { i in sqlite3_column_text(statement, i).map { String(cString: $0) } ?? "" })
+        }
+        return result
     }
 
     func close() {
