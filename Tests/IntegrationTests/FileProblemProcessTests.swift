@@ -114,10 +114,16 @@ struct FileProblemProcessTests {
             let nobody = try #require(getpwnam("nobody"))
             chown(ownHome.path, nobody.pointee.pw_uid, nobody.pointee.pw_gid)
             chmod(ownHome.path, 0o700)
+            // The build folder is 0700 on a fresh clone (umask 077): nobody runs a copy, in a
+            // folder it may enter, of the same executable.
+            let binFolder = try TestSupport.temporaryHome("file-denied-bin")
+            defer { try? FileManager.default.removeItem(at: binFolder) }
+            chmod(binFolder.path, 0o755)
+            let sensor = binFolder.appendingPathComponent("spasmwatch-sensor")
+            try FileManager.default.copyItem(at: TestSupport.executable("spasmwatch-sensor"), to: sensor)
+            chmod(sensor.path, 0o755)
             replay = try await Self.run(
-                "/usr/sbin/runuser",
-                ["-u", "nobody", "--", TestSupport.executable("spasmwatch-sensor").path, "replay", file.path],
-                home: ownHome)
+                "/usr/sbin/runuser", ["-u", "nobody", "--", sensor.path, "replay", file.path], home: ownHome)
         } else {
             replay = try await Self.run("spasmwatch-sensor", ["replay", file.path], home: home)
         }
