@@ -34,10 +34,24 @@ enum FHIRExport {
             if let checkin = entry.checkin {
                 resources.append((checkin.at, .observation(nrs(stored, checkin, time))))
                 if let psfs = checkin.psfs {
-                    resources.append((checkin.at, .observation(psfsObservation(stored, checkin, psfs, time))))
+                    resources.append(
+                        (
+                            checkin.at,
+                            .observation(
+                                checkinScore(
+                                    stored, checkin, suffix: "psfs", code: "psfs-frequency", display: "Penn Spasm Frequency Scale (0–4)", value: psfs,
+                                    time))
+                        ))
                 }
                 if let sleep = checkin.sleepQuality {
-                    resources.append((checkin.at, .observation(sleepObservation(stored, checkin, sleep, time))))
+                    resources.append(
+                        (
+                            checkin.at,
+                            .observation(
+                                checkinScore(
+                                    stored, checkin, suffix: "sleep", code: "sleep-quality",
+                                    display: "Sleep quality last night (0 very poor – 10 very good)", value: sleep, time))
+                        ))
                 }
             }
             if let exercise = entry.exercise {
@@ -196,22 +210,17 @@ enum FHIRExport {
             valueInteger: checkin.nrs)
     }
 
-    static func psfsObservation(_ stored: StoredEntry, _ checkin: CheckIn, _ psfs: Int, _ time: Times) -> FHIR.Observation {
-        let id = stored.entry.entryId.uuidString.lowercased()
+    /// A check-in's 0–4 or 0–10 score other than the NRS (PSFS, sleep), as its own Observation
+    /// `<entry id>-<suffix>` coded in SpasmWatch's own system.
+    static func checkinScore(
+        _ stored: StoredEntry, _ checkin: CheckIn, suffix: String, code: String, display: String, value: Int, _ time: Times
+    ) -> FHIR.Observation {
+        let id = "\(stored.entry.entryId.uuidString.lowercased())-\(suffix)"
         return FHIR.Observation(
-            id: "\(id)-psfs", identifier: [FHIR.Identifier(system: entrySystem, value: "\(id)-psfs")], status: "final",
-            category: category("survey", "Survey"), code: own("psfs-frequency", "Penn Spasm Frequency Scale (0–4)"),
+            id: id, identifier: [FHIR.Identifier(system: entrySystem, value: id)], status: "final",
+            category: category("survey", "Survey"), code: own(code, display),
             subject: subject(stored.person), effectiveDateTime: time(checkin.at), issued: time(stored.entry.recordedAt),
-            valueInteger: psfs)
-    }
-
-    static func sleepObservation(_ stored: StoredEntry, _ checkin: CheckIn, _ sleep: Int, _ time: Times) -> FHIR.Observation {
-        let id = stored.entry.entryId.uuidString.lowercased()
-        return FHIR.Observation(
-            id: "\(id)-sleep", identifier: [FHIR.Identifier(system: entrySystem, value: "\(id)-sleep")], status: "final",
-            category: category("survey", "Survey"), code: own("sleep-quality", "Sleep quality last night (0 very poor – 10 very good)"),
-            subject: subject(stored.person), effectiveDateTime: time(checkin.at), issued: time(stored.entry.recordedAt),
-            valueInteger: sleep)
+            valueInteger: value)
     }
 
     /// A session: LOINC 55411-3 "Exercise duration" in minutes, the activity as its component
