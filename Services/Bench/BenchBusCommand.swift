@@ -161,12 +161,7 @@ struct BenchBusCommand: AsyncParsableCommand {
             try? await Task.sleep(for: .seconds(1))
             return bus.process.isRunning
         }
-        let path = String(endpoint.dropFirst("ipc://".count))
-        for _ in 0..<250 where bus.process.isRunning {
-            if FileManager.default.fileExists(atPath: path) { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return false
+        return await bus.waitForFile(String(endpoint.dropFirst("ipc://".count)), timeout: 5)
     }
 }
 
@@ -191,11 +186,8 @@ struct MosquittoBroker {
         let file = folder.appendingPathComponent("mosquitto.conf")
         try AtomicFile.write(settings, to: file)
         let child = try Child.start(program, ["-c", file.path], home: nil)
-        for _ in 0..<250 where child.process.isRunning {
-            if FileManager.default.fileExists(atPath: socket) {
-                return MosquittoBroker(child: child, socket: socket, version: versionText(program))
-            }
-            try await Task.sleep(for: .milliseconds(20))
+        if await child.waitForFile(socket, timeout: 5) {
+            return MosquittoBroker(child: child, socket: socket, version: versionText(program))
         }
         child.terminate()
         throw ValidationError("mosquitto did not start with \(file.path)")

@@ -62,6 +62,17 @@ final class Child: @unchecked Sendable {
         return false
     }
 
+    /// Waits until `path` exists (a socket the child binds) while the child runs; false when it
+    /// exited or the deadline passed first.
+    func waitForFile(_ path: String, timeout: Double) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline {
+            if FileManager.default.fileExists(atPath: path) { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
     /// Waits for the child to exit by itself; true when it did before the deadline.
     @discardableResult
     func waitForExit(timeout: Double) async -> Bool {
