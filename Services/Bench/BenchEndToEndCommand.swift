@@ -5,6 +5,7 @@ import SpasmBus
 import SpasmConfig
 import SpasmRuntime
 import SpasmSchema
+import SpasmSync
 import Synchronization
 import ZeroMQ
 
