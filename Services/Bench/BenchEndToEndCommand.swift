@@ -270,7 +270,8 @@ final class Observer: Sendable {
     private let stopped = Atomic<Bool>(false)
     private let context = ZMQContext()
     private let subscriber: BusSubscriber
-    private let threads: Mutex<[Thread]> = Mutex([])
+    /// The bus and file threads still running.
+    private let running = Atomic<Int>(2)
 
     init(endpoints: Endpoints, notifications: URL) throws {
         subscriber = try BusSubscriber(
@@ -280,17 +281,20 @@ final class Observer: Sendable {
             while !stopped.load(ordering: .relaxed), let batch = subscriber.next(timeout: 0.2) {
                 for message in batch { handle(message, at: Date().timeIntervalSince1970) }
             }
+            running.subtract(1, ordering: .relaxed)
         }
-        let file = Thread { [self] in follow(notifications) }
+        let file = Thread { [self] in
+            follow(notifications)
+            running.subtract(1, ordering: .relaxed)
+        }
         bus.start()
         file.start()
-        threads.withLock { $0 = [bus, file] }
     }
 
     func stop() {
         stopped.store(true, ordering: .relaxed)
         subscriber.close()
-        while threads.withLock({ $0.contains { $0.isExecuting } }) { Thread.sleep(forTimeInterval: 0.02) }
+        while running.load(ordering: .relaxed) > 0 { Thread.sleep(forTimeInterval: 0.02) }
         context.terminate()
     }
 
