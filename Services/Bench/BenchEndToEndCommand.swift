@@ -188,7 +188,7 @@ struct BenchEndToEndCommand: AsyncParsableCommand, BenchSuitePart {
         }
         func ratio(_ a: Histogram<UInt64>, _ b: Histogram<UInt64>) -> String {
             guard a.totalCount > 0, b.totalCount > 0 else { return "-" }
-            return String(format: "%.0f×", Double(a.valueAtPercentile(99)) / Double(max(1, b.valueAtPercentile(99))))
+            return String(format: "%.1f×", Double(a.valueAtPercentile(99)) / Double(max(1, b.valueAtPercentile(99))))
         }
         let bus = result.busTransit
         var lines: [BenchLine] = []
