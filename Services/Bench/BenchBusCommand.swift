@@ -24,8 +24,8 @@ struct BenchBusCommand: AsyncParsableCommand, BenchSuitePart {
     @Option(help: "Messages per run (at least 2,000,000 makes start-up negligible for the C reference).")
     var messages: Int = 2_000_000
 
-    @Option(help: "Messages per Mosquitto run (default: --messages; it runs at tens of thousands a second).")
-    var mqttMessages: Int?
+    @Option(help: "Messages per Mosquitto run (it runs at tens of thousands a second: 2 M would take 40-100 s per shape).")
+    var mqttMessages: Int = 500_000
 
     @Option(help: "A subscriber stops after this many milliseconds without a message.")
     var idle: Int = 1000
@@ -55,7 +55,7 @@ struct BenchBusCommand: AsyncParsableCommand, BenchSuitePart {
     /// The suite's run: 2 M messages per ZeroMQ path and 500 k for Mosquitto (at its 20–50 k
     /// msg/s, 2 M would take 40–100 s a shape), flooding publishers, no paced pass: about 3 minutes.
     static func runForSuite() async throws -> [BenchLine] {
-        try await BenchBusCommand.parse(["--mqtt-messages", "500000"]).measureAll()
+        try await BenchBusCommand.parse([]).measureAll()
     }
 
     /// Measures every path for both shapes (flooding, then paced when `rate` > 0), prints the
@@ -74,7 +74,7 @@ struct BenchBusCommand: AsyncParsableCommand, BenchSuitePart {
         let mosquitto = try await MosquittoBroker.start(in: home.url)
         defer { mosquitto?.child.terminate() }
 
-        let mqttNote = mqttMessages.map { $0 != messages ? " (\($0) for Mosquitto)" : "" } ?? ""
+        let mqttNote = mqttMessages != messages ? " (\(mqttMessages) for Mosquitto)" : ""
         print("Bus throughput, \(messages) messages per run\(mqttNote), publisher and subscriber in separate processes on local sockets")
         print("(ZeroMQ ipc through spasmwatch-bus's XSUB/XPUB proxy; Mosquitto \(mosquitto?.version ?? "") on a unix socket).")
         var lines: [BenchLine] = []
@@ -118,7 +118,7 @@ struct BenchBusCommand: AsyncParsableCommand, BenchSuitePart {
                 pub: selfArgs("envelope-pub", endpoints.busPublish, shape, rate))
             var mqtt: Result?
             if let mosquitto {
-                let m = "\(mqttMessages ?? messages)"
+                let m = "\(mqttMessages)"
                 mqtt = try await measure(
                     sub: [reference, "mqtt-sub", mosquitto.socket, m, shape, idle],
                     pub: [reference, "mqtt-pub", mosquitto.socket, m, shape, pace], count: mqttMessages)
