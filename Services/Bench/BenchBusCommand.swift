@@ -78,7 +78,7 @@ struct BenchBusCommand: AsyncParsableCommand, BenchSuitePart {
         print("Bus throughput, \(messages) messages per run\(mqttNote), publisher and subscriber in separate processes on local sockets")
         print("(ZeroMQ ipc through spasmwatch-bus's XSUB/XPUB proxy; Mosquitto \(mosquitto?.version ?? "") on a unix socket).")
         var lines: [BenchLine] = []
-        for paced in rate > 0 ? [0, rate] : [0] {
+        for paced: Double in rate > 0 ? [0, rate] : [0] {
             print("")
             print(paced > 0 ? "Publishers paced at \(Int(paced)) msg/s:" : "Publishers flooding (as fast as each sends):")
             lines += try await measurePass(rate: paced, endpoints: endpoints, mosquitto: mosquitto)
