@@ -158,7 +158,10 @@ let package = Package(
             name: "SpasmHomeAssistant", dependencies: ["SpasmConfig", "SpasmSchema", "SpasmVocabulary"], path: "Services/MQTT/Core"),
         .executableTarget(
             name: "spasmwatch-mqtt",
-            dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmMQTT", "SpasmHomeAssistant", "SpasmBus", "SpasmConfig", "SpasmSchema"],
+            dependencies: [
+                "SpasmRuntime", "SpasmReliability", "SpasmMQTT", "SpasmHomeAssistant", "SpasmBus", "SpasmConfig", "SpasmSchema", "SpasmErrors",
+                "SpasmSync", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Services/MQTT/Service"),
         .executableTarget(
             name: "spasmwatch",

@@ -87,6 +87,9 @@ public final class MQTTClient: Sendable {
     }
 }
 
+/// MOSQ_ERR_SUCCESS as the Int32 every libmosquitto call returns.
+let mosquittoSuccess = Int32(MOSQ_ERR_SUCCESS.rawValue)
+
 /// `mosquitto_lib_init` once per process.
 enum MQTTLibrary {
     private static let initialized: Bool = {
@@ -145,7 +148,7 @@ private final class MQTTLoop {
         if settings.tls {
             if let caFile = settings.caFile {
                 let rc = mosquitto_tls_set(h, caFile, nil, nil, nil, nil)
-                if rc != MOSQ_ERR_SUCCESS.rawValue {
+                if rc != mosquittoSuccess {
                     throw .mqttSetting(
                         "libmosquitto cannot use \(caFile) as the MQTT CA file (\(String(cString: mosquitto_strerror(rc)))): give a readable PEM file.",
                         detail: "mqtt.ca_file")
@@ -155,11 +158,10 @@ private final class MQTTLoop {
             }
         }
         if let will = settings.will {
-            try will.payload.withUnsafeBytes { bytes throws(SpasmError) in
-                try check(
-                    mosquitto_will_set(h, will.topic, Int32(bytes.count), bytes.baseAddress, will.qos, will.retain),
-                    "setting the MQTT last will on \(will.topic)")
+            let rc = will.payload.withUnsafeBytes { bytes in
+                mosquitto_will_set(h, will.topic, Int32(bytes.count), bytes.baseAddress, will.qos, will.retain)
             }
+            try check(rc, "setting the MQTT last will on \(will.topic)")
         }
         mosquitto_connect_callback_set(h) { _, object, rc in MQTTLoop.from(object).connected(rc) }
         mosquitto_disconnect_callback_set(h) { _, object, rc in MQTTLoop.from(object).disconnected(rc) }
@@ -176,7 +178,7 @@ private final class MQTTLoop {
     }
 
     private func check(_ rc: Int32, _ operation: String) throws(SpasmError) {
-        if rc != MOSQ_ERR_SUCCESS.rawValue { throw .mosquitto(rc, operation) }
+        if rc != mosquittoSuccess { throw .mosquitto(rc, operation) }
     }
 
     func runUntilStopped() {
@@ -187,12 +189,12 @@ private final class MQTTLoop {
             if !isConnected {
                 lastDisconnect = nil
                 let rc = everConnected ? mosquitto_reconnect(h) : mosquitto_connect(h, settings.host, Int32(settings.port), Int32(settings.keepAlive))
-                if rc == MOSQ_ERR_SUCCESS.rawValue {
+                if rc == mosquittoSuccess {
                     everConnected = true
                     // CONNACK arrives through the loop; give it up to the backoff to come.
                     let deadline = Date().addingTimeInterval(max(backoff, 2))
                     while !isConnected && lastDisconnect == nil && Date() < deadline && !shared.stopped.load(ordering: .acquiring) {
-                        if mosquitto_loop(h, 50, 1) != MOSQ_ERR_SUCCESS.rawValue { break }
+                        if mosquitto_loop(h, 50, 1) != mosquittoSuccess { break }
                     }
                 } else {
                     noteDisconnect(SpasmError.mosquitto(rc, "connecting to the MQTT broker \(settings.display)").message)
@@ -207,7 +209,7 @@ private final class MQTTLoop {
             }
             drainCommands(h)
             let rc = mosquitto_loop(h, 50, 1)
-            if rc != MOSQ_ERR_SUCCESS.rawValue && isConnected {
+            if rc != mosquittoSuccess && isConnected {
                 isConnected = false
                 shared.connected.store(false, ordering: .releasing)
                 noteDisconnect(SpasmError.mosquitto(rc, "the connection to the MQTT broker \(settings.display)").message)
@@ -246,7 +248,7 @@ private final class MQTTLoop {
                 let rc = message.payload.withUnsafeBytes { bytes in
                     mosquitto_publish(h, &mid, message.topic, Int32(bytes.count), bytes.baseAddress, message.qos, message.retain)
                 }
-                if rc != MOSQ_ERR_SUCCESS.rawValue {
+                if rc != mosquittoSuccess {
                     done.fail(SpasmError.mosquitto(rc, "publishing to \(message.topic)"))
                 } else if message.qos == 0 {
                     done.succeed()
@@ -256,7 +258,7 @@ private final class MQTTLoop {
             case .subscribe(let filter, let qos, let done):
                 subscriptions[filter] = qos
                 let rc = mosquitto_subscribe(h, &mid, filter, qos)
-                if rc != MOSQ_ERR_SUCCESS.rawValue {
+                if rc != mosquittoSuccess {
                     done.fail(SpasmError.mosquitto(rc, "subscribing to \(filter)"))
                 } else {
                     awaiting[mid] = done

@@ -71,8 +71,8 @@ public struct MQTTClientSettings: Sendable, Equatable {
                 "A CA file is set but mqtt.url is plain mqtt://: use mqtts:// to check the broker's certificate.", detail: "mqtt.ca_file")
         }
         self.init(
-            host: host, port: port, username: components.user?.removingPercentEncoding?.nilIfEmpty,
-            password: components.password?.removingPercentEncoding, tls: tls, caFile: caFile)
+            host: host, port: port, username: components.percentEncodedUser?.removingPercentEncoding?.nilIfEmpty,
+            password: components.percentEncodedPassword?.removingPercentEncoding, tls: tls, caFile: caFile)
     }
 
     /// The URL without its password, for logs and error sentences.

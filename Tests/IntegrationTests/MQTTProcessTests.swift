@@ -22,13 +22,14 @@ struct MQTTProcessTests {
     /// Home Assistant's side: an MQTT client that records every message.
     final class Watcher: Sendable {
         let client: MQTTClient
-        let seen = Locked<[MQTTMessage]>([])
+        let seen: Locked<[MQTTMessage]>
         let reader: Task<Void, Never>
 
         init(url: String) async throws {
             let client = try await MQTTClient(settings: MQTTClientSettings(url: url))
             self.client = client
-            let seen = self.seen
+            let seen = Locked<[MQTTMessage]>([])
+            self.seen = seen
             reader = Task {
                 while let events = await client.nextEvents() {
                     for case .message(let m) in events { seen.withLock { $0.append(m) } }

@@ -12,9 +12,9 @@ struct MQTTClientTests {
 
     /// Collects the client's events on a task until `condition` holds on them.
     static func waitFor(
-        _ client: MQTTClient, _ seen: Locked<[MQTTEvent]>, _ condition: @escaping @Sendable ([MQTTEvent]) -> Bool
+        _ client: MQTTClient, _ seen: Locked<[MQTTEvent]>, within: Double = deadline, _ condition: @escaping @Sendable ([MQTTEvent]) -> Bool
     ) async -> Bool {
-        let end = Date().addingTimeInterval(deadline)
+        let end = Date().addingTimeInterval(within)
         while Date() < end {
             if seen.withLock({ condition($0) }) { return true }
             try? await Task.sleep(for: .milliseconds(20))
@@ -89,18 +89,28 @@ struct MQTTClientTests {
         try await broker.restart()
         #expect(await Self.waitFor(watcher, seen) { $0.filter { $0 == .connected }.count >= 2 })
         #expect(seen.withLock { $0.contains { if case .disconnected = $0 { true } else { false } } })
+        // The watcher subscribes again right after its CONNACK: publish until it hears.
         let probe = try await MQTTClient(settings: MQTTClientSettings(url: broker.url))
-        try await probe.publish(MQTTMessage(topic: "sw/after", text: "again", qos: 1))
-        #expect(await Self.waitFor(watcher, seen) { !Self.messages($0, on: "sw/after").isEmpty })
+        var heard = false
+        for _ in 0..<100 where !heard {
+            try await probe.publish(MQTTMessage(topic: "sw/after", text: "again", qos: 1))
+            heard = await Self.waitFor(watcher, seen, within: 0.3) { !Self.messages($0, on: "sw/after").isEmpty }
+        }
+        #expect(heard, "the subscription came back after the reconnect")
         await probe.stop()
         // The will: a client whose connection the broker loses (not a clean stop).
         let willWatcher = try await MQTTClient(settings: MQTTClientSettings(url: broker.url))
         let (willSeen, willTask) = Self.collect(willWatcher)
         try await willWatcher.subscribe("will/#")
+        let connectedBefore = broker.child.stderr.components(separatedBy: "New client connected").count
         let child = try ChildProcess(
             "/usr/bin/mosquitto_sub", ["-p", "\(broker.port)", "-h", "127.0.0.1", "-t", "x", "--will-topic", "will/t", "--will-payload", "offline"],
             home: broker.folder)
-        try await Task.sleep(for: .milliseconds(300))
+        // Killed once the broker has it connected: the kernel closes its socket, no DISCONNECT.
+        let end = Date().addingTimeInterval(Self.deadline)
+        while broker.child.stderr.components(separatedBy: "New client connected").count <= connectedBefore && Date() < end {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         child.signal(SIGKILL)
         #expect(await Self.waitFor(willWatcher, willSeen) { Self.messages($0, on: "will/t").map(\.text) == ["offline"] })
         await willWatcher.stop()

@@ -156,16 +156,28 @@ final class MQTTService: Service, Sendable {
         let now = Date().timeIntervalSince1970
         switch message.header.type {
         case EpisodeEvent.messageType:
-            guard let envelope = try? message.decode(EpisodeEvent.self) else { return counters.add("rejected.episode") }
+            guard let envelope = try? message.decode(EpisodeEvent.self) else {
+                counters.add("rejected.episode")
+                return
+            }
             enqueue(bridge.withLock { $0.take(envelope.body, person: envelope.header.person, now: now) })
         case Alert.messageType:
-            guard let envelope = try? message.decode(Alert.self) else { return counters.add("rejected.alert") }
+            guard let envelope = try? message.decode(Alert.self) else {
+                counters.add("rejected.alert")
+                return
+            }
             enqueue(bridge.withLock { $0.take(envelope.body, person: envelope.header.person) })
         case Acknowledgement.messageType:
-            guard let envelope = try? message.decode(Acknowledgement.self) else { return counters.add("rejected.acknowledgement") }
+            guard let envelope = try? message.decode(Acknowledgement.self) else {
+                counters.add("rejected.acknowledgement")
+                return
+            }
             enqueue(bridge.withLock { $0.take(envelope.body) })
         case DiaryEntry.messageType:
-            guard let envelope = try? message.decode(DiaryEntry.self) else { return counters.add("rejected.diary") }
+            guard let envelope = try? message.decode(DiaryEntry.self) else {
+                counters.add("rejected.diary")
+                return
+            }
             enqueue(bridge.withLock { $0.take(envelope.body, person: envelope.header.person) })
         case Heartbeat.messageType:
             guard let envelope = try? message.decode(Heartbeat.self), envelope.body.service == ServiceName.sensor, let sensors = envelope.body.sensors
@@ -203,8 +215,9 @@ extension MQTTService {
         let service = MQTTService(
             environment: environment, client: mqtt, inbox: inbox, sender: sender,
             bridge: HomeAssistantBridge(discovery: discovery, clock: HomeClock(configuration: environment.configuration)))
+        let display = client.display
         let heartbeat = environment.heartbeat {
-            (["broker": client.display, "connected": mqtt.isConnected ? "yes" : "no", "discoveryPrefix": settings.discoveryPrefix], nil)
+            (["broker": display, "connected": mqtt.isConnected ? "yes" : "no", "discoveryPrefix": settings.discoveryPrefix], nil)
         }
         return [heartbeat, sender, service]
     }
