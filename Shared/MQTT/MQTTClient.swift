@@ -288,7 +288,9 @@ private final class MQTTLoop {
         isConnected = false
         shared.connected.store(false, ordering: .releasing)
         if wasConnected && !shared.stopped.load(ordering: .acquiring) {
-            noteDisconnect("The connection to the MQTT broker \(settings.display) was lost (\(String(cString: mosquitto_strerror(rc)))).")
+            var why = String(cString: mosquitto_strerror(rc))
+            while why.hasSuffix(".") { why.removeLast() }
+            noteDisconnect("The connection to the MQTT broker \(settings.display) was lost (\(why)).")
         }
     }
 

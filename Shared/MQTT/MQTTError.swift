@@ -19,7 +19,8 @@ extension SpasmError {
 
     /// The broker answered CONNECT with a refusal (`rc` is the MQTT 3.1.1 CONNACK code).
     static func mqttRefused(_ rc: Int32, broker: String) -> SpasmError {
-        let text = String(cString: mosquitto_connack_string(rc))
+        var text = String(cString: mosquitto_connack_string(rc))
+        while text.hasSuffix(".") { text.removeLast() }
         let hint = rc == 4 || rc == 5 ? " Check mqtt.url's user name and password, and the broker's password file and ACL." : ""
         return SpasmError(.mqtt, "The MQTT broker \(broker) refused the connection: \(text).\(hint)", detail: "connack", errorNumber: rc)
     }
