@@ -92,7 +92,6 @@ struct MQTTProcessTests {
         for message in watcher.configs() {
             let parts = message.topic.split(separator: "/")
             #expect(parts.count == 4 && parts[2].hasPrefix("spasmwatch_me_"), "\(message.topic)")
-            #expect(message.retain, "\(message.topic) is retained")
             let component = String(parts[1])
             let object = try #require(try JSONSerialization.jsonObject(with: message.payload) as? [String: Any], "\(message.topic)")
             for key in (Self.required[component] ?? ["?unknown component"]) + Self.promised {
@@ -148,6 +147,12 @@ struct MQTTProcessTests {
             }
         }
         #expect(acknowledged, "the acknowledgement reached the bus, by home-assistant")
+
+        // The configs are retained: a client subscribing now (Home Assistant started later) gets them.
+        let late = try await Watcher(url: broker.url(user: "homeassistant", password: "ha-pass"))
+        try await late.client.subscribe("homeassistant/#")
+        #expect(await Self.eventually { late.configs().filter(\.retain).count >= 7 })
+        await late.stop()
 
         // Killed: the broker publishes the last will.
         service.signal(SIGKILL)
