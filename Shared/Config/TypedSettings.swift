@@ -84,5 +84,13 @@ enum SettingsCheck {
                 "sensor.httpHost \(sensor.httpHost) is beyond localhost: set sensor.httpToken too (producers then send 'Authorization: Bearer TOKEN')"
             )
         }
+        let metrics = configuration.metrics
+        if !Endpoints.isLoopback(metrics.httpHost) && metrics.httpToken.isEmpty {
+            throw SpasmError(
+                .configuration,
+                "metrics.httpToken must be set when metrics.httpHost is '\(metrics.httpHost)' (not loopback): metrics are health data. "
+                    + "Set one, e.g. --set metrics.httpToken=$(openssl rand -hex 16), and give Prometheus the same as its bearer token"
+            )
+        }
     }
 }
