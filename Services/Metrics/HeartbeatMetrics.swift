@@ -148,7 +148,7 @@ final class HeartbeatMetrics: Sendable {
     func refresh(now: Double) {
         let latest = heard.withLock { Array($0.values) }
         for rule in gauges {
-            let values = latest.filter { rule.services.contains($0.service) }.compactMap { $0.counters[rule.key] }.map(Double.init)
+            let values = latest.filter { rule.services.contains($0.service) }.compactMap { $0.counters[rule.key] }.map { Double($0) }
             rule.gauge.record(rule.combine(values) * rule.scale)
         }
         for (service, gauge) in up {

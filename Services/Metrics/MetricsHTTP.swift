@@ -33,7 +33,7 @@ enum MetricsHTTP {
             metrics.refresh(now: Date().timeIntervalSince1970)
             counters.add("scrapes")
             return Response(
-                status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+                status: .ok, headers: [.contentType: MetricsHTTP.contentType], body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
         let host = settings.httpHost
         return Application(

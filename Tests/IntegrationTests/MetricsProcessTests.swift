@@ -131,13 +131,12 @@ struct MetricsProcessTests {
         try await Task.sleep(for: .milliseconds(500))  // the test's publisher joins the bus
         try bench.publish(fall)
 
-        let text = try await Self.scrape(port) { text in
-            (Self.value(#"spasmwatch_frames_rejected_total{reason="range"}"#, in: text) ?? 0) >= 1
-                && (Self.value("spasmwatch_frames_accepted_total", in: text) ?? 0) >= 1
-                && (Self.value(#"spasmwatch_deliveries_total{channel="console",result="sent"}"#, in: text) ?? 0) >= 1
-                && (Self.value("spasmwatch_database_bytes", in: text) ?? 0) > 0
-                && Self.value(#"spasmwatch_service_up{service="spasmwatch-store"}"#, in: text) == 1
-        }
+        let awaited = [
+            #"spasmwatch_frames_rejected_total{reason="range"}"#, "spasmwatch_frames_accepted_total",
+            #"spasmwatch_deliveries_total{channel="console",result="sent"}"#, "spasmwatch_database_bytes",
+            #"spasmwatch_service_up{service="spasmwatch-store"}"#,
+        ]
+        let text = try await Self.scrape(port) { text in awaited.allSatisfy { (Self.value($0, in: text) ?? 0) > 0 } }
         let samples = try await Self.parse(text, home: home)
         func sample(_ name: String, _ labels: String = "{}") -> Sample? { samples.first { $0.name == name && $0.labels == labels } }
 
@@ -186,9 +185,10 @@ struct MetricsProcessTests {
         #expect(await bus.waitForOutput("bus running"))
         let metrics = try await Self.startMetrics(home: home, port: port)
         let text = try await Self.scrape(port) { $0.contains("spasmwatch_service_up") }
-        let exported = Set(
-            text.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { $0.split(whereSeparator: { $0 == "{" || $0 == " " }).first }
-                .map(String.init))
+        var exported = Set<String>()
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            if let name = line.split(whereSeparator: { $0 == "{" || $0 == " " }).first { exported.insert(String(name)) }
+        }
         #expect(exported.count >= Self.families.count, "\(text)")
 
         let file = TestSupport.repositoryRoot.appendingPathComponent("deploy/grafana/spasmwatch.json")
@@ -230,9 +230,7 @@ struct MetricsProcessTests {
         let port = SecondHost.freePort(on: host.hostAddress)
         let config = home.appendingPathComponent("config.json")
         try #"{"metrics": {"httpHost": "\#(host.hostAddress)", "httpPort": \#(port)}}"#.write(to: config, atomically: true, encoding: .utf8)
-        let bus = try ChildProcess("spasmwatch-bus", home: home)
-        #expect(await bus.waitForOutput("bus running"))
-
+        // Without a token the configuration does not load, for the exporter as for every service.
         let noToken = try ChildProcess("spasmwatch-metrics", home: home)
         #expect(await noToken.wait(timeout: 30) == 2)
         #expect(noToken.stderr.contains("metrics.httpToken must be set when metrics.httpHost is '\(host.hostAddress)'"), "\(noToken.stderr)")
@@ -240,6 +238,8 @@ struct MetricsProcessTests {
         let token = "scrape-\(UUID().uuidString.prefix(8))"
         try #"{"metrics": {"httpHost": "\#(host.hostAddress)", "httpPort": \#(port), "httpToken": "\#(token)"}}"#
             .write(to: config, atomically: true, encoding: .utf8)
+        let bus = try ChildProcess("spasmwatch-bus", home: home)
+        #expect(await bus.waitForOutput("bus running"))
         let noCertificate = try ChildProcess("spasmwatch-metrics", home: home)
         #expect(await noCertificate.wait(timeout: 30) == 2)
         #expect(noCertificate.stderr.contains("metrics.httpHost is '\(host.hostAddress)' (beyond loopback)"), "\(noCertificate.stderr)")
