@@ -34,6 +34,6 @@ enum MetricsService {
             metrics: metrics, registry: registry, settings: settings, home: environment.home, counters: counters,
             logger: environment.logger)
         let address = MetricsHTTP.address(settings)
-        return [reader, http, environment.heartbeat { (["metrics": address], nil) }]
+        return [reader, http, environment.heartbeat { (["address": address], nil) }]
     }
 }
