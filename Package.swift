@@ -13,6 +13,8 @@ let package = Package(
         .executable(name: "spasmwatch-detect", targets: ["spasmwatch-detect"]),
         .executable(name: "spasmwatch-store", targets: ["spasmwatch-store"]),
         .executable(name: "spasmwatch-notify", targets: ["spasmwatch-notify"]),
+        .executable(name: "spasmwatch-mqtt", targets: ["spasmwatch-mqtt"]),
+        .executable(name: "spasmwatch-metrics", targets: ["spasmwatch-metrics"]),
         .executable(name: "spasmwatch", targets: ["spasmwatch"]),
         .executable(name: "spasmwatch-bench", targets: ["spasmwatch-bench"]),
         .library(name: "SpasmBus", targets: ["SpasmBus"]),
@@ -31,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // MARK: Shared libraries, split by concern
@@ -38,6 +42,8 @@ let package = Package(
         .target(name: "SpasmErrors", path: "Shared/Errors"),
         .target(name: "SpasmSync", dependencies: ["SpasmErrors"], path: "Shared/Sync"),
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ", "SpasmErrors", "SpasmSync"], path: "Shared/ZeroMQ"),
+        .systemLibrary(name: "CMosquitto", path: "Shared/CMosquitto"),
+        .target(name: "SpasmMQTT", dependencies: ["CMosquitto", "SpasmErrors", "SpasmSync", "SpasmBus"], path: "Shared/MQTT"),
         .target(name: "SpasmVocabulary", path: "Shared/Vocabulary"),
         .target(name: "SpasmSchema", dependencies: ["SpasmVocabulary", "SpasmErrors", "SpasmSync"], path: "Shared/Schema"),
         // The diary's rules (validation, the JSON API's parser): just above Schema, without GRDB,
@@ -151,6 +157,28 @@ let package = Package(
             name: "spasmwatch-notify",
             dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmNotify", "SpasmSecurity"],
             path: "Services/Notify/Service"),
+        .target(
+            name: "SpasmHomeAssistant", dependencies: ["SpasmConfig", "SpasmSchema", "SpasmVocabulary"], path: "Services/MQTT/Core"),
+        .executableTarget(
+            name: "spasmwatch-mqtt",
+            dependencies: [
+                "SpasmRuntime", "SpasmReliability", "SpasmMQTT", "SpasmHomeAssistant", "SpasmBus", "SpasmConfig", "SpasmSchema", "SpasmErrors",
+                "SpasmSync", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Services/MQTT/Service"),
+        // The Prometheus exporter: heartbeats in, /metrics out; the only user of swift-metrics.
+        .executableTarget(
+            name: "spasmwatch-metrics",
+            dependencies: [
+                "SpasmRuntime", "SpasmBus", "SpasmConfig", "SpasmErrors", "SpasmSchema", "SpasmSync", "SpasmIngestion", "SpasmNotify",
+                "SpasmWeb", "SpasmTLS",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            path: "Services/Metrics"),
         .executableTarget(
             name: "spasmwatch",
             dependencies: [
@@ -196,6 +224,12 @@ let package = Package(
         .testTarget(
             name: "SchemaTests", dependencies: ["SpasmSchema", "SpasmDiaryRules"], path: "Tests/SchemaTests",
             exclude: ["Fixtures"]),
+        .testTarget(
+            name: "MQTTTests",
+            dependencies: [
+                "SpasmMQTT", "SpasmHomeAssistant", "SpasmConfig", "SpasmSchema", "SpasmVocabulary", "SpasmErrors", "SpasmSync", "SpasmTestSupport",
+            ],
+            path: "Tests/MQTTTests"),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "SpasmBus", "SpasmConfig", "SpasmTestSupport"], path: "Tests/ZeroMQTests"),
         .testTarget(
             name: "ReliabilityTests",
@@ -245,7 +279,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "SpasmBus", "SpasmConfig", "SpasmSchema", "SpasmProducer", "SpasmReliability", "SpasmRuntime",
-                "SpasmStore", "SpasmTestSupport", "SpasmDetection", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift"),
+                "SpasmStore", "SpasmTestSupport", "SpasmDetection", "ZeroMQ", "SpasmMQTT", .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Tests/IntegrationTests"),
     ],

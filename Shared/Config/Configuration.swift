@@ -19,8 +19,23 @@ public struct Configuration: Codable, Sendable, Equatable {
     public var manual = ManualSettings()
     public var detect = DetectSettings()
     public var store = StoreSettings()
+    public var metrics = MetricsSettings()
     public var notify = NotifySettings()
+    public var mqtt = MQTTSettings()
 
+    public init() {}
+}
+
+/// Home Assistant over MQTT (spasmwatch-mqtt, docs/home-assistant.md): off while `url` is empty.
+public struct MQTTSettings: Codable, Sendable, Equatable {
+    /// The broker: `mqtt://[user:password@]host[:port]` or `mqtts://…` (TLS); "" = spasmwatch-mqtt is not started.
+    public var url: String = ""
+    /// mqtts only: a PEM file of the CA that signed the broker's certificate; "" = the system's CAs.
+    public var caFile: String = ""
+    /// Home Assistant's discovery prefix (its MQTT integration's setting).
+    public var discoveryPrefix: String = "homeassistant"
+    /// The first part of SpasmWatch's own state topics (`spasmwatch/<person>/...`).
+    public var topicPrefix: String = "spasmwatch"
     public init() {}
 }
 
@@ -174,7 +189,10 @@ public enum ServiceName {
     public static let detect = "spasmwatch-detect"
     public static let store = "spasmwatch-store"
     public static let notify = "spasmwatch-notify"
-    public static let all = [bus, sensor, manual, detect, store, notify]
+    public static let metrics = "spasmwatch-metrics"
+    public static let all = [bus, sensor, manual, detect, store, notify, metrics]
+    /// Started only when `mqtt.url` is set, so not in `all` (the services expected by default).
+    public static let mqtt = "spasmwatch-mqtt"
 
     /// The name of a service's own CURVE key on tcp: its name without "spasmwatch-".
     public static func keyName(_ service: String) -> String {

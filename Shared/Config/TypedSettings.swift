@@ -84,5 +84,25 @@ enum SettingsCheck {
                 "sensor.httpHost \(sensor.httpHost) is beyond localhost: set sensor.httpToken too (producers then send 'Authorization: Bearer TOKEN')"
             )
         }
+        let mqtt = configuration.mqtt
+        if !mqtt.url.isEmpty && !(mqtt.url.hasPrefix("mqtt://") || mqtt.url.hasPrefix("mqtts://")) {
+            throw SpasmError(
+                .configuration, "mqtt.url must start with mqtt:// (plain) or mqtts:// (TLS), e.g. mqtt://localhost:1883; \"\" turns MQTT off")
+        }
+        if !mqtt.caFile.isEmpty && !mqtt.url.hasPrefix("mqtts://") {
+            throw SpasmError(.configuration, "mqtt.caFile is set but mqtt.url is not mqtts://: the CA file only checks a TLS broker")
+        }
+        for (key, value) in [("mqtt.discoveryPrefix", mqtt.discoveryPrefix), ("mqtt.topicPrefix", mqtt.topicPrefix)]
+        where value.isEmpty || value.contains(where: { $0 == "#" || $0 == "+" || $0 == " " }) || value.hasPrefix("/") || value.hasSuffix("/") {
+            throw SpasmError(.configuration, "\(key) '\(value)' is not a topic prefix: use letters, digits and inner '/', no '#', '+' or spaces")
+        }
+        let metrics = configuration.metrics
+        if !Endpoints.isLoopback(metrics.httpHost) && metrics.httpToken.isEmpty {
+            throw SpasmError(
+                .configuration,
+                "metrics.httpToken must be set when metrics.httpHost is '\(metrics.httpHost)' (not loopback): metrics are health data. "
+                    + "Set one, e.g. --set metrics.httpToken=$(openssl rand -hex 16), and give Prometheus the same as its bearer token"
+            )
+        }
     }
 }

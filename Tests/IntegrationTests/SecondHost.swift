@@ -1,4 +1,5 @@
 import Foundation
+import SpasmTestSupport
 
 /// A second host on this machine for tests: a network namespace joined to this one by a
 /// veth pair, with two addresses in a private /30 made for the test (traffic stays on
@@ -79,18 +80,5 @@ final class SecondHost: Sendable {
     }
 
     /// A port on `address` that is free now (bound and released).
-    static func freePort(on address: String) -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var sa = sockaddr_in()
-        sa.sin_family = sa_family_t(AF_INET)
-        sa.sin_addr.s_addr = inet_addr(address)
-        sa.sin_port = 0
-        _ = withUnsafePointer(to: &sa) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return Int(UInt16(bigEndian: sa.sin_port))
-    }
+    static func freePort(on address: String) -> Int { TestSupport.freePort(on: address) }
 }

@@ -1,0 +1,224 @@
+import Foundation
+import ServiceLifecycle
+import SpasmBus
+import SpasmConfig
+import SpasmErrors
+import SpasmHomeAssistant
+import SpasmMQTT
+import SpasmReliability
+import SpasmRuntime
+import SpasmSchema
+import SpasmSync
+
+/// The running bridge: bus messages become Home Assistant firings and states; MQTT
+/// (re)connections and Home Assistant's `online` publish every config again; the button's
+/// command acknowledges the open fall alarm.
+final class MQTTService: Service, Sendable {
+    let environment: ServiceEnvironment
+    let client: MQTTClient
+    let inbox: BusSubscriber
+    let sender: ReliableSender
+    let bridge: Locked<HomeAssistantBridge>
+    /// What is waiting for the broker, in order: a firing that met a dropped connection is
+    /// sent again (at least once) until the broker has it.
+    let pending = HandoffQueue<MQTTOut>(capacity: 10_000)
+
+    init(environment: ServiceEnvironment, client: MQTTClient, inbox: BusSubscriber, sender: ReliableSender, bridge: HomeAssistantBridge) {
+        self.environment = environment
+        self.client = client
+        self.inbox = inbox
+        self.sender = sender
+        self.bridge = Locked(bridge)
+    }
+
+    var discovery: HomeAssistantDiscovery { bridge.withLock { $0.discovery } }
+
+    func run() async throws {
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { for await message in self.inbox.messages { self.handle(message) } }
+                    group.addTask { await self.readBroker() }
+                    group.addTask { await self.publishPending() }
+                    await group.waitForAll()
+                }
+            } onGracefulShutdown: {
+                self.inbox.stop()
+                self.pending.close()
+                Task { await self.goOffline() }
+            }
+        } onCancel: {
+            self.inbox.stop()
+            self.pending.close()
+        }
+    }
+
+    /// A clean stop sends no last will: say `offline` first.
+    func goOffline() async {
+        try? await client.publish(MQTTMessage(topic: discovery.availabilityTopic, text: "offline", qos: 1, retain: true))
+        await client.stop()
+    }
+
+    func enqueue(_ out: [MQTTOut]) {
+        for message in out where !pending.offer(message) { environment.counters.add("mqtt.dropped") }
+    }
+
+    func publishPending() async {
+        while let batch = await pending.nextBatch() {
+            for out in batch {
+                var attempt = 0
+                while true {
+                    do {
+                        try await client.publish(MQTTMessage(topic: out.topic, payload: out.payload, qos: 1, retain: out.retain))
+                        environment.counters.add("mqtt.published")
+                        break
+                    } catch let error as SpasmError where error.detail == "stopped" {
+                        return
+                    } catch {
+                        attempt += 1
+                        environment.counters.add("mqtt.publish_retried")
+                        if attempt == 1 {
+                            environment.logger.notice("MQTT publish will be retried", metadata: ["topic": "\(out.topic)", "error": "\(error)"])
+                        }
+                        try? await Task.sleep(for: .milliseconds(200))
+                    }
+                }
+            }
+        }
+    }
+
+    func readBroker() async {
+        let discovery = self.discovery
+        while let events = await client.nextEvents() {
+            for event in events {
+                switch event {
+                case .connected:
+                    environment.counters.add("mqtt.connected")
+                    environment.logger.info("connected to the MQTT broker", metadata: ["broker": "\(client.settings.display)"])
+                    await subscribe(discovery)
+                    announce()
+                case .disconnected(let reason):
+                    environment.counters.add("mqtt.disconnected")
+                    environment.logger.warning("MQTT broker unreachable; retrying with backoff", metadata: ["reason": "\(reason)"])
+                case .message(let message):
+                    if message.topic == discovery.homeAssistantStatusTopic {
+                        if message.text == "online" {
+                            environment.counters.add("mqtt.homeassistant_online")
+                            announce()
+                        }
+                    } else if message.topic == discovery.acknowledgeTopic {
+                        await acknowledge(message)
+                    }
+                }
+            }
+        }
+    }
+
+    func subscribe(_ discovery: HomeAssistantDiscovery) async {
+        for filter in [discovery.homeAssistantStatusTopic, discovery.acknowledgeTopic] {
+            do {
+                try await client.subscribe(filter)
+            } catch {
+                environment.logger.warning("MQTT subscribe failed", metadata: ["filter": "\(filter)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Availability, every config and every state.
+    func announce() {
+        let discovery = self.discovery
+        enqueue([MQTTOut(topic: discovery.availabilityTopic, text: "online", retain: true)] + bridge.withLock { $0.everything() })
+    }
+
+    /// The button: acknowledges the open fall alarm, recorded `by: home-assistant`.
+    func acknowledge(_ message: MQTTMessage) async {
+        guard message.text == "PRESS" else {
+            environment.counters.add("rejected.acknowledge_command")
+            environment.logger.notice("acknowledge command ignored: the payload must be PRESS", metadata: ["payload": "\(message.text.prefix(40))"])
+            return
+        }
+        guard let alertId = bridge.withLock({ $0.openFalls.last }) else {
+            environment.counters.add("acknowledge.nothing_open")
+            return
+        }
+        let ack = Acknowledgement(alertId: alertId, by: "home-assistant", at: Date().timeIntervalSince1970, via: "mqtt")
+        do {
+            try await sender.send(ack, topic: Topic.acknowledgement, person: discovery.person)
+            environment.counters.add("acknowledgements.sent")
+            enqueue(bridge.withLock { $0.take(ack) })
+        } catch {
+            environment.logger.error("acknowledgement not saved", metadata: ["error": "\(error)"])
+        }
+    }
+
+    func handle(_ message: BusMessage) {
+        let counters = environment.counters
+        let now = Date().timeIntervalSince1970
+        switch message.header.type {
+        case EpisodeEvent.messageType:
+            guard let envelope = try? message.decode(EpisodeEvent.self) else {
+                counters.add("rejected.episode")
+                return
+            }
+            enqueue(bridge.withLock { $0.take(envelope.body, person: envelope.header.person, now: now) })
+        case Alert.messageType:
+            guard let envelope = try? message.decode(Alert.self) else {
+                counters.add("rejected.alert")
+                return
+            }
+            enqueue(bridge.withLock { $0.take(envelope.body, person: envelope.header.person) })
+        case Acknowledgement.messageType:
+            guard let envelope = try? message.decode(Acknowledgement.self) else {
+                counters.add("rejected.acknowledgement")
+                return
+            }
+            enqueue(bridge.withLock { $0.take(envelope.body) })
+        case DiaryEntry.messageType:
+            guard let envelope = try? message.decode(DiaryEntry.self) else {
+                counters.add("rejected.diary")
+                return
+            }
+            enqueue(bridge.withLock { $0.take(envelope.body, person: envelope.header.person) })
+        case Heartbeat.messageType:
+            guard let envelope = try? message.decode(Heartbeat.self), envelope.body.service == ServiceName.sensor, let sensors = envelope.body.sensors
+            else { return }
+            let silentAfter = environment.configuration.sensor.silentAfterSeconds
+            enqueue(bridge.withLock { $0.take(sensors: sensors, now: now, silentAfter: silentAfter) })
+        default:
+            break
+        }
+    }
+}
+
+extension MQTTService {
+    /// The bridge, its reliable sender (acknowledgements from the button) and the heartbeat.
+    static func build(environment: ServiceEnvironment) async throws -> [any Service] {
+        let settings = environment.configuration.mqtt
+        guard !settings.url.isEmpty else {
+            throw SpasmError(
+                .configuration,
+                "mqtt.url is not set: spasmwatch-mqtt needs a broker, e.g. --set mqtt.url=mqtt://localhost:1883 (docs/home-assistant.md)")
+        }
+        let discovery = HomeAssistantDiscovery(
+            person: environment.configuration.person, discoveryPrefix: settings.discoveryPrefix, topicPrefix: settings.topicPrefix)
+        var client = try MQTTClientSettings(url: settings.url, caFile: settings.caFile.isEmpty ? nil : settings.caFile)
+        client.clientId = "spasmwatch-mqtt-\(HomeAssistantDiscovery.slug(environment.configuration.person))"
+        client.will = MQTTMessage(topic: discovery.availabilityTopic, text: "offline", qos: 1, retain: true)
+        let mqtt = try await MQTTClient(settings: client)
+        let receipts = try environment.subscribe([Topic.stored(environment.instance)])
+        let inbox = try environment.subscribe([
+            Topic.episodePrefix, Topic.alertPrefix, Topic.acknowledgement, Topic.manualEntry, Topic.heartbeat(ServiceName.sensor),
+        ])
+        let outbox = try Outbox.open(url: environment.home.outbox(for: environment.instance))
+        let sender = ReliableSender(
+            outbox: outbox, publisher: environment.publisher, receipts: receipts, counters: environment.counters, logger: environment.logger)
+        let service = MQTTService(
+            environment: environment, client: mqtt, inbox: inbox, sender: sender,
+            bridge: HomeAssistantBridge(discovery: discovery, clock: HomeClock(configuration: environment.configuration)))
+        let display = client.display
+        let heartbeat = environment.heartbeat {
+            (["broker": display, "connected": mqtt.isConnected ? "yes" : "no", "discoveryPrefix": settings.discoveryPrefix], nil)
+        }
+        return [heartbeat, sender, service]
+    }
+}

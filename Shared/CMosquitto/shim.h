@@ -1,0 +1,2 @@
+// Thin shim over libmosquitto (Debian: libmosquitto-dev). Nothing else lives here.
+#include <mosquitto.h>
