@@ -258,6 +258,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ], path: "Tests/TLSTests"),
         .testTarget(name: "DetectionTests", dependencies: ["SpasmDetection"], path: "Tests/DetectionTests"),
+        .testTarget(name: "BenchTests", dependencies: ["spasmwatch-bench"], path: "Tests/BenchTests"),
         .testTarget(name: "SimulationTests", dependencies: ["SpasmSimulation", "SpasmDetection"], path: "Tests/SimulationTests"),
         .testTarget(name: "ConfigTests", dependencies: ["SpasmConfig"], path: "Tests/ConfigTests"),
         .testTarget(

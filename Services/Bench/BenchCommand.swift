@@ -8,8 +8,8 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "spasmwatch-bench",
         abstract: "SpasmWatch benchmarks (printed, never asserted).",
         subcommands: [
-            BenchBusCommand.self, BenchStoreCommand.self, SensorBenchCommand.self, DetectBenchCommand.self, BenchMemoryCommand.self,
-            BenchEndToEndCommand.self,
+            BenchAllCommand.self, BenchBusCommand.self, BenchStoreCommand.self, SensorBenchCommand.self, DetectBenchCommand.self,
+            BenchMemoryCommand.self, BenchEndToEndCommand.self,
         ])
 
     /// ArgumentParser's own `main`, after arming the handlers that stop every child process and
