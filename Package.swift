@@ -160,12 +160,13 @@ let package = Package(
             dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmNotify", "SpasmSecurity"],
             path: "Services/Notify/Service"),
         .target(
-            name: "SpasmHomeAssistant", dependencies: ["SpasmConfig", "SpasmSchema", "SpasmVocabulary"], path: "Services/MQTT/Core"),
+            name: "SpasmHomeAssistant", dependencies: ["SpasmConfig", "SpasmSchema", "SpasmVocabulary", "SpasmIngestion"],
+            path: "Services/MQTT/Core"),
         .executableTarget(
             name: "spasmwatch-mqtt",
             dependencies: [
                 "SpasmRuntime", "SpasmReliability", "SpasmMQTT", "SpasmHomeAssistant", "SpasmBus", "SpasmConfig", "SpasmSchema", "SpasmErrors",
-                "SpasmSync", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "SpasmSync", "SpasmProducer", "SpasmIngestion", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Services/MQTT/Service"),
         // The Prometheus exporter: heartbeats in, /metrics out; the only user of swift-metrics.

@@ -4,6 +4,7 @@ import ServiceLifecycle
 import SpasmBus
 import SpasmConfig
 import SpasmDiary
+import SpasmProducer
 import SpasmReliability
 import SpasmRuntime
 import SpasmSchema

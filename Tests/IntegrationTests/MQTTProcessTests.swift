@@ -121,9 +121,9 @@ struct MQTTProcessTests {
             test: true)
         // Pub/sub: the first messages may meet a subscription still being set up; re-send.
         let fired = await Self.eventually {
-            try? publisher.publish(testFall, topic: Topic.episode("fall"))
-            try? publisher.publish(fall, topic: Topic.episode("fall"))
-            try? publisher.publish(alert, topic: Topic.alert(.critical), id: alert.alertId)
+            _ = try? publisher.publish(testFall, topic: Topic.episode("fall"))
+            _ = try? publisher.publish(fall, topic: Topic.episode("fall"))
+            _ = try? publisher.publish(alert, topic: Topic.alert(.critical), id: alert.alertId)
             return !watcher.messages("spasmwatch/me/fall/event").isEmpty && watcher.messages("spasmwatch/me/alarm/state").last?.text == "ON"
         }
         #expect(fired)
@@ -159,6 +159,124 @@ struct MQTTProcessTests {
         #expect(await Self.eventually { watcher.messages("spasmwatch/me/status").last?.text == "offline" })
         acks.stop()
         await watcher.stop()
+        await bus.stop()
+    }
+
+    /// The sensor lines docs/plug-in-a-sensor.md ("2d. MQTT") adds to that ACL: each device
+    /// (a broker user named after its sensor id) writes only its own frame topic.
+    static let sensorACL = """
+        user spasmwatch
+        topic read spasmwatch/sensor/+/frame
+        topic write spasmwatch/sensor/+/error
+
+        pattern write spasmwatch/sensor/%u/frame
+        pattern read spasmwatch/sensor/%u/error
+
+        """
+
+    static let pahoAvailable: Bool = {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", "import paho.mqtt.client"]
+        p.standardError = FileHandle.nullDevice
+        p.standardOutput = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return false }
+        p.waitUntilExit()
+        return p.terminationStatus == 0
+    }()
+
+    @Test(
+        "DIY sensors: paho-mqtt frames of a recording reach detection (an episode), bad frames get the validator's words on the error topic",
+        .enabled(if: MQTTProcessTests.pahoAvailable, "python3 with paho-mqtt is not installed (deploy/stack test installs it)"),
+        .enabled(if: TestSupport.sharedDirectory != nil, "../shared/eval/dev is not present beside the repository (set SPASMWATCH_SHARED)"))
+    func diySensorFrames() async throws {
+        let recording = try #require(TestSupport.sharedDirectory).appendingPathComponent("eval/dev/imu_wrist_a.csv")
+        let users = ["spasmwatch": "sw-pass", "imu-wrist": "wrist-pass", "esp32-calf": "calf-pass"]
+        let broker = try await MosquittoTestBroker.start(users: users, acl: Self.acl + "\n" + Self.sensorACL)
+        defer { Task { await broker.stop() } }
+        let home = try TestSupport.temporaryHome("mqtt-sensor")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let bus = try ChildProcess("spasmwatch-bus", home: home)
+        #expect(await bus.waitForOutput("bus running"))
+        let sensor = try ChildProcess("spasmwatch-sensor", ["--set", "sensor.httpPort=0"], home: home)
+        let detect = try ChildProcess("spasmwatch-detect", home: home)
+        #expect(await sensor.waitForOutput("producer endpoint ready"))
+        #expect(await sensor.waitForOutput("bus connected"))
+        #expect(await detect.waitForOutput("detection ready"))
+        let context = ZMQContext()
+        let endpoints = Endpoints(home: DataHome(root: home), configuration: Configuration())
+        let subscriber = try BusSubscriber(
+            context: context, address: BusAddress(publish: endpoints.busPublish, subscribe: endpoints.busSubscribe),
+            prefixes: ["episode.", "heartbeat.spasmwatch-mqtt"])
+        let service = try ChildProcess(
+            "spasmwatch-mqtt", ["--set", "mqtt.url=mqtt://spasmwatch:sw-pass@127.0.0.1:\(broker.port)"], home: home)
+        #expect(await service.waitForOutput("connected to the MQTT broker"), "\(service.stderr)")
+        try await Task.sleep(for: .milliseconds(500))
+
+        // 20 s of a recorded wrist (a phasic spasm at 11.7 s), as frames from paho-mqtt.
+        let script = TestSupport.repositoryRoot.appendingPathComponent("examples/mqtt-producer/producer.py").path
+        let port = "\(broker.port)"
+        let replay = try ChildProcess(
+            "/usr/bin/env",
+            ["python3", script, "--port", port, "--user", "imu-wrist", "--password", "wrist-pass", "--csv", recording.path, "--seconds", "20"],
+            home: home)
+        #expect(await replay.wait(timeout: 60) == 0, "\(replay.stdout) \(replay.stderr)")
+        #expect(replay.stdout.contains("sent 80 frames from imu-wrist, 0 errors"), "\(replay.stdout) \(service.stderr)")
+        var episode: EpisodeEvent?
+        var counters: [String: Int64] = [:]
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline && episode == nil {
+            for m in subscriber.next(timeout: 0.2) ?? [] {
+                if let e = try? m.decode(EpisodeEvent.self).body, e.sensorId == "imu-wrist" { episode = e }
+            }
+        }
+        #expect(episode != nil, "an episode from the MQTT sensor reached the bus")
+        #expect(episode?.test == true, "the example's frames say test")
+
+        // Samples as base64 Float32: accepted the same way.
+        let base64 = try ChildProcess(
+            "/usr/bin/env",
+            ["python3", script, "--port", port, "--user", "esp32-calf", "--password", "calf-pass", "--base64", "--seconds", "1.5"],
+            home: home)
+        #expect(await base64.wait(timeout: 30) == 0, "\(base64.stderr)")
+        #expect(base64.stdout.contains("sent 3 frames from esp32-calf, 0 errors"), "\(base64.stdout)")
+
+        // A bad frame: the producer endpoint's sentence on the error topic.
+        let bad = try ChildProcess(
+            "/usr/bin/env", ["python3", script, "--port", port, "--user", "esp32-calf", "--password", "calf-pass", "--bad"], home: home)
+        #expect(await bad.wait(timeout: 30) == 0, "\(bad.stderr)")
+        #expect(bad.stdout.contains(#""error":"sampleRate 5000 is outside 25–200 Hz for imu""#), "\(bad.stdout)")
+        #expect(bad.stdout.contains(#""reason":"range""#), "\(bad.stdout)")
+
+        // A frame for another sensor on one's own topic is refused; another's topic is closed by the ACL.
+        let device = try await Watcher(url: broker.url(user: "esp32-calf", password: "calf-pass"))
+        try await device.client.subscribe("spasmwatch/sensor/esp32-calf/error")
+        let other = #"{"v":1,"sensorId":"imu-wrist","kind":"imu","placement":"left-calf","sampleRate":50,"unit":"g","samples":[0,0,1]}"#
+        try await device.client.publish(MQTTMessage(topic: "spasmwatch/sensor/esp32-calf/frame", text: other, qos: 1))
+        #expect(await Self.eventually { device.messages("spasmwatch/sensor/esp32-calf/error").contains { $0.text.contains("sensor-binding") } })
+        let refusal = device.messages("spasmwatch/sensor/esp32-calf/error").last?.text ?? ""
+        #expect(refusal.contains("is not this topic's sensor: a frame on spasmwatch/sensor/esp32-calf/frame must say"), "\(refusal)")
+        // Over the size limit: the validator's size sentence.
+        let huge = String(repeating: " ", count: 300_000) + other
+        try await device.client.publish(MQTTMessage(topic: "spasmwatch/sensor/esp32-calf/frame", text: huge, qos: 1))
+        #expect(await Self.eventually { device.messages("spasmwatch/sensor/esp32-calf/error").contains { $0.text.contains(#""reason":"size""#) } })
+        await device.stop()
+
+        // The heartbeat counts what was forwarded and refused, by reason.
+        let counted = await Self.eventually {
+            for m in subscriber.next(timeout: 0.2) ?? [] {
+                if let h = try? m.decode(Heartbeat.self).body { counters = h.counters }
+            }
+            return counters["sensor_frames.rejected.size"] == 1
+        }
+        #expect(counted, "\(counters)")
+        #expect(counters["sensor_frames.forwarded"] == 83, "\(counters)")
+        #expect(counters["sensor_frames.rejected.range"] == 1 && counters["sensor_frames.rejected.sensor-binding"] == 1, "\(counters)")
+        await subscriber.closeAsync()
+        context.terminate()
+        await service.stop()
+        await detect.stop()
+        await sensor.stop()
         await bus.stop()
     }
 

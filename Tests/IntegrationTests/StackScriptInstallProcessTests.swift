@@ -53,7 +53,7 @@ struct StackScriptInstallProcessTests {
         #expect(!files.fileExists(atPath: bin.appendingPathComponent("SpasmWatch_spasmwatch-bench.resources").path))
 
         // Units: the static files, one per service, the template and the target, hardened.
-        for name in Self.services.map({ "\($0).service" }) + ["spasmwatch-detect@.service"] {
+        for name in Self.services.map({ "\($0).service" }) + ["spasmwatch-detect@.service", "spasmwatch-mqtt.service"] {
             let unit = try String(contentsOf: units.appendingPathComponent(name), encoding: .utf8)
             for line in [
                 "ProtectSystem=strict", "NoNewPrivileges=yes", "ReadWritePaths=/var/lib/spasmwatch", "PrivateTmp=yes",
@@ -73,6 +73,8 @@ struct StackScriptInstallProcessTests {
             "the earlier single detector unit is still there: it would run unsharded beside the instances")
 
         // Enabled: the target pulls in each service and two detector instances; multi-user pulls in the target.
+        // spasmwatch-mqtt is laid out but not wanted: mqtt.url is not set.
+        #expect(out.contains("spasmwatch-mqtt not enabled: mqtt.url is not set"), "\(out)")
         #expect(
             try wanted(units) == (Self.services.map { "\($0).service" } + ["spasmwatch-detect@0.service", "spasmwatch-detect@1.service"]).sorted())
         #expect(
@@ -90,14 +92,14 @@ struct StackScriptInstallProcessTests {
         try verifyWithSystemd(
             root: root,
             units: ["spasmwatch.target", "spasmwatch-detect@0.service", "spasmwatch-detect@1.service"]
-                + Self.services.map { "\($0).service" })
+                + Self.services.map { "\($0).service" } + ["spasmwatch-mqtt.service"])
 
-        // Fewer instances: the second install drops the extra one.
-        try #"{"bus": {"groupAccess": true}, "detect": {"instances": 1}}"#
+        // Fewer instances: the second install drops the extra one. With mqtt.url set, spasmwatch-mqtt is wanted.
+        try #"{"bus": {"groupAccess": true}, "detect": {"instances": 1}, "mqtt": {"url": "mqtt://spasmwatch:pw@localhost:1883"}}"#
             .write(to: home.appendingPathComponent("config.json"), atomically: false, encoding: .utf8)
         (status, out) = try await install(root: root, place: place)
         #expect(status == 0, "\(out)")
-        #expect(try wanted(units) == (Self.services.map { "\($0).service" } + ["spasmwatch-detect@0.service"]).sorted())
+        #expect(try wanted(units) == (Self.services.map { "\($0).service" } + ["spasmwatch-detect@0.service", "spasmwatch-mqtt.service"]).sorted())
         #expect(
             try String(contentsOf: units.appendingPathComponent("spasmwatch-detect@.service.d/instances.conf"), encoding: .utf8)
                 .contains("Environment=SPASMWATCH_DETECT_INSTANCES=1"))

@@ -27,7 +27,9 @@ public final class MosquittoTestBroker: @unchecked Sendable {
             settings += "allow_anonymous true\n"
         } else {
             let passwords = folder.appendingPathComponent("passwords")
-            FileManager.default.createFile(atPath: passwords.path, contents: nil)
+            guard FileManager.default.createFile(atPath: passwords.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                throw BrokerFailure("could not make \(passwords.path)")
+            }
             for (user, password) in users {
                 let p = Process()
                 p.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_passwd")

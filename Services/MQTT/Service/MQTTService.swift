@@ -5,6 +5,7 @@ import SpasmConfig
 import SpasmErrors
 import SpasmHomeAssistant
 import SpasmMQTT
+import SpasmProducer
 import SpasmReliability
 import SpasmRuntime
 import SpasmSchema
@@ -22,8 +23,21 @@ final class MQTTService: Service, Sendable {
     /// What is waiting for the broker, in order: a firing that met a dropped connection is
     /// sent again (at least once) until the broker has it.
     let pending = HandoffQueue<MQTTOut>(capacity: 10_000)
+    /// DIY sensors' frames on their way to the producer endpoint.
+    let sensorFrames: SensorFrames
 
-    init(environment: ServiceEnvironment, client: MQTTClient, inbox: BusSubscriber, sender: ReliableSender, bridge: HomeAssistantBridge) {
+    /// `producerSecurity`: this service's key for the producer endpoint on tcp (a service key
+    /// may send any sensor id; the topic's sensor id is checked here).
+    init(
+        environment: ServiceEnvironment, client: MQTTClient, inbox: BusSubscriber, sender: ReliableSender, bridge: HomeAssistantBridge,
+        producerSecurity security: BusSecurity?
+    ) {
+        let pending = self.pending
+        let counters = environment.counters
+        sensorFrames = SensorFrames(
+            forwarder: SensorForwarder(endpoint: environment.endpoints.sensorProducers, security: security, name: "mqtt-sensors"),
+            maxFrameBytes: environment.configuration.sensor.maxFrameBytes, counters: counters
+        ) { if !pending.offer($0) { counters.add("mqtt.dropped") } }
         self.environment = environment
         self.client = client
         self.inbox = inbox
@@ -40,16 +54,20 @@ final class MQTTService: Service, Sendable {
                     group.addTask { for await message in self.inbox.messages { self.handle(message) } }
                     group.addTask { await self.readBroker() }
                     group.addTask { await self.publishPending() }
+                    group.addTask { await self.sensorFrames.run() }
                     await group.waitForAll()
+                    await self.sensorFrames.stop()
                 }
             } onGracefulShutdown: {
                 self.inbox.stop()
                 self.pending.close()
+                self.sensorFrames.queue.close()
                 Task { await self.goOffline() }
             }
         } onCancel: {
             self.inbox.stop()
             self.pending.close()
+            self.sensorFrames.queue.close()
         }
     }
 
@@ -108,6 +126,8 @@ final class MQTTService: Service, Sendable {
                         }
                     } else if message.topic == discovery.acknowledgeTopic {
                         await acknowledge(message)
+                    } else if let sensorId = SensorFrameGate.sensorId(topic: message.topic) {
+                        sensorFrames.take(message, sensorId: sensorId)
                     }
                 }
             }
@@ -115,7 +135,7 @@ final class MQTTService: Service, Sendable {
     }
 
     func subscribe(_ discovery: HomeAssistantDiscovery) async {
-        for filter in [discovery.homeAssistantStatusTopic, discovery.acknowledgeTopic] {
+        for filter in [discovery.homeAssistantStatusTopic, discovery.acknowledgeTopic, SensorFrameGate.frameFilter] {
             do {
                 try await client.subscribe(filter)
             } catch {
@@ -214,7 +234,9 @@ extension MQTTService {
             outbox: outbox, publisher: environment.publisher, receipts: receipts, counters: environment.counters, logger: environment.logger)
         let service = MQTTService(
             environment: environment, client: mqtt, inbox: inbox, sender: sender,
-            bridge: HomeAssistantBridge(discovery: discovery, clock: HomeClock(configuration: environment.configuration)))
+            bridge: HomeAssistantBridge(discovery: discovery, clock: HomeClock(configuration: environment.configuration)),
+            producerSecurity: environment.endpoints.usesCurve
+                ? try BusSecurity.load(home: environment.home, key: ServiceName.keyName(ServiceName.mqtt)) : nil)
         let display = client.display
         let heartbeat = environment.heartbeat {
             (["broker": display, "connected": mqtt.isConnected ? "yes" : "no", "discoveryPrefix": settings.discoveryPrefix], nil)

@@ -1,16 +1,16 @@
 import Foundation
 import SpasmBus
-import SpasmProducer
 import SpasmSchema
 import ZeroMQ
 
-/// Hands the phone's frames to sensor ingestion exactly as any other producer sends them:
+/// Hands frames to sensor ingestion (the phone's for spasmwatch-manual, DIY sensors' over
+/// MQTT for spasmwatch-mqtt) exactly as any other producer sends them:
 /// through the Swift SDK's `SensorProducer` to the producer endpoint
 /// (`Endpoints.sensorProducers`), so the same validator, limits and counters apply and
 /// `spasmwatch sensors` lists the phone like any device. The producer's socket lives on one
 /// dedicated thread (one socket, one thread); async callers wait for their reply without
 /// blocking the cooperative pool.
-final class SensorForwarder: Sendable {
+public final class SensorForwarder: Sendable {
     struct Job: Sendable {
         var frames: [(json: Data, binary: Data)]
         var done: CheckedContinuation<[ProducerReply], Never>
@@ -19,9 +19,10 @@ final class SensorForwarder: Sendable {
     private let queue = JobQueue()
     private let thread: SocketThread
 
-    init(endpoint: String, security: BusSecurity?) {
+    /// `name`: the name of its thread.
+    public init(endpoint: String, security: BusSecurity?, name: String = "phone-forwarder") {
         let queue = self.queue
-        thread = SocketThread(name: "phone-forwarder") {
+        thread = SocketThread(name: name) {
             var producer: SensorProducer?
             while let job = queue.next() {
                 var replies: [ProducerReply] = []
@@ -52,14 +53,14 @@ final class SensorForwarder: Sendable {
     }
 
     /// Sends the frames in order; one reply each ("unavailable" when ingestion did not answer).
-    func send(_ frames: [(json: Data, binary: Data)]) async -> [ProducerReply] {
+    public func send(_ frames: [(json: Data, binary: Data)]) async -> [ProducerReply] {
         if frames.isEmpty { return [] }
         return await withCheckedContinuation { continuation in
             queue.put(Job(frames: frames, done: continuation))
         }
     }
 
-    func stop() async {
+    public func stop() async {
         queue.close()
         await thread.joinAsync()
     }
