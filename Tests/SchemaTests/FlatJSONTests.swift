@@ -18,6 +18,25 @@ struct FlatJSONTests {
         }
     }
 
+    /// Short decimals (a time with microseconds) are read without strtod: the same double, bit for bit.
+    @Test func shortDecimalsReadAsStrtodDoes() throws {
+        var texts = ["0.5", "-0.0", "-0.25", "1764647109.123456", "1764647109.1", "0.1", "0.000000000000000000001", "9007199254740.991"]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            let value = Double.random(in: 1_700_000_000...1_800_000_000, using: &generator)
+            let digits = Int.random(in: 1...9, using: &generator)
+            texts.append(value.description)
+            texts.append(String(format: "%.\(digits)f", value))
+            texts.append(String(format: "%.\(digits)f", -value / 1e9))
+        }
+        for text in texts {
+            let json = Data("{\"t\":\(text)}".utf8)
+            let read = try #require(FlatJSON.withMembers(json) { $0.value("t")?.double }, "\(text)")
+            let expected = try #require(Double(text))
+            #expect(read.bitPattern == expected.bitPattern, "\(text)")
+        }
+    }
+
     @Test func framesAndEpisodesMatchJSONDecoder() throws {
         let frames = [
             Samples.frame,
