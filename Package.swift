@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "spasmwatch-store", targets: ["spasmwatch-store"]),
         .executable(name: "spasmwatch-notify", targets: ["spasmwatch-notify"]),
         .executable(name: "spasmwatch-mqtt", targets: ["spasmwatch-mqtt"]),
+        .executable(name: "spasmwatch-metrics", targets: ["spasmwatch-metrics"]),
         .executable(name: "spasmwatch", targets: ["spasmwatch"]),
         .executable(name: "spasmwatch-bench", targets: ["spasmwatch-bench"]),
         .library(name: "SpasmBus", targets: ["SpasmBus"]),
@@ -32,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // MARK: Shared libraries, split by concern
@@ -163,6 +166,19 @@ let package = Package(
                 "SpasmSync", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Services/MQTT/Service"),
+        // The Prometheus exporter: heartbeats in, /metrics out; the only user of swift-metrics.
+        .executableTarget(
+            name: "spasmwatch-metrics",
+            dependencies: [
+                "SpasmRuntime", "SpasmBus", "SpasmConfig", "SpasmErrors", "SpasmSchema", "SpasmSync", "SpasmIngestion", "SpasmNotify",
+                "SpasmWeb", "SpasmTLS",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            path: "Services/Metrics"),
         .executableTarget(
             name: "spasmwatch",
             dependencies: [

@@ -47,6 +47,9 @@ enum StoreService {
             let main = database.databaseBytes
             let raw = database.rawBytes
             let used = Double(main + raw) / Double(max(budget, 1)) * 100
+            // As numbers too, for the metrics exporter (spasmwatch_database_bytes).
+            environment.counters.set("store.database_bytes", Int64(main))
+            environment.counters.set("store.raw_bytes", Int64(raw))
             for (source, missing) in subscriber.missingBySource {
                 environment.counters.set("gaps.\(source)", Int64(missing))
             }

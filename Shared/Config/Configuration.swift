@@ -19,6 +19,7 @@ public struct Configuration: Codable, Sendable, Equatable {
     public var manual = ManualSettings()
     public var detect = DetectSettings()
     public var store = StoreSettings()
+    public var metrics = MetricsSettings()
     public var notify = NotifySettings()
     public var mqtt = MQTTSettings()
 
@@ -188,7 +189,8 @@ public enum ServiceName {
     public static let detect = "spasmwatch-detect"
     public static let store = "spasmwatch-store"
     public static let notify = "spasmwatch-notify"
-    public static let all = [bus, sensor, manual, detect, store, notify]
+    public static let metrics = "spasmwatch-metrics"
+    public static let all = [bus, sensor, manual, detect, store, notify, metrics]
     /// Started only when `mqtt.url` is set, so not in `all` (the services expected by default).
     public static let mqtt = "spasmwatch-mqtt"
 

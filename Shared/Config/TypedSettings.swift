@@ -96,5 +96,13 @@ enum SettingsCheck {
         where value.isEmpty || value.contains(where: { $0 == "#" || $0 == "+" || $0 == " " }) || value.hasPrefix("/") || value.hasSuffix("/") {
             throw SpasmError(.configuration, "\(key) '\(value)' is not a topic prefix: use letters, digits and inner '/', no '#', '+' or spaces")
         }
+        let metrics = configuration.metrics
+        if !Endpoints.isLoopback(metrics.httpHost) && metrics.httpToken.isEmpty {
+            throw SpasmError(
+                .configuration,
+                "metrics.httpToken must be set when metrics.httpHost is '\(metrics.httpHost)' (not loopback): metrics are health data. "
+                    + "Set one, e.g. --set metrics.httpToken=$(openssl rand -hex 16), and give Prometheus the same as its bearer token"
+            )
+        }
     }
 }

@@ -23,6 +23,17 @@ extension SpasmError.Code {
 }
 
 extension SpasmError {
+    /// Every reason sensor ingestion counts a refused frame under (`rejected.<reason>` in its
+    /// heartbeat): the codes above, `auth` (no or a wrong token) and `internal` (its own
+    /// failure). A fixed list, so the metrics exporter's `reason` label stays bounded.
+    public static let frameRejectionReasons: [String] =
+        [
+            Code.frameSize, .frameJSON, .frameNaN, .frameVersion, .frameField, .frameRange, .frameUnit, .frameTime, .frameClock,
+            .frameSamples, .frameSensorBinding, .frameRateLimit, .frameSensorLimit,
+        ].map { String($0.name.dropFirst("frame.".count)) } + ["auth", "internal"]
+}
+
+extension SpasmError {
     /// Whether this refuses a frame (a code `frame.<reason>`), rather than being a failure of
     /// ingestion's own.
     public var rejectsFrame: Bool { code.name.hasPrefix("frame.") }

@@ -11,7 +11,7 @@ import Testing
 @Suite("deploy/stack install into a scratch root", .serialized)
 struct StackScriptInstallProcessTests {
     static let script = TestSupport.repositoryRoot.appendingPathComponent("deploy/stack").path
-    static let services = ["spasmwatch-bus", "spasmwatch-store", "spasmwatch-sensor", "spasmwatch-manual", "spasmwatch-notify"]
+    static let services = ["spasmwatch-bus", "spasmwatch-store", "spasmwatch-sensor", "spasmwatch-manual", "spasmwatch-notify", "spasmwatch-metrics"]
     let files = FileManager.default
 
     func install(root: URL, place: URL) async throws -> (Int32, String) {

@@ -104,7 +104,7 @@ struct StackScriptProcessTests {
         let home = try TestSupport.temporaryHome("stack-supervise")
         defer { try? FileManager.default.removeItem(at: home) }
         let port = 19_000 + Int.random(in: 0..<1000)
-        try #"{"sensor": {"httpPort": \#(port)}, "manual": {"httpPort": \#(port + 1)}}"#
+        try #"{"sensor": {"httpPort": \#(port)}, "manual": {"httpPort": \#(port + 1)}, "metrics": {"httpPort": \#(port + 2)}}"#
             .write(to: home.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
         var (status, out) = try await stack(["up", "--supervise"], home: home)
         #expect(status == 0, "\(out)")
@@ -155,7 +155,8 @@ struct StackScriptProcessTests {
         }
         let sensorPort = SecondHost.freePort(on: "127.0.0.1")
         let pagePort = SecondHost.freePort(on: "127.0.0.1")
-        try #"{"sensor": {"httpPort": \#(sensorPort)}, "manual": {"httpPort": \#(pagePort)}}"#
+        let metricsPort = SecondHost.freePort(on: "127.0.0.1")
+        try #"{"sensor": {"httpPort": \#(sensorPort)}, "manual": {"httpPort": \#(pagePort)}, "metrics": {"httpPort": \#(metricsPort)}}"#
             .write(to: demo.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
         func run(_ arguments: [String]) async throws -> (Int32, String) {
             let run = try ChildProcess(

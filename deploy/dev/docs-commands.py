@@ -28,9 +28,9 @@ line heading its block, for the whole block); the reader benefits from it too:
 Commands that read ../shared/eval (the evaluation recordings beside the repository, or
 $SPASMWATCH_SHARED) are skipped when it is not there. So that a command means the same here:
 `$(swift build [-c release] --show-bin-path)` becomes $SPASMWATCH_BIN, `swift run NAME`
-becomes $SPASMWATCH_BIN/NAME, and the default ports 127.0.0.1:8470/8471 the free ones.
+becomes $SPASMWATCH_BIN/NAME, and the default ports 127.0.0.1:8470/8471/8472 the free ones.
 
-Also failed: output naming the default port 8470/8471 (the runner configured others), and a
+Also failed: output naming the default port 8470/8471/8472 (the runner configured others), and a
 data home made inside the project that .gitignore lacks.
 
 Prints one line per command (ok, FAILED with its output, skipped with the reason), then the
@@ -188,7 +188,7 @@ class Run:
         self.project = os.path.join(self.tmp, "project")
         self.home = os.path.join(self.tmp, "home")
         self.state = os.path.join(self.tmp, SAVED)
-        self.ports = (free_port(), free_port())
+        self.ports = (free_port(), free_port(), free_port())
         self.copy_project()
         if shared:
             os.symlink(shared, os.path.join(self.tmp, "shared"))
@@ -197,7 +197,7 @@ class Run:
         for h in (self.usual_home, self.demo_home):
             os.makedirs(h, mode=0o700, exist_ok=True)
             with open(os.path.join(h, "config.json"), "w") as f:
-                f.write('{"sensor": {"httpPort": %d}, "manual": {"httpPort": %d}}\n' % self.ports)
+                f.write('{"sensor": {"httpPort": %d}, "manual": {"httpPort": %d}, "metrics": {"httpPort": %d}}\n' % self.ports)
             os.chmod(os.path.join(h, "config.json"), 0o600)
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("SPASMWATCH_") and k != "XDG_DATA_HOME"}
         self.env.update(HOME=self.home, SPASMWATCH_BIN=bin_dir, SPASMWATCH_STOP_TIMEOUT="5",
@@ -224,7 +224,8 @@ class Run:
         text = re.sub(r"\$\(swift build (-c release )?--show-bin-path\)", "$SPASMWATCH_BIN", text)
         text = re.sub(r"\bswift run ([\w-]+)", r"$SPASMWATCH_BIN/\1", text)
         text = re.sub(r"(127\.0\.0\.1|localhost):8470\b", r"\g<1>:%d" % self.ports[0], text)
-        return re.sub(r"(127\.0\.0\.1|localhost):8471\b", r"\g<1>:%d" % self.ports[1], text)
+        text = re.sub(r"(127\.0\.0\.1|localhost):8471\b", r"\g<1>:%d" % self.ports[1], text)
+        return re.sub(r"(127\.0\.0\.1|localhost):8472\b", r"\g<1>:%d" % self.ports[2], text)
 
     def script(self, cmd):
         """Bash that restores the previous state, runs the command, and saves the state."""
@@ -382,7 +383,7 @@ def main():
                     good = not timed_out and status == 0 and shows(out, cmd.expected)
                     why = ("did not end in %ds" % COMMAND_TIMEOUT if timed_out else f"exit status {status}" if status
                            else "its output lacks: " + " | ".join(cmd.expected))
-                default = re.search(r"(127\.0\.0\.1|localhost):(8470|8471)\b", out)
+                default = re.search(r"(127\.0\.0\.1|localhost):(8470|8471|8472)\b", out)
                 if good and default:
                     good, why = False, f"it names the default port {default.group(0)}, not the one config.json sets"
                 label = "ok" if good else "FAILED"

@@ -79,10 +79,11 @@ class Stack:
         self.token = uuid.uuid4().hex
         self.manual_port = free_port()
         self.sensor_port = free_port()
+        self.metrics_port = free_port()
 
     def configure(self):
         config = {"manual": {"httpPort": self.manual_port, "httpToken": self.token},
-                  "sensor": {"httpPort": self.sensor_port}}
+                  "sensor": {"httpPort": self.sensor_port}, "metrics": {"httpPort": self.metrics_port}}
         with open(os.path.join(self.home, "config.json"), "w") as f:
             json.dump(config, f)
 

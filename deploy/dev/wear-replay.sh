@@ -29,8 +29,8 @@ WORK=$(mktemp -d /tmp/sw-wear-replay-XXXXXX)
 export SPASMWATCH_HOME=$WORK/home
 mkdir -p "$SPASMWATCH_HOME"
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-PAGE_PORT=$(port) SENSOR_PORT=$(port) DEVTOOLS=$(port)
-echo "{\"manual\": {\"httpPort\": $PAGE_PORT}, \"sensor\": {\"httpPort\": $SENSOR_PORT}}" > "$SPASMWATCH_HOME/config.json"
+PAGE_PORT=$(port) SENSOR_PORT=$(port) METRICS_PORT=$(port) DEVTOOLS=$(port)
+echo "{\"manual\": {\"httpPort\": $PAGE_PORT}, \"sensor\": {\"httpPort\": $SENSOR_PORT}, \"metrics\": {\"httpPort\": $METRICS_PORT}}" > "$SPASMWATCH_HOME/config.json"
 cleanup() {
     [[ -n ${CHROME_PID:-} ]] && kill "$CHROME_PID" 2>/dev/null || true
     "$ROOT/deploy/stack" down >/dev/null 2>&1 || true

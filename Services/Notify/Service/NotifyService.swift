@@ -279,6 +279,8 @@ struct OutboxDeliveryRecorder: DeliveryRecorder {
 
     func record(_ delivery: Delivery, person: String) async {
         counters.add("deliveries.\(delivery.outcome.rawValue)")
+        // By channel too, for the metrics exporter (spasmwatch_deliveries_total{channel,result}).
+        counters.add("deliveries.\(delivery.channel).\(delivery.outcome.rawValue)")
         _ = try? await sender.send(delivery, topic: Topic.delivery(delivery.channel), id: delivery.deliveryId, person: person)
     }
 }
