@@ -69,7 +69,7 @@ public enum FlatJSON {
         public var string: String? {
             guard kind == .string else { return nil }
             let bytes = UnsafeRawBufferPointer(rebasing: raw[range])
-            return escaped ? FlatJSON.unescape(bytes) : String(validating: bytes, as: UTF8.self)
+            return escaped ? FlatJSON.unescape(bytes) : FlatJSON.text(bytes)
         }
 
         public var bool: Bool? {
@@ -352,6 +352,14 @@ public enum FlatJSON {
             index += n
             return true
         }
+    }
+
+    /// UTF-8 bytes as a String, nil when they are not UTF-8. ASCII (source, type and person of
+    /// every envelope we send) is checked in one pass; `String(validating:)`, which looks up
+    /// generic metadata on every call, checks anything else.
+    static func text(_ bytes: UnsafeRawBufferPointer) -> String? {
+        for byte in bytes where byte >= 0x80 { return String(validating: bytes, as: UTF8.self) }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// 1e0 … 1e22, the powers of ten a double holds exactly.

@@ -37,6 +37,17 @@ struct FlatJSONTests {
         }
     }
 
+    /// Strings are checked for UTF-8: ASCII in one pass, anything else by the standard library.
+    @Test func stringsAreCheckedForUTF8() {
+        func read(_ bytes: [UInt8]) -> String? {
+            FlatJSON.withMembers(Data(#"{"s":""#.utf8 + bytes + #""}"#.utf8)) { $0.value("s")?.string }
+        }
+        #expect(read(Array("detect-0".utf8)) == "detect-0")
+        #expect(read(Array("capteur-é-😀".utf8)) == "capteur-é-😀")
+        #expect(read([]) == "")
+        for bad: [UInt8] in [[0xFF], [0x61, 0xC3], [0xED, 0xA0, 0x80], [0xC0, 0xAF]] { #expect(read(bad) == nil, "\(bad)") }
+    }
+
     @Test func framesAndEpisodesMatchJSONDecoder() throws {
         let frames = [
             Samples.frame,
