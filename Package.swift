@@ -35,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Latency percentiles in the benchmarks only (spasmwatch-bench).
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // MARK: Shared libraries, split by concern
@@ -193,6 +195,7 @@ let package = Package(
             dependencies: [
                 "SpasmRuntime", "SpasmReliability", "SpasmStore", "SpasmIngestion", "SpasmProducer", "SpasmDetection",
                 "SpasmSimulation", "ZeroMQ", .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "Services/Bench",
             exclude: ["Reference"],
@@ -255,6 +258,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ], path: "Tests/TLSTests"),
         .testTarget(name: "DetectionTests", dependencies: ["SpasmDetection"], path: "Tests/DetectionTests"),
+        .testTarget(name: "BenchTests", dependencies: ["spasmwatch-bench"], path: "Tests/BenchTests"),
         .testTarget(name: "SimulationTests", dependencies: ["SpasmSimulation", "SpasmDetection"], path: "Tests/SimulationTests"),
         .testTarget(name: "ConfigTests", dependencies: ["SpasmConfig"], path: "Tests/ConfigTests"),
         .testTarget(

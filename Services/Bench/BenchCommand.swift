@@ -7,7 +7,10 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spasmwatch-bench",
         abstract: "SpasmWatch benchmarks (printed, never asserted).",
-        subcommands: [BenchBusCommand.self, BenchStoreCommand.self, SensorBenchCommand.self, DetectBenchCommand.self, BenchMemoryCommand.self])
+        subcommands: [
+            BenchAllCommand.self, BenchBusCommand.self, BenchStoreCommand.self, SensorBenchCommand.self, DetectBenchCommand.self,
+            BenchMemoryCommand.self, BenchEndToEndCommand.self,
+        ])
 
     /// ArgumentParser's own `main`, after arming the handlers that stop every child process and
     /// remove every temporary folder when the run is interrupted.

@@ -12,7 +12,7 @@ import ZeroMQ
 /// memory idle after start-up and under simulated sensors (`spasmwatch-sensor simulate`, as the
 /// demo feeds them), beside two references started the same way in the same run: a trivial
 /// process (`sleep`) and a C subscriber (libzmq) receiving the same bus traffic.
-struct BenchMemoryCommand: AsyncParsableCommand {
+struct BenchMemoryCommand: AsyncParsableCommand, BenchSuitePart {
     static let configuration = CommandConfiguration(
         commandName: "memory",
         abstract: "Resident memory of each service, idle and under simulated sensors, beside a trivial process and a C subscriber.")
@@ -32,6 +32,17 @@ struct BenchMemoryCommand: AsyncParsableCommand {
     static let goalBytes: Int64 = 50 * 1024 * 1024
 
     func run() async throws {
+        _ = try await Self.measure(sensors: sensors, seconds: seconds, settle: settle)
+    }
+
+    /// 100 sensors as the command, a shorter load (the peak is reached within seconds).
+    static func runForSuite() async throws -> [BenchLine] {
+        try await measure(sensors: 100, seconds: 25, settle: 6)
+    }
+
+    /// Prints the detail; returns a line per service (idle and under load beside the C
+    /// subscriber, goal ≤ 50 MB) and the bytes per sample the simulated sensors left on disk.
+    static func measure(sensors: Int, seconds: Double, settle: Double) async throws -> [BenchLine] {
         let home = try TemporaryDirectory(prefix: "sw-bench-memory")
         defer { home.remove() }
         // HTTP on ports the system picks, so a running stack (or another bench) is no obstacle.
@@ -86,6 +97,20 @@ struct BenchMemoryCommand: AsyncParsableCommand {
         let disk = try RawFrameBytes.measure(
             raw: AppDatabase.rawURL(for: dataHome.database), emptyStore: home.url.appendingPathComponent("empty/spasmwatch.sqlite"))
         print(disk.report())
+        return lines(rows: rows, sensors: sensors) + [disk.line(what: "raw frames on disk (\(sensors) simulated sensors)")]
+    }
+
+    static func lines(rows: [MemoryRow], sensors: Int) -> [BenchLine] {
+        func mb(_ bytes: Int64?) -> String { bytes.map { String(format: "%.1f MB", Double($0) / 1_048_576) } ?? "gone" }
+        let reference = rows.last?.load ?? rows.last?.idle
+        return rows.filter { services.contains($0.name) }.map { row in
+            var ratio = "-"
+            if let load = row.load, let reference { ratio = String(format: "%.1f×", Double(load) / Double(max(reference, 1))) }
+            return BenchLine(
+                area: "Memory", what: "\(row.name) RSS, idle / \(sensors) sensors", figure: "\(mb(row.idle)) / \(mb(row.load))",
+                reference: "C libzmq subscriber on the bus \(mb(reference))", ratio: ratio, goal: "≤ 50 MB under load",
+                met: (row.load ?? .max) <= goalBytes)
+        }
     }
 
     struct MemoryRow {

@@ -9,7 +9,7 @@ import SpasmStore
 /// `spasmwatch-bench store`: how fast the store's write path (decode, idempotency checks,
 /// group commit, per-minute summaries) stores sensor frames and reliable events, beside raw
 /// SQLite C-API inserts of the same rows into the same schema, measured in the same run.
-struct BenchStoreCommand: AsyncParsableCommand {
+struct BenchStoreCommand: AsyncParsableCommand, BenchSuitePart {
     static let configuration = CommandConfiguration(
         commandName: "store",
         abstract: "Store throughput (frames of 50×3 samples, episode events) beside raw SQLite inserts of the same rows.")
@@ -30,19 +30,24 @@ struct BenchStoreCommand: AsyncParsableCommand {
     var rounds: Int = 3
 
     func run() async throws {
-        let (frames, events, batch, rounds) = (self.frames, self.events, self.batch, max(1, self.rounds))
-        let output: Result<String, Error> = await onBlockingPool {
+        let round = try await Self.bestRound(frames: frames, events: events, batch: batch, rounds: rounds)
+        print(round.report(frames: frames, events: events, batch: batch, rounds: max(1, rounds)))
+        if throughBus { try await EndToEndStoreBench.run(frames: frames / 2, events: events / 2) }
+    }
+
+    /// The best of `rounds` rounds, measured on the blocking pool.
+    static func bestRound(frames: Int, events: Int, batch: Int, rounds: Int) async throws -> Round {
+        let output: Result<Round, Error> = await onBlockingPool {
             Result {
                 var best: Round?
-                for _ in 0..<rounds {
+                for _ in 0..<max(1, rounds) {
                     let round = try BenchStoreCommand.measure(frames: frames, events: events, batch: batch)
                     best = best.map { $0.best(round) } ?? round
                 }
-                return best!.report(frames: frames, events: events, batch: batch, rounds: rounds)
+                return best!
             }
         }
-        print(try output.get())
-        if throughBus { try await EndToEndStoreBench.run(frames: frames / 2, events: events / 2) }
+        return try output.get()
     }
 
     /// Seconds taken by each of the four runs of one round.
@@ -58,6 +63,26 @@ struct BenchStoreCommand: AsyncParsableCommand {
             r.rawFrameSeconds = min(rawFrameSeconds, other.rawFrameSeconds)
             r.rawEventSeconds = min(rawEventSeconds, other.rawEventSeconds)
             return r
+        }
+
+        /// The suite's summary: frames and events beside raw SQLite, bytes per sample beside Float32.
+        func lines(frames frameCount: Int, events eventCount: Int) -> [BenchLine] {
+            func rate(_ n: Int, _ s: Double) -> Double { Double(n) / max(s, 1e-9) }
+            func k(_ r: Double) -> String { String(format: "%.0f k/s", r / 1000) }
+            let frames = rate(frameCount, frameSeconds)
+            let events = rate(eventCount, eventSeconds)
+            return [
+                BenchLine(
+                    area: "Storage", what: "sensor frames 50×3 stored",
+                    figure: "\(k(frames)) (\(String(format: "%.1f", frames * 150 / 1e6)) M samples/s)",
+                    reference: "raw SQLite inserts, same rows \(k(rate(frameCount, rawFrameSeconds)))",
+                    ratio: String(format: "%.0f%%", 100 * rawFrameSeconds / frameSeconds), goal: "≥ 100 k/s", met: frames >= 100_000),
+                BenchLine(
+                    area: "Storage", what: "events (episode onsets, receipted)", figure: k(events),
+                    reference: "raw SQLite inserts, same rows \(k(rate(eventCount, rawEventSeconds)))",
+                    ratio: String(format: "%.0f%%", 100 * rawEventSeconds / eventSeconds), goal: "≥ 50 k/s", met: events >= 50_000),
+                disk.line(what: "raw frames on disk (4 sensors 50×3)"),
+            ]
         }
 
         func report(frames frameCount: Int, events eventCount: Int, batch: Int, rounds: Int) -> String {
@@ -91,10 +116,17 @@ struct BenchStoreCommand: AsyncParsableCommand {
         }
     }
 
+    static func runForSuite() async throws -> [BenchLine] {
+        let (frames, events, batch, rounds) = (100_000, 50_000, 1000, 2)
+        let round = try await bestRound(frames: frames, events: events, batch: batch, rounds: rounds)
+        print(round.report(frames: frames, events: events, batch: batch, rounds: rounds))
+        return round.lines(frames: frames, events: events)
+    }
+
     static func measure(frames frameCount: Int, events eventCount: Int, batch: Int) throws -> Round {
-        let dir = URL(fileURLWithPath: "/tmp").appendingPathComponent("sw-bench-store-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let folder = try TemporaryDirectory(prefix: "sw-bench-store")  // removed on Ctrl-C too
+        defer { folder.remove() }
+        let dir = folder.url
 
         // Messages as the store's subscriber hands them over (header already parsed).
         let sensors = ["ankle-l", "ankle-r", "wrist-l", "wrist-r"]

@@ -8,7 +8,7 @@ import SpasmSimulation
 /// `scan` of a file with parsing, each beside a reference measured in the same run (one
 /// pass that only reads and sums the same samples), so the ratio is what to compare. EMG is
 /// also measured against neurokit2's `emg_process` on the same samples (NeurokitReference).
-struct DetectBenchCommand: AsyncParsableCommand {
+struct DetectBenchCommand: AsyncParsableCommand, BenchSuitePart {
     static let configuration = CommandConfiguration(
         commandName: "detect",
         abstract: "Detector throughput (printed, never asserted): EMG and IMU core speed, scan speed.")
@@ -20,6 +20,17 @@ struct DetectBenchCommand: AsyncParsableCommand {
     var neurokitSeconds: Double = 30
 
     func run() async throws {
+        _ = try await Self.measure(seconds: seconds, neurokitSeconds: neurokitSeconds, scanSeconds: min(seconds, 300))
+    }
+
+    /// Shorter signals than the command's (the ratios hold at these sizes), the scan skipped.
+    static func runForSuite() async throws -> [BenchLine] {
+        try await measure(seconds: 120, neurokitSeconds: 30, scanSeconds: nil)
+    }
+
+    /// Prints the detail; returns the summary: EMG beside neurokit2, IMU beside the plain pass.
+    static func measure(seconds: Double, neurokitSeconds: Double, scanSeconds: Double?) async throws -> [BenchLine] {
+        var lines: [BenchLine] = []
         let neurokit = NeurokitReference(venv: NeurokitReference.defaultVenv, script: NeurokitReference.defaultScript)
         let neurokitUnavailable = await neurokit.prepare()
         let signalFolder = try TemporaryDirectory(prefix: "sw-detect-signal")
@@ -78,6 +89,25 @@ struct DetectBenchCommand: AsyncParsableCommand {
                 case .notMeasured(let why): neurokitColumns = ["not measured: \(why)", ""]
                 }
             }
+            let goal = kind == .imu ? 3e6 : 10e6
+            let what = "\(kind == .imu ? "IMU" : "EMG") \(Int(rate)) Hz detector, one core"
+            // IMU counts 3-axis time points here, as the detector's table does (×3 values each).
+            let figure = String(format: kind == .imu ? "%.1f M 3-axis samples/s" : "%.1f M samples/s", perSecond / 1e6)
+            let passLine = BenchLine(
+                area: "Detection", what: what, figure: figure, reference: String(format: "a plain pass over the samples %.0f M/s", reference / 1e6),
+                ratio: String(format: "1 : %.0f", reference / perSecond), goal: String(format: "≥ %.0f M/s", goal / 1e6), met: perSecond >= goal)
+            if kind == .emg, neurokitColumns[1] != "" {
+                var line = passLine
+                line.reference = "neurokit2 emg_process \(neurokitColumns[0])"
+                line.ratio = neurokitColumns[1]
+                lines.append(line)
+            } else if kind == .emg {
+                var line = passLine
+                line.reference = "neurokit2 emg_process \(neurokitColumns[0]); plain pass \(String(format: "%.0f M/s", reference / 1e6))"
+                lines.append(line)
+            } else if rate == 100 || rate == 200 {
+                lines.append(passLine)
+            }
             rows.append(
                 [
                     "\(kind.rawValue) \(Int(rate)) Hz", "\(count)\(channels == 3 ? "×3" : "")",
@@ -91,13 +121,14 @@ struct DetectBenchCommand: AsyncParsableCommand {
             "neurokit2 (on the first \(Int(min(seconds, neurokitSeconds))) s of the same signal) is a different algorithm: it filters, takes the amplitude envelope and detects activations offline over the whole signal at once, where SpasmWatch's detector is streaming, in 0.25 s frames."
         )
 
+        guard let scanSeconds else { return lines }
         // scan: parse a CSV and detect, beside parsing alone.
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sw-detect-bench-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         var scenario = SimulationScenario.demo(kind: .emg, seed: 3)
         scenario.sampleRate = 1000
-        scenario.durationSeconds = min(seconds, 300)
+        scenario.durationSeconds = scanSeconds
         let written = try RecordingWriter.write(scenario: scenario, to: dir, name: "bench")
         let parseTime = try time { _ = try Recording(contentsOf: written.samplesFile, kind: nil, rate: nil) }
         var rowsFound = 0
@@ -108,9 +139,10 @@ struct DetectBenchCommand: AsyncParsableCommand {
             String(
                 format: "scan of a %.0f s 1 kHz EMG CSV: %.2f M samples/s including parsing (parsing alone %.2f M samples/s); %d episodes",
                 scenario.durationSeconds!, n / scanTime / 1e6, n / parseTime / 1e6, rowsFound))
+        return lines
     }
 
-    func time(_ body: () throws -> Void) rethrows -> Double {
+    static func time(_ body: () throws -> Void) rethrows -> Double {
         let start = DispatchTime.now().uptimeNanoseconds
         try body()
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

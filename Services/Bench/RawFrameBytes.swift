@@ -40,6 +40,14 @@ struct RawFrameBytes {
 
     var perSample: Double { Double(fileBytes - emptyBytes) / Double(max(samples, 1)) }
 
+    /// The suite's line: bytes per sample beside the Float32 floor, the goal ≤ 4.4 B/sample.
+    func line(what: String) -> BenchLine {
+        BenchLine(
+            area: "Storage", what: what, figure: String(format: "%.2f B/sample (%d samples)", perSample, samples),
+            reference: String(format: "Float32 floor %.1f B/sample", Self.floor), ratio: String(format: "%.2f×", perSample / Self.floor),
+            goal: String(format: "≤ %.1f B/sample", Self.goal), met: perSample <= Self.goal)
+    }
+
     func report() -> String {
         let ratio = perSample / Self.floor
         var text = String(
