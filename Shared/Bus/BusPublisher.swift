@@ -87,10 +87,12 @@ public final class BusPublisher: Sendable {
         topic: String, type: String, id: UUID = .timeOrdered(), person: String? = nil,
         time: Double = Date().timeIntervalSince1970
     ) -> EnvelopeHeader {
-        let seq = nextSeq.withLock { counters in
-            defer { counters[topic, default: 0] += 1 }
-            return counters[topic, default: 0]
+        /// Takes the topic's next number and moves it on (one dictionary look-up).
+        func take(_ next: inout UInt64) -> UInt64 {
+            defer { next += 1 }
+            return next
         }
+        let seq = nextSeq.withLock { take(&$0[topic, default: 0]) }
         return EnvelopeHeader(
             type: type, id: id, source: source, epoch: epoch, seq: seq, time: time,
             person: person ?? self.person)
@@ -125,7 +127,8 @@ public final class BusPublisher: Sendable {
     ) throws -> [Data] {
         let header = makeHeader(topic: topic, type: type, id: id, person: person)
         let envelope = try WireCodec.assemble(header: header, bodyJSON: bodyJSON)
-        var frames = [Data(topic.utf8), envelope]
+        var topicText = topic
+        var frames = [topicText.withUTF8 { Data(buffer: $0) }, envelope]
         if let payload { frames.append(payload) }
         return frames
     }

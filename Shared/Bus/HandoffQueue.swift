@@ -9,6 +9,10 @@ public final class HandoffQueue<Element: Sendable>: @unchecked Sendable {
     private var buffer: [Element] = []
     private var waiter: CheckedContinuation<[Element]?, Never>?
     private var closed = false
+    /// Threads blocked in `takeBatch` on an empty queue, and in `put` on a full one: a hand-off
+    /// wakes (a futex call) only when someone waits, not on every element.
+    private var takersWaiting = 0
+    private var puttersWaiting = 0
     public let capacity: Int
 
     public init(capacity: Int) {
@@ -36,7 +40,11 @@ public final class HandoffQueue<Element: Sendable>: @unchecked Sendable {
             return true
         }
         while next < elements.count {
-            while buffer.count >= capacity && !closed { condition.wait() }
+            while buffer.count >= capacity && !closed {
+                puttersWaiting += 1
+                condition.wait()
+                puttersWaiting -= 1
+            }
             if closed {
                 condition.unlock()
                 return false
@@ -44,7 +52,7 @@ public final class HandoffQueue<Element: Sendable>: @unchecked Sendable {
             let taken = min(capacity - buffer.count, elements.count - next)
             buffer.append(contentsOf: elements[next..<(next + taken)])
             next += taken
-            condition.broadcast()
+            if takersWaiting > 0 { condition.broadcast() }
             if let w = waiter {
                 // An async consumer is waiting (only when the buffer was empty): hand it all.
                 waiter = nil
@@ -81,7 +89,7 @@ public final class HandoffQueue<Element: Sendable>: @unchecked Sendable {
         let room = max(0, capacity - buffer.count)
         let taken = min(room, elements.count)
         buffer.append(contentsOf: elements.prefix(taken))
-        if taken > 0 { condition.broadcast() }
+        if taken > 0 && takersWaiting > 0 { condition.broadcast() }
         condition.unlock()
         return taken
     }
@@ -94,7 +102,7 @@ public final class HandoffQueue<Element: Sendable>: @unchecked Sendable {
             if !buffer.isEmpty {
                 let batch = buffer
                 buffer.removeAll(keepingCapacity: true)
-                condition.broadcast()
+                if puttersWaiting > 0 { condition.broadcast() }
                 condition.unlock()
                 continuation.resume(returning: batch)
             } else if closed {
@@ -115,13 +123,28 @@ public final class HandoffQueue<Element: Sendable>: @unchecked Sendable {
         defer { condition.unlock() }
         let deadline = Date(timeIntervalSinceNow: timeout)
         while buffer.isEmpty && !closed {
-            if !condition.wait(until: deadline) { return [] }
+            takersWaiting += 1
+            let signalled = condition.wait(until: deadline)
+            takersWaiting -= 1
+            if !signalled { return [] }
         }
         if buffer.isEmpty { return nil }
         let batch = buffer
         buffer.removeAll(keepingCapacity: true)
-        condition.broadcast()
+        if puttersWaiting > 0 { condition.broadcast() }
         return batch
+    }
+
+    /// Whether a thread is blocked in `takeBatch` / in `put` (for tests of the wake-ups).
+    var hasTakerWaiting: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return takersWaiting > 0
+    }
+    var hasPutterWaiting: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return puttersWaiting > 0
     }
 
     public var count: Int {

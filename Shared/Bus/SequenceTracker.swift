@@ -18,7 +18,13 @@ public struct SequenceTracker: Sendable {
         var lastSeq: UInt64
     }
 
-    private var senders: [String: SenderState] = [:]
+    /// A sender's run on one topic (topic "" when the caller does not say).
+    private struct RunKey: Hashable, Sendable {
+        var source: String
+        var topic: String
+    }
+
+    private var senders: [RunKey: SenderState] = [:]
     /// Messages missing in total, by sender.
     public private(set) var missingBySource: [String: UInt64] = [:]
     public private(set) var totalMissing: UInt64 = 0
@@ -27,7 +33,7 @@ public struct SequenceTracker: Sendable {
     public init() {}
 
     public mutating func observe(source: String, topic: String = "", epoch: UInt32, seq: UInt64) -> Verdict {
-        let key = topic.isEmpty ? source : source + "\u{0}" + topic
+        let key = RunKey(source: source, topic: topic)
         guard let state = senders[key] else {
             senders[key] = SenderState(epoch: epoch, lastSeq: seq)
             return .firstFromSender

@@ -220,9 +220,9 @@ extension WireCodec {
     /// the header's fields (sorted), then `"body"` last. Used for every publish, so a
     /// re-sent message keeps its id and body bytes but gets a fresh sequence number.
     public static func assemble(header: EnvelopeHeader, bodyJSON: Data) throws -> Data {
-        if var writer = header.fastJSONPrefix() {
+        if var writer = header.fastJSONPrefix(room: bodyJSON.count + 10) {
             writer.raw(",\"body\":")
-            writer.bytes.append(contentsOf: bodyJSON)
+            bodyJSON.withUnsafeBytes { writer.bytes.append(contentsOf: $0) }
             writer.raw("}")
             return writer.data
         }

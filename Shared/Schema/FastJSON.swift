@@ -14,6 +14,17 @@ struct FastJSONWriter {
 
     mutating func string(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
+        // Most strings need no escape: copy them whole.
+        var text = value
+        let plain = text.withUTF8 { utf8 -> Bool in
+            for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            bytes.append(contentsOf: utf8)
+            return true
+        }
+        if plain {
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes.append(contentsOf: [92, 34])
@@ -67,19 +78,22 @@ struct FastJSONWriter {
         if value == value.rounded(), abs(value) < 1e15 {
             integer(Int64(value))
         } else {
-            bytes.append(contentsOf: Array(value.description.utf8))
+            var text = value.description
+            text.withUTF8 { bytes.append(contentsOf: $0) }
         }
         return true
     }
 
-    var data: Data { Data(bytes) }
+    /// One copy of the bytes (`Data(bytes)` would go through Data's generic sequence path).
+    var data: Data { bytes.withUnsafeBufferPointer { Data(buffer: $0) } }
 }
 
 extension EnvelopeHeader {
     /// `{"epoch":…,"id":"…","person":"…","seq":…,"source":"…","time":…,"type":"…","v":1` —
     /// without the closing brace, ready for `"body"`. Nil when `time` is not finite.
-    func fastJSONPrefix() -> FastJSONWriter? {
-        var w = FastJSONWriter()
+    func fastJSONPrefix(room: Int = 0) -> FastJSONWriter? {
+        // Room for the header's own bytes (about 180 with a short source and type) and what follows.
+        var w = FastJSONWriter(capacity: 192 + source.utf8.count + type.utf8.count + person.utf8.count + room)
         w.raw("{\"epoch\":")
         w.integer(epoch)
         w.raw(",\"id\":\"")

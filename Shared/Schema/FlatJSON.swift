@@ -69,7 +69,7 @@ public enum FlatJSON {
         public var string: String? {
             guard kind == .string else { return nil }
             let bytes = UnsafeRawBufferPointer(rebasing: raw[range])
-            return escaped ? FlatJSON.unescape(bytes) : String(validating: bytes, as: UTF8.self)
+            return escaped ? FlatJSON.unescape(bytes) : FlatJSON.text(bytes)
         }
 
         public var bool: Bool? {
@@ -81,7 +81,36 @@ public enum FlatJSON {
         public var double: Double? {
             guard kind == .number else { return nil }
             if let whole = wholeNumber, whole.magnitude < (1 << 53) { return Double(whole) }
+            if let exact = shortDecimal { return exact }
             return FlatJSON.strtod(UnsafeRawBufferPointer(rebasing: raw[range]))
+        }
+
+        /// `-?digits.digits` whose digits, read as one integer, stay below 2^53, with at most 22
+        /// after the point (a time such as 1764647109.123456): that integer and the power of ten
+        /// are both exact doubles, so one division rounds correctly and gives the double strtod
+        /// gives (Clinger's fast path). Nil for anything else (exponents, more digits).
+        private var shortDecimal: Double? {
+            var i = range.lowerBound
+            let negative = raw[i] == UInt8(ascii: "-")
+            if negative { i += 1 }
+            var digits: UInt64 = 0
+            var afterPoint = 0
+            var seenPoint = false
+            while i < range.upperBound {
+                let c = raw[i]
+                i += 1
+                if c == UInt8(ascii: ".") {
+                    seenPoint = true
+                    continue
+                }
+                guard c >= 48, c <= 57 else { return nil }
+                digits = digits * 10 + UInt64(c - 48)
+                guard digits < 1 << 53 else { return nil }
+                if seenPoint { afterPoint += 1 }
+            }
+            guard afterPoint < FlatJSON.powersOfTen.count else { return nil }
+            let value = Double(digits) / FlatJSON.powersOfTen[afterPoint]
+            return negative ? -value : value
         }
 
         /// A number written as a whole number (no fraction, no exponent), as JSONDecoder
@@ -324,6 +353,17 @@ public enum FlatJSON {
             return true
         }
     }
+
+    /// UTF-8 bytes as a String, nil when they are not UTF-8. ASCII (source, type and person of
+    /// every envelope we send) is checked in one pass; `String(validating:)`, which looks up
+    /// generic metadata on every call, checks anything else.
+    static func text(_ bytes: UnsafeRawBufferPointer) -> String? {
+        for byte in bytes where byte >= 0x80 { return String(validating: bytes, as: UTF8.self) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// 1e0 … 1e22, the powers of ten a double holds exactly.
+    static let powersOfTen: [Double] = (0...22).map { (0..<$0).reduce(1.0) { acc, _ in acc * 10 } }
 
     static func hexValue(_ c: UInt8) -> UInt32? {
         switch c {

@@ -8,14 +8,17 @@ import Foundation
 /// incremental build, but an ordinary pthread mutex, NSLock, avoids the question).
 public final class Locked<Value>: @unchecked Sendable {
     // Safe: `value` is only read or written inside `withLock`, while `lock` is held.
-    private var value: Value
-    private let lock = NSLock()
+    // Inlinable (hence `@usableFromInline`), so callers in other modules get `withLock`
+    // specialized instead of a generic call on every use (the bus takes it per message).
+    @usableFromInline var value: Value
+    @usableFromInline let lock = NSLock()
 
     public init(_ value: Value) {
         self.value = value
     }
 
     /// Runs `body` with exclusive access to the value.
+    @inlinable
     public func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
         lock.lock()
         defer { lock.unlock() }

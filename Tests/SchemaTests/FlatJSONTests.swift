@@ -18,6 +18,36 @@ struct FlatJSONTests {
         }
     }
 
+    /// Short decimals (a time with microseconds) are read without strtod: the same double, bit for bit.
+    @Test func shortDecimalsReadAsStrtodDoes() throws {
+        var texts = ["0.5", "-0.0", "-0.25", "1764647109.123456", "1764647109.1", "0.1", "0.000000000000000000001", "9007199254740.991"]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            let value = Double.random(in: 1_700_000_000...1_800_000_000, using: &generator)
+            let digits = Int.random(in: 1...9, using: &generator)
+            texts.append(value.description)
+            texts.append(String(format: "%.\(digits)f", value))
+            texts.append(String(format: "%.\(digits)f", -value / 1e9))
+        }
+        for text in texts {
+            let json = Data("{\"t\":\(text)}".utf8)
+            let read = try #require(FlatJSON.withMembers(json) { $0.value("t")?.double }, "\(text)")
+            let expected = try #require(Double(text))
+            #expect(read.bitPattern == expected.bitPattern, "\(text)")
+        }
+    }
+
+    /// Strings are checked for UTF-8: ASCII in one pass, anything else by the standard library.
+    @Test func stringsAreCheckedForUTF8() {
+        func read(_ bytes: [UInt8]) -> String? {
+            FlatJSON.withMembers(Data(#"{"s":""#.utf8 + bytes + #""}"#.utf8)) { $0.value("s")?.string }
+        }
+        #expect(read(Array("detect-0".utf8)) == "detect-0")
+        #expect(read(Array("capteur-é-😀".utf8)) == "capteur-é-😀")
+        #expect(read([]) == "")
+        for bad: [UInt8] in [[0xFF], [0x61, 0xC3], [0xED, 0xA0, 0x80], [0xC0, 0xAF]] { #expect(read(bad) == nil, "\(bad)") }
+    }
+
     @Test func framesAndEpisodesMatchJSONDecoder() throws {
         let frames = [
             Samples.frame,

@@ -1,6 +1,8 @@
 import Foundation
 import SpasmConfig
+import SpasmErrors
 import SpasmSchema
+import SpasmSync
 import SpasmTestSupport
 import Testing
 
@@ -40,6 +42,49 @@ struct BusPlumbingTests {
         queue.close()
         #expect(await queue.nextBatch() == nil)
         #expect(!queue.put(8))
+    }
+
+    /// Hand-offs wake a waiting thread only when one waits: a taker blocked on an empty queue and
+    /// a putter blocked on a full one must still be woken (a missed wake would leave the taker
+    /// with [] at its 60 s deadline, and the putter stuck).
+    @Test func handoffQueueWakesBlockedThreads() async {
+        let queue = HandoffQueue<Int>(capacity: 2)
+        let took = Locked<[[Int]?]>([])
+        let taker = Thread {
+            took.withLock { $0.append(queue.takeBatch(timeout: 60)) }
+        }
+        taker.start()
+        while !queue.hasTakerWaiting { try? await Task.sleep(for: .milliseconds(5)) }
+        #expect(queue.offer(1))
+        while took.withLock({ $0.isEmpty }) { try? await Task.sleep(for: .milliseconds(5)) }
+        #expect(took.withLock { $0 } == [[1]])
+
+        #expect(queue.offer(2) && queue.offer(3))
+        let putDone = Locked(false)
+        let putter = Thread {
+            queue.put(contentsOf: [4, 5])
+            putDone.withLock { $0 = true }
+        }
+        putter.start()
+        while !queue.hasPutterWaiting { try? await Task.sleep(for: .milliseconds(5)) }
+        #expect(queue.takeBatch(timeout: 60) == [2, 3])
+        while !putDone.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(5)) }
+        #expect(queue.takeBatch(timeout: 60) == [4, 5])
+        queue.close()
+    }
+
+    /// The topic frame must be UTF-8; ASCII (every topic we send) and other UTF-8 are read as text.
+    @Test func topicFramesAreCheckedForUTF8() throws {
+        let envelope = try WireCodec.encodeEnvelope(
+            Envelope(
+                header: EnvelopeHeader(type: Heartbeat.messageType, source: "t", epoch: 1, seq: 0, time: 1),
+                body: Heartbeat(service: "t", instance: "t", pid: 1, version: "0", uptimeSeconds: 0)))
+        #expect(try BusMessage(frames: [Data("heartbeat.t".utf8), envelope]).topic == "heartbeat.t")
+        #expect(try BusMessage(frames: [Data("capteur.é".utf8), envelope]).topic == "capteur.é")
+        #expect(try BusMessage(frames: [Data(), envelope]).topic == "")
+        for bad: [UInt8] in [[0xFF], [0x61, 0xC3], [0xED, 0xA0, 0x80]] {
+            #expect(throws: SpasmError.self) { try BusMessage(frames: [Data(bad), envelope]) }
+        }
     }
 
     /// Publisher and subscriber through an XSUB/XPUB proxy on ipc in a temporary folder.
