@@ -87,20 +87,27 @@ public final class ChildProcess: @unchecked Sendable {
             process.standardInput = FileHandle.nullDevice
             try process.run()
         }
-        out.fileHandleForReading.readabilityHandler = { [weak self] h in
-            let d = h.availableData
-            guard let self else { return }
-            self.lock.lock()
-            self.output.append(d)
-            self.lock.unlock()
-        }
-        err.fileHandleForReading.readabilityHandler = { [weak self] h in
-            let d = h.availableData
-            guard let self else { return }
-            self.lock.lock()
-            self.errorOutput.append(d)
-            self.lock.unlock()
-        }
+        Self.collect(out.fileHandleForReading, errors: false, of: self)
+        Self.collect(err.fileHandleForReading, errors: true, of: self)
+    }
+
+    /// Reads the pipe on a thread of its own until its end (the child exited), then closes
+    /// it. Not a `readabilityHandler`: that keeps the descriptor open for as long as the test
+    /// process runs, and it cannot be taken down from inside the handler.
+    private static func collect(_ handle: FileHandle, errors: Bool, of child: ChildProcess) {
+        Thread { [weak child] in
+            defer { try? handle.close() }
+            var chunk = [UInt8](repeating: 0, count: 64 << 10)
+            while true {
+                let n = read(handle.fileDescriptor, &chunk, chunk.count)
+                if n < 0 && errno == EINTR { continue }
+                // At the end, or the ChildProcess is gone (its deinit has killed the child).
+                guard n > 0, let child else { return }
+                child.lock.lock()
+                if errors { child.errorOutput.append(contentsOf: chunk[0..<n]) } else { child.output.append(contentsOf: chunk[0..<n]) }
+                child.lock.unlock()
+            }
+        }.start()
     }
 
     public var stdout: String {
