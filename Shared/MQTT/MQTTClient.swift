@@ -194,7 +194,13 @@ private final class MQTTLoop {
                     // CONNACK arrives through the loop; give it up to the backoff to come.
                     let deadline = Date().addingTimeInterval(max(backoff, 2))
                     while !isConnected && lastDisconnect == nil && Date() < deadline && !shared.stopped.load(ordering: .acquiring) {
-                        if mosquitto_loop(h, 50, 1) != mosquittoSuccess { break }
+                        let rc = pump(h)
+                        if rc != mosquittoSuccess {
+                            if lastDisconnect == nil {
+                                noteDisconnect(SpasmError.mosquitto(rc, "waiting for the MQTT broker \(settings.display) to answer").message)
+                            }
+                            break
+                        }
                     }
                 } else {
                     noteDisconnect(SpasmError.mosquitto(rc, "connecting to the MQTT broker \(settings.display)").message)
@@ -208,7 +214,7 @@ private final class MQTTLoop {
                 backoff = settings.reconnectMin
             }
             drainCommands(h)
-            let rc = mosquitto_loop(h, 50, 1)
+            let rc = pump(h)
             if rc != mosquittoSuccess && isConnected {
                 isConnected = false
                 shared.connected.store(false, ordering: .releasing)
@@ -218,7 +224,7 @@ private final class MQTTLoop {
         if isConnected {
             mosquitto_disconnect(h)
             // Let the DISCONNECT leave.
-            _ = mosquitto_loop(h, 50, 1)
+            _ = pump(h)
         }
         failAwaiting(Self.stoppedError)
         for command in shared.commands.withLock({ q -> [MQTTClient.Command] in
@@ -229,6 +235,31 @@ private final class MQTTLoop {
             case .publish(_, let done), .subscribe(_, _, let done): done.fail(Self.stoppedError)
             }
         }
+    }
+
+    /// One turn of libmosquitto's network loop, waiting up to 50 ms with poll(2). Not
+    /// `mosquitto_loop`: it waits with select(2), which cannot take a descriptor numbered
+    /// FD_SETSIZE (1,024) or above, and then fails on every call with "invalid arguments", so
+    /// a process with many open files would never see the broker's CONNACK. Reading and
+    /// writing errors close the connection and call the disconnect callback, as there.
+    private func pump(_ h: OpaquePointer) -> Int32 {
+        let socket = mosquitto_socket(h)
+        guard socket >= 0 else { return Int32(MOSQ_ERR_NO_CONN.rawValue) }
+        var wanted = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        if mosquitto_want_write(h) { wanted.events |= Int16(POLLOUT) }
+        let ready = poll(&wanted, 1, 50)
+        if ready < 0 && errno != EINTR { return Int32(MOSQ_ERR_ERRNO.rawValue) }
+        if ready > 0 {
+            if wanted.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
+                let rc = mosquitto_loop_read(h, 1)
+                if rc != mosquittoSuccess { return rc }
+            }
+            if wanted.revents & Int16(POLLOUT) != 0 {
+                let rc = mosquitto_loop_write(h, 1)
+                if rc != mosquittoSuccess { return rc }
+            }
+        }
+        return mosquitto_loop_misc(h)
     }
 
     private func sleep(seconds: Double) {

@@ -10,7 +10,7 @@ import ZeroMQ
 
 /// spasmwatch-mqtt as a real process against a real `mosquitto`: Home Assistant discovery
 /// configs, the fall event and alarm, the button's acknowledgement, the last will.
-@Suite("MQTT processes", .serialized)
+@Suite("MQTT processes", .serialized, .timeLimit(.minutes(5)))
 struct MQTTProcessTests {
     /// The keys Home Assistant's MQTT discovery requires per component (its docs:
     /// event.mqtt, sensor.mqtt, binary_sensor.mqtt, button.mqtt), plus what we promise on each.

@@ -6,7 +6,7 @@ import SpasmTestSupport
 import Testing
 
 /// The thin libmosquitto client against a real `mosquitto` on a loopback port.
-@Suite("MQTT client", .serialized)
+@Suite("MQTT client", .serialized, .timeLimit(.minutes(2)))
 struct MQTTClientTests {
     static let deadline: Double = 30
 
@@ -52,6 +52,32 @@ struct MQTTClientTests {
         #expect(Self.messages(events, on: "t/live").map(\.text) == ["hello"])
         await publisher.stop()
         await subscriber.stop()
+        await task.value
+    }
+
+    /// Seen in CI: the test process had leaked over 1,000 pipes, so libmosquitto's sockets
+    /// were numbered above FD_SETSIZE; `mosquitto_loop` (select) then failed with "invalid
+    /// arguments" on every call, the client never saw its CONNACK and a publish waited forever.
+    @Test("a client in a process with more than 1,024 open files still connects, publishes and receives")
+    func manyOpenFiles() async throws {
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        if limit.rlim_cur < 1_400 && limit.rlim_max >= 1_400 {
+            limit.rlim_cur = 1_400
+            setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        let filler = (0..<1_100).map { _ in open("/dev/null", O_RDONLY) }.filter { $0 >= 0 }
+        defer { for fd in filler { close(fd) } }
+        try #require(filler.count == 1_100, "could not open 1,100 files (RLIMIT_NOFILE \(limit.rlim_cur))")
+        let broker = try await MosquittoTestBroker.start()
+        defer { Task { await broker.stop() } }
+        let client = try await MQTTClient(settings: MQTTClientSettings(url: "mqtt://127.0.0.1:\(broker.port)"))
+        let (seen, task) = Self.collect(client)
+        #expect(await Self.waitFor(client, seen) { $0.contains(.connected) }, "\(seen.withLock { $0 })")
+        try await client.subscribe("many/#")
+        try await client.publish(MQTTMessage(topic: "many/files", text: "still here", qos: 1))
+        #expect(await Self.waitFor(client, seen) { Self.messages($0, on: "many/files").map(\.text) == ["still here"] })
+        await client.stop()
         await task.value
     }
 
