@@ -28,7 +28,10 @@ enum MetricsHTTP {
             middleware: BrowserGuard(
                 hosts: AllowedHosts(bindHost: settings.httpHost, extra: settings.allowedHosts), token: settings.httpToken,
                 setting: "metrics.allowedHosts", count: { counters.add($0) }))
-        router.add(middleware: MetricsTokenCheck(token: settings.httpToken, counters: counters))
+        // With metrics.httpToken set (always beyond loopback), every request needs it.
+        if !settings.httpToken.isEmpty {
+            router.add(middleware: BearerTokenCheck(token: settings.httpToken) { _ in MetricsHTTP.refusal(counters) })
+        }
         router.get("/metrics") { _, _ -> Response in
             metrics.refresh(now: Date().timeIntervalSince1970)
             counters.add("scrapes")
@@ -54,21 +57,9 @@ enum MetricsHTTP {
     }
 }
 
-/// With `metrics.httpToken` set (always beyond loopback), every request needs
-/// `Authorization: Bearer TOKEN`, compared in constant time (`TokenMatch`); a refusal is 401,
-/// counted `scrapes.refused.auth`.
-struct MetricsTokenCheck<Context: RequestContext>: RouterMiddleware {
-    let token: String
-    let counters: CounterSet
-
-    func handle(
-        _ request: Request, context: Context,
-        next: (Request, Context) async throws -> Response
-    ) async throws -> Response {
-        if token.isEmpty { return try await next(request, context) }
-        if let bearer = TokenMatch.bearer(request.headers[.authorization]), TokenMatch.matches(bearer, token) {
-            return try await next(request, context)
-        }
+extension MetricsHTTP {
+    /// A scrape without the token: 401, counted `scrapes.refused.auth`.
+    static func refusal(_ counters: CounterSet) -> Response {
         counters.add("scrapes.refused.auth")
         return Response(
             status: .unauthorized, headers: [.contentType: "text/plain; charset=utf-8", .wwwAuthenticate: "Bearer"],

@@ -37,7 +37,7 @@ enum HTTPEndpoint {
             middleware: BrowserGuard(
                 hosts: AllowedHosts(bindHost: settings.httpHost, extra: settings.allowedHosts),
                 token: token, setting: "sensor.allowedHosts", count: { counters.add($0) }))
-        router.add(middleware: SensorTokenCheck(token: token, counters: counters))
+        router.add(middleware: BearerTokenCheck(token: token) { HTTPEndpoint.refusal($0, counters: counters) })
         router.post("/api/frames") { request, context -> Response in
             var request = request
             let body: ByteBuffer
@@ -83,22 +83,13 @@ enum HTTPEndpoint {
     }
 }
 
-/// Every route needs `Authorization: Bearer TOKEN` (`sensor.httpToken` or `keys/http.token`; a frame
-/// refused here counts as `frames.rejected` and `rejected.auth`).
-struct SensorTokenCheck<Context: RequestContext>: RouterMiddleware {
-    let token: String
-    let counters: CounterSet
-
-    func handle(
-        _ request: Request, context: Context,
-        next: (Request, Context) async throws -> Response
-    ) async throws -> Response {
-        if let bearer = TokenMatch.bearer(request.headers[.authorization]), TokenMatch.matches(bearer, token) {
-            return try await next(request, context)
-        }
+extension HTTPEndpoint {
+    /// Every route needs `Authorization: Bearer TOKEN` (`sensor.httpToken` or `keys/http.token`);
+    /// a frame refused for it counts as `frames.rejected` and `rejected.auth`.
+    static func refusal(_ request: Request, counters: CounterSet) -> Response {
         if request.uri.path == "/api/frames" { counters.add("frames.rejected") }
         counters.add("rejected.auth")
-        return HTTPEndpoint.json(
+        return json(
             ProducerReply(
                 ok: false, error: "missing or wrong token: send 'Authorization: Bearer TOKEN' (sensor.httpToken, else the home's keys/http.token)",
                 reason: "auth"), status: .unauthorized)
