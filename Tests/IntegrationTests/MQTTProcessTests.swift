@@ -2,6 +2,7 @@ import Foundation
 import SpasmBus
 import SpasmConfig
 import SpasmMQTT
+import SpasmReliability
 import SpasmSchema
 import SpasmSync
 import SpasmTestSupport
@@ -53,6 +54,16 @@ struct MQTTProcessTests {
             try? await Task.sleep(for: .milliseconds(50))
         }
         return condition()
+    }
+
+    /// `eventually` for a condition that asks something (the store) and waits for the answer.
+    static func eventuallyAsync(_ timeout: Double = 30, _ condition: () async -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(300))
+        }
+        return await condition()
     }
 
     /// The ACL docs/home-assistant.md tells users to write.
@@ -277,6 +288,83 @@ struct MQTTProcessTests {
         await service.stop()
         await detect.stop()
         await sensor.stop()
+        await bus.stop()
+    }
+
+    @Test("a restart of spasmwatch-mqtt keeps a ringing alarm on, and a fall that came while it was down rings it; the button still answers it")
+    func theAlarmOutlivesARestart() async throws {
+        let broker = try await MosquittoTestBroker.start(users: ["spasmwatch": "sw pass", "homeassistant": "ha-pass"], acl: Self.acl)
+        defer { Task { await broker.stop() } }
+        let home = try TestSupport.temporaryHome("mqtt-restart")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let bus = try ChildProcess("spasmwatch-bus", home: home)
+        #expect(await bus.waitForOutput("bus running"))
+        let store = try ChildProcess("spasmwatch-store", home: home)
+        #expect(await store.waitForOutput("started"))
+        let watcher = try await Watcher(url: broker.url(user: "homeassistant", password: "ha-pass"))
+        try await watcher.client.subscribe("spasmwatch/#")
+        let url = "mqtt.url=mqtt://spasmwatch:sw%20pass@127.0.0.1:\(broker.port)"
+        var service = try ChildProcess("spasmwatch-mqtt", ["--set", url], home: home)
+        #expect(await service.waitForOutput("connected to the MQTT broker"), "\(service.stderr)")
+        #expect(await Self.eventually { watcher.messages("spasmwatch/me/alarm/state").last?.text == "OFF" })
+
+        let context = ZMQContext()
+        let endpoints = Endpoints(home: DataHome(root: home), configuration: Configuration())
+        let publisher = try BusPublisher(
+            context: context, address: BusAddress(publish: endpoints.busPublish, subscribe: endpoints.busSubscribe), source: "test")
+        func fallAlert() -> Alert {
+            Alert(
+                kind: "fall", severity: .critical, groupKey: "fall:right-leg", title: "Possible fall", message: "A fall.",
+                at: Date().timeIntervalSince1970, sensorId: "ankle-r", site: .rightAnkle)
+        }
+        let storage = StoreClient(context: context, endpoint: endpoints.storeQuery, timeoutSeconds: 3)
+        func stored(_ alert: Alert) async -> Bool {
+            await Self.eventuallyAsync {
+                _ = try? publisher.publish(alert, topic: Topic.alert(.critical), id: alert.alertId)
+                let answer = try? await storage.send(StoreRequest(query: .alerts, idPrefix: alert.alertId.uuidString.lowercased()))
+                return answer?.alerts?.isEmpty == false
+            }
+        }
+
+        // The alarm rings; spasmwatch-mqtt is killed and started again.
+        let first = fallAlert()
+        #expect(await stored(first), "the store has the first fall alert")
+        #expect(await Self.eventually { watcher.messages("spasmwatch/me/alarm/state").last?.text == "ON" })
+        service.signal(SIGKILL)
+        #expect(await Self.eventually { watcher.messages("spasmwatch/me/status").last?.text == "offline" })
+        let announced = watcher.messages("spasmwatch/me/status").count
+        service = try ChildProcess("spasmwatch-mqtt", ["--set", url], home: home)
+        #expect(await Self.eventually { watcher.messages("spasmwatch/me/status").dropFirst(announced).contains { $0.text == "online" } })
+        // Everything announced again, the alarm among it: still ON, never OFF after the restart.
+        try? await Task.sleep(for: .seconds(2))
+        let afterRestart = watcher.messages("spasmwatch/me/alarm/state").map(\.text)
+        #expect(afterRestart.last == "ON", "alarm states seen: \(afterRestart)")
+
+        // Down again: a second fall arrives meanwhile; on start the alarm is on for both.
+        service.signal(SIGKILL)
+        #expect(await service.wait(timeout: 10) != nil)
+        let second = fallAlert()
+        #expect(await stored(second), "the store has the fall that came while spasmwatch-mqtt was down")
+        let onlineBefore = watcher.messages("spasmwatch/me/status").count
+        service = try ChildProcess("spasmwatch-mqtt", ["--set", url], home: home)
+        #expect(await service.waitForOutput("keeps the alarm on"), "\(service.stderr)")
+        // Subscribed again once it has announced itself online.
+        #expect(await Self.eventually { watcher.messages("spasmwatch/me/status").dropFirst(onlineBefore).contains { $0.text == "online" } })
+        #expect(await Self.eventually { watcher.messages("spasmwatch/me/alarm/state").last?.text == "ON" })
+
+        // The button answers the newest, then the first: the alarm goes off only after both.
+        try await watcher.client.publish(MQTTMessage(topic: "spasmwatch/me/alarm/acknowledge", text: "PRESS", qos: 1))
+        try await watcher.client.publish(MQTTMessage(topic: "spasmwatch/me/alarm/acknowledge", text: "PRESS", qos: 1))
+        #expect(await Self.eventually { watcher.messages("spasmwatch/me/alarm/state").last?.text == "OFF" })
+        let acknowledged = await Self.eventuallyAsync {
+            let answer = try? await storage.send(StoreRequest(query: .alerts, kinds: ["fall"]))
+            return answer?.alerts?.filter { $0.acknowledgements.contains { $0.by == "home-assistant" } }.count == 2
+        }
+        #expect(acknowledged, "both falls acknowledged by home-assistant in the store")
+
+        await service.stop()
+        await watcher.stop()
+        await store.stop()
         await bus.stop()
     }
 

@@ -58,4 +58,26 @@ struct HomeAssistantBridgeTests {
         #expect(bridge.openFalls == [alert.alertId])
         #expect(bridge.take(Acknowledgement(alertId: alert.alertId, by: "anna", at: 2, via: "cli")).map(\.payload) == [Data("OFF".utf8)])
     }
+
+    @Test("after a restart, the store's unacknowledged critical falls of this person turn the alarm on again; the rest do not")
+    func recoveredAlarm() {
+        var bridge = Self.bridge()
+        let open = Alert(kind: "fall", severity: .critical, groupKey: "fall", title: "Possible fall", message: "m", at: 10)
+        let answered = Alert(kind: "fall", severity: .critical, groupKey: "fall", title: "Possible fall", message: "m", at: 5)
+        let test = Alert(kind: "fall", severity: .critical, groupKey: "fall", title: "Possible fall", message: "m", at: 6, test: true)
+        let stored = [
+            StoredAlert(person: "me", alert: open, acknowledgements: [], deliveryAttempts: 1, delivered: true),
+            StoredAlert(
+                person: "me", alert: answered, acknowledgements: [Acknowledgement(alertId: answered.alertId, by: "anna", at: 7, via: "cli")],
+                deliveryAttempts: 1, delivered: true),
+            StoredAlert(person: "me", alert: test, acknowledgements: [], deliveryAttempts: 0, delivered: false),
+            StoredAlert(
+                person: "someone-else", alert: Alert(kind: "fall", severity: .critical, groupKey: "f", title: "t", message: "m", at: 8),
+                acknowledgements: [], deliveryAttempts: 0, delivered: false),
+        ]
+        #expect(bridge.recover(stored).map(\.payload) == [Data("ON".utf8)])
+        #expect(bridge.openFalls == [open.alertId])
+        #expect(bridge.everything().contains(MQTTOut(topic: "spasmwatch/me/alarm/state", text: "ON", retain: true)))
+        #expect(bridge.recover(stored).isEmpty, "read back twice is still one open fall")
+    }
 }

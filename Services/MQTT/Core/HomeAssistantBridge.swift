@@ -98,6 +98,17 @@ public struct HomeAssistantBridge: Sendable {
         return [MQTTOut(topic: discovery.alarmTopic, text: "ON", retain: true)]
     }
 
+    /// What the store kept from before a restart: each critical fall alert of this person
+    /// that nobody has acknowledged turns the alarm on again (the retained state must not say
+    /// OFF because this service restarted, nor miss a fall that came while it was down).
+    public mutating func recover(_ stored: [StoredAlert]) -> [MQTTOut] {
+        var out: [MQTTOut] = []
+        for item in stored.sorted(by: { $0.alert.at < $1.alert.at }) where item.acknowledgements.isEmpty {
+            out += take(item.alert, person: item.person)
+        }
+        return out
+    }
+
     public mutating func take(_ acknowledgement: Acknowledgement) -> [MQTTOut] {
         guard let index = openFalls.firstIndex(of: acknowledgement.alertId) else { return [] }
         openFalls.remove(at: index)

@@ -10,6 +10,7 @@ import SpasmReliability
 import SpasmRuntime
 import SpasmSchema
 import SpasmSync
+import Synchronization
 
 /// The running bridge: bus messages become Home Assistant firings and states; MQTT
 /// (re)connections and Home Assistant's `online` publish every config again; the button's
@@ -25,6 +26,11 @@ final class MQTTService: Service, Sendable {
     let pending = HandoffQueue<MQTTOut>(capacity: 10_000)
     /// DIY sensors' frames on their way to the producer endpoint.
     let sensorFrames: SensorFrames
+    /// Where the open fall alarms of before a restart are read back from.
+    let store: StoreClient
+    /// How far back an unacknowledged fall alert still rings the alarm after a restart.
+    static let recoveryWindow: Double = 7 * 86_400
+    let stopping = Atomic<Bool>(false)
 
     /// `producerSecurity`: this service's key for the producer endpoint on tcp (a service key
     /// may send any sensor id; the topic's sensor id is checked here).
@@ -43,11 +49,14 @@ final class MQTTService: Service, Sendable {
         self.inbox = inbox
         self.sender = sender
         self.bridge = Locked(bridge)
+        store = StoreClient(context: environment.context, endpoint: environment.endpoints.storeQuery, timeoutSeconds: 3)
     }
 
     var discovery: HomeAssistantDiscovery { bridge.withLock { $0.discovery } }
 
     func run() async throws {
+        // The alarm as the store knows it, before the first announcement says OFF.
+        let recovered = await recoverOpenFalls(attempts: 3)
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
                 await withTaskGroup(of: Void.self) { group in
@@ -55,20 +64,58 @@ final class MQTTService: Service, Sendable {
                     group.addTask { await self.readBroker() }
                     group.addTask { await self.publishPending() }
                     group.addTask { await self.sensorFrames.run() }
+                    if !recovered {
+                        // The store was not up yet: keep asking, the alarm turns on when it answers.
+                        group.addTask {
+                            while !self.stopping.load(ordering: .acquiring), await !self.recoverOpenFalls(attempts: 1) {
+                                try? await Task.sleep(for: .seconds(5))
+                            }
+                        }
+                    }
                     await group.waitForAll()
                     await self.sensorFrames.stop()
                 }
             } onGracefulShutdown: {
+                self.stopping.store(true, ordering: .releasing)
                 self.inbox.stop()
                 self.pending.close()
                 self.sensorFrames.queue.close()
                 Task { await self.goOffline() }
             }
         } onCancel: {
+            self.stopping.store(true, ordering: .releasing)
             self.inbox.stop()
             self.pending.close()
             self.sensorFrames.queue.close()
         }
+    }
+
+    /// Asks the store for this person's fall alerts of the last week; the unacknowledged
+    /// critical ones ring the alarm again. False when the store did not answer.
+    func recoverOpenFalls(attempts: Int) async -> Bool {
+        let now = Date().timeIntervalSince1970
+        let request = StoreRequest(
+            query: .alerts, from: now - Self.recoveryWindow, person: discovery.person, kinds: [EpisodeKind.fall.rawValue], limit: 1000)
+        for attempt in 1...attempts {
+            do {
+                let stored = try await store.send(request).alerts ?? []
+                let out = bridge.withLock { $0.recover(stored) }
+                if !out.isEmpty {
+                    environment.counters.add("alarm.recovered")
+                    environment.logger.notice(
+                        "an unacknowledged fall from before the restart keeps the alarm on",
+                        metadata: ["alerts": "\(bridge.withLock { $0.openFalls.count })"])
+                }
+                enqueue(out)
+                return true
+            } catch {
+                if attempt == attempts {
+                    environment.logger.warning(
+                        "the store did not answer: open fall alarms are read back when it does", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        return false
     }
 
     /// A clean stop sends no last will: say `offline` first.
