@@ -18,6 +18,12 @@ struct SensorFrameGateTests {
         #expect(SensorFrameGate.sensorId(topic: "spasmwatch/sensor/esp32-calf/error") == nil)
         #expect(SensorFrameGate.sensorId(topic: "spasmwatch/me/alarm/acknowledge") == nil)
         #expect(SensorFrameGate.errorTopic("esp32-calf") == "spasmwatch/sensor/esp32-calf/error")
+        // mqtt.topicPrefix moves the sensor topics with the others.
+        #expect(SensorFrameGate.frameFilter(prefix: "flat-2") == "flat-2/sensor/+/frame")
+        #expect(SensorFrameGate.sensorId(topic: "flat-2/sensor/esp32-calf/frame", prefix: "flat-2") == "esp32-calf")
+        #expect(SensorFrameGate.sensorId(topic: "spasmwatch/sensor/esp32-calf/frame", prefix: "flat-2") == nil)
+        #expect(SensorFrameGate.sensorId(topic: "home/a/sensor/esp32-calf/frame", prefix: "home/a") == "esp32-calf")
+        #expect(SensorFrameGate.errorTopic("esp32-calf", prefix: "flat-2") == "flat-2/sensor/esp32-calf/error")
     }
 
     @Test func aJSONFrameIsForwardedUntouched() {

@@ -4,22 +4,25 @@ import SpasmIngestion
 import SpasmSchema
 
 /// DIY sensors over MQTT (docs/plug-in-a-sensor.md, "2d. MQTT"): a device publishes the
-/// producer endpoint's JSON frame on `spasmwatch/sensor/<sensorId>/frame`. The broker's ACL
+/// producer endpoint's JSON frame on `spasmwatch/sensor/<sensorId>/frame` (`mqtt.topicPrefix`
+/// in place of `spasmwatch`). The broker's ACL
 /// (`pattern write spasmwatch/sensor/%u/frame`) lets a user write only the topic of its own
 /// name, so the topic's sensor id is the device's authenticated identity: a frame whose
 /// `sensorId` differs is refused. The frame is checked by the producer endpoint's own
 /// `FrameValidator` (the same words), then forwarded there; a refusal goes back on
 /// `spasmwatch/sensor/<sensorId>/error`.
 public enum SensorFrameGate {
-    public static let frameFilter = "spasmwatch/sensor/+/frame"
+    /// `prefix` is `mqtt.topicPrefix` (default `spasmwatch`), as for every other topic.
+    public static func frameFilter(prefix: String = "spasmwatch") -> String { "\(prefix)/sensor/+/frame" }
 
-    public static func errorTopic(_ sensorId: String) -> String { "spasmwatch/sensor/\(sensorId)/error" }
+    public static func errorTopic(_ sensorId: String, prefix: String = "spasmwatch") -> String { "\(prefix)/sensor/\(sensorId)/error" }
 
-    /// The sensor id in `spasmwatch/sensor/<sensorId>/frame`; nil for any other topic.
-    public static func sensorId(topic: String) -> String? {
-        let parts = topic.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[0] == "spasmwatch", parts[1] == "sensor", parts[3] == "frame" else { return nil }
-        return String(parts[2])
+    /// The sensor id in `<prefix>/sensor/<sensorId>/frame`; nil for any other topic.
+    public static func sensorId(topic: String, prefix: String = "spasmwatch") -> String? {
+        guard topic.hasPrefix(prefix + "/") else { return nil }
+        let parts = topic.dropFirst(prefix.utf8.count + 1).split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "sensor", parts[2] == "frame" else { return nil }
+        return String(parts[1])
     }
 
     public enum Outcome: Sendable, Equatable {

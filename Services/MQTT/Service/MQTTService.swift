@@ -42,7 +42,7 @@ final class MQTTService: Service, Sendable {
         let counters = environment.counters
         sensorFrames = SensorFrames(
             forwarder: SensorForwarder(endpoint: environment.endpoints.sensorProducers, security: security, name: "mqtt-sensors"),
-            maxFrameBytes: environment.configuration.sensor.maxFrameBytes, counters: counters
+            maxFrameBytes: environment.configuration.sensor.maxFrameBytes, topicPrefix: bridge.discovery.topicPrefix, counters: counters
         ) { if !pending.offer($0) { counters.add("mqtt.dropped") } }
         self.environment = environment
         self.client = client
@@ -173,7 +173,7 @@ final class MQTTService: Service, Sendable {
                         }
                     } else if message.topic == discovery.acknowledgeTopic {
                         await acknowledge(message)
-                    } else if let sensorId = SensorFrameGate.sensorId(topic: message.topic) {
+                    } else if let sensorId = SensorFrameGate.sensorId(topic: message.topic, prefix: discovery.topicPrefix) {
                         sensorFrames.take(message, sensorId: sensorId)
                     }
                 }
@@ -182,7 +182,9 @@ final class MQTTService: Service, Sendable {
     }
 
     func subscribe(_ discovery: HomeAssistantDiscovery) async {
-        for filter in [discovery.homeAssistantStatusTopic, discovery.acknowledgeTopic, SensorFrameGate.frameFilter] {
+        for filter in [
+            discovery.homeAssistantStatusTopic, discovery.acknowledgeTopic, SensorFrameGate.frameFilter(prefix: discovery.topicPrefix),
+        ] {
             do {
                 try await client.subscribe(filter)
             } catch {
