@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SpasmDetection
+import SpasmErrors
 
 /// `eval DIR`: scans every recording of a manifest directory and prints the score per kind.
 struct EvalCommand: ParsableCommand {
@@ -11,11 +12,12 @@ struct EvalCommand: ParsableCommand {
     @Argument(help: "A directory like ../shared/eval/dev.")
     var directory: String
 
-    @Option(help: "Also write NAME.detections.csv files here (for ../shared/eval/score.py).")
+    @Option(help: "Also write NAME.detections.csv files into this folder, which must exist (for ../shared/eval/score.py).")
     var out: String?
 
     func run() throws {
-        if let out { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
+        // The folder must be there (it is not made: a mistyped path would leave folders behind).
+        if let out { try UserFiles.checkFolder(toWrite: URL(fileURLWithPath: out).appendingPathComponent("NAME.detections.csv").path) }
         let report = try EventScorer.scanAndEvaluate(
             datasetDirectory: URL(fileURLWithPath: directory), settings: .init(),
             writeTo: out.map { URL(fileURLWithPath: $0) })

@@ -99,6 +99,22 @@ struct FileProblemProcessTests {
         Self.expectSentence(garbled, ["\(set.path)/manifest.json is not a labelled set's manifest", #"{"recordings": ["#])
     }
 
+    /// `eval DIR --out FOLDER` into a folder that is not there: the sentence, and no folder
+    /// made (before, it was made silently, and one that could not be made gave Foundation's words).
+    @Test func evalIntoAMissingFolderNamesTheFolder() async throws {
+        let home = try TestSupport.temporaryHome("file-eval-out")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let out = home.appendingPathComponent("no-such-folder").path
+        let eval = try await Self.run("spasmwatch-detect", ["eval", "/no/such/set", "--out", out], home: home)
+        Self.expectSentence(eval, ["no folder \(out) to write", "mkdir -p \(out)"])
+        #expect(!FileManager.default.fileExists(atPath: out), "no folder is made")
+        let file = home.appendingPathComponent("a-file")
+        try Data().write(to: file)
+        let intoAFile = try await Self.run(
+            "spasmwatch-detect", ["eval", "/no/such/set", "--out", file.appendingPathComponent("out").path], home: home)
+        Self.expectSentence(intoAFile, ["no folder \(file.path)/out to write"])
+    }
+
     /// A recording this user may not read: mode 000, run as `nobody` when the tests run as root
     /// (root reads any file).
     @Test func replayOfAFileThatCannotBeReadSaysWhy() async throws {
