@@ -10,7 +10,7 @@ import SpasmSchema
 /// name, so the topic's sensor id is the device's authenticated identity: a frame whose
 /// `sensorId` differs is refused. The frame is checked by the producer endpoint's own
 /// `FrameValidator` (the same words), then forwarded there; a refusal goes back on
-/// `spasmwatch/sensor/<sensorId>/error`.
+/// `<prefix>/sensor/<sensorId>/error`.
 public enum SensorFrameGate {
     /// `prefix` is `mqtt.topicPrefix` (default `spasmwatch`), as for every other topic.
     public static func frameFilter(prefix: String = "spasmwatch") -> String { "\(prefix)/sensor/+/frame" }

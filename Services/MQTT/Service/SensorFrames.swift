@@ -10,7 +10,7 @@ import SpasmSchema
 /// `SensorFrameGate` (the producer endpoint's validator, the topic's sensor id as the device's
 /// identity), then forwarded to the producer endpoint through the SDK's `SensorForwarder`
 /// with this service's own key; every refusal, ours or ingestion's, goes back on
-/// `spasmwatch/sensor/<sensorId>/error` in the producer endpoint's words.
+/// `<mqtt.topicPrefix>/sensor/<sensorId>/error` in the producer endpoint's words.
 final class SensorFrames: Sendable {
     let queue = HandoffQueue<(sensorId: String, message: MQTTMessage)>(capacity: 1_000)
     let forwarder: SensorForwarder
