@@ -195,7 +195,7 @@ let package = Package(
             name: "spasmwatch-bench",
             dependencies: [
                 "SpasmRuntime", "SpasmReliability", "SpasmStore", "SpasmIngestion", "SpasmProducer", "SpasmDetection",
-                "SpasmSimulation", "ZeroMQ", .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                "SpasmSimulation", "SpasmSync", "ZeroMQ", .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "Services/Bench",

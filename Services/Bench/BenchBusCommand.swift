@@ -226,9 +226,11 @@ struct MosquittoBroker {
     let child: Child
     let socket: String
     let version: String
+    /// The loopback TCP listener's port, when one was asked for (spasmwatch-mqtt connects over TCP).
+    var port: Int? = nil
 
-    /// nil when `mosquitto` is not installed.
-    static func start(in folder: URL) async throws -> MosquittoBroker? {
+    /// nil when `mosquitto` is not installed. `tcpPort`: a loopback listener beside the socket.
+    static func start(in folder: URL, tcpPort: Int? = nil) async throws -> MosquittoBroker? {
         guard
             let program = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"].first(where: {
                 FileManager.default.isExecutableFile(atPath: $0)
@@ -236,13 +238,14 @@ struct MosquittoBroker {
         else { return nil }
         let socket = folder.appendingPathComponent("mqtt.sock").path
         var settings = "listener 0 \(socket)\nallow_anonymous true\npersistence false\n"
+        if let tcpPort { settings += "listener \(tcpPort) 127.0.0.1\n" }
         // As root mosquitto drops to the user `mosquitto`, who cannot write our 0700 folder.
         if getuid() == 0 { settings += "user root\n" }
         let file = folder.appendingPathComponent("mosquitto.conf")
         try AtomicFile.write(settings, to: file)
         let child = try Child.start(program, ["-c", file.path], home: nil)
         if await child.waitForFile(socket, timeout: 5) {
-            return MosquittoBroker(child: child, socket: socket, version: versionText(program))
+            return MosquittoBroker(child: child, socket: socket, version: versionText(program), port: tcpPort)
         }
         child.terminate()
         throw ValidationError("mosquitto did not start with \(file.path)")

@@ -6,6 +6,7 @@ import SpasmReliability
 import SpasmRuntime
 import SpasmSchema
 import SpasmStore
+import SpasmSync
 import ZeroMQ
 
 /// `spasmwatch-bench memory`: the whole stack on a temporary home, each service's resident
@@ -26,8 +27,12 @@ struct BenchMemoryCommand: AsyncParsableCommand, BenchSuitePart {
     @Option(help: "Seconds to let the services start before the idle reading.")
     var settle: Double = 8
 
+    /// Every service of a home: the six of the demo, the metrics exporter, and spasmwatch-mqtt
+    /// on a Mosquitto broker started for the run (skipped, and said so, when `mosquitto` is not
+    /// installed).
     static let services = [
         "spasmwatch-bus", "spasmwatch-store", "spasmwatch-sensor", "spasmwatch-manual", "spasmwatch-detect", "spasmwatch-notify",
+        "spasmwatch-metrics", "spasmwatch-mqtt",
     ]
     static let goalBytes: Int64 = 50 * 1024 * 1024
 
@@ -45,13 +50,17 @@ struct BenchMemoryCommand: AsyncParsableCommand, BenchSuitePart {
     static func measure(sensors: Int, seconds: Double, settle: Double) async throws -> [BenchLine] {
         let home = try TemporaryDirectory(prefix: "sw-bench-memory")
         defer { home.remove() }
-        // HTTP on ports the system picks, so a running stack (or another bench) is no obstacle.
-        try #"{"sensor": {"httpPort": 0}, "manual": {"httpPort": 0}}"#.write(
-            to: home.url.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
         let bin = BenchBinaries.directory
         var started: [Child] = []
         defer { for child in started.reversed() { child.terminate() } }
-        for name in Self.services {
+        let broker = try await MosquittoBroker.start(in: home.url, tcpPort: FreePort.tcp(on: "127.0.0.1"))
+        defer { broker?.child.terminate() }
+        if broker == nil { print("mosquitto is not installed: spasmwatch-mqtt is left out (apt-get install mosquitto)") }
+        // HTTP on ports the system picks, so a running stack (or another bench) is no obstacle.
+        let mqtt = broker.map { #", "mqtt": {"url": "mqtt://127.0.0.1:\#($0.port ?? 0)"}"# } ?? ""
+        try #"{"sensor": {"httpPort": 0}, "manual": {"httpPort": 0}, "metrics": {"httpPort": 0}\#(mqtt)}"#.write(
+            to: home.url.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        for name in Self.services where name != "spasmwatch-mqtt" || broker != nil {
             started.append(try Child.start(bin.appendingPathComponent(name).path, [], home: home.url))
             if name == "spasmwatch-bus" { try await Task.sleep(for: .seconds(1)) }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import SpasmSync
 import Synchronization
 
 /// A temporary folder removed at the end, or when the run is interrupted.
@@ -37,11 +38,12 @@ final class Child: @unchecked Sendable {
         let pipe = Pipe()
         child.process.standardOutput = pipe
         child.process.standardError = withErrors ? pipe : FileHandle.nullDevice
-        pipe.fileHandleForReading.readabilityHandler = { h in
-            let d = h.availableData
-            child.lock.withLock { child.output.append(d) }
-        }
         try LaunchThread.run(child)
+        PipeReader.collect(pipe.fileHandleForReading) { [weak child] bytes in
+            guard let child else { return false }
+            child.lock.withLock { child.output.append(contentsOf: bytes) }
+            return true
+        }
         BenchCleanup.add(child: child)
         return child
     }

@@ -1,4 +1,5 @@
 import Foundation
+import SpasmSync
 
 /// A real Debian `mosquitto` on a free loopback port with its own config, password file and
 /// ACL in a private temporary folder. Tests that use it are `.serialized` and stop it.
@@ -87,21 +88,8 @@ public final class MosquittoTestBroker: @unchecked Sendable {
 }
 
 extension TestSupport {
-    /// A TCP port on `address` that is free now (bound and released).
-    public static func freePort(on address: String) -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var sa = sockaddr_in()
-        sa.sin_family = sa_family_t(AF_INET)
-        sa.sin_addr.s_addr = inet_addr(address)
-        sa.sin_port = 0
-        _ = withUnsafePointer(to: &sa) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return Int(UInt16(bigEndian: sa.sin_port))
-    }
+    /// A TCP port on `address` that is free now (`FreePort`, shared with the benchmarks).
+    public static func freePort(on address: String) -> Int { FreePort.tcp(on: address) }
 }
 
 struct BrokerFailure: Error, CustomStringConvertible {

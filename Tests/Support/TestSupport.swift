@@ -1,4 +1,5 @@
 import Foundation
+import SpasmSync
 
 /// Helpers for tests that start real processes: a temporary data home each, the built
 /// executables, and a child process with its output captured.
@@ -91,23 +92,16 @@ public final class ChildProcess: @unchecked Sendable {
         Self.collect(err.fileHandleForReading, errors: true, of: self)
     }
 
-    /// Reads the pipe on a thread of its own until its end (the child exited), then closes
-    /// it. Not a `readabilityHandler`: that keeps the descriptor open for as long as the test
-    /// process runs, and it cannot be taken down from inside the handler.
+    /// Reads the pipe until its end (the child exited), then closes it (`PipeReader`).
     private static func collect(_ handle: FileHandle, errors: Bool, of child: ChildProcess) {
-        Thread { [weak child] in
-            defer { try? handle.close() }
-            var chunk = [UInt8](repeating: 0, count: 64 << 10)
-            while true {
-                let n = read(handle.fileDescriptor, &chunk, chunk.count)
-                if n < 0 && errno == EINTR { continue }
-                // At the end, or the ChildProcess is gone (its deinit has killed the child).
-                guard n > 0, let child else { return }
-                child.lock.lock()
-                if errors { child.errorOutput.append(contentsOf: chunk[0..<n]) } else { child.output.append(contentsOf: chunk[0..<n]) }
-                child.lock.unlock()
-            }
-        }.start()
+        PipeReader.collect(handle) { [weak child] bytes in
+            // The ChildProcess is gone: its deinit has killed the child.
+            guard let child else { return false }
+            child.lock.lock()
+            if errors { child.errorOutput.append(contentsOf: bytes) } else { child.output.append(contentsOf: bytes) }
+            child.lock.unlock()
+            return true
+        }
     }
 
     public var stdout: String {
