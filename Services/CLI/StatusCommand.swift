@@ -67,7 +67,7 @@ struct StatusCommand: AsyncParsableCommand, ReportsWhetherRunning {
                 Format.duration(body.uptimeSeconds), String(format: "%.1fs ago", age), counters,
             ])
         }
-        for service in configuration.expectedServices where !seenServices.contains(service) {
+        for service in configuration.servicesExpected where !seenServices.contains(service) {
             rows.append([service, "-", "MISSING", "-", "-", "-", ""])
             missing.append(service)
         }

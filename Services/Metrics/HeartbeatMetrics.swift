@@ -48,8 +48,27 @@ final class HeartbeatMetrics: Sendable {
     private let heard = Locked<[String: Heard]>([:])
 
     static let deliveryOutcomes: [Delivery.Outcome] = [.sent, .failed, .gaveUp]
-    /// The services that send reliably and report `outbox.pending`.
-    static let outboxServices = [ServiceName.manual, ServiceName.detect, ServiceName.notify]
+    /// The services that send reliably and report `outbox.pending` (spasmwatch-mqtt: its
+    /// acknowledgements from Home Assistant).
+    static let outboxServices = [ServiceName.manual, ServiceName.detect, ServiceName.notify, ServiceName.mqtt]
+
+    /// Each metric's `# HELP` line (`HelpTextFactory`); docs/metrics.md says more.
+    static let help: [String: String] = [
+        "spasmwatch_frames_accepted_total": "Sensor frames accepted by ingestion.",
+        "spasmwatch_frames_rejected_total": "Sensor frames refused, by the reason the producer was told.",
+        "spasmwatch_samples_lost_total": "Samples missing between a sensor's frames, by their sequence numbers.",
+        "spasmwatch_bus_messages_lost_total": "Messages a service's subscriber saw missing on the bus.",
+        "spasmwatch_episodes_total": "Episodes detected, by kind.",
+        "spasmwatch_alerts_total": "Alerts raised, by the service that raised them and severity.",
+        "spasmwatch_deliveries_total": "Notification attempts, by channel and result (gave-up reached nobody on that channel).",
+        "spasmwatch_store_commits_total": "Group commits of the store.",
+        "spasmwatch_outbox_pending_messages": "Messages sent reliably and not yet confirmed stored; growing means storage does not answer.",
+        "spasmwatch_detection_lag_p50_seconds": "Median time from a frame's last sample to the detector having read it.",
+        "spasmwatch_detection_lag_p99_seconds": "99th percentile of the time from a frame's last sample to the detector having read it.",
+        "spasmwatch_database_bytes": "Size of the store's database file.",
+        "spasmwatch_raw_frames_bytes": "Size of the raw-frame database.",
+        "spasmwatch_service_up": "1 while the service's heartbeats arrive, 0 once they stopped for notify.serviceSilentAfterSeconds.",
+    ]
 
     init(services: [String], silentAfterSeconds: Double, factory: any MetricsFactory) {
         let services = Array(Set(services)).sorted()

@@ -15,10 +15,10 @@ enum MetricsService {
     static func build(environment: ServiceEnvironment) throws -> [any Service] {
         let configuration = environment.configuration
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        MetricsSystem.bootstrap(HelpTextFactory(registry: registry, help: HeartbeatMetrics.help))
         // Up or down by the same measure as notify's watchdog (service-down alerts).
         let metrics = HeartbeatMetrics(
-            services: ServiceName.all + configuration.expectedServices,
+            services: ServiceName.all + configuration.servicesExpected,
             silentAfterSeconds: configuration.notify.serviceSilentAfterSeconds, factory: MetricsSystem.factory)
         let counters = environment.counters
         let inbox = try environment.subscribe([Topic.heartbeatPrefix])

@@ -24,6 +24,13 @@ public struct Configuration: Codable, Sendable, Equatable {
     public var mqtt = MQTTSettings()
 
     public init() {}
+
+    /// The services that should be running: `expectedServices`, and spasmwatch-mqtt while
+    /// `mqtt.url` turns it on. What `spasmwatch status`, notify's watchdog (service-down) and
+    /// the metrics exporter (`spasmwatch_service_up`) look for.
+    public var servicesExpected: [String] {
+        mqtt.url.isEmpty || expectedServices.contains(ServiceName.mqtt) ? expectedServices : expectedServices + [ServiceName.mqtt]
+    }
 }
 
 /// Home Assistant over MQTT (spasmwatch-mqtt, docs/home-assistant.md): off while `url` is empty.

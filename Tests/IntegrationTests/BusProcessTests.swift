@@ -76,6 +76,12 @@ struct BusProcessTests {
         #expect(await ok.wait(timeout: 20) == 0)
         #expect(ok.stdout.contains("alive"))
         #expect(!ok.stdout.contains("MISSING"))
+        // Home Assistant turned on: spasmwatch-mqtt should be running too, and it is not.
+        let mqtt = try ChildProcess(
+            "spasmwatch", ["status", "--set", "expectedServices=spasmwatch-bus,spasmwatch-store", "--set", "mqtt.url=mqtt://127.0.0.1:1883"],
+            home: home)
+        #expect(await mqtt.wait(timeout: 20) == 1)
+        #expect(mqtt.stdout.split(separator: "\n").contains { $0.contains("spasmwatch-mqtt") && $0.contains("MISSING") }, "\(mqtt.stdout)")
         await store.stop()
         await bus.stop()
     }

@@ -41,6 +41,30 @@ struct MetricsProcessTests {
                 print(family.name, family.type, s.name, json.dumps(s.labels, sort_keys=True, separators=(",", ":")), s.value)
         """#
 
+    /// One line per family, as prometheus_client reads its `# HELP`: `FAMILY DOCUMENTATION`.
+    static let helpScript = #"""
+        import sys
+        from prometheus_client.parser import text_string_to_metric_families
+        for family in text_string_to_metric_families(open(sys.argv[1]).read()):
+            print(family.name + ("_total" if family.type == "counter" else ""), family.documentation)
+        """#
+
+    /// Each family's help text, as prometheus_client reads it ("" when there is none).
+    static func help(_ text: String, home: URL) async throws -> [String: String] {
+        let file = home.appendingPathComponent("scrape-help.txt")
+        try Data(text.utf8).write(to: file)
+        let script = home.appendingPathComponent("help.py")
+        try Data(helpScript.utf8).write(to: script)
+        let python = try ChildProcess("/usr/bin/env", ["python3", "-W", "ignore", script.path, file.path], home: home)
+        #expect(await python.wait(timeout: 60) == 0, "prometheus_client refused the scrape: \(python.stderr)")
+        var help: [String: String] = [:]
+        for line in python.stdout.split(separator: "\n") {
+            let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+            help[parts[0]] = parts.count > 1 ? parts[1] : ""
+        }
+        return help
+    }
+
     struct Sample: Equatable {
         let family: String
         let type: String
@@ -157,6 +181,9 @@ struct MetricsProcessTests {
         #expect(sample("spasmwatch_service_up", #"{"service":"spasmwatch-detect"}"#)?.value == 0, "never started")
         // Only bounded labels: no sensor id, no person.
         #expect(!text.contains("calf-l") && !text.contains("ankle-r") && !text.contains(#""me""#), "\(text)")
+        // Every family has its help line, as Prometheus and Grafana show it.
+        let help = try await Self.help(text, home: home)
+        for family in Self.families.keys { #expect(!(help[family] ?? "").isEmpty, "no # HELP for \(family): \(help)") }
         // Every family is documented.
         let docs = try String(contentsOf: TestSupport.repositoryRoot.appendingPathComponent("docs/metrics.md"), encoding: .utf8)
         for family in Self.families.keys { #expect(docs.contains("`\(family)`"), "docs/metrics.md lacks \(family)") }
@@ -171,6 +198,24 @@ struct MetricsProcessTests {
         #expect(metrics.process.terminationStatus == 0, "graceful shutdown: \(metrics.stderr)")
         await notify.stop()
         await store.stop()
+        await bus.stop()
+    }
+
+    /// With `mqtt.url` set, spasmwatch-mqtt is one of the services watched: its up series and
+    /// its outbox's pending count are there from the start (here it never started: up 0).
+    @Test func turningMQTTOnAddsItsSeries() async throws {
+        let home = try TestSupport.temporaryHome("metrics-mqtt")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let port = SecondHost.freePort(on: "127.0.0.1")
+        try #"{"metrics": {"httpPort": \#(port)}, "mqtt": {"url": "mqtt://127.0.0.1:1883"}}"#.write(
+            to: home.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        let bus = try ChildProcess("spasmwatch-bus", home: home)
+        #expect(await bus.waitForOutput("bus running"))
+        let metrics = try await Self.startMetrics(home: home, port: port)
+        let text = try await Self.scrape(port) { $0.contains("spasmwatch_service_up") }
+        #expect(Self.value(#"spasmwatch_service_up{service="spasmwatch-mqtt"}"#, in: text) == 0, "\(text)")
+        #expect(Self.value(#"spasmwatch_outbox_pending_messages{service="spasmwatch-mqtt"}"#, in: text) == 0, "\(text)")
+        await metrics.stop()
         await bus.stop()
     }
 

@@ -337,7 +337,7 @@ extension NotifyService {
                 sensorSilentAfter: environment.configuration.sensor.silentAfterSeconds,
                 serviceSilentAfter: environment.configuration.notify.serviceSilentAfterSeconds,
                 ignoring: [environment.instance],
-                expected: Set(environment.configuration.expectedServices).subtracting([ServiceName.notify]),
+                expected: Set(environment.configuration.servicesExpected).subtracting([ServiceName.notify]),
                 startedAt: clock.now,
                 startGrace: max(30, 3 * environment.configuration.notify.serviceSilentAfterSeconds)),
             clock: clock, rulesFile: rulesFile, rules: setup.rules, actionKey: actionKey,
