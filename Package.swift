@@ -160,7 +160,7 @@ let package = Package(
             dependencies: ["SpasmRuntime", "SpasmReliability", "SpasmNotify", "SpasmSecurity"],
             path: "Services/Notify/Service"),
         .target(
-            name: "SpasmHomeAssistant", dependencies: ["SpasmConfig", "SpasmSchema", "SpasmVocabulary", "SpasmIngestion"],
+            name: "SpasmHomeAssistant", dependencies: ["SpasmConfig", "SpasmSchema", "SpasmVocabulary", "SpasmIngestion", "SpasmSync"],
             path: "Services/MQTT/Core"),
         .executableTarget(
             name: "spasmwatch-mqtt",

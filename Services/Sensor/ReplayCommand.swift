@@ -32,6 +32,14 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Samples per frame (default: 0.25 s of samples).")
     var frameSamples: Int?
 
+    @Flag(
+        help: ArgumentHelp(
+            "Send the frames as a worn sensor's, not marked test: a drill of the whole path.",
+            discussion:
+                "Its episodes and alerts are not marked test: a fall in the recording rings Home Assistant's alarm, and caregivers are told of it as of a real fall. Without it a replay's frames say test: its alerts say \"(test sensor)\" and Home Assistant fires nothing."
+        ))
+    var asWorn = false
+
     func run() async throws {
         let (home, configuration) = try options.load()
         let endpoints = Endpoints(home: home, configuration: configuration)
@@ -55,11 +63,12 @@ struct ReplayCommand: AsyncParsableCommand {
         let security = endpoints.usesCurve ? try BusSecurity.load(home: home, key: ServiceName.keyName(ServiceName.sensor)) : nil
         let sensor = SensorProducer.Sensor(
             sensorId: id, kind: recording.kind, placement: site, sampleRate: recording.sampleRate,
-            producerName: "replay", test: true)
+            producerName: "replay", test: !asWorn)
         let endpoint = endpoints.sensorProducers
         print(
             "replaying \(file): \(recording.kind.rawValue), \(recording.count) samples at \(FrameValidatorFormat.rate(recording.sampleRate)) Hz, \(recording.gaps) gap(s), as sensor \(id)"
         )
+        if asWorn { print("as a worn sensor (--as-worn): its episodes and alerts are not marked test; a fall alerts as a real one") }
         let result: (frames: Int, rejected: Int, errors: [String]) = await SocketThread.run(name: "replay") {
             var frames = 0
             var rejected = 0

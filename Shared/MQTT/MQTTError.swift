@@ -14,7 +14,12 @@ extension SpasmError {
     /// A libmosquitto call returned `rc` (a MOSQ_ERR value).
     static func mosquitto(_ rc: Int32, _ operation: String) -> SpasmError {
         let text = String(cString: mosquitto_strerror(rc))
-        return SpasmError(.mqtt, "\(operation): \(text) (libmosquitto error \(rc))", detail: operation, errorNumber: rc)
+        // The handshake failed: most often a certificate the client does not trust.
+        let hint =
+            rc == Int32(MOSQ_ERR_TLS.rawValue)
+            ? " Check that mqtt.caFile (or, when it is empty, the system's CAs) holds the CA that signed the broker's certificate, and that the certificate names the host in mqtt.url."
+            : ""
+        return SpasmError(.mqtt, "\(operation): \(text) (libmosquitto error \(rc)).\(hint)", detail: operation, errorNumber: rc)
     }
 
     /// The broker answered CONNECT with a refusal (`rc` is the MQTT 3.1.1 CONNACK code).

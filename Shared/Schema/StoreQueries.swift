@@ -134,11 +134,13 @@ public struct StoredEpisode: Codable, Sendable, Equatable {
     public var confirmed: Bool?
     /// True when detection stopped during the episode: `end` is when it last saw the sensor.
     public var interrupted: Bool?
+    /// True when detected on a test sensor (a replay, a simulation, an example).
+    public var test: Bool?
 
     public init(
         person: String, episodeId: UUID, kind: EpisodeKind, sensorId: String, site: BodySite?, start: Double,
         end: Double?, detectedAt: Double, confidence: Double, peak: Double?, dominantFrequencyHz: Double?,
-        confirmed: Bool?, interrupted: Bool? = nil
+        confirmed: Bool?, interrupted: Bool? = nil, test: Bool? = nil
     ) {
         self.person = person
         self.episodeId = episodeId
@@ -153,6 +155,7 @@ public struct StoredEpisode: Codable, Sendable, Equatable {
         self.dominantFrequencyHz = dominantFrequencyHz
         self.confirmed = confirmed
         self.interrupted = interrupted
+        self.test = test
     }
 }
 

@@ -261,9 +261,10 @@ public final class StoreIngestor {
             try db.cachedStatement(
                 sql: """
                     INSERT INTO episode (episodeId, person, kind, sensorId, site, start, "end", detectedAt, confidence, peak, dominantFrequencyHz,
-                        interrupted)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        interrupted, test)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(episodeId) DO UPDATE SET
+                        test = MAX(excluded.test, episode.test),
                         "end" = COALESCE(excluded."end", episode."end"),
                         peak = COALESCE(excluded.peak, episode.peak),
                         dominantFrequencyHz = COALESCE(excluded.dominantFrequencyHz, episode.dominantFrequencyHz),
@@ -277,7 +278,7 @@ public final class StoreIngestor {
             ).execute(arguments: [
                 e.episodeId.canonicalString, header.person, e.kind.rawValue, e.sensorId, e.site?.rawValue,
                 e.start, e.end, e.detectedAt, e.confidence, e.peak, e.dominantFrequencyHz,
-                e.phase == .end && e.interrupted == true,
+                e.phase == .end && e.interrupted == true, e.test == true,
             ])
         case .alert(let header, let a):
             try db.cachedStatement(

@@ -193,6 +193,11 @@ enum StoreMigrations {
                       AND NOT EXISTS (SELECT 1 FROM chain WHERE chain.targetEntryId = e.entryId AND chain.depth % 2 = 0);
                     """)
         }
+        migrator.registerMigration("v6-mqtt test episodes") { db in
+            // 1: detected on a test sensor (a replay, a simulation, an example). Home
+            // Assistant's "spasms today" and its catch-up after a restart leave these out.
+            try db.execute(sql: "ALTER TABLE episode ADD COLUMN test INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 

@@ -25,6 +25,8 @@ struct EpisodeRecord: Codable, FetchableRecord, TableRecord {
     var confirmed: Bool?
     /// Detection stopped while it was open (migration v2).
     var interrupted: Bool
+    /// Detected on a test sensor (migration v6).
+    var test: Bool
 
     /// The view the queries read: episodes with the person's latest answer.
     static let confirmedView = Table<EpisodeRecord>("episode_confirmed")
@@ -44,7 +46,7 @@ struct EpisodeRecord: Codable, FetchableRecord, TableRecord {
             person: person, episodeId: UUID(uuidString: episodeId) ?? UUID(), kind: kind,
             sensorId: sensorId, site: site.flatMap(BodySite.init(rawValue:)), start: start, end: end,
             detectedAt: detectedAt, confidence: confidence, peak: peak, dominantFrequencyHz: dominantFrequencyHz,
-            confirmed: confirmed, interrupted: interrupted ? true : nil)
+            confirmed: confirmed, interrupted: interrupted ? true : nil, test: test ? true : nil)
     }
 }
 

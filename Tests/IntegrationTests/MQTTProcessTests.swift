@@ -26,8 +26,10 @@ struct MQTTProcessTests {
         let seen: Locked<[MQTTMessage]>
         let reader: Task<Void, Never>
 
-        init(url: String) async throws {
-            let client = try await MQTTClient(settings: MQTTClientSettings(url: url))
+        convenience init(url: String) async throws { try await self.init(settings: MQTTClientSettings(url: url)) }
+
+        init(settings: MQTTClientSettings) async throws {
+            let client = try await MQTTClient(settings: settings)
             self.client = client
             let seen = Locked<[MQTTMessage]>([])
             self.seen = seen
@@ -85,8 +87,10 @@ struct MQTTProcessTests {
 
     @Test("discovery configs are valid, a fall fires the event and turns the alarm on, the button acknowledges it, the last will says offline")
     func homeAssistantDiscovery() async throws {
-        let broker = try await MosquittoTestBroker.start(users: ["spasmwatch": "sw pass", "homeassistant": "ha-pass"], acl: Self.acl)
-        defer { Task { await broker.stop() } }
+        // `guest`: any other user of the broker (a DIY sensor, a phone app), with no ACL lines.
+        let broker = try await MosquittoTestBroker.start(
+            users: ["spasmwatch": "sw pass", "homeassistant": "ha-pass", "guest": "guest-pass"], acl: Self.acl)
+        defer { broker.kill() }
         let home = try TestSupport.temporaryHome("mqtt")
         defer { try? FileManager.default.removeItem(at: home) }
         let bus = try ChildProcess("spasmwatch-bus", home: home)
@@ -144,10 +148,24 @@ struct MQTTProcessTests {
         #expect(events.allSatisfy { $0["event_type"] as? String == "fall" })
         #expect(events.allSatisfy { $0["sensor_id"] as? String == "ankle-r" }, "test-sensor falls fire nothing")
 
-        // Home Assistant restarts: every config again.
+        // Another broker user presses the button: the ACL lets only Home Assistant's user write
+        // the command topic, so the broker drops it and the alarm rings on.
+        let guest = try await MQTTClient(settings: MQTTClientSettings(url: broker.url(user: "guest", password: "guest-pass")))
+        try await guest.publish(MQTTMessage(topic: "spasmwatch/me/alarm/acknowledge", text: "PRESS", qos: 1))
+        await guest.stop()
+        #expect(
+            await Self.eventually {
+                broker.child.stderr.contains("Denied PUBLISH from \(guest.settings.clientId) (d0, q1, r0, m1, 'spasmwatch/me/alarm/acknowledge'")
+            }, "\(broker.child.stderr.suffix(2000))")
+        let statesBefore = watcher.messages("spasmwatch/me/alarm/state").count
+
+        // Home Assistant restarts: every config again, and the states. The broker passes
+        // messages on in the order it took them, and the service reads them in that order, so
+        // had the guest's PRESS got through, the alarm would say OFF by now.
         let before = watcher.configs().count
         try await watcher.client.publish(MQTTMessage(topic: "homeassistant/status", text: "online", qos: 1))
-        #expect(await Self.eventually { watcher.configs().count >= before + 7 })
+        #expect(await Self.eventually { watcher.configs().count >= before + 7 && watcher.messages("spasmwatch/me/alarm/state").count > statesBefore })
+        #expect(watcher.messages("spasmwatch/me/alarm/state").last?.text == "ON", "a PRESS the ACL refused acknowledged nothing")
 
         // The button: an acknowledgement by home-assistant on the bus, the alarm off.
         try await watcher.client.publish(MQTTMessage(topic: "spasmwatch/me/alarm/acknowledge", text: "PRESS", qos: 1))
@@ -169,6 +187,27 @@ struct MQTTProcessTests {
         service.signal(SIGKILL)
         #expect(await Self.eventually { watcher.messages("spasmwatch/me/status").last?.text == "offline" })
         acks.stop()
+        await watcher.stop()
+        await bus.stop()
+    }
+
+    @Test("over TLS (mqtts:// and mqtt.caFile) the service connects, checks the broker's certificate and says it is online")
+    func tlsToTheBroker() async throws {
+        let broker = try await MosquittoTestBroker.start(users: ["spasmwatch": "sw-pass", "homeassistant": "ha-pass"], acl: Self.acl, tls: true)
+        defer { broker.kill() }
+        let ca = try #require(broker.caFile).path
+        let home = try TestSupport.temporaryHome("mqtt-tls")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let bus = try ChildProcess("spasmwatch-bus", home: home)
+        #expect(await bus.waitForOutput("bus running"))
+        let watcher = try await Watcher(settings: MQTTClientSettings(url: broker.url(user: "homeassistant", password: "ha-pass"), caFile: ca))
+        try await watcher.client.subscribe("spasmwatch/#")
+        let service = try ChildProcess(
+            "spasmwatch-mqtt", ["--set", "mqtt.url=\(broker.url(user: "spasmwatch", password: "sw-pass"))", "--set", "mqtt.caFile=\(ca)"], home: home)
+        #expect(await service.waitForOutput("connected to the MQTT broker"), "\(service.stderr)")
+        #expect(await Self.eventually { watcher.messages("spasmwatch/me/status").last?.text == "online" })
+        #expect(service.stderr.contains("mqtts://"), "the log names the TLS broker: \(service.stderr)")
+        await service.stop()
         await watcher.stop()
         await bus.stop()
     }
@@ -204,7 +243,7 @@ struct MQTTProcessTests {
         let recording = try #require(TestSupport.sharedDirectory).appendingPathComponent("eval/dev/imu_wrist_a.csv")
         let users = ["spasmwatch": "sw-pass", "imu-wrist": "wrist-pass", "esp32-calf": "calf-pass"]
         let broker = try await MosquittoTestBroker.start(users: users, acl: Self.acl + "\n" + Self.sensorACL)
-        defer { Task { await broker.stop() } }
+        defer { broker.kill() }
         let home = try TestSupport.temporaryHome("mqtt-sensor")
         defer { try? FileManager.default.removeItem(at: home) }
         let bus = try ChildProcess("spasmwatch-bus", home: home)
@@ -294,7 +333,7 @@ struct MQTTProcessTests {
     @Test("a restart of spasmwatch-mqtt keeps a ringing alarm on, and a fall that came while it was down rings it; the button still answers it")
     func theAlarmOutlivesARestart() async throws {
         let broker = try await MosquittoTestBroker.start(users: ["spasmwatch": "sw pass", "homeassistant": "ha-pass"], acl: Self.acl)
-        defer { Task { await broker.stop() } }
+        defer { broker.kill() }
         let home = try TestSupport.temporaryHome("mqtt-restart")
         defer { try? FileManager.default.removeItem(at: home) }
         let bus = try ChildProcess("spasmwatch-bus", home: home)
@@ -362,6 +401,134 @@ struct MQTTProcessTests {
         }
         #expect(acknowledged, "both falls acknowledged by home-assistant in the store")
 
+        await service.stop()
+        await watcher.stop()
+        await store.stop()
+        await bus.stop()
+    }
+
+    @Test(
+        "a fall replayed from a recording as a worn sensor goes sensor → detect → spasmwatch-mqtt: the fall event fires, the alarm rings, the button clears it",
+        .enabled(if: TestSupport.sharedDirectory != nil, "../shared/eval/dev is not present beside the repository (set SPASMWATCH_SHARED)"))
+    func aReplayedFallRingsTheAlarm() async throws {
+        let home = try TestSupport.temporaryHome("mqtt-fall-drill")
+        defer { try? FileManager.default.removeItem(at: home) }
+        // One minute of a recorded wrist around its labelled fall (200.7 s), as a recording of its own.
+        let source = try #require(TestSupport.sharedDirectory).appendingPathComponent("eval/dev/imu_wrist_a.csv")
+        let rows = try String(contentsOf: source, encoding: .utf8).split(separator: "\n")
+        let window = rows.dropFirst().filter { row in Double(row.prefix { $0 != "," }).map { $0 >= 170 && $0 < 230 } ?? false }
+        #expect(window.count > 5000)
+        let drill = home.appendingPathComponent("fall-drill.csv")
+        try ([String(rows[0])] + window.map(String.init)).joined(separator: "\n").appending("\n").write(to: drill, atomically: true, encoding: .utf8)
+
+        let broker = try await MosquittoTestBroker.start(users: ["spasmwatch": "sw pass", "homeassistant": "ha-pass"], acl: Self.acl)
+        defer { broker.kill() }
+        let bus = try ChildProcess("spasmwatch-bus", home: home)
+        #expect(await bus.waitForOutput("bus running"))
+        let store = try ChildProcess("spasmwatch-store", home: home)
+        #expect(await store.waitForOutput("started"))
+        let sensor = try ChildProcess("spasmwatch-sensor", ["--set", "sensor.httpPort=0"], home: home)
+        let detect = try ChildProcess("spasmwatch-detect", home: home)
+        #expect(await sensor.waitForOutput("producer endpoint ready"))
+        #expect(await detect.waitForOutput("detection ready"))
+        let watcher = try await Watcher(url: broker.url(user: "homeassistant", password: "ha-pass"))
+        try await watcher.client.subscribe("spasmwatch/#")
+        let service = try ChildProcess("spasmwatch-mqtt", ["--set", "mqtt.url=mqtt://spasmwatch:sw%20pass@127.0.0.1:\(broker.port)"], home: home)
+        #expect(await service.waitForOutput("connected to the MQTT broker"), "\(service.stderr)")
+        #expect(await Self.eventually { watcher.messages("spasmwatch/me/alarm/state").last?.text == "OFF" })
+
+        let replay = try ChildProcess(
+            "spasmwatch-sensor", ["replay", drill.path, "--as-worn", "--sensor-id", "wrist-drill", "--placement", "left-wrist", "--speed", "max"],
+            home: home)
+        #expect(await replay.wait(timeout: 120) == 0, "\(replay.stdout)")
+        #expect(replay.stdout.contains("as a worn sensor"), "\(replay.stdout)")
+        let rang = await Self.eventually(60) {
+            let fell = watcher.messages("spasmwatch/me/fall/event").contains {
+                ((try? JSONSerialization.jsonObject(with: $0.payload)) as? [String: Any])?["sensor_id"] as? String == "wrist-drill"
+            }
+            return fell && watcher.messages("spasmwatch/me/alarm/state").last?.text == "ON"
+        }
+        #expect(rang, "fall events: \(watcher.messages("spasmwatch/me/fall/event").map(\.text)); detect: \(detect.stderr.suffix(1500))")
+
+        // Home Assistant's button: the alarm off, the fall acknowledged by home-assistant in the store.
+        try await watcher.client.publish(MQTTMessage(topic: "spasmwatch/me/alarm/acknowledge", text: "PRESS", qos: 1))
+        #expect(await Self.eventually { watcher.messages("spasmwatch/me/alarm/state").last?.text == "OFF" })
+        let context = ZMQContext()
+        let endpoints = Endpoints(home: DataHome(root: home), configuration: Configuration())
+        let storage = StoreClient(context: context, endpoint: endpoints.storeQuery, timeoutSeconds: 3)
+        let acknowledged = await Self.eventuallyAsync {
+            let answer = try? await storage.send(StoreRequest(query: .alerts, kinds: ["fall"]))
+            return answer?.alerts?.contains { $0.alert.sensorId == "wrist-drill" && $0.acknowledgements.contains { $0.by == "home-assistant" } }
+                == true
+        }
+        #expect(acknowledged, "the drill's fall is acknowledged by home-assistant in the store")
+        for process in [service, detect, sensor, store, bus] { await process.stop() }
+        await watcher.stop()
+    }
+
+    @Test("a spasm detected while spasmwatch-mqtt was down fires late when it starts again, once; spasms today is read back from the store")
+    func missedEpisodesFireLateOnce() async throws {
+        let broker = try await MosquittoTestBroker.start(users: ["spasmwatch": "sw pass", "homeassistant": "ha-pass"], acl: Self.acl)
+        defer { broker.kill() }
+        let home = try TestSupport.temporaryHome("mqtt-late")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let bus = try ChildProcess("spasmwatch-bus", home: home)
+        #expect(await bus.waitForOutput("bus running"))
+        let store = try ChildProcess("spasmwatch-store", home: home)
+        #expect(await store.waitForOutput("started"))
+        let watcher = try await Watcher(url: broker.url(user: "homeassistant", password: "ha-pass"))
+        try await watcher.client.subscribe("spasmwatch/#")
+        let url = "mqtt.url=mqtt://spasmwatch:sw%20pass@127.0.0.1:\(broker.port)"
+        var service = try ChildProcess("spasmwatch-mqtt", ["--set", url], home: home)
+        #expect(await Self.eventually { watcher.messages("spasmwatch/me/status").last?.text == "online" })
+        let journal = home.appendingPathComponent("data/mqtt-fired.json")
+        #expect(FileManager.default.fileExists(atPath: journal.path), "the first start makes the journal")
+        service.signal(SIGKILL)
+        #expect(await service.wait(timeout: 10) != nil)
+
+        // While it is down: a worn sensor's clonus and a test sensor's, both stored.
+        let context = ZMQContext()
+        let endpoints = Endpoints(home: DataHome(root: home), configuration: Configuration())
+        let publisher = try BusPublisher(
+            context: context, address: BusAddress(publish: endpoints.busPublish, subscribe: endpoints.busSubscribe), source: "test")
+        let now = Date().timeIntervalSince1970
+        let worn = EpisodeEvent(
+            episodeId: UUID(), phase: .onset, kind: .clonus, sensorId: "calf-r", site: .rightCalf, start: now - 1, detectedAt: now, confidence: 0.8)
+        let simulated = EpisodeEvent(
+            episodeId: UUID(), phase: .onset, kind: .clonus, sensorId: "sim-1", site: .rightCalf, start: now - 1, detectedAt: now, confidence: 0.8,
+            test: true)
+        let storage = StoreClient(context: context, endpoint: endpoints.storeQuery, timeoutSeconds: 3)
+        var stored: [StoredEpisode] = []
+        let both = await Self.eventuallyAsync {
+            _ = try? publisher.publish(worn, topic: Topic.episode("clonus"))
+            _ = try? publisher.publish(simulated, topic: Topic.episode("clonus"))
+            stored = (try? await storage.send(StoreRequest(query: .episodes, from: now - 60)))?.episodes ?? []
+            return stored.count == 2
+        }
+        #expect(both, "\(stored)")
+        #expect(stored.first { $0.episodeId == worn.episodeId }?.test == nil)
+        #expect(stored.first { $0.episodeId == simulated.episodeId }?.test == true, "the store keeps the test flag")
+
+        // Started again: the worn sensor's spasm fires, marked late; the test sensor's does not; today's count is 1.
+        let statesBefore = watcher.messages("spasmwatch/me/spasms_today/state").count
+        service = try ChildProcess("spasmwatch-mqtt", ["--set", url], home: home)
+        #expect(await Self.eventually { !watcher.messages("spasmwatch/me/spasm/event").isEmpty }, "\(service.stderr)")
+        let fired = watcher.messages("spasmwatch/me/spasm/event").compactMap { try? JSONSerialization.jsonObject(with: $0.payload) as? [String: Any] }
+        #expect(fired.count == 1 && fired.first?["episode_id"] as? String == worn.episodeId.uuidString.lowercased(), "\(fired)")
+        #expect(fired.first?["late"] as? Bool == true)
+        #expect(await Self.eventually { watcher.messages("spasmwatch/me/spasms_today/state").dropFirst(statesBefore).last?.text == "1" })
+        #expect(service.stderr.contains("fired late"), "\(service.stderr)")
+
+        // Once more: nothing fires again, and the count is still read back.
+        #expect(await Self.eventually { (try? String(contentsOf: journal, encoding: .utf8))?.contains(worn.episodeId.uuidString) == true })
+        await service.stop()
+        let onlineBefore = watcher.messages("spasmwatch/me/status").count
+        let countsBefore = watcher.messages("spasmwatch/me/spasms_today/state").count
+        service = try ChildProcess("spasmwatch-mqtt", ["--set", url], home: home)
+        #expect(await Self.eventually { watcher.messages("spasmwatch/me/status").dropFirst(onlineBefore).contains { $0.text == "online" } })
+        #expect(await Self.eventually { watcher.messages("spasmwatch/me/spasms_today/state").count > countsBefore })
+        #expect(watcher.messages("spasmwatch/me/spasms_today/state").last?.text == "1")
+        #expect(watcher.messages("spasmwatch/me/spasm/event").count == 1, "fired once across restarts")
         await service.stop()
         await watcher.stop()
         await store.stop()

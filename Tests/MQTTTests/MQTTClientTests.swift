@@ -37,7 +37,7 @@ struct MQTTClientTests {
     @Test("publishes and receives with a user name and password, retained messages reach late subscribers")
     func publishSubscribeRetained() async throws {
         let broker = try await MosquittoTestBroker.start(users: ["ha": "secret one", "sw": "s3cret"])
-        defer { Task { await broker.stop() } }
+        defer { broker.kill() }
         let publisher = try await MQTTClient(settings: MQTTClientSettings(url: "mqtt://sw:s3cret@127.0.0.1:\(broker.port)"))
         let subscriber = try await MQTTClient(settings: MQTTClientSettings(url: "mqtt://ha:secret%20one@127.0.0.1:\(broker.port)"))
         let (seen, task) = Self.collect(subscriber)
@@ -70,7 +70,7 @@ struct MQTTClientTests {
         defer { for fd in filler { close(fd) } }
         try #require(filler.count == 1_100, "could not open 1,100 files (RLIMIT_NOFILE \(limit.rlim_cur))")
         let broker = try await MosquittoTestBroker.start()
-        defer { Task { await broker.stop() } }
+        defer { broker.kill() }
         let client = try await MQTTClient(settings: MQTTClientSettings(url: "mqtt://127.0.0.1:\(broker.port)"))
         let (seen, task) = Self.collect(client)
         #expect(await Self.waitFor(client, seen) { $0.contains(.connected) }, "\(seen.withLock { $0 })")
@@ -84,7 +84,7 @@ struct MQTTClientTests {
     @Test("a wrong password is refused with a sentence naming the broker and what to check, and the client keeps retrying")
     func wrongPassword() async throws {
         let broker = try await MosquittoTestBroker.start(users: ["sw": "right"])
-        defer { Task { await broker.stop() } }
+        defer { broker.kill() }
         var settings = try MQTTClientSettings(url: broker.url(user: "sw", password: "wrong"))
         settings.reconnectMin = 0.1
         let client = try await MQTTClient(settings: settings)
@@ -98,10 +98,42 @@ struct MQTTClientTests {
         await task.value
     }
 
+    @Test("over TLS, a client trusting the broker's CA publishes and receives; one trusting another CA never connects")
+    func tlsChecksTheBrokersCertificate() async throws {
+        let broker = try await MosquittoTestBroker.start(users: ["sw": "s3cret"], tls: true)
+        defer { broker.kill() }
+        let ca = try #require(broker.caFile).path
+        let client = try await MQTTClient(settings: MQTTClientSettings(url: broker.url(user: "sw", password: "s3cret"), caFile: ca))
+        let (seen, task) = Self.collect(client)
+        try await client.subscribe("t/#")
+        try await client.publish(MQTTMessage(topic: "t/tls", text: "private", qos: 1))
+        #expect(await Self.waitFor(client, seen) { !Self.messages($0, on: "t/tls").isEmpty })
+        #expect(seen.withLock { $0.first } == .connected)
+
+        // A CA that did not sign the broker's certificate: the handshake fails, again and again.
+        let other = try TestSupport.temporaryHome("mqtt-other-ca")
+        defer { try? FileManager.default.removeItem(at: other) }
+        let stranger = try MosquittoTestBroker.makeCertificates(in: other).ca.path
+        var settings = try MQTTClientSettings(url: broker.url(user: "sw", password: "s3cret"), caFile: stranger)
+        settings.reconnectMin = 0.1
+        let refused = try await MQTTClient(settings: settings)
+        let (refusedSeen, refusedTask) = Self.collect(refused)
+        #expect(
+            await Self.waitFor(refused, refusedSeen) {
+                $0.contains { if case .disconnected(let reason) = $0 { reason.contains("TLS") && reason.contains("mqtt.caFile") } else { false } }
+            }, "\(refusedSeen.withLock { $0 })")
+        #expect(!refused.isConnected)
+        #expect(!refusedSeen.withLock { $0.contains(.connected) }, "\(refusedSeen.withLock { $0 })")
+        await refused.stop()
+        await refusedTask.value
+        await client.stop()
+        await task.value
+    }
+
     @Test("after a broker restart the client reconnects and subscribes again")
     func reconnect() async throws {
         let broker = try await MosquittoTestBroker.start()
-        defer { Task { await broker.stop() } }
+        defer { broker.kill() }
         var settings = try MQTTClientSettings(url: broker.url)
         settings.keepAlive = 5
         settings.reconnectMin = 0.1

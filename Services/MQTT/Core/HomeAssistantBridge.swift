@@ -9,9 +9,14 @@ import SpasmVocabulary
 public struct HomeAssistantBridge: Sendable {
     public let discovery: HomeAssistantDiscovery
     let clock: HomeClock
-    /// Detected spasms (not falls, not test sensors) since the home's local midnight.
-    var spasmsToday = 0
+    /// Detected spasms (not falls, not test sensors) since the home's local midnight, by id:
+    /// a spasm the store reported after a restart and then heard live counts once.
+    var countedToday: Set<UUID> = []
+    var spasmsToday: Int { countedToday.count }
     var countedDay: Int?
+    /// Episodes whose event was fired (or is on its way), newest last; bounded. An episode is
+    /// fired once, whether it came live or from the store after a restart.
+    public private(set) var fired = FiredEpisodes()
     var lastNRS: Int?
     var lastPSFS: Int?
     /// Open critical fall alerts nobody has acknowledged yet.
@@ -66,27 +71,74 @@ public struct HomeAssistantBridge: Sendable {
         guard countedDay != day else { return [] }
         let changed = countedDay != nil && spasmsToday != 0
         countedDay = day
-        spasmsToday = 0
+        countedToday = []
         return changed ? [MQTTOut(topic: discovery.spasmsTodayTopic, text: "0", retain: true)] : []
     }
 
     /// An episode's onset fires its event (spasm or fall) and counts a spasm; test sensors' are left out.
     public mutating func take(_ episode: EpisodeEvent, person: String, now: Double) -> [MQTTOut] {
         guard person == discovery.person, episode.phase == .onset, episode.test != true else { return [] }
+        return fire(
+            episodeId: episode.episodeId, kind: episode.kind, sensorId: episode.sensorId, site: episode.site, start: episode.start,
+            detectedAt: episode.detectedAt, confidence: episode.confidence, late: false, now: now)
+    }
+
+    mutating func fire(
+        episodeId: UUID, kind: EpisodeKind, sensorId: String, site: BodySite?, start: Double, detectedAt: Double, confidence: Double,
+        late: Bool, now: Double
+    ) -> [MQTTOut] {
         var out = rollDay(now: now)
+        guard !fired.contains(episodeId) else { return out }
+        fired.add(episodeId)
         var fields: [String: JSONValue] = [
-            "event_type": .string(episode.kind.rawValue), "episode_id": .string(episode.episodeId.uuidString.lowercased()),
-            "sensor_id": .string(episode.sensorId), "at": .number(episode.start), "confidence": .number(episode.confidence),
+            "event_type": .string(kind.rawValue), "episode_id": .string(episodeId.uuidString.lowercased()),
+            "sensor_id": .string(sensorId), "at": .number(start), "confidence": .number(confidence),
         ]
-        if let site = episode.site { fields["site"] = .string(site.rawValue) }
-        if episode.kind == .fall {
-            out.append(MQTTOut(topic: discovery.fallEventTopic, payload: JSONValue.encode(fields), retain: false))
+        if let site { fields["site"] = .string(site.rawValue) }
+        // Fired after a restart of this service, for an episode detected while it was down.
+        if late { fields["late"] = .bool(true) }
+        let firing = FiredEpisodes.Firing(episodeId: episodeId, detectedAt: detectedAt)
+        if kind == .fall {
+            out.append(MQTTOut(topic: discovery.fallEventTopic, payload: JSONValue.encode(fields), retain: false, firing: firing))
         } else {
-            spasmsToday += 1
-            out.append(MQTTOut(topic: discovery.spasmEventTopic, payload: JSONValue.encode(fields), retain: false))
+            // Live, it happened now; fired late, it counts on the day it was detected.
+            if !late || isToday(detectedAt, now: now) { countedToday.insert(episodeId) }
+            out.append(MQTTOut(topic: discovery.spasmEventTopic, payload: JSONValue.encode(fields), retain: false, firing: firing))
             out.append(MQTTOut(topic: discovery.spasmsTodayTopic, text: "\(spasmsToday)", retain: true))
         }
         return out
+    }
+
+    func isToday(_ time: Double, now: Double) -> Bool {
+        clock.calendar.isDate(Date(timeIntervalSince1970: time), inSameDayAs: Date(timeIntervalSince1970: now))
+    }
+
+    /// What the store kept from before a restart: today's spasms are counted again (test
+    /// sensors' left out), and each episode detected after `catchUpFrom` whose event was not
+    /// fired yet (it came while this service was down) is fired now, marked `late`. Without
+    /// `catchUpFrom` (the first start: nothing was fired before) nothing is fired.
+    public mutating func recover(episodes stored: [StoredEpisode], catchUpFrom: Double?, now: Double) -> [MQTTOut] {
+        var out = rollDay(now: now)
+        let before = spasmsToday
+        for episode in stored.sorted(by: { $0.detectedAt < $1.detectedAt }) where episode.person == discovery.person && episode.test != true {
+            if let catchUpFrom, episode.detectedAt > catchUpFrom, !fired.contains(episode.episodeId) {
+                out += fire(
+                    episodeId: episode.episodeId, kind: episode.kind, sensorId: episode.sensorId, site: episode.site, start: episode.start,
+                    detectedAt: episode.detectedAt, confidence: episode.confidence, late: true, now: now)
+            } else if episode.kind != .fall, isToday(episode.detectedAt, now: now) {
+                countedToday.insert(episode.episodeId)
+            }
+        }
+        if spasmsToday != before { out.append(MQTTOut(topic: discovery.spasmsTodayTopic, text: "\(spasmsToday)", retain: true)) }
+        return out
+    }
+
+    /// The episodes fired before a restart (`FiringJournal`): never fired twice.
+    public mutating func remember(fired earlier: FiredEpisodes) { fired = earlier }
+
+    /// The home's local midnight before `time`.
+    public func startOfDay(_ time: Double) -> Double {
+        clock.calendar.startOfDay(for: Date(timeIntervalSince1970: time)).timeIntervalSince1970
     }
 
     /// A critical fall alert turns the alarm on until it is acknowledged.
@@ -172,11 +224,14 @@ public struct MQTTOut: Sendable, Equatable {
     public var topic: String
     public var payload: Data
     public var retain: Bool
+    /// An event firing: the episode, journaled once the broker has it.
+    public var firing: FiredEpisodes.Firing?
 
-    public init(topic: String, payload: Data, retain: Bool) {
+    public init(topic: String, payload: Data, retain: Bool, firing: FiredEpisodes.Firing? = nil) {
         self.topic = topic
         self.payload = payload
         self.retain = retain
+        self.firing = firing
     }
 
     public init(topic: String, text: String, retain: Bool) { self.init(topic: topic, payload: Data(text.utf8), retain: retain) }

@@ -121,6 +121,7 @@ public struct HomeAssistantDiscovery: Sendable {
 public enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral {
     case string(String)
     case number(Double)
+    case bool(Bool)
     case array([JSONValue])
     case object([String: JSONValue])
 
@@ -130,6 +131,7 @@ public enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral {
         switch self {
         case .string(let s): return s
         case .number(let n): return n
+        case .bool(let b): return b
         case .array(let a): return a.map(\.foundation)
         case .object(let o): return o.mapValues(\.foundation)
         }

@@ -31,12 +31,18 @@ final class MQTTService: Service, Sendable {
     /// How far back an unacknowledged fall alert still rings the alarm after a restart.
     static let recoveryWindow: Double = 7 * 86_400
     let stopping = Atomic<Bool>(false)
+    /// What the broker has taken of the firings, kept across restarts (the bridge's own
+    /// `fired` also holds those still on their way).
+    let journal: FiringJournal
+    let journaled: Locked<FiredEpisodes>
+    /// From when the store's episodes are fired after this start (nil: the first start).
+    let catchUpFrom: Double?
 
     /// `producerSecurity`: this service's key for the producer endpoint on tcp (a service key
     /// may send any sensor id; the topic's sensor id is checked here).
     init(
         environment: ServiceEnvironment, client: MQTTClient, inbox: BusSubscriber, sender: ReliableSender, bridge: HomeAssistantBridge,
-        producerSecurity security: BusSecurity?
+        journal: FiringJournal, catchUpFrom: Double?, producerSecurity security: BusSecurity?
     ) {
         let pending = self.pending
         let counters = environment.counters
@@ -49,14 +55,17 @@ final class MQTTService: Service, Sendable {
         self.inbox = inbox
         self.sender = sender
         self.bridge = Locked(bridge)
+        self.journal = journal
+        self.journaled = Locked(bridge.fired)
+        self.catchUpFrom = catchUpFrom
         store = StoreClient(context: environment.context, endpoint: environment.endpoints.storeQuery, timeoutSeconds: 3)
     }
 
     var discovery: HomeAssistantDiscovery { bridge.withLock { $0.discovery } }
 
     func run() async throws {
-        // The alarm as the store knows it, before the first announcement says OFF.
-        let recovered = await recoverOpenFalls(attempts: 3)
+        // The alarm and today's count as the store knows them, before the first announcement says OFF.
+        let recovered = await recoverFromStore(attempts: 3)
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
                 await withTaskGroup(of: Void.self) { group in
@@ -67,7 +76,7 @@ final class MQTTService: Service, Sendable {
                     if !recovered {
                         // The store was not up yet: keep asking, the alarm turns on when it answers.
                         group.addTask {
-                            while !self.stopping.load(ordering: .acquiring), await !self.recoverOpenFalls(attempts: 1) {
+                            while !self.stopping.load(ordering: .acquiring), await !self.recoverFromStore(attempts: 1) {
                                 try? await Task.sleep(for: .seconds(5))
                             }
                         }
@@ -90,21 +99,38 @@ final class MQTTService: Service, Sendable {
         }
     }
 
-    /// Asks the store for this person's fall alerts of the last week; the unacknowledged
-    /// critical ones ring the alarm again. False when the store did not answer.
-    func recoverOpenFalls(attempts: Int) async -> Bool {
+    /// Asks the store for this person's fall alerts of the last week (the unacknowledged
+    /// critical ones ring the alarm again) and episodes since local midnight or `catchUpFrom`
+    /// (today's spasms are counted; those detected while this service was down are fired
+    /// late). False when the store did not answer.
+    func recoverFromStore(attempts: Int) async -> Bool {
         let now = Date().timeIntervalSince1970
-        let request = StoreRequest(
-            query: .alerts, from: now - Self.recoveryWindow, person: discovery.person, kinds: [EpisodeKind.fall.rawValue], limit: 1000)
+        let person = discovery.person
+        let alerts = StoreRequest(query: .alerts, from: now - Self.recoveryWindow, person: person, kinds: [EpisodeKind.fall.rawValue], limit: 1000)
+        let midnight = bridge.withLock { $0.startOfDay(now) }
+        // A fall's start may be a little before its detection: ask from a minute earlier.
+        let episodes = StoreRequest(query: .episodes, from: min(midnight, catchUpFrom ?? midnight) - 60, person: person, limit: 10_000)
         for attempt in 1...attempts {
             do {
-                let stored = try await store.send(request).alerts ?? []
-                let out = bridge.withLock { $0.recover(stored) }
-                if !out.isEmpty {
+                let stored = try await store.send(alerts).alerts ?? []
+                let storedEpisodes = try await store.send(episodes).episodes ?? []
+                let catchUpFrom = self.catchUpFrom
+                let (out, late) = bridge.withLock { bridge in
+                    let alarm = bridge.recover(stored)
+                    let fired = bridge.fired.ids.count
+                    let counted = bridge.recover(episodes: storedEpisodes, catchUpFrom: catchUpFrom, now: now)
+                    return (alarm + counted, bridge.fired.ids.count - fired)
+                }
+                if out.contains(where: { $0.topic == discovery.alarmTopic }) {
                     environment.counters.add("alarm.recovered")
                     environment.logger.notice(
                         "an unacknowledged fall from before the restart keeps the alarm on",
                         metadata: ["alerts": "\(bridge.withLock { $0.openFalls.count })"])
+                }
+                if late > 0 {
+                    environment.counters.add("events.fired_late", Int64(late))
+                    environment.logger.notice(
+                        "events of episodes detected while spasmwatch-mqtt was down are fired late", metadata: ["episodes": "\(late)"])
                 }
                 enqueue(out)
                 return true
@@ -128,6 +154,20 @@ final class MQTTService: Service, Sendable {
         for message in out where !pending.offer(message) { environment.counters.add("mqtt.dropped") }
     }
 
+    /// The broker has an event firing: the journal says so, so a restart never fires it again.
+    func delivered(_ firing: FiredEpisodes.Firing) {
+        let fired = journaled.withLock { journaled in
+            journaled.delivered(firing)
+            return journaled
+        }
+        do {
+            try journal.save(fired)
+        } catch {
+            environment.counters.add("journal.unwritten")
+            environment.logger.error("the record of fired events cannot be written", metadata: ["error": "\(error)"])
+        }
+    }
+
     func publishPending() async {
         while let batch = await pending.nextBatch() {
             for out in batch {
@@ -136,6 +176,7 @@ final class MQTTService: Service, Sendable {
                     do {
                         try await client.publish(MQTTMessage(topic: out.topic, payload: out.payload, qos: 1, retain: out.retain))
                         environment.counters.add("mqtt.published")
+                        if let firing = out.firing { delivered(firing) }
                         break
                     } catch let error as SpasmError where error.detail == "stopped" {
                         return
@@ -281,9 +322,18 @@ extension MQTTService {
         let outbox = try Outbox.open(url: environment.home.outbox(for: environment.instance))
         let sender = ReliableSender(
             outbox: outbox, publisher: environment.publisher, receipts: receipts, counters: environment.counters, logger: environment.logger)
+        var bridge = HomeAssistantBridge(discovery: discovery, clock: HomeClock(configuration: environment.configuration))
+        let journal = FiringJournal(url: environment.home.dataDirectory.appendingPathComponent("mqtt-fired.json"))
+        let (earlier, problem) = journal.load()
+        if let problem { environment.logger.warning("record of fired events", metadata: ["problem": "\(problem)"]) }
+        let now = Date().timeIntervalSince1970
+        let fired = earlier ?? FiredEpisodes(firedThrough: now)
+        bridge.remember(fired: fired)
+        // The first start: from now on a restart knows what was fired.
+        if earlier == nil { try journal.save(fired) }
         let service = MQTTService(
-            environment: environment, client: mqtt, inbox: inbox, sender: sender,
-            bridge: HomeAssistantBridge(discovery: discovery, clock: HomeClock(configuration: environment.configuration)),
+            environment: environment, client: mqtt, inbox: inbox, sender: sender, bridge: bridge, journal: journal,
+            catchUpFrom: FiringJournal.catchUpFrom(earlier, now: now),
             producerSecurity: environment.endpoints.usesCurve
                 ? try BusSecurity.load(home: environment.home, key: ServiceName.keyName(ServiceName.mqtt)) : nil)
         let display = client.display
