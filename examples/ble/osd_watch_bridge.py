@@ -522,7 +522,13 @@ class WatchSession:
                     break
                 if status_char is not None:
                     status = self.alarm.status(self.clock())
-                    await client.write_gatt_char(status_char, bytes([status]), response=True)
+                    try:
+                        await client.write_gatt_char(status_char, bytes([status]), response=True)
+                    except Exception:
+                        # The link dropped between the wait and the write: a disconnect, not a failure.
+                        if disconnected.is_set() or not client.is_connected:
+                            break
+                        raise
                     self.statuses_written.append(status)
         finally:
             self._send(self.batcher.drain())

@@ -294,6 +294,23 @@ class SessionTests(unittest.TestCase):
         self.assertEqual(watch.statuses()[-1], bridge.STATUS_FALL)
         self.assertTrue(all(uuid == bridge.OSD_STATUS and response for uuid, _, response in watch.writes))
 
+    def test_a_link_lost_just_before_a_status_write_is_a_disconnect_not_a_failure(self):
+        # Seen in CI under load: the status interval ended as the link dropped, the write
+        # raised ConnectionError, and the bridge said "connection failed" for a plain drop.
+        async def scenario():
+            session, _, alarm, clock, _ = self.make()
+            watch = fake_watch.FakeWatchClient(battery=87)
+            task = asyncio.create_task(session.run(watch, watch.disconnected))
+            await asyncio.sleep(0.01)
+            while len(watch.statuses()) < 1:
+                await asyncio.sleep(0.01)
+            watch.is_connected = False  # the radio is gone; the disconnect event comes after
+            await task  # returns: no ConnectionError out of the session
+            return watch
+
+        watch = run(scenario())
+        self.assertFalse(watch.is_connected)
+
     def test_infinitime_has_no_format_characteristic_and_uses_its_own_status(self):
         async def scenario():
             session, submitted, alarm, clock, _ = self.make()
